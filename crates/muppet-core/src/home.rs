@@ -1,0 +1,92 @@
+//! The data folder (`MUPPET_HOME`): `muppet.db`, `assets/`, `cache/`, `runs/`.
+
+use std::path::{Path, PathBuf};
+
+/// Environment variable naming the data folder.
+pub const HOME_ENV: &str = "MUPPET_HOME";
+/// Environment variable that moves `assets/` elsewhere (a shared cache, say).
+pub const ASSETS_ENV: &str = "MUPPET_ASSETS";
+
+/// Paths inside the data folder. Creating the folders is the caller's business
+/// ([`MuppetHome::ensure`]); this type only knows where things go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MuppetHome {
+    root: PathBuf,
+    assets: PathBuf,
+}
+
+impl MuppetHome {
+    /// A data folder at `root`, with `assets/` inside it.
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        let assets = root.join("assets");
+        Self { root, assets }
+    }
+
+    /// Resolve from the environment: `MUPPET_HOME`, else `default_root` (the
+    /// platform data dir, chosen by the binary). `MUPPET_ASSETS` overrides `assets/`.
+    pub fn from_env(default_root: impl FnOnce() -> PathBuf) -> Self {
+        let mut home = match std::env::var_os(HOME_ENV) {
+            Some(v) if !v.is_empty() => Self::at(PathBuf::from(v)),
+            _ => Self::at(default_root()),
+        };
+        if let Some(v) = std::env::var_os(ASSETS_ENV).filter(|v| !v.is_empty()) {
+            home.assets = PathBuf::from(v);
+        }
+        home
+    }
+
+    /// Use `assets` for the asset folder instead of `<root>/assets`.
+    pub fn with_assets(mut self, assets: impl Into<PathBuf>) -> Self {
+        self.assets = assets.into();
+        self
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    /// The SQLite database of runs, metrics and tasks.
+    pub fn db(&self) -> PathBuf {
+        self.root.join("muppet.db")
+    }
+    /// Models and raw datasets fetched by `muppet assets fetch`.
+    pub fn assets(&self) -> &Path {
+        &self.assets
+    }
+    /// Tokenized task caches.
+    pub fn cache(&self) -> PathBuf {
+        self.root.join("cache")
+    }
+    /// One folder per run: checkpoints, exports, charts.
+    pub fn runs(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+    /// Folder of one run.
+    pub fn run_dir(&self, id: crate::RunId) -> PathBuf {
+        self.runs().join(id.to_string())
+    }
+
+    /// Create the folders that must exist.
+    pub fn ensure(&self) -> std::io::Result<()> {
+        for dir in [self.root.clone(), self.assets.clone(), self.cache(), self.runs()] {
+            std::fs::create_dir_all(&dir)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_is_under_root() {
+        let h = MuppetHome::at("/data/m");
+        assert_eq!(h.db(), PathBuf::from("/data/m/muppet.db"));
+        assert_eq!(h.assets(), Path::new("/data/m/assets"));
+        assert_eq!(h.cache(), PathBuf::from("/data/m/cache"));
+        assert_eq!(h.run_dir(crate::RunId(7)), PathBuf::from("/data/m/runs/7"));
+        let moved = h.with_assets("/cache/assets");
+        assert_eq!(moved.assets(), Path::new("/cache/assets"));
+    }
+}

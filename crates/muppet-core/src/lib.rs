@@ -1,0 +1,11 @@
+//! Domain types every Muppet Studio crate shares. Serde only: no engine, no store, no UI.
+
+pub mod home;
+pub mod observer;
+pub mod run;
+pub mod task;
+
+pub use home::MuppetHome;
+pub use observer::{MetricPoint, RunEvent, RunObserver};
+pub use run::{RunId, RunKind, RunStatus};
+pub use task::{TaskFamily, TaskSpec};

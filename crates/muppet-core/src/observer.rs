@@ -1,0 +1,51 @@
+//! How the engine reports: a [`RunObserver`] receives [`RunEvent`]s. The store,
+//! the CLI's progress bar and the worker's JSON-line stdout are observers; the
+//! engine never knows which.
+
+use serde::{Deserialize, Serialize};
+
+use crate::RunId;
+
+/// One value of one metric series at one step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricPoint {
+    /// Task the value belongs to; `None` for run-wide series (total loss, learning rate).
+    pub task: Option<String>,
+    /// `train` or `dev`.
+    pub split: String,
+    /// Metric name: `loss`, `accuracy`, `lr` ...
+    pub name: String,
+    /// Optimizer step.
+    pub step: u64,
+    /// Training examples seen so far.
+    pub examples: u64,
+    /// Seconds since the run started.
+    pub wall_s: f64,
+    pub value: f64,
+}
+
+/// Progress of a run, in the order the engine produces it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RunEvent {
+    Started { run: RunId, total_steps: u64 },
+    Metrics { run: RunId, points: Vec<MetricPoint> },
+    Step { run: RunId, step: u64, total_steps: u64 },
+    Finished { run: RunId },
+    Failed { run: RunId, reason: String },
+}
+
+/// Receives the engine's events. Implementations must be cheap to call from the
+/// training loop; batching and I/O are theirs to arrange.
+pub trait RunObserver {
+    fn on_event(&mut self, event: &RunEvent);
+}
+
+/// Fan an event out to several observers.
+impl<T: RunObserver + ?Sized> RunObserver for Vec<Box<T>> {
+    fn on_event(&mut self, event: &RunEvent) {
+        for o in self.iter_mut() {
+            o.on_event(event);
+        }
+    }
+}

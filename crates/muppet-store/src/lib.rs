@@ -1,0 +1,11 @@
+//! The experiment store: runs and their metric series in one SQLite file.
+//! All SQL of the product lives in this crate.
+
+mod error;
+mod open;
+mod points;
+mod runs;
+
+pub use error::StoreError;
+pub use open::Store;
+pub use runs::{NewRun, RunRow};
