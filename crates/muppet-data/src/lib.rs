@@ -1,0 +1,11 @@
+//! Everything between a file and a batch: the demo assets and how they are
+//! fetched, task importers, tokenization and the task sampler.
+
+pub mod assets;
+pub mod demo_tasks;
+pub mod error;
+pub mod examples;
+pub mod tokenize;
+
+pub use error::DataError;
+pub use examples::{Example, LabeledTask};
