@@ -1,0 +1,106 @@
+//! Multi-head self-attention with its output projection and post-LayerNorm
+//! (HF `BertAttention`, keys `encoder.layer.N.attention.*`).
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear};
+use burn::tensor::{Tensor, activation::softmax, backend::Backend};
+
+use crate::EncoderConfig;
+use crate::linear::normal_linear;
+
+/// Score given to padded keys before the softmax. Finite so that a row with no real key
+/// stays finite, large enough that `exp` of it is exactly 0 in f32 (BERT's original value).
+const MASKED_SCORE: f32 = -10_000.0;
+
+/// Attention block: self-attention, then `output` (dense, dropout, residual, LayerNorm).
+#[derive(Module, Debug)]
+pub struct Attention<B: Backend> {
+    /// `attention.self`.
+    pub self_attention: SelfAttention<B>,
+    /// `attention.output`.
+    pub output: AttentionOutput<B>,
+}
+
+/// Query, key and value projections and the scaled dot-product (HF `BertSelfAttention`).
+#[derive(Module, Debug)]
+pub struct SelfAttention<B: Backend> {
+    /// `attention.self.query`.
+    pub query: Linear<B>,
+    /// `attention.self.key`.
+    pub key: Linear<B>,
+    /// `attention.self.value`.
+    pub value: Linear<B>,
+    dropout: Dropout,
+    n_heads: usize,
+}
+
+/// Output projection of the attention with residual and LayerNorm (HF `BertSelfOutput`).
+#[derive(Module, Debug)]
+pub struct AttentionOutput<B: Backend> {
+    /// `attention.output.dense`.
+    pub dense: Linear<B>,
+    /// `attention.output.LayerNorm`.
+    pub layer_norm: LayerNorm<B>,
+    dropout: Dropout,
+}
+
+impl<B: Backend> Attention<B> {
+    /// Fresh weights for `config`.
+    pub fn init(config: &EncoderConfig, device: &B::Device) -> Self {
+        let d = config.hidden_size;
+        let std = config.init_std();
+        Self {
+            self_attention: SelfAttention {
+                query: normal_linear(d, d, std, device),
+                key: normal_linear(d, d, std, device),
+                value: normal_linear(d, d, std, device),
+                dropout: DropoutConfig::new(config.attention_probs_dropout_prob).init(),
+                n_heads: config.num_attention_heads,
+            },
+            output: AttentionOutput {
+                dense: normal_linear(d, d, std, device),
+                layer_norm: LayerNormConfig::new(d)
+                    .with_epsilon(config.layer_norm_eps)
+                    .init(device),
+                dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+            },
+        }
+    }
+
+    /// `x`: `[batch, seq, hidden]`; `mask_bias`: `[batch, 1, 1, seq]` (0 for real keys,
+    /// [`MASKED_SCORE`] for padding), see [`mask_bias`].
+    pub fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
+        let context = self.self_attention.forward(x.clone(), mask_bias);
+        let projected = self
+            .output
+            .dropout
+            .forward(self.output.dense.forward(context));
+        self.output.layer_norm.forward(projected + x)
+    }
+}
+
+impl<B: Backend> SelfAttention<B> {
+    fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
+        let [batch, seq, hidden] = x.dims();
+        let head = hidden / self.n_heads;
+        // [batch, seq, hidden] -> [batch, heads, seq, head]
+        let split = |t: Tensor<B, 3>| t.reshape([batch, seq, self.n_heads, head]).swap_dims(1, 2);
+        let q = split(self.query.forward(x.clone()));
+        let k = split(self.key.forward(x.clone()));
+        let v = split(self.value.forward(x));
+
+        let scores = q.matmul(k.swap_dims(2, 3)) / (head as f64).sqrt() + mask_bias;
+        let probs = self.dropout.forward(softmax(scores, 3));
+        probs
+            .matmul(v)
+            .swap_dims(1, 2)
+            .reshape([batch, seq, hidden])
+    }
+}
+
+/// Additive attention bias `[batch, 1, 1, seq]` from a `[batch, seq]` mask that is 1 for real
+/// tokens and 0 for padding; broadcast over heads and query positions.
+pub fn mask_bias<B: Backend>(attention_mask: Tensor<B, 2, burn::tensor::Int>) -> Tensor<B, 4> {
+    let padding = attention_mask.equal_elem(0).float();
+    (padding * MASKED_SCORE).unsqueeze_dims(&[1, 2])
+}

@@ -1,0 +1,23 @@
+//! muppet-model: the Burn side of Muppet Studio. A BERT/RoBERTa [`Encoder`] loaded from
+//! Hugging Face checkpoints ([`load_pretrained`]), per-task heads ([`ClassificationHead`]) and
+//! Muppet's loss scaling ([`scaled_cross_entropy`], [`LossScale`]).
+
+mod activation;
+mod attention;
+mod classification_head;
+mod config;
+mod embeddings;
+mod encoder;
+mod error;
+mod layer;
+mod linear;
+mod loader;
+mod loss;
+
+pub use activation::HiddenAct;
+pub use classification_head::{ClassificationHead, ClassificationHeadConfig};
+pub use config::{EncoderConfig, ModelType};
+pub use encoder::{Encoder, EncoderInput};
+pub use error::ModelError;
+pub use loader::{CONFIG_FILE, WEIGHTS_FILE, load_pretrained};
+pub use loss::{LossScale, scaled_cross_entropy};

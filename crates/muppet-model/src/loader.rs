@@ -1,0 +1,155 @@
+//! Loading a pretrained Hugging Face BERT/RoBERTa checkpoint (`config.json` +
+//! `model.safetensors`) into an [`Encoder`] through burn-store.
+//!
+//! Hugging Face key (regex)              -> Burn module path
+//! `^(bert|roberta)\.`                   -> `` (task checkpoints nest the encoder; bare ones,
+//!                                          like all-MiniLM-L6-v2, do not)
+//! `^encoder\.layer\.N\.`                -> `layers.N.`
+//! `.attention.self.`                    -> `.attention.self_attention.` (`self` is a keyword)
+//! `.LayerNorm.`                         -> `.layer_norm.`; its `weight`/`bias` become
+//!                                          `gamma`/`beta` through `PyTorchToBurnAdapter`,
+//!                                          which also transposes every `Linear` weight
+//!                                          (PyTorch `[out, in]`, Burn `[in, out]`)
+//! everything else (`embeddings.word_embeddings.weight`, `...query.bias`, ...) is unchanged.
+//!
+//! Keys in the file that the encoder does not use, left unread:
+//! - `embeddings.position_ids`: an I64 buffer `0..max_position_embeddings`; positions are
+//!   computed in `Embeddings::position_ids`.
+//! - `pooler.*`: BERT's dense + tanh over `[CLS]`; Muppet's heads bring their own dense layer.
+//! - `cls.*`, `lm_head.*`: masked-LM heads of pre-training checkpoints.
+//! - `classifier.*`, `qa_outputs.*`, ...: heads of fine-tuned task checkpoints.
+//!
+//! Every parameter of the encoder must be found in the file: a missing one is an error, never
+//! a silently random weight.
+
+use std::path::Path;
+
+use burn::tensor::backend::Backend;
+use burn_store::{KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
+
+use crate::{Encoder, EncoderConfig, ModelError};
+
+/// Hugging Face key patterns and their Burn replacements, applied in this order.
+const KEY_TABLE: [(&str, &str); 4] = [
+    (r"^(bert|roberta)\.", ""),
+    (r"^encoder\.layer\.([0-9]+)\.", "layers.$1."),
+    (r"\.attention\.self\.", ".attention.self_attention."),
+    (r"\.LayerNorm\.", ".layer_norm."),
+];
+
+/// Name of the configuration file in a model folder.
+pub const CONFIG_FILE: &str = "config.json";
+/// Name of the weights file in a model folder.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+
+/// Load the encoder stored in `dir` (Hugging Face layout: `config.json` and
+/// `model.safetensors`, f32 weights) onto `device`.
+///
+/// Accepts bare encoder checkpoints (`embeddings.*`) and task checkpoints whose encoder sits
+/// under `bert.` or `roberta.`. Heads in the file are ignored.
+pub fn load_pretrained<B: Backend>(
+    dir: &Path,
+    device: &B::Device,
+) -> Result<(Encoder<B>, EncoderConfig), ModelError> {
+    let config = EncoderConfig::from_hf_json(&dir.join(CONFIG_FILE))?;
+    let weights = dir.join(WEIGHTS_FILE);
+    if !weights.is_file() {
+        return Err(ModelError::MissingFile { path: weights });
+    }
+
+    let mut encoder = config.init::<B>(device);
+    let mut store = SafetensorsStore::from_file(&weights)
+        .remap(key_remapper()?)
+        .with_from_adapter(PyTorchToBurnAdapter)
+        .allow_partial(false)
+        .validate(true);
+    encoder
+        .load_from(&mut store)
+        .map_err(|source| ModelError::LoadWeights {
+            path: weights,
+            source,
+        })?;
+    Ok((encoder, config))
+}
+
+/// The [`KEY_TABLE`] as a burn-store remapper.
+fn key_remapper() -> Result<KeyRemapper, ModelError> {
+    KEY_TABLE
+        .iter()
+        .try_fold(KeyRemapper::new(), |remapper, &(pattern, to)| {
+            remapper
+                .add_pattern(pattern, to)
+                .map_err(|e| ModelError::KeyTable {
+                    pattern,
+                    message: e.to_string(),
+                })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remap(key: &str) -> String {
+        let remapper = key_remapper().expect("key table compiles");
+        remapper
+            .patterns
+            .iter()
+            .fold(key.to_string(), |k, (re, to)| {
+                re.replace_all(&k, to.as_str()).into_owned()
+            })
+    }
+
+    #[test]
+    fn maps_bare_and_prefixed_keys_to_the_same_path() {
+        for prefix in ["", "bert.", "roberta."] {
+            assert_eq!(
+                remap(&format!(
+                    "{prefix}encoder.layer.11.attention.self.query.weight"
+                )),
+                "layers.11.attention.self_attention.query.weight"
+            );
+            assert_eq!(
+                remap(&format!(
+                    "{prefix}encoder.layer.0.attention.output.LayerNorm.bias"
+                )),
+                "layers.0.attention.output.layer_norm.bias"
+            );
+            assert_eq!(
+                remap(&format!("{prefix}encoder.layer.3.output.LayerNorm.weight")),
+                "layers.3.output.layer_norm.weight"
+            );
+            assert_eq!(
+                remap(&format!("{prefix}embeddings.LayerNorm.weight")),
+                "embeddings.layer_norm.weight"
+            );
+            assert_eq!(
+                remap(&format!("{prefix}embeddings.word_embeddings.weight")),
+                "embeddings.word_embeddings.weight"
+            );
+            assert_eq!(
+                remap(&format!("{prefix}encoder.layer.2.intermediate.dense.bias")),
+                "layers.2.intermediate.dense.bias"
+            );
+        }
+    }
+
+    #[test]
+    fn leaves_heads_outside_the_encoder() {
+        assert_eq!(remap("pooler.dense.weight"), "pooler.dense.weight");
+        assert_eq!(
+            remap("lm_head.layer_norm.weight"),
+            "lm_head.layer_norm.weight"
+        );
+    }
+
+    #[test]
+    fn missing_folder_says_how_to_fetch() {
+        let device = Default::default();
+        let err = load_pretrained::<burn::backend::Flex>(Path::new("/nonexistent/model"), &device)
+            .expect_err("no model there");
+        let msg = err.to_string();
+        assert!(msg.contains("/nonexistent/model/config.json"), "{msg}");
+        assert!(msg.contains("muppet assets fetch --model"), "{msg}");
+    }
+}

@@ -1,0 +1,175 @@
+//! Parity of the Burn encoder with Hugging Face transformers.
+//!
+//! Reference hidden states come from `scripts/reference/encoder_reference.py` and are committed
+//! under `tests/fixtures/`, so these tests need no Python. Tolerance: 1e-4 absolute on every
+//! real (unpadded) token; padded rows are meaningless in both implementations.
+
+use std::path::{Path, PathBuf};
+
+use burn::backend::Flex;
+use burn::tensor::{Int, Tensor, TensorData};
+use burn_store::{ModuleStore, SafetensorsStore};
+use muppet_core::MuppetHome;
+use muppet_model::{EncoderInput, ModelType, load_pretrained};
+
+type B = Flex;
+
+const TOLERANCE: f32 = 1e-4;
+const MINILM: &str = "all-MiniLM-L6-v2";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+}
+
+/// The asset folder: `MUPPET_ASSETS`, else `$MUPPET_HOME/assets`, else `.muppet/assets` at the
+/// repository root.
+fn minilm_dir() -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
+    MuppetHome::from_env(|| repo.join(".muppet"))
+        .assets()
+        .join("models")
+        .join(MINILM)
+}
+
+/// A reference batch written by the Python script.
+struct Reference {
+    input_ids: TensorData,
+    token_type_ids: TensorData,
+    attention_mask: TensorData,
+    hidden: TensorData,
+}
+
+impl Reference {
+    fn read(path: &Path) -> Self {
+        let mut store = SafetensorsStore::from_file(path);
+        let mut tensor = |name: &str| -> TensorData {
+            store
+                .get_snapshot(name)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                .unwrap_or_else(|| panic!("{}: no tensor `{name}`", path.display()))
+                .to_data()
+                .unwrap_or_else(|e| panic!("{}: `{name}`: {e:?}", path.display()))
+        };
+        Self {
+            input_ids: tensor("input_ids"),
+            token_type_ids: tensor("token_type_ids"),
+            attention_mask: tensor("attention_mask"),
+            hidden: tensor("last_hidden_state"),
+        }
+    }
+
+    fn input(&self, device: &burn::backend::flex::FlexDevice) -> EncoderInput<B> {
+        let ints =
+            |d: &TensorData| Tensor::<B, 2, Int>::from_data(d.clone().convert::<i32>(), device);
+        EncoderInput {
+            input_ids: ints(&self.input_ids),
+            token_type_ids: ints(&self.token_type_ids),
+            attention_mask: ints(&self.attention_mask),
+        }
+    }
+
+    /// Largest absolute difference between `actual` and the reference over real tokens.
+    fn max_abs_diff(&self, actual: &TensorData) -> f32 {
+        let [batch, seq, hidden] = [
+            self.hidden.shape[0],
+            self.hidden.shape[1],
+            self.hidden.shape[2],
+        ];
+        assert_eq!(actual.shape, self.hidden.shape, "hidden state shape");
+        let mask = self
+            .attention_mask
+            .clone()
+            .convert::<i64>()
+            .to_vec::<i64>()
+            .expect("i64 mask");
+        let expected = self.hidden.to_vec::<f32>().expect("f32 reference");
+        let actual = actual.to_vec::<f32>().expect("f32 output");
+        let mut worst = 0.0f32;
+        let mut real_tokens = 0;
+        for token in (0..batch * seq).filter(|&t| mask[t] == 1) {
+            real_tokens += 1;
+            let range = token * hidden..(token + 1) * hidden;
+            for (a, e) in actual[range.clone()].iter().zip(&expected[range]) {
+                assert!(a.is_finite(), "non-finite output at token {token}");
+                worst = worst.max((a - e).abs());
+            }
+        }
+        assert!(
+            real_tokens > 0 && real_tokens < batch * seq,
+            "the batch must mix real and padded tokens"
+        );
+        worst
+    }
+}
+
+#[test]
+fn minilm_matches_transformers() {
+    let dir = minilm_dir();
+    let device = Default::default();
+    let (encoder, config) = load_pretrained::<B>(&dir, &device).unwrap_or_else(|e| {
+        panic!(
+            "cannot load {MINILM} from {}: {e}\n(the asset folder is $MUPPET_ASSETS, else \
+             $MUPPET_HOME/assets, else .muppet/assets at the repository root)",
+            dir.display()
+        )
+    });
+    assert_eq!(config.model_type, ModelType::Bert);
+    assert_eq!(encoder.d_model(), 384);
+
+    let reference = Reference::read(&fixtures().join("minilm_reference.safetensors"));
+    let hidden = encoder.forward(reference.input(&device)).into_data();
+    let diff = reference.max_abs_diff(&hidden);
+    println!("{MINILM}: max |burn - transformers| over real tokens = {diff:e}");
+    assert!(diff <= TOLERANCE, "max abs diff {diff:e} > {TOLERANCE:e}");
+}
+
+#[test]
+fn tiny_roberta_matches_transformers() {
+    let dir = fixtures().join("tiny_roberta");
+    let device = Default::default();
+    let (encoder, config) =
+        load_pretrained::<B>(&dir, &device).unwrap_or_else(|e| panic!("{}: {e:?}", dir.display()));
+    assert_eq!(config.model_type, ModelType::Roberta);
+    assert_eq!(config.type_vocab_size, 1);
+
+    let reference = Reference::read(&dir.join("reference.safetensors"));
+    let hidden = encoder.forward(reference.input(&device)).into_data();
+    let diff = reference.max_abs_diff(&hidden);
+    println!("tiny_roberta: max |burn - transformers| over real tokens = {diff:e}");
+    assert!(diff <= TOLERANCE, "max abs diff {diff:e} > {TOLERANCE:e}");
+}
+
+/// Padding must not leak into real tokens: a row run alone equals the same row in the batch.
+#[test]
+fn padding_does_not_change_real_tokens() {
+    let dir = fixtures().join("tiny_roberta");
+    let device = Default::default();
+    let (encoder, _) = load_pretrained::<B>(&dir, &device).unwrap_or_else(|e| panic!("{e:?}"));
+    let reference = Reference::read(&dir.join("reference.safetensors"));
+    let batched = encoder.forward(reference.input(&device));
+
+    let mask = reference
+        .attention_mask
+        .clone()
+        .convert::<i64>()
+        .to_vec::<i64>()
+        .expect("mask");
+    let seq = reference.attention_mask.shape[1];
+    let row = 1;
+    let len = mask[row * seq..(row + 1) * seq]
+        .iter()
+        .filter(|&&m| m == 1)
+        .count();
+    let input = reference.input(&device);
+    let alone = EncoderInput {
+        input_ids: input.input_ids.slice([row..row + 1, 0..len]),
+        token_type_ids: input.token_type_ids.slice([row..row + 1, 0..len]),
+        attention_mask: input.attention_mask.slice([row..row + 1, 0..len]),
+    };
+    let alone = encoder.forward(alone);
+    let in_batch = batched.slice([row..row + 1, 0..len]);
+    let diff: f32 = (alone - in_batch).abs().max().into_scalar();
+    assert!(diff <= 1e-5, "padding changed real tokens by {diff:e}");
+}
