@@ -1,0 +1,120 @@
+//! `muppet demo`: the first real run. Fetches what is missing, loads the real
+//! MiniLM and two real tasks, pre-finetunes a few steps and stores the run.
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use muppet_core::{RunEvent, RunKind, RunObserver, RunStatus};
+use muppet_data::assets::{self, Group};
+use muppet_data::demo_tasks;
+use muppet_store::{NewRun, Store, StoreObserver};
+use muppet_train::backend::{CpuTrain, CPU_BACKEND_NAME};
+use muppet_train::{prefinetune, PreFinetuneConfig};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Optimizer updates.
+    #[arg(long, default_value_t = 20)]
+    steps: u64,
+    /// Examples per micro-batch.
+    #[arg(long, default_value_t = 8)]
+    batch_size: usize,
+    /// Single-task micro-batches accumulated into each update.
+    #[arg(long, default_value_t = 2)]
+    tasks_per_update: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+/// Shows training progress as a bar with the latest loss.
+struct ProgressObserver(ProgressBar);
+
+impl RunObserver for ProgressObserver {
+    fn on_event(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::Started { total_steps, .. } => self.0.set_length(*total_steps),
+            RunEvent::Step { step, .. } => self.0.set_position(*step),
+            RunEvent::Metrics { points, .. } => {
+                if let Some(p) = points.iter().find(|p| p.task.is_none() && p.name == "loss") {
+                    self.0.set_message(format!("loss {:.4}", p.value));
+                }
+            }
+            RunEvent::Finished { .. } | RunEvent::Failed { .. } => self.0.finish_and_clear(),
+        }
+    }
+}
+
+pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let home = crate::home();
+    home.ensure()?;
+    crate::assets::fetch(&[Group::Model, Group::Tasks])?;
+    let model_dir = assets::model_dir(home.assets());
+    let tasks = demo_tasks::DEMO_TASKS
+        .iter()
+        .map(|name| demo_tasks::load(home.assets(), name))
+        .collect::<Result<Vec<_>, _>>()?;
+    for t in &tasks {
+        println!("task {:<18} {:>6} examples, labels {:?}", t.spec.name, t.examples.len(), t.spec.labels);
+    }
+    let cfg = PreFinetuneConfig {
+        steps: args.steps,
+        batch_size: args.batch_size,
+        tasks_per_update: args.tasks_per_update,
+        seed: args.seed,
+        ..PreFinetuneConfig::default()
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let store = runtime.block_on(Store::open(&home.db()))?;
+    let spec = serde_json::json!({
+        "model": model_dir.display().to_string(),
+        "tasks": demo_tasks::DEMO_TASKS,
+        "sampling": "natural",
+        "batching": "heterogeneous",
+        "config": cfg,
+    });
+    let new_run = NewRun {
+        name: format!("demo: {}", demo_tasks::DEMO_TASKS.join(" + ")),
+        kind: RunKind::PreFinetune,
+        spec,
+        seed: Some(cfg.seed),
+        backend: CPU_BACKEND_NAME.into(),
+        device: "cpu".into(),
+    };
+    let run = runtime.block_on(store.create_run(&new_run))?;
+    std::fs::create_dir_all(home.run_dir(run))?;
+    println!("run {run}: pre-finetuning {} for {} steps on the CPU", model_dir.display(), cfg.steps);
+
+    let bar = ProgressBar::new(cfg.steps).with_style(
+        ProgressStyle::with_template("{spinner} step {pos}/{len} [{bar:30}] {elapsed_precise} {msg}")?.progress_chars("=> "),
+    );
+    let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
+    let mut progress = ProgressObserver(bar);
+    let result = {
+        struct Both<'a>(&'a mut StoreObserver, &'a mut ProgressObserver);
+        impl RunObserver for Both<'_> {
+            fn on_event(&mut self, e: &RunEvent) {
+                self.0.on_event(e);
+                self.1.on_event(e);
+            }
+        }
+        let device = Default::default();
+        prefinetune::<CpuTrain>(&model_dir, &tasks, &cfg, run, &device, &mut Both(&mut store_observer, &mut progress))
+    };
+    let flushed = store_observer.flush();
+    let outcome = match (&result, &flushed) {
+        (Ok(_), Ok(())) => runtime.block_on(store.end_run(run, RunStatus::Completed, None)),
+        (Err(e), _) => runtime.block_on(store.end_run(run, RunStatus::Failed, Some(&e.to_string()))),
+        (Ok(_), Err(e)) => runtime.block_on(store.end_run(run, RunStatus::Failed, Some(&format!("storing metrics: {e}")))),
+    };
+    let summary = result?;
+    flushed?;
+    outcome?;
+    let points = runtime.block_on(store.list_runs())?.into_iter().find(|r| r.id == run).map_or(0, |r| r.points);
+    runtime.block_on(store.close());
+    println!(
+        "run {run} completed: {} steps, {} examples, loss {:.4} -> {:.4}, {points} metric points",
+        summary.steps, summary.examples, summary.first_loss, summary.final_loss
+    );
+    println!("stored in {} (see `muppet runs list`)", home.db().display());
+    Ok(())
+}

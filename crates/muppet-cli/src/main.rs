@@ -1,0 +1,53 @@
+//! `muppet`: Muppet Studio without the desktop. Each subcommand is a thin
+//! wrapper over the library crates.
+
+mod assets;
+mod demo;
+mod runs;
+
+use clap::{Parser, Subcommand};
+use muppet_core::MuppetHome;
+
+#[derive(Parser)]
+#[command(name = "muppet", version, about = "Multi-task pre-finetuning (Muppet) research: assets, runs and experiments")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Demo assets: the pretrained model and the labeled datasets.
+    Assets {
+        #[command(subcommand)]
+        command: assets::AssetsCommand,
+    },
+    /// Fetch what is missing, then pre-finetune the real MiniLM for a few steps on two real tasks.
+    Demo(demo::DemoArgs),
+    /// Runs stored in the database.
+    Runs {
+        #[command(subcommand)]
+        command: runs::RunsCommand,
+    },
+}
+
+/// The data folder: `MUPPET_HOME`, else the platform data dir.
+pub fn home() -> MuppetHome {
+    MuppetHome::from_env(|| dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("muppet-studio"))
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Assets { command } => assets::run(command),
+        Command::Demo(args) => demo::run(args),
+        Command::Runs { command } => runs::run(command),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Errors of the training crate.
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Model(#[from] muppet_model::ModelError),
+    #[error(transparent)]
+    Data(#[from] muppet_data::DataError),
+    #[error("invalid training configuration: {0}")]
+    Config(String),
+    #[error("training diverged at step {step}: the loss is {loss}. Lower the learning rate or enable gradient clipping")]
+    Diverged { step: u64, loss: f64 },
+}

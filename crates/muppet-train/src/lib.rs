@@ -1,0 +1,13 @@
+//! Training loops on Burn: Muppet pre-finetuning over a task mixture with
+//! heterogeneous batches (K single-task micro-batches per update) and loss
+//! scaling, reported through [`muppet_core::RunObserver`].
+
+pub mod backend;
+pub mod error;
+pub mod mixture;
+pub mod model;
+pub mod prefinetune;
+pub mod schedule;
+
+pub use error::TrainError;
+pub use prefinetune::{prefinetune, PreFinetuneConfig, TrainSummary};
