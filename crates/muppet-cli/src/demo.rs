@@ -7,8 +7,9 @@ use muppet_core::{RunEvent, RunKind, RunObserver, RunStatus};
 use muppet_data::assets::{self, Group};
 use muppet_data::demo_tasks;
 use muppet_store::{NewRun, Store, StoreObserver};
-use muppet_train::backend::{CpuTrain, CPU_BACKEND_NAME};
-use muppet_train::{prefinetune, PreFinetuneConfig};
+use muppet_train::backend::{on_backend, BackendKind, OnBackend};
+use muppet_train::{prefinetune, PreFinetuneConfig, TrainError, TrainSummary};
+use std::path::Path;
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -23,6 +24,25 @@ pub struct DemoArgs {
     tasks_per_update: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Where to compute: cpu, or cuda (needs a build with `--features cuda`).
+    #[arg(long, default_value = "cpu")]
+    backend: String,
+}
+
+/// One pre-finetuning run, on whichever backend `on_backend` picks.
+struct Training<'a> {
+    model_dir: &'a Path,
+    tasks: &'a [muppet_data::LabeledTask],
+    cfg: &'a PreFinetuneConfig,
+    run: muppet_core::RunId,
+    observer: &'a mut dyn RunObserver,
+}
+
+impl OnBackend for Training<'_> {
+    type Output = Result<TrainSummary, TrainError>;
+    fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        prefinetune::<B>(self.model_dir, self.tasks, self.cfg, self.run, &device, self.observer)
+    }
 }
 
 /// Shows training progress as a bar with the latest loss.
@@ -44,6 +64,7 @@ impl RunObserver for ProgressObserver {
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let backend: BackendKind = args.backend.parse()?;
     let home = crate::home();
     home.ensure()?;
     crate::assets::fetch(&[Group::Model, Group::Tasks])?;
@@ -77,12 +98,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         kind: RunKind::PreFinetune,
         spec,
         seed: Some(cfg.seed),
-        backend: CPU_BACKEND_NAME.into(),
-        device: "cpu".into(),
+        backend: backend.name().into(),
+        device: backend.device_name().into(),
     };
     let run = runtime.block_on(store.create_run(&new_run))?;
     std::fs::create_dir_all(home.run_dir(run))?;
-    println!("run {run}: pre-finetuning {} for {} steps on the CPU", model_dir.display(), cfg.steps);
+    println!("run {run}: pre-finetuning {} for {} steps on {}", model_dir.display(), cfg.steps, backend.device_name());
 
     let bar = ProgressBar::new(cfg.steps).with_style(
         ProgressStyle::with_template("{spinner} step {pos}/{len} [{bar:30}] {elapsed_precise} {msg}")?.progress_chars("=> "),
@@ -97,8 +118,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
                 self.1.on_event(e);
             }
         }
-        let device = Default::default();
-        prefinetune::<CpuTrain>(&model_dir, &tasks, &cfg, run, &device, &mut Both(&mut store_observer, &mut progress))
+        let mut both = Both(&mut store_observer, &mut progress);
+        let work = Training { model_dir: &model_dir, tasks: &tasks, cfg: &cfg, run, observer: &mut both };
+        on_backend(backend, work).and_then(|r| r)
     };
     let flushed = store_observer.flush();
     let outcome = match (&result, &flushed) {

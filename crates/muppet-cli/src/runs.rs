@@ -32,11 +32,11 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
         println!("No runs in {} yet. Try `muppet demo`.", home.db().display());
         return Ok(());
     }
-    println!("{:>5}  {:<28} {:<13} {:<10} {:>7}  {:>9}  started", "id", "name", "kind", "status", "points", "last loss");
+    println!("{:>5}  {:<44} {:<13} {:<10} {:>7}  {:>9}  started", "id", "name", "kind", "status", "points", "last loss");
     for r in runs {
         let loss = r.last_loss.map(|l| format!("{l:.4}")).unwrap_or_else(|| "-".into());
         println!(
-            "{:>5}  {:<28} {:<13} {:<10} {:>7}  {:>9}  {}",
+            "{:>5}  {:<44} {:<13} {:<10} {:>7}  {:>9}  {}",
             r.id.0,
             r.name,
             r.kind.as_str(),

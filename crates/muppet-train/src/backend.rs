@@ -1,12 +1,130 @@
-//! Backend selection. CPU is Burn's `Flex` backend (the fastest of Burn
-//! 0.21's CPU backends on the shapes measured in BENCHMARKS.md).
+//! Backend selection. The CPU backend is Burn's `Flex` (the fastest of Burn
+//! 0.21's CPU backends on the shapes measured in BENCHMARKS.md); CUDA is
+//! `burn-cuda`, compiled in with the `cuda` feature and loaded at run time.
 
 use burn::backend::{Autodiff, Flex};
+use burn::tensor::backend::AutodiffBackend;
+
+use crate::TrainError;
 
 /// Inference backend on CPU.
 pub type Cpu = Flex;
 /// Training backend on CPU.
 pub type CpuTrain = Autodiff<Flex>;
 
-/// Name stored with each run.
-pub const CPU_BACKEND_NAME: &str = "flex";
+/// Where a run computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Cpu,
+    Cuda,
+}
+
+impl BackendKind {
+    /// Backend name stored with each run.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Cpu => "flex",
+            BackendKind::Cuda => "cuda",
+        }
+    }
+    /// Device name stored with each run.
+    pub fn device_name(self) -> &'static str {
+        match self {
+            BackendKind::Cpu => "cpu",
+            BackendKind::Cuda => "cuda:0",
+        }
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = TrainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "cpu" => Ok(BackendKind::Cpu),
+            "cuda" => Ok(BackendKind::Cuda),
+            other => Err(TrainError::Config(format!("unknown backend `{other}`: expected cpu or cuda"))),
+        }
+    }
+}
+
+/// Work that runs on whichever training backend is chosen at run time.
+pub trait OnBackend {
+    type Output;
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Self::Output;
+}
+
+/// Run `work` on `kind`, or explain why that backend cannot be used here.
+pub fn on_backend<W: OnBackend>(kind: BackendKind, work: W) -> Result<W::Output, TrainError> {
+    match kind {
+        BackendKind::Cpu => Ok(work.run::<CpuTrain>(Default::default())),
+        BackendKind::Cuda => cuda::run(work),
+    }
+}
+
+#[cfg(feature = "cuda")]
+mod cuda {
+    use burn::backend::{Autodiff, Cuda};
+    use burn::prelude::*;
+
+    use super::OnBackend;
+    use crate::TrainError;
+
+    /// cudarc panics when it cannot load the driver library; probe in a caught
+    /// panic so a machine without CUDA gets an error, not a crash.
+    pub fn run<W: OnBackend>(work: W) -> Result<W::Output, TrainError> {
+        let probe = std::panic::catch_unwind(|| {
+            let device = burn::backend::cuda::CudaDevice::default();
+            let t = Tensor::<Cuda, 1>::ones([4], &device);
+            t.sum().into_scalar()
+        });
+        match probe {
+            Ok(v) if v == 4.0 => Ok(work.run::<Autodiff<Cuda>>(Default::default())),
+            Ok(v) => Err(TrainError::Backend(format!("the CUDA device answered 1+1+1+1 = {v}"))),
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown error".into());
+                Err(TrainError::Backend(format!(
+                    "no usable CUDA device: {why}. Check `nvidia-smi` and that the NVIDIA driver (libcuda) is installed, or use --backend cpu"
+                )))
+            }
+        }
+    }
+}
+
+#[cfg(not(feature = "cuda"))]
+mod cuda {
+    use super::OnBackend;
+    use crate::TrainError;
+
+    pub fn run<W: OnBackend>(_work: W) -> Result<W::Output, TrainError> {
+        Err(TrainError::Backend(
+            "this muppet was built without CUDA support: rebuild with `CUDARC_CUDA_VERSION=13000 cargo build --release -p muppet-cli --features cuda`, or use --backend cpu".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_names_parse() {
+        assert_eq!("cpu".parse::<BackendKind>().ok(), Some(BackendKind::Cpu));
+        assert!("tpu".parse::<BackendKind>().is_err());
+    }
+
+    #[cfg(not(feature = "cuda"))]
+    #[test]
+    fn cuda_without_the_feature_is_a_clear_error() {
+        struct Nothing;
+        impl OnBackend for Nothing {
+            type Output = ();
+            fn run<B: AutodiffBackend>(self, _device: B::Device) {}
+        }
+        let err = on_backend(BackendKind::Cuda, Nothing).expect_err("no cuda").to_string();
+        assert!(err.contains("--features cuda"), "{err}");
+    }
+}

@@ -8,6 +8,8 @@ pub enum TrainError {
     Data(#[from] muppet_data::DataError),
     #[error("invalid training configuration: {0}")]
     Config(String),
+    #[error("{0}")]
+    Backend(String),
     #[error("training diverged at step {step}: the loss is {loss}. Lower the learning rate or enable gradient clipping")]
     Diverged { step: u64, loss: f64 },
 }

@@ -1,0 +1,51 @@
+# Muppet Studio: `make run` sets up what is missing and starts the desktop app;
+# `make test` runs every test. Both install their own prerequisites.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+MUPPET := $(TARGET_DIR)/debug/muppet
+STUDIO := $(TARGET_DIR)/debug/muppet-studio
+# Tests share one asset folder (model and datasets); CI may point it at a cache.
+TEST_ASSETS ?= $(CURDIR)/.muppet/assets
+
+.PHONY: run test system-deps ui-deps ui build assets test-assets desktop-tools ui-test rust-test fmt-check
+
+run: system-deps ui build
+	$(MUPPET) assets fetch
+	@test "$$($(MUPPET) runs list --json)" != "[]" || $(MUPPET) demo
+	$(STUDIO)
+
+test: system-deps ui ui-test build desktop-tools test-assets rust-test
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	npm --prefix ui ci --no-audit --no-fund
+	@touch $@
+
+ui-deps: ui/node_modules/.package-lock.json
+
+ui: ui-deps
+	npm --prefix ui run build
+
+ui-test: ui-deps
+	npm --prefix ui test
+
+# The shell embeds ui/dist, so the UI is built first.
+build: ui
+	$(CARGO) build -p muppet-cli -p muppet-studio
+
+desktop-tools:
+	@bash scripts/desktop-tools.sh >/dev/null
+
+test-assets: build
+	MUPPET_ASSETS=$(TEST_ASSETS) MUPPET_HOME=$(CURDIR)/.muppet $(MUPPET) assets fetch
+
+# Desktop tests need a display: everything runs under a virtual one.
+rust-test:
+	MUPPET_ASSETS=$(TEST_ASSETS) MUPPET_BIN=$(MUPPET) MUPPET_STUDIO_BIN=$(STUDIO) \
+	TAURI_DRIVER=$(CURDIR)/.tools/bin/tauri-driver \
+	xvfb-run -a --server-args="-screen 0 1280x800x24" \
+	$(CARGO) nextest run --workspace --no-fail-fast
