@@ -1,0 +1,66 @@
+//! Errors that cross the IPC boundary. The UI receives `{ kind, message }`: `kind` is
+//! stable and machine-readable, `message` is the full text meant for a person.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::ser::SerializeStruct;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CommandError {
+    #[error("cannot create the data folder {path}: {source}. Set MUPPET_HOME to a writable folder")]
+    Home {
+        path: PathBuf,
+        source: Arc<std::io::Error>,
+    },
+    /// The store error is shared because a failed open is reported on every call.
+    #[error("{0}")]
+    Store(Arc<muppet_store::StoreError>),
+}
+
+impl CommandError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CommandError::Home { .. } => "home",
+            CommandError::Store(error) => match error.as_ref() {
+                muppet_store::StoreError::Open { .. }
+                | muppet_store::StoreError::Migrate { .. } => "store_open",
+                _ => "store",
+            },
+        }
+    }
+
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl From<muppet_store::StoreError> for CommandError {
+    fn from(error: muppet_store::StoreError) -> Self {
+        CommandError::Store(Arc::new(error))
+    }
+}
+
+impl serde::Serialize for CommandError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("CommandError", 2)?;
+        out.serialize_field("kind", self.kind())?;
+        out.serialize_field("message", &self.message())?;
+        out.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_as_kind_and_message() {
+        let error = CommandError::from(muppet_store::StoreError::NoSuchRun(7));
+        let json = serde_json::to_value(&error).expect("serialise");
+        assert_eq!(
+            json,
+            serde_json::json!({ "kind": "store", "message": "run 7 does not exist" })
+        );
+    }
+}

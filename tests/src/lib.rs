@@ -1,0 +1,4 @@
+//! Helpers shared by the end-to-end tests.
+
+pub mod desktop;
+pub mod workspace;

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import type { RunRow } from "./api";
+import {
+  MISSING,
+  describeError,
+  formatCount,
+  formatKind,
+  formatLoss,
+  formatStatus,
+  formatTimestamp,
+  runCells,
+  runsSummary,
+} from "./runs-format";
+
+const run: RunRow = {
+  id: 12,
+  name: "muppet-base-8tasks",
+  kind: "pre_finetune",
+  status: "completed",
+  backend: "flex",
+  device: "cpu",
+  started_at: "2025-11-26T09:05:07.123Z",
+  ended_at: "2025-11-26T10:00:00.000Z",
+  failure: null,
+  points: 12480,
+  last_loss: 0.693147,
+};
+
+describe("formatLoss", () => {
+  it("keeps four significant digits", () => {
+    expect(formatLoss(0.693147)).toBe("0.6931");
+    expect(formatLoss(2.302585)).toBe("2.303");
+    expect(formatLoss(0)).toBe("0.000");
+  });
+  it("switches to scientific notation for tiny and huge values", () => {
+    expect(formatLoss(0.000123456)).toBe("1.235e-4");
+    expect(formatLoss(123456)).toBe("1.235e+5");
+  });
+  it("marks a missing or broken value", () => {
+    expect(formatLoss(null)).toBe(MISSING);
+    expect(formatLoss(Number.NaN)).toBe(MISSING);
+    expect(formatLoss(Number.POSITIVE_INFINITY)).toBe("∞");
+  });
+});
+
+describe("formatCount", () => {
+  it("groups thousands without depending on the locale", () => {
+    expect(formatCount(0)).toBe("0");
+    expect(formatCount(999)).toBe("999");
+    expect(formatCount(12480)).toBe("12\u2009480");
+    expect(formatCount(1234567)).toBe("1\u2009234\u2009567");
+  });
+});
+
+describe("labels", () => {
+  it("names kinds and statuses for people and passes unknown values through", () => {
+    expect(formatKind("pre_finetune")).toBe("Pre-finetune");
+    expect(formatKind("finetune")).toBe("Fine-tune");
+    expect(formatKind("distill")).toBe("distill");
+    expect(formatStatus("cancelled")).toBe("Cancelled");
+    expect(formatStatus("paused")).toBe("paused");
+  });
+});
+
+describe("formatTimestamp", () => {
+  it("formats the store's timestamps to the minute", () => {
+    expect(formatTimestamp("2025-11-26T09:05:07.123Z", "utc")).toBe("2025-11-26 09:05");
+  });
+  it("leaves text that is not a timestamp alone", () => {
+    expect(formatTimestamp("yesterday", "utc")).toBe("yesterday");
+  });
+});
+
+describe("runCells", () => {
+  it("renders every column of a run", () => {
+    expect(runCells(run, "utc")).toEqual({
+      id: "12",
+      name: "muppet-base-8tasks",
+      kind: "Pre-finetune",
+      status: "Completed",
+      statusClass: "status status-completed",
+      statusTitle: "flex · cpu",
+      points: "12\u2009480",
+      lastLoss: "0.6931",
+      started: "2025-11-26 09:05",
+      startedTitle: "2025-11-26T09:05:07.123Z → 2025-11-26T10:00:00.000Z",
+    });
+  });
+  it("explains a failed run on its status", () => {
+    const failed = { ...run, status: "failed" as const, failure: "CUDA out of memory", last_loss: null };
+    const cells = runCells(failed, "utc");
+    expect(cells.statusTitle).toBe("CUDA out of memory");
+    expect(cells.statusClass).toBe("status status-failed");
+    expect(cells.lastLoss).toBe(MISSING);
+  });
+});
+
+describe("runsSummary", () => {
+  it("counts runs in words", () => {
+    expect(runsSummary(0)).toBe("No runs");
+    expect(runsSummary(1)).toBe("1 run");
+    expect(runsSummary(2)).toBe("2 runs");
+  });
+});
+
+describe("describeError", () => {
+  it("keeps the app's own errors", () => {
+    expect(describeError({ kind: "store_open", message: "cannot open" })).toEqual({
+      kind: "store_open",
+      message: "cannot open",
+    });
+  });
+  it("wraps Tauri's string errors and thrown Errors", () => {
+    expect(describeError("Command list_runs not allowed by ACL")).toEqual({
+      kind: "unknown",
+      message: "Command list_runs not allowed by ACL",
+    });
+    expect(describeError(new TypeError("invoke is undefined"))).toEqual({
+      kind: "unknown",
+      message: "invoke is undefined",
+    });
+    expect(describeError(42)).toEqual({ kind: "unknown", message: "42" });
+  });
+});

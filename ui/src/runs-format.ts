@@ -1,0 +1,112 @@
+// Pure formatting of the runs table: no DOM, no clock, no IPC, so it is unit-tested.
+import type { CommandError, RunKind, RunRow, RunStatus } from "./api";
+
+/** The text of one table row, cell by cell, plus what the row needs for styling. */
+export interface RunCells {
+  id: string;
+  name: string;
+  kind: string;
+  status: string;
+  statusClass: string;
+  statusTitle: string;
+  points: string;
+  lastLoss: string;
+  started: string;
+  startedTitle: string;
+}
+
+export type TimeZone = "local" | "utc";
+
+const KIND_LABELS: Record<RunKind, string> = {
+  pre_finetune: "Pre-finetune",
+  finetune: "Fine-tune",
+};
+
+const STATUS_LABELS: Record<RunStatus, string> = {
+  queued: "Queued",
+  running: "Running",
+  completed: "Completed",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+export const MISSING = "—";
+
+export function formatKind(kind: string): string {
+  return KIND_LABELS[kind as RunKind] ?? kind;
+}
+
+export function formatStatus(status: string): string {
+  return STATUS_LABELS[status as RunStatus] ?? status;
+}
+
+/** Thousands separated by a thin space, independent of the system locale. */
+export function formatCount(n: number): string {
+  if (!Number.isFinite(n)) return MISSING;
+  const sign = n < 0 ? "-" : "";
+  const digits = String(Math.trunc(Math.abs(n)));
+  return sign + digits.replace(/\B(?=(\d{3})+(?!\d))/g, "\u2009");
+}
+
+/** Four significant digits; scientific notation outside [0.001, 10000). */
+export function formatLoss(value: number | null): string {
+  if (value === null || Number.isNaN(value)) return MISSING;
+  if (!Number.isFinite(value)) return value > 0 ? "∞" : "-∞";
+  const magnitude = Math.abs(value);
+  if (value !== 0 && (magnitude < 1e-3 || magnitude >= 1e4)) return value.toExponential(3);
+  return value.toPrecision(4);
+}
+
+/** `YYYY-MM-DD HH:MM` of an ISO-8601 timestamp, in local time or UTC. */
+export function formatTimestamp(iso: string, zone: TimeZone): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const utc = zone === "utc";
+  const parts = [
+    utc ? date.getUTCFullYear() : date.getFullYear(),
+    (utc ? date.getUTCMonth() : date.getMonth()) + 1,
+    utc ? date.getUTCDate() : date.getDate(),
+    utc ? date.getUTCHours() : date.getHours(),
+    utc ? date.getUTCMinutes() : date.getMinutes(),
+  ].map((n) => String(n).padStart(2, "0"));
+  const [year, month, day, hours, minutes] = parts;
+  return `${year}-${month}-${day} ${hours}:${minutes}`;
+}
+
+export function runCells(run: RunRow, zone: TimeZone): RunCells {
+  const statusTitle =
+    run.status === "failed" && run.failure ? run.failure : [run.backend, run.device].filter(Boolean).join(" · ");
+  return {
+    id: String(run.id),
+    name: run.name,
+    kind: formatKind(run.kind),
+    status: formatStatus(run.status),
+    statusClass: `status status-${run.status}`,
+    statusTitle,
+    points: formatCount(run.points),
+    lastLoss: formatLoss(run.last_loss),
+    started: formatTimestamp(run.started_at, zone),
+    startedTitle: run.ended_at ? `${run.started_at} → ${run.ended_at}` : run.started_at,
+  };
+}
+
+/** "3 runs", "1 run", "No runs". */
+export function runsSummary(count: number): string {
+  if (count === 0) return "No runs";
+  return `${formatCount(count)} ${count === 1 ? "run" : "runs"}`;
+}
+
+/**
+ * Normalise whatever a rejected `invoke` gives: the app's own `{kind, message}`, a plain
+ * string (Tauri's own errors, e.g. a denied command), an Error (no Tauri at all).
+ */
+export function describeError(error: unknown): CommandError {
+  if (typeof error === "object" && error !== null) {
+    const { kind, message } = error as Partial<Record<string, unknown>>;
+    if (typeof message === "string") {
+      return { kind: typeof kind === "string" ? kind : "unknown", message };
+    }
+  }
+  if (typeof error === "string") return { kind: "unknown", message: error };
+  return { kind: "unknown", message: String(error) };
+}
