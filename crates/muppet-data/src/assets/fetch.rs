@@ -66,7 +66,10 @@ fn fetch_one(assets: &Path, package: &Package, on: &mut dyn FnMut(FetchEvent<'_>
         let scratch = downloads.join(format!(".partial-{}-{}", package.id, std::process::id()));
         remove_if_exists(&scratch)?;
         fs::create_dir_all(&scratch).map_err(DataError::io(&scratch))?;
-        download(package, &scratch)?;
+        if let Err(err) = download(package, &scratch) {
+            remove_if_exists(&scratch)?;
+            return Err(err);
+        }
         (scratch.join(package.file), Some(scratch))
     };
     let result = verify_and_extract(assets, package, &archive, on);
