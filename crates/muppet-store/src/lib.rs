@@ -1,13 +1,34 @@
-//! The experiment store: runs and their metric series in one SQLite file.
+//! The experiment store: experiments, runs and their lineage, tasks, tags,
+//! notes, checkpoints and metric series in one SQLite file, with per-series
+//! summaries and a multi-resolution rollup kept current at write time.
 //! All SQL of the product lives in this crate.
 
+mod checkpoints;
+mod compare;
 mod error;
+mod experiments;
+mod export;
+mod fetch;
+mod foreign_key;
+mod notes;
 mod observer;
 mod open;
 mod points;
+mod rollup;
+mod run_query;
 mod runs;
+mod series;
+mod tags;
+mod tasks;
 
+pub use checkpoints::Checkpoint;
+pub use compare::{Comparison, MetricAt, MetricComparison, ParamDiff};
 pub use error::StoreError;
+pub use experiments::{Experiment, ExperimentId, NewExperiment};
+pub use fetch::Bucket;
+pub use notes::{Note, NoteTarget};
 pub use observer::StoreObserver;
 pub use open::Store;
-pub use runs::{NewRun, RunRow};
+pub use run_query::{ParamFilter, ParamOp, RunPage, RunQuery, RunSort, RunTableRow, SummaryStat};
+pub use runs::{NewRun, RunOrigin, RunRow};
+pub use series::{MetricGoal, SeriesId, SeriesInfo, SeriesKey, Summary};

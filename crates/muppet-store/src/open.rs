@@ -1,14 +1,22 @@
-//! Opening the database: WAL, busy timeout, foreign keys, migrations at open.
+//! Opening the database: WAL, busy timeout, foreign keys, migrations at open;
+//! a database written by a newer build is refused before anything is changed.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::migrate::MigrateError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::StoreError;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// How long a statement waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Two processes opening a new file at once both try the first migration; the
+/// loser fails on "table already exists" and, on retry, finds it applied.
+const MIGRATE_ATTEMPTS: u32 = 5;
 
 /// A handle on `muppet.db`. Cheap to clone (it is a pool).
 #[derive(Debug, Clone)]
@@ -18,7 +26,9 @@ pub struct Store {
 }
 
 impl Store {
-    /// Open (creating if needed) and migrate the database at `path`.
+    /// Open (creating if needed) and migrate the database at `path`. An older
+    /// database is upgraded in place; one written by a newer build is refused
+    /// with [`StoreError::NewerDatabase`].
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
         let options = SqliteConnectOptions::from_str("sqlite://")
@@ -28,16 +38,20 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(open_err)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|source| StoreError::Migrate { path: path.to_path_buf(), source })?;
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(open_err)?;
+        refuse_newer(&pool, path).await?;
+        let mut attempt = 1;
+        loop {
+            match MIGRATOR.run(&pool).await {
+                Ok(()) => break,
+                Err(MigrateError::Execute(_)) if attempt < MIGRATE_ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(source) => return Err(StoreError::Migrate { path: path.to_path_buf(), source }),
+            }
+        }
         Ok(Self { pool, path: path.to_path_buf() })
     }
 
@@ -52,6 +66,36 @@ impl Store {
     }
 }
 
+/// The newest schema migration this build knows.
+pub(crate) fn known_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+async fn refuse_newer(pool: &SqlitePool, path: &Path) -> Result<(), StoreError> {
+    let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+    let has_table: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+            .fetch_one(pool)
+            .await
+            .map_err(open_err)?;
+    if has_table == 0 {
+        return Ok(());
+    }
+    let known = known_version();
+    let newer: Option<(i64, String)> =
+        sqlx::query_as("SELECT version, description FROM _sqlx_migrations WHERE version > ? ORDER BY version LIMIT 1")
+            .bind(known)
+            .fetch_optional(pool)
+            .await
+            .map_err(open_err)?;
+    match newer {
+        Some((version, description)) => {
+            Err(StoreError::NewerDatabase { path: path.to_path_buf(), version, description, known })
+        }
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,7 +106,21 @@ mod tests {
         let path = dir.path().join("muppet.db");
         std::fs::write(&path, vec![b'x'; 4096]).expect("write");
         let err = Store::open(&path).await.expect_err("must refuse");
+        assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(msg.contains("muppet.db"), "{msg}");
+        assert!(msg.contains("Muppet Studio database"), "{msg}");
+        // Nothing was written over the foreign file.
+        assert_eq!(std::fs::read(&path).expect("read"), vec![b'x'; 4096]);
+    }
+
+    #[test]
+    fn the_known_version_is_the_newest_migration_file() {
+        let newest = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"))
+            .expect("migrations folder")
+            .filter_map(|e| e.ok()?.file_name().to_str()?.split('_').next()?.parse::<i64>().ok())
+            .max()
+            .expect("a migration");
+        assert_eq!(known_version(), newest);
     }
 }

@@ -1,0 +1,63 @@
+//! Experiments: named groups of runs (a sample-efficiency sweep, a task-count
+//! ablation) with the specification that generated them.
+
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+/// Database id of an experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ExperimentId(pub i64);
+
+/// What is known of an experiment when it is created.
+#[derive(Debug, Clone)]
+pub struct NewExperiment {
+    /// Unique name.
+    pub name: String,
+    /// e.g. `sample_efficiency`, `task_count`, `free`.
+    pub kind: String,
+    pub spec: serde_json::Value,
+}
+
+/// A stored experiment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Experiment {
+    pub id: ExperimentId,
+    pub name: String,
+    pub kind: String,
+    pub spec: serde_json::Value,
+    pub created_at: String,
+}
+
+impl Store {
+    /// Create an experiment; its name must be new.
+    pub async fn create_experiment(&self, experiment: &NewExperiment) -> Result<ExperimentId, StoreError> {
+        let id: i64 = sqlx::query_scalar("INSERT INTO experiments (name, kind, spec_json) VALUES (?, ?, ?) RETURNING id")
+            .bind(&experiment.name)
+            .bind(&experiment.kind)
+            .bind(experiment.spec.to_string())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(ExperimentId(id))
+    }
+
+    /// Every experiment, newest first.
+    pub async fn list_experiments(&self) -> Result<Vec<Experiment>, StoreError> {
+        let rows: Vec<(i64, String, String, String, String)> =
+            sqlx::query_as("SELECT id, name, kind, spec_json, created_at FROM experiments ORDER BY id DESC")
+                .fetch_all(&self.pool)
+                .await?;
+        // A spec that does not parse is kept as a JSON string rather than hiding the experiment.
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, kind, spec, created_at)| Experiment {
+                id: ExperimentId(id),
+                name,
+                kind,
+                spec: serde_json::from_str(&spec).unwrap_or(serde_json::Value::String(spec)),
+                created_at,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,85 @@
+//! CSV export of a set of series, written atomically: a temporary file beside
+//! the target, synced, then renamed over it, so a reader never sees half a file.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use crate::series::SeriesId;
+use crate::{Store, StoreError};
+
+/// Points read per query while exporting, so memory stays bounded.
+const PAGE: i64 = 50_000;
+
+impl Store {
+    /// Write every point of `series` to the CSV file `path` with the header
+    /// `run_id,run_name,task,split,name,step,examples,wall_s,value`; returns the
+    /// number of points written. NaN values are written as `NaN`.
+    pub async fn export_csv(&self, series: &[SeriesId], path: &Path) -> Result<u64, StoreError> {
+        let temp = temp_path(path);
+        let result = self.write_csv(series, &temp).await;
+        let result = result.and_then(|n| {
+            std::fs::rename(&temp, path).map_err(|source| StoreError::Export { path: path.to_path_buf(), source })?;
+            Ok(n)
+        });
+        if result.is_err() {
+            // The temporary file is ours and incomplete; a failure to remove it changes nothing.
+            let _ = std::fs::remove_file(&temp);
+        }
+        result
+    }
+
+    async fn write_csv(&self, series: &[SeriesId], temp: &Path) -> Result<u64, StoreError> {
+        let io_err = |source| StoreError::Export { path: temp.to_path_buf(), source };
+        let csv_err = |source| StoreError::Csv { path: temp.to_path_buf(), source };
+        let file = File::create(temp).map_err(io_err)?;
+        let mut out = csv::Writer::from_writer(BufWriter::new(file));
+        out.write_record(["run_id", "run_name", "task", "split", "name", "step", "examples", "wall_s", "value"]).map_err(csv_err)?;
+        let mut written = 0u64;
+        for &id in series {
+            let info = self.series_info(id).await?;
+            let run_name: String =
+                sqlx::query_scalar("SELECT name FROM runs WHERE id = ?").bind(info.run.0).fetch_one(&self.pool).await?;
+            let run_id = info.run.0.to_string();
+            let task = info.key.stored_task().to_string();
+            let mut after = -1i64;
+            loop {
+                let rows: Vec<(i64, i64, f64, Option<f64>)> = sqlx::query_as(
+                    "SELECT step, examples, wall_s, value FROM metric_points WHERE series_id = ? AND step > ? ORDER BY step LIMIT ?",
+                )
+                .bind(id.0)
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(&self.pool)
+                .await?;
+                let Some(last) = rows.last() else { break };
+                after = last.0;
+                for (step, examples, wall_s, value) in &rows {
+                    out.write_record([
+                        run_id.as_str(),
+                        run_name.as_str(),
+                        task.as_str(),
+                        info.key.split.as_str(),
+                        info.key.name.as_str(),
+                        &step.to_string(),
+                        &examples.to_string(),
+                        &wall_s.to_string(),
+                        &value.unwrap_or(f64::NAN).to_string(),
+                    ])
+                    .map_err(csv_err)?;
+                    written += 1;
+                }
+            }
+        }
+        let file = out.into_inner().map_err(|e| io_err(e.into_error()))?;
+        let file = file.into_inner().map_err(|e| io_err(e.into_error()))?;
+        file.sync_all().map_err(io_err)?;
+        Ok(written)
+    }
+}
+
+/// `.<name>.tmp-<pid>` in the target's folder: the rename stays on one file system.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map_or_else(|| "export.csv".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
