@@ -124,7 +124,7 @@ impl Store {
     }
 
     async fn rollup_pieces(&self, series: SeriesId, shift: u32, b_lo: u64, b_hi: u64, out: &mut Vec<Piece>) -> Result<(), StoreError> {
-        let rows: Vec<(i64, i64, i64, Option<f64>, Option<f64>, Option<f64>)> = sqlx::query_as(
+        let rows: Vec<RollupTuple> = sqlx::query_as(
             "SELECT first_step, last_step, count, min_value, max_value, last_value FROM metric_rollups
               WHERE series_id = ? AND shift = ? AND bucket BETWEEN ? AND ? ORDER BY bucket",
         )
@@ -145,6 +145,9 @@ impl Store {
         Ok(())
     }
 }
+
+/// first_step, last_step, count, min, max, last of a `metric_rollups` row.
+type RollupTuple = (i64, i64, i64, Option<f64>, Option<f64>, Option<f64>);
 
 /// Fold step-ordered pieces into buckets `width` steps wide.
 fn merge(pieces: &[Piece], width: u64) -> Vec<Bucket> {

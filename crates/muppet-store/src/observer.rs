@@ -59,10 +59,10 @@ impl RunObserver for StoreObserver {
         if let RunEvent::Metrics { run, points } = event {
             self.buffer.extend(points.iter().map(|p| (*run, p.clone())));
         }
-        if terminal || self.buffer.len() >= MAX_BUFFER || self.last_flush.elapsed() >= MAX_DELAY {
-            if let Err(err) = self.flush() {
-                self.error.get_or_insert(err);
-            }
+        if (terminal || self.buffer.len() >= MAX_BUFFER || self.last_flush.elapsed() >= MAX_DELAY)
+            && let Err(err) = self.flush()
+        {
+            self.error.get_or_insert(err);
         }
     }
 }
