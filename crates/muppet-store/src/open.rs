@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::migrate::MigrateError;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Connection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::StoreError;
 
@@ -14,9 +14,6 @@ pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migr
 
 /// How long a statement waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Two processes opening a new file at once both try the first migration; the
-/// loser fails on "table already exists" and, on retry, finds it applied.
-const MIGRATE_ATTEMPTS: u32 = 5;
 
 /// A handle on `muppet.db`. Cheap to clone (it is a pool).
 #[derive(Debug, Clone)]
@@ -40,18 +37,20 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(open_err)?;
-        refuse_newer(&pool, path).await?;
-        let mut attempt = 1;
-        loop {
-            match MIGRATOR.run(&pool).await {
-                Ok(()) => break,
-                Err(MigrateError::Execute(_)) if attempt < MIGRATE_ATTEMPTS => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(source) => return Err(StoreError::Migrate { path: path.to_path_buf(), source }),
-            }
-        }
+        // Migrate inside one IMMEDIATE transaction: it holds the write lock, so
+        // processes opening a new file at once migrate one after the other (the
+        // others wait under the busy timeout, then find nothing to do), and a
+        // failed upgrade leaves the file as it was. sqlx nests each migration's
+        // own transaction as a savepoint.
+        let mut conn = pool.acquire().await.map_err(open_err)?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(open_err)?;
+        refuse_newer(&mut tx, path).await?;
+        MIGRATOR
+            .run(&mut *tx)
+            .await
+            .map_err(|source| StoreError::Migrate { path: path.to_path_buf(), source })?;
+        tx.commit().await.map_err(open_err)?;
+        drop(conn);
         Ok(Self { pool, path: path.to_path_buf() })
     }
 
@@ -71,11 +70,11 @@ pub(crate) fn known_version() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
-async fn refuse_newer(pool: &SqlitePool, path: &Path) -> Result<(), StoreError> {
+async fn refuse_newer(conn: &mut SqliteConnection, path: &Path) -> Result<(), StoreError> {
     let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
     let has_table: i64 =
         sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await
             .map_err(open_err)?;
     if has_table == 0 {
@@ -85,7 +84,7 @@ async fn refuse_newer(pool: &SqlitePool, path: &Path) -> Result<(), StoreError> 
     let newer: Option<(i64, String)> =
         sqlx::query_as("SELECT version, description FROM _sqlx_migrations WHERE version > ? ORDER BY version LIMIT 1")
             .bind(known)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await
             .map_err(open_err)?;
     match newer {
