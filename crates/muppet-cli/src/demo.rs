@@ -14,14 +14,17 @@ use std::path::Path;
 #[derive(Args)]
 pub struct DemoArgs {
     /// Optimizer updates.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 30)]
     steps: u64,
     /// Examples per micro-batch.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 16)]
     batch_size: usize,
     /// Single-task micro-batches accumulated into each update.
     #[arg(long, default_value_t = 2)]
     tasks_per_update: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 3e-4)]
+    lr: f64,
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Where to compute: cpu, or cuda (needs a build with `--features cuda`).
@@ -81,6 +84,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         batch_size: args.batch_size,
         tasks_per_update: args.tasks_per_update,
         seed: args.seed,
+        lr: args.lr,
         ..PreFinetuneConfig::default()
     };
 
@@ -137,6 +141,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         "run {run} completed: {} steps, {} examples, loss {:.4} -> {:.4}, {points} metric points",
         summary.steps, summary.examples, summary.first_loss, summary.final_loss
     );
+    for t in &summary.tasks {
+        println!(
+            "  {:<18} train {:>6}  dev {:>4}  loss {:.4} -> {:.4}  dev accuracy {:.3} -> {:.3}",
+            t.name, t.train_examples, t.dev_examples, t.loss_first, t.loss_last, t.dev_before, t.dev_after
+        );
+    }
     println!("stored in {} (see `muppet runs list`)", home.db().display());
     Ok(())
 }

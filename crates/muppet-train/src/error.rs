@@ -10,6 +10,6 @@ pub enum TrainError {
     Config(String),
     #[error("{0}")]
     Backend(String),
-    #[error("training diverged at step {step}: the loss is {loss}. Lower the learning rate or enable gradient clipping")]
-    Diverged { step: u64, loss: f64 },
+    #[error("training diverged at step {step} on task `{task}`: the loss is {loss}. Lower the learning rate or enable gradient clipping")]
+    Diverged { step: u64, task: String, loss: f64 },
 }

@@ -4,10 +4,11 @@
 
 pub mod backend;
 pub mod error;
+pub mod evaluate;
 pub mod mixture;
 pub mod model;
 pub mod prefinetune;
 pub mod schedule;
 
 pub use error::TrainError;
-pub use prefinetune::{prefinetune, PreFinetuneConfig, TrainSummary};
+pub use prefinetune::{prefinetune, PreFinetuneConfig, TaskSummary, TrainSummary};

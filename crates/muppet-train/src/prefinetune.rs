@@ -8,14 +8,17 @@ use std::time::Instant;
 
 use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, Optimizer};
 use burn::optim::grad_clipping::GradientClippingConfig;
+use burn::module::AutodiffModule;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use muppet_core::{MetricPoint, RunEvent, RunId, RunObserver};
-use muppet_data::tokenize::{pad_batch, Encoded, PaddedBatch, TextEncoder};
+use muppet_data::split::train_dev;
+use muppet_data::tokenize::{pad_batch, Encoded, TextEncoder};
 use muppet_data::LabeledTask;
-use muppet_model::{load_pretrained, EncoderInput, LossScale};
+use muppet_model::{load_pretrained, LossScale};
 use serde::{Deserialize, Serialize};
 
+use crate::evaluate::{accuracy, tensors};
 use crate::mixture::TaskSampler;
 use crate::model::MultiTaskModel;
 use crate::schedule::warmup_linear;
@@ -44,6 +47,10 @@ pub struct PreFinetuneConfig {
     pub head_dropout: f64,
     pub loss_scale: LossScale,
     pub seed: u64,
+    /// Dev examples held out per task (at most half of the task).
+    pub dev_size: usize,
+    /// Evaluate on dev every this many updates (0: before training and at the end only).
+    pub eval_every: u64,
 }
 
 impl Default for PreFinetuneConfig {
@@ -60,6 +67,8 @@ impl Default for PreFinetuneConfig {
             head_dropout: 0.1,
             loss_scale: LossScale::LogN,
             seed: 42,
+            dev_size: 200,
+            eval_every: 0,
         }
     }
 }
@@ -73,6 +82,22 @@ pub struct TrainSummary {
     pub final_loss: f64,
     /// Mean scaled loss of the first update.
     pub first_loss: f64,
+    /// Per task, in mixture order.
+    pub tasks: Vec<TaskSummary>,
+}
+
+/// How one task of the mixture fared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskSummary {
+    pub name: String,
+    pub train_examples: usize,
+    pub dev_examples: usize,
+    /// Scaled loss of the first and the last micro-batch drawn from the task.
+    pub loss_first: f64,
+    pub loss_last: f64,
+    /// Dev accuracy with the untrained head, and after training.
+    pub dev_before: f64,
+    pub dev_after: f64,
 }
 
 /// Pre-finetune the model in `model_dir` on `tasks`, reporting to `observer`.
@@ -88,6 +113,12 @@ pub fn prefinetune<B: AutodiffBackend>(
     B::seed(device, cfg.seed);
     let text = TextEncoder::from_file(&model_dir.join("tokenizer.json"), cfg.max_len)?;
     let encoded: Vec<Vec<Encoded>> = tasks.iter().map(|t| text.encode(&t.examples)).collect::<Result<_, _>>()?;
+    // Each task gets its own split seed so that adding a task leaves the others' splits alone.
+    let splits: Vec<_> = encoded
+        .iter()
+        .zip(tasks)
+        .map(|(e, t)| train_dev(e.len(), cfg.dev_size, cfg.seed ^ fnv1a(&t.spec.name)))
+        .collect();
     let (encoder, _config) = load_pretrained::<B>(model_dir, device)?;
     let n_classes: Vec<usize> = tasks.iter().map(|t| t.spec.labels.len()).collect();
     let mut model = MultiTaskModel::new(encoder, &n_classes, cfg.head_dropout, device);
@@ -95,11 +126,48 @@ pub fn prefinetune<B: AutodiffBackend>(
         .with_weight_decay(cfg.weight_decay)
         .with_grad_clipping(cfg.clip_norm.map(GradientClippingConfig::Norm))
         .init();
-    let sizes: Vec<usize> = encoded.iter().map(Vec::len).collect();
+    let sizes: Vec<usize> = splits.iter().map(|s| s.train.len()).collect();
     let mut sampler = TaskSampler::natural(&sizes, cfg.seed);
+    let mut summaries: Vec<TaskSummary> = tasks
+        .iter()
+        .zip(&splits)
+        .map(|(t, s)| TaskSummary {
+            name: t.spec.name.clone(),
+            train_examples: s.train.len(),
+            dev_examples: s.dev.len(),
+            loss_first: f64::NAN,
+            loss_last: f64::NAN,
+            dev_before: f64::NAN,
+            dev_after: f64::NAN,
+        })
+        .collect();
+    let evaluate = |model: &MultiTaskModel<B>, step: u64, examples: u64, wall_s: f64| -> Vec<MetricPoint> {
+        let valid = model.valid();
+        tasks
+            .iter()
+            .enumerate()
+            .map(|(t, task)| {
+                let dev: Vec<&Encoded> = splits[t].dev.iter().map(|&i| &encoded[t][i]).collect();
+                MetricPoint {
+                    task: Some(task.spec.name.clone()),
+                    split: "dev".into(),
+                    name: "accuracy".into(),
+                    step,
+                    examples,
+                    wall_s,
+                    value: accuracy(&valid, t, &dev, text.pad_id(), device),
+                }
+            })
+            .collect()
+    };
 
     observer.on_event(&RunEvent::Started { run, total_steps: cfg.steps });
     let start = Instant::now();
+    let before = evaluate(&model, 0, 0, 0.0);
+    for (s, p) in summaries.iter_mut().zip(&before) {
+        s.dev_before = p.value;
+    }
+    observer.on_event(&RunEvent::Metrics { run, points: before });
     let mut examples = 0u64;
     let mut first_loss = f64::NAN;
     let mut last_loss = f64::NAN;
@@ -108,21 +176,21 @@ pub fn prefinetune<B: AutodiffBackend>(
         let mut task_losses: Vec<(usize, f64)> = Vec::with_capacity(cfg.tasks_per_update);
         for _ in 0..cfg.tasks_per_update {
             let (task, picks) = sampler.next_batch(cfg.batch_size);
-            let items: Vec<&Encoded> = picks.iter().map(|&i| &encoded[task][i]).collect();
+            let items: Vec<&Encoded> = picks.iter().map(|&i| &encoded[task][splits[task].train[i]]).collect();
             let batch = pad_batch(&items, text.pad_id());
             let (input, targets) = tensors::<B>(&batch, device);
             let logits = model.forward(task, input);
             let loss = muppet_model::scaled_cross_entropy(logits, targets, cfg.loss_scale);
             let value = loss.clone().into_scalar().elem::<f64>();
+            if !value.is_finite() {
+                return Err(TrainError::Diverged { step: step + 1, task: tasks[task].spec.name.clone(), loss: value });
+            }
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             accumulator.accumulate(&model, grads);
             task_losses.push((task, value));
             examples += batch.batch as u64;
         }
         let loss = task_losses.iter().map(|(_, l)| l).sum::<f64>() / task_losses.len() as f64;
-        if !loss.is_finite() {
-            return Err(TrainError::Diverged { step: step + 1, loss });
-        }
         let lr = warmup_linear(cfg.lr, cfg.warmup, cfg.steps, step);
         model = optim.step(lr, model, accumulator.grads());
         if step == 0 {
@@ -144,14 +212,30 @@ pub fn prefinetune<B: AutodiffBackend>(
         for (t, task) in tasks.iter().enumerate() {
             let mine: Vec<f64> = task_losses.iter().filter(|(i, _)| *i == t).map(|(_, l)| *l).collect();
             if !mine.is_empty() {
-                points.push(at(Some(&task.spec.name), "loss", mine.iter().sum::<f64>() / mine.len() as f64));
+                let mean = mine.iter().sum::<f64>() / mine.len() as f64;
+                points.push(at(Some(&task.spec.name), "loss", mean));
+                let summary = &mut summaries[t];
+                if summary.loss_first.is_nan() {
+                    summary.loss_first = mine[0];
+                }
+                summary.loss_last = mine[mine.len() - 1];
             }
+        }
+        let last_step = step + 1 == cfg.steps;
+        if last_step || (cfg.eval_every > 0 && (step + 1) % cfg.eval_every == 0) {
+            let dev = evaluate(&model, step + 1, examples, start.elapsed().as_secs_f64());
+            if last_step {
+                for (s, p) in summaries.iter_mut().zip(&dev) {
+                    s.dev_after = p.value;
+                }
+            }
+            points.extend(dev);
         }
         observer.on_event(&RunEvent::Metrics { run, points });
         observer.on_event(&RunEvent::Step { run, step: step + 1, total_steps: cfg.steps });
     }
     observer.on_event(&RunEvent::Finished { run });
-    Ok(TrainSummary { steps: cfg.steps, examples, final_loss: last_loss, first_loss })
+    Ok(TrainSummary { steps: cfg.steps, examples, final_loss: last_loss, first_loss, tasks: summaries })
 }
 
 fn validate(tasks: &[LabeledTask], cfg: &PreFinetuneConfig) -> Result<(), TrainError> {
@@ -170,14 +254,7 @@ fn validate(tasks: &[LabeledTask], cfg: &PreFinetuneConfig) -> Result<(), TrainE
     Ok(())
 }
 
-fn tensors<B: Backend>(batch: &PaddedBatch, device: &B::Device) -> (EncoderInput<B>, Tensor<B, 1, Int>) {
-    let shape = [batch.batch, batch.seq];
-    let int2 = |v: &[i64]| Tensor::<B, 2, Int>::from_data(TensorData::new(v.to_vec(), shape), device);
-    let input = EncoderInput {
-        input_ids: int2(&batch.input_ids),
-        token_type_ids: int2(&batch.type_ids),
-        attention_mask: int2(&batch.attention_mask),
-    };
-    let targets = Tensor::<B, 1, Int>::from_data(TensorData::new(batch.labels.clone(), [batch.batch]), device);
-    (input, targets)
+/// FNV-1a hash of a task name: a stable per-task seed offset.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
