@@ -2,6 +2,7 @@
 //! wrapper over the library crates.
 
 mod assets;
+mod bench;
 mod demo;
 mod runs;
 
@@ -24,6 +25,11 @@ enum Command {
     },
     /// Fetch what is missing, then pre-finetune the real MiniLM for a few steps on two real tasks.
     Demo(demo::DemoArgs),
+    /// Benchmarks (speed on fixed shapes).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
     /// Runs stored in the database.
     Runs {
         #[command(subcommand)]
@@ -41,6 +47,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Assets { command } => assets::run(command),
         Command::Demo(args) => demo::run(args),
+        Command::Bench { command } => bench::run(command),
         Command::Runs { command } => runs::run(command),
     };
     match result {

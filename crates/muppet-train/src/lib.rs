@@ -3,6 +3,7 @@
 //! scaling, reported through [`muppet_core::RunObserver`].
 
 pub mod backend;
+pub mod bench;
 pub mod error;
 pub mod evaluate;
 pub mod mixture;

@@ -1,0 +1,95 @@
+//! The train-step benchmark: forward, backward and one AdamW update of an
+//! encoder with a classification head on fixed shapes, timed after warmup.
+//! `bench/torch_train_step.py` measures the same step in PyTorch.
+
+use std::time::Instant;
+
+use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use muppet_data::tokenize::PaddedBatch;
+use muppet_model::{Encoder, EncoderConfig, LossScale};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+use crate::evaluate::tensors;
+use crate::model::MultiTaskModel;
+
+/// Shapes and repetitions of a benchmark.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainStepBench {
+    pub batch_size: usize,
+    pub max_len: usize,
+    /// Timed steps.
+    pub steps: usize,
+    /// Untimed steps first (allocation, autotuning).
+    pub warmup: usize,
+    pub seed: u64,
+}
+
+/// What a benchmark measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainStepResult {
+    pub examples_per_sec: f64,
+    pub tokens_per_sec: f64,
+    pub step_ms_mean: f64,
+    pub step_ms_min: f64,
+    /// Model FLOPs per step (6 x parameters x tokens, plus attention), for MFU.
+    pub flops_per_step: f64,
+    pub achieved_tflops: f64,
+    pub parameters: usize,
+}
+
+/// Run the benchmark on `encoder` (pretrained or random) with a 2-class head.
+pub fn train_step<B: AutodiffBackend>(encoder: Encoder<B>, config: &EncoderConfig, bench: &TrainStepBench, device: &B::Device) -> TrainStepResult {
+    B::seed(device, bench.seed);
+    let mut model = MultiTaskModel::new(encoder, &[2], 0.1, device);
+    let parameters = model.num_params();
+    let mut optim = AdamWConfig::new().with_weight_decay(0.01).init();
+    let mut rng = StdRng::seed_from_u64(bench.seed);
+    let (b, l) = (bench.batch_size, bench.max_len);
+    // Token ids avoid the first 1000 ids (specials, padding) of the vocabulary.
+    let low = 1000.min(config.vocab_size / 2);
+    let batch = PaddedBatch {
+        batch: b,
+        seq: l,
+        input_ids: (0..b * l).map(|_| rng.random_range(low..config.vocab_size) as i64).collect(),
+        type_ids: vec![0; b * l],
+        attention_mask: vec![1; b * l],
+        labels: (0..b).map(|_| rng.random_range(0..2)).collect(),
+    };
+    let mut times = Vec::with_capacity(bench.steps);
+    for i in 0..bench.warmup + bench.steps {
+        let start = Instant::now();
+        let (input, targets) = tensors::<B>(&batch, device);
+        let logits = model.forward(0, input);
+        let loss = muppet_model::scaled_cross_entropy(logits, targets, LossScale::LogN);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(1e-5, model, grads);
+        // Reading a value back waits for the device: the step is done.
+        let _ = model.heads[0].out_proj.bias.as_ref().map(|b| b.val().sum().into_scalar());
+        if i >= bench.warmup {
+            times.push(start.elapsed().as_secs_f64());
+        }
+    }
+    let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
+    let min = times.iter().copied().fold(f64::INFINITY, f64::min);
+    let tokens = (b * l) as f64;
+    let h = config.hidden_size as f64;
+    let layers = config.num_hidden_layers as f64;
+    // Dense layers: 6 FLOPs per parameter per token (forward 2, backward 4), the
+    // embeddings excluded (lookups); attention scores and context: 12 * L * h * seq per token.
+    let embedding_params = ((config.vocab_size + config.max_position_embeddings + config.type_vocab_size) as f64) * h;
+    let dense_params = parameters as f64 - embedding_params;
+    let flops_per_step = 6.0 * dense_params * tokens + 12.0 * layers * h * l as f64 * tokens;
+    TrainStepResult {
+        examples_per_sec: b as f64 / mean,
+        tokens_per_sec: tokens / mean,
+        step_ms_mean: mean * 1e3,
+        step_ms_min: min * 1e3,
+        flops_per_step,
+        achieved_tflops: flops_per_step / mean / 1e12,
+        parameters,
+    }
+}
