@@ -11,7 +11,8 @@ use crate::series::{MetricGoal, SUMMARY_COLUMNS, Summary, summary_from_row};
 use crate::{Store, StoreError};
 
 /// Rows per multi-row INSERT: 500 rows of at most 11 columns stay far below
-/// SQLite's 32,766 bound parameters, and larger statements were not faster.
+/// SQLite's 32,766 bound parameters; 100- and 2,000-row statements ingested
+/// at the same rate (the cost is SQLite's B-tree work, not binding).
 const ROWS_PER_INSERT: usize = 500;
 
 /// The points of one series in a batch, in step order, one per step.
