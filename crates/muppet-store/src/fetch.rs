@@ -57,7 +57,10 @@ fn plan(lo: u64, hi: u64, buckets: usize) -> Plan {
     }
     // floor(hi/w) - floor(lo/w) <= ceil((span-1)/w), so w >= span/(B-1) gives at most B buckets.
     let width = span.div_ceil(buckets - 1);
-    match level(width) {
+    // A level up to a quarter wider than asked is taken: at least 4/5 of the
+    // buckets for up to 8 times fewer rows read (1M steps in 2,000 buckets wants
+    // 501 steps a bucket and reads 1,954 rows of 512 instead of 15,625 of 64).
+    match level(width + width / 4) {
         Some(shift) => Plan { width: width.div_ceil(1 << shift) << shift, shift: Some(shift) },
         None => Plan { width, shift: None },
     }
@@ -212,6 +215,8 @@ mod tests {
             }
         }
         assert_eq!(plan(0, 7, 100), Plan { width: 1, shift: None });
+        assert_eq!(plan(0, 999_999, 2000), Plan { width: 512, shift: Some(9) });
+        assert_eq!(plan(0, 999_999, 1000), Plan { width: 1024, shift: Some(9) }, "1,001 is too far from 512");
     }
 
     #[test]
