@@ -9,14 +9,14 @@ STUDIO := $(TARGET_DIR)/debug/muppet-studio
 # Tests share one asset folder (model and datasets); CI may point it at a cache.
 TEST_ASSETS ?= $(CURDIR)/.muppet/assets
 
-.PHONY: run test system-deps ui-deps ui build assets test-assets desktop-tools ui-test rust-test fmt-check
+.PHONY: run test system-deps ui-deps ui build test-build test-assets desktop-tools ui-test rust-test
 
 run: system-deps ui build
 	$(MUPPET) assets fetch
 	@test "$$($(MUPPET) runs list --json)" != "[]" || $(MUPPET) demo
 	$(STUDIO)
 
-test: system-deps ui ui-test build desktop-tools test-assets rust-test
+test: system-deps ui ui-test test-build desktop-tools test-assets rust-test
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -37,10 +37,15 @@ ui-test: ui-deps
 build: ui
 	$(CARGO) build -p muppet-cli -p muppet-studio
 
+# Binaries and test targets in one build, so the features Cargo unifies are
+# the same as in the test run that follows (no second compile of shared crates).
+test-build: ui
+	$(CARGO) build --workspace --bins --tests
+
 desktop-tools:
 	@bash scripts/desktop-tools.sh >/dev/null
 
-test-assets: build
+test-assets: test-build
 	MUPPET_ASSETS=$(TEST_ASSETS) MUPPET_HOME=$(CURDIR)/.muppet $(MUPPET) assets fetch
 
 # Desktop tests need a display: everything runs under a virtual one.
