@@ -3,7 +3,7 @@
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use muppet_core::{RunEvent, RunKind, RunObserver, RunStatus};
+use muppet_core::{Fanout, RunEvent, RunKind, RunObserver, RunStatus};
 use muppet_data::assets::{self, Group};
 use muppet_data::demo_tasks;
 use muppet_store::{NewRun, Store, StoreObserver};
@@ -114,18 +114,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
     let mut progress = ProgressObserver(bar);
-    let result = {
-        struct Both<'a>(&'a mut StoreObserver, &'a mut ProgressObserver);
-        impl RunObserver for Both<'_> {
-            fn on_event(&mut self, e: &RunEvent) {
-                self.0.on_event(e);
-                self.1.on_event(e);
-            }
-        }
-        let mut both = Both(&mut store_observer, &mut progress);
-        let work = Training { model_dir: &model_dir, tasks: &tasks, cfg: &cfg, run, observer: &mut both };
-        on_backend(backend, work).and_then(|r| r)
-    };
+    let mut observers = Fanout(vec![&mut store_observer as &mut dyn RunObserver, &mut progress]);
+    let work = Training { model_dir: &model_dir, tasks: &tasks, cfg: &cfg, run, observer: &mut observers };
+    let result = on_backend(backend, work).and_then(|r| r);
     let flushed = store_observer.flush();
     let outcome = match (&result, &flushed) {
         (Ok(_), Ok(())) => runtime.block_on(store.end_run(run, RunStatus::Completed, None)),

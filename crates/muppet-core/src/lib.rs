@@ -6,6 +6,6 @@ pub mod run;
 pub mod task;
 
 pub use home::MuppetHome;
-pub use observer::{MetricPoint, RunEvent, RunObserver};
+pub use observer::{Fanout, MetricPoint, RunEvent, RunObserver};
 pub use run::{RunId, RunKind, RunStatus};
 pub use task::{TaskFamily, TaskSpec};

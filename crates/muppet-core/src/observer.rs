@@ -41,10 +41,12 @@ pub trait RunObserver {
     fn on_event(&mut self, event: &RunEvent);
 }
 
-/// Fan an event out to several observers.
-impl<T: RunObserver + ?Sized> RunObserver for Vec<Box<T>> {
+/// Hands each event to several observers, in order.
+pub struct Fanout<'a>(pub Vec<&'a mut dyn RunObserver>);
+
+impl RunObserver for Fanout<'_> {
     fn on_event(&mut self, event: &RunEvent) {
-        for o in self.iter_mut() {
+        for o in self.0.iter_mut() {
             o.on_event(event);
         }
     }
