@@ -49,6 +49,7 @@ impl Store {
 
         let mut summaries = Vec::new();
         let mut rollups = Vec::new();
+        let mut merged = Vec::new();
         for (batch, series) in batches.iter().zip(&stored) {
             let steps: Vec<(u64, f64)> = batch.points.iter().map(|p| (p.step, p.value)).collect();
             let first = steps.first().map_or(0, |s| s.0);
@@ -57,13 +58,23 @@ impl Store {
                 if let Some(summary) = fold_summary(series.summary.as_ref(), series.goal, &steps) {
                     summaries.push((series.id, summary));
                 }
-                rollups.extend(fold_rollups(&steps).into_iter().map(|r| (series.id, r)));
+                // Only the bucket holding the stored last step can exist already,
+                // at each level; every other row is new and takes a plain INSERT.
+                let old_last = series.summary.as_ref().map(|s| s.last_step);
+                for r in fold_rollups(&steps) {
+                    if old_last.is_some_and(|l| l >> r.shift == r.bucket) {
+                        merged.push((series.id, r));
+                    } else {
+                        rollups.push((series.id, r));
+                    }
+                }
             } else {
                 let last = steps.last().map_or(first, |s| s.0);
                 rebuild_series(&mut tx, series, first, last).await?;
             }
         }
-        upsert_rollups(&mut tx, &rollups).await?;
+        write_rollups(&mut tx, &rollups, false).await?;
+        write_rollups(&mut tx, &merged, true).await?;
         write_summaries(&mut tx, &summaries).await?;
         tx.commit().await?;
         Ok(())
@@ -112,6 +123,30 @@ fn group_by_series(points: &[MetricPoint]) -> Vec<SeriesBatch<'_>> {
     batches
 }
 
+/// `rows` cut into statements of [`ROWS_PER_INSERT`] rows and then powers of two
+/// (256, 128, ... 1). Every distinct row count is a distinct SQL text, which
+/// sqlx prepares and caches per connection; a ragged last chunk of any length
+/// would prepare a new statement (and evict a cached one) on almost every batch,
+/// which made the rollup upsert cost as much as the points insert.
+fn statement_chunks<T>(rows: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = rows;
+    while rest.len() >= ROWS_PER_INSERT {
+        let (head, tail) = rest.split_at(ROWS_PER_INSERT);
+        out.push(head);
+        rest = tail;
+    }
+    for bit in (0..usize::BITS).rev() {
+        let size = 1usize << bit;
+        if rest.len() & size != 0 {
+            let (head, tail) = rest.split_at(size);
+            out.push(head);
+            rest = tail;
+        }
+    }
+    out
+}
+
 /// `head` followed by `rows` groups of `arity` placeholders.
 fn values_sql(head: &str, arity: usize, rows: usize, tail: &str) -> String {
     let group = format!("({})", vec!["?"; arity].join(","));
@@ -129,7 +164,7 @@ fn values_sql(head: &str, arity: usize, rows: usize, tail: &str) -> String {
 }
 
 async fn ensure_series(tx: &mut Transaction<'_, Sqlite>, run: RunId, batches: &[SeriesBatch<'_>]) -> Result<Vec<StoredSeries>, StoreError> {
-    for chunk in batches.chunks(ROWS_PER_INSERT) {
+    for chunk in statement_chunks(batches) {
         let sql = values_sql(
             "INSERT INTO metric_series (run_id, task, split, name, goal)",
             5,
@@ -169,16 +204,9 @@ async fn ensure_series(tx: &mut Transaction<'_, Sqlite>, run: RunId, batches: &[
 async fn insert_points(tx: &mut Transaction<'_, Sqlite>, batches: &[SeriesBatch<'_>], stored: &[StoredSeries]) -> Result<(), StoreError> {
     let rows: Vec<(i64, &MetricPoint)> =
         batches.iter().zip(stored).flat_map(|(b, s)| b.points.iter().map(move |p| (s.id, *p))).collect();
-    let full = values_sql("INSERT OR REPLACE INTO metric_points (series_id, step, examples, wall_s, value)", 5, ROWS_PER_INSERT, "");
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let partial;
-        let sql = if chunk.len() == ROWS_PER_INSERT {
-            &full
-        } else {
-            partial = values_sql("INSERT OR REPLACE INTO metric_points (series_id, step, examples, wall_s, value)", 5, chunk.len(), "");
-            &partial
-        };
-        let mut q = sqlx::query(sql);
+    for chunk in statement_chunks(&rows) {
+        let sql = values_sql("INSERT OR REPLACE INTO metric_points (series_id, step, examples, wall_s, value)", 5, chunk.len(), "");
+        let mut q = sqlx::query(&sql);
         for (series, p) in chunk {
             q = q.bind(*series).bind(p.step as i64).bind(p.examples as i64).bind(p.wall_s).bind(p.value);
         }
@@ -187,22 +215,24 @@ async fn insert_points(tx: &mut Transaction<'_, Sqlite>, batches: &[SeriesBatch<
     Ok(())
 }
 
-/// Merge the rows a batch of appended points adds into the stored rollup. The
-/// batch comes after everything stored, so its last point is the bucket's last.
-async fn upsert_rollups(tx: &mut Transaction<'_, Sqlite>, rows: &[(i64, RollupRow)]) -> Result<(), StoreError> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+/// Write the rollup rows a batch of appended points adds: as new rows, or
+/// (`merge`) folded into stored buckets. The batch comes after everything
+/// stored, so its last point is the bucket's last.
+async fn write_rollups(tx: &mut Transaction<'_, Sqlite>, rows: &[(i64, RollupRow)], merge: bool) -> Result<(), StoreError> {
+    // SQLite's two-argument min() is NULL when either is; coalesce keeps the other.
+    let upsert = " ON CONFLICT (series_id, shift, bucket) DO UPDATE SET
+        count = count + excluded.count,
+        first_step = min(first_step, excluded.first_step),
+        last_step = excluded.last_step,
+        min_value = coalesce(min(min_value, excluded.min_value), min_value, excluded.min_value),
+        max_value = coalesce(max(max_value, excluded.max_value), max_value, excluded.max_value),
+        last_value = excluded.last_value";
+    for chunk in statement_chunks(rows) {
         let sql = values_sql(
             "INSERT INTO metric_rollups (series_id, shift, bucket, count, first_step, last_step, min_value, max_value, last_value)",
             9,
             chunk.len(),
-            // SQLite's two-argument min() is NULL when either is; coalesce keeps the other.
-            " ON CONFLICT (series_id, shift, bucket) DO UPDATE SET
-                count = count + excluded.count,
-                first_step = min(first_step, excluded.first_step),
-                last_step = excluded.last_step,
-                min_value = coalesce(min(min_value, excluded.min_value), min_value, excluded.min_value),
-                max_value = coalesce(max(max_value, excluded.max_value), max_value, excluded.max_value),
-                last_value = excluded.last_value",
+            if merge { upsert } else { "" },
         );
         let mut q = sqlx::query(&sql);
         for (series, r) in chunk {
@@ -223,7 +253,7 @@ async fn upsert_rollups(tx: &mut Transaction<'_, Sqlite>, rows: &[(i64, RollupRo
 }
 
 async fn write_summaries(tx: &mut Transaction<'_, Sqlite>, rows: &[(i64, Summary)]) -> Result<(), StoreError> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    for chunk in statement_chunks(rows) {
         let sql = values_sql(
             "INSERT OR REPLACE INTO metric_summaries (series_id, count, first_step, last_step, last_value,
                 min_value, min_step, max_value, max_step, best_value, best_step)",
@@ -359,6 +389,16 @@ mod tests {
         assert_eq!(batches[0].name, "loss");
         let loss: Vec<(u64, f64)> = batches[0].points.iter().map(|p| (p.step, p.value)).collect();
         assert_eq!(loss, vec![(1, 0.1), (3, 0.33)]);
+    }
+
+    #[test]
+    fn statements_come_in_few_sizes_and_cover_every_row() {
+        let rows: Vec<u32> = (0..1_437).collect();
+        let chunks = statement_chunks(&rows);
+        let sizes: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, vec![500, 500, 256, 128, 32, 16, 4, 1]);
+        assert_eq!(chunks.concat(), rows);
+        assert!(statement_chunks::<u32>(&[]).is_empty());
     }
 
     #[test]
