@@ -63,29 +63,43 @@ pub fn on_backend<W: OnBackend>(kind: BackendKind, work: W) -> Result<W::Output,
 
 #[cfg(feature = "cuda")]
 mod cuda {
+    use std::sync::{Arc, Mutex};
+
     use burn::backend::{Autodiff, Cuda};
     use burn::prelude::*;
 
     use super::OnBackend;
     use crate::TrainError;
 
-    /// cudarc panics when it cannot load the driver library; probe in a caught
-    /// panic so a machine without CUDA gets an error, not a crash.
+    /// cudarc panics (on a runtime thread of cubecl) when it cannot load the
+    /// driver library; probe inside a caught panic, with the panic messages
+    /// collected instead of printed, so a machine without CUDA gets one clear
+    /// error, not a crash.
     pub fn run<W: OnBackend>(work: W) -> Result<W::Output, TrainError> {
+        let messages = Arc::new(Mutex::new(Vec::<String>::new()));
+        let seen = Arc::clone(&messages);
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let text = match info.payload().downcast_ref::<String>() {
+                Some(s) => s.clone(),
+                None => info.payload().downcast_ref::<&str>().map(|s| s.to_string()).unwrap_or_default(),
+            };
+            if let Ok(mut m) = seen.lock() {
+                m.push(text);
+            }
+        }));
         let probe = std::panic::catch_unwind(|| {
             let device = burn::backend::cuda::CudaDevice::default();
-            let t = Tensor::<Cuda, 1>::ones([4], &device);
-            t.sum().into_scalar()
+            Tensor::<Cuda, 1>::ones([4], &device).sum().into_scalar()
         });
+        std::panic::set_hook(previous);
         match probe {
             Ok(v) if v == 4.0 => Ok(work.run::<Autodiff<Cuda>>(Default::default())),
-            Ok(v) => Err(TrainError::Backend(format!("the CUDA device answered 1+1+1+1 = {v}"))),
-            Err(panic) => {
-                let why = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "unknown error".into());
+            Ok(v) => Err(TrainError::Backend(format!("the CUDA device computed 1+1+1+1 = {v}"))),
+            Err(_) => {
+                let first = messages.lock().ok().and_then(|m| m.first().cloned()).unwrap_or_else(|| "unknown error".into());
+                // cudarc's message lists every library name it tried; its first sentence says it all.
+                let why = first.split(" - ").next().unwrap_or(&first).trim().to_string();
                 Err(TrainError::Backend(format!(
                     "no usable CUDA device: {why}. Check `nvidia-smi` and that the NVIDIA driver (libcuda) is installed, or use --backend cpu"
                 )))
