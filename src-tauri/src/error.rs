@@ -24,7 +24,8 @@ impl CommandError {
             CommandError::Home { .. } => "home",
             CommandError::Store(error) => match error.as_ref() {
                 muppet_store::StoreError::Open { .. }
-                | muppet_store::StoreError::Migrate { .. } => "store_open",
+                | muppet_store::StoreError::Migrate { .. }
+                | muppet_store::StoreError::NewerDatabase { .. } => "store_open",
                 _ => "store",
             },
         }
