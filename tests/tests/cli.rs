@@ -66,6 +66,35 @@ fn demo_stores_a_completed_run_with_points_that_runs_list_reads_back() {
 }
 
 #[test]
+fn mixture_summary_matches_hand_computed_temperature_probabilities() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let assets = shared_assets();
+    let args = ["mixture", "summary", "--task", "rt_fresh_rotten", "--task", "sarcasm_headlines", "--sampling", "temperature:2", "--steps", "100", "--json"];
+    let out = muppet(home.path(), &assets, &args, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let tasks = json["tasks"].as_array().expect("tasks");
+    // DATA.md sizes: 12,808 reviews (plots dropped) and 28,614 headlines.
+    // T = 2: p ∝ sqrt(n) = 113.1724 and 169.1567.
+    let (a, b) = (12_808f64.sqrt(), 28_614f64.sqrt());
+    let want = [a / (a + b), b / (a + b)];
+    for (task, (name, p)) in tasks.iter().zip([("rt_fresh_rotten", want[0]), ("sarcasm_headlines", want[1])]) {
+        assert_eq!(task["name"], name);
+        let got = task["probability"].as_f64().expect("probability");
+        assert!((got - p).abs() < 1e-9, "{name}: {got} vs {p}");
+        // 100 updates of 2 micro-batches of 16 examples.
+        let expected = task["expected_examples"].as_f64().expect("expected");
+        assert!((expected - p * 3200.0).abs() < 1e-6, "{name}: {expected}");
+    }
+    assert_eq!(tasks[0]["examples"], 12_808);
+    assert_eq!(tasks[1]["examples"], 28_614);
+
+    let out = muppet(home.path(), &assets, &["mixture", "summary", "--task", "rt_fresh_rotten", "--steps", "1", "--sampling", "temperature:0"], &[]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("temperature:T"), "{}", text(&out));
+}
+
+#[test]
 fn fetch_twice_does_nothing_the_second_time() {
     let home = tempfile::tempdir().expect("tempdir");
     let assets = shared_assets();

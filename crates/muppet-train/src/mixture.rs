@@ -1,7 +1,8 @@
 //! The task sampler: which task each micro-batch comes from, and which
-//! examples it holds. Muppet draws tasks in proportion to their size
-//! ("natural" mixing, MUPPET.md "Sampling").
+//! examples it holds, with task probabilities from a sampling policy
+//! (`muppet_data::mixture`; Muppet's default is natural mixing).
 
+use muppet_data::mixture::{probabilities, Sampling};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -13,14 +14,13 @@ pub struct TaskSampler {
 }
 
 impl TaskSampler {
-    /// Natural mixing over tasks of the given sizes.
-    pub fn natural(sizes: &[usize], seed: u64) -> Self {
-        let total: usize = sizes.iter().sum();
+    /// Draw among tasks of the given sizes with `sampling`, sizes capped at `cap`.
+    pub fn new(sizes: &[usize], sampling: Sampling, cap: Option<usize>, seed: u64) -> Self {
         let mut acc = 0.0;
-        let cumulative = sizes
-            .iter()
-            .map(|&n| {
-                acc += n as f64 / total.max(1) as f64;
+        let cumulative = probabilities(sizes, sampling, cap)
+            .into_iter()
+            .map(|p| {
+                acc += p;
                 acc
             })
             .collect();
@@ -43,7 +43,12 @@ impl TaskSampler {
     /// Next micro-batch: a task index and `batch` example indices drawn with replacement.
     pub fn next_batch(&mut self, batch: usize) -> (usize, Vec<usize>) {
         let u: f64 = self.rng.random();
-        let task = self.cumulative.iter().position(|&c| u < c).unwrap_or(self.cumulative.len() - 1);
+        // The last task with a non-zero probability takes the rounding remainder.
+        let task = self
+            .cumulative
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or_else(|| self.probabilities().iter().rposition(|&p| p > 0.0).unwrap_or(0));
         let n = self.sizes[task];
         let examples = (0..batch).map(|_| self.rng.random_range(0..n)).collect();
         (task, examples)
@@ -56,7 +61,7 @@ mod tests {
 
     #[test]
     fn natural_probabilities_follow_sizes_and_draws_follow_probabilities() {
-        let mut s = TaskSampler::natural(&[300, 100], 1);
+        let mut s = TaskSampler::new(&[300, 100], Sampling::Natural, None, 1);
         let p = s.probabilities();
         assert!((p[0] - 0.75).abs() < 1e-12 && (p[1] - 0.25).abs() < 1e-12, "{p:?}");
         let draws = 4000;
@@ -65,9 +70,18 @@ mod tests {
     }
 
     #[test]
+    fn temperature_sampling_is_followed() {
+        // T = 2 over sizes 100 and 1600: sqrt 10 and 40, so p = 0.2 and 0.8.
+        let mut s = TaskSampler::new(&[100, 1600], Sampling::Temperature { t: 2.0 }, None, 5);
+        let draws = 4000;
+        let first = (0..draws).filter(|_| s.next_batch(1).0 == 0).count() as f64 / draws as f64;
+        assert!((first - 0.2).abs() < 0.03, "{first}");
+    }
+
+    #[test]
     fn same_seed_same_batches() {
-        let mut a = TaskSampler::natural(&[10, 20, 30], 9);
-        let mut b = TaskSampler::natural(&[10, 20, 30], 9);
+        let mut a = TaskSampler::new(&[10, 20, 30], Sampling::Natural, None, 9);
+        let mut b = TaskSampler::new(&[10, 20, 30], Sampling::Natural, None, 9);
         for _ in 0..20 {
             assert_eq!(a.next_batch(4), b.next_batch(4));
         }

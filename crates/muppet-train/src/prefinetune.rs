@@ -12,6 +12,7 @@ use burn::module::AutodiffModule;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use muppet_core::{MetricPoint, RunEvent, RunId, RunObserver};
+use muppet_data::mixture::Sampling;
 use muppet_data::split::train_dev;
 use muppet_data::tokenize::{pad_batch, Encoded, TextEncoder};
 use muppet_data::LabeledTask;
@@ -46,6 +47,10 @@ pub struct PreFinetuneConfig {
     /// Dropout of the new heads.
     pub head_dropout: f64,
     pub loss_scale: LossScale,
+    /// How tasks are weighted (natural mixing by default, as in Muppet).
+    pub sampling: Sampling,
+    /// Cap on each task's size before weighting (`None`: no cap).
+    pub cap: Option<usize>,
     pub seed: u64,
     /// Dev examples held out per task (at most half of the task).
     pub dev_size: usize,
@@ -66,6 +71,8 @@ impl Default for PreFinetuneConfig {
             max_len: 64,
             head_dropout: 0.1,
             loss_scale: LossScale::LogN,
+            sampling: Sampling::Natural,
+            cap: None,
             seed: 42,
             dev_size: 200,
             eval_every: 0,
@@ -127,7 +134,7 @@ pub fn prefinetune<B: AutodiffBackend>(
         .with_grad_clipping(cfg.clip_norm.map(GradientClippingConfig::Norm))
         .init();
     let sizes: Vec<usize> = splits.iter().map(|s| s.train.len()).collect();
-    let mut sampler = TaskSampler::natural(&sizes, cfg.seed);
+    let mut sampler = TaskSampler::new(&sizes, cfg.sampling, cfg.cap, cfg.seed);
     let mut summaries: Vec<TaskSummary> = tasks
         .iter()
         .zip(&splits)
