@@ -6,6 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use muppet_core::{Fanout, RunEvent, RunKind, RunObserver, RunStatus};
 use muppet_data::assets::{self, Group};
 use muppet_data::demo_tasks;
+use muppet_data::mixture::Sampling;
 use muppet_store::{NewRun, Store, StoreObserver};
 use muppet_train::backend::{on_backend, BackendKind, OnBackend};
 use muppet_train::{prefinetune, PreFinetuneConfig, TrainError, TrainSummary};
@@ -22,6 +23,12 @@ pub struct DemoArgs {
     /// Single-task micro-batches accumulated into each update.
     #[arg(long, default_value_t = 2)]
     tasks_per_update: usize,
+    /// Task weighting: natural, uniform or temperature:T.
+    #[arg(long, default_value = "natural")]
+    sampling: String,
+    /// Cap each task's size at N before weighting.
+    #[arg(long)]
+    cap: Option<usize>,
     /// Peak learning rate.
     #[arg(long, default_value_t = 3e-4)]
     lr: f64,
@@ -68,6 +75,7 @@ impl RunObserver for ProgressObserver {
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let backend: BackendKind = args.backend.parse()?;
+    let sampling: Sampling = args.sampling.parse()?;
     let home = crate::home();
     home.ensure()?;
     crate::assets::fetch(&[Group::Model, Group::Tasks])?;
@@ -85,6 +93,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         tasks_per_update: args.tasks_per_update,
         seed: args.seed,
         lr: args.lr,
+        sampling,
+        cap: args.cap,
         ..PreFinetuneConfig::default()
     };
 
@@ -93,7 +103,6 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let spec = serde_json::json!({
         "model": model_dir.display().to_string(),
         "tasks": demo_tasks::DEMO_TASKS,
-        "sampling": "natural",
         "batching": "heterogeneous",
         "config": cfg,
     });
@@ -106,6 +115,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         device: backend.device_name().into(),
     };
     let run = runtime.block_on(store.create_run(&new_run))?;
+    for t in &tasks {
+        runtime.block_on(store.add_run_task(run, &t.spec.name))?;
+    }
     std::fs::create_dir_all(home.run_dir(run))?;
     println!("run {run}: pre-finetuning {} for {} steps on {}", model_dir.display(), cfg.steps, backend.device_name());
 
