@@ -17,7 +17,7 @@ impl StudioState {
     /// its folders and open `muppet.db`. A failure is kept, not raised, so the UI can
     /// show it instead of the app dying before a window appears.
     pub async fn open_from_env() -> Self {
-        let home = MuppetHome::from_env(default_root);
+        let home = MuppetHome::from_env(|| muppet_core::home::default_root(dirs::data_dir()));
         let store = match home.ensure() {
             Ok(()) => Store::open(&home.db()).await.map_err(CommandError::from),
             Err(source) => Err(CommandError::Home {
@@ -35,10 +35,4 @@ impl StudioState {
     pub fn store(&self) -> Result<&Store, &CommandError> {
         self.store.as_ref()
     }
-}
-
-fn default_root() -> std::path::PathBuf {
-    dirs::data_dir()
-        .unwrap_or_else(|| std::path::PathBuf::from("."))
-        .join("muppet-studio")
 }

@@ -45,7 +45,7 @@ enum Command {
 
 /// The data folder: `MUPPET_HOME`, else the platform data dir.
 pub fn home() -> MuppetHome {
-    MuppetHome::from_env(|| dirs::data_dir().unwrap_or_else(std::env::temp_dir).join("muppet-studio"))
+    MuppetHome::from_env(|| muppet_core::home::default_root(dirs::data_dir()))
 }
 
 fn main() -> std::process::ExitCode {

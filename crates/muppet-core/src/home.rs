@@ -7,6 +7,16 @@ pub const HOME_ENV: &str = "MUPPET_HOME";
 /// Environment variable that moves `assets/` elsewhere (a shared cache, say).
 pub const ASSETS_ENV: &str = "MUPPET_ASSETS";
 
+/// Name of the data folder inside the platform data dir.
+pub const DIR_NAME: &str = "muppet-studio";
+
+/// The default data folder: `<platform data dir>/muppet-studio`, or
+/// `./muppet-studio` where the platform has none. The binaries pass in the
+/// platform data dir (`dirs::data_dir()`), keeping this crate free of it.
+pub fn default_root(platform_data_dir: Option<PathBuf>) -> PathBuf {
+    platform_data_dir.unwrap_or_else(|| PathBuf::from(".")).join(DIR_NAME)
+}
+
 /// Paths inside the data folder. Creating the folders is the caller's business
 /// ([`MuppetHome::ensure`]); this type only knows where things go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +88,12 @@ impl MuppetHome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_root_is_named_after_the_app() {
+        assert_eq!(default_root(Some(PathBuf::from("/home/u/.local/share"))), PathBuf::from("/home/u/.local/share/muppet-studio"));
+        assert_eq!(default_root(None), PathBuf::from("./muppet-studio"));
+    }
 
     #[test]
     fn layout_is_under_root() {
