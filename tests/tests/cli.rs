@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use muppet_tests::workspace::target_dir;
+use sha2::Digest;
 
 fn muppet_bin() -> PathBuf {
     let bin = std::env::var_os("MUPPET_BIN").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug/muppet"));
@@ -59,6 +60,23 @@ fn demo_stores_a_completed_run_with_points_that_runs_list_reads_back() {
     // (3 steps x 3..4); dev accuracy of both tasks before and after training (4).
     let points = run["points"].as_i64().expect("points");
     assert!((13..=16).contains(&points), "expected 13 to 16 points, got {points}");
+    // The final model is a checkpoint file registered with its size and SHA-256.
+    let id = run["id"].as_i64().expect("id");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let checkpoints = runtime.block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("open store");
+        store.checkpoints(muppet_core::RunId(id)).await.expect("checkpoints")
+    });
+    assert_eq!(checkpoints.len(), 1, "{checkpoints:?}");
+    let saved = &checkpoints[0];
+    assert_eq!(saved.step, 3);
+    assert!(saved.path.starts_with(home.path().join("runs").join(id.to_string())), "{}", saved.path.display());
+    let bytes = std::fs::read(&saved.path).expect("checkpoint file");
+    assert_eq!(bytes.len() as u64, saved.bytes);
+    // MiniLM's 22.7M f32 parameters make at least 90 MB.
+    assert!(saved.bytes > 90_000_000, "{}", saved.bytes);
+    assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), saved.sha256);
+
     let loss = run["last_loss"].as_f64().expect("last loss");
     // Loss scaling makes a uniform predictor score 1 on every task; a pretrained
     // encoder with fresh heads starts near it.

@@ -7,9 +7,9 @@ use muppet_core::{Fanout, RunEvent, RunKind, RunObserver, RunStatus};
 use muppet_data::assets::{self, Group};
 use muppet_data::demo_tasks;
 use muppet_data::mixture::Sampling;
-use muppet_store::{NewRun, Store, StoreObserver};
+use muppet_store::{Checkpoint, NewRun, Store, StoreObserver};
 use muppet_train::backend::{on_backend, BackendKind, OnBackend};
-use muppet_train::{prefinetune, PreFinetuneConfig, TrainError, TrainSummary};
+use muppet_train::{prefinetune, PreFinetuneConfig, SavedCheckpoint, TrainError, TrainSummary};
 use std::path::Path;
 
 #[derive(Args)]
@@ -45,13 +45,14 @@ struct Training<'a> {
     tasks: &'a [muppet_data::LabeledTask],
     cfg: &'a PreFinetuneConfig,
     run: muppet_core::RunId,
+    run_dir: &'a Path,
     observer: &'a mut dyn RunObserver,
 }
 
 impl OnBackend for Training<'_> {
     type Output = Result<TrainSummary, TrainError>;
     fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
-        prefinetune::<B>(self.model_dir, self.tasks, self.cfg, self.run, &device, self.observer)
+        prefinetune::<B>(self.model_dir, self.tasks, self.cfg, self.run, Some(self.run_dir), &device, self.observer)
     }
 }
 
@@ -118,7 +119,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     for t in &tasks {
         runtime.block_on(store.add_run_task(run, &t.spec.name))?;
     }
-    std::fs::create_dir_all(home.run_dir(run))?;
+    let run_dir = home.run_dir(run);
+    std::fs::create_dir_all(&run_dir)?;
     println!("run {run}: pre-finetuning {} for {} steps on {}", model_dir.display(), cfg.steps, backend.device_name());
 
     let bar = ProgressBar::new(cfg.steps).with_style(
@@ -127,16 +129,20 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
     let mut progress = ProgressObserver(bar);
     let mut observers = Fanout(vec![&mut store_observer as &mut dyn RunObserver, &mut progress]);
-    let work = Training { model_dir: &model_dir, tasks: &tasks, cfg: &cfg, run, observer: &mut observers };
+    let work = Training { model_dir: &model_dir, tasks: &tasks, cfg: &cfg, run, run_dir: &run_dir, observer: &mut observers };
     let result = on_backend(backend, work).and_then(|r| r);
-    let flushed = store_observer.flush();
-    let outcome = match (&result, &flushed) {
+    // The metrics and the checkpoint record must be stored for the run to count as completed.
+    let stored = store_observer.flush().map_err(anyhow::Error::from).and_then(|()| match &result {
+        Ok(TrainSummary { checkpoint: Some(saved), .. }) => register_checkpoint(&runtime, &store, run, saved),
+        _ => Ok(()),
+    });
+    let outcome = match (&result, &stored) {
         (Ok(_), Ok(())) => runtime.block_on(store.end_run(run, RunStatus::Completed, None)),
         (Err(e), _) => runtime.block_on(store.end_run(run, RunStatus::Failed, Some(&e.to_string()))),
-        (Ok(_), Err(e)) => runtime.block_on(store.end_run(run, RunStatus::Failed, Some(&format!("storing metrics: {e}")))),
+        (Ok(_), Err(e)) => runtime.block_on(store.end_run(run, RunStatus::Failed, Some(&format!("storing the run: {e}")))),
     };
     let summary = result?;
-    flushed?;
+    stored?;
     outcome?;
     let points = runtime.block_on(store.list_runs())?.into_iter().find(|r| r.id == run).map_or(0, |r| r.points);
     runtime.block_on(store.close());
@@ -144,6 +150,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         "run {run} completed: {} steps, {} examples, loss {:.4} -> {:.4}, {points} metric points",
         summary.steps, summary.examples, summary.first_loss, summary.final_loss
     );
+    if let Some(saved) = &summary.checkpoint {
+        println!("checkpoint {}", saved.path.display());
+    }
     for t in &summary.tasks {
         println!(
             "  {:<18} train {:>6}  dev {:>4}  loss {:.4} -> {:.4}  dev accuracy {:.3} -> {:.3}",
@@ -151,5 +160,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
     }
     println!("stored in {} (see `muppet runs list`)", home.db().display());
+    Ok(())
+}
+
+/// Record a checkpoint file in the store with its size and SHA-256.
+fn register_checkpoint(runtime: &tokio::runtime::Runtime, store: &Store, run: muppet_core::RunId, saved: &SavedCheckpoint) -> anyhow::Result<()> {
+    let bytes = std::fs::metadata(&saved.path)?.len();
+    let sha256 = assets::sha256_file(&saved.path)?;
+    let checkpoint = Checkpoint { run, path: saved.path.clone(), step: saved.step, bytes, sha256 };
+    runtime.block_on(store.add_checkpoint(&checkpoint))?;
     Ok(())
 }

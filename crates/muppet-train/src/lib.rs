@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod checkpoint;
 pub mod error;
 pub mod evaluate;
 pub mod mixture;
@@ -12,4 +13,4 @@ pub mod prefinetune;
 pub mod schedule;
 
 pub use error::TrainError;
-pub use prefinetune::{prefinetune, PreFinetuneConfig, TaskSummary, TrainSummary};
+pub use prefinetune::{prefinetune, PreFinetuneConfig, SavedCheckpoint, TaskSummary, TrainSummary};

@@ -91,6 +91,8 @@ pub struct TrainSummary {
     pub first_loss: f64,
     /// Per task, in mixture order.
     pub tasks: Vec<TaskSummary>,
+    /// The checkpoint written at the end, when a run folder was given.
+    pub checkpoint: Option<SavedCheckpoint>,
 }
 
 /// How one task of the mixture fared.
@@ -107,12 +109,21 @@ pub struct TaskSummary {
     pub dev_after: f64,
 }
 
-/// Pre-finetune the model in `model_dir` on `tasks`, reporting to `observer`.
+/// A checkpoint file written by the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedCheckpoint {
+    pub step: u64,
+    pub path: std::path::PathBuf,
+}
+
+/// Pre-finetune the model in `model_dir` on `tasks`, reporting to `observer`;
+/// the final model goes to `run_dir` when one is given.
 pub fn prefinetune<B: AutodiffBackend>(
     model_dir: &Path,
     tasks: &[LabeledTask],
     cfg: &PreFinetuneConfig,
     run: RunId,
+    run_dir: Option<&Path>,
     device: &B::Device,
     observer: &mut dyn RunObserver,
 ) -> Result<TrainSummary, TrainError> {
@@ -241,8 +252,12 @@ pub fn prefinetune<B: AutodiffBackend>(
         observer.on_event(&RunEvent::Metrics { run, points });
         observer.on_event(&RunEvent::Step { run, step: step + 1, total_steps: cfg.steps });
     }
+    let checkpoint = match run_dir {
+        Some(dir) => Some(SavedCheckpoint { step: cfg.steps, path: crate::checkpoint::save(&model, dir, cfg.steps)? }),
+        None => None,
+    };
     observer.on_event(&RunEvent::Finished { run });
-    Ok(TrainSummary { steps: cfg.steps, examples, final_loss: last_loss, first_loss, tasks: summaries })
+    Ok(TrainSummary { steps: cfg.steps, examples, final_loss: last_loss, first_loss, tasks: summaries, checkpoint })
 }
 
 fn validate(tasks: &[LabeledTask], cfg: &PreFinetuneConfig) -> Result<(), TrainError> {
