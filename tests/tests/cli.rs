@@ -77,6 +77,15 @@ fn demo_stores_a_completed_run_with_points_that_runs_list_reads_back() {
     assert!(saved.bytes > 90_000_000, "{}", saved.bytes);
     assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), saved.sha256);
 
+    // Its loss curves draw as SVG and PNG in the run folder.
+    let out = muppet(home.path(), &assets, &["runs", "chart", &id.to_string()], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let run_dir = home.path().join("runs").join(id.to_string());
+    let svg = std::fs::read_to_string(run_dir.join("loss.svg")).expect("loss.svg");
+    assert!(svg.contains("training loss") && svg.contains("<polyline"), "not a loss chart");
+    let png = std::fs::read(run_dir.join("loss.png")).expect("loss.png");
+    assert_eq!(&png[..4], b"\x89PNG");
+
     let loss = run["last_loss"].as_f64().expect("last loss");
     // Loss scaling makes a uniform predictor score 1 on every task; a pretrained
     // encoder with fresh heads starts near it.

@@ -1,5 +1,10 @@
-//! Chart files (PNG and SVG) drawn with plotters: training curves,
-//! sample-efficiency and task-count charts. The crate depends only on
-//! `muppet-core`; the binaries hand it data read from the store.
-//!
-//! No chart is drawn yet; the first ones come with the experiment reports.
+//! Chart files (PNG and SVG) drawn with plotters, with an embedded font so the
+//! output needs no system fonts and is the same on every machine. The binaries
+//! read the data from the store and hand it over; this crate knows nothing of it.
+
+mod curves;
+mod error;
+mod font;
+
+pub use curves::{render_png, render_svg, Curve, CurvesChart};
+pub use error::ChartError;

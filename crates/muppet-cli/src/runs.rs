@@ -1,6 +1,11 @@
 //! `muppet runs list [--json]`.
 
+use std::path::PathBuf;
+
+use anyhow::Context;
 use clap::Subcommand;
+use muppet_charts::{render_png, render_svg, Curve, CurvesChart};
+use muppet_core::RunId;
 use muppet_store::Store;
 
 #[derive(Subcommand)]
@@ -11,10 +16,57 @@ pub enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Draw a run's training-loss curves as SVG and PNG.
+    Chart {
+        /// The run id.
+        id: i64,
+        /// Output folder (default: the run's folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 pub fn run(command: RunsCommand) -> anyhow::Result<()> {
-    let RunsCommand::List { json } = command;
+    match command {
+        RunsCommand::List { json } => list(json),
+        RunsCommand::Chart { id, out } => chart(RunId(id), out),
+    }
+}
+
+/// Draw the training-loss curves of a run (run-wide and per task) as SVG and PNG.
+fn chart(run: RunId, out: Option<PathBuf>) -> anyhow::Result<()> {
+    let home = crate::home();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let curves = runtime.block_on(async {
+        let store = Store::open(&home.db()).await?;
+        store.run(run).await?;
+        let mut curves = Vec::new();
+        for info in store.list_series(run).await? {
+            if info.key.split != "train" || info.key.name != "loss" {
+                continue;
+            }
+            let points = store.series(run, info.key.task.as_deref(), "train", "loss").await?;
+            let label = info.key.task.clone().unwrap_or_else(|| "all tasks (mean of the update)".into());
+            curves.push(Curve { label, points: points.into_iter().map(|(s, v)| (s as f64, v)).collect() });
+        }
+        store.close().await;
+        anyhow::Ok(curves)
+    })?;
+    anyhow::ensure!(!curves.is_empty(), "run {run} has no training loss to draw yet");
+    let chart = CurvesChart { title: format!("Run {run}: training loss"), x_label: "step".into(), y_label: "scaled loss".into(), curves };
+    let dir = out.unwrap_or_else(|| home.run_dir(run));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let svg_path = dir.join("loss.svg");
+    let partial = dir.join(".loss.svg.partial");
+    std::fs::write(&partial, render_svg(&chart)?).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, &svg_path).with_context(|| format!("writing {}", svg_path.display()))?;
+    let png_path = dir.join("loss.png");
+    render_png(&chart, &png_path)?;
+    println!("{}\n{}", svg_path.display(), png_path.display());
+    Ok(())
+}
+
+fn list(json: bool) -> anyhow::Result<()> {
     let home = crate::home();
     home.ensure()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
