@@ -49,13 +49,30 @@ pub fn render_svg(chart: &CurvesChart) -> Result<String, ChartError> {
     Ok(svg)
 }
 
+/// The chart as an SVG file at `path`, written under a temporary name and renamed.
+pub fn write_svg(chart: &CurvesChart, path: &Path) -> Result<(), ChartError> {
+    let svg = render_svg(chart)?;
+    publish(path, "partial.svg", |partial| {
+        std::fs::write(partial, svg).map_err(|source| ChartError::Write { path: partial.to_path_buf(), source })
+    })
+}
+
 /// The chart as a PNG file at `path`, written under a temporary name and renamed.
 pub fn render_png(chart: &CurvesChart, path: &Path) -> Result<(), ChartError> {
-    let partial = path.with_extension("partial.png");
-    {
-        let root = BitMapBackend::new(&partial, SIZE).into_drawing_area();
+    publish(path, "partial.png", |partial| {
+        let root = BitMapBackend::new(partial, SIZE).into_drawing_area();
         draw(&root, chart)?;
-        root.present().map_err(|e| ChartError::Draw(e.to_string()))?;
+        root.present().map_err(|e| ChartError::Draw(e.to_string()))
+    })
+}
+
+/// Write through `write` to a sibling temporary file, then rename it to `path`;
+/// the temporary file is removed if writing fails.
+fn publish(path: &Path, extension: &str, write: impl FnOnce(&Path) -> Result<(), ChartError>) -> Result<(), ChartError> {
+    let partial = path.with_extension(extension);
+    if let Err(e) = write(&partial) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
     }
     std::fs::rename(&partial, path).map_err(|source| ChartError::Write { path: path.to_path_buf(), source })
 }
@@ -148,6 +165,10 @@ mod tests {
         let bytes = std::fs::read(&path).expect("read");
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
         assert!(!dir.path().join("loss.partial.png").exists());
+        let svg_path = dir.path().join("loss.svg");
+        write_svg(&chart(), &svg_path).expect("svg file");
+        assert_eq!(std::fs::read_to_string(&svg_path).expect("read"), render_svg(&chart()).expect("svg"));
+        assert!(!dir.path().join("loss.partial.svg").exists());
     }
 
     #[test]

@@ -6,5 +6,5 @@ mod curves;
 mod error;
 mod font;
 
-pub use curves::{render_png, render_svg, Curve, CurvesChart};
+pub use curves::{render_png, render_svg, write_svg, Curve, CurvesChart};
 pub use error::ChartError;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use muppet_charts::{render_png, render_svg, Curve, CurvesChart};
+use muppet_charts::{render_png, write_svg, Curve, CurvesChart};
 use muppet_core::RunId;
 use muppet_store::Store;
 
@@ -57,9 +57,7 @@ fn chart(run: RunId, out: Option<PathBuf>) -> anyhow::Result<()> {
     let dir = out.unwrap_or_else(|| home.run_dir(run));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let svg_path = dir.join("loss.svg");
-    let partial = dir.join(".loss.svg.partial");
-    std::fs::write(&partial, render_svg(&chart)?).with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, &svg_path).with_context(|| format!("writing {}", svg_path.display()))?;
+    write_svg(&chart, &svg_path)?;
     let png_path = dir.join("loss.png");
     render_png(&chart, &png_path)?;
     println!("{}\n{}", svg_path.display(), png_path.display());

@@ -7,8 +7,6 @@ use burn::tensor::backend::AutodiffBackend;
 
 use crate::TrainError;
 
-/// Inference backend on CPU.
-pub type Cpu = Flex;
 /// Training backend on CPU.
 pub type CpuTrain = Autodiff<Flex>;
 

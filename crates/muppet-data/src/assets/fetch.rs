@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use sha2::{Digest, Sha256};
@@ -158,7 +158,7 @@ pub fn sha256_file(path: &Path) -> Result<String, DataError> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-fn remove_if_exists(path: &PathBuf) -> Result<(), DataError> {
+fn remove_if_exists(path: &Path) -> Result<(), DataError> {
     match fs::remove_dir_all(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(DataError::io(path)(e)),
         _ => Ok(()),
