@@ -8,4 +8,4 @@ pub mod task;
 pub use home::MuppetHome;
 pub use observer::{Fanout, MetricPoint, RunEvent, RunObserver};
 pub use run::{RunId, RunKind, RunStatus};
-pub use task::{TaskFamily, TaskSpec};
+pub use task::{Metric, ParseError, TaskFamily, TaskSpec};

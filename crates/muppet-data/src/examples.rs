@@ -1,14 +1,117 @@
-//! Labeled examples in memory, as importers produce them.
+//! Labeled examples in memory, as importers produce them, for every task family.
 
-use muppet_core::TaskSpec;
+use muppet_core::{TaskFamily, TaskSpec};
 
-/// One classification example: one or two texts and a class index.
+/// One answer of an extractive reading-comprehension example.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// Offset of the answer's first character in the context, in Unicode scalar values
+    /// (SQuAD's `answer_start`, as Python counts).
+    pub start: usize,
+    pub text: String,
+}
+
+/// What an example is labelled with; the variant follows the task's family.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// Single and pair classification: index into the task's `labels`.
+    Class(usize),
+    /// Regression.
+    Value(f32),
+    /// Multiple choice: index into the example's `choices`.
+    Choice(usize),
+    /// Span: the accepted answers, found in `text_b` (the context). The first one trains.
+    Span(Vec<Answer>),
+}
+
+/// One labeled example.
+///
+/// | family | `text_a` | `text_b` | `choices` |
+/// |---|---|---|---|
+/// | single | the text | `None` | empty |
+/// | pair, regression | first text | second text (regression: optional) | empty |
+/// | multiple choice | the context or question | `None` | the choices |
+/// | span | the question | the context (passage) | empty |
+#[derive(Debug, Clone, PartialEq)]
 pub struct Example {
     pub text_a: String,
     pub text_b: Option<String>,
-    /// Index into the task's `labels`.
-    pub label: usize,
+    pub choices: Vec<String>,
+    pub target: Target,
+}
+
+impl Example {
+    /// A classification example.
+    pub fn class(text_a: impl Into<String>, text_b: Option<String>, label: usize) -> Self {
+        Self { text_a: text_a.into(), text_b, choices: Vec::new(), target: Target::Class(label) }
+    }
+
+    /// A regression example.
+    pub fn value(text_a: impl Into<String>, text_b: Option<String>, value: f32) -> Self {
+        Self { text_a: text_a.into(), text_b, choices: Vec::new(), target: Target::Value(value) }
+    }
+
+    /// A multiple-choice example.
+    pub fn choice(context: impl Into<String>, choices: Vec<String>, answer: usize) -> Self {
+        Self { text_a: context.into(), text_b: None, choices, target: Target::Choice(answer) }
+    }
+
+    /// A span example.
+    pub fn span(question: impl Into<String>, context: impl Into<String>, answers: Vec<Answer>) -> Self {
+        Self { text_a: question.into(), text_b: Some(context.into()), choices: Vec::new(), target: Target::Span(answers) }
+    }
+
+    /// The class index of a classification example.
+    pub fn label(&self) -> Option<usize> {
+        match self.target {
+            Target::Class(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// Check that the example fits a task of `spec`'s family and label set; the error says
+    /// which field is wrong.
+    pub fn check(&self, spec: &TaskSpec) -> Result<(), String> {
+        match (spec.family, &self.target) {
+            (TaskFamily::Single | TaskFamily::Pair, Target::Class(l)) => {
+                if *l >= spec.labels.len() {
+                    return Err(format!("label index {l} is outside the task's {} labels", spec.labels.len()));
+                }
+                if spec.family == TaskFamily::Pair && self.text_b.is_none() {
+                    return Err("a pair task needs a second text".into());
+                }
+                Ok(())
+            }
+            (TaskFamily::Regression, Target::Value(v)) if v.is_finite() => Ok(()),
+            (TaskFamily::Regression, Target::Value(v)) => Err(format!("the target {v} is not a finite number")),
+            (TaskFamily::MultipleChoice, Target::Choice(a)) => {
+                if self.choices.len() < 2 {
+                    Err(format!("a multiple-choice example needs at least 2 choices, it has {}", self.choices.len()))
+                } else if *a >= self.choices.len() {
+                    Err(format!("answer index {a} is outside the {} choices", self.choices.len()))
+                } else {
+                    Ok(())
+                }
+            }
+            (TaskFamily::Span, Target::Span(answers)) => {
+                let context = self.text_b.as_deref().ok_or("a span example needs a context")?;
+                if answers.is_empty() {
+                    return Err("a span example needs at least one answer".into());
+                }
+                for a in answers {
+                    let found: String = context.chars().skip(a.start).take(a.text.chars().count()).collect();
+                    if found != a.text || a.text.is_empty() {
+                        return Err(format!(
+                            "the answer {:?} is not at character {} of the context (found {:?})",
+                            a.text, a.start, found
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            (family, target) => Err(format!("a {} task cannot take a {target:?} target", family.as_str())),
+        }
+    }
 }
 
 /// A task and its examples, in file order.
@@ -19,12 +122,45 @@ pub struct LabeledTask {
 }
 
 impl LabeledTask {
-    /// Count of examples per label, in label order.
+    /// Count of examples per label, in label order (classification tasks; empty otherwise).
     pub fn label_counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.spec.labels.len()];
-        for e in &self.examples {
-            counts[e.label] += 1;
+        for l in self.examples.iter().filter_map(Example::label) {
+            if let Some(c) = counts.get_mut(l) {
+                *c += 1;
+            }
         }
         counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(family: TaskFamily, labels: &[&str]) -> TaskSpec {
+        TaskSpec::new("t", family, labels.iter().map(|s| s.to_string()).collect(), "test", "none")
+    }
+
+    #[test]
+    fn check_names_the_wrong_field() {
+        let cls = spec(TaskFamily::Single, &["a", "b"]);
+        assert!(Example::class("x", None, 1).check(&cls).is_ok());
+        assert!(Example::class("x", None, 2).check(&cls).unwrap_err().contains("label index 2"));
+        assert!(Example::value("x", None, 1.0).check(&cls).is_err());
+
+        let mc = spec(TaskFamily::MultipleChoice, &[]);
+        assert!(Example::choice("q", vec!["a".into(), "b".into()], 1).check(&mc).is_ok());
+        assert!(Example::choice("q", vec!["a".into()], 0).check(&mc).unwrap_err().contains("at least 2"));
+
+        let span = spec(TaskFamily::Span, &[]);
+        let ctx = "Zoë lives in Paris.";
+        let ok = Example::span("where?", ctx, vec![Answer { start: 13, text: "Paris".into() }]);
+        assert!(ok.check(&span).is_ok());
+        let off = Example::span("where?", ctx, vec![Answer { start: 12, text: "Paris".into() }]);
+        assert!(off.check(&span).unwrap_err().contains("not at character 12"));
+
+        let reg = spec(TaskFamily::Regression, &[]);
+        assert!(Example::value("x", None, f32::NAN).check(&reg).unwrap_err().contains("finite"));
     }
 }

@@ -10,4 +10,4 @@ pub mod split;
 pub mod tokenize;
 
 pub use error::DataError;
-pub use examples::{Example, LabeledTask};
+pub use examples::{Answer, Example, LabeledTask, Target};

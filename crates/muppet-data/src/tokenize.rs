@@ -64,7 +64,7 @@ impl TextEncoder {
         Ok(encodings
             .into_iter()
             .zip(examples)
-            .map(|(enc, ex)| Encoded { input_ids: enc.get_ids().to_vec(), type_ids: enc.get_type_ids().to_vec(), label: ex.label })
+            .map(|(enc, ex)| Encoded { input_ids: enc.get_ids().to_vec(), type_ids: enc.get_type_ids().to_vec(), label: ex.label().unwrap_or(0) })
             .collect())
     }
 }
