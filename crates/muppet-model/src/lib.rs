@@ -13,6 +13,7 @@ mod layer;
 mod linear;
 mod loader;
 mod loss;
+mod span_head;
 
 pub use activation::HiddenAct;
 pub use classification_head::{ClassificationHead, ClassificationHeadConfig};
@@ -21,3 +22,4 @@ pub use encoder::{Encoder, EncoderInput};
 pub use error::ModelError;
 pub use loader::{CONFIG_FILE, WEIGHTS_FILE, load_pretrained};
 pub use loss::{LossScale, scaled_cross_entropy};
+pub use span_head::SpanHead;

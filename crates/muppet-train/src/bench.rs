@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use crate::evaluate::tensors;
-use crate::model::MultiTaskModel;
+use crate::model::{HeadRef, MultiTaskModel};
 
 /// Shapes and repetitions of a benchmark.
 #[derive(Debug, Clone, Serialize)]
@@ -44,7 +44,8 @@ pub struct TrainStepResult {
 /// Run the benchmark on `encoder` (pretrained or random) with a 2-class head.
 pub fn train_step<B: AutodiffBackend>(encoder: Encoder<B>, config: &EncoderConfig, bench: &TrainStepBench, device: &B::Device) -> TrainStepResult {
     B::seed(device, bench.seed);
-    let mut model = MultiTaskModel::new(encoder, &[2], 0.1, device);
+    let task = muppet_core::TaskSpec::new("bench", muppet_core::TaskFamily::Single, vec!["a".into(), "b".into()], "random", "none");
+    let mut model = MultiTaskModel::new(encoder, &[task], 0.1, device);
     let parameters = model.num_params();
     let mut optim = AdamWConfig::new().with_weight_decay(0.01).init();
     let mut rng = StdRng::seed_from_u64(bench.seed);
@@ -63,12 +64,12 @@ pub fn train_step<B: AutodiffBackend>(encoder: Encoder<B>, config: &EncoderConfi
     for i in 0..bench.warmup + bench.steps {
         let start = Instant::now();
         let (input, targets) = tensors::<B>(&batch, device);
-        let logits = model.forward(0, input);
+        let logits = model.first_token_head(HeadRef::Classifier(0), model.encode(input));
         let loss = muppet_model::scaled_cross_entropy(logits, targets, LossScale::LogN);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(1e-5, model, grads);
         // Reading a value back waits for the device: the step is done.
-        let _ = model.heads[0].out_proj.bias.as_ref().map(|b| b.val().sum().into_scalar());
+        let _ = model.classifiers[0].out_proj.bias.as_ref().map(|b| b.val().sum().into_scalar());
         if i >= bench.warmup {
             times.push(start.elapsed().as_secs_f64());
         }

@@ -12,6 +12,8 @@ pub enum TrainError {
     Backend(String),
     #[error("cannot write the checkpoint {path}: {message}. Check the free space and permissions of the run folder")]
     Checkpoint { path: std::path::PathBuf, message: String },
+    #[error("cannot read {path}: {message}")]
+    RunFolder { path: std::path::PathBuf, message: String },
     #[error("training diverged at step {step} on task `{task}`: the loss is {loss}. Lower the learning rate or enable gradient clipping")]
     Diverged { step: u64, task: String, loss: f64 },
 }

@@ -22,7 +22,7 @@ pub fn accuracy<B: Backend>(model: &MultiTaskModel<B>, task: usize, examples: &[
     for chunk in sorted.chunks(EVAL_BATCH) {
         let batch = pad_batch(chunk, pad_id);
         let (input, _) = tensors::<B>(&batch, device);
-        let predicted = model.forward(task, input).argmax(1).into_data();
+        let predicted = model.first_token_head(crate::model::HeadRef::Classifier(task), model.encode(input)).argmax(1).into_data();
         let predicted: Vec<i64> = predicted.iter::<i64>().collect();
         correct += predicted.iter().zip(&batch.labels).filter(|(p, l)| p == l).count();
     }

@@ -138,8 +138,11 @@ pub fn prefinetune<B: AutodiffBackend>(
         .map(|(e, t)| train_dev(e.len(), cfg.dev_size, cfg.seed ^ fnv1a(&t.spec.name)))
         .collect();
     let (encoder, _config) = load_pretrained::<B>(model_dir, device)?;
-    let n_classes: Vec<usize> = tasks.iter().map(|t| t.spec.labels.len()).collect();
-    let mut model = MultiTaskModel::new(encoder, &n_classes, cfg.head_dropout, device);
+    let specs: Vec<_> = tasks.iter().map(|t| t.spec.clone()).collect();
+    if let Some(dir) = run_dir {
+        crate::manifest::RunManifest::new(model_dir, &specs, cfg.max_len).write(dir)?;
+    }
+    let mut model = MultiTaskModel::new(encoder, &specs, cfg.head_dropout, device);
     let mut optim = AdamWConfig::new()
         .with_weight_decay(cfg.weight_decay)
         .with_grad_clipping(cfg.clip_norm.map(GradientClippingConfig::Norm))
@@ -197,7 +200,7 @@ pub fn prefinetune<B: AutodiffBackend>(
             let items: Vec<&Encoded> = picks.iter().map(|&i| &encoded[task][splits[task].train[i]]).collect();
             let batch = pad_batch(&items, text.pad_id());
             let (input, targets) = tensors::<B>(&batch, device);
-            let logits = model.forward(task, input);
+            let logits = model.first_token_head(crate::model::HeadRef::Classifier(task), model.encode(input));
             let loss = muppet_model::scaled_cross_entropy(logits, targets, cfg.loss_scale);
             let value = loss.clone().into_scalar().elem::<f64>();
             if !value.is_finite() {
