@@ -64,6 +64,26 @@ pub enum ModelError {
         source: burn_store::SafetensorsStoreError,
     },
 
+    /// A file of an export could not be written.
+    #[error("cannot write {}: check the free space and permissions of the folder", path.display())]
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Tensors could not be written as safetensors.
+    #[error("cannot write the tensors to {}", path.display())]
+    SaveWeights {
+        /// The safetensors file.
+        path: PathBuf,
+        /// The store error.
+        #[source]
+        source: burn_store::SafetensorsStoreError,
+    },
+
     /// A pattern of the Hugging Face to Burn key table did not compile (a bug in this crate).
     #[error("invalid key remapping pattern `{pattern}`: {message}")]
     KeyTable {

@@ -9,6 +9,7 @@ mod config;
 mod embeddings;
 mod encoder;
 mod error;
+pub mod export;
 mod layer;
 mod linear;
 mod loader;

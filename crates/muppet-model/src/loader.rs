@@ -21,6 +21,20 @@
 //!
 //! Every parameter of the encoder must be found in the file: a missing one is an error, never
 //! a silently random weight.
+//!
+//! Export ([`crate::export`]) applies the inverse table, [`EXPORT_KEY_TABLE`], with
+//! `BurnToPyTorchAdapter` (transposes `Linear` weights back to `[out, in]`, renames LayerNorm
+//! `gamma`/`beta` to `weight`/`bias`), and writes bare `BertModel`/`RobertaModel` keys:
+//!
+//! Burn module path                      -> Hugging Face key
+//! `^layers\.N\.`                        -> `encoder.layer.N.`
+//! `.attention.self_attention.`          -> `.attention.self.`
+//! `.layer_norm.`                        -> `.LayerNorm.`
+//! `pooler.dense.*` (optional)           -> unchanged: carried over from the base model, see
+//!                                          [`crate::export`]
+//!
+//! `embeddings.position_ids` is not written: transformers (4.31 and later) keeps it as a
+//! non-persistent buffer and loads a checkpoint without it silently.
 
 use std::path::Path;
 
@@ -35,6 +49,15 @@ const KEY_TABLE: [(&str, &str); 4] = [
     (r"^encoder\.layer\.([0-9]+)\.", "layers.$1."),
     (r"\.attention\.self\.", ".attention.self_attention."),
     (r"\.LayerNorm\.", ".layer_norm."),
+];
+
+/// Burn module paths and their Hugging Face keys for export, applied in this order: the
+/// inverse of [`KEY_TABLE`] (without its optional `bert.`/`roberta.` prefix, which export
+/// never writes).
+pub(crate) const EXPORT_KEY_TABLE: [(&str, &str); 3] = [
+    (r"^layers\.([0-9]+)\.", "encoder.layer.$1."),
+    (r"\.attention\.self_attention\.", ".attention.self."),
+    (r"\.layer_norm\.", ".LayerNorm."),
 ];
 
 /// Name of the configuration file in a model folder.
@@ -74,7 +97,12 @@ pub fn load_pretrained<B: Backend>(
 
 /// The [`KEY_TABLE`] as a burn-store remapper.
 fn key_remapper() -> Result<KeyRemapper, ModelError> {
-    KEY_TABLE
+    remapper(&KEY_TABLE)
+}
+
+/// A key table as a burn-store remapper.
+pub(crate) fn remapper(table: &[(&'static str, &'static str)]) -> Result<KeyRemapper, ModelError> {
+    table
         .iter()
         .try_fold(KeyRemapper::new(), |remapper, &(pattern, to)| {
             remapper
