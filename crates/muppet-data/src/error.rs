@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::import::Location;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     #[error("cannot download {spec} with `{command}`: {detail}\n{help}")]
@@ -16,6 +18,15 @@ pub enum DataError {
     Io { path: PathBuf, #[source] source: std::io::Error },
     #[error("{path}, record {record}: {message}")]
     Record { path: PathBuf, record: usize, message: String },
+    /// One field of one record of an imported file is missing or wrong.
+    #[error("{path}, {at}, field `{field}`: {message}")]
+    Field { path: PathBuf, at: Location, field: String, message: String },
+    /// A record, or the whole file, cannot be read in its format.
+    #[error("{path}, {at}: {message}")]
+    Malformed { path: PathBuf, at: Location, message: String },
+    /// Import options that do not fit together (no record read yet).
+    #[error("{0}")]
+    Options(String),
     #[error("{path} is missing: run `muppet assets fetch {flag}` first")]
     AssetMissing { path: PathBuf, flag: &'static str },
     #[error("unknown task `{name}`; known tasks: {known}")]

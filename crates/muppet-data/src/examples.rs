@@ -1,9 +1,10 @@
 //! Labeled examples in memory, as importers produce them, for every task family.
 
 use muppet_core::{TaskFamily, TaskSpec};
+use serde::{Deserialize, Serialize};
 
 /// One answer of an extractive reading-comprehension example.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
     /// Offset of the answer's first character in the context, in Unicode scalar values
     /// (SQuAD's `answer_start`, as Python counts).
@@ -12,7 +13,10 @@ pub struct Answer {
 }
 
 /// What an example is labelled with; the variant follows the task's family.
-#[derive(Debug, Clone, PartialEq)]
+/// Serialised as `{"class": 1}`, `{"value": 0.5}`, `{"choice": 2}` or
+/// `{"span": [{"start": 3, "text": "..."}]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Target {
     /// Single and pair classification: index into the task's `labels`.
     Class(usize),
@@ -32,7 +36,7 @@ pub enum Target {
 /// | pair, regression | first text | second text (regression: optional) | empty |
 /// | multiple choice | the context or question | `None` | the choices |
 /// | span | the question | the context (passage) | empty |
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Example {
     pub text_a: String,
     pub text_b: Option<String>,
@@ -59,6 +63,12 @@ impl Example {
     /// A span example.
     pub fn span(question: impl Into<String>, context: impl Into<String>, answers: Vec<Answer>) -> Self {
         Self { text_a: question.into(), text_b: Some(context.into()), choices: Vec::new(), target: Target::Span(answers) }
+    }
+
+    /// The example as one line of JSON with a fixed field order; equal
+    /// examples give equal lines (duplicates, fingerprints, stored tasks).
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// The class index of a classification example.

@@ -2,9 +2,11 @@
 //! fetched, task importers, tokenization and the task sampler.
 
 pub mod assets;
+pub mod catalog;
 pub mod demo_tasks;
 pub mod error;
 pub mod examples;
+pub mod import;
 pub mod mixture;
 pub mod split;
 pub mod tokenize;

@@ -1,0 +1,82 @@
+//! Apache Parquet through the crate's row API (no Arrow). Each row is a
+//! record; nested groups, lists and maps become objects and arrays.
+
+use std::fs::File;
+use std::path::Path;
+
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::{Field, Row};
+
+use super::{Location, Record, Value};
+use crate::DataError;
+
+/// Every row of the file, numbered from 1.
+///
+/// The Parquet decoder is third-party code fed with user files; a panic inside
+/// it (a malformed file it does not anticipate) is caught and reported as a
+/// malformed file rather than taking the process down.
+pub fn read(path: &Path) -> Result<Vec<Record>, DataError> {
+    let file = File::open(path).map_err(DataError::io(path))?;
+    let owned = path.to_path_buf();
+    match std::panic::catch_unwind(move || read_rows(&owned, file)) {
+        Ok(result) => result,
+        Err(_) => Err(DataError::Malformed {
+            path: path.to_path_buf(),
+            at: Location::File,
+            message: "the Parquet decoder could not read this file (it is corrupt or uses an unsupported layout)".into(),
+        }),
+    }
+}
+
+fn read_rows(path: &Path, file: File) -> Result<Vec<Record>, DataError> {
+    let malformed = |at, message| DataError::Malformed { path: path.to_path_buf(), at, message };
+    let reader = SerializedFileReader::new(file)
+        .map_err(|e| malformed(Location::File, format!("not a readable Parquet file: {e}")))?;
+    let rows = reader.get_row_iter(None).map_err(|e| malformed(Location::File, format!("cannot read rows: {e}")))?;
+    let mut records = Vec::new();
+    for (i, row) in rows.enumerate() {
+        let at = Location::Row(i + 1);
+        let row = row.map_err(|e| {
+            let hint = if e.to_string().contains("codec") { "; rewrite it uncompressed or with Snappy" } else { "" };
+            malformed(at.clone(), format!("cannot decode the row: {e}{hint}"))
+        })?;
+        records.push(Record::new(at, fields(&row)));
+    }
+    if records.is_empty() {
+        return Err(malformed(Location::File, "the file has no rows".into()));
+    }
+    Ok(records)
+}
+
+fn fields(row: &Row) -> Vec<(String, Value)> {
+    row.get_column_iter().map(|(name, field)| (name.clone(), value(field))).collect()
+}
+
+fn value(field: &Field) -> Value {
+    match field {
+        Field::Null => Value::Null,
+        Field::Bool(b) => Value::Bool(*b),
+        Field::Byte(v) => Value::Int(i64::from(*v)),
+        Field::Short(v) => Value::Int(i64::from(*v)),
+        Field::Int(v) => Value::Int(i64::from(*v)),
+        Field::Long(v) => Value::Int(*v),
+        Field::UByte(v) => Value::Int(i64::from(*v)),
+        Field::UShort(v) => Value::Int(i64::from(*v)),
+        Field::UInt(v) => Value::Int(i64::from(*v)),
+        Field::ULong(v) => i64::try_from(*v).map(Value::Int).unwrap_or(Value::Float(*v as f64)),
+        Field::Float(v) => Value::Float(f64::from(*v)),
+        Field::Double(v) => Value::Float(*v),
+        Field::Float16(v) => Value::Float(f64::from(f32::from(*v))),
+        Field::Str(s) => Value::String(s.clone()),
+        Field::Bytes(b) => match b.as_utf8() {
+            Ok(s) => Value::String(s.to_string()),
+            Err(_) => Value::String(field.to_string()),
+        },
+        Field::Group(row) => Value::Object(fields(row)),
+        Field::ListInternal(list) => Value::Array(list.elements().iter().map(value).collect()),
+        Field::MapInternal(map) => Value::Object(
+            map.entries().iter().map(|(k, v)| (value(k).scalar_text().unwrap_or_else(|| k.to_string()), value(v))).collect(),
+        ),
+        other => Value::String(other.to_string()),
+    }
+}
