@@ -7,6 +7,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod error;
 pub mod evaluate;
+pub mod export;
 pub mod manifest;
 pub mod mixture;
 pub mod model;
