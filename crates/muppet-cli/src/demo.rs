@@ -2,15 +2,14 @@
 //! MiniLM and two real tasks, pre-finetunes a few steps and stores the run.
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
-use muppet_core::{Fanout, RunEvent, RunKind, RunObserver, RunStatus};
+use muppet_core::RunKind;
 use muppet_data::assets::{self, Group};
 use muppet_data::demo_tasks;
 use muppet_data::mixture::Sampling;
-use muppet_store::{Checkpoint, NewRun, Store, StoreObserver};
-use muppet_train::backend::{on_backend, BackendKind, OnBackend};
-use muppet_train::{prefinetune, PreFinetuneConfig, SavedCheckpoint, TrainError, TrainSummary};
-use std::path::Path;
+use muppet_train::backend::BackendKind;
+use muppet_train::TrainConfig;
+
+use crate::launch::{self, InitSpec, RunSpec, Start};
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -39,41 +38,6 @@ pub struct DemoArgs {
     backend: String,
 }
 
-/// One pre-finetuning run, on whichever backend `on_backend` picks.
-struct Training<'a> {
-    model_dir: &'a Path,
-    tasks: &'a [muppet_data::LabeledTask],
-    cfg: &'a PreFinetuneConfig,
-    run: muppet_core::RunId,
-    run_dir: &'a Path,
-    observer: &'a mut dyn RunObserver,
-}
-
-impl OnBackend for Training<'_> {
-    type Output = Result<TrainSummary, TrainError>;
-    fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
-        prefinetune::<B>(self.model_dir, self.tasks, self.cfg, self.run, Some(self.run_dir), &device, self.observer)
-    }
-}
-
-/// Shows training progress as a bar with the latest loss.
-struct ProgressObserver(ProgressBar);
-
-impl RunObserver for ProgressObserver {
-    fn on_event(&mut self, event: &RunEvent) {
-        match event {
-            RunEvent::Started { total_steps, .. } => self.0.set_length(*total_steps),
-            RunEvent::Step { step, .. } => self.0.set_position(*step),
-            RunEvent::Metrics { points, .. } => {
-                if let Some(p) = points.iter().find(|p| p.task.is_none() && p.name == "loss") {
-                    self.0.set_message(format!("loss {:.4}", p.value));
-                }
-            }
-            RunEvent::Finished { .. } | RunEvent::Failed { .. } => self.0.finish_and_clear(),
-        }
-    }
-}
-
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let backend: BackendKind = args.backend.parse()?;
     let sampling: Sampling = args.sampling.parse()?;
@@ -88,7 +52,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     for t in &tasks {
         println!("task {:<18} {:>6} examples, labels {:?}", t.spec.name, t.examples.len(), t.spec.labels);
     }
-    let cfg = PreFinetuneConfig {
+    let cfg = TrainConfig {
         steps: args.steps,
         batch_size: args.batch_size,
         tasks_per_update: args.tasks_per_update,
@@ -96,78 +60,19 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         lr: args.lr,
         sampling,
         cap: args.cap,
-        ..PreFinetuneConfig::default()
+        max_len: 64,
+        ..TrainConfig::default()
     };
-
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-    let store = runtime.block_on(Store::open(&home.db()))?;
-    let spec = serde_json::json!({
-        "model": model_dir.display().to_string(),
-        "tasks": demo_tasks::DEMO_TASKS,
-        "batching": "heterogeneous",
-        "config": cfg,
-    });
-    let new_run = NewRun {
-        name: format!("demo: {}", demo_tasks::DEMO_TASKS.join(" + ")),
-        kind: RunKind::PreFinetune,
-        spec,
-        seed: Some(cfg.seed),
+    let spec = RunSpec {
+        model: model_dir,
+        tasks: demo_tasks::DEMO_TASKS.iter().map(|s| s.to_string()).collect(),
         backend: backend.name().into(),
-        device: backend.device_name().into(),
+        init: InitSpec::Base,
+        config: cfg,
     };
-    let run = runtime.block_on(store.create_run(&new_run))?;
-    for t in &tasks {
-        runtime.block_on(store.add_run_task(run, &t.spec.name))?;
-    }
-    let run_dir = home.run_dir(run);
-    std::fs::create_dir_all(&run_dir)?;
-    println!("run {run}: pre-finetuning {} for {} steps on {}", model_dir.display(), cfg.steps, backend.device_name());
-
-    let bar = ProgressBar::new(cfg.steps).with_style(
-        ProgressStyle::with_template("{spinner} step {pos}/{len} [{bar:30}] {elapsed_precise} {msg}")?.progress_chars("=> "),
-    );
-    let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
-    let mut progress = ProgressObserver(bar);
-    let mut observers = Fanout(vec![&mut store_observer as &mut dyn RunObserver, &mut progress]);
-    let work = Training { model_dir: &model_dir, tasks: &tasks, cfg: &cfg, run, run_dir: &run_dir, observer: &mut observers };
-    let result = on_backend(backend, work).and_then(|r| r);
-    // The metrics and the checkpoint record must be stored for the run to count as completed.
-    let stored = store_observer.flush().map_err(anyhow::Error::from).and_then(|()| match &result {
-        Ok(TrainSummary { checkpoint: Some(saved), .. }) => register_checkpoint(&runtime, &store, run, saved),
-        _ => Ok(()),
-    });
-    let outcome = match (&result, &stored) {
-        (Ok(_), Ok(())) => runtime.block_on(store.end_run(run, RunStatus::Completed, None)),
-        (Err(e), _) => runtime.block_on(store.end_run(run, RunStatus::Failed, Some(&e.to_string()))),
-        (Ok(_), Err(e)) => runtime.block_on(store.end_run(run, RunStatus::Failed, Some(&format!("storing the run: {e}")))),
-    };
-    let summary = result?;
-    stored?;
-    outcome?;
-    let points = runtime.block_on(store.list_runs())?.into_iter().find(|r| r.id == run).map_or(0, |r| r.points);
-    runtime.block_on(store.close());
-    println!(
-        "run {run} completed: {} steps, {} examples, loss {:.4} -> {:.4}, {points} metric points",
-        summary.steps, summary.examples, summary.first_loss, summary.final_loss
-    );
-    if let Some(saved) = &summary.checkpoint {
-        println!("checkpoint {}", saved.path.display());
-    }
-    for t in &summary.tasks {
-        println!(
-            "  {:<18} train {:>6}  dev {:>4}  loss {:.4} -> {:.4}  dev accuracy {:.3} -> {:.3}",
-            t.name, t.train_examples, t.dev_examples, t.loss_first, t.loss_last, t.dev_before, t.dev_after
-        );
-    }
+    let name = format!("demo: {}", demo_tasks::DEMO_TASKS.join(" + "));
+    let (run, summary) = launch::execute(&home, Start::New { name, kind: RunKind::PreFinetune, parent: None }, &spec, &tasks)?;
+    launch::print_summary(run, &summary);
     println!("stored in {} (see `muppet runs list`)", home.db().display());
-    Ok(())
-}
-
-/// Record a checkpoint file in the store with its size and SHA-256.
-fn register_checkpoint(runtime: &tokio::runtime::Runtime, store: &Store, run: muppet_core::RunId, saved: &SavedCheckpoint) -> anyhow::Result<()> {
-    let bytes = std::fs::metadata(&saved.path)?.len();
-    let sha256 = assets::sha256_file(&saved.path)?;
-    let checkpoint = Checkpoint { run, path: saved.path.clone(), step: saved.step, bytes, sha256 };
-    runtime.block_on(store.add_checkpoint(&checkpoint))?;
     Ok(())
 }

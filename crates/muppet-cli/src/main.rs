@@ -4,8 +4,10 @@
 mod assets;
 mod bench;
 mod demo;
+mod launch;
 mod mixture;
 mod runs;
+mod train_cmd;
 
 use clap::{Parser, Subcommand};
 use muppet_core::MuppetHome;
@@ -36,6 +38,12 @@ enum Command {
         #[command(subcommand)]
         command: mixture::MixtureCommand,
     },
+    /// Pre-finetune a model on a task mixture (Muppet).
+    Prefinetune(train_cmd::PrefinetuneArgs),
+    /// Fine-tune the base model or a pre-finetuned run on downstream tasks.
+    Finetune(train_cmd::FinetuneArgs),
+    /// Continue a cancelled or interrupted run from its last checkpoint.
+    Resume(train_cmd::ResumeArgs),
     /// Runs stored in the database.
     Runs {
         #[command(subcommand)]
@@ -56,6 +64,9 @@ fn main() -> std::process::ExitCode {
         Command::Bench { command } => bench::run(command),
         Command::Mixture { command } => mixture::run(command),
         Command::Runs { command } => runs::run(command),
+        Command::Prefinetune(args) => train_cmd::prefinetune(args),
+        Command::Finetune(args) => train_cmd::finetune(args),
+        Command::Resume(args) => train_cmd::resume(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

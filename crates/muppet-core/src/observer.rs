@@ -31,7 +31,11 @@ pub enum RunEvent {
     Started { run: RunId, total_steps: u64 },
     Metrics { run: RunId, points: Vec<MetricPoint> },
     Step { run: RunId, step: u64, total_steps: u64 },
+    /// A checkpoint file was written (a resumable one, or the final model).
+    Checkpoint { run: RunId, step: u64, path: String },
     Finished { run: RunId },
+    /// Stopped on request after `step` updates, with a checkpoint to resume from.
+    Cancelled { run: RunId, step: u64 },
     Failed { run: RunId, reason: String },
 }
 

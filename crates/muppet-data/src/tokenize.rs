@@ -1,31 +1,88 @@
-//! Tokenization with the model's own `tokenizer.json` (the `tokenizers` crate).
+//! Tokenization with the model's own `tokenizer.json` (the `tokenizers` crate), for every
+//! task family:
+//!
+//! | family | sequences per item | target |
+//! |---|---|---|
+//! | single, pair, regression | one: `text_a` [+ `text_b`] | class / value |
+//! | multiple choice | one per choice: (`text_a`, choice) | index of the right choice |
+//! | span | one window of (question, context); long contexts give several windows that overlap by the doc stride | start and end token of the answer in the window, or the first token (`[CLS]`) when the window does not hold it |
 
 use std::path::{Path, PathBuf};
 
-use tokenizers::{EncodeInput, Tokenizer};
+use tokenizers::{EncodeInput, Encoding, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
-use crate::{DataError, Example};
+use crate::{DataError, Example, LabeledTask, Target};
 
-/// One tokenized example, unpadded.
+/// One tokenized sequence, unpadded, specials included.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Encoded {
-    pub input_ids: Vec<u32>,
+pub struct TokenSeq {
+    pub ids: Vec<u32>,
     pub type_ids: Vec<u32>,
-    pub label: usize,
 }
 
-/// The model's tokenizer with our own truncation and no padding: the
-/// MiniLM `tokenizer.json` ships with padding and truncation to 128 built
-/// in, which would silently pad every example.
+impl TokenSeq {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// The target of one tokenized item.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ItemTarget {
+    Class(usize),
+    Value(f32),
+    Choice(usize),
+    /// Token positions of the answer in the window (both 0 when it is not inside).
+    Span { start: usize, end: usize },
+}
+
+/// What a model is trained on and evaluated with: one example, or one window of a span
+/// example.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// Index of the example in its task.
+    pub example: usize,
+    /// One sequence, or one per choice for multiple choice.
+    pub seqs: Vec<TokenSeq>,
+    pub target: ItemTarget,
+    /// Span windows only: for each token, the characters `[start, end)` of the context it
+    /// covers; `None` for the question, the specials and anything outside the context.
+    pub context_offsets: Vec<Option<(usize, usize)>>,
+}
+
+impl Item {
+    /// Longest sequence of the item, in tokens.
+    pub fn max_len(&self) -> usize {
+        self.seqs.iter().map(TokenSeq::len).max().unwrap_or(0)
+    }
+}
+
+/// Default overlap, in tokens, between consecutive windows of a long span context.
+pub const DEFAULT_DOC_STRIDE: usize = 64;
+
+/// The model's tokenizer with our own truncation and no padding: the MiniLM
+/// `tokenizer.json` ships with padding and truncation to 128 built in, which would
+/// silently pad every example.
 pub struct TextEncoder {
     tokenizer: Tokenizer,
+    /// Same tokenizer, truncating only the context and keeping the overflow as windows.
+    span_tokenizer: Tokenizer,
     path: PathBuf,
     pad_id: u32,
+    max_len: usize,
 }
 
 impl TextEncoder {
     /// Load `tokenizer.json`, truncating to `max_len` tokens (specials included).
     pub fn from_file(path: &Path, max_len: usize) -> Result<Self, DataError> {
+        Self::with_doc_stride(path, max_len, DEFAULT_DOC_STRIDE.min(max_len / 4))
+    }
+
+    /// As [`TextEncoder::from_file`], with span windows overlapping by `doc_stride` tokens.
+    pub fn with_doc_stride(path: &Path, max_len: usize, doc_stride: usize) -> Result<Self, DataError> {
         if !path.is_file() {
             return Err(DataError::AssetMissing { path: path.to_path_buf(), flag: "--model" });
         }
@@ -33,14 +90,13 @@ impl TextEncoder {
         let mut tokenizer = Tokenizer::from_file(path).map_err(|e| err(e.to_string()))?;
         let pad_id = tokenizer.get_padding().map(|p| p.pad_id).unwrap_or(0);
         tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(Some(tokenizers::TruncationParams {
-                max_length: max_len,
-                strategy: tokenizers::TruncationStrategy::LongestFirst,
-                ..Default::default()
-            }))
+        let mut span_tokenizer = tokenizer.clone();
+        let truncation = |strategy, stride| TruncationParams { max_length: max_len, strategy, stride, direction: TruncationDirection::Right };
+        tokenizer.with_truncation(Some(truncation(TruncationStrategy::LongestFirst, 0))).map_err(|e| err(e.to_string()))?;
+        span_tokenizer
+            .with_truncation(Some(truncation(TruncationStrategy::OnlySecond, doc_stride)))
             .map_err(|e| err(e.to_string()))?;
-        Ok(Self { tokenizer, path: path.to_path_buf(), pad_id })
+        Ok(Self { tokenizer, span_tokenizer, path: path.to_path_buf(), pad_id, max_len })
     }
 
     /// Id used for padding.
@@ -48,52 +104,131 @@ impl TextEncoder {
         self.pad_id
     }
 
-    /// Tokenize a batch of examples (in parallel inside `tokenizers`).
-    pub fn encode(&self, examples: &[Example]) -> Result<Vec<Encoded>, DataError> {
-        let inputs: Vec<EncodeInput> = examples
+    /// Longest sequence produced, specials included.
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// Size of the tokenizer's vocabulary, specials included.
+    pub fn vocab_size(&self) -> usize {
+        self.tokenizer.get_vocab_size(true)
+    }
+
+    fn error(&self, message: String) -> DataError {
+        DataError::Tokenizer { path: self.path.clone(), message }
+    }
+
+    /// Tokenize every example of `task` (in parallel inside `tokenizers`).
+    pub fn encode_task(&self, task: &LabeledTask) -> Result<Vec<Item>, DataError> {
+        let examples = &task.examples;
+        let record = |i: usize, message: String| DataError::Record {
+            path: PathBuf::from(&task.spec.source),
+            record: i + 1,
+            message: format!("task `{}`: {message}", task.spec.name),
+        };
+        if examples.iter().any(|e| matches!(e.target, Target::Span(_))) {
+            return examples.iter().enumerate().try_fold(Vec::new(), |mut items, (i, e)| {
+                items.extend(self.span_windows(i, e).map_err(|m| record(i, m))?);
+                Ok(items)
+            });
+        }
+        if examples.iter().any(|e| matches!(e.target, Target::Choice(_))) {
+            let inputs: Vec<EncodeInput> =
+                examples.iter().flat_map(|e| e.choices.iter().map(|c| pair(&e.text_a, Some(c)))).collect();
+            let mut encodings = self.tokenizer.encode_batch(inputs, true).map_err(|e| self.error(e.to_string()))?.into_iter();
+            return examples
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let Target::Choice(answer) = e.target else { return Err(record(i, "not a multiple-choice example".into())) };
+                    let seqs = encodings.by_ref().take(e.choices.len()).map(|enc| seq(&enc)).collect();
+                    Ok(Item { example: i, seqs, target: ItemTarget::Choice(answer), context_offsets: Vec::new() })
+                })
+                .collect();
+        }
+        let inputs: Vec<EncodeInput> = examples.iter().map(|e| pair(&e.text_a, e.text_b.as_deref())).collect();
+        let encodings = self.tokenizer.encode_batch(inputs, true).map_err(|e| self.error(e.to_string()))?;
+        encodings
             .iter()
-            .map(|e| match &e.text_b {
-                Some(b) => EncodeInput::Dual(e.text_a.as_str().into(), b.as_str().into()),
-                None => EncodeInput::Single(e.text_a.as_str().into()),
-            })
-            .collect();
-        let encodings = self
-            .tokenizer
-            .encode_batch(inputs, true)
-            .map_err(|e| DataError::Tokenizer { path: self.path.clone(), message: e.to_string() })?;
-        Ok(encodings
-            .into_iter()
             .zip(examples)
-            .map(|(enc, ex)| Encoded { input_ids: enc.get_ids().to_vec(), type_ids: enc.get_type_ids().to_vec(), label: ex.label().unwrap_or(0) })
+            .enumerate()
+            .map(|(i, (enc, e))| {
+                let target = match e.target {
+                    Target::Class(c) => ItemTarget::Class(c),
+                    Target::Value(v) => ItemTarget::Value(v),
+                    _ => return Err(record(i, "the task mixes example kinds".into())),
+                };
+                Ok(Item { example: i, seqs: vec![seq(enc)], target, context_offsets: Vec::new() })
+            })
+            .collect()
+    }
+
+    /// The windows of one span example, each with its answer positions.
+    fn span_windows(&self, example: usize, e: &Example) -> Result<Vec<Item>, String> {
+        let Target::Span(answers) = &e.target else { return Err("not a span example".into()) };
+        let context = e.text_b.as_deref().ok_or("a span example needs a context")?;
+        let answer = answers.first().ok_or("a span example needs an answer")?;
+        let (a_start, a_end) = (answer.start, answer.start + answer.text.chars().count());
+        let mut encoding = self
+            .span_tokenizer
+            .encode_char_offsets(pair(&e.text_a, Some(context)), true)
+            .map_err(|err| format!("cannot tokenize the question and context: {err}; is the question longer than the maximum length {}?", self.max_len))?;
+        let overflow = encoding.take_overflowing();
+        Ok(std::iter::once(encoding)
+            .chain(overflow)
+            .map(|window| {
+                let context_offsets: Vec<Option<(usize, usize)>> = window
+                    .get_sequence_ids()
+                    .iter()
+                    .zip(window.get_offsets())
+                    .map(|(s, &(a, b))| (*s == Some(1) && b > a).then_some((a, b)))
+                    .collect();
+                let start = context_offsets.iter().position(|o| o.is_some_and(|(s, e)| s <= a_start && a_start < e));
+                let end = context_offsets.iter().rposition(|o| o.is_some_and(|(s, e)| s < a_end && a_end <= e));
+                let target = match (start, end) {
+                    (Some(s), Some(e)) if s <= e => ItemTarget::Span { start: s, end: e },
+                    _ => ItemTarget::Span { start: 0, end: 0 },
+                };
+                Item { example, seqs: vec![seq(&window)], target, context_offsets }
+            })
             .collect())
     }
 }
 
-/// A padded batch in row-major `[batch, seq]` layout, ready for tensors.
+fn pair<'s>(a: &'s str, b: Option<&'s str>) -> EncodeInput<'s> {
+    match b {
+        Some(b) => EncodeInput::Dual(a.into(), b.into()),
+        None => EncodeInput::Single(a.into()),
+    }
+}
+
+fn seq(enc: &Encoding) -> TokenSeq {
+    TokenSeq { ids: enc.get_ids().to_vec(), type_ids: enc.get_type_ids().to_vec() }
+}
+
+/// Sequences padded to the longest one (dynamic padding), row-major `[batch, seq]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaddedBatch {
+pub struct Padded {
     pub batch: usize,
     pub seq: usize,
     pub input_ids: Vec<i64>,
     pub type_ids: Vec<i64>,
     pub attention_mask: Vec<i64>,
-    pub labels: Vec<i64>,
 }
 
-/// Pad to the longest example of the batch (dynamic padding).
-pub fn pad_batch(items: &[&Encoded], pad_id: u32) -> PaddedBatch {
-    let seq = items.iter().map(|e| e.input_ids.len()).max().unwrap_or(0);
-    let batch = items.len();
-    let mut out = PaddedBatch {
+/// Pad `seqs` to the longest of them with `pad_id`.
+pub fn pad(seqs: &[&TokenSeq], pad_id: u32) -> Padded {
+    let seq = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
+    let batch = seqs.len();
+    let mut out = Padded {
         batch,
         seq,
         input_ids: vec![pad_id as i64; batch * seq],
         type_ids: vec![0; batch * seq],
         attention_mask: vec![0; batch * seq],
-        labels: items.iter().map(|e| e.label as i64).collect(),
     };
-    for (row, e) in items.iter().enumerate() {
-        for (col, (&id, &ty)) in e.input_ids.iter().zip(&e.type_ids).enumerate() {
+    for (row, s) in seqs.iter().enumerate() {
+        for (col, (&id, &ty)) in s.ids.iter().zip(&s.type_ids).enumerate() {
             out.input_ids[row * seq + col] = id as i64;
             out.type_ids[row * seq + col] = ty as i64;
             out.attention_mask[row * seq + col] = 1;
@@ -108,12 +243,11 @@ mod tests {
 
     #[test]
     fn pads_to_longest_with_mask() {
-        let a = Encoded { input_ids: vec![101, 7, 102], type_ids: vec![0, 0, 0], label: 1 };
-        let b = Encoded { input_ids: vec![101, 102], type_ids: vec![0, 0], label: 0 };
-        let p = pad_batch(&[&a, &b], 0);
+        let a = TokenSeq { ids: vec![101, 7, 102], type_ids: vec![0, 0, 0] };
+        let b = TokenSeq { ids: vec![101, 102], type_ids: vec![0, 0] };
+        let p = pad(&[&a, &b], 0);
         assert_eq!((p.batch, p.seq), (2, 3));
         assert_eq!(p.input_ids, vec![101, 7, 102, 101, 102, 0]);
         assert_eq!(p.attention_mask, vec![1, 1, 1, 1, 1, 0]);
-        assert_eq!(p.labels, vec![1, 0]);
     }
 }

@@ -60,6 +60,7 @@ impl<B: Backend> Embeddings<B> {
         &self,
         input_ids: Tensor<B, 2, Int>,
         token_type_ids: Tensor<B, 2, Int>,
+        noise: Option<Tensor<B, 3>>,
     ) -> Tensor<B, 3> {
         let position_ids = self.position_ids(input_ids.clone());
         let token_type_ids = if self.type_vocab_size == 1 {
@@ -67,7 +68,12 @@ impl<B: Backend> Embeddings<B> {
         } else {
             token_type_ids
         };
-        let x = self.word_embeddings.forward(input_ids)
+        let mut words = self.word_embeddings.forward(input_ids);
+        if let Some(noise) = noise {
+            // R3F perturbs the token embeddings, before positions and LayerNorm.
+            words = words + noise;
+        }
+        let x = words
             + self.token_type_embeddings.forward(token_type_ids)
             + self.position_embeddings.forward(position_ids);
         self.dropout.forward(self.layer_norm.forward(x))

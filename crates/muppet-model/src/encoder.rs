@@ -53,10 +53,16 @@ impl<B: Backend> Encoder<B> {
     /// Last hidden states `[batch, seq, hidden]`. Rows at padded positions are computed but
     /// meaningless; heads read the first token or mask them out.
     pub fn forward(&self, input: EncoderInput<B>) -> Tensor<B, 3> {
+        self.forward_with_noise(input, None)
+    }
+
+    /// As [`Encoder::forward`], with `noise` `[batch, seq, hidden]` added to the token
+    /// embeddings (R3F's perturbation).
+    pub fn forward_with_noise(&self, input: EncoderInput<B>, noise: Option<Tensor<B, 3>>) -> Tensor<B, 3> {
         let bias = mask_bias(input.attention_mask);
         let mut x = self
             .embeddings
-            .forward(input.input_ids, input.token_type_ids);
+            .forward(input.input_ids, input.token_type_ids, noise);
         for layer in &self.layers {
             x = layer.forward(x, bias.clone());
         }

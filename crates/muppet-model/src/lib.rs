@@ -22,5 +22,8 @@ pub use config::{EncoderConfig, ModelType};
 pub use encoder::{Encoder, EncoderInput};
 pub use error::ModelError;
 pub use loader::{CONFIG_FILE, WEIGHTS_FILE, load_pretrained};
-pub use loss::{LossScale, scaled_cross_entropy};
+pub use loss::{
+    LossScale, cross_entropy_per_example, mean_squared_error, scaled_cross_entropy, symmetric_kl,
+    weighted_mean,
+};
 pub use span_head::SpanHead;

@@ -35,9 +35,46 @@ pub fn scaled_cross_entropy<B: Backend>(
     targets: Tensor<B, 1, Int>,
     scale: LossScale,
 ) -> Tensor<B, 1> {
-    let [batch, n_classes] = logits.dims();
-    let picked = log_softmax(logits, 1).gather(1, targets.reshape([batch, 1]));
-    picked.mean().neg() * scale.factor(n_classes)
+    let n_classes = logits.dims()[1];
+    cross_entropy_per_example(logits, targets, None).mean() * scale.factor(n_classes)
+}
+
+/// Cross-entropy of each row `[batch]`: `-log softmax(logits + bias)[target]`. `bias`
+/// (`[batch, n]`, 0 for allowed outcomes and a large negative number for the others) masks
+/// outcomes that do not exist for a row: absent choices, tokens outside the passage.
+pub fn cross_entropy_per_example<B: Backend>(
+    logits: Tensor<B, 2>,
+    targets: Tensor<B, 1, Int>,
+    bias: Option<Tensor<B, 2>>,
+) -> Tensor<B, 1> {
+    let [batch, _] = logits.dims();
+    let logits = match bias {
+        Some(bias) => logits + bias,
+        None => logits,
+    };
+    log_softmax(logits, 1).gather(1, targets.reshape([batch, 1])).reshape([batch]).neg()
+}
+
+/// Mean of `per_example * factors`: each example's loss with its own scale factor (for
+/// multiple choice and spans, whose number of outcomes varies by example).
+pub fn weighted_mean<B: Backend>(per_example: Tensor<B, 1>, factors: Tensor<B, 1>) -> Tensor<B, 1> {
+    (per_example * factors).mean()
+}
+
+/// Mean squared error of `predictions` `[batch]` against `targets` `[batch]`.
+pub fn mean_squared_error<B: Backend>(predictions: Tensor<B, 1>, targets: Tensor<B, 1>) -> Tensor<B, 1> {
+    (predictions - targets).powi_scalar(2).mean()
+}
+
+/// R3F's symmetric KL divergence between the predictions of clean and noisy logits
+/// `[batch, n]`: `(KL(p || q) + KL(q || p)) / batch`, summed over outcomes, as fairseq's
+/// `_get_symm_kl`. Gradients flow through both sides.
+pub fn symmetric_kl<B: Backend>(clean: Tensor<B, 2>, noisy: Tensor<B, 2>) -> Tensor<B, 1> {
+    let batch = clean.dims()[0] as f64;
+    let (lp, lq) = (log_softmax(clean, 1), log_softmax(noisy, 1));
+    let (p, q) = (lp.clone().exp(), lq.clone().exp());
+    // KL(p || q) + KL(q || p) = sum (p - q) (log p - log q).
+    ((p - q) * (lp - lq)).sum() / batch
 }
 
 #[cfg(test)]
@@ -114,5 +151,41 @@ mod tests {
     fn fewer_than_two_outcomes_are_unscaled() {
         assert_eq!(LossScale::LogN.factor(1), 1.0);
         assert_eq!(LossScale::Off.factor(10), 1.0);
+    }
+
+    #[test]
+    fn masked_rows_ignore_masked_outcomes() {
+        // Row logits [1, 2, 100] with the third outcome masked: CE of target 0 is
+        // -log(e / (e + e^2)) = 1.313262.
+        let device = Default::default();
+        let logits = Tensor::<B, 2>::from_data(TensorData::from([[1.0f32, 2.0, 100.0]]), &device);
+        let bias = Tensor::<B, 2>::from_data(TensorData::from([[0.0f32, 0.0, -1e9]]), &device);
+        let targets = Tensor::<B, 1, Int>::from_data(TensorData::from([0i64]), &device);
+        let ce: f32 = cross_entropy_per_example(logits, targets, Some(bias)).into_scalar();
+        assert!((ce - 1.313_262).abs() < 1e-5, "{ce}");
+    }
+
+    #[test]
+    fn symmetric_kl_matches_hand_computed_value() {
+        // p = softmax([0, 0]) = [0.5, 0.5]; q = softmax([ln 3, 0]) = [0.75, 0.25].
+        // sum (p - q)(ln p - ln q) = (-0.25)(ln 0.5 - ln 0.75) + (0.25)(ln 0.5 - ln 0.25)
+        //                          = 0.25 ln 1.5 + 0.25 ln 2 = 0.274653.
+        let device = Default::default();
+        let clean = Tensor::<B, 2>::from_data(TensorData::from([[0.0f32, 0.0]]), &device);
+        let noisy = Tensor::<B, 2>::from_data(TensorData::from([[3.0f32.ln(), 0.0]]), &device);
+        let kl: f32 = symmetric_kl(clean.clone(), noisy).into_scalar();
+        assert!((kl - 0.274_653).abs() < 1e-5, "{kl}");
+        let zero: f32 = symmetric_kl(clean.clone(), clean).into_scalar();
+        assert!(zero.abs() < 1e-7, "{zero}");
+    }
+
+    #[test]
+    fn mse_and_weighted_mean() {
+        let device = Default::default();
+        let t = |v: [f32; 2]| Tensor::<B, 1>::from_data(TensorData::from(v), &device);
+        let mse: f32 = mean_squared_error(t([1.0, 3.0]), t([0.0, 1.0])).into_scalar();
+        assert!((mse - 2.5).abs() < 1e-6, "{mse}");
+        let w: f32 = weighted_mean(t([2.0, 4.0]), t([0.5, 0.25])).into_scalar();
+        assert!((w - 1.0).abs() < 1e-6, "{w}");
     }
 }

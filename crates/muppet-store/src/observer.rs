@@ -63,7 +63,7 @@ impl StoreObserver {
 
 impl RunObserver for StoreObserver {
     fn on_event(&mut self, event: &RunEvent) {
-        let terminal = matches!(event, RunEvent::Finished { .. } | RunEvent::Failed { .. });
+        let terminal = matches!(event, RunEvent::Finished { .. } | RunEvent::Failed { .. } | RunEvent::Cancelled { .. });
         if let RunEvent::Metrics { run, points } = event {
             self.buffer.extend(points.iter().map(|p| (*run, p.clone())));
         }

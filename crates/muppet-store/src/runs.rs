@@ -126,6 +126,18 @@ impl Store {
         Ok(())
     }
 
+    /// Put a stopped run back to `running` (on resume): its end time and failure are cleared.
+    pub async fn reopen_run(&self, id: RunId) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE runs SET status = 'running', failure = NULL, ended_at = NULL WHERE id = ?")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoSuchRun(id.0));
+        }
+        Ok(())
+    }
+
     /// Every run, newest first, with its point count.
     pub async fn list_runs(&self) -> Result<Vec<RunRow>, StoreError> {
         let sql = format!("SELECT {RUN_COLUMNS} FROM runs r ORDER BY r.id DESC");

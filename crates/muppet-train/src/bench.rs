@@ -7,14 +7,16 @@ use std::time::Instant;
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
-use muppet_data::tokenize::PaddedBatch;
+use muppet_data::tokenize::{Item, ItemTarget, TokenSeq};
 use muppet_model::{Encoder, EncoderConfig, LossScale};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use crate::evaluate::tensors;
+use crate::batch::collate;
+use crate::objective::Objective;
 use crate::model::{HeadRef, MultiTaskModel};
+use muppet_core::TaskFamily;
 
 /// Shapes and repetitions of a benchmark.
 #[derive(Debug, Clone, Serialize)]
@@ -44,7 +46,7 @@ pub struct TrainStepResult {
 /// Run the benchmark on `encoder` (pretrained or random) with a 2-class head.
 pub fn train_step<B: AutodiffBackend>(encoder: Encoder<B>, config: &EncoderConfig, bench: &TrainStepBench, device: &B::Device) -> TrainStepResult {
     B::seed(device, bench.seed);
-    let task = muppet_core::TaskSpec::new("bench", muppet_core::TaskFamily::Single, vec!["a".into(), "b".into()], "random", "none");
+    let task = muppet_core::TaskSpec::new("bench", TaskFamily::Single, vec!["a".into(), "b".into()], "random", "none");
     let mut model = MultiTaskModel::new(encoder, &[task], 0.1, device);
     let parameters = model.num_params();
     let mut optim = AdamWConfig::new().with_weight_decay(0.01).init();
@@ -52,20 +54,21 @@ pub fn train_step<B: AutodiffBackend>(encoder: Encoder<B>, config: &EncoderConfi
     let (b, l) = (bench.batch_size, bench.max_len);
     // Token ids avoid the first 1000 ids (specials, padding) of the vocabulary.
     let low = 1000.min(config.vocab_size / 2);
-    let batch = PaddedBatch {
-        batch: b,
-        seq: l,
-        input_ids: (0..b * l).map(|_| rng.random_range(low..config.vocab_size) as i64).collect(),
-        type_ids: vec![0; b * l],
-        attention_mask: vec![1; b * l],
-        labels: (0..b).map(|_| rng.random_range(0..2)).collect(),
-    };
+    let items: Vec<Item> = (0..b)
+        .map(|i| Item {
+            example: i,
+            seqs: vec![TokenSeq { ids: (0..l).map(|_| rng.random_range(low..config.vocab_size) as u32).collect(), type_ids: vec![0; l] }],
+            target: ItemTarget::Class(rng.random_range(0..2)),
+            context_offsets: Vec::new(),
+        })
+        .collect();
+    let items: Vec<&Item> = items.iter().collect();
+    let objective = Objective { loss_scale: LossScale::LogN, regression_scale: 1.0, r3f: None };
     let mut times = Vec::with_capacity(bench.steps);
     for i in 0..bench.warmup + bench.steps {
         let start = Instant::now();
-        let (input, targets) = tensors::<B>(&batch, device);
-        let logits = model.first_token_head(HeadRef::Classifier(0), model.encode(input));
-        let loss = muppet_model::scaled_cross_entropy(logits, targets, LossScale::LogN);
+        let batch = collate::<B>(TaskFamily::Single, 2, &items, 0, device);
+        let loss = objective.loss(&model, HeadRef::Classifier(0), batch);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(1e-5, model, grads);
         // Reading a value back waits for the device: the step is done.

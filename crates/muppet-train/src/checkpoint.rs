@@ -1,25 +1,135 @@
-//! Checkpoint files of a run under `runs/<id>/`: the whole multi-task model
-//! (encoder and every head) in Burn's named MessagePack format, full precision,
-//! written under a temporary name and renamed so a crash never leaves half a file.
+//! Checkpoint files of a run under `runs/<id>/`, all written under a temporary name and
+//! renamed, so a crash never leaves half a file:
+//! - `model-step<N>.mpk`: the whole multi-task model (encoder and every head) in Burn's
+//!   named MessagePack format, full precision;
+//! - `optim-step<N>.mpk`: AdamW's moments (only the latest is kept);
+//! - `state-step<N>.json`: the step, examples seen, elapsed time and per-task summaries.
+//!   Written last: its presence marks checkpoint N complete and resumable.
+//!
+//! The learning-rate schedule is a function of the step and the data order is replayed
+//! from the seed, so these three files are the whole state of a run.
 
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
+use burn::optim::Optimizer;
 use burn::prelude::*;
-use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
+use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder};
+use burn::tensor::backend::AutodiffBackend;
+use serde::{Deserialize, Serialize};
 
 use crate::model::MultiTaskModel;
+use crate::train::TaskSummary;
 use crate::TrainError;
+
+/// Progress saved with a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResumeState {
+    pub step: u64,
+    pub examples: u64,
+    pub wall_s: f64,
+    #[serde(with = "nan_as_null")]
+    pub first_loss: f64,
+    #[serde(with = "nan_as_null")]
+    pub last_loss: f64,
+    pub tasks: Vec<TaskSummary>,
+}
+
+/// JSON has no NaN: a value not measured yet (NaN) is written as `null` and read back as NaN.
+pub(crate) mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() { s.serialize_f64(*v) } else { s.serialize_none() }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
+fn err(path: &Path, message: impl ToString) -> TrainError {
+    TrainError::Checkpoint { path: path.to_path_buf(), message: message.to_string() }
+}
+
+fn recorder() -> NamedMpkFileRecorder<FullPrecisionSettings> {
+    NamedMpkFileRecorder::<FullPrecisionSettings>::new()
+}
+
+/// Path of a checkpoint file of `kind` (`model`, `optim`) at `step`.
+pub fn file(dir: &Path, kind: &str, step: u64) -> PathBuf {
+    dir.join(format!("{kind}-step{step}.mpk"))
+}
 
 /// Write `model` as `<dir>/model-step<step>.mpk` and return the path.
 pub fn save<B: Backend>(model: &MultiTaskModel<B>, dir: &Path, step: u64) -> Result<PathBuf, TrainError> {
-    let err = |path: &Path, message: String| TrainError::Checkpoint { path: path.to_path_buf(), message };
-    std::fs::create_dir_all(dir).map_err(|e| err(dir, e.to_string()))?;
-    let path = dir.join(format!("model-step{step}.mpk"));
+    std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+    let path = file(dir, "model", step);
     // The recorder appends `.mpk` to the name it is given.
     let partial = dir.join(format!(".partial-model-step{step}"));
-    let recorder = NamedMpkFileRecorder::<FullPrecisionSettings>::new();
-    model.clone().save_file(&partial, &recorder).map_err(|e| err(&path, e.to_string()))?;
-    std::fs::rename(partial.with_extension("mpk"), &path).map_err(|e| err(&path, e.to_string()))?;
+    model.clone().save_file(&partial, &recorder()).map_err(|e| err(&path, e))?;
+    std::fs::rename(partial.with_extension("mpk"), &path).map_err(|e| err(&path, e))?;
     Ok(path)
+}
+
+/// Write a resumable checkpoint (model, optimizer, state) and return the model's path.
+pub fn save_resumable<B, O>(model: &MultiTaskModel<B>, optim: &O, state: &ResumeState, dir: &Path) -> Result<PathBuf, TrainError>
+where
+    B: AutodiffBackend,
+    O: Optimizer<MultiTaskModel<B>, B>,
+{
+    let step = state.step;
+    let model_path = save(model, dir, step)?;
+    let optim_path = file(dir, "optim", step);
+    let partial = dir.join(format!(".partial-optim-step{step}"));
+    recorder().record(optim.to_record(), partial.clone()).map_err(|e| err(&optim_path, e))?;
+    std::fs::rename(partial.with_extension("mpk"), &optim_path).map_err(|e| err(&optim_path, e))?;
+    let state_path = dir.join(format!("state-step{step}.json"));
+    let partial = dir.join(format!(".partial-state-step{step}.json"));
+    let json = serde_json::to_vec_pretty(state).map_err(|e| err(&state_path, e))?;
+    std::fs::write(&partial, json).map_err(|e| err(&state_path, e))?;
+    std::fs::rename(&partial, &state_path).map_err(|e| err(&state_path, e))?;
+    // Older optimizer states are twice the model's size and no longer needed.
+    for old in resumable_steps(dir).into_iter().filter(|&s| s < step) {
+        let _ = std::fs::remove_file(file(dir, "optim", old));
+        let _ = std::fs::remove_file(dir.join(format!("state-step{old}.json")));
+    }
+    Ok(model_path)
+}
+
+/// Steps with a complete resumable checkpoint in `dir`, ascending.
+pub fn resumable_steps(dir: &Path) -> Vec<u64> {
+    let mut steps: Vec<u64> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let step = name.strip_prefix("state-step")?.strip_suffix(".json")?.parse().ok()?;
+            (file(dir, "model", step).is_file() && file(dir, "optim", step).is_file()).then_some(step)
+        })
+        .collect();
+    steps.sort_unstable();
+    steps
+}
+
+/// Load the latest resumable checkpoint of `dir` into `model` and `optim`.
+pub fn load_latest<B, O>(dir: &Path, model: MultiTaskModel<B>, optim: O, device: &B::Device) -> Result<(MultiTaskModel<B>, O, ResumeState, PathBuf), TrainError>
+where
+    B: AutodiffBackend,
+    O: Optimizer<MultiTaskModel<B>, B>,
+{
+    let step = *resumable_steps(dir).last().ok_or_else(|| TrainError::RunFolder {
+        path: dir.to_path_buf(),
+        message: "no complete checkpoint to resume from (state-step<N>.json with its model and optim files); start the run again".into(),
+    })?;
+    let state_path = dir.join(format!("state-step{step}.json"));
+    let bad = |path: &Path, e: String| TrainError::RunFolder { path: path.to_path_buf(), message: e };
+    let text = std::fs::read_to_string(&state_path).map_err(|e| bad(&state_path, e.to_string()))?;
+    let state: ResumeState = serde_json::from_str(&text).map_err(|e| bad(&state_path, e.to_string()))?;
+    let model_path = file(dir, "model", step);
+    let model = model.load_file(model_path.clone(), &recorder(), device).map_err(|e| bad(&model_path, e.to_string()))?;
+    let optim_path = file(dir, "optim", step);
+    let record = recorder().load(optim_path.clone(), device).map_err(|e| bad(&optim_path, e.to_string()))?;
+    Ok((model, optim.load_record(record), state, model_path))
 }

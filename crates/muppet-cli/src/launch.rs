@@ -1,0 +1,245 @@
+//! Running one training run from the CLI: the run is created in the store with its full
+//! spec, trained on the chosen backend with a progress bar, its metrics and checkpoints
+//! stored as they come, and ended `completed`, `cancelled` (SIGTERM or Ctrl-C: the current
+//! update finishes and a checkpoint is written) or `failed` with the reason. The same
+//! spec, read back from the store, resumes it.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use muppet_core::{Fanout, MuppetHome, RunEvent, RunId, RunKind, RunObserver, RunStatus};
+use muppet_data::LabeledTask;
+use muppet_store::{Checkpoint, NewRun, RunOrigin, Store, StoreObserver};
+use muppet_train::backend::{on_backend, BackendKind, OnBackend};
+use muppet_train::{train, Init, Outcome, TrainConfig, TrainError, TrainJob, TrainSummary};
+use serde::{Deserialize, Serialize};
+
+/// Where a run's weights start, as stored in its spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum InitSpec {
+    /// The pretrained model.
+    Base,
+    /// A checkpoint of a stored run.
+    Run { run: i64, step: u64, checkpoint: PathBuf, reuse_heads: bool },
+}
+
+/// Everything a run needs, stored as the run's spec.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunSpec {
+    pub model: PathBuf,
+    pub tasks: Vec<String>,
+    pub backend: String,
+    pub init: InitSpec,
+    pub config: TrainConfig,
+}
+
+/// Load tasks by name: the demo catalog, then the imported tasks.
+pub fn load_tasks(home: &MuppetHome, names: &[String]) -> anyhow::Result<Vec<LabeledTask>> {
+    names.iter().map(|n| Ok(muppet_data::catalog::load_task(home.assets(), n)?)).collect()
+}
+
+/// Shows training progress as a bar with the latest loss (hidden when stderr is not a terminal).
+struct ProgressObserver(ProgressBar);
+
+impl RunObserver for ProgressObserver {
+    fn on_event(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::Started { total_steps, .. } => self.0.set_length(*total_steps),
+            RunEvent::Step { step, .. } => self.0.set_position(*step),
+            RunEvent::Metrics { points, .. } => {
+                if let Some(p) = points.iter().find(|p| p.task.is_none() && p.name == "loss") {
+                    self.0.set_message(format!("loss {:.4}", p.value));
+                }
+            }
+            RunEvent::Finished { .. } | RunEvent::Failed { .. } | RunEvent::Cancelled { .. } => self.0.finish_and_clear(),
+            RunEvent::Checkpoint { .. } => {}
+        }
+    }
+}
+
+/// Registers every checkpoint file in the store, with its size and SHA-256.
+struct CheckpointRegistrar<'a> {
+    store: &'a Store,
+    runtime: &'a tokio::runtime::Runtime,
+    error: Option<anyhow::Error>,
+}
+
+impl RunObserver for CheckpointRegistrar<'_> {
+    fn on_event(&mut self, event: &RunEvent) {
+        if let RunEvent::Checkpoint { run, step, path } = event {
+            let path = PathBuf::from(path);
+            let result = (|| -> anyhow::Result<()> {
+                let bytes = std::fs::metadata(&path)?.len();
+                let sha256 = muppet_data::assets::sha256_file(&path)?;
+                self.runtime.block_on(self.store.add_checkpoint(&Checkpoint { run: *run, path: path.clone(), step: *step, bytes, sha256 }))?;
+                Ok(())
+            })();
+            if let Err(e) = result {
+                self.error.get_or_insert(e.context(format!("registering checkpoint {}", path.display())));
+            }
+        }
+    }
+}
+
+struct Training<'a> {
+    job: TrainJob<'a>,
+    observer: &'a mut dyn RunObserver,
+}
+
+impl OnBackend for Training<'_> {
+    type Output = Result<TrainSummary, TrainError>;
+    fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        train::<B>(&self.job, &device, self.observer)
+    }
+}
+
+/// A new run to create, or a stored run to resume.
+pub enum Start {
+    New { name: String, kind: RunKind, parent: Option<RunId> },
+    Resume(RunId),
+}
+
+/// Create (or reopen) the run, train it and end it; returns the run id and the summary.
+pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[LabeledTask]) -> anyhow::Result<(RunId, TrainSummary)> {
+    let backend: BackendKind = spec.backend.parse()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let store = runtime.block_on(Store::open(&home.db()))?;
+    let (run, resume) = match start {
+        Start::New { name, kind, parent } => {
+            let new_run = NewRun {
+                name,
+                kind,
+                spec: serde_json::to_value(spec)?,
+                seed: Some(spec.config.seed),
+                backend: backend.name().into(),
+                device: backend.device_name().into(),
+            };
+            let origin = RunOrigin { parent, tasks: spec.tasks.clone(), ..RunOrigin::default() };
+            (runtime.block_on(store.create_run_in(&new_run, &origin))?, false)
+        }
+        Start::Resume(run) => {
+            runtime.block_on(store.reopen_run(run))?;
+            (run, true)
+        }
+    };
+    let run_dir = home.run_dir(run);
+    std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
+    eprintln!(
+        "run {run}: {} {} on {} for {} steps{}",
+        if resume { "resuming" } else { "training" },
+        spec.model.display(),
+        backend.device_name(),
+        spec.config.steps,
+        if resume { " (from its last checkpoint)" } else { "" }
+    );
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        runtime.spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else { return };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            eprintln!("stopping after this update; a checkpoint will be written (send the signal again to kill)");
+            cancel.store(true, Ordering::SeqCst);
+            let _ = tokio::select! { _ = term.recv() => (), _ = int.recv() => () };
+            std::process::exit(130);
+        });
+    }
+
+    let init = match &spec.init {
+        InitSpec::Base => Init::Base,
+        InitSpec::Run { run: source, checkpoint, reuse_heads, .. } => Init::Checkpoint {
+            run_dir: home.run_dir(RunId(*source)),
+            checkpoint: checkpoint.clone(),
+            reuse_heads: *reuse_heads,
+        },
+    };
+    let bar = ProgressBar::new(spec.config.steps).with_style(
+        ProgressStyle::with_template("{spinner} step {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta} {msg}")?.progress_chars("=> "),
+    );
+    let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
+    let mut registrar = CheckpointRegistrar { store: &store, runtime: &runtime, error: None };
+    let mut progress = ProgressObserver(bar);
+    let result = {
+        let mut observers = Fanout(vec![&mut store_observer as &mut dyn RunObserver, &mut registrar, &mut progress]);
+        let job = TrainJob {
+            model_dir: &spec.model,
+            tasks,
+            cfg: &spec.config,
+            run,
+            run_dir: Some(&run_dir),
+            init,
+            resume,
+            cancel: Some(&cancel),
+        };
+        on_backend(backend, Training { job, observer: &mut observers }).and_then(|r| r)
+    };
+    // The metrics and the checkpoint records must be stored for the run to count as done.
+    let stored = store_observer.flush().map_err(anyhow::Error::from).and_then(|()| registrar.error.take().map_or(Ok(()), Err));
+    let ended = match (&result, &stored) {
+        (Ok(s), Ok(())) if s.outcome == Outcome::Cancelled => runtime.block_on(store.end_run(run, RunStatus::Cancelled, None)),
+        (Ok(_), Ok(())) => runtime.block_on(store.end_run(run, RunStatus::Completed, None)),
+        (Err(e), _) => runtime.block_on(store.end_run(run, RunStatus::Failed, Some(&e.to_string()))),
+        (Ok(_), Err(e)) => runtime.block_on(store.end_run(run, RunStatus::Failed, Some(&format!("storing the run: {e}")))),
+    };
+    let summary = result.with_context(|| format!("run {run} failed"))?;
+    stored?;
+    ended?;
+    runtime.block_on(store.close());
+    runtime.shutdown_background();
+    Ok((run, summary))
+}
+
+/// The JSON object a training command prints last with `--json`.
+pub fn summary_json(run: RunId, summary: &TrainSummary) -> serde_json::Value {
+    let status = match summary.outcome {
+        Outcome::Completed => RunStatus::Completed,
+        Outcome::Cancelled => RunStatus::Cancelled,
+    };
+    serde_json::json!({
+        "run_id": run.0,
+        "status": status.as_str(),
+        "steps": summary.steps,
+        "examples": summary.examples,
+        "loss_first": summary.first_loss,
+        "loss_last": summary.final_loss,
+        "resumed_from": summary.resumed_from,
+        "checkpoint": summary.checkpoint.as_ref().map(|c| c.path.display().to_string()),
+        "tasks": summary.tasks.iter().map(|t| serde_json::json!({
+            "name": t.name,
+            "metric": t.metric,
+            "train_examples": t.train_examples,
+            "dev_examples": t.dev_examples,
+            "loss_first": t.loss_first,
+            "loss_last": t.loss_last,
+            "dev_metric_before": t.dev_before,
+            "dev_metric": t.dev_after,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Print the summary for people.
+pub fn print_summary(run: RunId, summary: &TrainSummary) {
+    let status = if summary.outcome == Outcome::Cancelled { "cancelled" } else { "completed" };
+    println!(
+        "run {run} {status}: {} steps, {} examples, loss {:.4} -> {:.4}",
+        summary.steps, summary.examples, summary.first_loss, summary.final_loss
+    );
+    if let Some(saved) = &summary.checkpoint {
+        println!("checkpoint {}", saved.path.display());
+    }
+    for t in &summary.tasks {
+        println!(
+            "  {:<26} train {:>6}  dev {:>4}  loss {:.4} -> {:.4}  dev {} {:.3} -> {:.3}",
+            t.name, t.train_examples, t.dev_examples, t.loss_first, t.loss_last, t.metric, t.dev_before, t.dev_after
+        );
+    }
+}

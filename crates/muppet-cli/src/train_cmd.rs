@@ -1,0 +1,288 @@
+//! `muppet prefinetune`, `muppet finetune` and `muppet resume`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use muppet_core::{RunId, RunKind};
+use muppet_data::assets;
+use muppet_model::LossScale;
+use muppet_train::{Batching, NoiseKind, R3f, TrainConfig};
+use serde::Deserialize;
+
+use crate::launch::{self, InitSpec, RunSpec, Start};
+
+/// Knobs shared by pre-finetuning and fine-tuning. Each one given overrides the spec file,
+/// which overrides the defaults.
+#[derive(Args, Debug, Default)]
+pub struct ConfigArgs {
+    /// Optimizer updates.
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Examples per micro-batch.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Single-task micro-batches accumulated into each update (K).
+    #[arg(long)]
+    tasks_per_update: Option<usize>,
+    /// heterogeneous, homogeneous or sequential.
+    #[arg(long)]
+    batching: Option<Batching>,
+    /// natural, uniform or temperature:T.
+    #[arg(long)]
+    sampling: Option<String>,
+    /// Cap each task's size at N before weighting.
+    #[arg(long)]
+    cap: Option<usize>,
+    /// Tokens per sequence, specials included.
+    #[arg(long)]
+    max_len: Option<usize>,
+    /// Overlap of the windows of long span passages, in tokens.
+    #[arg(long)]
+    doc_stride: Option<usize>,
+    /// Peak learning rate.
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Warmup updates.
+    #[arg(long)]
+    warmup: Option<u64>,
+    /// Clip the global gradient norm (0: off).
+    #[arg(long)]
+    clip_norm: Option<f32>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Dev examples held out per task.
+    #[arg(long)]
+    dev_size: Option<usize>,
+    /// Evaluate on dev every N updates (0: before and after only).
+    #[arg(long)]
+    eval_every: Option<u64>,
+    /// Write a resumable checkpoint every N updates (0: at the end only).
+    #[arg(long)]
+    checkpoint_every: Option<u64>,
+    /// Turn Muppet's loss scaling (L / ln n) off.
+    #[arg(long)]
+    no_loss_scaling: bool,
+    /// R3F on classification heads.
+    #[arg(long)]
+    r3f: bool,
+    /// R3F: weight of the symmetric KL term.
+    #[arg(long, default_value_t = 1.0)]
+    r3f_lambda: f64,
+    /// R3F: noise scale.
+    #[arg(long, default_value_t = 1e-5)]
+    r3f_eps: f64,
+    /// R3F: uniform or normal noise.
+    #[arg(long, default_value = "uniform")]
+    r3f_noise: String,
+}
+
+impl ConfigArgs {
+    fn apply(&self, mut c: TrainConfig) -> anyhow::Result<TrainConfig> {
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { c.$f = v; } )* };
+        }
+        set!(steps, batch_size, tasks_per_update, batching, max_len, doc_stride, lr, warmup, seed, dev_size, eval_every, checkpoint_every);
+        if let Some(s) = &self.sampling {
+            c.sampling = s.parse()?;
+        }
+        if self.cap.is_some() {
+            c.cap = self.cap;
+        }
+        if let Some(n) = self.clip_norm {
+            c.clip_norm = (n > 0.0).then_some(n);
+        }
+        if self.no_loss_scaling {
+            c.loss_scale = LossScale::Off;
+        }
+        if self.r3f {
+            let noise = match self.r3f_noise.as_str() {
+                "uniform" => NoiseKind::Uniform,
+                "normal" => NoiseKind::Normal,
+                other => bail!("unknown --r3f-noise `{other}`: expected uniform or normal"),
+            };
+            c.r3f = Some(R3f { lambda: self.r3f_lambda, eps: self.r3f_eps, noise });
+        }
+        Ok(c)
+    }
+}
+
+/// A run spec file (TOML): the model, the tasks and any [`TrainConfig`] field under `[config]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecFile {
+    model: Option<PathBuf>,
+    #[serde(default)]
+    tasks: Vec<String>,
+    #[serde(default)]
+    config: Option<TrainConfig>,
+    backend: Option<String>,
+}
+
+fn read_spec(path: &Path) -> anyhow::Result<SpecFile> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the spec file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("{} is not a valid run spec", path.display()))
+}
+
+#[derive(Args, Debug)]
+pub struct PrefinetuneArgs {
+    /// Model folder in Hugging Face layout (config.json, model.safetensors, tokenizer.json);
+    /// default: the embedded all-MiniLM-L6-v2.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// A task of the mixture (repeat for each task).
+    #[arg(long = "task")]
+    tasks: Vec<String>,
+    /// A run spec (TOML) to start from; flags override it.
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    /// cpu, or cuda (a build with `--features cuda`).
+    #[arg(long)]
+    backend: Option<String>,
+    /// Name shown in the runs table.
+    #[arg(long)]
+    name: Option<String>,
+    /// Print a JSON summary as the last line of stdout.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+/// Defaults of a pre-finetuning run.
+fn prefinetune_defaults() -> TrainConfig {
+    TrainConfig { steps: 300, batch_size: 16, tasks_per_update: 4, lr: 1e-4, warmup: 30, eval_every: 50, checkpoint_every: 100, ..TrainConfig::default() }
+}
+
+pub fn prefinetune(args: PrefinetuneArgs) -> anyhow::Result<()> {
+    let home = crate::home();
+    home.ensure()?;
+    let file = args.spec.as_deref().map(read_spec).transpose()?.unwrap_or_default();
+    let config = args.config.apply(file.config.unwrap_or_else(prefinetune_defaults))?;
+    let tasks = if args.tasks.is_empty() { file.tasks } else { args.tasks };
+    if tasks.is_empty() {
+        bail!("no tasks: give --task NAME for each task of the mixture (see `muppet tasks list`)");
+    }
+    let model = model_dir(&home, args.model.or(file.model))?;
+    let spec = RunSpec { model, tasks, backend: args.backend.or(file.backend).unwrap_or_else(|| "cpu".into()), init: InitSpec::Base, config };
+    let name = args.name.unwrap_or_else(|| format!("pre-finetune: {}", spec.tasks.join(" + ")));
+    run(&home, Start::New { name, kind: RunKind::PreFinetune, parent: None }, &spec, args.json)
+}
+
+#[derive(Args, Debug)]
+pub struct FinetuneArgs {
+    /// Base model folder (default: the embedded all-MiniLM-L6-v2); ignored with --from-run
+    /// except for its tokenizer and architecture, which must match.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Start from this pre-finetuned run's checkpoint instead of the base model.
+    #[arg(long)]
+    from_run: Option<i64>,
+    /// Which checkpoint of --from-run (default: its last).
+    #[arg(long, requires = "from_run")]
+    step: Option<u64>,
+    /// Start from the pre-finetuned head of the same task (shared heads for MC and span).
+    #[arg(long, requires = "from_run")]
+    reuse_head: bool,
+    /// The downstream task (repeat to fine-tune on several at once).
+    #[arg(long = "task", required = true)]
+    tasks: Vec<String>,
+    /// Keep N training examples per task, drawn with the seed.
+    #[arg(long)]
+    train_size: Option<usize>,
+    #[arg(long)]
+    backend: Option<String>,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+/// Defaults of a fine-tuning run.
+fn finetune_defaults() -> TrainConfig {
+    TrainConfig { steps: 100, batch_size: 16, tasks_per_update: 1, lr: 5e-5, warmup: 10, ..TrainConfig::default() }
+}
+
+pub fn finetune(args: FinetuneArgs) -> anyhow::Result<()> {
+    let home = crate::home();
+    home.ensure()?;
+    let mut config = args.config.apply(finetune_defaults())?;
+    config.train_size = args.train_size;
+    let (init, parent, model) = match args.from_run {
+        None => (InitSpec::Base, None, model_dir(&home, args.model)?),
+        Some(source) => {
+            let source_spec = stored_spec(&home, RunId(source))?;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let store = runtime.block_on(muppet_store::Store::open(&home.db()))?;
+            let checkpoints = runtime.block_on(store.checkpoints(RunId(source)))?;
+            runtime.block_on(store.close());
+            let chosen = match args.step {
+                Some(step) => checkpoints.iter().find(|c| c.step == step),
+                None => checkpoints.iter().max_by_key(|c| c.step),
+            };
+            let Some(chosen) = chosen else {
+                let have: Vec<String> = checkpoints.iter().map(|c| c.step.to_string()).collect();
+                bail!("run {source} has no checkpoint{}; its checkpoints are at steps [{}]", args.step.map(|s| format!(" at step {s}")).unwrap_or_default(), have.join(", "));
+            };
+            let init = InitSpec::Run { run: source, step: chosen.step, checkpoint: chosen.path.clone(), reuse_heads: args.reuse_head };
+            (init, Some(RunId(source)), source_spec.model)
+        }
+    };
+    let spec = RunSpec { model, tasks: args.tasks, backend: args.backend.unwrap_or_else(|| "cpu".into()), init, config };
+    let name = args.name.unwrap_or_else(|| {
+        let from = parent.map(|p| format!(" from run {p}")).unwrap_or_default();
+        let size = spec.config.train_size.map(|n| format!(" n={n}")).unwrap_or_default();
+        format!("fine-tune: {}{size}{from}", spec.tasks.join(" + "))
+    });
+    run(&home, Start::New { name, kind: RunKind::Finetune, parent }, &spec, args.json)
+}
+
+#[derive(Args, Debug)]
+pub struct ResumeArgs {
+    /// The run to continue from its last checkpoint.
+    run: i64,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
+    let home = crate::home();
+    let spec = stored_spec(&home, RunId(args.run))?;
+    run(&home, Start::Resume(RunId(args.run)), &spec, args.json)
+}
+
+/// The spec a run was created with.
+fn stored_spec(home: &muppet_core::MuppetHome, run: RunId) -> anyhow::Result<RunSpec> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let store = runtime.block_on(muppet_store::Store::open(&home.db()))?;
+    let value = runtime.block_on(store.run_spec(run));
+    runtime.block_on(store.close());
+    serde_json::from_value(value?).with_context(|| format!("run {run} was not made by `muppet prefinetune`/`finetune` and cannot be resumed or fine-tuned from"))
+}
+
+fn run(home: &muppet_core::MuppetHome, start: Start, spec: &RunSpec, json: bool) -> anyhow::Result<()> {
+    let tasks = launch::load_tasks(home, &spec.tasks)?;
+    let (run, summary) = launch::execute(home, start, spec, &tasks)?;
+    launch::print_summary(run, &summary);
+    if json {
+        println!("{}", launch::summary_json(run, &summary));
+    }
+    Ok(())
+}
+
+/// The model folder: the one given, else the embedded default (fetched if missing).
+fn model_dir(home: &muppet_core::MuppetHome, given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match given {
+        Some(dir) if dir.join(muppet_model::CONFIG_FILE).is_file() => Ok(std::fs::canonicalize(&dir)?),
+        Some(dir) => bail!(
+            "{} is not a model folder (no config.json): give a folder in Hugging Face layout with config.json, model.safetensors and tokenizer.json",
+            dir.display()
+        ),
+        None => {
+            crate::assets::fetch(&[assets::Group::Model])?;
+            Ok(assets::model_dir(home.assets()))
+        }
+    }
+}

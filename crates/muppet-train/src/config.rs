@@ -1,0 +1,84 @@
+//! Hyper-parameters of a training run (pre-finetuning or fine-tuning).
+
+use muppet_data::mixture::Sampling;
+use muppet_model::LossScale;
+use serde::{Deserialize, Serialize};
+
+use crate::mixture::Batching;
+use crate::objective::R3f;
+
+/// Everything that decides what a run computes, saved with the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    /// Optimizer updates.
+    pub steps: u64,
+    /// Examples per micro-batch.
+    pub batch_size: usize,
+    /// Micro-batches accumulated into one update (K; 64 in the paper). The update is their
+    /// mean, so the learning rate does not depend on K.
+    pub tasks_per_update: usize,
+    /// How micro-batches are grouped into updates.
+    pub batching: Batching,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Warmup updates (linear from 0), then linear decay to 0.
+    pub warmup: u64,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f32,
+    /// Clip the global gradient norm to this value; `None`: no clipping.
+    pub clip_norm: Option<f32>,
+    /// Tokens per sequence, specials included.
+    pub max_len: usize,
+    /// Overlap in tokens between windows of a span passage longer than `max_len`.
+    pub doc_stride: usize,
+    /// Dropout of the heads.
+    pub head_dropout: f64,
+    pub loss_scale: LossScale,
+    /// Multiplier of the regression (MSE) loss, which log-scaling leaves alone.
+    pub regression_scale: f64,
+    /// R3F on classification heads; `None`: off.
+    pub r3f: Option<R3f>,
+    /// How tasks are weighted (natural mixing by default, as in Muppet).
+    pub sampling: Sampling,
+    /// Cap on each task's size before weighting (`None`: no cap).
+    pub cap: Option<usize>,
+    pub seed: u64,
+    /// Dev examples held out per task (at most half of the task).
+    pub dev_size: usize,
+    /// Training examples kept per task, drawn with the seed (`None`: all); for
+    /// sample-efficiency fine-tuning.
+    pub train_size: Option<usize>,
+    /// Evaluate on dev every this many updates (0: before training and at the end only).
+    pub eval_every: u64,
+    /// Write a resumable checkpoint every this many updates (0: at the end only).
+    pub checkpoint_every: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            steps: 20,
+            batch_size: 8,
+            tasks_per_update: 2,
+            batching: Batching::Heterogeneous,
+            lr: 5e-5,
+            warmup: 2,
+            weight_decay: 0.01,
+            clip_norm: Some(1.0),
+            max_len: 128,
+            doc_stride: 32,
+            head_dropout: 0.1,
+            loss_scale: LossScale::LogN,
+            regression_scale: 1.0,
+            r3f: None,
+            sampling: Sampling::Natural,
+            cap: None,
+            seed: 42,
+            dev_size: 200,
+            train_size: None,
+            eval_every: 0,
+            checkpoint_every: 0,
+        }
+    }
+}

@@ -1,0 +1,443 @@
+//! The training loop shared by pre-finetuning and fine-tuning (MUPPET.md): one encoder,
+//! the heads of the mixture, updates made of K single-task micro-batches as the batch plan
+//! says, each micro-batch's loss formed by [`Objective`], AdamW with warmup and linear
+//! decay, global-norm clipping, dev evaluation with each task's metric, resumable
+//! checkpoints and cancellation between updates.
+//!
+//! Determinism: the data order comes from one seeded plan, replayed on resume; the
+//! backend's generator (dropout, R3F noise) is reseeded at every update from (seed,
+//! step). A run stopped and resumed therefore computes the same losses as one that was
+//! never stopped.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use burn::module::AutodiffModule;
+use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, Optimizer};
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use muppet_core::{MetricPoint, RunEvent, RunId, RunObserver, TaskFamily};
+use muppet_data::split::train_dev;
+use muppet_data::tokenize::{Item, TextEncoder};
+use muppet_data::LabeledTask;
+use muppet_model::load_pretrained;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use crate::batch::collate;
+use crate::checkpoint::{self, ResumeState};
+use crate::config::TrainConfig;
+use crate::evaluate::evaluate;
+use crate::manifest::{load_checkpoint, RunManifest};
+use crate::mixture::{BatchPlan, TaskSampler};
+use crate::model::{head_layout, HeadRef, MultiTaskModel};
+use crate::objective::Objective;
+use crate::schedule::warmup_linear;
+use crate::TrainError;
+
+/// Where the model's weights start from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Init {
+    /// The pretrained encoder in the job's model folder, fresh heads.
+    Base,
+    /// The encoder of a checkpoint of another run (a pre-finetuned model).
+    Checkpoint {
+        run_dir: PathBuf,
+        checkpoint: PathBuf,
+        /// Start from the checkpoint's head where one matches: the same task's head for
+        /// classification and regression, the shared head for multiple choice and spans.
+        reuse_heads: bool,
+    },
+}
+
+/// One training run.
+pub struct TrainJob<'a> {
+    /// Base model folder: `config.json`, `tokenizer.json` (and `model.safetensors` for [`Init::Base`]).
+    pub model_dir: &'a Path,
+    pub tasks: &'a [LabeledTask],
+    pub cfg: &'a TrainConfig,
+    pub run: RunId,
+    /// Where checkpoints and `run.json` go; `None` keeps nothing on disk.
+    pub run_dir: Option<&'a Path>,
+    pub init: Init,
+    /// Continue from the last checkpoint in `run_dir`.
+    pub resume: bool,
+    /// Set to stop after the current update, with a checkpoint.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Completed,
+    Cancelled,
+}
+
+/// What a finished (or cancelled) run reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSummary {
+    pub outcome: Outcome,
+    /// Updates done.
+    pub steps: u64,
+    pub examples: u64,
+    /// Mean loss of the first and of the last update.
+    pub first_loss: f64,
+    pub final_loss: f64,
+    /// Per task, in mixture order.
+    pub tasks: Vec<TaskSummary>,
+    /// The last checkpoint written, when a run folder was given.
+    pub checkpoint: Option<SavedCheckpoint>,
+    /// The step the run was resumed from.
+    pub resumed_from: Option<u64>,
+}
+
+/// How one task of the mixture fared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskSummary {
+    pub name: String,
+    /// The task's dev metric (`accuracy`, `f1`, ...).
+    pub metric: String,
+    pub train_examples: usize,
+    pub dev_examples: usize,
+    /// Loss of the first and the last micro-batch drawn from the task.
+    #[serde(with = "crate::checkpoint::nan_as_null")]
+    pub loss_first: f64,
+    #[serde(with = "crate::checkpoint::nan_as_null")]
+    pub loss_last: f64,
+    /// Dev metric with the starting weights, and after training.
+    #[serde(with = "crate::checkpoint::nan_as_null")]
+    pub dev_before: f64,
+    #[serde(with = "crate::checkpoint::nan_as_null")]
+    pub dev_after: f64,
+}
+
+/// A checkpoint file written by the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedCheckpoint {
+    pub step: u64,
+    pub path: PathBuf,
+}
+
+/// One task's tokenized items, split.
+struct Prepared {
+    items: Vec<Item>,
+    train: Vec<usize>,
+    dev: Vec<usize>,
+}
+
+/// Run `job` on `device`, reporting to `observer`.
+pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &mut dyn RunObserver) -> Result<TrainSummary, TrainError> {
+    let cfg = job.cfg;
+    let tasks = job.tasks;
+    validate(tasks, cfg)?;
+    let config = muppet_model::EncoderConfig::from_hf_json(&job.model_dir.join(muppet_model::CONFIG_FILE))?;
+    let text = TextEncoder::with_doc_stride(&job.model_dir.join("tokenizer.json"), cfg.max_len, cfg.doc_stride)?;
+    if text.vocab_size() > config.vocab_size {
+        return Err(TrainError::Config(format!(
+            "the tokenizer in {} has {} tokens but the model's embeddings have {} rows: they belong to different models",
+            job.model_dir.display(),
+            text.vocab_size(),
+            config.vocab_size
+        )));
+    }
+    let prepared: Vec<Prepared> = tasks.iter().map(|t| prepare(t, &text, cfg)).collect::<Result<_, _>>()?;
+    let specs: Vec<_> = tasks.iter().map(|t| t.spec.clone()).collect();
+    let heads = head_layout(&specs);
+
+    B::seed(device, cfg.seed);
+    let mut model = initial_model::<B>(job, &specs, device)?;
+    if let Some(dir) = job.run_dir
+        && !job.resume
+    {
+        RunManifest::new(job.model_dir, &specs, cfg.max_len).write(dir)?;
+    }
+    let mut optim = AdamWConfig::new().with_weight_decay(cfg.weight_decay).init::<B, MultiTaskModel<B>>();
+    let objective = Objective { loss_scale: cfg.loss_scale, regression_scale: cfg.regression_scale, r3f: cfg.r3f };
+    let sizes: Vec<usize> = prepared.iter().map(|p| p.train.len()).collect();
+    let mut plan = BatchPlan::new(TaskSampler::new(&sizes, cfg.sampling, cfg.cap, cfg.seed), cfg.batching, cfg.tasks_per_update, cfg.batch_size, cfg.steps);
+
+    let mut state = ResumeState {
+        step: 0,
+        examples: 0,
+        wall_s: 0.0,
+        first_loss: f64::NAN,
+        last_loss: f64::NAN,
+        tasks: tasks
+            .iter()
+            .zip(&prepared)
+            .map(|(t, p)| TaskSummary {
+                name: t.spec.name.clone(),
+                metric: t.spec.metric.as_str().to_string(),
+                train_examples: p.train.iter().map(|&i| p.items[i].example).collect::<HashSet<_>>().len(),
+                dev_examples: p.dev.iter().map(|&i| p.items[i].example).collect::<HashSet<_>>().len(),
+                loss_first: f64::NAN,
+                loss_last: f64::NAN,
+                dev_before: f64::NAN,
+                dev_after: f64::NAN,
+            })
+            .collect(),
+    };
+    let mut resumed_from = None;
+    let mut last_checkpoint = None;
+    if job.resume {
+        let dir = job.run_dir.ok_or_else(|| TrainError::Config("resuming needs the run folder".into()))?;
+        let (m, o, s, path) = checkpoint::load_latest(dir, model, optim, device)?;
+        (model, optim, state) = (m, o, s);
+        resumed_from = Some(state.step);
+        last_checkpoint = Some(SavedCheckpoint { step: state.step, path });
+        for step in 0..state.step {
+            plan.update(step);
+        }
+    }
+
+    let evaluate_all = |model: &MultiTaskModel<B>, step: u64, examples: u64, wall_s: f64| -> (Vec<f64>, Vec<MetricPoint>) {
+        let valid = model.valid();
+        let mut primary = Vec::new();
+        let mut points = Vec::new();
+        for (t, task) in tasks.iter().enumerate() {
+            let dev: Vec<&Item> = prepared[t].dev.iter().map(|&i| &prepared[t].items[i]).collect();
+            let scores = evaluate(&valid, heads[t], task, &dev, text.pad_id(), device);
+            primary.push(scores[0].1);
+            points.extend(scores.into_iter().map(|(metric, value)| MetricPoint {
+                task: Some(task.spec.name.clone()),
+                split: "dev".into(),
+                name: metric.as_str().into(),
+                step,
+                examples,
+                wall_s,
+                value,
+            }));
+        }
+        (primary, points)
+    };
+
+    observer.on_event(&RunEvent::Started { run: job.run, total_steps: cfg.steps });
+    let start = Instant::now();
+    let wall = |state: &ResumeState| state.wall_s + start.elapsed().as_secs_f64();
+    if resumed_from.is_none() {
+        let (before, points) = evaluate_all(&model, 0, 0, 0.0);
+        for (s, v) in state.tasks.iter_mut().zip(before) {
+            s.dev_before = v;
+        }
+        observer.on_event(&RunEvent::Metrics { run: job.run, points });
+    }
+    let k = cfg.tasks_per_update as f64;
+    let mut outcome = Outcome::Completed;
+    while state.step < cfg.steps {
+        let step = state.step;
+        B::seed(device, step_seed(cfg.seed, step));
+        let mut accumulator = GradientsAccumulator::<MultiTaskModel<B>>::new();
+        let mut task_losses: Vec<(usize, f64)> = Vec::with_capacity(cfg.tasks_per_update);
+        for (task, picks) in plan.update(step) {
+            let p = &prepared[task];
+            let items: Vec<&Item> = picks.iter().map(|&i| &p.items[p.train[i]]).collect();
+            let batch = collate::<B>(tasks[task].spec.family, tasks[task].spec.labels.len(), &items, text.pad_id(), device);
+            let size = batch.size as u64;
+            let loss = objective.loss(&model, heads[task], batch);
+            let value = loss.clone().into_scalar().elem::<f64>();
+            if !value.is_finite() {
+                return Err(TrainError::Diverged { step: step + 1, task: tasks[task].spec.name.clone(), loss: value });
+            }
+            let grads = GradientsParams::from_grads((loss / k).backward(), &model);
+            accumulator.accumulate(&model, grads);
+            task_losses.push((task, value));
+            state.examples += size;
+        }
+        let mut grads = accumulator.grads();
+        let grad_norm = match cfg.clip_norm {
+            Some(max) => crate::clip::clip_global_norm::<B, _>(&model, &mut grads, f64::from(max)),
+            None => crate::clip::global_norm::<B, _>(&model, &grads),
+        };
+        let lr = warmup_linear(cfg.lr, cfg.warmup, cfg.steps, step);
+        model = optim.step(lr, model, grads);
+        let loss = task_losses.iter().map(|(_, l)| l).sum::<f64>() / task_losses.len() as f64;
+        if step == 0 {
+            state.first_loss = loss;
+        }
+        state.last_loss = loss;
+        state.step = step + 1;
+
+        let wall_s = wall(&state);
+        let at = |task: Option<&str>, name: &str, value: f64| MetricPoint {
+            task: task.map(str::to_string),
+            split: "train".into(),
+            name: name.into(),
+            step: step + 1,
+            examples: state.examples,
+            wall_s,
+            value,
+        };
+        let mut points = vec![at(None, "loss", loss), at(None, "lr", lr), at(None, "grad_norm", grad_norm)];
+        for (t, task) in tasks.iter().enumerate() {
+            let mine: Vec<f64> = task_losses.iter().filter(|(i, _)| *i == t).map(|(_, l)| *l).collect();
+            if let (Some(first), Some(last)) = (mine.first(), mine.last()) {
+                points.push(at(Some(&task.spec.name), "loss", mine.iter().sum::<f64>() / mine.len() as f64));
+                let summary = &mut state.tasks[t];
+                if summary.loss_first.is_nan() {
+                    summary.loss_first = *first;
+                }
+                summary.loss_last = *last;
+            }
+        }
+        let last_step = state.step == cfg.steps;
+        if last_step || (cfg.eval_every > 0 && state.step % cfg.eval_every == 0) {
+            let (values, dev) = evaluate_all(&model, state.step, state.examples, wall(&state));
+            for (s, v) in state.tasks.iter_mut().zip(values) {
+                s.dev_after = v;
+            }
+            points.extend(dev);
+        }
+        observer.on_event(&RunEvent::Metrics { run: job.run, points });
+        observer.on_event(&RunEvent::Step { run: job.run, step: state.step, total_steps: cfg.steps });
+
+        let cancelled = job.cancel.is_some_and(|c| c.load(Ordering::SeqCst));
+        let periodic = cfg.checkpoint_every > 0 && state.step % cfg.checkpoint_every == 0;
+        if let Some(dir) = job.run_dir
+            && (last_step || periodic || cancelled)
+        {
+            let mut saved = state.clone();
+            saved.wall_s = wall(&state);
+            let path = checkpoint::save_resumable(&model, &optim, &saved, dir)?;
+            observer.on_event(&RunEvent::Checkpoint { run: job.run, step: state.step, path: path.display().to_string() });
+            last_checkpoint = Some(SavedCheckpoint { step: state.step, path });
+        }
+        if cancelled && !last_step {
+            outcome = Outcome::Cancelled;
+            break;
+        }
+    }
+    match outcome {
+        Outcome::Completed => observer.on_event(&RunEvent::Finished { run: job.run }),
+        Outcome::Cancelled => observer.on_event(&RunEvent::Cancelled { run: job.run, step: state.step }),
+    }
+    Ok(TrainSummary {
+        outcome,
+        steps: state.step,
+        examples: state.examples,
+        first_loss: state.first_loss,
+        final_loss: state.last_loss,
+        tasks: state.tasks,
+        checkpoint: last_checkpoint,
+        resumed_from,
+    })
+}
+
+/// The backend seed of update `step`.
+fn step_seed(seed: u64, step: u64) -> u64 {
+    seed ^ (step + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Tokenize a task and split its examples: a seeded dev split per task (its own seed, so
+/// adding a task leaves the others' splits alone), then the optional training subset.
+fn prepare(task: &LabeledTask, text: &TextEncoder, cfg: &TrainConfig) -> Result<Prepared, TrainError> {
+    if task.spec.family.is_classification() {
+        let n = task.spec.labels.len();
+        if let Some((i, l)) = task.examples.iter().enumerate().find_map(|(i, e)| e.label().filter(|&l| l >= n).map(|l| (i, l))) {
+            return Err(TrainError::Config(format!(
+                "task `{}`, example {}: label index {l} does not fit its head of {n} classes ({})",
+                task.spec.name,
+                i + 1,
+                task.spec.labels.join(", ")
+            )));
+        }
+    }
+    let items = text.encode_task(task)?;
+    let seed = cfg.seed ^ fnv1a(&task.spec.name);
+    let split = train_dev(task.examples.len(), cfg.dev_size, seed);
+    let mut train_examples = split.train;
+    if let Some(n) = cfg.train_size {
+        if n > train_examples.len() {
+            return Err(TrainError::Config(format!(
+                "task `{}` has {} training examples, fewer than the {n} asked for",
+                task.spec.name,
+                train_examples.len()
+            )));
+        }
+        train_examples.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed.rotate_left(17)));
+        train_examples.truncate(n);
+    }
+    let train_set: HashSet<usize> = train_examples.into_iter().collect();
+    let dev_set: HashSet<usize> = split.dev.into_iter().collect();
+    let train = (0..items.len()).filter(|&i| train_set.contains(&items[i].example)).collect();
+    // Span windows without the answer carry no signal for dev scoring but are still read.
+    let dev = (0..items.len()).filter(|&i| dev_set.contains(&items[i].example)).collect();
+    Ok(Prepared { items, train, dev })
+}
+
+/// The model the run starts from.
+fn initial_model<B: AutodiffBackend>(job: &TrainJob, specs: &[muppet_core::TaskSpec], device: &B::Device) -> Result<MultiTaskModel<B>, TrainError> {
+    let dropout = job.cfg.head_dropout;
+    match &job.init {
+        Init::Base => {
+            let (encoder, _) = load_pretrained::<B>(job.model_dir, device)?;
+            Ok(MultiTaskModel::new(encoder, specs, dropout, device))
+        }
+        Init::Checkpoint { run_dir, checkpoint, reuse_heads } => {
+            let (source, manifest) = load_checkpoint::<B>(run_dir, checkpoint, device)?;
+            let mut model = MultiTaskModel::new(source.encoder.clone(), specs, dropout, device);
+            if *reuse_heads {
+                for (spec, head) in specs.iter().zip(head_layout(specs)) {
+                    let source_task = manifest.task_index(&spec.name);
+                    match (head, source_task.map(|i| (manifest.heads[i], &manifest.tasks[i]))) {
+                        (HeadRef::Classifier(i), Some((HeadRef::Classifier(j), was))) if was.labels == spec.labels => {
+                            model.classifiers[i] = source.classifiers[j].clone();
+                        }
+                        (HeadRef::Regressor(i), Some((HeadRef::Regressor(j), _))) => model.regressors[i] = source.regressors[j].clone(),
+                        (HeadRef::Choice, _) if source.choice.is_some() => model.choice = source.choice.clone(),
+                        (HeadRef::Span, _) if source.span.is_some() => model.span = source.span.clone(),
+                        _ => {}
+                    }
+                }
+            }
+            Ok(model)
+        }
+    }
+}
+
+fn validate(tasks: &[LabeledTask], cfg: &TrainConfig) -> Result<(), TrainError> {
+    if tasks.is_empty() {
+        return Err(TrainError::Config("the mixture has no tasks".into()));
+    }
+    let mut names = HashSet::new();
+    for t in tasks {
+        if !names.insert(&t.spec.name) {
+            return Err(TrainError::Config(format!("task `{}` appears twice in the mixture", t.spec.name)));
+        }
+        if t.examples.len() < 2 {
+            return Err(TrainError::Config(format!("task `{}` has {} examples; it needs at least 2 (one to train, one to evaluate)", t.spec.name, t.examples.len())));
+        }
+        if t.spec.family.is_classification() && t.spec.labels.len() < 2 {
+            return Err(TrainError::Config(format!("task `{}` needs at least two labels", t.spec.name)));
+        }
+        if !t.spec.metric.fits(t.spec.family) {
+            return Err(TrainError::Config(format!(
+                "task `{}`: the metric {} does not apply to a {} task",
+                t.spec.name,
+                t.spec.metric.as_str(),
+                t.spec.family.as_str()
+            )));
+        }
+    }
+    if cfg.tasks_per_update == 0 {
+        return Err(TrainError::Config("--tasks-per-update must be at least 1 (it is the number of micro-batches per update)".into()));
+    }
+    if cfg.steps == 0 || cfg.batch_size == 0 {
+        return Err(TrainError::Config("steps and batch size must be at least 1".into()));
+    }
+    if cfg.max_len < 8 {
+        return Err(TrainError::Config(format!("--max-len {} is too short; use at least 8 tokens", cfg.max_len)));
+    }
+    if tasks.iter().any(|t| t.spec.family == TaskFamily::Span) && cfg.doc_stride * 2 >= cfg.max_len {
+        return Err(TrainError::Config(format!("the doc stride {} must be under half the max length {}", cfg.doc_stride, cfg.max_len)));
+    }
+    Ok(())
+}
+
+/// FNV-1a hash of a task name: a stable per-task seed offset.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}

@@ -1,0 +1,184 @@
+//! The training loop on the real all-MiniLM-L6-v2 and real demo tasks (one per family:
+//! classification, multiple choice, span): resume, fine-tuning from a checkpoint, and the
+//! bad inputs that must fail with a clear error. The asset folder is `MUPPET_ASSETS`, else
+//! `$MUPPET_HOME/assets`, else `.muppet/assets` at the repository root (`make test` fills it).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use burn::backend::{Autodiff, Flex};
+use muppet_core::{MetricPoint, MuppetHome, RunEvent, RunId, RunObserver};
+use muppet_data::{Example, LabeledTask};
+use muppet_train::{train, Init, Outcome, TrainConfig, TrainError, TrainJob, TrainSummary};
+
+type B = Autodiff<Flex>;
+
+fn assets() -> PathBuf {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("..");
+    MuppetHome::from_env(|| repo.join(".muppet")).assets().to_path_buf()
+}
+
+fn model_dir() -> PathBuf {
+    let dir = muppet_data::assets::model_dir(&assets());
+    assert!(dir.join("model.safetensors").is_file(), "no model in {}: run `muppet assets fetch` (make test does)", dir.display());
+    dir
+}
+
+/// The first `n` examples of a demo task.
+fn task(name: &str, n: usize) -> LabeledTask {
+    let mut t = muppet_data::catalog::load_task(&assets(), name).unwrap_or_else(|e| panic!("loading {name}: {e}"));
+    t.examples.truncate(n);
+    t
+}
+
+fn mixture() -> Vec<LabeledTask> {
+    vec![task("sarcasm_headlines", 200), task("strategyqa", 200), task("squad_dev", 120)]
+}
+
+fn config() -> TrainConfig {
+    TrainConfig {
+        steps: 4,
+        batch_size: 2,
+        tasks_per_update: 3,
+        max_len: 96,
+        doc_stride: 24,
+        dev_size: 6,
+        lr: 1e-4,
+        warmup: 1,
+        checkpoint_every: 2,
+        ..TrainConfig::default()
+    }
+}
+
+/// Keeps the points and, optionally, asks to stop after a given step.
+#[derive(Default)]
+struct Recorder<'a> {
+    points: Vec<MetricPoint>,
+    stop_after: Option<(u64, &'a AtomicBool)>,
+}
+
+impl RunObserver for Recorder<'_> {
+    fn on_event(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::Metrics { points, .. } => self.points.extend(points.iter().cloned()),
+            RunEvent::Step { step, .. } => {
+                if let Some((at, flag)) = self.stop_after
+                    && *step == at
+                {
+                    flag.store(true, Ordering::SeqCst);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Recorder<'_> {
+    /// (step, task, loss) of every training loss point.
+    fn losses(&self) -> Vec<(u64, Option<String>, f64)> {
+        self.points.iter().filter(|p| p.split == "train" && p.name == "loss").map(|p| (p.step, p.task.clone(), p.value)).collect()
+    }
+}
+
+/// Train; `stop_after` cancels the run once that step is done.
+fn run(tasks: &[LabeledTask], cfg: &TrainConfig, dir: Option<&Path>, init: Init, resume: bool, stop_after: Option<u64>) -> (Result<TrainSummary, TrainError>, Vec<(u64, Option<String>, f64)>) {
+    let model = model_dir();
+    let cancel = AtomicBool::new(false);
+    let mut recorder = Recorder { points: Vec::new(), stop_after: stop_after.map(|s| (s, &cancel)) };
+    let job = TrainJob { model_dir: &model, tasks, cfg, run: RunId(1), run_dir: dir, init, resume, cancel: Some(&cancel) };
+    let result = train::<B>(&job, &Default::default(), &mut recorder);
+    let losses = recorder.losses();
+    (result, losses)
+}
+
+#[test]
+fn a_stopped_and_resumed_run_computes_the_same_losses_as_an_uninterrupted_one() {
+    let tasks = mixture();
+    let cfg = config();
+    let straight_dir = tempfile::tempdir().expect("tempdir");
+    let (full, expected) = run(&tasks, &cfg, Some(straight_dir.path()), Init::Base, false, None);
+    let full = full.expect("uninterrupted run");
+    assert_eq!(full.outcome, Outcome::Completed);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (stopped, mut joined) = run(&tasks, &cfg, Some(dir.path()), Init::Base, false, Some(2));
+    let stopped = stopped.expect("first half");
+    assert_eq!((stopped.outcome, stopped.steps), (Outcome::Cancelled, 2));
+    let (resumed, rest) = run(&tasks, &cfg, Some(dir.path()), Init::Base, true, None);
+    let resumed = resumed.expect("resumed half");
+    assert_eq!((resumed.outcome, resumed.steps, resumed.resumed_from), (Outcome::Completed, 4, Some(2)));
+
+    joined.extend(rest);
+    assert_eq!(joined.len(), expected.len(), "{joined:?}\n{expected:?}");
+    // Same data, same dropout masks, same weights: the losses agree to float rounding.
+    for (a, b) in joined.iter().zip(&expected) {
+        assert_eq!((a.0, &a.1), (b.0, &b.1));
+        assert!((a.2 - b.2).abs() <= 1e-6 * b.2.abs().max(1.0), "step {} {:?}: resumed {} vs straight {}", a.0, a.1, a.2, b.2);
+    }
+    // Every task of every family was trained and scored.
+    for t in &full.tasks {
+        assert!(t.loss_first.is_finite() && t.loss_last.is_finite(), "{t:?}");
+        assert!(t.dev_before.is_finite() && t.dev_after.is_finite(), "{t:?}");
+    }
+    assert_eq!(resumed.tasks, full.tasks);
+
+    // Fine-tuning from the checkpoint with its heads reused starts where the run ended: the
+    // dev split of a task depends only on the seed and the task, so the score before
+    // fine-tuning equals the pre-finetuned run's final score.
+    let checkpoint = full.checkpoint.as_ref().expect("final checkpoint").path.clone();
+    let downstream = vec![task("strategyqa", 200)];
+    let ft_cfg = TrainConfig { steps: 1, tasks_per_update: 1, train_size: Some(16), checkpoint_every: 0, ..config() };
+    let from = |reuse_heads| Init::Checkpoint { run_dir: straight_dir.path().to_path_buf(), checkpoint: checkpoint.clone(), reuse_heads };
+    let reused = run(&downstream, &ft_cfg, None, from(true), false, None).0.expect("fine-tune");
+    let pre = full.tasks.iter().find(|t| t.name == "strategyqa").expect("strategyqa");
+    assert_eq!(reused.tasks[0].dev_before, pre.dev_after);
+    assert_eq!(reused.tasks[0].train_examples, 16);
+    let too_many = TrainConfig { train_size: Some(100_000), ..ft_cfg.clone() };
+    let err = run(&downstream, &too_many, None, from(false), false, None).0.expect_err("subset too large");
+    assert!(err.to_string().contains("fewer than the 100000"), "{err}");
+}
+
+#[test]
+fn zero_tasks_per_update_is_refused() {
+    let cfg = TrainConfig { tasks_per_update: 0, ..config() };
+    let err = run(&[task("sarcasm_headlines", 20)], &cfg, None, Init::Base, false, None).0.expect_err("K = 0");
+    assert!(err.to_string().contains("--tasks-per-update must be at least 1"), "{err}");
+}
+
+#[test]
+fn a_label_outside_the_head_is_refused_with_the_task_and_example() {
+    let mut t = task("sarcasm_headlines", 20);
+    t.examples[7] = Example::class("a headline", None, 5);
+    let err = run(&[t], &config(), None, Init::Base, false, None).0.expect_err("label 5 of 2");
+    let msg = err.to_string();
+    assert!(msg.contains("sarcasm_headlines") && msg.contains("example 8") && msg.contains("label index 5"), "{msg}");
+}
+
+#[test]
+fn a_diverging_loss_names_the_step_and_the_task() {
+    let spec = muppet_core::TaskSpec::new("huge_targets", muppet_core::TaskFamily::Regression, vec![], "test", "none");
+    let examples = (0..20).map(|i| Example::value(format!("sentence number {i}"), None, 3.0e38)).collect();
+    let t = LabeledTask { spec, examples };
+    let err = run(&[t], &config(), None, Init::Base, false, None).0.expect_err("inf loss");
+    let msg = err.to_string();
+    assert!(matches!(err, TrainError::Diverged { step: 1, .. }), "{msg}");
+    assert!(msg.contains("step 1") && msg.contains("huge_targets"), "{msg}");
+}
+
+#[test]
+fn a_tokenizer_larger_than_the_embeddings_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = model_dir();
+    let text = std::fs::read_to_string(src.join("config.json")).expect("config");
+    let mut config: serde_json::Value = serde_json::from_str(&text).expect("json");
+    config["vocab_size"] = 1000.into();
+    std::fs::write(dir.path().join("config.json"), config.to_string()).expect("write");
+    std::fs::copy(src.join("tokenizer.json"), dir.path().join("tokenizer.json")).expect("copy");
+    let model = dir.path().to_path_buf();
+    let tasks = [task("sarcasm_headlines", 20)];
+    let cfg = TrainConfig { steps: 1, ..self::config() };
+    let job = TrainJob { model_dir: &model, tasks: &tasks, cfg: &cfg, run: RunId(1), run_dir: None, init: Init::Base, resume: false, cancel: None };
+    let err = train::<B>(&job, &Default::default(), &mut Recorder::default()).expect_err("vocab mismatch");
+    let msg = err.to_string();
+    assert!(msg.contains("30522 tokens") && msg.contains("1000 rows"), "{msg}");
+}
