@@ -1,0 +1,64 @@
+//! `muppet export RUN --format hf --out DIR [--step N] [--force] [--json]`: a run's
+//! checkpoint as a Hugging Face folder (encoder, task heads, tokenizer).
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use muppet_core::RunId;
+use muppet_train::export::{export_hf, find_checkpoint, HEADS_FILE, HEADS_MANIFEST};
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// The run id (see `muppet runs list`).
+    run: i64,
+    /// What to write: `hf`, a Hugging Face folder (config.json, model.safetensors, tokenizer,
+    /// heads.safetensors + heads.json) that `AutoModel.from_pretrained` loads.
+    #[arg(long, value_enum, default_value_t = Format::Hf)]
+    format: Format,
+    /// The folder to create.
+    #[arg(long)]
+    out: PathBuf,
+    /// Export the checkpoint of this step (default: the latest).
+    #[arg(long)]
+    step: Option<u64>,
+    /// Replace the output folder if it exists and is not empty.
+    #[arg(long)]
+    force: bool,
+    /// Print what was written as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// Hugging Face transformers folder.
+    Hf,
+}
+
+pub fn run(args: ExportArgs) -> anyhow::Result<()> {
+    let Format::Hf = args.format;
+    let home = crate::home();
+    let run_dir = home.run_dir(RunId(args.run));
+    let (step, checkpoint) = find_checkpoint(&run_dir, args.step).map_err(|e| match e {
+        muppet_train::export::ExportError::NoRunFolder(_) => {
+            anyhow::anyhow!("no run {} in {}: {e}", args.run, home.root().display())
+        }
+        e => e.into(),
+    })?;
+    let device = Default::default();
+    let summary = export_hf::<burn::backend::Flex>(&run_dir, &checkpoint, step, &args.out, args.force, &device)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(());
+    }
+    println!("run {} step {} exported to {}", args.run, summary.step, summary.out.display());
+    println!(
+        "  model.safetensors  {} tensors{}",
+        summary.encoder_tensors,
+        if summary.pooler { " (pooler carried over from the base model)" } else { "" }
+    );
+    println!("  {HEADS_FILE}  {} tensors, tasks: {}", summary.head_tensors, summary.tasks.join(", "));
+    println!("  {HEADS_MANIFEST}, tokenizer and config: {}", summary.files.join(" "));
+    println!("load it with transformers: AutoModel.from_pretrained({:?})", summary.out.display().to_string());
+    Ok(())
+}
