@@ -9,6 +9,7 @@ mod export;
 mod launch;
 mod mixture;
 mod runs;
+mod tasks;
 mod train_cmd;
 
 use clap::{Parser, Subcommand};
@@ -55,6 +56,11 @@ enum Command {
         #[command(subcommand)]
         command: runs::RunsCommand,
     },
+    /// Tasks: the demo catalog and tasks imported from local files.
+    Tasks {
+        #[command(subcommand)]
+        command: tasks::TasksCommand,
+    },
 }
 
 /// The data folder: `MUPPET_HOME`, else the platform data dir.
@@ -72,6 +78,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench { command } => bench::run(command),
         Command::Mixture { command } => mixture::run(command),
         Command::Runs { command } => runs::run(command),
+        Command::Tasks { command } => tasks::run(command),
         Command::Prefinetune(args) => train_cmd::prefinetune(args),
         Command::Finetune(args) => train_cmd::finetune(args),
         Command::Resume(args) => train_cmd::resume(args),

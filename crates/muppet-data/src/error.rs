@@ -27,6 +27,9 @@ pub enum DataError {
     /// Import options that do not fit together (no record read yet).
     #[error("{0}")]
     Options(String),
+    /// An imported task read back from the store does not hold together.
+    #[error("imported task `{task}`: {message}")]
+    Stored { task: String, message: String },
     #[error("{path} is missing: run `muppet assets fetch {flag}` first")]
     AssetMissing { path: PathBuf, flag: &'static str },
     #[error("unknown task `{name}`; known tasks: {known}")]

@@ -6,9 +6,11 @@ pub mod catalog;
 pub mod demo_tasks;
 pub mod error;
 pub mod examples;
+pub mod fingerprint;
 pub mod import;
 pub mod mixture;
 pub mod split;
+pub mod stats;
 pub mod tokenize;
 
 pub use error::DataError;

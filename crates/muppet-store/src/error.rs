@@ -31,6 +31,12 @@ pub enum StoreError {
     CompareNeedsTwoRuns(usize),
     #[error("cannot write the CSV file {path}: {source}. Check that its folder exists and is writable")]
     Export { path: PathBuf, #[source] source: std::io::Error },
+    #[error("a task named `{0}` is already imported: pick another name, or replace it")]
+    TaskExists(String),
+    #[error("imported task `{task}` has a stored value `{value}` that this version does not understand: {source}")]
+    BadTaskValue { task: String, value: String, #[source] source: muppet_core::task::ParseError },
+    #[error("imported task `{task}` has a `{column}` that is not valid JSON: {source}. Import the task again")]
+    BadTaskJson { task: String, column: &'static str, #[source] source: serde_json::Error },
     #[error("cannot write the CSV file {path}: {source}. Check that its folder exists and is writable")]
     Csv { path: PathBuf, #[source] source: csv::Error },
 }

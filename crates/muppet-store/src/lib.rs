@@ -19,6 +19,7 @@ mod run_query;
 mod runs;
 mod series;
 mod tags;
+mod task_data;
 mod tasks;
 
 pub use checkpoints::Checkpoint;
@@ -32,3 +33,4 @@ pub use open::Store;
 pub use run_query::{ParamFilter, ParamOp, RunPage, RunQuery, RunSort, RunTableRow, SummaryStat};
 pub use runs::{NewRun, RunOrigin, RunRow};
 pub use series::{MetricGoal, SeriesId, SeriesInfo, SeriesKey, Summary};
+pub use task_data::{NewTaskData, StoredTask};

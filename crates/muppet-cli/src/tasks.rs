@@ -1,0 +1,350 @@
+//! `muppet tasks list | import | show | preview`: the demo catalog (tasks made
+//! from the fetched assets) and tasks imported from local files, which are
+//! stored in the database with a fingerprint of their data.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use muppet_core::{MuppetHome, TaskFamily};
+use muppet_data::fingerprint::{example_lines, fingerprint, from_lines};
+use muppet_data::import::{import_file, Encoding, FieldMap, Format, ImportOptions};
+use muppet_data::stats::TaskStats;
+use muppet_data::{catalog, LabeledTask, Target};
+use muppet_store::{NewTaskData, Store};
+
+#[derive(Subcommand)]
+pub enum TasksCommand {
+    /// Catalog tasks whose assets are present, and imported tasks.
+    List {
+        /// Print a JSON array of {name, family, examples, labels, origin, ...}.
+        #[arg(long)]
+        json: bool,
+        /// Only imported tasks (fast: the catalog tasks are not loaded).
+        #[arg(long)]
+        imported: bool,
+    },
+    /// Import a local file as a task (stored in the database, all or nothing).
+    Import(ImportArgs),
+    /// Counts, label distribution and text lengths (characters) of a task.
+    Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The first examples of a task.
+    Preview {
+        name: String,
+        /// How many examples.
+        #[arg(short = 'n', long = "count", default_value_t = 5)]
+        n: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The file (a folder for --format folder).
+    path: PathBuf,
+    /// jsonl, csv, tsv, parquet, squad, bigbench or folder.
+    #[arg(long)]
+    format: String,
+    /// The task's name (letters, digits, `_`, `-`, `.`).
+    #[arg(long)]
+    name: String,
+    /// single, pair, regression, mc or span.
+    #[arg(long)]
+    family: String,
+    /// Field holding the text (multiple choice: the text the choices answer).
+    #[arg(long)]
+    text: Option<String>,
+    /// Field holding the second text (pair; optional for regression).
+    #[arg(long)]
+    text_b: Option<String>,
+    /// Field holding the class, the value, or the correct choice (index or text).
+    #[arg(long)]
+    label: Option<String>,
+    /// Field holding the question (span, multiple choice).
+    #[arg(long)]
+    question: Option<String>,
+    /// Field holding the list of choices, or several fields separated by commas.
+    #[arg(long)]
+    choices: Option<String>,
+    /// Field holding the passage (span).
+    #[arg(long)]
+    context: Option<String>,
+    /// Field holding the answer's character offset (span; unset: found in the passage).
+    #[arg(long)]
+    answer_start: Option<String>,
+    /// Field holding the answer text or a list of accepted answers (span).
+    #[arg(long)]
+    answer_text: Option<String>,
+    /// The class labels in index order, separated by commas; other labels are errors.
+    /// Without it, labels are collected in the order they first appear.
+    #[arg(long, value_delimiter = ',')]
+    labels: Option<Vec<String>>,
+    /// utf8 (default), latin1, or auto (UTF-8, else Latin-1 per file).
+    #[arg(long, default_value = "utf8")]
+    encoding: String,
+    /// CSV/TSV without a header line: columns are named 1, 2, 3 ...
+    #[arg(long)]
+    no_header: bool,
+    /// Keep exact duplicates (default: dropped).
+    #[arg(long)]
+    keep_duplicates: bool,
+    /// Replace an imported task of the same name.
+    #[arg(long)]
+    replace: bool,
+    /// License note recorded with the task.
+    #[arg(long, default_value = "unknown (imported from a local file)")]
+    license: String,
+}
+
+pub fn run(command: TasksCommand) -> anyhow::Result<()> {
+    let home = crate::home();
+    match command {
+        TasksCommand::List { json, imported } => list(&home, json, imported),
+        TasksCommand::Import(args) => import(&home, args),
+        TasksCommand::Show { name, json } => show(&home, &name, json),
+        TasksCommand::Preview { name, n, json } => preview(&home, &name, n, json),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+fn open_store(home: &MuppetHome, rt: &tokio::runtime::Runtime) -> anyhow::Result<Store> {
+    home.ensure().with_context(|| format!("creating the data folder {}", home.root().display()))?;
+    Ok(rt.block_on(Store::open(&home.db()))?)
+}
+
+/// Load a task by name: an imported task from the database (its fingerprint
+/// checked), else a catalog task from the assets.
+pub fn load(home: &MuppetHome, name: &str) -> anyhow::Result<LabeledTask> {
+    let rt = runtime()?;
+    let store = open_store(home, &rt)?;
+    let found = rt.block_on(async {
+        let Some(stored) = store.imported_task(name).await? else {
+            return anyhow::Ok(None);
+        };
+        let lines = store.task_examples(name, None).await?;
+        anyhow::Ok(Some((stored, lines)))
+    })?;
+    rt.block_on(store.close());
+    match found {
+        Some((stored, lines)) => Ok(from_lines(stored.spec, &lines, Some(&stored.fingerprint))?),
+        None => Ok(catalog::load_task(home.assets(), name)?),
+    }
+}
+
+fn list(home: &MuppetHome, json: bool, imported_only: bool) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    if !imported_only {
+        for recipe in catalog::recipes().into_iter().filter(|r| r.is_present(home.assets())) {
+            let task = catalog::load_task(home.assets(), recipe.name)?;
+            rows.push(serde_json::json!({
+                "name": recipe.name,
+                "family": task.spec.family.as_str(),
+                "examples": task.examples.len(),
+                "labels": task.spec.labels,
+                "metric": task.spec.metric.as_str(),
+                "origin": "catalog",
+                "downstream": recipe.downstream,
+                "source": task.spec.source,
+                "license": task.spec.license,
+            }));
+        }
+    }
+    let rt = runtime()?;
+    let store = open_store(home, &rt)?;
+    let imported = rt.block_on(store.imported_tasks())?;
+    rt.block_on(store.close());
+    for t in imported {
+        rows.push(serde_json::json!({
+            "name": t.spec.name,
+            "family": t.spec.family.as_str(),
+            "examples": t.examples,
+            "labels": t.spec.labels,
+            "metric": t.spec.metric.as_str(),
+            "origin": "imported",
+            "downstream": false,
+            "source": t.spec.source,
+            "license": t.spec.license,
+            "fingerprint": t.fingerprint,
+            "imported_at": t.imported_at,
+        }));
+    }
+    if json {
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("No tasks: run `muppet assets fetch --tasks` for the demo catalog, or `muppet tasks import`.");
+        return Ok(());
+    }
+    println!("{:<28} {:<10} {:>8}  {:<9} labels", "name", "family", "examples", "origin");
+    for r in rows {
+        let labels: Vec<&str> = r["labels"].as_array().into_iter().flatten().filter_map(|l| l.as_str()).collect();
+        let origin = if r["downstream"] == true { "downstream" } else { r["origin"].as_str().unwrap_or_default() };
+        println!(
+            "{:<28} {:<10} {:>8}  {:<9} {}",
+            r["name"].as_str().unwrap_or_default(),
+            r["family"].as_str().unwrap_or_default(),
+            r["examples"].as_u64().unwrap_or_default(),
+            origin,
+            labels.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn check_name(name: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !name.is_empty() && name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)),
+        "task name `{name}`: use 1 to 100 letters, digits, `_`, `-` or `.`"
+    );
+    anyhow::ensure!(
+        catalog::recipe(name).is_none(),
+        "`{name}` is a demo catalog task: import under another name (e.g. `my_{name}`)"
+    );
+    Ok(())
+}
+
+fn import(home: &MuppetHome, args: ImportArgs) -> anyhow::Result<()> {
+    check_name(&args.name)?;
+    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
+    let family: TaskFamily = args.family.parse()?;
+    let encoding: Encoding = args.encoding.parse().map_err(anyhow::Error::msg)?;
+    if let Some(labels) = &args.labels {
+        anyhow::ensure!(family.is_classification(), "--labels applies to single and pair tasks, not {}", family.as_str());
+        anyhow::ensure!(labels.iter().all(|l| !l.trim().is_empty()), "--labels has an empty label");
+    }
+    let path = std::path::absolute(&args.path).unwrap_or(args.path.clone());
+    let mut opts = ImportOptions::new(&args.name, family, format);
+    opts.fields = FieldMap {
+        text: args.text,
+        text_b: args.text_b,
+        label: args.label,
+        question: args.question,
+        choices: args.choices,
+        context: args.context,
+        answer_start: args.answer_start,
+        answer_text: args.answer_text,
+    };
+    opts.labels = args.labels.map(|ls| ls.into_iter().map(|l| l.trim().to_string()).collect());
+    opts.encoding = encoding;
+    opts.header = !args.no_header;
+    opts.dedup = !args.keep_duplicates;
+    opts.source = path.display().to_string();
+    opts.license = args.license;
+
+    let imported = import_file(&path, &opts)?;
+    let task = &imported.task;
+    let lines = example_lines(&task.examples);
+    let fp = fingerprint(&task.spec, &lines);
+    let description = serde_json::json!({
+        "file": opts.source,
+        "options": opts,
+        "records": imported.records,
+        "duplicates": imported.duplicates,
+    });
+    let rt = runtime()?;
+    let store = open_store(home, &rt)?;
+    let data = NewTaskData { spec: &task.spec, fingerprint: &fp, import: &description, examples: &lines };
+    let stored = rt.block_on(store.import_task(data, args.replace));
+    rt.block_on(store.close());
+    if let Err(muppet_store::StoreError::TaskExists(name)) = &stored {
+        anyhow::bail!("a task named `{name}` is already imported: pick another --name, or pass --replace to replace it");
+    }
+    stored?;
+    println!(
+        "imported `{}`: {} examples ({} task{}) from {} records; {} exact duplicates dropped; fingerprint {}",
+        task.spec.name,
+        task.examples.len(),
+        task.spec.family.as_str(),
+        if task.spec.labels.is_empty() { String::new() } else { format!(", labels {}", task.spec.labels.join(", ")) },
+        imported.records,
+        imported.duplicates,
+        &fp[..16]
+    );
+    Ok(())
+}
+
+fn show(home: &MuppetHome, name: &str, json: bool) -> anyhow::Result<()> {
+    let task = load(home, name)?;
+    let stats = TaskStats::of(&task);
+    if json {
+        println!("{}", serde_json::json!({ "name": task.spec.name, "family": task.spec.family.as_str(), "metric": task.spec.metric.as_str(), "source": task.spec.source, "license": task.spec.license, "stats": stats }));
+        return Ok(());
+    }
+    println!("{} ({} task, metric {})", task.spec.name, task.spec.family.as_str(), task.spec.metric.as_str());
+    println!("source:   {}", task.spec.source);
+    println!("license:  {}", task.spec.license);
+    println!("examples: {}", stats.examples);
+    let pct = |n: usize| 100.0 * n as f64 / stats.examples.max(1) as f64;
+    if !stats.labels.is_empty() {
+        println!("labels:");
+        for (label, n) in &stats.labels {
+            println!("  {label:<24} {n:>8} {:>6.1}%", pct(*n));
+        }
+    }
+    for (title, hist) in [("choices per example", &stats.choices), ("answers per question", &stats.answers)] {
+        if !hist.is_empty() {
+            println!("{title}:");
+            for (k, n) in hist {
+                println!("  {k:<24} {n:>8} {:>6.1}%", pct(*n));
+            }
+        }
+    }
+    println!("length in characters: {:>8} {:>6} {:>6} {:>6} {:>6} {:>7}", "count", "min", "p50", "p90", "p99", "max");
+    for l in &stats.lengths {
+        println!("  {:<19} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7}", l.field, l.count, l.min, l.p50, l.p90, l.p99, l.max);
+    }
+    Ok(())
+}
+
+/// A text cut to `max` characters for display.
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max { s.to_string() } else { format!("{}…", s.chars().take(max).collect::<String>()) }
+}
+
+fn preview(home: &MuppetHome, name: &str, n: usize, json: bool) -> anyhow::Result<()> {
+    let task = load(home, name)?;
+    let shown = &task.examples[..n.min(task.examples.len())];
+    if json {
+        let rows: Vec<_> = shown.iter().map(|e| serde_json::to_value(e).unwrap_or_default()).collect();
+        println!("{}", serde_json::json!({ "name": task.spec.name, "labels": task.spec.labels, "examples": rows }));
+        return Ok(());
+    }
+    println!("{} ({} task): first {} of {} examples", task.spec.name, task.spec.family.as_str(), shown.len(), task.examples.len());
+    for (i, e) in shown.iter().enumerate() {
+        println!("[{i}]");
+        let (a, b) = match task.spec.family {
+            TaskFamily::Span => ("question", "context"),
+            TaskFamily::MultipleChoice => ("text", "text_b"),
+            _ => ("text", "text_b"),
+        };
+        println!("  {a}: {}", cut(&e.text_a, 300));
+        if let Some(tb) = &e.text_b {
+            println!("  {b}: {}", cut(tb, 300));
+        }
+        for (k, c) in e.choices.iter().enumerate() {
+            let mark = if e.target == Target::Choice(k) { "*" } else { " " };
+            println!("  {mark} choice {k}: {}", cut(c, 120));
+        }
+        match &e.target {
+            Target::Class(l) => println!("  label: {}", task.spec.labels.get(*l).map_or("?", String::as_str)),
+            Target::Value(v) => println!("  value: {v}"),
+            Target::Choice(k) => println!("  answer: choice {k}"),
+            Target::Span(answers) => {
+                for a in answers {
+                    println!("  answer: {:?} at character {}", a.text, a.start);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
