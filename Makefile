@@ -8,15 +8,19 @@ MUPPET := $(TARGET_DIR)/debug/muppet
 STUDIO := $(TARGET_DIR)/debug/muppet-studio
 # Tests share one asset folder (model and datasets); CI may point it at a cache.
 TEST_ASSETS ?= $(CURDIR)/.muppet/assets
+# Python with torch + transformers (scripts/reference/requirements.txt) for the Hugging Face
+# reference and round-trip tests; about 5 GiB, so CI keeps it in its cache.
+REFERENCE_VENV ?= $(CURDIR)/.venv
+REFERENCE_PYTHON := $(REFERENCE_VENV)/bin/python
 
-.PHONY: run test system-deps ui-deps ui build test-build test-assets desktop-tools ui-test rust-test
+.PHONY: run test system-deps ui-deps ui build test-build test-assets desktop-tools ui-test rust-test reference-env
 
 run: system-deps ui build
 	$(MUPPET) assets fetch
 	@test "$$($(MUPPET) runs list --json)" != "[]" || $(MUPPET) demo
 	$(STUDIO)
 
-test: system-deps ui ui-test test-build desktop-tools test-assets rust-test
+test: system-deps ui ui-test test-build desktop-tools test-assets reference-env rust-test
 
 system-deps:
 	@bash scripts/system-deps.sh
@@ -42,6 +46,14 @@ build: ui
 test-build: ui
 	$(CARGO) build --workspace --bins --tests
 
+# Installed once per requirements change (the stamp records it).
+reference-env: $(REFERENCE_VENV)/.requirements-installed
+
+$(REFERENCE_VENV)/.requirements-installed: scripts/reference/requirements.txt
+	python3 -m venv $(REFERENCE_VENV)
+	$(REFERENCE_PYTHON) -m pip install --quiet --disable-pip-version-check -r $<
+	@cp $< $@
+
 desktop-tools:
 	@bash scripts/desktop-tools.sh >/dev/null
 
@@ -51,6 +63,7 @@ test-assets: test-build
 # Desktop tests need a display: everything runs under a virtual one.
 rust-test:
 	MUPPET_ASSETS=$(TEST_ASSETS) MUPPET_BIN=$(MUPPET) MUPPET_STUDIO_BIN=$(STUDIO) \
+	MUPPET_PYTHON=$(REFERENCE_PYTHON) \
 	TAURI_DRIVER=$(CURDIR)/.tools/bin/tauri-driver \
 	xvfb-run -a --server-args="-screen 0 1280x800x24" \
 	$(CARGO) nextest run --workspace --no-fail-fast

@@ -1,0 +1,265 @@
+//! Hugging Face round trip: a real (short) pre-finetuning run of MiniLM on two real tasks, `muppet export --format hf`, then
+//! transformers loads the folder (`AutoModel`/`AutoTokenizer.from_pretrained`) and its hidden
+//! states must match `muppet encode` on the same sentences. Plus the export's and encode's
+//! errors on bad input.
+//!
+//! Python comes from `MUPPET_PYTHON`, else `<repo>/.venv/bin/python`; `make reference-env`
+//! installs it. Without it the round trip fails (it never skips).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use muppet_tests::workspace::{target_dir, workspace_root};
+
+/// Largest allowed difference between Burn's and transformers' hidden states.
+const TOLERANCE: f32 = 1e-4;
+
+/// Real sentences, single and pairs (a tab separates the two texts), of different lengths.
+const SENTENCES: [&str; 8] = [
+    "The cat sat on the mat.",
+    "Pre-finetuning trains one encoder on about fifty labeled tasks before fine-tuning.",
+    "Hello!",
+    "A man is playing a guitar on a small stage while the audience claps along.",
+    "A soccer game with multiple males playing.\tSome men are playing a sport.",
+    "Is the sky blue?\tRayleigh scattering makes the daytime sky look blue to us.",
+    "The movie was terrible.\tI loved every minute of it, best film of the year.",
+    "How do I learn Rust?\tWhat is the best way to learn the Rust programming language?",
+];
+
+fn muppet_bin() -> PathBuf {
+    let bin = std::env::var_os("MUPPET_BIN").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug/muppet"));
+    assert!(bin.is_file(), "{} is missing: build it with `cargo build -p muppet-cli` (make test does)", bin.display());
+    bin
+}
+
+fn shared_assets() -> PathBuf {
+    let dir = std::env::var_os("MUPPET_ASSETS").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".muppet/assets"));
+    assert!(
+        dir.join("models/all-MiniLM-L6-v2/model.safetensors").is_file(),
+        "no demo assets in {}: run `muppet assets fetch` with MUPPET_ASSETS pointing there (make test does)",
+        dir.display()
+    );
+    dir
+}
+
+/// Python with torch and transformers: `MUPPET_PYTHON`, else `<repo>/.venv/bin/python`.
+fn python() -> PathBuf {
+    let python = match std::env::var_os("MUPPET_PYTHON").filter(|v| !v.is_empty()) {
+        Some(p) => workspace_root().join(p),
+        None => workspace_root().join(".venv/bin/python"),
+    };
+    assert!(
+        python.is_file(),
+        "no Python with transformers at {}: run `make reference-env` (creates .venv from scripts/reference/requirements.txt), or set MUPPET_PYTHON",
+        python.display()
+    );
+    python
+}
+
+fn muppet(home: &Path, args: &[&str]) -> Output {
+    Command::new(muppet_bin())
+        .args(args)
+        .env("MUPPET_HOME", home)
+        .env("MUPPET_ASSETS", shared_assets())
+        .output()
+        .expect("start muppet")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// One encoded text: token ids, `[1, seq, hidden]`, values.
+struct Hidden {
+    input_ids: Vec<i64>,
+    shape: Vec<usize>,
+    values: Vec<f32>,
+}
+
+fn parse_lines(stdout: &[u8], what: &str) -> Vec<Hidden> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {line:.200}"));
+            let ints = |k: &str| -> Vec<i64> {
+                v[k].as_array().unwrap_or_else(|| panic!("{what}: no {k}")).iter().map(|x| x.as_i64().expect("integer")).collect()
+            };
+            Hidden {
+                input_ids: ints("input_ids"),
+                shape: ints("shape").into_iter().map(|x| x as usize).collect(),
+                values: v["hidden"].as_array().expect("hidden").iter().map(|x| x.as_f64().expect("number") as f32).collect(),
+            }
+        })
+        .collect()
+}
+
+fn encode_with_muppet(home: &Path, model: &Path, input: &Path) -> Vec<Hidden> {
+    let out = muppet(home, &["encode", "--model", model.to_str().expect("utf-8"), "--input", input.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "muppet encode failed:\n{}", text(&out));
+    parse_lines(&out.stdout, "muppet encode")
+}
+
+/// Largest absolute difference between two encodings of the same sentences (same tokens).
+fn max_abs_diff(a: &[Hidden], b: &[Hidden]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .enumerate()
+        .map(|(i, (x, y))| {
+            assert_eq!(x.input_ids, y.input_ids, "sentence {i}: different tokens");
+            assert_eq!(x.shape, y.shape, "sentence {i}");
+            assert_eq!(x.values.len(), x.shape.iter().product::<usize>(), "sentence {i}");
+            x.values.iter().zip(&y.values).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max)
+        })
+        .fold(0f32, f32::max)
+}
+
+/// The two real tasks the run trains on (the demo's).
+const TASKS: [&str; 2] = ["rt_fresh_rotten", "sarcasm_headlines"];
+
+/// Pre-finetune the real MiniLM for 2 steps in `home` and return the run id.
+fn trained_run(home: &Path) -> String {
+    let args = ["prefinetune", "--task", TASKS[0], "--task", TASKS[1], "--steps", "2", "--batch-size", "4", "--json"];
+    let out = muppet(home, &args);
+    assert!(out.status.success(), "muppet prefinetune failed:\n{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("--json summary ({e}):\n{stdout}"));
+    assert!(summary["checkpoint"].is_string(), "the run saved no checkpoint: {summary}");
+    summary["run_id"].as_i64().unwrap_or_else(|| panic!("no run id: {summary}")).to_string()
+}
+
+#[test]
+fn exported_run_loads_in_transformers_with_the_same_hidden_states() {
+    let python = python();
+    let home = tempfile::tempdir().expect("tempdir");
+    let run = trained_run(home.path());
+    let export = home.path().join("exports/hf");
+    let out = muppet(home.path(), &["export", &run, "--format", "hf", "--out", export.to_str().expect("utf-8"), "--json"]);
+    assert!(out.status.success(), "muppet export failed:\n{}", text(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("export --json prints JSON");
+    assert_eq!(summary["step"], 2, "{summary}");
+    for file in ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "heads.safetensors", "heads.json"] {
+        assert!(export.join(file).is_file(), "{file} missing from the export: {summary}");
+    }
+
+    // heads.json lists the run's tasks, each with its own classifier's tensors.
+    let heads: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(export.join("heads.json")).expect("heads.json")).expect("JSON");
+    let tasks = heads["tasks"].as_array().expect("tasks");
+    let names: Vec<&str> = tasks.iter().map(|t| t["name"].as_str().expect("name")).collect();
+    assert_eq!(names, TASKS, "{heads}");
+    for (i, t) in tasks.iter().enumerate() {
+        assert_eq!(t["family"], "single");
+        assert_eq!(t["module"], format!("classifiers.{i}"));
+        assert_eq!(t["labels"].as_array().expect("labels").len(), 2, "{t}");
+        assert_eq!(t["tensors"].as_array().expect("tensors").len(), 4, "dense and out_proj, weight and bias: {t}");
+    }
+
+    check_existing_folder_and_steps(&home, &run);
+
+    let input = home.path().join("sentences.txt");
+    std::fs::write(&input, SENTENCES.join("\n") + "\n").expect("sentences");
+    let ours = encode_with_muppet(home.path(), &export, &input);
+    assert_eq!(ours.len(), SENTENCES.len());
+    assert!(ours.iter().any(|h| h.shape[1] > 20) && ours.iter().any(|h| h.shape[1] < 8), "lengths vary");
+
+    let script = workspace_root().join("scripts/reference/hf_roundtrip.py");
+    let out = Command::new(&python).arg(&script).arg(&export).arg("--input").arg(&input).output().expect("start python");
+    assert!(out.status.success(), "{} {} failed:\n{}", python.display(), script.display(), text(&out));
+    let theirs = parse_lines(&out.stdout, "hf_roundtrip.py");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("MISSING") && !stderr.contains("newly initialized"), "transformers found weights missing:\n{stderr}");
+
+    let diff = max_abs_diff(&ours, &theirs);
+    println!("max abs difference, muppet encode vs transformers on the export: {diff:e}");
+    assert!(diff < TOLERANCE, "hidden states differ by {diff} (tolerance {TOLERANCE})");
+
+    // Training changed the encoder: the export is not the base model.
+    let base = shared_assets().join("models/all-MiniLM-L6-v2");
+    let before = encode_with_muppet(home.path(), &base, &input);
+    let moved = max_abs_diff(&before, &ours);
+    println!("max abs difference, base model vs export: {moved:e}");
+    assert!(moved > 1e-3, "the exported encoder equals the base model (difference {moved})");
+}
+
+#[test]
+fn export_errors_name_the_run_and_what_to_do() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out_dir = home.path().join("out");
+    let out_arg = out_dir.to_str().expect("utf-8");
+
+    // An unknown run id.
+    let out = muppet(home.path(), &["export", "4242", "--format", "hf", "--out", out_arg]);
+    assert!(!out.status.success());
+    let msg = text(&out);
+    assert!(msg.contains("no run 4242") && msg.contains("muppet runs list"), "{msg}");
+    assert!(!out_dir.exists());
+
+    // A run folder whose run has not saved a checkpoint yet.
+    let run_dir = home.path().join("runs/7");
+    std::fs::create_dir_all(&run_dir).expect("run folder");
+    let manifest = serde_json::json!({ "model_dir": shared_assets().join("models/all-MiniLM-L6-v2"), "tasks": [], "heads": [], "max_len": 128 });
+    std::fs::write(run_dir.join("run.json"), manifest.to_string()).expect("run.json");
+    let out = muppet(home.path(), &["export", "7", "--format", "hf", "--out", out_arg]);
+    assert!(!out.status.success());
+    let msg = text(&out);
+    assert!(msg.contains("has no checkpoint") && msg.contains(&run_dir.display().to_string()), "{msg}");
+    assert!(!out_dir.exists());
+
+    // An unknown format is refused by the argument parser.
+    let out = muppet(home.path(), &["export", "7", "--format", "onnx", "--out", out_arg]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("hf"), "{}", text(&out));
+}
+
+#[test]
+fn encode_needs_the_weights_file() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let model = home.path().join("half-model");
+    std::fs::create_dir_all(&model).expect("folder");
+    let base = shared_assets().join("models/all-MiniLM-L6-v2");
+    for file in ["config.json", "tokenizer.json"] {
+        std::fs::copy(base.join(file), model.join(file)).expect("copy");
+    }
+    let out = muppet(home.path(), &["encode", "--model", model.to_str().expect("utf-8"), "--text", "Hello!"]);
+    assert!(!out.status.success());
+    let msg = text(&out);
+    assert!(msg.contains(&model.join("model.safetensors").display().to_string()) && msg.contains("not found"), "{msg}");
+
+    // The base model itself encodes, as JSON with the documented fields.
+    let out = muppet(home.path(), &["encode", "--model", base.to_str().expect("utf-8"), "--text", "Hello!", "--text-b", "Hi there.", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let hidden = parse_lines(&out.stdout, "muppet encode");
+    assert_eq!(hidden.len(), 1);
+    let h = &hidden[0];
+    assert_eq!(h.shape, [1, h.input_ids.len(), 384]);
+    assert_eq!(h.values.len(), h.input_ids.len() * 384);
+    assert_eq!(h.input_ids[0], 101, "starts with [CLS]");
+}
+
+/// A non-empty folder is refused without --force and replaced with it; a missing step is named.
+fn check_existing_folder_and_steps(home: &tempfile::TempDir, run: &str) {
+    let out_dir = home.path().join("taken");
+    std::fs::create_dir_all(&out_dir).expect("folder");
+    std::fs::write(out_dir.join("notes.txt"), "mine").expect("file");
+    let out_arg = out_dir.to_str().expect("utf-8");
+
+    let out = muppet(home.path(), &["export", run, "--format", "hf", "--out", out_arg]);
+    assert!(!out.status.success());
+    let msg = text(&out);
+    assert!(msg.contains("not empty") && msg.contains("--force") && msg.contains(out_arg), "{msg}");
+    assert_eq!(std::fs::read_to_string(out_dir.join("notes.txt")).expect("untouched"), "mine");
+
+    // A step the run does not have.
+    let out = muppet(home.path(), &["export", run, "--format", "hf", "--out", out_arg, "--step", "99", "--force"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("no checkpoint at step 99"), "{}", text(&out));
+
+    let out = muppet(home.path(), &["export", run, "--format", "hf", "--out", out_arg, "--force"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!out_dir.join("notes.txt").exists() && out_dir.join("model.safetensors").is_file());
+    // Nothing is left beside it.
+    let names: Vec<String> = std::fs::read_dir(home.path()).expect("list").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(!names.iter().any(|n| n.contains("partial") || n.ends_with(".old")), "{names:?}");
+}
