@@ -1,4 +1,5 @@
 //! Helpers shared by the end-to-end tests.
 
+pub mod cli;
 pub mod desktop;
 pub mod workspace;

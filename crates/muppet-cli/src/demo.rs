@@ -71,7 +71,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         config: cfg,
     };
     let name = format!("demo: {}", demo_tasks::DEMO_TASKS.join(" + "));
-    let (run, summary) = launch::execute(&home, Start::New { name, kind: RunKind::PreFinetune, parent: None }, &spec, &tasks)?;
+    let (run, summary) = launch::execute(&home, Start::New { name, kind: RunKind::PreFinetune, parent: None }, &spec, &tasks, false)?;
     launch::print_summary(run, &summary);
     println!("stored in {} (see `muppet runs list`)", home.db().display());
     Ok(())

@@ -97,14 +97,56 @@ impl OnBackend for Training<'_> {
     }
 }
 
-/// A new run to create, or a stored run to resume.
+/// A new run to create, or a stored run (queued, cancelled or interrupted) to start or
+/// continue from its last checkpoint.
 pub enum Start {
     New { name: String, kind: RunKind, parent: Option<RunId> },
-    Resume(RunId),
+    Existing(RunId),
+}
+
+/// Prints every event as one JSON line on stdout, for the app and the experiment runner.
+struct JsonLines;
+
+impl RunObserver for JsonLines {
+    fn on_event(&mut self, event: &RunEvent) {
+        use std::io::Write;
+        if let Ok(line) = serde_json::to_string(event) {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
+    }
+}
+
+/// Register a run as `queued` with its spec, for a worker to start; returns its id.
+pub fn create_queued(
+    home: &MuppetHome,
+    name: &str,
+    kind: RunKind,
+    parent: Option<RunId>,
+    experiment: Option<muppet_store::ExperimentId>,
+    spec: &RunSpec,
+) -> anyhow::Result<RunId> {
+    let backend: BackendKind = spec.backend.parse()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let store = runtime.block_on(Store::open(&home.db()))?;
+    let new_run = NewRun {
+        name: name.to_string(),
+        kind,
+        spec: serde_json::to_value(spec)?,
+        seed: Some(spec.config.seed),
+        backend: backend.name().into(),
+        device: backend.device_name().into(),
+    };
+    let origin = RunOrigin { parent, experiment, tasks: spec.tasks.clone(), queued: true, ..RunOrigin::default() };
+    let run = runtime.block_on(store.create_run_in(&new_run, &origin))?;
+    runtime.block_on(store.close());
+    Ok(run)
 }
 
 /// Create (or reopen) the run, train it and end it; returns the run id and the summary.
-pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[LabeledTask]) -> anyhow::Result<(RunId, TrainSummary)> {
+/// With `events`, every event is also printed as a JSON line on stdout.
+pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[LabeledTask], events: bool) -> anyhow::Result<(RunId, TrainSummary)> {
     let backend: BackendKind = spec.backend.parse()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let store = runtime.block_on(Store::open(&home.db()))?;
@@ -121,9 +163,13 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             let origin = RunOrigin { parent, tasks: spec.tasks.clone(), ..RunOrigin::default() };
             (runtime.block_on(store.create_run_in(&new_run, &origin))?, false)
         }
-        Start::Resume(run) => {
+        Start::Existing(run) => {
+            let row = runtime.block_on(store.run(run))?;
+            if row.status == RunStatus::Completed {
+                anyhow::bail!("run {run} is already completed; there is nothing to resume");
+            }
             runtime.block_on(store.reopen_run(run))?;
-            (run, true)
+            (run, !muppet_train::checkpoint::resumable_steps(&home.run_dir(run)).is_empty())
         }
     };
     let run_dir = home.run_dir(run);
@@ -168,8 +214,12 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
     let mut registrar = CheckpointRegistrar { store: &store, runtime: &runtime, error: None };
     let mut progress = ProgressObserver(bar);
+    let mut json = JsonLines;
     let result = {
         let mut observers = Fanout(vec![&mut store_observer as &mut dyn RunObserver, &mut registrar, &mut progress]);
+        if events {
+            observers.0.push(&mut json);
+        }
         let job = TrainJob {
             model_dir: &spec.model,
             tasks,

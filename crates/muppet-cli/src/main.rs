@@ -4,8 +4,6 @@
 mod assets;
 mod bench;
 mod demo;
-mod encode;
-mod export;
 mod launch;
 mod mixture;
 mod runs;
@@ -31,10 +29,6 @@ enum Command {
     },
     /// Fetch what is missing, then pre-finetune the real MiniLM for a few steps on two real tasks.
     Demo(demo::DemoArgs),
-    /// Write a run's checkpoint as a Hugging Face folder (encoder, task heads, tokenizer).
-    Export(export::ExportArgs),
-    /// Last hidden states of a Hugging Face model folder (a base model or an export) for some text.
-    Encode(encode::EncodeArgs),
     /// Benchmarks (speed on fixed shapes).
     Bench {
         #[command(subcommand)]
@@ -51,6 +45,8 @@ enum Command {
     Finetune(train_cmd::FinetuneArgs),
     /// Continue a cancelled or interrupted run from its last checkpoint.
     Resume(train_cmd::ResumeArgs),
+    /// Execute a stored run, printing its events as JSON lines (what the app launches).
+    Worker(train_cmd::WorkerArgs),
     /// Runs stored in the database.
     Runs {
         #[command(subcommand)]
@@ -73,8 +69,6 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Assets { command } => assets::run(command),
         Command::Demo(args) => demo::run(args),
-        Command::Export(args) => export::run(args),
-        Command::Encode(args) => encode::run(args),
         Command::Bench { command } => bench::run(command),
         Command::Mixture { command } => mixture::run(command),
         Command::Runs { command } => runs::run(command),
@@ -82,6 +76,7 @@ fn main() -> std::process::ExitCode {
         Command::Prefinetune(args) => train_cmd::prefinetune(args),
         Command::Finetune(args) => train_cmd::finetune(args),
         Command::Resume(args) => train_cmd::resume(args),
+        Command::Worker(args) => train_cmd::worker(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

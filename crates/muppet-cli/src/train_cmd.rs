@@ -145,6 +145,9 @@ pub struct PrefinetuneArgs {
     /// Print a JSON summary as the last line of stdout.
     #[arg(long)]
     json: bool,
+    /// Only register the run as queued and print its id; `muppet worker --run ID` runs it.
+    #[arg(long)]
+    queue: bool,
     #[command(flatten)]
     config: ConfigArgs,
 }
@@ -166,6 +169,9 @@ pub fn prefinetune(args: PrefinetuneArgs) -> anyhow::Result<()> {
     let model = model_dir(&home, args.model.or(file.model))?;
     let spec = RunSpec { model, tasks, backend: args.backend.or(file.backend).unwrap_or_else(|| "cpu".into()), init: InitSpec::Base, config };
     let name = args.name.unwrap_or_else(|| format!("pre-finetune: {}", spec.tasks.join(" + ")));
+    if args.queue {
+        return queue(&home, &name, RunKind::PreFinetune, None, &spec, args.json);
+    }
     run(&home, Start::New { name, kind: RunKind::PreFinetune, parent: None }, &spec, args.json)
 }
 
@@ -196,6 +202,9 @@ pub struct FinetuneArgs {
     name: Option<String>,
     #[arg(long)]
     json: bool,
+    /// Only register the run as queued and print its id; `muppet worker --run ID` runs it.
+    #[arg(long)]
+    queue: bool,
     #[command(flatten)]
     config: ConfigArgs,
 }
@@ -236,6 +245,9 @@ pub fn finetune(args: FinetuneArgs) -> anyhow::Result<()> {
         let size = spec.config.train_size.map(|n| format!(" n={n}")).unwrap_or_default();
         format!("fine-tune: {}{size}{from}", spec.tasks.join(" + "))
     });
+    if args.queue {
+        return queue(&home, &name, RunKind::Finetune, parent, &spec, args.json);
+    }
     run(&home, Start::New { name, kind: RunKind::Finetune, parent }, &spec, args.json)
 }
 
@@ -250,7 +262,55 @@ pub struct ResumeArgs {
 pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
     let home = crate::home();
     let spec = stored_spec(&home, RunId(args.run))?;
-    run(&home, Start::Resume(RunId(args.run)), &spec, args.json)
+    run(&home, Start::Existing(RunId(args.run)), &spec, args.json)
+}
+
+#[derive(Args, Debug)]
+pub struct WorkerArgs {
+    /// The stored run to execute (queued, or stopped with a checkpoint to resume from).
+    #[arg(long)]
+    run: i64,
+}
+
+/// `muppet worker --run ID`: what the app and the experiment runner launch. Every event is
+/// a JSON line on stdout; the last line is the summary (`"event": "summary"`).
+pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
+    let home = crate::home();
+    let run = RunId(args.run);
+    let spec = stored_spec(&home, run)?;
+    let result = launch::load_tasks(&home, &spec.tasks).and_then(|tasks| launch::execute(&home, Start::Existing(run), &spec, &tasks, true));
+    match result {
+        Ok((run, summary)) => {
+            let mut line = launch::summary_json(run, &summary);
+            line["event"] = "summary".into();
+            println!("{line}");
+            Ok(())
+        }
+        Err(e) => {
+            // A run that could not start (its tasks, its model) is failed with the reason.
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+                && let Ok(store) = runtime.block_on(muppet_store::Store::open(&home.db()))
+                && let Ok(row) = runtime.block_on(store.run(run))
+                && matches!(row.status, muppet_core::RunStatus::Queued | muppet_core::RunStatus::Running)
+            {
+                let _ = runtime.block_on(store.end_run(run, muppet_core::RunStatus::Failed, Some(&format!("{e:#}"))));
+            }
+            println!("{}", serde_json::json!({"event": "failed", "run": run.0, "reason": format!("{e:#}")}));
+            Err(e)
+        }
+    }
+}
+
+/// Check the tasks, then register the run as queued.
+fn queue(home: &muppet_core::MuppetHome, name: &str, kind: RunKind, parent: Option<RunId>, spec: &RunSpec, json: bool) -> anyhow::Result<()> {
+    launch::load_tasks(home, &spec.tasks)?;
+    let run = launch::create_queued(home, name, kind, parent, None, spec)?;
+    if json {
+        println!("{}", serde_json::json!({"run_id": run.0, "status": "queued"}));
+    } else {
+        println!("run {run} queued: start it with `muppet worker --run {run}`");
+    }
+    Ok(())
 }
 
 /// The spec a run was created with.
@@ -264,7 +324,7 @@ fn stored_spec(home: &muppet_core::MuppetHome, run: RunId) -> anyhow::Result<Run
 
 fn run(home: &muppet_core::MuppetHome, start: Start, spec: &RunSpec, json: bool) -> anyhow::Result<()> {
     let tasks = launch::load_tasks(home, &spec.tasks)?;
-    let (run, summary) = launch::execute(home, start, spec, &tasks)?;
+    let (run, summary) = launch::execute(home, start, spec, &tasks, false)?;
     launch::print_summary(run, &summary);
     if json {
         println!("{}", launch::summary_json(run, &summary));

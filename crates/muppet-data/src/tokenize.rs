@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tokenizers::{EncodeInput, Encoding, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
+use tokenizers::{EncodeInput, Encoding, PostProcessor, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use crate::{DataError, Example, LabeledTask, Target};
 
@@ -70,6 +70,9 @@ pub struct TextEncoder {
     tokenizer: Tokenizer,
     /// Same tokenizer, truncating only the context and keeping the overflow as windows.
     span_tokenizer: Tokenizer,
+    /// Same tokenizer without truncation or specials, to measure questions.
+    plain: Tokenizer,
+    doc_stride: usize,
     path: PathBuf,
     pad_id: u32,
     max_len: usize,
@@ -91,12 +94,14 @@ impl TextEncoder {
         let pad_id = tokenizer.get_padding().map(|p| p.pad_id).unwrap_or(0);
         tokenizer.with_padding(None);
         let mut span_tokenizer = tokenizer.clone();
+        let mut plain = tokenizer.clone();
+        plain.with_truncation(None).map_err(|e| err(e.to_string()))?;
         let truncation = |strategy, stride| TruncationParams { max_length: max_len, strategy, stride, direction: TruncationDirection::Right };
         tokenizer.with_truncation(Some(truncation(TruncationStrategy::LongestFirst, 0))).map_err(|e| err(e.to_string()))?;
         span_tokenizer
             .with_truncation(Some(truncation(TruncationStrategy::OnlySecond, doc_stride)))
             .map_err(|e| err(e.to_string()))?;
-        Ok(Self { tokenizer, span_tokenizer, path: path.to_path_buf(), pad_id, max_len })
+        Ok(Self { tokenizer, span_tokenizer, plain, doc_stride, path: path.to_path_buf(), pad_id, max_len })
     }
 
     /// Id used for padding.
@@ -169,10 +174,33 @@ impl TextEncoder {
         let context = e.text_b.as_deref().ok_or("a span example needs a context")?;
         let answer = answers.first().ok_or("a span example needs an answer")?;
         let (a_start, a_end) = (answer.start, answer.start + answer.text.chars().count());
-        let mut encoding = self
-            .span_tokenizer
-            .encode_char_offsets(pair(&e.text_a, Some(context)), true)
-            .map_err(|err| format!("cannot tokenize the question and context: {err}; is the question longer than the maximum length {}?", self.max_len))?;
+        // The question keeps at most half of the room; the passage windows get the rest and
+        // overlap by the doc stride, or by half their length when that is smaller (the
+        // tokenizer refuses a stride as long as the window).
+        let specials = self.span_tokenizer.get_post_processor().map_or(3, |p| p.added_tokens(true));
+        let budget = self.max_len.saturating_sub(specials);
+        let question = self.plain.encode_char_offsets(e.text_a.as_str(), false).map_err(|err| format!("cannot tokenize the question: {err}"))?;
+        let max_question = budget / 2;
+        let question_text: String = match question.get_offsets().get(max_question) {
+            Some(&(cut, _)) => e.text_a.chars().take(cut).collect(),
+            None => e.text_a.clone(),
+        };
+        let room = budget - question.len().min(max_question);
+        if room < 2 {
+            return Err(format!("the maximum length {} leaves no room for the passage; raise --max-len", self.max_len));
+        }
+        let stride = self.doc_stride.min(room / 2);
+        let tokenizer = if stride == self.doc_stride {
+            std::borrow::Cow::Borrowed(&self.span_tokenizer)
+        } else {
+            let mut t = self.span_tokenizer.clone();
+            let params = TruncationParams { max_length: self.max_len, strategy: TruncationStrategy::OnlySecond, stride, direction: TruncationDirection::Right };
+            t.with_truncation(Some(params)).map_err(|err| err.to_string())?;
+            std::borrow::Cow::Owned(t)
+        };
+        let mut encoding = tokenizer
+            .encode_char_offsets(pair(&question_text, Some(context)), true)
+            .map_err(|err| format!("cannot tokenize the question and context: {err}"))?;
         let overflow = encoding.take_overflowing();
         Ok(std::iter::once(encoding)
             .chain(overflow)

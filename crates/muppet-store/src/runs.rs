@@ -33,6 +33,8 @@ pub struct RunOrigin {
     /// Names of the tasks it trains on (created if new).
     pub tasks: Vec<String>,
     pub tags: Vec<String>,
+    /// Register the run as `queued` (a worker will start it) rather than `running`.
+    pub queued: bool,
 }
 
 /// One row of the runs table, as the CLI and the app show it.
@@ -71,7 +73,7 @@ impl Store {
         self.create_run_in(run, &RunOrigin::default()).await
     }
 
-    /// Register a run as `running` with its origin, in one transaction.
+    /// Register a run as `running` (or `queued`) with its origin, in one transaction.
     pub async fn create_run_in(&self, run: &NewRun, origin: &RunOrigin) -> Result<RunId, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(parent) = origin.parent {
@@ -86,10 +88,11 @@ impl Store {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO runs (name, kind, status, spec_json, seed, app_version, backend, device,
                                git_commit, parent_run_id, experiment_id)
-             VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&run.name)
         .bind(run.kind.as_str())
+        .bind(if origin.queued { "queued" } else { "running" })
         .bind(run.spec.to_string())
         .bind(run.seed.map(|s| s as i64))
         .bind(env!("CARGO_PKG_VERSION"))

@@ -1,0 +1,117 @@
+//! Training from the CLI on the real MiniLM and real demo tasks: `muppet prefinetune`
+//! and `muppet finetune` with `--json`, a queued run executed by `muppet worker`,
+//! cancelled with SIGTERM and continued with `muppet resume`, and the errors of bad input.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use muppet_tests::cli::{command, last_json, muppet, text};
+
+/// Small enough to run in seconds on 2 cores.
+const SMALL: [&str; 10] = ["--batch-size", "2", "--max-len", "48", "--dev-size", "8", "--warmup", "1", "--eval-every", "0"];
+
+fn args<'a>(head: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
+    head.iter().chain(SMALL.iter()).chain(tail).copied().collect()
+}
+
+#[test]
+fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let pre = args(&["prefinetune", "--task", "sarcasm_headlines", "--task", "strategyqa", "--steps", "3", "--tasks-per-update", "2"], &["--sampling", "uniform", "--json"]);
+    let out = muppet(home.path(), &pre);
+    assert!(out.status.success(), "{}", text(&out));
+    let json = last_json(&out);
+    assert_eq!(json["status"], "completed", "{json}");
+    let run = json["run_id"].as_i64().expect("run_id");
+    let tasks = json["tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 2);
+    for t in tasks {
+        for key in ["loss_first", "loss_last", "dev_metric_before", "dev_metric"] {
+            assert!(t[key].is_number(), "{key} of {t}");
+        }
+    }
+    assert_eq!(tasks[1]["metric"], "accuracy");
+
+    let run_s = run.to_string();
+    let ft = args(&["finetune", "--from-run", &run_s, "--reuse-head", "--task", "strategyqa", "--train-size", "16", "--steps", "2"], &["--json"]);
+    let out = muppet(home.path(), &ft);
+    assert!(out.status.success(), "{}", text(&out));
+    let fine = last_json(&out);
+    assert_eq!(fine["status"], "completed", "{fine}");
+    assert_eq!(fine["tasks"][0]["train_examples"], 16);
+    // The reused head and encoder score the dev split as the pre-finetuned run left them.
+    assert_eq!(fine["tasks"][0]["dev_metric_before"], tasks[1]["dev_metric"], "{fine}");
+
+    let out = muppet(home.path(), &["runs", "list", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs list JSON");
+    let finetune = runs.as_array().expect("array").iter().find(|r| r["kind"] == "finetune").expect("the fine-tune run");
+    assert_eq!(finetune["parent"], run, "{finetune}");
+}
+
+#[test]
+fn a_worker_cancelled_with_sigterm_resumes_to_completion() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let queue = args(&["prefinetune", "--task", "sarcasm_headlines", "--task", "squad_dev", "--steps", "6", "--tasks-per-update", "2"], &["--checkpoint-every", "1", "--doc-stride", "8", "--queue", "--json"]);
+    let out = muppet(home.path(), &queue);
+    assert!(out.status.success(), "{}", text(&out));
+    let queued = last_json(&out);
+    assert_eq!(queued["status"], "queued");
+    let run = queued["run_id"].as_i64().expect("run_id").to_string();
+
+    let mut worker = command(home.path(), &["worker", "--run", &run]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("worker");
+    let mut lines = BufReader::new(worker.stdout.take().expect("stdout")).lines();
+    // Stop as soon as the first checkpoint is announced.
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        seen.push(event["event"].as_str().unwrap_or_default().to_string());
+        if event["event"] == "checkpoint" {
+            let status = std::process::Command::new("kill").args(["-TERM", &worker.id().to_string()]).status().expect("kill");
+            assert!(status.success());
+            break;
+        }
+    }
+    let rest: Vec<String> = lines.map(|l| l.expect("line")).collect();
+    assert!(worker.wait().expect("wait").success(), "the worker exits cleanly after a SIGTERM");
+    assert_eq!(seen.first().map(String::as_str), Some("started"), "{seen:?}");
+    let summary: serde_json::Value = serde_json::from_str(rest.last().expect("a summary line")).expect("JSON");
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["status"], "cancelled", "{summary}");
+    let stopped_at = summary["steps"].as_u64().expect("steps");
+    assert!((1..6).contains(&stopped_at), "{summary}");
+
+    let out = muppet(home.path(), &["runs", "list", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs list JSON");
+    assert_eq!(runs[0]["status"], "cancelled", "{runs}");
+
+    let out = muppet(home.path(), &["resume", &run, "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let resumed = last_json(&out);
+    assert_eq!(resumed["status"], "completed", "{resumed}");
+    assert_eq!(resumed["steps"], 6);
+    assert_eq!(resumed["resumed_from"], stopped_at);
+    let out = muppet(home.path(), &["resume", &run]);
+    assert!(!out.status.success() && text(&out).contains("already completed"), "{}", text(&out));
+}
+
+#[test]
+fn bad_training_input_fails_with_a_clear_message() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let cases: [(&[&str], &str); 4] = [
+        (&["prefinetune", "--task", "sarcasm_headlines", "--tasks-per-update", "0", "--steps", "1"], "--tasks-per-update must be at least 1"),
+        (&["prefinetune", "--task", "no_such_task", "--steps", "1"], "no_such_task"),
+        (&["prefinetune", "--task", "sarcasm_headlines", "--backend", "tpu"], "tpu"),
+        (&["finetune", "--from-run", "999", "--task", "strategyqa"], "999"),
+    ];
+    for (argv, expected) in cases {
+        let out = muppet(home.path(), argv);
+        assert_eq!(out.status.code(), Some(1), "{argv:?}: {}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{argv:?}: expected `{expected}` in:\n{stderr}");
+    }
+    // A missing model folder says what a model folder is.
+    let missing = home.path().join("nowhere");
+    let out = muppet(home.path(), &["prefinetune", "--task", "sarcasm_headlines", "--model", missing.to_str().expect("utf-8")]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a model folder"), "{}", text(&out));
+}
