@@ -4,6 +4,8 @@
 mod assets;
 mod bench;
 mod demo;
+mod encode;
+mod export;
 mod launch;
 mod mixture;
 mod runs;
@@ -29,6 +31,10 @@ enum Command {
     },
     /// Fetch what is missing, then pre-finetune the real MiniLM for a few steps on two real tasks.
     Demo(demo::DemoArgs),
+    /// Write a run's checkpoint as a Hugging Face folder (encoder, task heads, tokenizer).
+    Export(export::ExportArgs),
+    /// Last hidden states of a Hugging Face model folder (a base model or an export) for some text.
+    Encode(encode::EncodeArgs),
     /// Benchmarks (speed on fixed shapes).
     Bench {
         #[command(subcommand)]
@@ -69,6 +75,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Assets { command } => assets::run(command),
         Command::Demo(args) => demo::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Encode(args) => encode::run(args),
         Command::Bench { command } => bench::run(command),
         Command::Mixture { command } => mixture::run(command),
         Command::Runs { command } => runs::run(command),
