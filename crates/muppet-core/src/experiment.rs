@@ -59,7 +59,8 @@ pub struct ExperimentSpec {
 }
 
 /// Which design an experiment follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ExperimentKind {
     SampleEfficiency,
     TaskCount,

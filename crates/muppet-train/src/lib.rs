@@ -10,6 +10,7 @@ pub mod clip;
 pub mod config;
 pub mod error;
 pub mod evaluate;
+pub mod experiment;
 pub mod export;
 pub mod manifest;
 pub mod metrics;

@@ -1,0 +1,796 @@
+//! Experiments: an [`ExperimentSpec`] expanded into a deterministic list of runs with
+//! their dependencies ([`expand`]), checked against the data before anything starts
+//! ([`check`]), and the results aggregated over seeds ([`aggregate`], [`fit`], [`stats`]).
+//! Everything here is a pure function; the CLI stores, launches and reads.
+
+pub mod aggregate;
+pub mod fit;
+pub mod stats;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use muppet_core::experiment::{ConfigOverrides, Inside, StageSpec};
+use muppet_core::{ExperimentKind, ExperimentSpec, RunKind, StartRef};
+use muppet_model::LossScale;
+use serde::Serialize;
+
+use crate::{Batching, TrainConfig};
+
+/// Defaults of an experiment's pre-finetuning runs (as `muppet prefinetune`'s).
+pub fn prefinetune_defaults() -> TrainConfig {
+    TrainConfig { steps: 300, batch_size: 16, tasks_per_update: 4, lr: 1e-4, warmup: 30, eval_every: 50, checkpoint_every: 100, ..TrainConfig::default() }
+}
+
+/// Defaults of an experiment's fine-tunes (as `muppet finetune`'s).
+pub fn finetune_defaults() -> TrainConfig {
+    TrainConfig { steps: 100, batch_size: 16, tasks_per_update: 1, lr: 5e-5, warmup: 10, ..TrainConfig::default() }
+}
+
+/// What a pre-finetuned model is, as a point of comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(tag = "arm", rename_all = "snake_case")]
+pub enum Arm {
+    /// The pretrained model.
+    Base,
+    /// A stage of the experiment, by name.
+    Stage { name: String },
+    /// An existing run.
+    Run { id: i64 },
+    /// Pre-finetuned on the first `k` tasks of a task-count pool.
+    Tasks { k: usize },
+    /// Pre-finetuned with a batching and loss scaling on or off.
+    Variant { batching: String, loss_scaling: bool },
+}
+
+impl Arm {
+    /// A short label for legends, tables and CSV files.
+    pub fn label(&self) -> String {
+        match self {
+            Arm::Base => "base".into(),
+            Arm::Stage { name } => name.clone(),
+            Arm::Run { id } => format!("run {id}"),
+            Arm::Tasks { k } => format!("{k} tasks"),
+            Arm::Variant { batching, loss_scaling } => format!("{batching}, scaling {}", if *loss_scaling { "on" } else { "off" }),
+        }
+    }
+}
+
+/// Where a planned run's weights start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum PlannedStart {
+    Base,
+    /// The last checkpoint of an existing run.
+    Run { id: i64 },
+    /// The last checkpoint of an earlier run of the plan (by index): a dependency.
+    Planned { index: usize },
+}
+
+/// What a run measures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum Role {
+    PreFinetune { arm: Arm },
+    Finetune { task: String, seed: u64, size: Option<usize>, arm: Arm },
+}
+
+/// One run of an experiment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlannedRun {
+    /// Unique within the experiment: how a stored run is matched to its place in the plan.
+    pub name: String,
+    pub kind: RunKind,
+    pub tasks: Vec<String>,
+    pub config: TrainConfig,
+    pub start: PlannedStart,
+    pub reuse_heads: bool,
+    pub role: Role,
+}
+
+impl PlannedRun {
+    /// The plan index this run waits for, if any.
+    pub fn depends_on(&self) -> Option<usize> {
+        match self.start {
+            PlannedStart::Planned { index } => Some(index),
+            _ => None,
+        }
+    }
+}
+
+/// An expanded experiment; every dependency points to an earlier run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub kind: ExperimentKind,
+    pub runs: Vec<PlannedRun>,
+    /// Task count: the pool in the order subsets take it.
+    pub pool_order: Option<Vec<String>>,
+}
+
+/// Everything wrong with a spec, each naming its field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecErrors(pub Vec<String>);
+
+impl fmt::Display for SpecErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SpecErrors {}
+
+/// Collects problems instead of stopping at the first.
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn add(&mut self, field: &str, message: impl fmt::Display) {
+        self.0.push(format!("{field}: {message}"));
+    }
+
+    /// Non-empty, no duplicates.
+    fn names(&mut self, field: &str, names: &[String]) {
+        if names.is_empty() {
+            self.add(field, "is empty: list at least one task");
+        }
+        let mut seen = BTreeSet::new();
+        for n in names {
+            if !seen.insert(n) {
+                self.add(field, format!("task `{n}` is listed twice"));
+            }
+        }
+    }
+
+    fn seeds(&mut self, field: &str, seeds: &[u64]) -> Vec<u64> {
+        if seeds.is_empty() {
+            self.add(field, "no seeds: give a count (seeds = 3) or a list (seeds = [1, 2, 3]) of at least one");
+        }
+        let unique: BTreeSet<u64> = seeds.iter().copied().collect();
+        if unique.len() != seeds.len() {
+            self.add(field, "a seed is listed twice; repeated seeds would be the same run");
+        }
+        seeds.to_vec()
+    }
+
+    /// Positive and strictly ascending.
+    fn sizes(&mut self, field: &str, sizes: &[usize]) {
+        if sizes.is_empty() {
+            self.add(field, "is empty: give at least one size");
+        }
+        if sizes.contains(&0) {
+            self.add(field, "0 is no size: every size must be at least 1");
+        }
+        if sizes.windows(2).any(|w| w[0] >= w[1]) {
+            self.add(field, format!("{sizes:?} must be strictly ascending"));
+        }
+    }
+
+    /// Fields the design sets itself must not be set by hand.
+    fn reserved(&mut self, section: &str, fields: &ConfigOverrides, reserved: &[(&str, &str)]) {
+        for (key, by) in reserved {
+            if fields.contains_key(*key) {
+                self.add(&format!("{section}.{key}"), format!("is set by {by}; remove it here"));
+            }
+        }
+    }
+}
+
+/// Lay `fields` over `base`; unknown or ill-typed fields are reported with their name.
+pub fn overlay(base: &TrainConfig, section: &str, fields: &ConfigOverrides) -> Result<TrainConfig, Vec<String>> {
+    let serde_json::Value::Object(defaults) = serde_json::to_value(base).map_err(|e| vec![format!("{section}: {e}")])? else {
+        return Err(vec![format!("{section}: the training configuration is not a table")]);
+    };
+    let mut problems = Vec::new();
+    for (key, value) in fields {
+        if !defaults.contains_key(key) {
+            let known: Vec<&str> = defaults.keys().map(String::as_str).collect();
+            problems.push(format!("{section}.{key}: no such training setting (known: {})", known.join(", ")));
+            continue;
+        }
+        let mut one = defaults.clone();
+        one.insert(key.clone(), value.clone());
+        if let Err(e) = serde_json::from_value::<TrainConfig>(serde_json::Value::Object(one)) {
+            problems.push(format!("{section}.{key}: {e}"));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut all = defaults;
+    all.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+    serde_json::from_value(serde_json::Value::Object(all)).map_err(|e| vec![format!("{section}: {e}")])
+}
+
+/// Expand a spec into its runs: pre-finetuning runs first, then fine-tunes, each
+/// dependency before its dependents. The same spec always gives the same plan.
+pub fn expand(spec: &ExperimentSpec) -> Result<Plan, SpecErrors> {
+    let mut p = Problems::default();
+    if spec.name.trim().is_empty() {
+        p.add("name", "is empty: name the experiment (running the same name again resumes it)");
+    }
+    let kind = match spec.kind() {
+        Ok(k) => k,
+        Err(e) => {
+            p.0.push(e);
+            return Err(SpecErrors(p.0));
+        }
+    };
+    if kind != ExperimentKind::SampleEfficiency && !spec.stages.is_empty() {
+        p.add("stages", format!("[[stages]] are starting points of a sample-efficiency sweep; a {kind} experiment makes its own pre-finetuning runs"));
+    }
+    let pft = overlay(&prefinetune_defaults(), "prefinetune", &spec.prefinetune).unwrap_or_else(|e| {
+        p.0.extend(e);
+        prefinetune_defaults()
+    });
+    let ft = overlay(&finetune_defaults(), "finetune", &spec.finetune).unwrap_or_else(|e| {
+        p.0.extend(e);
+        finetune_defaults()
+    });
+    let label = spec.name.trim();
+    let plan = match kind {
+        ExperimentKind::SampleEfficiency => sample_efficiency(spec, label, &pft, &ft, &mut p),
+        ExperimentKind::TaskCount => task_count(spec, label, &pft, &ft, &mut p),
+        ExperimentKind::BatchingAblation => batching_ablation(spec, label, &pft, &ft, &mut p),
+    };
+    if !p.0.is_empty() {
+        return Err(SpecErrors(p.0));
+    }
+    Ok(plan)
+}
+
+fn finetune_run(label: &str, ft: &TrainConfig, task: &str, seed: u64, size: Option<usize>, arm: Arm, start: PlannedStart, reuse_heads: bool) -> PlannedRun {
+    let config = TrainConfig { seed, train_size: size, ..ft.clone() };
+    let n = size.map(|n| format!(" n={n}")).unwrap_or_default();
+    PlannedRun {
+        name: format!("{label}: fine-tune {task}{n} seed={seed} from {}", arm.label()),
+        kind: RunKind::Finetune,
+        tasks: vec![task.to_string()],
+        config,
+        start,
+        reuse_heads: reuse_heads && start != PlannedStart::Base,
+        role: Role::Finetune { task: task.to_string(), seed, size, arm },
+    }
+}
+
+fn stage_config(pft: &TrainConfig, i: usize, stage: &StageSpec, p: &mut Problems) -> TrainConfig {
+    overlay(pft, &format!("stages[{i}].config"), &stage.config).unwrap_or_else(|e| {
+        p.0.extend(e);
+        pft.clone()
+    })
+}
+
+fn sample_efficiency(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig, p: &mut Problems) -> Plan {
+    let Some(se) = &spec.sample_efficiency else { unreachable!("kind checked") };
+    p.names("sample_efficiency.tasks", &se.tasks);
+    p.sizes("sample_efficiency.sizes", &se.sizes);
+    let seeds = p.seeds("sample_efficiency.seeds", &se.seeds.values());
+    p.reserved("finetune", &spec.finetune, &[("seed", "sample_efficiency.seeds"), ("train_size", "sample_efficiency.sizes")]);
+    if se.starts.is_empty() {
+        p.add("sample_efficiency.starts", "is empty: give \"base\" and the stages or runs to compare");
+    }
+    let mut runs = Vec::new();
+    let mut stage_index = BTreeMap::new();
+    for (i, stage) in spec.stages.iter().enumerate() {
+        let field = format!("stages[{i}]");
+        match StartRef::try_from(stage.name.clone()) {
+            Ok(StartRef::Stage(_)) => {}
+            _ => p.add(&format!("{field}.name"), format!("`{}` cannot name a stage: \"base\" and \"run:ID\" are starting points of their own", stage.name)),
+        }
+        p.names(&format!("{field}.tasks"), &stage.tasks);
+        if stage_index.insert(stage.name.clone(), runs.len()).is_some() {
+            p.add(&format!("{field}.name"), format!("a second stage named `{}`", stage.name));
+            continue;
+        }
+        runs.push(PlannedRun {
+            name: format!("{label}: pre-finetune {}", stage.name),
+            kind: RunKind::PreFinetune,
+            tasks: stage.tasks.clone(),
+            config: stage_config(pft, i, stage, p),
+            start: PlannedStart::Base,
+            reuse_heads: false,
+            role: Role::PreFinetune { arm: Arm::Stage { name: stage.name.clone() } },
+        });
+    }
+    let mut starts = Vec::new();
+    let mut seen = BTreeSet::new();
+    for s in &se.starts {
+        if !seen.insert(s.clone()) {
+            p.add("sample_efficiency.starts", format!("`{s}` is listed twice"));
+            continue;
+        }
+        match s {
+            StartRef::Base => starts.push((Arm::Base, PlannedStart::Base)),
+            StartRef::Run(id) => starts.push((Arm::Run { id: *id }, PlannedStart::Run { id: *id })),
+            StartRef::Stage(name) => match stage_index.get(name) {
+                Some(&index) => starts.push((Arm::Stage { name: name.clone() }, PlannedStart::Planned { index })),
+                None => {
+                    let known: Vec<&str> = spec.stages.iter().map(|s| s.name.as_str()).collect();
+                    p.add(
+                        "sample_efficiency.starts",
+                        format!("`{name}` is neither \"base\", \"run:ID\" nor a stage of this file (stages: [{}])", known.join(", ")),
+                    );
+                }
+            },
+        }
+    }
+    for stage in &spec.stages {
+        if !se.starts.contains(&StartRef::Stage(stage.name.clone())) {
+            p.add("stages", format!("stage `{}` is defined but no start uses it: add it to sample_efficiency.starts or remove it", stage.name));
+        }
+    }
+    for task in &se.tasks {
+        for &size in &se.sizes {
+            for &seed in &seeds {
+                for (arm, start) in &starts {
+                    runs.push(finetune_run(label, ft, task, seed, Some(size), arm.clone(), *start, se.reuse_heads));
+                }
+            }
+        }
+    }
+    Plan { kind: ExperimentKind::SampleEfficiency, runs, pool_order: None }
+}
+
+fn task_count(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig, p: &mut Problems) -> Plan {
+    let Some(tc) = &spec.task_count else { unreachable!("kind checked") };
+    p.names("task_count.pool", &tc.pool);
+    p.sizes("task_count.sizes", &tc.sizes);
+    if let Some(&k) = tc.sizes.iter().find(|&&k| k > tc.pool.len()) {
+        p.add("task_count.sizes", format!("{k} tasks asked for but the pool has {}", tc.pool.len()));
+    }
+    let seeds = p.seeds("task_count.seeds", &tc.seeds.values());
+    let mut reserved = vec![("seed", "task_count.seeds")];
+    if tc.train_size.is_some() {
+        reserved.push(("train_size", "task_count.train_size"));
+    }
+    p.reserved("finetune", &spec.finetune, &reserved);
+    let train_size = tc.train_size.or(ft.train_size);
+    if train_size == Some(0) {
+        p.add("task_count.train_size", "0 examples: give at least 1, or leave it out for all");
+    }
+    let mut order = tc.pool.clone();
+    if let Some(seed) = tc.order_seed {
+        stats::SplitMix64::new(seed).shuffle(&mut order);
+    }
+    let k1 = tc.sizes.first().copied().unwrap_or(0).min(order.len());
+    let inside: Vec<String> = match &tc.inside {
+        Inside::Count(c) => {
+            if *c > k1 {
+                p.add("task_count.inside", format!("{c} tasks cannot all be in every subset: the smallest subset has {k1}"));
+            }
+            order[..(*c).min(k1)].to_vec()
+        }
+        Inside::Names(names) => {
+            for n in names {
+                if !order[..k1].contains(n) {
+                    p.add(
+                        "task_count.inside",
+                        format!(
+                            "`{n}` is not in every subset: the smallest subset is [{}]{}",
+                            order[..k1].join(", "),
+                            if tc.order_seed.is_some() { " (the pool shuffled with order_seed)" } else { "" }
+                        ),
+                    );
+                }
+            }
+            names.clone()
+        }
+    };
+    for n in &tc.held_out {
+        if tc.pool.contains(n) {
+            p.add("task_count.held_out", format!("`{n}` is in the pool; a held-out task must be outside it (use inside for tasks in every subset)"));
+        }
+    }
+    let downstream: Vec<String> = inside.iter().chain(&tc.held_out).cloned().collect();
+    if downstream.is_empty() {
+        p.add("task_count", "no downstream task: set inside (a count or names) and/or held_out");
+    }
+    let mut dup = BTreeSet::new();
+    for d in &downstream {
+        if !dup.insert(d) {
+            p.add("task_count", format!("downstream task `{d}` is listed twice"));
+        }
+    }
+    let mut runs = Vec::new();
+    let mut stages = Vec::new();
+    for &k in &tc.sizes {
+        if k == 0 || k > order.len() {
+            continue;
+        }
+        stages.push((Arm::Tasks { k }, PlannedStart::Planned { index: runs.len() }));
+        runs.push(PlannedRun {
+            name: format!("{label}: pre-finetune k={k}"),
+            kind: RunKind::PreFinetune,
+            tasks: order[..k].to_vec(),
+            config: pft.clone(),
+            start: PlannedStart::Base,
+            reuse_heads: false,
+            role: Role::PreFinetune { arm: Arm::Tasks { k } },
+        });
+    }
+    for task in &downstream {
+        for &seed in &seeds {
+            runs.push(finetune_run(label, ft, task, seed, train_size, Arm::Base, PlannedStart::Base, false));
+            for (arm, start) in &stages {
+                runs.push(finetune_run(label, ft, task, seed, train_size, arm.clone(), *start, tc.reuse_heads));
+            }
+        }
+    }
+    Plan { kind: ExperimentKind::TaskCount, runs, pool_order: Some(order) }
+}
+
+fn batching_ablation(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig, p: &mut Problems) -> Plan {
+    let Some(ab) = &spec.batching_ablation else { unreachable!("kind checked") };
+    p.names("batching_ablation.mixture", &ab.mixture);
+    p.names("batching_ablation.downstream", &ab.downstream);
+    let seeds = p.seeds("batching_ablation.seeds", &ab.seeds.values());
+    p.reserved("prefinetune", &spec.prefinetune, &[("batching", "batching_ablation.batchings"), ("loss_scale", "batching_ablation.loss_scaling")]);
+    let mut reserved = vec![("seed", "batching_ablation.seeds")];
+    if ab.train_size.is_some() {
+        reserved.push(("train_size", "batching_ablation.train_size"));
+    }
+    p.reserved("finetune", &spec.finetune, &reserved);
+    let train_size = ab.train_size.or(ft.train_size);
+    let mut batchings = Vec::new();
+    for b in &ab.batchings {
+        match b.parse::<Batching>() {
+            Ok(v) if batchings.contains(&v) => p.add("batching_ablation.batchings", format!("`{b}` is listed twice")),
+            Ok(v) => batchings.push(v),
+            Err(e) => p.add("batching_ablation.batchings", e),
+        }
+    }
+    if ab.batchings.is_empty() {
+        p.add("batching_ablation.batchings", "is empty: give some of heterogeneous, homogeneous, sequential");
+    }
+    if ab.loss_scaling.is_empty() || (ab.loss_scaling.len() == 2 && ab.loss_scaling[0] == ab.loss_scaling[1]) || ab.loss_scaling.len() > 2 {
+        p.add("batching_ablation.loss_scaling", "give [true, false], [true] or [false]");
+    }
+    let mut runs = Vec::new();
+    let mut variants = Vec::new();
+    for &b in &batchings {
+        for &scaling in &ab.loss_scaling {
+            let arm = Arm::Variant { batching: b.as_str().into(), loss_scaling: scaling };
+            variants.push((arm.clone(), PlannedStart::Planned { index: runs.len() }));
+            let config = TrainConfig { batching: b, loss_scale: if scaling { LossScale::LogN } else { LossScale::Off }, ..pft.clone() };
+            runs.push(PlannedRun {
+                name: format!("{label}: pre-finetune {}", arm.label()),
+                kind: RunKind::PreFinetune,
+                tasks: ab.mixture.clone(),
+                config,
+                start: PlannedStart::Base,
+                reuse_heads: false,
+                role: Role::PreFinetune { arm },
+            });
+        }
+    }
+    for task in &ab.downstream {
+        for &seed in &seeds {
+            runs.push(finetune_run(label, ft, task, seed, train_size, Arm::Base, PlannedStart::Base, false));
+            for (arm, start) in &variants {
+                runs.push(finetune_run(label, ft, task, seed, train_size, arm.clone(), *start, ab.reuse_heads));
+            }
+        }
+    }
+    Plan { kind: ExperimentKind::BatchingAblation, runs, pool_order: None }
+}
+
+/// What the data folder knows, for [`check`].
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Examples of every task that can be loaded, by name.
+    pub task_examples: BTreeMap<String, usize>,
+    /// Existing runs used as starting points: their tasks, or why they cannot be one.
+    pub runs: BTreeMap<i64, Result<Vec<String>, String>>,
+}
+
+/// Check a plan against the data before anything runs: unknown tasks, training sizes larger
+/// than a task's training split, existing runs that cannot be started from, and downstream
+/// tasks that were in the pre-finetuning mixture they start from. Overlaps are warnings
+/// with `allow_overlap`, problems without. Returns the warnings.
+pub fn check(spec: &ExperimentSpec, plan: &Plan, facts: &Facts, allow_overlap: bool) -> Result<Vec<String>, SpecErrors> {
+    let mut p = Problems::default();
+    let mut warnings = Vec::new();
+    let known = |n: &str| facts.task_examples.contains_key(n);
+    let mut fields: Vec<(String, Vec<String>)> = spec.stages.iter().enumerate().map(|(i, s)| (format!("stages[{i}].tasks"), s.tasks.clone())).collect();
+    if let Some(se) = &spec.sample_efficiency {
+        fields.push(("sample_efficiency.tasks".into(), se.tasks.clone()));
+    }
+    if let Some(tc) = &spec.task_count {
+        fields.push(("task_count.pool".into(), tc.pool.clone()));
+        fields.push(("task_count.held_out".into(), tc.held_out.clone()));
+    }
+    if let Some(ab) = &spec.batching_ablation {
+        fields.push(("batching_ablation.mixture".into(), ab.mixture.clone()));
+        fields.push(("batching_ablation.downstream".into(), ab.downstream.clone()));
+    }
+    for (field, names) in &fields {
+        for n in names.iter().filter(|n| !known(n)) {
+            p.add(field, format!("unknown task `{n}` (known: {})", facts.task_examples.keys().cloned().collect::<Vec<_>>().join(", ")));
+        }
+    }
+    // Training sizes: a fine-tune keeps `train_size` of the examples left after its dev split.
+    let size_field = match plan.kind {
+        ExperimentKind::SampleEfficiency => "sample_efficiency.sizes",
+        ExperimentKind::TaskCount => "task_count.train_size",
+        ExperimentKind::BatchingAblation => "batching_ablation.train_size",
+    };
+    let mut too_big = BTreeMap::new();
+    for run in &plan.runs {
+        if let (Role::Finetune { task, size: Some(n), .. }, Some(&examples)) = (&run.role, facts.task_examples.get(run.tasks[0].as_str())) {
+            let dev = run.config.dev_size.min(examples / 2);
+            let available = examples - dev;
+            if *n > available {
+                too_big.entry((task.clone(), *n)).or_insert((examples, dev, available));
+            }
+        }
+    }
+    for ((task, n), (examples, dev, available)) in too_big {
+        p.add(
+            size_field,
+            format!("{n} training examples of `{task}` asked for, but it has {available} ({examples} minus {dev} held out for dev): use at most {available} or a smaller dev_size"),
+        );
+    }
+    // Existing runs as starting points.
+    let mut mixtures: BTreeMap<Arm, (String, Vec<String>)> = BTreeMap::new();
+    for (i, run) in plan.runs.iter().enumerate() {
+        if let Role::PreFinetune { arm } = &run.role {
+            let field = match (&arm, plan.kind) {
+                (Arm::Stage { .. }, _) => format!("stages[{}].tasks", spec.stages.iter().position(|s| Some(&s.name) == plan_stage_name(arm)).unwrap_or(i)),
+                (_, ExperimentKind::TaskCount) => "task_count.pool".into(),
+                _ => "batching_ablation.mixture".into(),
+            };
+            mixtures.insert(arm.clone(), (field, run.tasks.clone()));
+        }
+    }
+    let mut checked_runs = BTreeSet::new();
+    for run in &plan.runs {
+        if let PlannedStart::Run { id } = run.start
+            && checked_runs.insert(id)
+        {
+            match facts.runs.get(&id) {
+                None => p.add("sample_efficiency.starts", format!("run:{id} does not exist in this data folder (see `muppet runs list`)")),
+                Some(Err(why)) => p.add("sample_efficiency.starts", format!("run:{id} cannot be a starting point: {why}")),
+                Some(Ok(tasks)) => {
+                    mixtures.insert(Arm::Run { id }, (format!("run {id}"), tasks.clone()));
+                }
+            }
+        }
+    }
+    // Downstream tasks inside the mixture they start from (task_count's `inside` tasks are so by design).
+    let inside: BTreeSet<&String> = match (&spec.task_count, &plan.pool_order) {
+        (Some(tc), Some(order)) => match &tc.inside {
+            Inside::Count(c) => order.iter().take(*c).collect(),
+            Inside::Names(n) => n.iter().collect(),
+        },
+        _ => BTreeSet::new(),
+    };
+    let mut overlaps = BTreeSet::new();
+    for run in &plan.runs {
+        if let Role::Finetune { task, arm, .. } = &run.role
+            && !inside.contains(task)
+            && let Some((field, mixture)) = mixtures.get(arm)
+            && mixture.contains(task)
+        {
+            overlaps.insert((task.clone(), arm.label(), field.clone()));
+        }
+    }
+    for (task, arm, field) in overlaps {
+        let msg = format!(
+            "downstream task `{task}` is in the pre-finetuning mixture of `{arm}` ({field}): its fine-tunes would measure a task the model was already trained on"
+        );
+        if allow_overlap {
+            warnings.push(msg);
+        } else {
+            p.add("overlap", format!("{msg}; remove it from one side, or pass --allow-overlap to run it anyway"));
+        }
+    }
+    if !p.0.is_empty() {
+        return Err(SpecErrors(p.0));
+    }
+    Ok(warnings)
+}
+
+fn plan_stage_name(arm: &Arm) -> Option<&String> {
+    match arm {
+        Arm::Stage { name } => Some(name),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: serde_json::Value) -> ExperimentSpec {
+        serde_json::from_value(json).expect("spec")
+    }
+
+    fn se_spec() -> ExperimentSpec {
+        spec(serde_json::json!({
+            "name": "demo",
+            "prefinetune": {"steps": 150, "batch_size": 8},
+            "finetune": {"steps": 20, "dev_size": 50},
+            "stages": [{"name": "pft", "tasks": ["a", "b", "c", "d"]}],
+            "sample_efficiency": {"tasks": ["x", "y"], "sizes": [16, 64], "seeds": 2, "starts": ["base", "pft"]}
+        }))
+    }
+
+    fn facts() -> Facts {
+        let mut f = Facts::default();
+        for (n, size) in [("a", 1000), ("b", 1000), ("c", 1000), ("d", 1000), ("e", 1000), ("x", 300), ("y", 200)] {
+            f.task_examples.insert(n.into(), size);
+        }
+        f
+    }
+
+    #[test]
+    fn sample_efficiency_expands_to_stages_then_every_fine_tune() {
+        let plan = expand(&se_spec()).expect("plan");
+        // 1 stage + 2 tasks x 2 sizes x 2 seeds x 2 starts.
+        assert_eq!(plan.runs.len(), 1 + 16);
+        let stage = &plan.runs[0];
+        assert_eq!(stage.kind, RunKind::PreFinetune);
+        assert_eq!(stage.name, "demo: pre-finetune pft");
+        assert_eq!((stage.config.steps, stage.config.batch_size, stage.config.tasks_per_update), (150, 8, 4));
+        let ft = &plan.runs[1];
+        assert_eq!(ft.name, "demo: fine-tune x n=16 seed=1 from base");
+        assert_eq!((ft.config.steps, ft.config.dev_size, ft.config.seed, ft.config.train_size), (20, 50, 1, Some(16)));
+        assert_eq!(ft.start, PlannedStart::Base);
+        let from_stage = &plan.runs[2];
+        assert_eq!(from_stage.start, PlannedStart::Planned { index: 0 });
+        assert_eq!(from_stage.depends_on(), Some(0));
+        assert_eq!(from_stage.role, Role::Finetune { task: "x".into(), seed: 1, size: Some(16), arm: Arm::Stage { name: "pft".into() } });
+        // Names are unique (they identify stored runs) and the plan is deterministic.
+        let names: BTreeSet<_> = plan.runs.iter().map(|r| &r.name).collect();
+        assert_eq!(names.len(), plan.runs.len());
+        assert_eq!(expand(&se_spec()).expect("again"), plan);
+        // Dependencies point backwards.
+        assert!(plan.runs.iter().enumerate().all(|(i, r)| r.depends_on().is_none_or(|d| d < i)));
+        assert_eq!(check(&se_spec(), &plan, &facts(), false), Ok(vec![]));
+    }
+
+    #[test]
+    fn bad_specs_name_every_field() {
+        let mut s = se_spec();
+        let se = s.sample_efficiency.as_mut().expect("design");
+        se.seeds = muppet_core::experiment::Seeds::Count(0);
+        se.sizes = vec![64, 16];
+        se.starts.push(StartRef::Stage("nope".into()));
+        s.finetune.insert("train_size".into(), 3.into());
+        s.finetune.insert("stpes".into(), 3.into());
+        s.prefinetune.insert("lr".into(), "fast".into());
+        let err = expand(&s).expect_err("bad").0.join("\n");
+        for want in [
+            "sample_efficiency.seeds: no seeds",
+            "sample_efficiency.sizes: [64, 16] must be strictly ascending",
+            "`nope` is neither",
+            "finetune.train_size: is set by sample_efficiency.sizes",
+            "finetune.stpes: no such training setting",
+            "prefinetune.lr: invalid type",
+        ] {
+            assert!(err.contains(want), "missing {want:?} in\n{err}");
+        }
+    }
+
+    #[test]
+    fn data_checks_catch_unknown_tasks_sizes_and_overlap() {
+        let mut s = se_spec();
+        s.stages[0].tasks.push("x".into());
+        s.stages[0].tasks.push("zzz".into());
+        s.sample_efficiency.as_mut().expect("design").sizes = vec![16, 64, 251];
+        let plan = expand(&s).expect("plan");
+        let err = check(&s, &plan, &facts(), false).expect_err("bad").0.join("\n");
+        assert!(err.contains("stages[0].tasks: unknown task `zzz`"), "{err}");
+        // x: 300 examples, 50 dev -> 250 available; y: 200 examples -> 150.
+        assert!(err.contains("251 training examples of `x` asked for, but it has 250 (300 minus 50 held out for dev)"), "{err}");
+        assert!(err.contains("251 training examples of `y` asked for, but it has 150 (200 minus 50"), "{err}");
+        assert!(err.contains("downstream task `x` is in the pre-finetuning mixture of `pft` (stages[0].tasks)") && err.contains("--allow-overlap"), "{err}");
+        // With --allow-overlap the overlap is a warning, the other problems remain.
+        let err = check(&s, &plan, &facts(), true).expect_err("still bad").0.join("\n");
+        assert!(!err.contains("overlap"), "{err}");
+        s.stages[0].tasks.pop();
+        s.sample_efficiency.as_mut().expect("design").sizes = vec![16, 32];
+        let plan = expand(&s).expect("plan");
+        let warnings = check(&s, &plan, &facts(), true).expect("only a warning");
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("`x`"), "{warnings:?}");
+    }
+
+    #[test]
+    fn existing_runs_must_be_usable() {
+        let mut s = se_spec();
+        s.stages.clear();
+        s.sample_efficiency.as_mut().expect("design").starts = vec![StartRef::Base, StartRef::Run(7), StartRef::Run(8), StartRef::Run(9)];
+        let plan = expand(&s).expect("plan");
+        let mut f = facts();
+        f.runs.insert(7, Ok(vec!["a".into(), "y".into()]));
+        f.runs.insert(8, Err("it is still running".into()));
+        let err = check(&s, &plan, &f, false).expect_err("bad").0.join("\n");
+        assert!(err.contains("run:8 cannot be a starting point: it is still running"), "{err}");
+        assert!(err.contains("run:9 does not exist"), "{err}");
+        assert!(err.contains("`y` is in the pre-finetuning mixture of `run 7`"), "{err}");
+    }
+
+    #[test]
+    fn task_count_nests_subsets_with_one_budget() {
+        let s = spec(serde_json::json!({
+            "name": "tc",
+            "prefinetune": {"steps": 40},
+            "task_count": {"pool": ["a", "b", "c", "d", "e"], "sizes": [1, 3, 5], "inside": 1, "held_out": ["x"], "seeds": [4, 5], "train_size": 32}
+        }));
+        let plan = expand(&s).expect("plan");
+        let order = plan.pool_order.clone().expect("order");
+        assert_eq!(order, ["a", "b", "c", "d", "e"]);
+        let stages: Vec<&PlannedRun> = plan.runs.iter().filter(|r| r.kind == RunKind::PreFinetune).collect();
+        assert_eq!(stages.len(), 3);
+        for (w, k) in stages.windows(2).zip([1, 3]) {
+            assert!(w[1].tasks.starts_with(&w[0].tasks), "nested");
+            assert_eq!(w[0].tasks.len(), k);
+        }
+        assert!(stages.iter().all(|r| r.config.steps == 40), "one step budget");
+        // 2 downstream (a inside, x held out) x 2 seeds x (base + 3 sizes).
+        assert_eq!(plan.runs.len(), 3 + 2 * 2 * 4);
+        let ft: Vec<&PlannedRun> = plan.runs.iter().filter(|r| r.kind == RunKind::Finetune).collect();
+        assert_eq!(ft[0].name, "tc: fine-tune a n=32 seed=4 from base");
+        assert_eq!(ft[1].role, Role::Finetune { task: "a".into(), seed: 4, size: Some(32), arm: Arm::Tasks { k: 1 } });
+        // The inside task overlaps by design: no overlap complaint.
+        assert_eq!(check(&s, &plan, &facts(), false), Ok(vec![]));
+
+        // A seeded order is a fixed permutation; names inside must be in the smallest subset.
+        let mut shuffled = s.clone();
+        let tc = shuffled.task_count.as_mut().expect("design");
+        tc.order_seed = Some(3);
+        let order2 = expand(&shuffled).expect("shuffled").pool_order.expect("order");
+        let mut sorted = order2.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["a", "b", "c", "d", "e"]);
+        assert_ne!(order2, order, "seed 3 shuffles");
+        assert_eq!(expand(&shuffled).expect("again").pool_order, Some(order2.clone()));
+        shuffled.task_count.as_mut().expect("design").inside = Inside::Names(vec![order2[0].clone()]);
+        assert!(expand(&shuffled).is_ok());
+        shuffled.task_count.as_mut().expect("design").inside = Inside::Names(vec![order2[4].clone()]);
+        let err = expand(&shuffled).expect_err("not in every subset").to_string();
+        assert!(err.contains(&format!("task_count.inside: `{}` is not in every subset: the smallest subset is [{}] (the pool shuffled", order2[4], order2[0])), "{err}");
+    }
+
+    #[test]
+    fn task_count_refuses_impossible_sizes() {
+        let s = spec(serde_json::json!({
+            "name": "tc",
+            "task_count": {"pool": ["a", "b"], "sizes": [1, 3], "held_out": ["a"], "seeds": []}
+        }));
+        let err = expand(&s).expect_err("bad").0.join("\n");
+        assert!(err.contains("task_count.sizes: 3 tasks asked for but the pool has 2"), "{err}");
+        assert!(err.contains("task_count.held_out: `a` is in the pool"), "{err}");
+        assert!(err.contains("task_count.seeds: no seeds"), "{err}");
+    }
+
+    #[test]
+    fn batching_ablation_crosses_batching_and_scaling() {
+        let s = spec(serde_json::json!({
+            "name": "ab",
+            "batching_ablation": {"mixture": ["a", "b"], "downstream": ["x"], "seeds": 2}
+        }));
+        let plan = expand(&s).expect("plan");
+        let pft: Vec<&PlannedRun> = plan.runs.iter().filter(|r| r.kind == RunKind::PreFinetune).collect();
+        assert_eq!(pft.len(), 6);
+        assert_eq!(pft[0].config.batching, Batching::Heterogeneous);
+        assert_eq!(pft[0].config.loss_scale, LossScale::LogN);
+        assert_eq!(pft[1].config.loss_scale, LossScale::Off);
+        assert_eq!(pft[5].config.batching, Batching::Sequential);
+        assert_eq!(pft[3].name, "ab: pre-finetune homogeneous, scaling off");
+        // 1 task x 2 seeds x (base + 6 variants).
+        assert_eq!(plan.runs.len(), 6 + 14);
+        let mut bad = s.clone();
+        bad.batching_ablation.as_mut().expect("design").batchings = vec!["mixed".into()];
+        bad.prefinetune.insert("batching".into(), "sequential".into());
+        let err = expand(&bad).expect_err("bad").0.join("\n");
+        assert!(err.contains("batching_ablation.batchings: unknown batching `mixed`") || err.contains("mixed"), "{err}");
+        assert!(err.contains("prefinetune.batching: is set by batching_ablation.batchings"), "{err}");
+    }
+}
