@@ -3,18 +3,17 @@
 
 use std::path::Path;
 
-use super::{source, Encoding, Location, Record, Value};
+use super::{Location, Record, Value};
 use crate::DataError;
 
 /// Every example of the file, in file order, with the derived fields
 /// `target`, `targets`, `choices` and `label` (see [`super::Format::Bigbench`]).
-pub fn read(path: &Path, encoding: Encoding) -> Result<Vec<Record>, DataError> {
-    let text = source::read_text(path, encoding)?;
+pub fn read(path: &Path, text: &str) -> Result<Vec<Record>, DataError> {
     let file_err = |message: String| DataError::Malformed { path: path.to_path_buf(), at: Location::File, message };
     if text.trim().is_empty() {
         return Err(file_err("the file is empty: expected a BIG-bench task.json ({\"examples\": [...]})".into()));
     }
-    let root = Value::from_json(&text).map_err(|e| file_err(format!("not valid JSON: {e}")))?;
+    let root = Value::from_json(text).map_err(|e| file_err(format!("not valid JSON: {e}")))?;
     let field_err = |at: Location, field: &str, message: String| DataError::Field { path: path.to_path_buf(), at, field: field.into(), message };
     let examples = match root.get("examples") {
         Some(Value::Array(items)) => items,

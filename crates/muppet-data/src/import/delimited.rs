@@ -3,12 +3,11 @@
 
 use std::path::Path;
 
-use super::{source, Encoding, Location, Record, Value};
+use super::{Location, Record, Value};
 use crate::DataError;
 
 /// Every row of the file, with its line number (the header is line 1).
-pub fn read(path: &Path, encoding: Encoding, tab: bool, header: bool) -> Result<Vec<Record>, DataError> {
-    let text = source::read_text(path, encoding)?;
+pub fn read(path: &Path, text: &str, tab: bool, header: bool) -> Result<Vec<Record>, DataError> {
     let malformed = |at, message| DataError::Malformed { path: path.to_path_buf(), at, message };
     if text.trim().is_empty() {
         return Err(malformed(Location::File, "the file is empty: expected a header line and rows".into()));

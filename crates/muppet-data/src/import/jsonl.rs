@@ -2,12 +2,11 @@
 
 use std::path::Path;
 
-use super::{source, Encoding, Location, Record, Value};
+use super::{Location, Record, Value};
 use crate::DataError;
 
 /// Every object of the file, with its line number.
-pub fn read(path: &Path, encoding: Encoding) -> Result<Vec<Record>, DataError> {
-    let text = source::read_text(path, encoding)?;
+pub fn read(path: &Path, text: &str) -> Result<Vec<Record>, DataError> {
     let malformed = |line, message| DataError::Malformed { path: path.to_path_buf(), at: Location::Line(line), message };
     let mut records = Vec::new();
     for (i, line) in text.split('\n').enumerate() {

@@ -20,7 +20,7 @@ mod value;
 
 pub use build::Imported;
 pub use options::{Encoding, FieldMap, Format, ImportOptions, OnInvalid, Resolved};
-pub use read::{import_file, import_files, read_records};
+pub use read::{import_bytes, import_file, import_files, read_records, records_from_bytes};
 pub use record::{Location, Record};
 pub use transform::Transform;
 pub use value::Value;

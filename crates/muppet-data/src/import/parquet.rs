@@ -1,8 +1,9 @@
 //! Apache Parquet through the crate's row API (no Arrow). Each row is a
 //! record; nested groups, lists and maps become objects and arrays.
 
-use std::fs::File;
 use std::path::Path;
+
+use bytes::Bytes;
 
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::{Field, Row};
@@ -10,15 +11,15 @@ use parquet::record::{Field, Row};
 use super::{Location, Record, Value};
 use crate::DataError;
 
-/// Every row of the file, numbered from 1.
+/// Every row of the file (its bytes `data`), numbered from 1.
 ///
 /// The Parquet decoder is third-party code fed with user files; a panic inside
 /// it (a malformed file it does not anticipate) is caught and reported as a
 /// malformed file rather than taking the process down.
-pub fn read(path: &Path) -> Result<Vec<Record>, DataError> {
-    let file = File::open(path).map_err(DataError::io(path))?;
+pub fn read(path: &Path, data: Vec<u8>) -> Result<Vec<Record>, DataError> {
     let owned = path.to_path_buf();
-    match std::panic::catch_unwind(move || read_rows(&owned, file)) {
+    let data = Bytes::from(data);
+    match std::panic::catch_unwind(move || read_rows(&owned, data)) {
         Ok(result) => result,
         Err(_) => Err(DataError::Malformed {
             path: path.to_path_buf(),
@@ -28,7 +29,7 @@ pub fn read(path: &Path) -> Result<Vec<Record>, DataError> {
     }
 }
 
-fn read_rows(path: &Path, file: File) -> Result<Vec<Record>, DataError> {
+fn read_rows(path: &Path, file: Bytes) -> Result<Vec<Record>, DataError> {
     let malformed = |at, message| DataError::Malformed { path: path.to_path_buf(), at, message };
     let reader = SerializedFileReader::new(file)
         .map_err(|e| malformed(Location::File, format!("not a readable Parquet file: {e}")))?;

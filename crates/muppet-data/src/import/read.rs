@@ -4,24 +4,42 @@
 use std::path::Path;
 
 use super::build::{build, Imported};
-use super::{bigbench, delimited, folder, jsonl, parquet, squad, Format, ImportOptions, Record};
+use super::{bigbench, delimited, folder, jsonl, parquet, source, squad, Format, ImportOptions, Record};
 use crate::DataError;
 
 /// Read the records of one file (a folder for [`Format::Folder`]).
 pub fn read_records(path: &Path, opts: &ImportOptions) -> Result<Vec<Record>, DataError> {
-    if opts.format != Format::Folder && !path.is_file() {
+    if opts.format == Format::Folder {
+        return folder::read(path, opts.encoding);
+    }
+    if !path.is_file() {
         let why = if path.is_dir() { "is a folder, not a file (the folder format reads <folder>/<label>/<file>)" } else { "no such file" };
         return Err(DataError::Io { path: path.to_path_buf(), source: std::io::Error::new(std::io::ErrorKind::NotFound, why) });
     }
+    let raw = std::fs::read(path).map_err(DataError::io(path))?;
+    records_from_bytes(path, raw, opts)
+}
+
+/// Read the records of a file's content `raw`; `path` names it in errors
+/// and its extension says whether it is compressed. Not for [`Format::Folder`].
+pub fn records_from_bytes(path: &Path, raw: Vec<u8>, opts: &ImportOptions) -> Result<Vec<Record>, DataError> {
+    let bytes = source::decompress(path, raw)?;
+    let text = |bytes| source::decode(path, bytes, opts.encoding);
     match opts.format {
-        Format::Jsonl => jsonl::read(path, opts.encoding),
-        Format::Csv => delimited::read(path, opts.encoding, false, opts.header),
-        Format::Tsv => delimited::read(path, opts.encoding, true, opts.header),
-        Format::Parquet => parquet::read(path),
-        Format::Squad => squad::read(path, opts.encoding),
-        Format::Bigbench => bigbench::read(path, opts.encoding),
-        Format::Folder => folder::read(path, opts.encoding),
+        Format::Jsonl => jsonl::read(path, &text(bytes)?),
+        Format::Csv => delimited::read(path, &text(bytes)?, false, opts.header),
+        Format::Tsv => delimited::read(path, &text(bytes)?, true, opts.header),
+        Format::Parquet => parquet::read(path, bytes),
+        Format::Squad => squad::read(path, &text(bytes)?),
+        Format::Bigbench => bigbench::read(path, &text(bytes)?),
+        Format::Folder => Err(DataError::Options("the folder format reads a folder, not the bytes of one file".into())),
     }
+}
+
+/// Import the content `raw` of one file named `path` as a task.
+pub fn import_bytes(path: &Path, raw: Vec<u8>, opts: &ImportOptions) -> Result<Imported, DataError> {
+    let records = records_from_bytes(path, raw, opts)?;
+    build(&[path], vec![records], opts)
 }
 
 /// Import one file as a task.

@@ -16,6 +16,9 @@ pub enum Location {
     Row(usize),
     /// An example of a BIG-bench `task.json`, counted from 1.
     Example(usize),
+    /// A paragraph of a SQuAD file: article and paragraph, counted from 1
+    /// (paragraph 0: the article itself).
+    Paragraph { article: usize, paragraph: usize },
     /// A question of a SQuAD file, counted from 1 in file order, with its `id`.
     Question { index: usize, id: String },
     /// A file inside a folder import, relative to the folder.
@@ -29,6 +32,8 @@ impl fmt::Display for Location {
             Location::Line(n) => write!(f, "line {n}"),
             Location::Row(n) => write!(f, "row {n}"),
             Location::Example(n) => write!(f, "example {n}"),
+            Location::Paragraph { article, paragraph: 0 } => write!(f, "article {article}"),
+            Location::Paragraph { article, paragraph } => write!(f, "article {article}, paragraph {paragraph}"),
             Location::Question { index, id } if id.is_empty() => write!(f, "question {index}"),
             Location::Question { index, id } => write!(f, "question {index} (id {id})"),
             Location::Member(m) => write!(f, "file {m}"),

@@ -9,9 +9,9 @@ use std::path::Path;
 use super::{Encoding, Location};
 use crate::DataError;
 
-/// The raw bytes of `path`, decompressed when its name ends with `.gz` or `.bz2`.
-pub fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
-    let raw = fs::read(path).map_err(DataError::io(path))?;
+/// The bytes of a file named `path`, decompressed when its name ends with
+/// `.gz` or `.bz2` (other bytes are returned as they are).
+pub fn decompress(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>, DataError> {
     let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     let mut out = Vec::new();
     let result = if name.ends_with(".gz") {
@@ -64,9 +64,10 @@ pub fn decode(path: &Path, bytes: Vec<u8>, encoding: Encoding) -> Result<String,
     }
 }
 
-/// Read and decode in one step.
+/// Read a file and decode it in one step.
 pub fn read_text(path: &Path, encoding: Encoding) -> Result<String, DataError> {
-    decode(path, read_bytes(path)?, encoding)
+    let raw = fs::read(path).map_err(DataError::io(path))?;
+    decode(path, decompress(path, raw)?, encoding)
 }
 
 #[cfg(test)]

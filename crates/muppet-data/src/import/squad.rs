@@ -5,17 +5,16 @@
 
 use std::path::Path;
 
-use super::{source, Encoding, Location, Record, Value};
+use super::{Location, Record, Value};
 use crate::DataError;
 
 /// Every question of the file, in file order.
-pub fn read(path: &Path, encoding: Encoding) -> Result<Vec<Record>, DataError> {
-    let text = source::read_text(path, encoding)?;
+pub fn read(path: &Path, text: &str) -> Result<Vec<Record>, DataError> {
     let file_err = |message: String| DataError::Malformed { path: path.to_path_buf(), at: Location::File, message };
     if text.trim().is_empty() {
         return Err(file_err("the file is empty: expected SQuAD JSON ({\"data\": [...]})".into()));
     }
-    let root = Value::from_json(&text).map_err(|e| file_err(format!("not valid JSON: {e}")))?;
+    let root = Value::from_json(text).map_err(|e| file_err(format!("not valid JSON: {e}")))?;
     let field_err = |at: Location, field: String, message: String| DataError::Field { path: path.to_path_buf(), at, field, message };
     let Some(data) = root.get("data") else {
         return Err(field_err(Location::File, "data".into(), "missing: a SQuAD file is {\"data\": [{\"title\", \"paragraphs\": [...]}]}".into()));
@@ -26,17 +25,17 @@ pub fn read(path: &Path, encoding: Encoding) -> Result<Vec<Record>, DataError> {
     let mut records = Vec::new();
     let mut index = 0;
     for (a, article) in articles.iter().enumerate() {
-        let at_article = |field: &str| format!("data[{a}].{field}");
         let title = article.get("title").and_then(Value::scalar_text).unwrap_or_default();
-        let paragraphs = list(article.get("paragraphs")).map_err(|m| field_err(Location::File, at_article("paragraphs"), m))?;
+        let at_article = Location::Paragraph { article: a + 1, paragraph: 0 };
+        let paragraphs = list(article.get("paragraphs")).map_err(|m| field_err(at_article, "paragraphs".into(), m))?;
         for (p, paragraph) in paragraphs.iter().enumerate() {
-            let at_par = |field: &str| format!("data[{a}].paragraphs[{p}].{field}");
+            let at_par = || Location::Paragraph { article: a + 1, paragraph: p + 1 };
             let context = match paragraph.get("context") {
                 Some(Value::String(s)) => s.clone(),
-                Some(v) => return Err(field_err(Location::File, at_par("context"), format!("expected a string, found {}", v.kind()))),
-                None => return Err(field_err(Location::File, at_par("context"), "missing".into())),
+                Some(v) => return Err(field_err(at_par(), "context".into(), format!("expected a string, found {}", v.kind()))),
+                None => return Err(field_err(at_par(), "context".into(), "missing".into())),
             };
-            let qas = list(paragraph.get("qas")).map_err(|m| field_err(Location::File, at_par("qas"), m))?;
+            let qas = list(paragraph.get("qas")).map_err(|m| field_err(at_par(), "qas".into(), m))?;
             for qa in qas {
                 index += 1;
                 let id = qa.get("id").and_then(Value::scalar_text).unwrap_or_default();
