@@ -1,11 +1,10 @@
 //! Line charts of training curves: one line per series, x = step.
 
-use std::path::Path;
-
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::{font, ChartError};
+use crate::render::{Chart, PALETTE};
+use crate::ChartError;
 
 /// One line: a label for the legend and its (x, y) points in x order.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,64 +20,37 @@ pub struct CurvesChart {
     pub x_label: String,
     pub y_label: String,
     pub curves: Vec<Curve>,
+    /// Draw each curve faint as measured and bold smoothed with this EMA weight (0 to 1,
+    /// e.g. 0.6); `None`: as measured only.
+    pub smoothing: Option<f64>,
 }
 
-/// Chart size in pixels.
-const SIZE: (u32, u32) = (960, 540);
+/// Exponential moving average with TensorBoard's debiasing: s_t = w·s_(t-1) + (1 − w)·y_t,
+/// divided by 1 − w^t so the first points are not pulled toward 0. Non-finite values are
+/// skipped (kept as they are); `weight` is clamped to [0, 0.999].
+pub fn smooth(points: &[(f64, f64)], weight: f64) -> Vec<(f64, f64)> {
+    let w = weight.clamp(0.0, 0.999);
+    let (mut acc, mut norm) = (0.0, 0.0);
+    points
+        .iter()
+        .map(|&(x, y)| {
+            if !y.is_finite() {
+                return (x, y);
+            }
+            acc = w * acc + (1.0 - w) * y;
+            norm = w * norm + (1.0 - w);
+            (x, acc / norm)
+        })
+        .collect()
+}
 
-/// A fixed palette, so the same data always gets the same colours.
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(91, 61, 201),
-    RGBColor(214, 96, 77),
-    RGBColor(46, 139, 87),
-    RGBColor(218, 165, 32),
-    RGBColor(70, 130, 180),
-    RGBColor(199, 21, 133),
-    RGBColor(105, 105, 105),
-    RGBColor(0, 128, 128),
-];
-
-/// The chart as an SVG document.
-pub fn render_svg(chart: &CurvesChart) -> Result<String, ChartError> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        draw(&root, chart)?;
-        root.present().map_err(|e| ChartError::Draw(e.to_string()))?;
+impl Chart for CurvesChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+        draw(root, self)
     }
-    Ok(svg)
-}
-
-/// The chart as an SVG file at `path`, written under a temporary name and renamed.
-pub fn write_svg(chart: &CurvesChart, path: &Path) -> Result<(), ChartError> {
-    let svg = render_svg(chart)?;
-    publish(path, "partial.svg", |partial| {
-        std::fs::write(partial, svg).map_err(|source| ChartError::Write { path: partial.to_path_buf(), source })
-    })
-}
-
-/// The chart as a PNG file at `path`, written under a temporary name and renamed.
-pub fn render_png(chart: &CurvesChart, path: &Path) -> Result<(), ChartError> {
-    publish(path, "partial.png", |partial| {
-        let root = BitMapBackend::new(partial, SIZE).into_drawing_area();
-        draw(&root, chart)?;
-        root.present().map_err(|e| ChartError::Draw(e.to_string()))
-    })
-}
-
-/// Write through `write` to a sibling temporary file, then rename it to `path`;
-/// the temporary file is removed if writing fails.
-fn publish(path: &Path, extension: &str, write: impl FnOnce(&Path) -> Result<(), ChartError>) -> Result<(), ChartError> {
-    let partial = path.with_extension(extension);
-    if let Err(e) = write(&partial) {
-        let _ = std::fs::remove_file(&partial);
-        return Err(e);
-    }
-    std::fs::rename(&partial, path).map_err(|source| ChartError::Write { path: path.to_path_buf(), source })
 }
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &CurvesChart) -> Result<(), ChartError> {
-    font::ensure()?;
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| ChartError::Draw(e.to_string());
     let points = chart.curves.iter().flat_map(|c| c.points.iter()).filter(|(x, y)| x.is_finite() && y.is_finite());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
@@ -113,7 +85,16 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &CurvesChart) 
         .map_err(err)?;
     for (i, curve) in chart.curves.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
-        let line = curve.points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite());
+        let finite = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
+        let shown = match chart.smoothing {
+            Some(w) => {
+                let raw = curve.points.iter().copied().filter(finite);
+                ctx.draw_series(LineSeries::new(raw, color.mix(0.25).stroke_width(1))).map_err(err)?;
+                smooth(&curve.points, w)
+            }
+            None => curve.points.clone(),
+        };
+        let line = shown.into_iter().filter(finite);
         ctx.draw_series(LineSeries::new(line, color.stroke_width(2)))
             .map_err(err)?
             .label(curve.label.as_str())
@@ -132,6 +113,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &CurvesChart) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{render_png, render_svg, write_svg};
 
     fn chart() -> CurvesChart {
         CurvesChart {
@@ -142,6 +124,7 @@ mod tests {
                 Curve { label: "all tasks".into(), points: (1..=30).map(|s| (s as f64, 1.0 / (1.0 + s as f64 * 0.05))).collect() },
                 Curve { label: "rt_fresh_rotten".into(), points: vec![(1.0, 1.0), (10.0, 0.9), (30.0, f64::NAN)] },
             ],
+            smoothing: None,
         }
     }
 
@@ -169,6 +152,21 @@ mod tests {
         write_svg(&chart(), &svg_path).expect("svg file");
         assert_eq!(std::fs::read_to_string(&svg_path).expect("read"), render_svg(&chart()).expect("svg"));
         assert!(!dir.path().join("loss.partial.svg").exists());
+    }
+
+    #[test]
+    fn smoothing_by_hand() {
+        // w = 0.5 on 1, 0, 0: EMA 0.5, 0.25, 0.125 over norms 0.5, 0.75, 0.875 -> 1, 1/3, 1/7.
+        let s = smooth(&[(1.0, 1.0), (2.0, 0.0), (3.0, f64::NAN), (4.0, 0.0)], 0.5);
+        assert_eq!(s[0], (1.0, 1.0));
+        assert!((s[1].1 - 1.0 / 3.0).abs() < 1e-12);
+        assert!(s[2].1.is_nan(), "non-finite points are kept and skipped");
+        assert!((s[3].1 - 1.0 / 7.0).abs() < 1e-12);
+        assert_eq!(smooth(&[(1.0, 2.0), (2.0, 4.0)], 0.0), vec![(1.0, 2.0), (2.0, 4.0)]);
+        // A smoothed chart draws each curve twice.
+        let smoothed = render_svg(&CurvesChart { smoothing: Some(0.6), ..chart() }).expect("svg");
+        let plain = render_svg(&chart()).expect("svg");
+        assert!(smoothed.matches("<polyline").count() > plain.matches("<polyline").count());
     }
 
     #[test]

@@ -4,7 +4,11 @@
 
 mod curves;
 mod error;
+mod experiment;
 mod font;
+mod render;
 
-pub use curves::{render_png, render_svg, write_svg, Curve, CurvesChart};
+pub use curves::{smooth, Curve, CurvesChart};
 pub use error::ChartError;
+pub use experiment::{Bar, BarsChart, BandPoint, BandSeries, SampleEfficiencyChart, TaskCountChart};
+pub use render::{render_png, render_svg, write_both, write_svg, Chart};

@@ -53,7 +53,7 @@ fn chart(run: RunId, out: Option<PathBuf>) -> anyhow::Result<()> {
         anyhow::Ok(curves)
     })?;
     anyhow::ensure!(!curves.is_empty(), "run {run} has no training loss to draw yet");
-    let chart = CurvesChart { title: format!("Run {run}: training loss"), x_label: "step".into(), y_label: "scaled loss".into(), curves };
+    let chart = CurvesChart { title: format!("Run {run}: training loss"), x_label: "step".into(), y_label: "scaled loss".into(), curves, smoothing: None };
     let dir = out.unwrap_or_else(|| home.run_dir(run));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let svg_path = dir.join("loss.svg");
