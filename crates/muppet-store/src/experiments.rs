@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::runs::{run_row, RunRow, RUN_COLUMNS};
 use crate::{Store, StoreError};
 
 /// Database id of an experiment.
@@ -42,22 +43,40 @@ impl Store {
         Ok(ExperimentId(id))
     }
 
+    /// One experiment.
+    pub async fn experiment(&self, id: ExperimentId) -> Result<Experiment, StoreError> {
+        let row: Option<(i64, String, String, String, String)> =
+            sqlx::query_as("SELECT id, name, kind, spec_json, created_at FROM experiments WHERE id = ?").bind(id.0).fetch_optional(&self.pool).await?;
+        row.map(experiment).ok_or(StoreError::NoSuchExperiment(id.0))
+    }
+
+    /// The experiment of this name, if there is one.
+    pub async fn experiment_named(&self, name: &str) -> Result<Option<Experiment>, StoreError> {
+        let row: Option<(i64, String, String, String, String)> =
+            sqlx::query_as("SELECT id, name, kind, spec_json, created_at FROM experiments WHERE name = ?").bind(name).fetch_optional(&self.pool).await?;
+        Ok(row.map(experiment))
+    }
+
+    /// Every run of an experiment, oldest first.
+    pub async fn experiment_runs(&self, id: ExperimentId) -> Result<Vec<RunRow>, StoreError> {
+        self.experiment(id).await?;
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs r WHERE r.experiment_id = ? ORDER BY r.id");
+        let rows = sqlx::query(&sql).bind(id.0).fetch_all(&self.pool).await?;
+        rows.iter().map(run_row).collect()
+    }
+
     /// Every experiment, newest first.
     pub async fn list_experiments(&self) -> Result<Vec<Experiment>, StoreError> {
         let rows: Vec<(i64, String, String, String, String)> =
             sqlx::query_as("SELECT id, name, kind, spec_json, created_at FROM experiments ORDER BY id DESC")
                 .fetch_all(&self.pool)
                 .await?;
-        // A spec that does not parse is kept as a JSON string rather than hiding the experiment.
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, kind, spec, created_at)| Experiment {
-                id: ExperimentId(id),
-                name,
-                kind,
-                spec: serde_json::from_str(&spec).unwrap_or(serde_json::Value::String(spec)),
-                created_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(experiment).collect())
     }
+}
+
+/// A row as an experiment. A spec that does not parse is kept as a JSON string rather
+/// than hiding the experiment.
+fn experiment((id, name, kind, spec, created_at): (i64, String, String, String, String)) -> Experiment {
+    Experiment { id: ExperimentId(id), name, kind, spec: serde_json::from_str(&spec).unwrap_or(serde_json::Value::String(spec)), created_at }
 }
