@@ -383,10 +383,22 @@ fn req(field: &Option<String>) -> Result<&str, FieldError> {
 
 fn get<'r>(record: &'r Record, field: &str) -> Result<&'r Value, FieldError> {
     match record.get(field) {
-        Some(Value::Null) => Err((field.to_string(), "is null".into())),
+        Some(Value::Null) => Err((field.to_string(), "is null: give it a value, or leave the record out".into())),
         Some(v) => Ok(v),
-        None => Err((field.to_string(), record.problem(field).map(str::to_string).unwrap_or_else(|| "missing".into()))),
+        None => Err((field.to_string(), record.problem(field).map(str::to_string).unwrap_or_else(|| missing(record)))),
     }
+}
+
+/// "missing", with the fields the record does have, so the user can map the right one.
+fn missing(record: &Record) -> String {
+    let Value::Object(pairs) = &record.fields else {
+        return "missing".into();
+    };
+    let mut names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).take(12).collect();
+    if pairs.len() > names.len() {
+        names.push("...");
+    }
+    format!("missing; the record has {}: map the field that holds it with the field options", names.join(", "))
 }
 
 /// A text field: a non-empty string (numbers are taken as written), trimmed.

@@ -57,7 +57,11 @@ pub fn read(path: &Path, text: &str) -> Result<Vec<Record>, DataError> {
                     match answer.get("answer_start") {
                         Some(v @ Value::Int(i)) if *i >= 0 => starts.push(v.clone()),
                         other => {
-                            let found = other.map_or("nothing".to_string(), |v| v.scalar_text().unwrap_or_else(|| v.kind().to_string()));
+                            let found = match other {
+                                None => "nothing".to_string(),
+                                Some(Value::String(s)) => format!("the string {s:?}"),
+                                Some(v) => v.scalar_text().unwrap_or_else(|| v.kind().to_string()),
+                            };
                             return Err(field_err(at, format!("answers[{k}].answer_start"), format!("expected a character offset (an integer >= 0), found {found}")));
                         }
                     }

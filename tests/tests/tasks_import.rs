@@ -1,0 +1,165 @@
+//! `muppet tasks import` on the malformed corpus (tests/data/malformed, see
+//! its manifest.json) plus inputs generated here (a 10 MB line, broken
+//! Parquet): every one fails with exit code 1 and a message naming the
+//! file, the record and the field at fault, and none is left behind in
+//! `muppet tasks list --json`. A valid file then imports and lists.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use muppet_tests::workspace::{target_dir, workspace_root};
+
+fn muppet_bin() -> PathBuf {
+    let bin = std::env::var_os("MUPPET_BIN").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug/muppet"));
+    assert!(bin.is_file(), "{} is missing: build it with `cargo build -p muppet-cli` (make test does)", bin.display());
+    bin
+}
+
+fn assets() -> PathBuf {
+    let dir = std::env::var_os("MUPPET_ASSETS").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".muppet/assets"));
+    assert!(
+        dir.join("raw/bigbench/.muppet-asset").is_file(),
+        "no task assets in {}: run `muppet assets fetch --tasks` with MUPPET_ASSETS pointing there (make test does)",
+        dir.display()
+    );
+    dir
+}
+
+fn muppet(home: &Path, args: &[String]) -> Output {
+    Command::new(muppet_bin()).args(args).env("MUPPET_HOME", home).env("MUPPET_ASSETS", assets()).output().expect("start muppet")
+}
+
+/// One malformed input and what its error must say.
+struct Case {
+    path: PathBuf,
+    args: Vec<String>,
+    /// The record as the message names it (`line 3`, `example 2`, `whole file` ...).
+    at: String,
+    /// The field at fault, where one is.
+    field: Option<String>,
+    /// A phrase of the explanation.
+    hint: Option<String>,
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect()
+}
+
+fn corpus() -> Vec<Case> {
+    let dir = workspace_root().join("tests/data/malformed");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).expect("manifest.json")).expect("manifest JSON");
+    manifest["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .map(|c| Case {
+            path: dir.join(c["file"].as_str().expect("file")),
+            args: strings(&c["args"]),
+            at: c["at"].as_str().expect("at").to_string(),
+            field: c["field"].as_str().map(str::to_string),
+            hint: c["hint"].as_str().map(str::to_string),
+        })
+        .collect()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// Inputs too big to commit, or derived from the committed Parquet fixture.
+fn generated(dir: &Path) -> Vec<Case> {
+    let ten_mb = "a".repeat(10 * 1024 * 1024);
+    let good = "{\"text\": \"fine\", \"label\": \"pos\"}\n";
+    let missing_label = dir.join("ten_mb_line_missing_label.jsonl");
+    std::fs::write(&missing_label, format!("{good}{{\"text\": \"{ten_mb}\"}}\n{good}")).expect("write");
+    let unterminated = dir.join("ten_mb_line_unterminated.jsonl");
+    std::fs::write(&unterminated, format!("{good}{{\"text\": \"{ten_mb}\n")).expect("write");
+    let fixture = std::fs::read(workspace_root().join("tests/data/valid/small.parquet")).expect("parquet fixture");
+    let truncated = dir.join("truncated.parquet");
+    std::fs::write(&truncated, &fixture[..fixture.len() / 2]).expect("write");
+    let parquet = workspace_root().join("tests/data/valid/small.parquet");
+    let single = |format: &str| args(&["--format", format, "--family", "single"]);
+    vec![
+        Case { path: missing_label, args: single("jsonl"), at: "line 2".into(), field: Some("label".into()), hint: Some("missing".into()) },
+        Case { path: unterminated, args: single("jsonl"), at: "line 2".into(), field: None, hint: Some("not valid JSON".into()) },
+        Case { path: truncated, args: single("parquet"), at: "whole file".into(), field: None, hint: Some("Parquet".into()) },
+        Case {
+            path: parquet.clone(),
+            args: args(&["--format", "parquet", "--family", "single", "--label", "sentiment"]),
+            at: "row 1".into(),
+            field: Some("sentiment".into()),
+            hint: Some("missing".into()),
+        },
+        Case {
+            path: parquet,
+            args: args(&["--format", "parquet", "--family", "single", "--labels", "pos"]),
+            at: "row 2".into(),
+            field: Some("label".into()),
+            hint: Some("not one of the declared labels".into()),
+        },
+    ]
+}
+
+fn imported_names(home: &Path) -> Vec<String> {
+    let out = muppet(home, &args(&["tasks", "list", "--json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("tasks list --json prints JSON");
+    let list = list.as_array().expect("a JSON array");
+    // The demo catalog is listed too (its assets are present).
+    assert!(list.iter().any(|t| t["name"] == "squad_dev" && t["origin"] == "catalog"), "{list:?}");
+    list.iter().filter(|t| t["origin"] == "imported").filter_map(|t| t["name"].as_str().map(str::to_string)).collect()
+}
+
+#[test]
+fn malformed_imports_fail_naming_file_record_and_field_and_leave_nothing() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let corpus = corpus();
+    assert!(corpus.len() >= 40, "the corpus has {} cases", corpus.len());
+    let mut failures = Vec::new();
+    for (i, case) in corpus.iter().chain(&generated(scratch.path())).enumerate() {
+        let file = case.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut argv = args(&["tasks", "import", "--name"]);
+        argv.push(format!("bad_{i}"));
+        argv.extend(case.args.iter().cloned());
+        argv.push(case.path.display().to_string());
+        let out = muppet(home.path(), &argv);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut wrong = Vec::new();
+        if out.status.code() != Some(1) {
+            wrong.push(format!("exit code {:?}", out.status.code()));
+        }
+        if !stderr.contains(&file) {
+            wrong.push("does not name the file".into());
+        }
+        if !stderr.contains(&format!(", {}", case.at)) {
+            wrong.push(format!("does not name the record ({})", case.at));
+        }
+        if let Some(field) = &case.field {
+            if !stderr.contains(&format!("field `{field}`")) {
+                wrong.push(format!("does not name the field `{field}`"));
+            }
+        }
+        if let Some(hint) = &case.hint {
+            if !stderr.contains(hint.as_str()) {
+                wrong.push(format!("does not say {hint:?}"));
+            }
+        }
+        if stderr.contains("panicked") || stderr.len() > 2_000 {
+            wrong.push("panicked or printed too much".into());
+        }
+        if !wrong.is_empty() {
+            failures.push(format!("{file} ({}): {}\n    {}", case.args.join(" "), wrong.join("; "), stderr.trim()));
+        }
+    }
+    assert!(failures.is_empty(), "{} of the malformed imports misbehaved:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(imported_names(home.path()), Vec::<String>::new(), "a failed import left a task behind");
+
+    // The same binary and data folder import a valid file.
+    let good = scratch.path().join("good.jsonl");
+    std::fs::write(&good, "{\"text\": \"fine\", \"label\": \"pos\"}\n{\"text\": \"dull\", \"label\": \"neg\"}\n").expect("write");
+    let out = muppet(home.path(), &args(&["tasks", "import", "--format", "jsonl", "--family", "single", "--name", "good", &good.display().to_string()]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(imported_names(home.path()), ["good"]);
+}
