@@ -39,7 +39,8 @@ pub struct DemoArgs {
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let backend: BackendKind = args.backend.parse()?;
+    // Refuse an unknown backend before fetching anything.
+    args.backend.parse::<BackendKind>()?;
     let sampling: Sampling = args.sampling.parse()?;
     let home = crate::home();
     home.ensure()?;
@@ -66,7 +67,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let spec = RunSpec {
         model: model_dir,
         tasks: demo_tasks::DEMO_TASKS.iter().map(|s| s.to_string()).collect(),
-        backend: backend.name().into(),
+        backend: args.backend.clone(),
         init: InitSpec::Base,
         config: cfg,
     };

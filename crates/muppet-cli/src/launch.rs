@@ -211,6 +211,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     let bar = ProgressBar::new(spec.config.steps).with_style(
         ProgressStyle::with_template("{spinner} step {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta} {msg}")?.progress_chars("=> "),
     );
+    let cache_dir = home.cache().join("tokens");
     let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
     let mut registrar = CheckpointRegistrar { store: &store, runtime: &runtime, error: None };
     let mut progress = ProgressObserver(bar);
@@ -229,6 +230,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             init,
             resume,
             cancel: Some(&cancel),
+            cache_dir: Some(&cache_dir),
         };
         on_backend(backend, Training { job, observer: &mut observers }).and_then(|r| r)
     };

@@ -11,6 +11,7 @@ pub mod import;
 pub mod mixture;
 pub mod split;
 pub mod stats;
+pub mod token_cache;
 pub mod tokenize;
 
 pub use error::DataError;

@@ -73,6 +73,8 @@ pub struct TextEncoder {
     /// Same tokenizer without truncation or specials, to measure questions.
     plain: Tokenizer,
     doc_stride: usize,
+    /// SHA-256 of `tokenizer.json`: part of the tokenized cache's key.
+    hash: String,
     path: PathBuf,
     pad_id: u32,
     max_len: usize,
@@ -101,7 +103,8 @@ impl TextEncoder {
         span_tokenizer
             .with_truncation(Some(truncation(TruncationStrategy::OnlySecond, doc_stride)))
             .map_err(|e| err(e.to_string()))?;
-        Ok(Self { tokenizer, span_tokenizer, plain, doc_stride, path: path.to_path_buf(), pad_id, max_len })
+        let hash = crate::assets::sha256_file(path)?;
+        Ok(Self { tokenizer, span_tokenizer, plain, doc_stride, hash, path: path.to_path_buf(), pad_id, max_len })
     }
 
     /// Id used for padding.
@@ -112,6 +115,16 @@ impl TextEncoder {
     /// Longest sequence produced, specials included.
     pub fn max_len(&self) -> usize {
         self.max_len
+    }
+
+    /// Overlap of span windows, in tokens.
+    pub fn doc_stride(&self) -> usize {
+        self.doc_stride
+    }
+
+    /// SHA-256 of the `tokenizer.json` file.
+    pub fn tokenizer_hash(&self) -> &str {
+        &self.hash
     }
 
     /// Size of the tokenizer's vocabulary, specials included.

@@ -56,3 +56,22 @@ fn a_question_longer_than_the_window_is_cut_not_fatal() {
     assert!(items.iter().all(|i| i.max_len() <= 48));
     assert!(items.iter().any(|i| matches!(i.target, ItemTarget::Span { start, .. } if start > 0)));
 }
+
+#[test]
+fn the_token_cache_returns_what_tokenizing_returns_and_misses_on_new_data() {
+    use muppet_data::token_cache::{Lookup, TokenCache};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = TokenCache::new(dir.path());
+    let encoder = TextEncoder::with_doc_stride(&tokenizer(), 64, 16).expect("tokenizer");
+    let mut task = span_task("Where?", "It happened in Utrecht, long ago.", "Utrecht");
+    let (fresh, first) = cache.load_or_encode(&task, &encoder).expect("miss");
+    let (cached, second) = cache.load_or_encode(&task, &encoder).expect("hit");
+    assert_eq!((first, second), (Lookup::Miss, Lookup::Hit));
+    assert_eq!(cached, fresh);
+    assert_eq!(fresh, encoder.encode_task(&task).expect("encode"));
+    // Other data, or another maximum length, is another entry.
+    task.examples[0].text_a = "Where did it happen?".into();
+    assert_eq!(cache.load_or_encode(&task, &encoder).expect("new data").1, Lookup::Miss);
+    let shorter = TextEncoder::with_doc_stride(&tokenizer(), 32, 8).expect("tokenizer");
+    assert_eq!(cache.load_or_encode(&task, &shorter).expect("new length").1, Lookup::Miss);
+}

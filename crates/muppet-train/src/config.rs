@@ -43,6 +43,8 @@ pub struct TrainConfig {
     pub sampling: Sampling,
     /// Cap on each task's size before weighting (`None`: no cap).
     pub cap: Option<usize>,
+    /// Group examples of similar length into the same micro-batch (less padding).
+    pub length_buckets: bool,
     pub seed: u64,
     /// Dev examples held out per task (at most half of the task).
     pub dev_size: usize,
@@ -74,6 +76,7 @@ impl Default for TrainConfig {
             r3f: None,
             sampling: Sampling::Natural,
             cap: None,
+            length_buckets: true,
             seed: 42,
             dev_size: 200,
             train_size: None,

@@ -5,9 +5,12 @@
 //! - homogeneous: one task per update, drawn at random;
 //! - sequential: the tasks one after another, each for its share of the steps.
 //!
-//! Inside a task, examples come in shuffled passes (every example once per pass). Every
-//! draw comes from one seeded generator, so replaying the plan for the steps already done
-//! puts a resumed run back on the same data order.
+//! Inside a task, examples come in shuffled passes (every example once per pass). With
+//! length bucketing, each pass is cut into windows of [`BUCKET_BATCHES`] batches, each
+//! window sorted by length and cut into batches, and the batches shuffled: batches then
+//! hold examples of similar length and carry little padding. Every draw comes from one
+//! seeded generator, so replaying the plan for the steps already done puts a resumed run
+//! back on the same data order.
 
 use muppet_data::mixture::{probabilities, Sampling};
 use rand::rngs::StdRng;
@@ -45,11 +48,16 @@ impl std::str::FromStr for Batching {
     }
 }
 
+/// Batches per length-sorted window when bucketing.
+pub const BUCKET_BATCHES: usize = 50;
+
 /// Draws tasks and examples, deterministically for a seed.
 pub struct TaskSampler {
     cumulative: Vec<f64>,
     /// Per task: the current shuffled pass and the position in it.
     passes: Vec<(Vec<usize>, usize)>,
+    /// Per task, the length of each example, when batches are bucketed by length.
+    lengths: Option<Vec<Vec<usize>>>,
     rng: StdRng,
 }
 
@@ -65,7 +73,13 @@ impl TaskSampler {
             })
             .collect();
         let passes = sizes.iter().map(|&n| ((0..n).collect(), n)).collect();
-        Self { cumulative, passes, rng: StdRng::seed_from_u64(seed) }
+        Self { cumulative, passes, lengths: None, rng: StdRng::seed_from_u64(seed) }
+    }
+
+    /// Bucket batches by length: `lengths[t][i]` is the length of example i of task t.
+    pub fn with_length_buckets(mut self, lengths: Vec<Vec<usize>>) -> Self {
+        self.lengths = Some(lengths);
+        self
     }
 
     /// Probability of each task.
@@ -101,6 +115,9 @@ impl TaskSampler {
         while out.len() < batch {
             if *pos == order.len() {
                 order.shuffle(&mut self.rng);
+                if let Some(lengths) = &self.lengths {
+                    bucket(order, &lengths[task], batch, &mut self.rng);
+                }
                 *pos = 0;
             }
             out.push(order[*pos]);
@@ -114,6 +131,19 @@ impl TaskSampler {
         let task = self.next_task();
         (task, self.examples(task, batch))
     }
+}
+
+/// Reorder a shuffled pass so that consecutive runs of `batch` examples have similar
+/// lengths, in random batch order.
+fn bucket(order: &mut Vec<usize>, lengths: &[usize], batch: usize, rng: &mut StdRng) {
+    let mut batches: Vec<Vec<usize>> = Vec::with_capacity(order.len() / batch + 1);
+    for window in order.chunks(batch * BUCKET_BATCHES) {
+        let mut window = window.to_vec();
+        window.sort_by_key(|&i| lengths[i]);
+        batches.extend(window.chunks(batch).map(<[usize]>::to_vec));
+    }
+    batches.shuffle(rng);
+    *order = batches.concat();
 }
 
 /// One micro-batch of an update: a task and example indices into its training items.
@@ -250,6 +280,33 @@ mod tests {
     fn sequential_shares_sum_to_the_budget() {
         assert_eq!(sequential_boundaries(&[1.0 / 3.0; 3], 10), vec![4, 7, 10]);
         assert_eq!(sequential_boundaries(&[0.5, 0.0, 0.5], 3), vec![2, 2, 3]);
+    }
+
+    #[test]
+    fn bucketed_batches_hold_similar_lengths_and_cover_the_pass() {
+        let n = 1000;
+        // Lengths 0..100 spread at random over the examples.
+        let lengths: Vec<usize> = (0..n).map(|i| (i * 37) % 100).collect();
+        let plain_spread = spread(&mut TaskSampler::new(&[n], Sampling::Natural, None, 3), &lengths);
+        let mut bucketed = TaskSampler::new(&[n], Sampling::Natural, None, 3).with_length_buckets(vec![lengths.clone()]);
+        let bucketed_spread = spread(&mut bucketed, &lengths);
+        assert!(bucketed_spread * 5.0 < plain_spread, "bucketed {bucketed_spread} vs plain {plain_spread}");
+        let mut seen: Vec<usize> = (0..n / 10).flat_map(|_| bucketed.examples(0, 10)).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..n).collect::<Vec<_>>(), "every example once per pass");
+    }
+
+    /// Mean (max - min) length inside batches of 10 over one pass.
+    fn spread(s: &mut TaskSampler, lengths: &[usize]) -> f64 {
+        let batches = lengths.len() / 10;
+        (0..batches)
+            .map(|_| {
+                let b = s.examples(0, 10);
+                let l: Vec<usize> = b.iter().map(|&i| lengths[i]).collect();
+                (l.iter().max().unwrap() - l.iter().min().unwrap()) as f64
+            })
+            .sum::<f64>()
+            / batches as f64
     }
 
     #[test]

@@ -74,7 +74,22 @@ impl<B: Backend> MultiTaskModel<B> {
         let regressors = of(TaskFamily::Regression).map(|_| head(1)).collect();
         let choice = of(TaskFamily::MultipleChoice).next().map(|_| head(1));
         let span = of(TaskFamily::Span).next().map(|_| SpanHead::new(d_model, device));
-        Self { encoder, classifiers, regressors, choice, span }
+        Self { encoder, classifiers, regressors, choice, span }.materialized()
+    }
+
+    /// Draw every lazily initialised parameter now. Burn initialises a fresh parameter the
+    /// first time it is read, and cloning an unread one copies its initialiser, not its
+    /// values: a checkpoint (a clone) of a head never used yet would hold other values than
+    /// the model. Reading every parameter once at creation makes clones exact.
+    pub fn materialized(self) -> Self {
+        struct Touch;
+        impl<B: Backend> burn::module::ModuleVisitor<B> for Touch {
+            fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<B, D>>) {
+                let _ = param.val();
+            }
+        }
+        self.visit(&mut Touch);
+        self
     }
 
     /// Hidden states of a batch.

@@ -20,6 +20,7 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use muppet_core::{MetricPoint, RunEvent, RunId, RunObserver, TaskFamily};
 use muppet_data::split::train_dev;
+use muppet_data::token_cache::TokenCache;
 use muppet_data::tokenize::{Item, TextEncoder};
 use muppet_data::LabeledTask;
 use muppet_model::load_pretrained;
@@ -67,6 +68,8 @@ pub struct TrainJob<'a> {
     pub resume: bool,
     /// Set to stop after the current update, with a checkpoint.
     pub cancel: Option<&'a AtomicBool>,
+    /// Folder of the tokenized cache; `None` tokenizes every time.
+    pub cache_dir: Option<&'a Path>,
 }
 
 /// How a run ended.
@@ -144,7 +147,8 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
             config.vocab_size
         )));
     }
-    let prepared: Vec<Prepared> = tasks.iter().map(|t| prepare(t, &text, cfg)).collect::<Result<_, _>>()?;
+    let cache = job.cache_dir.map(TokenCache::new);
+    let prepared: Vec<Prepared> = tasks.iter().map(|t| prepare(t, &text, cache.as_ref(), cfg)).collect::<Result<_, _>>()?;
     let specs: Vec<_> = tasks.iter().map(|t| t.spec.clone()).collect();
     let heads = head_layout(&specs);
 
@@ -158,7 +162,11 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
     let mut optim = AdamWConfig::new().with_weight_decay(cfg.weight_decay).init::<B, MultiTaskModel<B>>();
     let objective = Objective { loss_scale: cfg.loss_scale, regression_scale: cfg.regression_scale, r3f: cfg.r3f };
     let sizes: Vec<usize> = prepared.iter().map(|p| p.train.len()).collect();
-    let mut plan = BatchPlan::new(TaskSampler::new(&sizes, cfg.sampling, cfg.cap, cfg.seed), cfg.batching, cfg.tasks_per_update, cfg.batch_size, cfg.steps);
+    let mut sampler = TaskSampler::new(&sizes, cfg.sampling, cfg.cap, cfg.seed);
+    if cfg.length_buckets {
+        sampler = sampler.with_length_buckets(prepared.iter().map(|p| p.train.iter().map(|&i| p.items[i].max_len()).collect()).collect());
+    }
+    let mut plan = BatchPlan::new(sampler, cfg.batching, cfg.tasks_per_update, cfg.batch_size, cfg.steps);
 
     let mut state = ResumeState {
         step: 0,
@@ -333,7 +341,7 @@ fn step_seed(seed: u64, step: u64) -> u64 {
 
 /// Tokenize a task and split its examples: a seeded dev split per task (its own seed, so
 /// adding a task leaves the others' splits alone), then the optional training subset.
-fn prepare(task: &LabeledTask, text: &TextEncoder, cfg: &TrainConfig) -> Result<Prepared, TrainError> {
+fn prepare(task: &LabeledTask, text: &TextEncoder, cache: Option<&TokenCache>, cfg: &TrainConfig) -> Result<Prepared, TrainError> {
     if task.spec.family.is_classification() {
         let n = task.spec.labels.len();
         if let Some((i, l)) = task.examples.iter().enumerate().find_map(|(i, e)| e.label().filter(|&l| l >= n).map(|l| (i, l))) {
@@ -345,7 +353,10 @@ fn prepare(task: &LabeledTask, text: &TextEncoder, cfg: &TrainConfig) -> Result<
             )));
         }
     }
-    let items = text.encode_task(task)?;
+    let items = match cache {
+        Some(cache) => cache.load_or_encode(task, text)?.0,
+        None => text.encode_task(task)?,
+    };
     let seed = cfg.seed ^ fnv1a(&task.spec.name);
     let split = train_dev(task.examples.len(), cfg.dev_size, seed);
     let mut train_examples = split.train;
@@ -393,7 +404,7 @@ fn initial_model<B: AutodiffBackend>(job: &TrainJob, specs: &[muppet_core::TaskS
                     }
                 }
             }
-            Ok(model)
+            Ok(model.materialized())
         }
     }
 }
