@@ -163,3 +163,61 @@ fn malformed_imports_fail_naming_file_record_and_field_and_leave_nothing() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(imported_names(home.path()), ["good"]);
 }
+
+#[test]
+fn an_imported_task_reads_back_through_show_and_preview_and_replaces_atomically() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let squad = scratch.path().join("mini.json");
+    let context = "Zoë met Bob in Paris – twice.";
+    let data = serde_json::json!({"version": "1.1", "data": [{"title": "t", "paragraphs": [{"context": context, "qas": [
+        {"id": "a", "question": "Where?", "answers": [{"text": "Paris", "answer_start": 15}]},
+        {"id": "b", "question": "Who?", "answers": [{"text": "Zoë", "answer_start": 0}, {"text": "Bob", "answer_start": 8}]}]}]}]});
+    std::fs::write(&squad, data.to_string()).expect("write");
+    let import = |extra: &[&str]| {
+        let mut argv = args(&["tasks", "import", "--format", "squad", "--family", "span", "--name", "mini"]);
+        argv.extend(args(extra));
+        argv.push(squad.display().to_string());
+        muppet(home.path(), &argv)
+    };
+    let out = import(&[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = muppet(home.path(), &args(&["tasks", "preview", "mini", "-n", "5", "--json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let preview: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let examples = preview["examples"].as_array().expect("examples");
+    assert_eq!(examples.len(), 2);
+    assert_eq!(examples[0]["text_a"], "Where?");
+    assert_eq!(examples[0]["text_b"], context);
+    assert_eq!(examples[0]["target"]["span"][0], serde_json::json!({"start": 15, "text": "Paris"}));
+    assert_eq!(examples[1]["target"]["span"][1]["start"], 8);
+
+    let out = muppet(home.path(), &args(&["tasks", "show", "mini", "--json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let show: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(show["family"], "span");
+    assert_eq!(show["stats"]["examples"], 2);
+    assert_eq!(show["stats"]["answers"], serde_json::json!([[1, 1], [2, 1]]));
+    // Lengths in characters: the context has 29 (ë and – are one each).
+    let text_b = show["stats"]["lengths"].as_array().expect("lengths").iter().find(|l| l["field"] == "text_b").expect("text_b").clone();
+    assert_eq!((text_b["min"].as_u64(), text_b["max"].as_u64()), (Some(29), Some(29)));
+
+    // A second import of the name is refused; a failed --replace keeps the old data.
+    let out = import(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--replace"));
+    std::fs::write(&squad, data.to_string().replace("\"answer_start\": 15", "\"answer_start\": 14").replace("\"answer_start\":15", "\"answer_start\":14")).expect("write");
+    let out = import(&["--replace"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("question 1 (id a), field `answer_start`"));
+    let out = muppet(home.path(), &args(&["tasks", "list", "--json", "--imported"]));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(list[0]["examples"], 2);
+
+    // A catalog task shows its DATA.md size less exact duplicates.
+    let out = muppet(home.path(), &args(&["tasks", "show", "strategyqa", "--json"]));
+    let show: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(show["stats"]["examples"], 2_289);
+    assert_eq!(show["stats"]["choices"], serde_json::json!([[2, 2_289]]));
+}

@@ -1,8 +1,8 @@
-//! `muppet mixture summary`: per task, its size, its sampling probability and
-//! the examples it supplies in expectation over a step budget.
+//! `muppet mixture summary`: per task (from the demo catalog or imported),
+//! its size, its sampling probability and the examples it supplies in
+//! expectation over a step budget.
 
 use clap::{Args, Subcommand};
-use muppet_data::demo_tasks;
 use muppet_data::mixture::{summary, Sampling};
 
 #[derive(Subcommand)]
@@ -42,7 +42,7 @@ pub fn run(command: MixtureCommand) -> anyhow::Result<()> {
     let home = crate::home();
     let mut sized = Vec::with_capacity(args.tasks.len());
     for name in &args.tasks {
-        let task = demo_tasks::load(home.assets(), name)?;
+        let task = crate::tasks::load(&home, name)?;
         sized.push((name.clone(), task.examples.len()));
     }
     let rows = summary(&sized, sampling, args.cap, args.steps, args.batch_size * args.tasks_per_update);
