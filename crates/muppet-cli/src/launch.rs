@@ -14,28 +14,8 @@ use muppet_core::{Fanout, MuppetHome, RunEvent, RunId, RunKind, RunObserver, Run
 use muppet_data::LabeledTask;
 use muppet_store::{Checkpoint, NewRun, RunOrigin, Store, StoreObserver};
 use muppet_train::backend::{on_backend, BackendKind, OnBackend};
-use muppet_train::{train, Init, Outcome, TrainConfig, TrainError, TrainJob, TrainSummary};
-use serde::{Deserialize, Serialize};
-
-/// Where a run's weights start, as stored in its spec.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "from", rename_all = "snake_case")]
-pub enum InitSpec {
-    /// The pretrained model.
-    Base,
-    /// A checkpoint of a stored run.
-    Run { run: i64, step: u64, checkpoint: PathBuf, reuse_heads: bool },
-}
-
-/// Everything a run needs, stored as the run's spec.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunSpec {
-    pub model: PathBuf,
-    pub tasks: Vec<String>,
-    pub backend: String,
-    pub init: InitSpec,
-    pub config: TrainConfig,
-}
+use muppet_train::{train, Init, Outcome, TrainError, TrainJob, TrainSummary};
+pub use muppet_train::spec::{InitSpec, RunSpec};
 
 /// Load tasks by name: the demo catalog, then the imported tasks.
 pub fn load_tasks(home: &MuppetHome, names: &[String]) -> anyhow::Result<Vec<LabeledTask>> {

@@ -18,6 +18,7 @@ pub mod mixture;
 pub mod model;
 pub mod objective;
 pub mod schedule;
+pub mod spec;
 pub mod train;
 
 pub use config::TrainConfig;
