@@ -5,9 +5,11 @@ mod assets;
 mod bench;
 mod demo;
 mod encode;
+mod experiment;
 mod export;
 mod launch;
 mod mixture;
+mod report;
 mod runs;
 mod tasks;
 mod train_cmd;
@@ -53,6 +55,13 @@ enum Command {
     Resume(train_cmd::ResumeArgs),
     /// Execute a stored run, printing its events as JSON lines (what the app launches).
     Worker(train_cmd::WorkerArgs),
+    /// Experiments: sample-efficiency sweeps, task-count and batching ablations from a spec file.
+    Experiment {
+        #[command(subcommand)]
+        command: experiment::ExperimentCommand,
+    },
+    /// An experiment's charts (PNG, SVG), CSV of the aggregated points and a Markdown summary.
+    Report(report::ReportArgs),
     /// Runs stored in the database.
     Runs {
         #[command(subcommand)]
@@ -79,6 +88,8 @@ fn main() -> std::process::ExitCode {
         Command::Encode(args) => encode::run(args),
         Command::Bench { command } => bench::run(command),
         Command::Mixture { command } => mixture::run(command),
+        Command::Experiment { command } => experiment::run(command),
+        Command::Report(args) => report::run(args),
         Command::Runs { command } => runs::run(command),
         Command::Tasks { command } => tasks::run(command),
         Command::Prefinetune(args) => train_cmd::prefinetune(args),

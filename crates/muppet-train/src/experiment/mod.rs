@@ -181,6 +181,23 @@ impl Problems {
     }
 }
 
+/// Settings the engine would refuse only once a run has started.
+fn sane(section: &str, c: &TrainConfig, p: &mut Problems) {
+    for (field, zero) in [("steps", c.steps == 0), ("batch_size", c.batch_size == 0), ("tasks_per_update", c.tasks_per_update == 0)] {
+        if zero {
+            p.add(&format!("{section}.{field}"), "must be at least 1");
+        }
+    }
+    if c.max_len < 8 {
+        p.add(&format!("{section}.max_len"), format!("{} tokens is too short: give at least 8", c.max_len));
+    } else if c.doc_stride + 2 >= c.max_len {
+        p.add(
+            &format!("{section}.doc_stride"),
+            format!("{} must be below max_len - 2 = {} (the window overlap must fit in a window); lower doc_stride", c.doc_stride, c.max_len - 2),
+        );
+    }
+}
+
 /// Lay `fields` over `base`; unknown or ill-typed fields are reported with their name.
 pub fn overlay(base: &TrainConfig, section: &str, fields: &ConfigOverrides) -> Result<TrainConfig, Vec<String>> {
     let serde_json::Value::Object(defaults) = serde_json::to_value(base).map_err(|e| vec![format!("{section}: {e}")])? else {
@@ -232,6 +249,8 @@ pub fn expand(spec: &ExperimentSpec) -> Result<Plan, SpecErrors> {
         p.0.extend(e);
         finetune_defaults()
     });
+    sane("prefinetune", &pft, &mut p);
+    sane("finetune", &ft, &mut p);
     let label = spec.name.trim();
     let plan = match kind {
         ExperimentKind::SampleEfficiency => sample_efficiency(spec, label, &pft, &ft, &mut p),
@@ -259,10 +278,15 @@ fn finetune_run(label: &str, ft: &TrainConfig, task: &str, seed: u64, size: Opti
 }
 
 fn stage_config(pft: &TrainConfig, i: usize, stage: &StageSpec, p: &mut Problems) -> TrainConfig {
-    overlay(pft, &format!("stages[{i}].config"), &stage.config).unwrap_or_else(|e| {
+    let section = format!("stages[{i}].config");
+    let config = overlay(pft, &section, &stage.config).unwrap_or_else(|e| {
         p.0.extend(e);
         pft.clone()
-    })
+    });
+    if !stage.config.is_empty() {
+        sane(&section, &config, p);
+    }
+    config
 }
 
 fn sample_efficiency(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig, p: &mut Problems) -> Plan {
@@ -675,6 +699,13 @@ mod tests {
         ] {
             assert!(err.contains(want), "missing {want:?} in\n{err}");
         }
+        // Settings the engine would refuse after the first run started.
+        let mut s = se_spec();
+        s.finetune.insert("max_len".into(), 32.into());
+        s.stages[0].config.insert("steps".into(), 0.into());
+        let err = expand(&s).expect_err("bad").0.join("\n");
+        assert!(err.contains("finetune.doc_stride: 32 must be below max_len - 2 = 30"), "{err}");
+        assert!(err.contains("stages[0].config.steps: must be at least 1"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,674 @@
+//! `muppet experiment run|resume|status|list`: an experiment spec (TOML) expanded into
+//! runs, checked against the data before anything starts, stored as an experiment with
+//! its runs, and executed by `muppet worker --run ID` child processes, N at a time.
+//! Running the same spec again (or `resume ID`) skips completed runs; a failed run is
+//! retried once, then reported, and the runs that start from it are reported blocked.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use muppet_core::{ExperimentSpec, MuppetHome, RunId, RunStatus};
+use muppet_data::assets::{self, Group};
+use muppet_store::{ExperimentId, NewExperiment, RunRow, Store};
+use muppet_train::experiment::{self as plan_mod, Facts, Plan, PlannedRun, PlannedStart, Role};
+
+use crate::launch::{self, InitSpec, RunSpec};
+
+#[derive(Subcommand)]
+pub enum ExperimentCommand {
+    /// Create (or continue) the experiment of a spec file and run it.
+    Run(RunArgs),
+    /// Continue a stored experiment: completed runs are skipped.
+    Resume(ResumeArgs),
+    /// Where each run of an experiment stands.
+    Status {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every experiment, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct Launch {
+    /// Runs at a time (each a `muppet worker` process; CPU threads are shared among them).
+    #[arg(long, default_value_t = 1)]
+    parallel: usize,
+    /// Run even when a downstream task is in the mixture it starts from (a warning then).
+    #[arg(long)]
+    allow_overlap: bool,
+    /// Print `{experiment_id, status, runs}` as the last line of stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The experiment spec (TOML); see experiments/demo.toml.
+    #[arg(long)]
+    spec: PathBuf,
+    #[command(flatten)]
+    launch: Launch,
+}
+
+#[derive(Args)]
+pub struct ResumeArgs {
+    /// The experiment id (see `muppet experiment list`).
+    id: i64,
+    #[command(flatten)]
+    launch: Launch,
+}
+
+pub fn run(command: ExperimentCommand) -> anyhow::Result<()> {
+    match command {
+        ExperimentCommand::Run(args) => run_spec(args),
+        ExperimentCommand::Resume(args) => resume(args),
+        ExperimentCommand::Status { id, json } => status(ExperimentId(id), json),
+        ExperimentCommand::List { json } => list(json),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+/// Read a spec file; a relative model folder is taken from the file's folder.
+pub fn read_spec(path: &Path) -> anyhow::Result<ExperimentSpec> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the experiment spec {}", path.display()))?;
+    let mut spec: ExperimentSpec = toml::from_str(&text).with_context(|| format!("{} is not a valid experiment spec", path.display()))?;
+    if let Some(model) = &spec.model
+        && model.is_relative()
+    {
+        let base = path.parent().unwrap_or(Path::new("."));
+        spec.model = Some(std::fs::canonicalize(base.join(model)).with_context(|| format!("{}: model folder {} not found", path.display(), model.display()))?);
+    }
+    Ok(spec)
+}
+
+/// Expand a spec, naming where it came from in the errors.
+pub fn expand(spec: &ExperimentSpec, source: &str) -> anyhow::Result<Plan> {
+    plan_mod::expand(spec).map_err(|e| anyhow::anyhow!("{source} is not a valid experiment:\n{e}"))
+}
+
+fn run_spec(args: RunArgs) -> anyhow::Result<()> {
+    let home = crate::home();
+    home.ensure()?;
+    let source = args.spec.display().to_string();
+    let spec = read_spec(&args.spec)?;
+    let plan = expand(&spec, &source)?;
+    let model = model_dir(&home, &spec)?;
+    preflight(&home, &spec, &plan, args.launch.allow_overlap, &source)?;
+    let rt = runtime()?;
+    let store = rt.block_on(Store::open(&home.db()))?;
+    let value = serde_json::to_value(&spec)?;
+    let id = match rt.block_on(store.experiment_named(&spec.name))? {
+        Some(existing) if existing.spec == value => {
+            eprintln!("experiment {} `{}` exists: continuing it (completed runs are skipped)", existing.id.0, spec.name);
+            existing.id
+        }
+        Some(existing) => bail!(
+            "an experiment named `{}` already exists (id {}) with a different spec: rename this one (name = ...) or continue the stored one with `muppet experiment resume {}`",
+            spec.name,
+            existing.id.0,
+            existing.id.0
+        ),
+        None => rt.block_on(store.create_experiment(&NewExperiment { name: spec.name.clone(), kind: plan.kind.as_str().into(), spec: value }))?,
+    };
+    rt.block_on(store.close());
+    orchestrate(&home, id, &spec, &plan, &model, &args.launch)
+}
+
+fn resume(args: ResumeArgs) -> anyhow::Result<()> {
+    let home = crate::home();
+    let id = ExperimentId(args.id);
+    let (spec, plan) = stored(&home, id)?;
+    let model = model_dir(&home, &spec)?;
+    preflight(&home, &spec, &plan, args.launch.allow_overlap, &format!("experiment {}", id.0))?;
+    orchestrate(&home, id, &spec, &plan, &model, &args.launch)
+}
+
+/// The stored spec of an experiment and its plan.
+pub fn stored(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<(ExperimentSpec, Plan)> {
+    let rt = runtime()?;
+    let store = rt.block_on(Store::open(&home.db()))?;
+    let exp = rt.block_on(store.experiment(id));
+    rt.block_on(store.close());
+    let exp = exp.with_context(|| format!("experiment {} (see `muppet experiment list`)", id.0))?;
+    let spec: ExperimentSpec = serde_json::from_value(exp.spec).with_context(|| format!("experiment {} was not made by `muppet experiment run`", id.0))?;
+    let plan = expand(&spec, &format!("experiment {}", id.0))?;
+    Ok((spec, plan))
+}
+
+/// The base model folder: the spec's, else the embedded default (fetched if missing).
+fn model_dir(home: &MuppetHome, spec: &ExperimentSpec) -> anyhow::Result<PathBuf> {
+    match &spec.model {
+        Some(dir) if dir.join(muppet_model::CONFIG_FILE).is_file() => Ok(dir.clone()),
+        Some(dir) => bail!("model: {} is not a model folder (no config.json): give a folder in Hugging Face layout", dir.display()),
+        None => {
+            let dir = assets::model_dir(home.assets());
+            if !dir.join(muppet_model::CONFIG_FILE).is_file() {
+                crate::assets::fetch(&[Group::Model])?;
+            }
+            Ok(dir)
+        }
+    }
+}
+
+/// Check the plan against the data before any run starts: every task loads, every size
+/// fits, existing runs can be started from, overlaps are refused (or warned about).
+fn preflight(home: &MuppetHome, spec: &ExperimentSpec, plan: &Plan, allow_overlap: bool, source: &str) -> anyhow::Result<()> {
+    if let Some(backend) = &spec.backend {
+        backend.parse::<muppet_train::backend::BackendKind>().with_context(|| format!("{source}: backend"))?;
+    }
+    let mut facts = Facts::default();
+    let names: BTreeSet<&String> = plan.runs.iter().flat_map(|r| r.tasks.iter()).collect();
+    for name in names {
+        match launch::load_tasks(home, std::slice::from_ref(name)) {
+            Ok(tasks) => {
+                facts.task_examples.insert(name.clone(), tasks[0].examples.len());
+            }
+            Err(e) if matches!(e.downcast_ref::<muppet_data::DataError>(), Some(muppet_data::DataError::UnknownTask { .. })) => {}
+            Err(e) => return Err(e.context(format!("{source}: loading task `{name}`"))),
+        }
+    }
+    // Every catalog name counts as known, for the message about an unknown one (the
+    // check only reads the sizes of the plan's own tasks, loaded above).
+    for name in muppet_data::catalog::demo_names() {
+        facts.task_examples.entry(name.to_string()).or_insert(usize::MAX);
+    }
+    let starts: BTreeSet<i64> = plan.runs.iter().filter_map(|r| if let PlannedStart::Run { id } = r.start { Some(id) } else { None }).collect();
+    if !starts.is_empty() {
+        let rt = runtime()?;
+        let store = rt.block_on(Store::open(&home.db()))?;
+        for id in starts {
+            let fact = match rt.block_on(store.run(RunId(id))) {
+                Err(muppet_store::StoreError::NoSuchRun(_)) => continue,
+                Err(e) => return Err(e.into()),
+                Ok(row) if row.status != RunStatus::Completed => Err(format!("it is {}, not completed", row.status.as_str())),
+                Ok(_) => match rt.block_on(store.checkpoints(RunId(id)))?.is_empty() {
+                    true => Err("it has no checkpoint".to_string()),
+                    false => Ok(rt.block_on(store.run_tasks(RunId(id)))?),
+                },
+            };
+            facts.runs.insert(id, fact);
+        }
+        rt.block_on(store.close());
+    }
+    match plan_mod::check(spec, plan, &facts, allow_overlap) {
+        Ok(warnings) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(())
+        }
+        Err(e) => bail!("{source} cannot run:\n{e}"),
+    }
+}
+
+/// Where a planned run stands during orchestration.
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    /// Not started in this invocation; the stored run if there is one.
+    Waiting(Option<RunId>),
+    Running(RunId),
+    Done(RunId),
+    Failed(Option<RunId>, String),
+    /// Its dependency failed.
+    Blocked(String),
+    Cancelled(RunId),
+}
+
+enum Msg {
+    Line(usize, serde_json::Value),
+    Exit(usize, Option<i32>),
+}
+
+/// The `RunSpec` of a planned run whose start is known.
+fn run_spec_for(store: &Store, rt: &tokio::runtime::Runtime, run: &PlannedRun, model: &Path, backend: &str, source: Option<RunId>) -> anyhow::Result<RunSpec> {
+    let init = match source {
+        None => InitSpec::Base,
+        Some(src) => {
+            let checkpoints = rt.block_on(store.checkpoints(src))?;
+            let last = checkpoints.iter().max_by_key(|c| c.step).with_context(|| format!("run {src} has no checkpoint to start `{}` from", run.name))?;
+            InitSpec::Run { run: src.0, step: last.step, checkpoint: last.path.clone(), reuse_heads: run.reuse_heads }
+        }
+    };
+    Ok(RunSpec { model: model.to_path_buf(), tasks: run.tasks.clone(), backend: backend.to_string(), init, config: run.config.clone() })
+}
+
+/// Runs of the experiment by name (the latest of a name wins).
+fn stored_runs(store: &Store, rt: &tokio::runtime::Runtime, id: ExperimentId) -> anyhow::Result<BTreeMap<String, RunRow>> {
+    Ok(rt.block_on(store.experiment_runs(id))?.into_iter().map(|r| (r.name.clone(), r)).collect())
+}
+
+fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan: &Plan, model: &Path, opts: &Launch) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let parallel = opts.parallel.max(1);
+    let backend = spec.backend.clone().unwrap_or_else(|| "cpu".into());
+    let rt = runtime()?;
+    let store = rt.block_on(Store::open(&home.db()))?;
+    let existing = stored_runs(&store, &rt, id)?;
+    let mut states: Vec<State> = plan
+        .runs
+        .iter()
+        .map(|r| match existing.get(&r.name) {
+            Some(row) if row.status == RunStatus::Completed => State::Done(row.id),
+            Some(row) => State::Waiting(Some(row.id)),
+            None => State::Waiting(None),
+        })
+        .collect();
+    let skipped = states.iter().filter(|s| matches!(s, State::Done(_))).count();
+    // Register every run that can be specified now (no dependency, or a completed one).
+    for i in 0..plan.runs.len() {
+        ensure_queued(home, &store, &rt, id, plan, &mut states, i, model, &backend)?;
+    }
+    rt.block_on(store.close());
+    eprintln!(
+        "experiment {} `{}`: {} runs ({} already completed), {} at a time",
+        id.0,
+        spec.name,
+        plan.runs.len(),
+        skipped,
+        parallel
+    );
+
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let children: Arc<std::sync::Mutex<BTreeMap<usize, u32>>> = Arc::default();
+    watch_signals(interrupted.clone(), children.clone());
+    let threads = std::env::var_os("RAYON_NUM_THREADS").is_none().then(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        (cores / parallel).max(1)
+    });
+
+    let bar = ProgressBar::new(plan.runs.len() as u64)
+        .with_style(ProgressStyle::with_template("{spinner} runs {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta} {msg}")?.progress_chars("=> "));
+    bar.set_position(skipped as u64);
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let mut attempts = vec![0u32; plan.runs.len()];
+    let mut steps: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
+    let mut summaries: BTreeMap<usize, serde_json::Value> = BTreeMap::new();
+    let mut reasons: BTreeMap<usize, String> = BTreeMap::new();
+    let mut run_started: BTreeMap<usize, Instant> = BTreeMap::new();
+    loop {
+        let running = states.iter().filter(|s| matches!(s, State::Running(_))).count();
+        // Launch what is ready.
+        if !interrupted.load(Ordering::SeqCst) {
+            let mut free = parallel.saturating_sub(running);
+            for i in 0..plan.runs.len() {
+                if free == 0 {
+                    break;
+                }
+                if let State::Waiting(Some(run)) = states[i] {
+                    attempts[i] += 1;
+                    let log = home.run_dir(run).join("worker.log");
+                    match spawn_worker(home, run, &log, threads, i, tx.clone()) {
+                        Ok(pid) => {
+                            children.lock().map_err(|_| anyhow::anyhow!("worker table poisoned"))?.insert(i, pid);
+                            states[i] = State::Running(run);
+                            run_started.insert(i, Instant::now());
+                            free -= 1;
+                        }
+                        Err(e) => states[i] = State::Failed(Some(run), format!("{e:#}")),
+                    }
+                }
+            }
+        }
+        let running = states.iter().filter(|s| matches!(s, State::Running(_))).count();
+        if running == 0 {
+            break;
+        }
+        bar.set_message(progress_message(&states, &steps));
+        let Ok(msg) = rx.recv() else { break };
+        match msg {
+            Msg::Line(i, line) => match line["event"].as_str() {
+                Some("step") => {
+                    steps.insert(i, (line["step"].as_u64().unwrap_or(0), line["total_steps"].as_u64().unwrap_or(0)));
+                }
+                Some("summary") => {
+                    summaries.insert(i, line);
+                }
+                Some("failed") => {
+                    reasons.insert(i, line["reason"].as_str().unwrap_or("failed").to_string());
+                }
+                _ => {}
+            },
+            Msg::Exit(i, code) => {
+                children.lock().map_err(|_| anyhow::anyhow!("worker table poisoned"))?.remove(&i);
+                steps.remove(&i);
+                let State::Running(run) = states[i] else { continue };
+                let took = run_started.get(&i).map(|t| t.elapsed().as_secs_f64()).unwrap_or(0.0);
+                let summary = summaries.remove(&i);
+                let status = summary.as_ref().and_then(|s| s["status"].as_str().map(str::to_string));
+                match (code, status.as_deref()) {
+                    (Some(0), Some("completed")) => {
+                        states[i] = State::Done(run);
+                        bar.inc(1);
+                        let metric = summary
+                            .as_ref()
+                            .and_then(|s| s["tasks"].get(0).cloned())
+                            .map(|t| format!(", dev {} {:.3}", t["metric"].as_str().unwrap_or("metric"), t["dev_metric"].as_f64().unwrap_or(f64::NAN)))
+                            .unwrap_or_default();
+                        say(&bar, format!("done   run {run} {}{metric} ({took:.0}s)", plan.runs[i].name));
+                        let rt = runtime()?;
+                        let store = rt.block_on(Store::open(&home.db()))?;
+                        for j in 0..plan.runs.len() {
+                            if plan.runs[j].depends_on() == Some(i)
+                                && let Err(e) = ensure_queued(home, &store, &rt, id, plan, &mut states, j, model, &backend)
+                            {
+                                states[j] = State::Failed(None, format!("{e:#}"));
+                            }
+                        }
+                        rt.block_on(store.close());
+                    }
+                    (_, Some("cancelled")) => {
+                        states[i] = State::Cancelled(run);
+                        say(&bar, format!("stopped run {run} {} (resume continues it from its checkpoint)", plan.runs[i].name));
+                    }
+                    _ => {
+                        let reason = reasons.remove(&i).unwrap_or_else(|| crash_reason(code, &home.run_dir(run).join("worker.log")));
+                        if interrupted.load(Ordering::SeqCst) {
+                            states[i] = State::Cancelled(run);
+                        } else if attempts[i] < 2 {
+                            say(&bar, format!("failed run {run} {}: {reason}; retrying once", plan.runs[i].name));
+                            states[i] = State::Waiting(Some(run));
+                        } else {
+                            say(&bar, format!("failed run {run} {}: {reason}", plan.runs[i].name));
+                            states[i] = State::Failed(Some(run), reason);
+                        }
+                    }
+                }
+            }
+        }
+        // Runs whose dependency failed cannot start.
+        for j in 0..plan.runs.len() {
+            if let (Some(d), State::Waiting(None)) = (plan.runs[j].depends_on(), &states[j])
+                && let State::Failed(..) | State::Blocked(_) = &states[d]
+            {
+                states[j] = State::Blocked(format!("`{}` failed", plan.runs[d].name));
+            }
+        }
+    }
+    bar.finish_and_clear();
+    let rt = runtime()?;
+    let store = rt.block_on(Store::open(&home.db()))?;
+    let rows = stored_runs(&store, &rt, id)?;
+    let report = report_json(home, &store, &rt, id, plan, &states, &rows)?;
+    rt.block_on(store.close());
+    let status = report["status"].as_str().unwrap_or("failed").to_string();
+    eprintln!("experiment {} {status} in {:.0}s: {}", id.0, started.elapsed().as_secs_f64(), count_line(&report));
+    if opts.json {
+        println!("{report}");
+    } else {
+        println!("experiment {} {status}; `muppet experiment status {}` lists its runs, `muppet report {} --out DIR` draws them", id.0, id.0, id.0);
+    }
+    match status.as_str() {
+        "completed" => Ok(()),
+        "cancelled" => bail!("experiment {} stopped; `muppet experiment resume {}` continues it", id.0, id.0),
+        _ => bail!("experiment {} has failed runs (see above); `muppet experiment resume {}` retries them", id.0, id.0),
+    }
+}
+
+/// Register run `i` as queued if it is not stored yet and its start is known.
+#[allow(clippy::too_many_arguments)]
+fn ensure_queued(
+    home: &MuppetHome,
+    store: &Store,
+    rt: &tokio::runtime::Runtime,
+    id: ExperimentId,
+    plan: &Plan,
+    states: &mut [State],
+    i: usize,
+    model: &Path,
+    backend: &str,
+) -> anyhow::Result<()> {
+    if states[i] != State::Waiting(None) {
+        return Ok(());
+    }
+    let run = &plan.runs[i];
+    let source = match run.start {
+        PlannedStart::Base => None,
+        PlannedStart::Run { id } => Some(RunId(id)),
+        PlannedStart::Planned { index } => match states[index] {
+            State::Done(r) => Some(r),
+            _ => return Ok(()),
+        },
+    };
+    let spec = run_spec_for(store, rt, run, model, backend, source)?;
+    let new = launch::create_queued(home, &run.name, run.kind, source, Some(id), &spec)?;
+    states[i] = State::Waiting(Some(new));
+    Ok(())
+}
+
+/// Start `muppet worker --run ID`, its stdout read line by line on a thread; returns its pid.
+fn spawn_worker(home: &MuppetHome, run: RunId, log: &Path, threads: Option<usize>, index: usize, tx: mpsc::Sender<Msg>) -> anyhow::Result<u32> {
+    std::fs::create_dir_all(log.parent().unwrap_or(Path::new("."))).with_context(|| format!("creating {}", log.display()))?;
+    let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log).with_context(|| format!("opening {}", log.display()))?;
+    let exe = std::env::current_exe().context("finding the muppet binary")?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["worker", "--run", &run.0.to_string()])
+        .env(muppet_core::home::HOME_ENV, home.root())
+        .env(muppet_core::home::ASSETS_ENV, home.assets())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log_file));
+    if let Some(n) = threads {
+        cmd.env("RAYON_NUM_THREADS", n.to_string());
+    }
+    let mut child = cmd.spawn().context("starting a worker")?;
+    let pid = child.id();
+    let stdout = child.stdout.take().context("worker stdout")?;
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) {
+                let _ = tx.send(Msg::Line(index, value));
+            }
+        }
+        let code = child.wait().ok().and_then(|s| s.code());
+        let _ = tx.send(Msg::Exit(index, code));
+    });
+    Ok(pid)
+}
+
+/// Ctrl-C reaches the workers too (same process group): they finish their step, write a
+/// checkpoint and stop; nothing new is started. SIGTERM is passed on to the workers.
+fn watch_signals(interrupted: Arc<AtomicBool>, children: Arc<std::sync::Mutex<BTreeMap<usize, u32>>>) {
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else { return };
+            loop {
+                let forward = tokio::select! {
+                    _ = term.recv() => true,
+                    _ = int.recv() => false,
+                };
+                if !interrupted.swap(true, Ordering::SeqCst) {
+                    eprintln!("stopping: running workers finish their step and write a checkpoint; nothing new starts");
+                }
+                if forward && let Ok(pids) = children.lock() {
+                    for pid in pids.values() {
+                        let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+                    }
+                }
+            }
+        });
+    });
+}
+
+/// A line for people on stderr, above the progress bar when there is one.
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
+}
+
+fn progress_message(states: &[State], steps: &BTreeMap<usize, (u64, u64)>) -> String {
+    let failed = states.iter().filter(|s| matches!(s, State::Failed(..))).count();
+    let mut parts: Vec<String> = states
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s {
+            State::Running(run) => Some(match steps.get(&i) {
+                Some((step, total)) => format!("#{run} {step}/{total}"),
+                None => format!("#{run} starting"),
+            }),
+            _ => None,
+        })
+        .collect();
+    if failed > 0 {
+        parts.push(format!("{failed} failed"));
+    }
+    parts.join(", ")
+}
+
+/// The end of a worker's log, for a worker that died without saying why.
+fn crash_reason(code: Option<i32>, log: &Path) -> String {
+    let tail: String = std::fs::read_to_string(log)
+        .map(|t| t.lines().rev().filter(|l| !l.trim().is_empty()).take(3).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join(" | "))
+        .unwrap_or_default();
+    let code = code.map_or("a signal".to_string(), |c| format!("exit code {c}"));
+    format!("the worker ended with {code}: {tail} (log: {})", log.display())
+}
+
+/// The primary dev metric of a completed fine-tune: its name and final value, read
+/// from the run folder's manifest and the stored series.
+pub fn final_metric(home: &MuppetHome, store: &Store, rt: &tokio::runtime::Runtime, run: RunId, task: &str) -> Option<(String, f64)> {
+    let manifest = muppet_train::manifest::RunManifest::read(&home.run_dir(run)).ok()?;
+    let metric = manifest.tasks.iter().find(|t| t.name == task)?.metric.as_str().to_string();
+    let points = rt.block_on(store.series(run, Some(task), "dev", &metric)).ok()?;
+    let (_, value) = points.into_iter().max_by_key(|(step, _)| *step)?;
+    Some((metric, value))
+}
+
+fn state_json(state: &State, rows: &BTreeMap<String, RunRow>, name: &str) -> (Option<i64>, &'static str, Option<String>) {
+    let stored = rows.get(name);
+    match state {
+        State::Done(r) => (Some(r.0), "completed", None),
+        State::Running(r) => (Some(r.0), "running", None),
+        State::Cancelled(r) => (Some(r.0), "cancelled", None),
+        State::Failed(r, why) => (r.map(|r| r.0), "failed", Some(why.clone())),
+        State::Blocked(why) => (None, "blocked", Some(why.clone())),
+        State::Waiting(_) => match stored {
+            Some(row) => (Some(row.id.0), row.status.as_str(), row.failure.clone()),
+            None => (None, "waiting", None),
+        },
+    }
+}
+
+/// `{experiment_id, name, kind, status, runs: [...]}`.
+fn report_json(
+    home: &MuppetHome,
+    store: &Store,
+    rt: &tokio::runtime::Runtime,
+    id: ExperimentId,
+    plan: &Plan,
+    states: &[State],
+    rows: &BTreeMap<String, RunRow>,
+) -> anyhow::Result<serde_json::Value> {
+    let mut runs = Vec::new();
+    let mut statuses = BTreeSet::new();
+    for (run, state) in plan.runs.iter().zip(states) {
+        let (run_id, status, reason) = state_json(state, rows, &run.name);
+        statuses.insert(status);
+        let mut v = serde_json::json!({
+            "name": run.name,
+            "run_id": run_id,
+            "status": status,
+            "kind": run.kind.as_str(),
+            "tasks": run.tasks,
+            "depends_on": run.depends_on().map(|d| plan.runs[d].name.clone()),
+        });
+        if let Some(reason) = reason {
+            v["reason"] = reason.into();
+        }
+        match &run.role {
+            Role::Finetune { task, seed, size, arm } => {
+                v["task"] = task.clone().into();
+                v["seed"] = (*seed).into();
+                v["train_size"] = serde_json::to_value(size)?;
+                v["start"] = arm.label().into();
+                if status == "completed"
+                    && let Some(r) = run_id
+                    && let Some((metric, value)) = final_metric(home, store, rt, RunId(r), task)
+                {
+                    v["metric"] = metric.into();
+                    v["dev_metric"] = value.into();
+                }
+            }
+            Role::PreFinetune { arm } => v["arm"] = arm.label().into(),
+        }
+        runs.push(v);
+    }
+    let status = if statuses.iter().all(|s| *s == "completed") {
+        "completed"
+    } else if statuses.contains("failed") || statuses.contains("blocked") {
+        "failed"
+    } else if statuses.contains("cancelled") || statuses.contains("running") {
+        "cancelled"
+    } else {
+        "incomplete"
+    };
+    Ok(serde_json::json!({"experiment_id": id.0, "kind": plan.kind.as_str(), "status": status, "runs": runs}))
+}
+
+fn count_line(report: &serde_json::Value) -> String {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for r in report["runs"].as_array().into_iter().flatten() {
+        *counts.entry(r["status"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+    }
+    counts.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+}
+
+fn status(id: ExperimentId, json: bool) -> anyhow::Result<()> {
+    let home = crate::home();
+    let (spec, plan) = stored(&home, id)?;
+    let rt = runtime()?;
+    let store = rt.block_on(Store::open(&home.db()))?;
+    let rows = stored_runs(&store, &rt, id)?;
+    let states: Vec<State> = plan.runs.iter().map(|r| State::Waiting(rows.get(&r.name).map(|row| row.id))).collect();
+    let report = report_json(&home, &store, &rt, id, &plan, &states, &rows)?;
+    rt.block_on(store.close());
+    if json {
+        println!("{report}");
+        return Ok(());
+    }
+    println!("experiment {} `{}` ({}): {}", id.0, spec.name, plan.kind, count_line(&report));
+    for r in report["runs"].as_array().into_iter().flatten() {
+        let id = r["run_id"].as_i64().map(|i| i.to_string()).unwrap_or_else(|| "-".into());
+        let metric = r["dev_metric"].as_f64().map(|v| format!("  {} {v:.3}", r["metric"].as_str().unwrap_or(""))).unwrap_or_default();
+        let reason = r["reason"].as_str().map(|v| format!("  ({v})")).unwrap_or_default();
+        println!("{id:>5}  {:<10} {}{metric}{reason}", r["status"].as_str().unwrap_or("?"), r["name"].as_str().unwrap_or(""));
+    }
+    Ok(())
+}
+
+fn list(json: bool) -> anyhow::Result<()> {
+    let home = crate::home();
+    let rt = runtime()?;
+    let store = rt.block_on(Store::open(&home.db()))?;
+    let experiments = rt.block_on(store.list_experiments())?;
+    rt.block_on(store.close());
+    if json {
+        println!("{}", serde_json::to_string(&experiments)?);
+        return Ok(());
+    }
+    for e in experiments {
+        println!("{:>4}  {:<18} {}  {}", e.id.0, e.kind, e.created_at, e.name);
+    }
+    Ok(())
+}

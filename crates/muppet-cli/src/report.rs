@@ -1,0 +1,472 @@
+//! `muppet report ID --out DIR`: an experiment's charts (PNG and SVG), a CSV of every
+//! aggregated point and of every fine-tune, and a Markdown summary with the figures.
+//! The folder is written under a temporary name beside DIR and renamed into place.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use muppet_charts::{write_both, Bar, BarsChart, BandPoint, BandSeries, Curve, CurvesChart, SampleEfficiencyChart, TaskCountChart};
+use muppet_core::{ExperimentKind, ExperimentSpec, MuppetHome, RunId, RunStatus};
+use muppet_store::{ExperimentId, Store};
+use muppet_train::experiment::aggregate::{self, Observation, Point, ALL_TASKS};
+use muppet_train::experiment::fit::{self, CriticalPoint, Crossing};
+use muppet_train::experiment::stats::Summary;
+use muppet_train::experiment::{Arm, Plan, Role};
+
+/// Seed of the task-count bootstrap (fixed: the same data gives the same interval).
+pub const BOOTSTRAP_SEED: u64 = 0x5EED;
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// The experiment id (see `muppet experiment list`).
+    id: i64,
+    /// Output folder (replaced if it exists).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// What the store holds of an experiment's results.
+struct Results {
+    spec: ExperimentSpec,
+    plan: Plan,
+    /// Final dev metric of every completed fine-tune, by run name.
+    values: BTreeMap<String, f64>,
+    run_ids: BTreeMap<String, RunId>,
+    /// The dev metric of each downstream task.
+    metrics: BTreeMap<String, String>,
+    completed: usize,
+    failed: usize,
+    /// Per completed pre-finetuning run: its label and its per-task training loss.
+    curves: Vec<(String, RunId, Vec<Curve>)>,
+}
+
+fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
+    let (spec, plan) = crate::experiment::stored(home, id)?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let store = rt.block_on(Store::open(&home.db()))?;
+    let rows: BTreeMap<String, muppet_store::RunRow> = rt.block_on(store.experiment_runs(id))?.into_iter().map(|r| (r.name.clone(), r)).collect();
+    let mut out = Results {
+        spec,
+        plan: plan.clone(),
+        values: BTreeMap::new(),
+        run_ids: BTreeMap::new(),
+        metrics: BTreeMap::new(),
+        completed: 0,
+        failed: 0,
+        curves: Vec::new(),
+    };
+    for run in &plan.runs {
+        let Some(row) = rows.get(&run.name) else { continue };
+        out.run_ids.insert(run.name.clone(), row.id);
+        match row.status {
+            RunStatus::Completed => out.completed += 1,
+            RunStatus::Failed => out.failed += 1,
+            _ => {}
+        }
+        if row.status != RunStatus::Completed {
+            continue;
+        }
+        match &run.role {
+            Role::Finetune { task, .. } => {
+                if let Some((metric, value)) = crate::experiment::final_metric(home, &store, &rt, row.id, task) {
+                    out.metrics.insert(task.clone(), metric);
+                    out.values.insert(run.name.clone(), value);
+                }
+            }
+            Role::PreFinetune { arm } => {
+                let mut curves = Vec::new();
+                for task in &run.tasks {
+                    let points = rt.block_on(store.series(row.id, Some(task), "train", "loss"))?;
+                    if !points.is_empty() {
+                        curves.push(Curve { label: task.clone(), points: points.into_iter().map(|(s, v)| (s as f64, v)).collect() });
+                    }
+                }
+                if !curves.is_empty() {
+                    out.curves.push((arm.label(), row.id, curves));
+                }
+            }
+        }
+    }
+    rt.block_on(store.close());
+    Ok(out)
+}
+
+pub fn run(args: ReportArgs) -> anyhow::Result<()> {
+    let home = crate::home();
+    let id = ExperimentId(args.id);
+    let results = gather(&home, id)?;
+    anyhow::ensure!(
+        !results.values.is_empty(),
+        "experiment {} has no completed fine-tunes yet: run it (`muppet experiment resume {}`) before reporting",
+        id.0,
+        id.0
+    );
+    let out = absolute(&args.out)?;
+    let parent = out.parent().context("the output folder needs a parent folder")?;
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let name = out.file_name().context("the output folder needs a name")?.to_string_lossy().to_string();
+    let partial = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial)?;
+    }
+    std::fs::create_dir(&partial).with_context(|| format!("creating {}", partial.display()))?;
+    let written = write_report(&partial, id, &results);
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&partial);
+        return Err(e);
+    }
+    publish(&partial, &out)?;
+    println!("report of experiment {} written to {} ({} fine-tunes)", id.0, out.display(), results.values.len());
+    println!("{}", out.join("summary.md").display());
+    Ok(())
+}
+
+fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
+    Ok(if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir()?.join(p) })
+}
+
+/// Move the finished folder into place; an older report there is replaced.
+fn publish(partial: &Path, out: &Path) -> anyhow::Result<()> {
+    if out.exists() {
+        let old = out.with_file_name(format!(".{}.old-{}", out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(), std::process::id()));
+        std::fs::rename(out, &old).with_context(|| format!("moving the old report {} aside", out.display()))?;
+        std::fs::rename(partial, out).with_context(|| format!("renaming {} to {}", partial.display(), out.display()))?;
+        std::fs::remove_dir_all(&old).with_context(|| format!("removing the old report {}", old.display()))?;
+    } else {
+        std::fs::rename(partial, out).with_context(|| format!("renaming {} to {}", partial.display(), out.display()))?;
+    }
+    Ok(())
+}
+
+/// A file-name-safe form of a label.
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
+fn num(v: f64) -> String {
+    if v.is_finite() { format!("{v}") } else { String::new() }
+}
+
+fn quote(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+/// `mean ± sd [low, high]` for tables.
+fn cell(s: &Summary) -> String {
+    if s.n < 2 {
+        return format!("{:.3} (n=1)", s.mean);
+    }
+    format!("{:.3} ± {:.3} [{:.3}, {:.3}]", s.mean, s.sd, s.ci_low, s.ci_high)
+}
+
+fn gain_cell(s: &Summary) -> String {
+    if s.n < 2 {
+        return format!("{:+.3} (n=1)", s.mean);
+    }
+    format!("{:+.3} [{:+.3}, {:+.3}]", s.mean, s.ci_low, s.ci_high)
+}
+
+/// Arms in plan order, base first.
+fn arms_in_order(plan: &Plan) -> Vec<Arm> {
+    let mut arms = vec![Arm::Base];
+    for run in &plan.runs {
+        if let Role::Finetune { arm, .. } = &run.role
+            && !arms.contains(arm)
+        {
+            arms.push(arm.clone());
+        }
+    }
+    arms
+}
+
+fn band(s: &Summary, x: f64) -> BandPoint {
+    BandPoint { x, mean: s.mean, low: s.ci_low, high: s.ci_high }
+}
+
+fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()> {
+    let obs = aggregate::observations(&r.plan, &r.values);
+    let tasks: Vec<String> = {
+        let mut t: Vec<String> = Vec::new();
+        for o in &obs {
+            if !t.contains(&o.task) {
+                t.push(o.task.clone());
+            }
+        }
+        t
+    };
+    let arms = arms_in_order(&r.plan);
+    let mut md = String::new();
+    let total = r.plan.runs.len();
+    writeln!(md, "# Experiment {}: {}\n", id.0, r.spec.name)?;
+    if !r.spec.description.is_empty() {
+        writeln!(md, "{}\n", r.spec.description.trim())?;
+    }
+    writeln!(
+        md,
+        "Design: **{}**. Runs: {total} planned, {} completed, {} failed, {} not done. Fine-tunes reported: {}.\n",
+        r.plan.kind,
+        r.completed,
+        r.failed,
+        total - r.completed - r.failed,
+        obs.len()
+    )?;
+    writeln!(
+        md,
+        "Each value is a fine-tune's final dev metric. Over seeds: the mean, the sample standard deviation and the 95% Student-t \
+         interval of the mean (n − 1 degrees of freedom). Gains are paired: each seed's value minus the base model's with the same \
+         seed, which draws the same dev split and training subset.\n"
+    )?;
+
+    let mut csv = String::from("kind,task,metric,arm,x,train_size,n,mean,sd,ci_low,ci_high,gain_n,gain_mean,gain_sd,gain_ci_low,gain_ci_high\n");
+    let push_points = |csv: &mut String, points: &[Point]| {
+        for p in points {
+            let metric = r.metrics.get(&p.task).cloned().unwrap_or_else(|| "mean of the tasks' metrics".into());
+            let g = p.gain;
+            let _ = writeln!(
+                csv,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                r.plan.kind,
+                quote(&p.task),
+                quote(&metric),
+                quote(&p.arm.label()),
+                num(p.x),
+                p.size.map(|n| n.to_string()).unwrap_or_default(),
+                p.value.n,
+                num(p.value.mean),
+                num(p.value.sd),
+                num(p.value.ci_low),
+                num(p.value.ci_high),
+                g.map(|g| g.n.to_string()).unwrap_or_default(),
+                g.map(|g| num(g.mean)).unwrap_or_default(),
+                g.map(|g| num(g.sd)).unwrap_or_default(),
+                g.map(|g| num(g.ci_low)).unwrap_or_default(),
+                g.map(|g| num(g.ci_high)).unwrap_or_default(),
+            );
+        }
+    };
+    let mut figures: Vec<String> = Vec::new();
+
+    match r.plan.kind {
+        ExperimentKind::SampleEfficiency => {
+            let points = aggregate::points(ExperimentKind::SampleEfficiency, &obs);
+            push_points(&mut csv, &points);
+            for task in &tasks {
+                let metric = r.metrics.get(task).cloned().unwrap_or_default();
+                let mine: Vec<&Point> = points.iter().filter(|p| &p.task == task).collect();
+                let series: Vec<BandSeries> = arms
+                    .iter()
+                    .filter_map(|arm| {
+                        let pts: Vec<BandPoint> = mine.iter().filter(|p| &p.arm == arm).map(|p| band(&p.value, p.x)).collect();
+                        (!pts.is_empty()).then(|| BandSeries { label: arm.label(), is_base: *arm == Arm::Base, points: pts })
+                    })
+                    .collect();
+                let chart = SampleEfficiencyChart { title: format!("{task}: dev {metric} by training size"), y_label: format!("dev {metric}"), series };
+                let stem = format!("sample_efficiency_{}", slug(task));
+                write_both(&chart, dir, &stem)?;
+                figures.push(stem.clone());
+                writeln!(md, "## {task} (dev {metric})\n\n![{task}: sample efficiency]({stem}.png)\n")?;
+                let present: Vec<&Arm> = arms.iter().filter(|a| mine.iter().any(|p| &p.arm == *a)).collect();
+                let mut header = String::from("| training examples |");
+                let mut rule = String::from("|---:|");
+                for a in &present {
+                    write!(header, " {} |", a.label())?;
+                    rule.push_str("---|");
+                }
+                for a in present.iter().filter(|a| ***a != Arm::Base) {
+                    write!(header, " gain {} − base |", a.label())?;
+                    rule.push_str("---|");
+                }
+                writeln!(md, "{header}\n{rule}")?;
+                let mut sizes: Vec<usize> = mine.iter().filter_map(|p| p.size).collect();
+                sizes.sort_unstable();
+                sizes.dedup();
+                for size in sizes {
+                    let mut line = format!("| {size} |");
+                    for a in &present {
+                        let c = mine.iter().find(|p| p.size == Some(size) && &p.arm == *a).map(|p| cell(&p.value)).unwrap_or_default();
+                        write!(line, " {c} |")?;
+                    }
+                    for a in present.iter().filter(|a| ***a != Arm::Base) {
+                        let c = mine.iter().find(|p| p.size == Some(size) && &p.arm == *a).and_then(|p| p.gain).map(|g| gain_cell(&g)).unwrap_or_default();
+                        write!(line, " {c} |")?;
+                    }
+                    writeln!(md, "{line}")?;
+                }
+                writeln!(md)?;
+            }
+        }
+        ExperimentKind::TaskCount => {
+            let resamples = r.spec.task_count.as_ref().map_or(1000, |t| t.bootstrap);
+            let mut all = obs.clone();
+            let mut names = tasks.clone();
+            if tasks.len() > 1 {
+                all.extend(aggregate::mean_over_tasks(&obs));
+                names.push(ALL_TASKS.to_string());
+            }
+            let points = aggregate::points(ExperimentKind::TaskCount, &all);
+            push_points(&mut csv, &points);
+            let mut fits = String::from("task,verdict,critical_k,ci_low,ci_high,resamples,share_crossing,share_always_positive,share_never_positive,intercept,slope,slope_change,knot,sse\n");
+            if let Some(order) = &r.plan.pool_order {
+                writeln!(md, "Pool in subset order: {}.\n", order.join(", "))?;
+            }
+            for task in &names {
+                let metric = r.metrics.get(task).cloned().unwrap_or_else(|| "metric".into());
+                let gains = aggregate::task_count_gains(&all, task);
+                let cp = fit::critical_point(&gains, resamples, BOOTSTRAP_SEED);
+                let means: Vec<BandPoint> = points.iter().filter(|p| &p.task == task).filter_map(|p| p.gain.map(|g| band(&g, p.x))).collect();
+                let verdict = cp.as_ref().map(CriticalPoint::verdict).unwrap_or_else(|| "no fit: fewer than two task counts have results".into());
+                let chart = TaskCountChart {
+                    title: format!("{task}: gain over the base model by number of tasks"),
+                    y_label: format!("gain in dev {metric}"),
+                    seeds: gains.iter().map(|g| (g.k, g.gain)).collect(),
+                    means,
+                    fit: cp.as_ref().map(|c| c.fit.vertices()).unwrap_or_default(),
+                    critical: cp.as_ref().and_then(|c| if let Crossing::At { k } = c.crossing { Some(k) } else { None }),
+                    interval: cp.as_ref().filter(|c| c.resamples > 0).map(|c| (c.ci_low, c.ci_high)),
+                    verdict: verdict.clone(),
+                };
+                let stem = format!("task_count_{}", slug(task));
+                write_both(&chart, dir, &stem)?;
+                figures.push(stem.clone());
+                writeln!(md, "## {task}\n\n![{task}: task count]({stem}.png)\n\n**{verdict}.**\n")?;
+                writeln!(md, "| tasks | dev {metric} | gain over base |\n|---:|---|---|")?;
+                for p in points.iter().filter(|p| &p.task == task) {
+                    writeln!(md, "| {} | {} | {} |", p.x, cell(&p.value), p.gain.map(|g| gain_cell(&g)).unwrap_or_default())?;
+                }
+                writeln!(md)?;
+                if let Some(c) = cp {
+                    let (kind, k) = match c.crossing {
+                        Crossing::At { k } => ("crossing", k),
+                        Crossing::AlwaysPositive => ("always_positive", f64::NAN),
+                        Crossing::NeverPositive => ("never_positive", f64::NAN),
+                    };
+                    writeln!(
+                        fits,
+                        "{},{kind},{},{},{},{},{},{},{},{},{},{},{},{}",
+                        quote(task),
+                        num(k),
+                        num(c.ci_low),
+                        if c.ci_high.is_infinite() { "inf".into() } else { num(c.ci_high) },
+                        c.resamples,
+                        num(c.share_crossing),
+                        num(c.share_always_positive),
+                        num(c.share_never_positive),
+                        num(c.fit.intercept),
+                        num(c.fit.slope),
+                        num(c.fit.slope_change),
+                        num(c.fit.knot),
+                        num(c.fit.sse)
+                    )?;
+                }
+            }
+            write_file(&dir.join("fit.csv"), &fits)?;
+            writeln!(
+                md,
+                "The fit is gain(k) = a + b·k + c·max(0, k − τ) by least squares (τ on a grid), the base model as k = 0. The critical point is where the \
+                 fitted gain turns positive for good; its interval is the 2.5–97.5% range over {resamples} bootstrap resamples of the seeds (seed {BOOTSTRAP_SEED:#x}). \
+                 Details in fit.csv.\n"
+            )?;
+        }
+        ExperimentKind::BatchingAblation => {
+            let points = aggregate::points(ExperimentKind::BatchingAblation, &obs);
+            push_points(&mut csv, &points);
+            for task in &tasks {
+                let metric = r.metrics.get(task).cloned().unwrap_or_default();
+                let bars: Vec<Bar> = arms
+                    .iter()
+                    .filter_map(|arm| points.iter().find(|p| &p.task == task && &p.arm == arm))
+                    .map(|p| Bar { label: p.arm.label(), mean: p.value.mean, low: p.value.ci_low, high: p.value.ci_high, is_base: p.arm == Arm::Base })
+                    .collect();
+                let chart = BarsChart { title: format!("Batching and loss scaling: {task}"), x_label: format!("dev {metric} (mean over seeds, 95% CI)"), bars };
+                let stem = format!("ablation_{}", slug(task));
+                write_both(&chart, dir, &stem)?;
+                figures.push(stem.clone());
+                writeln!(md, "## {task} (dev {metric})\n\n![{task}: ablation]({stem}.png)\n")?;
+                writeln!(md, "| pre-finetuning | dev {metric} | gain over base |\n|---|---|---|")?;
+                for p in points.iter().filter(|p| &p.task == task) {
+                    writeln!(md, "| {} | {} | {} |", p.arm.label(), cell(&p.value), p.gain.map(|g| gain_cell(&g)).unwrap_or_default())?;
+                }
+                writeln!(md)?;
+            }
+        }
+    }
+
+    if !r.curves.is_empty() {
+        writeln!(md, "## Pre-finetuning runs\n")?;
+    }
+    for (label, run, curves) in &r.curves {
+        let chart = CurvesChart {
+            title: format!("Pre-finetuning {label} (run {run}): training loss per task"),
+            x_label: "step".into(),
+            y_label: "scaled loss".into(),
+            curves: curves.clone(),
+            smoothing: Some(0.6),
+        };
+        let stem = format!("prefinetune_{}", slug(label));
+        write_both(&chart, dir, &stem)?;
+        figures.push(stem.clone());
+        writeln!(md, "![{label}: training loss]({stem}.png)\n\nFaint: as measured; bold: smoothed (EMA 0.6).\n")?;
+    }
+
+    let mut runs_csv = String::from("name,run_id,task,arm,train_size,seed,value\n");
+    for o in &obs {
+        let name = run_name(&r.plan, o);
+        writeln!(
+            runs_csv,
+            "{},{},{},{},{},{},{}",
+            quote(&name),
+            r.run_ids.get(&name).map(|i| i.0.to_string()).unwrap_or_default(),
+            quote(&o.task),
+            quote(&o.arm.label()),
+            o.size.map(|n| n.to_string()).unwrap_or_default(),
+            o.seed,
+            num(o.value)
+        )?;
+    }
+    writeln!(md, "## Files\n\n- points.csv: every aggregated point (one row per task, starting point and x)\n- runs.csv: every fine-tune's final dev metric")?;
+    for f in &figures {
+        writeln!(md, "- {f}.png, {f}.svg")?;
+    }
+    write_file(&dir.join("points.csv"), &csv)?;
+    write_file(&dir.join("runs.csv"), &runs_csv)?;
+    write_file(&dir.join("summary.md"), &md)?;
+    Ok(())
+}
+
+fn run_name(plan: &Plan, o: &Observation) -> String {
+    plan.runs
+        .iter()
+        .find(|r| matches!(&r.role, Role::Finetune { task, seed, size, arm } if *task == o.task && *seed == o.seed && *size == o.size && *arm == o.arm))
+        .map(|r| r.name.clone())
+        .unwrap_or_default()
+}
+
+fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_csv_fields() {
+        assert_eq!(slug("heterogeneous, scaling on"), "heterogeneous_scaling_on");
+        assert_eq!(slug("mean of downstream tasks"), "mean_of_downstream_tasks");
+        assert_eq!(quote("a,b"), "\"a,b\"");
+        assert_eq!(quote("say \"hi\", ok"), "\"say \"\"hi\"\", ok\"");
+        assert_eq!(quote("plain"), "plain");
+        assert_eq!(num(f64::NAN), "");
+    }
+}
