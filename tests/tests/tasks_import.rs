@@ -5,28 +5,13 @@
 //! `muppet tasks list --json`. A valid file then imports and lists.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use muppet_tests::workspace::{target_dir, workspace_root};
-
-fn muppet_bin() -> PathBuf {
-    let bin = std::env::var_os("MUPPET_BIN").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug/muppet"));
-    assert!(bin.is_file(), "{} is missing: build it with `cargo build -p muppet-cli` (make test does)", bin.display());
-    bin
-}
-
-fn assets() -> PathBuf {
-    let dir = std::env::var_os("MUPPET_ASSETS").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".muppet/assets"));
-    assert!(
-        dir.join("raw/bigbench/.muppet-asset").is_file(),
-        "no task assets in {}: run `muppet assets fetch --tasks` with MUPPET_ASSETS pointing there (make test does)",
-        dir.display()
-    );
-    dir
-}
+use muppet_tests::cli::command;
+use muppet_tests::workspace::workspace_root;
 
 fn muppet(home: &Path, args: &[String]) -> Output {
-    Command::new(muppet_bin()).args(args).env("MUPPET_HOME", home).env("MUPPET_ASSETS", assets()).output().expect("start muppet")
+    command(home, &[]).args(args).output().expect("start muppet")
 }
 
 /// One malformed input and what its error must say.
