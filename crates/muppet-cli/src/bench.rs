@@ -13,7 +13,137 @@ use muppet_train::bench::{train_step, TrainStepBench, TrainStepResult};
 pub enum BenchCommand {
     /// Time forward + backward + AdamW update of an encoder with a classification head.
     TrainStep(TrainStepArgs),
+    /// Time real pre-finetuning updates on a real task mixture (tokenized cache, length
+    /// buckets); `--dump` writes the tokenized examples for `bench/torch_mixture.py`.
+    Mixture(MixtureArgs),
 }
+
+#[derive(Args)]
+pub struct MixtureArgs {
+    /// Model folder (default: the embedded all-MiniLM-L6-v2).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// A classification task of the mixture (repeat).
+    #[arg(long = "task", required = true)]
+    tasks: Vec<String>,
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 1)]
+    tasks_per_update: usize,
+    #[arg(long, default_value_t = 128)]
+    max_len: usize,
+    /// Timed updates.
+    #[arg(long, default_value_t = 30)]
+    steps: u64,
+    /// Untimed updates first.
+    #[arg(long, default_value_t = 5)]
+    warmup: u64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Draw batches without length buckets (dynamic padding only).
+    #[arg(long)]
+    no_buckets: bool,
+    /// Write the tokenized examples (JSON lines) for the PyTorch reference, then exit.
+    #[arg(long)]
+    dump: Option<PathBuf>,
+    #[arg(long, default_value = "cpu")]
+    backend: String,
+    #[arg(long)]
+    json: bool,
+}
+
+/// The real-data benchmark on whichever backend `on_backend` picks.
+struct TimedMixture<'a> {
+    job: muppet_train::TrainJob<'a>,
+    warmup: u64,
+}
+
+impl OnBackend for TimedMixture<'_> {
+    type Output = anyhow::Result<muppet_train::bench::MixtureResult>;
+    fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        let mut clock = muppet_train::bench::MixtureClock::new(self.warmup);
+        muppet_train::train::<B>(&self.job, &device, &mut clock)?;
+        clock.result().context("the run ended before the timed updates")
+    }
+}
+
+/// Write each task's tokenized examples as JSON lines: `{"task", "n_classes", "ids",
+/// "type_ids", "label"}`.
+fn dump(model: &std::path::Path, tasks: &[muppet_data::LabeledTask], max_len: usize, path: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let text = muppet_data::tokenize::TextEncoder::from_file(&model.join("tokenizer.json"), max_len)?;
+    let partial = path.with_extension("partial");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&partial).with_context(|| format!("creating {}", partial.display()))?);
+    for (t, task) in tasks.iter().enumerate() {
+        for item in text.encode_task(task)? {
+            let muppet_data::tokenize::ItemTarget::Class(label) = item.target else { continue };
+            let line = serde_json::json!({"task": t, "n_classes": task.spec.labels.len(), "ids": item.seqs[0].ids, "type_ids": item.seqs[0].type_ids, "label": label});
+            writeln!(out, "{line}")?;
+        }
+    }
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    std::fs::rename(&partial, path)?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+fn mixture(args: MixtureArgs) -> anyhow::Result<()> {
+    let backend: BackendKind = args.backend.parse()?;
+    let home = crate::home();
+    home.ensure()?;
+    let model = match &args.model {
+        Some(dir) => dir.clone(),
+        None => muppet_data::assets::model_dir(home.assets()),
+    };
+    let tasks = crate::launch::load_tasks(&home, &args.tasks)?;
+    if let Some(t) = tasks.iter().find(|t| !t.spec.family.is_classification()) {
+        anyhow::bail!("task `{}` is a {} task: the mixture benchmark compares classification mixtures", t.spec.name, t.spec.family.as_str());
+    }
+    if let Some(path) = &args.dump {
+        return dump(&model, &tasks, args.max_len, path);
+    }
+    let cfg = muppet_train::TrainConfig {
+        steps: args.warmup + args.steps,
+        batch_size: args.batch_size,
+        tasks_per_update: args.tasks_per_update,
+        max_len: args.max_len,
+        seed: args.seed,
+        length_buckets: !args.no_buckets,
+        // Dev is scored before and after only, on 2 examples per task: not in the timing.
+        dev_size: 2,
+        eval_every: 0,
+        ..muppet_train::TrainConfig::default()
+    };
+    let cache = home.cache().join("tokens");
+    let job = muppet_train::TrainJob {
+        model_dir: &model,
+        tasks: &tasks,
+        cfg: &cfg,
+        run: muppet_core::RunId(0),
+        run_dir: None,
+        init: muppet_train::Init::Base,
+        resume: false,
+        cancel: None,
+        cache_dir: Some(&cache),
+    };
+    let threads = std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    });
+    let result = on_backend(backend, TimedMixture { job, warmup: args.warmup })??;
+    let out = serde_json::json!({
+        "impl": "muppet", "backend": backend.name(), "threads": threads, "tasks": args.tasks,
+        "batch_size": args.batch_size, "tasks_per_update": args.tasks_per_update, "max_len": args.max_len,
+        "length_buckets": !args.no_buckets, "steps": args.steps, "examples": result.examples,
+        "seconds": result.seconds, "examples_per_sec": result.examples_per_sec,
+    });
+    if args.json {
+        println!("{out}");
+    } else {
+        println!("{:.1} examples/s ({} examples in {:.1} s)", result.examples_per_sec, result.examples, result.seconds);
+    }
+    Ok(())
+}
+
 
 #[derive(Args)]
 pub struct TrainStepArgs {
@@ -76,7 +206,10 @@ impl OnBackend for Bench<'_> {
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::TrainStep(args) = command;
+    let args = match command {
+        BenchCommand::TrainStep(args) => args,
+        BenchCommand::Mixture(args) => return mixture(args),
+    };
     let backend: BackendKind = args.backend.parse()?;
     let config = match (&args.model, &args.preset) {
         (Some(dir), _) => EncoderConfig::from_hf_json(&dir.join("config.json"))?,

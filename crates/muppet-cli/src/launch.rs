@@ -19,7 +19,7 @@ pub use muppet_train::spec::{InitSpec, RunSpec};
 
 /// Load tasks by name: the demo catalog, then the imported tasks.
 pub fn load_tasks(home: &MuppetHome, names: &[String]) -> anyhow::Result<Vec<LabeledTask>> {
-    names.iter().map(|n| Ok(muppet_data::catalog::load_task(home.assets(), n)?)).collect()
+    names.iter().map(|n| crate::tasks::load(home, n)).collect()
 }
 
 /// Shows training progress as a bar with the latest loss (hidden when stderr is not a terminal).

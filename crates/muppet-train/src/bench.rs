@@ -97,3 +97,49 @@ pub fn train_step<B: AutodiffBackend>(encoder: Encoder<B>, config: &EncoderConfi
         parameters,
     }
 }
+
+/// What the real-data mixture benchmark measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct MixtureResult {
+    /// Training examples per second over the timed updates.
+    pub examples_per_sec: f64,
+    pub examples: u64,
+    pub seconds: f64,
+}
+
+/// Times updates `warmup + 1 ..= steps` of a real pre-finetuning run (the training loop
+/// itself: sampling, batching, forward, backward, update) and counts their examples.
+pub struct MixtureClock {
+    warmup: u64,
+    start: Option<(Instant, u64)>,
+    last: Option<(Instant, u64)>,
+}
+
+impl MixtureClock {
+    pub fn new(warmup: u64) -> Self {
+        Self { warmup, start: None, last: None }
+    }
+
+    /// Examples per second between the end of the warmup and the last update.
+    pub fn result(&self) -> Option<MixtureResult> {
+        let ((t0, e0), (t1, e1)) = (self.start?, self.last?);
+        let seconds = (t1 - t0).as_secs_f64();
+        let examples = e1 - e0;
+        Some(MixtureResult { examples_per_sec: examples as f64 / seconds, examples, seconds })
+    }
+}
+
+impl muppet_core::RunObserver for MixtureClock {
+    fn on_event(&mut self, event: &muppet_core::RunEvent) {
+        if let muppet_core::RunEvent::Metrics { points, .. } = event
+            && let Some(p) = points.iter().find(|p| p.split == "train" && p.name == "loss" && p.task.is_none())
+        {
+            let now = (Instant::now(), p.examples);
+            if p.step == self.warmup {
+                self.start = Some(now);
+            } else if p.step > self.warmup {
+                self.last = Some(now);
+            }
+        }
+    }
+}
