@@ -1,0 +1,216 @@
+//! `muppet experiment` and `muppet report` end to end on the real MiniLM and real tasks:
+//! a tiny sample-efficiency experiment (one pre-finetuning stage, 2 sizes x 2 seeds x
+//! base and pre-finetuned) run with two workers at a time, run again (nothing to do),
+//! reported; and specs that must be refused before any run starts.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use muppet_tests::workspace::target_dir;
+
+fn muppet_bin() -> PathBuf {
+    let bin = std::env::var_os("MUPPET_BIN").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug/muppet"));
+    assert!(bin.is_file(), "{} is missing: build it with `cargo build -p muppet-cli` (make test does)", bin.display());
+    bin
+}
+
+fn shared_assets() -> PathBuf {
+    let dir = std::env::var_os("MUPPET_ASSETS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| muppet_tests::workspace::workspace_root().join(".muppet/assets"));
+    assert!(
+        dir.join("models/all-MiniLM-L6-v2/model.safetensors").is_file(),
+        "no demo assets in {}: run `muppet assets fetch` with MUPPET_ASSETS pointing there (make test does)",
+        dir.display()
+    );
+    dir
+}
+
+fn muppet(home: &Path, args: &[&str]) -> Output {
+    Command::new(muppet_bin()).args(args).env("MUPPET_HOME", home).env("MUPPET_ASSETS", shared_assets()).output().expect("start muppet")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn last_json(out: &Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().unwrap_or_else(|| panic!("no stdout:\n{}", text(out)));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("last line is not JSON ({e}): {line}\n{}", text(out)))
+}
+
+/// Tiny settings: a few updates of 4 examples of 32 tokens, 16 dev examples.
+const TINY: &str = r#"
+[prefinetune]
+steps = 3
+batch_size = 4
+tasks_per_update = 2
+max_len = 32
+doc_stride = 8
+dev_size = 16
+warmup = 1
+eval_every = 0
+checkpoint_every = 0
+
+[finetune]
+steps = 2
+batch_size = 4
+max_len = 32
+doc_stride = 8
+dev_size = 16
+warmup = 0
+"#;
+
+fn write_spec(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, format!("name = \"{name}\"\n{body}")).expect("write spec");
+    path
+}
+
+fn sample_efficiency(stage_tasks: &str, downstream: &str, sizes: &str, seeds: &str) -> String {
+    format!(
+        "{TINY}\n[[stages]]\nname = \"pft\"\ntasks = {stage_tasks}\n\n[sample_efficiency]\ntasks = {downstream}\nsizes = {sizes}\nseeds = {seeds}\nstarts = [\"base\", \"pft\"]\n"
+    )
+}
+
+#[test]
+fn a_tiny_sample_efficiency_experiment_runs_resumes_and_reports() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let spec = write_spec(home.path(), "tiny", &sample_efficiency(r#"["strategyqa", "fever_claims"]"#, r#"["winowhy"]"#, "[8, 16]", "2"));
+    let spec = spec.to_str().expect("utf-8 path");
+
+    let out = muppet(home.path(), &["experiment", "run", "--spec", spec, "--parallel", "2", "--json"]);
+    assert!(out.status.success(), "experiment run failed:\n{}", text(&out));
+    let result = last_json(&out);
+    assert_eq!(result["status"], "completed", "{result}");
+    let id = result["experiment_id"].as_i64().expect("experiment id");
+    let runs = result["runs"].as_array().expect("runs");
+    // One stage, then 1 task x 2 sizes x 2 seeds x (base, pft).
+    assert_eq!(runs.len(), 9, "{result}");
+    assert!(runs.iter().all(|r| r["status"] == "completed"), "{result}");
+    let stage_id = runs[0]["run_id"].as_i64().expect("stage run");
+    assert_eq!(runs[0]["kind"], "pre_finetune");
+    let from_stage: Vec<&serde_json::Value> = runs.iter().filter(|r| r["start"] == "pft").collect();
+    assert_eq!(from_stage.len(), 4);
+    assert!(from_stage.iter().all(|r| r["depends_on"] == runs[0]["name"]));
+    for r in runs.iter().skip(1) {
+        let v = r["dev_metric"].as_f64().unwrap_or_else(|| panic!("no dev metric: {r}"));
+        assert!((0.0..=1.0).contains(&v), "{r}");
+        assert_eq!(r["metric"], "accuracy");
+    }
+
+    // The store links every run to the experiment, and fine-tunes from the stage to it.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rows = rt.block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("store");
+        let rows = store.experiment_runs(muppet_store::ExperimentId(id)).await.expect("runs");
+        store.close().await;
+        rows
+    });
+    assert_eq!(rows.len(), 9);
+    assert_eq!(rows.iter().filter(|r| r.parent == Some(muppet_core::RunId(stage_id))).count(), 4);
+
+    // Running the same spec again finds everything done and starts nothing.
+    let started = std::time::Instant::now();
+    let again = muppet(home.path(), &["experiment", "run", "--spec", spec, "--json"]);
+    assert!(again.status.success(), "{}", text(&again));
+    let again_json = last_json(&again);
+    assert_eq!(again_json["experiment_id"].as_i64(), Some(id));
+    let ids = |v: &serde_json::Value| v["runs"].as_array().map(|a| a.iter().map(|r| r["run_id"].as_i64()).collect::<Vec<_>>());
+    assert_eq!(ids(&again_json), ids(&result), "the same runs, none new");
+    assert!(text(&again).contains("9 already completed"), "{}", text(&again));
+    assert!(started.elapsed().as_secs() < 60, "a finished experiment should take seconds, not {:?}", started.elapsed());
+
+    let status = muppet(home.path(), &["experiment", "status", &id.to_string(), "--json"]);
+    assert!(status.status.success(), "{}", text(&status));
+    assert_eq!(last_json(&status)["status"], "completed");
+
+    // The report: charts, CSVs and the summary, in a folder that did not exist before.
+    let report = home.path().join("report");
+    let out = muppet(home.path(), &["report", &id.to_string(), "--out", report.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "report failed:\n{}", text(&out));
+    for f in ["summary.md", "points.csv", "runs.csv", "sample_efficiency_winowhy.svg", "sample_efficiency_winowhy.png", "prefinetune_pft.svg", "prefinetune_pft.png"] {
+        assert!(report.join(f).is_file(), "missing {f}");
+    }
+    let png = std::fs::read(report.join("sample_efficiency_winowhy.png")).expect("png");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let svg = std::fs::read_to_string(report.join("sample_efficiency_winowhy.svg")).expect("svg");
+    assert!(svg.contains("winowhy") && svg.contains("training examples (log scale)"));
+    let leftovers: Vec<String> = std::fs::read_dir(home.path()).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().to_string()).filter(|n| n.contains("partial")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // runs.csv: one row per fine-tune with its value; points.csv: one row per (arm, size)
+    // whose mean is the mean of those values and whose n is the number of seeds.
+    let runs_csv = std::fs::read_to_string(report.join("runs.csv")).expect("runs.csv");
+    let mut values: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    let rows: Vec<&str> = runs_csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 8, "{runs_csv}");
+    for row in rows {
+        let f: Vec<&str> = row.split(',').collect();
+        // name,run_id,task,arm,train_size,seed,value
+        assert_eq!(f[2], "winowhy");
+        values.entry((f[3].to_string(), f[4].to_string())).or_default().push(f[6].parse().expect("value"));
+    }
+    let points = std::fs::read_to_string(report.join("points.csv")).expect("points.csv");
+    let mut lines = points.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4, "{points}");
+    for r in &rows {
+        assert_eq!(r[col("kind")], "sample_efficiency");
+        assert_eq!(r[col("n")], "2");
+        let key = (r[col("arm")].to_string(), r[col("train_size")].to_string());
+        let v = &values[&key];
+        let mean: f64 = r[col("mean")].parse().expect("mean");
+        assert!((mean - v.iter().sum::<f64>() / v.len() as f64).abs() < 1e-12, "{key:?}: {mean} vs {v:?}");
+        if key.0 == "base" {
+            assert_eq!(r[col("gain_mean")], "0", "the base model's gain over itself");
+        }
+    }
+    let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary");
+    assert!(summary.contains("![winowhy: sample efficiency](sample_efficiency_winowhy.png)"), "{summary}");
+    assert!(summary.contains("| 8 |") && summary.contains("| 16 |"), "{summary}");
+
+    // A second report replaces the first whole.
+    std::fs::write(report.join("stale.txt"), "old").expect("stale");
+    let out = muppet(home.path(), &["report", &id.to_string(), "--out", report.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!report.join("stale.txt").exists() && report.join("summary.md").is_file());
+}
+
+/// Each bad spec is refused with the field named, and no run is created.
+#[test]
+fn bad_specs_are_refused_before_any_run_starts() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        ("unknown_task", sample_efficiency(r#"["strategyqa"]"#, r#"["winowhy", "no_such_task"]"#, "[8]", "1"), "sample_efficiency.tasks: unknown task `no_such_task`"),
+        // winowhy has under 3,000 examples; 16 go to dev.
+        ("too_large", sample_efficiency(r#"["strategyqa"]"#, r#"["winowhy"]"#, "[8, 5000]", "1"), "sample_efficiency.sizes: 5000 training examples of `winowhy` asked for, but it has"),
+        ("zero_seeds", sample_efficiency(r#"["strategyqa"]"#, r#"["winowhy"]"#, "[8]", "0"), "sample_efficiency.seeds: no seeds"),
+        ("overlap", sample_efficiency(r#"["strategyqa", "winowhy"]"#, r#"["winowhy"]"#, "[8]", "1"), "downstream task `winowhy` is in the pre-finetuning mixture of `pft`"),
+        ("no_design", TINY.to_string(), "no design"),
+    ];
+    for (name, body, want) in cases {
+        let spec = write_spec(home.path(), name, &body);
+        let out = muppet(home.path(), &["experiment", "run", "--spec", spec.to_str().expect("utf-8")]);
+        assert!(!out.status.success(), "{name}: should be refused:\n{}", text(&out));
+        let msg = text(&out);
+        assert!(msg.contains(want), "{name}: expected {want:?} in:\n{msg}");
+        assert!(msg.contains(&format!("{name}.toml")), "{name}: the message names the file:\n{msg}");
+        if name == "overlap" {
+            assert!(msg.contains("--allow-overlap"), "{msg}");
+        }
+        if name == "too_large" {
+            assert!(msg.contains("minus 16 held out for dev"), "{msg}");
+        }
+    }
+    // Nothing was created: no experiment, no run.
+    let out = muppet(home.path(), &["experiment", "list", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(last_json(&out), serde_json::json!([]));
+    let out = muppet(home.path(), &["runs", "list", "--json"]);
+    assert_eq!(last_json(&out), serde_json::json!([]));
+}
