@@ -672,3 +672,47 @@ fn list(json: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every spec under experiments/ parses and expands (the data checks need the assets).
+    #[test]
+    fn shipped_specs_expand() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../experiments");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("experiments/") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let spec = read_spec(&path).expect("parses");
+                let plan = expand(&spec, &path.display().to_string()).expect("expands");
+                assert!(plan.runs.iter().enumerate().all(|(i, r)| r.depends_on().is_none_or(|d| d < i)));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 3, "expected the demo, task-count and ablation specs in {}", dir.display());
+        let demo = expand(&read_spec(&dir.join("demo.toml")).expect("demo"), "demo").expect("plan");
+        // One stage, then 2 tasks x 5 sizes x 3 seeds x 2 starts.
+        assert_eq!(demo.runs.len(), 61);
+    }
+
+    #[test]
+    fn toml_errors_name_the_file() {
+        let dir = tempfile_dir();
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, "name = \"x\"\n[sample_efficiency]\ntasks = [\"winowhy\"]\nsizes = [16]\nseeds = 1\nstarts = [\"run:abc\"]\n").expect("write");
+        let err = format!("{:#}", read_spec(&path).expect_err("bad start"));
+        assert!(err.contains("bad.toml is not a valid experiment spec") && err.contains("run:ID"), "{err}");
+        std::fs::write(&path, "name = \"x\"\n[sample_efficiency]\ntasks = [\"winowhy\"]\nsizes = [16]\nseeds = 1\nstart = [\"base\"]\n").expect("write");
+        let err = format!("{:#}", read_spec(&path).expect_err("misspelt field"));
+        assert!(err.contains("start"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("muppet-experiment-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+}
