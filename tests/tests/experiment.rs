@@ -214,3 +214,28 @@ fn bad_specs_are_refused_before_any_run_starts() {
     let out = muppet(home.path(), &["runs", "list", "--json"]);
     assert_eq!(last_json(&out), serde_json::json!([]));
 }
+
+/// A stage that diverges fails, is retried once, and is reported; the fine-tunes that
+/// start from it are blocked, the base fine-tune still runs, and the exit status says so.
+#[test]
+fn a_failing_stage_is_retried_once_then_reported_and_blocks_its_fine_tunes() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let body = sample_efficiency(r#"["strategyqa"]"#, r#"["winowhy"]"#, "[8]", "1")
+        .replace("[[stages]]\nname = \"pft\"", "[[stages]]\nname = \"pft\"\nconfig = { lr = 1e30, warmup = 0, clip_norm = 1e30 }");
+    let spec = write_spec(home.path(), "diverges", &body);
+    let out = muppet(home.path(), &["experiment", "run", "--spec", spec.to_str().expect("utf-8"), "--parallel", "2", "--json"]);
+    assert!(!out.status.success(), "a failed run fails the command:\n{}", text(&out));
+    let result = last_json(&out);
+    assert_eq!(result["status"], "failed", "{result}");
+    let runs = result["runs"].as_array().expect("runs");
+    let by_start = |s: &str| runs.iter().find(|r| r["start"] == s || (s == "stage" && r["kind"] == "pre_finetune")).cloned().expect("run");
+    let stage = by_start("stage");
+    assert_eq!(stage["status"], "failed", "{result}");
+    assert!(stage["reason"].as_str().is_some_and(|r| r.contains("diverged")), "{stage}");
+    assert_eq!(by_start("base")["status"], "completed", "{result}");
+    let blocked = by_start("pft");
+    assert_eq!(blocked["status"], "blocked", "{result}");
+    assert_eq!(blocked["run_id"], serde_json::Value::Null, "a blocked run is never created");
+    let log = text(&out);
+    assert_eq!(log.matches("retrying once").count(), 1, "{log}");
+}
