@@ -106,11 +106,17 @@ pub struct TaskSummary {
     pub metric: String,
     pub train_examples: usize,
     pub dev_examples: usize,
-    /// Loss of the first and the last micro-batch drawn from the task.
+    /// Mean loss of the first and of the last [`LOSS_WINDOW`] micro-batches drawn from the
+    /// task (single micro-batches are too noisy to compare).
     #[serde(with = "crate::checkpoint::nan_as_null")]
     pub loss_first: f64,
     #[serde(with = "crate::checkpoint::nan_as_null")]
     pub loss_last: f64,
+    /// The losses behind `loss_first` and `loss_last`.
+    #[serde(default)]
+    pub first_losses: Vec<f64>,
+    #[serde(default)]
+    pub last_losses: Vec<f64>,
     /// Dev metric with the starting weights, and after training.
     #[serde(with = "crate::checkpoint::nan_as_null")]
     pub dev_before: f64,
@@ -123,6 +129,28 @@ pub struct TaskSummary {
 pub struct SavedCheckpoint {
     pub step: u64,
     pub path: PathBuf,
+}
+
+/// Micro-batches averaged into a task's first and last loss.
+pub const LOSS_WINDOW: usize = 10;
+
+impl TaskSummary {
+    /// Record the loss of one micro-batch drawn from the task.
+    fn record_loss(&mut self, loss: f64) {
+        if self.first_losses.len() < LOSS_WINDOW {
+            self.first_losses.push(loss);
+            self.loss_first = mean(&self.first_losses);
+        }
+        if self.last_losses.len() == LOSS_WINDOW {
+            self.last_losses.remove(0);
+        }
+        self.last_losses.push(loss);
+        self.loss_last = mean(&self.last_losses);
+    }
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
 }
 
 /// One task's tokenized items, split.
@@ -184,6 +212,8 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
                 dev_examples: p.dev.iter().map(|&i| p.items[i].example).collect::<HashSet<_>>().len(),
                 loss_first: f64::NAN,
                 loss_last: f64::NAN,
+                first_losses: Vec::new(),
+                last_losses: Vec::new(),
                 dev_before: f64::NAN,
                 dev_after: f64::NAN,
             })
@@ -282,13 +312,11 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
         let mut points = vec![at(None, "loss", loss), at(None, "lr", lr), at(None, "grad_norm", grad_norm)];
         for (t, task) in tasks.iter().enumerate() {
             let mine: Vec<f64> = task_losses.iter().filter(|(i, _)| *i == t).map(|(_, l)| *l).collect();
-            if let (Some(first), Some(last)) = (mine.first(), mine.last()) {
-                points.push(at(Some(&task.spec.name), "loss", mine.iter().sum::<f64>() / mine.len() as f64));
-                let summary = &mut state.tasks[t];
-                if summary.loss_first.is_nan() {
-                    summary.loss_first = *first;
+            if !mine.is_empty() {
+                points.push(at(Some(&task.spec.name), "loss", mean(&mine)));
+                for &l in &mine {
+                    state.tasks[t].record_loss(l);
                 }
-                summary.loss_last = *last;
             }
         }
         let last_step = state.step == cfg.steps;
