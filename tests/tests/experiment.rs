@@ -111,6 +111,16 @@ fn a_tiny_sample_efficiency_experiment_runs_resumes_and_reports() {
     });
     assert_eq!(rows.len(), 9);
     assert_eq!(rows.iter().filter(|r| r.parent == Some(muppet_core::RunId(stage_id))).count(), 4);
+    // Fine-tunes keep their model checkpoint but not the optimizer state; the stage keeps both.
+    let files = |id: i64| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(home.path().join("runs").join(id.to_string())).expect("run dir").map(|e| e.expect("entry").file_name().to_string_lossy().to_string()).collect();
+        v.sort();
+        v
+    };
+    let leaf = runs[1]["run_id"].as_i64().expect("fine-tune id");
+    assert!(files(leaf).iter().any(|f| f.starts_with("model-step")), "{:?}", files(leaf));
+    assert!(!files(leaf).iter().any(|f| f.starts_with("optim-step")), "{:?}", files(leaf));
+    assert!(files(stage_id).iter().any(|f| f.starts_with("optim-step")), "{:?}", files(stage_id));
 
     // Running the same spec again finds everything done and starts nothing.
     let started = std::time::Instant::now();

@@ -361,6 +361,9 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
                             .map(|t| format!(", dev {} {:.3}", t["metric"].as_str().unwrap_or("metric"), t["dev_metric"].as_f64().unwrap_or(f64::NAN)))
                             .unwrap_or_default();
                         say(&bar, format!("done   run {run} {}{metric} ({took:.0}s)", plan.runs[i].name));
+                        if !plan.runs.iter().any(|r| r.depends_on() == Some(i)) {
+                            prune_optimizer_state(&home.run_dir(run));
+                        }
                         let rt = runtime()?;
                         let store = rt.block_on(Store::open(&home.db()))?;
                         for j in 0..plan.runs.len() {
@@ -506,6 +509,19 @@ fn watch_signals(interrupted: Arc<AtomicBool>, children: Arc<std::sync::Mutex<BT
             }
         });
     });
+}
+
+/// A completed run that nothing starts from keeps its model checkpoint (registered in the
+/// store) but not the optimizer state beside it, twice the model's size and only needed to
+/// resume training (a 60-run sweep of MiniLM would otherwise leave 11 GB of it).
+fn prune_optimizer_state(run_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(run_dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with("optim-step") && name.ends_with(".mpk") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// A line for people on stderr, above the progress bar when there is one.
