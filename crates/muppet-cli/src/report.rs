@@ -411,12 +411,12 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
             x_label: "step".into(),
             y_label: "scaled loss".into(),
             curves: curves.clone(),
-            smoothing: Some(0.6),
+            smoothing: Some(0.85),
         };
         let stem = format!("prefinetune_{}", slug(label));
         write_both(&chart, dir, &stem)?;
         figures.push(stem.clone());
-        writeln!(md, "![{label}: training loss]({stem}.png)\n\nFaint: as measured; bold: smoothed (EMA 0.6).\n")?;
+        writeln!(md, "![{label}: training loss]({stem}.png)\n\nFaint: as measured; bold: smoothed (EMA 0.85).\n")?;
     }
 
     let mut runs_csv = String::from("name,run_id,task,arm,train_size,seed,value\n");
