@@ -13,7 +13,7 @@ TEST_ASSETS ?= $(CURDIR)/.muppet/assets
 REFERENCE_VENV ?= $(CURDIR)/.venv
 REFERENCE_PYTHON := $(REFERENCE_VENV)/bin/python
 
-.PHONY: run test system-deps ui-deps ui build test-build test-assets desktop-tools ui-test rust-test reference-env
+.PHONY: run test system-deps ui-deps ui build test-build test-assets desktop-tools ui-test rust-test reference-env screenshots bench-desktop
 
 run: system-deps ui build
 	$(MUPPET) assets fetch
@@ -67,3 +67,16 @@ rust-test:
 	TAURI_DRIVER=$(CURDIR)/.tools/bin/tauri-driver \
 	xvfb-run -a --server-args="-screen 0 1280x800x24" \
 	$(CARGO) nextest run --workspace --no-fail-fast
+
+# The app driven through WebDriver on a virtual display, for tests that are not part of
+# `make test`: the README screenshots and the desktop benchmark (BENCHMARKS.md).
+DESKTOP_ENV = MUPPET_ASSETS=$(TEST_ASSETS) MUPPET_BIN=$(MUPPET) MUPPET_STUDIO_BIN=$(STUDIO) \
+	TAURI_DRIVER=$(CURDIR)/.tools/bin/tauri-driver \
+	xvfb-run -a --server-args="-screen 0 1280x800x24"
+
+# Rewrites docs/screenshots/*.png from the real app (imagemagick `import -window root`).
+screenshots: system-deps test-build desktop-tools test-assets
+	$(DESKTOP_ENV) $(CARGO) nextest run -p muppet-tests --test desktop --run-ignored only -E 'test(readme_screenshots)' --no-capture
+
+bench-desktop: system-deps test-build desktop-tools test-assets
+	$(DESKTOP_ENV) $(CARGO) nextest run -p muppet-tests --test desktop --run-ignored only -E 'test(desktop_benchmark)' --no-capture

@@ -16,6 +16,22 @@ pub enum CommandError {
     /// The store error is shared because a failed open is reported on every call.
     #[error("{0}")]
     Store(Arc<muppet_store::StoreError>),
+    /// The request itself is wrong (an unknown task, a path that cannot be written):
+    /// the message says what to change.
+    #[error("{0}")]
+    Invalid(String),
+    /// A task of the catalog could not be read from the assets.
+    #[error("{0}")]
+    Task(Arc<muppet_data::DataError>),
+    /// The `muppet` binary could not be found or started, or it reported a failure.
+    #[error("{0}")]
+    Worker(String),
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: Arc<std::io::Error>,
+    },
 }
 
 impl CommandError {
@@ -28,17 +44,37 @@ impl CommandError {
                 | muppet_store::StoreError::NewerDatabase { .. } => "store_open",
                 _ => "store",
             },
+            CommandError::Invalid(_) => "invalid",
+            CommandError::Task(_) => "task",
+            CommandError::Worker(_) => "worker",
+            CommandError::Io { .. } => "io",
         }
     }
 
     pub fn message(&self) -> String {
         self.to_string()
     }
+
+    /// An I/O error on `path` while doing `what` ("reading", "writing" ...).
+    pub fn io(what: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.to_path_buf();
+        move |source| CommandError::Io {
+            what,
+            path,
+            source: Arc::new(source),
+        }
+    }
 }
 
 impl From<muppet_store::StoreError> for CommandError {
     fn from(error: muppet_store::StoreError) -> Self {
         CommandError::Store(Arc::new(error))
+    }
+}
+
+impl From<muppet_data::DataError> for CommandError {
+    fn from(error: muppet_data::DataError) -> Self {
+        CommandError::Task(Arc::new(error))
     }
 }
 
@@ -62,6 +98,11 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({ "kind": "store", "message": "run 7 does not exist" })
+        );
+        let invalid = CommandError::Invalid("pick at least one task".into());
+        assert_eq!(
+            serde_json::to_value(&invalid).expect("serialise"),
+            serde_json::json!({ "kind": "invalid", "message": "pick at least one task" })
         );
     }
 }

@@ -1,14 +1,21 @@
 //! Muppet Studio, the desktop app. A thin Tauri 2 shell: it opens the store at
-//! `MUPPET_HOME` and answers the web UI's commands by calling the library crates.
+//! `MUPPET_HOME`, answers the web UI's commands by calling the library crates, and
+//! supervises the `muppet worker` processes that train.
 
 // No console window next to the app on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod catalog;
 mod commands;
 mod error;
+mod launches;
+mod paths;
+mod settings;
 mod state;
+mod supervisor;
 
 use state::StudioState;
+use tauri::Manager;
 
 fn main() {
     let state = tauri::async_runtime::block_on(StudioState::open_from_env());
@@ -18,9 +25,45 @@ fn main() {
     }
     let result = tauri::Builder::default()
         .manage(state)
+        .setup(|app| {
+            let supervisor = app.state::<StudioState>().supervisor.clone();
+            tauri::async_runtime::spawn(supervisor.forward_loop());
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing with runs in progress asks the UI what to do with them (keep them
+            // running in the background, or cancel them); it answers with `quit_app`.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let supervisor = &window.state::<StudioState>().supervisor;
+                let busy = supervisor.busy();
+                if !busy.is_empty() {
+                    api.prevent_close();
+                    supervisor.close_requested(busy);
+                }
+            }
+        })
         .invoke_handler(tauri::generate_handler![
-            commands::list_runs,
-            commands::studio_info
+            commands::app::studio_info,
+            commands::app::get_settings,
+            commands::app::save_settings,
+            commands::tasks::list_tasks,
+            commands::tasks::task_preview,
+            commands::tasks::mixture_summary,
+            commands::runs::list_runs,
+            commands::runs::run_detail,
+            commands::runs::run_curves,
+            commands::runs::compare_runs,
+            commands::runs::export_run_csv,
+            commands::runs::export_checkpoint,
+            commands::launch::subscribe_events,
+            commands::launch::launch_run,
+            commands::launch::cancel_run,
+            commands::launch::resume_run,
+            commands::launch::quit_app,
+            commands::experiments::list_experiments,
+            commands::experiments::report_chart,
+            commands::experiments::build_report,
+            commands::experiments::run_experiment,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {

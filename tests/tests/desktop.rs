@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
+use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
 use muppet_core::{MetricPoint, MuppetHome, RunId, RunKind, RunStatus};
 use muppet_store::{NewRun, Store};
+use muppet_tests::cli::{muppet_bin, shared_assets};
 use muppet_tests::desktop::{TauriDriver, app_binary, require_display_and_webdriver};
 use muppet_tests::workspace::artifact_dir;
 
@@ -108,12 +110,61 @@ struct StudioSession {
 
 impl StudioSession {
     async fn open(home: &Path, log_name: &str) -> anyhow::Result<Self> {
+        Self::open_with(&[("MUPPET_HOME", home)], log_name).await
+    }
+
+    /// The app with `env` added to its environment.
+    async fn open_with(env: &[(&str, &Path)], log_name: &str) -> anyhow::Result<Self> {
         require_display_and_webdriver()?;
         let app = app_binary()?;
         let log = artifact_dir("desktop-logs")?.join(log_name);
-        let driver = TauriDriver::start(&[("MUPPET_HOME", home)], &log)?;
+        let driver = TauriDriver::start(env, &log)?;
         let client = driver.connect(&app).await?;
         Ok(Self { client, driver })
+    }
+
+    async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| format!("find {css}"))?
+            .click()
+            .await
+            .with_context(|| format!("click {css}"))?;
+        Ok(())
+    }
+
+    /// Replace the value of an input as a person would: clear it, then type.
+    async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let input = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| format!("find {css}"))?;
+        input.clear().await?;
+        input.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Wait for an element matching `css`, failing with `what` and the app's log.
+    async fn wait_for(&self, css: &str, limit: Duration, what: &str) -> anyhow::Result<Element> {
+        self.client
+            .wait()
+            .at_most(limit)
+            .every(Duration::from_millis(100))
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("{what} (waited {limit:?} for {css}):\n{}", self.driver.log_text()))
+    }
+
+    /// The number of points a chart (`data-points` of its figure) draws.
+    async fn chart_points(&self, css: &str) -> anyhow::Result<u64> {
+        let figure = self.client.find(Locator::Css(css)).await?;
+        Ok(figure
+            .attr("data-points")
+            .await?
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0))
     }
 
     /// Wait until the Runs page has settled into `state` (`loaded`, `empty`, `error`).
@@ -199,7 +250,7 @@ fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// Columns: ID, Name, Kind, Status, Points, Last loss, Started.
+/// Columns: select, ID, Name, Kind, Status, Progress, Points, Last loss, Started.
 fn assert_row(
     row: &ShownRun,
     id: RunId,
@@ -210,20 +261,20 @@ fn assert_row(
     loss: &str,
 ) {
     let cells = &row.cells;
-    assert_eq!(cells.len(), 7, "run {} has cells {cells:?}", row.id);
+    assert_eq!(cells.len(), 9, "run {} has cells {cells:?}", row.id);
     assert_eq!(row.id, id.to_string());
-    assert_eq!(cells[0], id.to_string());
-    assert_eq!(cells[1], name);
-    assert_eq!(cells[2], kind);
-    assert_eq!(cells[3], status);
+    assert_eq!(cells[1], id.to_string());
+    assert_eq!(cells[2], name);
+    assert_eq!(cells[3], kind);
+    assert_eq!(cells[4], status);
     assert_eq!(
-        digits(&cells[4]),
+        digits(&cells[6]),
         points,
         "points of {name}: {:?}",
-        cells[4]
+        cells[6]
     );
-    assert_eq!(cells[5], loss);
-    let started = &cells[6];
+    assert_eq!(cells[7], loss);
+    let started = &cells[8];
     let shape_ok =
         started.len() == 16 && started.as_bytes()[4] == b'-' && started.as_bytes()[10] == b' ';
     assert!(
@@ -393,4 +444,335 @@ async fn a_database_that_cannot_be_opened_is_shown_not_a_crash() -> anyhow::Resu
         studio.close().await
     })
     .await
+}
+
+/// Upper bound of the training test: two short trainings of the real model on two cores.
+const TRAINING_TEST_LIMIT: Duration = Duration::from_secs(300);
+/// How long one stretch of training (start, cancel, resume to the end) may take.
+const TRAINING_WAIT: Duration = Duration::from_secs(120);
+
+/// A completed run to compare the trained one with: 40 steps of loss, a few dev points.
+async fn seed_completed_run(home: &MuppetHome) -> anyhow::Result<RunId> {
+    let store = Store::open(&home.db()).await?;
+    let mut run = new_run("earlier mixture", RunKind::PreFinetune);
+    run.spec = serde_json::json!({ "tasks": ["rt_fresh_rotten"], "config": { "steps": 40, "batch_size": 4 } });
+    let id = store.create_run(&run).await?;
+    let mut points = loss_points(40, 0.6);
+    points.extend(accuracy_points("rt_fresh_rotten", &[10, 20, 30, 40]));
+    store.record_points(id, &points).await?;
+    store.end_run(id, RunStatus::Completed, None).await?;
+    store.close().await;
+    Ok(id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> anyhow::Result<()> {
+    let _one_app = one_app_at_a_time().await?;
+    let test = async {
+        let dir = tempfile::tempdir()?;
+        let home = MuppetHome::at(dir.path().join("home"));
+        home.ensure()?;
+        let earlier = seed_completed_run(&home).await?;
+        let assets = shared_assets();
+        let muppet = muppet_bin();
+        let studio = StudioSession::open_with(
+            &[("MUPPET_HOME", home.root()), ("MUPPET_ASSETS", &assets), ("MUPPET_BIN", &muppet)],
+            "training.log",
+        )
+        .await?;
+        studio.wait_for_runs_state("loaded").await?;
+
+        // Build a mixture of two demo tasks with tiny settings.
+        studio.click(".nav-item[data-page='mixture']").await?;
+        for task in ["sarcasm_headlines", "rt_fresh_rotten"] {
+            let css = format!("#mixture-tasks label[data-task='{task}'] input");
+            studio.wait_for(&css, UI_WAIT, "the mixture builder lists the demo tasks").await?.click().await?;
+        }
+        for (field, value) in [
+            ("#steps", "40"),
+            ("#batch-size", "2"),
+            ("#tasks-per-update", "2"),
+            ("#max-len", "32"),
+            ("#dev-size", "8"),
+            ("#eval-every", "10"),
+            ("#checkpoint-every", "0"),
+        ] {
+            studio.type_into(field, value).await?;
+        }
+        studio.type_into("#run-name", "desktop e2e mixture").await?;
+        // The live summary: natural sampling, probabilities in proportion to the sizes.
+        studio
+            .wait_for("#mixture-summary-body tr[data-task='rt_fresh_rotten']", UI_WAIT, "the mixture summary shows both tasks")
+            .await?;
+        let mut total = 0.0;
+        for row in studio.client.find_all(Locator::Css("#mixture-summary-body td.probability")).await? {
+            total += row.text().await?.parse::<f64>()?;
+        }
+        ensure!((total - 1.0).abs() < 0.01, "the probabilities add up to {total}");
+        studio.screenshot("mixture.png").await?;
+
+        // Launch: the run page opens and the loss curve grows from the worker's events.
+        studio.click("#launch-run").await?;
+        studio
+            .wait_for("body[data-page='run'] #run-status[data-status='running']", UI_WAIT, "the launched run is running")
+            .await?;
+        studio
+            .wait_for("#loss-chart[data-points]:not([data-points='0'])", TRAINING_WAIT, "the loss chart gets its first points")
+            .await?;
+        let first = studio.chart_points("#loss-chart").await?;
+        let deadline = tokio::time::Instant::now() + TRAINING_WAIT;
+        let grown = loop {
+            let now = studio.chart_points("#loss-chart").await?;
+            if now > first {
+                break now;
+            }
+            ensure!(tokio::time::Instant::now() < deadline, "the loss chart stayed at {first} points:\n{}", studio.driver.log_text());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        studio.screenshot("run-live.png").await?;
+
+        // Cancel: the worker finishes its update, writes a checkpoint and ends the run.
+        studio.click("#cancel-run").await?;
+        studio
+            .wait_for("#run-status[data-status='cancelled']", TRAINING_WAIT, "the run ends cancelled")
+            .await?;
+        let progress = studio.client.find(Locator::Css("#run-progress")).await?;
+        let cancelled_at: u64 = progress.attr("data-step").await?.and_then(|s| s.parse().ok()).unwrap_or(0);
+        ensure!(cancelled_at > 0 && cancelled_at < 40, "cancelled at step {cancelled_at}");
+        let run_id = digits(&studio.text("#run-title").await?.split_whitespace().next().unwrap_or_default().to_string());
+        let run_dir = home.runs().join(&run_id);
+        ensure!(run_dir.join(format!("model-step{cancelled_at}.mpk")).is_file(), "no checkpoint at step {cancelled_at} in {}", run_dir.display());
+
+        // Resume: it continues from the checkpoint to the end.
+        studio.click("#resume-run").await?;
+        studio
+            .wait_for("#run-status[data-status='completed']", TRAINING_WAIT, "the resumed run completes")
+            .await?;
+        let finished = studio.chart_points("#loss-chart").await?;
+        ensure!(finished > grown, "the loss chart did not grow after resuming ({grown} -> {finished})");
+        studio.screenshot("run-completed.png").await?;
+
+        // Export the last checkpoint as a Hugging Face folder.
+        studio.wait_for("#checkpoints tbody tr[data-step='40']", UI_WAIT, "the final checkpoint is listed").await?;
+        let out = dir.path().join("exported");
+        studio.type_into("#export-path", &out.display().to_string()).await?;
+        studio.click("#export-checkpoint").await?;
+        studio.wait_for("#export-result[data-state]", TRAINING_WAIT, "the export ends").await?;
+        let result = studio.text("#export-result").await?;
+        for file in ["config.json", "model.safetensors"] {
+            ensure!(out.join(file).is_file(), "no {file} in {} (the app says {result:?})", out.display());
+        }
+
+        // Compare the trained run with the earlier one from the runs table.
+        studio.click("#back-to-runs").await?;
+        studio.wait_for_runs_state("loaded").await?;
+        for id in [earlier.to_string(), run_id.clone()] {
+            studio.click(&format!("#runs-body tr[data-run-id='{id}'] input.run-select")).await?;
+        }
+        studio.click("#compare-runs").await?;
+        let runs = format!("{},{}", earlier, run_id);
+        studio
+            .wait_for(&format!("#compare-panel[data-runs='{runs}']"), UI_WAIT, "the comparison opens")
+            .await?;
+        let params = studio.text("#compare-params").await?;
+        ensure!(params.contains("$.config.batch_size"), "compared parameters: {params:?}");
+        ensure!(studio.chart_points(".compare-chart").await? > 40, "the comparison chart has both losses");
+        studio.screenshot("compare.png").await?;
+        studio.close().await
+    };
+    tokio::time::timeout(TRAINING_TEST_LIMIT, test)
+        .await
+        .context("the training test ran past its time limit")?
+}
+
+/// Screenshots of every page for the README tour (docs/screenshots/), taken of the whole
+/// virtual display with imagemagick's `import -window root`, from the real app on a data
+/// folder with a real trained run. Not part of `make test`: run `make screenshots`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes docs/screenshots; run with `make screenshots`"]
+async fn readme_screenshots() -> anyhow::Result<()> {
+    let _one_app = one_app_at_a_time().await?;
+    let dir = tempfile::tempdir()?;
+    let home = MuppetHome::at(dir.path().join("home"));
+    home.ensure()?;
+    seed_completed_run(&home).await?;
+    let muppet = muppet_bin();
+    let assets = shared_assets();
+    // A real run trained by the worker, for the run page.
+    let queued = std::process::Command::new(&muppet)
+        .args([
+            "prefinetune", "--task", "sarcasm_headlines", "--task", "rt_fresh_rotten", "--steps", "60",
+            "--batch-size", "4", "--tasks-per-update", "2", "--max-len", "32", "--doc-stride", "8",
+            "--dev-size", "16", "--eval-every", "10", "--checkpoint-every", "0", "--name",
+            "sarcasm + rotten tomatoes", "--queue", "--json",
+        ])
+        .env("MUPPET_HOME", home.root())
+        .env("MUPPET_ASSETS", &assets)
+        .output()?;
+    ensure!(queued.status.success(), "queue: {}", String::from_utf8_lossy(&queued.stderr));
+    let trained = std::process::Command::new(&muppet)
+        .args(["worker", "--run", "2"])
+        .env("MUPPET_HOME", home.root())
+        .env("MUPPET_ASSETS", &assets)
+        .output()?;
+    ensure!(trained.status.success(), "worker: {}", String::from_utf8_lossy(&trained.stderr));
+
+    let studio = StudioSession::open_with(
+        &[("MUPPET_HOME", home.root()), ("MUPPET_ASSETS", &assets), ("MUPPET_BIN", &muppet)],
+        "screenshots.log",
+    )
+    .await?;
+    let out = muppet_tests::workspace::workspace_root().join("docs/screenshots");
+    std::fs::create_dir_all(&out)?;
+    let shoot = |name: &str| -> anyhow::Result<()> {
+        let path = out.join(name);
+        let status = std::process::Command::new("import")
+            .args(["-window", "root", "-crop", "1200x760+0+0", "+repage"])
+            .arg(&path)
+            .status()
+            .context("run imagemagick's import")?;
+        ensure!(status.success(), "import failed for {}", path.display());
+        Ok(())
+    };
+    let settle = || tokio::time::sleep(Duration::from_millis(600));
+
+    studio.wait_for_runs_state("loaded").await?;
+    studio.click(".nav-item[data-page='tasks']").await?;
+    studio.wait_for("body[data-tasks-state='loaded']", TRAINING_WAIT, "the tasks load").await?;
+    studio.click("#tasks-body tr[data-task='sarcasm_headlines'] button").await?;
+    studio.wait_for("#task-preview[data-task='sarcasm_headlines']", UI_WAIT, "the preview opens").await?;
+    settle().await;
+    shoot("tasks.png")?;
+
+    studio.click(".nav-item[data-page='mixture']").await?;
+    for task in ["sarcasm_headlines", "rt_fresh_rotten", "crowdflower_tweets", "fever_claims"] {
+        let css = format!("#mixture-tasks label[data-task='{task}'] input");
+        studio.wait_for(&css, UI_WAIT, "the mixture builder lists the tasks").await?.click().await?;
+    }
+    studio.client.find(Locator::Css("#sampling")).await?.select_by_value("temperature").await?;
+    studio.wait_for("#mixture-summary-body tr[data-task='fever_claims']", UI_WAIT, "the summary").await?;
+    settle().await;
+    shoot("mixture.png")?;
+
+    studio.click(".nav-item[data-page='runs']").await?;
+    studio.wait_for_runs_state("loaded").await?;
+    for id in ["1", "2"] {
+        studio.click(&format!("#runs-body tr[data-run-id='{id}'] input.run-select")).await?;
+    }
+    studio.click("#compare-runs").await?;
+    studio.wait_for("#compare-panel[data-runs='1,2']", UI_WAIT, "the comparison").await?;
+    settle().await;
+    shoot("runs.png")?;
+
+    studio.click("#runs-body tr[data-run-id='2'] .run-open").await?;
+    studio.wait_for("#run-status[data-status='completed']", UI_WAIT, "the run page").await?;
+    studio.wait_for("#dev-chart[data-points]", UI_WAIT, "the dev chart").await?;
+    settle().await;
+    shoot("run.png")?;
+
+    studio.click(".nav-item[data-page='experiments']").await?;
+    studio.wait_for("#experiments-count", UI_WAIT, "the experiments page").await?;
+    settle().await;
+    shoot("experiments.png")?;
+
+    studio.click(".nav-item[data-page='settings']").await?;
+    studio.wait_for("#settings-info dd", UI_WAIT, "the settings page").await?;
+    settle().await;
+    shoot("settings.png")?;
+    studio.close().await
+}
+
+/// A number the page wrote into a `data-*` attribute.
+async fn data_number(studio: &StudioSession, css: &str, attr: &str) -> anyhow::Result<f64> {
+    let element = studio.client.find(Locator::Css(css)).await?;
+    let text = element.attr(attr).await?.with_context(|| format!("{css} has no {attr}"))?;
+    Ok(text.parse()?)
+}
+
+/// The desktop figures of BENCHMARKS.md: cold start to an interactive runs table, the
+/// runs table with 10,000 runs, and a chart of 20 runs x 2,000 points. Prints one
+/// `BENCH` line per figure. Not part of `make test`: run `make bench-desktop`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark; run with `make bench-desktop`"]
+async fn desktop_benchmark() -> anyhow::Result<()> {
+    let _one_app = one_app_at_a_time().await?;
+    let dir = tempfile::tempdir()?;
+
+    // Cold start on a small database: launch to a loaded runs table.
+    let small = MuppetHome::at(dir.path().join("small"));
+    small.ensure()?;
+    seed_two_runs(&small).await?;
+    let mut starts = Vec::new();
+    for round in 0..3 {
+        let started = std::time::Instant::now();
+        let studio = StudioSession::open(small.root(), &format!("bench-start-{round}.log")).await?;
+        studio.wait_for_runs_state("loaded").await?;
+        let wall = started.elapsed().as_secs_f64() * 1e3;
+        let in_page = studio.client.execute("return performance.now();", vec![]).await?;
+        eprintln!("BENCH cold_start_ms round={round} launch_to_loaded={wall:.0} page_navigation_to_now={in_page}");
+        starts.push(wall);
+        studio.close().await?;
+    }
+    starts.sort_by(f64::total_cmp);
+    eprintln!("BENCH cold_start_median_ms {:.0}", starts[1]);
+
+    // 10,000 runs, then 20 runs of 2,000 loss points each.
+    let big = MuppetHome::at(dir.path().join("big"));
+    big.ensure()?;
+    let store = Store::open(&big.db()).await?;
+    let seeding = std::time::Instant::now();
+    for i in 0..10_000u64 {
+        let id = store.create_run(&new_run(&format!("sweep run {i}"), RunKind::Finetune)).await?;
+        store.record_points(id, &[loss_points(1, 1.0 + (i % 97) as f64 / 100.0)[0].clone()]).await?;
+        store.end_run(id, if i % 7 == 0 { RunStatus::Failed } else { RunStatus::Completed }, None).await?;
+    }
+    for i in 0..20u64 {
+        let id = store.create_run(&new_run(&format!("curve {i}"), RunKind::PreFinetune)).await?;
+        let points: Vec<MetricPoint> = (1..=2000u64)
+            .map(|step| MetricPoint {
+                task: None,
+                split: "train".into(),
+                name: "loss".into(),
+                step,
+                examples: step * 32,
+                wall_s: step as f64,
+                value: 2.0 / (1.0 + step as f64 / (50.0 + i as f64 * 10.0)) + ((step * 7919 + i) % 13) as f64 / 100.0,
+            })
+            .collect();
+        store.record_points(id, &points).await?;
+        store.end_run(id, RunStatus::Completed, None).await?;
+    }
+    store.close().await;
+    eprintln!("BENCH seeding_s {:.1}", seeding.elapsed().as_secs_f64());
+
+    let started = std::time::Instant::now();
+    let studio = StudioSession::open(big.root(), "bench-big.log").await?;
+    studio.wait_for_runs_state("loaded").await?;
+    eprintln!("BENCH cold_start_10k_runs_ms {:.0}", started.elapsed().as_secs_f64() * 1e3);
+    eprintln!(
+        "BENCH runs_table_10k load_ms={} render_ms={}",
+        data_number(&studio, "body", "data-runs-load-ms").await?,
+        data_number(&studio, "body", "data-runs-render-ms").await?
+    );
+    studio.click("#runs-table th[data-sort='last_loss']").await?;
+    eprintln!("BENCH runs_table_10k sort_render_ms={}", data_number(&studio, "body", "data-runs-render-ms").await?);
+    studio.type_into("#runs-filter", "curve").await?;
+    eprintln!("BENCH runs_table_10k filter_render_ms={}", data_number(&studio, "body", "data-runs-render-ms").await?);
+    let rows = studio.client.find_all(Locator::Css("#runs-body input.run-select")).await?;
+    ensure!(rows.len() == 20, "the filter shows {} runs", rows.len());
+    for row in rows {
+        row.click().await?;
+    }
+    studio.click("#compare-runs").await?;
+    studio.wait_for(".compare-chart[data-draw-ms]", UI_WAIT, "the comparison chart").await?;
+    let points = studio.chart_points(".compare-chart").await?;
+    let mut draws = vec![data_number(&studio, ".compare-chart", "data-draw-ms").await?];
+    // Each legend click hides or shows a series and redraws everything.
+    for _ in 0..4 {
+        studio.click(".compare-chart .legend-item").await?;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        draws.push(data_number(&studio, ".compare-chart", "data-draw-ms").await?);
+    }
+    eprintln!("BENCH chart_20x2000 points={points} draw_ms={draws:?}");
+    studio.close().await
 }

@@ -1,9 +1,10 @@
-// Typed wrappers over the Tauri commands of src-tauri/src/commands.rs. The shapes mirror
-// the Rust DTOs (muppet_store::RunRow, commands::StudioInfo, error::CommandError).
-import { invoke } from "@tauri-apps/api/core";
+// Typed wrappers over the Tauri commands of src-tauri/src/commands/. The shapes mirror
+// the Rust DTOs (muppet_store, muppet_data::mixture, commands::*, supervisor::Update).
+import { Channel, invoke } from "@tauri-apps/api/core";
 
 export type RunKind = "pre_finetune" | "finetune";
 export type RunStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
+export type WorkerState = "waiting" | "running" | "cancelling";
 
 export interface RunRow {
   id: number;
@@ -19,10 +20,25 @@ export interface RunRow {
   last_loss: number | null;
 }
 
+/** A row of the runs table: the run, its progress and its worker. */
+export interface RunListRow extends RunRow {
+  total_steps: number | null;
+  last_step: number | null;
+  worker: WorkerState | null;
+}
+
 export interface StudioInfo {
   version: string;
   home: string;
   database: string;
+  assets: string;
+  muppet: string | null;
+  muppet_error: string | null;
+}
+
+export interface Settings {
+  default_backend: string;
+  parallel_runs: number;
 }
 
 /** What every command rejects with: a stable `kind` and a message for a person. */
@@ -31,10 +47,236 @@ export interface CommandError {
   message: string;
 }
 
-export function listRuns(): Promise<RunRow[]> {
-  return invoke<RunRow[]>("list_runs");
+export type TaskFamily = "single" | "pair" | "regression" | "mc" | "span";
+
+export interface TaskEntry {
+  name: string;
+  family: TaskFamily;
+  labels: string[];
+  metric: string;
+  source: string;
+  license: string;
+  examples: number;
+  origin: "catalog" | "imported";
+  downstream: boolean;
 }
 
-export function studioInfo(): Promise<StudioInfo> {
-  return invoke<StudioInfo>("studio_info");
+export interface Example {
+  text_a: string;
+  text_b: string | null;
+  choices: string[];
+  target: Record<string, unknown>;
+}
+
+export interface TaskPreview {
+  name: string;
+  labels: string[];
+  examples: Example[];
+}
+
+export type Sampling = { kind: "natural" } | { kind: "uniform" } | { kind: "temperature"; t: number };
+
+export interface MixtureRequest {
+  tasks: string[];
+  sampling: Sampling;
+  cap: number | null;
+  steps: number;
+  batch_size: number;
+  tasks_per_update: number;
+}
+
+export interface MixtureRow {
+  name: string;
+  examples: number;
+  probability: number;
+  expected_examples: number;
+}
+
+/** The fields of muppet_train::TrainConfig the mixture builder sets; the rest default. */
+export interface TrainConfig {
+  steps: number;
+  batch_size: number;
+  tasks_per_update: number;
+  batching: "heterogeneous" | "homogeneous" | "sequential";
+  lr: number;
+  warmup: number;
+  max_len: number;
+  doc_stride: number;
+  loss_scale: "log_n" | "off";
+  r3f: { lambda: number; eps: number; noise: "uniform" | "normal" } | null;
+  sampling: Sampling;
+  cap: number | null;
+  seed: number;
+  dev_size: number;
+  eval_every: number;
+  checkpoint_every: number;
+}
+
+export interface LaunchRequest {
+  name: string | null;
+  tasks: string[];
+  backend: string;
+  config: TrainConfig;
+}
+
+export interface SeriesKey {
+  task: string | null;
+  split: string;
+  name: string;
+}
+
+export interface Checkpoint {
+  run: number;
+  path: string;
+  step: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface SeriesInfo {
+  id: number;
+  run: number;
+  key: SeriesKey;
+  goal: "min" | "max";
+}
+
+export interface RunDetail {
+  run: RunRow;
+  spec: Record<string, unknown>;
+  tasks: string[];
+  checkpoints: Checkpoint[];
+  series: SeriesInfo[];
+  worker: WorkerState | null;
+}
+
+export interface Bucket {
+  step_lo: number;
+  step_hi: number;
+  min: number | null;
+  max: number | null;
+  last: number | null;
+  count: number;
+}
+
+export interface AxisPoint {
+  step: number;
+  examples: number;
+  wall_s: number;
+}
+
+export interface Curve {
+  run: number;
+  key: SeriesKey;
+  buckets: Bucket[];
+}
+
+export interface RunCurves {
+  axis: AxisPoint[];
+  curves: Curve[];
+}
+
+export interface Comparison {
+  runs: number[];
+  params: { path: string; values: (unknown | null)[] }[];
+  metrics: { key: SeriesKey; values: ({ step: number; value: number | null } | null)[] }[];
+}
+
+export interface RunComparison {
+  comparison: Comparison;
+  runs: RunRow[];
+  losses: Curve[];
+}
+
+export interface MetricPoint {
+  task: string | null;
+  split: string;
+  name: string;
+  step: number;
+  examples: number;
+  wall_s: number;
+  value: number | null;
+}
+
+/** muppet_core::RunEvent, as the worker prints it. */
+export type RunEvent =
+  | { event: "started"; run: number; total_steps: number }
+  | { event: "metrics"; run: number; points: MetricPoint[] }
+  | { event: "step"; run: number; step: number; total_steps: number }
+  | { event: "checkpoint"; run: number; step: number; path: string }
+  | { event: "finished"; run: number }
+  | { event: "cancelled"; run: number; step: number }
+  | { event: "failed"; run: number; reason: string };
+
+/** supervisor::Update: what arrives, batched, over the event channel. */
+export type Update =
+  | ({ type: "event" } & RunEvent)
+  | { type: "summary"; run: number; summary: Record<string, unknown> }
+  | { type: "waiting"; run: number }
+  | { type: "spawned"; run: number; pid: number }
+  | { type: "cancelling"; run: number }
+  | { type: "exited"; run: number; code: number | null; status: RunStatus | null }
+  | { type: "close_requested"; running: number[] };
+
+export interface ExperimentView {
+  id: number;
+  name: string;
+  kind: string;
+  spec: unknown;
+  created_at: string;
+  runs: RunRow[];
+  report: string | null;
+  charts: string[];
+}
+
+export interface ExperimentLaunch {
+  spec: string;
+  pid: number;
+  log: string;
+  running: boolean;
+  exit_code: number | null;
+}
+
+export interface ExperimentsPage {
+  experiments: ExperimentView[];
+  demo_spec: string | null;
+  launches: ExperimentLaunch[];
+}
+
+export interface ExportSummary {
+  out: string;
+  step: number;
+  files: string[];
+  tasks: string[];
+}
+
+export const studioInfo = () => invoke<StudioInfo>("studio_info");
+export const getSettings = () => invoke<Settings>("get_settings");
+export const saveSettings = (settings: Settings) => invoke<Settings>("save_settings", { settings });
+
+export const listTasks = () => invoke<TaskEntry[]>("list_tasks");
+export const taskPreview = (name: string, count: number) => invoke<TaskPreview>("task_preview", { name, count });
+export const mixtureSummary = (request: MixtureRequest) => invoke<MixtureRow[]>("mixture_summary", { request });
+
+export const listRuns = () => invoke<RunListRow[]>("list_runs");
+export const runDetail = (run: number) => invoke<RunDetail>("run_detail", { run });
+export const runCurves = (run: number) => invoke<RunCurves>("run_curves", { run });
+export const compareRuns = (runs: number[]) => invoke<RunComparison>("compare_runs", { runs });
+export const exportRunCsv = (run: number, path: string) => invoke<number>("export_run_csv", { run, path });
+export const exportCheckpoint = (run: number, step: number | null, out: string) =>
+  invoke<ExportSummary>("export_checkpoint", { run, step, out });
+
+export const launchRun = (request: LaunchRequest) => invoke<number>("launch_run", { request });
+export const cancelRun = (run: number) => invoke<void>("cancel_run", { run });
+export const resumeRun = (run: number) => invoke<void>("resume_run", { run });
+export const quitApp = (cancelRuns: boolean) => invoke<void>("quit_app", { cancelRuns });
+
+export const listExperiments = () => invoke<ExperimentsPage>("list_experiments");
+export const reportChart = (experiment: number, name: string) => invoke<string>("report_chart", { experiment, name });
+export const buildReport = (experiment: number) => invoke<string>("build_report", { experiment });
+export const runExperiment = (spec: string) => invoke<void>("run_experiment", { spec });
+
+/** Receive every worker's updates, in batches of at most ten a second. */
+export function subscribeEvents(onBatch: (updates: Update[]) => void): Promise<void> {
+  const channel = new Channel<Update[]>(onBatch);
+  return invoke<void>("subscribe_events", { channel });
 }

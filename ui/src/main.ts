@@ -1,7 +1,17 @@
-// Entry point of the web UI: the header, the status line and the Runs page.
+// Entry point of the web UI: navigation between the pages, the status line, the live
+// event channel from the app's workers, and the question asked when the window closes
+// with runs in progress.
 import logoUrl from "../../src-tauri/icons/icon.png";
-import { studioInfo } from "./api";
+import { quitApp, studioInfo, subscribeEvents, type Update } from "./api";
+import { byId } from "./dom";
+import { ExperimentsPage } from "./experiments-page";
+import { MixturePage } from "./mixture-page";
+import { RunPage } from "./run-page";
 import { RunsPage } from "./runs-page";
+import { SettingsPage } from "./settings-page";
+import { TasksPage } from "./tasks-page";
+
+type PageName = "tasks" | "mixture" | "runs" | "run" | "experiments" | "settings";
 
 async function showStudioInfo(): Promise<void> {
   const line = document.getElementById("studio-info");
@@ -16,11 +26,73 @@ async function showStudioInfo(): Promise<void> {
   }
 }
 
+function askBeforeClosing(running: number[]): void {
+  const dialog = byId("close-dialog");
+  byId("close-message").textContent = `${running.length === 1 ? "Run" : "Runs"} ${running.map((r) => `#${r}`).join(", ")} ${running.length === 1 ? "is" : "are"} still training. Keep ${running.length === 1 ? "it" : "them"} running without the window (the run pages show ${running.length === 1 ? "its" : "their"} progress when you open the app again), or cancel ${running.length === 1 ? "it" : "them"}: each stops after its current update and writes a checkpoint you can resume from.`;
+  dialog.hidden = false;
+}
+
 function start(): void {
   const logo = document.getElementById("app-logo") as HTMLImageElement | null;
   if (logo) logo.src = logoUrl;
+
+  const settings = new SettingsPage();
+  let current: PageName = "runs";
+  const show = (page: PageName): void => {
+    current = page;
+    document.body.dataset.page = page;
+    for (const main of document.querySelectorAll<HTMLElement>("main.page")) main.hidden = main.id !== `page-${page}`;
+    for (const item of document.querySelectorAll<HTMLElement>(".nav-item")) {
+      const active = item.dataset.page === page || (page === "run" && item.dataset.page === "runs");
+      item.classList.toggle("active", active);
+      if (active) item.setAttribute("aria-current", "page");
+      else item.removeAttribute("aria-current");
+    }
+  };
+  const openRun = (id: number): void => {
+    show("run");
+    void runPage.open(id);
+  };
+  const runsPage = new RunsPage(openRun);
+  const runPage = new RunPage(() => {
+    show("runs");
+    void runsPage.load();
+  });
+  const tasksPage = new TasksPage();
+  const mixturePage = new MixturePage(() => settings.settings.default_backend, openRun);
+  const experimentsPage = new ExperimentsPage(openRun);
+
+  for (const item of document.querySelectorAll<HTMLElement>(".nav-item")) {
+    item.addEventListener("click", () => {
+      const page = item.dataset.page as PageName;
+      show(page);
+      if (page === "runs") void runsPage.load();
+      if (page === "tasks") void tasksPage.show();
+      if (page === "mixture") void mixturePage.show();
+      if (page === "experiments") void experimentsPage.show();
+      if (page === "settings") void settings.show();
+    });
+  }
+
+  byId("close-back").addEventListener("click", () => (byId("close-dialog").hidden = true));
+  byId("close-keep").addEventListener("click", () => void quitApp(false));
+  byId("close-cancel").addEventListener("click", () => {
+    byId("close-message").textContent = "Cancelling: each run finishes its update and writes a checkpoint…";
+    void quitApp(true);
+  });
+
+  const onUpdates = (updates: Update[]): void => {
+    runsPage.onUpdates(updates);
+    if (current === "run") runPage.onUpdates(updates);
+    for (const u of updates) if (u.type === "close_requested") askBeforeClosing(u.running);
+  };
+  subscribeEvents(onUpdates).catch(() => {
+    // Outside the app there is no channel; the pages show their own errors.
+  });
+
   void showStudioInfo();
-  void new RunsPage().load();
+  void settings.load();
+  void runsPage.load();
 }
 
 if (document.readyState === "loading") {

@@ -1,103 +1,228 @@
-// The Runs page: loads the runs through the `list_runs` command and renders the table,
-// the empty state or the error banner. Element ids are relied on by tests/tests/desktop.rs.
-import { listRuns, type RunRow } from "./api";
-import { describeError, runCells, runsSummary, type TimeZone } from "./runs-format";
+// The Runs page: the runs table (filter, sort, progress, live status), selection of runs
+// to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
+import { compareRuns, listRuns, type RunComparison, type RunListRow, type Update } from "./api";
+import { LineChart } from "./chart/line-chart";
+import { byId, el } from "./dom";
+import { describeError, formatLoss, runCells, runsSummary, type TimeZone } from "./runs-format";
+import { filterRuns, progressFraction, progressText, sortRuns, type RunSort, type RunSortKey } from "./runs-table";
 
-interface RunsPageElements {
-  table: HTMLTableElement;
-  body: HTMLTableSectionElement;
-  empty: HTMLElement;
-  count: HTMLElement;
-  refresh: HTMLButtonElement;
-  banner: HTMLElement;
-  bannerMessage: HTMLElement;
-}
-
-function byId<T extends HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`index.html has no element #${id}`);
-  return element as T;
-}
+/** Rows rendered before "Show all": a table of thousands of runs stays responsive. */
+const FIRST_ROWS = 500;
 
 function cell(text: string, className: string, title?: string): HTMLTableCellElement {
-  const td = document.createElement("td");
-  td.className = className;
-  td.textContent = text;
+  const td = el("td", { className }, text);
   if (title) td.title = title;
   return td;
 }
 
-function runRow(run: RunRow, zone: TimeZone): HTMLTableRowElement {
-  const cells = runCells(run, zone);
-  const tr = document.createElement("tr");
-  tr.className = "run-row";
-  tr.dataset.runId = cells.id;
-  tr.dataset.status = run.status;
-
-  const status = document.createElement("span");
-  status.className = cells.statusClass;
-  status.textContent = cells.status;
-  const statusCell = cell("", "run-status", cells.statusTitle);
-  statusCell.append(status);
-
-  tr.append(
-    cell(cells.id, "run-id num"),
-    cell(cells.name, "run-name"),
-    cell(cells.kind, "run-kind"),
-    statusCell,
-    cell(cells.points, "run-points num"),
-    cell(cells.lastLoss, "run-last-loss num"),
-    cell(cells.started, "run-started", cells.startedTitle),
-  );
-  return tr;
+function progressCell(row: RunListRow): HTMLTableCellElement {
+  const fraction = progressFraction(row);
+  const bar = el("progress", { max: 1, value: fraction ?? 0 });
+  if (fraction === null) bar.removeAttribute("value");
+  return el("td", { className: "run-progress" }, bar, el("span", { className: "progress-text" }, progressText(row)));
 }
 
 export class RunsPage {
-  private readonly el: RunsPageElements;
+  private rows: RunListRow[] = [];
+  private readonly selected = new Set<number>();
+  private sort: RunSort = { key: "id", descending: true };
+  private showAll = false;
   private loading = false;
+  private reloadTimer = 0;
+  private compareChart: LineChart | null = null;
 
-  constructor(private readonly zone: TimeZone = "local") {
-    this.el = {
-      table: byId("runs-table"),
-      body: byId("runs-body"),
-      empty: byId("runs-empty"),
-      count: byId("runs-count"),
-      refresh: byId("refresh-runs"),
-      banner: byId("error-banner"),
-      bannerMessage: byId("error-message"),
-    };
-    this.el.refresh.addEventListener("click", () => void this.load());
+  constructor(
+    private readonly openRun: (id: number) => void,
+    private readonly zone: TimeZone = "local",
+  ) {
+    byId("refresh-runs").addEventListener("click", () => void this.load());
+    byId("runs-filter").addEventListener("input", () => this.render());
+    byId("runs-status-filter").addEventListener("change", () => this.render());
+    byId("runs-more").addEventListener("click", () => {
+      this.showAll = true;
+      this.render();
+    });
+    byId("compare-runs").addEventListener("click", () => void this.compare());
+    for (const th of document.querySelectorAll<HTMLElement>("#runs-table th[data-sort]")) {
+      th.addEventListener("click", () => {
+        const key = th.dataset.sort as RunSortKey;
+        this.sort = { key, descending: this.sort.key === key ? !this.sort.descending : key !== "name" };
+        this.render();
+      });
+    }
   }
 
   async load(): Promise<void> {
     if (this.loading) return;
     this.loading = true;
-    this.el.refresh.disabled = true;
+    const refresh = byId<HTMLButtonElement>("refresh-runs");
+    refresh.disabled = true;
     document.body.dataset.runsState = "loading";
+    const started = performance.now();
     try {
-      this.showRuns(await listRuns());
+      this.rows = await listRuns();
+      byId("error-banner").hidden = true;
+      this.render();
+      // Read by the desktop benchmark (BENCHMARKS.md, "Desktop").
+      document.body.dataset.runsLoadMs = (performance.now() - started).toFixed(1);
     } catch (error) {
       this.showError(describeError(error));
     } finally {
       this.loading = false;
-      this.el.refresh.disabled = false;
+      refresh.disabled = false;
     }
   }
 
-  private showRuns(runs: RunRow[]): void {
-    this.el.banner.hidden = true;
-    this.el.body.replaceChildren(...runs.map((run) => runRow(run, this.zone)));
-    this.el.table.hidden = runs.length === 0;
-    this.el.empty.hidden = runs.length !== 0;
-    this.el.count.textContent = runsSummary(runs.length);
-    document.body.dataset.runsState = runs.length === 0 ? "empty" : "loaded";
+  /** Live updates: progress in place; a worker starting or ending reloads the table. */
+  onUpdates(updates: Update[]): void {
+    let reload = false;
+    for (const u of updates) {
+      if (u.type === "event" && u.event === "step") {
+        const row = this.rows.find((r) => r.id === u.run);
+        if (row) {
+          row.last_step = u.step;
+          row.total_steps = u.total_steps;
+          const cellNow = document.querySelector(`#runs-body tr[data-run-id="${u.run}"] td.run-progress`);
+          cellNow?.replaceWith(progressCell(row));
+        }
+      } else if (u.type !== "event" && u.type !== "summary" && u.type !== "close_requested") {
+        reload = true;
+      } else if (u.type === "event" && (u.event === "started" || u.event === "finished" || u.event === "cancelled" || u.event === "failed")) {
+        reload = true;
+      }
+    }
+    if (reload) {
+      window.clearTimeout(this.reloadTimer);
+      this.reloadTimer = window.setTimeout(() => void this.load(), 150);
+    }
+  }
+
+  private visibleRows(): RunListRow[] {
+    const status = byId<HTMLSelectElement>("runs-status-filter").value;
+    const filtered = filterRuns(this.rows, {
+      statuses: status ? [status as RunListRow["status"]] : [],
+      text: byId<HTMLInputElement>("runs-filter").value,
+    });
+    return sortRuns(filtered, this.sort);
+  }
+
+  render(): { rows: number; ms: number } {
+    const started = performance.now();
+    const rows = this.visibleRows();
+    const shown = this.showAll ? rows : rows.slice(0, FIRST_ROWS);
+    byId("runs-body").replaceChildren(...shown.map((row) => this.runRow(row)));
+    const more = byId("runs-more");
+    more.hidden = shown.length === rows.length;
+    more.textContent = `Show all ${rows.length}`;
+    for (const th of document.querySelectorAll<HTMLElement>("#runs-table th[data-sort]")) {
+      th.dataset.sorted = th.dataset.sort === this.sort.key ? (this.sort.descending ? "desc" : "asc") : "";
+    }
+    const empty = this.rows.length === 0;
+    byId("runs-table").hidden = empty;
+    byId("runs-empty").hidden = !empty;
+    byId("runs-count").textContent =
+      rows.length === this.rows.length ? runsSummary(this.rows.length) : `${rows.length} of ${runsSummary(this.rows.length)}`;
+    document.body.dataset.runsState = empty ? "empty" : "loaded";
+    this.updateCompareButton();
+    const ms = performance.now() - started;
+    document.body.dataset.runsRenderMs = ms.toFixed(1);
+    return { rows: shown.length, ms };
+  }
+
+  private runRow(run: RunListRow): HTMLTableRowElement {
+    const cells = runCells(run, this.zone);
+    const tr = el("tr", { className: "run-row", "data-run-id": cells.id, "data-status": run.status });
+    const box = el("input", { type: "checkbox", className: "run-select", checked: this.selected.has(run.id) });
+    box.setAttribute("aria-label", `Select run ${run.id}`);
+    box.addEventListener("change", () => {
+      if (box.checked) this.selected.add(run.id);
+      else this.selected.delete(run.id);
+      this.updateCompareButton();
+    });
+    const name = el("button", { type: "button", className: "link run-open" }, cells.name);
+    name.addEventListener("click", () => this.openRun(run.id));
+    const status = el("span", { className: cells.statusClass }, run.worker === "cancelling" ? "Cancelling" : cells.status);
+    tr.append(
+      el("td", { className: "select-col" }, box),
+      cell(cells.id, "run-id num"),
+      el("td", { className: "run-name" }, name),
+      cell(cells.kind, "run-kind"),
+      el("td", { className: "run-status", title: cells.statusTitle }, status),
+      progressCell(run),
+      cell(cells.points, "run-points num"),
+      cell(cells.lastLoss, "run-last-loss num"),
+      cell(cells.started, "run-started", cells.startedTitle),
+    );
+    return tr;
+  }
+
+  private updateCompareButton(): void {
+    const button = byId<HTMLButtonElement>("compare-runs");
+    button.disabled = this.selected.size < 2;
+    button.textContent = this.selected.size >= 2 ? `Compare ${this.selected.size}` : "Compare";
+  }
+
+  private async compare(): Promise<void> {
+    const ids = [...this.selected].sort((a, b) => a - b);
+    try {
+      this.showComparison(await compareRuns(ids));
+      byId("error-banner").hidden = true;
+    } catch (error) {
+      this.showError(describeError(error));
+    }
+  }
+
+  private showComparison(result: RunComparison): void {
+    const panel = byId("compare-panel");
+    panel.hidden = false;
+    panel.dataset.runs = result.comparison.runs.join(",");
+    const names = result.runs.map((r) => `#${r.id} ${r.name}`);
+    const head = (first: string) => el("thead", {}, el("tr", {}, el("th", {}, first), ...names.map((n) => el("th", {}, n))));
+    const show = (v: unknown) => (v === null || v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v));
+    byId("compare-params").replaceChildren(
+      head("Parameter"),
+      el(
+        "tbody",
+        {},
+        ...result.comparison.params.map((p) => el("tr", {}, el("td", {}, p.path), ...p.values.map((v) => el("td", {}, show(v))))),
+      ),
+    );
+    byId("compare-metrics").replaceChildren(
+      head("Metric (last)"),
+      el(
+        "tbody",
+        {},
+        ...result.comparison.metrics.map((m) =>
+          el(
+            "tr",
+            {},
+            el("td", {}, [m.key.task, m.key.split, m.key.name].filter(Boolean).join(" · ")),
+            ...m.values.map((v) => el("td", { className: "num" }, v ? `${formatLoss(v.value)} @${v.step}` : "—")),
+          ),
+        ),
+      ),
+    );
+    if (!this.compareChart) {
+      this.compareChart = new LineChart("Training loss", "compare-chart");
+      byId("compare-chart").append(this.compareChart.element);
+      this.compareChart.setOptions({ smoothing: 0.6 });
+    }
+    this.compareChart.setSeries(
+      result.losses.map((c) => ({
+        id: `run-${c.run}`,
+        label: `#${c.run}`,
+        points: c.buckets.map((b) => ({ x: b.step_hi, y: b.last ?? Number.NaN })),
+      })),
+    );
+    panel.scrollIntoView({ block: "nearest" });
   }
 
   private showError(error: { kind: string; message: string }): void {
-    this.el.banner.hidden = false;
-    this.el.banner.dataset.kind = error.kind;
-    this.el.bannerMessage.textContent = error.message;
-    this.el.count.textContent = "Runs could not be loaded";
+    const banner = byId("error-banner");
+    banner.hidden = false;
+    banner.dataset.kind = error.kind;
+    byId("error-message").textContent = error.message;
+    byId("runs-count").textContent = "Runs could not be loaded";
     document.body.dataset.runsState = "error";
   }
 }

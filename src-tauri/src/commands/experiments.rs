@@ -1,0 +1,149 @@
+//! Experiments: the stored ones with their runs and report charts, building a report
+//! (`muppet report`) and running a spec file (`muppet experiment run`), both as child
+//! processes of the `muppet` binary.
+
+use std::path::{Path, PathBuf};
+
+use muppet_store::{Experiment, ExperimentId, RunRow};
+use serde::Serialize;
+use tauri::State;
+
+use super::store;
+use crate::error::CommandError;
+use crate::paths;
+use crate::state::StudioState;
+
+/// An experiment, its runs, and the charts of its report when one was built.
+#[derive(Debug, Serialize)]
+pub struct ExperimentView {
+    #[serde(flatten)]
+    pub experiment: Experiment,
+    pub runs: Vec<RunRow>,
+    /// The report folder, when it exists.
+    pub report: Option<String>,
+    /// File names of the report's SVG charts.
+    pub charts: Vec<String>,
+}
+
+/// What the Experiments page shows.
+#[derive(Debug, Serialize)]
+pub struct ExperimentsPage {
+    pub experiments: Vec<ExperimentView>,
+    /// `experiments/demo.toml` of the folder the app was started from (or a folder
+    /// above it), when there is one.
+    pub demo_spec: Option<String>,
+    pub launches: Vec<crate::launches::ExperimentLaunch>,
+}
+
+fn report_dir(state: &StudioState, id: ExperimentId) -> PathBuf {
+    state.home().root().join("reports").join(id.0.to_string())
+}
+
+fn svg_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".svg"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tauri::command]
+pub async fn list_experiments(
+    state: State<'_, StudioState>,
+) -> Result<ExperimentsPage, CommandError> {
+    let store = store(&state)?;
+    let mut experiments = Vec::new();
+    for experiment in store.list_experiments().await? {
+        let runs = store.experiment_runs(experiment.id).await?;
+        let dir = report_dir(&state, experiment.id);
+        let charts = svg_names(&dir);
+        experiments.push(ExperimentView {
+            report: dir.is_dir().then(|| dir.display().to_string()),
+            charts,
+            runs,
+            experiment,
+        });
+    }
+    let demo_spec = std::env::current_dir().ok().and_then(|dir| {
+        dir.ancestors()
+            .map(|d| d.join("experiments/demo.toml"))
+            .find(|p| p.is_file())
+            .map(|p| p.display().to_string())
+    });
+    Ok(ExperimentsPage {
+        experiments,
+        demo_spec,
+        launches: state.experiments.list(),
+    })
+}
+
+/// One SVG chart of an experiment's report, as text (the UI shows it as an image).
+#[tauri::command]
+pub fn report_chart(
+    state: State<'_, StudioState>,
+    experiment: i64,
+    name: String,
+) -> Result<String, CommandError> {
+    let dir = report_dir(&state, ExperimentId(experiment));
+    // Only a chart the folder lists: the name cannot lead anywhere else.
+    if !svg_names(&dir).contains(&name) {
+        return Err(CommandError::Invalid(format!(
+            "the report of experiment {experiment} has no chart `{name}`"
+        )));
+    }
+    let path = dir.join(&name);
+    std::fs::read_to_string(&path).map_err(CommandError::io("reading", &path))
+}
+
+/// Build (or rebuild) an experiment's report into `<MUPPET_HOME>/reports/<id>`.
+#[tauri::command]
+pub async fn build_report(
+    state: State<'_, StudioState>,
+    experiment: i64,
+) -> Result<String, CommandError> {
+    let dir = report_dir(&state, ExperimentId(experiment));
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent).map_err(CommandError::io("creating", parent))?;
+    }
+    let muppet = state.supervisor.muppet_binary()?.to_path_buf();
+    let output = tokio::process::Command::new(&muppet)
+        .args(["report", &experiment.to_string(), "--out"])
+        .arg(&dir)
+        .env(muppet_core::home::HOME_ENV, state.home().root())
+        .env(muppet_core::home::ASSETS_ENV, state.home().assets())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .map_err(|e| CommandError::Worker(format!("cannot start {}: {e}", muppet.display())))?;
+    if !output.status.success() {
+        return Err(CommandError::Worker(format!(
+            "the report failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    Ok(dir.display().to_string())
+}
+
+/// Run an experiment spec file with `muppet experiment run --spec FILE` in the
+/// background; its output goes to a log under `<MUPPET_HOME>/experiment-logs/`.
+#[tauri::command]
+pub async fn run_experiment(
+    state: State<'_, StudioState>,
+    spec: String,
+) -> Result<(), CommandError> {
+    let spec = paths::existing_file(&spec, "experiment spec")?;
+    if spec.extension().and_then(|e| e.to_str()) != Some("toml") {
+        return Err(CommandError::Invalid(format!(
+            "{} is not a TOML spec file",
+            spec.display()
+        )));
+    }
+    let muppet = state.supervisor.muppet_binary()?;
+    state
+        .experiments
+        .start(muppet, state.home(), &spec, state.settings().parallel_runs)
+}

@@ -1,0 +1,146 @@
+//! Launching, cancelling and resuming runs, and the event channel that carries their
+//! progress to the UI.
+
+use muppet_core::{RunId, RunKind, RunStatus};
+use muppet_store::{NewRun, RunOrigin};
+use muppet_train::TrainConfig;
+use muppet_train::backend::BackendKind;
+use muppet_train::spec::{InitSpec, RunSpec};
+use serde::Deserialize;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
+
+use super::store;
+use crate::error::CommandError;
+use crate::state::StudioState;
+use crate::supervisor::Update;
+
+/// Receive every worker's events, batched, at most ten times a second.
+#[tauri::command]
+pub fn subscribe_events(state: State<'_, StudioState>, channel: Channel<Vec<Update>>) {
+    state.supervisor.subscribe(channel);
+}
+
+/// A pre-finetuning run as the mixture builder describes it.
+#[derive(Debug, Deserialize)]
+pub struct LaunchRequest {
+    /// Shown in the runs table; default: the tasks joined with `+`.
+    pub name: Option<String>,
+    pub tasks: Vec<String>,
+    /// `cpu` or `cuda`.
+    pub backend: String,
+    /// Every knob of the run; missing fields take `TrainConfig`'s defaults.
+    pub config: TrainConfig,
+}
+
+/// Register the run (queued, with its full spec) and start its worker, or queue it when
+/// the parallel-runs limit is reached. Returns the run id.
+#[tauri::command]
+pub async fn launch_run(
+    state: State<'_, StudioState>,
+    request: LaunchRequest,
+) -> Result<i64, CommandError> {
+    let store = store(&state)?;
+    let mut tasks = request.tasks;
+    tasks.dedup();
+    if tasks.is_empty() {
+        return Err(CommandError::Invalid(
+            "pick at least one task for the mixture".into(),
+        ));
+    }
+    let known = state.catalog.list(state.home().assets(), store).await?;
+    if let Some(unknown) = tasks
+        .iter()
+        .find(|name| !known.iter().any(|t| &t.spec.name == *name))
+    {
+        return Err(CommandError::Invalid(format!(
+            "there is no task named `{unknown}`"
+        )));
+    }
+    let backend: BackendKind = request
+        .backend
+        .parse()
+        .map_err(|e: muppet_train::TrainError| CommandError::Invalid(e.to_string()))?;
+    let model = muppet_data::assets::model_dir(state.home().assets());
+    if !model.join("config.json").is_file() {
+        return Err(CommandError::Invalid(format!(
+            "the base model is missing from {}: run `muppet assets fetch`",
+            model.display()
+        )));
+    }
+    let name = request
+        .name
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| format!("pre-finetune: {}", tasks.join(" + ")));
+    let spec = RunSpec {
+        model,
+        tasks: tasks.clone(),
+        backend: request.backend,
+        init: InitSpec::Base,
+        config: request.config,
+    };
+    let new_run = NewRun {
+        name,
+        kind: RunKind::PreFinetune,
+        spec: serde_json::to_value(&spec)
+            .map_err(|e| CommandError::Invalid(format!("the run spec: {e}")))?,
+        seed: Some(spec.config.seed),
+        backend: backend.name().into(),
+        device: backend.device_name().into(),
+    };
+    let origin = RunOrigin {
+        tasks,
+        queued: true,
+        ..RunOrigin::default()
+    };
+    let run = store.create_run_in(&new_run, &origin).await?;
+    if let Err(error) = state.supervisor.start(run) {
+        store
+            .end_run(run, RunStatus::Failed, Some(&error.message()))
+            .await?;
+        return Err(error);
+    }
+    Ok(run.0)
+}
+
+/// Stop a run after its current update; it writes a checkpoint and ends `cancelled`.
+#[tauri::command]
+pub async fn cancel_run(state: State<'_, StudioState>, run: i64) -> Result<(), CommandError> {
+    state.supervisor.cancel(RunId(run)).await
+}
+
+/// Continue a cancelled, failed or queued run from its last checkpoint.
+#[tauri::command]
+pub async fn resume_run(state: State<'_, StudioState>, run: i64) -> Result<(), CommandError> {
+    let store = store(&state)?;
+    let id = RunId(run);
+    let row = store.run(id).await?;
+    match row.status {
+        RunStatus::Completed => Err(CommandError::Invalid(format!(
+            "run {id} is completed; there is nothing to resume"
+        ))),
+        // A worker may still be at it (one kept running after the app was closed).
+        RunStatus::Running => Err(CommandError::Invalid(format!(
+            "run {id} is running; cancel it before resuming it"
+        ))),
+        RunStatus::Queued | RunStatus::Cancelled | RunStatus::Failed => {
+            state.supervisor.start(id)
+        }
+    }
+}
+
+/// Close the app after the user chose what happens to the runs in progress: keep them
+/// running in the background (workers outlive the app) or cancel them first.
+#[tauri::command]
+pub async fn quit_app(
+    app: AppHandle,
+    state: State<'_, StudioState>,
+    cancel_runs: bool,
+) -> Result<(), CommandError> {
+    if cancel_runs {
+        state.supervisor.cancel_all().await;
+    }
+    app.exit(0);
+    Ok(())
+}

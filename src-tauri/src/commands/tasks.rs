@@ -1,0 +1,67 @@
+//! Tasks for the Tasks page and the mixture builder, and the mixture summary.
+
+use muppet_data::mixture::{MixtureRow, Sampling, summary};
+use serde::Deserialize;
+use tauri::State;
+
+use super::store;
+use crate::catalog::{TaskEntry, TaskPreview};
+use crate::error::CommandError;
+use crate::state::StudioState;
+
+/// The catalog tasks whose assets are present, then the imported tasks.
+#[tauri::command]
+pub async fn list_tasks(state: State<'_, StudioState>) -> Result<Vec<TaskEntry>, CommandError> {
+    let store = store(&state)?;
+    state.catalog.list(state.home().assets(), store).await
+}
+
+#[tauri::command]
+pub async fn task_preview(
+    state: State<'_, StudioState>,
+    name: String,
+    count: usize,
+) -> Result<TaskPreview, CommandError> {
+    let store = store(&state)?;
+    state
+        .catalog
+        .preview(state.home().assets(), store, &name, count.min(50))
+        .await
+}
+
+/// What the mixture builder shows live: the policy and the budget.
+#[derive(Debug, Deserialize)]
+pub struct MixtureRequest {
+    pub tasks: Vec<String>,
+    pub sampling: Sampling,
+    pub cap: Option<usize>,
+    pub steps: u64,
+    pub batch_size: usize,
+    pub tasks_per_update: usize,
+}
+
+/// Per task: its size, its sampling probability and the examples it supplies in
+/// expectation over the run (`muppet_data::mixture::summary`).
+#[tauri::command]
+pub async fn mixture_summary(
+    state: State<'_, StudioState>,
+    request: MixtureRequest,
+) -> Result<Vec<MixtureRow>, CommandError> {
+    let store = store(&state)?;
+    let known = state.catalog.list(state.home().assets(), store).await?;
+    let mut sized = Vec::with_capacity(request.tasks.len());
+    for name in &request.tasks {
+        let task = known
+            .iter()
+            .find(|t| &t.spec.name == name)
+            .ok_or_else(|| CommandError::Invalid(format!("there is no task named `{name}`")))?;
+        sized.push((name.clone(), task.examples));
+    }
+    Ok(summary(
+        &sized,
+        request.sampling,
+        request.cap,
+        request.steps,
+        request.batch_size * request.tasks_per_update,
+    ))
+}

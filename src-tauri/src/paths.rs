@@ -1,0 +1,125 @@
+//! Paths typed by the user (export folders, CSV files), checked before anything is
+//! written: absolute, no `..`, an existing parent folder, and the right kind of target.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::CommandError;
+
+fn absolute_plain(text: &str, what: &str) -> Result<PathBuf, CommandError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(CommandError::Invalid(format!("give the {what}")));
+    }
+    let path = PathBuf::from(text);
+    if !path.is_absolute() {
+        return Err(CommandError::Invalid(format!(
+            "the {what} must be an absolute path (starting with /), not `{text}`"
+        )));
+    }
+    if path.components().any(|c| matches!(c, Component::ParentDir)) {
+        return Err(CommandError::Invalid(format!(
+            "the {what} `{text}` contains `..`: give the folder itself"
+        )));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    match parent {
+        Some(parent) if parent.is_dir() => Ok(path),
+        Some(parent) => Err(CommandError::Invalid(format!(
+            "the folder {} does not exist: create it first, or choose another place for the {what}",
+            parent.display()
+        ))),
+        None => Err(CommandError::Invalid(format!(
+            "the {what} cannot be the root folder"
+        ))),
+    }
+}
+
+/// A folder to export into: it may not exist yet, or be an empty folder.
+pub fn export_folder(text: &str) -> Result<PathBuf, CommandError> {
+    let path = absolute_plain(text, "export folder")?;
+    if path.exists() {
+        if !path.is_dir() {
+            return Err(CommandError::Invalid(format!(
+                "{} is a file: choose a folder name",
+                path.display()
+            )));
+        }
+        let empty = std::fs::read_dir(&path)
+            .map_err(CommandError::io("reading", &path))?
+            .next()
+            .is_none();
+        if !empty {
+            return Err(CommandError::Invalid(format!(
+                "{} is not empty: choose a new or empty folder",
+                path.display()
+            )));
+        }
+    }
+    Ok(path)
+}
+
+/// A `.csv` file to write (replaced if it exists).
+pub fn csv_file(text: &str) -> Result<PathBuf, CommandError> {
+    let path = absolute_plain(text, "CSV file")?;
+    if path.extension().and_then(|e| e.to_str()) != Some("csv") {
+        return Err(CommandError::Invalid(format!(
+            "{} must end in .csv",
+            path.display()
+        )));
+    }
+    if path.is_dir() {
+        return Err(CommandError::Invalid(format!(
+            "{} is a folder: give a file name",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+/// A file that must exist (an experiment spec).
+pub fn existing_file(text: &str, what: &str) -> Result<PathBuf, CommandError> {
+    let path = absolute_plain(text, what)?;
+    if !path.is_file() {
+        return Err(CommandError::Invalid(format!(
+            "{} is not a file",
+            Path::new(&path).display()
+        )));
+    }
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_folders_are_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().display().to_string();
+        assert!(export_folder(&format!("{root}/new")).is_ok());
+        assert!(export_folder(&root).is_ok(), "an empty folder is fine");
+        std::fs::write(dir.path().join("file"), "x").expect("write");
+        for bad in [
+            String::new(),
+            "relative/out".to_string(),
+            format!("{root}/../escape"),
+            format!("{root}/missing/out"),
+            format!("{root}/file"),
+            root.clone(),
+            "/".to_string(),
+        ] {
+            let error = export_folder(&bad).expect_err(&bad);
+            assert_eq!(error.kind(), "invalid", "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn csv_files_are_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().display().to_string();
+        assert!(csv_file(&format!("{root}/loss.csv")).is_ok());
+        assert!(csv_file(&format!("{root}/loss.txt")).is_err());
+        assert!(csv_file(&format!("{root}/nope/loss.csv")).is_err());
+        assert!(csv_file("loss.csv").is_err());
+    }
+}

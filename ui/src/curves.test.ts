@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import type { MetricPoint, RunCurves } from "./api";
+import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, xAt } from "./curves";
+
+const curves: RunCurves = {
+  axis: [
+    { step: 1, examples: 4, wall_s: 1 },
+    { step: 2, examples: 8, wall_s: 2 },
+  ],
+  curves: [
+    { run: 1, key: { task: "rt", split: "train", name: "loss" }, buckets: [{ step_lo: 1, step_hi: 2, min: 0.9, max: 1, last: 0.9, count: 2 }] },
+    { run: 1, key: { task: null, split: "train", name: "loss" }, buckets: [{ step_lo: 1, step_hi: 1, min: 1, max: 1, last: 1, count: 1 }, { step_lo: 2, step_hi: 2, min: 0.8, max: 0.8, last: 0.8, count: 1 }] },
+    { run: 1, key: { task: "rt", split: "dev", name: "mcc" }, buckets: [] },
+    { run: 1, key: { task: "rt", split: "dev", name: "accuracy" }, buckets: [{ step_lo: 0, step_hi: 0, min: 0.5, max: 0.5, last: 0.5, count: 1 }] },
+  ],
+};
+
+const point = (step: number, patch: Partial<MetricPoint> = {}): MetricPoint => ({
+  task: null,
+  split: "train",
+  name: "loss",
+  step,
+  examples: step * 4,
+  wall_s: step,
+  value: 1 / step,
+  ...patch,
+});
+
+describe("curve model", () => {
+  it("puts the run's loss first and labels tasks", () => {
+    const model = fromCurves(curves);
+    const loss = lossSeries(model, "step");
+    expect(loss.map((s) => s.label)).toEqual(["all tasks", "rt"]);
+    expect(loss[0]?.points).toEqual([{ x: 1, y: 1 }, { x: 2, y: 0.8 }]);
+  });
+  it("maps steps to examples and seconds through the step axis", () => {
+    const model = fromCurves(curves);
+    expect(lossSeries(model, "examples")[0]?.points.map((p) => p.x)).toEqual([4, 8]);
+    expect(xAt(model, 2, "time")).toBe(2);
+  });
+  it("lists dev metrics with accuracy first", () => {
+    const model = fromCurves(curves);
+    expect(devMetrics(model)).toEqual(["accuracy", "mcc"]);
+    expect(devSeries(model, "accuracy", "step")).toEqual([{ id: "dev/rt/accuracy", label: "rt", points: [{ x: 0, y: 0.5 }] }]);
+  });
+  it("grows with live points, ignoring steps it already has", () => {
+    const model = fromCurves(curves);
+    const grown = addPoints(model, [point(2), point(3), point(3, { task: "sst", value: null })]);
+    expect([...grown].sort()).toEqual(["train//loss", "train/sst/loss"]);
+    expect(lossSeries(model, "step")[0]?.points.map((p) => p.x)).toEqual([1, 2, 3]);
+    expect(model.axis[model.axis.length - 1]).toEqual({ step: 3, examples: 12, wall_s: 3 });
+    const sst = lossSeries(model, "step").find((s) => s.label === "sst");
+    expect(Number.isNaN(sst?.points[0]?.y)).toBe(true);
+  });
+});

@@ -1,0 +1,109 @@
+// A run's curves as the run page keeps them: every series as (step, value) points plus
+// the run's step axis, so the x axis can be steps, examples seen or seconds. History
+// comes from `run_curves` (downsampled buckets); live points from the worker's events.
+import type { AxisPoint, MetricPoint, RunCurves, SeriesKey } from "./api";
+import { atStep, type XY } from "./chart/chart-math";
+import type { ChartSeries } from "./chart/line-chart";
+
+export type XMode = "step" | "examples" | "time";
+
+export const X_LABELS: Record<XMode, string> = { step: "step", examples: "examples seen", time: "seconds" };
+
+interface StepValue {
+  step: number;
+  value: number;
+}
+
+interface ModelSeries {
+  key: SeriesKey;
+  points: StepValue[];
+}
+
+export interface CurveModel {
+  axis: AxisPoint[];
+  series: Map<string, ModelSeries>;
+}
+
+export function seriesId(key: SeriesKey): string {
+  return `${key.split}/${key.task ?? ""}/${key.name}`;
+}
+
+const isRunLoss = (key: SeriesKey) => key.task === null && key.split === "train" && key.name === "loss";
+
+/** The model of a run's stored history: each bucket's last value at its last step. */
+export function fromCurves(curves: RunCurves): CurveModel {
+  const series = new Map<string, ModelSeries>();
+  for (const curve of curves.curves) {
+    series.set(seriesId(curve.key), {
+      key: curve.key,
+      points: curve.buckets.map((b) => ({ step: b.step_hi, value: b.last ?? Number.NaN })),
+    });
+  }
+  return { axis: curves.axis.slice(), series };
+}
+
+/**
+ * Add live points (steps after the last stored one); returns the ids of the series that
+ * grew. The run-wide training loss also extends the step axis.
+ */
+export function addPoints(model: CurveModel, points: readonly MetricPoint[]): Set<string> {
+  const grown = new Set<string>();
+  for (const p of points) {
+    const key: SeriesKey = { task: p.task, split: p.split, name: p.name };
+    const id = seriesId(key);
+    let series = model.series.get(id);
+    if (!series) {
+      series = { key, points: [] };
+      model.series.set(id, series);
+    }
+    const last = series.points[series.points.length - 1];
+    if (last && p.step <= last.step) continue;
+    series.points.push({ step: p.step, value: p.value ?? Number.NaN });
+    grown.add(id);
+    if (isRunLoss(key)) model.axis.push({ step: p.step, examples: p.examples, wall_s: p.wall_s });
+  }
+  return grown;
+}
+
+export function xAt(model: CurveModel, step: number, mode: XMode): number {
+  if (mode === "step") return step;
+  return atStep(model.axis, step, mode === "examples" ? "examples" : "wall_s");
+}
+
+function toXY(model: CurveModel, points: readonly StepValue[], mode: XMode): XY[] {
+  return points.map((p) => ({ x: xAt(model, p.step, mode), y: p.value }));
+}
+
+export function label(key: SeriesKey): string {
+  if (key.split === "train" && key.name === "loss") return key.task ?? "all tasks";
+  return key.task ? `${key.task} ${key.name}` : key.name;
+}
+
+/** Training losses: the run's, then each task's. */
+export function lossSeries(model: CurveModel, mode: XMode): ChartSeries[] {
+  const out: ChartSeries[] = [];
+  for (const [id, s] of model.series) {
+    if (s.key.split !== "train" || s.key.name !== "loss") continue;
+    const series = { id, label: label(s.key), points: toXY(model, s.points, mode) };
+    if (s.key.task === null) out.unshift(series);
+    else out.push(series);
+  }
+  return out;
+}
+
+/** Dev metric names the run has (accuracy first when there). */
+export function devMetrics(model: CurveModel): string[] {
+  const names = new Set<string>();
+  for (const s of model.series.values()) if (s.key.split === "dev") names.add(s.key.name);
+  return [...names].sort((a, b) => (a === "accuracy" ? -1 : b === "accuracy" ? 1 : a.localeCompare(b)));
+}
+
+/** One dev metric, one series per task. */
+export function devSeries(model: CurveModel, metric: string, mode: XMode): ChartSeries[] {
+  const out: ChartSeries[] = [];
+  for (const [id, s] of model.series) {
+    if (s.key.split !== "dev" || s.key.name !== metric) continue;
+    out.push({ id, label: s.key.task ?? metric, points: toXY(model, s.points, mode) });
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { defaultForm, docStride, formProblems, launchRequest, sampling, summaryRequest } from "./mixture-form";
+
+const tiny = {
+  ...defaultForm("cpu"),
+  tasks: ["sarcasm_headlines", "rt_fresh_rotten"],
+  steps: 30,
+  batchSize: 2,
+  maxLen: 32,
+  devSize: 8,
+};
+
+describe("sampling", () => {
+  it("carries T only for temperature sampling", () => {
+    expect(sampling({ ...tiny, sampling: "natural" })).toEqual({ kind: "natural" });
+    expect(sampling({ ...tiny, sampling: "temperature", temperature: 3 })).toEqual({ kind: "temperature", t: 3 });
+  });
+});
+
+describe("docStride", () => {
+  it("leaves room for the specials on short sequences", () => {
+    expect(docStride(32)).toBe(8);
+    expect(docStride(128)).toBe(32);
+    expect(docStride(512)).toBe(32);
+    expect(docStride(8)).toBe(2);
+  });
+});
+
+describe("formProblems", () => {
+  it("accepts a tiny mixture", () => {
+    expect(formProblems(tiny)).toEqual([]);
+  });
+  it("names every problem", () => {
+    const problems = formProblems({ ...tiny, tasks: [], steps: 0, maxLen: 4, lr: 0, sampling: "temperature", temperature: 0 });
+    expect(problems).toEqual([
+      "Pick at least one task.",
+      "Steps must be a whole number of at least 1.",
+      "Max length must be at least 8 tokens.",
+      "The learning rate must be above 0.",
+      "The temperature T must be above 0.",
+    ]);
+  });
+});
+
+describe("requests", () => {
+  it("asks the summary for the budget of the run", () => {
+    expect(summaryRequest({ ...tiny, cap: 1000 })).toEqual({
+      tasks: ["sarcasm_headlines", "rt_fresh_rotten"],
+      sampling: { kind: "natural" },
+      cap: 1000,
+      steps: 30,
+      batch_size: 2,
+      tasks_per_update: 4,
+    });
+  });
+  it("launches with TrainConfig's field names", () => {
+    const request = launchRequest({ ...tiny, name: "  ", r3f: true, lossScaling: false });
+    expect(request.name).toBeNull();
+    expect(request.backend).toBe("cpu");
+    expect(request.config).toMatchObject({
+      steps: 30,
+      batch_size: 2,
+      max_len: 32,
+      doc_stride: 8,
+      dev_size: 8,
+      warmup: 3,
+      loss_scale: "off",
+      r3f: { lambda: 1, eps: 1e-5, noise: "uniform" },
+      batching: "heterogeneous",
+    });
+  });
+});

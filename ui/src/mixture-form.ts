@@ -1,0 +1,118 @@
+// The mixture builder's form as plain values, and what it sends: the live summary
+// request and the launch request. Pure, so the defaults and checks are unit-tested.
+import type { LaunchRequest, MixtureRequest, Sampling, TrainConfig } from "./api";
+
+export interface MixtureForm {
+  name: string;
+  tasks: string[];
+  sampling: "natural" | "uniform" | "temperature";
+  temperature: number;
+  /** 0 or empty: no cap. */
+  cap: number | null;
+  tasksPerUpdate: number;
+  batching: TrainConfig["batching"];
+  lossScaling: boolean;
+  r3f: boolean;
+  r3fLambda: number;
+  steps: number;
+  batchSize: number;
+  maxLen: number;
+  lr: number;
+  devSize: number;
+  evalEvery: number;
+  checkpointEvery: number;
+  seed: number;
+  backend: string;
+}
+
+/** The pre-finetuning defaults of `muppet prefinetune`, scaled to a laptop. */
+export function defaultForm(backend: string): MixtureForm {
+  return {
+    name: "",
+    tasks: [],
+    sampling: "natural",
+    temperature: 2,
+    cap: null,
+    tasksPerUpdate: 4,
+    batching: "heterogeneous",
+    lossScaling: true,
+    r3f: false,
+    r3fLambda: 1,
+    steps: 300,
+    batchSize: 16,
+    maxLen: 128,
+    lr: 1e-4,
+    devSize: 200,
+    evalEvery: 50,
+    checkpointEvery: 100,
+    seed: 42,
+    backend,
+  };
+}
+
+export function sampling(form: MixtureForm): Sampling {
+  if (form.sampling === "temperature") return { kind: "temperature", t: form.temperature };
+  return { kind: form.sampling };
+}
+
+/**
+ * The overlap of long passages' windows: a quarter of the max length, at most 32 (the
+ * tokenizer refuses a stride that does not leave room for the specials).
+ */
+export function docStride(maxLen: number): number {
+  return Math.max(1, Math.min(32, Math.floor(maxLen / 4)));
+}
+
+/** What is wrong with the form, in words; empty when it can be launched. */
+export function formProblems(form: MixtureForm): string[] {
+  const problems: string[] = [];
+  const whole = (v: number, min: number) => Number.isInteger(v) && v >= min;
+  if (form.tasks.length === 0) problems.push("Pick at least one task.");
+  if (!whole(form.steps, 1)) problems.push("Steps must be a whole number of at least 1.");
+  if (!whole(form.batchSize, 1)) problems.push("Batch size must be at least 1.");
+  if (!whole(form.tasksPerUpdate, 1)) problems.push("Tasks per update must be at least 1.");
+  if (!whole(form.maxLen, 8)) problems.push("Max length must be at least 8 tokens.");
+  if (!whole(form.devSize, 1)) problems.push("Dev size must be at least 1.");
+  if (!whole(form.evalEvery, 0) || !whole(form.checkpointEvery, 0)) problems.push("Eval and checkpoint intervals must be 0 or more.");
+  if (!(form.lr > 0)) problems.push("The learning rate must be above 0.");
+  if (form.sampling === "temperature" && !(form.temperature > 0)) problems.push("The temperature T must be above 0.");
+  if (form.cap !== null && !whole(form.cap, 1)) problems.push("The cap must be a whole number (or empty for none).");
+  return problems;
+}
+
+export function summaryRequest(form: MixtureForm): MixtureRequest {
+  return {
+    tasks: form.tasks,
+    sampling: sampling(form),
+    cap: form.cap,
+    steps: form.steps,
+    batch_size: form.batchSize,
+    tasks_per_update: form.tasksPerUpdate,
+  };
+}
+
+export function launchRequest(form: MixtureForm): LaunchRequest {
+  return {
+    name: form.name.trim() === "" ? null : form.name.trim(),
+    tasks: form.tasks,
+    backend: form.backend,
+    config: {
+      steps: form.steps,
+      batch_size: form.batchSize,
+      tasks_per_update: form.tasksPerUpdate,
+      batching: form.batching,
+      lr: form.lr,
+      warmup: Math.floor(form.steps / 10),
+      max_len: form.maxLen,
+      doc_stride: docStride(form.maxLen),
+      loss_scale: form.lossScaling ? "log_n" : "off",
+      r3f: form.r3f ? { lambda: form.r3fLambda, eps: 1e-5, noise: "uniform" } : null,
+      sampling: sampling(form),
+      cap: form.cap,
+      seed: form.seed,
+      dev_size: form.devSize,
+      eval_every: form.evalEvery,
+      checkpoint_every: form.checkpointEvery,
+    },
+  };
+}

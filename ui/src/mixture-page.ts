@@ -1,0 +1,143 @@
+// The mixture builder: pick tasks, set the sampling policy, the budget and the training
+// knobs, see each task's probability and expected examples live, launch the run.
+import { launchRun, mixtureSummary, type MixtureRow, type TaskEntry } from "./api";
+import { byId, el, showBanner } from "./dom";
+import { defaultForm, formProblems, launchRequest, summaryRequest, type MixtureForm } from "./mixture-form";
+import { describeError, formatCount } from "./runs-format";
+import { familyLabel, loadTasks } from "./tasks-page";
+
+const NUMBER_FIELDS: [keyof MixtureForm, string][] = [
+  ["temperature", "temperature"],
+  ["tasksPerUpdate", "tasks-per-update"],
+  ["steps", "steps"],
+  ["batchSize", "batch-size"],
+  ["maxLen", "max-len"],
+  ["lr", "lr"],
+  ["devSize", "dev-size"],
+  ["evalEvery", "eval-every"],
+  ["checkpointEvery", "checkpoint-every"],
+  ["seed", "seed"],
+];
+
+export class MixturePage {
+  private tasks: TaskEntry[] = [];
+  private loaded = false;
+  private summaryRequestId = 0;
+
+  constructor(
+    private readonly defaultBackend: () => string,
+    private readonly opened: (run: number) => void,
+  ) {
+    byId("mixture-form").addEventListener("input", () => this.update());
+    byId("mixture-form").addEventListener("change", () => this.update());
+    byId("launch-run").addEventListener("click", () => void this.launch());
+  }
+
+  async show(): Promise<void> {
+    if (this.loaded) return;
+    this.fill(defaultForm(this.defaultBackend()));
+    try {
+      this.tasks = await loadTasks();
+      this.loaded = true;
+      this.renderTasks();
+      showBanner(byId("mixture-error"), null);
+    } catch (error) {
+      showBanner(byId("mixture-error"), describeError(error));
+    }
+    this.update();
+  }
+
+  private fill(form: MixtureForm): void {
+    for (const [key, id] of NUMBER_FIELDS) byId<HTMLInputElement>(id).value = String(form[key]);
+    byId<HTMLInputElement>("run-name").value = form.name;
+    byId<HTMLSelectElement>("sampling").value = form.sampling;
+    byId<HTMLInputElement>("cap").value = form.cap === null ? "" : String(form.cap);
+    byId<HTMLSelectElement>("batching").value = form.batching;
+    byId<HTMLInputElement>("loss-scaling").checked = form.lossScaling;
+    byId<HTMLInputElement>("r3f").checked = form.r3f;
+    byId<HTMLSelectElement>("backend").value = form.backend;
+  }
+
+  private renderTasks(): void {
+    const rows = this.tasks.map((t) => {
+      const box = el("input", { type: "checkbox", name: "task", value: t.name });
+      box.addEventListener("change", () => this.update());
+      return el(
+        "label",
+        { className: "task-choice", "data-task": t.name },
+        box,
+        el("span", { className: "task-choice-name" }, t.name),
+        el("span", { className: "task-choice-meta" }, `${familyLabel(t.family)} · ${formatCount(t.examples)}`),
+        t.downstream ? el("span", { className: "badge", title: "A downstream task: keep it out of pre-finetuning to measure transfer" }, "downstream") : null,
+      );
+    });
+    byId("mixture-tasks").replaceChildren(...rows);
+  }
+
+  /** The form as values (numbers parsed, empty cap as none). */
+  read(): MixtureForm {
+    const form = defaultForm(byId<HTMLSelectElement>("backend").value);
+    for (const [key, id] of NUMBER_FIELDS) (form[key] as number) = Number(byId<HTMLInputElement>(id).value);
+    const cap = byId<HTMLInputElement>("cap").value.trim();
+    form.cap = cap === "" ? null : Number(cap);
+    form.name = byId<HTMLInputElement>("run-name").value;
+    form.sampling = byId<HTMLSelectElement>("sampling").value as MixtureForm["sampling"];
+    form.batching = byId<HTMLSelectElement>("batching").value as MixtureForm["batching"];
+    form.lossScaling = byId<HTMLInputElement>("loss-scaling").checked;
+    form.r3f = byId<HTMLInputElement>("r3f").checked;
+    form.tasks = [...document.querySelectorAll<HTMLInputElement>("#mixture-tasks input[name=task]:checked")].map((b) => b.value);
+    return form;
+  }
+
+  private update(): void {
+    const form = this.read();
+    byId<HTMLInputElement>("temperature").disabled = form.sampling !== "temperature";
+    const problems = formProblems(form);
+    byId("launch-problems").replaceChildren(...problems.map((p) => el("li", {}, p)));
+    byId<HTMLButtonElement>("launch-run").disabled = problems.length > 0;
+    byId("mixture-budget").textContent = `${formatCount(form.steps)} updates × ${form.tasksPerUpdate} × ${form.batchSize} examples`;
+    if (form.tasks.length === 0 || problems.some((p) => !p.startsWith("Pick"))) {
+      this.showSummary([]);
+      return;
+    }
+    const id = ++this.summaryRequestId;
+    mixtureSummary(summaryRequest(form))
+      .then((rows) => {
+        if (id === this.summaryRequestId) this.showSummary(rows);
+      })
+      .catch((error) => showBanner(byId("mixture-error"), describeError(error)));
+  }
+
+  private showSummary(rows: MixtureRow[]): void {
+    const top = Math.max(...rows.map((r) => r.probability), 0);
+    byId("mixture-summary-body").replaceChildren(
+      ...rows.map((r) => {
+        const bar = el("span", { className: "bar" });
+        bar.style.width = `${top > 0 ? (100 * r.probability) / top : 0}%`;
+        return el(
+          "tr",
+          { "data-task": r.name },
+          el("td", {}, r.name),
+          el("td", { className: "num" }, formatCount(r.examples)),
+          el("td", { className: "num probability" }, r.probability.toFixed(3)),
+          el("td", { className: "bar-cell" }, bar),
+          el("td", { className: "num" }, formatCount(Math.round(r.expected_examples))),
+        );
+      }),
+    );
+  }
+
+  private async launch(): Promise<void> {
+    const button = byId<HTMLButtonElement>("launch-run");
+    button.disabled = true;
+    try {
+      const run = await launchRun(launchRequest(this.read()));
+      showBanner(byId("mixture-error"), null);
+      this.opened(run);
+    } catch (error) {
+      showBanner(byId("mixture-error"), describeError(error));
+    } finally {
+      button.disabled = false;
+    }
+  }
+}

@@ -1,0 +1,260 @@
+// One run: live curves (training losses and a dev metric per task) fed by the worker's
+// events, cancel and resume, its spec, its checkpoints with Hugging Face export, and CSV
+// export of its metrics.
+import {
+  cancelRun,
+  exportCheckpoint,
+  exportRunCsv,
+  resumeRun,
+  runCurves,
+  runDetail,
+  type RunDetail,
+  type Update,
+} from "./api";
+import { LineChart } from "./chart/line-chart";
+import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, X_LABELS, type CurveModel, type XMode } from "./curves";
+import { byId, el, formatBytes, showBanner } from "./dom";
+import { describeError, formatCount, formatStatus } from "./runs-format";
+
+export class RunPage {
+  private run: number | null = null;
+  private detail: RunDetail | null = null;
+  private model: CurveModel | null = null;
+  private readonly lossChart = new LineChart("Training loss", "loss-chart");
+  private readonly devChart = new LineChart("Dev metric", "dev-chart");
+  private step = 0;
+  private totalSteps = 0;
+  private redrawTimer = 0;
+
+  constructor(private readonly backToRuns: () => void) {
+    this.lossChart.element.id = "loss-chart";
+    this.devChart.element.id = "dev-chart";
+    byId("loss-chart-host").append(this.lossChart.element);
+    byId("dev-chart-host").append(this.devChart.element);
+    byId("back-to-runs").addEventListener("click", () => this.backToRuns());
+    byId("cancel-run").addEventListener("click", () => void this.act(() => cancelRun(this.id())));
+    byId("resume-run").addEventListener("click", () => void this.act(() => resumeRun(this.id())));
+    for (const id of ["x-axis", "dev-metric"]) byId(id).addEventListener("change", () => this.redraw());
+    byId("smoothing").addEventListener("input", () => this.applyOptions());
+    byId("log-y").addEventListener("change", () => this.applyOptions());
+    byId("export-checkpoint").addEventListener("click", () => void this.exportCheckpoint());
+    byId("export-csv").addEventListener("click", () => void this.exportCsv());
+    this.applyOptions();
+  }
+
+  private id(): number {
+    if (this.run === null) throw new Error("no run is open");
+    return this.run;
+  }
+
+  async open(run: number): Promise<void> {
+    if (this.run !== run) {
+      this.run = run;
+      this.model = null;
+      this.step = 0;
+      this.totalSteps = 0;
+      byId("export-result").textContent = "";
+      byId("csv-result").textContent = "";
+      byId("run-title").textContent = `Run ${run}`;
+    }
+    await Promise.all([this.loadDetail(), this.loadCurves()]);
+  }
+
+  private async loadDetail(): Promise<void> {
+    const run = this.id();
+    try {
+      const detail = await runDetail(run);
+      if (this.run !== run) return;
+      this.detail = detail;
+      this.showDetail(detail);
+      showBanner(byId("run-error"), detail.run.failure ? { kind: "failed", message: detail.run.failure } : null);
+    } catch (error) {
+      showBanner(byId("run-error"), describeError(error));
+    }
+  }
+
+  private async loadCurves(): Promise<void> {
+    const run = this.id();
+    try {
+      const curves = await runCurves(run);
+      if (this.run !== run) return;
+      // Live points that arrived while loading are newer than the stored ones: keep them.
+      const live = this.model;
+      this.model = fromCurves(curves);
+      if (live) {
+        for (const [id, s] of live.series) {
+          const stored = this.model.series.get(id);
+          const lastStored = stored?.points[stored.points.length - 1]?.step ?? -1;
+          const newer = s.points.filter((p) => p.step > lastStored);
+          if (stored) stored.points.push(...newer);
+          else this.model.series.set(id, s);
+        }
+      }
+      const loss = this.model.series.get("train//loss");
+      this.step = Math.max(this.step, loss?.points[loss.points.length - 1]?.step ?? 0);
+      this.fillDevMetrics();
+      this.redraw();
+      this.showProgress();
+    } catch (error) {
+      showBanner(byId("run-error"), describeError(error));
+    }
+  }
+
+  onUpdates(updates: Update[]): void {
+    if (this.run === null) return;
+    let reload = false;
+    let grew = false;
+    for (const u of updates) {
+      if (("run" in u ? u.run : null) !== this.run) continue;
+      if (u.type === "event") {
+        if (u.event === "metrics") {
+          if (!this.model) this.model = { axis: [], series: new Map() };
+          grew = addPoints(this.model, u.points).size > 0 || grew;
+        } else if (u.event === "step") {
+          this.step = u.step;
+          this.totalSteps = u.total_steps;
+        } else if (u.event === "started") {
+          this.totalSteps = u.total_steps;
+          reload = true;
+        } else {
+          reload = true;
+        }
+      } else if (u.type !== "summary") {
+        reload = true;
+      }
+    }
+    if (grew) {
+      this.fillDevMetrics();
+      this.redraw();
+    }
+    this.showProgress();
+    if (reload) void this.loadDetail();
+  }
+
+  private fillDevMetrics(): void {
+    if (!this.model) return;
+    const select = byId<HTMLSelectElement>("dev-metric");
+    const names = devMetrics(this.model);
+    const current = [...select.options].map((o) => o.value);
+    if (names.join() === current.join()) return;
+    const chosen = select.value;
+    select.replaceChildren(...names.map((n) => el("option", { value: n }, n)));
+    if (names.includes(chosen)) select.value = chosen;
+  }
+
+  private applyOptions(): void {
+    const options = {
+      smoothing: Number(byId<HTMLInputElement>("smoothing").value),
+      logY: byId<HTMLInputElement>("log-y").checked,
+    };
+    this.lossChart.setOptions(options);
+    this.devChart.setOptions({ ...options, logY: false });
+  }
+
+  /** Rebuild the charts' series from the model, at most every animation frame. */
+  private redraw(): void {
+    if (this.redrawTimer) return;
+    this.redrawTimer = requestAnimationFrame(() => {
+      this.redrawTimer = 0;
+      if (!this.model) return;
+      const mode = byId<HTMLSelectElement>("x-axis").value as XMode;
+      const metric = byId<HTMLSelectElement>("dev-metric").value;
+      this.lossChart.setOptions({ xLabel: X_LABELS[mode] });
+      this.devChart.setOptions({ xLabel: X_LABELS[mode] });
+      this.lossChart.setSeries(lossSeries(this.model, mode));
+      this.devChart.setSeries(metric ? devSeries(this.model, metric, mode) : []);
+    });
+  }
+
+  private showProgress(): void {
+    const total = this.totalSteps || Number((this.detail?.spec as { config?: { steps?: number } })?.config?.steps ?? 0);
+    const bar = byId<HTMLProgressElement>("run-progress");
+    const done = this.detail?.run.status === "completed" ? total : this.step;
+    bar.value = total > 0 ? Math.min(1, done / total) : 0;
+    bar.dataset.step = String(done);
+    byId("run-progress-text").textContent = total > 0 ? `step ${formatCount(done)} of ${formatCount(total)}` : "";
+  }
+
+  private showDetail(detail: RunDetail): void {
+    const { run } = detail;
+    byId("run-title").textContent = `#${run.id} ${run.name}`;
+    const status = byId("run-status");
+    const cancelling = detail.worker === "cancelling";
+    status.textContent = cancelling ? "Cancelling" : detail.worker === "waiting" ? "Waiting for a slot" : formatStatus(run.status);
+    status.className = `status status-${run.status}`;
+    status.dataset.status = run.status;
+    byId<HTMLButtonElement>("cancel-run").disabled = detail.worker === null || cancelling;
+    byId<HTMLButtonElement>("resume-run").disabled =
+      detail.worker !== null || !["cancelled", "failed", "queued"].includes(run.status);
+    byId("run-spec").textContent = JSON.stringify(detail.spec, null, 2);
+    byId("checkpoints").replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", { className: "num" }, "Step"), el("th", { className: "num" }, "Size"), el("th", {}, "File"))),
+      el(
+        "tbody",
+        {},
+        ...detail.checkpoints.map((c) =>
+          el(
+            "tr",
+            { "data-step": c.step },
+            el("td", { className: "num" }, String(c.step)),
+            el("td", { className: "num" }, formatBytes(c.bytes)),
+            el("td", { className: "path", title: `sha256 ${c.sha256}` }, c.path),
+          ),
+        ),
+      ),
+    );
+    const steps = byId<HTMLSelectElement>("export-step");
+    const chosen = steps.value;
+    steps.replaceChildren(
+      el("option", { value: "" }, "latest"),
+      ...detail.checkpoints.map((c) => el("option", { value: String(c.step) }, `step ${c.step}`)),
+    );
+    steps.value = [...steps.options].some((o) => o.value === chosen) ? chosen : "";
+    byId<HTMLButtonElement>("export-checkpoint").disabled = detail.checkpoints.length === 0;
+    this.showProgress();
+  }
+
+  private async act(action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+      showBanner(byId("run-error"), null);
+    } catch (error) {
+      showBanner(byId("run-error"), describeError(error));
+    }
+    await this.loadDetail();
+  }
+
+  private async exportCheckpoint(): Promise<void> {
+    const result = byId("export-result");
+    const button = byId<HTMLButtonElement>("export-checkpoint");
+    const step = byId<HTMLSelectElement>("export-step").value;
+    button.disabled = true;
+    result.className = "result";
+    result.textContent = "Exporting…";
+    try {
+      const summary = await exportCheckpoint(this.id(), step === "" ? null : Number(step), byId<HTMLInputElement>("export-path").value);
+      result.textContent = `Step ${summary.step} exported to ${summary.out}: ${summary.files.join(", ")}`;
+      result.dataset.state = "done";
+    } catch (error) {
+      result.className = "result error";
+      result.textContent = describeError(error).message;
+      result.dataset.state = "error";
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  private async exportCsv(): Promise<void> {
+    const result = byId("csv-result");
+    try {
+      const n = await exportRunCsv(this.id(), byId<HTMLInputElement>("csv-path").value);
+      result.className = "result";
+      result.textContent = `${formatCount(n)} points written.`;
+      result.dataset.state = "done";
+    } catch (error) {
+      result.className = "result error";
+      result.textContent = describeError(error).message;
+      result.dataset.state = "error";
+    }
+  }
+}

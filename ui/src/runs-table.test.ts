@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import type { RunListRow } from "./api";
+import { filterRuns, progressFraction, progressText, sortRuns } from "./runs-table";
+
+function row(id: number, patch: Partial<RunListRow> = {}): RunListRow {
+  return {
+    id,
+    name: `run ${id}`,
+    kind: "pre_finetune",
+    status: "running",
+    backend: "flex",
+    device: "cpu",
+    started_at: `2025-11-26T09:0${id}:00Z`,
+    ended_at: null,
+    failure: null,
+    points: id * 10,
+    last_loss: 1 / id,
+    total_steps: 30,
+    last_step: id * 3,
+    worker: null,
+    ...patch,
+  };
+}
+
+describe("progress", () => {
+  it("is steps done of steps planned", () => {
+    expect(progressFraction(row(5))).toBe(0.5);
+    expect(progressText(row(5))).toBe("15 / 30");
+    expect(progressFraction(row(5, { status: "completed", last_step: 2 }))).toBe(1);
+    expect(progressFraction(row(5, { total_steps: null }))).toBeNull();
+    expect(progressText(row(5, { total_steps: null }))).toBe("—");
+  });
+  it("says what the worker does", () => {
+    expect(progressText(row(1, { worker: "waiting" }))).toBe("waiting for a slot");
+    expect(progressText(row(1, { worker: "cancelling" }))).toBe("cancelling…");
+  });
+});
+
+describe("filterRuns", () => {
+  const rows = [row(1), row(2, { status: "completed", name: "Sarcasm mix" }), row(3, { status: "failed" })];
+  it("keeps the chosen statuses", () => {
+    expect(filterRuns(rows, { statuses: ["completed", "failed"], text: "" }).map((r) => r.id)).toEqual([2, 3]);
+    expect(filterRuns(rows, { statuses: [], text: "" })).toHaveLength(3);
+  });
+  it("matches a part of the name or the exact id", () => {
+    expect(filterRuns(rows, { statuses: [], text: "sarcasm" }).map((r) => r.id)).toEqual([2]);
+    expect(filterRuns(rows, { statuses: [], text: "3" }).map((r) => r.id)).toEqual([3]);
+  });
+});
+
+describe("sortRuns", () => {
+  const rows = [row(1), row(2, { last_loss: null }), row(3)];
+  it("sorts both ways with missing values last", () => {
+    expect(sortRuns(rows, { key: "last_loss", descending: false }).map((r) => r.id)).toEqual([3, 1, 2]);
+    expect(sortRuns(rows, { key: "last_loss", descending: true }).map((r) => r.id)).toEqual([1, 3, 2]);
+  });
+  it("sorts by name, points and progress", () => {
+    expect(sortRuns(rows, { key: "name", descending: true }).map((r) => r.id)).toEqual([3, 2, 1]);
+    expect(sortRuns(rows, { key: "points", descending: false }).map((r) => r.id)).toEqual([1, 2, 3]);
+    expect(sortRuns(rows, { key: "progress", descending: true }).map((r) => r.id)).toEqual([3, 2, 1]);
+  });
+});
