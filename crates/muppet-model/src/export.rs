@@ -310,6 +310,33 @@ mod tests {
     }
 
     #[test]
+    fn half_precision_weights_load_as_f32() {
+        struct ToF16;
+        impl burn::module::ModuleMapper<B> for ToF16 {
+            fn map_float<const D: usize>(&mut self, p: burn::module::Param<burn::tensor::Tensor<B, D>>) -> burn::module::Param<burn::tensor::Tensor<B, D>> {
+                p.map(|t| t.cast(burn::tensor::FloatDType::F16))
+            }
+        }
+        let device = Default::default();
+        let config = tiny(ModelType::Bert);
+        let encoder = config.init::<B>(&device);
+        // Read every parameter before cloning: Burn clones unread parameters as initialisers.
+        let original = params(&encoder);
+        let tmp = tempfile::tempdir().expect("temp dir");
+        save_pretrained(&encoder.clone().map(&mut ToF16), &config, tmp.path(), None).expect("export f16");
+        let header = std::fs::read(tmp.path().join(WEIGHTS_FILE)).expect("weights");
+        assert!(String::from_utf8_lossy(&header[..header.len().min(4096)]).contains("\"F16\""), "the file holds f16 tensors");
+        let (loaded, _) = load_pretrained::<B>(tmp.path(), &device).expect("load f16");
+        // Every parameter comes back as f32 (to_vec::<f32> fails otherwise), equal to the
+        // original within f16 rounding.
+        for ((name, a), (_, b)) in params(&loaded).iter().zip(original.iter()) {
+            for (x, y) in a.iter().zip(b) {
+                assert!((x - y).abs() <= 1e-3 * y.abs().max(1e-2), "{name}: {x} vs {y}");
+            }
+        }
+    }
+
+    #[test]
     fn linear_weights_are_written_out_by_in() {
         let device = Default::default();
         let config = tiny(ModelType::Bert);

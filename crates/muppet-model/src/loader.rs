@@ -38,6 +38,7 @@
 
 use std::path::Path;
 
+use burn::module::Module;
 use burn::tensor::backend::Backend;
 use burn_store::{KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
 
@@ -66,7 +67,7 @@ pub const CONFIG_FILE: &str = "config.json";
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 
 /// Load the encoder stored in `dir` (Hugging Face layout: `config.json` and
-/// `model.safetensors`, f32 weights) onto `device`.
+/// `model.safetensors`, f32, f16 or bf16 weights, computed in f32) onto `device`.
 ///
 /// Accepts bare encoder checkpoints (`embeddings.*`) and task checkpoints whose encoder sits
 /// under `bert.` or `roberta.`. Heads in the file are ignored.
@@ -92,7 +93,17 @@ pub fn load_pretrained<B: Backend>(
             path: weights,
             source,
         })?;
-    Ok((encoder, config))
+    // Half-precision checkpoints load as f16/bf16 tensors: the encoder computes in f32.
+    Ok((encoder.map(&mut ToF32), config))
+}
+
+/// Casts every float parameter that is not f32 to f32.
+struct ToF32;
+
+impl<B: Backend> burn::module::ModuleMapper<B> for ToF32 {
+    fn map_float<const D: usize>(&mut self, param: burn::module::Param<burn::tensor::Tensor<B, D>>) -> burn::module::Param<burn::tensor::Tensor<B, D>> {
+        param.map(|t| if t.dtype() == burn::tensor::DType::F32 { t } else { t.cast(burn::tensor::FloatDType::F32) })
+    }
 }
 
 /// The [`KEY_TABLE`] as a burn-store remapper.
