@@ -60,6 +60,9 @@ pub struct ConfigArgs {
     /// Write a resumable checkpoint every N updates (0: at the end only).
     #[arg(long)]
     checkpoint_every: Option<u64>,
+    /// Dropout of the task heads (the encoder's comes from its config.json).
+    #[arg(long)]
+    head_dropout: Option<f64>,
     /// Turn Muppet's loss scaling (L / ln n) off.
     #[arg(long)]
     no_loss_scaling: bool,
@@ -82,7 +85,7 @@ impl ConfigArgs {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { c.$f = v; } )* };
         }
-        set!(steps, batch_size, tasks_per_update, batching, max_len, doc_stride, lr, warmup, seed, dev_size, eval_every, checkpoint_every);
+        set!(steps, batch_size, tasks_per_update, batching, max_len, doc_stride, lr, warmup, seed, dev_size, eval_every, checkpoint_every, head_dropout);
         if let Some(s) = &self.sampling {
             c.sampling = s.parse()?;
         }
