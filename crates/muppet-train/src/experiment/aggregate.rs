@@ -89,7 +89,9 @@ pub fn points(kind: ExperimentKind, obs: &[Observation]) -> Vec<Point> {
     for o in obs.iter().filter(|o| o.arm == Arm::Base) {
         base.insert((o.task.as_str(), o.size, o.seed), o.value);
     }
-    let mut cells: BTreeMap<(&str, &Arm, Option<usize>), (f64, Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    // Per (task, arm, size): the x, the values and the paired gains.
+    type Cell = (f64, Vec<f64>, Vec<f64>);
+    let mut cells: BTreeMap<(&str, &Arm, Option<usize>), Cell> = BTreeMap::new();
     for o in obs {
         let cell = cells.entry((o.task.as_str(), &o.arm, o.size)).or_insert_with(|| (x_of(kind, o), Vec::new(), Vec::new()));
         cell.1.push(o.value);

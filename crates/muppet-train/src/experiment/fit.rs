@@ -100,10 +100,11 @@ fn least_squares<const P: usize>(points: &[(f64, f64)], row: impl Fn(f64) -> [f6
         }
         m.swap(col, pivot);
         v.swap(col, pivot);
+        let pivot_row = m[col];
         for r in col + 1..P {
-            let f = m[r][col] / m[col][col];
-            for c in col..P {
-                m[r][c] -= f * m[col][c];
+            let f = m[r][col] / pivot_row[col];
+            for (x, p) in m[r].iter_mut().zip(pivot_row).skip(col) {
+                *x -= f * p;
             }
             v[r] -= f * v[col];
         }

@@ -263,6 +263,7 @@ pub fn expand(spec: &ExperimentSpec) -> Result<Plan, SpecErrors> {
     Ok(plan)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn finetune_run(label: &str, ft: &TrainConfig, task: &str, seed: u64, size: Option<usize>, arm: Arm, start: PlannedStart, reuse_heads: bool) -> PlannedRun {
     let config = TrainConfig { seed, train_size: size, ..ft.clone() };
     let n = size.map(|n| format!(" n={n}")).unwrap_or_default();
