@@ -60,9 +60,11 @@ pub fn fit_hinge(points: &[(f64, f64)]) -> Option<HingeFit> {
         let sse = pts.iter().map(|&(x, y)| (y - a - b * x).powi(2)).sum();
         return Some(HingeFit { intercept: a, slope: b, slope_change: 0.0, knot: f64::NAN, sse, x_min, x_max });
     }
-    // Knots: the inner data x and a fine even grid between the ends.
+    // Knots: the inner data x and a fine even grid between them, so that each segment
+    // spans at least two distinct x (a knot next to an end would fit one point exactly).
+    let (lo, hi) = (xs[1], xs[xs.len() - 2]);
     let mut knots: Vec<f64> = xs[1..xs.len() - 1].to_vec();
-    knots.extend((1..200).map(|i| x_min + (x_max - x_min) * f64::from(i) / 200.0));
+    knots.extend((1..200).map(|i| lo + (hi - lo) * f64::from(i) / 200.0));
     knots.sort_by(f64::total_cmp);
     knots.dedup();
     let mut best: Option<HingeFit> = None;
@@ -179,6 +181,15 @@ pub struct CriticalPoint {
 }
 
 impl CriticalPoint {
+    /// Share of the bootstrap resamples that agree with the verdict (NaN without resamples).
+    pub fn agreement(&self) -> f64 {
+        match self.crossing {
+            Crossing::At { .. } => self.share_crossing,
+            Crossing::AlwaysPositive => self.share_always_positive,
+            Crossing::NeverPositive => self.share_never_positive,
+        }
+    }
+
     /// One sentence for people.
     pub fn verdict(&self) -> String {
         let interval = if self.resamples == 0 {
@@ -192,7 +203,13 @@ impl CriticalPoint {
                 self.resamples
             )
         };
-        match self.crossing {
+        let settled = self.agreement();
+        let doubt = if settled < 0.95 {
+            format!("; only {:.0}% of the resamples agree, so the data do not settle it", settled * 100.0)
+        } else {
+            String::new()
+        };
+        let sentence = match self.crossing {
             Crossing::At { k } => format!("critical point at {k:.1} tasks: the fitted gain is positive from there on{interval}"),
             Crossing::AlwaysPositive => {
                 format!("no critical point in the data: the fitted gain is positive at every task count tried{interval}")
@@ -200,7 +217,8 @@ impl CriticalPoint {
             Crossing::NeverPositive => {
                 format!("no critical point in the data: the fitted gain is not positive even at the largest task count{interval}")
             }
-        }
+        };
+        format!("{sentence}{doubt}")
     }
 }
 
@@ -306,6 +324,7 @@ mod tests {
         assert!(cp.ci_low >= 5.9 - 1e-6 && cp.ci_high <= 6.1 + 1e-6, "{cp:?}");
         assert_eq!(cp.share_crossing, 1.0);
         assert!(cp.verdict().starts_with("critical point at 6.0 tasks"), "{}", cp.verdict());
+        assert!(!cp.verdict().contains("do not settle"), "{}", cp.verdict());
         // Same seed, same interval.
         assert_eq!(critical_point(&points, 200, 9), Some(cp));
     }
@@ -322,6 +341,23 @@ mod tests {
         let cp = critical_point(&down, 100, 1).expect("fit");
         assert_eq!(cp.crossing, Crossing::NeverPositive);
         assert!(cp.verdict().contains("not positive even at the largest"), "{}", cp.verdict());
+    }
+
+    #[test]
+    fn noise_around_zero_is_not_settled() {
+        // Seeds disagree on the sign at every k: the verdict says the data do not settle it.
+        let mut points = Vec::new();
+        for (i, k) in [0.0, 1.0, 2.0, 4.0, 6.0].into_iter().enumerate() {
+            for (seed, sign) in [(1, 1.0), (2, -1.0), (3, 0.5)] {
+                let gain = if k == 0.0 { 0.0 } else { sign * 0.02 * (1.0 + i as f64 % 2.0) };
+                points.push(GainPoint { k, seed, gain });
+            }
+        }
+        let cp = critical_point(&points, 500, 3).expect("fit");
+        assert!(cp.agreement() < 0.95, "{cp:?}");
+        assert!(cp.verdict().contains("do not settle"), "{}", cp.verdict());
+        // The knot stays between the second and the second-to-last task count.
+        assert!(cp.fit.knot >= 1.0 && cp.fit.knot <= 4.0, "{:?}", cp.fit);
     }
 
     #[test]

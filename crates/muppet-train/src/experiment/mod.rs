@@ -44,12 +44,25 @@ pub enum Arm {
 }
 
 impl Arm {
+    /// The text that names this arm inside run names. Run names are how stored runs are
+    /// found again, so this text must never change; [`Arm::label`] may.
+    pub fn key(&self) -> String {
+        match self {
+            Arm::Base => "base".into(),
+            Arm::Stage { name } => name.clone(),
+            Arm::Run { id } => format!("run {id}"),
+            Arm::Tasks { k } => format!("{k} tasks"),
+            Arm::Variant { batching, loss_scaling } => format!("{batching}, scaling {}", if *loss_scaling { "on" } else { "off" }),
+        }
+    }
+
     /// A short label for legends, tables and CSV files.
     pub fn label(&self) -> String {
         match self {
             Arm::Base => "base".into(),
             Arm::Stage { name } => name.clone(),
             Arm::Run { id } => format!("run {id}"),
+            Arm::Tasks { k: 1 } => "1 task".into(),
             Arm::Tasks { k } => format!("{k} tasks"),
             Arm::Variant { batching, loss_scaling } => format!("{batching}, scaling {}", if *loss_scaling { "on" } else { "off" }),
         }
@@ -268,7 +281,7 @@ fn finetune_run(label: &str, ft: &TrainConfig, task: &str, seed: u64, size: Opti
     let config = TrainConfig { seed, train_size: size, ..ft.clone() };
     let n = size.map(|n| format!(" n={n}")).unwrap_or_default();
     PlannedRun {
-        name: format!("{label}: fine-tune {task}{n} seed={seed} from {}", arm.label()),
+        name: format!("{label}: fine-tune {task}{n} seed={seed} from {}", arm.key()),
         kind: RunKind::Finetune,
         tasks: vec![task.to_string()],
         config,
@@ -483,7 +496,7 @@ fn batching_ablation(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: 
             variants.push((arm.clone(), PlannedStart::Planned { index: runs.len() }));
             let config = TrainConfig { batching: b, loss_scale: if scaling { LossScale::LogN } else { LossScale::Off }, ..pft.clone() };
             runs.push(PlannedRun {
-                name: format!("{label}: pre-finetune {}", arm.label()),
+                name: format!("{label}: pre-finetune {}", arm.key()),
                 kind: RunKind::PreFinetune,
                 tasks: ab.mixture.clone(),
                 config,
@@ -770,6 +783,9 @@ mod tests {
         let ft: Vec<&PlannedRun> = plan.runs.iter().filter(|r| r.kind == RunKind::Finetune).collect();
         assert_eq!(ft[0].name, "tc: fine-tune a n=32 seed=4 from base");
         assert_eq!(ft[1].role, Role::Finetune { task: "a".into(), seed: 4, size: Some(32), arm: Arm::Tasks { k: 1 } });
+        // Run names are how stored runs are found again: they must not follow label changes.
+        assert_eq!(ft[1].name, "tc: fine-tune a n=32 seed=4 from 1 tasks");
+        assert_eq!(Arm::Tasks { k: 1 }.label(), "1 task");
         // The inside task overlaps by design: no overlap complaint.
         assert_eq!(check(&s, &plan, &facts(), false), Ok(vec![]));
 
