@@ -139,6 +139,15 @@ pub struct PrefinetuneArgs {
     /// A run spec (TOML) to start from; flags override it.
     #[arg(long)]
     spec: Option<PathBuf>,
+    #[command(flatten)]
+    launch: LaunchArgs,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+/// Where and how a new run is started, shared by `prefinetune` and `finetune`.
+#[derive(Args, Debug)]
+pub struct LaunchArgs {
     /// cpu, or cuda (a build with `--features cuda`).
     #[arg(long)]
     backend: Option<String>,
@@ -151,8 +160,17 @@ pub struct PrefinetuneArgs {
     /// Only register the run as queued and print its id; `muppet worker --run ID` runs it.
     #[arg(long)]
     queue: bool,
-    #[command(flatten)]
-    config: ConfigArgs,
+}
+
+impl LaunchArgs {
+    /// Queue the run, or train it now.
+    fn start(self, home: &muppet_core::MuppetHome, default_name: String, kind: RunKind, parent: Option<RunId>, spec: &RunSpec) -> anyhow::Result<()> {
+        let name = self.name.unwrap_or(default_name);
+        if self.queue {
+            return queue(home, &name, kind, parent, spec, self.json);
+        }
+        run(home, Start::New { name, kind, parent }, spec, self.json)
+    }
 }
 
 /// Defaults of a pre-finetuning run.
@@ -170,12 +188,10 @@ pub fn prefinetune(args: PrefinetuneArgs) -> anyhow::Result<()> {
         bail!("no tasks: give --task NAME for each task of the mixture (see `muppet tasks list`)");
     }
     let model = model_dir(&home, args.model.or(file.model))?;
-    let spec = RunSpec { model, tasks, backend: args.backend.or(file.backend).unwrap_or_else(|| "cpu".into()), init: InitSpec::Base, config };
-    let name = args.name.unwrap_or_else(|| format!("pre-finetune: {}", spec.tasks.join(" + ")));
-    if args.queue {
-        return queue(&home, &name, RunKind::PreFinetune, None, &spec, args.json);
-    }
-    run(&home, Start::New { name, kind: RunKind::PreFinetune, parent: None }, &spec, args.json)
+    let backend = args.launch.backend.clone().or(file.backend).unwrap_or_else(|| "cpu".into());
+    let spec = RunSpec { model, tasks, backend, init: InitSpec::Base, config };
+    let name = format!("pre-finetune: {}", spec.tasks.join(" + "));
+    args.launch.start(&home, name, RunKind::PreFinetune, None, &spec)
 }
 
 #[derive(Args, Debug)]
@@ -199,15 +215,8 @@ pub struct FinetuneArgs {
     /// Keep N training examples per task, drawn with the seed.
     #[arg(long)]
     train_size: Option<usize>,
-    #[arg(long)]
-    backend: Option<String>,
-    #[arg(long)]
-    name: Option<String>,
-    #[arg(long)]
-    json: bool,
-    /// Only register the run as queued and print its id; `muppet worker --run ID` runs it.
-    #[arg(long)]
-    queue: bool,
+    #[command(flatten)]
+    launch: LaunchArgs,
     #[command(flatten)]
     config: ConfigArgs,
 }
@@ -242,16 +251,12 @@ pub fn finetune(args: FinetuneArgs) -> anyhow::Result<()> {
             (init, Some(RunId(source)), source_spec.model)
         }
     };
-    let spec = RunSpec { model, tasks: args.tasks, backend: args.backend.unwrap_or_else(|| "cpu".into()), init, config };
-    let name = args.name.unwrap_or_else(|| {
-        let from = parent.map(|p| format!(" from run {p}")).unwrap_or_default();
-        let size = spec.config.train_size.map(|n| format!(" n={n}")).unwrap_or_default();
-        format!("fine-tune: {}{size}{from}", spec.tasks.join(" + "))
-    });
-    if args.queue {
-        return queue(&home, &name, RunKind::Finetune, parent, &spec, args.json);
-    }
-    run(&home, Start::New { name, kind: RunKind::Finetune, parent }, &spec, args.json)
+    let backend = args.launch.backend.clone().unwrap_or_else(|| "cpu".into());
+    let spec = RunSpec { model, tasks: args.tasks, backend, init, config };
+    let from = parent.map(|p| format!(" from run {p}")).unwrap_or_default();
+    let size = spec.config.train_size.map(|n| format!(" n={n}")).unwrap_or_default();
+    let name = format!("fine-tune: {}{size}{from}", spec.tasks.join(" + "));
+    args.launch.start(&home, name, RunKind::Finetune, parent, &spec)
 }
 
 #[derive(Args, Debug)]
