@@ -214,7 +214,8 @@ export class RunsPage {
         points: c.buckets.map((b) => ({ x: b.step_hi, y: b.last ?? Number.NaN })),
       })),
     );
-    panel.scrollIntoView({ block: "nearest" });
+    // Bring the comparison into view only when it opened below the window.
+    if (panel.getBoundingClientRect().top > window.innerHeight - 120) panel.scrollIntoView({ block: "start" });
   }
 
   private showError(error: { kind: string; message: string }): void {
