@@ -161,6 +161,8 @@ impl Chart for TaskCountChart {
             .chain(self.fit.iter().map(|p| p.1))
             .chain([0.0]);
         let (y0, y1) = padded(finite_range(ys).ok_or(ChartError::Empty)?);
+        // Room above the data for the legend.
+        let y1 = y1 + (y1 - y0) * 0.45;
         let (x0, x1) = (x_lo - 0.5, x_hi + 0.5);
         root.fill(&WHITE).map_err(draw_err)?;
         let lines = wrap(&self.verdict, 118);
