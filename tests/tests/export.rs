@@ -7,9 +7,10 @@
 //! installs it. Without it the round trip fails (it never skips).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use muppet_tests::workspace::{target_dir, workspace_root};
+use muppet_tests::cli::{muppet, shared_assets, text};
+use muppet_tests::workspace::workspace_root;
 
 /// Largest allowed difference between Burn's and transformers' hidden states.
 const TOLERANCE: f32 = 1e-4;
@@ -26,22 +27,6 @@ const SENTENCES: [&str; 8] = [
     "How do I learn Rust?\tWhat is the best way to learn the Rust programming language?",
 ];
 
-fn muppet_bin() -> PathBuf {
-    let bin = std::env::var_os("MUPPET_BIN").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug/muppet"));
-    assert!(bin.is_file(), "{} is missing: build it with `cargo build -p muppet-cli` (make test does)", bin.display());
-    bin
-}
-
-fn shared_assets() -> PathBuf {
-    let dir = std::env::var_os("MUPPET_ASSETS").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".muppet/assets"));
-    assert!(
-        dir.join("models/all-MiniLM-L6-v2/model.safetensors").is_file(),
-        "no demo assets in {}: run `muppet assets fetch` with MUPPET_ASSETS pointing there (make test does)",
-        dir.display()
-    );
-    dir
-}
-
 /// Python with torch and transformers: `MUPPET_PYTHON`, else `<repo>/.venv/bin/python`.
 fn python() -> PathBuf {
     let python = match std::env::var_os("MUPPET_PYTHON").filter(|v| !v.is_empty()) {
@@ -54,19 +39,6 @@ fn python() -> PathBuf {
         python.display()
     );
     python
-}
-
-fn muppet(home: &Path, args: &[&str]) -> Output {
-    Command::new(muppet_bin())
-        .args(args)
-        .env("MUPPET_HOME", home)
-        .env("MUPPET_ASSETS", shared_assets())
-        .output()
-        .expect("start muppet")
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// One encoded text: token ids, `[1, seq, hidden]`, values.
