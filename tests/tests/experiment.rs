@@ -5,41 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use muppet_tests::workspace::target_dir;
-
-fn muppet_bin() -> PathBuf {
-    let bin = std::env::var_os("MUPPET_BIN").map(PathBuf::from).unwrap_or_else(|| target_dir().join("debug/muppet"));
-    assert!(bin.is_file(), "{} is missing: build it with `cargo build -p muppet-cli` (make test does)", bin.display());
-    bin
-}
-
-fn shared_assets() -> PathBuf {
-    let dir = std::env::var_os("MUPPET_ASSETS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| muppet_tests::workspace::workspace_root().join(".muppet/assets"));
-    assert!(
-        dir.join("models/all-MiniLM-L6-v2/model.safetensors").is_file(),
-        "no demo assets in {}: run `muppet assets fetch` with MUPPET_ASSETS pointing there (make test does)",
-        dir.display()
-    );
-    dir
-}
-
-fn muppet(home: &Path, args: &[&str]) -> Output {
-    Command::new(muppet_bin()).args(args).env("MUPPET_HOME", home).env("MUPPET_ASSETS", shared_assets()).output().expect("start muppet")
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-fn last_json(out: &Output) -> serde_json::Value {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().last().unwrap_or_else(|| panic!("no stdout:\n{}", text(out)));
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("last line is not JSON ({e}): {line}\n{}", text(out)))
-}
+use muppet_tests::cli::{last_json, muppet, text};
 
 /// Tiny settings: a few updates of 4 examples of 32 tokens, 16 dev examples.
 const TINY: &str = r#"
