@@ -49,10 +49,10 @@ pub enum ModelError {
         reason: String,
     },
 
-    /// The weights file could not be applied to the encoder: missing tensors, wrong shapes
-    /// or dtypes (only f32 checkpoints load), or an unreadable safetensors file.
+    /// The weights file could not be applied to the encoder: missing tensors, wrong shapes,
+    /// or an unreadable safetensors file.
     #[error(
-        "cannot load weights from {}: check that it belongs to the config.json beside it \
+        "cannot load weights from {}: {source}. Check that it belongs to the config.json beside it \
          (re-download with `muppet assets fetch --model` if it is the default model)",
         path.display()
     )]

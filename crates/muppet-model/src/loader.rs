@@ -191,4 +191,35 @@ mod tests {
         assert!(msg.contains("/nonexistent/model/config.json"), "{msg}");
         assert!(msg.contains("muppet assets fetch --model"), "{msg}");
     }
+
+    #[test]
+    fn missing_truncated_or_incomplete_weights_are_clear_errors() {
+        use crate::{HiddenAct, ModelType};
+        type B = burn::backend::Flex;
+        let device = Default::default();
+        let config = EncoderConfig::new(30, 16, 2, 4, 32, HiddenAct::Gelu, 12, 2, 1e-12, 0, 0.1, 0.1, ModelType::Bert);
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path();
+        crate::export::save_pretrained(&config.init::<B>(&device), &config, dir, None).expect("export");
+        let weights = dir.join(WEIGHTS_FILE);
+        let bytes = std::fs::read(&weights).expect("weights");
+
+        std::fs::remove_file(&weights).expect("remove");
+        let msg = load_pretrained::<B>(dir, &device).expect_err("no weights").to_string();
+        assert!(msg.contains("model.safetensors"), "{msg}");
+
+        // Cut in the middle of the tensor data.
+        std::fs::write(&weights, &bytes[..bytes.len() / 2]).expect("truncate");
+        let msg = load_pretrained::<B>(dir, &device).expect_err("truncated").to_string();
+        assert!(msg.contains("model.safetensors"), "{msg}");
+
+        // A well-formed file for a deeper model than the config says... the other way round:
+        // the config asks for a third layer the file does not have.
+        std::fs::write(&weights, &bytes).expect("restore");
+        let mut deeper: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(CONFIG_FILE)).expect("config")).expect("json");
+        deeper["num_hidden_layers"] = 3.into();
+        std::fs::write(dir.join(CONFIG_FILE), deeper.to_string()).expect("write");
+        let msg = load_pretrained::<B>(dir, &device).expect_err("missing layer").to_string();
+        assert!(msg.contains("model.safetensors") && msg.contains("layers.2"), "{msg}");
+    }
 }
