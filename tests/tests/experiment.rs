@@ -100,6 +100,10 @@ fn a_tiny_sample_efficiency_experiment_runs_resumes_and_reports() {
     assert!(text(&again).contains("9 already completed"), "{}", text(&again));
     assert!(started.elapsed().as_secs() < 60, "a finished experiment should take seconds, not {:?}", started.elapsed());
 
+    let resumed = muppet(home.path(), &["experiment", "resume", &id.to_string(), "--json"]);
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    assert_eq!(ids(&last_json(&resumed)), ids(&result), "resume by id: the same runs, none new");
+
     let status = muppet(home.path(), &["experiment", "status", &id.to_string(), "--json"]);
     assert!(status.status.success(), "{}", text(&status));
     assert_eq!(last_json(&status)["status"], "completed");
