@@ -115,3 +115,29 @@ fn bad_training_input_fails_with_a_clear_message() {
     let out = muppet(home.path(), &["prefinetune", "--task", "sarcasm_headlines", "--model", missing.to_str().expect("utf-8")]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a model folder"), "{}", text(&out));
 }
+
+#[test]
+fn a_model_is_found_by_hub_id_in_the_local_hugging_face_cache() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let cache = tempfile::tempdir().expect("cache");
+    let repo = cache.path().join("models--sentence-transformers--all-MiniLM-L6-v2");
+    let snapshot = repo.join("snapshots/0123abcd");
+    std::fs::create_dir_all(&snapshot).expect("snapshot");
+    std::fs::create_dir_all(repo.join("refs")).expect("refs");
+    std::fs::write(repo.join("refs/main"), "0123abcd").expect("ref");
+    let model = muppet_tests::cli::shared_assets().join("models/all-MiniLM-L6-v2");
+    for file in ["config.json", "model.safetensors", "tokenizer.json"] {
+        std::os::unix::fs::symlink(model.join(file), snapshot.join(file)).expect("link");
+    }
+    let run = |id: &str| {
+        let argv = args(&["prefinetune", "--model", id, "--task", "sarcasm_headlines", "--steps", "1"], &["--json"]);
+        command(home.path(), &argv).env("HF_HUB_CACHE", cache.path()).output().expect("muppet")
+    };
+    let out = run("sentence-transformers/all-MiniLM-L6-v2");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(last_json(&out)["status"], "completed");
+    let out = run("facebook/muppet-roberta-base");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not in the Hugging Face cache") && stderr.contains("huggingface-cli download facebook/muppet-roberta-base"), "{stderr}");
+}

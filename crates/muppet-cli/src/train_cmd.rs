@@ -129,8 +129,9 @@ fn read_spec(path: &Path) -> anyhow::Result<SpecFile> {
 
 #[derive(Args, Debug)]
 pub struct PrefinetuneArgs {
-    /// Model folder in Hugging Face layout (config.json, model.safetensors, tokenizer.json);
-    /// default: the embedded all-MiniLM-L6-v2.
+    /// Model folder in Hugging Face layout (config.json, model.safetensors, tokenizer.json),
+    /// or a hub id (`org/name`) in the local Hugging Face cache; default: the embedded
+    /// all-MiniLM-L6-v2.
     #[arg(long)]
     model: Option<PathBuf>,
     /// A task of the mixture (repeat for each task).
@@ -344,6 +345,10 @@ fn run(home: &muppet_core::MuppetHome, start: Start, spec: &RunSpec, json: bool)
 fn model_dir(home: &muppet_core::MuppetHome, given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     match given {
         Some(dir) if dir.join(muppet_model::CONFIG_FILE).is_file() => Ok(std::fs::canonicalize(&dir)?),
+        Some(id) if !id.exists() && id.to_str().is_some_and(muppet_data::hub::is_hub_id) => {
+            let id = id.to_str().unwrap_or_default();
+            Ok(muppet_data::hub::cached_model(&muppet_data::hub::cache_root(), id, "main")?)
+        }
         Some(dir) => bail!(
             "{} is not a model folder (no config.json): give a folder in Hugging Face layout with config.json, model.safetensors and tokenizer.json",
             dir.display()

@@ -34,6 +34,8 @@ pub enum DataError {
     AssetMissing { path: PathBuf, flag: &'static str },
     #[error("unknown task `{name}`; known tasks: {known}")]
     UnknownTask { name: String, known: String },
+    #[error("model `{id}`: {message}")]
+    HubModel { id: String, message: String },
     #[error("tokenizer {path}: {message}")]
     Tokenizer { path: PathBuf, message: String },
 }

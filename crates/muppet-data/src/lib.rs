@@ -7,6 +7,7 @@ pub mod demo_tasks;
 pub mod error;
 pub mod examples;
 pub mod fingerprint;
+pub mod hub;
 pub mod import;
 pub mod mixture;
 pub mod split;
