@@ -46,6 +46,9 @@ pub struct TrainConfig {
     /// Group examples of similar length into the same micro-batch (less padding).
     pub length_buckets: bool,
     pub seed: u64,
+    /// Seed of the train/dev split (`None`: `seed`). Fixing it while `seed` varies keeps
+    /// one dev set across seeds, so their spread is training randomness alone.
+    pub split_seed: Option<u64>,
     /// Dev examples held out per task (at most half of the task).
     pub dev_size: usize,
     /// Training examples kept per task, drawn with the seed (`None`: all); for
@@ -78,6 +81,7 @@ impl Default for TrainConfig {
             cap: None,
             length_buckets: true,
             seed: 42,
+            split_seed: None,
             dev_size: 200,
             train_size: None,
             eval_every: 0,

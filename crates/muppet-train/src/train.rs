@@ -385,8 +385,9 @@ fn prepare(task: &LabeledTask, text: &TextEncoder, cache: Option<&TokenCache>, c
         Some(cache) => cache.load_or_encode(task, text)?.0,
         None => text.encode_task(task)?,
     };
+    let split_seed = cfg.split_seed.unwrap_or(cfg.seed) ^ fnv1a(&task.spec.name);
+    let split = train_dev(task.examples.len(), cfg.dev_size, split_seed);
     let seed = cfg.seed ^ fnv1a(&task.spec.name);
-    let split = train_dev(task.examples.len(), cfg.dev_size, seed);
     let mut train_examples = split.train;
     if let Some(n) = cfg.train_size {
         if n > train_examples.len() {

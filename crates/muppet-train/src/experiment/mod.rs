@@ -278,7 +278,9 @@ pub fn expand(spec: &ExperimentSpec) -> Result<Plan, SpecErrors> {
 
 #[allow(clippy::too_many_arguments)]
 fn finetune_run(label: &str, ft: &TrainConfig, task: &str, seed: u64, size: Option<usize>, arm: Arm, start: PlannedStart, reuse_heads: bool) -> PlannedRun {
-    let config = TrainConfig { seed, train_size: size, ..ft.clone() };
+    // One dev set for every seed (the spec's seed draws it): the spread over seeds is
+    // the training subset and the training randomness, not the dev sample.
+    let config = TrainConfig { seed, train_size: size, split_seed: Some(ft.split_seed.unwrap_or(ft.seed)), ..ft.clone() };
     let n = size.map(|n| format!(" n={n}")).unwrap_or_default();
     PlannedRun {
         name: format!("{label}: fine-tune {task}{n} seed={seed} from {}", arm.key()),
