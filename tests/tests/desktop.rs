@@ -754,22 +754,23 @@ async fn desktop_benchmark() -> anyhow::Result<()> {
         data_number(&studio, "body", "data-runs-load-ms").await?,
         data_number(&studio, "body", "data-runs-render-ms").await?
     );
-    studio.click("#runs-table th[data-sort='last_loss']").await?;
+    studio.click("#runs-table th[data-sort='last_loss']").await.context("sort by last loss")?;
     eprintln!("BENCH runs_table_10k sort_render_ms={}", data_number(&studio, "body", "data-runs-render-ms").await?);
-    studio.type_into("#runs-filter", "curve").await?;
+    studio.click("#runs-more").await.context("show every run")?;
+    studio.wait_for("#runs-more[hidden]", UI_WAIT, "every run is shown").await?;
+    eprintln!("BENCH runs_table_10k show_all_render_ms={}", data_number(&studio, "body", "data-runs-render-ms").await?);
+    studio.type_into("#runs-filter", "curve").await.context("filter the runs")?;
     eprintln!("BENCH runs_table_10k filter_render_ms={}", data_number(&studio, "body", "data-runs-render-ms").await?);
     let rows = studio.client.find_all(Locator::Css("#runs-body input.run-select")).await?;
     ensure!(rows.len() == 20, "the filter shows {} runs", rows.len());
-    for row in rows {
-        row.click().await?;
-    }
+    studio.click("#select-all-runs").await.context("select every run shown")?;
     studio.click("#compare-runs").await?;
     studio.wait_for(".compare-chart[data-draw-ms]", UI_WAIT, "the comparison chart").await?;
     let points = studio.chart_points(".compare-chart").await?;
     let mut draws = vec![data_number(&studio, ".compare-chart", "data-draw-ms").await?];
     // Each legend click hides or shows a series and redraws everything.
     for _ in 0..4 {
-        studio.click(".compare-chart .legend-item").await?;
+        studio.click(".compare-chart .legend-item").await.context("toggle a legend entry")?;
         tokio::time::sleep(Duration::from_millis(200)).await;
         draws.push(data_number(&studio, ".compare-chart", "data-draw-ms").await?);
     }

@@ -43,6 +43,16 @@ export class RunsPage {
       this.render();
     });
     byId("compare-runs").addEventListener("click", () => void this.compare());
+    byId<HTMLInputElement>("select-all-runs").addEventListener("change", (event) => {
+      const on = (event.target as HTMLInputElement).checked;
+      for (const box of document.querySelectorAll<HTMLInputElement>("#runs-body input.run-select")) {
+        box.checked = on;
+        const id = Number(box.closest("tr")?.dataset.runId);
+        if (on) this.selected.add(id);
+        else this.selected.delete(id);
+      }
+      this.updateCompareButton();
+    });
     for (const th of document.querySelectorAll<HTMLElement>("#runs-table th[data-sort]")) {
       th.addEventListener("click", () => {
         const key = th.dataset.sort as RunSortKey;
