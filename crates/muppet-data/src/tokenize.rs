@@ -95,6 +95,10 @@ impl TextEncoder {
         let mut tokenizer = Tokenizer::from_file(path).map_err(|e| err(e.to_string()))?;
         let pad_id = tokenizer.get_padding().map(|p| p.pad_id).unwrap_or(0);
         tokenizer.with_padding(None);
+        // The tokenizer refuses a stride as long as the room for the passage; spans get at
+        // most half of it (other families never use the stride).
+        let specials = tokenizer.get_post_processor().map_or(3, |p| p.added_tokens(true));
+        let doc_stride = doc_stride.min(max_len.saturating_sub(specials) / 2);
         let mut span_tokenizer = tokenizer.clone();
         let mut plain = tokenizer.clone();
         plain.with_truncation(None).map_err(|e| err(e.to_string()))?;

@@ -75,3 +75,13 @@ fn the_token_cache_returns_what_tokenizing_returns_and_misses_on_new_data() {
     let shorter = TextEncoder::with_doc_stride(&tokenizer(), 32, 8).expect("tokenizer");
     assert_eq!(cache.load_or_encode(&task, &shorter).expect("new length").1, Lookup::Miss);
 }
+
+#[test]
+fn a_stride_longer_than_the_window_is_shortened_not_refused() {
+    // --max-len 32 with the default stride of 32: classification tasks never use the
+    // stride, and spans get half of the room.
+    let encoder = TextEncoder::with_doc_stride(&tokenizer(), 32, 32).expect("a short window");
+    assert!(encoder.doc_stride() < 16, "{}", encoder.doc_stride());
+    let task = span_task("Where?", "It happened in Utrecht, long ago, in a town by the river.", "Utrecht");
+    assert!(!encoder.encode_task(&task).expect("encode").is_empty());
+}
