@@ -141,3 +141,25 @@ fn a_model_is_found_by_hub_id_in_the_local_hugging_face_cache() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not in the Hugging Face cache") && stderr.contains("huggingface-cli download facebook/muppet-roberta-base"), "{stderr}");
 }
+
+#[test]
+fn tasks_that_share_inputs_are_reported() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // DATA.md: VADER's movie snippets are largely the Rotten Tomatoes sentences.
+    let out = muppet(home.path(), &["tasks", "show", "vader_movies", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let json = last_json(&out);
+    let overlaps = json["overlaps"].as_array().expect("overlaps");
+    let rt = overlaps.iter().find(|o| o["other"] == "rt_fresh_rotten").unwrap_or_else(|| panic!("{json}"));
+    assert!(rt["shared"].as_u64().expect("shared") > 5000, "{rt}");
+    // Fine-tuning on it from a run that pre-finetuned on rt_fresh_rotten warns.
+    let pre = args(&["prefinetune", "--task", "rt_fresh_rotten", "--steps", "1"], &["--json"]);
+    let out = muppet(home.path(), &pre);
+    assert!(out.status.success(), "{}", text(&out));
+    let run = last_json(&out)["run_id"].as_i64().expect("run").to_string();
+    let ft = args(&["finetune", "--from-run", &run, "--task", "vader_movies", "--steps", "1", "--train-size", "8"], &["--json"]);
+    let out = muppet(home.path(), &ft);
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("are also in `rt_fresh_rotten`"), "{stderr}");
+}

@@ -272,11 +272,30 @@ fn import(home: &MuppetHome, args: ImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Names of every task that can be loaded: the demo tasks whose assets are present, then
+/// the imported ones.
+pub fn available(home: &MuppetHome) -> anyhow::Result<Vec<String>> {
+    let mut names: Vec<String> = catalog::recipes().into_iter().filter(|r| r.is_present(home.assets())).map(|r| r.name.to_string()).collect();
+    let rt = runtime()?;
+    let store = open_store(home, &rt)?;
+    let imported = rt.block_on(store.imported_tasks());
+    rt.block_on(store.close());
+    names.extend(imported?.into_iter().map(|t| t.spec.name));
+    Ok(names)
+}
+
+/// Every other available task that shares inputs with `task`.
+pub fn overlaps_with_others(home: &MuppetHome, task: &LabeledTask) -> anyhow::Result<Vec<muppet_data::overlap::Overlap>> {
+    let others: Vec<LabeledTask> = available(home)?.iter().filter(|n| **n != task.spec.name).map(|n| load(home, n)).collect::<anyhow::Result<_>>()?;
+    Ok(muppet_data::overlap::overlaps(task, &others))
+}
+
 fn show(home: &MuppetHome, name: &str, json: bool) -> anyhow::Result<()> {
     let task = load(home, name)?;
     let stats = TaskStats::of(&task);
+    let overlaps = overlaps_with_others(home, &task)?;
     if json {
-        println!("{}", serde_json::json!({ "name": task.spec.name, "family": task.spec.family.as_str(), "metric": task.spec.metric.as_str(), "source": task.spec.source, "license": task.spec.license, "stats": stats }));
+        println!("{}", serde_json::json!({ "name": task.spec.name, "family": task.spec.family.as_str(), "metric": task.spec.metric.as_str(), "source": task.spec.source, "license": task.spec.license, "stats": stats, "overlaps": overlaps }));
         return Ok(());
     }
     println!("{} ({} task, metric {})", task.spec.name, task.spec.family.as_str(), task.spec.metric.as_str());
@@ -301,6 +320,14 @@ fn show(home: &MuppetHome, name: &str, json: bool) -> anyhow::Result<()> {
     println!("length in characters: {:>8} {:>6} {:>6} {:>6} {:>6} {:>7}", "count", "min", "p50", "p90", "p99", "max");
     for l in &stats.lengths {
         println!("  {:<19} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7}", l.field, l.count, l.min, l.p50, l.p90, l.p99, l.max);
+    }
+    if overlaps.is_empty() {
+        println!("overlaps: no other task shares an input (normalised text) with it");
+    } else {
+        println!("overlaps (inputs also in another task; keep them apart when one is downstream):");
+        for o in &overlaps {
+            println!("  {:<24} {:>8} {:>6.1}%", o.other, o.shared, o.percent());
+        }
     }
     Ok(())
 }

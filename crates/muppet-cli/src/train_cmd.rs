@@ -248,6 +248,7 @@ pub fn finetune(args: FinetuneArgs) -> anyhow::Result<()> {
                 let have: Vec<String> = checkpoints.iter().map(|c| c.step.to_string()).collect();
                 bail!("run {source} has no checkpoint{}; its checkpoints are at steps [{}]", args.step.map(|s| format!(" at step {s}")).unwrap_or_default(), have.join(", "));
             };
+            warn_overlaps(&home, &args.tasks, &source_spec.tasks)?;
             let init = InitSpec::Run { run: source, step: chosen.step, checkpoint: chosen.path.clone(), reuse_heads: args.reuse_head };
             (init, Some(RunId(source)), source_spec.model)
         }
@@ -258,6 +259,25 @@ pub fn finetune(args: FinetuneArgs) -> anyhow::Result<()> {
     let size = spec.config.train_size.map(|n| format!(" n={n}")).unwrap_or_default();
     let name = format!("fine-tune: {}{size}{from}", spec.tasks.join(" + "));
     args.launch.start(&home, name, RunKind::Finetune, parent, &spec)
+}
+
+/// Warn when a downstream task shares inputs with a task the starting run was trained on:
+/// its scores would then measure memorisation, not transfer.
+fn warn_overlaps(home: &muppet_core::MuppetHome, downstream: &[String], mixture: &[String]) -> anyhow::Result<()> {
+    let mixture = launch::load_tasks(home, mixture)?;
+    for task in launch::load_tasks(home, downstream)? {
+        for o in muppet_data::overlap::overlaps(&task, &mixture) {
+            eprintln!(
+                "warning: {} of the {} inputs of `{}` ({:.1}%) are also in `{}`, a task of the pre-finetuning run",
+                o.shared,
+                o.of,
+                task.spec.name,
+                o.percent(),
+                o.other
+            );
+        }
+    }
+    Ok(())
 }
 
 #[derive(Args, Debug)]

@@ -10,6 +10,7 @@ pub mod fingerprint;
 pub mod hub;
 pub mod import;
 pub mod mixture;
+pub mod overlap;
 pub mod split;
 pub mod stats;
 pub mod token_cache;

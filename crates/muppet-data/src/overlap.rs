@@ -1,0 +1,89 @@
+//! Contamination checks: examples of one task whose input text (normalised: lower case,
+//! letters and digits only, single spaces) also appears in another task. A downstream
+//! task that shares examples with a task of the pre-finetuning mixture measures
+//! memorisation, not transfer (DATA.md warns that the Rotten Tomatoes snippets and
+//! VADER's movie snippets are largely the same sentences).
+
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use serde::Serialize;
+
+use crate::{Example, LabeledTask};
+
+/// Letters and digits in lower case, words separated by one space.
+pub fn normalize(s: &str) -> String {
+    let kept: String = s.chars().map(|c| if c.is_alphanumeric() { c.to_lowercase().next().unwrap_or(c) } else { ' ' }).collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Hash of an example's normalised input (its texts and choices, not its target).
+fn input_hash(e: &Example) -> Option<u64> {
+    let text = normalize(&e.text_a);
+    let b = e.text_b.as_deref().map(normalize).unwrap_or_default();
+    if text.is_empty() && b.is_empty() {
+        return None;
+    }
+    let mut h = DefaultHasher::new();
+    (text, b, e.choices.iter().map(|c| normalize(c)).collect::<Vec<_>>()).hash(&mut h);
+    Some(h.finish())
+}
+
+/// The set of normalised inputs of a task.
+pub fn input_hashes(task: &LabeledTask) -> HashSet<u64> {
+    task.examples.iter().filter_map(input_hash).collect()
+}
+
+/// How many examples of a task also appear in `other`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overlap {
+    pub other: String,
+    /// Distinct normalised inputs found in both.
+    pub shared: usize,
+    /// Distinct normalised inputs of the task checked.
+    pub of: usize,
+}
+
+impl Overlap {
+    pub fn percent(&self) -> f64 {
+        100.0 * self.shared as f64 / self.of.max(1) as f64
+    }
+}
+
+/// The tasks of `others` (the task itself skipped) that share inputs with `task`, most
+/// shared first.
+pub fn overlaps(task: &LabeledTask, others: &[LabeledTask]) -> Vec<Overlap> {
+    let mine = input_hashes(task);
+    let mut found: Vec<Overlap> = others
+        .iter()
+        .filter(|o| o.spec.name != task.spec.name)
+        .map(|o| Overlap { other: o.spec.name.clone(), shared: input_hashes(o).intersection(&mine).count(), of: mine.len() })
+        .filter(|o| o.shared > 0)
+        .collect();
+    found.sort_by(|a, b| b.shared.cmp(&a.shared).then(a.other.cmp(&b.other)));
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use muppet_core::{TaskFamily, TaskSpec};
+
+    fn task(name: &str, texts: &[&str]) -> LabeledTask {
+        let spec = TaskSpec::new(name, TaskFamily::Single, vec!["a".into(), "b".into()], "test", "none");
+        LabeledTask { spec, examples: texts.iter().map(|t| Example::class(*t, None, 0)).collect() }
+    }
+
+    #[test]
+    fn shared_inputs_are_found_through_case_and_punctuation() {
+        assert_eq!(normalize("  It's a GREAT film -- really!  "), "it s a great film really");
+        let downstream = task("down", &["A great film.", "Dull and long", "Unique line"]);
+        let mixture = [task("up", &["a GREAT film", "dull, and long!", "other"]), task("clean", &["nothing shared"])];
+        let found = overlaps(&downstream, &mixture);
+        assert_eq!(found, vec![Overlap { other: "up".into(), shared: 2, of: 3 }]);
+        assert!((found[0].percent() - 66.666).abs() < 0.01);
+        // Labels do not matter: the same input with another label is still a leak.
+        let relabelled = LabeledTask { examples: vec![Example::class("a great film", None, 1)], ..task("x", &[]) };
+        assert_eq!(overlaps(&relabelled, &mixture)[0].shared, 1);
+    }
+}
