@@ -16,6 +16,68 @@ pub enum BenchCommand {
     /// Time real pre-finetuning updates on a real task mixture (tokenized cache, length
     /// buckets); `--dump` writes the tokenized examples for `bench/torch_mixture.py`.
     Mixture(MixtureArgs),
+    /// Time the data pipeline alone: import, tokenize (no cache), and pad every example
+    /// into length-bucketed batches.
+    Data(DataArgs),
+}
+
+#[derive(Args)]
+pub struct DataArgs {
+    /// A task (repeat).
+    #[arg(long = "task", required = true)]
+    tasks: Vec<String>,
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 128)]
+    max_len: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+fn data(args: DataArgs) -> anyhow::Result<()> {
+    use std::time::Instant;
+    let home = crate::home();
+    let model = muppet_data::assets::model_dir(home.assets());
+    let t0 = Instant::now();
+    let tasks = crate::launch::load_tasks(&home, &args.tasks)?;
+    let import_s = t0.elapsed().as_secs_f64();
+    let text = muppet_data::tokenize::TextEncoder::from_file(&model.join("tokenizer.json"), args.max_len)?;
+    let t1 = Instant::now();
+    let items: Vec<Vec<muppet_data::tokenize::Item>> = tasks.iter().map(|t| text.encode_task(t)).collect::<Result<_, _>>()?;
+    let tokenize_s = t1.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    let lengths: Vec<Vec<usize>> = items.iter().map(|it| it.iter().map(|i| i.max_len()).collect()).collect();
+    let sizes: Vec<usize> = items.iter().map(Vec::len).collect();
+    let mut sampler = muppet_train::mixture::TaskSampler::new(&sizes, muppet_data::mixture::Sampling::Natural, None, 0).with_length_buckets(lengths);
+    let (mut padded_tokens, mut real_tokens) = (0usize, 0usize);
+    for (t, task_items) in items.iter().enumerate() {
+        for _ in 0..task_items.len().div_ceil(args.batch_size) {
+            let picks = sampler.examples(t, args.batch_size);
+            let seqs: Vec<&muppet_data::tokenize::TokenSeq> = picks.iter().flat_map(|&i| task_items[i].seqs.iter()).collect();
+            let batch = muppet_data::tokenize::pad(&seqs, text.pad_id());
+            padded_tokens += batch.batch * batch.seq;
+            real_tokens += seqs.iter().map(|s| s.len()).sum::<usize>();
+        }
+    }
+    let batch_s = t2.elapsed().as_secs_f64();
+    let examples: usize = tasks.iter().map(|t| t.examples.len()).sum();
+    let total = import_s + tokenize_s + batch_s;
+    let out = serde_json::json!({
+        "tasks": args.tasks, "examples": examples, "items": sizes.iter().sum::<usize>(),
+        "import_s": import_s, "tokenize_s": tokenize_s, "batch_s": batch_s,
+        "examples_per_sec": examples as f64 / total, "padding_share": 1.0 - real_tokens as f64 / padded_tokens.max(1) as f64,
+        "threads": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    });
+    if args.json {
+        println!("{out}");
+    } else {
+        println!(
+            "{examples} examples: import {import_s:.2} s, tokenize {tokenize_s:.2} s, batch {batch_s:.2} s = {:.0} examples/s; padding {:.1}% of batch tokens",
+            examples as f64 / total,
+            100.0 * (1.0 - real_tokens as f64 / padded_tokens.max(1) as f64)
+        );
+    }
+    Ok(())
 }
 
 #[derive(Args)]
@@ -209,6 +271,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     let args = match command {
         BenchCommand::TrainStep(args) => args,
         BenchCommand::Mixture(args) => return mixture(args),
+        BenchCommand::Data(args) => return data(args),
     };
     let backend: BackendKind = args.backend.parse()?;
     let config = match (&args.model, &args.preset) {
