@@ -1,6 +1,7 @@
-//! Backend selection. The CPU backend is Burn's `Flex` (the fastest of Burn
-//! 0.21's CPU backends on the shapes measured in BENCHMARKS.md); CUDA is
-//! `burn-cuda`, compiled in with the `cuda` feature and loaded at run time.
+//! Backend selection. The CPU backend is Burn's `Flex`: on MiniLM's train step it runs
+//! about twice as fast as ndarray and candle (BENCHMARKS.md), which stay available behind
+//! the `ndarray` and `candle` features for that comparison. CUDA is `burn-cuda`, compiled
+//! in with the `cuda` feature and loaded at run time.
 
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::backend::AutodiffBackend;
@@ -15,6 +16,11 @@ pub type CpuTrain = Autodiff<Flex>;
 pub enum BackendKind {
     Cpu,
     Cuda,
+    /// Burn's ndarray CPU backend, compiled in with the `ndarray` feature: kept to measure
+    /// it against Flex (BENCHMARKS.md), not for training.
+    NdArray,
+    /// Burn's candle CPU backend, with the `candle` feature, for the same comparison.
+    Candle,
 }
 
 impl BackendKind {
@@ -23,6 +29,8 @@ impl BackendKind {
         match self {
             BackendKind::Cpu => "flex",
             BackendKind::Cuda => "cuda",
+            BackendKind::NdArray => "ndarray",
+            BackendKind::Candle => "candle",
         }
     }
     /// Device name stored with each run.
@@ -30,6 +38,7 @@ impl BackendKind {
         match self {
             BackendKind::Cpu => "cpu",
             BackendKind::Cuda => "cuda:0",
+            BackendKind::NdArray | BackendKind::Candle => "cpu",
         }
     }
 }
@@ -40,6 +49,8 @@ impl std::str::FromStr for BackendKind {
         match s {
             "cpu" => Ok(BackendKind::Cpu),
             "cuda" => Ok(BackendKind::Cuda),
+            "ndarray" => Ok(BackendKind::NdArray),
+            "candle" => Ok(BackendKind::Candle),
             other => Err(TrainError::Config(format!("unknown backend `{other}`: expected cpu or cuda"))),
         }
     }
@@ -56,7 +67,31 @@ pub fn on_backend<W: OnBackend>(kind: BackendKind, work: W) -> Result<W::Output,
     match kind {
         BackendKind::Cpu => Ok(work.run::<CpuTrain>(Default::default())),
         BackendKind::Cuda => cuda::run(work),
+        BackendKind::NdArray => ndarray_run(work),
+        BackendKind::Candle => candle_run(work),
     }
+}
+
+#[cfg(feature = "ndarray")]
+fn ndarray_run<W: OnBackend>(work: W) -> Result<W::Output, TrainError> {
+    Ok(work.run::<Autodiff<burn::backend::NdArray>>(Default::default()))
+}
+
+/// burn-candle is deprecated in Burn 0.21; it stays here only to be measured.
+#[cfg(feature = "candle")]
+#[allow(deprecated)]
+fn candle_run<W: OnBackend>(work: W) -> Result<W::Output, TrainError> {
+    Ok(work.run::<Autodiff<burn::backend::Candle>>(Default::default()))
+}
+
+#[cfg(not(feature = "candle"))]
+fn candle_run<W: OnBackend>(_work: W) -> Result<W::Output, TrainError> {
+    Err(TrainError::Backend("this build has no candle backend: build with `--features muppet-train/candle`".into()))
+}
+
+#[cfg(not(feature = "ndarray"))]
+fn ndarray_run<W: OnBackend>(_work: W) -> Result<W::Output, TrainError> {
+    Err(TrainError::Backend("this build has no ndarray backend: build with `--features muppet-train/ndarray`".into()))
 }
 
 #[cfg(feature = "cuda")]
@@ -138,5 +173,17 @@ mod tests {
         }
         let err = on_backend(BackendKind::Cuda, Nothing).expect_err("no cuda").to_string();
         assert!(err.contains("--features cuda"), "{err}");
+    }
+
+    #[cfg(not(feature = "ndarray"))]
+    #[test]
+    fn ndarray_without_the_feature_is_a_clear_error() {
+        struct Nothing;
+        impl OnBackend for Nothing {
+            type Output = ();
+            fn run<B: AutodiffBackend>(self, _device: B::Device) {}
+        }
+        let err = on_backend(BackendKind::NdArray, Nothing).expect_err("no ndarray").to_string();
+        assert!(err.contains("--features muppet-train/ndarray"), "{err}");
     }
 }
