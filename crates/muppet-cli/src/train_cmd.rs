@@ -174,16 +174,11 @@ impl LaunchArgs {
     }
 }
 
-/// Defaults of a pre-finetuning run.
-fn prefinetune_defaults() -> TrainConfig {
-    TrainConfig { steps: 300, batch_size: 16, tasks_per_update: 4, lr: 1e-4, warmup: 30, eval_every: 50, checkpoint_every: 100, ..TrainConfig::default() }
-}
-
 pub fn prefinetune(args: PrefinetuneArgs) -> anyhow::Result<()> {
     let home = crate::home();
     home.ensure()?;
     let file = args.spec.as_deref().map(read_spec).transpose()?.unwrap_or_default();
-    let config = args.config.apply(file.config.unwrap_or_else(prefinetune_defaults))?;
+    let config = args.config.apply(file.config.unwrap_or_else(TrainConfig::prefinetune))?;
     let tasks = if args.tasks.is_empty() { file.tasks } else { args.tasks };
     if tasks.is_empty() {
         bail!("no tasks: give --task NAME for each task of the mixture (see `muppet tasks list`)");
@@ -222,15 +217,10 @@ pub struct FinetuneArgs {
     config: ConfigArgs,
 }
 
-/// Defaults of a fine-tuning run.
-fn finetune_defaults() -> TrainConfig {
-    TrainConfig { steps: 100, batch_size: 16, tasks_per_update: 1, lr: 5e-5, warmup: 10, ..TrainConfig::default() }
-}
-
 pub fn finetune(args: FinetuneArgs) -> anyhow::Result<()> {
     let home = crate::home();
     home.ensure()?;
-    let mut config = args.config.apply(finetune_defaults())?;
+    let mut config = args.config.apply(TrainConfig::finetune())?;
     config.train_size = args.train_size;
     let (init, parent, model) = match args.from_run {
         None => (InitSpec::Base, None, model_dir(&home, args.model)?),

@@ -115,26 +115,23 @@ impl Store {
 
     /// Mark a run finished with `status`; `failure` explains a failed run.
     pub async fn end_run(&self, id: RunId, status: RunStatus, failure: Option<&str>) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE runs SET status = ?, failure = ?, ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+        self.update_run(
+            id,
+            sqlx::query("UPDATE runs SET status = ?, failure = ?, ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?")
+                .bind(status.as_str())
+                .bind(failure),
         )
-        .bind(status.as_str())
-        .bind(failure)
-        .bind(id.0)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NoSuchRun(id.0));
-        }
-        Ok(())
+        .await
     }
 
     /// Put a stopped run back to `running` (on resume): its end time and failure are cleared.
     pub async fn reopen_run(&self, id: RunId) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE runs SET status = 'running', failure = NULL, ended_at = NULL WHERE id = ?")
-            .bind(id.0)
-            .execute(&self.pool)
-            .await?;
+        self.update_run(id, sqlx::query("UPDATE runs SET status = 'running', failure = NULL, ended_at = NULL WHERE id = ?")).await
+    }
+
+    /// Run an UPDATE whose last parameter is the run id; an unknown run is an error.
+    async fn update_run<'q>(&self, id: RunId, query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>) -> Result<(), StoreError> {
+        let done = query.bind(id.0).execute(&self.pool).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NoSuchRun(id.0));
         }

@@ -89,3 +89,15 @@ impl Default for TrainConfig {
         }
     }
 }
+
+impl TrainConfig {
+    /// Defaults of a pre-finetuning run (`muppet prefinetune`, an experiment's stages).
+    pub fn prefinetune() -> Self {
+        Self { steps: 300, batch_size: 16, tasks_per_update: 4, lr: 1e-4, warmup: 30, eval_every: 50, checkpoint_every: 100, ..Self::default() }
+    }
+
+    /// Defaults of a fine-tuning run (`muppet finetune`, an experiment's fine-tunes).
+    pub fn finetune() -> Self {
+        Self { steps: 100, batch_size: 16, tasks_per_update: 1, lr: 5e-5, warmup: 10, ..Self::default() }
+    }
+}

@@ -17,16 +17,6 @@ use serde::Serialize;
 
 use crate::{Batching, TrainConfig};
 
-/// Defaults of an experiment's pre-finetuning runs (as `muppet prefinetune`'s).
-pub fn prefinetune_defaults() -> TrainConfig {
-    TrainConfig { steps: 300, batch_size: 16, tasks_per_update: 4, lr: 1e-4, warmup: 30, eval_every: 50, checkpoint_every: 100, ..TrainConfig::default() }
-}
-
-/// Defaults of an experiment's fine-tunes (as `muppet finetune`'s).
-pub fn finetune_defaults() -> TrainConfig {
-    TrainConfig { steps: 100, batch_size: 16, tasks_per_update: 1, lr: 5e-5, warmup: 10, ..TrainConfig::default() }
-}
-
 /// What a pre-finetuned model is, as a point of comparison.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(tag = "arm", rename_all = "snake_case")]
@@ -254,13 +244,13 @@ pub fn expand(spec: &ExperimentSpec) -> Result<Plan, SpecErrors> {
     if kind != ExperimentKind::SampleEfficiency && !spec.stages.is_empty() {
         p.add("stages", format!("[[stages]] are starting points of a sample-efficiency sweep; a {kind} experiment makes its own pre-finetuning runs"));
     }
-    let pft = overlay(&prefinetune_defaults(), "prefinetune", &spec.prefinetune).unwrap_or_else(|e| {
+    let pft = overlay(&TrainConfig::prefinetune(), "prefinetune", &spec.prefinetune).unwrap_or_else(|e| {
         p.0.extend(e);
-        prefinetune_defaults()
+        TrainConfig::prefinetune()
     });
-    let ft = overlay(&finetune_defaults(), "finetune", &spec.finetune).unwrap_or_else(|e| {
+    let ft = overlay(&TrainConfig::finetune(), "finetune", &spec.finetune).unwrap_or_else(|e| {
         p.0.extend(e);
-        finetune_defaults()
+        TrainConfig::finetune()
     });
     sane("prefinetune", &pft, &mut p);
     sane("finetune", &ft, &mut p);
