@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use tokenizers::{EncodeInput, Encoding, PostProcessor, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use crate::{DataError, Example, LabeledTask, Target};
@@ -140,7 +141,8 @@ impl TextEncoder {
         DataError::Tokenizer { path: self.path.clone(), message }
     }
 
-    /// Tokenize every example of `task` (in parallel inside `tokenizers`).
+    /// Tokenize every example of `task`, on every core (span examples here, the others
+    /// inside `tokenizers`).
     pub fn encode_task(&self, task: &LabeledTask) -> Result<Vec<Item>, DataError> {
         let examples = &task.examples;
         let record = |i: usize, message: String| DataError::Record {
@@ -149,10 +151,15 @@ impl TextEncoder {
             message: format!("task `{}`: {message}", task.spec.name),
         };
         if examples.iter().any(|e| matches!(e.target, Target::Span(_))) {
-            return examples.iter().enumerate().try_fold(Vec::new(), |mut items, (i, e)| {
-                items.extend(self.span_windows(i, e).map_err(|m| record(i, m))?);
-                Ok(items)
-            });
+            // Each example is windowed on its own, so examples go to every core; the
+            // windows come back in example order, and a failure names the first bad record.
+            let windows: Vec<Result<Vec<Item>, String>> =
+                examples.par_iter().enumerate().map(|(i, e)| self.span_windows(i, e)).collect();
+            let mut items = Vec::with_capacity(windows.iter().map(|w| w.as_ref().map_or(0, Vec::len)).sum());
+            for (i, w) in windows.into_iter().enumerate() {
+                items.extend(w.map_err(|m| record(i, m))?);
+            }
+            return Ok(items);
         }
         if examples.iter().any(|e| matches!(e.target, Target::Choice(_))) {
             let inputs: Vec<EncodeInput> =
