@@ -64,6 +64,40 @@ pub fn overlaps(task: &LabeledTask, others: &[LabeledTask]) -> Vec<Overlap> {
     found
 }
 
+/// One task's side of a check over many tasks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskOverlaps {
+    pub task: String,
+    /// Distinct normalised inputs of the task.
+    pub inputs: usize,
+    /// The other tasks that share inputs with it, most shared first.
+    pub overlaps: Vec<Overlap>,
+}
+
+/// Every task of `tasks` against every other: each task's inputs are hashed once (tasks
+/// on all cores), then each pair is intersected once and reported from both sides.
+pub fn check_all(tasks: &[LabeledTask]) -> Vec<TaskOverlaps> {
+    use rayon::prelude::*;
+    let sets: Vec<HashSet<u64>> = tasks.par_iter().map(input_hashes).collect();
+    let mut found: Vec<TaskOverlaps> =
+        tasks.iter().zip(&sets).map(|(t, set)| TaskOverlaps { task: t.spec.name.clone(), inputs: set.len(), overlaps: Vec::new() }).collect();
+    for i in 0..tasks.len() {
+        for j in i + 1..tasks.len() {
+            let (small, large) = if sets[i].len() <= sets[j].len() { (&sets[i], &sets[j]) } else { (&sets[j], &sets[i]) };
+            let shared = small.iter().filter(|h| large.contains(h)).count();
+            if shared > 0 {
+                let (a, b) = (tasks[i].spec.name.clone(), tasks[j].spec.name.clone());
+                found[i].overlaps.push(Overlap { other: b, shared, of: sets[i].len() });
+                found[j].overlaps.push(Overlap { other: a, shared, of: sets[j].len() });
+            }
+        }
+    }
+    for t in &mut found {
+        t.overlaps.sort_by(|a, b| b.shared.cmp(&a.shared).then(a.other.cmp(&b.other)));
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +119,23 @@ mod tests {
         // Labels do not matter: the same input with another label is still a leak.
         let relabelled = LabeledTask { examples: vec![Example::class("a great film", None, 1)], ..task("x", &[]) };
         assert_eq!(overlaps(&relabelled, &mixture)[0].shared, 1);
+    }
+
+    #[test]
+    fn a_check_over_all_tasks_agrees_with_one_task_at_a_time() {
+        let tasks = [
+            task("down", &["A great film.", "Dull and long", "Unique line", "unique LINE"]),
+            task("up", &["a GREAT film", "dull, and long!", "other"]),
+            task("clean", &["nothing shared"]),
+            task("copy", &["Other", "a great film"]),
+        ];
+        let all = check_all(&tasks);
+        assert_eq!(all.iter().map(|t| (t.task.as_str(), t.inputs)).collect::<Vec<_>>(), [("down", 3), ("up", 3), ("clean", 1), ("copy", 2)]);
+        for (t, checked) in tasks.iter().zip(&all) {
+            assert_eq!(checked.overlaps, overlaps(t, &tasks), "{}", t.spec.name);
+        }
+        // By hand: down shares 2 with up and 1 with copy; up shares 2 with copy.
+        assert_eq!(all[1].overlaps, vec![Overlap { other: "copy".into(), shared: 2, of: 3 }, Overlap { other: "down".into(), shared: 2, of: 3 }]);
+        assert!(all[2].overlaps.is_empty());
     }
 }
