@@ -19,6 +19,7 @@ pub mod model;
 pub mod objective;
 pub mod schedule;
 pub mod spec;
+pub mod splits;
 pub mod train;
 
 pub use config::TrainConfig;

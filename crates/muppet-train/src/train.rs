@@ -19,6 +19,7 @@ use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, Optimizer}
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use muppet_core::{MetricPoint, RunEvent, RunId, RunObserver, TaskFamily};
+use muppet_data::fingerprint::task_fingerprint;
 use muppet_data::split::train_dev;
 use muppet_data::token_cache::TokenCache;
 use muppet_data::tokenize::{Item, TextEncoder};
@@ -37,6 +38,7 @@ use crate::mixture::{BatchPlan, TaskSampler};
 use crate::model::{head_layout, HeadRef, MultiTaskModel};
 use crate::objective::Objective;
 use crate::schedule::warmup_linear;
+use crate::splits::{self, TaskSplit};
 use crate::TrainError;
 
 /// Where the model's weights start from.
@@ -158,6 +160,8 @@ struct Prepared {
     items: Vec<Item>,
     train: Vec<usize>,
     dev: Vec<usize>,
+    /// The example ids behind `train` and `dev`, recorded in the run folder.
+    split: TaskSplit,
 }
 
 /// Run `job` on `device`, reporting to `observer`.
@@ -186,6 +190,7 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
         && !job.resume
     {
         RunManifest::new(job.model_dir, &specs, cfg.max_len).write(dir)?;
+        splits::write(dir, &prepared.iter().map(|p| p.split.clone()).collect::<Vec<_>>())?;
     }
     let mut optim = AdamWConfig::new().with_weight_decay(cfg.weight_decay).init::<B, MultiTaskModel<B>>();
     let objective = Objective { loss_scale: cfg.loss_scale, regression_scale: cfg.regression_scale, r3f: cfg.r3f };
@@ -400,12 +405,21 @@ fn prepare(task: &LabeledTask, text: &TextEncoder, cache: Option<&TokenCache>, c
         train_examples.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed.rotate_left(17)));
         train_examples.truncate(n);
     }
-    let train_set: HashSet<usize> = train_examples.into_iter().collect();
-    let dev_set: HashSet<usize> = split.dev.into_iter().collect();
+    let train_set: HashSet<usize> = train_examples.iter().copied().collect();
+    let dev_set: HashSet<usize> = split.dev.iter().copied().collect();
     let train = (0..items.len()).filter(|&i| train_set.contains(&items[i].example)).collect();
     // Span windows without the answer carry no signal for dev scoring but are still read.
     let dev = (0..items.len()).filter(|&i| dev_set.contains(&items[i].example)).collect();
-    Ok(Prepared { items, train, dev })
+    train_examples.sort_unstable();
+    let split = TaskSplit {
+        task: task.spec.name.clone(),
+        fingerprint: task_fingerprint(task),
+        examples: task.examples.len(),
+        split_seed,
+        train: train_examples,
+        dev: split.dev,
+    };
+    Ok(Prepared { items, train, dev, split })
 }
 
 /// The model the run starts from.

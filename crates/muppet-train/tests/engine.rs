@@ -122,6 +122,21 @@ fn a_stopped_and_resumed_run_computes_the_same_losses_as_an_uninterrupted_one() 
     }
     assert_eq!(resumed.tasks, full.tasks);
 
+    // The run folder records each task's split: a seeded partition of the task's examples
+    // into train and dev, tied to the data by its fingerprint; the resumed run kept it.
+    let splits = muppet_train::splits::read(straight_dir.path()).expect("splits.json");
+    assert_eq!(muppet_train::splits::read(dir.path()).expect("resumed splits.json"), splits);
+    assert_eq!(splits.iter().map(|s| s.task.as_str()).collect::<Vec<_>>(), ["sarcasm_headlines", "strategyqa", "squad_dev"]);
+    for (split, t) in splits.iter().zip(&tasks) {
+        assert_eq!((split.examples, split.fingerprint.as_str()), (t.examples.len(), muppet_data::fingerprint::task_fingerprint(t).as_str()));
+        assert_eq!(split.dev.len(), cfg.dev_size, "{}", split.task);
+        let mut all: Vec<usize> = split.train.iter().chain(&split.dev).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..t.examples.len()).collect::<Vec<_>>(), "{}: train and dev partition the examples", split.task);
+        let summary = full.tasks.iter().find(|s| s.name == split.task).expect("summary");
+        assert_eq!(summary.train_examples, split.train.len(), "{}", split.task);
+    }
+
     // Fine-tuning from the checkpoint with its heads reused starts where the run ended: the
     // dev split of a task depends only on the seed and the task, so the score before
     // fine-tuning equals the pre-finetuned run's final score.
@@ -129,10 +144,16 @@ fn a_stopped_and_resumed_run_computes_the_same_losses_as_an_uninterrupted_one() 
     let downstream = vec![task("strategyqa", 200)];
     let ft_cfg = TrainConfig { steps: 1, tasks_per_update: 1, train_size: Some(16), checkpoint_every: 0, ..config() };
     let from = |reuse_heads| Init::Checkpoint { run_dir: straight_dir.path().to_path_buf(), checkpoint: checkpoint.clone(), reuse_heads };
-    let reused = run(&downstream, &ft_cfg, None, from(true), false, None).0.expect("fine-tune");
+    let ft_dir = tempfile::tempdir().expect("tempdir");
+    let reused = run(&downstream, &ft_cfg, Some(ft_dir.path()), from(true), false, None).0.expect("fine-tune");
     let pre = full.tasks.iter().find(|t| t.name == "strategyqa").expect("strategyqa");
     assert_eq!(reused.tasks[0].dev_before, pre.dev_after);
     assert_eq!(reused.tasks[0].train_examples, 16);
+    // The fine-tune records its 16 training examples, drawn outside the same dev split.
+    let ft_split = &muppet_train::splits::read(ft_dir.path()).expect("fine-tune splits.json")[0];
+    let pre_split = splits.iter().find(|s| s.task == "strategyqa").expect("strategyqa split");
+    assert_eq!((ft_split.dev.as_slice(), ft_split.train.len()), (pre_split.dev.as_slice(), 16));
+    assert!(ft_split.train.iter().all(|i| pre_split.train.contains(i)), "{:?}", ft_split.train);
     let too_many = TrainConfig { train_size: Some(100_000), ..ft_cfg.clone() };
     let err = run(&downstream, &too_many, None, from(false), false, None).0.expect_err("subset too large");
     assert!(err.to_string().contains("fewer than the 100000"), "{err}");

@@ -1,0 +1,48 @@
+//! `runs/<id>/splits.json`: the example ids each task of a run was trained and scored on,
+//! with the fingerprint of the data they index and the seed that drew them, so that a
+//! result can be traced to its examples and a split reproduced or checked for leaks.
+//! Written when the run starts (a resumed run draws the same splits).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::TrainError;
+
+/// File name of the splits inside a run folder.
+pub const SPLITS_FILE: &str = "splits.json";
+
+/// One task's split, as example indices into its data (import order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskSplit {
+    pub task: String,
+    /// sha256 of the task's data: the ids index these examples.
+    pub fingerprint: String,
+    /// Examples in the task.
+    pub examples: usize,
+    /// The seed that drew the dev split (the run's `split_seed`, else its `seed`, mixed
+    /// with the task name).
+    pub split_seed: u64,
+    /// Examples trained on, ascending (a seeded subset when `train_size` is set).
+    pub train: Vec<usize>,
+    /// Examples scored on, ascending.
+    pub dev: Vec<usize>,
+}
+
+/// Write `dir/splits.json` atomically.
+pub fn write(dir: &Path, splits: &[TaskSplit]) -> Result<(), TrainError> {
+    let path = dir.join(SPLITS_FILE);
+    let err = |message: String| TrainError::Checkpoint { path: path.clone(), message };
+    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+    let json = serde_json::to_vec(splits).map_err(|e| err(e.to_string()))?;
+    let partial = dir.join(format!(".partial-{SPLITS_FILE}"));
+    std::fs::write(&partial, json).map_err(|e| err(e.to_string()))?;
+    std::fs::rename(&partial, &path).map_err(|e| err(e.to_string()))
+}
+
+/// Read `dir/splits.json`.
+pub fn read(dir: &Path) -> Result<Vec<TaskSplit>, TrainError> {
+    let path = dir.join(SPLITS_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| TrainError::RunFolder { path: path.clone(), message: e.to_string() })?;
+    serde_json::from_str(&text).map_err(|e| TrainError::RunFolder { path, message: e.to_string() })
+}
