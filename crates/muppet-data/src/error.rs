@@ -36,6 +36,9 @@ pub enum DataError {
     UnknownTask { name: String, known: String },
     #[error("model `{id}`: {message}")]
     HubModel { id: String, message: String },
+    /// A hub dataset, its config or its split cannot be found or fetched.
+    #[error("hub dataset `{id}`: {message}")]
+    HubDataset { id: String, message: String },
     #[error("tokenizer {path}: {message}")]
     Tokenizer { path: PathBuf, message: String },
 }

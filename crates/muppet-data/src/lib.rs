@@ -1,5 +1,6 @@
 //! Everything between a file and a batch: the demo assets and how they are
-//! fetched, task importers, tokenization and the task sampler.
+//! fetched, task importers (local files and hub datasets), the catalogs,
+//! tokenization and the task sampler.
 
 pub mod assets;
 pub mod catalog;
@@ -10,6 +11,7 @@ pub mod fingerprint;
 pub mod hub;
 pub mod import;
 pub mod mixture;
+pub mod muppet_catalog;
 pub mod overlap;
 pub mod split;
 pub mod stats;

@@ -178,6 +178,7 @@ fn check_columns(path: &Path, records: &[Record], fields: &Resolved, opts: &Impo
         .iter()
         .flat_map(|t| match t {
             super::Transform::Split { before, after, .. } => vec![before.as_str(), after.as_str()],
+            super::Transform::Join { into, .. } => vec![into.as_str()],
             _ => Vec::new(),
         })
         .collect();

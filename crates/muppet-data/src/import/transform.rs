@@ -24,6 +24,17 @@ pub enum Transform {
     Map { field: String, map: Vec<(String, String)> },
     /// Leave out the whole record when the scalar `field` is one of `values`.
     Drop { field: String, values: Vec<String> },
+    /// Set `into` to the strings (or numbers) of `fields` joined with `sep`
+    /// (SuperGLUE WiC: the target word before its sentence).
+    Join { fields: Vec<String>, sep: String, into: String },
+    /// Replace the scalar `field` by its position (an integer) in `values`
+    /// (an answer given as `A`..`D`, or 1-based as `1`..`3`). A value not
+    /// among them is an error.
+    Index { field: String, values: Vec<String> },
+    /// Replace the scalar `field` by its position (an integer) in the record's
+    /// own list `list` (an answer key `B` among the choice keys `choices.label`,
+    /// which are `A`..`E` in some records and `1`..`4` in others).
+    IndexIn { field: String, list: String },
 }
 
 /// What a transform made of a record.
@@ -77,6 +88,29 @@ impl Transform {
                     return Ok(Outcome::Dropped);
                 }
             }
+            Transform::Join { fields, sep, into } => {
+                let parts = fields.iter().map(|f| scalar(record, f)).collect::<Result<Vec<_>, _>>()?;
+                record.fields.set(into, Value::String(parts.join(sep)));
+            }
+            Transform::Index { field, values } => {
+                let value = scalar(record, field)?;
+                let Some(k) = values.iter().position(|v| *v == value.trim()) else {
+                    return Err((field.clone(), format!("{value:?} is not one of {}", values.join(", "))));
+                };
+                record.fields.set(field, Value::Int(k as i64));
+            }
+            Transform::IndexIn { field, list } => {
+                let value = scalar(record, field)?;
+                let keys: Vec<String> = match record.get(list) {
+                    Some(Value::Array(items)) => items.iter().map(|v| v.scalar_text().unwrap_or_default()).collect(),
+                    Some(other) => return Err((list.clone(), format!("expected a list, found {}", other.kind()))),
+                    None => return Err((list.clone(), "missing".into())),
+                };
+                let Some(k) = keys.iter().position(|v| v.trim() == value.trim()) else {
+                    return Err((field.clone(), format!("{value:?} is not one of the keys in `{list}` ({})", keys.join(", "))));
+                };
+                record.fields.set(field, Value::Int(k as i64));
+            }
         }
         Ok(Outcome::Keep)
     }
@@ -125,5 +159,31 @@ mod tests {
         assert_eq!(r.get("input").and_then(Value::as_str), Some("yes"));
         let drop = Transform::Drop { field: "input".into(), values: vec!["yes".into()] };
         assert!(matches!(drop.apply(&mut r), Ok(Outcome::Dropped)));
+    }
+
+    #[test]
+    fn join_and_answer_keys_to_indices() {
+        let mut r = Record::new(
+            Location::Row(1),
+            vec![
+                ("word".into(), Value::String("bank".into())),
+                ("s1".into(), Value::String("The river bank.".into())),
+                ("key".into(), Value::String("C".into())),
+                ("keys".into(), Value::Array(["1", "2", "3", "4"].map(|k| Value::String(k.into())).to_vec())),
+                ("num".into(), Value::String("3".into())),
+            ],
+        );
+        Transform::Join { fields: vec!["word".into(), "s1".into()], sep: ": ".into(), into: "text".into() }.apply(&mut r).ok();
+        assert_eq!(r.get("text").and_then(Value::as_str), Some("bank: The river bank."));
+        let letters = Transform::Index { field: "key".into(), values: ["A", "B", "C", "D"].map(String::from).to_vec() };
+        assert!(matches!(letters.apply(&mut r), Ok(Outcome::Keep)));
+        assert_eq!(r.get("key"), Some(&Value::Int(2)));
+        // The key is looked up among the record's own keys: "3" is the third of 1..4.
+        Transform::IndexIn { field: "num".into(), list: "keys".into() }.apply(&mut r).ok();
+        assert_eq!(r.get("num"), Some(&Value::Int(2)));
+        let (field, msg) = Transform::IndexIn { field: "word".into(), list: "keys".into() }.apply(&mut r).err().expect("not a key");
+        assert_eq!(field, "word");
+        assert!(msg.contains("\"bank\" is not one of the keys in `keys` (1, 2, 3, 4)"), "{msg}");
+        assert!(Transform::Index { field: "word".into(), values: vec!["x".into()] }.apply(&mut r).is_err());
     }
 }

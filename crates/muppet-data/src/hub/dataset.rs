@@ -1,0 +1,250 @@
+//! A split of a hub dataset, as local Parquet files: downloaded through
+//! `hf-hub` when the hub is reachable (its file list tells which files hold the
+//! split), else read from the local hub cache. The repository's own files
+//! (revision `main`) are tried first, then the hub's Parquet conversion
+//! (revision `refs/convert/parquet`), which exists for datasets stored in
+//! other formats.
+
+use std::path::{Path, PathBuf};
+
+use hf_hub::api::sync::{ApiBuilder, ApiError};
+use hf_hub::{Cache, Repo, RepoType};
+use serde::Serialize;
+
+use super::cache::{RepoKind, cache_root, repo_folder, snapshot, snapshot_files};
+use super::split_files::{Unresolved, split_files};
+use crate::DataError;
+use crate::import::{Format, ImportOptions, Imported, import_files};
+
+/// The revisions read, in order of preference.
+const REVISIONS: [&str; 2] = ["main", "refs/convert/parquet"];
+
+/// One or more splits of one config of a hub dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HubDataset {
+    /// `org/name`.
+    pub id: String,
+    /// The config (a top-level folder of the repository); `None`: its only one.
+    pub config: Option<String>,
+    /// Splits read in this order and concatenated (e.g. ANLI's three rounds).
+    pub splits: Vec<String>,
+}
+
+/// The local files of a [`HubDataset`] and where they came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct FetchedSplit {
+    /// Local paths, in the order they are imported (split by split, shard by shard).
+    pub files: Vec<PathBuf>,
+    /// The same files as repository paths.
+    pub repo_files: Vec<String>,
+    /// `main` or `refs/convert/parquet`.
+    pub revision: String,
+    /// The commit the files belong to (as the cache records it).
+    pub commit: String,
+    /// Whether the file list came from the hub (else from the cache alone).
+    pub online: bool,
+}
+
+impl FetchedSplit {
+    /// A source note for the task spec: `hf://datasets/<id>@<commit>/<config>:<splits>`.
+    pub fn source(&self, ds: &HubDataset) -> String {
+        let short = &self.commit[..self.commit.len().min(12)];
+        format!(
+            "hf://datasets/{}@{short} ({}), config {}, split {}",
+            ds.id,
+            self.revision,
+            ds.config.as_deref().unwrap_or("(the only one)"),
+            ds.splits.join("+")
+        )
+    }
+}
+
+/// Whether the environment asks for no network (`HF_HUB_OFFLINE` or
+/// `HF_DATASETS_OFFLINE` set to 1, true, yes or on).
+pub fn is_offline() -> bool {
+    ["HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .any(|v| matches!(v.to_string_lossy().trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+}
+
+/// The command that puts the dataset's files into the cache.
+pub fn download_command(ds: &HubDataset, revision: &str) -> String {
+    let mut cmd = format!("huggingface-cli download --repo-type dataset {}", ds.id);
+    if revision != "main" {
+        cmd.push_str(&format!(" --revision {revision}"));
+    }
+    if let Some(c) = &ds.config {
+        cmd.push_str(&format!(" --include \"{c}/*\""));
+    }
+    cmd
+}
+
+fn error(ds: &HubDataset, message: String) -> DataError {
+    DataError::HubDataset { id: ds.id.clone(), message }
+}
+
+/// The local files of `ds`: through the hub when it is reachable and the
+/// environment allows it, else from the cache. `progress`: show download bars.
+pub fn fetch(ds: &HubDataset, progress: bool) -> Result<FetchedSplit, DataError> {
+    if ds.splits.is_empty() {
+        return Err(error(ds, "no split given".into()));
+    }
+    let root = cache_root();
+    if is_offline() {
+        return from_cache(&root, ds, "HF_HUB_OFFLINE is set, so only the local Hugging Face cache is read");
+    }
+    match online(&root, ds, progress) {
+        Ok(found) => Ok(found),
+        Err(Online::Unreachable(why)) => {
+            from_cache(&root, ds, &format!("the hub is not reachable ({why}), so only the local Hugging Face cache is read"))
+        }
+        Err(Online::Failed(err)) => Err(err),
+    }
+}
+
+/// Fetch `ds` and import its files as one task with `opts` (the format is Parquet;
+/// an empty source becomes the hub source).
+pub fn import_hub(ds: &HubDataset, opts: &ImportOptions, progress: bool) -> Result<(Imported, FetchedSplit), DataError> {
+    let fetched = fetch(ds, progress)?;
+    let mut opts = opts.clone();
+    opts.format = Format::Parquet;
+    if opts.source.is_empty() {
+        opts.source = fetched.source(ds);
+    }
+    let paths: Vec<&Path> = fetched.files.iter().map(PathBuf::as_path).collect();
+    let imported = import_files(&paths, &opts)?;
+    Ok((imported, fetched))
+}
+
+/// The files of every split of `ds` in a repository's file list.
+fn resolve(files: &[String], ds: &HubDataset) -> Result<Vec<String>, Unresolved> {
+    let mut out = Vec::new();
+    for split in &ds.splits {
+        out.extend(split_files(files, ds.config.as_deref(), split)?);
+    }
+    Ok(out)
+}
+
+fn from_cache(root: &Path, ds: &HubDataset, why: &str) -> Result<FetchedSplit, DataError> {
+    let repo = repo_folder(root, RepoKind::Dataset, &ds.id);
+    let mut first_problem: Option<(String, PathBuf, Unresolved)> = None;
+    for revision in REVISIONS {
+        let Some(dir) = snapshot(root, RepoKind::Dataset, &ds.id, revision) else { continue };
+        let files = snapshot_files(&dir)?;
+        match resolve(&files, ds) {
+            Ok(found) => {
+                let commit = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                return Ok(FetchedSplit {
+                    files: found.iter().map(|f| dir.join(f)).collect(),
+                    repo_files: found,
+                    revision: revision.to_string(),
+                    commit,
+                    online: false,
+                });
+            }
+            Err(problem) => {
+                if first_problem.is_none() {
+                    first_problem = Some((revision.to_string(), dir, problem));
+                }
+            }
+        }
+    }
+    let message = match first_problem {
+        None => format!(
+            "{why}, and it has no snapshot of this dataset ({} holds no `refs/main` or `refs/refs/convert/parquet` with its snapshot). \
+             Download it where the hub is reachable: `{}` (it fills {}), then run this again",
+            repo.display(),
+            download_command(ds, "main"),
+            root.display()
+        ),
+        Some((revision, dir, problem)) => {
+            let hint = match &problem {
+                Unresolved::NoParquet => format!(
+                    "; datasets stored in another format have Parquet files on the converted revision: `{}`",
+                    download_command(ds, "refs/convert/parquet")
+                ),
+                _ => format!(". Only cached files are seen: to fetch the rest, run `{}`", download_command(ds, &revision)),
+            };
+            format!("{why}; the cached snapshot {} (revision {revision}): {problem}{hint}", dir.display())
+        }
+    };
+    Err(error(ds, message))
+}
+
+enum Online {
+    /// No connection could be made: the cache may still have it.
+    Unreachable(String),
+    Failed(DataError),
+}
+
+fn online(root: &Path, ds: &HubDataset, progress: bool) -> Result<FetchedSplit, Online> {
+    let mut builder = ApiBuilder::from_cache(Cache::new(root.to_path_buf())).with_progress(progress).with_retries(2);
+    if let Some(token) = std::env::var("HF_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
+        builder = builder.with_token(Some(token.trim().to_string()));
+    }
+    if let Ok(endpoint) = std::env::var("HF_ENDPOINT") {
+        builder = builder.with_endpoint(endpoint);
+    }
+    let api = builder.build().map_err(|e| Online::Failed(error(ds, format!("cannot set up the hub client: {e}"))))?;
+    let mut first_problem: Option<(&str, Unresolved)> = None;
+    for revision in REVISIONS {
+        let repo = api.repo(Repo::with_revision(ds.id.clone(), RepoType::Dataset, revision.to_string()));
+        let info = match repo.info() {
+            Ok(info) => info,
+            Err(e) => match classify(&e) {
+                Failure::Transport(why) => return Err(Online::Unreachable(why)),
+                // No converted revision: what `main` said stands.
+                Failure::Status(404) if revision != "main" => continue,
+                Failure::Status(404) => {
+                    return Err(Online::Failed(error(ds, "the hub has no such dataset (HTTP 404): check the id, e.g. `nyu-mll/glue`".into())));
+                }
+                Failure::Status(code @ (401 | 403)) => {
+                    return Err(Online::Failed(error(
+                        ds,
+                        format!(
+                            "the hub refused access (HTTP {code}): the dataset is gated or private; accept its terms on huggingface.co and set HF_TOKEN"
+                        ),
+                    )));
+                }
+                _ => return Err(Online::Failed(error(ds, format!("listing its files on revision {revision} failed: {e}")))),
+            },
+        };
+        let files: Vec<String> = info.siblings.into_iter().map(|s| s.rfilename).collect();
+        let found = match resolve(&files, ds) {
+            Ok(found) => found,
+            Err(problem) => {
+                first_problem.get_or_insert((revision, problem));
+                continue;
+            }
+        };
+        let mut local = Vec::with_capacity(found.len());
+        for file in &found {
+            let path = repo.get(file).map_err(|e| match classify(&e) {
+                Failure::Transport(why) => Online::Unreachable(why),
+                _ => Online::Failed(error(ds, format!("downloading {file} (revision {revision}) failed: {e}"))),
+            })?;
+            local.push(path);
+        }
+        return Ok(FetchedSplit { files: local, repo_files: found, revision: revision.to_string(), commit: info.sha, online: true });
+    }
+    let (revision, problem) = first_problem.unwrap_or(("main", Unresolved::NoParquet));
+    Err(Online::Failed(error(ds, format!("on the hub (revision {revision}): {problem}"))))
+}
+
+enum Failure {
+    Transport(String),
+    Status(u16),
+    Other,
+}
+
+fn classify(e: &ApiError) -> Failure {
+    match e {
+        ApiError::RequestError(inner) => match inner.as_ref() {
+            ureq::Error::Status(code, _) => Failure::Status(*code),
+            ureq::Error::Transport(t) => Failure::Transport(t.to_string()),
+        },
+        ApiError::TooManyRetries(inner) => classify(inner),
+        _ => Failure::Other,
+    }
+}
