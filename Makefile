@@ -13,7 +13,7 @@ TEST_ASSETS ?= $(CURDIR)/.muppet/assets
 REFERENCE_VENV ?= $(CURDIR)/.venv
 REFERENCE_PYTHON := $(REFERENCE_VENV)/bin/python
 
-.PHONY: run test system-deps ui-deps ui build test-build test-assets desktop-tools ui-test rust-test reference-env screenshots bench-desktop
+.PHONY: run test system-deps ui-deps ui build test-build test-assets desktop-tools ui-test rust-test reference-env screenshots bench-desktop bundle
 
 run: system-deps ui build
 	$(MUPPET) assets fetch
@@ -80,3 +80,20 @@ screenshots: system-deps test-build desktop-tools test-assets
 
 bench-desktop: system-deps test-build desktop-tools test-assets
 	$(DESKTOP_ENV) $(CARGO) nextest run -p muppet-tests --test desktop --run-ignored only -E 'test(desktop_benchmark)' --no-capture
+
+# The .deb, with the `muppet` binary inside as the app's sidecar (bundle.externalBin): the
+# release CLI is copied (a plain file, never a link) to src-tauri/binaries/muppet-<triple>,
+# where the bundler looks for it, and installed beside the app. The Tauri CLI only reads a
+# configuration beside the app's Cargo.toml, so src-tauri/bundle-config.mjs writes one
+# there for the build (the top-level one with absolute paths) and it is removed after.
+# A release build takes minutes: not part of `make test`. Output: target/release/bundle/deb/.
+HOST_TRIPLE = $(shell rustc -vV | sed -n 's/^host: //p')
+SIDECAR = src-tauri/binaries/muppet-$(HOST_TRIPLE)
+
+bundle: system-deps ui
+	$(CARGO) build --release -p muppet-cli
+	@mkdir -p src-tauri/binaries
+	rm -f $(SIDECAR)
+	cp $(TARGET_DIR)/release/muppet $(SIDECAR)
+	node src-tauri/bundle-config.mjs > src-tauri/tauri.conf.json
+	cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb; status=$$?; rm -f tauri.conf.json; exit $$status

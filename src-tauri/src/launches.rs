@@ -41,12 +41,21 @@ impl ExperimentLaunches {
     ) -> Result<(), CommandError> {
         let logs = home.root().join("experiment-logs");
         std::fs::create_dir_all(&logs).map_err(CommandError::io("creating", &logs))?;
-        let stem = spec.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let stem = spec
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
         let log = logs.join(format!("{stem}-{}.log", self.list().len() + 1));
         let out = std::fs::File::create(&log).map_err(CommandError::io("creating", &log))?;
         let err = out.try_clone().map_err(CommandError::io("opening", &log))?;
         let mut child = tokio::process::Command::new(muppet)
-            .args(["experiment", "run", "--parallel", &parallel.to_string(), "--spec"])
+            .args([
+                "experiment",
+                "run",
+                "--parallel",
+                &parallel.to_string(),
+                "--spec",
+            ])
             .arg(spec)
             .env(muppet_core::home::HOME_ENV, home.root())
             .env(muppet_core::home::ASSETS_ENV, home.assets())

@@ -7,6 +7,7 @@
 
 mod catalog;
 mod commands;
+mod demo;
 mod error;
 mod launches;
 mod paths;
@@ -24,9 +25,18 @@ fn main() {
         eprintln!("muppet-studio: {}", reason.message());
     }
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
         .setup(|app| {
             let supervisor = app.state::<StudioState>().supervisor.clone();
+            // Workers kept running when the app last closed are followed again before the
+            // first page asks for the runs.
+            if let Err(error) = tauri::async_runtime::block_on(supervisor.recover()) {
+                eprintln!(
+                    "muppet-studio: finding the workers of the last session: {}",
+                    error.message()
+                );
+            }
             tauri::async_runtime::spawn(supervisor.forward_loop());
             Ok(())
         })
@@ -64,6 +74,7 @@ fn main() {
             commands::experiments::report_chart,
             commands::experiments::build_report,
             commands::experiments::run_experiment,
+            commands::experiments::run_demo_experiment,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {

@@ -10,8 +10,15 @@
 //! Cancel is SIGTERM: the worker finishes its update, writes a checkpoint, ends the run
 //! `cancelled` and exits. One that has not exited after [`CANCEL_GRACE`] is killed and its
 //! run marked failed. At most `parallel` workers run at once; later launches wait their turn.
+//!
+//! Each worker's pid is recorded in `runs/<id>/worker.pid` while it runs. A worker kept
+//! running after the app closed is found again when the app starts ([`Supervisor::recover`]):
+//! if the recorded pid is still `muppet worker --run <id>` (read from `/proc/<pid>/cmdline`),
+//! its events are tailed from their current end and it can be cancelled like any other;
+//! if it is gone without having ended its run, the run is marked failed with the reason.
 
 use std::collections::{HashMap, VecDeque};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -47,6 +54,8 @@ pub enum Update {
     Waiting { run: RunId },
     /// A worker process started.
     Spawned { run: RunId, pid: u32 },
+    /// A worker started by an earlier session of the app is followed again.
+    Attached { run: RunId, pid: u32 },
     /// Cancel was requested: the worker stops after its current update.
     Cancelling { run: RunId },
     /// The worker process ended; `status` is the run's status in the store afterwards.
@@ -123,6 +132,54 @@ struct Worker {
     pid: u32,
     events: LineTail,
     cancelling: bool,
+    /// Not a child of this app (found by [`Supervisor::recover`]): its end is noticed by
+    /// polling its pid, and its exit code is unknown.
+    adopted: bool,
+    /// Its end is being handled (an adopted worker is polled every tick).
+    ending: bool,
+}
+
+/// The file in a run folder that records the pid of the run's worker while it runs.
+pub const PID_FILE: &str = "worker.pid";
+
+/// Whether `cmdline` (the NUL-separated `/proc/<pid>/cmdline`) is `muppet worker --run
+/// <run>`: the program is a file named `muppet` (or `binary_name`, the file the app runs).
+fn is_worker_cmdline(cmdline: &[u8], run: RunId, binary_name: Option<&OsStr>) -> bool {
+    let args: Vec<&str> = cmdline
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| std::str::from_utf8(a).unwrap_or(""))
+        .collect();
+    let [program, "worker", "--run", id, ..] = args[..] else {
+        return false;
+    };
+    let name = Path::new(program).file_name();
+    let named = name == Some(OsStr::new("muppet")) || (name.is_some() && name == binary_name);
+    named && id == run.to_string()
+}
+
+/// Whether process `pid` is alive and is the worker of `run` (a zombie has no cmdline).
+fn is_worker_process(pid: u32, run: RunId, binary_name: Option<&OsStr>) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|cmdline| is_worker_cmdline(&cmdline, run, binary_name))
+}
+
+/// Whether the worker's events (`events.jsonl`) end its run: it finished, was cancelled,
+/// failed, or printed its summary.
+fn events_end_the_run(path: &Path) -> bool {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .rev()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .any(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| v.get("event").and_then(|e| e.as_str()).map(str::to_string))
+                .is_some_and(|e| {
+                    matches!(e.as_str(), "finished" | "cancelled" | "failed" | "summary")
+                })
+        })
 }
 
 struct Inner {
@@ -176,6 +233,74 @@ impl Supervisor {
         self.muppet
             .as_deref()
             .map_err(|reason| CommandError::Worker(reason.clone()))
+    }
+
+    /// The file name of the `muppet` binary the app runs (a worker's program name).
+    fn binary_name(&self) -> Option<&OsStr> {
+        self.muppet.as_ref().ok().and_then(|p| p.file_name())
+    }
+
+    /// Find the workers of an earlier session of the app. For every run the store says is
+    /// running and whose folder records a worker pid: follow that worker if the pid is
+    /// still `muppet worker --run <id>`; otherwise, unless its events show it ended the
+    /// run, mark the run failed with the reason. Runs without a recorded pid (started from
+    /// a terminal, or by `muppet experiment run`) are left alone. Returns the runs followed.
+    pub async fn recover(&self) -> Result<Vec<RunId>, CommandError> {
+        let Some(store) = &self.store else {
+            return Ok(Vec::new());
+        };
+        let mut attached = Vec::new();
+        for row in store.list_runs().await? {
+            if row.status != RunStatus::Running {
+                continue;
+            }
+            let run = row.id;
+            let dir = self.home.run_dir(run);
+            let pid_file = dir.join(PID_FILE);
+            let Ok(text) = std::fs::read_to_string(&pid_file) else {
+                continue;
+            };
+            let pid = text.trim().parse::<u32>().ok();
+            if let Some(pid) = pid.filter(|&pid| is_worker_process(pid, run, self.binary_name())) {
+                let mut inner = self.lock();
+                if !inner.running.contains_key(&run) {
+                    inner.running.insert(
+                        run,
+                        Worker {
+                            pid,
+                            events: LineTail::at_end(dir.join("events.jsonl")),
+                            cancelling: false,
+                            adopted: true,
+                            ending: false,
+                        },
+                    );
+                    inner.pending.push(Update::Attached { run, pid });
+                    attached.push(run);
+                }
+                continue;
+            }
+            let _ = std::fs::remove_file(&pid_file);
+            if events_end_the_run(&dir.join("events.jsonl")) {
+                continue;
+            }
+            // Read again: the worker may have ended the run since the list was read.
+            if store.run(run).await?.status != RunStatus::Running {
+                continue;
+            }
+            let log = dir.join("worker.log");
+            let reason = format!(
+                "the worker of this run ({}, recorded in {}) is no longer running and never ended the run: it was stopped while the app was closed. Resume the run to continue from its last checkpoint. End of {}:\n{}",
+                pid.map_or_else(
+                    || format!("unreadable pid {:?}", text.trim()),
+                    |p| format!("pid {p}")
+                ),
+                pid_file.display(),
+                log.display(),
+                log_tail(&log)
+            );
+            store.end_run(run, RunStatus::Failed, Some(&reason)).await?;
+        }
+        Ok(attached)
     }
 
     pub fn subscribe(&self, channel: Channel<Vec<Update>>) {
@@ -256,16 +381,26 @@ impl Supervisor {
             // Its own process group: a Ctrl-C meant for the app's terminal does not
             // reach it, and it outlives the app when the user keeps it running.
             .process_group(0);
-        let mut child = command.spawn().map_err(|e| {
-            CommandError::Worker(format!("cannot start {}: {e}", muppet.display()))
-        })?;
+        let mut child = command
+            .spawn()
+            .map_err(|e| CommandError::Worker(format!("cannot start {}: {e}", muppet.display())))?;
         let pid = child.id().unwrap_or_default();
+        let pid_file = dir.join(PID_FILE);
+        if let Err(error) = std::fs::write(&pid_file, format!("{pid}\n")) {
+            // The run still trains; only a later session of the app could not find it.
+            eprintln!(
+                "muppet-studio: run {run}: cannot record the worker's pid in {}: {error}",
+                pid_file.display()
+            );
+        }
         inner.running.insert(
             run,
             Worker {
                 pid,
                 events,
                 cancelling: false,
+                adopted: false,
+                ending: false,
             },
         );
         inner.pending.push(Update::Spawned { run, pid });
@@ -278,16 +413,29 @@ impl Supervisor {
     }
 
     async fn exited(&self, run: RunId, code: Option<i32>, log: &Path) {
-        let last_lines = self.lock().running.get_mut(&run).map(|w| w.events.read_lines());
+        let (last_lines, adopted) = {
+            let mut inner = self.lock();
+            match inner.running.get_mut(&run) {
+                Some(w) => (Some(w.events.read_lines()), w.adopted),
+                None => (None, false),
+            }
+        };
+        let _ = std::fs::remove_file(self.home.run_dir(run).join(PID_FILE));
         let mut status = None;
         if let Some(store) = &self.store {
             status = store.run(run).await.ok().map(|row| row.status);
             // A worker that died without ending its run (killed, crashed) leaves it
             // `running`; say so in the run, with the end of its log.
             if matches!(status, Some(RunStatus::Running | RunStatus::Queued)) {
+                let how = match code {
+                    Some(c) => format!("code {c}"),
+                    None if adopted => {
+                        "exit status unknown: an earlier session of the app started it".to_string()
+                    }
+                    None => "killed by a signal".to_string(),
+                };
                 let reason = format!(
-                    "the worker exited ({}) without ending the run. End of {}:\n{}",
-                    code.map_or("killed by a signal".to_string(), |c| format!("code {c}")),
+                    "the worker exited ({how}) without ending the run. End of {}:\n{}",
                     log.display(),
                     log_tail(log)
                 );
@@ -350,6 +498,11 @@ impl Supervisor {
                     )));
                 };
                 let pid = worker.pid;
+                if !is_worker_process(pid, run, self.binary_name()) {
+                    return Err(CommandError::Worker(format!(
+                        "process {pid} is no longer the worker of run {run}: nothing was signalled"
+                    )));
+                }
                 worker.cancelling = true;
                 inner.pending.push(Update::Cancelling { run });
                 signal(pid, nix::sys::signal::Signal::SIGTERM)?;
@@ -366,7 +519,8 @@ impl Supervisor {
         tauri::async_runtime::spawn(async move {
             tokio::time::sleep(CANCEL_GRACE).await;
             let still = this.lock().running.get(&run).map(|w| w.pid);
-            if let Some(pid) = still {
+            if let Some(pid) = still.filter(|&pid| is_worker_process(pid, run, this.binary_name()))
+            {
                 eprintln!(
                     "muppet-studio: run {run} did not stop within {CANCEL_GRACE:?} of SIGTERM; killing it"
                 );
@@ -403,12 +557,26 @@ impl Supervisor {
         let mut batch = std::mem::take(&mut inner.pending);
         let mut runs: Vec<RunId> = inner.running.keys().copied().collect();
         runs.sort();
+        let binary_name = self.binary_name().map(OsStr::to_os_string);
+        let mut gone = Vec::new();
         for run in runs {
             if let Some(worker) = inner.running.get_mut(&run) {
                 for line in worker.events.read_lines() {
                     batch.extend(parse_line(run, &line));
                 }
+                if worker.adopted
+                    && !worker.ending
+                    && !is_worker_process(worker.pid, run, binary_name.as_deref())
+                {
+                    worker.ending = true;
+                    gone.push(run);
+                }
             }
+        }
+        for run in gone {
+            let this = self.clone();
+            let log = self.home.run_dir(run).join("worker.log");
+            tauri::async_runtime::spawn(async move { this.exited(run, None, &log).await });
         }
         if batch.is_empty() {
             return;
@@ -440,7 +608,11 @@ fn signal(pid: u32, signal: nix::sys::signal::Signal) -> Result<(), CommandError
 fn log_tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let skip = text.chars().count().saturating_sub(LOG_TAIL);
-    text.chars().skip(skip).collect::<String>().trim().to_string()
+    text.chars()
+        .skip(skip)
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -470,10 +642,7 @@ mod tests {
     fn worker_lines_become_updates() {
         let run = RunId(3);
         assert_eq!(
-            parse_line(
-                run,
-                r#"{"event":"step","run":3,"step":2,"total_steps":30}"#
-            ),
+            parse_line(run, r#"{"event":"step","run":3,"step":2,"total_steps":30}"#),
             Some(Update::Event(RunEvent::Step {
                 run,
                 step: 2,
@@ -484,9 +653,207 @@ mod tests {
             run,
             r#"{"event":"summary","run_id":3,"status":"completed"}"#,
         );
-        assert!(matches!(summary, Some(Update::Summary { run: RunId(3), .. })));
+        assert!(matches!(
+            summary,
+            Some(Update::Summary { run: RunId(3), .. })
+        ));
         assert_eq!(parse_line(run, "run 3: training on cpu"), None);
         assert_eq!(parse_line(run, r#"{"event":"unknown"}"#), None);
+    }
+
+    #[test]
+    fn a_worker_is_recognised_by_its_command_line() {
+        let run = RunId(7);
+        let line = |args: &[&str]| args.join("\0").into_bytes();
+        let muppet = line(&["/opt/studio/muppet", "worker", "--run", "7"]);
+        assert!(is_worker_cmdline(&muppet, run, None));
+        assert!(is_worker_cmdline(
+            &[muppet.clone(), vec![0]].concat(),
+            run,
+            None
+        ));
+        assert!(!is_worker_cmdline(&muppet, RunId(70), None));
+        assert!(!is_worker_cmdline(
+            &line(&["/usr/bin/sleep", "worker", "--run", "7"]),
+            run,
+            None
+        ));
+        assert!(!is_worker_cmdline(
+            &line(&["muppet", "report", "--run", "7"]),
+            run,
+            None
+        ));
+        assert!(!is_worker_cmdline(&line(&["muppet", "worker"]), run, None));
+        assert!(
+            !is_worker_cmdline(b"", run, None),
+            "a zombie has an empty command line"
+        );
+        let renamed = line(&["/x/muppet-x86_64-unknown-linux-gnu", "worker", "--run", "7"]);
+        assert!(!is_worker_cmdline(&renamed, run, None));
+        let name = OsStr::new("muppet-x86_64-unknown-linux-gnu");
+        assert!(is_worker_cmdline(&renamed, run, Some(name)));
+    }
+
+    /// A process whose command line is exactly `muppet worker --run <run>`: bash started as
+    /// `muppet` (argv[0]) runs the script file `worker` of `dir`, which waits.
+    fn stand_in_worker(dir: &Path, run: RunId) -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        std::fs::write(
+            dir.join("worker"),
+            "trap 'kill $!; exit 0' TERM\nsleep 60 &\nwait\n",
+        )
+        .expect("write script");
+        let child = std::process::Command::new("bash")
+            .arg0("muppet")
+            .args(["worker", "--run", &run.to_string()])
+            .current_dir(dir)
+            .spawn()
+            .expect("start bash");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !is_worker_process(child.id(), run, None) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the stand-in never looked like a worker"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    }
+
+    fn new_run(name: &str) -> muppet_store::NewRun {
+        muppet_store::NewRun {
+            name: name.into(),
+            kind: muppet_core::RunKind::PreFinetune,
+            spec: serde_json::json!({}),
+            seed: None,
+            backend: "cpu".into(),
+            device: "cpu".into(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn workers_of_an_earlier_session_are_followed_or_their_runs_failed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = MuppetHome::at(dir.path().join("home"));
+        home.ensure().expect("home");
+        let store = Store::open(&home.db()).await.expect("store");
+        let record = |run: RunId, pid: String| {
+            let d = home.run_dir(run);
+            std::fs::create_dir_all(&d).expect("run dir");
+            std::fs::write(d.join(PID_FILE), pid).expect("pid file");
+        };
+        // A pid that has certainly exited (and been reaped).
+        let mut done = std::process::Command::new("true").spawn().expect("true");
+        let dead = done.id();
+        done.wait().expect("wait");
+
+        let gone = store.create_run(&new_run("gone")).await.expect("run");
+        record(gone, format!("{dead}\n"));
+        let not_a_worker = store.create_run(&new_run("pid reused")).await.expect("run");
+        record(not_a_worker, std::process::id().to_string());
+        let finished = store.create_run(&new_run("finished")).await.expect("run");
+        record(finished, dead.to_string());
+        std::fs::write(
+            home.run_dir(finished).join("events.jsonl"),
+            format!("{{\"event\":\"finished\",\"run\":{}}}\n", finished.0),
+        )
+        .expect("events");
+        let unrecorded = store
+            .create_run(&new_run("from a terminal"))
+            .await
+            .expect("run");
+        let completed = store.create_run(&new_run("completed")).await.expect("run");
+        record(completed, dead.to_string());
+        store
+            .end_run(completed, RunStatus::Completed, None)
+            .await
+            .expect("end");
+        let alive = store
+            .create_run(&new_run("kept running"))
+            .await
+            .expect("run");
+        let scripts = tempfile::tempdir().expect("tempdir");
+        let mut worker = stand_in_worker(scripts.path(), alive);
+        record(alive, worker.id().to_string());
+        std::fs::write(
+            home.run_dir(alive).join("events.jsonl"),
+            "{\"event\":\"step\",\"run\":0,\"step\":1,\"total_steps\":9}\n",
+        )
+        .expect("events");
+
+        let supervisor = Supervisor::new(
+            Err("no binary needed".into()),
+            home.clone(),
+            Some(store.clone()),
+            1,
+        );
+        let attached = supervisor.recover().await.expect("recover");
+        assert_eq!(attached, vec![alive]);
+        assert_eq!(supervisor.states().get(&alive), Some(&WorkerState::Running));
+
+        for run in [gone, not_a_worker] {
+            let row = store.run(run).await.expect("row");
+            assert_eq!(row.status, RunStatus::Failed, "run {run}");
+            let failure = row.failure.unwrap_or_default();
+            assert!(
+                failure.contains("worker.pid") && failure.contains("Resume"),
+                "{failure}"
+            );
+            assert!(!home.run_dir(run).join(PID_FILE).exists());
+        }
+        for (run, status) in [
+            (finished, RunStatus::Running),
+            (unrecorded, RunStatus::Running),
+            (completed, RunStatus::Completed),
+        ] {
+            assert_eq!(
+                store.run(run).await.expect("row").status,
+                status,
+                "run {run}"
+            );
+        }
+
+        // Its new events are followed from where the file ended.
+        let mut events = std::fs::OpenOptions::new()
+            .append(true)
+            .open(home.run_dir(alive).join("events.jsonl"))
+            .expect("open");
+        writeln!(
+            events,
+            r#"{{"event":"step","run":{},"step":2,"total_steps":9}}"#,
+            alive.0
+        )
+        .expect("write");
+        let lines = supervisor
+            .lock()
+            .running
+            .get_mut(&alive)
+            .map(|w| w.events.read_lines())
+            .unwrap_or_default();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].contains("\"step\":2"));
+
+        // Cancel signals the recorded pid after checking it; the end is noticed by polling.
+        supervisor.cancel(alive).await.expect("cancel");
+        let status = worker.wait().expect("wait");
+        assert!(
+            status.success(),
+            "the stand-in did not get SIGTERM: {status}"
+        );
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while supervisor.states().contains_key(&alive) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the ended worker is still listed"
+            );
+            supervisor.forward();
+            tokio::time::sleep(FORWARD_EVERY).await;
+        }
+        // The stand-in did not end its run the way a worker does: the app says so.
+        let row = store.run(alive).await.expect("row");
+        assert_eq!(row.status, RunStatus::Failed);
+        assert!(row.failure.unwrap_or_default().contains("earlier session"));
+        store.close().await;
     }
 
     #[test]

@@ -213,6 +213,7 @@ export type Update =
   | { type: "summary"; run: number; summary: Record<string, unknown> }
   | { type: "waiting"; run: number }
   | { type: "spawned"; run: number; pid: number }
+  | { type: "attached"; run: number; pid: number }
   | { type: "cancelling"; run: number }
   | { type: "exited"; run: number; code: number | null; status: RunStatus | null }
   | { type: "close_requested"; running: number[] };
@@ -226,6 +227,20 @@ export interface ExperimentView {
   runs: RunRow[];
   report: string | null;
   charts: string[];
+  /** Every file of the report folder (charts, CSVs, summary.md). */
+  files: string[];
+  /** Runs of the experiment's plan; null when its stored spec does not expand. */
+  planned_runs: number | null;
+}
+
+/** The demo experiment the app offers first (src-tauri/src/demo.rs). */
+export interface DemoOffer {
+  name: string;
+  description: string;
+  runs: number;
+  prefinetunes: number;
+  finetunes: number;
+  minutes_on_2_cores: number;
 }
 
 export interface ExperimentLaunch {
@@ -240,6 +255,7 @@ export interface ExperimentsPage {
   experiments: ExperimentView[];
   demo_spec: string | null;
   launches: ExperimentLaunch[];
+  demo: DemoOffer;
 }
 
 export interface ExportSummary {
@@ -274,6 +290,7 @@ export const listExperiments = () => invoke<ExperimentsPage>("list_experiments")
 export const reportChart = (experiment: number, name: string) => invoke<string>("report_chart", { experiment, name });
 export const buildReport = (experiment: number) => invoke<string>("build_report", { experiment });
 export const runExperiment = (spec: string) => invoke<void>("run_experiment", { spec });
+export const runDemoExperiment = () => invoke<string>("run_demo_experiment");
 
 /** Receive every worker's updates, in batches of at most ten a second. */
 export function subscribeEvents(onBatch: (updates: Update[]) => void): Promise<void> {

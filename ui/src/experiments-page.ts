@@ -1,75 +1,141 @@
-// The Experiments page: the experiments in the store with their runs and report charts,
-// building a report, and running a spec file (`muppet experiment run`) in the background.
-import { buildReport, listExperiments, reportChart, runExperiment, type ExperimentView } from "./api";
+// The Experiments page: the demo experiment offered first, the experiments in the store
+// with their progress, runs, report files and charts, building a report, and running a
+// spec file (`muppet experiment run`) in the background. While an experiment runs the page
+// refreshes itself. Element ids and data-* attributes are relied on by tests/tests/desktop.rs.
+import { buildReport, listExperiments, reportChart, runDemoExperiment, runExperiment, type ExperimentView } from "./api";
+import { wireBrowse } from "./browse";
+import { demoPending, renderDemoOffer } from "./demo-offer";
 import { byId, el, showBanner } from "./dom";
+import { experimentProgress } from "./experiment-progress";
 import { describeError, formatStatus, formatTimestamp } from "./runs-format";
 
+/** How often the page re-reads the store while an experiment is running. */
+const FOLLOW_EVERY_MS = 1500;
+
 export class ExperimentsPage {
+  private followTimer = 0;
+  /** Chart SVGs already fetched, by experiment and file (a rebuilt report clears them). */
+  private readonly charts = new Map<string, string>();
+
   constructor(private readonly openRun: (id: number) => void) {
     byId("refresh-experiments").addEventListener("click", () => void this.show());
     byId("run-experiment").addEventListener("click", () => void this.run());
+    wireBrowse(
+      "browse-experiment-spec",
+      "experiment-spec",
+      { kind: "open-file", title: "Experiment spec", label: "Experiment spec (TOML)", extensions: ["toml"] },
+      (message) => showBanner(byId("experiments-error"), { kind: "dialog", message }),
+    );
   }
 
   async show(): Promise<void> {
+    window.clearTimeout(this.followTimer);
     try {
       const page = await listExperiments();
       showBanner(byId("experiments-error"), null);
       const spec = byId<HTMLInputElement>("experiment-spec");
       if (spec.value === "" && page.demo_spec) spec.value = page.demo_spec;
+      const demo = byId("experiments-demo");
+      demo.hidden = !demoPending(page);
+      if (!demo.hidden) renderDemoOffer(demo, page.demo, (button) => void this.runDemo(button));
       byId("experiments-count").textContent =
         page.experiments.length === 0 ? "No experiments yet" : `${page.experiments.length} experiments`;
       byId("experiment-launches").replaceChildren(
         ...page.launches.map((l) =>
-          el("li", {}, `${l.spec} — ${l.running ? `running (pid ${l.pid})` : `ended with code ${l.exit_code ?? "?"}`} · log ${l.log}`),
+          el(
+            "li",
+            { "data-state": l.running ? "running" : l.exit_code === 0 ? "done" : "failed" },
+            `${l.spec} — ${l.running ? `running (pid ${l.pid})` : `ended with code ${l.exit_code ?? "?"}`} · log ${l.log}`,
+          ),
         ),
       );
-      byId("experiments-list").replaceChildren(...page.experiments.map((e) => this.card(e)));
+      byId("experiments-list").replaceChildren(...page.experiments.map((e) => this.card(e, page.launches.some((l) => l.running))));
+      const running = page.launches.some((l) => l.running) || page.experiments.some((e) => e.runs.some((r) => r.status === "running"));
+      if (running && document.body.dataset.page === "experiments") {
+        this.followTimer = window.setTimeout(() => void this.show(), FOLLOW_EVERY_MS);
+      }
     } catch (error) {
       showBanner(byId("experiments-error"), describeError(error));
     }
   }
 
-  private card(experiment: ExperimentView): HTMLElement {
-    const counts = new Map<string, number>();
-    for (const r of experiment.runs) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-    const summary = [...counts].map(([s, n]) => `${n} ${formatStatus(s).toLowerCase()}`).join(", ") || "no runs";
-    const build = el("button", { type: "button", className: "button secondary" }, experiment.report ? "Rebuild report" : "Build report");
+  private card(experiment: ExperimentView, launching: boolean): HTMLElement {
+    const progress = experimentProgress(experiment, launching);
+    const build = el("button", { type: "button", className: "button secondary build-report" }, experiment.report ? "Rebuild report" : "Build report");
+    build.disabled = progress.done === 0;
     build.addEventListener("click", async () => {
       build.disabled = true;
       build.textContent = "Building…";
       try {
         await buildReport(experiment.id);
+        for (const key of [...this.charts.keys()]) if (key.startsWith(`${experiment.id}/`)) this.charts.delete(key);
         await this.show();
       } catch (error) {
         showBanner(byId("experiments-error"), describeError(error));
         build.disabled = false;
+        build.textContent = "Build report";
       }
     });
     const charts = el("div", { className: "report-charts" });
     for (const name of experiment.charts) {
-      const img = el("img", { alt: name, title: name });
+      const img = el("img", { alt: name, title: name, "data-chart": name });
       charts.append(img);
-      reportChart(experiment.id, name)
+      const key = `${experiment.id}/${name}`;
+      const cached = this.charts.get(key);
+      const shown = cached ? Promise.resolve(cached) : reportChart(experiment.id, name);
+      shown
         .then((svg) => {
+          this.charts.set(key, svg);
           img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+          img.dataset.loaded = "true";
         })
         .catch(() => img.remove());
     }
+    const files = experiment.report
+      ? el(
+          "div",
+          { className: "report-files" },
+          el("p", { className: "page-sub" }, `Report in ${experiment.report}:`),
+          el("ul", {}, ...experiment.files.map((f) => el("li", { "data-file": f }, f))),
+        )
+      : null;
     const runs = el(
       "ul",
       { className: "experiment-runs" },
       ...experiment.runs.map((r) => {
         const link = el("button", { type: "button", className: "link" }, `#${r.id} ${r.name}`);
         link.addEventListener("click", () => this.openRun(r.id));
-        return el("li", {}, link, " ", el("span", { className: `status status-${r.status}` }, formatStatus(r.status)));
+        return el("li", { "data-run-id": r.id }, link, " ", el("span", { className: `status status-${r.status}` }, formatStatus(r.status)));
       }),
     );
+    const bar = el("progress", { max: 1, value: progress.fraction ?? 0 });
+    if (progress.fraction === null) bar.removeAttribute("value");
+    const details = el("details", {}, el("summary", {}, `${experiment.runs.length} runs`), runs);
+    details.open = progress.state === "running";
     return el(
       "section",
-      { className: "panel experiment", "data-experiment": experiment.id },
-      el("div", { className: "page-head" }, el("div", {}, el("h3", {}, experiment.name), el("p", { className: "page-sub" }, `${experiment.kind} · ${formatTimestamp(experiment.created_at, "local")} · ${summary}`)), build),
+      {
+        className: "panel experiment",
+        "data-experiment": experiment.id,
+        "data-experiment-name": experiment.name,
+        "data-state": progress.state,
+        "data-done": progress.done,
+      },
+      el(
+        "div",
+        { className: "page-head" },
+        el(
+          "div",
+          {},
+          el("h3", {}, experiment.name),
+          el("p", { className: "page-sub" }, `${experiment.kind} · ${formatTimestamp(experiment.created_at, "local")}`),
+        ),
+        build,
+      ),
+      el("div", { className: "experiment-progress" }, bar, el("span", { className: "progress-text" }, progress.text)),
       charts,
-      el("details", {}, el("summary", {}, `${experiment.runs.length} runs`), runs),
+      files,
+      details,
     );
   }
 
@@ -79,6 +145,17 @@ export class ExperimentsPage {
       await this.show();
     } catch (error) {
       showBanner(byId("experiments-error"), describeError(error));
+    }
+  }
+
+  private async runDemo(button: HTMLButtonElement): Promise<void> {
+    button.disabled = true;
+    try {
+      await runDemoExperiment();
+      await this.show();
+    } catch (error) {
+      showBanner(byId("experiments-error"), describeError(error));
+      button.disabled = false;
     }
   }
 }

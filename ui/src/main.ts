@@ -2,8 +2,10 @@
 // event channel from the app's workers, and the question asked when the window closes
 // with runs in progress.
 import logoUrl from "../../src-tauri/icons/icon.png";
-import { quitApp, studioInfo, subscribeEvents, type Update } from "./api";
-import { byId } from "./dom";
+import { listExperiments, quitApp, runDemoExperiment, studioInfo, subscribeEvents, type Update } from "./api";
+import { demoPending, renderDemoOffer } from "./demo-offer";
+import { byId, showBanner } from "./dom";
+import { describeError } from "./runs-format";
 import { ExperimentsPage } from "./experiments-page";
 import { MixturePage } from "./mixture-page";
 import { RunPage } from "./run-page";
@@ -30,6 +32,33 @@ function askBeforeClosing(running: number[]): void {
   const dialog = byId("close-dialog");
   byId("close-message").textContent = `${running.length === 1 ? "Run" : "Runs"} ${running.map((r) => `#${r}`).join(", ")} ${running.length === 1 ? "is" : "are"} still training. Keep ${running.length === 1 ? "it" : "them"} running without the window (the run pages show ${running.length === 1 ? "its" : "their"} progress when you open the app again), or cancel ${running.length === 1 ? "it" : "them"}: each stops after its current update and writes a checkpoint you can resume from.`;
   dialog.hidden = false;
+}
+
+/**
+ * The first thing a new user sees: while the store holds no experiment, the Runs page
+ * offers the demo experiment, launched with one click and followed on the Experiments page.
+ */
+async function offerDemo(openExperiments: () => void): Promise<void> {
+  const host = byId("demo-offer");
+  try {
+    const page = await listExperiments();
+    host.hidden = page.experiments.length > 0 || !demoPending(page);
+    if (host.hidden) return;
+    renderDemoOffer(host, page.demo, async (button) => {
+      button.disabled = true;
+      try {
+        await runDemoExperiment();
+        host.hidden = true;
+        openExperiments();
+      } catch (error) {
+        button.disabled = false;
+        showBanner(byId("error-banner"), describeError(error));
+      }
+    });
+  } catch {
+    // No store: the Runs page's own error banner says why.
+    host.hidden = true;
+  }
 }
 
 function start(): void {
@@ -62,11 +91,19 @@ function start(): void {
   const mixturePage = new MixturePage(() => settings.settings.default_backend, openRun);
   const experimentsPage = new ExperimentsPage(openRun);
 
+  const openExperiments = (): void => {
+    show("experiments");
+    void experimentsPage.show();
+  };
+
   for (const item of document.querySelectorAll<HTMLElement>(".nav-item")) {
     item.addEventListener("click", () => {
       const page = item.dataset.page as PageName;
       show(page);
-      if (page === "runs") void runsPage.load();
+      if (page === "runs") {
+        void runsPage.load();
+        void offerDemo(openExperiments);
+      }
       if (page === "tasks") void tasksPage.show();
       if (page === "mixture") void mixturePage.show();
       if (page === "experiments") void experimentsPage.show();
@@ -93,6 +130,7 @@ function start(): void {
   void showStudioInfo();
   void settings.load();
   void runsPage.load();
+  void offerDemo(openExperiments);
 }
 
 if (document.readyState === "loading") {

@@ -11,10 +11,14 @@ import {
   type RunDetail,
   type Update,
 } from "./api";
+import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
 import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, X_LABELS, type CurveModel, type XMode } from "./curves";
 import { byId, el, formatBytes, showBanner } from "./dom";
 import { describeError, formatCount, formatStatus } from "./runs-format";
+
+/** How often a run without an attached worker is re-read while it runs. */
+const FOLLOW_EVERY_MS = 2000;
 
 export class RunPage {
   private run: number | null = null;
@@ -25,6 +29,7 @@ export class RunPage {
   private step = 0;
   private totalSteps = 0;
   private redrawTimer = 0;
+  private followTimer = 0;
 
   constructor(private readonly backToRuns: () => void) {
     this.lossChart.element.id = "loss-chart";
@@ -39,6 +44,9 @@ export class RunPage {
     byId("log-y").addEventListener("change", () => this.applyOptions());
     byId("export-checkpoint").addEventListener("click", () => void this.exportCheckpoint());
     byId("export-csv").addEventListener("click", () => void this.exportCsv());
+    const dialogError = (message: string) => showBanner(byId("run-error"), { kind: "dialog", message });
+    wireBrowse("browse-export-path", "export-path", { kind: "folder", title: "Export the checkpoint into (a new or empty folder)" }, dialogError);
+    wireBrowse("browse-csv-path", "csv-path", { kind: "save-file", title: "Metrics as CSV", label: "CSV", extensions: ["csv"] }, dialogError);
     this.applyOptions();
   }
 
@@ -67,6 +75,7 @@ export class RunPage {
       if (this.run !== run) return;
       this.detail = detail;
       this.showDetail(detail);
+      this.followUnattached(detail);
       showBanner(byId("run-error"), detail.run.failure ? { kind: "failed", message: detail.run.failure } : null);
     } catch (error) {
       showBanner(byId("run-error"), describeError(error));
@@ -129,6 +138,19 @@ export class RunPage {
     }
     this.showProgress();
     if (reload) void this.loadDetail();
+  }
+
+  /**
+   * A run that trains in a worker this app does not supervise (one of an experiment, or
+   * started from a terminal) sends no events here: re-read it from the store while it runs.
+   */
+  private followUnattached(detail: RunDetail): void {
+    window.clearTimeout(this.followTimer);
+    if (detail.run.status !== "running" || detail.worker !== null) return;
+    const run = detail.run.id;
+    this.followTimer = window.setTimeout(() => {
+      if (this.run === run && document.body.dataset.page === "run") void this.open(run);
+    }, FOLLOW_EVERY_MS);
   }
 
   private fillDevMetrics(): void {

@@ -4,11 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
+use muppet_core::ExperimentSpec;
 use muppet_store::{Experiment, ExperimentId, RunRow};
 use serde::Serialize;
 use tauri::State;
 
 use super::store;
+use crate::demo::{self, DemoOffer};
 use crate::error::CommandError;
 use crate::paths;
 use crate::state::StudioState;
@@ -23,6 +25,11 @@ pub struct ExperimentView {
     pub report: Option<String>,
     /// File names of the report's SVG charts.
     pub charts: Vec<String>,
+    /// Every file of the report folder (charts, CSVs, summary.md).
+    pub files: Vec<String>,
+    /// Runs of its plan (some are registered only when their start is ready); `None`
+    /// when the stored spec does not expand.
+    pub planned_runs: Option<usize>,
 }
 
 /// What the Experiments page shows.
@@ -33,22 +40,32 @@ pub struct ExperimentsPage {
     /// above it), when there is one.
     pub demo_spec: Option<String>,
     pub launches: Vec<crate::launches::ExperimentLaunch>,
+    /// The demo experiment the app offers to try first.
+    pub demo: DemoOffer,
 }
 
 fn report_dir(state: &StudioState, id: ExperimentId) -> PathBuf {
     state.home().root().join("reports").join(id.0.to_string())
 }
 
-fn svg_names(dir: &Path) -> Vec<String> {
+/// The names of the files in a report folder, sorted.
+fn file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| n.ends_with(".svg"))
         .collect();
     names.sort();
     names
+}
+
+fn svg_names(dir: &Path) -> Vec<String> {
+    file_names(dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".svg"))
+        .collect()
 }
 
 #[tauri::command]
@@ -61,7 +78,13 @@ pub async fn list_experiments(
         let runs = store.experiment_runs(experiment.id).await?;
         let dir = report_dir(&state, experiment.id);
         let charts = svg_names(&dir);
+        let planned_runs = serde_json::from_value::<ExperimentSpec>(experiment.spec.clone())
+            .ok()
+            .and_then(|spec| muppet_train::experiment::expand(&spec).ok())
+            .map(|plan| plan.runs.len());
         experiments.push(ExperimentView {
+            planned_runs,
+            files: file_names(&dir),
             report: dir.is_dir().then(|| dir.display().to_string()),
             charts,
             runs,
@@ -78,6 +101,7 @@ pub async fn list_experiments(
         experiments,
         demo_spec,
         launches: state.experiments.list(),
+        demo: demo::offer()?,
     })
 }
 
@@ -146,4 +170,16 @@ pub async fn run_experiment(
     state
         .experiments
         .start(muppet, state.home(), &spec, state.settings().parallel_runs)
+}
+
+/// Run the demo experiment (`experiments/demo.toml`, embedded in the app): its spec is
+/// written into the data folder, then run like any spec file. Returns the spec's path.
+#[tauri::command]
+pub async fn run_demo_experiment(state: State<'_, StudioState>) -> Result<String, CommandError> {
+    let muppet = state.supervisor.muppet_binary()?;
+    let spec = demo::write_spec(state.home())?;
+    state
+        .experiments
+        .start(muppet, state.home(), &spec, demo::DEMO_PARALLEL)?;
+    Ok(spec.display().to_string())
 }
