@@ -1,15 +1,22 @@
 //! The tasks the UI offers: the demo catalog (tasks made from the fetched assets) and the
 //! tasks imported into the store. Loading the catalog runs the importers over every asset
 //! file (seconds), so it is done once, off the async threads, and kept: only each task's
-//! description and its first examples stay in memory.
+//! description, fingerprint and first examples stay in memory.
+//!
+//! Every task's data is in memory once at that load, so the overlap check between all
+//! tasks (inputs two tasks share, `muppet_data::overlap`) runs then and is stored; an
+//! import from the app runs it again over every task. A task's overlaps are shown only
+//! while the stored check covers its current data (same fingerprint).
 
 use muppet_core::TaskSpec;
-use muppet_data::{Example, catalog};
-use muppet_store::Store;
+use muppet_data::fingerprint::{from_lines, task_fingerprint};
+use muppet_data::{Example, LabeledTask, catalog, overlap};
+use muppet_store::{CheckedTask, NewTaskData, OverlapCheck, Store, StoredOverlap};
 use serde::Serialize;
-use tokio::sync::OnceCell;
+use tokio::sync::{Mutex, OnceCell};
 
 use crate::error::CommandError;
+use crate::task_import::PreparedImport;
 
 /// Examples kept per catalog task for the preview.
 pub const PREVIEW_EXAMPLES: usize = 8;
@@ -24,6 +31,9 @@ pub struct TaskEntry {
     pub origin: &'static str,
     /// A downstream task of the catalog: kept out of pre-finetuning mixtures.
     pub downstream: bool,
+    /// The tasks sharing inputs with this one, most shared first, from the last overlap
+    /// check; `None` when that check did not cover this task's current data.
+    pub overlaps: Option<Vec<StoredOverlap>>,
 }
 
 /// The first examples of a task.
@@ -36,6 +46,7 @@ pub struct TaskPreview {
 
 struct CatalogTask {
     entry: TaskEntry,
+    fingerprint: String,
     first: Vec<Example>,
 }
 
@@ -43,43 +54,127 @@ struct CatalogTask {
 #[derive(Default)]
 pub struct TaskCatalog {
     loaded: OnceCell<Vec<CatalogTask>>,
+    /// Held while an import or an overlap check runs, so that the stored check is always
+    /// the one made after the latest import.
+    checking: Mutex<()>,
 }
 
 impl TaskCatalog {
-    async fn catalog(&self, assets: &std::path::Path) -> Result<&[CatalogTask], CommandError> {
+    async fn catalog(
+        &self,
+        assets: &std::path::Path,
+        store: &Store,
+    ) -> Result<&[CatalogTask], CommandError> {
         let assets = assets.to_path_buf();
         let tasks = self
             .loaded
             .get_or_try_init(|| async move {
-                tauri::async_runtime::spawn_blocking(move || load_catalog(&assets))
-                    .await
-                    .map_err(|e| CommandError::Worker(format!("loading the task catalog: {e}")))?
+                let loaded =
+                    blocking("loading the task catalog", move || load_catalog(&assets)).await?;
+                let (kept, full): (Vec<CatalogTask>, Vec<LabeledTask>) = loaded.into_iter().unzip();
+                // The app works without the check; its absence shows as "not checked".
+                if let Err(error) = self.store_check(full, store).await {
+                    eprintln!("muppet-studio: the overlap check between tasks failed: {error}");
+                }
+                Ok::<_, CommandError>(kept)
             })
             .await?;
         Ok(tasks)
     }
 
-    /// Every task: the catalog's whose assets are present, then the imported ones.
+    /// Every task: the catalog's whose assets are present, then the imported ones, each
+    /// with its overlaps from the stored check.
     pub async fn list(
         &self,
         assets: &std::path::Path,
         store: &Store,
     ) -> Result<Vec<TaskEntry>, CommandError> {
-        let mut out: Vec<TaskEntry> = self
-            .catalog(assets)
-            .await?
+        let catalog = self.catalog(assets, store).await?;
+        let check = store.overlap_check().await?;
+        let mut out: Vec<TaskEntry> = catalog
             .iter()
-            .map(|t| t.entry.clone())
+            .map(|t| TaskEntry {
+                overlaps: overlaps_of(&check, &t.entry.spec.name, &t.fingerprint),
+                ..t.entry.clone()
+            })
             .collect();
         for stored in store.imported_tasks().await? {
             out.push(TaskEntry {
                 examples: usize::try_from(stored.examples).unwrap_or_default(),
+                overlaps: overlaps_of(&check, &stored.spec.name, &stored.fingerprint),
                 spec: stored.spec,
                 origin: "imported",
                 downstream: false,
             });
         }
         Ok(out)
+    }
+
+    /// Store an imported task (all or nothing), then check every task for overlaps again.
+    pub async fn import(
+        &self,
+        assets: &std::path::Path,
+        store: &Store,
+        prepared: PreparedImport,
+        replace: bool,
+    ) -> Result<(), CommandError> {
+        self.catalog(assets, store).await?;
+        let _checking = self.checking.lock().await;
+        let task = &prepared.imported.task;
+        let data = NewTaskData {
+            spec: &task.spec,
+            fingerprint: &prepared.fingerprint,
+            import: &prepared.description,
+            examples: &prepared.lines,
+        };
+        match store.import_task(data, replace).await {
+            Err(muppet_store::StoreError::TaskExists(name)) => {
+                return Err(CommandError::Invalid(format!(
+                    "a task named `{name}` is already imported: pick another name, or tick \"Replace\" to replace it"
+                )));
+            }
+            stored => stored?,
+        }
+        drop(prepared);
+        let assets = assets.to_path_buf();
+        let loaded = blocking("loading the task catalog", move || load_catalog(&assets)).await?;
+        self.check_locked(loaded.into_iter().map(|(_, t)| t).collect(), store)
+            .await
+    }
+
+    /// Check `catalog` and the imported tasks for shared inputs and store the result.
+    async fn store_check(
+        &self,
+        catalog: Vec<LabeledTask>,
+        store: &Store,
+    ) -> Result<(), CommandError> {
+        let _checking = self.checking.lock().await;
+        self.check_locked(catalog, store).await
+    }
+
+    async fn check_locked(
+        &self,
+        mut tasks: Vec<LabeledTask>,
+        store: &Store,
+    ) -> Result<(), CommandError> {
+        let mut stored = Vec::new();
+        for task in store.imported_tasks().await? {
+            let lines = store.task_examples(&task.spec.name, None).await?;
+            stored.push((task, lines));
+        }
+        let (checked, pairs) = blocking("checking the tasks for overlaps", move || {
+            for (task, lines) in stored {
+                // A stored task whose data no longer matches its fingerprint is left out:
+                // it shows as not checked, and its preview names the problem.
+                if let Ok(task) = from_lines(task.spec, &lines, Some(&task.fingerprint)) {
+                    tasks.push(task);
+                }
+            }
+            Ok(overlap_check(&tasks))
+        })
+        .await?;
+        store.replace_overlap_check(&checked, &pairs).await?;
+        Ok(())
     }
 
     /// The first `count` examples of a task.
@@ -104,7 +199,7 @@ impl TaskCatalog {
             });
         }
         let task = self
-            .catalog(assets)
+            .catalog(assets, store)
             .await?
             .iter()
             .find(|t| t.entry.spec.name == name)
@@ -117,22 +212,214 @@ impl TaskCatalog {
     }
 }
 
-fn load_catalog(assets: &std::path::Path) -> Result<Vec<CatalogTask>, CommandError> {
+/// Run `work` on the blocking threads.
+async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> Result<T, CommandError> + Send + 'static,
+) -> Result<T, CommandError> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| CommandError::Worker(format!("{what}: {e}")))?
+}
+
+/// Every catalog task whose assets are present: what is kept, and its whole data.
+fn load_catalog(assets: &std::path::Path) -> Result<Vec<(CatalogTask, LabeledTask)>, CommandError> {
     let mut out = Vec::new();
     for recipe in catalog::recipes()
         .into_iter()
         .filter(|r| r.is_present(assets))
     {
         let task = catalog::load_task(assets, recipe.name)?;
-        out.push(CatalogTask {
+        let kept = CatalogTask {
             entry: TaskEntry {
                 examples: task.examples.len(),
-                spec: task.spec,
+                spec: task.spec.clone(),
                 origin: "catalog",
                 downstream: recipe.downstream,
+                overlaps: None,
             },
-            first: task.examples.into_iter().take(PREVIEW_EXAMPLES).collect(),
-        });
+            fingerprint: task_fingerprint(&task),
+            first: task
+                .examples
+                .iter()
+                .take(PREVIEW_EXAMPLES)
+                .cloned()
+                .collect(),
+        };
+        out.push((kept, task));
     }
     Ok(out)
+}
+
+/// The overlap check over `tasks` as the store keeps it: each task with its fingerprint
+/// and distinct inputs, and `(task, other, shared)` for every ordered pair sharing inputs.
+pub fn overlap_check(tasks: &[LabeledTask]) -> (Vec<CheckedTask>, Vec<(String, String, i64)>) {
+    let found = overlap::check_all(tasks);
+    let checked = tasks
+        .iter()
+        .zip(&found)
+        .map(|(task, found)| CheckedTask {
+            task: found.task.clone(),
+            fingerprint: task_fingerprint(task),
+            inputs: i64::try_from(found.inputs).unwrap_or(i64::MAX),
+        })
+        .collect();
+    let pairs = found
+        .iter()
+        .flat_map(|t| {
+            t.overlaps.iter().map(|o| {
+                let shared = i64::try_from(o.shared).unwrap_or(i64::MAX);
+                (t.task.clone(), o.other.clone(), shared)
+            })
+        })
+        .collect();
+    (checked, pairs)
+}
+
+/// The overlaps of `task` when the stored check covered its data as it is now.
+fn overlaps_of(check: &OverlapCheck, task: &str, fingerprint: &str) -> Option<Vec<StoredOverlap>> {
+    let current = check
+        .tasks
+        .iter()
+        .any(|t| t.task == task && t.fingerprint == fingerprint);
+    if !current {
+        return None;
+    }
+    check
+        .of(task)
+        .map(|found| found.into_iter().cloned().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use muppet_data::fingerprint::{example_lines, fingerprint};
+
+    use super::*;
+    use crate::task_import::{self, tests::assets, tests::vader_movies_request};
+
+    fn overlap<'a>(entry: &'a TaskEntry, other: &str) -> Option<&'a StoredOverlap> {
+        entry.overlaps.as_ref()?.iter().find(|o| o.other == other)
+    }
+
+    fn entry<'a>(all: &'a [TaskEntry], name: &str) -> &'a TaskEntry {
+        all.iter()
+            .find(|t| t.spec.name == name)
+            .unwrap_or_else(|| panic!("{name} is listed"))
+    }
+
+    /// The catalog as the app loads it (real assets, a real store), an import from the
+    /// form, and the overlap check before and after.
+    #[test]
+    fn imports_are_stored_and_every_task_is_checked_for_overlaps() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let assets = assets();
+        tauri::async_runtime::block_on(async {
+            let store = Store::open(&dir.path().join("muppet.db"))
+                .await
+                .expect("store");
+            let catalog = TaskCatalog::default();
+
+            let before = catalog.list(&assets, &store).await.expect("list");
+            let vader = entry(&before, "vader_movies");
+            let rt =
+                overlap(vader, "rt_fresh_rotten").expect("vader_movies overlaps rt_fresh_rotten");
+            assert!(
+                (95.0..99.0).contains(&rt.percent),
+                "DATA.md: about 97%, got {}",
+                rt.percent
+            );
+            assert_eq!(
+                rt.inputs,
+                store
+                    .overlap_check()
+                    .await
+                    .expect("check")
+                    .tasks
+                    .iter()
+                    .find(|t| t.task == "vader_movies")
+                    .expect("checked")
+                    .inputs
+            );
+            let back = overlap(entry(&before, "rt_fresh_rotten"), "vader_movies")
+                .expect("seen from both sides");
+            assert_eq!(back.shared, rt.shared);
+            assert!(
+                back.percent < rt.percent,
+                "rt_fresh_rotten is the larger task"
+            );
+            assert!(
+                entry(&before, "squad_dev").overlaps.is_some(),
+                "every catalog task is checked"
+            );
+
+            let request = vader_movies_request("my_vader_movies");
+            let (path, options) = request.options().expect("request");
+            let prepared = task_import::read(&path, &options).expect("read");
+            catalog
+                .import(&assets, &store, prepared, false)
+                .await
+                .expect("import");
+
+            let after = catalog.list(&assets, &store).await.expect("list");
+            assert_eq!(after.len(), before.len() + 1);
+            let mine = entry(&after, "my_vader_movies");
+            assert_eq!(mine.origin, "imported");
+            assert_eq!(mine.examples, vader.examples);
+            assert_eq!(mine.spec.license, "MIT (vaderSentiment)");
+            let same = overlap(mine, "vader_movies").expect("the same file as vader_movies");
+            assert_eq!(same.shared, same.inputs);
+            assert!((same.percent - 100.0).abs() < 1e-9);
+            let rt_mine = overlap(mine, "rt_fresh_rotten").expect("and rt_fresh_rotten");
+            assert_eq!(rt_mine.shared, rt.shared);
+            assert!(overlap(entry(&after, "vader_movies"), "my_vader_movies").is_some());
+
+            let again = task_import::read(&path, &options).expect("read");
+            let error = catalog
+                .import(&assets, &store, again, false)
+                .await
+                .expect_err("exists");
+            assert!(error.message().contains("already imported"), "{error}");
+
+            // Replaced behind the app's back (as `muppet tasks import --replace` would):
+            // the stored check no longer covers its data, so no overlaps are shown.
+            let spec = mine.spec.clone();
+            let lines = example_lines(
+                &task_import::read(&path, &options)
+                    .expect("read")
+                    .imported
+                    .task
+                    .examples[..10],
+            );
+            let data = NewTaskData {
+                spec: &spec,
+                fingerprint: &fingerprint(&spec, &lines),
+                import: &serde_json::json!({}),
+                examples: &lines,
+            };
+            store.import_task(data, true).await.expect("replace");
+            let stale = catalog.list(&assets, &store).await.expect("list");
+            assert_eq!(entry(&stale, "my_vader_movies").overlaps, None);
+            assert!(entry(&stale, "vader_movies").overlaps.is_some());
+            store.close().await;
+        });
+    }
+
+    #[test]
+    fn the_stored_check_has_both_sides_of_each_pair() {
+        let assets = assets();
+        let tasks: Vec<LabeledTask> = ["vader_movies", "rt_fresh_rotten", "vader_tweets"]
+            .iter()
+            .map(|n| catalog::load_task(&assets, n).expect("task"))
+            .collect();
+        let (checked, pairs) = overlap_check(&tasks);
+        assert_eq!(checked.len(), 3);
+        assert_eq!(checked[0].fingerprint, task_fingerprint(&tasks[0]));
+        let shared =
+            |a: &str, b: &str| pairs.iter().find(|(t, o, _)| t == a && o == b).map(|p| p.2);
+        let vr = shared("vader_movies", "rt_fresh_rotten").expect("pair");
+        assert_eq!(shared("rt_fresh_rotten", "vader_movies"), Some(vr));
+        let percent = 100.0 * vr as f64 / checked[0].inputs as f64;
+        assert!((95.0..99.0).contains(&percent), "{percent}");
+        assert!(pairs.iter().all(|p| p.2 > 0 && p.0 != p.1));
+    }
 }

@@ -10,10 +10,12 @@ mod commands;
 mod demo;
 mod error;
 mod launches;
+mod paper_catalog;
 mod paths;
 mod settings;
 mod state;
 mod supervisor;
+mod task_import;
 
 use state::StudioState;
 use tauri::Manager;
@@ -59,6 +61,8 @@ fn main() {
             commands::tasks::list_tasks,
             commands::tasks::task_preview,
             commands::tasks::mixture_summary,
+            commands::tasks::import_task,
+            commands::tasks::paper_catalog,
             commands::runs::list_runs,
             commands::runs::run_detail,
             commands::runs::run_curves,

@@ -76,13 +76,35 @@ pub fn csv_file(text: &str) -> Result<PathBuf, CommandError> {
     Ok(path)
 }
 
-/// A file that must exist (an experiment spec).
+/// A file that must exist (an experiment spec, a file to import).
 pub fn existing_file(text: &str, what: &str) -> Result<PathBuf, CommandError> {
     let path = absolute_plain(text, what)?;
     if !path.is_file() {
+        let why = if path.is_dir() {
+            "is a folder: give the file"
+        } else {
+            "does not exist: check the path"
+        };
         return Err(CommandError::Invalid(format!(
-            "{} is not a file",
+            "the {what} {} {why}",
             Path::new(&path).display()
+        )));
+    }
+    Ok(path)
+}
+
+/// A folder that must exist (a folder of class sub-folders to import).
+pub fn existing_folder(text: &str, what: &str) -> Result<PathBuf, CommandError> {
+    let path = absolute_plain(text, what)?;
+    if !path.is_dir() {
+        let why = if path.is_file() {
+            "is a file: give the folder"
+        } else {
+            "does not exist: check the path"
+        };
+        return Err(CommandError::Invalid(format!(
+            "the {what} {} {why}",
+            path.display()
         )));
     }
     Ok(path)
@@ -111,6 +133,25 @@ mod tests {
             let error = export_folder(&bad).expect_err(&bad);
             assert_eq!(error.kind(), "invalid", "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn files_and_folders_to_read_must_exist() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().display().to_string();
+        let file = format!("{root}/data.jsonl");
+        std::fs::write(&file, "{}").expect("write");
+        assert!(existing_file(&file, "file to import").is_ok());
+        assert!(existing_folder(&root, "folder to import").is_ok());
+        let error = existing_file(&root, "file to import").expect_err("a folder");
+        assert!(error.message().contains("is a folder"), "{error}");
+        let error = existing_folder(&file, "folder to import").expect_err("a file");
+        assert!(error.message().contains("is a file"), "{error}");
+        let error =
+            existing_file(&format!("{root}/missing.csv"), "file to import").expect_err("missing");
+        assert!(error.message().contains("does not exist"), "{error}");
+        assert!(existing_file("data.jsonl", "file to import").is_err());
+        assert!(existing_folder(&format!("{root}/../x"), "folder to import").is_err());
     }
 
     #[test]

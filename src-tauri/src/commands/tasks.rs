@@ -1,4 +1,5 @@
-//! Tasks for the Tasks page and the mixture builder, and the mixture summary.
+//! Tasks for the Tasks page and the mixture builder, importing a file as a task, the
+//! Muppet paper's catalog, and the mixture summary.
 
 use muppet_data::mixture::{MixtureRow, Sampling, summary};
 use serde::Deserialize;
@@ -7,7 +8,9 @@ use tauri::State;
 use super::store;
 use crate::catalog::{TaskEntry, TaskPreview};
 use crate::error::CommandError;
+use crate::paper_catalog::{self, PaperEntry};
 use crate::state::StudioState;
+use crate::task_import::{self, ImportReport, ImportRequest};
 
 /// The catalog tasks whose assets are present, then the imported tasks.
 #[tauri::command]
@@ -27,6 +30,39 @@ pub async fn task_preview(
         .catalog
         .preview(state.home().assets(), store, &name, count.min(50))
         .await
+}
+
+/// Import a file as a task (stored all or nothing), then check every task for overlaps
+/// again. The importer's error names the file, the record and the field.
+#[tauri::command]
+pub async fn import_task(
+    state: State<'_, StudioState>,
+    request: ImportRequest,
+) -> Result<ImportReport, CommandError> {
+    let store = store(&state)?;
+    let (path, options) = request.options()?;
+    let prepared = tauri::async_runtime::spawn_blocking(move || task_import::read(&path, &options))
+        .await
+        .map_err(|e| CommandError::Worker(format!("importing the task: {e}")))??;
+    let report = prepared.report();
+    state
+        .catalog
+        .import(state.home().assets(), store, prepared, request.replace)
+        .await?;
+    Ok(report)
+}
+
+/// The Muppet paper's datasets, and which are imported.
+#[tauri::command]
+pub async fn paper_catalog(state: State<'_, StudioState>) -> Result<Vec<PaperEntry>, CommandError> {
+    let store = store(&state)?;
+    let imported: Vec<String> = store
+        .imported_tasks()
+        .await?
+        .into_iter()
+        .map(|t| t.spec.name)
+        .collect();
+    Ok(paper_catalog::entries(&imported))
 }
 
 /// What the mixture builder shows live: the policy and the budget.
