@@ -1,16 +1,19 @@
-//! `muppet tasks list | import | show | preview`: the demo catalog (tasks made
-//! from the fetched assets) and tasks imported from local files, which are
-//! stored in the database with a fingerprint of their data.
+//! `muppet tasks list | import | add | show | preview`: the demo catalog (tasks
+//! made from the fetched assets), the Muppet catalog (the paper's datasets on the
+//! Hugging Face hub), and tasks imported from local files or hub datasets, which
+//! are stored in the database with a fingerprint of their data.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use muppet_core::{MuppetHome, TaskFamily};
 use muppet_data::fingerprint::{example_lines, fingerprint, from_lines};
-use muppet_data::import::{import_file, Encoding, FieldMap, Format, ImportOptions};
+use muppet_data::hub::{FetchedSplit, HubDataset, import_hub};
+use muppet_data::import::{import_file, Encoding, FieldMap, Format, ImportOptions, Imported, OnInvalid};
 use muppet_data::stats::TaskStats;
-use muppet_data::{catalog, LabeledTask, Target};
+use muppet_data::{catalog, muppet_catalog, LabeledTask, Target};
 use muppet_store::{NewTaskData, Store};
 
 #[derive(Subcommand)]
@@ -21,11 +24,19 @@ pub enum TasksCommand {
         #[arg(long)]
         json: bool,
         /// Only imported tasks (fast: the catalog tasks are not loaded).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "catalog")]
         imported: bool,
+        /// List a catalog of hub datasets instead: `muppet` (the paper's public
+        /// datasets; `muppet tasks add NAME` imports one).
+        #[arg(long, value_parser = ["muppet"])]
+        catalog: Option<String>,
     },
-    /// Import a local file as a task (stored in the database, all or nothing).
-    Import(ImportArgs),
+    /// Import a local file or a Hugging Face hub dataset as a task (stored in the
+    /// database, all or nothing).
+    Import(Box<ImportArgs>),
+    /// Import a dataset of the Muppet catalog by name, from the hub or the local
+    /// Hugging Face cache.
+    Add(AddArgs),
     /// Counts, label distribution and text lengths (characters) of a task.
     Show {
         name: String,
@@ -46,10 +57,23 @@ pub enum TasksCommand {
 #[derive(Args)]
 pub struct ImportArgs {
     /// The file (a folder for --format folder).
-    path: PathBuf,
+    #[arg(required_unless_present = "hub", conflicts_with = "hub")]
+    path: Option<PathBuf>,
     /// jsonl, csv, tsv, parquet, squad, bigbench or folder.
+    #[arg(long, required_unless_present = "hub", conflicts_with = "hub")]
+    format: Option<String>,
+    /// A Hugging Face hub dataset id (`org/name`) instead of a file: its Parquet
+    /// files are downloaded (or read from the local Hugging Face cache when
+    /// offline or HF_HUB_OFFLINE=1).
     #[arg(long)]
-    format: String,
+    hub: Option<String>,
+    /// The hub dataset's config (needed when it has several).
+    #[arg(long)]
+    config: Option<String>,
+    /// The hub dataset's split (default: train); several separated by commas are
+    /// read in order as one task.
+    #[arg(long)]
+    split: Option<String>,
     /// The task's name (letters, digits, `_`, `-`, `.`).
     #[arg(long)]
     name: String,
@@ -96,16 +120,40 @@ pub struct ImportArgs {
     /// Replace an imported task of the same name.
     #[arg(long)]
     replace: bool,
-    /// License note recorded with the task.
-    #[arg(long, default_value = "unknown (imported from a local file)")]
-    license: String,
+    /// Leave out records that cannot become valid examples (counted) instead of failing.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// License note recorded with the task (default: unknown, or for a hub
+    /// dataset: see its dataset card).
+    #[arg(long)]
+    license: Option<String>,
+}
+
+#[derive(Args)]
+pub struct AddArgs {
+    /// The catalog name (`muppet tasks list --catalog muppet` lists them).
+    dataset: String,
+    /// The split(s) to import, separated by commas (default: the entry's training split).
+    #[arg(long)]
+    split: Option<String>,
+    /// The task name (default: the catalog name, plus `_<split>` for another split).
+    #[arg(long)]
+    name: Option<String>,
+    /// Replace an imported task of the same name.
+    #[arg(long)]
+    replace: bool,
+    /// Leave out records that cannot become valid examples (counted) instead of failing.
+    #[arg(long)]
+    skip_invalid: bool,
 }
 
 pub fn run(command: TasksCommand) -> anyhow::Result<()> {
     let home = crate::home();
     match command {
-        TasksCommand::List { json, imported } => list(&home, json, imported),
-        TasksCommand::Import(args) => import(&home, args),
+        TasksCommand::List { json, catalog: Some(_), .. } => list_muppet_catalog(&home, json),
+        TasksCommand::List { json, imported, catalog: None } => list(&home, json, imported),
+        TasksCommand::Import(args) => import(&home, *args),
+        TasksCommand::Add(args) => add(&home, args),
         TasksCommand::Show { name, json } => show(&home, &name, json),
         TasksCommand::Preview { name, n, json } => preview(&home, &name, n, json),
     }
@@ -214,14 +262,18 @@ fn check_name(name: &str) -> anyhow::Result<()> {
 
 fn import(home: &MuppetHome, args: ImportArgs) -> anyhow::Result<()> {
     check_name(&args.name)?;
-    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
+    let format: Format = match (&args.hub, &args.format) {
+        (Some(_), _) => Format::Parquet,
+        (None, Some(f)) => f.parse().map_err(anyhow::Error::msg)?,
+        (None, None) => anyhow::bail!("give a file and its --format, or a hub dataset with --hub"),
+    };
+    anyhow::ensure!(args.hub.is_some() || (args.config.is_none() && args.split.is_none()), "--config and --split apply to a hub dataset (--hub)");
     let family: TaskFamily = args.family.parse()?;
     let encoding: Encoding = args.encoding.parse().map_err(anyhow::Error::msg)?;
     if let Some(labels) = &args.labels {
         anyhow::ensure!(family.is_classification(), "--labels applies to single and pair tasks, not {}", family.as_str());
         anyhow::ensure!(labels.iter().all(|l| !l.trim().is_empty()), "--labels has an empty label");
     }
-    let path = std::path::absolute(&args.path).unwrap_or(args.path.clone());
     let mut opts = ImportOptions::new(&args.name, family, format);
     opts.fields = FieldMap {
         text: args.text,
@@ -237,30 +289,103 @@ fn import(home: &MuppetHome, args: ImportArgs) -> anyhow::Result<()> {
     opts.encoding = encoding;
     opts.header = !args.no_header;
     opts.dedup = !args.keep_duplicates;
-    opts.source = path.display().to_string();
-    opts.license = args.license;
+    if args.skip_invalid {
+        opts.on_invalid = OnInvalid::Skip;
+    }
 
+    if let Some(id) = args.hub {
+        anyhow::ensure!(muppet_data::hub::is_hub_id(&id), "--hub `{id}`: a hub dataset id has the form `org/name` (e.g. `nyu-mll/glue`)");
+        opts.license = args.license.unwrap_or_else(|| format!("see the dataset card of {id} on the Hugging Face hub"));
+        let ds = HubDataset { id, config: args.config, splits: split_list(args.split.as_deref().unwrap_or("train"))? };
+        return import_from_hub(home, &ds, &opts, args.replace, None);
+    }
+    let Some(path) = args.path else { anyhow::bail!("give the file to import (or --hub)") };
+    let path = std::path::absolute(&path).unwrap_or(path);
+    opts.source = path.display().to_string();
+    opts.license = args.license.unwrap_or_else(|| "unknown (imported from a local file)".into());
     let imported = import_file(&path, &opts)?;
-    let task = &imported.task;
-    let lines = example_lines(&task.examples);
-    let fp = fingerprint(&task.spec, &lines);
     let description = serde_json::json!({
         "file": opts.source,
         "options": opts,
         "records": imported.records,
         "duplicates": imported.duplicates,
+        "skipped": imported.skipped,
     });
+    let fp = store_task(home, &imported, &description, args.replace)?;
+    report_import(&imported, &fp, &format!("from {}", opts.source));
+    Ok(())
+}
+
+fn split_list(splits: &str) -> anyhow::Result<Vec<String>> {
+    let list: Vec<String> = splits.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    anyhow::ensure!(!list.is_empty(), "--split is empty: name a split such as `train`");
+    Ok(list)
+}
+
+/// Fetch a hub dataset's split, import it with `opts`, store it; `metric` overrides
+/// the family's default metric.
+fn import_from_hub(home: &MuppetHome, ds: &HubDataset, opts: &ImportOptions, replace: bool, metric: Option<muppet_core::Metric>) -> anyhow::Result<()> {
+    let (mut imported, fetched) = import_hub(ds, opts, std::io::stderr().is_terminal())?;
+    if let Some(m) = metric {
+        imported.task.spec.metric = m;
+    }
+    let description = serde_json::json!({
+        "hub": ds,
+        "revision": fetched.revision,
+        "commit": fetched.commit,
+        "files": fetched.repo_files,
+        "from_cache_only": !fetched.online,
+        "options": opts,
+        "records": imported.records,
+        "duplicates": imported.duplicates,
+        "skipped": imported.skipped,
+    });
+    let fp = store_task(home, &imported, &description, replace)?;
+    report_import(&imported, &fp, &hub_origin(ds, &fetched));
+    Ok(())
+}
+
+fn hub_origin(ds: &HubDataset, fetched: &FetchedSplit) -> String {
+    let files = fetched.files.len();
+    format!(
+        "from hub dataset {}{} split {} ({} file{}, revision {}, commit {}{})",
+        ds.id,
+        ds.config.as_deref().map(|c| format!(" config {c}")).unwrap_or_default(),
+        ds.splits.join("+"),
+        files,
+        if files == 1 { "" } else { "s" },
+        fetched.revision,
+        &fetched.commit[..fetched.commit.len().min(12)],
+        if fetched.online { "" } else { ", read from the local Hugging Face cache" }
+    )
+}
+
+/// Store an imported task in one transaction; returns its fingerprint.
+fn store_task(home: &MuppetHome, imported: &Imported, description: &serde_json::Value, replace: bool) -> anyhow::Result<String> {
+    let task = &imported.task;
+    let lines = example_lines(&task.examples);
+    let fp = fingerprint(&task.spec, &lines);
     let rt = runtime()?;
     let store = open_store(home, &rt)?;
-    let data = NewTaskData { spec: &task.spec, fingerprint: &fp, import: &description, examples: &lines };
-    let stored = rt.block_on(store.import_task(data, args.replace));
+    let data = NewTaskData { spec: &task.spec, fingerprint: &fp, import: description, examples: &lines };
+    let stored = rt.block_on(store.import_task(data, replace));
     rt.block_on(store.close());
     if let Err(muppet_store::StoreError::TaskExists(name)) = &stored {
         anyhow::bail!("a task named `{name}` is already imported: pick another --name, or pass --replace to replace it");
     }
     stored?;
+    Ok(fp)
+}
+
+fn report_import(imported: &Imported, fp: &str, origin: &str) {
+    let task = &imported.task;
+    let skipped = if imported.skipped > 0 {
+        format!("; {} invalid records left out (first: {})", imported.skipped, imported.skip_reasons.first().map_or("", String::as_str))
+    } else {
+        String::new()
+    };
     println!(
-        "imported `{}`: {} examples ({} task{}) from {} records; {} exact duplicates dropped; fingerprint {}",
+        "imported `{}`: {} examples ({} task{}) {origin}: {} records; {} exact duplicates dropped{skipped}; fingerprint {}",
         task.spec.name,
         task.examples.len(),
         task.spec.family.as_str(),
@@ -269,6 +394,86 @@ fn import(home: &MuppetHome, args: ImportArgs) -> anyhow::Result<()> {
         imported.duplicates,
         &fp[..16]
     );
+}
+
+fn add(home: &MuppetHome, args: AddArgs) -> anyhow::Result<()> {
+    let Some(entry) = muppet_catalog::dataset(&args.dataset) else {
+        let names: Vec<&str> = muppet_catalog::datasets().iter().map(|d| d.name).collect();
+        anyhow::bail!("`{}` is not in the Muppet catalog; its datasets are: {}", args.dataset, names.join(", "));
+    };
+    if let Some(why) = entry.unpickable {
+        anyhow::bail!(
+            "`{}` ({}, hub {}) cannot be imported as a task here: {why}. To use it, convert it to one of the task shapes yourself and import the file with `muppet tasks import`",
+            entry.name,
+            entry.title,
+            entry.hub
+        );
+    }
+    let name = args.name.unwrap_or_else(|| match &args.split {
+        None => entry.name.to_string(),
+        Some(s) => format!("{}_{}", entry.name, s.replace(',', "_").replace(' ', "")),
+    });
+    check_name(&name)?;
+    let ds = entry.hub_dataset(args.split.as_deref());
+    anyhow::ensure!(!ds.splits.is_empty(), "--split is empty: name a split such as `{}`", entry.train_split);
+    let mut opts = entry.import_options(&name);
+    if args.skip_invalid {
+        opts.on_invalid = OnInvalid::Skip;
+    }
+    import_from_hub(home, &ds, &opts, args.replace, Some(entry.metric))
+}
+
+fn list_muppet_catalog(home: &MuppetHome, json: bool) -> anyhow::Result<()> {
+    let rt = runtime()?;
+    let store = open_store(home, &rt)?;
+    let imported = rt.block_on(store.imported_tasks());
+    rt.block_on(store.close());
+    let imported: Vec<String> = imported?.into_iter().map(|t| t.spec.name).collect();
+    let mut rows = Vec::new();
+    for d in muppet_catalog::datasets() {
+        // Imported under its name, or under `<name>_<split>` by `tasks add --split`.
+        let imported_as: Vec<&String> = imported.iter().filter(|n| *n == d.name || n.strip_prefix(d.name).is_some_and(|r| r.starts_with('_') && d.splits.iter().any(|s| r.contains(s)))).collect();
+        rows.push(serde_json::json!({
+            "name": d.name,
+            "title": d.title,
+            "family": d.family.as_str(),
+            "labels": d.labels,
+            "metric": d.metric.as_str(),
+            "hub": d.hub,
+            "config": d.config,
+            "splits": d.splits,
+            "train_split": d.train_split,
+            "columns": d.columns,
+            "fields": d.fields,
+            "transforms": d.transforms,
+            "license": d.license,
+            "note": d.note,
+            "pickable": d.unpickable.is_none(),
+            "unpickable": d.unpickable,
+            "imported": !imported_as.is_empty(),
+            "imported_as": imported_as,
+        }));
+    }
+    if json {
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    println!("{:<16} {:<10} {:<11} {:<46} {:<8} labels / license", "name", "family", "metric", "hub (config)", "imported");
+    for r in &rows {
+        let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+        let hub = match r["config"].as_str() {
+            Some(c) => format!("{} ({c})", s("hub")),
+            None => s("hub"),
+        };
+        let labels: Vec<&str> = r["labels"].as_array().into_iter().flatten().filter_map(|l| l.as_str()).collect();
+        let imported = if r["imported"] == true { "yes" } else if r["pickable"] == true { "" } else { "n/a" };
+        let detail = if labels.is_empty() { s("license") } else { format!("{} / {}", labels.join(", "), s("license")) };
+        println!("{:<16} {:<10} {:<11} {:<46} {:<8} {detail}", s("name"), s("family"), s("metric"), hub, imported);
+        if let Some(why) = r["unpickable"].as_str() {
+            println!("{:<16} not importable here: {why}", "");
+        }
+    }
+    println!("Import one with `muppet tasks add NAME [--split S]` (online, or offline from the Hugging Face cache).");
     Ok(())
 }
 
