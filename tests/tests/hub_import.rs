@@ -199,6 +199,18 @@ fn a_hub_split_in_the_cache_imports_like_its_parquet_file_and_failures_leave_not
     let (a, b) = (examples(home.path(), cache.path(), "direct_all"), examples(home.path(), cache.path(), "via_hub_all"));
     assert_eq!(a["examples"], b["examples"]);
     assert_eq!(b["examples"].as_array().map(Vec::len), Some(distinct(&rows)));
+    // Without HF_HUB_OFFLINE, a hub that cannot be reached (nothing listens on the
+    // endpoint's port) leaves the cache to answer.
+    let out = command(home.path(), &["tasks", "import", "--hub", id, "--config", "snippets", "--name", "unreachable", "--family", "single"])
+        .env("HF_HUB_CACHE", cache.path())
+        .env("HF_ENDPOINT", "http://127.0.0.1:9")
+        .env_remove("HF_HUB_OFFLINE")
+        .env_remove("HF_DATASETS_OFFLINE")
+        .output()
+        .expect("start muppet");
+    let said = text(&ok(out));
+    assert!(said.contains("read from the local Hugging Face cache"), "{said}");
+    assert_eq!(examples(home.path(), cache.path(), "unreachable")["examples"], examples(home.path(), cache.path(), "via_hub")["examples"]);
     let listed = imported(home.path(), cache.path());
     let hub_task = listed.iter().find(|t| t["name"] == "via_hub").expect("listed");
     assert!(hub_task["source"].as_str().is_some_and(|s| s.contains("hf://datasets/muppet-tests/rt_snippets@5a1c3e0d9b7f")), "{hub_task}");

@@ -218,9 +218,16 @@ fn online(root: &Path, ds: &HubDataset, progress: bool) -> Result<FetchedSplit, 
                 continue;
             }
         };
+        // Files already cached for the listed commit are not downloaded again; the
+        // others are (hf-hub's `get` would trust whatever commit the ref last named).
+        let cached = snapshot(root, RepoKind::Dataset, &ds.id, &info.sha);
         let mut local = Vec::with_capacity(found.len());
         for file in &found {
-            let path = repo.get(file).map_err(|e| match classify(&e) {
+            if let Some(path) = cached.as_ref().map(|dir| dir.join(file)).filter(|p| p.is_file()) {
+                local.push(path);
+                continue;
+            }
+            let path = repo.download(file).map_err(|e| match classify(&e) {
                 Failure::Transport(why) => Online::Unreachable(why),
                 _ => Online::Failed(error(ds, format!("downloading {file} (revision {revision}) failed: {e}"))),
             })?;
