@@ -59,6 +59,71 @@ export interface TaskEntry {
   examples: number;
   origin: "catalog" | "imported";
   downstream: boolean;
+  /** Tasks sharing inputs with this one, most shared first; null when the last check did not cover its data. */
+  overlaps: TaskOverlap[] | null;
+}
+
+/** muppet_store::StoredOverlap: `task` shares `shared` of its `inputs` distinct inputs with `other`. */
+export interface TaskOverlap {
+  task: string;
+  other: string;
+  shared: number;
+  inputs: number;
+  percent: number;
+}
+
+export type ImportFormat = "jsonl" | "csv" | "tsv" | "parquet" | "squad" | "bigbench" | "folder";
+
+/** muppet_data::import::FieldMap: which field holds what; unset fields take the importer's defaults. */
+export interface FieldMap {
+  text?: string;
+  text_b?: string;
+  label?: string;
+  question?: string;
+  choices?: string;
+  context?: string;
+  answer_start?: string;
+  answer_text?: string;
+}
+
+/** task_import::ImportRequest. */
+export interface ImportRequest {
+  path: string;
+  format: ImportFormat;
+  name: string;
+  family: TaskFamily;
+  fields: FieldMap;
+  labels: string[] | null;
+  license: string | null;
+  no_header: boolean;
+  encoding: "utf8" | "latin1" | "auto";
+  replace: boolean;
+}
+
+export interface ImportReport {
+  name: string;
+  examples: number;
+  records: number;
+  duplicates: number;
+  skipped: number;
+  labels: string[];
+  fingerprint: string;
+}
+
+/** A dataset of the Muppet paper's mixture (paper_catalog::PaperEntry). */
+export interface PaperEntry {
+  name: string;
+  title: string;
+  family: TaskFamily;
+  labels: string[];
+  metric: string;
+  hub: string;
+  config: string | null;
+  license: string;
+  note: string;
+  unpickable: string | null;
+  imported_as: string[];
+  command: string | null;
 }
 
 export interface Example {
@@ -271,6 +336,8 @@ export const saveSettings = (settings: Settings) => invoke<Settings>("save_setti
 
 export const listTasks = () => invoke<TaskEntry[]>("list_tasks");
 export const taskPreview = (name: string, count: number) => invoke<TaskPreview>("task_preview", { name, count });
+export const importTask = (request: ImportRequest) => invoke<ImportReport>("import_task", { request });
+export const paperCatalog = () => invoke<PaperEntry[]>("paper_catalog");
 export const mixtureSummary = (request: MixtureRequest) => invoke<MixtureRow[]>("mixture_summary", { request });
 
 export const listRuns = () => invoke<RunListRow[]>("list_runs");

@@ -4,7 +4,8 @@ import { launchRun, mixtureSummary, type MixtureRow, type TaskEntry } from "./ap
 import { byId, el, showBanner } from "./dom";
 import { defaultForm, formProblems, launchRequest, summaryRequest, type MixtureForm } from "./mixture-form";
 import { describeError, formatCount } from "./runs-format";
-import { familyLabel, loadTasks } from "./tasks-page";
+import { mixtureOverlapWarnings, uncheckedTasks } from "./task-overlaps";
+import { familyLabel, loadedTasksVersion, loadTasks } from "./tasks-page";
 
 const NUMBER_FIELDS: [keyof MixtureForm, string][] = [
   ["temperature", "temperature"],
@@ -22,6 +23,8 @@ const NUMBER_FIELDS: [keyof MixtureForm, string][] = [
 export class MixturePage {
   private tasks: TaskEntry[] = [];
   private loaded = false;
+  /** The task list's version when it was loaded (an import changes it). */
+  private tasksVersion = -1;
   private summaryRequestId = 0;
 
   constructor(
@@ -34,12 +37,14 @@ export class MixturePage {
   }
 
   async show(): Promise<void> {
-    if (this.loaded) return;
-    this.fill(defaultForm(this.defaultBackend()));
+    if (this.loaded && this.tasksVersion === loadedTasksVersion()) return;
+    if (!this.loaded) this.fill(defaultForm(this.defaultBackend()));
     try {
+      const picked = new Set(this.read().tasks);
+      this.tasksVersion = loadedTasksVersion();
       this.tasks = await loadTasks();
       this.loaded = true;
-      this.renderTasks();
+      this.renderTasks(picked);
       showBanner(byId("mixture-error"), null);
     } catch (error) {
       showBanner(byId("mixture-error"), describeError(error));
@@ -58,9 +63,9 @@ export class MixturePage {
     byId<HTMLSelectElement>("backend").value = form.backend;
   }
 
-  private renderTasks(): void {
+  private renderTasks(picked: Set<string>): void {
     const rows = this.tasks.map((t) => {
-      const box = el("input", { type: "checkbox", name: "task", value: t.name });
+      const box = el("input", { type: "checkbox", name: "task", value: t.name, checked: picked.has(t.name) });
       box.addEventListener("change", () => this.update());
       return el(
         "label",
@@ -96,6 +101,7 @@ export class MixturePage {
     byId("launch-problems").replaceChildren(...problems.map((p) => el("li", {}, p)));
     byId<HTMLButtonElement>("launch-run").disabled = problems.length > 0;
     byId("mixture-budget").textContent = `${formatCount(form.steps)} updates × ${form.tasksPerUpdate} × ${form.batchSize} examples`;
+    this.showOverlaps(form.tasks);
     if (form.tasks.length === 0 || problems.some((p) => !p.startsWith("Pick"))) {
       this.showSummary([]);
       return;
@@ -106,6 +112,17 @@ export class MixturePage {
         if (id === this.summaryRequestId) this.showSummary(rows);
       })
       .catch((error) => showBanner(byId("mixture-error"), describeError(error)));
+  }
+
+  /** Warn when selected tasks share inputs: their shared examples are seen twice. */
+  private showOverlaps(selected: string[]): void {
+    const warnings = mixtureOverlapWarnings(selected, this.tasks);
+    const unchecked = uncheckedTasks(selected, this.tasks);
+    const items = warnings.map((w) => el("li", { className: "overlap-warning" }, w));
+    if (unchecked.length > 0 && selected.length > 1) {
+      items.push(el("li", { className: "overlap-unknown" }, `Not checked for shared inputs: ${unchecked.join(", ")} (changed outside the app; the check runs when the app starts).`));
+    }
+    byId("mixture-overlaps").replaceChildren(...items);
   }
 
   private showSummary(rows: MixtureRow[]): void {

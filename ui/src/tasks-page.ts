@@ -1,10 +1,39 @@
-// The Tasks page: the catalog and imported tasks, and a preview of a task's examples.
-import { listTasks, taskPreview, type Example, type TaskEntry, type TaskPreview } from "./api";
+// The Tasks page: the catalog and imported tasks with the inputs they share, a preview of
+// a task's examples, the form that imports a file as a task, and the Muppet paper's datasets.
+import {
+  importTask,
+  listTasks,
+  paperCatalog,
+  taskPreview,
+  type Example,
+  type ImportFormat,
+  type PaperEntry,
+  type TaskEntry,
+  type TaskFamily,
+  type TaskPreview,
+} from "./api";
+import { wireBrowse } from "./browse";
 import { byId, el, showBanner } from "./dom";
 import { describeError, formatCount } from "./runs-format";
+import {
+  FAMILY_FIELDS,
+  FIELD_LABELS,
+  emptyImportForm,
+  fieldDefault,
+  hasHeader,
+  importProblems,
+  importRequest,
+  importSummary,
+  takesLabels,
+  type FieldName,
+  type ImportForm,
+} from "./task-import";
+import { formatPercent, overlapsSummary } from "./task-overlaps";
 
 /** The task list is loaded once (the catalog takes seconds) and shared with the mixture builder. */
 let tasks: Promise<TaskEntry[]> | null = null;
+/** Bumped when the list changes (an import), so pages holding a copy load it again. */
+let tasksVersion = 0;
 
 export function loadTasks(): Promise<TaskEntry[]> {
   if (!tasks) {
@@ -15,6 +44,17 @@ export function loadTasks(): Promise<TaskEntry[]> {
   }
   return tasks;
 }
+
+/** Forget the loaded list: the next `loadTasks` asks the app again. */
+export function reloadTasks(): void {
+  tasks = null;
+  tasksVersion += 1;
+}
+
+export const loadedTasksVersion = (): number => tasksVersion;
+
+const ALL_FIELDS = Object.keys(FIELD_LABELS) as FieldName[];
+const fieldInput = (field: FieldName) => byId<HTMLInputElement>(`import-field-${field.replace("_", "-")}`);
 
 const FAMILY_LABELS: Record<string, string> = {
   single: "classification",
@@ -36,20 +76,148 @@ function targetText(example: Example, labels: string[]): string {
 
 export class TasksPage {
   private loaded = false;
+  private importing = false;
+
+  constructor() {
+    const form = byId("task-import-form");
+    form.addEventListener("input", () => this.updateImportForm());
+    form.addEventListener("change", () => this.updateImportForm());
+    byId("import-path").addEventListener("input", () => this.updateImportForm());
+    byId("import-task").addEventListener("click", () => void this.importFile());
+    const dialogError = (message: string) => this.showImportError(message);
+    wireBrowse(
+      "browse-import-file",
+      "import-path",
+      {
+        kind: "open-file",
+        title: "File to import as a task",
+        label: "Task data",
+        extensions: ["jsonl", "json", "csv", "tsv", "txt", "parquet", "gz", "bz2"],
+      },
+      dialogError,
+    );
+    wireBrowse("browse-import-folder", "import-path", { kind: "folder", title: "Folder with one sub-folder per class" }, dialogError);
+    this.updateImportForm();
+  }
 
   async show(): Promise<void> {
     if (this.loaded) return;
     try {
       const all = await loadTasks();
       this.loaded = true;
-      showBanner(byId("tasks-error"), null);
-      byId("tasks-count").textContent = `${all.length} tasks: ${all.filter((t) => t.origin === "catalog").length} from the demo catalog, ${all.filter((t) => t.origin === "imported").length} imported`;
-      byId("tasks-body").replaceChildren(...all.map((t) => this.row(t)));
-      document.body.dataset.tasksState = "loaded";
+      this.showTasks(all);
     } catch (error) {
       showBanner(byId("tasks-error"), describeError(error));
       byId("tasks-count").textContent = "The tasks could not be loaded";
       document.body.dataset.tasksState = "error";
+    }
+    void this.showPaperCatalog();
+  }
+
+  private showTasks(all: TaskEntry[]): void {
+    showBanner(byId("tasks-error"), null);
+    byId("tasks-count").textContent = `${all.length} tasks: ${all.filter((t) => t.origin === "catalog").length} from the demo catalog, ${all.filter((t) => t.origin === "imported").length} imported`;
+    byId("tasks-body").replaceChildren(...all.map((t) => this.row(t)));
+    document.body.dataset.tasksState = "loaded";
+  }
+
+  private async showPaperCatalog(): Promise<void> {
+    try {
+      const entries = await paperCatalog();
+      byId("paper-catalog-body").replaceChildren(...entries.map((e) => this.paperRow(e)));
+    } catch (error) {
+      byId("paper-catalog-body").replaceChildren(el("tr", {}, el("td", { colSpan: 7, className: "result error" }, describeError(error).message)));
+    }
+  }
+
+  private paperRow(entry: PaperEntry): HTMLTableRowElement {
+    const hub = entry.config ? `${entry.hub} (${entry.config})` : entry.hub;
+    const how = entry.command
+      ? el("code", { className: "command" }, entry.command)
+      : el("span", { className: "page-sub", title: entry.unpickable ?? "" }, "not importable here");
+    return el(
+      "tr",
+      { className: "paper-row", "data-dataset": entry.name, title: [entry.title, entry.note, entry.license].filter(Boolean).join(" · ") },
+      el("td", { className: "run-name" }, entry.name),
+      el("td", {}, familyLabel(entry.family)),
+      el("td", { className: "labels", title: entry.labels.join(", ") }, entry.labels.length ? entry.labels.join(", ") : "—"),
+      el("td", {}, entry.metric),
+      el("td", {}, hub),
+      el("td", { className: "paper-imported" }, entry.imported_as.length ? `yes (${entry.imported_as.join(", ")})` : "no"),
+      el("td", {}, how),
+    );
+  }
+
+  /** The form as values. */
+  private readImportForm(): ImportForm {
+    const form = emptyImportForm();
+    form.path = byId<HTMLInputElement>("import-path").value;
+    form.format = byId<HTMLSelectElement>("import-format").value as ImportFormat;
+    form.name = byId<HTMLInputElement>("import-name").value;
+    form.family = byId<HTMLSelectElement>("import-family").value as TaskFamily;
+    for (const field of ALL_FIELDS) form.fields[field] = fieldInput(field).value;
+    form.labels = byId<HTMLInputElement>("import-labels").value;
+    form.license = byId<HTMLInputElement>("import-license").value;
+    form.noHeader = byId<HTMLInputElement>("import-no-header").checked;
+    form.encoding = byId<HTMLSelectElement>("import-encoding").value as ImportForm["encoding"];
+    form.replace = byId<HTMLInputElement>("import-replace").checked;
+    return form;
+  }
+
+  /** Show the family's fields with the importer's defaults, and what is missing. */
+  private updateImportForm(): void {
+    const form = this.readImportForm();
+    const shown = new Set(FAMILY_FIELDS[form.family]);
+    for (const field of ALL_FIELDS) {
+      const input = fieldInput(field);
+      (input.closest("label") as HTMLElement).hidden = !shown.has(field);
+      input.placeholder = fieldDefault(form.family, form.format, field);
+    }
+    byId("import-labels-row").hidden = !takesLabels(form.family);
+    byId("import-no-header-row").hidden = !hasHeader(form.format);
+    byId("browse-import-file").hidden = form.format === "folder";
+    byId("browse-import-folder").hidden = form.format !== "folder";
+    byId<HTMLInputElement>("import-path").placeholder = form.format === "folder" ? "/absolute/path/folder" : "/absolute/path/data.jsonl";
+    const problems = importProblems(form);
+    byId("import-problems").replaceChildren(...problems.map((p) => el("li", {}, p)));
+    byId<HTMLButtonElement>("import-task").disabled = this.importing || problems.length > 0;
+  }
+
+  private showImportError(message: string | null): void {
+    const error = byId("import-error");
+    error.hidden = message === null;
+    error.textContent = message ?? "";
+  }
+
+  /** Import, then show the new list with the task picked out and previewed. */
+  private async importFile(): Promise<void> {
+    const request = importRequest(this.readImportForm());
+    this.importing = true;
+    this.updateImportForm();
+    byId("import-busy").hidden = false;
+    byId("import-result").textContent = "";
+    this.showImportError(null);
+    document.body.dataset.importState = "running";
+    try {
+      const report = await importTask(request);
+      byId("import-result").textContent = importSummary(report);
+      reloadTasks();
+      const all = await loadTasks();
+      this.showTasks(all);
+      void this.showPaperCatalog();
+      const row = document.querySelector<HTMLElement>(`#tasks-body tr[data-task="${CSS.escape(report.name)}"]`);
+      row?.classList.add("just-imported");
+      row?.scrollIntoView({ block: "nearest" });
+      const task = all.find((t) => t.name === report.name);
+      if (task) void this.preview(task);
+      document.body.dataset.importState = "done";
+    } catch (error) {
+      this.showImportError(describeError(error).message);
+      document.body.dataset.importState = "error";
+    } finally {
+      this.importing = false;
+      byId("import-busy").hidden = true;
+      this.updateImportForm();
     }
   }
 
@@ -71,6 +239,11 @@ export class TasksPage {
       el("td", { className: "labels", title: task.labels.join(", ") }, task.labels.length ? task.labels.join(", ") : "—"),
       el("td", {}, task.metric),
       el("td", { className: "license", title: task.source }, task.license),
+      el(
+        "td",
+        { className: task.overlaps?.length ? "overlaps shared" : "overlaps", title: "Distinct normalised inputs also found in the other task" },
+        overlapsSummary(task),
+      ),
     );
   }
 
@@ -91,6 +264,10 @@ export class TasksPage {
     panel.replaceChildren(
       el("h3", {}, task.name),
       el("p", { className: "page-sub" }, `${familyLabel(task.family)} · ${formatCount(task.examples)} examples · ${task.source}`),
+      el("p", { className: "page-sub" }, `License: ${task.license}`),
+      ...(task.overlaps?.length
+        ? [el("ul", { className: "task-overlaps" }, ...task.overlaps.map((o) => el("li", {}, `${formatCount(o.shared)} of its ${formatCount(o.inputs)} inputs are also in ${o.other} (${formatPercent(o.percent)})`)))]
+        : []),
       ...preview.examples.map((e) =>
         el(
           "div",
