@@ -1,5 +1,7 @@
 //! Tags: free labels on runs (`baseline`, `paper-fig-3`), used to filter the runs table.
 
+use std::collections::HashMap;
+
 use muppet_core::RunId;
 use sqlx::{Sqlite, Transaction};
 
@@ -33,6 +35,19 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(names)
+    }
+
+    /// Every tagged run's tags, sorted (one query, for the runs table).
+    pub async fn all_run_tags(&self) -> Result<HashMap<RunId, Vec<String>>, StoreError> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT x.run_id, t.name FROM run_tags x JOIN tags t ON t.id = x.tag_id ORDER BY x.run_id, t.name")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut out: HashMap<RunId, Vec<String>> = HashMap::new();
+        for (run, tag) in rows {
+            out.entry(RunId(run)).or_default().push(tag);
+        }
+        Ok(out)
     }
 }
 

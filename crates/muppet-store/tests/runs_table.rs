@@ -200,8 +200,14 @@ async fn lineage_tags_tasks_notes_and_checkpoints_round_trip() {
     store.tag_run(child, "ablation").await.expect("tag twice");
     store.tag_run(child, "best").await.expect("tag");
     assert_eq!(store.run_tags(child).await.expect("tags"), ["ablation", "best"]);
+    store.tag_run(parent, "baseline").await.expect("tag");
+    let all = store.all_run_tags().await.expect("all tags");
+    assert!(all.values().all(|tags| !tags.is_empty()), "untagged runs are left out");
+    assert_eq!(all[&child], ["ablation", "best"]);
+    assert_eq!(all[&parent], ["baseline"]);
     assert!(store.untag_run(child, "best").await.expect("untag"));
     assert!(!store.untag_run(child, "best").await.expect("untag again"));
+    assert_eq!(store.all_run_tags().await.expect("all tags")[&child], ["ablation"]);
     assert!(matches!(store.tag_run(RunId(999), "x").await, Err(StoreError::NoSuchRun(999))));
 
     store.add_run_task(child, "rte").await.expect("task");
