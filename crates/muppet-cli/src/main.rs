@@ -9,6 +9,7 @@ mod experiment;
 mod export;
 mod launch;
 mod mixture;
+mod overlaps;
 mod report;
 mod runs;
 mod tasks;

@@ -43,6 +43,14 @@ pub enum TasksCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Check every available task against every other for inputs they share
+    /// (normalised text), print the pairs and store the check for the app.
+    Overlaps {
+        /// Print the check as JSON: {checked_at, tasks: [{task, fingerprint, inputs}],
+        /// overlaps: [{task, other, shared, inputs, percent}]}.
+        #[arg(long)]
+        json: bool,
+    },
     /// The first examples of a task.
     Preview {
         name: String,
@@ -156,6 +164,7 @@ pub fn run(command: TasksCommand) -> anyhow::Result<()> {
         TasksCommand::Add(args) => add(&home, args),
         TasksCommand::Show { name, json } => show(&home, &name, json),
         TasksCommand::Preview { name, n, json } => preview(&home, &name, n, json),
+        TasksCommand::Overlaps { json } => crate::overlaps::run(&home, json),
     }
 }
 
