@@ -5,6 +5,7 @@
 // No console window next to the app on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod annotations;
 mod catalog;
 mod commands;
 mod demo;
@@ -69,6 +70,9 @@ fn main() {
             commands::runs::compare_runs,
             commands::runs::export_run_csv,
             commands::runs::export_checkpoint,
+            commands::notes::tag_run,
+            commands::notes::untag_run,
+            commands::notes::add_run_note,
             commands::launch::subscribe_events,
             commands::launch::launch_run,
             commands::launch::cancel_run,

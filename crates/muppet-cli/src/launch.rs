@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use muppet_core::{Fanout, MuppetHome, RunEvent, RunId, RunKind, RunObserver, RunStatus};
+use muppet_core::observer::{PEAK_MEMORY_NAME, PEAK_MEMORY_SPLIT};
+use muppet_core::{Fanout, MetricPoint, MuppetHome, RunEvent, RunId, RunKind, RunObserver, RunStatus};
 use muppet_data::LabeledTask;
 use muppet_store::{Checkpoint, NewRun, RunOrigin, Store, StoreObserver};
 use muppet_train::backend::{on_backend, BackendKind, OnBackend};
@@ -192,6 +193,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
         ProgressStyle::with_template("{spinner} step {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta} {msg}")?.progress_chars("=> "),
     );
     let cache_dir = home.cache().join("tokens");
+    let started = std::time::Instant::now();
     let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
     let mut registrar = CheckpointRegistrar { store: &store, runtime: &runtime, error: None };
     let mut progress = ProgressObserver(bar);
@@ -214,6 +216,13 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
         };
         on_backend(backend, Training { job, observer: &mut observers }).and_then(|r| r)
     };
+    if let (Ok(s), Some(mb)) = (&result, peak_rss_mb()) {
+        let event = RunEvent::Metrics { run, points: vec![peak_memory_point(s, mb, started.elapsed().as_secs_f64())] };
+        store_observer.on_event(&event);
+        if events {
+            json.on_event(&event);
+        }
+    }
     // The metrics and the checkpoint records must be stored for the run to count as done.
     let stored = store_observer.flush().map_err(anyhow::Error::from).and_then(|()| registrar.error.take().map_or(Ok(()), Err));
     let ended = match (&result, &stored) {
@@ -228,6 +237,33 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     runtime.block_on(store.close());
     runtime.shutdown_background();
     Ok((run, summary))
+}
+
+/// The worker's peak memory as a point of the run's `system/peak_rss_mb` series (a
+/// resumed run has one per worker session).
+fn peak_memory_point(summary: &TrainSummary, mb: f64, wall_s: f64) -> MetricPoint {
+    MetricPoint {
+        task: None,
+        split: PEAK_MEMORY_SPLIT.into(),
+        name: PEAK_MEMORY_NAME.into(),
+        step: summary.steps,
+        examples: summary.examples,
+        wall_s,
+        value: mb,
+    }
+}
+
+/// This process's peak resident set size in MB (`VmHWM` of /proc/self/status), where the
+/// system reports it (Linux).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    parse_vm_hwm(&status)
+}
+
+fn parse_vm_hwm(status: &str) -> Option<f64> {
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 /// The JSON object a training command prints last with `--json`.
@@ -273,5 +309,21 @@ pub fn print_summary(run: RunId, summary: &TrainSummary) {
             "  {:<26} train {:>6}  dev {:>4}  loss {:.4} -> {:.4}  dev {} {:.3} -> {:.3}",
             t.name, t.train_examples, t.dev_examples, t.loss_first, t.loss_last, t.metric, t.dev_before, t.dev_after
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peak_memory_is_read_from_proc_status() {
+        let status = "Name:\tmuppet\nVmPeak:\t 4000000 kB\nVmHWM:\t  829440 kB\nVmRSS:\t  700000 kB\n";
+        assert_eq!(parse_vm_hwm(status), Some(810.0));
+        assert_eq!(parse_vm_hwm("Name:\tmuppet\n"), None);
+        if cfg!(target_os = "linux") {
+            let mb = peak_rss_mb().expect("Linux reports VmHWM");
+            assert!(mb > 1.0, "{mb}");
+        }
     }
 }

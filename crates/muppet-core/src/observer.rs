@@ -11,7 +11,7 @@ use crate::RunId;
 pub struct MetricPoint {
     /// Task the value belongs to; `None` for run-wide series (total loss, learning rate).
     pub task: Option<String>,
-    /// `train` or `dev`.
+    /// `train`, `dev`, or `system` (the worker's own resources, e.g. `peak_rss_mb`).
     pub split: String,
     /// Metric name: `loss`, `accuracy`, `lr` ...
     pub name: String,
@@ -23,6 +23,11 @@ pub struct MetricPoint {
     pub wall_s: f64,
     pub value: f64,
 }
+
+/// The series (`split`, `name`, no task) holding a worker's peak resident memory in MB:
+/// one point per worker session, at its last step.
+pub const PEAK_MEMORY_SPLIT: &str = "system";
+pub const PEAK_MEMORY_NAME: &str = "peak_rss_mb";
 
 /// Progress of a run, in the order the engine produces it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod experiments;
 pub mod launch;
+pub mod notes;
 pub mod runs;
 pub mod tasks;
 

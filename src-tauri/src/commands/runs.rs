@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use muppet_core::RunId;
-use muppet_store::{AxisPoint, Bucket, Checkpoint, Comparison, RunRow, SeriesInfo, SeriesKey};
+use muppet_store::{
+    AxisPoint, Bucket, Checkpoint, Comparison, Note, NoteTarget, RunRow, SeriesInfo, SeriesKey,
+};
 use serde::Serialize;
 use tauri::State;
 
@@ -25,6 +27,7 @@ pub struct RunListRow {
     pub total_steps: Option<u64>,
     pub last_step: Option<u64>,
     pub worker: Option<WorkerState>,
+    pub tags: Vec<String>,
 }
 
 /// Every run in the database, newest first.
@@ -39,6 +42,7 @@ pub async fn list_runs(state: State<'_, StudioState>) -> Result<Vec<RunListRow>,
         .map(|p| (p.run, p))
         .collect();
     let workers = state.supervisor.states();
+    let mut tags = store.all_run_tags().await?;
     Ok(runs
         .into_iter()
         .map(|run| {
@@ -47,6 +51,7 @@ pub async fn list_runs(state: State<'_, StudioState>) -> Result<Vec<RunListRow>,
                 total_steps: progress.and_then(|p| p.total_steps),
                 last_step: progress.and_then(|p| p.last_step),
                 worker: workers.get(&run.id).copied(),
+                tags: tags.remove(&run.id).unwrap_or_default(),
                 run,
             }
         })
@@ -62,6 +67,11 @@ pub struct RunDetail {
     pub checkpoints: Vec<Checkpoint>,
     pub series: Vec<SeriesInfo>,
     pub worker: Option<WorkerState>,
+    pub tags: Vec<String>,
+    /// Oldest first.
+    pub notes: Vec<Note>,
+    /// The worker's peak resident memory in MB, over its sessions, when it recorded it.
+    pub peak_rss_mb: Option<f64>,
 }
 
 #[tauri::command]
@@ -75,6 +85,9 @@ pub async fn run_detail(state: State<'_, StudioState>, run: i64) -> Result<RunDe
         checkpoints: store.checkpoints(id).await?,
         series: store.list_series(id).await?,
         worker: state.supervisor.states().get(&id).copied(),
+        tags: store.run_tags(id).await?,
+        notes: store.notes(NoteTarget::Run(id)).await?,
+        peak_rss_mb: crate::annotations::peak_rss_mb(store, id).await?,
     })
 }
 
