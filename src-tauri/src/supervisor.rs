@@ -263,17 +263,14 @@ impl Supervisor {
             let pid = text.trim().parse::<u32>().ok();
             if let Some(pid) = pid.filter(|&pid| is_worker_process(pid, run, self.binary_name())) {
                 let mut inner = self.lock();
-                if !inner.running.contains_key(&run) {
-                    inner.running.insert(
-                        run,
-                        Worker {
-                            pid,
-                            events: LineTail::at_end(dir.join("events.jsonl")),
-                            cancelling: false,
-                            adopted: true,
-                            ending: false,
-                        },
-                    );
+                if let std::collections::hash_map::Entry::Vacant(slot) = inner.running.entry(run) {
+                    slot.insert(Worker {
+                        pid,
+                        events: LineTail::at_end(dir.join("events.jsonl")),
+                        cancelling: false,
+                        adopted: true,
+                        ending: false,
+                    });
                     inner.pending.push(Update::Attached { run, pid });
                     attached.push(run);
                 }

@@ -154,7 +154,12 @@ impl StudioSession {
             .every(Duration::from_millis(100))
             .for_element(Locator::Css(css))
             .await
-            .with_context(|| format!("{what} (waited {limit:?} for {css}):\n{}", self.driver.log_text()))
+            .with_context(|| {
+                format!(
+                    "{what} (waited {limit:?} for {css}):\n{}",
+                    self.driver.log_text()
+                )
+            })
     }
 
     /// The number of points a chart (`data-points` of its figure) draws.
@@ -406,6 +411,22 @@ async fn an_empty_database_tells_the_user_to_run_the_demo() -> anyhow::Result<()
             message.contains("muppet demo"),
             "empty state says {message:?}"
         );
+        // The first thing offered: the demo experiment, with its size and expected time
+        // (experiments/demo.toml: 1 stage + 2 tasks x 5 sizes x 3 seeds x 2 starts).
+        let offer = studio
+            .wait_for(
+                "#demo-offer[data-runs] button.demo-run",
+                UI_WAIT,
+                "the Runs page offers the demo experiment",
+            )
+            .await?;
+        ensure!(offer.is_displayed().await?, "the demo button is hidden");
+        let offer = studio.text("#demo-offer").await?;
+        ensure!(
+            offer.contains("61 runs (1 pre-finetuning, 60 fine-tunes)")
+                && offer.contains("about 27 minutes on 2 CPU cores"),
+            "the demo offer says {offer:?}"
+        );
         studio.screenshot("runs-empty.png").await?;
         // The app created the database in the home it was given.
         ensure!(
@@ -476,7 +497,11 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         let assets = shared_assets();
         let muppet = muppet_bin();
         let studio = StudioSession::open_with(
-            &[("MUPPET_HOME", home.root()), ("MUPPET_ASSETS", &assets), ("MUPPET_BIN", &muppet)],
+            &[
+                ("MUPPET_HOME", home.root()),
+                ("MUPPET_ASSETS", &assets),
+                ("MUPPET_BIN", &muppet),
+            ],
             "training.log",
         )
         .await?;
@@ -486,7 +511,11 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         studio.click(".nav-item[data-page='mixture']").await?;
         for task in ["sarcasm_headlines", "rt_fresh_rotten"] {
             let css = format!("#mixture-tasks label[data-task='{task}'] input");
-            studio.wait_for(&css, UI_WAIT, "the mixture builder lists the demo tasks").await?.click().await?;
+            studio
+                .wait_for(&css, UI_WAIT, "the mixture builder lists the demo tasks")
+                .await?
+                .click()
+                .await?;
         }
         for (field, value) in [
             ("#steps", "40"),
@@ -502,22 +531,41 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         studio.type_into("#run-name", "desktop e2e mixture").await?;
         // The live summary: natural sampling, probabilities in proportion to the sizes.
         studio
-            .wait_for("#mixture-summary-body tr[data-task='rt_fresh_rotten']", UI_WAIT, "the mixture summary shows both tasks")
+            .wait_for(
+                "#mixture-summary-body tr[data-task='rt_fresh_rotten']",
+                UI_WAIT,
+                "the mixture summary shows both tasks",
+            )
             .await?;
         let mut total = 0.0;
-        for row in studio.client.find_all(Locator::Css("#mixture-summary-body td.probability")).await? {
+        for row in studio
+            .client
+            .find_all(Locator::Css("#mixture-summary-body td.probability"))
+            .await?
+        {
             total += row.text().await?.parse::<f64>()?;
         }
-        ensure!((total - 1.0).abs() < 0.01, "the probabilities add up to {total}");
+        ensure!(
+            (total - 1.0).abs() < 0.01,
+            "the probabilities add up to {total}"
+        );
         studio.screenshot("mixture.png").await?;
 
         // Launch: the run page opens and the loss curve grows from the worker's events.
         studio.click("#launch-run").await?;
         studio
-            .wait_for("body[data-page='run'] #run-status[data-status='running']", UI_WAIT, "the launched run is running")
+            .wait_for(
+                "body[data-page='run'] #run-status[data-status='running']",
+                UI_WAIT,
+                "the launched run is running",
+            )
             .await?;
         studio
-            .wait_for("#loss-chart[data-points]:not([data-points='0'])", TRAINING_WAIT, "the loss chart gets its first points")
+            .wait_for(
+                "#loss-chart[data-points]:not([data-points='0'])",
+                TRAINING_WAIT,
+                "the loss chart gets its first points",
+            )
             .await?;
         let first = studio.chart_points("#loss-chart").await?;
         let deadline = tokio::time::Instant::now() + TRAINING_WAIT;
@@ -526,7 +574,11 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             if now > first {
                 break now;
             }
-            ensure!(tokio::time::Instant::now() < deadline, "the loss chart stayed at {first} points:\n{}", studio.driver.log_text());
+            ensure!(
+                tokio::time::Instant::now() < deadline,
+                "the loss chart stayed at {first} points:\n{}",
+                studio.driver.log_text()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
         studio.screenshot("run-live.png").await?;
@@ -534,55 +586,313 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         // Cancel: the worker finishes its update, writes a checkpoint and ends the run.
         studio.click("#cancel-run").await?;
         studio
-            .wait_for("#run-status[data-status='cancelled']", TRAINING_WAIT, "the run ends cancelled")
+            .wait_for(
+                "#run-status[data-status='cancelled']",
+                TRAINING_WAIT,
+                "the run ends cancelled",
+            )
             .await?;
         let progress = studio.client.find(Locator::Css("#run-progress")).await?;
-        let cancelled_at: u64 = progress.attr("data-step").await?.and_then(|s| s.parse().ok()).unwrap_or(0);
-        ensure!(cancelled_at > 0 && cancelled_at < 40, "cancelled at step {cancelled_at}");
-        let run_id = digits(&studio.text("#run-title").await?.split_whitespace().next().unwrap_or_default().to_string());
+        let cancelled_at: u64 = progress
+            .attr("data-step")
+            .await?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        ensure!(
+            cancelled_at > 0 && cancelled_at < 40,
+            "cancelled at step {cancelled_at}"
+        );
+        let run_id = digits(
+            &studio
+                .text("#run-title")
+                .await?
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        );
         let run_dir = home.runs().join(&run_id);
-        ensure!(run_dir.join(format!("model-step{cancelled_at}.mpk")).is_file(), "no checkpoint at step {cancelled_at} in {}", run_dir.display());
+        ensure!(
+            run_dir
+                .join(format!("model-step{cancelled_at}.mpk"))
+                .is_file(),
+            "no checkpoint at step {cancelled_at} in {}",
+            run_dir.display()
+        );
 
         // Resume: it continues from the checkpoint to the end.
         studio.click("#resume-run").await?;
         studio
-            .wait_for("#run-status[data-status='completed']", TRAINING_WAIT, "the resumed run completes")
+            .wait_for(
+                "#run-status[data-status='completed']",
+                TRAINING_WAIT,
+                "the resumed run completes",
+            )
             .await?;
         let finished = studio.chart_points("#loss-chart").await?;
-        ensure!(finished > grown, "the loss chart did not grow after resuming ({grown} -> {finished})");
+        ensure!(
+            finished > grown,
+            "the loss chart did not grow after resuming ({grown} -> {finished})"
+        );
         studio.screenshot("run-completed.png").await?;
 
         // Export the last checkpoint as a Hugging Face folder.
-        studio.wait_for("#checkpoints tbody tr[data-step='40']", UI_WAIT, "the final checkpoint is listed").await?;
+        studio
+            .wait_for(
+                "#checkpoints tbody tr[data-step='40']",
+                UI_WAIT,
+                "the final checkpoint is listed",
+            )
+            .await?;
         let out = dir.path().join("exported");
-        studio.type_into("#export-path", &out.display().to_string()).await?;
+        studio
+            .type_into("#export-path", &out.display().to_string())
+            .await?;
         studio.click("#export-checkpoint").await?;
-        studio.wait_for("#export-result[data-state]", TRAINING_WAIT, "the export ends").await?;
+        studio
+            .wait_for(
+                "#export-result[data-state]",
+                TRAINING_WAIT,
+                "the export ends",
+            )
+            .await?;
         let result = studio.text("#export-result").await?;
         for file in ["config.json", "model.safetensors"] {
-            ensure!(out.join(file).is_file(), "no {file} in {} (the app says {result:?})", out.display());
+            ensure!(
+                out.join(file).is_file(),
+                "no {file} in {} (the app says {result:?})",
+                out.display()
+            );
         }
 
         // Compare the trained run with the earlier one from the runs table.
         studio.click("#back-to-runs").await?;
         studio.wait_for_runs_state("loaded").await?;
         for id in [earlier.to_string(), run_id.clone()] {
-            studio.click(&format!("#runs-body tr[data-run-id='{id}'] input.run-select")).await?;
+            studio
+                .click(&format!(
+                    "#runs-body tr[data-run-id='{id}'] input.run-select"
+                ))
+                .await?;
         }
         studio.click("#compare-runs").await?;
         let runs = format!("{},{}", earlier, run_id);
         studio
-            .wait_for(&format!("#compare-panel[data-runs='{runs}']"), UI_WAIT, "the comparison opens")
+            .wait_for(
+                &format!("#compare-panel[data-runs='{runs}']"),
+                UI_WAIT,
+                "the comparison opens",
+            )
             .await?;
         let params = studio.text("#compare-params").await?;
-        ensure!(params.contains("$.config.batch_size"), "compared parameters: {params:?}");
-        ensure!(studio.chart_points(".compare-chart").await? > 40, "the comparison chart has both losses");
+        ensure!(
+            params.contains("$.config.batch_size"),
+            "compared parameters: {params:?}"
+        );
+        ensure!(
+            studio.chart_points(".compare-chart").await? > 40,
+            "the comparison chart has both losses"
+        );
         studio.screenshot("compare.png").await?;
         studio.close().await
     };
     tokio::time::timeout(TRAINING_TEST_LIMIT, test)
         .await
         .context("the training test ran past its time limit")?
+}
+
+/// Upper bound of the experiment test: five tiny runs of the real model, then the report.
+const EXPERIMENT_TEST_LIMIT: Duration = Duration::from_secs(300);
+const EXPERIMENT_WAIT: Duration = Duration::from_secs(200);
+
+/// A sample-efficiency experiment small enough for a test: one pre-finetuning stage on two
+/// demo tasks (3 updates), then winowhy fine-tuned on 8 and 16 examples (2 updates), one
+/// seed, from the base model and from the stage: 5 runs.
+const TINY_EXPERIMENT: &str = r#"name = "desktop-e2e"
+
+[prefinetune]
+steps = 3
+batch_size = 4
+tasks_per_update = 2
+max_len = 32
+doc_stride = 8
+dev_size = 16
+warmup = 1
+eval_every = 0
+checkpoint_every = 0
+
+[finetune]
+steps = 2
+batch_size = 4
+max_len = 32
+doc_stride = 8
+dev_size = 16
+warmup = 0
+
+[[stages]]
+name = "pft"
+tasks = ["sarcasm_headlines", "rt_fresh_rotten"]
+
+[sample_efficiency]
+tasks = ["winowhy"]
+sizes = [8, 16]
+seeds = 1
+starts = ["base", "pft"]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyhow::Result<()> {
+    let _one_app = one_app_at_a_time().await?;
+    let test = async {
+        let dir = tempfile::tempdir()?;
+        let home = MuppetHome::at(dir.path().join("home"));
+        home.ensure()?;
+        let spec = dir.path().join("desktop-e2e.toml");
+        std::fs::write(&spec, TINY_EXPERIMENT)?;
+        let assets = shared_assets();
+        let muppet = muppet_bin();
+        let studio = StudioSession::open_with(
+            &[
+                ("MUPPET_HOME", home.root()),
+                ("MUPPET_ASSETS", &assets),
+                ("MUPPET_BIN", &muppet),
+            ],
+            "experiment.log",
+        )
+        .await?;
+        studio.wait_for_runs_state("empty").await?;
+
+        // Launch the spec from the Experiments page (a typed path: WebDriver cannot drive
+        // the native file dialog behind "Browse…").
+        studio.click(".nav-item[data-page='experiments']").await?;
+        studio
+            .wait_for(
+                "#experiments-demo button.demo-run",
+                UI_WAIT,
+                "the Experiments page offers the demo",
+            )
+            .await?;
+        studio
+            .type_into("#experiment-spec", &spec.display().to_string())
+            .await?;
+        studio.click("#run-experiment").await?;
+        let card = "section.experiment[data-experiment-name='desktop-e2e']";
+
+        // Follow it: the page refreshes itself while it runs, until all 5 runs are done.
+        studio
+            .wait_for(
+                &format!("{card}[data-state='running']"),
+                EXPERIMENT_WAIT,
+                "the experiment shows as running",
+            )
+            .await?;
+        let completed = studio
+            .wait_for(
+                &format!("{card}[data-state='completed']"),
+                EXPERIMENT_WAIT,
+                "the experiment completes",
+            )
+            .await;
+        if let Err(error) = completed {
+            // Say what the page and `muppet experiment run` said.
+            let page = studio.text("#page-experiments").await.unwrap_or_default();
+            let mut logs = String::new();
+            for entry in std::fs::read_dir(home.root().join("experiment-logs"))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                logs.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            }
+            return Err(error.context(format!("the page shows:\n{page}\nexperiment logs:\n{logs}")));
+        }
+        let progress = studio.text(&format!("{card} .experiment-progress")).await?;
+        ensure!(
+            progress.contains("5 of 5 runs completed"),
+            "the progress says {progress:?}"
+        );
+        let launches = studio.text("#experiment-launches").await?;
+        ensure!(
+            launches.contains("ended with code 0"),
+            "the launch list says {launches:?}"
+        );
+        let experiment_id = studio
+            .client
+            .find(Locator::Css(card))
+            .await?
+            .attr("data-experiment")
+            .await?
+            .context("the experiment card has no id")?;
+        studio.screenshot("experiment-completed.png").await?;
+
+        // Build the report from the app: the sample-efficiency chart is shown and every
+        // file is written into the data folder.
+        studio.click(&format!("{card} button.build-report")).await?;
+        let chart = studio
+            .wait_for(
+                &format!("{card} .report-charts img[data-chart='sample_efficiency_winowhy.svg'][data-loaded='true']"),
+                UI_WAIT,
+                "the report's sample-efficiency chart is shown",
+            )
+            .await?;
+        ensure!(chart.is_displayed().await?, "the chart is hidden");
+        let drawn = studio
+            .client
+            .execute(
+                "return arguments[0].naturalWidth;",
+                vec![serde_json::to_value(&chart)?],
+            )
+            .await?
+            .as_f64()
+            .unwrap_or(0.0);
+        ensure!(
+            drawn > 0.0,
+            "the chart image did not decode (natural width {drawn})"
+        );
+        let report = home.root().join("reports").join(&experiment_id);
+        for file in [
+            "summary.md",
+            "points.csv",
+            "runs.csv",
+            "sample_efficiency_winowhy.svg",
+            "sample_efficiency_winowhy.png",
+            "prefinetune_pft.svg",
+        ] {
+            ensure!(
+                report.join(file).is_file(),
+                "no {file} in {}",
+                report.display()
+            );
+            studio
+                .wait_for(
+                    &format!("{card} .report-files li[data-file='{file}']"),
+                    UI_WAIT,
+                    "the report's files are listed",
+                )
+                .await?;
+        }
+        let png = std::fs::read(report.join("sample_efficiency_winowhy.png"))?;
+        ensure!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "the PNG chart is not a PNG"
+        );
+        let svg = std::fs::read_to_string(report.join("sample_efficiency_winowhy.svg"))?;
+        ensure!(
+            svg.contains("winowhy"),
+            "the SVG chart does not name its task"
+        );
+        // runs.csv: one row per fine-tune (2 sizes x base and pft).
+        let runs_csv = std::fs::read_to_string(report.join("runs.csv"))?;
+        ensure!(
+            runs_csv.lines().skip(1).count() == 4,
+            "runs.csv:\n{runs_csv}"
+        );
+        studio.screenshot("experiment-report.png").await?;
+        studio.close().await
+    };
+    tokio::time::timeout(EXPERIMENT_TEST_LIMIT, test)
+        .await
+        .context("the experiment test ran past its time limit")?
 }
 
 /// Screenshots of every page for the README tour (docs/screenshots/), taken of the whole
@@ -601,24 +911,57 @@ async fn readme_screenshots() -> anyhow::Result<()> {
     // A real run trained by the worker, for the run page.
     let queued = std::process::Command::new(&muppet)
         .args([
-            "prefinetune", "--task", "sarcasm_headlines", "--task", "rt_fresh_rotten", "--steps", "60",
-            "--batch-size", "4", "--tasks-per-update", "2", "--max-len", "32", "--doc-stride", "8",
-            "--dev-size", "16", "--eval-every", "10", "--checkpoint-every", "0", "--name",
-            "sarcasm + rotten tomatoes", "--queue", "--json",
+            "prefinetune",
+            "--task",
+            "sarcasm_headlines",
+            "--task",
+            "rt_fresh_rotten",
+            "--steps",
+            "60",
+            "--batch-size",
+            "4",
+            "--tasks-per-update",
+            "2",
+            "--max-len",
+            "32",
+            "--doc-stride",
+            "8",
+            "--dev-size",
+            "16",
+            "--eval-every",
+            "10",
+            "--checkpoint-every",
+            "0",
+            "--name",
+            "sarcasm + rotten tomatoes",
+            "--queue",
+            "--json",
         ])
         .env("MUPPET_HOME", home.root())
         .env("MUPPET_ASSETS", &assets)
         .output()?;
-    ensure!(queued.status.success(), "queue: {}", String::from_utf8_lossy(&queued.stderr));
+    ensure!(
+        queued.status.success(),
+        "queue: {}",
+        String::from_utf8_lossy(&queued.stderr)
+    );
     let trained = std::process::Command::new(&muppet)
         .args(["worker", "--run", "2"])
         .env("MUPPET_HOME", home.root())
         .env("MUPPET_ASSETS", &assets)
         .output()?;
-    ensure!(trained.status.success(), "worker: {}", String::from_utf8_lossy(&trained.stderr));
+    ensure!(
+        trained.status.success(),
+        "worker: {}",
+        String::from_utf8_lossy(&trained.stderr)
+    );
 
     let studio = StudioSession::open_with(
-        &[("MUPPET_HOME", home.root()), ("MUPPET_ASSETS", &assets), ("MUPPET_BIN", &muppet)],
+        &[
+            ("MUPPET_HOME", home.root()),
+            ("MUPPET_ASSETS", &assets),
+            ("MUPPET_BIN", &muppet),
+        ],
         "screenshots.log",
     )
     .await?;
@@ -638,45 +981,99 @@ async fn readme_screenshots() -> anyhow::Result<()> {
 
     studio.wait_for_runs_state("loaded").await?;
     studio.click(".nav-item[data-page='tasks']").await?;
-    studio.wait_for("body[data-tasks-state='loaded']", TRAINING_WAIT, "the tasks load").await?;
-    studio.click("#tasks-body tr[data-task='sarcasm_headlines'] button").await?;
-    studio.wait_for("#task-preview[data-task='sarcasm_headlines']", UI_WAIT, "the preview opens").await?;
+    studio
+        .wait_for(
+            "body[data-tasks-state='loaded']",
+            TRAINING_WAIT,
+            "the tasks load",
+        )
+        .await?;
+    studio
+        .click("#tasks-body tr[data-task='sarcasm_headlines'] button")
+        .await?;
+    studio
+        .wait_for(
+            "#task-preview[data-task='sarcasm_headlines']",
+            UI_WAIT,
+            "the preview opens",
+        )
+        .await?;
     settle().await;
     shoot("tasks.png")?;
 
     studio.click(".nav-item[data-page='mixture']").await?;
-    for task in ["sarcasm_headlines", "rt_fresh_rotten", "crowdflower_tweets", "fever_claims"] {
+    for task in [
+        "sarcasm_headlines",
+        "rt_fresh_rotten",
+        "crowdflower_tweets",
+        "fever_claims",
+    ] {
         let css = format!("#mixture-tasks label[data-task='{task}'] input");
-        studio.wait_for(&css, UI_WAIT, "the mixture builder lists the tasks").await?.click().await?;
+        studio
+            .wait_for(&css, UI_WAIT, "the mixture builder lists the tasks")
+            .await?
+            .click()
+            .await?;
     }
-    studio.client.find(Locator::Css("#sampling")).await?.select_by_value("temperature").await?;
-    studio.wait_for("#mixture-summary-body tr[data-task='fever_claims']", UI_WAIT, "the summary").await?;
+    studio
+        .client
+        .find(Locator::Css("#sampling"))
+        .await?
+        .select_by_value("temperature")
+        .await?;
+    studio
+        .wait_for(
+            "#mixture-summary-body tr[data-task='fever_claims']",
+            UI_WAIT,
+            "the summary",
+        )
+        .await?;
     settle().await;
     shoot("mixture.png")?;
 
     studio.click(".nav-item[data-page='runs']").await?;
     studio.wait_for_runs_state("loaded").await?;
     for id in ["1", "2"] {
-        studio.click(&format!("#runs-body tr[data-run-id='{id}'] input.run-select")).await?;
+        studio
+            .click(&format!(
+                "#runs-body tr[data-run-id='{id}'] input.run-select"
+            ))
+            .await?;
     }
     studio.click("#compare-runs").await?;
-    studio.wait_for("#compare-panel[data-runs='1,2']", UI_WAIT, "the comparison").await?;
+    studio
+        .wait_for("#compare-panel[data-runs='1,2']", UI_WAIT, "the comparison")
+        .await?;
     settle().await;
     shoot("runs.png")?;
 
-    studio.click("#runs-body tr[data-run-id='2'] .run-open").await?;
-    studio.wait_for("#run-status[data-status='completed']", UI_WAIT, "the run page").await?;
-    studio.wait_for("#dev-chart[data-points]", UI_WAIT, "the dev chart").await?;
+    studio
+        .click("#runs-body tr[data-run-id='2'] .run-open")
+        .await?;
+    studio
+        .wait_for(
+            "#run-status[data-status='completed']",
+            UI_WAIT,
+            "the run page",
+        )
+        .await?;
+    studio
+        .wait_for("#dev-chart[data-points]", UI_WAIT, "the dev chart")
+        .await?;
     settle().await;
     shoot("run.png")?;
 
     studio.click(".nav-item[data-page='experiments']").await?;
-    studio.wait_for("#experiments-count", UI_WAIT, "the experiments page").await?;
+    studio
+        .wait_for("#experiments-count", UI_WAIT, "the experiments page")
+        .await?;
     settle().await;
     shoot("experiments.png")?;
 
     studio.click(".nav-item[data-page='settings']").await?;
-    studio.wait_for("#settings-info dd", UI_WAIT, "the settings page").await?;
+    studio
+        .wait_for("#settings-info dd", UI_WAIT, "the settings page")
+        .await?;
     settle().await;
     shoot("settings.png")?;
     studio.close().await
@@ -685,7 +1082,10 @@ async fn readme_screenshots() -> anyhow::Result<()> {
 /// A number the page wrote into a `data-*` attribute.
 async fn data_number(studio: &StudioSession, css: &str, attr: &str) -> anyhow::Result<f64> {
     let element = studio.client.find(Locator::Css(css)).await?;
-    let text = element.attr(attr).await?.with_context(|| format!("{css} has no {attr}"))?;
+    let text = element
+        .attr(attr)
+        .await?
+        .with_context(|| format!("{css} has no {attr}"))?;
     Ok(text.parse()?)
 }
 
@@ -708,8 +1108,13 @@ async fn desktop_benchmark() -> anyhow::Result<()> {
         let studio = StudioSession::open(small.root(), &format!("bench-start-{round}.log")).await?;
         studio.wait_for_runs_state("loaded").await?;
         let wall = started.elapsed().as_secs_f64() * 1e3;
-        let in_page = studio.client.execute("return performance.now();", vec![]).await?;
-        eprintln!("BENCH cold_start_ms round={round} launch_to_loaded={wall:.0} page_navigation_to_now={in_page}");
+        let in_page = studio
+            .client
+            .execute("return performance.now();", vec![])
+            .await?;
+        eprintln!(
+            "BENCH cold_start_ms round={round} launch_to_loaded={wall:.0} page_navigation_to_now={in_page}"
+        );
         starts.push(wall);
         studio.close().await?;
     }
@@ -722,12 +1127,31 @@ async fn desktop_benchmark() -> anyhow::Result<()> {
     let store = Store::open(&big.db()).await?;
     let seeding = std::time::Instant::now();
     for i in 0..10_000u64 {
-        let id = store.create_run(&new_run(&format!("sweep run {i}"), RunKind::Finetune)).await?;
-        store.record_points(id, &[loss_points(1, 1.0 + (i % 97) as f64 / 100.0)[0].clone()]).await?;
-        store.end_run(id, if i % 7 == 0 { RunStatus::Failed } else { RunStatus::Completed }, None).await?;
+        let id = store
+            .create_run(&new_run(&format!("sweep run {i}"), RunKind::Finetune))
+            .await?;
+        store
+            .record_points(
+                id,
+                &[loss_points(1, 1.0 + (i % 97) as f64 / 100.0)[0].clone()],
+            )
+            .await?;
+        store
+            .end_run(
+                id,
+                if i % 7 == 0 {
+                    RunStatus::Failed
+                } else {
+                    RunStatus::Completed
+                },
+                None,
+            )
+            .await?;
     }
     for i in 0..20u64 {
-        let id = store.create_run(&new_run(&format!("curve {i}"), RunKind::PreFinetune)).await?;
+        let id = store
+            .create_run(&new_run(&format!("curve {i}"), RunKind::PreFinetune))
+            .await?;
         let points: Vec<MetricPoint> = (1..=2000u64)
             .map(|step| MetricPoint {
                 task: None,
@@ -736,7 +1160,8 @@ async fn desktop_benchmark() -> anyhow::Result<()> {
                 step,
                 examples: step * 32,
                 wall_s: step as f64,
-                value: 2.0 / (1.0 + step as f64 / (50.0 + i as f64 * 10.0)) + ((step * 7919 + i) % 13) as f64 / 100.0,
+                value: 2.0 / (1.0 + step as f64 / (50.0 + i as f64 * 10.0))
+                    + ((step * 7919 + i) % 13) as f64 / 100.0,
             })
             .collect();
         store.record_points(id, &points).await?;
@@ -748,29 +1173,64 @@ async fn desktop_benchmark() -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let studio = StudioSession::open(big.root(), "bench-big.log").await?;
     studio.wait_for_runs_state("loaded").await?;
-    eprintln!("BENCH cold_start_10k_runs_ms {:.0}", started.elapsed().as_secs_f64() * 1e3);
+    eprintln!(
+        "BENCH cold_start_10k_runs_ms {:.0}",
+        started.elapsed().as_secs_f64() * 1e3
+    );
     eprintln!(
         "BENCH runs_table_10k load_ms={} render_ms={}",
         data_number(&studio, "body", "data-runs-load-ms").await?,
         data_number(&studio, "body", "data-runs-render-ms").await?
     );
-    studio.click("#runs-table th[data-sort='last_loss']").await.context("sort by last loss")?;
-    eprintln!("BENCH runs_table_10k sort_render_ms={}", data_number(&studio, "body", "data-runs-render-ms").await?);
+    studio
+        .click("#runs-table th[data-sort='last_loss']")
+        .await
+        .context("sort by last loss")?;
+    eprintln!(
+        "BENCH runs_table_10k sort_render_ms={}",
+        data_number(&studio, "body", "data-runs-render-ms").await?
+    );
     studio.click("#runs-more").await.context("show every run")?;
-    studio.wait_for("#runs-more[hidden]", UI_WAIT, "every run is shown").await?;
-    eprintln!("BENCH runs_table_10k show_all_render_ms={}", data_number(&studio, "body", "data-runs-render-ms").await?);
-    studio.type_into("#runs-filter", "curve").await.context("filter the runs")?;
-    eprintln!("BENCH runs_table_10k filter_render_ms={}", data_number(&studio, "body", "data-runs-render-ms").await?);
-    let rows = studio.client.find_all(Locator::Css("#runs-body input.run-select")).await?;
+    studio
+        .wait_for("#runs-more[hidden]", UI_WAIT, "every run is shown")
+        .await?;
+    eprintln!(
+        "BENCH runs_table_10k show_all_render_ms={}",
+        data_number(&studio, "body", "data-runs-render-ms").await?
+    );
+    studio
+        .type_into("#runs-filter", "curve")
+        .await
+        .context("filter the runs")?;
+    eprintln!(
+        "BENCH runs_table_10k filter_render_ms={}",
+        data_number(&studio, "body", "data-runs-render-ms").await?
+    );
+    let rows = studio
+        .client
+        .find_all(Locator::Css("#runs-body input.run-select"))
+        .await?;
     ensure!(rows.len() == 20, "the filter shows {} runs", rows.len());
-    studio.click("#select-all-runs").await.context("select every run shown")?;
+    studio
+        .click("#select-all-runs")
+        .await
+        .context("select every run shown")?;
     studio.click("#compare-runs").await?;
-    studio.wait_for(".compare-chart[data-draw-ms]", UI_WAIT, "the comparison chart").await?;
+    studio
+        .wait_for(
+            ".compare-chart[data-draw-ms]",
+            UI_WAIT,
+            "the comparison chart",
+        )
+        .await?;
     let points = studio.chart_points(".compare-chart").await?;
     let mut draws = vec![data_number(&studio, ".compare-chart", "data-draw-ms").await?];
     // Each legend click hides or shows a series and redraws everything.
     for _ in 0..4 {
-        studio.click(".compare-chart .legend-item").await.context("toggle a legend entry")?;
+        studio
+            .click(".compare-chart .legend-item")
+            .await
+            .context("toggle a legend entry")?;
         tokio::time::sleep(Duration::from_millis(200)).await;
         draws.push(data_number(&studio, ".compare-chart", "data-draw-ms").await?);
     }
