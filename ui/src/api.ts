@@ -25,6 +25,7 @@ export interface RunListRow extends RunRow {
   total_steps: number | null;
   last_step: number | null;
   worker: WorkerState | null;
+  tags: string[];
 }
 
 export interface StudioInfo {
@@ -212,6 +213,19 @@ export interface RunDetail {
   checkpoints: Checkpoint[];
   series: SeriesInfo[];
   worker: WorkerState | null;
+  tags: string[];
+  /** Oldest first. */
+  notes: Note[];
+  /** The worker's peak resident memory in MB, when it recorded it. */
+  peak_rss_mb: number | null;
+}
+
+/** muppet_store::Note on a run. */
+export interface Note {
+  id: number;
+  target: { run: number } | { experiment: number };
+  body: string;
+  created_at: string;
 }
 
 export interface Bucket {
@@ -347,6 +361,10 @@ export const compareRuns = (runs: number[]) => invoke<RunComparison>("compare_ru
 export const exportRunCsv = (run: number, path: string) => invoke<number>("export_run_csv", { run, path });
 export const exportCheckpoint = (run: number, step: number | null, out: string) =>
   invoke<ExportSummary>("export_checkpoint", { run, step, out });
+
+export const tagRun = (run: number, tag: string) => invoke<string[]>("tag_run", { run, tag });
+export const untagRun = (run: number, tag: string) => invoke<string[]>("untag_run", { run, tag });
+export const addRunNote = (run: number, body: string) => invoke<Note[]>("add_run_note", { run, body });
 
 export const launchRun = (request: LaunchRequest) => invoke<number>("launch_run", { request });
 export const cancelRun = (run: number) => invoke<void>("cancel_run", { run });

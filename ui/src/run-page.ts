@@ -2,12 +2,16 @@
 // events, cancel and resume, its spec, its checkpoints with Hugging Face export, and CSV
 // export of its metrics.
 import {
+  addRunNote,
   cancelRun,
   exportCheckpoint,
   exportRunCsv,
   resumeRun,
   runCurves,
   runDetail,
+  tagRun,
+  untagRun,
+  type Note,
   type RunDetail,
   type Update,
 } from "./api";
@@ -15,7 +19,7 @@ import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
 import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, X_LABELS, type CurveModel, type XMode } from "./curves";
 import { byId, el, formatBytes, showBanner } from "./dom";
-import { describeError, formatCount, formatStatus } from "./runs-format";
+import { describeError, formatCount, formatStatus, formatTimestamp, resourcesText } from "./runs-format";
 
 /** How often a run without an attached worker is re-read while it runs. */
 const FOLLOW_EVERY_MS = 2000;
@@ -44,6 +48,11 @@ export class RunPage {
     byId("log-y").addEventListener("change", () => this.applyOptions());
     byId("export-checkpoint").addEventListener("click", () => void this.exportCheckpoint());
     byId("export-csv").addEventListener("click", () => void this.exportCsv());
+    byId("add-tag").addEventListener("click", () => void this.addTag());
+    byId("new-tag").addEventListener("keydown", (event) => {
+      if ((event as KeyboardEvent).key === "Enter") void this.addTag();
+    });
+    byId("add-note").addEventListener("click", () => void this.addNote());
     const dialogError = (message: string) => showBanner(byId("run-error"), { kind: "dialog", message });
     wireBrowse("browse-export-path", "export-path", { kind: "folder", title: "Export the checkpoint into (a new or empty folder)" }, dialogError);
     wireBrowse("browse-csv-path", "csv-path", { kind: "save-file", title: "Metrics as CSV", label: "CSV", extensions: ["csv"] }, dialogError);
@@ -63,6 +72,9 @@ export class RunPage {
       this.totalSteps = 0;
       byId("export-result").textContent = "";
       byId("csv-result").textContent = "";
+      byId("notes-result").textContent = "";
+      byId<HTMLInputElement>("new-tag").value = "";
+      byId<HTMLTextAreaElement>("new-note").value = "";
       byId("run-title").textContent = `Run ${run}`;
     }
     await Promise.all([this.loadDetail(), this.loadCurves()]);
@@ -209,6 +221,9 @@ export class RunPage {
     byId<HTMLButtonElement>("resume-run").disabled =
       detail.worker !== null || !["cancelled", "failed", "queued"].includes(run.status);
     byId("run-spec").textContent = JSON.stringify(detail.spec, null, 2);
+    byId("run-resources").textContent = resourcesText(run, detail.peak_rss_mb);
+    this.showTags(detail.tags);
+    this.showNotes(detail.notes);
     byId("checkpoints").replaceChildren(
       el("thead", {}, el("tr", {}, el("th", { className: "num" }, "Step"), el("th", { className: "num" }, "Size"), el("th", {}, "File"))),
       el(
@@ -234,6 +249,54 @@ export class RunPage {
     steps.value = [...steps.options].some((o) => o.value === chosen) ? chosen : "";
     byId<HTMLButtonElement>("export-checkpoint").disabled = detail.checkpoints.length === 0;
     this.showProgress();
+  }
+
+  private showTags(tags: string[]): void {
+    byId("run-tags").replaceChildren(
+      ...tags.map((tag) => {
+        const remove = el("button", { type: "button", className: "tag-remove", title: `Remove the tag ${tag}` }, "×");
+        remove.setAttribute("aria-label", `Remove the tag ${tag}`);
+        remove.addEventListener("click", () => void this.annotate(() => untagRun(this.id(), tag).then((t) => this.showTags(t))));
+        return el("span", { className: "tag", "data-tag": tag }, tag, remove);
+      }),
+    );
+  }
+
+  private showNotes(notes: Note[]): void {
+    byId("run-notes").replaceChildren(
+      ...notes.map((n) => el("li", { "data-note": n.id }, el("span", { className: "note-time" }, formatTimestamp(n.created_at, "local")), n.body)),
+    );
+  }
+
+  private async addTag(): Promise<void> {
+    const input = byId<HTMLInputElement>("new-tag");
+    await this.annotate(async () => {
+      this.showTags(await tagRun(this.id(), input.value));
+      input.value = "";
+    });
+  }
+
+  private async addNote(): Promise<void> {
+    const input = byId<HTMLTextAreaElement>("new-note");
+    await this.annotate(async () => {
+      this.showNotes(await addRunNote(this.id(), input.value));
+      input.value = "";
+    });
+  }
+
+  /** A tag or note change; its error shows under the notes. */
+  private async annotate(change: () => Promise<void>): Promise<void> {
+    const result = byId("notes-result");
+    try {
+      await change();
+      result.className = "result";
+      result.textContent = "";
+      result.dataset.state = "done";
+    } catch (error) {
+      result.className = "result error";
+      result.textContent = describeError(error).message;
+      result.dataset.state = "error";
+    }
   }
 
   private async act(action: () => Promise<void>): Promise<void> {

@@ -8,6 +8,7 @@ import {
   formatLoss,
   formatStatus,
   formatTimestamp,
+  resourcesText,
   runCells,
   runsSummary,
 } from "./runs-format";
@@ -120,5 +121,13 @@ describe("describeError", () => {
       message: "invoke is undefined",
     });
     expect(describeError(42)).toEqual({ kind: "unknown", message: "42" });
+  });
+});
+
+describe("resourcesText", () => {
+  it("says where the run trained and its peak memory", () => {
+    expect(resourcesText({ backend: "flex", device: "cpu" }, 812.4)).toBe("flex on cpu · peak memory 812 MB");
+    expect(resourcesText({ backend: "cuda", device: "cuda:0" }, 1536)).toBe("cuda on cuda:0 · peak memory 1.5 GB");
+    expect(resourcesText({ backend: null, device: null }, null)).toBe("backend not recorded · peak memory not recorded");
   });
 });

@@ -91,6 +91,18 @@ export function runCells(run: RunRow, zone: TimeZone): RunCells {
 }
 
 /** "3 runs", "1 run", "No runs". */
+/** "812 MB", "1.4 GB". */
+export function formatMemory(mb: number): string {
+  return mb >= 1024 ? `${(mb / 1024).toFixed(1)} GB` : `${Math.round(mb)} MB`;
+}
+
+/** Where a run trained and how much memory its worker took at most. */
+export function resourcesText(run: Pick<RunRow, "backend" | "device">, peakMb: number | null): string {
+  const where = run.backend && run.device ? `${run.backend} on ${run.device}` : run.backend ?? run.device ?? "backend not recorded";
+  const memory = peakMb === null ? "peak memory not recorded" : `peak memory ${formatMemory(peakMb)}`;
+  return `${where} · ${memory}`;
+}
+
 export function runsSummary(count: number): string {
   if (count === 0) return "No runs";
   return `${formatCount(count)} ${count === 1 ? "run" : "runs"}`;

@@ -4,7 +4,7 @@ import { compareRuns, listRuns, type RunComparison, type RunListRow, type Update
 import { LineChart } from "./chart/line-chart";
 import { byId, el } from "./dom";
 import { describeError, formatLoss, runCells, runsSummary, type TimeZone } from "./runs-format";
-import { filterRuns, progressFraction, progressText, sortRuns, type RunSort, type RunSortKey } from "./runs-table";
+import { filterRuns, progressFraction, progressText, sortRuns, tagCounts, type RunSort, type RunSortKey } from "./runs-table";
 
 /** Rows rendered before "Show all": a table of thousands of runs stays responsive. */
 const FIRST_ROWS = 500;
@@ -38,6 +38,7 @@ export class RunsPage {
     byId("refresh-runs").addEventListener("click", () => void this.load());
     byId("runs-filter").addEventListener("input", () => this.render());
     byId("runs-status-filter").addEventListener("change", () => this.render());
+    byId("runs-tag-filter").addEventListener("change", () => this.render());
     byId("runs-more").addEventListener("click", () => {
       this.showAll = true;
       this.render();
@@ -72,6 +73,7 @@ export class RunsPage {
     try {
       this.rows = await listRuns();
       byId("error-banner").hidden = true;
+      this.fillTagFilter();
       this.render();
       // Read by the desktop benchmark (BENCHMARKS.md, "Desktop").
       document.body.dataset.runsLoadMs = (performance.now() - started).toFixed(1);
@@ -107,11 +109,25 @@ export class RunsPage {
     }
   }
 
+  /** The tag menu: every tag on the runs, the chosen one kept while it still exists. */
+  private fillTagFilter(): void {
+    const select = byId<HTMLSelectElement>("runs-tag-filter");
+    const chosen = select.value;
+    const tags = tagCounts(this.rows);
+    select.replaceChildren(
+      el("option", { value: "" }, "every tag"),
+      ...tags.map(([tag, n]) => el("option", { value: tag }, `${tag} (${n})`)),
+    );
+    select.value = tags.some(([tag]) => tag === chosen) ? chosen : "";
+    select.hidden = tags.length === 0;
+  }
+
   private visibleRows(): RunListRow[] {
     const status = byId<HTMLSelectElement>("runs-status-filter").value;
     const filtered = filterRuns(this.rows, {
       statuses: status ? [status as RunListRow["status"]] : [],
       text: byId<HTMLInputElement>("runs-filter").value,
+      tag: byId<HTMLSelectElement>("runs-tag-filter").value,
     });
     return sortRuns(filtered, this.sort);
   }
@@ -157,6 +173,7 @@ export class RunsPage {
       cell(cells.id, "run-id num"),
       el("td", { className: "run-name" }, name),
       cell(cells.kind, "run-kind"),
+      el("td", { className: "run-tags" }, ...run.tags.map((t) => el("span", { className: "tag" }, t))),
       el("td", { className: "run-status", title: cells.statusTitle }, status),
       progressCell(run),
       cell(cells.points, "run-points num"),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RunListRow } from "./api";
-import { filterRuns, progressFraction, progressText, sortRuns } from "./runs-table";
+import { filterRuns, progressFraction, progressText, sortRuns, tagCounts } from "./runs-table";
 
 function row(id: number, patch: Partial<RunListRow> = {}): RunListRow {
   return {
@@ -18,6 +18,7 @@ function row(id: number, patch: Partial<RunListRow> = {}): RunListRow {
     total_steps: 30,
     last_step: id * 3,
     worker: null,
+    tags: [],
     ...patch,
   };
 }
@@ -58,5 +59,21 @@ describe("sortRuns", () => {
     expect(sortRuns(rows, { key: "name", descending: true }).map((r) => r.id)).toEqual([3, 2, 1]);
     expect(sortRuns(rows, { key: "points", descending: false }).map((r) => r.id)).toEqual([1, 2, 3]);
     expect(sortRuns(rows, { key: "progress", descending: true }).map((r) => r.id)).toEqual([3, 2, 1]);
+  });
+});
+
+describe("tags", () => {
+  const tagged = [row(1, { tags: ["baseline"] }), row(2, { tags: ["baseline", "paper fig 3"] }), row(3)];
+  it("filter the runs", () => {
+    expect(filterRuns(tagged, { statuses: [], text: "", tag: "baseline" }).map((r) => r.id)).toEqual([1, 2]);
+    expect(filterRuns(tagged, { statuses: [], text: "", tag: "paper fig 3" }).map((r) => r.id)).toEqual([2]);
+    expect(filterRuns(tagged, { statuses: [], text: "", tag: "" })).toHaveLength(3);
+    expect(filterRuns(tagged, { statuses: ["completed"], text: "", tag: "baseline" })).toEqual([]);
+  });
+  it("are counted for the filter menu", () => {
+    expect(tagCounts(tagged)).toEqual([
+      ["baseline", 2],
+      ["paper fig 3", 1],
+    ]);
   });
 });

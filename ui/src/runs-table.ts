@@ -22,6 +22,8 @@ export interface RunFilter {
   statuses: RunStatus[];
   /** Case-insensitive part of the name or the id. */
   text: string;
+  /** Only runs with this tag; empty or absent: every run. */
+  tag?: string;
 }
 
 export function filterRuns(rows: readonly RunListRow[], filter: RunFilter): RunListRow[] {
@@ -29,8 +31,16 @@ export function filterRuns(rows: readonly RunListRow[], filter: RunFilter): RunL
   return rows.filter(
     (r) =>
       (filter.statuses.length === 0 || filter.statuses.includes(r.status)) &&
-      (text === "" || r.name.toLowerCase().includes(text) || String(r.id) === text),
+      (text === "" || r.name.toLowerCase().includes(text) || String(r.id) === text) &&
+      (!filter.tag || r.tags.includes(filter.tag)),
   );
+}
+
+/** Every tag on the runs, sorted, with how many runs carry it. */
+export function tagCounts(rows: readonly RunListRow[]): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const r of rows) for (const t of r.tags) counts.set(t, (counts.get(t) ?? 0) + 1);
+  return [...counts].sort((a, b) => a[0].localeCompare(b[0]));
 }
 
 export type RunSortKey = "id" | "name" | "status" | "points" | "last_loss" | "started_at" | "progress";
