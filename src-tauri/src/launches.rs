@@ -1,5 +1,8 @@
 //! Experiments started from the app: `muppet experiment run --spec FILE` as a background
 //! child process (it runs its own workers), its output in a log file, its end recorded.
+//! Cancel is SIGTERM to that process: it passes it on to its workers, which finish their
+//! update, write a checkpoint and end their runs `cancelled`; nothing new starts, and
+//! running the same spec again resumes the experiment.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -12,10 +15,14 @@ use crate::error::CommandError;
 /// One `muppet experiment run` started by the app.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExperimentLaunch {
+    /// Its place in the list: how the UI names it to cancel it.
+    pub id: usize,
     pub spec: String,
     pub pid: u32,
     pub log: String,
     pub running: bool,
+    /// SIGTERM was sent; the workers are finishing their update.
+    pub cancelling: bool,
     pub exit_code: Option<i32>,
 }
 
@@ -71,11 +78,14 @@ impl ExperimentLaunches {
                 .launches
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let id = launches.len();
             launches.push(ExperimentLaunch {
+                id,
                 spec: spec.display().to_string(),
                 pid,
                 log: log.display().to_string(),
                 running: true,
+                cancelling: false,
                 exit_code: None,
             });
             launches.len() - 1
@@ -92,5 +102,76 @@ impl ExperimentLaunches {
             }
         });
         Ok(())
+    }
+
+    /// Stop launch `id`: SIGTERM to its `muppet experiment run`. The process is this app's
+    /// child and is reaped only by the task that records its end, so while it is listed as
+    /// running its pid is still its own.
+    pub fn cancel(&self, id: usize) -> Result<(), CommandError> {
+        let mut launches = self
+            .launches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = launches.len();
+        let Some(launch) = launches.get_mut(id) else {
+            return Err(CommandError::Invalid(format!(
+                "no experiment launch {id} in this app (it lists {count})"
+            )));
+        };
+        if !launch.running {
+            return Err(CommandError::Invalid(format!(
+                "the experiment of {} has already ended (exit code {}): nothing to cancel",
+                launch.spec,
+                launch.exit_code.map_or("none".into(), |c| c.to_string())
+            )));
+        }
+        let pid = i32::try_from(launch.pid)
+            .ok()
+            .filter(|&p| p > 0)
+            .ok_or_else(|| CommandError::Worker(format!("the experiment of {} has no process id", launch.spec)))?;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM)
+            .map_err(|e| CommandError::Worker(format!("cannot signal process {pid} (`muppet experiment run` of {}): {e}", launch.spec)))?;
+        launch.cancelling = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real child process stands in for `muppet experiment run`: Cancel sends it SIGTERM,
+    /// its end is recorded, and a second Cancel says it has ended.
+    #[test]
+    fn cancel_terminates_the_launch_and_records_its_end() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = MuppetHome::at(dir.path());
+        let script = dir.path().join("fake-muppet");
+        // Exits 3 on SIGTERM, the way a stopped experiment ends with a failure status.
+        std::fs::write(&script, "#!/bin/sh\ntrap 'exit 3' TERM\nwhile true; do sleep 0.05; done\n").expect("script");
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        let spec = dir.path().join("x.toml");
+        std::fs::write(&spec, "name = \"x\"").expect("spec");
+        let launches = ExperimentLaunches::default();
+        tauri::async_runtime::block_on(async {
+            launches.start(&script, &home, &spec, 1).expect("start");
+            assert!(launches.list()[0].running);
+            assert_eq!(launches.cancel(5).expect_err("unknown").kind(), "invalid");
+            // Give the shell time to install its trap.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            launches.cancel(0).expect("cancel");
+            assert!(launches.list()[0].cancelling);
+            for _ in 0..100 {
+                if !launches.list()[0].running {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            let launch = &launches.list()[0];
+            assert!(!launch.running, "the process ended after SIGTERM");
+            assert_eq!(launch.exit_code, Some(3));
+            let error = launches.cancel(0).expect_err("already ended");
+            assert!(error.message().contains("already ended"), "{error}");
+        });
     }
 }

@@ -10,6 +10,7 @@ mod catalog;
 mod commands;
 mod demo;
 mod error;
+mod experiment_builder;
 mod launches;
 mod paper_catalog;
 mod paths;
@@ -83,6 +84,9 @@ fn main() {
             commands::experiments::build_report,
             commands::experiments::run_experiment,
             commands::experiments::run_demo_experiment,
+            commands::experiments::cancel_experiment,
+            commands::experiments::check_experiment,
+            commands::experiments::save_experiment,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(error) = result {

@@ -76,6 +76,43 @@ pub fn csv_file(text: &str) -> Result<PathBuf, CommandError> {
     Ok(path)
 }
 
+/// A new file with extension `extension` to write (replaced if it exists): a saved
+/// experiment spec, an exported chart.
+pub fn new_file(text: &str, what: &str, extension: &str) -> Result<PathBuf, CommandError> {
+    let path = absolute_plain(text, what)?;
+    if path.extension().and_then(|e| e.to_str()) != Some(extension) {
+        return Err(CommandError::Invalid(format!(
+            "the {what} {} must end in .{extension}",
+            path.display()
+        )));
+    }
+    if path.is_dir() {
+        return Err(CommandError::Invalid(format!(
+            "{} is a folder: give a file name",
+            path.display()
+        )));
+    }
+    Ok(path)
+}
+
+/// Write `bytes` to a temporary file beside `path`, then rename it over `path`: a reader
+/// sees the old file or the whole new one. The temporary file is removed on failure.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let partial = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    if let Err(e) = std::fs::write(&partial, bytes) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(CommandError::io("writing", &partial)(e));
+    }
+    std::fs::rename(&partial, path).map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        CommandError::io("replacing", path)(e)
+    })
+}
+
 /// A file that must exist (an experiment spec, a file to import).
 pub fn existing_file(text: &str, what: &str) -> Result<PathBuf, CommandError> {
     let path = absolute_plain(text, what)?;

@@ -1,17 +1,20 @@
 //! Experiments: the stored ones with their runs and report charts, building a report
 //! (`muppet report`) and running a spec file (`muppet experiment run`), both as child
-//! processes of the `muppet` binary.
+//! processes of the `muppet` binary; cancelling one; and checking and saving a spec made
+//! in the builder.
 
 use std::path::{Path, PathBuf};
 
-use muppet_core::ExperimentSpec;
+use muppet_core::{ExperimentSpec, RunId, RunStatus, StartRef};
 use muppet_store::{Experiment, ExperimentId, RunRow};
+use muppet_train::experiment::Facts;
 use serde::Serialize;
 use tauri::State;
 
 use super::store;
 use crate::demo::{self, DemoOffer};
 use crate::error::CommandError;
+use crate::experiment_builder::{self, SpecCheck};
 use crate::paths;
 use crate::state::StudioState;
 
@@ -182,4 +185,71 @@ pub async fn run_demo_experiment(state: State<'_, StudioState>) -> Result<String
         .experiments
         .start(muppet, state.home(), &spec, demo::DEMO_PARALLEL)?;
     Ok(spec.display().to_string())
+}
+
+/// Stop an experiment started from the app: SIGTERM to its `muppet experiment run`, which
+/// stops its workers after their update with a checkpoint; running it again resumes it.
+#[tauri::command]
+pub fn cancel_experiment(state: State<'_, StudioState>, launch: usize) -> Result<(), CommandError> {
+    state.experiments.cancel(launch)
+}
+
+/// What the data folder knows for the builder's checks: every task with its examples
+/// (the catalog's whose assets are present and the imported ones), and the existing runs
+/// the spec starts from (completed, with a checkpoint, and their tasks).
+async fn facts(state: &StudioState, spec: &ExperimentSpec) -> Result<Facts, CommandError> {
+    let store = store(state)?;
+    let mut facts = Facts::default();
+    for task in state.catalog.list(state.home().assets(), store).await? {
+        facts.task_examples.insert(task.spec.name.clone(), task.examples);
+    }
+    let starts = spec.sample_efficiency.iter().flat_map(|se| se.starts.iter());
+    for start in starts {
+        let StartRef::Run(id) = *start else { continue };
+        let fact = match store.run(RunId(id)).await {
+            Err(muppet_store::StoreError::NoSuchRun(_)) => continue,
+            Err(e) => return Err(e.into()),
+            Ok(row) if row.status != RunStatus::Completed => Err(format!("it is {}, not completed", row.status.as_str())),
+            Ok(_) if store.checkpoints(RunId(id)).await?.is_empty() => Err("it has no checkpoint".to_string()),
+            Ok(_) => Ok(store.run_tasks(RunId(id)).await?),
+        };
+        facts.runs.insert(id, fact);
+    }
+    Ok(facts)
+}
+
+/// Check a spec made in the builder with the library's own checks (expansion, then the
+/// data): the plan's size, every problem with its field, and the TOML it would be saved as.
+#[tauri::command]
+pub async fn check_experiment(
+    state: State<'_, StudioState>,
+    spec: serde_json::Value,
+) -> Result<SpecCheck, CommandError> {
+    let spec = experiment_builder::parse(spec)?;
+    let facts = facts(&state, &spec).await?;
+    experiment_builder::check(&spec, &facts)
+}
+
+/// Save a spec made in the builder as a TOML file (atomically); returns its path. A spec
+/// that does not pass the checks is not saved: the error lists its problems.
+#[tauri::command]
+pub async fn save_experiment(
+    state: State<'_, StudioState>,
+    spec: serde_json::Value,
+    path: String,
+) -> Result<String, CommandError> {
+    let spec = experiment_builder::parse(spec)?;
+    let path = experiment_builder::spec_file(&path)?;
+    let facts = facts(&state, &spec).await?;
+    let check = experiment_builder::check(&spec, &facts)?;
+    if !check.errors.is_empty() {
+        return Err(CommandError::Invalid(format!(
+            "the experiment `{}` was not saved to {}:\n{}",
+            spec.name,
+            path.display(),
+            check.errors.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n")
+        )));
+    }
+    experiment_builder::save(&spec, &path)?;
+    Ok(path.display().to_string())
 }
