@@ -33,6 +33,9 @@ const COMMANDS: &[&str] = &[
     "build_report",
     "run_experiment",
     "run_demo_experiment",
+    "cancel_experiment",
+    "check_experiment",
+    "save_experiment",
 ];
 
 const CONFIG: &str = "../tauri.conf.json";
