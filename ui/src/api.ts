@@ -323,11 +323,26 @@ export interface DemoOffer {
 }
 
 export interface ExperimentLaunch {
+  /** Its place in the app's list: what cancelExperiment takes. */
+  id: number;
   spec: string;
   pid: number;
   log: string;
   running: boolean;
+  /** SIGTERM was sent; its workers are finishing their update. */
+  cancelling: boolean;
   exit_code: number | null;
+}
+
+/** A builder spec checked by the shell (src-tauri/src/experiment_builder.rs). */
+export interface SpecCheck {
+  runs: number;
+  prefinetunes: number;
+  finetunes: number;
+  /** Each starts with its spec field ("sample_efficiency.sizes: ..."). */
+  errors: string[];
+  warnings: string[];
+  toml: string;
 }
 
 export interface ExperimentsPage {
@@ -376,6 +391,9 @@ export const reportChart = (experiment: number, name: string) => invoke<string>(
 export const buildReport = (experiment: number) => invoke<string>("build_report", { experiment });
 export const runExperiment = (spec: string) => invoke<void>("run_experiment", { spec });
 export const runDemoExperiment = () => invoke<string>("run_demo_experiment");
+export const cancelExperiment = (launch: number) => invoke<void>("cancel_experiment", { launch });
+export const checkExperiment = (spec: unknown) => invoke<SpecCheck>("check_experiment", { spec });
+export const saveExperiment = (spec: unknown, path: string) => invoke<string>("save_experiment", { spec, path });
 
 /** Receive every worker's updates, in batches of at most ten a second. */
 export function subscribeEvents(onBatch: (updates: Update[]) => void): Promise<void> {

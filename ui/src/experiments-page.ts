@@ -2,8 +2,9 @@
 // with their progress, runs, report files and charts, building a report, and running a
 // spec file (`muppet experiment run`) in the background. While an experiment runs the page
 // refreshes itself. Element ids and data-* attributes are relied on by tests/tests/desktop.rs.
-import { buildReport, listExperiments, reportChart, runDemoExperiment, runExperiment, type ExperimentView } from "./api";
+import { buildReport, cancelExperiment, listExperiments, reportChart, runDemoExperiment, runExperiment, type ExperimentLaunch, type ExperimentView } from "./api";
 import { wireBrowse } from "./browse";
+import { ExperimentBuilder } from "./experiment-builder-view";
 import { demoPending, renderDemoOffer } from "./demo-offer";
 import { byId, el, showBanner } from "./dom";
 import { experimentProgress } from "./experiment-progress";
@@ -16,6 +17,8 @@ export class ExperimentsPage {
   private followTimer = 0;
   /** Chart SVGs already fetched, by experiment and file (a rebuilt report clears them). */
   private readonly charts = new Map<string, string>();
+  private readonly builder = new ExperimentBuilder(byId("experiment-builder"), () => void this.show());
+  private builderRead = false;
 
   constructor(private readonly openRun: (id: number) => void) {
     byId("refresh-experiments").addEventListener("click", () => void this.show());
@@ -33,6 +36,10 @@ export class ExperimentsPage {
     try {
       const page = await listExperiments();
       showBanner(byId("experiments-error"), null);
+      if (!this.builderRead) {
+        this.builderRead = true;
+        void this.builder.refresh();
+      }
       const spec = byId<HTMLInputElement>("experiment-spec");
       if (spec.value === "" && page.demo_spec) spec.value = page.demo_spec;
       const demo = byId("experiments-demo");
@@ -40,15 +47,7 @@ export class ExperimentsPage {
       if (!demo.hidden) renderDemoOffer(demo, page.demo, (button) => void this.runDemo(button));
       byId("experiments-count").textContent =
         page.experiments.length === 0 ? "No experiments yet" : `${page.experiments.length} experiments`;
-      byId("experiment-launches").replaceChildren(
-        ...page.launches.map((l) =>
-          el(
-            "li",
-            { "data-state": l.running ? "running" : l.exit_code === 0 ? "done" : "failed" },
-            `${l.spec} — ${l.running ? `running (pid ${l.pid})` : `ended with code ${l.exit_code ?? "?"}`} · log ${l.log}`,
-          ),
-        ),
-      );
+      byId("experiment-launches").replaceChildren(...page.launches.map((l) => this.launchItem(l)));
       byId("experiments-list").replaceChildren(...page.experiments.map((e) => this.card(e, page.launches.some((l) => l.running))));
       const running = page.launches.some((l) => l.running) || page.experiments.some((e) => e.runs.some((r) => r.status === "running"));
       if (running && document.body.dataset.page === "experiments") {
@@ -137,6 +136,33 @@ export class ExperimentsPage {
       files,
       details,
     );
+  }
+
+  /** A launched `muppet experiment run`: where it stands, and Cancel while it runs. */
+  private launchItem(l: ExperimentLaunch): HTMLElement {
+    const state = l.running ? (l.cancelling ? "cancelling" : "running") : l.exit_code === 0 ? "done" : "failed";
+    const text = l.running
+      ? l.cancelling
+        ? `stopping (pid ${l.pid}): running runs finish their update and keep a checkpoint`
+        : `running (pid ${l.pid})`
+      : `ended with code ${l.exit_code ?? "?"}`;
+    const item = el("li", { "data-state": state, "data-launch": l.id }, `${l.spec} — ${text} · log ${l.log}`);
+    if (l.running && !l.cancelling) {
+      const cancel = el("button", { type: "button", className: "button secondary cancel-experiment" }, "Cancel");
+      cancel.title = "Stop it: running runs are cancelled with a checkpoint, finished ones stay; running the spec again resumes it";
+      cancel.addEventListener("click", async () => {
+        cancel.disabled = true;
+        try {
+          await cancelExperiment(l.id);
+          await this.show();
+        } catch (error) {
+          showBanner(byId("experiments-error"), describeError(error));
+          cancel.disabled = false;
+        }
+      });
+      item.append(" ", cancel);
+    }
+    return item;
   }
 
   private async run(): Promise<void> {

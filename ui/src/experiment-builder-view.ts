@@ -1,0 +1,297 @@
+// The experiment builder on the Experiments page: a form for a sample-efficiency sweep or
+// a task-count ablation, turned into a spec by experiment-builder.ts, checked by the shell
+// with the library's own checks as it is edited (the plan's size, and each problem under
+// its field), saved as a TOML file and run like any spec file. Element ids are relied on by
+// tests/tests/desktop.rs.
+import { checkExperiment, listRuns, listTasks, runExperiment, saveExperiment, type SpecCheck } from "./api";
+import { wireBrowse } from "./browse";
+import { byId, el } from "./dom";
+import { buildSpec, defaultForm, fieldOf, planText, specFileName, type BuilderForm, type Design, type TaskSize } from "./experiment-builder";
+import { describeError } from "./runs-format";
+
+/** Wait this long after the last edit before asking the shell to check the spec. */
+const CHECK_AFTER_MS = 300;
+
+type Input = HTMLInputElement;
+
+export class ExperimentBuilder {
+  private tasks: TaskSize[] = [];
+  private checkTimer = 0;
+  /** The list field the task buttons add to (the last one focused). */
+  private target: Input | null = null;
+  private readonly inputs = new Map<string, Input>();
+  private readonly errorLists = new Map<string, HTMLElement>();
+  private readonly runsBox = el("div", { className: "builder-runs", id: "builder-runs" });
+  private readonly palette = el("div", { className: "builder-palette", id: "builder-palette" });
+  private readonly plan = el("p", { className: "builder-plan", id: "builder-plan" }, "");
+  private readonly general = el("ul", { className: "problems", id: "builder-errors", "data-errors-for": "" });
+  private readonly toml = el("pre", { className: "spec", id: "builder-toml" });
+  private readonly status = el("p", { className: "page-sub", id: "builder-status" });
+  private checked: SpecCheck | null = null;
+
+  constructor(
+    private readonly host: HTMLElement,
+    /** Called once a built spec has been launched. */
+    private readonly launched: () => void,
+  ) {
+    this.render();
+  }
+
+  /** Re-read the tasks and runs the form offers, then check the spec. */
+  async refresh(): Promise<void> {
+    try {
+      const [tasks, runs] = await Promise.all([listTasks(), listRuns()]);
+      this.tasks = tasks.map((t) => ({ name: t.name, examples: t.examples }));
+      this.palette.replaceChildren(
+        ...tasks.map((t) => {
+          const b = el("button", { type: "button", className: "chip", "data-task": t.name, title: `${t.examples} examples — add to the field last used` }, `${t.name} (${t.examples})`);
+          b.addEventListener("click", () => this.addTask(t.name));
+          return b;
+        }),
+      );
+      const chosen = new Set(this.form().runs);
+      const done = runs.filter((r) => r.kind === "pre_finetune" && r.status === "completed");
+      this.runsBox.replaceChildren(
+        ...(done.length === 0
+          ? [el("span", { className: "page-sub" }, "No completed pre-finetuning runs yet.")]
+          : done.map((r) => el("label", { className: "check" }, el("input", { type: "checkbox", value: String(r.id), checked: chosen.has(r.id), "data-run": r.id }), ` #${r.id} ${r.name}`))),
+      );
+    } catch (error) {
+      this.status.textContent = `The tasks and runs could not be read: ${describeError(error).message}`;
+    }
+    this.scheduleCheck();
+  }
+
+  private input(key: string, value: string, attrs: Record<string, string> = {}): Input {
+    const input = el("input", { type: "text", id: `builder-${key}`, value, ...attrs });
+    this.inputs.set(key, input);
+    return input;
+  }
+
+  /** A labelled input; `list` fields take task names from the palette. */
+  private field(label: string, key: string, value: string, opts: { list?: boolean; hint?: string } = {}): HTMLElement {
+    const input = this.input(key, value, opts.hint ? { placeholder: opts.hint } : {});
+    if (opts.list) {
+      input.classList.add("task-list");
+      input.addEventListener("focus", () => (this.target = input));
+    }
+    return el("label", {}, label, input);
+  }
+
+  private errorsFor(field: string): HTMLElement {
+    const list = el("ul", { className: "problems field-errors", "data-errors-for": field });
+    this.errorLists.set(field, list);
+    return list;
+  }
+
+  private render(): void {
+    const d = defaultForm();
+    const design = el(
+      "select",
+      { id: "builder-design" },
+      el("option", { value: "sample_efficiency" }, "Sample efficiency"),
+      el("option", { value: "task_count" }, "Task count"),
+    );
+    design.addEventListener("change", () => this.showDesign());
+    const base = el("input", { type: "checkbox", id: "builder-base", checked: true });
+    const se = el(
+      "div",
+      { className: "builder-design", "data-design": "sample_efficiency" },
+      el("div", { className: "form-grid" }, this.field("Downstream tasks", "downstream", "", { list: true, hint: "winowhy, bbc_news" }), this.field("Training sizes", "sizes", d.sizes, { hint: "16, 32, 64, all" }), this.field("Seeds", "se-seeds", d.seeds, { hint: "3 or 1, 2, 7" })),
+      this.errorsFor("sample_efficiency.tasks"),
+      this.errorsFor("sample_efficiency.sizes"),
+      this.errorsFor("sample_efficiency.seeds"),
+      el("h4", {}, "Start from"),
+      el("label", { className: "check" }, base, " the base model"),
+      el("div", { className: "form-grid" }, this.field("A pre-finetuning stage of this experiment: name", "stage-name", d.stageName), this.field("… and its tasks (none: no stage)", "stage-tasks", "", { list: true, hint: "rt_fresh_rotten, fever_claims" })),
+      this.errorsFor("stages"),
+      el("p", { className: "page-sub" }, "Completed pre-finetuning runs:"),
+      this.runsBox,
+      this.errorsFor("sample_efficiency.starts"),
+    );
+    const tc = el(
+      "div",
+      { className: "builder-design", "data-design": "task_count", hidden: true },
+      el(
+        "div",
+        { className: "form-grid" },
+        this.field("Task pool, in order", "pool", "", { list: true, hint: "sarcasm_headlines, rt_fresh_rotten, …" }),
+        this.field("Subset sizes k1 < k2 < …", "task-sizes", d.taskSizes),
+        this.field("Order seed (empty: the order given)", "order-seed", ""),
+        this.field("Held-out downstream tasks", "held-out", "", { list: true, hint: "winowhy" }),
+        this.field("Downstream tasks in every subset (a count or names)", "inside", ""),
+        this.field("Seeds", "tc-seeds", d.seeds),
+        this.field("Training examples per fine-tune (empty: all)", "train-size", d.trainSize),
+      ),
+      ...["task_count.pool", "task_count.sizes", "task_count.order_seed", "task_count.held_out", "task_count.inside", "task_count.seeds", "task_count.train_size"].map((f) => this.errorsFor(f)),
+    );
+    const training = el(
+      "details",
+      { className: "builder-training" },
+      el("summary", {}, "Training settings"),
+      el("h4", {}, "Pre-finetuning (every run: the same step budget)"),
+      el(
+        "div",
+        { className: "form-grid" },
+        this.field("Steps", "pft-steps", d.prefinetune.steps),
+        this.field("Batch size", "pft-batch", d.prefinetune.batchSize),
+        this.field("Tasks per update", "pft-tpu", d.prefinetune.tasksPerUpdate),
+        this.field("Max tokens", "pft-maxlen", d.prefinetune.maxLen),
+        this.field("Learning rate", "pft-lr", d.prefinetune.lr),
+      ),
+      this.errorsFor("prefinetune"),
+      el("h4", {}, "Fine-tunes"),
+      el(
+        "div",
+        { className: "form-grid" },
+        this.field("Steps", "ft-steps", d.finetune.steps),
+        this.field("Batch size", "ft-batch", d.finetune.batchSize),
+        this.field("Max tokens", "ft-maxlen", d.finetune.maxLen),
+        this.field("Learning rate", "ft-lr", d.finetune.lr),
+        this.field("Dev examples", "ft-dev", d.finetune.devSize),
+      ),
+      this.errorsFor("finetune"),
+    );
+    const path = this.input("path", "", { placeholder: "/absolute/path/my-experiment.toml" });
+    const browse = el("button", { type: "button", id: "browse-builder-path", className: "button secondary" }, "Browse…");
+    const save = el("button", { type: "button", id: "builder-save", className: "button secondary" }, "Save spec");
+    const run = el("button", { type: "button", id: "builder-run", className: "button" }, "Save and run");
+    save.addEventListener("click", () => void this.save(false));
+    run.addEventListener("click", () => void this.save(true));
+    this.host.replaceChildren(
+      el("h3", {}, "Build an experiment"),
+      el("div", { className: "form-grid" }, el("label", {}, "Design", design), this.field("Name", "name", "", { hint: "my-sweep" }), this.field("Description", "description", "")),
+      this.errorsFor("name"),
+      el("p", { className: "page-sub" }, "Tasks (click to add to the task field last used):"),
+      this.palette,
+      se,
+      tc,
+      training,
+      this.plan,
+      this.general,
+      el("div", { className: "export-row" }, path, browse, save, run),
+      this.status,
+      el("details", {}, el("summary", {}, "The spec as TOML"), this.toml),
+    );
+    wireBrowse("browse-builder-path", "builder-path", { kind: "save-file", title: "Save the experiment spec", label: "Experiment spec (TOML)", extensions: ["toml"] }, (m) => (this.status.textContent = m));
+    this.host.addEventListener("input", (e) => {
+      if (e.target !== path) this.scheduleCheck();
+    });
+    this.host.addEventListener("change", () => this.scheduleCheck());
+    this.inputs.get("name")!.addEventListener("input", () => {
+      // Suggest a file beside the last one chosen, named after the experiment.
+      const p = path.value.trim();
+      if (p === "" || p.endsWith(".toml")) {
+        const dir = p.includes("/") ? p.slice(0, p.lastIndexOf("/") + 1) : "";
+        if (dir) path.value = dir + specFileName(this.inputs.get("name")!.value);
+      }
+    });
+  }
+
+  private value(key: string): string {
+    return this.inputs.get(key)?.value ?? "";
+  }
+
+  private design(): Design {
+    return byId<HTMLSelectElement>("builder-design").value as Design;
+  }
+
+  private showDesign(): void {
+    const design = this.design();
+    for (const part of this.host.querySelectorAll<HTMLElement>(".builder-design")) part.hidden = part.dataset.design !== design;
+  }
+
+  /** The form as it stands. */
+  form(): BuilderForm {
+    const design = this.design();
+    return {
+      design,
+      name: this.value("name"),
+      description: this.value("description"),
+      seeds: this.value(design === "task_count" ? "tc-seeds" : "se-seeds"),
+      prefinetune: { steps: this.value("pft-steps"), batchSize: this.value("pft-batch"), tasksPerUpdate: this.value("pft-tpu"), maxLen: this.value("pft-maxlen"), lr: this.value("pft-lr") },
+      finetune: { steps: this.value("ft-steps"), batchSize: this.value("ft-batch"), maxLen: this.value("ft-maxlen"), lr: this.value("ft-lr"), devSize: this.value("ft-dev") },
+      downstream: this.value("downstream"),
+      sizes: this.value("sizes"),
+      base: byId<HTMLInputElement>("builder-base").checked,
+      runs: [...this.runsBox.querySelectorAll<HTMLInputElement>("input[type=checkbox]:checked")].map((c) => Number(c.value)),
+      stageName: this.value("stage-name"),
+      stageTasks: this.value("stage-tasks"),
+      pool: this.value("pool"),
+      taskSizes: this.value("task-sizes"),
+      orderSeed: this.value("order-seed"),
+      heldOut: this.value("held-out"),
+      inside: this.value("inside"),
+      trainSize: this.value("train-size"),
+    };
+  }
+
+  private addTask(name: string): void {
+    const input = this.target ?? this.inputs.get(this.design() === "task_count" ? "pool" : "downstream")!;
+    const text = input.value.trim();
+    input.value = text === "" ? name : `${text.replace(/,\s*$/, "")}, ${name}`;
+    input.focus();
+    this.scheduleCheck();
+  }
+
+  private scheduleCheck(): void {
+    window.clearTimeout(this.checkTimer);
+    this.checkTimer = window.setTimeout(() => void this.check(), CHECK_AFTER_MS);
+  }
+
+  /** Show `errors` under their fields (and the rest above the buttons). */
+  private showErrors(errors: { field: string; message: string }[]): void {
+    for (const list of [...this.errorLists.values(), this.general]) list.replaceChildren();
+    for (const e of errors) {
+      const list = this.errorLists.get(e.field) ?? this.general;
+      list.append(el("li", {}, e.message));
+    }
+    this.host.dataset.errors = String(errors.length);
+  }
+
+  /** Build the spec and have the shell check it; returns whether it can be saved. */
+  async check(): Promise<boolean> {
+    window.clearTimeout(this.checkTimer);
+    const built = buildSpec(this.form(), this.tasks);
+    this.checked = null;
+    if (!built.spec) {
+      this.showErrors(built.errors);
+      this.plan.textContent = "Fix the fields marked below to see the plan.";
+      this.host.dataset.runs = "";
+      return false;
+    }
+    try {
+      const check = await checkExperiment(built.spec);
+      this.checked = check;
+      this.showErrors(check.errors.map((message) => ({ field: fieldOf(message), message })));
+      this.toml.textContent = check.toml;
+      this.plan.textContent = check.runs > 0 ? `Plan: ${planText(check)}` : "The spec does not expand into runs yet.";
+      this.host.dataset.runs = String(check.runs);
+      return check.errors.length === 0;
+    } catch (error) {
+      this.showErrors([{ field: "", message: describeError(error).message }]);
+      return false;
+    }
+  }
+
+  private async save(andRun: boolean): Promise<void> {
+    this.status.textContent = "";
+    if (!(await this.check())) {
+      this.status.textContent = "Not saved: fix the problems marked above.";
+      return;
+    }
+    const spec = buildSpec(this.form(), this.tasks).spec!;
+    try {
+      const path = await saveExperiment(spec, this.value("path"));
+      this.status.textContent = `Saved ${path}${this.checked ? ` (${planText(this.checked)})` : ""}.`;
+      this.host.dataset.saved = path;
+      if (andRun) {
+        await runExperiment(path);
+        this.status.textContent = `Saved ${path} and started it.`;
+        this.launched();
+      }
+    } catch (error) {
+      this.status.textContent = describeError(error).message;
+    }
+  }
+}

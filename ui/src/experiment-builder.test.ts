@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import { buildSpec, defaultForm, fieldOf, parseNames, parseSeeds, parseSizes, planText, smallestUsable, specFileName, usableExamples, type BuilderForm } from "./experiment-builder";
+
+const tasks = [
+  { name: "winowhy", examples: 2862 },
+  { name: "bbc_news", examples: 2225 },
+  { name: "strategyqa", examples: 2290 },
+  { name: "tiny", examples: 120 },
+];
+
+const form = (over: Partial<BuilderForm>): BuilderForm => ({ ...defaultForm(), name: "mine", ...over });
+
+describe("the experiment builder", () => {
+  it("reads names, sizes and seeds", () => {
+    expect(parseNames(" winowhy, bbc_news  strategyqa,")).toEqual(["winowhy", "bbc_news", "strategyqa"]);
+    expect(parseSizes("16, 32 64", null)).toEqual({ sizes: [16, 32, 64], error: null });
+    expect(parseSizes("16, all", 500)).toEqual({ sizes: [16, 500], error: null });
+    expect(parseSizes("16, all", null).error).toContain("needs the downstream tasks");
+    expect(parseSizes("16, 3x", null).error).toContain("“3x” is no size");
+    expect(parseSeeds("3")).toEqual({ seeds: 3, error: null });
+    expect(parseSeeds("1, 2, 7")).toEqual({ seeds: [1, 2, 7], error: null });
+    expect(parseSeeds("5,")).toEqual({ seeds: [5], error: null });
+    expect(parseSeeds("").error).not.toBeNull();
+    expect(parseSeeds("two").error).toContain("not a number of seeds");
+  });
+
+  it("counts the training examples a dev split leaves, as the library does", () => {
+    expect(usableExamples(2862, 100)).toBe(2762);
+    // The dev split takes at most half of a small task.
+    expect(usableExamples(120, 100)).toBe(60);
+    expect(smallestUsable(["winowhy", "tiny"], tasks, 100)).toBe(60);
+    expect(smallestUsable(["winowhy", "unknown"], tasks, 100)).toBeNull();
+    expect(smallestUsable([], tasks, 100)).toBeNull();
+  });
+
+  it("builds a sample-efficiency spec with a stage, the base model and existing runs", () => {
+    const built = buildSpec(form({ downstream: "winowhy, bbc_news", sizes: "16, 32, all", seeds: "2", stageName: "muppet3", stageTasks: "strategyqa fever_claims", runs: [7, 9] }), tasks);
+    expect(built.errors).toEqual([]);
+    const spec = built.spec!;
+    expect(spec.name).toBe("mine");
+    expect(spec.stages).toEqual([{ name: "muppet3", tasks: ["strategyqa", "fever_claims"] }]);
+    // "all": every training example of the smaller downstream task (bbc_news: 2225 - 100).
+    expect(spec.sample_efficiency).toEqual({ tasks: ["winowhy", "bbc_news"], sizes: [16, 32, 2125], seeds: 2, starts: ["base", "muppet3", "run:7", "run:9"] });
+    expect(spec.task_count).toBeUndefined();
+    expect(spec.prefinetune).toMatchObject({ steps: 150, batch_size: 8, tasks_per_update: 2, max_len: 64, doc_stride: 16, warmup: 15, lr: 1e-4 });
+    expect(spec.finetune).toMatchObject({ steps: 16, batch_size: 8, max_len: 64, doc_stride: 16, warmup: 1, dev_size: 100 });
+    expect(spec.finetune).not.toHaveProperty("tasks_per_update");
+  });
+
+  it("leaves out the stage and the base model when they are not chosen", () => {
+    const spec = buildSpec(form({ downstream: "winowhy", base: false, stageTasks: "", runs: [3] }), tasks).spec!;
+    expect(spec.stages).toBeUndefined();
+    expect(spec.sample_efficiency?.starts).toEqual(["run:3"]);
+  });
+
+  it("builds a task-count spec with the order given or drawn with a seed", () => {
+    const given = buildSpec(form({ design: "task_count", pool: "a, b, c, d", taskSizes: "1, 2, 4", heldOut: "winowhy", seeds: "3", trainSize: "64" }), tasks);
+    expect(given.errors).toEqual([]);
+    expect(given.spec!.task_count).toEqual({ pool: ["a", "b", "c", "d"], sizes: [1, 2, 4], inside: [], held_out: ["winowhy"], seeds: 3, train_size: 64 });
+    expect(given.spec!.sample_efficiency).toBeUndefined();
+    const drawn = buildSpec(form({ design: "task_count", pool: "a b c", taskSizes: "1 3", orderSeed: "11", inside: "1", heldOut: "", trainSize: "" }), tasks).spec!;
+    expect(drawn.task_count).toMatchObject({ order_seed: 11, inside: 1 });
+    expect(drawn.task_count).not.toHaveProperty("train_size");
+    const named = buildSpec(form({ design: "task_count", pool: "a b", inside: "a" }), tasks).spec!;
+    expect(named.task_count?.inside).toEqual(["a"]);
+  });
+
+  it("reports what it cannot read under its field and builds nothing", () => {
+    const built = buildSpec(
+      form({ downstream: "winowhy", sizes: "16, lots", seeds: "x", prefinetune: { ...defaultForm().prefinetune, steps: "1.5" }, finetune: { ...defaultForm().finetune, lr: "-1" } }),
+      tasks,
+    );
+    expect(built.spec).toBeNull();
+    expect(built.errors.map((e) => e.field).sort()).toEqual(["finetune", "prefinetune", "sample_efficiency.seeds", "sample_efficiency.sizes"]);
+    expect(built.errors.find((e) => e.field === "prefinetune")?.message).toBe("prefinetune.steps: “1.5” is not a whole number");
+    const tc = buildSpec(form({ design: "task_count", pool: "a", taskSizes: "1", orderSeed: "soon", trainSize: "many" }), tasks);
+    expect(tc.errors.map((e) => e.field)).toEqual(["task_count.order_seed", "task_count.train_size"]);
+  });
+
+  it("places the library's messages under their fields", () => {
+    expect(fieldOf("sample_efficiency.sizes: 5000 training examples of `winowhy` asked for, but it has 2862")).toBe("sample_efficiency.sizes");
+    expect(fieldOf("stages[0].tasks: unknown task `nope` (known: a, b)")).toBe("stages");
+    expect(fieldOf("finetune.doc_stride: 30 must be below max_len - 2")).toBe("finetune");
+    expect(fieldOf("task_count.sizes: 4 tasks asked for but the pool has 2")).toBe("task_count.sizes");
+    expect(fieldOf("overlap: downstream task `winowhy` is in the pre-finetuning mixture of `pft` (stages[0].tasks)")).toBe("sample_efficiency.tasks");
+    expect(fieldOf("name: is empty: name the experiment")).toBe("name");
+    expect(fieldOf("task_count: no downstream task: set inside and/or held_out")).toBe("");
+    expect(fieldOf("no design: add one of the sections")).toBe("");
+  });
+
+  it("states the plan's size and names the file", () => {
+    expect(planText({ runs: 55, prefinetunes: 1, finetunes: 54 })).toBe("55 runs: 1 pre-finetuning, 54 fine-tunes");
+    expect(planText({ runs: 1, prefinetunes: 0, finetunes: 1 })).toBe("1 run: 0 pre-finetuning, 1 fine-tune");
+    expect(specFileName("Task count: 6 tasks!")).toBe("task-count-6-tasks.toml");
+    expect(specFileName("  ")).toBe("experiment.toml");
+  });
+});

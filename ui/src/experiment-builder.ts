@@ -1,0 +1,311 @@
+// The experiment builder's logic, free of the DOM: the form's text fields turned into an
+// experiment spec object with the shape of muppet_core::ExperimentSpec (what
+// experiments/*.toml hold), for the two signature designs. The form only catches what it
+// must to build an object (numbers that are not numbers, "all" without downstream tasks);
+// every other check is the library's, run by the shell (check_experiment), whose messages
+// start with the spec field they concern; `fieldOf` places each under its input.
+
+export type Design = "sample_efficiency" | "task_count";
+
+/** A task the data folder has, with its number of examples. */
+export interface TaskSize {
+  name: string;
+  examples: number;
+}
+
+export interface TrainingFields {
+  steps: string;
+  batchSize: string;
+  maxLen: string;
+  lr: string;
+}
+
+export interface BuilderForm {
+  design: Design;
+  name: string;
+  description: string;
+  /** A count ("3": seeds 1 to 3) or a list ("1, 2, 7"). */
+  seeds: string;
+  prefinetune: TrainingFields & { tasksPerUpdate: string };
+  finetune: TrainingFields & { devSize: string };
+  // Sample efficiency.
+  /** Downstream tasks, comma-separated. */
+  downstream: string;
+  /** Training sizes, e.g. "16, 32, 64, all". */
+  sizes: string;
+  base: boolean;
+  /** Completed pre-finetuning runs to start from. */
+  runs: number[];
+  /** A pre-finetuning stage defined in the experiment (no tasks: none). */
+  stageName: string;
+  stageTasks: string;
+  // Task count.
+  /** The task pool in the order subsets take it. */
+  pool: string;
+  /** Subset sizes k1 < k2 < ... */
+  taskSizes: string;
+  /** Empty: the order given; a number: the pool shuffled with that seed. */
+  orderSeed: string;
+  /** Downstream tasks outside the pool. */
+  heldOut: string;
+  /** Downstream tasks in every subset: a count (the first n of the pool) or names. */
+  inside: string;
+  /** Training examples per fine-tune; empty: all. */
+  trainSize: string;
+}
+
+export type Seeds = number | number[];
+
+/** The spec object, as the shell reads it (serde names of ExperimentSpec). */
+export interface ExperimentSpecJson {
+  name: string;
+  description?: string;
+  prefinetune: Record<string, number>;
+  finetune: Record<string, number>;
+  stages?: { name: string; tasks: string[] }[];
+  sample_efficiency?: { tasks: string[]; sizes: number[]; seeds: Seeds; starts: string[] };
+  task_count?: {
+    pool: string[];
+    sizes: number[];
+    order_seed?: number;
+    inside: number | string[];
+    held_out: string[];
+    seeds: Seeds;
+    train_size?: number;
+  };
+}
+
+/** A problem found by the form, under the spec field it concerns. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export interface Built {
+  spec: ExperimentSpecJson | null;
+  errors: FieldError[];
+}
+
+/** Settings like the demo's (experiments/demo.toml): minutes on a laptop CPU. */
+export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
+  return {
+    design,
+    name: "",
+    description: "",
+    seeds: "3",
+    prefinetune: { steps: "150", batchSize: "8", tasksPerUpdate: "2", maxLen: "64", lr: "1e-4" },
+    finetune: { steps: "16", batchSize: "8", maxLen: "64", lr: "1e-4", devSize: "100" },
+    downstream: "",
+    sizes: "16, 32, 64, 128, 256",
+    base: true,
+    runs: [],
+    stageName: "pft",
+    stageTasks: "",
+    pool: "",
+    taskSizes: "1, 2, 4",
+    orderSeed: "",
+    heldOut: "",
+    inside: "",
+    trainSize: "64",
+  };
+}
+
+/** Task names from a comma- or space-separated field, in order. */
+export function parseNames(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+function integer(text: string): number | null {
+  const t = text.trim();
+  return /^\d+$/.test(t) ? Number(t) : null;
+}
+
+function number(text: string): number | null {
+  const t = text.trim();
+  if (t === "") return null;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : null;
+}
+
+/**
+ * Examples a fine-tune of a task can train on: what its dev split leaves (the dev split
+ * takes `devSize`, at most half the task), as muppet_train::experiment::check counts.
+ */
+export function usableExamples(examples: number, devSize: number): number {
+  return examples - Math.min(devSize, Math.floor(examples / 2));
+}
+
+/**
+ * Sizes from "16, 32, all": "all" is every training example of the smallest downstream
+ * task (`all`, null when unknown). Order and uniqueness are left to the library's check.
+ */
+export function parseSizes(text: string, all: number | null): { sizes: number[]; error: string | null } {
+  const sizes: number[] = [];
+  for (const part of text.split(/[\s,]+/).filter((s) => s !== "")) {
+    if (part.toLowerCase() === "all") {
+      if (all === null) return { sizes, error: "“all” needs the downstream tasks first: choose them, or give a number" };
+      sizes.push(all);
+      continue;
+    }
+    const n = integer(part);
+    if (n === null) return { sizes, error: `“${part}” is no size: give whole numbers of examples (or “all”), e.g. 16, 32, 64, all` };
+    sizes.push(n);
+  }
+  return { sizes, error: null };
+}
+
+/** "3" is a count (seeds 1 to 3), "1, 2, 7" a list. */
+export function parseSeeds(text: string): { seeds: Seeds; error: string | null } {
+  const parts = text.split(/[\s,]+/).filter((s) => s !== "");
+  const values = parts.map(integer);
+  if (parts.length === 0) return { seeds: [], error: "give a number of seeds (3) or a list (1, 2, 7)" };
+  if (values.some((v) => v === null)) return { seeds: [], error: `“${text.trim()}” is not a number of seeds or a list of whole numbers` };
+  const numbers = values as number[];
+  return { seeds: parts.length === 1 && !text.includes(",") ? (numbers[0] as number) : numbers, error: null };
+}
+
+function training(form: TrainingFields, section: string, errors: FieldError[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const whole = (text: string, key: string): void => {
+    const v = integer(text);
+    if (v === null) errors.push({ field: section, message: `${section}.${key}: “${text}” is not a whole number` });
+    else out[key] = v;
+  };
+  whole(form.steps, "steps");
+  whole(form.batchSize, "batch_size");
+  whole(form.maxLen, "max_len");
+  const lr = number(form.lr);
+  if (lr === null || lr <= 0) errors.push({ field: section, message: `${section}.lr: “${form.lr}” is not a positive learning rate (e.g. 1e-4)` });
+  else out.lr = lr;
+  // Derived as in the shipped specs: a window overlap of a quarter, a tenth of warm-up.
+  if (out.max_len !== undefined) out.doc_stride = Math.floor(out.max_len / 4);
+  if (out.steps !== undefined) out.warmup = Math.floor(out.steps / 10);
+  return out;
+}
+
+/** The smallest training split among `names` (null if one is unknown or none given). */
+export function smallestUsable(names: string[], tasks: TaskSize[], devSize: number): number | null {
+  if (names.length === 0) return null;
+  let least = Infinity;
+  for (const n of names) {
+    const task = tasks.find((t) => t.name === n);
+    if (!task) return null;
+    least = Math.min(least, usableExamples(task.examples, devSize));
+  }
+  return least;
+}
+
+/** The spec object of a form, or the form's own problems. */
+export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
+  const errors: FieldError[] = [];
+  const prefinetune = training(form.prefinetune, "prefinetune", errors);
+  const finetune = training(form.finetune, "finetune", errors);
+  const tpu = integer(form.prefinetune.tasksPerUpdate);
+  if (tpu === null) errors.push({ field: "prefinetune", message: `prefinetune.tasks_per_update: “${form.prefinetune.tasksPerUpdate}” is not a whole number` });
+  else prefinetune.tasks_per_update = tpu;
+  const dev = integer(form.finetune.devSize);
+  if (dev === null) errors.push({ field: "finetune", message: `finetune.dev_size: “${form.finetune.devSize}” is not a whole number` });
+  else finetune.dev_size = dev;
+  prefinetune.dev_size = 100;
+  prefinetune.eval_every = 0;
+  prefinetune.checkpoint_every = 0;
+  const seeds = parseSeeds(form.seeds);
+  const spec: ExperimentSpecJson = { name: form.name.trim(), prefinetune, finetune };
+  if (form.description.trim()) spec.description = form.description.trim();
+  if (form.design === "sample_efficiency") {
+    if (seeds.error) errors.push({ field: "sample_efficiency.seeds", message: `sample_efficiency.seeds: ${seeds.error}` });
+    const downstream = parseNames(form.downstream);
+    const sizes = parseSizes(form.sizes, smallestUsable(downstream, tasks, dev ?? 100));
+    if (sizes.error) errors.push({ field: "sample_efficiency.sizes", message: `sample_efficiency.sizes: ${sizes.error}` });
+    const starts: string[] = [];
+    if (form.base) starts.push("base");
+    const stageTasks = parseNames(form.stageTasks);
+    if (stageTasks.length > 0) {
+      const name = form.stageName.trim() || "pft";
+      spec.stages = [{ name, tasks: stageTasks }];
+      starts.push(name);
+    }
+    for (const id of form.runs) starts.push(`run:${id}`);
+    spec.sample_efficiency = { tasks: downstream, sizes: sizes.sizes, seeds: seeds.seeds, starts };
+  } else {
+    if (seeds.error) errors.push({ field: "task_count.seeds", message: `task_count.seeds: ${seeds.error}` });
+    const sizes = parseSizes(form.taskSizes, null);
+    if (sizes.error) errors.push({ field: "task_count.sizes", message: `task_count.sizes: ${sizes.error.replace(" (or “all”)", "").replace(", all", "")}` });
+    const tc: NonNullable<ExperimentSpecJson["task_count"]> = {
+      pool: parseNames(form.pool),
+      sizes: sizes.sizes,
+      inside: [],
+      held_out: parseNames(form.heldOut),
+      seeds: seeds.seeds,
+    };
+    if (form.orderSeed.trim() !== "") {
+      const s = integer(form.orderSeed);
+      if (s === null) errors.push({ field: "task_count.order_seed", message: `task_count.order_seed: “${form.orderSeed}” is not a whole number (leave it empty for the order given)` });
+      else tc.order_seed = s;
+    }
+    const inside = form.inside.trim();
+    tc.inside = inside === "" ? [] : (integer(inside) ?? parseNames(inside));
+    if (form.trainSize.trim() !== "") {
+      const n = integer(form.trainSize);
+      if (n === null) errors.push({ field: "task_count.train_size", message: `task_count.train_size: “${form.trainSize}” is not a whole number (leave it empty for all)` });
+      else tc.train_size = n;
+    }
+    spec.task_count = tc;
+  }
+  return { spec: errors.length === 0 ? spec : null, errors };
+}
+
+/** The fields the form shows errors under, most specific first. */
+export const FIELDS = [
+  "name",
+  "prefinetune",
+  "finetune",
+  "stages",
+  "sample_efficiency.tasks",
+  "sample_efficiency.sizes",
+  "sample_efficiency.seeds",
+  "sample_efficiency.starts",
+  "task_count.pool",
+  "task_count.sizes",
+  "task_count.order_seed",
+  "task_count.inside",
+  "task_count.held_out",
+  "task_count.seeds",
+  "task_count.train_size",
+] as const;
+
+/**
+ * The form field a library message belongs under: its leading spec path
+ * ("stages[0].tasks: unknown task ..." → "stages", "finetune.doc_stride: ..." →
+ * "finetune"); "" for a message about the whole spec (shown above the form's buttons).
+ */
+export function fieldOf(message: string): string {
+  const path = /^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+)*):/.exec(message)?.[1] ?? "";
+  const plain = path.replace(/\[\d+\]/g, "");
+  let best = "";
+  for (const f of FIELDS) {
+    if ((plain === f || plain.startsWith(`${f}.`)) && f.length > best.length) best = f;
+  }
+  // A downstream task inside a mixture it starts from: shown with the downstream tasks.
+  if (plain === "overlap") return "sample_efficiency.tasks";
+  return best;
+}
+
+/** "55 runs: 1 pre-finetuning, 54 fine-tunes". */
+export function planText(check: { runs: number; prefinetunes: number; finetunes: number }): string {
+  const pre = `${check.prefinetunes} pre-finetuning`;
+  const fine = `${check.finetunes} fine-tune${check.finetunes === 1 ? "" : "s"}`;
+  return `${check.runs} run${check.runs === 1 ? "" : "s"}: ${pre}, ${fine}`;
+}
+
+/** A file name for the spec from the experiment's name ("Task count 6" → "task-count-6.toml"). */
+export function specFileName(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return `${slug || "experiment"}.toml`;
+}
