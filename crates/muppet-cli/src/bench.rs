@@ -225,7 +225,7 @@ pub struct TrainStepArgs {
     /// Untimed steps before timing.
     #[arg(long, default_value_t = 2)]
     warmup: usize,
-    /// cpu or cuda.
+    /// cpu, cuda, or cuda-f16 / cuda-bf16 (every float in half precision).
     #[arg(long, default_value = "cpu")]
     backend: String,
     /// Print one JSON object.
@@ -289,6 +289,10 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     }
     let result = on_backend(backend, Bench { model: args.model.as_ref(), config, bench: bench.clone() })?
         .context("train-step benchmark")?;
+    // After the steps: the CUDA pool keeps the pages the busiest step needed, and the
+    // CPU's VmHWM is the process's peak, so `reserved` is the peak either way.
+    let memory = muppet_train::backend::device_memory(backend);
+    let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
     let out = serde_json::json!({
         "impl": "muppet",
         "backend": backend.name(),
@@ -304,13 +308,21 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         "step_ms_min": result.step_ms_min,
         "achieved_tflops": result.achieved_tflops,
         "parameters": result.parameters,
+        "peak_memory_mib": memory.map(|m| mib(m.reserved)),
+        "memory_in_use_mib": memory.map(|m| mib(m.in_use)),
     });
     if args.json {
         println!("{out}");
     } else {
         println!(
-            "{:.1} examples/s, {:.0} tokens/s, {:.1} ms/step (min {:.1}), {:.2} TFLOP/s, {} parameters",
-            result.examples_per_sec, result.tokens_per_sec, result.step_ms_mean, result.step_ms_min, result.achieved_tflops, result.parameters
+            "{:.1} examples/s, {:.0} tokens/s, {:.1} ms/step (min {:.1}), {:.2} TFLOP/s, {} parameters, peak memory {}",
+            result.examples_per_sec,
+            result.tokens_per_sec,
+            result.step_ms_mean,
+            result.step_ms_min,
+            result.achieved_tflops,
+            result.parameters,
+            memory.map_or("unknown".to_string(), |m| format!("{:.0} MiB", mib(m.reserved)))
         );
     }
     Ok(())

@@ -85,11 +85,14 @@ impl<B: Backend> SelfAttention<B> {
         let head = hidden / self.n_heads;
         // [batch, seq, hidden] -> [batch, heads, seq, head]
         let split = |t: Tensor<B, 3>| t.reshape([batch, seq, self.n_heads, head]).swap_dims(1, 2);
-        let q = split(self.query.forward(x.clone()));
+        // The 1/sqrt(head) scale goes on the queries, a quarter of the size of the scores
+        // at length 128 (one elementwise pass less over [batch, heads, seq, seq], forward
+        // and backward).
+        let q = split(self.query.forward(x.clone()) * (1.0 / (head as f64).sqrt()));
         let k = split(self.key.forward(x.clone()));
         let v = split(self.value.forward(x));
 
-        let scores = q.matmul(k.swap_dims(2, 3)) / (head as f64).sqrt() + mask_bias;
+        let scores = q.matmul(k.swap_dims(2, 3)) + mask_bias;
         let probs = self.dropout.forward(softmax(scores, 3));
         probs
             .matmul(v)

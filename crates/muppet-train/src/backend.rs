@@ -1,7 +1,9 @@
 //! Backend selection. The CPU backend is Burn's `Flex`: on MiniLM's train step it runs
 //! about twice as fast as ndarray and candle (BENCHMARKS.md), which stay available behind
 //! the `ndarray` and `candle` features for that comparison. CUDA is `burn-cuda`, compiled
-//! in with the `cuda` feature and loaded at run time.
+//! in with the `cuda` feature and loaded at run time, in f32 (`cuda`) or entirely in half
+//! precision (`cuda-f16`, `cuda-bf16`: weights, activations, gradients and optimizer state;
+//! Burn 0.21 has no mixed-precision training with f32 master weights).
 
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::backend::AutodiffBackend;
@@ -16,6 +18,10 @@ pub type CpuTrain = Autodiff<Flex>;
 pub enum BackendKind {
     Cpu,
     Cuda,
+    /// CUDA with every float in f16.
+    CudaF16,
+    /// CUDA with every float in bf16.
+    CudaBf16,
     /// Burn's ndarray CPU backend, compiled in with the `ndarray` feature: kept to measure
     /// it against Flex (BENCHMARKS.md), not for training.
     NdArray,
@@ -29,6 +35,8 @@ impl BackendKind {
         match self {
             BackendKind::Cpu => "flex",
             BackendKind::Cuda => "cuda",
+            BackendKind::CudaF16 => "cuda-f16",
+            BackendKind::CudaBf16 => "cuda-bf16",
             BackendKind::NdArray => "ndarray",
             BackendKind::Candle => "candle",
         }
@@ -37,7 +45,7 @@ impl BackendKind {
     pub fn device_name(self) -> &'static str {
         match self {
             BackendKind::Cpu => "cpu",
-            BackendKind::Cuda => "cuda:0",
+            BackendKind::Cuda | BackendKind::CudaF16 | BackendKind::CudaBf16 => "cuda:0",
             BackendKind::NdArray | BackendKind::Candle => "cpu",
         }
     }
@@ -49,11 +57,21 @@ impl std::str::FromStr for BackendKind {
         match s {
             "cpu" => Ok(BackendKind::Cpu),
             "cuda" => Ok(BackendKind::Cuda),
+            "cuda-f16" => Ok(BackendKind::CudaF16),
+            "cuda-bf16" => Ok(BackendKind::CudaBf16),
             "ndarray" => Ok(BackendKind::NdArray),
             "candle" => Ok(BackendKind::Candle),
-            other => Err(TrainError::Config(format!("unknown backend `{other}`: expected cpu or cuda"))),
+            other => Err(TrainError::Config(format!("unknown backend `{other}`: expected cpu, cuda, cuda-f16 or cuda-bf16"))),
         }
     }
+}
+
+/// The float type of a CUDA backend.
+#[derive(Debug, Clone, Copy)]
+enum Precision {
+    F32,
+    F16,
+    Bf16,
 }
 
 /// Work that runs on whichever training backend is chosen at run time.
@@ -66,7 +84,9 @@ pub trait OnBackend {
 pub fn on_backend<W: OnBackend>(kind: BackendKind, work: W) -> Result<W::Output, TrainError> {
     match kind {
         BackendKind::Cpu => Ok(work.run::<CpuTrain>(Default::default())),
-        BackendKind::Cuda => cuda::run(work),
+        BackendKind::Cuda => cuda::run(work, Precision::F32),
+        BackendKind::CudaF16 => cuda::run(work, Precision::F16),
+        BackendKind::CudaBf16 => cuda::run(work, Precision::Bf16),
         BackendKind::NdArray => ndarray_run(work),
         BackendKind::Candle => candle_run(work),
     }
@@ -101,14 +121,21 @@ mod cuda {
     use burn::backend::{Autodiff, Cuda};
     use burn::prelude::*;
 
-    use super::OnBackend;
+    use super::{DeviceMemory, OnBackend, Precision};
     use crate::TrainError;
+
+    /// The CUDA runtime's memory pool on the default device.
+    pub fn memory() -> Option<DeviceMemory> {
+        use cubecl::Runtime;
+        let usage = cubecl::cuda::CudaRuntime::client(&burn::backend::cuda::CudaDevice::default()).memory_usage().ok()?;
+        Some(DeviceMemory { in_use: usage.bytes_in_use, reserved: usage.bytes_reserved })
+    }
 
     /// cudarc panics (on a runtime thread of cubecl) when it cannot load the
     /// driver library; probe inside a caught panic, with the panic messages
     /// collected instead of printed, so a machine without CUDA gets one clear
     /// error, not a crash.
-    pub fn run<W: OnBackend>(work: W) -> Result<W::Output, TrainError> {
+    pub fn run<W: OnBackend>(work: W, precision: Precision) -> Result<W::Output, TrainError> {
         let messages = Arc::new(Mutex::new(Vec::<String>::new()));
         let seen = Arc::clone(&messages);
         let previous = std::panic::take_hook();
@@ -127,7 +154,11 @@ mod cuda {
         });
         std::panic::set_hook(previous);
         match probe {
-            Ok(v) if v == 4.0 => Ok(work.run::<Autodiff<Cuda>>(Default::default())),
+            Ok(v) if v == 4.0 => Ok(match precision {
+                Precision::F32 => work.run::<Autodiff<Cuda>>(Default::default()),
+                Precision::F16 => work.run::<Autodiff<Cuda<burn::tensor::f16>>>(Default::default()),
+                Precision::Bf16 => work.run::<Autodiff<Cuda<burn::tensor::bf16>>>(Default::default()),
+            }),
             Ok(v) => Err(TrainError::Backend(format!("the CUDA device computed 1+1+1+1 = {v}"))),
             Err(_) => {
                 let first = messages.lock().ok().and_then(|m| m.first().cloned()).unwrap_or_else(|| "unknown error".into());
@@ -143,14 +174,46 @@ mod cuda {
 
 #[cfg(not(feature = "cuda"))]
 mod cuda {
-    use super::OnBackend;
+    use super::{DeviceMemory, OnBackend, Precision};
     use crate::TrainError;
 
-    pub fn run<W: OnBackend>(_work: W) -> Result<W::Output, TrainError> {
+    pub fn memory() -> Option<DeviceMemory> {
+        None
+    }
+
+    pub fn run<W: OnBackend>(_work: W, _precision: Precision) -> Result<W::Output, TrainError> {
         Err(TrainError::Backend(
             "this muppet was built without CUDA support: rebuild with `CUDARC_CUDA_VERSION=13000 cargo build --release -p muppet-cli --features cuda`, or use --backend cpu".into(),
         ))
     }
+}
+
+/// Memory of a device, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceMemory {
+    /// Held by live tensors.
+    pub in_use: u64,
+    /// Held by the backend's memory pool (what the device sees as used).
+    pub reserved: u64,
+}
+
+/// The memory a backend holds now: the CUDA runtime's pool, or for the CPU backends the
+/// process's resident set (Linux), with its peak as `reserved`.
+pub fn device_memory(kind: BackendKind) -> Option<DeviceMemory> {
+    match kind {
+        BackendKind::Cuda | BackendKind::CudaF16 | BackendKind::CudaBf16 => cuda::memory(),
+        BackendKind::Cpu | BackendKind::NdArray | BackendKind::Candle => process_memory(),
+    }
+}
+
+/// Resident set and its peak (`VmRSS`, `VmHWM` of /proc/self/status).
+fn process_memory() -> Option<DeviceMemory> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        line[key.len()..].trim().trim_end_matches("kB").trim().parse::<u64>().ok().map(|k| k * 1024)
+    };
+    Some(DeviceMemory { in_use: kib("VmRSS:")?, reserved: kib("VmHWM:")? })
 }
 
 #[cfg(test)]
@@ -161,6 +224,18 @@ mod tests {
     fn backend_names_parse() {
         assert_eq!("cpu".parse::<BackendKind>().ok(), Some(BackendKind::Cpu));
         assert!("tpu".parse::<BackendKind>().is_err());
+        for kind in [BackendKind::Cuda, BackendKind::CudaF16, BackendKind::CudaBf16] {
+            assert_eq!(kind.name().parse::<BackendKind>().ok(), Some(kind));
+        }
+    }
+
+    #[test]
+    fn process_memory_grows_with_a_touched_allocation() {
+        let before = device_memory(BackendKind::Cpu).expect("/proc/self/status");
+        assert!(before.in_use > 0 && before.reserved >= before.in_use, "{before:?}");
+        let block = vec![1u8; 64 << 20];
+        let after = device_memory(BackendKind::Cpu).expect("/proc/self/status");
+        assert!(after.reserved >= before.reserved + (60 << 20), "{before:?} -> {after:?} ({})", block.iter().map(|&b| b as u64).sum::<u64>());
     }
 
     #[cfg(not(feature = "cuda"))]

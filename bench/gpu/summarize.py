@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Turn the JSON lines of bench/gpu/train_step.sh into one table: each muppet line
+against the PyTorch line of the same shapes and precision measured in the same run,
+with MFU against the GPU's dense peak for that precision.
+
+    bash bench/gpu/train_step.sh device-out/muppet | tee out.log
+    python3 bench/gpu/summarize.py --gpu "$(nvidia-smi --query-gpu=name --format=csv,noheader)" < out.log
+"""
+import argparse
+import json
+import sys
+
+# Dense (no sparsity) peak TFLOP/s from NVIDIA's data sheets: fp32 on CUDA cores, and
+# bf16/fp16 on tensor cores.
+PEAKS = {
+    "H100 PCIe": {"fp32": 51.2, "half": 756.0},
+    "H100": {"fp32": 66.9, "half": 989.4},  # SXM (HBM3)
+    "H200": {"fp32": 66.9, "half": 989.4},
+}
+
+# muppet backend -> precision; PyTorch --dtype -> precision.
+MUPPET = {"cuda": "fp32", "cuda-f16": "fp16", "cuda-bf16": "bf16"}
+
+
+def peak_for(gpu):
+    for name in sorted(PEAKS, key=len, reverse=True):
+        if name in gpu:
+            return PEAKS[name]
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gpu", required=True, help="the GPU's name as nvidia-smi prints it")
+    a = ap.parse_args()
+    peak = peak_for(a.gpu)
+    rows = []
+    for line in sys.stdin:
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    torch = {(r["model"], r["batch_size"], r["max_len"], r["dtype"]): r for r in rows if r.get("impl") == "torch"}
+    print(f"GPU: {a.gpu}; dense peak {peak or 'unknown'} TFLOP/s")
+    print("| shapes | precision | muppet ex/s | PyTorch ex/s | ratio | muppet MFU | PyTorch MFU | muppet peak MiB | PyTorch peak MiB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        if r.get("impl") != "muppet" or r.get("backend") not in MUPPET:
+            continue
+        precision = MUPPET[r["backend"]]
+        t = torch.get((r["model"], r["batch_size"], r["max_len"], precision))
+        p = peak and (peak["fp32"] if precision == "fp32" else peak["half"])
+        mfu = lambda x: f"{100 * x['achieved_tflops'] / p:.1f}%" if (p and x) else "-"
+        fmt = lambda x, k, f: (f.format(x[k]) if x and x.get(k) is not None else "-")
+        ratio = f"{r['examples_per_sec'] / t['examples_per_sec']:.2f}x" if t else "-"
+        print(f"| {r['model']}, batch {r['batch_size']}, length {r['max_len']} | {precision} | {r['examples_per_sec']:.0f} | "
+              f"{fmt(t, 'examples_per_sec', '{:.0f}')} | {ratio} | {mfu(r)} | {mfu(t)} | "
+              f"{fmt(r, 'peak_memory_mib', '{:.0f}')} | {fmt(t, 'peak_memory_mib', '{:.0f}')} |")
+
+
+if __name__ == "__main__":
+    main()
