@@ -25,16 +25,21 @@ function task(name: string, overlaps: TaskOverlap[] | null): TaskEntry {
 // Rotten Tomatoes sentences.
 const tasks: [TaskEntry, TaskEntry, TaskEntry, TaskEntry] = [
   task("vader_movies", [overlap("vader_movies", "rt_fresh_rotten", 10283, 10600)]),
-  task("rt_fresh_rotten", [overlap("rt_fresh_rotten", "vader_movies", 10283, 431000)]),
+  task("rt_fresh_rotten", [overlap("rt_fresh_rotten", "vader_movies", 10283, 12700)]),
   task("sarcasm_headlines", []),
   task("my_import", null),
 ];
 
 describe("overlapsSummary", () => {
   it("lists the other tasks, or says none or not checked", () => {
-    expect(overlapsSummary(tasks[0])).toBe("rt_fresh_rotten: 10,283 shared (97%)");
+    expect(overlapsSummary(tasks[0])).toBe("rt_fresh_rotten 97% (10\u2009283)");
     expect(overlapsSummary(tasks[2])).toBe("none");
     expect(overlapsSummary(tasks[3])).toBe("not checked");
+  });
+  it("shows the largest shares and counts the rest", () => {
+    const many = task("a", [overlap("a", "b", 50, 100), overlap("a", "c", 2, 100), overlap("a", "d", 1, 100)]);
+    expect(overlapsSummary(many)).toBe("b 50% (50); c 2.0% (2); +1 more");
+    expect(overlapsSummary(many, 3)).toBe("b 50% (50); c 2.0% (2); d 1.0% (1)");
   });
   it("keeps small shares visible", () => {
     expect(formatPercent(2.386)).toBe("2.4%");
@@ -46,9 +51,9 @@ describe("overlapsSummary", () => {
 describe("mixtureOverlapWarnings", () => {
   it("names both tasks and the share of each, once per pair", () => {
     expect(mixtureOverlapWarnings(["vader_movies", "rt_fresh_rotten", "sarcasm_headlines"], tasks)).toEqual([
-      "vader_movies and rt_fresh_rotten share 10,283 inputs (97% of vader_movies, 2.4% of rt_fresh_rotten): examples found in both are trained on twice, and a dev set may hold training examples.",
+      "vader_movies and rt_fresh_rotten share 10\u2009283 inputs (97% of vader_movies, 81% of rt_fresh_rotten): examples found in both are trained on twice, and a dev set may hold training examples.",
     ]);
-    expect(mixtureOverlapWarnings(["rt_fresh_rotten", "vader_movies"], tasks)[0]).toMatch(/^rt_fresh_rotten and vader_movies share 10,283 inputs \(2\.4% of rt_fresh_rotten, 97% of vader_movies\)/);
+    expect(mixtureOverlapWarnings(["rt_fresh_rotten", "vader_movies"], tasks)[0]).toMatch(/^rt_fresh_rotten and vader_movies share 10\u2009283 inputs \(81% of rt_fresh_rotten, 97% of vader_movies\)/);
   });
   it("says nothing when only one of the pair is selected", () => {
     expect(mixtureOverlapWarnings(["vader_movies", "sarcasm_headlines"], tasks)).toEqual([]);

@@ -1,22 +1,25 @@
 // Overlaps between tasks (inputs they share, from the app's stored check) in words: per
 // task on the Tasks page, and as warnings for the tasks selected in the mixture builder.
 import type { TaskEntry, TaskOverlap } from "./api";
+import { formatCount } from "./runs-format";
 
 export function formatPercent(percent: number): string {
   if (percent > 0 && percent < 0.1) return "<0.1%";
   return `${percent >= 10 ? percent.toFixed(0) : percent.toFixed(1)}%`;
 }
 
-/** "rt_fresh_rotten: 10,283 shared (97%)". */
+/** "rt_fresh_rotten 97% (10 283)". */
 export function overlapText(o: TaskOverlap): string {
-  return `${o.other}: ${o.shared.toLocaleString("en-US")} shared (${formatPercent(o.percent)})`;
+  return `${o.other} ${formatPercent(o.percent)} (${formatCount(o.shared)})`;
 }
 
-/** One line for the Tasks table. */
-export function overlapsSummary(task: TaskEntry): string {
+/** One short line for the Tasks table: the `most` largest shares (the preview lists all). */
+export function overlapsSummary(task: TaskEntry, most = 2): string {
   if (task.overlaps === null) return "not checked";
   if (task.overlaps.length === 0) return "none";
-  return task.overlaps.map(overlapText).join("; ");
+  const shown = task.overlaps.slice(0, most).map(overlapText).join("; ");
+  const more = task.overlaps.length - most;
+  return more > 0 ? `${shown}; +${more} more` : shown;
 }
 
 /**
@@ -38,7 +41,7 @@ export function mixtureOverlapWarnings(selected: readonly string[], tasks: reado
       const other = back ? `, ${formatPercent(back.percent)} of ${o.other}` : "";
       found.push({
         percent: Math.max(o.percent, back?.percent ?? 0),
-        text: `${o.task} and ${o.other} share ${o.shared.toLocaleString("en-US")} inputs (${formatPercent(o.percent)} of ${o.task}${other}): examples found in both are trained on twice, and a dev set may hold training examples.`,
+        text: `${o.task} and ${o.other} share ${formatCount(o.shared)} inputs (${formatPercent(o.percent)} of ${o.task}${other}): examples found in both are trained on twice, and a dev set may hold training examples.`,
       });
     }
   }
