@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
   atStep,
+  dragRange,
+  sliceX,
+  visibleRange,
   downsample,
   ema,
   formatTick,
@@ -109,5 +112,36 @@ describe("lookups", () => {
     expect(atStep(axis, 5, "examples")).toBe(40);
     expect(atStep(axis, 30, "examples")).toBe(240);
     expect(Number.isNaN(atStep([], 3, "examples"))).toBe(true);
+  });
+});
+
+describe("zoom on x", () => {
+  const x = linearScale(0, 1000, 50, 1050);
+  it("turns a drag into a range in either direction, within the data", () => {
+    expect(dragRange(x, 150, 350, [0, 1000])).toEqual([100, 300]);
+    expect(dragRange(x, 350, 150, [0, 1000])).toEqual([100, 300]);
+    expect(dragRange(x, 10, 250, [0, 1000])).toEqual([0, 200]);
+    expect(dragRange(x, 900, 2000, [0, 1000])).toEqual([850, 1000]);
+  });
+
+  it("ignores a click", () => {
+    expect(dragRange(x, 150, 153, [0, 1000])).toBeNull();
+    expect(dragRange(x, 1100, 1200, [0, 1000])).toBeNull();
+  });
+
+  it("draws the zoom while it overlaps the data, else everything", () => {
+    expect(visibleRange([0, 1000], null)).toEqual([0, 1000]);
+    expect(visibleRange([0, 1000], [100, 300])).toEqual([100, 300]);
+    expect(visibleRange([0, 1000], [900, 1400])).toEqual([900, 1000]);
+    expect(visibleRange([0, 500], [600, 700])).toEqual([0, 500]);
+  });
+
+  it("keeps the points in range and one neighbour on each side", () => {
+    const pts = [0, 10, 20, 30, 40, 50].map((v) => ({ x: v, y: v }));
+    expect(sliceX(pts, 15, 35).map((p) => p.x)).toEqual([10, 20, 30, 40]);
+    expect(sliceX(pts, 20, 30).map((p) => p.x)).toEqual([10, 20, 30, 40]);
+    expect(sliceX(pts, -5, 5).map((p) => p.x)).toEqual([0, 10]);
+    expect(sliceX(pts, 45, 99).map((p) => p.x)).toEqual([40, 50]);
+    expect(sliceX([], 0, 1)).toEqual([]);
   });
 });

@@ -202,3 +202,40 @@ export function formatTick(value: number): string {
   if (magnitude < 1e-3) return value.toExponential(0);
   return String(Number(value.toPrecision(4)));
 }
+
+/**
+ * The x range selected by dragging from pixel `p0` to `p1` on scale `x`, in either
+ * direction, kept within `full`; null for a drag shorter than `minPixels` (a click).
+ */
+export function dragRange(x: Scale, p0: number, p1: number, full: readonly [number, number], minPixels = 5): [number, number] | null {
+  if (!Number.isFinite(p0) || !Number.isFinite(p1) || Math.abs(p1 - p0) < minPixels) return null;
+  const a = Math.max(full[0], Math.min(x.invert(p0), x.invert(p1)));
+  const b = Math.min(full[1], Math.max(x.invert(p0), x.invert(p1)));
+  return b > a ? [a, b] : null;
+}
+
+/** The x range to draw: the zoom when it still overlaps the data, else all of it. */
+export function visibleRange(full: readonly [number, number], zoom: readonly [number, number] | null): [number, number] {
+  if (!zoom) return [full[0], full[1]];
+  const a = Math.max(full[0], zoom[0]);
+  const b = Math.min(full[1], zoom[1]);
+  return b > a ? [a, b] : [full[0], full[1]];
+}
+
+/**
+ * The points of a series (sorted by x) inside [x0, x1], with the nearest point on each
+ * side so the line runs to the plot's edges.
+ */
+export function sliceX(points: readonly XY[], x0: number, x1: number): XY[] {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((points[mid] as XY).x < x0) lo = mid + 1;
+    else hi = mid;
+  }
+  const start = Math.max(0, lo - 1);
+  let end = lo;
+  while (end < points.length && (points[end] as XY).x <= x1) end++;
+  return points.slice(start, Math.min(points.length, end + 1));
+}

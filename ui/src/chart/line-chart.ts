@@ -3,11 +3,14 @@
 // a second canvas so hovering never redraws the lines. The math is in chart-math.ts.
 import {
   downsample,
+  dragRange,
   ema,
   formatTick,
   linearScale,
   logScale,
   nearestIndex,
+  sliceX,
+  visibleRange,
   xExtent,
   yExtent,
   type Scale,
@@ -50,6 +53,13 @@ export class LineChart {
   /** Smoothed copies by series, valid while the weight and the point count are unchanged. */
   private readonly smoothed = new Map<string, { weight: number; count: number; points: XY[] }>();
   private frame = 0;
+  /** The x range zoomed into by dragging; null: all of it. */
+  private zoom: [number, number] | null = null;
+  /** The whole x extent of the visible series at the last draw. */
+  private fullX: [number, number] = [0, 1];
+  /** Where a drag started (pixels), while one is under way. */
+  private dragFrom: number | null = null;
+  private readonly reset: HTMLButtonElement;
 
   constructor(title: string, className = "") {
     this.element = document.createElement("figure");
@@ -69,8 +79,33 @@ export class LineChart {
     this.tooltip.hidden = true;
     plot.append(this.canvas, this.overlay, this.tooltip);
     this.element.append(caption, this.legend, plot);
-    this.overlay.addEventListener("mousemove", (e) => this.hover(e.offsetX, e.offsetY));
-    this.overlay.addEventListener("mouseleave", () => this.clearHover());
+    this.overlay.addEventListener("mousemove", (e) => {
+      this.hover(e.offsetX, e.offsetY);
+      if (this.dragFrom !== null) this.drawSelection(this.dragFrom, e.offsetX);
+    });
+    this.overlay.addEventListener("mouseleave", () => {
+      this.dragFrom = null;
+      this.clearHover();
+    });
+    // Drag across the plot to zoom into that x range; double-click or Reset to see it all.
+    this.overlay.addEventListener("mousedown", (e) => {
+      if (e.button === 0) this.dragFrom = e.offsetX;
+    });
+    this.overlay.addEventListener("mouseup", (e) => {
+      const from = this.dragFrom;
+      this.dragFrom = null;
+      if (from === null) return;
+      const range = dragRange(this.x, from, e.offsetX, this.fullX);
+      if (range) this.setZoom(range);
+    });
+    this.overlay.addEventListener("dblclick", () => this.setZoom(null));
+    this.reset = document.createElement("button");
+    this.reset.type = "button";
+    this.reset.className = "button secondary chart-reset";
+    this.reset.textContent = "Reset zoom";
+    this.reset.hidden = true;
+    this.reset.addEventListener("click", () => this.setZoom(null));
+    caption.append(" ", this.reset);
     new ResizeObserver(() => this.schedule()).observe(plot);
   }
 
@@ -100,6 +135,21 @@ export class LineChart {
       if (!last || p.x > last.x) series.points.push(p);
     }
     this.schedule();
+  }
+
+  /** Zoom into x range `range` (null: show everything). */
+  setZoom(range: [number, number] | null): void {
+    this.zoom = range;
+    this.reset.hidden = range === null;
+    if (range) this.element.dataset.zoom = `${range[0]},${range[1]}`;
+    else delete this.element.dataset.zoom;
+    this.clearHover();
+    this.schedule();
+  }
+
+  /** The x range drawn at the last draw. */
+  xDomain(): readonly [number, number] {
+    return this.x.domain;
   }
 
   pointCount(): number {
@@ -169,8 +219,12 @@ export class LineChart {
     const visible = this.series.filter((s) => !this.hidden.has(s.id) && s.points.length > 0);
     const { logY, smoothing } = this.options;
     const smoothed = visible.map((s) => this.smooth(s, smoothing));
-    const [x0, x1] = xExtent(visible.map((s) => s.points));
-    const [y0, y1] = yExtent(visible.map((s) => s.points), logY);
+    this.fullX = xExtent(visible.map((s) => s.points));
+    const [x0, x1] = visibleRange(this.fullX, this.zoom);
+    const [y0, y1] = yExtent(
+      visible.map((s) => (this.zoom ? sliceX(s.points, x0, x1) : s.points)),
+      logY,
+    );
     const left = MARGIN.left;
     const right = width - MARGIN.right;
     const top = MARGIN.top;
@@ -271,6 +325,16 @@ export class LineChart {
     ctx.stroke();
     ctx.textAlign = "right";
     ctx.fillText(this.options.xLabel, right, bottom + 20);
+  }
+
+  /** The band being dragged over, from pixel `a` to `b`. */
+  private drawSelection(a: number, b: number): void {
+    const ctx = this.overlay.getContext("2d");
+    if (!ctx) return;
+    const ratio = window.devicePixelRatio || 1;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.fillStyle = "rgba(91,61,201,0.12)";
+    ctx.fillRect(Math.min(a, b), MARGIN.top, Math.abs(b - a), this.overlay.height / ratio - MARGIN.top - MARGIN.bottom);
   }
 
   private clearHover(): void {
