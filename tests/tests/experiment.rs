@@ -220,3 +220,77 @@ fn a_failing_stage_is_retried_once_then_reported_and_blocks_its_fine_tunes() {
     let log = text(&out);
     assert_eq!(log.matches("retrying once").count(), 1, "{log}");
 }
+
+/// SIGTERM to `muppet experiment run` (what the app's Cancel sends): the completed run
+/// stays completed, the running one ends `cancelled` with a checkpoint, nothing new starts,
+/// and running the same spec again resumes it (the same runs, the stopped one continued).
+#[test]
+fn sigterm_stops_an_experiment_that_the_same_spec_then_resumes() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // The stage is quick; the fine-tunes are long enough to be stopped in the middle.
+    let body = sample_efficiency(r#"["strategyqa"]"#, r#"["winowhy"]"#, "[8]", "1").replace("[finetune]\nsteps = 2", "[finetune]\nsteps = 100\ncheckpoint_every = 0");
+    let spec = write_spec(home.path(), "stopped", &body);
+    let spec = spec.to_str().expect("utf-8 path");
+    let mut child = muppet_tests::cli::command(home.path(), &["experiment", "run", "--spec", spec, "--parallel", "1", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start muppet");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let db = home.path().join("muppet.db");
+    // Wait until the stage is completed and a fine-tune has trained a few steps.
+    let started = std::time::Instant::now();
+    let running = loop {
+        assert!(started.elapsed().as_secs() < 300, "no fine-tune got going within 5 minutes");
+        assert!(child.try_wait().expect("wait").is_none(), "the experiment ended before it was stopped");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if !db.is_file() {
+            continue;
+        }
+        let rows = rt.block_on(async {
+            let store = muppet_store::Store::open(&db).await.expect("store");
+            let rows = store.list_runs().await.expect("runs");
+            store.close().await;
+            rows
+        });
+        let stage_done = rows.iter().any(|r| r.kind == muppet_core::RunKind::PreFinetune && r.status == muppet_core::RunStatus::Completed);
+        if let Some(r) = rows.iter().find(|r| r.kind == muppet_core::RunKind::Finetune && r.status == muppet_core::RunStatus::Running && r.points > 4)
+            && stage_done
+        {
+            break r.id;
+        }
+    };
+    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    assert!(!out.status.success(), "a stopped experiment is not a success:\n{}", text(&out));
+    let result = last_json(&out);
+    assert_eq!(result["status"], "cancelled", "{result}");
+    let runs = result["runs"].as_array().expect("runs").clone();
+    assert_eq!(runs[0]["status"], "completed", "the finished stage stays: {result}");
+    let stopped = runs.iter().find(|r| r["run_id"].as_i64() == Some(running.0)).expect("the running fine-tune");
+    assert_eq!(stopped["status"], "cancelled", "{result}");
+    assert!(text(&out).contains("experiment resume"), "{}", text(&out));
+    // No other run started after the signal: the rest is waiting or not yet created.
+    assert!(runs.iter().all(|r| r["status"] != "running"), "{result}");
+    let checkpoints = rt.block_on(async {
+        let store = muppet_store::Store::open(&db).await.expect("store");
+        let c = store.checkpoints(running).await.expect("checkpoints");
+        store.close().await;
+        c
+    });
+    assert!(!checkpoints.is_empty(), "the stopped run keeps a checkpoint");
+    let stopped_at = checkpoints.iter().map(|c| c.step).max().expect("step");
+    assert!(stopped_at > 0 && stopped_at < 100, "stopped in the middle, at step {stopped_at}");
+
+    // The same spec again: the stage is not redone, the stopped fine-tune continues.
+    let again = muppet(home.path(), &["experiment", "run", "--spec", spec, "--json"]);
+    assert!(again.status.success(), "{}", text(&again));
+    let done = last_json(&again);
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["experiment_id"], result["experiment_id"]);
+    let done_runs = done["runs"].as_array().expect("runs");
+    assert_eq!(done_runs[0]["run_id"], runs[0]["run_id"], "the stage was not run again");
+    assert!(done_runs.iter().any(|r| r["run_id"].as_i64() == Some(running.0) && r["status"] == "completed"), "the stopped run was resumed: {done}");
+    assert!(text(&again).contains("1 already completed"), "{}", text(&again));
+}
