@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "run_curves",
     "compare_runs",
     "export_run_csv",
+    "export_run_chart",
     "export_checkpoint",
     "tag_run",
     "untag_run",

@@ -26,6 +26,9 @@ pub enum CommandError {
     /// The `muppet` binary could not be found or started, or it reported a failure.
     #[error("{0}")]
     Worker(String),
+    /// A chart could not be drawn or written.
+    #[error("{0}")]
+    Chart(Arc<muppet_charts::ChartError>),
     #[error("{what} {path}: {source}")]
     Io {
         what: &'static str,
@@ -47,6 +50,7 @@ impl CommandError {
             CommandError::Invalid(_) => "invalid",
             CommandError::Task(_) => "task",
             CommandError::Worker(_) => "worker",
+            CommandError::Chart(_) => "chart",
             CommandError::Io { .. } => "io",
         }
     }
@@ -69,6 +73,12 @@ impl CommandError {
 impl From<muppet_store::StoreError> for CommandError {
     fn from(error: muppet_store::StoreError) -> Self {
         CommandError::Store(Arc::new(error))
+    }
+}
+
+impl From<muppet_charts::ChartError> for CommandError {
+    fn from(error: muppet_charts::ChartError) -> Self {
+        CommandError::Chart(Arc::new(error))
     }
 }
 

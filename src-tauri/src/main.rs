@@ -70,6 +70,7 @@ fn main() {
             commands::runs::run_curves,
             commands::runs::compare_runs,
             commands::runs::export_run_csv,
+            commands::runs::export_run_chart,
             commands::runs::export_checkpoint,
             commands::notes::tag_run,
             commands::notes::untag_run,

@@ -95,6 +95,36 @@ pub fn new_file(text: &str, what: &str, extension: &str) -> Result<PathBuf, Comm
     Ok(path)
 }
 
+/// The format of an exported chart, from its file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartFormat {
+    Png,
+    Svg,
+}
+
+/// A chart file to write (replaced if it exists): `.png` or `.svg`, which says the format.
+pub fn chart_file(text: &str) -> Result<(PathBuf, ChartFormat), CommandError> {
+    let path = absolute_plain(text, "chart file")?;
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let format = if extension.eq_ignore_ascii_case("png") {
+        ChartFormat::Png
+    } else if extension.eq_ignore_ascii_case("svg") {
+        ChartFormat::Svg
+    } else {
+        return Err(CommandError::Invalid(format!(
+            "the chart file {} must end in .png or .svg (the extension picks the format)",
+            path.display()
+        )));
+    };
+    if path.is_dir() {
+        return Err(CommandError::Invalid(format!(
+            "{} is a folder: give a file name",
+            path.display()
+        )));
+    }
+    Ok((path, format))
+}
+
 /// Write `bytes` to a temporary file beside `path`, then rename it over `path`: a reader
 /// sees the old file or the whole new one. The temporary file is removed on failure.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
@@ -189,6 +219,46 @@ mod tests {
         assert!(error.message().contains("does not exist"), "{error}");
         assert!(existing_file("data.jsonl", "file to import").is_err());
         assert!(existing_folder(&format!("{root}/../x"), "folder to import").is_err());
+    }
+
+    #[test]
+    fn chart_files_take_their_format_from_the_extension() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().display().to_string();
+        assert_eq!(
+            chart_file(&format!("{root}/loss.png")).expect("png").1,
+            ChartFormat::Png
+        );
+        assert_eq!(
+            chart_file(&format!("{root}/loss.SVG")).expect("svg").1,
+            ChartFormat::Svg
+        );
+        for bad in [format!("{root}/loss.jpg"), format!("{root}/loss")] {
+            let error = chart_file(&bad).expect_err(&bad);
+            assert!(
+                error.message().contains("must end in .png or .svg"),
+                "{error}"
+            );
+        }
+        std::fs::create_dir(dir.path().join("d.png")).expect("mkdir");
+        assert!(
+            chart_file(&format!("{root}/d.png"))
+                .expect_err("a folder")
+                .message()
+                .contains("is a folder")
+        );
+        assert!(
+            chart_file("loss.png")
+                .expect_err("relative")
+                .message()
+                .contains("absolute path")
+        );
+        assert!(
+            chart_file(&format!("{root}/nope/loss.png"))
+                .expect_err("no parent")
+                .message()
+                .contains("does not exist")
+        );
     }
 
     #[test]

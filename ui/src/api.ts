@@ -352,6 +352,12 @@ export interface ExperimentsPage {
   demo: DemoOffer;
 }
 
+/** A file an export wrote, and its size. */
+export interface ExportedFile {
+  path: string;
+  bytes: number;
+}
+
 export interface ExportSummary {
   out: string;
   step: number;
@@ -374,6 +380,7 @@ export const runDetail = (run: number) => invoke<RunDetail>("run_detail", { run 
 export const runCurves = (run: number) => invoke<RunCurves>("run_curves", { run });
 export const compareRuns = (runs: number[]) => invoke<RunComparison>("compare_runs", { runs });
 export const exportRunCsv = (run: number, path: string) => invoke<number>("export_run_csv", { run, path });
+export const exportRunChart = (run: number, path: string) => invoke<ExportedFile>("export_run_chart", { run, path });
 export const exportCheckpoint = (run: number, step: number | null, out: string) =>
   invoke<ExportSummary>("export_checkpoint", { run, step, out });
 

@@ -1,10 +1,11 @@
 // One run: live curves (training losses and a dev metric per task) fed by the worker's
-// events, cancel and resume, its spec, its checkpoints with Hugging Face export, and CSV
-// export of its metrics.
+// events, cancel and resume, its spec, its checkpoints with Hugging Face export, CSV
+// export of its metrics and PNG/SVG export of its training-loss chart.
 import {
   addRunNote,
   cancelRun,
   exportCheckpoint,
+  exportRunChart,
   exportRunCsv,
   resumeRun,
   runCurves,
@@ -48,6 +49,7 @@ export class RunPage {
     byId("log-y").addEventListener("change", () => this.applyOptions());
     byId("export-checkpoint").addEventListener("click", () => void this.exportCheckpoint());
     byId("export-csv").addEventListener("click", () => void this.exportCsv());
+    byId("export-chart").addEventListener("click", () => void this.exportChart());
     byId("add-tag").addEventListener("click", () => void this.addTag());
     byId("new-tag").addEventListener("keydown", (event) => {
       if ((event as KeyboardEvent).key === "Enter") void this.addTag();
@@ -56,6 +58,7 @@ export class RunPage {
     const dialogError = (message: string) => showBanner(byId("run-error"), { kind: "dialog", message });
     wireBrowse("browse-export-path", "export-path", { kind: "folder", title: "Export the checkpoint into (a new or empty folder)" }, dialogError);
     wireBrowse("browse-csv-path", "csv-path", { kind: "save-file", title: "Metrics as CSV", label: "CSV", extensions: ["csv"] }, dialogError);
+    wireBrowse("browse-chart-path", "chart-path", { kind: "save-file", title: "Training loss chart (.png or .svg)", label: "Chart (PNG or SVG)", extensions: ["png", "svg"] }, dialogError);
     this.applyOptions();
   }
 
@@ -72,6 +75,7 @@ export class RunPage {
       this.totalSteps = 0;
       byId("export-result").textContent = "";
       byId("csv-result").textContent = "";
+      byId("chart-result").textContent = "";
       byId("notes-result").textContent = "";
       byId<HTMLInputElement>("new-tag").value = "";
       byId<HTMLTextAreaElement>("new-note").value = "";
@@ -340,6 +344,27 @@ export class RunPage {
       result.className = "result error";
       result.textContent = describeError(error).message;
       result.dataset.state = "error";
+    }
+  }
+
+  /** The run's training-loss chart as drawn by `muppet runs chart`, PNG or SVG by the file's extension. */
+  private async exportChart(): Promise<void> {
+    const result = byId("chart-result");
+    const button = byId<HTMLButtonElement>("export-chart");
+    button.disabled = true;
+    result.className = "result";
+    result.textContent = "Drawing…";
+    delete result.dataset.state;
+    try {
+      const file = await exportRunChart(this.id(), byId<HTMLInputElement>("chart-path").value);
+      result.textContent = `Chart written to ${file.path} (${formatBytes(file.bytes)}).`;
+      result.dataset.state = "done";
+    } catch (error) {
+      result.className = "result error";
+      result.textContent = describeError(error).message;
+      result.dataset.state = "error";
+    } finally {
+      button.disabled = false;
     }
   }
 }

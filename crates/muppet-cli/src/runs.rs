@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
-use muppet_charts::{render_png, write_svg, Curve, CurvesChart};
+use muppet_charts::{render_png, write_svg, CurvesChart};
 use muppet_core::RunId;
 use muppet_store::Store;
 
@@ -37,23 +37,13 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
 fn chart(run: RunId, out: Option<PathBuf>) -> anyhow::Result<()> {
     let home = crate::home();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let curves = runtime.block_on(async {
+    let series = runtime.block_on(async {
         let store = Store::open(&home.db()).await?;
-        store.run(run).await?;
-        let mut curves = Vec::new();
-        for info in store.list_series(run).await? {
-            if info.key.split != "train" || info.key.name != "loss" {
-                continue;
-            }
-            let points = store.series(run, info.key.task.as_deref(), "train", "loss").await?;
-            let label = info.key.task.clone().unwrap_or_else(|| "all tasks (mean of the update)".into());
-            curves.push(Curve { label, points: points.into_iter().map(|(s, v)| (s as f64, v)).collect() });
-        }
+        let series = store.training_loss(run).await;
         store.close().await;
-        anyhow::Ok(curves)
+        anyhow::Ok(series?)
     })?;
-    anyhow::ensure!(!curves.is_empty(), "run {run} has no training loss to draw yet");
-    let chart = CurvesChart { title: format!("Run {run}: training loss"), x_label: "step".into(), y_label: "scaled loss".into(), curves, smoothing: None };
+    let chart = CurvesChart::run_training_loss(run, series).with_context(|| format!("run {run} has no training loss to draw yet"))?;
     let dir = out.unwrap_or_else(|| home.run_dir(run));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let svg_path = dir.join("loss.svg");
