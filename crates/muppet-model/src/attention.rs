@@ -2,7 +2,9 @@
 //! (HF `BertAttention`, keys `encoder.layer.N.attention.*`).
 
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear};
+
+use crate::dropout::{Dropout, DropoutConfig};
 use burn::tensor::{Tensor, activation::softmax, backend::Backend};
 
 use crate::EncoderConfig;
@@ -98,6 +100,27 @@ impl<B: Backend> SelfAttention<B> {
             .matmul(v)
             .swap_dims(1, 2)
             .reshape([batch, seq, hidden])
+    }
+}
+
+/// The attention bias broadcast to the scores' shape `[batch, heads, seq, seq]` once per
+/// forward pass, on host backends: Burn's CPU backend adds a `[batch, 1, 1, seq]` bias to
+/// each layer's scores element by element through strided indexing, while two contiguous
+/// tensors of the same shape add with SIMD. Device backends broadcast for free and get
+/// the bias unchanged.
+pub(crate) fn bias_for_scores<B: Backend>(bias: Tensor<B, 4>, heads: usize) -> Tensor<B, 4> {
+    if !crate::dropout::on_host::<B>(&bias.device()) {
+        return bias;
+    }
+    let [batch, _, _, seq] = bias.dims();
+    // Reshaping the broadcast view copies it into a contiguous buffer.
+    bias.expand([batch, heads, seq, seq]).reshape([batch * heads * seq * seq]).reshape([batch, heads, seq, seq])
+}
+
+impl<B: Backend> Attention<B> {
+    /// Number of attention heads.
+    pub(crate) fn heads(&self) -> usize {
+        self.self_attention.n_heads
     }
 }
 

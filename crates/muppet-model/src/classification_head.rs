@@ -3,7 +3,9 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Linear};
+use burn::nn::Linear;
+
+use crate::dropout::{Dropout, DropoutConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
 use crate::linear::normal_linear;

@@ -2,11 +2,10 @@
 //! (HF `BertEmbeddings` / `RobertaEmbeddings`, keys `embeddings.*`).
 
 use burn::module::Module;
-use burn::nn::{
-    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig,
-};
+use burn::nn::{Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig};
 use burn::tensor::{Int, Tensor, backend::Backend};
 
+use crate::dropout::{Dropout, DropoutConfig};
 use crate::{EncoderConfig, ModelType};
 
 /// Sum of the three embedding tables, normalised.

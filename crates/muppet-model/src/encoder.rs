@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::tensor::{Int, Tensor, backend::Backend};
 
 use crate::EncoderConfig;
-use crate::attention::mask_bias;
+use crate::attention::{bias_for_scores, mask_bias};
 use crate::embeddings::Embeddings;
 use crate::layer::EncoderLayer;
 
@@ -59,7 +59,8 @@ impl<B: Backend> Encoder<B> {
     /// As [`Encoder::forward`], with `noise` `[batch, seq, hidden]` added to the token
     /// embeddings (R3F's perturbation).
     pub fn forward_with_noise(&self, input: EncoderInput<B>, noise: Option<Tensor<B, 3>>) -> Tensor<B, 3> {
-        let bias = mask_bias(input.attention_mask);
+        let heads = self.layers.first().map_or(1, |l| l.attention.heads());
+        let bias = bias_for_scores(mask_bias(input.attention_mask), heads);
         let mut x = self
             .embeddings
             .forward(input.input_ids, input.token_type_ids, noise);

@@ -2,7 +2,9 @@
 //! (HF `BertLayer`, keys `encoder.layer.N.*`).
 
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear};
+use burn::nn::{LayerNorm, LayerNormConfig, Linear};
+
+use crate::dropout::{Dropout, DropoutConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
 use crate::attention::Attention;
