@@ -112,13 +112,7 @@ pub fn read(path: &std::path::Path, opts: &ImportOptions) -> Result<PreparedImpo
     let imported = import_file(path, opts)?;
     let lines = example_lines(&imported.task.examples);
     let fingerprint = fingerprint(&imported.task.spec, &lines);
-    let description = serde_json::json!({
-        "file": opts.source,
-        "options": opts,
-        "records": imported.records,
-        "duplicates": imported.duplicates,
-        "skipped": imported.skipped,
-    });
+    let description = imported.description(opts);
     Ok(PreparedImport {
         imported,
         lines,

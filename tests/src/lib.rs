@@ -2,4 +2,5 @@
 
 pub mod cli;
 pub mod desktop;
+pub mod experiments;
 pub mod workspace;

@@ -15,6 +15,7 @@ use muppet_core::{MetricPoint, MuppetHome, RunId, RunKind, RunStatus};
 use muppet_store::{NewRun, Store};
 use muppet_tests::cli::{muppet_bin, shared_assets};
 use muppet_tests::desktop::{TauriDriver, app_binary, require_display_and_webdriver};
+use muppet_tests::experiments::TINY_SETTINGS;
 use muppet_tests::workspace::artifact_dir;
 
 /// Upper bound of one whole test; a hung app or driver fails instead of blocking CI.
@@ -708,27 +709,10 @@ const EXPERIMENT_WAIT: Duration = Duration::from_secs(200);
 /// A sample-efficiency experiment small enough for a test: one pre-finetuning stage on two
 /// demo tasks (3 updates), then winowhy fine-tuned on 8 and 16 examples (2 updates), one
 /// seed, from the base model and from the stage: 5 runs.
-const TINY_EXPERIMENT: &str = r#"name = "desktop-e2e"
-
-[prefinetune]
-steps = 3
-batch_size = 4
-tasks_per_update = 2
-max_len = 32
-doc_stride = 8
-dev_size = 16
-warmup = 1
-eval_every = 0
-checkpoint_every = 0
-
-[finetune]
-steps = 2
-batch_size = 4
-max_len = 32
-doc_stride = 8
-dev_size = 16
-warmup = 0
-
+fn tiny_experiment() -> String {
+    format!(
+        r#"name = "desktop-e2e"
+{TINY_SETTINGS}
 [[stages]]
 name = "pft"
 tasks = ["sarcasm_headlines", "rt_fresh_rotten"]
@@ -738,7 +722,9 @@ tasks = ["winowhy"]
 sizes = [8, 16]
 seeds = 1
 starts = ["base", "pft"]
-"#;
+"#
+    )
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyhow::Result<()> {
@@ -748,7 +734,7 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
         let home = MuppetHome::at(dir.path().join("home"));
         home.ensure()?;
         let spec = dir.path().join("desktop-e2e.toml");
-        std::fs::write(&spec, TINY_EXPERIMENT)?;
+        std::fs::write(&spec, tiny_experiment())?;
         let assets = shared_assets();
         let muppet = muppet_bin();
         let studio = StudioSession::open_with(

@@ -7,28 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use muppet_tests::cli::{last_json, muppet, text};
-
-/// Tiny settings: a few updates of 4 examples of 32 tokens, 16 dev examples.
-const TINY: &str = r#"
-[prefinetune]
-steps = 3
-batch_size = 4
-tasks_per_update = 2
-max_len = 32
-doc_stride = 8
-dev_size = 16
-warmup = 1
-eval_every = 0
-checkpoint_every = 0
-
-[finetune]
-steps = 2
-batch_size = 4
-max_len = 32
-doc_stride = 8
-dev_size = 16
-warmup = 0
-"#;
+use muppet_tests::experiments::TINY_SETTINGS as TINY;
 
 fn write_spec(dir: &Path, name: &str, body: &str) -> PathBuf {
     let path = dir.join(format!("{name}.toml"));

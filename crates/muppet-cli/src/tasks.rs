@@ -313,14 +313,7 @@ fn import(home: &MuppetHome, args: ImportArgs) -> anyhow::Result<()> {
     opts.source = path.display().to_string();
     opts.license = args.license.unwrap_or_else(|| "unknown (imported from a local file)".into());
     let imported = import_file(&path, &opts)?;
-    let description = serde_json::json!({
-        "file": opts.source,
-        "options": opts,
-        "records": imported.records,
-        "duplicates": imported.duplicates,
-        "skipped": imported.skipped,
-    });
-    let fp = store_task(home, &imported, &description, args.replace)?;
+    let fp = store_task(home, &imported, &imported.description(&opts), args.replace)?;
     report_import(&imported, &fp, &format!("from {}", opts.source));
     Ok(())
 }

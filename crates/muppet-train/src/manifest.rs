@@ -37,13 +37,7 @@ impl RunManifest {
 
     /// Write `dir/run.json` atomically.
     pub fn write(&self, dir: &Path) -> Result<(), TrainError> {
-        let path = dir.join(MANIFEST_FILE);
-        let err = |message: String| TrainError::Checkpoint { path: path.clone(), message };
-        std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
-        let json = serde_json::to_vec_pretty(self).map_err(|e| err(e.to_string()))?;
-        let partial = dir.join(format!(".partial-{MANIFEST_FILE}"));
-        std::fs::write(&partial, json).map_err(|e| err(e.to_string()))?;
-        std::fs::rename(&partial, &path).map_err(|e| err(e.to_string()))
+        write_json(dir, MANIFEST_FILE, &serde_json::to_vec_pretty(self))
     }
 
     /// Read `dir/run.json`.
@@ -65,6 +59,17 @@ impl RunManifest {
     pub fn task_index(&self, name: &str) -> Option<usize> {
         self.tasks.iter().position(|t| t.name == name)
     }
+}
+
+/// Write serialized JSON to `dir/file` atomically (a partial file renamed into place).
+pub(crate) fn write_json(dir: &Path, file: &str, json: &serde_json::Result<Vec<u8>>) -> Result<(), TrainError> {
+    let path = dir.join(file);
+    let err = |message: String| TrainError::Checkpoint { path: path.clone(), message };
+    let json = json.as_ref().map_err(|e| err(e.to_string()))?;
+    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+    let partial = dir.join(format!(".partial-{file}"));
+    std::fs::write(&partial, json).map_err(|e| err(e.to_string()))?;
+    std::fs::rename(&partial, &path).map_err(|e| err(e.to_string()))
 }
 
 /// Load the model saved in checkpoint file `checkpoint` of the run folder `run_dir`.

@@ -31,13 +31,7 @@ pub struct TaskSplit {
 
 /// Write `dir/splits.json` atomically.
 pub fn write(dir: &Path, splits: &[TaskSplit]) -> Result<(), TrainError> {
-    let path = dir.join(SPLITS_FILE);
-    let err = |message: String| TrainError::Checkpoint { path: path.clone(), message };
-    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
-    let json = serde_json::to_vec(splits).map_err(|e| err(e.to_string()))?;
-    let partial = dir.join(format!(".partial-{SPLITS_FILE}"));
-    std::fs::write(&partial, json).map_err(|e| err(e.to_string()))?;
-    std::fs::rename(&partial, &path).map_err(|e| err(e.to_string()))
+    crate::manifest::write_json(dir, SPLITS_FILE, &serde_json::to_vec(splits))
 }
 
 /// Read `dir/splits.json`.

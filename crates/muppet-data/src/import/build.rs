@@ -32,6 +32,20 @@ pub struct Imported {
     pub dropped_answers: usize,
 }
 
+impl Imported {
+    /// How a local file was imported, as stored with the task: the file, the options and
+    /// the counts.
+    pub fn description(&self, opts: &super::ImportOptions) -> serde_json::Value {
+        serde_json::json!({
+            "file": opts.source,
+            "options": opts,
+            "records": self.records,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+        })
+    }
+}
+
 /// One field of one record is wrong: `(field, message)`.
 type FieldError = (String, String);
 
