@@ -12,6 +12,7 @@ mod demo;
 mod error;
 mod experiment_builder;
 mod launches;
+mod mixture;
 mod paper_catalog;
 mod paths;
 mod settings;
@@ -63,6 +64,7 @@ fn main() {
             commands::tasks::list_tasks,
             commands::tasks::task_preview,
             commands::tasks::mixture_summary,
+            commands::tasks::estimate_run_time,
             commands::tasks::import_task,
             commands::tasks::paper_catalog,
             commands::runs::list_runs,
@@ -77,6 +79,7 @@ fn main() {
             commands::notes::add_run_note,
             commands::launch::subscribe_events,
             commands::launch::launch_run,
+            commands::launch::save_mixture_spec,
             commands::launch::cancel_run,
             commands::launch::resume_run,
             commands::launch::quit_app,

@@ -177,6 +177,27 @@ pub fn existing_folder(text: &str, what: &str) -> Result<PathBuf, CommandError> 
     Ok(path)
 }
 
+/// The files of a model folder in Hugging Face layout, as the engine loads it.
+pub const MODEL_FILES: [&str; 3] = ["config.json", "model.safetensors", "tokenizer.json"];
+
+/// A pretrained model folder in Hugging Face layout: an existing folder holding every file
+/// of [`MODEL_FILES`]; the error names the files it lacks.
+pub fn model_folder(text: &str) -> Result<PathBuf, CommandError> {
+    let path = existing_folder(text, "model folder")?;
+    let missing: Vec<&str> = MODEL_FILES.into_iter().filter(|f| !path.join(f).is_file()).collect();
+    match missing.as_slice() {
+        [] => Ok(path),
+        [.., last] => {
+            let rest = &missing[..missing.len() - 1];
+            let named = if rest.is_empty() { last.to_string() } else { format!("{} and {last}", rest.join(", ")) };
+            Err(CommandError::Invalid(format!(
+                "{} is not a model folder: it has no {named} (a Hugging Face model folder holds config.json, model.safetensors and tokenizer.json)",
+                path.display()
+            )))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +280,23 @@ mod tests {
                 .message()
                 .contains("does not exist")
         );
+    }
+
+    #[test]
+    fn model_folders_name_the_files_they_lack() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().display().to_string();
+        let error = model_folder(&root).expect_err("empty");
+        assert!(error.message().contains("has no config.json, model.safetensors and tokenizer.json"), "{error}");
+        std::fs::write(dir.path().join("config.json"), "{}").expect("write");
+        std::fs::write(dir.path().join("tokenizer.json"), "{}").expect("write");
+        let error = model_folder(&root).expect_err("no weights");
+        assert!(error.message().contains("has no model.safetensors ("), "{error}");
+        std::fs::write(dir.path().join("model.safetensors"), "x").expect("write");
+        assert_eq!(model_folder(&root).expect("complete"), dir.path());
+        let file = format!("{root}/config.json");
+        assert!(model_folder(&file).expect_err("a file").message().contains("is a file"));
+        assert!(model_folder("models/bert").expect_err("relative").message().contains("absolute path"));
     }
 
     #[test]

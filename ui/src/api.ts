@@ -182,7 +182,35 @@ export interface LaunchRequest {
   name: string | null;
   tasks: string[];
   backend: string;
+  /** A Hugging Face model folder; null: the default model of the assets. */
+  model: string | null;
   config: TrainConfig;
+}
+
+export interface EstimateRequest {
+  backend: string;
+  max_len: number;
+  steps: number;
+  batch_size: number;
+  tasks_per_update: number;
+}
+
+/** A completed run on this machine and its training throughput. */
+export interface MeasuredRun {
+  run: number;
+  name: string;
+  max_len: number | null;
+  examples: number;
+  seconds: number;
+}
+
+/** The run's wall time from the throughput measured on this machine (null: no measured run). */
+export interface RunEstimate {
+  examples: number;
+  examples_per_second: number | null;
+  seconds: number | null;
+  runs: MeasuredRun[];
+  same_max_len: boolean;
 }
 
 export interface SeriesKey {
@@ -374,6 +402,7 @@ export const taskPreview = (name: string, count: number) => invoke<TaskPreview>(
 export const importTask = (request: ImportRequest) => invoke<ImportReport>("import_task", { request });
 export const paperCatalog = () => invoke<PaperEntry[]>("paper_catalog");
 export const mixtureSummary = (request: MixtureRequest) => invoke<MixtureRow[]>("mixture_summary", { request });
+export const estimateRunTime = (request: EstimateRequest) => invoke<RunEstimate>("estimate_run_time", { request });
 
 export const listRuns = () => invoke<RunListRow[]>("list_runs");
 export const runDetail = (run: number) => invoke<RunDetail>("run_detail", { run });
@@ -389,6 +418,7 @@ export const untagRun = (run: number, tag: string) => invoke<string[]>("untag_ru
 export const addRunNote = (run: number, body: string) => invoke<Note[]>("add_run_note", { run, body });
 
 export const launchRun = (request: LaunchRequest) => invoke<number>("launch_run", { request });
+export const saveMixtureSpec = (request: LaunchRequest, path: string) => invoke<ExportedFile>("save_mixture_spec", { request, path });
 export const cancelRun = (run: number) => invoke<void>("cancel_run", { run });
 export const resumeRun = (run: number) => invoke<void>("resume_run", { run });
 export const quitApp = (cancelRuns: boolean) => invoke<void>("quit_app", { cancelRuns });

@@ -70,3 +70,15 @@ describe("requests", () => {
     });
   });
 });
+
+describe("model", () => {
+  it("starts from the default model unless a folder is chosen", () => {
+    expect(launchRequest(tiny).model).toBeNull();
+    expect(launchRequest({ ...tiny, modelPath: "/models/bert" }).model).toBeNull();
+    expect(launchRequest({ ...tiny, model: "folder", modelPath: "  /models/bert " }).model).toBe("/models/bert");
+  });
+  it("asks for the folder when one is to be chosen", () => {
+    expect(formProblems({ ...tiny, model: "folder", modelPath: " " })).toEqual(["Give the model folder (or choose the default model)."]);
+    expect(formProblems({ ...tiny, model: "folder", modelPath: "/models/bert" })).toEqual([]);
+  });
+});

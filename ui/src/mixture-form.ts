@@ -1,6 +1,6 @@
 // The mixture builder's form as plain values, and what it sends: the live summary
 // request and the launch request. Pure, so the defaults and checks are unit-tested.
-import type { LaunchRequest, MixtureRequest, Sampling, TrainConfig } from "./api";
+import type { EstimateRequest, LaunchRequest, MixtureRequest, Sampling, TrainConfig } from "./api";
 
 export interface MixtureForm {
   name: string;
@@ -23,6 +23,9 @@ export interface MixtureForm {
   checkpointEvery: number;
   seed: number;
   backend: string;
+  /** "default": the MiniLM of the assets; "folder": the Hugging Face model folder `modelPath`. */
+  model: "default" | "folder";
+  modelPath: string;
 }
 
 /** The pre-finetuning defaults of `muppet prefinetune`, scaled to a laptop. */
@@ -47,6 +50,8 @@ export function defaultForm(backend: string): MixtureForm {
     checkpointEvery: 100,
     seed: 42,
     backend,
+    model: "default",
+    modelPath: "",
   };
 }
 
@@ -77,6 +82,7 @@ export function formProblems(form: MixtureForm): string[] {
   if (!(form.lr > 0)) problems.push("The learning rate must be above 0.");
   if (form.sampling === "temperature" && !(form.temperature > 0)) problems.push("The temperature T must be above 0.");
   if (form.cap !== null && !whole(form.cap, 1)) problems.push("The cap must be a whole number (or empty for none).");
+  if (form.model === "folder" && form.modelPath.trim() === "") problems.push("Give the model folder (or choose the default model).");
   return problems;
 }
 
@@ -96,6 +102,7 @@ export function launchRequest(form: MixtureForm): LaunchRequest {
     name: form.name.trim() === "" ? null : form.name.trim(),
     tasks: form.tasks,
     backend: form.backend,
+    model: form.model === "folder" ? form.modelPath.trim() : null,
     config: {
       steps: form.steps,
       batch_size: form.batchSize,
@@ -115,4 +122,9 @@ export function launchRequest(form: MixtureForm): LaunchRequest {
       checkpoint_every: form.checkpointEvery,
     },
   };
+}
+
+/** What the wall-time estimate needs: the backend, the max length and the examples of the run. */
+export function estimateRequest(form: MixtureForm): EstimateRequest {
+  return { backend: form.backend, max_len: form.maxLen, steps: form.steps, batch_size: form.batchSize, tasks_per_update: form.tasksPerUpdate };
 }

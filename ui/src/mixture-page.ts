@@ -1,8 +1,11 @@
-// The mixture builder: pick tasks, set the sampling policy, the budget and the training
-// knobs, see each task's probability and expected examples live, launch the run.
-import { launchRun, mixtureSummary, type MixtureRow, type TaskEntry } from "./api";
-import { byId, el, showBanner } from "./dom";
-import { defaultForm, formProblems, launchRequest, summaryRequest, type MixtureForm } from "./mixture-form";
+// The mixture builder: pick tasks, the model, the sampling policy, the budget and the training
+// knobs, see each task's probability, expected examples and the run's estimated time live,
+// launch the run or save it as a spec file for `muppet prefinetune --spec`.
+import { estimateRunTime, launchRun, mixtureSummary, saveMixtureSpec, type MixtureRow, type TaskEntry } from "./api";
+import { wireBrowse } from "./browse";
+import { byId, el, formatBytes, showBanner } from "./dom";
+import { defaultForm, estimateRequest, formProblems, launchRequest, summaryRequest, type MixtureForm } from "./mixture-form";
+import { estimateText } from "./run-estimate";
 import { describeError, formatCount } from "./runs-format";
 import { mixtureOverlapWarnings, uncheckedTasks } from "./task-overlaps";
 import { familyLabel, loadedTasksVersion, loadTasks } from "./tasks-page";
@@ -26,6 +29,7 @@ export class MixturePage {
   /** The task list's version when it was loaded (an import changes it). */
   private tasksVersion = -1;
   private summaryRequestId = 0;
+  private estimateRequestId = 0;
 
   constructor(
     private readonly defaultBackend: () => string,
@@ -34,6 +38,10 @@ export class MixturePage {
     byId("mixture-form").addEventListener("input", () => this.update());
     byId("mixture-form").addEventListener("change", () => this.update());
     byId("launch-run").addEventListener("click", () => void this.launch());
+    byId("save-mixture-spec").addEventListener("click", () => void this.saveSpec());
+    const specResult = (message: string) => this.showSpecResult(message, "error");
+    wireBrowse("browse-model-path", "model-path", { kind: "folder", title: "Pretrained model folder (config.json, model.safetensors, tokenizer.json)" }, (m) => showBanner(byId("mixture-error"), { kind: "dialog", message: m }));
+    wireBrowse("browse-mixture-spec-path", "mixture-spec-path", { kind: "save-file", title: "Save the run spec", label: "Run spec (TOML)", extensions: ["toml"] }, specResult);
   }
 
   async show(): Promise<void> {
@@ -61,6 +69,8 @@ export class MixturePage {
     byId<HTMLInputElement>("loss-scaling").checked = form.lossScaling;
     byId<HTMLInputElement>("r3f").checked = form.r3f;
     byId<HTMLSelectElement>("backend").value = form.backend;
+    byId<HTMLSelectElement>("model-choice").value = form.model;
+    byId<HTMLInputElement>("model-path").value = form.modelPath;
   }
 
   private renderTasks(picked: Set<string>): void {
@@ -90,6 +100,8 @@ export class MixturePage {
     form.batching = byId<HTMLSelectElement>("batching").value as MixtureForm["batching"];
     form.lossScaling = byId<HTMLInputElement>("loss-scaling").checked;
     form.r3f = byId<HTMLInputElement>("r3f").checked;
+    form.model = byId<HTMLSelectElement>("model-choice").value as MixtureForm["model"];
+    form.modelPath = byId<HTMLInputElement>("model-path").value;
     form.tasks = [...document.querySelectorAll<HTMLInputElement>("#mixture-tasks input[name=task]:checked")].map((b) => b.value);
     return form;
   }
@@ -100,7 +112,10 @@ export class MixturePage {
     const problems = formProblems(form);
     byId("launch-problems").replaceChildren(...problems.map((p) => el("li", {}, p)));
     byId<HTMLButtonElement>("launch-run").disabled = problems.length > 0;
+    byId<HTMLButtonElement>("save-mixture-spec").disabled = problems.length > 0;
+    byId("model-folder-row").hidden = form.model !== "folder";
     byId("mixture-budget").textContent = `${formatCount(form.steps)} updates × ${form.tasksPerUpdate} × ${form.batchSize} examples`;
+    this.showEstimate(form);
     this.showOverlaps(form.tasks);
     if (form.tasks.length === 0 || problems.some((p) => !p.startsWith("Pick"))) {
       this.showSummary([]);
@@ -112,6 +127,24 @@ export class MixturePage {
         if (id === this.summaryRequestId) this.showSummary(rows);
       })
       .catch((error) => showBanner(byId("mixture-error"), describeError(error)));
+  }
+
+  /** The run's wall time from the throughput of the runs completed on this machine. */
+  private showEstimate(form: MixtureForm): void {
+    const line = byId("mixture-estimate");
+    const budget = ["steps", "batchSize", "tasksPerUpdate", "maxLen"] as const;
+    if (!budget.every((k) => Number.isInteger(form[k]) && form[k] >= 1)) {
+      line.textContent = "";
+      return;
+    }
+    const id = ++this.estimateRequestId;
+    estimateRunTime(estimateRequest(form))
+      .then((estimate) => {
+        if (id === this.estimateRequestId) line.textContent = estimateText(estimate, form.backend, form.maxLen);
+      })
+      .catch((error) => {
+        if (id === this.estimateRequestId) line.textContent = `Estimated time: ${describeError(error).message}`;
+      });
   }
 
   /** Warn when selected tasks share inputs: their shared examples are seen twice. */
@@ -155,6 +188,29 @@ export class MixturePage {
       showBanner(byId("mixture-error"), describeError(error));
     } finally {
       button.disabled = false;
+    }
+  }
+
+  private showSpecResult(message: string, state: "done" | "error" | null): void {
+    const result = byId("mixture-spec-result");
+    result.className = state === "error" ? "result error" : "result";
+    result.textContent = message;
+    if (state) result.dataset.state = state;
+    else delete result.dataset.state;
+  }
+
+  /** Write the mixture as a TOML run spec file that `muppet prefinetune --spec FILE` runs. */
+  private async saveSpec(): Promise<void> {
+    const button = byId<HTMLButtonElement>("save-mixture-spec");
+    button.disabled = true;
+    this.showSpecResult("Saving…", null);
+    try {
+      const file = await saveMixtureSpec(launchRequest(this.read()), byId<HTMLInputElement>("mixture-spec-path").value);
+      this.showSpecResult(`Spec saved to ${file.path} (${formatBytes(file.bytes)}): run it with muppet prefinetune --spec ${file.path}`, "done");
+    } catch (error) {
+      this.showSpecResult(describeError(error).message, "error");
+    } finally {
+      button.disabled = formProblems(this.read()).length > 0;
     }
   }
 }

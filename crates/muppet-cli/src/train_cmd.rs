@@ -7,8 +7,8 @@ use clap::Args;
 use muppet_core::{RunId, RunKind};
 use muppet_data::assets;
 use muppet_model::LossScale;
+use muppet_train::spec::SpecFile;
 use muppet_train::{Batching, NoiseKind, R3f, TrainConfig};
-use serde::Deserialize;
 
 use crate::launch::{self, InitSpec, RunSpec, Start};
 
@@ -110,21 +110,10 @@ impl ConfigArgs {
     }
 }
 
-/// A run spec file (TOML): the model, the tasks and any [`TrainConfig`] field under `[config]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SpecFile {
-    model: Option<PathBuf>,
-    #[serde(default)]
-    tasks: Vec<String>,
-    #[serde(default)]
-    config: Option<TrainConfig>,
-    backend: Option<String>,
-}
-
+/// A run spec file (TOML), read by the parser the app's "Save as spec file" is checked with.
 fn read_spec(path: &Path) -> anyhow::Result<SpecFile> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading the spec file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("{} is not a valid run spec", path.display()))
+    SpecFile::parse(&text).with_context(|| format!("{} is not a valid run spec", path.display()))
 }
 
 #[derive(Args, Debug)]

@@ -20,7 +20,7 @@ pub enum InitSpec {
 }
 
 /// Everything a run needs, stored as the run's spec.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSpec {
     pub model: PathBuf,
     pub tasks: Vec<String>,
@@ -29,3 +29,56 @@ pub struct RunSpec {
     pub config: TrainConfig,
 }
 
+
+/// A run spec file (TOML), as `muppet prefinetune --spec FILE` reads it and the app's
+/// mixture builder saves it: the model folder (none: the embedded default), the tasks, the
+/// backend and any [`TrainConfig`] field under `[config]` (the rest default).
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<PathBuf>,
+    #[serde(default)]
+    pub tasks: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<TrainConfig>,
+}
+
+impl SpecFile {
+    /// Read a spec file's text: the one parser of `muppet prefinetune --spec`.
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The file of a pre-finetuning run's spec: `model` is left out when it is `default_model`
+    /// (the file then means the embedded default wherever it is run), the config is written whole.
+    pub fn of_prefinetune(spec: &RunSpec, default_model: &std::path::Path) -> Self {
+        let model = (spec.model != default_model).then(|| spec.model.clone());
+        SpecFile { model, tasks: spec.tasks.clone(), backend: Some(spec.backend.clone()), config: Some(spec.config.clone()) }
+    }
+
+    /// The text of the file.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_files_round_trip_and_refuse_unknown_fields() {
+        let mut config = TrainConfig { steps: 77, max_len: 64, cap: Some(500), ..TrainConfig::default() };
+        config.r3f = Some(crate::R3f { lambda: 1.0, eps: 1e-5, noise: crate::NoiseKind::Uniform });
+        let spec = RunSpec { model: "/models/bert".into(), tasks: vec!["a".into(), "b".into()], backend: "cpu".into(), init: InitSpec::Base, config };
+        let file = SpecFile::of_prefinetune(&spec, std::path::Path::new("/assets/model"));
+        let text = file.to_toml().expect("toml");
+        assert_eq!(SpecFile::parse(&text).expect("parse"), file, "{text}");
+        assert_eq!(SpecFile::of_prefinetune(&spec, std::path::Path::new("/models/bert")).model, None, "the default model is left out");
+        assert!(SpecFile::parse("tasks = [\"a\"]\nname = \"x\"\n").is_err(), "unknown fields are refused");
+        assert_eq!(SpecFile::parse("tasks = [\"a\"]\n[config]\nsteps = 5\n").expect("partial").config.map(|c| c.steps), Some(5));
+    }
+}

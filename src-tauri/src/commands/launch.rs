@@ -3,15 +3,14 @@
 
 use muppet_core::{RunId, RunKind, RunStatus};
 use muppet_store::{NewRun, RunOrigin};
-use muppet_train::TrainConfig;
 use muppet_train::backend::BackendKind;
-use muppet_train::spec::{InitSpec, RunSpec};
-use serde::Deserialize;
+use muppet_train::spec::RunSpec;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 
 use super::store;
 use crate::error::CommandError;
+use crate::mixture::{self, LaunchRequest, SavedSpec};
 use crate::state::StudioState;
 use crate::supervisor::Update;
 
@@ -21,16 +20,11 @@ pub fn subscribe_events(state: State<'_, StudioState>, channel: Channel<Vec<Upda
     state.supervisor.subscribe(channel);
 }
 
-/// A pre-finetuning run as the mixture builder describes it.
-#[derive(Debug, Deserialize)]
-pub struct LaunchRequest {
-    /// Shown in the runs table; default: the tasks joined with `+`.
-    pub name: Option<String>,
-    pub tasks: Vec<String>,
-    /// `cpu` or `cuda`.
-    pub backend: String,
-    /// Every knob of the run; missing fields take `TrainConfig`'s defaults.
-    pub config: TrainConfig,
+/// The spec of the run the mixture builder describes: the tasks of the catalog, the model
+/// folder checked (or the default model of the assets).
+async fn mixture_spec(state: &StudioState, request: &LaunchRequest) -> Result<(RunSpec, BackendKind), CommandError> {
+    let known: Vec<String> = state.catalog.list(state.home().assets(), store(state)?).await?.into_iter().map(|t| t.spec.name).collect();
+    mixture::run_spec(request, &known, &muppet_data::assets::model_dir(state.home().assets()))
 }
 
 /// Register the run (queued, with its full spec) and start its worker, or queue it when
@@ -41,45 +35,13 @@ pub async fn launch_run(
     request: LaunchRequest,
 ) -> Result<i64, CommandError> {
     let store = store(&state)?;
-    let mut tasks = request.tasks;
-    tasks.dedup();
-    if tasks.is_empty() {
-        return Err(CommandError::Invalid(
-            "pick at least one task for the mixture".into(),
-        ));
-    }
-    let known = state.catalog.list(state.home().assets(), store).await?;
-    if let Some(unknown) = tasks
-        .iter()
-        .find(|name| !known.iter().any(|t| &t.spec.name == *name))
-    {
-        return Err(CommandError::Invalid(format!(
-            "there is no task named `{unknown}`"
-        )));
-    }
-    let backend: BackendKind = request
-        .backend
-        .parse()
-        .map_err(|e: muppet_train::TrainError| CommandError::Invalid(e.to_string()))?;
-    let model = muppet_data::assets::model_dir(state.home().assets());
-    if !model.join("config.json").is_file() {
-        return Err(CommandError::Invalid(format!(
-            "the base model is missing from {}: run `muppet assets fetch`",
-            model.display()
-        )));
-    }
+    let (spec, backend) = mixture_spec(&state, &request).await?;
+    let tasks = spec.tasks.clone();
     let name = request
         .name
         .map(|n| n.trim().to_string())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| format!("pre-finetune: {}", tasks.join(" + ")));
-    let spec = RunSpec {
-        model,
-        tasks: tasks.clone(),
-        backend: request.backend,
-        init: InitSpec::Base,
-        config: request.config,
-    };
     let new_run = NewRun {
         name,
         kind: RunKind::PreFinetune,
@@ -102,6 +64,18 @@ pub async fn launch_run(
         return Err(error);
     }
     Ok(run.0)
+}
+
+/// Save the mixture as a TOML run spec file that `muppet prefinetune --spec FILE` runs
+/// (checked like a launch, written atomically); returns the file and its size.
+#[tauri::command]
+pub async fn save_mixture_spec(
+    state: State<'_, StudioState>,
+    request: LaunchRequest,
+    path: String,
+) -> Result<SavedSpec, CommandError> {
+    let (spec, _) = mixture_spec(&state, &request).await?;
+    mixture::save_spec(&spec, &muppet_data::assets::model_dir(state.home().assets()), &path)
 }
 
 /// Stop a run after its current update; it writes a checkpoint and ends `cancelled`.

@@ -8,6 +8,7 @@ use tauri::State;
 use super::store;
 use crate::catalog::{TaskEntry, TaskPreview};
 use crate::error::CommandError;
+use crate::mixture::{self, EstimateRequest, RunEstimate};
 use crate::paper_catalog::{self, PaperEntry};
 use crate::state::StudioState;
 use crate::task_import::{self, ImportReport, ImportRequest};
@@ -100,4 +101,14 @@ pub async fn mixture_summary(
         request.steps,
         request.batch_size * request.tasks_per_update,
     ))
+}
+
+/// The run's estimated wall time, from the throughput of the completed runs on its backend
+/// (those of its max length when there are some); none measured: no figure.
+#[tauri::command]
+pub async fn estimate_run_time(
+    state: State<'_, StudioState>,
+    request: EstimateRequest,
+) -> Result<RunEstimate, CommandError> {
+    mixture::estimate_run(store(&state)?, &request).await
 }

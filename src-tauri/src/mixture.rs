@@ -1,0 +1,339 @@
+//! The mixture builder's run: the spec a launch or a saved spec file gets from the form
+//! (tasks, backend and model folder checked), the spec file `muppet prefinetune --spec`
+//! reads, and the run's wall time estimated from the throughput measured on this machine.
+
+use std::path::{Path, PathBuf};
+
+use muppet_core::RunStatus;
+use muppet_store::Store;
+use muppet_train::TrainConfig;
+use muppet_train::backend::BackendKind;
+use muppet_train::spec::{InitSpec, RunSpec, SpecFile};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CommandError;
+use crate::paths;
+
+/// A pre-finetuning run as the mixture builder describes it.
+#[derive(Debug, Deserialize)]
+pub struct LaunchRequest {
+    /// Shown in the runs table; default: the tasks joined with `+`.
+    pub name: Option<String>,
+    pub tasks: Vec<String>,
+    /// `cpu` or `cuda`.
+    pub backend: String,
+    /// A model folder in Hugging Face layout; none (or blank): the default model of the assets.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Every knob of the run; missing fields take `TrainConfig`'s defaults.
+    pub config: TrainConfig,
+}
+
+/// The spec of the run `request` describes: its tasks must be among `known`, its backend
+/// known, and its model a model folder (or the default one, `default_model`, present).
+pub fn run_spec(request: &LaunchRequest, known: &[String], default_model: &Path) -> Result<(RunSpec, BackendKind), CommandError> {
+    let mut tasks = request.tasks.clone();
+    tasks.dedup();
+    if tasks.is_empty() {
+        return Err(CommandError::Invalid("pick at least one task for the mixture".into()));
+    }
+    if let Some(unknown) = tasks.iter().find(|name| !known.contains(name)) {
+        return Err(CommandError::Invalid(format!("there is no task named `{unknown}`")));
+    }
+    let backend: BackendKind = request.backend.parse().map_err(|e: muppet_train::TrainError| CommandError::Invalid(e.to_string()))?;
+    let model = match request.model.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        Some(folder) => paths::model_folder(folder)?,
+        None => {
+            if !default_model.join("config.json").is_file() {
+                return Err(CommandError::Invalid(format!("the base model is missing from {}: run `muppet assets fetch`", default_model.display())));
+            }
+            default_model.to_path_buf()
+        }
+    };
+    let spec = RunSpec { model, tasks, backend: request.backend.clone(), init: InitSpec::Base, config: request.config.clone() };
+    Ok((spec, backend))
+}
+
+/// The spec as the TOML file `muppet prefinetune --spec FILE` reads: the default model is
+/// left out (the file means the embedded default wherever it runs), the rest written whole.
+pub fn spec_toml(spec: &RunSpec, default_model: &Path) -> Result<String, CommandError> {
+    let file = SpecFile::of_prefinetune(spec, default_model);
+    let body = file.to_toml().map_err(|e| CommandError::Invalid(format!("the run spec cannot be written as TOML: {e}")))?;
+    // Read back with the CLI's own parser: the file must give the same spec.
+    let back = SpecFile::parse(&body).map_err(|e| CommandError::Invalid(format!("the run spec does not read back from TOML: {e}")))?;
+    if back != file {
+        return Err(CommandError::Invalid("the run spec does not read back from TOML unchanged; report this with the mixture".into()));
+    }
+    let tasks = spec.tasks.join(" + ");
+    Ok(format!("# Pre-finetuning run made in Muppet Studio's mixture builder ({tasks}).\n# Run it with: muppet prefinetune --spec FILE\n\n{body}"))
+}
+
+/// A file the spec was saved to, and its size.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SavedSpec {
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// Write the spec as a `.toml` run spec file at `path` (checked, written atomically).
+pub fn save_spec(spec: &RunSpec, default_model: &Path, path: &str) -> Result<SavedSpec, CommandError> {
+    let path: PathBuf = paths::new_file(path, "spec file", "toml")?;
+    let text = spec_toml(spec, default_model)?;
+    paths::write_atomic(&path, text.as_bytes())?;
+    Ok(SavedSpec { path: path.display().to_string(), bytes: text.len() as u64 })
+}
+
+/// What the estimate needs of the form.
+#[derive(Debug, Deserialize)]
+pub struct EstimateRequest {
+    pub backend: String,
+    pub max_len: usize,
+    pub steps: u64,
+    pub batch_size: usize,
+    pub tasks_per_update: usize,
+}
+
+/// A completed run on this machine and its training throughput.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeasuredRun {
+    pub run: i64,
+    pub name: String,
+    /// `config.max_len` of its spec, when it has one.
+    pub max_len: Option<usize>,
+    /// Examples seen, at its last training step.
+    pub examples: u64,
+    /// Seconds of training to see them.
+    pub seconds: f64,
+}
+
+/// The run's estimated wall time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunEstimate {
+    /// Examples the run will see: steps × batch size × tasks per update.
+    pub examples: u64,
+    /// Measured examples per second; `None`: no completed run on this backend yet.
+    pub examples_per_second: Option<f64>,
+    pub seconds: Option<f64>,
+    /// The runs the throughput came from.
+    pub runs: Vec<MeasuredRun>,
+    /// Whether those runs have the run's max length (else they are every measured run).
+    pub same_max_len: bool,
+}
+
+/// The run's time at the throughput of `measured` (examples over seconds, summed): the
+/// runs with max length `max_len` when there are some, else all of them.
+pub fn estimate(measured: &[MeasuredRun], examples: u64, max_len: usize) -> RunEstimate {
+    let usable: Vec<&MeasuredRun> = measured.iter().filter(|m| m.examples > 0 && m.seconds > 0.0).collect();
+    let same: Vec<&MeasuredRun> = usable.iter().copied().filter(|m| m.max_len == Some(max_len)).collect();
+    let same_max_len = !same.is_empty();
+    let chosen = if same_max_len { same } else { usable };
+    let seen: f64 = chosen.iter().map(|m| m.examples as f64).sum();
+    let seconds: f64 = chosen.iter().map(|m| m.seconds).sum();
+    let rate = (seconds > 0.0).then(|| seen / seconds);
+    RunEstimate {
+        examples,
+        examples_per_second: rate,
+        seconds: rate.map(|r| examples as f64 / r),
+        runs: chosen.into_iter().cloned().collect(),
+        same_max_len,
+    }
+}
+
+/// The completed runs on `backend` with training points: what they saw and in how long.
+pub async fn measured_runs(store: &Store, backend: BackendKind) -> Result<Vec<MeasuredRun>, CommandError> {
+    let mut out = Vec::new();
+    for row in store.list_runs().await? {
+        if row.status != RunStatus::Completed || row.backend.as_deref() != Some(backend.name()) {
+            continue;
+        }
+        let Some(last) = store.step_axis(row.id, 1).await?.pop() else { continue };
+        let spec = store.run_spec(row.id).await?;
+        let max_len = spec.pointer("/config/max_len").and_then(serde_json::Value::as_u64).map(|n| n as usize);
+        out.push(MeasuredRun { run: row.id.0, name: row.name, max_len, examples: last.examples, seconds: last.wall_s });
+    }
+    Ok(out)
+}
+
+/// The estimate for `request` from the runs measured on its backend.
+pub async fn estimate_run(store: &Store, request: &EstimateRequest) -> Result<RunEstimate, CommandError> {
+    let backend: BackendKind = request.backend.parse().map_err(|e: muppet_train::TrainError| CommandError::Invalid(e.to_string()))?;
+    let examples = request.steps * (request.batch_size * request.tasks_per_update) as u64;
+    Ok(estimate(&measured_runs(store, backend).await?, examples, request.max_len))
+}
+
+#[cfg(test)]
+mod tests {
+    use muppet_core::{MetricPoint, RunKind};
+    use muppet_store::NewRun;
+
+    use super::*;
+
+    fn model_folder(dir: &Path, files: &[&str]) -> PathBuf {
+        std::fs::create_dir_all(dir).expect("mkdir");
+        for f in files {
+            std::fs::write(dir.join(f), "{}").expect("write");
+        }
+        dir.to_path_buf()
+    }
+
+    fn request(model: Option<String>) -> LaunchRequest {
+        let config = TrainConfig { steps: 30, batch_size: 2, max_len: 32, doc_stride: 8, dev_size: 8, lr: 1e-4, ..TrainConfig::prefinetune() };
+        LaunchRequest { name: None, tasks: vec!["rte".into(), "boolq".into()], backend: "cpu".into(), model, config }
+    }
+
+    #[test]
+    fn the_spec_takes_the_default_model_or_a_checked_model_folder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let default = model_folder(&dir.path().join("minilm"), &["config.json", "model.safetensors", "tokenizer.json"]);
+        let known = vec!["rte".to_string(), "boolq".to_string()];
+        let (spec, backend) = run_spec(&request(None), &known, &default).expect("default");
+        assert_eq!(spec.model, default);
+        assert_eq!(backend, BackendKind::Cpu);
+        assert_eq!(spec.init, InitSpec::Base);
+        let (spec, _) = run_spec(&request(Some("   ".into())), &known, &default).expect("blank");
+        assert_eq!(spec.model, default, "a blank folder is the default model");
+
+        let bert = model_folder(&dir.path().join("bert"), &["config.json", "model.safetensors", "tokenizer.json"]);
+        let (spec, _) = run_spec(&request(Some(bert.display().to_string())), &known, &default).expect("folder");
+        assert_eq!(spec.model, bert);
+
+        let partial = model_folder(&dir.path().join("partial"), &["config.json"]);
+        let error = run_spec(&request(Some(partial.display().to_string())), &known, &default).expect_err("partial");
+        assert_eq!(error.kind(), "invalid");
+        assert!(error.message().contains("no model.safetensors and tokenizer.json"), "{error}");
+        assert!(!error.message().contains("no config.json"), "{error}");
+        let error = run_spec(&request(Some(dir.path().join("nope").display().to_string())), &known, &default).expect_err("missing");
+        assert!(error.message().contains("does not exist"), "{error}");
+        let error = run_spec(&request(Some("relative/bert".into())), &known, &default).expect_err("relative");
+        assert!(error.message().contains("absolute path"), "{error}");
+
+        let error = run_spec(&request(None), &known, &dir.path().join("absent")).expect_err("no default");
+        assert!(error.message().contains("muppet assets fetch"), "{error}");
+        let error = run_spec(&request(None), &known[..1], &default).expect_err("unknown task");
+        assert!(error.message().contains("no task named `boolq`"), "{error}");
+        let error = run_spec(&LaunchRequest { backend: "tpu".into(), ..request(None) }, &known, &default).expect_err("backend");
+        assert_eq!(error.kind(), "invalid");
+    }
+
+    /// What `muppet prefinetune --spec FILE` makes of the file (flags left out): the
+    /// CLI's parser, then its defaults for what the file leaves out.
+    fn as_cli_reads_it(path: &Path, default_model: &Path) -> RunSpec {
+        let file = SpecFile::parse(&std::fs::read_to_string(path).expect("read")).expect("muppet prefinetune --spec accepts the file");
+        assert!(!file.tasks.is_empty(), "the CLI refuses a spec without tasks");
+        RunSpec {
+            model: file.model.unwrap_or_else(|| default_model.to_path_buf()),
+            tasks: file.tasks,
+            backend: file.backend.unwrap_or_else(|| "cpu".into()),
+            init: InitSpec::Base,
+            config: file.config.unwrap_or_else(TrainConfig::prefinetune),
+        }
+    }
+
+    #[test]
+    fn a_saved_spec_file_reads_back_as_the_same_run_spec() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let default = model_folder(&dir.path().join("minilm"), &["config.json", "model.safetensors", "tokenizer.json"]);
+        let bert = model_folder(&dir.path().join("bert"), &["config.json", "model.safetensors", "tokenizer.json"]);
+        let known = vec!["rte".to_string(), "boolq".to_string()];
+        let out = dir.path().display().to_string();
+
+        let mut custom = request(Some(bert.display().to_string()));
+        custom.config.r3f = Some(muppet_train::R3f { lambda: 1.0, eps: 1e-5, noise: muppet_train::NoiseKind::Uniform });
+        custom.config.cap = Some(1000);
+        custom.config.sampling = muppet_data::mixture::Sampling::Temperature { t: 2.0 };
+        for (name, req) in [("default", request(None)), ("custom", custom)] {
+            let (spec, _) = run_spec(&req, &known, &default).expect("spec");
+            let saved = save_spec(&spec, &default, &format!("{out}/{name}.toml")).expect("save");
+            let text = std::fs::read_to_string(&saved.path).expect("read");
+            assert_eq!(saved.bytes, text.len() as u64);
+            assert_eq!(text.contains("model ="), name == "custom", "{text}");
+            assert_eq!(as_cli_reads_it(Path::new(&saved.path), &default), spec, "{name}: {text}");
+        }
+        let mut files: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().to_string()).filter(|n| n.ends_with(".toml") || n.contains("partial")).collect();
+        files.sort();
+        assert_eq!(files, ["custom.toml", "default.toml"], "no temporary file left");
+
+        let (spec, _) = run_spec(&request(None), &known, &default).expect("spec");
+        for (bad, why) in [(format!("{out}/run.json"), "must end in .toml"), ("run.toml".to_string(), "absolute path"), (format!("{out}/missing/run.toml"), "does not exist")] {
+            let error = save_spec(&spec, &default, &bad).expect_err(&bad);
+            assert_eq!(error.kind(), "invalid", "{bad}: {error}");
+            assert!(error.message().contains(why), "{bad}: {error}");
+        }
+    }
+
+    fn measured(run: i64, max_len: Option<usize>, examples: u64, seconds: f64) -> MeasuredRun {
+        MeasuredRun { run, name: format!("run {run}"), max_len, examples, seconds }
+    }
+
+    #[test]
+    fn the_estimate_prefers_runs_of_the_same_max_length() {
+        let none = estimate(&[], 9600, 128);
+        assert_eq!((none.examples_per_second, none.seconds, none.runs.len()), (None, None, 0));
+
+        let runs = [measured(1, Some(128), 1000, 10.0), measured(2, Some(64), 3000, 10.0), measured(3, Some(128), 3000, 30.0), measured(4, Some(128), 0, 0.0)];
+        let same = estimate(&runs, 9600, 128);
+        assert!(same.same_max_len);
+        assert_eq!(same.runs.iter().map(|m| m.run).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(same.examples_per_second, Some(100.0));
+        assert_eq!(same.seconds, Some(96.0));
+
+        let all = estimate(&runs, 9600, 256);
+        assert!(!all.same_max_len);
+        assert_eq!(all.runs.iter().map(|m| m.run).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(all.examples_per_second, Some(7000.0 / 50.0));
+        assert_eq!(all.seconds, Some(9600.0 / 140.0));
+    }
+
+    #[test]
+    fn measured_runs_are_the_completed_runs_of_the_backend() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        tauri::async_runtime::block_on(async {
+            let store = Store::open(&dir.path().join("muppet.db")).await.expect("store");
+            let run = |name: &str, backend: &str, max_len: usize| NewRun {
+                name: name.into(),
+                kind: RunKind::PreFinetune,
+                spec: serde_json::json!({ "config": { "max_len": max_len } }),
+                seed: None,
+                backend: backend.into(),
+                device: "cpu".into(),
+            };
+            // 8 examples a step, half a second a step: 16 examples a second.
+            let points = |steps: u64, per_s: f64| -> Vec<MetricPoint> {
+                (1..=steps).map(|step| MetricPoint { task: None, split: "train".into(), name: "loss".into(), step, examples: step * 8, wall_s: step as f64 * 8.0 / per_s, value: 1.0 }).collect()
+            };
+            let done = store.create_run(&run("done", "flex", 64)).await.expect("run");
+            store.record_points(done, &points(20, 16.0)).await.expect("points");
+            store.end_run(done, RunStatus::Completed, None).await.expect("end");
+            let long = store.create_run(&run("long", "flex", 128)).await.expect("run");
+            store.record_points(long, &points(10, 4.0)).await.expect("points");
+            store.end_run(long, RunStatus::Completed, None).await.expect("end");
+            let failed = store.create_run(&run("failed", "flex", 64)).await.expect("run");
+            store.record_points(failed, &points(5, 1.0)).await.expect("points");
+            store.end_run(failed, RunStatus::Failed, Some("boom")).await.expect("end");
+            let running = store.create_run(&run("running", "flex", 64)).await.expect("run");
+            store.record_points(running, &points(5, 1.0)).await.expect("points");
+            let cuda = store.create_run(&run("cuda", "cuda", 64)).await.expect("run");
+            store.record_points(cuda, &points(5, 1000.0)).await.expect("points");
+            store.end_run(cuda, RunStatus::Completed, None).await.expect("end");
+            let empty = store.create_run(&run("empty", "flex", 64)).await.expect("run");
+            store.end_run(empty, RunStatus::Completed, None).await.expect("end");
+
+            let mut got = measured_runs(&store, BackendKind::Cpu).await.expect("measured");
+            got.sort_by_key(|m| m.run);
+            let got: Vec<_> = got.iter().map(|m| (m.run, m.name.as_str(), m.max_len, m.examples, m.seconds)).collect();
+            assert_eq!(got, [(done.0, "done", Some(64), 160, 10.0), (long.0, "long", Some(128), 80, 20.0)], "completed flex runs with points only");
+
+            let request = EstimateRequest { backend: "cpu".into(), max_len: 64, steps: 100, batch_size: 4, tasks_per_update: 2 };
+            let at_64 = estimate_run(&store, &request).await.expect("estimate");
+            assert_eq!(at_64.examples, 800);
+            assert_eq!(at_64.runs.iter().map(|m| m.run).collect::<Vec<_>>(), [done.0]);
+            assert_eq!(at_64.seconds, Some(50.0));
+            let at_256 = estimate_run(&store, &EstimateRequest { max_len: 256, ..request }).await.expect("estimate");
+            assert!(!at_256.same_max_len);
+            assert_eq!(at_256.examples_per_second, Some(240.0 / 30.0));
+            let on_cuda = estimate_run(&store, &EstimateRequest { backend: "cuda".into(), max_len: 64, steps: 100, batch_size: 4, tasks_per_update: 2 }).await.expect("cuda");
+            assert_eq!(on_cuda.runs.iter().map(|m| m.run).collect::<Vec<_>>(), [cuda.0]);
+            store.close().await;
+        });
+    }
+}
