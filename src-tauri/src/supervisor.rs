@@ -695,9 +695,11 @@ mod tests {
     /// `muppet` (argv[0]) runs the script file `worker` of `dir`, which waits.
     fn stand_in_worker(dir: &Path, run: RunId) -> std::process::Child {
         use std::os::unix::process::CommandExt;
+        // `ready` appears once the TERM trap is set: a signal before that would kill bash
+        // outright, and the test would blame the supervisor.
         std::fs::write(
             dir.join("worker"),
-            "trap 'kill $!; exit 0' TERM\nsleep 60 &\nwait\n",
+            "trap 'kill $!; exit 0' TERM\nsleep 60 &\ntouch ready\nwait\n",
         )
         .expect("write script");
         let child = std::process::Command::new("bash")
@@ -707,7 +709,7 @@ mod tests {
             .spawn()
             .expect("start bash");
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !is_worker_process(child.id(), run, None) {
+        while !is_worker_process(child.id(), run, None) || !dir.join("ready").exists() {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the stand-in never looked like a worker"
