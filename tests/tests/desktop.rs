@@ -135,15 +135,21 @@ impl StudioSession {
         Ok(())
     }
 
-    /// Replace the value of an input as a person would: clear it, then type.
+    /// Replace the value of an input as a person would: bring it to the middle of the
+    /// window (clear of the status bar), clear it, then type.
     async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
         let input = self
             .client
             .find(Locator::Css(css))
             .await
             .with_context(|| format!("find {css}"))?;
-        input.clear().await?;
-        input.send_keys(text).await?;
+        let element = serde_json::to_value(&input)?;
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![element])
+            .await
+            .with_context(|| format!("scroll to {css}"))?;
+        input.clear().await.with_context(|| format!("clear {css}"))?;
+        input.send_keys(text).await.with_context(|| format!("type into {css}"))?;
         Ok(())
     }
 
@@ -256,7 +262,7 @@ fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// Columns: select, ID, Name, Kind, Status, Progress, Points, Last loss, Started.
+/// Columns: select, ID, Name, Kind, Tags, Status, Progress, Points, Last loss, Started.
 fn assert_row(
     row: &ShownRun,
     id: RunId,
@@ -267,20 +273,21 @@ fn assert_row(
     loss: &str,
 ) {
     let cells = &row.cells;
-    assert_eq!(cells.len(), 9, "run {} has cells {cells:?}", row.id);
+    assert_eq!(cells.len(), 10, "run {} has cells {cells:?}", row.id);
     assert_eq!(row.id, id.to_string());
     assert_eq!(cells[1], id.to_string());
     assert_eq!(cells[2], name);
     assert_eq!(cells[3], kind);
-    assert_eq!(cells[4], status);
+    assert_eq!(cells[4], "", "no tags on {name}");
+    assert_eq!(cells[5], status);
     assert_eq!(
-        digits(&cells[6]),
+        digits(&cells[7]),
         points,
         "points of {name}: {:?}",
-        cells[6]
+        cells[7]
     );
-    assert_eq!(cells[7], loss);
-    let started = &cells[8];
+    assert_eq!(cells[8], loss);
+    let started = &cells[9];
     let shape_ok =
         started.len() == 16 && started.as_bytes()[4] == b'-' && started.as_bytes()[10] == b' ';
     assert!(
