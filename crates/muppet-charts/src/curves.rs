@@ -28,12 +28,15 @@ pub struct CurvesChart {
 /// Label of a run's run-wide training loss (no task) in the chart of its curves.
 pub const RUN_WIDE_LOSS_LABEL: &str = "all tasks (mean of the update)";
 
+/// One training-loss series: its task (`None`: the run-wide loss) and its `(step, loss)` points.
+pub type LossSeries = (Option<String>, Vec<(u64, f64)>);
+
 impl CurvesChart {
     /// The chart of a run's training loss (`muppet runs chart`, the app's Export chart): one
     /// curve per series as `Store::training_loss` returns them, `(task, [(step, loss)])`,
     /// the run-wide one (task `None`) labelled [`RUN_WIDE_LOSS_LABEL`]. `None` when there is
     /// no series to draw.
-    pub fn run_training_loss(run: impl std::fmt::Display, series: Vec<(Option<String>, Vec<(u64, f64)>)>) -> Option<CurvesChart> {
+    pub fn run_training_loss(run: impl std::fmt::Display, series: Vec<LossSeries>) -> Option<CurvesChart> {
         let curves: Vec<Curve> = series
             .into_iter()
             .map(|(task, points)| Curve { label: task.unwrap_or_else(|| RUN_WIDE_LOSS_LABEL.into()), points: points.into_iter().map(|(s, v)| (s as f64, v)).collect() })

@@ -176,7 +176,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             }
             eprintln!("stopping after this update; a checkpoint will be written (send the signal again to kill)");
             cancel.store(true, Ordering::SeqCst);
-            let _ = tokio::select! { _ = term.recv() => (), _ = int.recv() => () };
+            tokio::select! { _ = term.recv() => (), _ = int.recv() => () }
             std::process::exit(130);
         });
     }

@@ -325,7 +325,7 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
             }
         }
         let last_step = state.step == cfg.steps;
-        if last_step || (cfg.eval_every > 0 && state.step % cfg.eval_every == 0) {
+        if last_step || (cfg.eval_every > 0 && state.step.is_multiple_of(cfg.eval_every)) {
             let (values, dev) = evaluate_all(&model, state.step, state.examples, wall(&state));
             for (s, v) in state.tasks.iter_mut().zip(values) {
                 s.dev_after = v;
@@ -336,7 +336,7 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
         observer.on_event(&RunEvent::Step { run: job.run, step: state.step, total_steps: cfg.steps });
 
         let cancelled = job.cancel.is_some_and(|c| c.load(Ordering::SeqCst));
-        let periodic = cfg.checkpoint_every > 0 && state.step % cfg.checkpoint_every == 0;
+        let periodic = cfg.checkpoint_every > 0 && state.step.is_multiple_of(cfg.checkpoint_every);
         if let Some(dir) = job.run_dir
             && (last_step || periodic || cancelled)
         {
