@@ -55,8 +55,9 @@ pub async fn peak_rss_mb(store: &Store, run: RunId) -> Result<Option<f64>, Comma
 
 #[cfg(test)]
 mod tests {
-    use muppet_core::{MetricPoint, RunKind};
-    use muppet_store::NewRun;
+    use muppet_core::MetricPoint;
+
+    use crate::test_support::new_run;
 
     use super::*;
 
@@ -98,15 +99,7 @@ mod tests {
             let store = Store::open(&dir.path().join("muppet.db"))
                 .await
                 .expect("store");
-            let new = NewRun {
-                name: "r".into(),
-                kind: RunKind::PreFinetune,
-                spec: serde_json::json!({}),
-                seed: None,
-                backend: "flex".into(),
-                device: "cpu".into(),
-            };
-            let run = store.create_run(&new).await.expect("run");
+            let run = store.create_run(&new_run("r", "flex")).await.expect("run");
             assert_eq!(peak_rss_mb(&store, run).await.expect("read"), None);
             let point = |step, value| MetricPoint {
                 task: None,

@@ -19,6 +19,8 @@ mod settings;
 mod state;
 mod supervisor;
 mod task_import;
+#[cfg(test)]
+mod test_support;
 
 use state::StudioState;
 use tauri::Manager;

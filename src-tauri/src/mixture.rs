@@ -163,7 +163,7 @@ pub async fn estimate_run(store: &Store, request: &EstimateRequest) -> Result<Ru
 
 #[cfg(test)]
 mod tests {
-    use muppet_core::{MetricPoint, RunKind};
+    use muppet_core::MetricPoint;
     use muppet_store::NewRun;
 
     use super::*;
@@ -290,12 +290,8 @@ mod tests {
         tauri::async_runtime::block_on(async {
             let store = Store::open(&dir.path().join("muppet.db")).await.expect("store");
             let run = |name: &str, backend: &str, max_len: usize| NewRun {
-                name: name.into(),
-                kind: RunKind::PreFinetune,
                 spec: serde_json::json!({ "config": { "max_len": max_len } }),
-                seed: None,
-                backend: backend.into(),
-                device: "cpu".into(),
+                ..crate::test_support::new_run(name, backend)
             };
             // 8 examples a step, half a second a step: 16 examples a second.
             let points = |steps: u64, per_s: f64| -> Vec<MetricPoint> {

@@ -60,13 +60,11 @@ pub fn export_folder(text: &str) -> Result<PathBuf, CommandError> {
 
 /// A `.csv` file to write (replaced if it exists).
 pub fn csv_file(text: &str) -> Result<PathBuf, CommandError> {
-    let path = absolute_plain(text, "CSV file")?;
-    if path.extension().and_then(|e| e.to_str()) != Some("csv") {
-        return Err(CommandError::Invalid(format!(
-            "{} must end in .csv",
-            path.display()
-        )));
-    }
+    new_file(text, "CSV file", "csv")
+}
+
+/// `path` unless it is a folder (a file to write must be named).
+fn not_a_folder(path: PathBuf) -> Result<PathBuf, CommandError> {
     if path.is_dir() {
         return Err(CommandError::Invalid(format!(
             "{} is a folder: give a file name",
@@ -86,13 +84,7 @@ pub fn new_file(text: &str, what: &str, extension: &str) -> Result<PathBuf, Comm
             path.display()
         )));
     }
-    if path.is_dir() {
-        return Err(CommandError::Invalid(format!(
-            "{} is a folder: give a file name",
-            path.display()
-        )));
-    }
-    Ok(path)
+    not_a_folder(path)
 }
 
 /// The format of an exported chart, from its file's extension.
@@ -116,13 +108,7 @@ pub fn chart_file(text: &str) -> Result<(PathBuf, ChartFormat), CommandError> {
             path.display()
         )));
     };
-    if path.is_dir() {
-        return Err(CommandError::Invalid(format!(
-            "{} is a folder: give a file name",
-            path.display()
-        )));
-    }
-    Ok((path, format))
+    Ok((not_a_folder(path)?, format))
 }
 
 /// Write `bytes` to a temporary file beside `path`, then rename it over `path`: a reader
@@ -145,36 +131,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
 
 /// A file that must exist (an experiment spec, a file to import).
 pub fn existing_file(text: &str, what: &str) -> Result<PathBuf, CommandError> {
-    let path = absolute_plain(text, what)?;
-    if !path.is_file() {
-        let why = if path.is_dir() {
-            "is a folder: give the file"
-        } else {
-            "does not exist: check the path"
-        };
-        return Err(CommandError::Invalid(format!(
-            "the {what} {} {why}",
-            Path::new(&path).display()
-        )));
-    }
-    Ok(path)
+    existing(text, what, false)
 }
 
 /// A folder that must exist (a folder of class sub-folders to import).
 pub fn existing_folder(text: &str, what: &str) -> Result<PathBuf, CommandError> {
+    existing(text, what, true)
+}
+
+/// An existing file, or an existing folder when `folder`; the error says which it is instead.
+fn existing(text: &str, what: &str, folder: bool) -> Result<PathBuf, CommandError> {
     let path = absolute_plain(text, what)?;
-    if !path.is_dir() {
-        let why = if path.is_file() {
-            "is a file: give the folder"
-        } else {
-            "does not exist: check the path"
-        };
-        return Err(CommandError::Invalid(format!(
-            "the {what} {} {why}",
-            path.display()
-        )));
+    if (folder && path.is_dir()) || (!folder && path.is_file()) {
+        return Ok(path);
     }
-    Ok(path)
+    let why = match folder {
+        true if path.is_file() => "is a file: give the folder",
+        false if path.is_dir() => "is a folder: give the file",
+        _ => "does not exist: check the path",
+    };
+    Err(CommandError::Invalid(format!("the {what} {} {why}", path.display())))
 }
 
 /// The files of a model folder in Hugging Face layout, as the engine loads it.

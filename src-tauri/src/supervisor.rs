@@ -720,14 +720,7 @@ mod tests {
     }
 
     fn new_run(name: &str) -> muppet_store::NewRun {
-        muppet_store::NewRun {
-            name: name.into(),
-            kind: muppet_core::RunKind::PreFinetune,
-            spec: serde_json::json!({}),
-            seed: None,
-            backend: "cpu".into(),
-            device: "cpu".into(),
-        }
+        crate::test_support::new_run(name, "cpu")
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

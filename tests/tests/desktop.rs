@@ -115,6 +115,13 @@ impl StudioSession {
     }
 
     /// The app with `env` added to its environment.
+    /// The app on data folder `home` that can train: the shared assets and the `muppet`
+    /// binary its workers run.
+    async fn open_for_training(home: &Path, log_name: &str) -> anyhow::Result<Self> {
+        let (assets, muppet) = (shared_assets(), muppet_bin());
+        Self::open_with(&[("MUPPET_HOME", home), ("MUPPET_ASSETS", &assets), ("MUPPET_BIN", &muppet)], log_name).await
+    }
+
     async fn open_with(env: &[(&str, &Path)], log_name: &str) -> anyhow::Result<Self> {
         require_display_and_webdriver()?;
         let app = app_binary()?;
@@ -502,17 +509,7 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         let home = MuppetHome::at(dir.path().join("home"));
         home.ensure()?;
         let earlier = seed_completed_run(&home).await?;
-        let assets = shared_assets();
-        let muppet = muppet_bin();
-        let studio = StudioSession::open_with(
-            &[
-                ("MUPPET_HOME", home.root()),
-                ("MUPPET_ASSETS", &assets),
-                ("MUPPET_BIN", &muppet),
-            ],
-            "training.log",
-        )
-        .await?;
+        let studio = StudioSession::open_for_training(home.root(), "training.log").await?;
         studio.wait_for_runs_state("loaded").await?;
 
         // Build a mixture of two demo tasks with tiny settings.
@@ -742,17 +739,7 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
         home.ensure()?;
         let spec = dir.path().join("desktop-e2e.toml");
         std::fs::write(&spec, tiny_experiment())?;
-        let assets = shared_assets();
-        let muppet = muppet_bin();
-        let studio = StudioSession::open_with(
-            &[
-                ("MUPPET_HOME", home.root()),
-                ("MUPPET_ASSETS", &assets),
-                ("MUPPET_BIN", &muppet),
-            ],
-            "experiment.log",
-        )
-        .await?;
+        let studio = StudioSession::open_for_training(home.root(), "experiment.log").await?;
         studio.wait_for_runs_state("empty").await?;
 
         // Launch the spec from the Experiments page (a typed path: WebDriver cannot drive
@@ -949,15 +936,7 @@ async fn readme_screenshots() -> anyhow::Result<()> {
         String::from_utf8_lossy(&trained.stderr)
     );
 
-    let studio = StudioSession::open_with(
-        &[
-            ("MUPPET_HOME", home.root()),
-            ("MUPPET_ASSETS", &assets),
-            ("MUPPET_BIN", &muppet),
-        ],
-        "screenshots.log",
-    )
-    .await?;
+    let studio = StudioSession::open_for_training(home.root(), "screenshots.log").await?;
     let out = muppet_tests::workspace::workspace_root().join("docs/screenshots");
     std::fs::create_dir_all(&out)?;
     let shoot = |name: &str| -> anyhow::Result<()> {

@@ -314,50 +314,41 @@ export class RunPage {
   }
 
   private async exportCheckpoint(): Promise<void> {
-    const result = byId("export-result");
-    const button = byId<HTMLButtonElement>("export-checkpoint");
     const step = byId<HTMLSelectElement>("export-step").value;
-    button.disabled = true;
-    result.className = "result";
-    result.textContent = "Exporting…";
-    try {
+    await this.exportWith("export-checkpoint", "export-result", "Exporting…", async () => {
       const summary = await exportCheckpoint(this.id(), step === "" ? null : Number(step), byId<HTMLInputElement>("export-path").value);
-      result.textContent = `Step ${summary.step} exported to ${summary.out}: ${summary.files.join(", ")}`;
-      result.dataset.state = "done";
-    } catch (error) {
-      result.className = "result error";
-      result.textContent = describeError(error).message;
-      result.dataset.state = "error";
-    } finally {
-      button.disabled = false;
-    }
+      return `Step ${summary.step} exported to ${summary.out}: ${summary.files.join(", ")}`;
+    });
   }
 
   private async exportCsv(): Promise<void> {
-    const result = byId("csv-result");
-    try {
+    await this.exportWith("export-csv", "csv-result", "Writing…", async () => {
       const n = await exportRunCsv(this.id(), byId<HTMLInputElement>("csv-path").value);
-      result.className = "result";
-      result.textContent = `${formatCount(n)} points written.`;
-      result.dataset.state = "done";
-    } catch (error) {
-      result.className = "result error";
-      result.textContent = describeError(error).message;
-      result.dataset.state = "error";
-    }
+      return `${formatCount(n)} points written.`;
+    });
   }
 
   /** The run's training-loss chart as drawn by `muppet runs chart`, PNG or SVG by the file's extension. */
   private async exportChart(): Promise<void> {
-    const result = byId("chart-result");
-    const button = byId<HTMLButtonElement>("export-chart");
+    await this.exportWith("export-chart", "chart-result", "Drawing…", async () => {
+      const file = await exportRunChart(this.id(), byId<HTMLInputElement>("chart-path").value);
+      return `Chart written to ${file.path} (${formatBytes(file.bytes)}).`;
+    });
+  }
+
+  /**
+   * One export: the button is disabled and the result line says `busy` while `work` runs,
+   * then says what it wrote or why it failed; `data-state` (done/error) marks the end.
+   */
+  private async exportWith(buttonId: string, resultId: string, busy: string, work: () => Promise<string>): Promise<void> {
+    const result = byId(resultId);
+    const button = byId<HTMLButtonElement>(buttonId);
     button.disabled = true;
     result.className = "result";
-    result.textContent = "Drawing…";
+    result.textContent = busy;
     delete result.dataset.state;
     try {
-      const file = await exportRunChart(this.id(), byId<HTMLInputElement>("chart-path").value);
-      result.textContent = `Chart written to ${file.path} (${formatBytes(file.bytes)}).`;
+      result.textContent = await work();
       result.dataset.state = "done";
     } catch (error) {
       result.className = "result error";

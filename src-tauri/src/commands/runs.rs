@@ -258,8 +258,10 @@ pub async fn export_checkpoint(
 
 #[cfg(test)]
 mod tests {
-    use muppet_core::{MetricPoint, RunKind};
+    use muppet_core::MetricPoint;
     use muppet_store::NewRun;
+
+    use crate::test_support::new_run;
     use quick_xml::events::Event;
 
     use super::*;
@@ -305,14 +307,7 @@ mod tests {
             let store = Store::open(&dir.path().join("muppet.db"))
                 .await
                 .expect("store");
-            let new = NewRun {
-                name: "pre-finetune".into(),
-                kind: RunKind::PreFinetune,
-                spec: serde_json::json!({}),
-                seed: None,
-                backend: "flex".into(),
-                device: "cpu".into(),
-            };
+            let new = new_run("pre-finetune", "flex");
             let run = store.create_run(&new).await.expect("run");
             let mut points = Vec::new();
             for step in 1..=20 {
