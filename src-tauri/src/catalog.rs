@@ -4,14 +4,16 @@
 //! description, fingerprint and first examples stay in memory.
 //!
 //! Every task's data is in memory once at that load, so the overlap check between all
-//! tasks (inputs two tasks share, `muppet_data::overlap`) runs then and is stored; an
-//! import from the app runs it again over every task. A task's overlaps are shown only
-//! while the stored check covers its current data (same fingerprint).
+//! tasks (inputs two tasks share, `muppet_data::overlap`) runs then and is stored, and
+//! each catalog task's hashed inputs are kept: an import from the app checks again from
+//! them and the imported tasks, without reading the assets again. A task's overlaps are
+//! shown only while the stored check covers its current data (same fingerprint).
 
 use muppet_core::TaskSpec;
-use muppet_data::fingerprint::{from_lines, task_fingerprint};
-use muppet_data::{Example, LabeledTask, catalog, overlap};
-use muppet_store::{CheckedTask, NewTaskData, OverlapCheck, Store, StoredOverlap};
+use muppet_data::fingerprint::from_lines;
+use muppet_data::overlap::{self, TaskInputs};
+use muppet_data::{Example, catalog};
+use muppet_store::{NewTaskData, OverlapCheck, Store, StoredOverlap};
 use serde::Serialize;
 use tokio::sync::{Mutex, OnceCell};
 
@@ -50,10 +52,11 @@ struct CatalogTask {
     first: Vec<Example>,
 }
 
-/// The loaded catalog; imported tasks are read from the store on each call (cheap).
+/// The loaded catalog (its tasks, and their inputs for the overlap check); imported tasks
+/// are read from the store on each call (cheap).
 #[derive(Default)]
 pub struct TaskCatalog {
-    loaded: OnceCell<Vec<CatalogTask>>,
+    loaded: OnceCell<(Vec<CatalogTask>, Vec<TaskInputs>)>,
     /// Held while an import or an overlap check runs, so that the stored check is always
     /// the one made after the latest import.
     checking: Mutex<()>,
@@ -71,15 +74,16 @@ impl TaskCatalog {
             .get_or_try_init(|| async move {
                 let loaded =
                     blocking("loading the task catalog", move || load_catalog(&assets)).await?;
-                let (kept, full): (Vec<CatalogTask>, Vec<LabeledTask>) = loaded.into_iter().unzip();
+                let (kept, inputs): (Vec<CatalogTask>, Vec<TaskInputs>) = loaded.into_iter().unzip();
                 // The app works without the check; its absence shows as "not checked".
-                if let Err(error) = self.store_check(full, store).await {
+                let _checking = self.checking.lock().await;
+                if let Err(error) = check_and_store(&inputs, store).await {
                     eprintln!("muppet-studio: the overlap check between tasks failed: {error}");
                 }
-                Ok::<_, CommandError>(kept)
+                Ok::<_, CommandError>((kept, inputs))
             })
             .await?;
-        Ok(tasks)
+        Ok(&tasks.0)
     }
 
     /// Every task: the catalog's whose assets are present, then the imported ones, each
@@ -119,6 +123,7 @@ impl TaskCatalog {
         replace: bool,
     ) -> Result<(), CommandError> {
         self.catalog(assets, store).await?;
+        let catalog_inputs = &self.loaded.get().expect("loaded above").1;
         let _checking = self.checking.lock().await;
         let task = &prepared.imported.task;
         let data = NewTaskData {
@@ -136,45 +141,7 @@ impl TaskCatalog {
             stored => stored?,
         }
         drop(prepared);
-        let assets = assets.to_path_buf();
-        let loaded = blocking("loading the task catalog", move || load_catalog(&assets)).await?;
-        self.check_locked(loaded.into_iter().map(|(_, t)| t).collect(), store)
-            .await
-    }
-
-    /// Check `catalog` and the imported tasks for shared inputs and store the result.
-    async fn store_check(
-        &self,
-        catalog: Vec<LabeledTask>,
-        store: &Store,
-    ) -> Result<(), CommandError> {
-        let _checking = self.checking.lock().await;
-        self.check_locked(catalog, store).await
-    }
-
-    async fn check_locked(
-        &self,
-        mut tasks: Vec<LabeledTask>,
-        store: &Store,
-    ) -> Result<(), CommandError> {
-        let mut stored = Vec::new();
-        for task in store.imported_tasks().await? {
-            let lines = store.task_examples(&task.spec.name, None).await?;
-            stored.push((task, lines));
-        }
-        let (checked, pairs) = blocking("checking the tasks for overlaps", move || {
-            for (task, lines) in stored {
-                // A stored task whose data no longer matches its fingerprint is left out:
-                // it shows as not checked, and its preview names the problem.
-                if let Ok(task) = from_lines(task.spec, &lines, Some(&task.fingerprint)) {
-                    tasks.push(task);
-                }
-            }
-            Ok(overlap_check(&tasks))
-        })
-        .await?;
-        store.replace_overlap_check(&checked, &pairs).await?;
-        Ok(())
+        check_and_store(catalog_inputs, store).await
     }
 
     /// The first `count` examples of a task.
@@ -222,14 +189,40 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| CommandError::Worker(format!("{what}: {e}")))?
 }
 
-/// Every catalog task whose assets are present: what is kept, and its whole data.
-fn load_catalog(assets: &std::path::Path) -> Result<Vec<(CatalogTask, LabeledTask)>, CommandError> {
+/// Check the catalog tasks (`catalog`, hashed at load) and the imported tasks (read from
+/// the store) for shared inputs, and store the result. The caller holds `checking`.
+async fn check_and_store(catalog: &[TaskInputs], store: &Store) -> Result<(), CommandError> {
+    let mut stored = Vec::new();
+    for task in store.imported_tasks().await? {
+        let lines = store.task_examples(&task.spec.name, None).await?;
+        stored.push((task, lines));
+    }
+    let imported = blocking("hashing the imported tasks' inputs", move || {
+        // A stored task whose data no longer matches its fingerprint is left out: it
+        // shows as not checked, and its preview names the problem.
+        Ok(stored
+            .into_iter()
+            .filter_map(|(task, lines)| from_lines(task.spec, &lines, Some(&task.fingerprint)).ok())
+            .map(|task| TaskInputs::of(&task))
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    let all: Vec<&TaskInputs> = catalog.iter().chain(&imported).collect();
+    let (checked, pairs) = overlap::for_store(&overlap::check_inputs(&all));
+    store.replace_overlap_check(&checked, &pairs).await?;
+    Ok(())
+}
+
+/// Every catalog task whose assets are present: what is kept, and its inputs for the
+/// overlap check (its data is dropped).
+fn load_catalog(assets: &std::path::Path) -> Result<Vec<(CatalogTask, TaskInputs)>, CommandError> {
     let mut out = Vec::new();
     for recipe in catalog::recipes()
         .into_iter()
         .filter(|r| r.is_present(assets))
     {
         let task = catalog::load_task(assets, recipe.name)?;
+        let inputs = TaskInputs::of(&task);
         let kept = CatalogTask {
             entry: TaskEntry {
                 examples: task.examples.len(),
@@ -238,7 +231,7 @@ fn load_catalog(assets: &std::path::Path) -> Result<Vec<(CatalogTask, LabeledTas
                 downstream: recipe.downstream,
                 overlaps: None,
             },
-            fingerprint: task_fingerprint(&task),
+            fingerprint: inputs.fingerprint.clone(),
             first: task
                 .examples
                 .iter()
@@ -246,34 +239,9 @@ fn load_catalog(assets: &std::path::Path) -> Result<Vec<(CatalogTask, LabeledTas
                 .cloned()
                 .collect(),
         };
-        out.push((kept, task));
+        out.push((kept, inputs));
     }
     Ok(out)
-}
-
-/// The overlap check over `tasks` as the store keeps it: each task with its fingerprint
-/// and distinct inputs, and `(task, other, shared)` for every ordered pair sharing inputs.
-pub fn overlap_check(tasks: &[LabeledTask]) -> (Vec<CheckedTask>, Vec<(String, String, i64)>) {
-    let found = overlap::check_all(tasks);
-    let checked = tasks
-        .iter()
-        .zip(&found)
-        .map(|(task, found)| CheckedTask {
-            task: found.task.clone(),
-            fingerprint: task_fingerprint(task),
-            inputs: i64::try_from(found.inputs).unwrap_or(i64::MAX),
-        })
-        .collect();
-    let pairs = found
-        .iter()
-        .flat_map(|t| {
-            t.overlaps.iter().map(|o| {
-                let shared = i64::try_from(o.shared).unwrap_or(i64::MAX);
-                (t.task.clone(), o.other.clone(), shared)
-            })
-        })
-        .collect();
-    (checked, pairs)
 }
 
 /// The overlaps of `task` when the stored check covered its data as it is now.
@@ -293,6 +261,9 @@ fn overlaps_of(check: &OverlapCheck, task: &str, fingerprint: &str) -> Option<Ve
 #[cfg(test)]
 mod tests {
     use muppet_data::fingerprint::{example_lines, fingerprint};
+
+    use muppet_data::LabeledTask;
+    use muppet_data::fingerprint::task_fingerprint;
 
     use super::*;
     use crate::task_import::{self, tests::assets, tests::vader_movies_request};
@@ -411,7 +382,7 @@ mod tests {
             .iter()
             .map(|n| catalog::load_task(&assets, n).expect("task"))
             .collect();
-        let (checked, pairs) = overlap_check(&tasks);
+        let (checked, pairs) = overlap::for_store(&overlap::check_all(&tasks));
         assert_eq!(checked.len(), 3);
         assert_eq!(checked[0].fingerprint, task_fingerprint(&tasks[0]));
         let shared =

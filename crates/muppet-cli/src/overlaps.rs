@@ -4,10 +4,9 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use muppet_core::MuppetHome;
-use muppet_data::fingerprint::task_fingerprint;
-use muppet_data::overlap::check_all;
+use muppet_data::overlap::{check_all, for_store};
 use muppet_data::LabeledTask;
-use muppet_store::{CheckedTask, OverlapCheck, Store};
+use muppet_store::{OverlapCheck, Store};
 
 use crate::tasks;
 
@@ -24,14 +23,7 @@ pub fn check(home: &MuppetHome) -> anyhow::Result<OverlapCheck> {
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let found = check_all(&loaded);
-    let checked: Vec<CheckedTask> = loaded
-        .iter()
-        .zip(&found)
-        .map(|(task, f)| CheckedTask { task: f.task.clone(), fingerprint: task_fingerprint(task), inputs: f.inputs as i64 })
-        .collect();
-    let pairs: Vec<(String, String, i64)> =
-        found.iter().flat_map(|f| f.overlaps.iter().map(|o| (f.task.clone(), o.other.clone(), o.shared as i64))).collect();
+    let (checked, pairs) = for_store(&check_all(&loaded));
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
         let store = Store::open(&home.db()).await?;

@@ -183,3 +183,14 @@ mod tests {
         assert!("multi".parse::<TaskFamily>().unwrap_err().to_string().contains("single, pair"));
     }
 }
+
+/// A task as an overlap check between tasks saw it (stored with the check's result).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckedTask {
+    pub task: String,
+    /// Fingerprint of the data that was checked: a task whose data has changed since
+    /// has no valid result.
+    pub fingerprint: String,
+    /// Distinct normalised inputs.
+    pub inputs: i64,
+}

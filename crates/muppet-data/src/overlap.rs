@@ -9,6 +9,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde::Serialize;
 
+use muppet_core::task::CheckedTask;
+
 use crate::{Example, LabeledTask};
 
 /// Letters and digits in lower case, words separated by one space.
@@ -68,27 +70,52 @@ pub fn overlaps(task: &LabeledTask, others: &[LabeledTask]) -> Vec<Overlap> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TaskOverlaps {
     pub task: String,
+    /// Fingerprint of the task's data.
+    pub fingerprint: String,
     /// Distinct normalised inputs of the task.
     pub inputs: usize,
     /// The other tasks that share inputs with it, most shared first.
     pub overlaps: Vec<Overlap>,
 }
 
+/// What a check needs of a task: its distinct normalised inputs and the fingerprint of its
+/// data. Small enough to keep in place of the data, so a later check (after an import)
+/// does not read every task again.
+#[derive(Debug, Clone)]
+pub struct TaskInputs {
+    pub task: String,
+    pub fingerprint: String,
+    hashes: HashSet<u64>,
+}
+
+impl TaskInputs {
+    pub fn of(task: &LabeledTask) -> Self {
+        Self { task: task.spec.name.clone(), fingerprint: crate::fingerprint::task_fingerprint(task), hashes: input_hashes(task) }
+    }
+}
+
 /// Every task of `tasks` against every other: each task's inputs are hashed once (tasks
 /// on all cores), then each pair is intersected once and reported from both sides.
 pub fn check_all(tasks: &[LabeledTask]) -> Vec<TaskOverlaps> {
     use rayon::prelude::*;
-    let sets: Vec<HashSet<u64>> = tasks.par_iter().map(input_hashes).collect();
-    let mut found: Vec<TaskOverlaps> =
-        tasks.iter().zip(&sets).map(|(t, set)| TaskOverlaps { task: t.spec.name.clone(), inputs: set.len(), overlaps: Vec::new() }).collect();
-    for i in 0..tasks.len() {
-        for j in i + 1..tasks.len() {
-            let (small, large) = if sets[i].len() <= sets[j].len() { (&sets[i], &sets[j]) } else { (&sets[j], &sets[i]) };
+    let inputs: Vec<TaskInputs> = tasks.par_iter().map(TaskInputs::of).collect();
+    check_inputs(&inputs.iter().collect::<Vec<_>>())
+}
+
+/// [`check_all`] over tasks whose inputs are already hashed.
+pub fn check_inputs(all: &[&TaskInputs]) -> Vec<TaskOverlaps> {
+    let mut found: Vec<TaskOverlaps> = all
+        .iter()
+        .map(|t| TaskOverlaps { task: t.task.clone(), fingerprint: t.fingerprint.clone(), inputs: t.hashes.len(), overlaps: Vec::new() })
+        .collect();
+    for i in 0..all.len() {
+        for j in i + 1..all.len() {
+            let (a, b) = (&all[i].hashes, &all[j].hashes);
+            let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
             let shared = small.iter().filter(|h| large.contains(h)).count();
             if shared > 0 {
-                let (a, b) = (tasks[i].spec.name.clone(), tasks[j].spec.name.clone());
-                found[i].overlaps.push(Overlap { other: b, shared, of: sets[i].len() });
-                found[j].overlaps.push(Overlap { other: a, shared, of: sets[j].len() });
+                found[i].overlaps.push(Overlap { other: all[j].task.clone(), shared, of: a.len() });
+                found[j].overlaps.push(Overlap { other: all[i].task.clone(), shared, of: b.len() });
             }
         }
     }
@@ -96,6 +123,15 @@ pub fn check_all(tasks: &[LabeledTask]) -> Vec<TaskOverlaps> {
         t.overlaps.sort_by(|a, b| b.shared.cmp(&a.shared).then(a.other.cmp(&b.other)));
     }
     found
+}
+
+/// A check as the store keeps it: each task with its fingerprint and distinct inputs, and
+/// `(task, other, shared)` for every ordered pair that shares inputs.
+pub fn for_store(found: &[TaskOverlaps]) -> (Vec<CheckedTask>, Vec<(String, String, i64)>) {
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let checked = found.iter().map(|t| CheckedTask { task: t.task.clone(), fingerprint: t.fingerprint.clone(), inputs: count(t.inputs) }).collect();
+    let pairs = found.iter().flat_map(|t| t.overlaps.iter().map(|o| (t.task.clone(), o.other.clone(), count(o.shared)))).collect();
+    (checked, pairs)
 }
 
 #[cfg(test)]

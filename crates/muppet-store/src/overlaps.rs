@@ -6,16 +6,7 @@ use serde::Serialize;
 
 use crate::{Store, StoreError};
 
-/// A task as the check saw it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CheckedTask {
-    pub task: String,
-    /// Fingerprint of the data that was checked: a task whose data has changed since
-    /// has no valid result.
-    pub fingerprint: String,
-    /// Distinct normalised inputs.
-    pub inputs: i64,
-}
+pub use muppet_core::task::CheckedTask;
 
 /// `task` shares `shared` of its `inputs` distinct inputs with `other`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
