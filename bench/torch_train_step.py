@@ -47,6 +47,8 @@ def main():
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--dtype", choices=["fp32", "bf16", "fp16"], default="fp32",
                     help="fp32, or autocast to bf16/fp16 (mixed precision)")
+    ap.add_argument("--phases", action="store_true",
+                    help="wait for the device after forward, backward and update, and report each one's time")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     if a.threads:
@@ -77,17 +79,30 @@ def main():
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     times = []
+    phases = [0.0, 0.0, 0.0]
+
+    def wait(t0):
+        if a.phases and dev.type == "cuda":
+            torch.cuda.synchronize()
+        return (time.perf_counter() - t0) * 1e3
+
     for i in range(a.warmup + a.steps):
         t0 = time.perf_counter()
         with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
             loss = torch.nn.functional.cross_entropy(model(ids, mask), labels) / math.log(2)
+        forward = wait(t0)
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
+        backward = wait(t0)
         scaler.step(opt)
         scaler.update()
         loss.item()  # waits for the device
+        total = time.perf_counter() - t0
         if i >= a.warmup:
-            times.append(time.perf_counter() - t0)
+            times.append(total)
+            phases[0] += forward
+            phases[1] += backward - forward
+            phases[2] += total * 1e3 - backward
     mean = sum(times) / len(times)
     params = sum(p.numel() for p in model.parameters())
     h, layers, tokens = cfg.hidden_size, cfg.num_hidden_layers, a.batch_size * a.max_len
@@ -100,6 +115,8 @@ def main():
         "step_ms_mean": mean * 1e3, "step_ms_min": min(times) * 1e3, "achieved_tflops": flops / mean / 1e12,
         "parameters": params,
     }
+    if a.phases:
+        out["phases_ms"] = dict(zip(["forward", "backward", "update"], (p / len(times) for p in phases)))
     # Peak memory as muppet reports it: what the allocator holds at its peak on CUDA
     # (tensors plus cached blocks), the process's peak resident set on the CPU.
     if dev.type == "cuda":

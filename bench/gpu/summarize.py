@@ -42,10 +42,13 @@ def main():
                 rows.append(json.loads(line))
             except json.JSONDecodeError:
                 pass
+    # Runs with --phases wait between the parts of a step: they get a table of their own.
+    timed = [r for r in rows if r.get("phases_ms")]
+    rows = [r for r in rows if not r.get("phases_ms")]
     torch = {(r["model"], r["batch_size"], r["max_len"], r["dtype"]): r for r in rows if r.get("impl") == "torch"}
     print(f"GPU: {a.gpu}; dense peak {peak or 'unknown'} TFLOP/s")
-    print("| shapes | precision | muppet ex/s | PyTorch ex/s | ratio | muppet MFU | PyTorch MFU | muppet peak MiB | PyTorch peak MiB |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| shapes | precision | muppet weights | muppet ex/s | PyTorch ex/s | ratio | muppet MFU | PyTorch MFU | muppet peak MiB | PyTorch peak MiB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         if r.get("impl") != "muppet" or r.get("backend") not in MUPPET:
             continue
@@ -55,9 +58,20 @@ def main():
         mfu = lambda x: f"{100 * x['achieved_tflops'] / p:.1f}%" if (p and x) else "-"
         fmt = lambda x, k, f: (f.format(x[k]) if x and x.get(k) is not None else "-")
         ratio = f"{r['examples_per_sec'] / t['examples_per_sec']:.2f}x" if t else "-"
-        print(f"| {r['model']}, batch {r['batch_size']}, length {r['max_len']} | {precision} | {r['examples_per_sec']:.0f} | "
+        # The float type muppet's weights were created in: a bf16 row computed in F32 is no bf16 figure.
+        print(f"| {r['model']}, batch {r['batch_size']}, length {r['max_len']} | {precision} | {r.get('float_dtype', '?')} | "
+              f"{r['examples_per_sec']:.0f} | "
               f"{fmt(t, 'examples_per_sec', '{:.0f}')} | {ratio} | {mfu(r)} | {mfu(t)} | "
               f"{fmt(r, 'peak_memory_mib', '{:.0f}')} | {fmt(t, 'peak_memory_mib', '{:.0f}')} |")
+    if timed:
+        print()
+        print("| impl | shapes | precision | forward ms | backward ms | update ms |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for r in timed:
+            precision = MUPPET.get(r.get("backend"), r.get("dtype"))
+            p = r["phases_ms"]
+            print(f"| {r['impl']} | {r['model']}, batch {r['batch_size']}, length {r['max_len']} | {precision} | "
+                  f"{p['forward']:.1f} | {p['backward']:.1f} | {p['update']:.1f} |")
 
 
 if __name__ == "__main__":

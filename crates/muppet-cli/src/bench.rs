@@ -228,6 +228,9 @@ pub struct TrainStepArgs {
     /// cpu, cuda, or cuda-f16 / cuda-bf16 (every float in half precision).
     #[arg(long, default_value = "cpu")]
     backend: String,
+    /// Wait for the device between forward, backward and update, and report each one's time.
+    #[arg(long)]
+    phases: bool,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -280,7 +283,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         (None, None) => anyhow::bail!("give --model DIR or --preset minilm-l6|roberta-base"),
     };
     anyhow::ensure!(args.steps > 0 && args.batch_size > 0 && args.max_len > 1, "steps, batch size and max length must be positive");
-    let bench = TrainStepBench { batch_size: args.batch_size, max_len: args.max_len, steps: args.steps, warmup: args.warmup, seed: 0 };
+    let bench = TrainStepBench { batch_size: args.batch_size, max_len: args.max_len, steps: args.steps, warmup: args.warmup, seed: 0, phases: args.phases };
     let threads = std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     });
@@ -308,8 +311,10 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         "step_ms_min": result.step_ms_min,
         "achieved_tflops": result.achieved_tflops,
         "parameters": result.parameters,
+        "float_dtype": result.float_dtype,
         "peak_memory_mib": memory.map(|m| mib(m.reserved)),
         "memory_in_use_mib": memory.map(|m| mib(m.in_use)),
+        "phases_ms": result.phases_ms,
     });
     if args.json {
         println!("{out}");
@@ -324,6 +329,9 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             result.parameters,
             memory.map_or("unknown".to_string(), |m| format!("{:.0} MiB", mib(m.reserved)))
         );
+        if let Some(p) = result.phases_ms {
+            println!("forward {:.1} ms, backward {:.1} ms, update {:.1} ms", p.forward, p.backward, p.update);
+        }
     }
     Ok(())
 }

@@ -28,4 +28,5 @@ pub use loss::{
     LossScale, cross_entropy_per_example, mean_squared_error, scaled_cross_entropy, symmetric_kl,
     weighted_mean,
 };
+pub use linear::seed_init;
 pub use span_head::SpanHead;

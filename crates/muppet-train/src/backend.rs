@@ -131,10 +131,18 @@ mod cuda {
         Some(DeviceMemory { in_use: usage.bytes_in_use, reserved: usage.bytes_reserved })
     }
 
+    /// 1 + 1 + 1 + 1 on the default device, in `B`'s float type.
+    fn probe<B: Backend>() -> f32 {
+        let device = B::Device::default();
+        Tensor::<B, 1>::ones([4], &device).sum().into_scalar().elem::<f32>()
+    }
+
     /// cudarc panics (on a runtime thread of cubecl) when it cannot load the
     /// driver library; probe inside a caught panic, with the panic messages
     /// collected instead of printed, so a machine without CUDA gets one clear
-    /// error, not a crash.
+    /// error, not a crash. The probe runs in the precision of the work: the first
+    /// tensor on a device fixes the device's default float type for every later
+    /// tensor, whatever the backend's element type says.
     pub fn run<W: OnBackend>(work: W, precision: Precision) -> Result<W::Output, TrainError> {
         let messages = Arc::new(Mutex::new(Vec::<String>::new()));
         let seen = Arc::clone(&messages);
@@ -148,9 +156,10 @@ mod cuda {
                 m.push(text);
             }
         }));
-        let probe = std::panic::catch_unwind(|| {
-            let device = burn::backend::cuda::CudaDevice::default();
-            Tensor::<Cuda, 1>::ones([4], &device).sum().into_scalar()
+        let probe = std::panic::catch_unwind(|| match precision {
+            Precision::F32 => probe::<Cuda>(),
+            Precision::F16 => probe::<Cuda<burn::tensor::f16>>(),
+            Precision::Bf16 => probe::<Cuda<burn::tensor::bf16>>(),
         });
         std::panic::set_hook(previous);
         match probe {

@@ -28,6 +28,9 @@ pub struct TrainStepBench {
     /// Untimed steps first (allocation, autotuning).
     pub warmup: usize,
     pub seed: u64,
+    /// Wait for the device after the forward pass, the backward pass and the update,
+    /// and time each (the waits cost a little, so the step total is timed without them).
+    pub phases: bool,
 }
 
 /// What a benchmark measured.
@@ -41,14 +44,30 @@ pub struct TrainStepResult {
     pub flops_per_step: f64,
     pub achieved_tflops: f64,
     pub parameters: usize,
+    /// The float type the model's weights were created in (`F32`, `BF16`, ...): what the
+    /// device actually computed in.
+    pub float_dtype: String,
+    /// Mean milliseconds of forward, backward and update, when `phases` was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phases_ms: Option<PhaseTimes>,
+}
+
+/// Mean time of each part of a step, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct PhaseTimes {
+    pub forward: f64,
+    pub backward: f64,
+    pub update: f64,
 }
 
 /// Run the benchmark on `encoder` (pretrained or random) with a 2-class head.
 pub fn train_step<B: AutodiffBackend>(encoder: Encoder<B>, config: &EncoderConfig, bench: &TrainStepBench, device: &B::Device) -> TrainStepResult {
     B::seed(device, bench.seed);
+    muppet_model::seed_init(bench.seed);
     let task = muppet_core::TaskSpec::new("bench", TaskFamily::Single, vec!["a".into(), "b".into()], "random", "none");
     let mut model = MultiTaskModel::new(encoder, &[task], 0.1, device);
     let parameters = model.num_params();
+    let float_dtype = format!("{:?}", model.classifiers[0].dense.weight.val().dtype());
     let mut optim = AdamWConfig::new().with_weight_decay(0.01).init();
     let mut rng = StdRng::seed_from_u64(bench.seed);
     let (b, l) = (bench.batch_size, bench.max_len);
@@ -65,16 +84,29 @@ pub fn train_step<B: AutodiffBackend>(encoder: Encoder<B>, config: &EncoderConfi
     let items: Vec<&Item> = items.iter().collect();
     let objective = Objective { loss_scale: LossScale::LogN, regression_scale: 1.0, r3f: None };
     let mut times = Vec::with_capacity(bench.steps);
+    let mut phases = PhaseTimes::default();
+    let wait = |start: Instant| {
+        if bench.phases {
+            let _ = B::sync(device);
+        }
+        start.elapsed().as_secs_f64() * 1e3
+    };
     for i in 0..bench.warmup + bench.steps {
         let start = Instant::now();
         let batch = collate::<B>(TaskFamily::Single, 2, &items, 0, device);
         let loss = objective.loss(&model, HeadRef::Classifier(0), batch);
+        let forward = wait(start);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let backward = wait(start);
         model = optim.step(1e-5, model, grads);
         // Reading a value back waits for the device: the step is done.
         let _ = model.classifiers[0].out_proj.bias.as_ref().map(|b| b.val().sum().into_scalar());
+        let total = start.elapsed().as_secs_f64();
         if i >= bench.warmup {
-            times.push(start.elapsed().as_secs_f64());
+            times.push(total);
+            phases.forward += forward;
+            phases.backward += backward - forward;
+            phases.update += total * 1e3 - backward;
         }
     }
     let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
@@ -95,6 +127,11 @@ pub fn train_step<B: AutodiffBackend>(encoder: Encoder<B>, config: &EncoderConfi
         flops_per_step,
         achieved_tflops: flops_per_step / mean / 1e12,
         parameters,
+        float_dtype,
+        phases_ms: bench.phases.then(|| {
+            let n = times.len().max(1) as f64;
+            PhaseTimes { forward: phases.forward / n, backward: phases.backward / n, update: phases.update / n }
+        }),
     }
 }
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Everything the GPU machine is asked for, in one call (its time is counted, and each call
+# starts a bare machine): the CUDA correctness run, then the train-step benchmark in
+# every precision against PyTorch, then a per-phase split of one shape. It receives
+#   device-out/muppet.xz     the stripped release build with --features cuda, xz-compressed;
+#   device-out/data.tar.xz   device-data/assets from scripts/gpu/prepare_correctness.sh;
+# both made by scripts/gpu/pack.sh, in one carry of at most 64 MiB. Results go to $OUT
+# (or ./gpu-out): log.txt, losses-cuda.jsonl, train_step.jsonl, summary.md and the kernel
+# profiles kernels-<backend>.log.gz.
+#   bash bench/gpu/device_run.sh
+set -uo pipefail
+out="${OUT:-gpu-out}"
+mkdir -p "$out"
+budget="${BUDGET_S:-420}"  # stop starting new measurements after this many seconds
+start=$SECONDS
+work="$(mktemp -d)"
+exec > >(tee -a "$out/log.txt") 2>&1
+left() { (( SECONDS - start < budget )) || { echo "skipped (budget of ${budget} s spent): $*"; return 1; }; }
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+xz -dc device-out/muppet.xz >"$work/muppet" && chmod +x "$work/muppet"
+tar -C "$work" -xJf device-out/data.tar.xz
+bin="$work/muppet"
+"$bin" --version
+echo "== correctness: 200 updates of MiniLM on four real tasks, cuda ($((SECONDS - start)) s)"
+MUPPET_ASSETS="$work/assets" timeout 180 bash bench/gpu/correctness.sh cuda "$bin" >"$out/losses-cuda.jsonl"
+echo "exit $?; $(wc -l <"$out/losses-cuda.jsonl") lines"; tail -n 2 "$out/losses-cuda.jsonl"
+steps="${STEPS:-10}" warmup="${WARMUP:-3}"
+for shape in "roberta-base 32 256" "minilm-l6 32 128"; do
+  set -- $shape
+  # Each precision's pair back to back, so that a spent budget leaves whole pairs.
+  for pair in "cuda-bf16 bf16" "cuda fp32" "cuda-f16 fp16"; do
+    set -- $shape $pair
+    left "$1 $4" || continue
+    timeout 150 "$bin" bench train-step --preset "$1" --batch-size "$2" --max-len "$3" --steps "$steps" --warmup "$warmup" --backend "$4" --json
+    timeout 120 python3 bench/torch_train_step.py --preset "$1" --batch-size "$2" --max-len "$3" --steps "$steps" --warmup "$warmup" \
+      --device cuda --dtype "$5" --json
+  done
+done | tee "$out/train_step.jsonl"
+echo "== phases ($((SECONDS - start)) s)"
+for backend in cuda-bf16 cuda; do
+  left "phases $backend" || continue
+  timeout 90 "$bin" bench train-step --preset roberta-base --batch-size 32 --max-len 256 --steps 5 --warmup 3 --backend "$backend" --phases --json
+done | tee -a "$out/train_step.jsonl"
+for dtype in bf16 fp32; do
+  left "phases torch $dtype" || continue
+  timeout 90 python3 bench/torch_train_step.py --preset roberta-base --batch-size 32 --max-len 256 --steps 5 --warmup 3 \
+    --device cuda --dtype "$dtype" --phases --json
+done | tee -a "$out/train_step.jsonl"
+# Kernel times of two RoBERTa steps per precision: cubecl's profiling logger (a cubecl.toml
+# in the working folder), which waits for each kernel, so only the split is meaningful.
+for backend in cuda-bf16 cuda; do
+  left "kernel profile $backend" || continue
+  dir="$work/profile-$backend"; mkdir -p "$dir"
+  printf '[profiling.logger]\nlevel = "basic"\nfile = "%s"\nappend = false\n' "$dir/kernels.log" >"$dir/cubecl.toml"
+  (cd "$dir" && timeout 90 "$bin" bench train-step --preset roberta-base --batch-size 32 --max-len 256 --steps 1 --warmup 1 \
+    --backend "$backend" --phases --json)
+  ls -l "$dir/kernels.log" && gzip -c "$dir/kernels.log" >"$out/kernels-$backend.log.gz"
+done
+if left "autotune extensive"; then
+  CUBECL_AUTOTUNE_LEVEL=extensive timeout 120 "$bin" bench train-step --preset roberta-base --batch-size 32 --max-len 256 \
+    --steps "$steps" --warmup "$warmup" --backend cuda-bf16 --json
+fi
+gpu="$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
+python3 bench/gpu/summarize.py --gpu "$gpu" <"$out/train_step.jsonl" | tee "$out/summary.md"
+CUDA_VISIBLE_DEVICES="" "$bin" bench train-step --preset minilm-l6 --steps 1 --warmup 0 --backend cuda --json
+echo "exit status without a visible GPU: $?; total $((SECONDS - start)) s"
