@@ -8,7 +8,7 @@ use burn::nn::Linear;
 use crate::dropout::{Dropout, DropoutConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
-use crate::linear::normal_linear;
+use crate::linear::head_linear;
 
 /// Standard deviation of fresh head weights (HF `initializer_range` of BERT and RoBERTa).
 const HEAD_INIT_STD: f64 = 0.02;
@@ -39,8 +39,8 @@ impl ClassificationHeadConfig {
     /// A fresh head: normal(0, 0.02) weights, zero biases.
     pub fn init<B: Backend>(&self, device: &B::Device) -> ClassificationHead<B> {
         ClassificationHead {
-            dense: normal_linear(self.d_model, self.d_model, HEAD_INIT_STD, device),
-            out_proj: normal_linear(self.d_model, self.n_classes, HEAD_INIT_STD, device),
+            dense: head_linear(self.d_model, self.d_model, HEAD_INIT_STD, device),
+            out_proj: head_linear(self.d_model, self.n_classes, HEAD_INIT_STD, device),
             dropout: DropoutConfig::new(self.dropout).init(),
         }
     }

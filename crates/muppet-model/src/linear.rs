@@ -1,9 +1,10 @@
 //! Linear layers initialised as Hugging Face does: weights normal(0, std), bias zero.
 //!
-//! The weights are drawn on the host from a generator of this crate, seeded by
-//! [`seed_init`], rather than by the backend's own generator: one seed then gives the
+//! Task heads draw their weights on the host from a generator of this crate, seeded by
+//! [`seed_init`], rather than from the backend's own generator: one seed then gives the
 //! same initial heads on every backend, so a CUDA run starts from the same weights as
-//! the CPU run it is compared with.
+//! the CPU run it is compared with. Encoder layers, which a pretrained checkpoint
+//! overwrites, keep the backend's generator (fast on the device).
 
 use std::cell::Cell;
 
@@ -16,8 +17,7 @@ thread_local! {
     static INIT_STATE: Cell<u64> = const { Cell::new(0x853c_49e6_748f_ea9b) };
 }
 
-/// Seed the generator that draws the weights of the layers this thread creates next
-/// (task heads, random encoders).
+/// Seed the generator that draws the weights of the task heads this thread creates next.
 pub fn seed_init(seed: u64) {
     INIT_STATE.with(|s| s.set(splitmix(seed ^ 0x853c_49e6_748f_ea9b)));
 }
@@ -67,6 +67,21 @@ pub(crate) fn normal_linear<B: Backend>(
     std: f64,
     device: &B::Device,
 ) -> Linear<B> {
+    let mut linear = LinearConfig::new(d_in, d_out)
+        .with_initializer(Initializer::Normal { mean: 0.0, std })
+        .init(device);
+    linear.bias = Some(Param::from_tensor(Tensor::zeros([d_out], device)));
+    linear
+}
+
+/// [`normal_linear`] with the weights drawn on the host ([`seed_init`]): the same on every
+/// backend.
+pub(crate) fn head_linear<B: Backend>(
+    d_in: usize,
+    d_out: usize,
+    std: f64,
+    device: &B::Device,
+) -> Linear<B> {
     let mut linear = LinearConfig::new(d_in, d_out).with_initializer(Initializer::Zeros).init(device);
     let weight = TensorData::new(host_normal(d_in * d_out, std), [d_in, d_out]);
     linear.weight = Param::from_tensor(Tensor::from_data(weight, device));
@@ -101,8 +116,8 @@ mod tests {
         let layer = |backend_seed: u64, init_seed: u64| {
             B::seed(&device, backend_seed);
             seed_init(init_seed);
-            let first = normal_linear::<B>(6, 4, 0.02, &device);
-            let second = normal_linear::<B>(6, 4, 0.02, &device);
+            let first = head_linear::<B>(6, 4, 0.02, &device);
+            let second = head_linear::<B>(6, 4, 0.02, &device);
             (first.weight.val().into_data(), second.weight.val().into_data())
         };
         let (a1, a2) = layer(1, 9);

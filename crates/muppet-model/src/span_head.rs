@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::nn::Linear;
 use burn::tensor::{Tensor, backend::Backend};
 
-use crate::linear::normal_linear;
+use crate::linear::head_linear;
 
 /// Start and end logits per token.
 #[derive(Module, Debug)]
@@ -17,7 +17,7 @@ pub struct SpanHead<B: Backend> {
 impl<B: Backend> SpanHead<B> {
     /// A fresh head: normal(0, 0.02) weights, zero bias.
     pub fn new(d_model: usize, device: &B::Device) -> Self {
-        Self { qa_outputs: normal_linear(d_model, 2, 0.02, device) }
+        Self { qa_outputs: head_linear(d_model, 2, 0.02, device) }
     }
 
     /// `(start, end)` logits `[batch, seq]` from hidden states `[batch, seq, d_model]`.

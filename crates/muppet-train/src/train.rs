@@ -185,7 +185,7 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
     let heads = head_layout(&specs);
 
     B::seed(device, cfg.seed);
-    muppet_model::seed_init(cfg.seed);
+    muppet_model::seed_init(cfg.seed); // the heads: the same on every backend
     let mut model = initial_model::<B>(job, &specs, device)?;
     if let Some(dir) = job.run_dir
         && !job.resume
