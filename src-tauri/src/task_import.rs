@@ -40,6 +40,9 @@ pub struct ImportRequest {
     /// Replace an imported task of the same name.
     #[serde(default)]
     pub replace: bool,
+    /// The task's own dev size and split seed (unset: each run's).
+    #[serde(default)]
+    pub split: muppet_core::SplitPolicy,
 }
 
 /// A file read and mapped to a task, ready to store.
@@ -75,6 +78,7 @@ impl ImportRequest {
         };
         let mut opts = ImportOptions::new(&self.name, self.family, self.format);
         opts.fields = trimmed(&self.fields);
+        opts.split = self.split;
         opts.header = !self.no_header;
         opts.encoding = self.encoding;
         if let Some(labels) = &self.labels {
@@ -171,6 +175,7 @@ fn trimmed(fields: &FieldMap) -> FieldMap {
         context: f(&fields.context),
         answer_start: f(&fields.answer_start),
         answer_text: f(&fields.answer_text),
+        target: f(&fields.target),
     }
 }
 
@@ -217,6 +222,7 @@ pub(crate) mod tests {
             no_header: true,
             encoding: Encoding::Utf8,
             replace: false,
+            split: Default::default(),
         }
     }
 

@@ -206,3 +206,42 @@ fn an_imported_task_reads_back_through_show_and_preview_and_replaces_atomically(
     assert_eq!(show["stats"]["examples"], 2_289);
     assert_eq!(show["stats"]["choices"], serde_json::json!([[2, 2_289]]));
 }
+
+/// A generation task on real data: BIG-bench's Quoref answer generation (`input` ->
+/// `target`) imports with its field map and its own split policy recorded, previews
+/// its target, shows target lengths, and is refused by training before any run is
+/// made, with the reason.
+#[test]
+fn a_generation_task_imports_with_its_fields_and_split_and_training_refuses_it() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let file = muppet_tests::cli::shared_assets().join("raw/bigbench/natural_instructions/subtask002_quoref_answer_generation/task.json");
+    let argv = args(&["tasks", "import", "--format", "bigbench", "--family", "generation", "--name", "quoref_gen", "--dev-size", "300", "--split-seed", "9"]);
+    let out = muppet(home.path(), &[argv, vec![file.display().to_string()]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = muppet(home.path(), &args(&["tasks", "show", "quoref_gen", "--json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let show: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!((show["family"].as_str(), show["metric"].as_str(), show["trains"].as_bool()), (Some("generation"), Some("rouge_l"), Some(false)));
+    assert_eq!(show["fields"], serde_json::json!({"text": "input", "target": "target"}));
+    assert_eq!(show["split"], serde_json::json!({"dev_size": 300, "seed": 9}));
+    // DATA.md: 6,500 examples in the file; exact duplicates are dropped.
+    let examples = show["stats"]["examples"].as_u64().expect("examples");
+    assert!((6_000..=6_500).contains(&examples), "{examples}");
+    let target = show["stats"]["lengths"].as_array().expect("lengths").iter().find(|l| l["field"] == "target").expect("target lengths").clone();
+    assert_eq!(target["count"].as_u64(), Some(examples));
+
+    let out = muppet(home.path(), &args(&["tasks", "preview", "quoref_gen", "-n", "2", "--json"]));
+    let preview: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let first = &preview["examples"][0];
+    assert!(first["text_a"].as_str().expect("source").starts_with("Passage:"), "{first}");
+    assert!(!first["target"]["text"].as_str().expect("a text target").is_empty());
+
+    let out = muppet(home.path(), &args(&["prefinetune", "--task", "quoref_gen", "--steps", "1", "--queue", "--json"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("task `quoref_gen`: generation tasks are not trained") && err.contains("decoder"), "{err}");
+    let out = muppet(home.path(), &args(&["runs", "list", "--json"]));
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(runs.as_array().map(Vec::len), Some(0), "no run is made for a refused mixture: {runs}");
+}

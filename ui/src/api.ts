@@ -48,15 +48,32 @@ export interface CommandError {
   message: string;
 }
 
-export type TaskFamily = "single" | "pair" | "regression" | "mc" | "span";
+/** muppet_core::TaskFamily. `generation` tasks are imported, previewed and checked, never trained (see task-spec.ts). */
+export type TaskFamily = "single" | "pair" | "regression" | "mc" | "span" | "generation";
 
-export interface TaskEntry {
+/** muppet_core::SplitPolicy: the task's own split; an unset key is each run's (`--dev-size`, split seed). */
+export interface SplitPolicy {
+  /** Examples held out for dev in every run (at most half of the task). */
+  dev_size?: number;
+  /** Seed of the train/dev draw. */
+  seed?: number;
+}
+
+/** muppet_core::TaskSpec, as TaskEntry flattens it. */
+export interface TaskSpec {
   name: string;
   family: TaskFamily;
   labels: string[];
   metric: string;
   source: string;
   license: string;
+  /** Which fields of the source records were read for what (absent or empty for a task made in code). */
+  fields?: FieldMap;
+  /** The task's own split policy (absent or empty: each run's). */
+  split?: SplitPolicy;
+}
+
+export interface TaskEntry extends TaskSpec {
   examples: number;
   origin: "catalog" | "imported";
   downstream: boolean;
@@ -85,6 +102,8 @@ export interface FieldMap {
   context?: string;
   answer_start?: string;
   answer_text?: string;
+  /** The text to write (generation only). */
+  target?: string;
 }
 
 /** task_import::ImportRequest. */
@@ -99,6 +118,8 @@ export interface ImportRequest {
   no_header: boolean;
   encoding: "utf8" | "latin1" | "auto";
   replace: boolean;
+  /** The task's own dev size and split seed; left out (or `{}`) for each run's. Only set keys are sent. */
+  split?: SplitPolicy;
 }
 
 export interface ImportReport {

@@ -8,6 +8,7 @@ import { wireBrowse } from "./browse";
 import { byId, el } from "./dom";
 import { buildSpec, defaultForm, fieldOf, planText, specFileName, type BuilderForm, type Design, type TaskSize } from "./experiment-builder";
 import { describeError } from "./runs-format";
+import { whyNotTrained } from "./task-spec";
 
 /** Wait this long after the last edit before asking the shell to check the spec. */
 const CHECK_AFTER_MS = 300;
@@ -41,10 +42,16 @@ export class ExperimentBuilder {
   async refresh(): Promise<void> {
     try {
       const [tasks, runs] = await Promise.all([listTasks(), listRuns()]);
-      this.tasks = tasks.map((t) => ({ name: t.name, examples: t.examples }));
+      this.tasks = tasks.map((t) => ({ name: t.name, examples: t.examples, ...(t.split?.dev_size !== undefined ? { devSize: t.split.dev_size } : {}) }));
       this.palette.replaceChildren(
         ...tasks.map((t) => {
-          const b = el("button", { type: "button", className: "chip", "data-task": t.name, title: `${t.examples} examples — add to the field last used` }, `${t.name} (${t.examples})`);
+          // Every design trains its tasks: one the engine cannot train is shown, not offered.
+          const why = whyNotTrained(t.family);
+          const b = el(
+            "button",
+            { type: "button", className: why ? "chip not-trained" : "chip", "data-task": t.name, disabled: why !== null, title: why ?? `${t.examples} examples — add to the field last used` },
+            `${t.name} (${t.examples})`,
+          );
           b.addEventListener("click", () => this.addTask(t.name));
           return b;
         }),

@@ -33,6 +33,14 @@ describe("the experiment builder", () => {
     expect(smallestUsable([], tasks, 100)).toBeNull();
   });
 
+  it("counts a task's own dev size instead of the fine-tune's", () => {
+    const own = [...tasks, { name: "xsum_small", examples: 1000, devSize: 300 }];
+    expect(smallestUsable(["xsum_small"], own, 100)).toBe(700);
+    expect(smallestUsable(["winowhy", "xsum_small"], own, 100)).toBe(700);
+    // Still at most half of the task.
+    expect(smallestUsable(["xsum_small"], [{ name: "xsum_small", examples: 400, devSize: 300 }], 100)).toBe(200);
+  });
+
   it("builds a sample-efficiency spec with a stage, the base model and existing runs", () => {
     const built = buildSpec(form({ downstream: "winowhy, bbc_news", sizes: "16, 32, all", seeds: "2", stageName: "muppet3", stageTasks: "strategyqa fever_claims", runs: [7, 9] }), tasks);
     expect(built.errors).toEqual([]);

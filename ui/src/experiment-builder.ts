@@ -11,6 +11,8 @@ export type Design = "sample_efficiency" | "task_count";
 export interface TaskSize {
   name: string;
   examples: number;
+  /** The dev examples the task holds out itself (its split policy); absent: the fine-tune's dev size. */
+  devSize?: number;
 }
 
 export interface TrainingFields {
@@ -186,14 +188,14 @@ function training(form: TrainingFields, section: string, errors: FieldError[]): 
   return out;
 }
 
-/** The smallest training split among `names` (null if one is unknown or none given). */
+/** The smallest training split among `names` (null if one is unknown or none given); a task's own dev size wins over `devSize`. */
 export function smallestUsable(names: string[], tasks: TaskSize[], devSize: number): number | null {
   if (names.length === 0) return null;
   let least = Infinity;
   for (const n of names) {
     const task = tasks.find((t) => t.name === n);
     if (!task) return null;
-    least = Math.min(least, usableExamples(task.examples, devSize));
+    least = Math.min(least, usableExamples(task.examples, task.devSize ?? devSize));
   }
   return least;
 }

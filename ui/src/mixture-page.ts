@@ -8,6 +8,7 @@ import { defaultForm, estimateRequest, formProblems, launchRequest, summaryReque
 import { estimateText } from "./run-estimate";
 import { describeError, formatCount } from "./runs-format";
 import { mixtureOverlapWarnings, uncheckedTasks } from "./task-overlaps";
+import { whyNotTrained } from "./task-spec";
 import { familyLabel, loadedTasksVersion, loadTasks } from "./tasks-page";
 
 const NUMBER_FIELDS: [keyof MixtureForm, string][] = [
@@ -75,11 +76,13 @@ export class MixturePage {
 
   private renderTasks(picked: Set<string>): void {
     const rows = this.tasks.map((t) => {
-      const box = el("input", { type: "checkbox", name: "task", value: t.name, checked: picked.has(t.name) });
+      // A task the engine cannot train is shown, but cannot be picked: its title says why.
+      const why = whyNotTrained(t.family);
+      const box = el("input", { type: "checkbox", name: "task", value: t.name, checked: why === null && picked.has(t.name), disabled: why !== null });
       box.addEventListener("change", () => this.update());
       return el(
         "label",
-        { className: "task-choice", "data-task": t.name },
+        { className: why ? "task-choice not-trained" : "task-choice", "data-task": t.name, title: why ?? "", "aria-disabled": why ? "true" : false },
         box,
         el("span", { className: "task-choice-name" }, t.name),
         el("span", { className: "task-choice-meta" }, `${familyLabel(t.family)} · ${formatCount(t.examples)}`),
@@ -102,7 +105,7 @@ export class MixturePage {
     form.r3f = byId<HTMLInputElement>("r3f").checked;
     form.model = byId<HTMLSelectElement>("model-choice").value as MixtureForm["model"];
     form.modelPath = byId<HTMLInputElement>("model-path").value;
-    form.tasks = [...document.querySelectorAll<HTMLInputElement>("#mixture-tasks input[name=task]:checked")].map((b) => b.value);
+    form.tasks = [...document.querySelectorAll<HTMLInputElement>("#mixture-tasks input[name=task]:checked:not(:disabled)")].map((b) => b.value);
     return form;
   }
 

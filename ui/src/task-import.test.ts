@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FAMILY_FIELDS, emptyImportForm, fieldDefault, importProblems, importRequest, importSummary, type ImportForm } from "./task-import";
+import { FAMILY_FIELDS, FIELD_LABELS, emptyImportForm, fieldDefault, importProblems, importRequest, importSummary, parseWhole, splitPolicy, type ImportForm } from "./task-import";
 
 const vader: ImportForm = {
   ...emptyImportForm(),
@@ -38,6 +38,31 @@ describe("importRequest", () => {
     const fields = { question: "q", context: "c", answer_text: "a", answer_start: "s", label: "nope" };
     expect(importRequest({ ...vader, family: "span", fields }).fields).toEqual({ question: "q", context: "c", answer_text: "a", answer_start: "s" });
   });
+  it("maps a generation task's source text and target, and takes no labels", () => {
+    const request = importRequest({ ...vader, family: "generation", format: "jsonl", fields: { text: " article ", target: " highlights ", label: "nope" }, labels: "a, b" });
+    expect(request.family).toBe("generation");
+    expect(request.fields).toEqual({ text: "article", target: "highlights" });
+    expect(request.labels).toBeNull();
+    expect(importRequest({ ...vader, family: "generation", fields: { target: "" } }).fields).toEqual({});
+  });
+  it("leaves the split out unless the task has one of its own, and sends only the keys given", () => {
+    expect(importRequest(vader)).not.toHaveProperty("split");
+    expect(importRequest({ ...vader, devSize: " ", splitSeed: "" })).not.toHaveProperty("split");
+    expect(importRequest({ ...vader, devSize: " 500 ", splitSeed: "7" }).split).toEqual({ dev_size: 500, seed: 7 });
+    expect(importRequest({ ...vader, devSize: "0" }).split).toEqual({ dev_size: 0 });
+    expect(importRequest({ ...vader, splitSeed: "42" }).split).toEqual({ seed: 42 });
+  });
+});
+
+describe("splitPolicy", () => {
+  it("reads whole numbers of 0 or more, and nothing else", () => {
+    expect(parseWhole("")).toBeNull();
+    expect(parseWhole(" 12 ")).toBe(12);
+    expect(parseWhole("0")).toBe(0);
+    for (const bad of ["-1", "1.5", "1e3", "abc", "12 3", "99999999999999999999"]) expect(parseWhole(bad)).toBeNaN();
+    expect(splitPolicy({ devSize: "-1", splitSeed: "3" })).toEqual({ seed: 3 });
+    expect(splitPolicy({ devSize: "", splitSeed: "" })).toEqual({});
+  });
 });
 
 describe("fieldDefault", () => {
@@ -47,6 +72,14 @@ describe("fieldDefault", () => {
     expect(fieldDefault("span", "squad", "answer_start")).toBe("answer_start");
     expect(fieldDefault("span", "jsonl", "answer_start")).toContain("found in the context");
     expect(fieldDefault("span", "bigbench", "answer_text")).toBe("targets");
+    expect(fieldDefault("generation", "jsonl", "text")).toBe("text");
+    expect(fieldDefault("generation", "bigbench", "text")).toBe("input");
+    expect(fieldDefault("generation", "jsonl", "target")).toBe("target");
+    expect(fieldDefault("generation", "bigbench", "target")).toBe("target");
+  });
+  it("shows a generation task's source text and target", () => {
+    expect(FAMILY_FIELDS.generation).toEqual(["text", "target"]);
+    expect(FIELD_LABELS.target).toBe("Target text field");
   });
   it("has a default or a note for every field a family shows", () => {
     for (const [family, fields] of Object.entries(FAMILY_FIELDS)) {
@@ -68,6 +101,17 @@ describe("importProblems", () => {
     expect(importProblems({ ...vader, family: "pair", labels: "a,,b" })).toEqual([
       "The labels hold an empty label: separate them with single commas.",
     ]);
+  });
+  it("accepts an own split of whole numbers, or none", () => {
+    expect(importProblems({ ...vader, devSize: "500", splitSeed: "0" })).toEqual([]);
+    expect(importProblems({ ...vader, devSize: " ", splitSeed: "" })).toEqual([]);
+  });
+  it("names a dev size or split seed that is not a whole number of 0 or more", () => {
+    expect(importProblems({ ...vader, devSize: "-5", splitSeed: "1.5" })).toEqual([
+      "The dev size must be a whole number of 0 or more (or empty: each run's dev size).",
+      "The split seed must be a whole number of 0 or more (or empty: each run's seed).",
+    ]);
+    expect(importProblems({ ...vader, splitSeed: "not a number" })).toEqual(["The split seed must be a whole number of 0 or more (or empty: each run's seed)."]);
   });
 });
 

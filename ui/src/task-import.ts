@@ -1,7 +1,7 @@
 // The Tasks page's import form as plain values: which fields each family maps, the
 // importer's default for each (muppet_data::import::FieldMap::resolved), what the form
 // sends, and what is wrong with it. Pure, so it is unit-tested.
-import type { FieldMap, ImportFormat, ImportRequest, TaskFamily } from "./api";
+import type { FieldMap, ImportFormat, ImportRequest, SplitPolicy, TaskFamily } from "./api";
 
 export type FieldName = keyof FieldMap;
 
@@ -14,6 +14,7 @@ export const FAMILY_FIELDS: Record<TaskFamily, FieldName[]> = {
   regression: ["text", "text_b", "label"],
   mc: ["text", "question", "choices", "context", "label"],
   span: ["question", "context", "answer_text", "answer_start"],
+  generation: ["text", "target"],
 };
 
 export const FIELD_LABELS: Record<FieldName, string> = {
@@ -25,6 +26,7 @@ export const FIELD_LABELS: Record<FieldName, string> = {
   context: "Context field",
   answer_start: "Answer start field",
   answer_text: "Answer text field",
+  target: "Target text field",
 };
 
 /**
@@ -51,6 +53,8 @@ export function fieldDefault(family: TaskFamily, format: ImportFormat, field: Fi
       return format === "squad" ? "answer_start" : "(unset: found in the context)";
     case "answer_text":
       return bigbench ? "targets" : "answer_text";
+    case "target":
+      return "target";
   }
 }
 
@@ -72,6 +76,10 @@ export interface ImportForm {
   noHeader: boolean;
   encoding: ImportRequest["encoding"];
   replace: boolean;
+  /** The task's own dev examples, as typed; empty: each run's `--dev-size`. */
+  devSize: string;
+  /** The task's own split seed, as typed; empty: each run's split seed. */
+  splitSeed: string;
 }
 
 export function emptyImportForm(): ImportForm {
@@ -86,7 +94,27 @@ export function emptyImportForm(): ImportForm {
     noHeader: false,
     encoding: "utf8",
     replace: false,
+    devSize: "",
+    splitSeed: "",
   };
+}
+
+/** A typed count or seed: null when empty, NaN when it is not a whole number of 0 or more. */
+export function parseWhole(text: string): number | null {
+  const t = text.trim();
+  if (t === "") return null;
+  const n = /^\d+$/.test(t) ? Number(t) : NaN;
+  return Number.isSafeInteger(n) ? n : NaN;
+}
+
+/** The task's own split policy: only the keys given (and valid); `{}` when both are left to the run. */
+export function splitPolicy(form: Pick<ImportForm, "devSize" | "splitSeed">): SplitPolicy {
+  const split: SplitPolicy = {};
+  const dev = parseWhole(form.devSize);
+  const seed = parseWhole(form.splitSeed);
+  if (dev !== null && !Number.isNaN(dev)) split.dev_size = dev;
+  if (seed !== null && !Number.isNaN(seed)) split.seed = seed;
+  return split;
 }
 
 /** The request: only the family's fields, blank ones left to the importer's defaults. */
@@ -100,6 +128,7 @@ export function importRequest(form: ImportForm): ImportRequest {
     .split(",")
     .map((l) => l.trim())
     .filter((l) => l !== "");
+  const split = splitPolicy(form);
   return {
     path: form.path.trim(),
     format: form.format,
@@ -111,6 +140,7 @@ export function importRequest(form: ImportForm): ImportRequest {
     no_header: hasHeader(form.format) && form.noHeader,
     encoding: form.encoding,
     replace: form.replace,
+    ...(Object.keys(split).length > 0 ? { split } : {}),
   };
 }
 
@@ -124,6 +154,8 @@ export function importProblems(form: ImportForm): string[] {
   if (name === "") problems.push("Give the task a name.");
   else if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) problems.push("The name may hold only letters, digits, _, - and . (at most 100).");
   if (takesLabels(form.family) && /,\s*,|^\s*,|,\s*$/.test(form.labels)) problems.push("The labels hold an empty label: separate them with single commas.");
+  if (Number.isNaN(parseWhole(form.devSize))) problems.push("The dev size must be a whole number of 0 or more (or empty: each run's dev size).");
+  if (Number.isNaN(parseWhole(form.splitSeed))) problems.push("The split seed must be a whole number of 0 or more (or empty: each run's seed).");
   return problems;
 }
 

@@ -5,7 +5,6 @@ import {
   listTasks,
   paperCatalog,
   taskPreview,
-  type Example,
   type ImportFormat,
   type PaperEntry,
   type TaskEntry,
@@ -29,6 +28,7 @@ import {
   type ImportForm,
 } from "./task-import";
 import { formatPercent, overlapsSummary } from "./task-overlaps";
+import { recordedFields, splitPolicyText, targetText, whyNotTrained } from "./task-spec";
 
 /** The task list is loaded once (the catalog takes seconds) and shared with the mixture builder. */
 let tasks: Promise<TaskEntry[]> | null = null;
@@ -62,16 +62,29 @@ const FAMILY_LABELS: Record<string, string> = {
   regression: "regression",
   mc: "multiple choice",
   span: "span (MRC)",
+  generation: "generation (not trained)",
 };
 
 export const familyLabel = (family: string) => FAMILY_LABELS[family] ?? family;
 
-function targetText(example: Example, labels: string[]): string {
-  const [kind, value] = Object.entries(example.target)[0] ?? ["", null];
-  if (kind === "class" && typeof value === "number") return labels[value] ?? String(value);
-  if (kind === "choice" && typeof value === "number") return example.choices[value] ?? String(value);
-  if (kind === "span" && Array.isArray(value)) return value.map((a) => (a as { text: string }).text).join(" | ");
-  return String(value);
+/**
+ * What a number input holds, as text: a value the browser could not read as a number
+ * (its `value` is then "") is kept as such, so the form reports it instead of sending nothing.
+ */
+function numberText(input: HTMLInputElement): string {
+  return input.validity.badInput ? "not a number" : input.value;
+}
+
+/** The task's recorded fields, its own split and why it is not trained, each a short line when present. */
+function taskDetails(task: TaskEntry): HTMLElement[] {
+  const lines: HTMLElement[] = [];
+  const fields = recordedFields(task.fields);
+  if (fields) lines.push(el("p", { className: "page-sub task-fields", title: "Which field of the source records was read for what" }, `Fields: ${fields}`));
+  const split = splitPolicyText(task.split);
+  if (split) lines.push(el("p", { className: "page-sub task-split", title: "The task's own split, used by every run; an unset part is the run's" }, `Own split: ${split}`));
+  const why = whyNotTrained(task.family);
+  if (why) lines.push(el("p", { className: "page-sub task-not-trained", title: why }, "Not trained: it can be previewed and checked for shared inputs, but not picked for a mixture or a fine-tune."));
+  return lines;
 }
 
 export class TasksPage {
@@ -161,6 +174,8 @@ export class TasksPage {
     form.noHeader = byId<HTMLInputElement>("import-no-header").checked;
     form.encoding = byId<HTMLSelectElement>("import-encoding").value as ImportForm["encoding"];
     form.replace = byId<HTMLInputElement>("import-replace").checked;
+    form.devSize = numberText(byId<HTMLInputElement>("import-dev-size"));
+    form.splitSeed = numberText(byId<HTMLInputElement>("import-split-seed"));
     return form;
   }
 
@@ -265,6 +280,7 @@ export class TasksPage {
       el("h3", {}, task.name),
       el("p", { className: "page-sub" }, `${familyLabel(task.family)} · ${formatCount(task.examples)} examples · ${task.source}`),
       el("p", { className: "page-sub" }, `License: ${task.license}`),
+      ...taskDetails(task),
       ...(task.overlaps?.length
         ? [el("ul", { className: "task-overlaps" }, ...task.overlaps.map((o) => el("li", {}, `${formatCount(o.shared)} of its ${formatCount(o.inputs)} inputs are also in ${o.other} (${formatPercent(o.percent)})`)))]
         : []),

@@ -177,7 +177,7 @@ fn preflight(home: &MuppetHome, spec: &ExperimentSpec, plan: &Plan, allow_overla
     for name in names {
         match launch::load_tasks(home, std::slice::from_ref(name)) {
             Ok(tasks) => {
-                facts.task_examples.insert(name.clone(), tasks[0].examples.len());
+                facts.add_task(&tasks[0].spec, tasks[0].examples.len());
             }
             Err(e) if matches!(e.downcast_ref::<muppet_data::DataError>(), Some(muppet_data::DataError::UnknownTask { .. })) => {}
             Err(e) => return Err(e.context(format!("{source}: loading task `{name}`"))),

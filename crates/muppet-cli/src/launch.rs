@@ -18,9 +18,19 @@ use muppet_train::backend::{on_backend, BackendKind, OnBackend};
 use muppet_train::{train, Init, Outcome, TrainError, TrainJob, TrainSummary};
 pub use muppet_train::spec::{InitSpec, RunSpec};
 
-/// Load tasks by name: the demo catalog, then the imported tasks.
+/// Load the tasks to train by name: the demo catalog, then the imported tasks. A task the
+/// engine cannot train (generation) is refused with the reason.
 pub fn load_tasks(home: &MuppetHome, names: &[String]) -> anyhow::Result<Vec<LabeledTask>> {
-    names.iter().map(|n| crate::tasks::load(home, n)).collect()
+    names
+        .iter()
+        .map(|n| {
+            let task = crate::tasks::load(home, n)?;
+            match task.spec.family.why_not_trained() {
+                Some(why) => anyhow::bail!("task `{n}`: {why}"),
+                None => Ok(task),
+            }
+        })
+        .collect()
 }
 
 /// Shows training progress as a bar with the latest loss (hidden when stderr is not a terminal).

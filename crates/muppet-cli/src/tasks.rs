@@ -85,7 +85,7 @@ pub struct ImportArgs {
     /// The task's name (letters, digits, `_`, `-`, `.`).
     #[arg(long)]
     name: String,
-    /// single, pair, regression, mc or span.
+    /// single, pair, regression, mc, span or generation (imported and checked, not trained).
     #[arg(long)]
     family: String,
     /// Field holding the text (multiple choice: the text the choices answer).
@@ -112,6 +112,15 @@ pub struct ImportArgs {
     /// Field holding the answer text or a list of accepted answers (span).
     #[arg(long)]
     answer_text: Option<String>,
+    /// Field holding the text to write (generation, e.g. the summary).
+    #[arg(long)]
+    target: Option<String>,
+    /// Examples this task holds out for dev in every run (default: the run's --dev-size).
+    #[arg(long)]
+    dev_size: Option<usize>,
+    /// Seed of this task's train/dev split (default: the run's split seed).
+    #[arg(long)]
+    split_seed: Option<u64>,
     /// The class labels in index order, separated by commas; other labels are errors.
     /// Without it, labels are collected in the order they first appear.
     #[arg(long, value_delimiter = ',')]
@@ -293,7 +302,9 @@ fn import(home: &MuppetHome, args: ImportArgs) -> anyhow::Result<()> {
         context: args.context,
         answer_start: args.answer_start,
         answer_text: args.answer_text,
+        target: args.target,
     };
+    opts.split = muppet_core::SplitPolicy { dev_size: args.dev_size, seed: args.split_seed };
     opts.labels = args.labels.map(|ls| ls.into_iter().map(|l| l.trim().to_string()).collect());
     opts.encoding = encoding;
     opts.header = !args.no_header;
@@ -502,12 +513,34 @@ fn show(home: &MuppetHome, name: &str, json: bool) -> anyhow::Result<()> {
     let stats = TaskStats::of(&task);
     let overlaps = overlaps_with_others(home, &task)?;
     if json {
-        println!("{}", serde_json::json!({ "name": task.spec.name, "family": task.spec.family.as_str(), "metric": task.spec.metric.as_str(), "source": task.spec.source, "license": task.spec.license, "stats": stats, "overlaps": overlaps }));
+        println!(
+            "{}",
+            serde_json::json!({
+                "name": task.spec.name, "family": task.spec.family.as_str(), "metric": task.spec.metric.as_str(),
+                "source": task.spec.source, "license": task.spec.license, "fields": task.spec.fields, "split": task.spec.split,
+                "trains": task.spec.family.trains(), "stats": stats, "overlaps": overlaps,
+            })
+        );
         return Ok(());
     }
     println!("{} ({} task, metric {})", task.spec.name, task.spec.family.as_str(), task.spec.metric.as_str());
     println!("source:   {}", task.spec.source);
     println!("license:  {}", task.spec.license);
+    let fields = task.spec.fields.pairs();
+    if !fields.is_empty() {
+        println!("fields:   {}", fields.iter().map(|(role, f)| format!("{role} <- {f}")).collect::<Vec<_>>().join(", "));
+    }
+    if task.spec.split != muppet_core::SplitPolicy::default() {
+        let (dev, seed) = (task.spec.split.dev_size, task.spec.split.seed);
+        println!(
+            "split:    {} dev examples, seed {} (the task's own; unset parts are the run's)",
+            dev.map_or("the run's".into(), |d| d.to_string()),
+            seed.map_or("the run's".into(), |s| s.to_string())
+        );
+    }
+    if let Some(why) = task.spec.family.why_not_trained() {
+        println!("training: refused ({why})");
+    }
     println!("examples: {}", stats.examples);
     let pct = |n: usize| 100.0 * n as f64 / stats.examples.max(1) as f64;
     if !stats.labels.is_empty() {
@@ -557,6 +590,7 @@ fn preview(home: &MuppetHome, name: &str, n: usize, json: bool) -> anyhow::Resul
         println!("[{i}]");
         let (a, b) = match task.spec.family {
             TaskFamily::Span => ("question", "context"),
+            TaskFamily::Generation => ("source", "text_b"),
             TaskFamily::MultipleChoice => ("text", "text_b"),
             _ => ("text", "text_b"),
         };
@@ -577,6 +611,7 @@ fn preview(home: &MuppetHome, name: &str, n: usize, json: bool) -> anyhow::Resul
                     println!("  answer: {:?} at character {}", a.text, a.start);
                 }
             }
+            Target::Text(t) => println!("  target: {}", cut(t, 300)),
         }
     }
     Ok(())

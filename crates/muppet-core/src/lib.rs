@@ -10,4 +10,4 @@ pub use experiment::{ExperimentKind, ExperimentSpec, StartRef};
 pub use home::MuppetHome;
 pub use observer::{Fanout, MetricPoint, RunEvent, RunObserver};
 pub use run::{RunId, RunKind, RunStatus};
-pub use task::{Metric, ParseError, TaskFamily, TaskSpec};
+pub use task::{FieldMap, Metric, ParseError, SplitPolicy, TaskFamily, TaskSpec};

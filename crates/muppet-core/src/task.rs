@@ -18,11 +18,21 @@ pub enum TaskFamily {
     MultipleChoice,
     /// Extractive reading comprehension; one shared span head.
     Span,
+    /// A text to write from a text (summarization): imported, listed, checked for
+    /// overlaps and scored with ROUGE-L, but not trained (the engine trains encoders,
+    /// and generation needs a decoder).
+    Generation,
 }
 
 impl TaskFamily {
-    pub const ALL: [TaskFamily; 5] =
-        [TaskFamily::Single, TaskFamily::Pair, TaskFamily::Regression, TaskFamily::MultipleChoice, TaskFamily::Span];
+    pub const ALL: [TaskFamily; 6] = [
+        TaskFamily::Single,
+        TaskFamily::Pair,
+        TaskFamily::Regression,
+        TaskFamily::MultipleChoice,
+        TaskFamily::Span,
+        TaskFamily::Generation,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -31,7 +41,22 @@ impl TaskFamily {
             TaskFamily::Regression => "regression",
             TaskFamily::MultipleChoice => "mc",
             TaskFamily::Span => "span",
+            TaskFamily::Generation => "generation",
         }
+    }
+
+    /// Whether the engine can train a task of this family (an encoder with a head).
+    pub fn trains(self) -> bool {
+        self != TaskFamily::Generation
+    }
+
+    /// Why a task of this family cannot be trained, for the error that refuses it.
+    pub fn why_not_trained(self) -> Option<&'static str> {
+        (!self.trains()).then_some(
+            "generation tasks are not trained: Muppet Studio trains encoders with classification, regression, \
+             multiple-choice and span heads, and writing a summary needs a decoder (the paper's BART). Leave the task \
+             out of the mixture; it can still be imported, previewed and checked for overlaps",
+        )
     }
 
     /// Whether the family predicts one of the task's own labels.
@@ -45,6 +70,7 @@ impl TaskFamily {
             TaskFamily::Single | TaskFamily::Pair | TaskFamily::MultipleChoice => Metric::Accuracy,
             TaskFamily::Regression => Metric::Pearson,
             TaskFamily::Span => Metric::SpanF1,
+            TaskFamily::Generation => Metric::RougeL,
         }
     }
 }
@@ -55,7 +81,7 @@ impl std::str::FromStr for TaskFamily {
         TaskFamily::ALL
             .into_iter()
             .find(|f| f.as_str() == s)
-            .ok_or_else(|| ParseError::new("task family", s, "single, pair, regression, mc, span"))
+            .ok_or_else(|| ParseError::new("task family", s, "single, pair, regression, mc, span, generation"))
     }
 }
 
@@ -74,10 +100,12 @@ pub enum Metric {
     SpanExactMatch,
     /// SQuAD token-overlap F1 of the normalised answer text.
     SpanF1,
+    /// ROUGE-L F1 (longest common subsequence of tokens) of a written text.
+    RougeL,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 7] = [
+    pub const ALL: [Metric; 8] = [
         Metric::Accuracy,
         Metric::MacroF1,
         Metric::Mcc,
@@ -85,6 +113,7 @@ impl Metric {
         Metric::Spearman,
         Metric::SpanExactMatch,
         Metric::SpanF1,
+        Metric::RougeL,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,16 +125,18 @@ impl Metric {
             Metric::Spearman => "spearman",
             Metric::SpanExactMatch => "exact_match",
             Metric::SpanF1 => "f1",
+            Metric::RougeL => "rouge_l",
         }
     }
 
     /// Whether the metric applies to tasks of `family`.
     pub fn fits(self, family: TaskFamily) -> bool {
         match self {
-            Metric::Accuracy => family != TaskFamily::Regression && family != TaskFamily::Span,
+            Metric::Accuracy => matches!(family, TaskFamily::Single | TaskFamily::Pair | TaskFamily::MultipleChoice),
             Metric::MacroF1 | Metric::Mcc => family.is_classification(),
             Metric::Pearson | Metric::Spearman => family == TaskFamily::Regression,
             Metric::SpanExactMatch | Metric::SpanF1 => family == TaskFamily::Span,
+            Metric::RougeL => family == TaskFamily::Generation,
         }
     }
 }
@@ -116,7 +147,7 @@ impl std::str::FromStr for Metric {
         Metric::ALL
             .into_iter()
             .find(|m| m.as_str() == s)
-            .ok_or_else(|| ParseError::new("metric", s, "accuracy, macro_f1, mcc, pearson, spearman, exact_match, f1"))
+            .ok_or_else(|| ParseError::new("metric", s, "accuracy, macro_f1, mcc, pearson, spearman, exact_match, f1, rouge_l"))
     }
 }
 
@@ -134,12 +165,28 @@ pub struct TaskSpec {
     pub source: String,
     /// License note shown to the user.
     pub license: String,
+    /// Which fields of the source records hold the texts and the target (as imported;
+    /// empty for a task made in code).
+    #[serde(default)]
+    pub fields: FieldMap,
+    /// How the examples are split into train and dev.
+    #[serde(default)]
+    pub split: SplitPolicy,
 }
 
 impl TaskSpec {
-    /// A spec with the family's default metric.
+    /// A spec with the family's default metric, no recorded fields and the run's split.
     pub fn new(name: impl Into<String>, family: TaskFamily, labels: Vec<String>, source: impl Into<String>, license: impl Into<String>) -> Self {
-        Self { name: name.into(), family, labels, metric: family.default_metric(), source: source.into(), license: license.into() }
+        Self {
+            name: name.into(),
+            family,
+            labels,
+            metric: family.default_metric(),
+            source: source.into(),
+            license: license.into(),
+            fields: FieldMap::default(),
+            split: SplitPolicy::default(),
+        }
     }
 
     /// Number of outcomes the head chooses among, for loss scaling (Muppet §3.2), when it
@@ -148,6 +195,83 @@ impl TaskSpec {
     /// has no such n.
     pub fn n_outcomes(&self) -> Option<usize> {
         self.family.is_classification().then_some(self.labels.len())
+    }
+}
+
+/// Which field of a source record holds what. A field is a name or a dotted path
+/// (`input.-1.content`: the `content` of the last element of `input`). Unset fields take
+/// the importer's defaults for the family.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldMap {
+    /// The text (single, pair, regression, generation: the source text); for multiple
+    /// choice, the text the choices answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The second text (pair; optional for regression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_b: Option<String>,
+    /// The class (single, pair), the value (regression), or the correct choice
+    /// (multiple choice: its index, or its text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The question (span; multiple choice when `text` is unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<String>,
+    /// The choices (multiple choice): one field holding a list (a JSON array; in CSV a
+    /// cell holding a JSON array), or several fields separated by commas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<String>,
+    /// The passage (span). For multiple choice it is put before the question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// The answer's character offset in the context (span): a number or a list. Unset:
+    /// the answer is searched for verbatim in the context (first occurrence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_start: Option<String>,
+    /// The answer text (span): a string or a list of accepted answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_text: Option<String>,
+    /// The text to write (generation): e.g. a summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+impl FieldMap {
+    /// The fields that are set, as `(role, field)` pairs in a fixed order.
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("text", &self.text),
+            ("text_b", &self.text_b),
+            ("label", &self.label),
+            ("question", &self.question),
+            ("choices", &self.choices),
+            ("context", &self.context),
+            ("answer_start", &self.answer_start),
+            ("answer_text", &self.answer_text),
+            ("target", &self.target),
+        ]
+        .into_iter()
+        .filter_map(|(role, f)| f.as_deref().map(|f| (role, f)))
+        .collect()
+    }
+}
+
+/// How a task's examples are split into train and dev. Unset values are the run's
+/// (`--dev-size`, `--split-seed`); a run records the split it drew in `splits.json`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitPolicy {
+    /// Examples held out for dev (at most half of the task).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev_size: Option<usize>,
+    /// Seed of the draw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+}
+
+impl SplitPolicy {
+    /// The dev size and seed to use, given the run's.
+    pub fn resolve(self, run_dev_size: usize, run_seed: u64) -> (usize, u64) {
+        (self.dev_size.unwrap_or(run_dev_size), self.seed.unwrap_or(run_seed))
     }
 }
 
@@ -181,6 +305,22 @@ mod tests {
             assert_eq!(m.as_str().parse::<Metric>().unwrap(), m);
         }
         assert!("multi".parse::<TaskFamily>().unwrap_err().to_string().contains("single, pair"));
+        assert!(TaskFamily::ALL.iter().all(|f| f.trains() == f.why_not_trained().is_none()));
+        assert!(!TaskFamily::Generation.trains());
+    }
+
+    #[test]
+    fn specs_stored_before_fields_and_splits_still_read() {
+        let old = r#"{"name":"t","family":"single","labels":["a","b"],"metric":"accuracy","source":"s","license":"l"}"#;
+        let spec: TaskSpec = serde_json::from_str(old).unwrap();
+        assert_eq!(spec, TaskSpec::new("t", TaskFamily::Single, vec!["a".into(), "b".into()], "s", "l"));
+        let mut spec = spec;
+        spec.fields.text = Some("sentence".into());
+        spec.split = SplitPolicy { dev_size: Some(10), seed: None };
+        let back: TaskSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
+        assert_eq!(back, spec);
+        assert_eq!(spec.fields.pairs(), vec![("text", "sentence")]);
+        assert_eq!(spec.split.resolve(200, 7), (10, 7));
     }
 }
 

@@ -13,8 +13,8 @@ pub struct Answer {
 }
 
 /// What an example is labelled with; the variant follows the task's family.
-/// Serialised as `{"class": 1}`, `{"value": 0.5}`, `{"choice": 2}` or
-/// `{"span": [{"start": 3, "text": "..."}]}`.
+/// Serialised as `{"class": 1}`, `{"value": 0.5}`, `{"choice": 2}`,
+/// `{"span": [{"start": 3, "text": "..."}]}` or `{"text": "..."}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
@@ -26,6 +26,8 @@ pub enum Target {
     Choice(usize),
     /// Span: the accepted answers, found in `text_b` (the context). The first one trains.
     Span(Vec<Answer>),
+    /// Generation: the text to write (e.g. the summary of `text_a`).
+    Text(String),
 }
 
 /// One labeled example.
@@ -36,6 +38,7 @@ pub enum Target {
 /// | pair, regression | first text | second text (regression: optional) | empty |
 /// | multiple choice | the context or question | `None` | the choices |
 /// | span | the question | the context (passage) | empty |
+/// | generation | the source text | `None` | empty |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Example {
     pub text_a: String,
@@ -63,6 +66,11 @@ impl Example {
     /// A span example.
     pub fn span(question: impl Into<String>, context: impl Into<String>, answers: Vec<Answer>) -> Self {
         Self { text_a: question.into(), text_b: Some(context.into()), choices: Vec::new(), target: Target::Span(answers) }
+    }
+
+    /// A generation example: the source text and the text to write.
+    pub fn generation(source: impl Into<String>, target: impl Into<String>) -> Self {
+        Self { text_a: source.into(), text_b: None, choices: Vec::new(), target: Target::Text(target.into()) }
     }
 
     /// The example as one line of JSON with a fixed field order; equal
@@ -119,6 +127,8 @@ impl Example {
                 }
                 Ok(())
             }
+            (TaskFamily::Generation, Target::Text(t)) if t.trim().is_empty() => Err("the target text is empty".into()),
+            (TaskFamily::Generation, Target::Text(_)) => Ok(()),
             (family, target) => Err(format!("a {} task cannot take a {target:?} target", family.as_str())),
         }
     }

@@ -3,8 +3,9 @@
 //! Face hub: id, config, splits, the hub's column names, and how the importer's
 //! [`FieldMap`] and transforms read them. A dataset whose shape the importer cannot
 //! express carries the reason in `unpickable` and is never imported half right.
-//! The paper's summarization sets (CNN/DailyMail, XSum, Gigaword, Reddit TIFU)
-//! need a decoder and are left out.
+//! The paper's summarization sets (CNN/DailyMail, XSum, Gigaword, Reddit TIFU) are
+//! listed as generation tasks: they import, preview and enter the overlap check, but
+//! training refuses them (they need a decoder).
 //!
 //! Column names are those of the hub's Parquet files; integer class columns
 //! (the hub's `ClassLabel`) are mapped to their names in index order.
@@ -184,6 +185,38 @@ fn unpickable(
         license: "",
         note: "",
         unpickable: Some(why),
+    }
+}
+
+/// A summarization entry (generation): the document field and the summary field.
+#[allow(clippy::too_many_arguments)]
+fn summaries(
+    name: &'static str,
+    title: &'static str,
+    hub: &'static str,
+    config: Option<&'static str>,
+    splits: &'static [&'static str],
+    columns: &'static [&'static str],
+    text: &str,
+    target: &str,
+) -> PaperDataset {
+    PaperDataset {
+        name,
+        title,
+        family: TaskFamily::Generation,
+        metric: Metric::RougeL,
+        labels: Vec::new(),
+        hub,
+        config,
+        splits,
+        train_split: "train",
+        columns,
+        fields: FieldMap { text: f(text), target: f(target), ..FieldMap::default() },
+        transforms: Vec::new(),
+        repair_spans: false,
+        license: "",
+        note: "",
+        unpickable: None,
     }
 }
 
@@ -804,6 +837,62 @@ pub fn datasets() -> Vec<PaperDataset> {
                 NLI3,
             )
         },
+        PaperDataset {
+            license: "Apache-2.0",
+            note: "summarization (generation): imported and checked for overlaps, not trained",
+            ..summaries(
+                "cnn_dailymail",
+                "CNN/DailyMail",
+                "abisee/cnn_dailymail",
+                Some("3.0.0"),
+                &["train", "validation", "test"],
+                &["article", "highlights", "id"],
+                "article",
+                "highlights",
+            )
+        },
+        PaperDataset {
+            license: "unknown (unverified)",
+            note: "summarization (generation): imported and checked for overlaps, not trained. Unverified: whether the hub serves Parquet for it",
+            ..summaries(
+                "xsum",
+                "XSum",
+                "EdinburghNLP/xsum",
+                None,
+                &["train", "validation", "test"],
+                &["document", "summary", "id"],
+                "document",
+                "summary",
+            )
+        },
+        PaperDataset {
+            license: "derived from LDC's English Gigaword: check its license (unverified)",
+            note: "headline generation: imported and checked for overlaps, not trained. Unverified: whether the hub serves Parquet for it",
+            ..summaries(
+                "gigaword",
+                "Gigaword",
+                "Harvard/gigaword",
+                None,
+                &["train", "validation", "test"],
+                &["document", "summary"],
+                "document",
+                "summary",
+            )
+        },
+        PaperDataset {
+            license: "MIT",
+            note: "the `long` config (TL;DR summaries); summarization (generation): imported and checked for overlaps, not trained",
+            ..summaries(
+                "reddit_tifu",
+                "Reddit TIFU",
+                "ctr4si/reddit_tifu",
+                Some("long"),
+                &["train"],
+                &["ups", "num_comments", "upvote_ratio", "score", "documents", "tldr", "title"],
+                "documents",
+                "tldr",
+            )
+        },
     ];
     out.sort_by_key(|d| family_order(d.family));
     out
@@ -849,6 +938,7 @@ mod tests {
                 vec![("text or question", m.text.as_ref().or(m.question.as_ref())), ("choices", m.choices.as_ref()), ("label", m.label.as_ref())]
             }
             TaskFamily::Span => vec![("question", m.question.as_ref()), ("context", m.context.as_ref()), ("answer_text", m.answer_text.as_ref())],
+            TaskFamily::Generation => vec![("text", m.text.as_ref()), ("target", m.target.as_ref())],
         }
     }
 

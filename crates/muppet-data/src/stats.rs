@@ -52,7 +52,20 @@ impl TaskStats {
         let text_a = task.examples.iter().map(|e| chars(&e.text_a)).collect();
         let text_b = task.examples.iter().filter_map(|e| e.text_b.as_deref().map(chars)).collect();
         let choice_texts = task.examples.iter().flat_map(|e| e.choices.iter().map(|c| chars(c))).collect();
-        let lengths = [Lengths::of("text_a", text_a), Lengths::of("text_b", text_b), Lengths::of("choices", choice_texts)]
+        let targets = task
+            .examples
+            .iter()
+            .filter_map(|e| match &e.target {
+                Target::Text(t) => Some(chars(t)),
+                _ => None,
+            })
+            .collect();
+        let lengths = [
+            Lengths::of("text_a", text_a),
+            Lengths::of("text_b", text_b),
+            Lengths::of("choices", choice_texts),
+            Lengths::of("target", targets),
+        ]
             .into_iter()
             .flatten()
             .collect();

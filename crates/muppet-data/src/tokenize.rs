@@ -150,6 +150,9 @@ impl TextEncoder {
             record: i + 1,
             message: format!("task `{}`: {message}", task.spec.name),
         };
+        if let Some(why) = task.spec.family.why_not_trained() {
+            return Err(DataError::Options(format!("task `{}`: {why}", task.spec.name)));
+        }
         if examples.iter().any(|e| matches!(e.target, Target::Span(_))) {
             // Each example is windowed on its own, so examples go to every core; the
             // windows come back in example order, and a failure names the first bad record.

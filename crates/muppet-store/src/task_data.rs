@@ -59,8 +59,8 @@ impl Store {
         }
         let labels = serde_json::to_string(&data.spec.labels).unwrap_or_else(|_| "[]".into());
         sqlx::query(
-            "INSERT INTO task_specs (task_id, family, labels, metric, source, license, import, examples, fingerprint)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO task_specs (task_id, family, labels, metric, source, license, import, examples, fingerprint, fields, split)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(task_id)
         .bind(data.spec.family.as_str())
@@ -71,6 +71,8 @@ impl Store {
         .bind(data.import.to_string())
         .bind(data.examples.len() as i64)
         .bind(data.fingerprint)
+        .bind(serde_json::to_string(&data.spec.fields).unwrap_or_else(|_| "{}".into()))
+        .bind(serde_json::to_string(&data.spec.split).unwrap_or_else(|_| "{}".into()))
         .execute(&mut *tx)
         .await?;
         insert_examples(&mut tx, task_id, data.examples).await?;
@@ -115,13 +117,13 @@ impl Store {
     }
 }
 
-const SELECT_SPEC: &str = "SELECT t.name, s.family, s.labels, s.metric, s.source, s.license, s.import, s.examples, s.fingerprint, s.imported_at
-     FROM task_specs s JOIN tasks t ON t.id = s.task_id";
+const SELECT_SPEC: &str = "SELECT t.name, s.family, s.labels, s.metric, s.source, s.license, s.import, s.examples, s.fingerprint, s.imported_at,
+     s.fields, s.split FROM task_specs s JOIN tasks t ON t.id = s.task_id";
 
-type SpecRow = (String, String, String, String, String, String, String, i64, String, String);
+type SpecRow = (String, String, String, String, String, String, String, i64, String, String, String, String);
 
 fn stored(row: SpecRow) -> Result<StoredTask, StoreError> {
-    let (name, family, labels, metric, source, license, import, examples, fingerprint, imported_at) = row;
+    let (name, family, labels, metric, source, license, import, examples, fingerprint, imported_at, fields, split) = row;
     let bad = |value: String, source| StoreError::BadTaskValue { task: name.clone(), value, source };
     let family: TaskFamily = family.parse().map_err(|e| bad(family.clone(), e))?;
     let metric: Metric = metric.parse().map_err(|e| bad(metric.clone(), e))?;
@@ -129,7 +131,10 @@ fn stored(row: SpecRow) -> Result<StoredTask, StoreError> {
         serde_json::from_str(&labels).map_err(|source| StoreError::BadTaskJson { task: name.clone(), column: "labels", source })?;
     let import =
         serde_json::from_str(&import).map_err(|source| StoreError::BadTaskJson { task: name.clone(), column: "import", source })?;
-    let spec = TaskSpec { name, family, labels, metric, source, license };
+    let fields =
+        serde_json::from_str(&fields).map_err(|source| StoreError::BadTaskJson { task: name.clone(), column: "fields", source })?;
+    let split = serde_json::from_str(&split).map_err(|source| StoreError::BadTaskJson { task: name.clone(), column: "split", source })?;
+    let spec = TaskSpec { name, family, labels, metric, source, license, fields, split };
     Ok(StoredTask { spec, examples, fingerprint, import, imported_at })
 }
 
@@ -150,7 +155,10 @@ mod tests {
     use super::*;
 
     fn spec(name: &str) -> TaskSpec {
-        TaskSpec::new(name, TaskFamily::Single, vec!["a".into(), "b".into()], "file.jsonl", "MIT")
+        let mut spec = TaskSpec::new(name, TaskFamily::Single, vec!["a".into(), "b".into()], "file.jsonl", "MIT");
+        spec.fields = muppet_core::FieldMap { text: Some("sentence".into()), label: Some("label".into()), ..Default::default() };
+        spec.split = muppet_core::SplitPolicy { dev_size: Some(100), seed: Some(3) };
+        spec
     }
 
     async fn open() -> (tempfile::TempDir, Store) {

@@ -32,6 +32,7 @@ pub fn collate<B: Backend>(family: TaskFamily, n_classes: usize, items: &[&Item]
     let size = items.len();
     let ints = |v: Vec<i64>| Tensor::<B, 1, Int>::from_data(TensorData::new(v, [size]), device);
     match family {
+        TaskFamily::Generation => unreachable!("{}", crate::model::REFUSED),
         TaskFamily::MultipleChoice => {
             let k = items.iter().map(|i| i.seqs.len()).max().unwrap_or(1);
             // Absent choices repeat the first one and are masked out of the softmax.

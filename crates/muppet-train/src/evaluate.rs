@@ -84,6 +84,7 @@ pub fn evaluate<B: Backend>(
     }
     let metric = task.spec.metric;
     match family {
+        TaskFamily::Generation => unreachable!("{}", crate::model::REFUSED),
         TaskFamily::Single | TaskFamily::Pair => {
             let value = |m: Metric| match m {
                 Metric::MacroF1 => metrics::macro_f1(&class_pred, &class_gold),

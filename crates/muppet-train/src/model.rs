@@ -34,7 +34,10 @@ impl HeadRef {
     }
 }
 
-/// Assign heads to tasks, in task order.
+/// Generation tasks never reach the training code: `validate` refuses them first.
+pub(crate) const REFUSED: &str = "a generation task reached training: `validate` refuses them first";
+
+/// Assign heads to tasks, in task order (no generation task: see [`REFUSED`]).
 pub fn head_layout(tasks: &[TaskSpec]) -> Vec<HeadRef> {
     let (mut c, mut r) = (0, 0);
     tasks
@@ -50,6 +53,7 @@ pub fn head_layout(tasks: &[TaskSpec]) -> Vec<HeadRef> {
             }
             TaskFamily::MultipleChoice => HeadRef::Choice,
             TaskFamily::Span => HeadRef::Span,
+            TaskFamily::Generation => unreachable!("{}", REFUSED),
         })
         .collect()
 }

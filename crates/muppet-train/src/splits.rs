@@ -20,8 +20,8 @@ pub struct TaskSplit {
     pub fingerprint: String,
     /// Examples in the task.
     pub examples: usize,
-    /// The seed that drew the dev split (the run's `split_seed`, else its `seed`, mixed
-    /// with the task name).
+    /// The seed that drew the dev split (the task's own split seed, else the run's
+    /// `split_seed`, else its `seed`; mixed with the task name).
     pub split_seed: u64,
     /// Examples trained on, ascending (a seeded subset when `train_size` is set).
     pub train: Vec<usize>,

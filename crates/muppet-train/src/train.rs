@@ -391,8 +391,10 @@ fn prepare(task: &LabeledTask, text: &TextEncoder, cache: Option<&TokenCache>, c
         Some(cache) => cache.load_or_encode(task, text)?.0,
         None => text.encode_task(task)?,
     };
-    let split_seed = cfg.split_seed.unwrap_or(cfg.seed) ^ fnv1a(&task.spec.name);
-    let split = train_dev(task.examples.len(), cfg.dev_size, split_seed);
+    // The task's own split policy first, then the run's.
+    let (dev_size, split_seed) = task.spec.split.resolve(cfg.dev_size, cfg.split_seed.unwrap_or(cfg.seed));
+    let split_seed = split_seed ^ fnv1a(&task.spec.name);
+    let split = train_dev(task.examples.len(), dev_size, split_seed);
     let seed = cfg.seed ^ fnv1a(&task.spec.name);
     let mut train_examples = split.train;
     if let Some(n) = cfg.train_size {
@@ -461,6 +463,9 @@ fn validate(tasks: &[LabeledTask], cfg: &TrainConfig) -> Result<(), TrainError> 
     for t in tasks {
         if !names.insert(&t.spec.name) {
             return Err(TrainError::Config(format!("task `{}` appears twice in the mixture", t.spec.name)));
+        }
+        if let Some(why) = t.spec.family.why_not_trained() {
+            return Err(TrainError::Config(format!("task `{}`: {why}", t.spec.name)));
         }
         if t.examples.len() < 2 {
             return Err(TrainError::Config(format!("task `{}` has {} examples; it needs at least 2 (one to train, one to evaluate)", t.spec.name, t.examples.len())));

@@ -203,3 +203,33 @@ fn a_tokenizer_larger_than_the_embeddings_is_refused() {
     let msg = err.to_string();
     assert!(msg.contains("30522 tokens") && msg.contains("1000 rows"), "{msg}");
 }
+
+/// A task's own split policy wins over the run's: its dev size and its seed draw its dev
+/// split (recorded in splits.json), and the run's other tasks keep the run's. A generation
+/// task is refused before anything is read, with the reason.
+#[test]
+fn a_task_split_policy_overrides_the_run_and_generation_is_refused() {
+    let mut own = task("sarcasm_headlines", 200);
+    own.spec.split = muppet_core::SplitPolicy { dev_size: Some(11), seed: Some(5) };
+    let tasks = vec![own, task("strategyqa", 200)];
+    let cfg = TrainConfig { steps: 1, tasks_per_update: 2, checkpoint_every: 0, ..config() };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (summary, _) = run(&tasks, &cfg, Some(dir.path()), Init::Base, false, None);
+    summary.expect("run");
+    let splits = muppet_train::splits::read(dir.path()).expect("splits.json");
+    assert_eq!((splits[0].dev.len(), splits[1].dev.len()), (11, cfg.dev_size));
+    let other_seed = TrainConfig { split_seed: Some(99), ..cfg.clone() };
+    let dir2 = tempfile::tempdir().expect("tempdir");
+    run(&tasks, &other_seed, Some(dir2.path()), Init::Base, false, None).0.expect("run");
+    let splits2 = muppet_train::splits::read(dir2.path()).expect("splits.json");
+    assert_eq!(splits2[0], splits[0], "the task's own seed: the run's split seed does not move its dev split");
+    assert_ne!(splits2[1].dev, splits[1].dev, "the other task follows the run's split seed");
+
+    let generation = LabeledTask {
+        spec: muppet_core::TaskSpec::new("summaries", muppet_core::TaskFamily::Generation, vec![], "s", "l"),
+        examples: vec![Example::generation("a long text", "short"), Example::generation("another text", "brief")],
+    };
+    let (err, _) = run(&[generation], &cfg, None, Init::Base, false, None);
+    let err = err.expect_err("refused").to_string();
+    assert!(err.contains("task `summaries`: generation tasks are not trained"), "{err}");
+}

@@ -201,7 +201,7 @@ async fn facts(state: &StudioState, spec: &ExperimentSpec) -> Result<Facts, Comm
     let store = store(state)?;
     let mut facts = Facts::default();
     for task in state.catalog.list(state.home().assets(), store).await? {
-        facts.task_examples.insert(task.spec.name.clone(), task.examples);
+        facts.add_task(&task.spec, task.examples);
     }
     let starts = spec.sample_efficiency.iter().flat_map(|se| se.starts.iter());
     for start in starts {

@@ -82,7 +82,7 @@ struct SpanStats {
 
 /// Map the records of each file (`files[i]` read from `paths[i]`) to one task.
 pub fn build(paths: &[&Path], files: Vec<Vec<Record>>, opts: &ImportOptions) -> Result<Imported, DataError> {
-    let fields = opts.fields.resolved(opts.family, opts.format);
+    let fields = super::resolve(&opts.fields, opts.family, opts.format);
     if matches!(opts.format, super::Format::Csv | super::Format::Tsv) {
         for (path, records) in paths.iter().zip(&files) {
             check_columns(path, records, &fields, opts)?;
@@ -105,7 +105,10 @@ pub fn build(paths: &[&Path], files: Vec<Vec<Record>>, opts: &ImportOptions) -> 
     };
     let n_records = files.iter().map(Vec::len).sum();
     let mut out = Imported {
-        task: LabeledTask { spec: TaskSpec::new(&opts.name, opts.family, Vec::new(), &opts.source, &opts.license), examples: Vec::new() },
+        task: LabeledTask {
+            spec: TaskSpec { fields: fields.to_field_map(), split: opts.split, ..TaskSpec::new(&opts.name, opts.family, Vec::new(), &opts.source, &opts.license) },
+            examples: Vec::new(),
+        },
         records: n_records,
         dropped: 0,
         skipped: 0,
@@ -137,6 +140,7 @@ pub fn build(paths: &[&Path], files: Vec<Vec<Record>>, opts: &ImportOptions) -> 
         TaskFamily::Single | TaskFamily::Pair | TaskFamily::Regression => "label",
         TaskFamily::MultipleChoice => "choices",
         TaskFamily::Span => "answer_start",
+        TaskFamily::Generation => fields.target.as_deref().unwrap_or("target"),
     };
     let mut seen = HashSet::new();
     for (path, at, ex) in built {
@@ -196,7 +200,16 @@ fn check_columns(path: &Path, records: &[Record], fields: &Resolved, opts: &Impo
             _ => Vec::new(),
         })
         .collect();
-    let wanted = [&fields.text, &fields.text_b, &fields.label, &fields.question, &fields.context, &fields.answer_start, &fields.answer_text]
+    let wanted = [
+        &fields.text,
+        &fields.text_b,
+        &fields.label,
+        &fields.question,
+        &fields.context,
+        &fields.answer_start,
+        &fields.answer_text,
+        &fields.target,
+    ]
         .into_iter()
         .flatten()
         .chain(fields.choices.iter().filter(|_| opts.family == TaskFamily::MultipleChoice));
@@ -238,6 +251,11 @@ fn example(record: &Record, f: &Resolved, opts: &ImportOptions, labels: &mut Lab
         }
         TaskFamily::MultipleChoice => multiple_choice(record, f),
         TaskFamily::Span => span(record, f, opts.repair_spans, spans),
+        TaskFamily::Generation => {
+            let source = text(record, req(&f.text)?)?;
+            let target = text(record, req(&f.target)?)?;
+            Ok(Example::generation(source, target))
+        }
     }
 }
 

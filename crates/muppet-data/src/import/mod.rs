@@ -19,7 +19,7 @@ mod transform;
 mod value;
 
 pub use build::Imported;
-pub use options::{Encoding, FieldMap, Format, ImportOptions, OnInvalid, Resolved};
+pub use options::{Encoding, FieldMap, Format, ImportOptions, OnInvalid, Resolved, resolve};
 pub use read::{import_bytes, import_file, import_files, read_records, records_from_bytes};
 pub use record::{Location, Record};
 pub use transform::Transform;

@@ -88,31 +88,9 @@ impl FromStr for Encoding {
     }
 }
 
-/// Which field of a record holds what. A field is a name or a dotted path
-/// (`input.-1.content`: the `content` of the last element of `input`).
-/// Unset fields take the defaults of [`FieldMap::resolved`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct FieldMap {
-    /// The text (single, pair, regression); for multiple choice, the text the choices answer.
-    pub text: Option<String>,
-    /// The second text (pair; optional for regression).
-    pub text_b: Option<String>,
-    /// The class (single, pair), the value (regression), or the correct
-    /// choice (multiple choice: its index, or its text).
-    pub label: Option<String>,
-    /// The question (span; multiple choice when `text` is unset).
-    pub question: Option<String>,
-    /// The choices (multiple choice): one field holding a list (a JSON array;
-    /// in CSV a cell holding a JSON array), or several fields separated by commas.
-    pub choices: Option<String>,
-    /// The passage (span). For multiple choice it is put before the question.
-    pub context: Option<String>,
-    /// The answer's character offset in the context (span): a number or a list.
-    /// Unset: the answer is searched for verbatim in the context (first occurrence).
-    pub answer_start: Option<String>,
-    /// The answer text (span): a string or a list of accepted answers.
-    pub answer_text: Option<String>,
-}
+/// Which field of a record holds what: the task spec's own field map (see
+/// [`muppet_core::FieldMap`]); [`resolve`] fills in the family's defaults.
+pub use muppet_core::FieldMap;
 
 /// A field map with every field the family needs filled in.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,78 +103,110 @@ pub struct Resolved {
     pub context: Option<String>,
     pub answer_start: Option<String>,
     pub answer_text: Option<String>,
+    pub target: Option<String>,
 }
 
-impl FieldMap {
-    /// Fill the fields `family` needs with the defaults of `format`.
-    ///
-    /// | family | needs | defaults (BIG-bench; SQuAD; others) |
-    /// |---|---|---|
-    /// | single | text, label | `input`, `label`; -; `text`, `label` |
-    /// | pair | text, text_b, label | `text`, `text_b`, `label` |
-    /// | regression | text, label (text_b optional) | `text`, `label` |
-    /// | mc | text or question, choices, label | `input`, `choices`, `label`; -; `question`, `choices`, `label` |
-    /// | span | question, context, answer_text (answer_start optional) | -; `question`, `context`, `answer_text`, `answer_start`; same names |
-    pub fn resolved(&self, family: TaskFamily, format: Format) -> Resolved {
-        let or = |f: &Option<String>, d: &str| Some(f.clone().unwrap_or_else(|| d.to_string()));
-        let text_default = if format == Format::Bigbench { "input" } else { "text" };
-        let choices = |f: &Option<String>| {
-            f.as_deref().unwrap_or("choices").split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
-        };
-        match family {
-            TaskFamily::Single => Resolved {
-                text: or(&self.text, text_default),
-                text_b: None,
-                label: or(&self.label, "label"),
-                question: None,
-                choices: Vec::new(),
-                context: None,
-                answer_start: None,
-                answer_text: None,
-            },
-            TaskFamily::Pair | TaskFamily::Regression => Resolved {
-                text: or(&self.text, text_default),
-                text_b: if family == TaskFamily::Pair { or(&self.text_b, "text_b") } else { self.text_b.clone() },
-                label: or(&self.label, "label"),
-                question: None,
-                choices: Vec::new(),
-                context: None,
-                answer_start: None,
-                answer_text: None,
-            },
-            TaskFamily::MultipleChoice => {
-                let (text, question) = match (&self.text, &self.question, format) {
-                    (Some(t), _, _) => (Some(t.clone()), None),
-                    (None, Some(q), _) => (None, Some(q.clone())),
-                    (None, None, Format::Bigbench) => (Some("input".to_string()), None),
-                    (None, None, _) => (None, Some("question".to_string())),
-                };
-                Resolved {
-                    text,
-                    text_b: None,
-                    label: or(&self.label, "label"),
-                    question,
-                    choices: choices(&self.choices),
-                    context: self.context.clone(),
-                    answer_start: None,
-                    answer_text: None,
-                }
-            }
-            TaskFamily::Span => Resolved {
-                text: None,
-                text_b: None,
-                label: None,
-                question: or(&self.question, "question"),
-                choices: Vec::new(),
-                context: or(&self.context, "context"),
-                answer_start: match (&self.answer_start, format) {
-                    (Some(f), _) => Some(f.clone()),
-                    (None, Format::Squad) => Some("answer_start".into()),
-                    (None, _) => None,
-                },
-                answer_text: or(&self.answer_text, if format == Format::Bigbench { "targets" } else { "answer_text" }),
-            },
+impl Resolved {
+    /// The resolved fields as a field map, recorded in the task spec.
+    pub fn to_field_map(&self) -> FieldMap {
+        FieldMap {
+            text: self.text.clone(),
+            text_b: self.text_b.clone(),
+            label: self.label.clone(),
+            question: self.question.clone(),
+            choices: (!self.choices.is_empty()).then(|| self.choices.join(",")),
+            context: self.context.clone(),
+            answer_start: self.answer_start.clone(),
+            answer_text: self.answer_text.clone(),
+            target: self.target.clone(),
         }
+    }
+}
+
+/// Fill the fields `family` needs with the defaults of `format`.
+///
+/// | family | needs | defaults (BIG-bench; SQuAD; others) |
+/// |---|---|---|
+/// | single | text, label | `input`, `label`; -; `text`, `label` |
+/// | pair | text, text_b, label | `text`, `text_b`, `label` |
+/// | regression | text, label (text_b optional) | `text`, `label` |
+/// | mc | text or question, choices, label | `input`, `choices`, `label`; -; `question`, `choices`, `label` |
+/// | span | question, context, answer_text (answer_start optional) | -; `question`, `context`, `answer_text`, `answer_start`; same names |
+/// | generation | text, target | `input`, `target`; -; `text`, `target` |
+pub fn resolve(fields: &FieldMap, family: TaskFamily, format: Format) -> Resolved {
+    let or = |f: &Option<String>, d: &str| Some(f.clone().unwrap_or_else(|| d.to_string()));
+    let text_default = if format == Format::Bigbench { "input" } else { "text" };
+    let choices = |f: &Option<String>| {
+        f.as_deref().unwrap_or("choices").split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    };
+    match family {
+        TaskFamily::Single => Resolved {
+            text: or(&fields.text, text_default),
+            text_b: None,
+            label: or(&fields.label, "label"),
+            question: None,
+            choices: Vec::new(),
+            context: None,
+            answer_start: None,
+            answer_text: None,
+            target: None,
+        },
+        TaskFamily::Pair | TaskFamily::Regression => Resolved {
+            text: or(&fields.text, text_default),
+            text_b: if family == TaskFamily::Pair { or(&fields.text_b, "text_b") } else { fields.text_b.clone() },
+            label: or(&fields.label, "label"),
+            question: None,
+            choices: Vec::new(),
+            context: None,
+            answer_start: None,
+            answer_text: None,
+            target: None,
+        },
+        TaskFamily::MultipleChoice => {
+            let (text, question) = match (&fields.text, &fields.question, format) {
+                (Some(t), _, _) => (Some(t.clone()), None),
+                (None, Some(q), _) => (None, Some(q.clone())),
+                (None, None, Format::Bigbench) => (Some("input".to_string()), None),
+                (None, None, _) => (None, Some("question".to_string())),
+            };
+            Resolved {
+                text,
+                text_b: None,
+                label: or(&fields.label, "label"),
+                question,
+                choices: choices(&fields.choices),
+                context: fields.context.clone(),
+                answer_start: None,
+                answer_text: None,
+                target: None,
+            }
+        }
+        TaskFamily::Span => Resolved {
+            text: None,
+            text_b: None,
+            label: None,
+            question: or(&fields.question, "question"),
+            choices: Vec::new(),
+            context: or(&fields.context, "context"),
+            answer_start: match (&fields.answer_start, format) {
+                (Some(f), _) => Some(f.clone()),
+                (None, Format::Squad) => Some("answer_start".into()),
+                (None, _) => None,
+            },
+            answer_text: or(&fields.answer_text, if format == Format::Bigbench { "targets" } else { "answer_text" }),
+            target: None,
+        },
+        TaskFamily::Generation => Resolved {
+            text: or(&fields.text, text_default),
+            text_b: None,
+            label: None,
+            question: None,
+            choices: Vec::new(),
+            context: None,
+            answer_start: None,
+            answer_text: None,
+            target: or(&fields.target, "target"),
+        },
     }
 }
 
@@ -238,6 +248,9 @@ pub struct ImportOptions {
     pub repair_spans: bool,
     /// Drop exact duplicates (same texts, choices and target), keeping the first.
     pub dedup: bool,
+    /// The task's own train/dev split, recorded in its spec (unset: the run's).
+    #[serde(default)]
+    pub split: muppet_core::SplitPolicy,
     /// Where the data came from, recorded in the task spec.
     pub source: String,
     pub license: String,
@@ -258,6 +271,7 @@ impl ImportOptions {
             transforms: Vec::new(),
             on_invalid: OnInvalid::Fail,
             repair_spans: false,
+            split: muppet_core::SplitPolicy::default(),
             dedup: true,
             source: String::new(),
             license: String::new(),

@@ -514,8 +514,26 @@ fn batching_ablation(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: 
 pub struct Facts {
     /// Examples of every task that can be loaded, by name.
     pub task_examples: BTreeMap<String, usize>,
+    /// Tasks that hold out their own number of dev examples (their split policy).
+    pub task_dev_sizes: BTreeMap<String, usize>,
+    /// Tasks that cannot be trained, with the reason (generation tasks).
+    pub untrainable: BTreeMap<String, String>,
     /// Existing runs used as starting points: their tasks, or why they cannot be one.
     pub runs: BTreeMap<i64, Result<Vec<String>, String>>,
+}
+
+impl Facts {
+    /// Record a task that can be loaded: its examples, its own dev size, and why it
+    /// cannot be trained, if it cannot.
+    pub fn add_task(&mut self, spec: &muppet_core::TaskSpec, examples: usize) {
+        self.task_examples.insert(spec.name.clone(), examples);
+        if let Some(dev) = spec.split.dev_size {
+            self.task_dev_sizes.insert(spec.name.clone(), dev);
+        }
+        if let Some(why) = spec.family.why_not_trained() {
+            self.untrainable.insert(spec.name.clone(), why.to_string());
+        }
+    }
 }
 
 /// Check a plan against the data before anything runs: unknown tasks, training sizes larger
@@ -542,6 +560,11 @@ pub fn check(spec: &ExperimentSpec, plan: &Plan, facts: &Facts, allow_overlap: b
         for n in names.iter().filter(|n| !known(n)) {
             p.add(field, format!("unknown task `{n}` (known: {})", facts.task_examples.keys().cloned().collect::<Vec<_>>().join(", ")));
         }
+        for n in names {
+            if let Some(why) = facts.untrainable.get(n) {
+                p.add(field, format!("task `{n}`: {why}"));
+            }
+        }
     }
     // Training sizes: a fine-tune keeps `train_size` of the examples left after its dev split.
     let size_field = match plan.kind {
@@ -552,7 +575,7 @@ pub fn check(spec: &ExperimentSpec, plan: &Plan, facts: &Facts, allow_overlap: b
     let mut too_big = BTreeMap::new();
     for run in &plan.runs {
         if let (Role::Finetune { task, size: Some(n), .. }, Some(&examples)) = (&run.role, facts.task_examples.get(run.tasks[0].as_str())) {
-            let dev = run.config.dev_size.min(examples / 2);
+            let dev = facts.task_dev_sizes.get(task.as_str()).copied().unwrap_or(run.config.dev_size).min(examples / 2);
             let available = examples - dev;
             if *n > available {
                 too_big.entry((task.clone(), *n)).or_insert((examples, dev, available));

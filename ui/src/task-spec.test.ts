@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import type { Example, TaskFamily } from "./api";
+import { NOT_TRAINED, recordedFields, splitPolicyText, targetText, trains, whyNotTrained } from "./task-spec";
+
+const example = (target: Record<string, unknown>, choices: string[] = []): Example => ({ text_a: "a", text_b: null, choices, target });
+
+describe("trains", () => {
+  it("trains every family but generation, and says why not", () => {
+    const families: TaskFamily[] = ["single", "pair", "regression", "mc", "span"];
+    for (const family of families) {
+      expect(trains(family)).toBe(true);
+      expect(whyNotTrained(family)).toBeNull();
+    }
+    expect(trains("generation")).toBe(false);
+    expect(whyNotTrained("generation")).toBe(NOT_TRAINED);
+    expect(NOT_TRAINED).toMatch(/^generation tasks are not trained: .*needs a decoder \(the paper's BART\)\. Leave the task out of the mixture; it can still be imported, previewed and checked for overlaps$/);
+  });
+});
+
+describe("recordedFields", () => {
+  it("names each role's field in a fixed order", () => {
+    expect(recordedFields({ target: "highlights", text: "article" })).toBe("text → article, target → highlights");
+    expect(recordedFields({ answer_text: "answers.text", question: "q", context: "c" })).toBe("question → q, context → c, answer_text → answers.text");
+  });
+  it("is null when nothing was recorded", () => {
+    expect(recordedFields(undefined)).toBeNull();
+    expect(recordedFields({})).toBeNull();
+    expect(recordedFields({ text: "" })).toBeNull();
+  });
+});
+
+describe("splitPolicyText", () => {
+  it("states the task's own split, the unset half being the run's", () => {
+    expect(splitPolicyText({ dev_size: 1500, seed: 7 })).toBe("1,500 dev examples, seed 7");
+    expect(splitPolicyText({ dev_size: 1 })).toBe("1 dev example, the run's split seed");
+    expect(splitPolicyText({ seed: 0 })).toBe("the run's dev size, seed 0");
+  });
+  it("is null when the task has no split of its own", () => {
+    expect(splitPolicyText(undefined)).toBeNull();
+    expect(splitPolicyText({})).toBeNull();
+  });
+});
+
+describe("targetText", () => {
+  it("shows each kind of target", () => {
+    expect(targetText(example({ class: 1 }), ["neg", "pos"])).toBe("pos");
+    expect(targetText(example({ value: 0.25 }), [])).toBe("0.25");
+    expect(targetText(example({ choice: 0 }, ["yes", "no"]), [])).toBe("yes");
+    expect(targetText(example({ span: [{ start: 0, text: "Paris" }, { start: 9, text: "paris" }] }), [])).toBe("Paris | paris");
+    expect(targetText(example({ text: "A short summary." }), [])).toBe("A short summary.");
+  });
+});

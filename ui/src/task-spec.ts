@@ -1,0 +1,46 @@
+// What a task spec says, as the pages use it: whether its family can be trained (the one
+// rule every task picker follows, muppet_core::TaskFamily::trains), and its recorded
+// fields, own split policy and an example's target in words. Pure, so it is unit-tested.
+import type { Example, FieldMap, SplitPolicy, TaskFamily } from "./api";
+
+/** Why a generation task is refused for training (muppet_core::TaskFamily::why_not_trained). */
+export const NOT_TRAINED =
+  "generation tasks are not trained: Muppet Studio trains encoders with classification, regression, multiple-choice and span heads, and writing a summary needs a decoder (the paper's BART). Leave the task out of the mixture; it can still be imported, previewed and checked for overlaps";
+
+/** Whether a task of this family can be trained (picked for a mixture or a fine-tune). */
+export const trains = (family: TaskFamily | string): boolean => family !== "generation";
+
+/** Why a task of this family cannot be trained; null when it can. */
+export const whyNotTrained = (family: TaskFamily | string): string | null => (trains(family) ? null : NOT_TRAINED);
+
+/** The roles of a field map in the order the app's FieldMap::pairs gives them. */
+const ROLES: (keyof FieldMap)[] = ["text", "text_b", "label", "question", "choices", "context", "answer_start", "answer_text", "target"];
+
+/** "text → article, target → highlights"; null when no field was recorded. */
+export function recordedFields(fields: FieldMap | undefined | null): string | null {
+  if (!fields) return null;
+  const pairs = ROLES.filter((role) => typeof fields[role] === "string" && fields[role] !== "").map((role) => `${role} → ${fields[role]}`);
+  return pairs.length > 0 ? pairs.join(", ") : null;
+}
+
+/** "500 dev examples, seed 7" (the unset half is each run's); null when the task has no split of its own. */
+export function splitPolicyText(split: SplitPolicy | undefined | null): string | null {
+  const dev = split?.dev_size;
+  const seed = split?.seed;
+  const hasDev = typeof dev === "number";
+  const hasSeed = typeof seed === "number";
+  if (!hasDev && !hasSeed) return null;
+  const devText = hasDev ? `${dev.toLocaleString("en-US")} dev example${dev === 1 ? "" : "s"}` : "the run's dev size";
+  const seedText = hasSeed ? `seed ${seed}` : "the run's split seed";
+  return `${devText}, ${seedText}`;
+}
+
+/** An example's target as the preview shows it: the class, value, choice, answer(s) or text to write. */
+export function targetText(example: Example, labels: string[]): string {
+  const [kind, value] = Object.entries(example.target)[0] ?? ["", null];
+  if (kind === "class" && typeof value === "number") return labels[value] ?? String(value);
+  if (kind === "choice" && typeof value === "number") return example.choices[value] ?? String(value);
+  if (kind === "span" && Array.isArray(value)) return value.map((a) => (a as { text: string }).text).join(" | ");
+  if (kind === "text" && typeof value === "string") return value;
+  return String(value);
+}
