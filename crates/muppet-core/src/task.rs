@@ -297,14 +297,14 @@ mod tests {
     #[test]
     fn families_and_metrics_round_trip_their_names() {
         for f in TaskFamily::ALL {
-            assert_eq!(f.as_str().parse::<TaskFamily>().unwrap(), f);
+            assert_eq!(f.as_str().parse::<TaskFamily>().expect("a family name"), f);
             assert!(f.default_metric().fits(f), "{f:?}");
-            assert_eq!(serde_json::to_string(&f).unwrap(), format!("\"{}\"", f.as_str()));
+            assert_eq!(serde_json::to_string(&f).expect("serialise"), format!("\"{}\"", f.as_str()));
         }
         for m in Metric::ALL {
-            assert_eq!(m.as_str().parse::<Metric>().unwrap(), m);
+            assert_eq!(m.as_str().parse::<Metric>().expect("a metric name"), m);
         }
-        assert!("multi".parse::<TaskFamily>().unwrap_err().to_string().contains("single, pair"));
+        assert!("multi".parse::<TaskFamily>().expect_err("not a family").to_string().contains("single, pair"));
         assert!(TaskFamily::ALL.iter().all(|f| f.trains() == f.why_not_trained().is_none()));
         assert!(!TaskFamily::Generation.trains());
     }
@@ -312,12 +312,12 @@ mod tests {
     #[test]
     fn specs_stored_before_fields_and_splits_still_read() {
         let old = r#"{"name":"t","family":"single","labels":["a","b"],"metric":"accuracy","source":"s","license":"l"}"#;
-        let spec: TaskSpec = serde_json::from_str(old).unwrap();
+        let spec: TaskSpec = serde_json::from_str(old).expect("an older spec");
         assert_eq!(spec, TaskSpec::new("t", TaskFamily::Single, vec!["a".into(), "b".into()], "s", "l"));
         let mut spec = spec;
         spec.fields.text = Some("sentence".into());
         spec.split = SplitPolicy { dev_size: Some(10), seed: None };
-        let back: TaskSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
+        let back: TaskSpec = serde_json::from_str(&serde_json::to_string(&spec).expect("serialise")).expect("read back");
         assert_eq!(back, spec);
         assert_eq!(spec.fields.pairs(), vec![("text", "sentence")]);
         assert_eq!(spec.split.resolve(200, 7), (10, 7));

@@ -127,6 +127,6 @@ mod tests {
         assert_ne!(a1, a2, "each layer draws its own values");
         assert_ne!(layer(1, 10).0, a1, "another init seed, other weights");
         seed_init(9);
-        assert_eq!(a1.to_vec::<f32>().unwrap(), host_normal(24, 0.02));
+        assert_eq!(a1.to_vec::<f32>().expect("f32 weights"), host_normal(24, 0.02));
     }
 }

@@ -139,28 +139,24 @@ pub fn resolve(fields: &FieldMap, family: TaskFamily, format: Format) -> Resolve
     let choices = |f: &Option<String>| {
         f.as_deref().unwrap_or("choices").split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
     };
+    let none = Resolved {
+        text: None,
+        text_b: None,
+        label: None,
+        question: None,
+        choices: Vec::new(),
+        context: None,
+        answer_start: None,
+        answer_text: None,
+        target: None,
+    };
     match family {
-        TaskFamily::Single => Resolved {
-            text: or(&fields.text, text_default),
-            text_b: None,
-            label: or(&fields.label, "label"),
-            question: None,
-            choices: Vec::new(),
-            context: None,
-            answer_start: None,
-            answer_text: None,
-            target: None,
-        },
+        TaskFamily::Single => Resolved { text: or(&fields.text, text_default), label: or(&fields.label, "label"), ..none },
         TaskFamily::Pair | TaskFamily::Regression => Resolved {
             text: or(&fields.text, text_default),
             text_b: if family == TaskFamily::Pair { or(&fields.text_b, "text_b") } else { fields.text_b.clone() },
             label: or(&fields.label, "label"),
-            question: None,
-            choices: Vec::new(),
-            context: None,
-            answer_start: None,
-            answer_text: None,
-            target: None,
+            ..none
         },
         TaskFamily::MultipleChoice => {
             let (text, question) = match (&fields.text, &fields.question, format) {
@@ -171,22 +167,15 @@ pub fn resolve(fields: &FieldMap, family: TaskFamily, format: Format) -> Resolve
             };
             Resolved {
                 text,
-                text_b: None,
                 label: or(&fields.label, "label"),
                 question,
                 choices: choices(&fields.choices),
                 context: fields.context.clone(),
-                answer_start: None,
-                answer_text: None,
-                target: None,
+                ..none
             }
         }
         TaskFamily::Span => Resolved {
-            text: None,
-            text_b: None,
-            label: None,
             question: or(&fields.question, "question"),
-            choices: Vec::new(),
             context: or(&fields.context, "context"),
             answer_start: match (&fields.answer_start, format) {
                 (Some(f), _) => Some(f.clone()),
@@ -194,19 +183,9 @@ pub fn resolve(fields: &FieldMap, family: TaskFamily, format: Format) -> Resolve
                 (None, _) => None,
             },
             answer_text: or(&fields.answer_text, if format == Format::Bigbench { "targets" } else { "answer_text" }),
-            target: None,
+            ..none
         },
-        TaskFamily::Generation => Resolved {
-            text: or(&fields.text, text_default),
-            text_b: None,
-            label: None,
-            question: None,
-            choices: Vec::new(),
-            context: None,
-            answer_start: None,
-            answer_text: None,
-            target: or(&fields.target, "target"),
-        },
+        TaskFamily::Generation => Resolved { text: or(&fields.text, text_default), target: or(&fields.target, "target"), ..none },
     }
 }
 
