@@ -80,7 +80,33 @@ pub fn home() -> MuppetHome {
     MuppetHome::from_env(|| muppet_core::home::default_root(dirs::data_dir()))
 }
 
+/// On the CPU every tensor op allocates its output and Burn frees it soon after. glibc's
+/// malloc serves such blocks (above its mmap threshold) with fresh `mmap`s and returns them
+/// with `munmap`, so every step's activations arrive as new pages that the kernel faults
+/// in and zeroes: about a fifth of a training step on the real-data mixture, in the
+/// kernel. mimalloc reuses freed blocks (BENCHMARKS.md, "Pre-finetuning throughput on real
+/// data").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// `mi_option_purge_delay`: the 16th entry of `mi_option_e` in mimalloc 3's `mimalloc.h`
+/// (libmimalloc-sys 0.1.49 names its neighbours, 14 and 16, but not this one).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// mimalloc still hands memory unused for a second back to the system, and the next
+/// batch shape then faults it in again; -1 keeps it. The process stays at its peak
+/// resident size, which every training step reaches anyway.
+fn keep_freed_pages() {
+    // SAFETY: sets one integer option of the allocator, no pointers involved; mimalloc
+    // reads its options atomically, so setting one while it runs is allowed.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1);
+    }
+}
+
 fn main() -> std::process::ExitCode {
+    keep_freed_pages();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Assets { command } => assets::run(command),
@@ -104,5 +130,24 @@ fn main() -> std::process::ExitCode {
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The option number names the purge delay: before it is set it holds the purge
+    /// delay's default of mimalloc 3 (1000 ms; its neighbours default to 1 and 0), and
+    /// afterwards -1.
+    #[test]
+    #[allow(unsafe_code)]
+    fn the_purge_delay_option_is_the_one_set() {
+        // SAFETY: reads and sets one integer option of the allocator.
+        let before = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            assert_eq!(before, 1000);
+        }
+        super::keep_freed_pages();
+        // SAFETY: as above.
+        assert_eq!(unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) }, -1);
     }
 }

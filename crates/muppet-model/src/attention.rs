@@ -8,7 +8,7 @@ use crate::dropout::{Dropout, DropoutConfig};
 use burn::tensor::{Tensor, activation::softmax, backend::Backend};
 
 use crate::EncoderConfig;
-use crate::linear::normal_linear;
+use crate::linear::{normal_linear, per_token};
 
 /// Score given to padded keys before the softmax. Finite so that a row with no real key
 /// stays finite, large enough that `exp` of it is exactly 0 in f32 (BERT's original value).
@@ -76,7 +76,7 @@ impl<B: Backend> Attention<B> {
         let projected = self
             .output
             .dropout
-            .forward(self.output.dense.forward(context));
+            .forward(per_token(&self.output.dense, context));
         self.output.layer_norm.forward(projected + x)
     }
 }
@@ -90,9 +90,9 @@ impl<B: Backend> SelfAttention<B> {
         // The 1/sqrt(head) scale goes on the queries, a quarter of the size of the scores
         // at length 128 (one elementwise pass less over [batch, heads, seq, seq], forward
         // and backward).
-        let q = split(self.query.forward(x.clone()) * (1.0 / (head as f64).sqrt()));
-        let k = split(self.key.forward(x.clone()));
-        let v = split(self.value.forward(x));
+        let q = split(per_token(&self.query, x.clone()) * (1.0 / (head as f64).sqrt()));
+        let k = split(per_token(&self.key, x.clone()));
+        let v = split(per_token(&self.value, x));
 
         let scores = q.matmul(k.swap_dims(2, 3)) + mask_bias;
         let probs = self.dropout.forward(softmax(scores, 3));

@@ -8,7 +8,7 @@ use crate::dropout::{Dropout, DropoutConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
 use crate::attention::Attention;
-use crate::linear::normal_linear;
+use crate::linear::{normal_linear, per_token};
 use crate::{EncoderConfig, HiddenAct};
 
 /// Attention, then `output.LayerNorm(x + dropout(output.dense(act(intermediate.dense(x)))))`.
@@ -71,8 +71,8 @@ impl<B: Backend> EncoderLayer<B> {
         let h = self
             .intermediate
             .act
-            .forward(self.intermediate.dense.forward(x.clone()));
-        let h = self.output.dropout.forward(self.output.dense.forward(h));
+            .forward(per_token(&self.intermediate.dense, x.clone()));
+        let h = self.output.dropout.forward(per_token(&self.output.dense, h));
         self.output.layer_norm.forward(h + x)
     }
 }

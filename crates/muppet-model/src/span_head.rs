@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::nn::Linear;
 use burn::tensor::{Tensor, backend::Backend};
 
-use crate::linear::head_linear;
+use crate::linear::{head_linear, per_token};
 
 /// Start and end logits per token.
 #[derive(Module, Debug)]
@@ -24,7 +24,7 @@ impl<B: Backend> SpanHead<B> {
     /// Positions outside the passage are masked by the caller.
     pub fn forward(&self, hidden: Tensor<B, 3>) -> (Tensor<B, 2>, Tensor<B, 2>) {
         let [batch, seq, _] = hidden.dims();
-        let logits = self.qa_outputs.forward(hidden);
+        let logits = per_token(&self.qa_outputs, hidden);
         let start = logits.clone().narrow(2, 0, 1).reshape([batch, seq]);
         let end = logits.narrow(2, 1, 1).reshape([batch, seq]);
         (start, end)

@@ -252,7 +252,20 @@ impl FlexTensor {
     pub fn empty(shape: Shape, dtype: DType) -> Self {
         let num_elements = shape.num_elements();
         let elem_size = dtype_size(dtype);
-        let bytes = Bytes::from_bytes_vec(alloc::vec![0u8; num_elements * elem_size]);
+        // Patched (PATCH.md): zeroed in a vector of an integer as wide as the element, so
+        // the buffer has the element's alignment, which is what the storage casts need.
+        // A `Vec<u8>` (alignment 1) made `Bytes::from_bytes_vec` allocate a second,
+        // 16-byte aligned buffer and copy the first into it: every matmul output, each
+        // step, was allocated twice and copied once.
+        let n = num_elements;
+        let bytes = match elem_size {
+            1 => Bytes::from_elems(alloc::vec![0u8; n]),
+            2 => Bytes::from_elems(alloc::vec![0u16; n]),
+            4 => Bytes::from_elems(alloc::vec![0u32; n]),
+            8 => Bytes::from_elems(alloc::vec![0u64; n]),
+            16 => Bytes::from_elems(alloc::vec![0u128; n]),
+            _ => Bytes::from_bytes_vec(alloc::vec![0u8; n * elem_size]),
+        };
         let layout = Layout::contiguous(shape);
         Self {
             data: Arc::new(bytes),
@@ -697,6 +710,19 @@ mod tests {
     /// The row-wise and batched-transpose copies give the same elements, in
     /// the same order, as the strided iterator, for the layouts attention
     /// produces (heads split and merged, keys transposed) and narrowed views.
+    #[test]
+    fn test_empty_is_zeroed_with_the_element_alignment_and_no_second_buffer() {
+        for (dtype, size) in [(DType::F32, 4usize), (DType::F64, 8), (DType::F16, 2), (DType::U8, 1)] {
+            let t = FlexTensor::empty(Shape::new([3, 5]), dtype);
+            assert_eq!(t.data.len(), 15 * size, "{dtype:?}");
+            assert!(t.data.iter().all(|&b| b == 0), "{dtype:?}");
+            // The buffer is the vector it was made from, not a realigned copy.
+            assert_eq!(t.data.align(), size, "{dtype:?}");
+        }
+        let t = FlexTensor::empty(Shape::new([4]), DType::F32);
+        assert_eq!(t.into_data().to_vec::<f32>().unwrap(), vec![0.0; 4]);
+    }
+
     #[test]
     fn test_to_contiguous_nd_fast_paths_match_the_strided_walk() {
         let (b, s, h, d) = (2, 5, 3, 4);
