@@ -1,5 +1,5 @@
 // The Tasks page's import form as plain values: which fields each family maps, the
-// importer's default for each (muppet_data::import::FieldMap::resolved), what the form
+// importer's default for each (muppet_data::import::resolve), what the form
 // sends, and what is wrong with it. Pure, so it is unit-tested.
 import type { FieldMap, ImportFormat, ImportRequest, SplitPolicy, TaskFamily } from "./api";
 

@@ -18,9 +18,9 @@ pub enum TaskFamily {
     MultipleChoice,
     /// Extractive reading comprehension; one shared span head.
     Span,
-    /// A text to write from a text (summarization): imported, listed, checked for
-    /// overlaps and scored with ROUGE-L, but not trained (the engine trains encoders,
-    /// and generation needs a decoder).
+    /// A text to write from a text (summarization), with ROUGE-L as its metric: imported,
+    /// listed and checked for overlaps, but not trained (the engine trains encoders, and
+    /// generation needs a decoder).
     Generation,
 }
 

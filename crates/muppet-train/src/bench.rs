@@ -28,8 +28,8 @@ pub struct TrainStepBench {
     /// Untimed steps first (allocation, autotuning).
     pub warmup: usize,
     pub seed: u64,
-    /// Wait for the device after the forward pass, the backward pass and the update,
-    /// and time each (the waits cost a little, so the step total is timed without them).
+    /// Wait for the device after the forward pass and the backward pass, and time each
+    /// part (the waits cost a little: a run with phases reports a slightly slower step).
     pub phases: bool,
 }
 
