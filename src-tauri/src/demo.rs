@@ -12,8 +12,8 @@ use crate::error::CommandError;
 const DEMO_SPEC: &str = include_str!("../../experiments/demo.toml");
 
 /// Wall time of the demo with `--parallel 2` on a 2-core CPU, measured (README:
-/// 26 min 50 s). Shown as an expectation, rounded.
-const DEMO_MINUTES_ON_2_CORES: u32 = 27;
+/// 7 min 55 s). Shown as an expectation, rounded.
+const DEMO_MINUTES_ON_2_CORES: u32 = 8;
 
 /// Runs at a time for the demo, as measured (each worker gets one core of two).
 pub const DEMO_PARALLEL: usize = 2;

@@ -439,7 +439,7 @@ async fn an_empty_database_tells_the_user_to_run_the_demo() -> anyhow::Result<()
         let offer = studio.text("#demo-offer").await?;
         ensure!(
             offer.contains("61 runs (1 pre-finetuning, 60 fine-tunes)")
-                && offer.contains("about 27 minutes on 2 CPU cores"),
+                && offer.contains("about 8 minutes on 2 CPU cores"),
             "the demo offer says {offer:?}"
         );
         studio.screenshot("runs-empty.png").await?;

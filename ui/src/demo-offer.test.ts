@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import type { ExperimentsPage } from "./api";
 import { demoPending, demoSize } from "./demo-offer";
 
-const demo = { name: "demo", description: "d", runs: 61, prefinetunes: 1, finetunes: 60, minutes_on_2_cores: 27 };
+const demo = { name: "demo", description: "d", runs: 61, prefinetunes: 1, finetunes: 60, minutes_on_2_cores: 8 };
 const page = (over: Partial<ExperimentsPage>): ExperimentsPage => ({ experiments: [], demo_spec: null, launches: [], demo, ...over });
 
 describe("the demo offer", () => {
   it("states the size and the expected time", () => {
-    expect(demoSize(demo)).toBe("61 runs (1 pre-finetuning, 60 fine-tunes) · about 27 minutes on 2 CPU cores");
+    expect(demoSize(demo)).toBe("61 runs (1 pre-finetuning, 60 fine-tunes) · about 8 minutes on 2 CPU cores");
   });
 
   it("is offered until the demo is stored or being started", () => {

@@ -3,7 +3,7 @@
 import type { DemoOffer, ExperimentsPage } from "./api";
 import { el } from "./dom";
 
-/** "61 runs (1 pre-finetuning, 60 fine-tunes) · about 27 minutes on 2 CPU cores". */
+/** "61 runs (1 pre-finetuning, 60 fine-tunes) · about 8 minutes on 2 CPU cores". */
 export function demoSize(offer: DemoOffer): string {
   const runs = `${offer.runs} runs (${offer.prefinetunes} pre-finetuning, ${offer.finetunes} fine-tunes)`;
   return `${runs} · about ${offer.minutes_on_2_cores} minutes on 2 CPU cores`;
