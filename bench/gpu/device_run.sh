@@ -56,10 +56,6 @@ for backend in cuda-bf16 cuda; do
     --backend "$backend" --phases --json)
   ls -l "$dir/kernels.log" && gzip -c "$dir/kernels.log" >"$out/kernels-$backend.log.gz"
 done
-if left "autotune extensive"; then
-  CUBECL_AUTOTUNE_LEVEL=extensive timeout 120 "$bin" bench train-step --preset roberta-base --batch-size 32 --max-len 256 \
-    --steps "$steps" --warmup "$warmup" --backend cuda-bf16 --json
-fi
 gpu="$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
 python3 bench/gpu/summarize.py --gpu "$gpu" <"$out/train_step.jsonl" | tee "$out/summary.md"
 CUDA_VISIBLE_DEVICES="" "$bin" bench train-step --preset minilm-l6 --steps 1 --warmup 0 --backend cuda --json

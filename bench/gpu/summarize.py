@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Turn the JSON lines of bench/gpu/train_step.sh into one table: each muppet line
+"""Turn the JSON lines of bench/gpu/device_run.sh into one table: each muppet line
 against the PyTorch line of the same shapes and precision measured in the same run,
 with MFU against the GPU's dense peak for that precision.
 
-    bash bench/gpu/train_step.sh device-out/muppet | tee out.log
-    python3 bench/gpu/summarize.py --gpu "$(nvidia-smi --query-gpu=name --format=csv,noheader)" < out.log
+    python3 bench/gpu/summarize.py --gpu "$(nvidia-smi --query-gpu=name --format=csv,noheader)" < $OUT/train_step.jsonl
+
+(device_run.sh runs it itself; its runs with --phases get a table of their own.)
 """
 import argparse
 import json

@@ -36,6 +36,9 @@ pub struct TaskEntry {
     /// The tasks sharing inputs with this one, most shared first, from the last overlap
     /// check; `None` when that check did not cover this task's current data.
     pub overlaps: Option<Vec<StoredOverlap>>,
+    /// Why the task cannot be trained (its family's reason), so that every picker shows
+    /// the engine's own words; `None` when it can.
+    pub not_trained: Option<&'static str>,
 }
 
 /// The first examples of a task.
@@ -106,6 +109,7 @@ impl TaskCatalog {
             out.push(TaskEntry {
                 examples: usize::try_from(stored.examples).unwrap_or_default(),
                 overlaps: overlaps_of(&check, &stored.spec.name, &stored.fingerprint),
+                not_trained: stored.spec.family.why_not_trained(),
                 spec: stored.spec,
                 origin: "imported",
                 downstream: false,
@@ -230,6 +234,7 @@ fn load_catalog(assets: &std::path::Path) -> Result<Vec<(CatalogTask, TaskInputs
                 origin: "catalog",
                 downstream: recipe.downstream,
                 overlaps: None,
+                not_trained: task.spec.family.why_not_trained(),
             },
             fingerprint: inputs.fingerprint.clone(),
             first: task

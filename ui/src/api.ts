@@ -79,6 +79,8 @@ export interface TaskEntry extends TaskSpec {
   downstream: boolean;
   /** Tasks sharing inputs with this one, most shared first; null when the last check did not cover its data. */
   overlaps: TaskOverlap[] | null;
+  /** Why the engine cannot train the task (muppet_core::TaskFamily::why_not_trained); null when it can. */
+  not_trained?: string | null;
 }
 
 /** muppet_store::StoredOverlap: `task` shares `shared` of its `inputs` distinct inputs with `other`. */

@@ -46,7 +46,7 @@ export class ExperimentBuilder {
       this.palette.replaceChildren(
         ...tasks.map((t) => {
           // Every design trains its tasks: one the engine cannot train is shown, not offered.
-          const why = whyNotTrained(t.family);
+          const why = whyNotTrained(t);
           const b = el(
             "button",
             { type: "button", className: why ? "chip not-trained" : "chip", "data-task": t.name, disabled: why !== null, title: why ?? `${t.examples} examples — add to the field last used` },

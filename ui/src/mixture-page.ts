@@ -77,7 +77,7 @@ export class MixturePage {
   private renderTasks(picked: Set<string>): void {
     const rows = this.tasks.map((t) => {
       // A task the engine cannot train is shown, but cannot be picked: its title says why.
-      const why = whyNotTrained(t.family);
+      const why = whyNotTrained(t);
       const box = el("input", { type: "checkbox", name: "task", value: t.name, checked: why === null && picked.has(t.name), disabled: why !== null });
       box.addEventListener("change", () => this.update());
       return el(

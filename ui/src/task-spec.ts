@@ -1,17 +1,10 @@
-// What a task spec says, as the pages use it: whether its family can be trained (the one
-// rule every task picker follows, muppet_core::TaskFamily::trains), and its recorded
+// What a task spec says, as the pages use it: whether it can be trained (the one rule every
+// task picker follows, in the engine's words: TaskEntry.not_trained), and its recorded
 // fields, own split policy and an example's target in words. Pure, so it is unit-tested.
-import type { Example, FieldMap, SplitPolicy, TaskFamily } from "./api";
+import type { Example, FieldMap, SplitPolicy, TaskEntry } from "./api";
 
-/** Why a generation task is refused for training (muppet_core::TaskFamily::why_not_trained). */
-export const NOT_TRAINED =
-  "generation tasks are not trained: Muppet Studio trains encoders with classification, regression, multiple-choice and span heads, and writing a summary needs a decoder (the paper's BART). Leave the task out of the mixture; it can still be imported, previewed and checked for overlaps";
-
-/** Whether a task of this family can be trained (picked for a mixture or a fine-tune). */
-export const trains = (family: TaskFamily | string): boolean => family !== "generation";
-
-/** Why a task of this family cannot be trained; null when it can. */
-export const whyNotTrained = (family: TaskFamily | string): string | null => (trains(family) ? null : NOT_TRAINED);
+/** Why the task cannot be trained (picked for a mixture or a fine-tune), as the engine says it; null when it can. */
+export const whyNotTrained = (task: Pick<TaskEntry, "not_trained">): string | null => task.not_trained ?? null;
 
 /** The roles of a field map in the order the app's FieldMap::pairs gives them. */
 const ROLES: (keyof FieldMap)[] = ["text", "text_b", "label", "question", "choices", "context", "answer_start", "answer_text", "target"];

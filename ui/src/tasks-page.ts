@@ -82,7 +82,7 @@ function taskDetails(task: TaskEntry): HTMLElement[] {
   if (fields) lines.push(el("p", { className: "page-sub task-fields", title: "Which field of the source records was read for what" }, `Fields: ${fields}`));
   const split = splitPolicyText(task.split);
   if (split) lines.push(el("p", { className: "page-sub task-split", title: "The task's own split, used by every run; an unset part is the run's" }, `Own split: ${split}`));
-  const why = whyNotTrained(task.family);
+  const why = whyNotTrained(task);
   if (why) lines.push(el("p", { className: "page-sub task-not-trained", title: why }, "Not trained: it can be previewed and checked for shared inputs, but not picked for a mixture or a fine-tune."));
   return lines;
 }

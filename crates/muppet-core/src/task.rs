@@ -47,16 +47,20 @@ impl TaskFamily {
 
     /// Whether the engine can train a task of this family (an encoder with a head).
     pub fn trains(self) -> bool {
-        self != TaskFamily::Generation
+        self.why_not_trained().is_none()
     }
 
-    /// Why a task of this family cannot be trained, for the error that refuses it.
+    /// Why a task of this family cannot be trained, for the error that refuses it and the
+    /// app's task pickers.
     pub fn why_not_trained(self) -> Option<&'static str> {
-        (!self.trains()).then_some(
-            "generation tasks are not trained: Muppet Studio trains encoders with classification, regression, \
-             multiple-choice and span heads, and writing a summary needs a decoder (the paper's BART). Leave the task \
-             out of the mixture; it can still be imported, previewed and checked for overlaps",
-        )
+        match self {
+            TaskFamily::Generation => Some(
+                "generation tasks are not trained: Muppet Studio trains encoders with classification, regression, \
+                 multiple-choice and span heads, and writing a summary needs a decoder (the paper's BART). Leave the \
+                 task out of the mixture; it can still be imported, previewed and checked for overlaps",
+            ),
+            _ => None,
+        }
     }
 
     /// Whether the family predicts one of the task's own labels.
@@ -305,8 +309,9 @@ mod tests {
             assert_eq!(m.as_str().parse::<Metric>().expect("a metric name"), m);
         }
         assert!("multi".parse::<TaskFamily>().expect_err("not a family").to_string().contains("single, pair"));
-        assert!(TaskFamily::ALL.iter().all(|f| f.trains() == f.why_not_trained().is_none()));
-        assert!(!TaskFamily::Generation.trains());
+        assert!(TaskFamily::ALL.iter().all(|f| f.trains() == (*f != TaskFamily::Generation)));
+        let why = TaskFamily::Generation.why_not_trained().expect("a reason");
+        assert!(why.starts_with("generation tasks are not trained: ") && why.contains("needs a decoder (the paper's BART). Leave the task out"), "{why}");
     }
 
     #[test]
