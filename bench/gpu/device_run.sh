@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything the GPU machine is asked for, in one call (its time is counted, and each call
 # starts a bare machine): the CUDA correctness run, then the train-step benchmark in
-# every precision against PyTorch, then a per-phase split of one shape. It receives
+# every precision (mixed bf16 first) against PyTorch, then a per-phase split and a kernel
+# profile of one shape. It receives
 #   device-out/muppet.xz     the stripped release build with --features cuda, xz-compressed;
 #   device-out/data.tar.xz   device-data/assets from scripts/gpu/prepare_correctness.sh;
 # both made by scripts/gpu/pack.sh, in one carry of at most 64 MiB. Results go to $OUT
@@ -25,21 +26,28 @@ echo "== correctness: 200 updates of MiniLM on four real tasks, cuda ($((SECONDS
 MUPPET_ASSETS="$work/assets" timeout 180 bash bench/gpu/correctness.sh cuda "$bin" >"$out/losses-cuda.jsonl"
 echo "exit $?; $(wc -l <"$out/losses-cuda.jsonl") lines"; tail -n 2 "$out/losses-cuda.jsonl"
 steps="${STEPS:-10}" warmup="${WARMUP:-3}"
+declare -A measured  # PyTorch rows already taken (one per shape and dtype)
 for shape in "roberta-base 32 256" "minilm-l6 32 128"; do
-  set -- $shape
-  # Each precision's pair back to back, so that a spent budget leaves whole pairs.
-  for pair in "cuda-bf16 bf16" "cuda fp32" "cuda-f16 fp16"; do
+  # muppet backend, its --mixed-precision, the PyTorch --dtype it is compared with (bf16
+  # and fp16 are autocast there): each pair back to back, so that a spent budget leaves
+  # whole pairs. Mixed bf16 first: it is the scheme PyTorch's bf16 row uses.
+  for pair in "cuda bf16 bf16" "cuda no fp32" "cuda-bf16 no bf16" "cuda-f16 no fp16"; do
     set -- $shape $pair
-    left "$1 $4" || continue
-    timeout 150 "$bin" bench train-step --preset "$1" --batch-size "$2" --max-len "$3" --steps "$steps" --warmup "$warmup" --backend "$4" --json
+    left "$1 $4 $5" || continue
+    timeout 150 "$bin" bench train-step --preset "$1" --batch-size "$2" --max-len "$3" --steps "$steps" --warmup "$warmup" \
+      --backend "$4" --mixed-precision "$5" --json
+    [[ -n "${measured[$1 $6]:-}" ]] && continue
+    measured[$1 $6]=1
     timeout 120 python3 bench/torch_train_step.py --preset "$1" --batch-size "$2" --max-len "$3" --steps "$steps" --warmup "$warmup" \
-      --device cuda --dtype "$5" --json
+      --device cuda --dtype "$6" --json
   done
 done | tee "$out/train_step.jsonl"
 echo "== phases ($((SECONDS - start)) s)"
-for backend in cuda-bf16 cuda; do
-  left "phases $backend" || continue
-  timeout 90 "$bin" bench train-step --preset roberta-base --batch-size 32 --max-len 256 --steps 5 --warmup 3 --backend "$backend" --phases --json
+for run in "cuda bf16" "cuda no"; do
+  set -- $run
+  left "phases $1 $2" || continue
+  timeout 90 "$bin" bench train-step --preset roberta-base --batch-size 32 --max-len 256 --steps 5 --warmup 3 \
+    --backend "$1" --mixed-precision "$2" --phases --json
 done | tee -a "$out/train_step.jsonl"
 for dtype in bf16 fp32; do
   left "phases torch $dtype" || continue
@@ -48,13 +56,14 @@ for dtype in bf16 fp32; do
 done | tee -a "$out/train_step.jsonl"
 # Kernel times of two RoBERTa steps per precision: cubecl's profiling logger (a cubecl.toml
 # in the working folder), which waits for each kernel, so only the split is meaningful.
-for backend in cuda-bf16 cuda; do
-  left "kernel profile $backend" || continue
-  dir="$work/profile-$backend"; mkdir -p "$dir"
+for run in "cuda bf16" "cuda no"; do
+  set -- $run
+  left "kernel profile $1 $2" || continue
+  dir="$work/profile-$1-$2"; mkdir -p "$dir"
   printf '[profiling.logger]\nlevel = "basic"\nfile = "%s"\nappend = false\n' "$dir/kernels.log" >"$dir/cubecl.toml"
   (cd "$dir" && timeout 90 "$bin" bench train-step --preset roberta-base --batch-size 32 --max-len 256 --steps 1 --warmup 1 \
-    --backend "$backend" --phases --json)
-  ls -l "$dir/kernels.log" && gzip -c "$dir/kernels.log" >"$out/kernels-$backend.log.gz"
+    --backend "$1" --mixed-precision "$2" --phases --json)
+  ls -l "$dir/kernels.log" && gzip -c "$dir/kernels.log" >"$out/kernels-$1-mixed-$2.log.gz"
 done
 gpu="$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
 python3 bench/gpu/summarize.py --gpu "$gpu" <"$out/train_step.jsonl" | tee "$out/summary.md"

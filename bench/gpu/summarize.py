@@ -23,6 +23,18 @@ PEAKS = {
 MUPPET = {"cuda": "fp32", "cuda-f16": "fp16", "cuda-bf16": "bf16"}
 
 
+def muppet_precision(r):
+    """(the PyTorch --dtype to compare with, the row's label). PyTorch's half rows are
+    autocast: f32 weights, half products. muppet's --mixed-precision bf16 is the same
+    scheme; its cuda-bf16/cuda-f16 backends hold every float in half precision."""
+    base = MUPPET[r["backend"]]
+    if r.get("mixed_precision") == "bf16":
+        return "bf16", "bf16 mixed (f32 weights)"
+    if base != "fp32":
+        return base, f"{base}, every float"
+    return base, base
+
+
 def peak_for(gpu):
     for name in sorted(PEAKS, key=len, reverse=True):
         if name in gpu:
@@ -48,19 +60,21 @@ def main():
     rows = [r for r in rows if not r.get("phases_ms")]
     torch = {(r["model"], r["batch_size"], r["max_len"], r["dtype"]): r for r in rows if r.get("impl") == "torch"}
     print(f"GPU: {a.gpu}; dense peak {peak or 'unknown'} TFLOP/s")
-    print("| shapes | precision | muppet weights | muppet ex/s | PyTorch ex/s | ratio | muppet MFU | PyTorch MFU | muppet peak MiB | PyTorch peak MiB |")
+    print("| shapes | muppet precision | muppet weights / products | muppet ex/s | PyTorch ex/s | ratio | muppet MFU | PyTorch MFU | muppet peak MiB | PyTorch peak MiB |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         if r.get("impl") != "muppet" or r.get("backend") not in MUPPET:
             continue
-        precision = MUPPET[r["backend"]]
+        precision, label = muppet_precision(r)
         t = torch.get((r["model"], r["batch_size"], r["max_len"], precision))
         p = peak and (peak["fp32"] if precision == "fp32" else peak["half"])
         mfu = lambda x: f"{100 * x['achieved_tflops'] / p:.1f}%" if (p and x) else "-"
         fmt = lambda x, k, f: (f.format(x[k]) if x and x.get(k) is not None else "-")
         ratio = f"{r['examples_per_sec'] / t['examples_per_sec']:.2f}x" if t else "-"
-        # The float type muppet's weights were created in: a bf16 row computed in F32 is no bf16 figure.
-        print(f"| {r['model']}, batch {r['batch_size']}, length {r['max_len']} | {precision} | {r.get('float_dtype', '?')} | "
+        # The float types muppet's weights were created in and its products ran in: a bf16
+        # row computed in F32 is no bf16 figure.
+        types = f"{r.get('float_dtype', '?')} / {r.get('compute_dtype', r.get('float_dtype', '?'))}"
+        print(f"| {r['model']}, batch {r['batch_size']}, length {r['max_len']} | {label} | {types} | "
               f"{r['examples_per_sec']:.0f} | "
               f"{fmt(t, 'examples_per_sec', '{:.0f}')} | {ratio} | {mfu(r)} | {mfu(t)} | "
               f"{fmt(r, 'peak_memory_mib', '{:.0f}')} | {fmt(t, 'peak_memory_mib', '{:.0f}')} |")
@@ -69,7 +83,7 @@ def main():
         print("| impl | shapes | precision | forward ms | backward ms | update ms |")
         print("| --- | --- | --- | --- | --- | --- |")
         for r in timed:
-            precision = MUPPET.get(r.get("backend"), r.get("dtype"))
+            precision = muppet_precision(r)[1] if r.get("impl") == "muppet" else f"{r.get('dtype')} (autocast)" if r.get("dtype") != "fp32" else "fp32"
             p = r["phases_ms"]
             print(f"| {r['impl']} | {r['model']}, batch {r['batch_size']}, length {r['max_len']} | {precision} | "
                   f"{p['forward']:.1f} | {p['backward']:.1f} | {p['update']:.1f} |")

@@ -40,7 +40,6 @@ pub fn run_spec(request: &LaunchRequest, known: &[String], default_model: &Path)
     if let Some(unknown) = tasks.iter().find(|name| !known.contains(name)) {
         return Err(CommandError::Invalid(format!("there is no task named `{unknown}`")));
     }
-    let backend: BackendKind = request.backend.parse().map_err(|e: muppet_train::TrainError| CommandError::Invalid(e.to_string()))?;
     let model = match request.model.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
         Some(folder) => paths::model_folder(folder)?,
         None => {
@@ -51,6 +50,7 @@ pub fn run_spec(request: &LaunchRequest, known: &[String], default_model: &Path)
         }
     };
     let spec = RunSpec { model, tasks, backend: request.backend.clone(), init: InitSpec::Base, config: request.config.clone() };
+    let backend = spec.backend_kind().map_err(|e| CommandError::Invalid(e.to_string()))?;
     Ok((spec, backend))
 }
 

@@ -199,6 +199,8 @@ export interface TrainConfig {
   dev_size: number;
   eval_every: number;
   checkpoint_every: number;
+  /** "bf16": matrix products in bf16 over f32 weights (muppet-model's precision). */
+  mixed_precision: "no" | "bf16";
 }
 
 export interface LaunchRequest {

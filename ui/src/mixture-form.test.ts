@@ -67,7 +67,9 @@ describe("requests", () => {
       loss_scale: "off",
       r3f: { lambda: 1, eps: 1e-5, noise: "uniform" },
       batching: "heterogeneous",
+      mixed_precision: "no",
     });
+    expect(launchRequest({ ...tiny, mixedPrecision: true }).config.mixed_precision).toBe("bf16");
   });
 });
 

@@ -12,6 +12,8 @@ export interface MixtureForm {
   tasksPerUpdate: number;
   batching: TrainConfig["batching"];
   lossScaling: boolean;
+  /** bf16 matrix products over f32 weights and optimizer state (PyTorch's bf16 autocast). */
+  mixedPrecision: boolean;
   r3f: boolean;
   r3fLambda: number;
   steps: number;
@@ -39,6 +41,7 @@ export function defaultForm(backend: string): MixtureForm {
     tasksPerUpdate: 4,
     batching: "heterogeneous",
     lossScaling: true,
+    mixedPrecision: false,
     r3f: false,
     r3fLambda: 1,
     steps: 300,
@@ -120,6 +123,7 @@ export function launchRequest(form: MixtureForm): LaunchRequest {
       dev_size: form.devSize,
       eval_every: form.evalEvery,
       checkpoint_every: form.checkpointEvery,
+      mixed_precision: form.mixedPrecision ? "bf16" : "no",
     },
   };
 }

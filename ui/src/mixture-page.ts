@@ -68,6 +68,7 @@ export class MixturePage {
     byId<HTMLInputElement>("cap").value = form.cap === null ? "" : String(form.cap);
     byId<HTMLSelectElement>("batching").value = form.batching;
     byId<HTMLInputElement>("loss-scaling").checked = form.lossScaling;
+    byId<HTMLInputElement>("mixed-precision").checked = form.mixedPrecision;
     byId<HTMLInputElement>("r3f").checked = form.r3f;
     byId<HTMLSelectElement>("backend").value = form.backend;
     byId<HTMLSelectElement>("model-choice").value = form.model;
@@ -102,6 +103,7 @@ export class MixturePage {
     form.sampling = byId<HTMLSelectElement>("sampling").value as MixtureForm["sampling"];
     form.batching = byId<HTMLSelectElement>("batching").value as MixtureForm["batching"];
     form.lossScaling = byId<HTMLInputElement>("loss-scaling").checked;
+    form.mixedPrecision = byId<HTMLInputElement>("mixed-precision").checked;
     form.r3f = byId<HTMLInputElement>("r3f").checked;
     form.model = byId<HTMLSelectElement>("model-choice").value as MixtureForm["model"];
     form.modelPath = byId<HTMLInputElement>("model-path").value;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use muppet_model::{load_pretrained, EncoderConfig};
+use muppet_model::{load_pretrained, EncoderConfig, MixedPrecision};
 use muppet_train::backend::{on_backend, BackendKind, OnBackend};
 use muppet_train::bench::{train_step, TrainStepBench, TrainStepResult};
 
@@ -110,6 +110,9 @@ pub struct MixtureArgs {
     dump: Option<PathBuf>,
     #[arg(long, default_value = "cpu")]
     backend: String,
+    /// no, or bf16: matrix products in bf16 over f32 weights (with --backend cuda or cpu).
+    #[arg(long, default_value = "no")]
+    mixed_precision: MixedPrecision,
     #[arg(long)]
     json: bool,
 }
@@ -151,6 +154,7 @@ fn dump(model: &std::path::Path, tasks: &[muppet_data::LabeledTask], max_len: us
 
 fn mixture(args: MixtureArgs) -> anyhow::Result<()> {
     let backend: BackendKind = args.backend.parse()?;
+    backend.check_mixed_precision(args.mixed_precision)?;
     let home = crate::home();
     home.ensure()?;
     let model = match &args.model {
@@ -174,6 +178,7 @@ fn mixture(args: MixtureArgs) -> anyhow::Result<()> {
         // Dev is scored before and after only, on 2 examples per task: not in the timing.
         dev_size: 2,
         eval_every: 0,
+        mixed_precision: args.mixed_precision,
         ..muppet_train::TrainConfig::default()
     };
     let cache = home.cache().join("tokens");
@@ -193,7 +198,7 @@ fn mixture(args: MixtureArgs) -> anyhow::Result<()> {
     });
     let result = on_backend(backend, TimedMixture { job, warmup: args.warmup })??;
     let out = serde_json::json!({
-        "impl": "muppet", "backend": backend.name(), "threads": threads, "tasks": args.tasks,
+        "impl": "muppet", "backend": backend.name(), "mixed_precision": args.mixed_precision, "threads": threads, "tasks": args.tasks,
         "batch_size": args.batch_size, "tasks_per_update": args.tasks_per_update, "max_len": args.max_len,
         "length_buckets": !args.no_buckets, "steps": args.steps, "examples": result.examples,
         "seconds": result.seconds, "examples_per_sec": result.examples_per_sec,
@@ -231,6 +236,10 @@ pub struct TrainStepArgs {
     /// Wait for the device between forward, backward and update, and report each one's time.
     #[arg(long)]
     phases: bool,
+    /// no, or bf16: matrix products in bf16 over f32 weights and optimizer state (with
+    /// --backend cuda or cpu), as PyTorch's bf16 autocast.
+    #[arg(long, default_value = "no")]
+    mixed_precision: MixedPrecision,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -283,7 +292,16 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         (None, None) => anyhow::bail!("give --model DIR or --preset minilm-l6|roberta-base"),
     };
     anyhow::ensure!(args.steps > 0 && args.batch_size > 0 && args.max_len > 1, "steps, batch size and max length must be positive");
-    let bench = TrainStepBench { batch_size: args.batch_size, max_len: args.max_len, steps: args.steps, warmup: args.warmup, seed: 0, phases: args.phases };
+    backend.check_mixed_precision(args.mixed_precision)?;
+    let bench = TrainStepBench {
+        batch_size: args.batch_size,
+        max_len: args.max_len,
+        steps: args.steps,
+        warmup: args.warmup,
+        seed: 0,
+        phases: args.phases,
+        mixed_precision: args.mixed_precision,
+    };
     let threads = std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     });
@@ -312,6 +330,8 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         "achieved_tflops": result.achieved_tflops,
         "parameters": result.parameters,
         "float_dtype": result.float_dtype,
+        "mixed_precision": args.mixed_precision,
+        "compute_dtype": result.compute_dtype,
         "peak_memory_mib": memory.map(|m| mib(m.reserved)),
         "memory_in_use_mib": memory.map(|m| mib(m.in_use)),
         "phases_ms": result.phases_ms,

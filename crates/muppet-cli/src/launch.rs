@@ -14,7 +14,7 @@ use muppet_core::observer::{PEAK_MEMORY_NAME, PEAK_MEMORY_SPLIT};
 use muppet_core::{Fanout, MetricPoint, MuppetHome, RunEvent, RunId, RunKind, RunObserver, RunStatus};
 use muppet_data::LabeledTask;
 use muppet_store::{Checkpoint, NewRun, RunOrigin, Store, StoreObserver};
-use muppet_train::backend::{on_backend, BackendKind, OnBackend};
+use muppet_train::backend::{on_backend, OnBackend};
 use muppet_train::{train, Init, Outcome, TrainError, TrainJob, TrainSummary};
 pub use muppet_train::spec::{InitSpec, RunSpec};
 
@@ -118,7 +118,7 @@ pub fn create_queued(
     experiment: Option<muppet_store::ExperimentId>,
     spec: &RunSpec,
 ) -> anyhow::Result<RunId> {
-    let backend: BackendKind = spec.backend.parse()?;
+    let backend = spec.backend_kind()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let store = runtime.block_on(Store::open(&home.db()))?;
     let new_run = NewRun {
@@ -138,7 +138,7 @@ pub fn create_queued(
 /// Create (or reopen) the run, train it and end it; returns the run id and the summary.
 /// With `events`, every event is also printed as a JSON line on stdout.
 pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[LabeledTask], events: bool) -> anyhow::Result<(RunId, TrainSummary)> {
-    let backend: BackendKind = spec.backend.parse()?;
+    let backend = spec.backend_kind()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let store = runtime.block_on(Store::open(&home.db()))?;
     let (run, resume) = match start {

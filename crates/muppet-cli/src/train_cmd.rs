@@ -6,7 +6,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use muppet_core::{RunId, RunKind};
 use muppet_data::assets;
-use muppet_model::LossScale;
+use muppet_model::{LossScale, MixedPrecision};
 use muppet_train::spec::SpecFile;
 use muppet_train::{Batching, NoiseKind, R3f, TrainConfig};
 
@@ -78,6 +78,10 @@ pub struct ConfigArgs {
     /// R3F: uniform or normal noise.
     #[arg(long, default_value = "uniform")]
     r3f_noise: String,
+    /// no, or bf16: the encoder's matrix products in bf16 over f32 weights and optimizer
+    /// state, as PyTorch's bf16 autocast (with --backend cuda, or cpu).
+    #[arg(long)]
+    mixed_precision: Option<MixedPrecision>,
 }
 
 impl ConfigArgs {
@@ -85,7 +89,7 @@ impl ConfigArgs {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { c.$f = v; } )* };
         }
-        set!(steps, batch_size, tasks_per_update, batching, max_len, doc_stride, lr, warmup, seed, dev_size, eval_every, checkpoint_every, head_dropout);
+        set!(steps, batch_size, tasks_per_update, batching, max_len, doc_stride, lr, warmup, seed, dev_size, eval_every, checkpoint_every, head_dropout, mixed_precision);
         if let Some(s) = &self.sampling {
             c.sampling = s.parse()?;
         }

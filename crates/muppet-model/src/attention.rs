@@ -9,6 +9,8 @@ use burn::tensor::{Tensor, activation::softmax, backend::Backend};
 
 use crate::EncoderConfig;
 use crate::linear::{normal_linear, per_token};
+use crate::precision::{cast_like, cast_to};
+use burn::tensor::FloatDType;
 
 /// Score given to padded keys before the softmax. Finite so that a row with no real key
 /// stays finite, large enough that `exp` of it is exactly 0 in f32 (BERT's original value).
@@ -71,18 +73,20 @@ impl<B: Backend> Attention<B> {
 
     /// `x`: `[batch, seq, hidden]`; `mask_bias`: `[batch, 1, 1, seq]` (0 for real keys,
     /// [`MASKED_SCORE`] for padding), see [`mask_bias`].
-    pub fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
-        let context = self.self_attention.forward(x.clone(), mask_bias);
+    pub fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>, half: Option<FloatDType>) -> Tensor<B, 3> {
+        let context = self.self_attention.forward(x.clone(), mask_bias, half);
         let projected = self
             .output
             .dropout
-            .forward(per_token(&self.output.dense, context));
+            .forward(cast_like(per_token(&self.output.dense, context), &x));
         self.output.layer_norm.forward(projected + x)
     }
 }
 
 impl<B: Backend> SelfAttention<B> {
-    fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
+    /// `half`: the type of the products under mixed precision (`crate::precision`).
+    fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>, half: Option<FloatDType>) -> Tensor<B, 3> {
+        let x = cast_to(x, half);
         let [batch, seq, hidden] = x.dims();
         let head = hidden / self.n_heads;
         // [batch, seq, hidden] -> [batch, heads, seq, head]
@@ -94,8 +98,9 @@ impl<B: Backend> SelfAttention<B> {
         let k = split(per_token(&self.key, x.clone()));
         let v = split(per_token(&self.value, x));
 
-        let scores = q.matmul(k.swap_dims(2, 3)) + mask_bias;
-        let probs = self.dropout.forward(softmax(scores, 3));
+        // The mask bias, softmax and dropout in the mask's (f32) type, as autocast does.
+        let scores = cast_like(q.matmul(k.swap_dims(2, 3)), &mask_bias) + mask_bias;
+        let probs = cast_to(self.dropout.forward(softmax(scores, 3)), half);
         probs
             .matmul(v)
             .swap_dims(1, 2)

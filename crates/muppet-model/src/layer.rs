@@ -9,6 +9,8 @@ use burn::tensor::{Tensor, backend::Backend};
 
 use crate::attention::Attention;
 use crate::linear::{normal_linear, per_token};
+use crate::precision::{cast_like, cast_to};
+use burn::tensor::FloatDType;
 use crate::{EncoderConfig, HiddenAct};
 
 /// Attention, then `output.LayerNorm(x + dropout(output.dense(act(intermediate.dense(x)))))`.
@@ -66,13 +68,15 @@ impl<B: Backend> EncoderLayer<B> {
     }
 
     /// `x`: `[batch, seq, hidden]`, `mask_bias`: `[batch, 1, 1, seq]`.
-    pub fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
-        let x = self.attention.forward(x, mask_bias);
+    /// `half`: the type of the products under mixed precision (`crate::precision`); the
+    /// residual stream, dropout and LayerNorm stay in `x`'s type.
+    pub fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>, half: Option<FloatDType>) -> Tensor<B, 3> {
+        let x = self.attention.forward(x, mask_bias, half);
         let h = self
             .intermediate
             .act
-            .forward(per_token(&self.intermediate.dense, x.clone()));
-        let h = self.output.dropout.forward(per_token(&self.output.dense, h));
+            .forward(per_token(&self.intermediate.dense, cast_to(x.clone(), half)));
+        let h = self.output.dropout.forward(cast_like(per_token(&self.output.dense, h), &x));
         self.output.layer_norm.forward(h + x)
     }
 }

@@ -15,6 +15,7 @@ mod layer;
 mod linear;
 mod loader;
 mod loss;
+mod precision;
 mod span_head;
 
 pub use activation::HiddenAct;
@@ -29,4 +30,5 @@ pub use loss::{
     weighted_mean,
 };
 pub use linear::seed_init;
+pub use precision::MixedPrecision;
 pub use span_head::SpanHead;

@@ -65,7 +65,16 @@ fn normal_stream(seed: u64, n: usize, std: f64) -> Vec<f32> {
 /// 38 MB for a MiniLM feed-forward weight at batch 16); in rank 2 it is one product.
 pub(crate) fn per_token<B: Backend>(linear: &Linear<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
     let [batch, seq, d_in] = x.dims();
-    let y = linear.forward(x.reshape([batch * seq, d_in]));
+    let dtype = x.dtype();
+    let x = x.reshape([batch * seq, d_in]);
+    let y = if linear.weight.val().dtype() == dtype {
+        linear.forward(x)
+    } else {
+        // Mixed precision: f32 master weights cast to the input's type for this product;
+        // autodiff casts their gradients back.
+        let dtype = burn::tensor::FloatDType::from(dtype);
+        burn::tensor::module::linear(x, linear.weight.val().cast(dtype), linear.bias.as_ref().map(|b| b.val().cast(dtype)))
+    };
     let d_out = y.dims()[1];
     y.reshape([batch, seq, d_out])
 }

@@ -2,8 +2,10 @@
 //! about twice as fast as ndarray and candle (BENCHMARKS.md), which stay available behind
 //! the `ndarray` and `candle` features for that comparison. CUDA is `burn-cuda`, compiled
 //! in with the `cuda` feature and loaded at run time, in f32 (`cuda`) or entirely in half
-//! precision (`cuda-f16`, `cuda-bf16`: weights, activations, gradients and optimizer state;
-//! Burn 0.21 has no mixed-precision training with f32 master weights).
+//! precision (`cuda-f16`, `cuda-bf16`: weights, activations, gradients and optimizer state).
+//! Mixed precision (bf16 products over f32 master weights, `TrainConfig::mixed_precision`)
+//! runs on the f32 backends: Burn 0.21 has no autocast, so muppet-model casts where
+//! PyTorch's autocast would, and autodiff differentiates the casts.
 
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::backend::AutodiffBackend;
@@ -41,6 +43,19 @@ impl BackendKind {
             BackendKind::Candle => "candle",
         }
     }
+    /// Refuse mixed precision on a backend whose weights are already half precision: it
+    /// needs f32 master weights.
+    pub fn check_mixed_precision(self, mixed: muppet_model::MixedPrecision) -> Result<(), TrainError> {
+        match (self, mixed) {
+            (BackendKind::CudaF16 | BackendKind::CudaBf16, muppet_model::MixedPrecision::Bf16) => Err(TrainError::Config(format!(
+                "mixed precision bf16 keeps f32 master weights, but the backend {} holds every float in half precision: use --backend cuda with --mixed-precision bf16, or {} alone",
+                self.name(),
+                self.name()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
     /// Device name stored with each run.
     pub fn device_name(self) -> &'static str {
         match self {

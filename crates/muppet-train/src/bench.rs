@@ -8,7 +8,7 @@ use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use muppet_data::tokenize::{Item, ItemTarget, TokenSeq};
-use muppet_model::{Encoder, EncoderConfig, LossScale};
+use muppet_model::{Encoder, EncoderConfig, LossScale, MixedPrecision};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -31,6 +31,8 @@ pub struct TrainStepBench {
     /// Wait for the device after the forward pass and the backward pass, and time each
     /// part (the waits cost a little: a run with phases reports a slightly slower step).
     pub phases: bool,
+    /// bf16 products over f32 weights (`bf16`), or the backend's float type throughout.
+    pub mixed_precision: MixedPrecision,
 }
 
 /// What a benchmark measured.
@@ -44,9 +46,11 @@ pub struct TrainStepResult {
     pub flops_per_step: f64,
     pub achieved_tflops: f64,
     pub parameters: usize,
-    /// The float type the model's weights were created in (`F32`, `BF16`, ...): what the
-    /// device actually computed in.
+    /// The float type the model's weights were created in (`F32`, `BF16`, ...).
     pub float_dtype: String,
+    /// The type of the encoder's matrix products: `float_dtype`, or `BF16` under mixed
+    /// precision.
+    pub compute_dtype: String,
     /// Mean milliseconds of forward, backward and update, when `phases` was asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phases_ms: Option<PhaseTimes>,
@@ -61,13 +65,18 @@ pub struct PhaseTimes {
 }
 
 /// Run the benchmark on `encoder` (pretrained or random) with a 2-class head.
-pub fn train_step<B: AutodiffBackend>(encoder: Encoder<B>, config: &EncoderConfig, bench: &TrainStepBench, device: &B::Device) -> TrainStepResult {
+pub fn train_step<B: AutodiffBackend>(mut encoder: Encoder<B>, config: &EncoderConfig, bench: &TrainStepBench, device: &B::Device) -> TrainStepResult {
+    encoder.set_mixed_precision(bench.mixed_precision);
     B::seed(device, bench.seed);
     muppet_model::seed_init(bench.seed);
     let task = muppet_core::TaskSpec::new("bench", TaskFamily::Single, vec!["a".into(), "b".into()], "random", "none");
     let mut model = MultiTaskModel::new(encoder, &[task], 0.1, device);
     let parameters = model.num_params();
     let float_dtype = format!("{:?}", model.classifiers[0].dense.weight.val().dtype());
+    let compute_dtype = match bench.mixed_precision.compute_dtype() {
+        Some(half) => format!("{:?}", burn::tensor::DType::from(half)),
+        None => float_dtype.clone(),
+    };
     let mut optim = AdamWConfig::new().with_weight_decay(0.01).init();
     let mut rng = StdRng::seed_from_u64(bench.seed);
     let (b, l) = (bench.batch_size, bench.max_len);
@@ -128,6 +137,7 @@ pub fn train_step<B: AutodiffBackend>(encoder: Encoder<B>, config: &EncoderConfi
         achieved_tflops: flops_per_step / mean / 1e12,
         parameters,
         float_dtype,
+        compute_dtype,
         phases_ms: bench.phases.then(|| {
             let n = times.len().max(1) as f64;
             PhaseTimes { forward: phases.forward / n, backward: phases.backward / n, update: phases.update / n }

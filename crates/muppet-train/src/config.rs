@@ -1,7 +1,7 @@
 //! Hyper-parameters of a training run (pre-finetuning or fine-tuning).
 
 use muppet_data::mixture::Sampling;
-use muppet_model::LossScale;
+use muppet_model::{LossScale, MixedPrecision};
 use serde::{Deserialize, Serialize};
 
 use crate::mixture::Batching;
@@ -58,6 +58,9 @@ pub struct TrainConfig {
     pub eval_every: u64,
     /// Write a resumable checkpoint every this many updates (0: at the end only).
     pub checkpoint_every: u64,
+    /// `bf16`: the encoder's matrix products in bf16 over f32 weights and optimizer state
+    /// (muppet-model's `precision`); `no`: everything in the backend's float type.
+    pub mixed_precision: MixedPrecision,
 }
 
 impl Default for TrainConfig {
@@ -86,6 +89,7 @@ impl Default for TrainConfig {
             train_size: None,
             eval_every: 0,
             checkpoint_every: 0,
+            mixed_precision: MixedPrecision::No,
         }
     }
 }

@@ -29,6 +29,14 @@ pub struct RunSpec {
     pub config: TrainConfig,
 }
 
+impl RunSpec {
+    /// The backend, checked against the config (mixed precision needs f32 weights).
+    pub fn backend_kind(&self) -> Result<crate::backend::BackendKind, crate::TrainError> {
+        let backend: crate::backend::BackendKind = self.backend.parse()?;
+        backend.check_mixed_precision(self.config.mixed_precision)?;
+        Ok(backend)
+    }
+}
 
 /// A run spec file (TOML), as `muppet prefinetune --spec FILE` reads it and the app's
 /// mixture builder saves it: the model folder (none: the embedded default), the tasks, the
@@ -80,5 +88,18 @@ mod tests {
         assert_eq!(SpecFile::of_prefinetune(&spec, std::path::Path::new("/models/bert")).model, None, "the default model is left out");
         assert!(SpecFile::parse("tasks = [\"a\"]\nname = \"x\"\n").is_err(), "unknown fields are refused");
         assert_eq!(SpecFile::parse("tasks = [\"a\"]\n[config]\nsteps = 5\n").expect("partial").config.map(|c| c.steps), Some(5));
+        let mixed = SpecFile::parse("tasks = [\"a\"]\n[config]\nmixed_precision = \"bf16\"\n").expect("mixed");
+        assert_eq!(mixed.config.map(|c| c.mixed_precision), Some(muppet_model::MixedPrecision::Bf16));
+        assert!(SpecFile::parse("tasks = [\"a\"]\n[config]\nmixed_precision = \"fp16\"\n").is_err());
+    }
+
+    #[test]
+    fn mixed_precision_needs_a_backend_with_f32_weights() {
+        let config = TrainConfig { mixed_precision: muppet_model::MixedPrecision::Bf16, ..TrainConfig::default() };
+        let spec = |backend: &str| RunSpec { model: "/m".into(), tasks: vec!["a".into()], backend: backend.into(), init: InitSpec::Base, config: config.clone() };
+        assert!(spec("cpu").backend_kind().is_ok());
+        assert!(spec("cuda").backend_kind().is_ok());
+        let err = spec("cuda-bf16").backend_kind().expect_err("bf16 weights have no f32 master copy").to_string();
+        assert!(err.contains("cuda-bf16") && err.contains("--backend cuda with --mixed-precision bf16"), "{err}");
     }
 }

@@ -428,6 +428,12 @@ fn prepare(task: &LabeledTask, text: &TextEncoder, cache: Option<&TokenCache>, c
 /// The model the run starts from.
 fn initial_model<B: AutodiffBackend>(job: &TrainJob, specs: &[muppet_core::TaskSpec], device: &B::Device) -> Result<MultiTaskModel<B>, TrainError> {
     let dropout = job.cfg.head_dropout;
+    let mut model = starting_model::<B>(job, specs, dropout, device)?;
+    model.encoder.set_mixed_precision(job.cfg.mixed_precision);
+    Ok(model)
+}
+
+fn starting_model<B: AutodiffBackend>(job: &TrainJob, specs: &[muppet_core::TaskSpec], dropout: f64, device: &B::Device) -> Result<MultiTaskModel<B>, TrainError> {
     match &job.init {
         Init::Base => {
             let (encoder, _) = load_pretrained::<B>(job.model_dir, device)?;

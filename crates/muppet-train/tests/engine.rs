@@ -233,3 +233,34 @@ fn a_task_split_policy_overrides_the_run_and_generation_is_refused() {
     let err = err.expect_err("refused").to_string();
     assert!(err.contains("task `summaries`: generation tasks are not trained"), "{err}");
 }
+
+/// Mixed precision (bf16 products over f32 weights) on every family: the same run's
+/// losses stay within bf16 rounding of the f32 run's, step by step. Tolerance: 0.5%
+/// relative, for 4 updates at lr 1e-4 (the MiniLM parity test bounds the encoder's own
+/// error at 2x PyTorch autocast's).
+#[test]
+fn mixed_precision_losses_follow_the_f32_run() {
+    let tasks = mixture();
+    let cfg = config();
+    let (full, expected) = run(&tasks, &cfg, None, Init::Base, false, None);
+    full.expect("f32 run");
+    let mixed = TrainConfig { mixed_precision: muppet_model::MixedPrecision::Bf16, ..cfg };
+    let (summary, losses) = run(&tasks, &mixed, None, Init::Base, false, None);
+    let summary = summary.expect("mixed-precision run");
+    assert_eq!(summary.outcome, Outcome::Completed);
+    assert_eq!(losses.len(), expected.len());
+    let mut worst = 0.0f64;
+    let mut identical = true;
+    for (a, b) in losses.iter().zip(&expected) {
+        assert_eq!((a.0, &a.1), (b.0, &b.1));
+        let rel = (a.2 - b.2).abs() / b.2.abs().max(1e-3);
+        worst = worst.max(rel);
+        identical &= a.2 == b.2;
+        assert!(rel <= 5e-3, "step {} {:?}: mixed {} vs f32 {}", a.0, a.1, a.2, b.2);
+    }
+    println!("mixed vs f32: worst relative loss difference {worst:e} over {} points", losses.len());
+    assert!(!identical, "the mixed run computed in bf16, so its losses are not bit-identical to f32");
+    for t in &summary.tasks {
+        assert!(t.dev_before.is_finite() && t.dev_after.is_finite(), "{t:?}");
+    }
+}
