@@ -98,10 +98,14 @@ fn a_worker_cancelled_with_sigterm_resumes_to_completion() {
 #[test]
 fn bad_training_input_fails_with_a_clear_message() {
     let home = tempfile::tempdir().expect("tempdir");
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (&["prefinetune", "--task", "sarcasm_headlines", "--tasks-per-update", "0", "--steps", "1"], "--tasks-per-update must be at least 1"),
         (&["prefinetune", "--task", "no_such_task", "--steps", "1"], "no_such_task"),
         (&["prefinetune", "--task", "sarcasm_headlines", "--backend", "tpu"], "tpu"),
+        (
+            &["prefinetune", "--task", "sarcasm_headlines", "--backend", "cuda-bf16", "--mixed-precision", "bf16"],
+            "use --backend cuda with --mixed-precision bf16",
+        ),
         (&["finetune", "--from-run", "999", "--task", "strategyqa"], "999"),
     ];
     for (argv, expected) in cases {
@@ -110,6 +114,9 @@ fn bad_training_input_fails_with_a_clear_message() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(expected), "{argv:?}: expected `{expected}` in:\n{stderr}");
     }
+    // f16 mixed precision would need loss scaling: refused when the arguments are read.
+    let out = muppet(home.path(), &["prefinetune", "--task", "sarcasm_headlines", "--mixed-precision", "fp16"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("needs loss scaling"), "{}", text(&out));
     // A missing model folder says what a model folder is.
     let missing = home.path().join("nowhere");
     let out = muppet(home.path(), &["prefinetune", "--task", "sarcasm_headlines", "--model", missing.to_str().expect("utf-8")]);
