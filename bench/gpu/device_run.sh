@@ -6,8 +6,9 @@
 #   device-out/muppet.xz     the stripped release build with --features cuda, xz-compressed;
 #   device-out/data.tar.xz   device-data/assets from scripts/gpu/prepare_correctness.sh;
 # both made by scripts/gpu/pack.sh, in one carry of at most 64 MiB. Results go to $OUT
-# (or ./gpu-out): log.txt, losses-cuda.jsonl, train_step.jsonl, summary.md and the kernel
-# profiles kernels-<backend>.log.gz.
+# (or ./gpu-out): log.txt, losses-cuda.jsonl, train_step.jsonl, summary.md, the kernel
+# profiles kernels-<backend>-mixed-<m>.log.gz and the compiled kernels (kernels.tar.xz:
+# scripts/gpu/pack.sh with KERNELS set carries them into the next call).
 #   bash bench/gpu/device_run.sh
 set -uo pipefail
 out="${OUT:-gpu-out}"
@@ -22,6 +23,11 @@ xz -dc device-out/muppet.xz >"$work/muppet" && chmod +x "$work/muppet"
 tar -C "$work" -xJf device-out/data.tar.xz
 bin="$work/muppet"
 "$bin" --version
+# One home for the benchmarks, so that they share the kernels muppet compiles (kept in
+# $MUPPET_HOME/cache/kernels), seeded with a cache an earlier call returned, if carried.
+export MUPPET_HOME="$work/home"
+mkdir -p "$MUPPET_HOME/cache"
+[ -f device-out/kernels.tar.xz ] && tar -C "$MUPPET_HOME/cache" -xJf device-out/kernels.tar.xz
 echo "== correctness: 200 updates of MiniLM on four real tasks, cuda ($((SECONDS - start)) s)"
 MUPPET_ASSETS="$work/assets" timeout 180 bash bench/gpu/correctness.sh cuda "$bin" >"$out/losses-cuda.jsonl"
 echo "exit $?; $(wc -l <"$out/losses-cuda.jsonl") lines"; tail -n 2 "$out/losses-cuda.jsonl"
@@ -67,5 +73,6 @@ for run in "cuda bf16" "cuda no"; do
 done
 gpu="$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)"
 python3 bench/gpu/summarize.py --gpu "$gpu" <"$out/train_step.jsonl" | tee "$out/summary.md"
+tar -C "$MUPPET_HOME/cache" -cJf "$out/kernels.tar.xz" kernels 2>/dev/null && du -b "$out/kernels.tar.xz"
 CUDA_VISIBLE_DEVICES="" "$bin" bench train-step --preset minilm-l6 --steps 1 --warmup 0 --backend cuda --json
 echo "exit status without a visible GPU: $?; total $((SECONDS - start)) s"

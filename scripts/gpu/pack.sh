@@ -3,7 +3,9 @@
 # device machine's 64 MiB:
 #   muppet.xz          the release CUDA build, stripped and xz-compressed (bench/gpu/device_run.sh);
 #   data.tar.xz        device-data/assets (scripts/gpu/prepare_correctness.sh), unless NO_DATA=1;
-#   muppet-fusion.xz   with FUSION_BIN=path, a build with --features cuda-fusion (bench/gpu/fusion_probe.sh).
+#   muppet-fusion.xz   with FUSION_BIN=path, a build with --features cuda-fusion (bench/gpu/fusion_probe.sh);
+#   kernels.tar.xz, kernels-fusion.tar.xz   with KERNELS / FUSION_KERNELS=path, the compiled
+#                      kernels an earlier device_run.sh / fusion_probe.sh returned.
 # The binaries, built here:
 #   CUDARC_CUDA_VERSION=13000 CARGO_TARGET_DIR=target-cuda cargo build --release -p muppet-cli --features cuda
 #   CUDARC_CUDA_VERSION=13000 CARGO_TARGET_DIR=target-cuda-fusion cargo build --release -p muppet-cli --features cuda-fusion
@@ -20,6 +22,8 @@ pack_bin() {
 }
 pack_bin "$bin" muppet.xz
 [ -n "${FUSION_BIN:-}" ] && pack_bin "$FUSION_BIN" muppet-fusion.xz
+[ -n "${KERNELS:-}" ] && cp "$KERNELS" "$root/device-out/kernels.tar.xz"
+[ -n "${FUSION_KERNELS:-}" ] && cp "$FUSION_KERNELS" "$root/device-out/kernels-fusion.tar.xz"
 if [ "${NO_DATA:-0}" != 1 ]; then
   [ -d "$root/device-data/assets" ] || bash "$root/scripts/gpu/prepare_correctness.sh"
   tar -C "$root/device-data" -cf - assets | xz -6 -T2 >"$root/device-out/data.tar.xz"

@@ -80,6 +80,11 @@ pub fn home() -> MuppetHome {
     MuppetHome::from_env(|| muppet_core::home::default_root(dirs::data_dir()))
 }
 
+/// Where CUDA runs keep the kernels they compile and their autotune results, across runs.
+pub fn kernel_cache(home: &MuppetHome) -> std::path::PathBuf {
+    home.cache().join("kernels")
+}
+
 /// On the CPU every tensor op allocates its output and Burn frees it soon after. glibc's
 /// malloc serves such blocks (above its mmap threshold) with fresh `mmap`s and returns them
 /// with `munmap`, so every step's activations arrive as new pages that the kernel faults

@@ -91,8 +91,8 @@ mod tests {
             assert_eq!(m.to_string().parse::<MixedPrecision>(), Ok(m));
             assert_eq!(serde_json::to_string(&m).expect("json"), format!("\"{m}\""));
         }
-        assert!("fp16".parse::<MixedPrecision>().unwrap_err().contains("loss scaling"));
-        assert!("half".parse::<MixedPrecision>().unwrap_err().contains("expected `no` or `bf16`"));
+        assert!("fp16".parse::<MixedPrecision>().expect_err("f16").contains("loss scaling"));
+        assert!("half".parse::<MixedPrecision>().expect_err("unknown").contains("expected `no` or `bf16`"));
         assert_eq!(MixedPrecision::default().compute_dtype(), None);
         assert_eq!(MixedPrecision::Bf16.compute_dtype(), Some(FloatDType::BF16));
     }

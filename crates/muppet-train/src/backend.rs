@@ -89,6 +89,15 @@ enum Precision {
     Bf16,
 }
 
+/// Keep the GPU kernels cubecl compiles (PTX, from NVRTC) and its autotune results in
+/// `dir`, so that each kernel is compiled once per machine instead of once per process:
+/// cubecl keeps no compiled kernel between processes unless told where. Call it before
+/// any CUDA work; caches named by a `cubecl.toml` (or `CUBECL_*` variables) win. Without
+/// the `cuda` feature it does nothing.
+pub fn use_kernel_cache(dir: &std::path::Path) {
+    cuda::use_kernel_cache(dir);
+}
+
 /// Work that runs on whichever training backend is chosen at run time.
 pub trait OnBackend {
     type Output;
@@ -144,6 +153,27 @@ mod cuda {
         use cubecl::Runtime;
         let usage = cubecl::cuda::CudaRuntime::client(&burn::backend::cuda::CudaDevice::default()).memory_usage().ok()?;
         Some(DeviceMemory { in_use: usage.bytes_in_use, reserved: usage.bytes_reserved })
+    }
+
+    pub fn use_kernel_cache(dir: &std::path::Path) {
+        use cubecl::config::cache::CacheConfig;
+        use cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+        let mut state = CubeClRuntimeConfig::storage().lock();
+        if state.is_some() {
+            // Already read by an earlier CUDA call of this process: it cannot change now.
+            return;
+        }
+        // What cubecl would read itself (a cubecl.toml here or above, then CUBECL_* variables).
+        let mut config = CubeClRuntimeConfig::from_current_dir().override_from_env();
+        if config.compilation.cache.is_none() {
+            config.compilation.cache = Some(CacheConfig::File(dir.join("compiled")));
+        }
+        // `Target` is the default: a `target` folder beside the nearest Cargo.toml, else the
+        // user's cache folder.
+        if matches!(config.autotune.cache, CacheConfig::Target) {
+            config.autotune.cache = CacheConfig::File(dir.join("autotune"));
+        }
+        *state = Some(Arc::new(config));
     }
 
     /// 1 + 1 + 1 + 1 on the default device, in `B`'s float type.
@@ -204,6 +234,8 @@ mod cuda {
     pub fn memory() -> Option<DeviceMemory> {
         None
     }
+
+    pub fn use_kernel_cache(_dir: &std::path::Path) {}
 
     pub fn run<W: OnBackend>(_work: W, _precision: Precision) -> Result<W::Output, TrainError> {
         Err(TrainError::Backend(
