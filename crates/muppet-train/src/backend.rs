@@ -29,6 +29,9 @@ pub enum BackendKind {
     NdArray,
     /// Burn's candle CPU backend, with the `candle` feature, for the same comparison.
     Candle,
+    /// Burn's wgpu backend with kernel fusion and autotune, with the `wgpu-fusion`
+    /// feature: the fusion path of the CUDA build, studied on any Vulkan device.
+    WgpuFusion,
 }
 
 impl BackendKind {
@@ -41,6 +44,7 @@ impl BackendKind {
             BackendKind::CudaBf16 => "cuda-bf16",
             BackendKind::NdArray => "ndarray",
             BackendKind::Candle => "candle",
+            BackendKind::WgpuFusion => "wgpu-fusion",
         }
     }
     /// Refuse mixed precision on a backend whose weights are already half precision: it
@@ -52,6 +56,9 @@ impl BackendKind {
                 self.name(),
                 self.name()
             ))),
+            (BackendKind::WgpuFusion, muppet_model::MixedPrecision::Bf16) => {
+                Err(TrainError::Config("mixed precision bf16 needs bf16 kernels, which wgpu's shader languages lack: use --backend cuda or cpu".into()))
+            }
             _ => Ok(()),
         }
     }
@@ -62,6 +69,7 @@ impl BackendKind {
             BackendKind::Cpu => "cpu",
             BackendKind::Cuda | BackendKind::CudaF16 | BackendKind::CudaBf16 => "cuda:0",
             BackendKind::NdArray | BackendKind::Candle => "cpu",
+            BackendKind::WgpuFusion => "wgpu",
         }
     }
 }
@@ -76,6 +84,7 @@ impl std::str::FromStr for BackendKind {
             "cuda-bf16" => Ok(BackendKind::CudaBf16),
             "ndarray" => Ok(BackendKind::NdArray),
             "candle" => Ok(BackendKind::Candle),
+            "wgpu-fusion" => Ok(BackendKind::WgpuFusion),
             other => Err(TrainError::Config(format!("unknown backend `{other}`: expected cpu, cuda, cuda-f16 or cuda-bf16"))),
         }
     }
@@ -113,7 +122,18 @@ pub fn on_backend<W: OnBackend>(kind: BackendKind, work: W) -> Result<W::Output,
         BackendKind::CudaBf16 => cuda::run(work, Precision::Bf16),
         BackendKind::NdArray => ndarray_run(work),
         BackendKind::Candle => candle_run(work),
+        BackendKind::WgpuFusion => wgpu_run(work),
     }
+}
+
+#[cfg(feature = "wgpu-fusion")]
+fn wgpu_run<W: OnBackend>(work: W) -> Result<W::Output, TrainError> {
+    Ok(work.run::<Autodiff<burn::backend::Wgpu>>(Default::default()))
+}
+
+#[cfg(not(feature = "wgpu-fusion"))]
+fn wgpu_run<W: OnBackend>(_work: W) -> Result<W::Output, TrainError> {
+    Err(TrainError::Backend("this build has no wgpu-fusion backend: build with `--features muppet-cli/wgpu-fusion`".into()))
 }
 
 #[cfg(feature = "ndarray")]
@@ -258,7 +278,7 @@ pub struct DeviceMemory {
 pub fn device_memory(kind: BackendKind) -> Option<DeviceMemory> {
     match kind {
         BackendKind::Cuda | BackendKind::CudaF16 | BackendKind::CudaBf16 => cuda::memory(),
-        BackendKind::Cpu | BackendKind::NdArray | BackendKind::Candle => process_memory(),
+        BackendKind::Cpu | BackendKind::NdArray | BackendKind::Candle | BackendKind::WgpuFusion => process_memory(),
     }
 }
 
@@ -280,7 +300,7 @@ mod tests {
     fn backend_names_parse() {
         assert_eq!("cpu".parse::<BackendKind>().ok(), Some(BackendKind::Cpu));
         assert!("tpu".parse::<BackendKind>().is_err());
-        for kind in [BackendKind::Cuda, BackendKind::CudaF16, BackendKind::CudaBf16] {
+        for kind in [BackendKind::Cuda, BackendKind::CudaF16, BackendKind::CudaBf16, BackendKind::WgpuFusion] {
             assert_eq!(kind.name().parse::<BackendKind>().ok(), Some(kind));
         }
     }
@@ -304,6 +324,11 @@ mod tests {
         }
         let err = on_backend(BackendKind::Cuda, Nothing).expect_err("no cuda").to_string();
         assert!(err.contains("--features cuda"), "{err}");
+        #[cfg(not(feature = "wgpu-fusion"))]
+        {
+            let err = on_backend(BackendKind::WgpuFusion, Nothing).expect_err("no wgpu").to_string();
+            assert!(err.contains("--features muppet-cli/wgpu-fusion"), "{err}");
+        }
     }
 
     #[cfg(not(feature = "ndarray"))]
