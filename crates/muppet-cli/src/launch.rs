@@ -224,7 +224,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             cancel: Some(&cancel),
             cache_dir: Some(&cache_dir),
         };
-        muppet_train::backend::use_kernel_cache(&crate::kernel_cache(home));
+        muppet_train::backend::use_kernel_cache(backend, &crate::kernel_cache(home));
         on_backend(backend, Training { job, observer: &mut observers }).and_then(|r| r)
     };
     if let (Ok(s), Some(mb)) = (&result, peak_rss_mb()) {

@@ -101,10 +101,12 @@ enum Precision {
 /// Keep the GPU kernels cubecl compiles (PTX, from NVRTC) and its autotune results in
 /// `dir`, so that each kernel is compiled once per machine instead of once per process:
 /// cubecl keeps no compiled kernel between processes unless told where. Call it before
-/// any CUDA work; caches named by a `cubecl.toml` (or `CUBECL_*` variables) win. Without
-/// the `cuda` feature it does nothing.
-pub fn use_kernel_cache(dir: &std::path::Path) {
-    cuda::use_kernel_cache(dir);
+/// any CUDA work; caches named by a `cubecl.toml` (or `CUBECL_*` variables) win. It does
+/// nothing for the other backends, or without the `cuda` feature.
+pub fn use_kernel_cache(kind: BackendKind, dir: &std::path::Path) {
+    if matches!(kind, BackendKind::Cuda | BackendKind::CudaF16 | BackendKind::CudaBf16) {
+        cuda::use_kernel_cache(dir);
+    }
 }
 
 /// Work that runs on whichever training backend is chosen at run time.
