@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The CUDA build with kernel fusion and autotune (--features cuda-fusion) on the shapes of
 # device_run.sh, each muppet run next to PyTorch's on the same machine. Its first process
-# compiles every fused kernel and runs every autotune search (on lavapipe that was most of
-# a 100 s start: BENCHMARKS.md), so each muppet run gets a long timeout, and its warmup
+# compiles every fused kernel and runs every autotune search (on lavapipe that is 60% of a
+# MiniLM run: BENCHMARKS.md), so each muppet run gets a long timeout, and its warmup
 # steps absorb the start; the timed steps after them are warm. The compiled kernels and
 # autotune results (muppet keeps them in $MUPPET_HOME/cache/kernels) come back as
 # kernels-fusion.tar.xz, for later calls to carry (scripts/gpu/pack.sh FUSION_KERNELS=...).
