@@ -8,8 +8,9 @@
 #                      kernels an earlier device_run.sh / fusion_probe.sh returned.
 # The binaries, built here:
 #   CUDARC_CUDA_VERSION=13000 CARGO_TARGET_DIR=target-cuda cargo build --release -p muppet-cli --features cuda
-#   CUDARC_CUDA_VERSION=13000 CARGO_TARGET_DIR=target-cuda-fusion cargo build --release -p muppet-cli --features cuda-fusion
-#   [FUSION_BIN=target-cuda-fusion/release/muppet] [NO_DATA=1] bash scripts/gpu/pack.sh [target-cuda/release/muppet]
+#   CUDARC_CUDA_VERSION=13000 CARGO_TARGET_DIR=target-cuda cargo build --release -p muppet-cli --features cuda-fusion
+#     (then copy target-cuda/release/muppet to target-cuda/fusion/: the plain build overwrites it)
+#   [FUSION_BIN=target-cuda/fusion/muppet] [NO_DATA=1] bash scripts/gpu/pack.sh [target-cuda/release/muppet]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="${1:-$root/target-cuda/release/muppet}"
