@@ -35,6 +35,11 @@ def muppet_precision(r):
     return base, base
 
 
+def torch_precision(r):
+    """A PyTorch row's label: its half precisions are autocast."""
+    return "fp32" if r["dtype"] == "fp32" else f"{r['dtype']} (autocast)"
+
+
 def peak_for(gpu):
     for name in sorted(PEAKS, key=len, reverse=True):
         if name in gpu:
@@ -83,7 +88,7 @@ def main():
         print("| impl | shapes | precision | forward ms | backward ms | update ms |")
         print("| --- | --- | --- | --- | --- | --- |")
         for r in timed:
-            precision = muppet_precision(r)[1] if r.get("impl") == "muppet" else f"{r.get('dtype')} (autocast)" if r.get("dtype") != "fp32" else "fp32"
+            precision = muppet_precision(r)[1] if r.get("impl") == "muppet" else torch_precision(r)
             p = r["phases_ms"]
             print(f"| {r['impl']} | {r['model']}, batch {r['batch_size']}, length {r['max_len']} | {precision} | "
                   f"{p['forward']:.1f} | {p['backward']:.1f} | {p['update']:.1f} |")

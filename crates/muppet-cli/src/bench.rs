@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use muppet_model::{load_pretrained, EncoderConfig, MixedPrecision};
-use muppet_train::backend::{on_backend, BackendKind, OnBackend};
+use muppet_train::backend::{BackendKind, OnBackend};
 use muppet_train::bench::{train_step, TrainStepBench, TrainStepResult};
 
 #[derive(Subcommand)]
@@ -196,8 +196,7 @@ fn mixture(args: MixtureArgs) -> anyhow::Result<()> {
     let threads = std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     });
-    muppet_train::backend::use_kernel_cache(backend, &crate::kernel_cache(&home));
-    let result = on_backend(backend, TimedMixture { job, warmup: args.warmup })??;
+    let result = crate::on_backend(&home, backend, TimedMixture { job, warmup: args.warmup })??;
     let out = serde_json::json!({
         "impl": "muppet", "backend": backend.name(), "mixed_precision": args.mixed_precision, "threads": threads, "tasks": args.tasks,
         "batch_size": args.batch_size, "tasks_per_update": args.tasks_per_update, "max_len": args.max_len,
@@ -309,8 +308,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     if !args.json {
         eprintln!("timing {} steps (after {} warmup) of batch {} x {} tokens on {}", args.steps, args.warmup, args.batch_size, args.max_len, backend.device_name());
     }
-    muppet_train::backend::use_kernel_cache(backend, &crate::kernel_cache(&crate::home()));
-    let result = on_backend(backend, Bench { model: args.model.as_ref(), config, bench: bench.clone() })?
+    let result = crate::on_backend(&crate::home(), backend, Bench { model: args.model.as_ref(), config, bench: bench.clone() })?
         .context("train-step benchmark")?;
     // After the steps: the CUDA pool keeps the pages the busiest step needed, and the
     // CPU's VmHWM is the process's peak, so `reserved` is the peak either way.

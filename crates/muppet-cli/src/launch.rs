@@ -14,7 +14,7 @@ use muppet_core::observer::{PEAK_MEMORY_NAME, PEAK_MEMORY_SPLIT};
 use muppet_core::{Fanout, MetricPoint, MuppetHome, RunEvent, RunId, RunKind, RunObserver, RunStatus};
 use muppet_data::LabeledTask;
 use muppet_store::{Checkpoint, NewRun, RunOrigin, Store, StoreObserver};
-use muppet_train::backend::{on_backend, OnBackend};
+use muppet_train::backend::OnBackend;
 use muppet_train::{train, Init, Outcome, TrainError, TrainJob, TrainSummary};
 pub use muppet_train::spec::{InitSpec, RunSpec};
 
@@ -224,8 +224,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             cancel: Some(&cancel),
             cache_dir: Some(&cache_dir),
         };
-        muppet_train::backend::use_kernel_cache(backend, &crate::kernel_cache(home));
-        on_backend(backend, Training { job, observer: &mut observers }).and_then(|r| r)
+        crate::on_backend(home, backend, Training { job, observer: &mut observers }).and_then(|r| r)
     };
     if let (Ok(s), Some(mb)) = (&result, peak_rss_mb()) {
         let event = RunEvent::Metrics { run, points: vec![peak_memory_point(s, mb, started.elapsed().as_secs_f64())] };

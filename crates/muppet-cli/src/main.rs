@@ -80,9 +80,15 @@ pub fn home() -> MuppetHome {
     MuppetHome::from_env(|| muppet_core::home::default_root(dirs::data_dir()))
 }
 
-/// Where CUDA runs keep the kernels they compile and their autotune results, across runs.
-pub fn kernel_cache(home: &MuppetHome) -> std::path::PathBuf {
-    home.cache().join("kernels")
+/// Run `work` on `backend`; CUDA runs keep the kernels they compile and their autotune
+/// results in the home's `cache/kernels`, across runs.
+pub fn on_backend<W: muppet_train::backend::OnBackend>(
+    home: &MuppetHome,
+    backend: muppet_train::backend::BackendKind,
+    work: W,
+) -> Result<W::Output, muppet_train::TrainError> {
+    muppet_train::backend::use_kernel_cache(&home.cache().join("kernels"));
+    muppet_train::backend::on_backend(backend, work)
 }
 
 /// On the CPU every tensor op allocates its output and Burn frees it soon after. glibc's

@@ -98,16 +98,17 @@ enum Precision {
     Bf16,
 }
 
-/// Keep the GPU kernels cubecl compiles (PTX, from NVRTC) and its autotune results in
-/// `dir`, so that each kernel is compiled once per machine instead of once per process:
-/// cubecl keeps no compiled kernel between processes unless told where. Call it before
-/// any CUDA work; caches named by a `cubecl.toml` (or `CUBECL_*` variables) win. It does
-/// nothing for the other backends, or without the `cuda` feature.
-pub fn use_kernel_cache(kind: BackendKind, dir: &std::path::Path) {
-    if matches!(kind, BackendKind::Cuda | BackendKind::CudaF16 | BackendKind::CudaBf16) {
-        cuda::use_kernel_cache(dir);
-    }
+/// Where CUDA runs keep the GPU kernels cubecl compiles (PTX, from NVRTC) and its autotune
+/// results, so that each kernel is compiled once per machine instead of once per process:
+/// cubecl keeps no compiled kernel between processes unless told where. Set before the
+/// first CUDA run of the process (the first call wins); a CUDA run applies it as it opens
+/// the device, and caches named by a `cubecl.toml` (or `CUBECL_*` variables) win. Other
+/// backends never read it.
+pub fn use_kernel_cache(dir: &std::path::Path) {
+    let _ = KERNEL_CACHE.set(dir.to_path_buf());
 }
+
+static KERNEL_CACHE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
 
 /// Work that runs on whichever training backend is chosen at run time.
 pub trait OnBackend {
@@ -177,12 +178,14 @@ mod cuda {
         Some(DeviceMemory { in_use: usage.bytes_in_use, reserved: usage.bytes_reserved })
     }
 
-    pub fn use_kernel_cache(dir: &std::path::Path) {
+    /// Point cubecl's caches at `use_kernel_cache`'s folder, unless cubecl's configuration
+    /// was already read (an earlier CUDA run of this process) or none was given.
+    fn apply_kernel_cache() {
         use cubecl::config::cache::CacheConfig;
         use cubecl::config::{CubeClRuntimeConfig, RuntimeConfig};
+        let Some(dir) = super::KERNEL_CACHE.get() else { return };
         let mut state = CubeClRuntimeConfig::storage().lock();
         if state.is_some() {
-            // Already read by an earlier CUDA call of this process: it cannot change now.
             return;
         }
         // What cubecl would read itself (a cubecl.toml here or above, then CUBECL_* variables).
@@ -223,10 +226,14 @@ mod cuda {
                 m.push(text);
             }
         }));
-        let probe = std::panic::catch_unwind(|| match precision {
-            Precision::F32 => probe::<Cuda>(),
-            Precision::F16 => probe::<Cuda<burn::tensor::f16>>(),
-            Precision::Bf16 => probe::<Cuda<burn::tensor::bf16>>(),
+        // A malformed cubecl.toml panics as it is read: inside the caught part too.
+        let probe = std::panic::catch_unwind(|| {
+            apply_kernel_cache();
+            match precision {
+                Precision::F32 => probe::<Cuda>(),
+                Precision::F16 => probe::<Cuda<burn::tensor::f16>>(),
+                Precision::Bf16 => probe::<Cuda<burn::tensor::bf16>>(),
+            }
         });
         std::panic::set_hook(previous);
         match probe {
@@ -257,7 +264,6 @@ mod cuda {
         None
     }
 
-    pub fn use_kernel_cache(_dir: &std::path::Path) {}
 
     pub fn run<W: OnBackend>(_work: W, _precision: Precision) -> Result<W::Output, TrainError> {
         Err(TrainError::Backend(
