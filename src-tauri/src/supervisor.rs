@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use muppet_core::{MuppetHome, RunEvent, RunId, RunStatus};
+use muppet_core::{MuppetHome, RunEvent, RunId, RunLock, RunLockError, RunStatus};
 use muppet_store::Store;
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -280,6 +280,11 @@ impl Supervisor {
             if events_end_the_run(&dir.join("events.jsonl")) {
                 continue;
             }
+            // Another process holds the run's lock: it trains the run (a `muppet resume`
+            // from a terminal, say) and ends it itself.
+            let Some(_lock) = lock_unless_trained_elsewhere(run, &dir) else {
+                continue;
+            };
             // Read again: the worker may have ended the run since the list was read.
             if store.run(run).await?.status != RunStatus::Running {
                 continue;
@@ -422,8 +427,10 @@ impl Supervisor {
         if let Some(store) = &self.store {
             status = store.run(run).await.ok().map(|row| row.status);
             // A worker that died without ending its run (killed, crashed) leaves it
-            // `running`; say so in the run, with the end of its log.
-            if matches!(status, Some(RunStatus::Running | RunStatus::Queued)) {
+            // `running`; say so in the run, with the end of its log. A worker refused
+            // because another process trains the run leaves the run to that process.
+            let lock = lock_unless_trained_elsewhere(run, &self.home.run_dir(run));
+            if matches!(status, Some(RunStatus::Running | RunStatus::Queued)) && lock.is_some() {
                 let how = match code {
                     Some(c) => format!("code {c}"),
                     None if adopted => {
@@ -601,6 +608,17 @@ fn signal(pid: u32, signal: nix::sys::signal::Signal) -> Result<(), CommandError
         .map_err(|e| CommandError::Worker(format!("cannot signal worker {pid}: {e}")))
 }
 
+/// The lock of `run` (held until dropped), or `None` when another process holds it: that
+/// process is training the run and will end it. A lock that cannot be taken for another
+/// reason (an unwritable folder) does not stop the app from ending a dead worker's run.
+fn lock_unless_trained_elsewhere(run: RunId, dir: &Path) -> Option<Option<RunLock>> {
+    match RunLock::acquire(run, dir) {
+        Ok(lock) => Some(Some(lock)),
+        Err(RunLockError::Busy { .. }) => None,
+        Err(RunLockError::Io { .. }) => Some(None),
+    }
+}
+
 /// The last [`LOG_TAIL`] characters of a worker's log.
 fn log_tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -773,6 +791,14 @@ mod tests {
         )
         .expect("events");
 
+        // Its worker is gone, but another process has resumed it and holds its lock.
+        let resumed = store
+            .create_run(&new_run("resumed elsewhere"))
+            .await
+            .expect("run");
+        record(resumed, dead.to_string());
+        let elsewhere = RunLock::acquire(resumed, &home.run_dir(resumed)).expect("lock");
+
         let supervisor = Supervisor::new(
             Err("no binary needed".into()),
             home.clone(),
@@ -780,6 +806,7 @@ mod tests {
             1,
         );
         let attached = supervisor.recover().await.expect("recover");
+        drop(elsewhere);
         assert_eq!(attached, vec![alive]);
         assert_eq!(supervisor.states().get(&alive), Some(&WorkerState::Running));
 
@@ -796,6 +823,7 @@ mod tests {
         for (run, status) in [
             (finished, RunStatus::Running),
             (unrecorded, RunStatus::Running),
+            (resumed, RunStatus::Running),
             (completed, RunStatus::Completed),
         ] {
             assert_eq!(

@@ -96,6 +96,42 @@ fn a_worker_cancelled_with_sigterm_resumes_to_completion() {
 }
 
 #[test]
+fn a_run_that_a_worker_trains_is_refused_to_a_second_writer() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let queue = args(&["prefinetune", "--task", "sarcasm_headlines", "--steps", "400"], &["--queue", "--json"]);
+    let out = muppet(home.path(), &queue);
+    assert!(out.status.success(), "{}", text(&out));
+    let run = last_json(&out)["run_id"].as_i64().expect("run_id").to_string();
+
+    let mut worker = command(home.path(), &["worker", "--run", &run]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("worker");
+    let pid = worker.id().to_string();
+    let mut lines = BufReader::new(worker.stdout.take().expect("stdout")).lines();
+    let started = lines.by_ref().map(|l| l.expect("line")).find(|l| l.contains("\"started\""));
+    assert!(started.is_some(), "the worker starts the run");
+
+    // While it trains, neither a resume nor a second worker may write the run.
+    for second in [vec!["resume", run.as_str()], vec!["worker", "--run", run.as_str()]] {
+        let out = muppet(home.path(), &second);
+        let said = text(&out);
+        assert!(!out.status.success(), "{second:?} must be refused: {said}");
+        assert!(said.contains(&format!("run {run} is being trained by another process (pid {pid})")) && said.contains("run.lock"), "{second:?}: {said}");
+    }
+    let out = muppet(home.path(), &["runs", "list", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs list JSON");
+    assert_eq!(runs[0]["status"], "running", "the refused writers leave the run to its worker: {runs}");
+
+    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(status.success());
+    let rest: Vec<String> = lines.map(|l| l.expect("line")).collect();
+    assert!(worker.wait().expect("wait").success(), "the worker exits cleanly after a SIGTERM");
+    let summary: serde_json::Value = serde_json::from_str(rest.last().expect("a summary line")).expect("JSON");
+    assert_eq!(summary["status"], "cancelled", "{summary}");
+    let out = muppet(home.path(), &["runs", "list", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs list JSON");
+    assert_eq!(runs[0]["status"], "cancelled", "{runs}");
+}
+
+#[test]
 fn bad_training_input_fails_with_a_clear_message() {
     let home = tempfile::tempdir().expect("tempdir");
     let cases: [(&[&str], &str); 5] = [

@@ -286,7 +286,7 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
 
     let interrupted = Arc::new(AtomicBool::new(false));
     let children: Arc<std::sync::Mutex<BTreeMap<usize, u32>>> = Arc::default();
-    watch_signals(interrupted.clone(), children.clone());
+    watch_signals(interrupted.clone(), children.clone())?;
     let threads = std::env::var_os("RAYON_NUM_THREADS").is_none().then(|| {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         (cores / parallel).max(1)
@@ -313,9 +313,13 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
                 if let State::Waiting(Some(run)) = states[i] {
                     attempts[i] += 1;
                     let log = home.run_dir(run).join("worker.log");
+                    // The table is held across the spawn: a SIGTERM arriving meanwhile is
+                    // passed on once the new worker is in it.
+                    let mut table = children.lock().map_err(|_| anyhow::anyhow!("worker table poisoned"))?;
                     match spawn_worker(home, run, &log, threads, i, tx.clone()) {
                         Ok(pid) => {
-                            children.lock().map_err(|_| anyhow::anyhow!("worker table poisoned"))?.insert(i, pid);
+                            table.insert(i, pid);
+                            drop(table);
                             states[i] = State::Running(run);
                             run_started.insert(i, Instant::now());
                             free -= 1;
@@ -487,12 +491,23 @@ fn spawn_worker(home: &MuppetHome, run: RunId, log: &Path, threads: Option<usize
 
 /// Ctrl-C reaches the workers too (same process group): they finish their step, write a
 /// checkpoint and stop; nothing new is started. SIGTERM is passed on to the workers.
-fn watch_signals(interrupted: Arc<AtomicBool>, children: Arc<std::sync::Mutex<BTreeMap<usize, u32>>>) {
+/// Returns once the handlers are installed, so that no worker starts before a SIGTERM
+/// would be passed on to it.
+fn watch_signals(interrupted: Arc<AtomicBool>, children: Arc<std::sync::Mutex<BTreeMap<usize, u32>>>) -> anyhow::Result<()> {
+    let (ready_tx, ready_rx) = mpsc::channel::<std::io::Result<()>>();
     std::thread::spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        use tokio::signal::unix::{signal, SignalKind};
+        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => return drop(ready_tx.send(Err(e))),
+        };
+        let _context = rt.enter();
+        let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(term), Ok(int)) => (term, int),
+            (Err(e), _) | (_, Err(e)) => return drop(ready_tx.send(Err(e))),
+        };
+        let _ = ready_tx.send(Ok(()));
         rt.block_on(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else { return };
             loop {
                 let forward = tokio::select! {
                     _ = term.recv() => true,
@@ -509,6 +524,7 @@ fn watch_signals(interrupted: Arc<AtomicBool>, children: Arc<std::sync::Mutex<BT
             }
         });
     });
+    ready_rx.recv().context("the signal watcher stopped")?.context("installing the SIGTERM/Ctrl-C handlers")
 }
 
 /// A completed run that nothing starts from keeps its model checkpoint (registered in the

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use muppet_core::observer::{PEAK_MEMORY_NAME, PEAK_MEMORY_SPLIT};
-use muppet_core::{Fanout, MetricPoint, MuppetHome, RunEvent, RunId, RunKind, RunObserver, RunStatus};
+use muppet_core::{Fanout, MetricPoint, MuppetHome, RunEvent, RunId, RunKind, RunLock, RunObserver, RunStatus};
 use muppet_data::LabeledTask;
 use muppet_store::{Checkpoint, NewRun, RunOrigin, Store, StoreObserver};
 use muppet_train::backend::OnBackend;
@@ -141,7 +141,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     let backend = spec.backend_kind()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let store = runtime.block_on(Store::open(&home.db()))?;
-    let (run, resume) = match start {
+    let (run, lock, resume) = match start {
         Start::New { name, kind, parent } => {
             let new_run = NewRun {
                 name,
@@ -152,19 +152,28 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
                 device: backend.device_name().into(),
             };
             let origin = RunOrigin { parent, tasks: spec.tasks.clone(), ..RunOrigin::default() };
-            (runtime.block_on(store.create_run_in(&new_run, &origin))?, false)
+            (runtime.block_on(store.create_run_in(&new_run, &origin))?, None, false)
         }
         Start::Existing(run) => {
+            // The run must exist before its folder gets a lock file.
+            runtime.block_on(store.run(run))?;
+            // Locked before the status is touched: a run another process trains stays as
+            // it is. Read again under the lock, which that process may just have released.
+            let lock = RunLock::acquire(run, &home.run_dir(run))?;
             let row = runtime.block_on(store.run(run))?;
             if row.status == RunStatus::Completed {
                 anyhow::bail!("run {run} is already completed; there is nothing to resume");
             }
             runtime.block_on(store.reopen_run(run))?;
-            (run, !muppet_train::checkpoint::resumable_steps(&home.run_dir(run)).is_empty())
+            (run, Some(lock), !muppet_train::checkpoint::resumable_steps(&home.run_dir(run)).is_empty())
         }
     };
     let run_dir = home.run_dir(run);
-    std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
+    // A new run is locked as soon as it exists: a `resume` of it from elsewhere waits its turn.
+    let _lock = match lock {
+        Some(lock) => lock,
+        None => RunLock::acquire(run, &run_dir)?,
+    };
     eprintln!(
         "run {run}: {} {} on {} for {} steps{}",
         if resume { "resuming" } else { "training" },
@@ -176,10 +185,13 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
 
     let cancel = Arc::new(AtomicBool::new(false));
     {
+        use tokio::signal::unix::{signal, SignalKind};
         let cancel = cancel.clone();
+        // Registered here, before training starts: a SIGTERM from now on stops the run
+        // cleanly instead of killing it with its status left `running`.
+        let _context = runtime.enter();
+        let (mut term, mut int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
         runtime.spawn(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else { return };
             tokio::select! {
                 _ = term.recv() => {}
                 _ = int.recv() => {}
