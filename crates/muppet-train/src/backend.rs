@@ -201,6 +201,15 @@ mod cuda {
         *state = Some(Arc::new(config));
     }
 
+    /// The file cubecl reads its configuration from: the first `cubecl.toml`,
+    /// `CubeCL.toml`, `burn.toml` or `Burn.toml` in the working folder or above it.
+    fn config_file() -> Option<std::path::PathBuf> {
+        let cwd = std::env::current_dir().ok()?;
+        cwd.ancestors()
+            .flat_map(|dir| ["cubecl.toml", "CubeCL.toml", "burn.toml", "Burn.toml"].map(|name| dir.join(name)))
+            .find(|path| path.is_file())
+    }
+
     /// 1 + 1 + 1 + 1 on the default device, in `B`'s float type.
     fn probe<B: Backend>() -> f32 {
         let device = B::Device::default();
@@ -226,9 +235,17 @@ mod cuda {
                 m.push(text);
             }
         }));
-        // A malformed cubecl.toml panics as it is read: inside the caught part too.
+        // A malformed cubecl.toml panics as it is read: caught, and named in the error.
+        let config = std::panic::catch_unwind(apply_kernel_cache);
+        if config.is_err() {
+            std::panic::set_hook(previous);
+            let why = messages.lock().ok().and_then(|m| m.first().cloned()).unwrap_or_else(|| "unknown error".into());
+            let file = config_file().map_or_else(|| "cubecl's configuration".to_string(), |f| f.display().to_string());
+            return Err(TrainError::Backend(format!(
+                "{file} could not be read: {why}. Fix or remove it (muppet names cubecl's kernel caches itself)"
+            )));
+        }
         let probe = std::panic::catch_unwind(|| {
-            apply_kernel_cache();
             match precision {
                 Precision::F32 => probe::<Cuda>(),
                 Precision::F16 => probe::<Cuda<burn::tensor::f16>>(),
