@@ -56,8 +56,8 @@ pub fn run_spec(request: &LaunchRequest, known: &[String], default_model: &Path)
 
 /// The spec as the TOML file `muppet prefinetune --spec FILE` reads: the default model is
 /// left out (the file means the embedded default wherever it runs), the rest written whole.
-pub fn spec_toml(spec: &RunSpec, default_model: &Path) -> Result<String, CommandError> {
-    let file = SpecFile::of_prefinetune(spec, default_model);
+pub fn spec_toml(spec: &RunSpec, default_model: &Path, name: Option<&str>) -> Result<String, CommandError> {
+    let file = SpecFile::of_prefinetune(spec, default_model, name);
     let body = file.to_toml().map_err(|e| CommandError::Invalid(format!("the run spec cannot be written as TOML: {e}")))?;
     // Read back with the CLI's own parser: the file must give the same spec.
     let back = SpecFile::parse(&body).map_err(|e| CommandError::Invalid(format!("the run spec does not read back from TOML: {e}")))?;
@@ -76,9 +76,9 @@ pub struct SavedSpec {
 }
 
 /// Write the spec as a `.toml` run spec file at `path` (checked, written atomically).
-pub fn save_spec(spec: &RunSpec, default_model: &Path, path: &str) -> Result<SavedSpec, CommandError> {
+pub fn save_spec(spec: &RunSpec, default_model: &Path, name: Option<&str>, path: &str) -> Result<SavedSpec, CommandError> {
     let path: PathBuf = paths::new_file(path, "spec file", "toml")?;
-    let text = spec_toml(spec, default_model)?;
+    let text = spec_toml(spec, default_model, name)?;
     paths::write_atomic(&path, text.as_bytes())?;
     Ok(SavedSpec { path: path.display().to_string(), bytes: text.len() as u64 })
 }
@@ -217,16 +217,17 @@ mod tests {
 
     /// What `muppet prefinetune --spec FILE` makes of the file (flags left out): the
     /// CLI's parser, then its defaults for what the file leaves out.
-    fn as_cli_reads_it(path: &Path, default_model: &Path) -> RunSpec {
+    fn as_cli_reads_it(path: &Path, default_model: &Path) -> (RunSpec, Option<String>) {
         let file = SpecFile::parse(&std::fs::read_to_string(path).expect("read")).expect("muppet prefinetune --spec accepts the file");
         assert!(!file.tasks.is_empty(), "the CLI refuses a spec without tasks");
-        RunSpec {
+        let spec = RunSpec {
             model: file.model.unwrap_or_else(|| default_model.to_path_buf()),
             tasks: file.tasks,
             backend: file.backend.unwrap_or_else(|| "cpu".into()),
             init: InitSpec::Base,
             config: file.config.unwrap_or_else(TrainConfig::prefinetune),
-        }
+        };
+        (spec, file.name)
     }
 
     #[test]
@@ -238,16 +239,19 @@ mod tests {
         let out = dir.path().display().to_string();
 
         let mut custom = request(Some(bert.display().to_string()));
+        custom.name = Some("bert mixture".into());
         custom.config.r3f = Some(muppet_train::R3f { lambda: 1.0, eps: 1e-5, noise: muppet_train::NoiseKind::Uniform });
         custom.config.cap = Some(1000);
         custom.config.sampling = muppet_data::mixture::Sampling::Temperature { t: 2.0 };
         for (name, req) in [("default", request(None)), ("custom", custom)] {
             let (spec, _) = run_spec(&req, &known, &default).expect("spec");
-            let saved = save_spec(&spec, &default, &format!("{out}/{name}.toml")).expect("save");
+            let saved = save_spec(&spec, &default, req.name.as_deref(), &format!("{out}/{name}.toml")).expect("save");
             let text = std::fs::read_to_string(&saved.path).expect("read");
             assert_eq!(saved.bytes, text.len() as u64);
             assert_eq!(text.contains("model ="), name == "custom", "{text}");
-            assert_eq!(as_cli_reads_it(Path::new(&saved.path), &default), spec, "{name}: {text}");
+            let (read, run_name) = as_cli_reads_it(Path::new(&saved.path), &default);
+            assert_eq!(read, spec, "{name}: {text}");
+            assert_eq!(run_name, req.name, "the run's name is saved with it: {text}");
         }
         let mut files: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().to_string()).filter(|n| n.ends_with(".toml") || n.contains("partial")).collect();
         files.sort();
@@ -255,7 +259,7 @@ mod tests {
 
         let (spec, _) = run_spec(&request(None), &known, &default).expect("spec");
         for (bad, why) in [(format!("{out}/run.json"), "must end in .toml"), ("run.toml".to_string(), "absolute path"), (format!("{out}/missing/run.toml"), "does not exist")] {
-            let error = save_spec(&spec, &default, &bad).expect_err(&bad);
+            let error = save_spec(&spec, &default, None, &bad).expect_err(&bad);
             assert_eq!(error.kind(), "invalid", "{bad}: {error}");
             assert!(error.message().contains(why), "{bad}: {error}");
         }

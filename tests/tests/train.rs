@@ -132,6 +132,34 @@ fn a_run_that_a_worker_trains_is_refused_to_a_second_writer() {
 }
 
 #[test]
+fn a_spec_file_names_its_run_and_flags_override_it() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let spec = home.path().join("mixture.toml");
+    std::fs::write(
+        &spec,
+        "name = \"sarcasm, two steps\"\ntasks = [\"sarcasm_headlines\"]\n[config]\nsteps = 2\nbatch_size = 2\nmax_len = 32\ndev_size = 8\neval_every = 0\n",
+    )
+    .expect("spec");
+    let path = spec.to_str().expect("utf-8");
+    let out = muppet(home.path(), &["prefinetune", "--spec", path, "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(last_json(&out)["steps"], 2);
+    let out = muppet(home.path(), &["prefinetune", "--spec", path, "--name", "renamed", "--steps", "1", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(last_json(&out)["steps"], 1, "a flag overrides the file");
+    let out = muppet(home.path(), &["runs", "list", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs list JSON");
+    let mut names: Vec<&str> = runs.as_array().expect("array").iter().filter_map(|r| r["name"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["renamed", "sarcasm, two steps"], "{runs}");
+
+    std::fs::write(&spec, "tasks = [\"sarcasm_headlines\"]\nsteps = 2\n").expect("spec");
+    let out = muppet(home.path(), &["prefinetune", "--spec", path]);
+    let said = text(&out);
+    assert!(!out.status.success() && said.contains(path) && said.contains("is not a valid run spec") && said.contains("steps"), "{said}");
+}
+
+#[test]
 fn bad_training_input_fails_with_a_clear_message() {
     let home = tempfile::tempdir().expect("tempdir");
     let cases: [(&[&str], &str); 5] = [

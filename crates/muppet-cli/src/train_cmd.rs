@@ -179,7 +179,7 @@ pub fn prefinetune(args: PrefinetuneArgs) -> anyhow::Result<()> {
     let model = model_dir(&home, args.model.or(file.model))?;
     let backend = args.launch.backend.clone().or(file.backend).unwrap_or_else(|| "cpu".into());
     let spec = RunSpec { model, tasks, backend, init: InitSpec::Base, config };
-    let name = format!("pre-finetune: {}", spec.tasks.join(" + "));
+    let name = file.name.unwrap_or_else(|| format!("pre-finetune: {}", spec.tasks.join(" + ")));
     args.launch.start(&home, name, RunKind::PreFinetune, None, &spec)
 }
 

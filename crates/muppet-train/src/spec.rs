@@ -44,6 +44,9 @@ impl RunSpec {
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SpecFile {
+    /// The run's name in the runs table (`--name` overrides it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<PathBuf>,
     #[serde(default)]
@@ -62,9 +65,11 @@ impl SpecFile {
 
     /// The file of a pre-finetuning run's spec: `model` is left out when it is `default_model`
     /// (the file then means the embedded default wherever it is run), the config is written whole.
-    pub fn of_prefinetune(spec: &RunSpec, default_model: &std::path::Path) -> Self {
+    /// `name`, when given, names the runs made from the file.
+    pub fn of_prefinetune(spec: &RunSpec, default_model: &std::path::Path, name: Option<&str>) -> Self {
         let model = (spec.model != default_model).then(|| spec.model.clone());
-        SpecFile { model, tasks: spec.tasks.clone(), backend: Some(spec.backend.clone()), config: Some(spec.config.clone()) }
+        let name = name.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+        SpecFile { name, model, tasks: spec.tasks.clone(), backend: Some(spec.backend.clone()), config: Some(spec.config.clone()) }
     }
 
     /// The text of the file.
@@ -82,11 +87,13 @@ mod tests {
         let mut config = TrainConfig { steps: 77, max_len: 64, cap: Some(500), ..TrainConfig::default() };
         config.r3f = Some(crate::R3f { lambda: 1.0, eps: 1e-5, noise: crate::NoiseKind::Uniform });
         let spec = RunSpec { model: "/models/bert".into(), tasks: vec!["a".into(), "b".into()], backend: "cpu".into(), init: InitSpec::Base, config };
-        let file = SpecFile::of_prefinetune(&spec, std::path::Path::new("/assets/model"));
+        let file = SpecFile::of_prefinetune(&spec, std::path::Path::new("/assets/model"), Some("bert on a + b"));
         let text = file.to_toml().expect("toml");
+        assert!(text.starts_with("name = \"bert on a + b\"\n"), "{text}");
         assert_eq!(SpecFile::parse(&text).expect("parse"), file, "{text}");
-        assert_eq!(SpecFile::of_prefinetune(&spec, std::path::Path::new("/models/bert")).model, None, "the default model is left out");
-        assert!(SpecFile::parse("tasks = [\"a\"]\nname = \"x\"\n").is_err(), "unknown fields are refused");
+        assert_eq!(SpecFile::of_prefinetune(&spec, std::path::Path::new("/models/bert"), None).model, None, "the default model is left out");
+        assert_eq!(SpecFile::of_prefinetune(&spec, std::path::Path::new("/models/bert"), Some("  ")).name, None, "a blank name is no name");
+        assert!(SpecFile::parse("tasks = [\"a\"]\ntitle = \"x\"\n").is_err(), "unknown fields are refused");
         assert_eq!(SpecFile::parse("tasks = [\"a\"]\n[config]\nsteps = 5\n").expect("partial").config.map(|c| c.steps), Some(5));
         let mixed = SpecFile::parse("tasks = [\"a\"]\n[config]\nmixed_precision = \"bf16\"\n").expect("mixed");
         assert_eq!(mixed.config.map(|c| c.mixed_precision), Some(muppet_model::MixedPrecision::Bf16));

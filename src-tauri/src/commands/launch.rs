@@ -75,7 +75,7 @@ pub async fn save_mixture_spec(
     path: String,
 ) -> Result<SavedSpec, CommandError> {
     let (spec, _) = mixture_spec(&state, &request).await?;
-    mixture::save_spec(&spec, &muppet_data::assets::model_dir(state.home().assets()), &path)
+    mixture::save_spec(&spec, &muppet_data::assets::model_dir(state.home().assets()), request.name.as_deref(), &path)
 }
 
 /// Stop a run after its current update; it writes a checkpoint and ends `cancelled`.
