@@ -158,6 +158,24 @@ mod tests {
     }
 
     #[test]
+    fn the_backend_and_mixed_precision_reach_every_run_and_the_toml() {
+        let mut value = se(serde_json::json!([16]), serde_json::json!(1), serde_json::json!(["strategyqa"]));
+        value["backend"] = "cuda".into();
+        value["prefinetune"]["mixed_precision"] = "bf16".into();
+        value["finetune"]["mixed_precision"] = "bf16".into();
+        let spec = parse(value.clone()).expect("spec");
+        let c = check(&spec, &with_run(facts())).expect("check");
+        assert_eq!(c.errors, Vec::<String>::new());
+        assert!(c.toml.contains("backend = \"cuda\"") && c.toml.contains("mixed_precision = \"bf16\""), "{}", c.toml);
+        let plan = experiment::expand(&spec).expect("plan");
+        assert!(plan.runs.iter().all(|r| r.config.mixed_precision.compute_dtype().is_some()));
+        // Half-precision weights have no f32 copy to mix with: said under `backend`.
+        value["backend"] = "cuda-bf16".into();
+        let c = check(&parse(value).expect("spec"), &with_run(facts())).expect("check");
+        assert!(c.errors.iter().any(|e| e.starts_with("backend: ") && e.contains("f32 master weights")), "{:?}", c.errors);
+    }
+
+    #[test]
     fn a_wrong_shape_is_refused_with_the_field() {
         let error = parse(serde_json::json!({"name": "x", "sample_efficiency": {"tasks": ["a"], "sizes": [1], "seeds": 1, "starts": ["run:x"]}})).expect_err("bad start");
         assert_eq!(error.kind(), "invalid");

@@ -136,6 +136,18 @@ export class ExperimentBuilder {
       "details",
       { className: "builder-training" },
       el("summary", {}, "Training settings"),
+      el(
+        "div",
+        { className: "form-grid" },
+        el("label", {}, "Backend", el("select", { id: "builder-backend" }, el("option", { value: "cpu" }, "cpu"), el("option", { value: "cuda" }, "cuda"))),
+        el(
+          "label",
+          { className: "check", title: "Matrix products in bf16 over f32 weights and optimizer state, as PyTorch's bf16 autocast: for GPUs with bf16 tensor cores (on the CPU it is slower than f32)" },
+          el("input", { type: "checkbox", id: "builder-mixed-precision" }),
+          " Mixed precision (bf16)",
+        ),
+      ),
+      this.errorsFor("backend"),
       el("h4", {}, "Pre-finetuning (every run: the same step budget)"),
       el(
         "div",
@@ -218,6 +230,8 @@ export class ExperimentBuilder {
       seeds: this.value(design === "task_count" ? "tc-seeds" : "se-seeds"),
       prefinetune: { steps: this.value("pft-steps"), batchSize: this.value("pft-batch"), tasksPerUpdate: this.value("pft-tpu"), maxLen: this.value("pft-maxlen"), lr: this.value("pft-lr") },
       finetune: { steps: this.value("ft-steps"), batchSize: this.value("ft-batch"), maxLen: this.value("ft-maxlen"), lr: this.value("ft-lr"), devSize: this.value("ft-dev") },
+      backend: byId<HTMLSelectElement>("builder-backend").value,
+      mixedPrecision: byId<HTMLInputElement>("builder-mixed-precision").checked,
       downstream: this.value("downstream"),
       sizes: this.value("sizes"),
       base: byId<HTMLInputElement>("builder-base").checked,

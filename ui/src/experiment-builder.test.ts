@@ -53,6 +53,16 @@ describe("the experiment builder", () => {
     expect(spec.prefinetune).toMatchObject({ steps: 150, batch_size: 8, tasks_per_update: 2, max_len: 64, doc_stride: 16, warmup: 15, lr: 1e-4 });
     expect(spec.finetune).toMatchObject({ steps: 16, batch_size: 8, max_len: 64, doc_stride: 16, warmup: 1, dev_size: 100 });
     expect(spec.finetune).not.toHaveProperty("tasks_per_update");
+    expect(spec.backend).toBeUndefined();
+    expect(spec.prefinetune).not.toHaveProperty("mixed_precision");
+  });
+
+  it("sets the backend and mixed precision of every run", () => {
+    const spec = buildSpec(form({ downstream: "winowhy", backend: "cuda", mixedPrecision: true }), tasks).spec!;
+    expect(spec.backend).toBe("cuda");
+    expect(spec.prefinetune.mixed_precision).toBe("bf16");
+    expect(spec.finetune.mixed_precision).toBe("bf16");
+    expect(fieldOf("backend: unknown backend `tpu`")).toBe("backend");
   });
 
   it("leaves out the stage and the base model when they are not chosen", () => {

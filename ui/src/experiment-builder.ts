@@ -30,6 +30,10 @@ export interface BuilderForm {
   seeds: string;
   prefinetune: TrainingFields & { tasksPerUpdate: string };
   finetune: TrainingFields & { devSize: string };
+  /** Every run's backend: "cpu" or "cuda". */
+  backend: string;
+  /** bf16 matrix products over f32 weights (muppet_model::MixedPrecision), in every run. */
+  mixedPrecision: boolean;
   // Sample efficiency.
   /** Downstream tasks, comma-separated. */
   downstream: string;
@@ -62,8 +66,9 @@ export type Seeds = number | number[];
 export interface ExperimentSpecJson {
   name: string;
   description?: string;
-  prefinetune: Record<string, number>;
-  finetune: Record<string, number>;
+  backend?: string;
+  prefinetune: Record<string, number | string>;
+  finetune: Record<string, number | string>;
   stages?: { name: string; tasks: string[] }[];
   sample_efficiency?: { tasks: string[]; sizes: number[]; seeds: Seeds; starts: string[] };
   task_count?: {
@@ -97,6 +102,8 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     seeds: "3",
     prefinetune: { steps: "150", batchSize: "8", tasksPerUpdate: "2", maxLen: "64", lr: "1e-4" },
     finetune: { steps: "16", batchSize: "8", maxLen: "64", lr: "1e-4", devSize: "100" },
+    backend: "cpu",
+    mixedPrecision: false,
     downstream: "",
     sizes: "16, 32, 64, 128, 256",
     base: true,
@@ -169,8 +176,8 @@ export function parseSeeds(text: string): { seeds: Seeds; error: string | null }
   return { seeds: parts.length === 1 && !text.includes(",") ? (numbers[0] as number) : numbers, error: null };
 }
 
-function training(form: TrainingFields, section: string, errors: FieldError[]): Record<string, number> {
-  const out: Record<string, number> = {};
+function training(form: TrainingFields, section: string, errors: FieldError[]): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
   const whole = (text: string, key: string): void => {
     const v = integer(text);
     if (v === null) errors.push({ field: section, message: `${section}.${key}: “${text}” is not a whole number` });
@@ -183,8 +190,8 @@ function training(form: TrainingFields, section: string, errors: FieldError[]): 
   if (lr === null || lr <= 0) errors.push({ field: section, message: `${section}.lr: “${form.lr}” is not a positive learning rate (e.g. 1e-4)` });
   else out.lr = lr;
   // Derived as in the shipped specs: a window overlap of a quarter, a tenth of warm-up.
-  if (out.max_len !== undefined) out.doc_stride = Math.floor(out.max_len / 4);
-  if (out.steps !== undefined) out.warmup = Math.floor(out.steps / 10);
+  if (typeof out.max_len === "number") out.doc_stride = Math.floor(out.max_len / 4);
+  if (typeof out.steps === "number") out.warmup = Math.floor(out.steps / 10);
   return out;
 }
 
@@ -214,9 +221,12 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
   prefinetune.dev_size = 100;
   prefinetune.eval_every = 0;
   prefinetune.checkpoint_every = 0;
+  // Left out when not chosen, as in the shipped specs: the library's defaults (cpu, f32).
+  if (form.mixedPrecision) prefinetune.mixed_precision = finetune.mixed_precision = "bf16";
   const seeds = parseSeeds(form.seeds);
   const spec: ExperimentSpecJson = { name: form.name.trim(), prefinetune, finetune };
   if (form.description.trim()) spec.description = form.description.trim();
+  if (form.backend !== "cpu") spec.backend = form.backend;
   if (form.design === "sample_efficiency") {
     if (seeds.error) errors.push({ field: "sample_efficiency.seeds", message: `sample_efficiency.seeds: ${seeds.error}` });
     const downstream = parseNames(form.downstream);
@@ -263,6 +273,7 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
 /** The fields the form shows errors under, most specific first. */
 export const FIELDS = [
   "name",
+  "backend",
   "prefinetune",
   "finetune",
   "stages",

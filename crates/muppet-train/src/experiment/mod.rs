@@ -260,6 +260,15 @@ pub fn expand(spec: &ExperimentSpec) -> Result<Plan, SpecErrors> {
         ExperimentKind::TaskCount => task_count(spec, label, &pft, &ft, &mut p),
         ExperimentKind::BatchingAblation => batching_ablation(spec, label, &pft, &ft, &mut p),
     };
+    // The backend of every run, and the precision it allows.
+    match spec.backend.as_deref().unwrap_or("cpu").parse::<crate::backend::BackendKind>() {
+        Err(e) => p.add("backend", e),
+        Ok(backend) => {
+            if let Some(e) = plan.runs.iter().find_map(|r| backend.check_mixed_precision(r.config.mixed_precision).err()) {
+                p.add("backend", e);
+            }
+        }
+    }
     if !p.0.is_empty() {
         return Err(SpecErrors(p.0));
     }
@@ -735,6 +744,18 @@ mod tests {
         let err = expand(&s).expect_err("bad").0.join("\n");
         assert!(err.contains("finetune.doc_stride: 32 must be below max_len - 2 = 30"), "{err}");
         assert!(err.contains("stages[0].config.steps: must be at least 1"), "{err}");
+        // The backend, and mixed precision where the backend's weights are half precision.
+        let mut s = se_spec();
+        s.backend = Some("tpu".into());
+        let err = expand(&s).expect_err("bad").0.join("\n");
+        assert!(err.contains("backend: invalid training configuration: unknown backend `tpu`"), "{err}");
+        s.backend = Some("cuda-bf16".into());
+        assert!(expand(&s).is_ok(), "cuda-bf16 alone is a backend");
+        s.stages[0].config.insert("mixed_precision".into(), "bf16".into());
+        let err = expand(&s).expect_err("bad").0.join("\n");
+        assert!(err.contains("backend: ") && err.contains("use --backend cuda with --mixed-precision bf16"), "{err}");
+        s.backend = Some("cuda".into());
+        assert!(expand(&s).is_ok(), "mixed precision over f32 weights on cuda");
     }
 
     #[test]
