@@ -7,10 +7,14 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use muppet_core::lock::{self, Holder};
 use muppet_core::MuppetHome;
 use serde::Serialize;
 
 use crate::error::CommandError;
+
+/// How often an adopted experiment's lock is checked for its end.
+const ADOPTED_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One `muppet experiment run` started by the app.
 #[derive(Debug, Clone, Serialize)]
@@ -24,6 +28,11 @@ pub struct ExperimentLaunch {
     /// SIGTERM was sent; the workers are finishing their update.
     pub cancelling: bool,
     pub exit_code: Option<i32>,
+    /// Found running through its experiment's lock, not started by this app session (an
+    /// earlier session, or a terminal): its exit code and log are not known here.
+    pub adopted: bool,
+    /// The stored experiment, when known (adopted launches).
+    pub experiment: Option<i64>,
 }
 
 #[derive(Clone, Default)]
@@ -87,6 +96,8 @@ impl ExperimentLaunches {
                 running: true,
                 cancelling: false,
                 exit_code: None,
+                adopted: false,
+                experiment: None,
             });
             launches.len() - 1
         };
@@ -104,10 +115,49 @@ impl ExperimentLaunches {
         Ok(())
     }
 
-    /// Stop launch `id`: SIGTERM to its `muppet experiment run`. The process is this app's
-    /// child and is reaped only by the task that records its end, so while it is listed as
-    /// running its pid is still its own.
-    pub fn cancel(&self, id: usize) -> Result<(), CommandError> {
+    /// List the experiments of `experiments` (id, name) whose orchestrator runs outside
+    /// this app session: their lock is held by a process that is not one of its launches.
+    /// Each is followed (its lock polled) until it ends, and can be cancelled.
+    pub fn adopt_running(&self, home: &MuppetHome, experiments: &[(i64, String)]) {
+        for (experiment, name) in experiments {
+            let path = lock::experiment_lock_path(home, *experiment);
+            let Holder::Held { pid: Some(pid) } = lock::holder(&path) else { continue };
+            let index = {
+                let mut launches = self.launches.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if launches.iter().any(|l| l.running && l.pid == pid) {
+                    continue;
+                }
+                let id = launches.len();
+                launches.push(ExperimentLaunch {
+                    id,
+                    spec: format!("experiment {experiment} `{name}`"),
+                    pid,
+                    log: String::new(),
+                    running: true,
+                    cancelling: false,
+                    exit_code: None,
+                    adopted: true,
+                    experiment: Some(*experiment),
+                });
+                id
+            };
+            let launches = self.launches.clone();
+            tauri::async_runtime::spawn(async move {
+                while lock::holder(&path) == (Holder::Held { pid: Some(pid) }) {
+                    tokio::time::sleep(ADOPTED_POLL).await;
+                }
+                if let Some(launch) = launches.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_mut(index) {
+                    launch.running = false;
+                }
+            });
+        }
+    }
+
+    /// Stop launch `id`: SIGTERM to its `muppet experiment run`. A launch of this session
+    /// is the app's child and is reaped only by the task that records its end, so while it
+    /// is listed as running its pid is still its own; an adopted one is signalled only
+    /// while its pid still holds the experiment's lock.
+    pub fn cancel(&self, id: usize, home: &MuppetHome) -> Result<(), CommandError> {
         let mut launches = self
             .launches
             .lock()
@@ -118,11 +168,15 @@ impl ExperimentLaunches {
                 "no experiment launch {id} in this app (it lists {count})"
             )));
         };
-        if !launch.running {
+        let ended = match launch.experiment.filter(|_| launch.adopted) {
+            Some(experiment) => lock::holder(&lock::experiment_lock_path(home, experiment)) != Holder::Held { pid: Some(launch.pid) },
+            None => !launch.running,
+        };
+        if ended {
             return Err(CommandError::Invalid(format!(
                 "the experiment of {} has already ended (exit code {}): nothing to cancel",
                 launch.spec,
-                launch.exit_code.map_or("none".into(), |c| c.to_string())
+                launch.exit_code.map_or("unknown".into(), |c| c.to_string())
             )));
         }
         let pid = i32::try_from(launch.pid)
@@ -156,10 +210,10 @@ mod tests {
         tauri::async_runtime::block_on(async {
             launches.start(&script, &home, &spec, 1).expect("start");
             assert!(launches.list()[0].running);
-            assert_eq!(launches.cancel(5).expect_err("unknown").kind(), "invalid");
+            assert_eq!(launches.cancel(5, &home).expect_err("unknown").kind(), "invalid");
             // Give the shell time to install its trap.
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            launches.cancel(0).expect("cancel");
+            launches.cancel(0, &home).expect("cancel");
             assert!(launches.list()[0].cancelling);
             for _ in 0..100 {
                 if !launches.list()[0].running {
@@ -170,8 +224,50 @@ mod tests {
             let launch = &launches.list()[0];
             assert!(!launch.running, "the process ended after SIGTERM");
             assert_eq!(launch.exit_code, Some(3));
-            let error = launches.cancel(0).expect_err("already ended");
+            let error = launches.cancel(0, &home).expect_err("already ended");
             assert!(error.message().contains("already ended"), "{error}");
         });
     }
+
+    /// An experiment run outside this session (a real process holding its lock, as `muppet
+    /// experiment run` does) is listed once, cancelled through its pid, and seen to end.
+    #[test]
+    fn an_experiment_running_elsewhere_is_adopted_cancelled_and_seen_to_end() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = MuppetHome::at(dir.path());
+        let path = lock::experiment_lock_path(&home, 3);
+        std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+        // flock(1) locks the script's own descriptor 9; the pid goes into the file.
+        let script = "exec 9<>\"$LOCK\"; flock -n 9 || exit 9; echo $$ >&9; trap 'exit 3' TERM; while true; do sleep 0.05; done";
+        let mut holder = std::process::Command::new("bash").args(["-c", script]).env("LOCK", &path).spawn().expect("bash");
+        let pid = holder.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while lock::holder(&path) != (Holder::Held { pid: Some(pid) }) {
+            assert!(std::time::Instant::now() < deadline, "the stand-in never held the lock");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let launches = ExperimentLaunches::default();
+        tauri::async_runtime::block_on(async {
+            let experiments = [(3, "sweep".to_string()), (4, "never run".to_string())];
+            launches.adopt_running(&home, &experiments);
+            launches.adopt_running(&home, &experiments);
+            let listed = launches.list();
+            assert_eq!(listed.len(), 1, "listed once, and only the running one: {listed:?}");
+            let launch = &listed[0];
+            assert!(launch.adopted && launch.running && !launch.cancelling);
+            assert_eq!((launch.pid, launch.experiment, launch.spec.as_str()), (pid, Some(3), "experiment 3 `sweep`"));
+            launches.cancel(0, &home).expect("cancel");
+            assert!(launches.list()[0].cancelling);
+            let status = holder.wait().expect("wait");
+            assert_eq!(status.code(), Some(3), "the stand-in got SIGTERM");
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+            while launches.list()[0].running {
+                assert!(tokio::time::Instant::now() < deadline, "its end was never seen");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            let error = launches.cancel(0, &home).expect_err("already ended");
+            assert!(error.message().contains("already ended"), "{error}");
+        });
+    }
+
 }

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use muppet_core::{MuppetHome, RunEvent, RunId, RunLock, RunLockError, RunStatus};
+use muppet_core::{MuppetHome, RunEvent, RunId, LockError, ProcessLock, RunStatus};
 use muppet_store::Store;
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -611,11 +611,11 @@ fn signal(pid: u32, signal: nix::sys::signal::Signal) -> Result<(), CommandError
 /// The lock of `run` (held until dropped), or `None` when another process holds it: that
 /// process is training the run and will end it. A lock that cannot be taken for another
 /// reason (an unwritable folder) does not stop the app from ending a dead worker's run.
-fn lock_unless_trained_elsewhere(run: RunId, dir: &Path) -> Option<Option<RunLock>> {
-    match RunLock::acquire(run, dir) {
+fn lock_unless_trained_elsewhere(run: RunId, dir: &Path) -> Option<Option<ProcessLock>> {
+    match ProcessLock::run(run, dir) {
         Ok(lock) => Some(Some(lock)),
-        Err(RunLockError::Busy { .. }) => None,
-        Err(RunLockError::Io { .. }) => Some(None),
+        Err(LockError::Busy { .. }) => None,
+        Err(LockError::Io { .. }) => Some(None),
     }
 }
 
@@ -797,7 +797,7 @@ mod tests {
             .await
             .expect("run");
         record(resumed, dead.to_string());
-        let elsewhere = RunLock::acquire(resumed, &home.run_dir(resumed)).expect("lock");
+        let elsewhere = ProcessLock::run(resumed, &home.run_dir(resumed)).expect("lock");
 
         let supervisor = Supervisor::new(
             Err("no binary needed".into()),

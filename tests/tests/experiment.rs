@@ -239,6 +239,11 @@ fn sigterm_stops_an_experiment_that_the_same_spec_then_resumes() {
             break r.id;
         }
     };
+    // While it runs, a second orchestrator of the same experiment is refused.
+    let second = muppet(home.path(), &["experiment", "run", "--spec", spec, "--json"]);
+    let said = text(&second);
+    assert!(!second.status.success(), "{said}");
+    assert!(said.contains(&format!("is being run by another process (pid {})", child.id())) && said.contains("run.lock"), "{said}");
     let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     let out = child.wait_with_output().expect("wait");

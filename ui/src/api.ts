@@ -385,6 +385,10 @@ export interface ExperimentLaunch {
   /** SIGTERM was sent; its workers are finishing their update. */
   cancelling: boolean;
   exit_code: number | null;
+  /** Found running through its experiment's lock, started outside this app session. */
+  adopted: boolean;
+  /** The stored experiment, when known (adopted launches). */
+  experiment: number | null;
 }
 
 /** A builder spec checked by the shell (src-tauri/src/experiment_builder.rs). */

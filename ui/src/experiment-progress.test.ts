@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ExperimentView, RunRow, RunStatus } from "./api";
-import { experimentProgress } from "./experiment-progress";
+import type { ExperimentLaunch, ExperimentView, RunRow, RunStatus } from "./api";
+import { experimentProgress, launchStatus } from "./experiment-progress";
 
 const run = (id: number, status: RunStatus): RunRow => ({
   id,
@@ -48,5 +48,33 @@ describe("experiment progress", () => {
 
   it("falls back to the stored runs when the plan is unknown", () => {
     expect(experimentProgress(experiment([], null), false).fraction).toBeNull();
+  });
+});
+
+describe("a launch's line", () => {
+  const launch = (over: Partial<ExperimentLaunch>): ExperimentLaunch => ({
+    id: 0,
+    spec: "/specs/sweep.toml",
+    pid: 4242,
+    log: "/home/experiment-logs/sweep-1.log",
+    running: true,
+    cancelling: false,
+    exit_code: null,
+    adopted: false,
+    experiment: null,
+    ...over,
+  });
+
+  it("follows a launch of this session to its exit code", () => {
+    expect(launchStatus(launch({}))).toEqual({ state: "running", text: "running (pid 4242)" });
+    expect(launchStatus(launch({ cancelling: true })).state).toBe("cancelling");
+    expect(launchStatus(launch({ running: false, exit_code: 0 }))).toEqual({ state: "done", text: "ended with code 0" });
+    expect(launchStatus(launch({ running: false, exit_code: 1 })).state).toBe("failed");
+  });
+
+  it("says an adopted one was started elsewhere, and never calls its unknown end a failure", () => {
+    const adopted = launch({ adopted: true, experiment: 3, log: "", spec: "experiment 3 `sweep`" });
+    expect(launchStatus(adopted).text).toBe("running (pid 4242), started outside this session of the app");
+    expect(launchStatus({ ...adopted, running: false })).toEqual({ state: "ended", text: "ended (its runs below show how)" });
   });
 });

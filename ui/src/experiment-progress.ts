@@ -1,5 +1,5 @@
 // Where an experiment stands, from its stored runs and its plan's size.
-import type { ExperimentView } from "./api";
+import type { ExperimentLaunch, ExperimentView } from "./api";
 
 export type ExperimentState = "running" | "completed" | "failed" | "stopped";
 
@@ -35,4 +35,16 @@ export function experimentProgress(experiment: ExperimentView, launching: boolea
     fraction: total > 0 ? done / total : null,
     text: parts.join(" · "),
   };
+}
+
+/** Where a launched (or adopted) `muppet experiment run` stands, for its line in the list. */
+export function launchStatus(l: ExperimentLaunch): { state: "running" | "cancelling" | "done" | "failed" | "ended"; text: string } {
+  if (l.running) {
+    return l.cancelling
+      ? { state: "cancelling", text: `stopping (pid ${l.pid}): running runs finish their update and keep a checkpoint` }
+      : { state: "running", text: l.adopted ? `running (pid ${l.pid}), started outside this session of the app` : `running (pid ${l.pid})` };
+  }
+  // An adopted process is not the app's child: its exit code is not known, its runs say how it went.
+  if (l.adopted) return { state: "ended", text: "ended (its runs below show how)" };
+  return { state: l.exit_code === 0 ? "done" : "failed", text: `ended with code ${l.exit_code ?? "?"}` };
 }

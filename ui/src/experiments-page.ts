@@ -7,7 +7,7 @@ import { wireBrowse } from "./browse";
 import { ExperimentBuilder } from "./experiment-builder-view";
 import { demoPending, renderDemoOffer } from "./demo-offer";
 import { byId, el, showBanner } from "./dom";
-import { experimentProgress } from "./experiment-progress";
+import { experimentProgress, launchStatus } from "./experiment-progress";
 import { describeError, formatStatus, formatTimestamp } from "./runs-format";
 
 /** How often the page re-reads the store while an experiment is running. */
@@ -140,13 +140,8 @@ export class ExperimentsPage {
 
   /** A launched `muppet experiment run`: where it stands, and Cancel while it runs. */
   private launchItem(l: ExperimentLaunch): HTMLElement {
-    const state = l.running ? (l.cancelling ? "cancelling" : "running") : l.exit_code === 0 ? "done" : "failed";
-    const text = l.running
-      ? l.cancelling
-        ? `stopping (pid ${l.pid}): running runs finish their update and keep a checkpoint`
-        : `running (pid ${l.pid})`
-      : `ended with code ${l.exit_code ?? "?"}`;
-    const item = el("li", { "data-state": state, "data-launch": l.id }, `${l.spec} — ${text} · log ${l.log}`);
+    const { state, text } = launchStatus(l);
+    const item = el("li", { "data-state": state, "data-launch": l.id }, `${l.spec} — ${text}${l.log ? ` · log ${l.log}` : ""}`);
     if (l.running && !l.cancelling) {
       const cancel = el("button", { type: "button", className: "button secondary cancel-experiment" }, "Cancel");
       cancel.title = "Stop it: running runs are cancelled with a checkpoint, finished ones stay; running the spec again resumes it";

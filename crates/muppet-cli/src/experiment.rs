@@ -254,6 +254,8 @@ fn stored_runs(store: &Store, rt: &tokio::runtime::Runtime, id: ExperimentId) ->
 }
 
 fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan: &Plan, model: &Path, opts: &Launch) -> anyhow::Result<()> {
+    // One orchestrator per experiment, held to the end: the app finds this process by it.
+    let _lock = muppet_core::ProcessLock::experiment(home, id.0)?;
     let started = Instant::now();
     let parallel = opts.parallel.max(1);
     let backend = spec.backend.clone().unwrap_or_else(|| "cpu".into());

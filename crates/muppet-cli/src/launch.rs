@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use muppet_core::observer::{PEAK_MEMORY_NAME, PEAK_MEMORY_SPLIT};
-use muppet_core::{Fanout, MetricPoint, MuppetHome, RunEvent, RunId, RunKind, RunLock, RunObserver, RunStatus};
+use muppet_core::{Fanout, MetricPoint, MuppetHome, RunEvent, RunId, RunKind, ProcessLock, RunObserver, RunStatus};
 use muppet_data::LabeledTask;
 use muppet_store::{Checkpoint, NewRun, RunOrigin, Store, StoreObserver};
 use muppet_train::backend::OnBackend;
@@ -159,7 +159,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             runtime.block_on(store.run(run))?;
             // Locked before the status is touched: a run another process trains stays as
             // it is. Read again under the lock, which that process may just have released.
-            let lock = RunLock::acquire(run, &home.run_dir(run))?;
+            let lock = ProcessLock::run(run, &home.run_dir(run))?;
             let row = runtime.block_on(store.run(run))?;
             if row.status == RunStatus::Completed {
                 anyhow::bail!("run {run} is already completed; there is nothing to resume");
@@ -172,7 +172,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     // A new run is locked as soon as it exists: a `resume` of it from elsewhere waits its turn.
     let _lock = match lock {
         Some(lock) => lock,
-        None => RunLock::acquire(run, &run_dir)?,
+        None => ProcessLock::run(run, &run_dir)?,
     };
     eprintln!(
         "run {run}: {} {} on {} for {} steps{}",

@@ -301,7 +301,7 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
         Err(e) => {
             // A run that could not start (its tasks, its model) is failed with the reason;
             // one that another process is training is left to it.
-            let busy = matches!(e.downcast_ref::<muppet_core::RunLockError>(), Some(muppet_core::RunLockError::Busy { .. }));
+            let busy = matches!(e.downcast_ref::<muppet_core::LockError>(), Some(muppet_core::LockError::Busy { .. }));
             if !busy
                 && let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
                 && let Ok(store) = runtime.block_on(muppet_store::Store::open(&home.db()))

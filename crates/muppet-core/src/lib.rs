@@ -2,14 +2,14 @@
 
 pub mod experiment;
 pub mod home;
+pub mod lock;
 pub mod observer;
 pub mod run;
-pub mod run_lock;
 pub mod task;
 
 pub use experiment::{ExperimentKind, ExperimentSpec, StartRef};
 pub use home::MuppetHome;
 pub use observer::{Fanout, MetricPoint, RunEvent, RunObserver};
 pub use run::{RunId, RunKind, RunStatus};
-pub use run_lock::{RunLock, RunLockError};
+pub use lock::{LockError, ProcessLock};
 pub use task::{FieldMap, Metric, ParseError, SplitPolicy, TaskFamily, TaskSpec};

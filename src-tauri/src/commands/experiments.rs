@@ -77,7 +77,12 @@ pub async fn list_experiments(
 ) -> Result<ExperimentsPage, CommandError> {
     let store = store(&state)?;
     let mut experiments = Vec::new();
-    for experiment in store.list_experiments().await? {
+    let stored = store.list_experiments().await?;
+    // Experiments running outside this session (an earlier one, a terminal) are listed
+    // with this session's launches, to follow and cancel.
+    let named: Vec<(i64, String)> = stored.iter().map(|e| (e.id.0, e.name.clone())).collect();
+    state.experiments.adopt_running(state.home(), &named);
+    for experiment in stored {
         let runs = store.experiment_runs(experiment.id).await?;
         let dir = report_dir(&state, experiment.id);
         let charts = svg_names(&dir);
@@ -191,7 +196,7 @@ pub async fn run_demo_experiment(state: State<'_, StudioState>) -> Result<String
 /// stops its workers after their update with a checkpoint; running it again resumes it.
 #[tauri::command]
 pub fn cancel_experiment(state: State<'_, StudioState>, launch: usize) -> Result<(), CommandError> {
-    state.experiments.cancel(launch)
+    state.experiments.cancel(launch, state.home())
 }
 
 /// What the data folder knows for the builder's checks: every task with its examples
