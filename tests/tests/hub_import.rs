@@ -53,14 +53,28 @@ fn real_rows(home: &Path, cache: &Path) -> Vec<Row> {
 
 /// Parquet with the hub's columns `text` (string) and `label` (int64), Snappy like the hub's.
 fn parquet(rows: &[Row]) -> Vec<u8> {
+    parquet_with(rows, None)
+}
+
+/// [`parquet`], with the `huggingface` metadata that `datasets` writes when `label` is a
+/// `ClassLabel` with these `names`.
+fn parquet_with(rows: &[Row], class_names: Option<&[&str]>) -> Vec<u8> {
     use parquet::basic::Compression;
     use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
+    use parquet::file::metadata::KeyValue;
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
     let schema = Arc::new(
         parquet::schema::parser::parse_message_type("message schema { REQUIRED BYTE_ARRAY text (UTF8); REQUIRED INT64 label; }").expect("schema"),
     );
-    let props = Arc::new(WriterProperties::builder().set_compression(Compression::SNAPPY).build());
+    let metadata = class_names.map(|names| {
+        let info = serde_json::json!({"info": {"features": {
+            "text": {"dtype": "string", "_type": "Value"},
+            "label": {"names": names, "_type": "ClassLabel"},
+        }}});
+        vec![KeyValue::new("huggingface".to_string(), info.to_string())]
+    });
+    let props = Arc::new(WriterProperties::builder().set_compression(Compression::SNAPPY).set_key_value_metadata(metadata).build());
     let mut out = Vec::new();
     {
         let mut writer = SerializedFileWriter::new(&mut out, schema, props).expect("writer");
@@ -246,6 +260,57 @@ fn a_hub_split_in_the_cache_imports_like_its_parquet_file_and_failures_leave_not
     fail(&["--hub", "not-an-id"], &["org/name"]);
     assert_eq!(imported(home.path(), cache.path()).len(), before, "a failed hub import left a task behind");
     assert_eq!(tree(cache.path()), before_cache, "a failed hub import changed the cache");
+}
+
+/// Parquet written by `datasets` names the classes of a `ClassLabel` column: a hub import
+/// takes them as the labels (in their order), and shards that disagree are refused.
+#[test]
+fn class_names_from_the_datasets_metadata_become_the_labels() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let rows = real_rows(home.path(), cache.path());
+    let (train, rest) = rows.split_at(4_000);
+    let other = &rest[..2_000];
+    let names: &[&str] = &["neg", "pos"];
+    cache_repo(
+        cache.path(),
+        "muppet-tests/rt_classes",
+        "main",
+        COMMIT,
+        &[
+            ("plain_text/train-00000-of-00001.parquet", parquet_with(train, Some(names))),
+            ("plain_text/validation-00000-of-00002.parquet", parquet_with(other, Some(names))),
+            ("plain_text/validation-00001-of-00002.parquet", parquet_with(other, Some(&["pos", "neg"]))),
+        ],
+    );
+    let args = |split: &str, name: &'static str| -> Vec<String> {
+        ["tasks", "import", "--hub", "muppet-tests/rt_classes", "--config", "plain_text", "--split", split, "--name", name, "--family", "single"]
+            .map(str::to_string)
+            .to_vec()
+    };
+    let argv = args("train", "rt_classes");
+    ok(muppet(home.path(), cache.path(), &argv.iter().map(String::as_str).collect::<Vec<_>>()));
+    let task = examples(home.path(), cache.path(), "rt_classes");
+    assert_eq!(task["labels"], serde_json::json!(["neg", "pos"]), "the dataset's names, not its integers");
+    let got = task["examples"].as_array().expect("examples");
+    assert_eq!(got.len(), distinct(train));
+    // Each class index is the hub's integer (0 = neg), whatever order the rows come in.
+    assert_eq!(got[0]["target"]["class"], train[0].label);
+    let positives = got.iter().filter(|e| e["target"]["class"] == 1).count();
+    assert_eq!(positives, train.iter().filter(|r| r.label == 1).map(|r| r.text.as_str()).collect::<HashSet<_>>().len());
+
+    let before = imported(home.path(), cache.path()).len();
+    let argv = args("validation", "rt_classes_val");
+    let out = muppet(home.path(), cache.path(), &argv.iter().map(String::as_str).collect::<Vec<_>>());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr.contains("validation-00001-of-00002.parquet")
+            && stderr.contains("its `label` classes are [\"pos\", \"neg\"]")
+            && stderr.contains("validation-00000-of-00002.parquet names them [\"neg\", \"pos\"]"),
+        "{stderr}"
+    );
+    assert_eq!(imported(home.path(), cache.path()).len(), before, "nothing imported");
 }
 
 #[test]

@@ -81,3 +81,29 @@ fn value(field: &Field) -> Value {
         other => Value::String(other.to_string()),
     }
 }
+
+/// The class names of `ClassLabel` columns, as Hugging Face `datasets` records them in a
+/// Parquet file's key-value metadata (`huggingface`: `{"info": {"features": {"label":
+/// {"_type": "ClassLabel", "names": [...]}}}}`): the integer in such a column is an index
+/// into its names. Empty when the file has no such metadata (or is not plain Parquet).
+pub fn class_labels(path: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(file) = std::fs::File::open(path) else { return out };
+    // The footer only; a file the decoder cannot read has no class names to give.
+    let Ok(Ok(reader)) = std::panic::catch_unwind(|| SerializedFileReader::new(file)) else { return out };
+    let metadata = reader.metadata().file_metadata().key_value_metadata();
+    let Some(text) = metadata.and_then(|kv| kv.iter().find(|k| k.key == "huggingface")).and_then(|k| k.value.as_deref()) else {
+        return out;
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else { return out };
+    let Some(features) = json["info"]["features"].as_object() else { return out };
+    for (column, feature) in features {
+        if feature["_type"] == "ClassLabel"
+            && let Some(names) = feature["names"].as_array()
+            && let Some(names) = names.iter().map(|n| n.as_str().map(str::to_string)).collect::<Option<Vec<_>>>()
+        {
+            out.insert(column.clone(), names);
+        }
+    }
+    out
+}

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::build::{build, Imported};
-use super::{bigbench, delimited, folder, jsonl, parquet, source, squad, Format, ImportOptions, Record};
+use super::{bigbench, delimited, folder, jsonl, parquet, source, squad, Format, ImportOptions, Location, Record, Transform};
 use crate::DataError;
 
 /// Read the records of one file (a folder for [`Format::Folder`]).
@@ -51,5 +51,50 @@ pub fn import_file(path: &Path, opts: &ImportOptions) -> Result<Imported, DataEr
 /// label indices are shared and duplicates are dropped across files.
 pub fn import_files(paths: &[&Path], opts: &ImportOptions) -> Result<Imported, DataError> {
     let files = paths.iter().map(|p| read_records(p, opts)).collect::<Result<Vec<_>, _>>()?;
-    build(paths, files, opts)
+    match hub_class_names(paths, opts)? {
+        Some(named) => build(paths, files, &named),
+        None => build(paths, files, opts),
+    }
+}
+
+/// A classification import of Parquet written by Hugging Face `datasets`, whose label
+/// column is a `ClassLabel`: the options with its class names as the labels and its
+/// integers mapped to them (the catalog's recipes do the same by hand). `None` where the
+/// files do not say, or the options already name the labels or transform the records.
+/// Files that disagree on the names are an error naming both.
+fn hub_class_names(paths: &[&Path], opts: &ImportOptions) -> Result<Option<ImportOptions>, DataError> {
+    if opts.format != Format::Parquet
+        || !matches!(opts.family, muppet_core::TaskFamily::Single | muppet_core::TaskFamily::Pair)
+        || opts.labels.is_some()
+        || !opts.transforms.is_empty()
+    {
+        return Ok(None);
+    }
+    let Some(column) = super::resolve(&opts.fields, opts.family, opts.format).label else { return Ok(None) };
+    let mut found: Option<(&Path, Vec<String>)> = None;
+    for path in paths {
+        let names = parquet::class_labels(path).remove(&column);
+        match (&found, names) {
+            (None, Some(names)) if paths.first() == Some(path) => found = Some((path, names)),
+            (None, None) => return Ok(None),
+            (Some((first, want)), names) if names.as_ref() != Some(want) => {
+                return Err(DataError::Malformed {
+                    path: path.to_path_buf(),
+                    at: Location::File,
+                    message: format!(
+                        "its `{column}` classes are {}, but {} names them {:?}: import files of one dataset version together",
+                        names.map_or("not named (no Hugging Face ClassLabel metadata)".to_string(), |n| format!("{n:?}")),
+                        first.display(),
+                        want
+                    ),
+                });
+            }
+            _ => {}
+        }
+    }
+    let Some((_, names)) = found else { return Ok(None) };
+    let mut named = opts.clone();
+    named.transforms = vec![Transform::Map { field: column, map: names.iter().enumerate().map(|(i, n)| (i.to_string(), n.clone())).collect() }];
+    named.labels = Some(names);
+    Ok(Some(named))
 }
