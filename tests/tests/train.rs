@@ -152,6 +152,11 @@ fn a_spec_file_names_its_run_and_flags_override_it() {
     let mut names: Vec<&str> = runs.as_array().expect("array").iter().filter_map(|r| r["name"].as_str()).collect();
     names.sort_unstable();
     assert_eq!(names, ["renamed", "sarcasm, two steps"], "{runs}");
+    // Mixed precision trains on the CPU too, with a word on its speed there.
+    let out = muppet(home.path(), &["prefinetune", "--spec", path, "--steps", "1", "--mixed-precision", "bf16", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: mixed precision on the CPU"), "{}", text(&out));
+    assert!(last_json(&out)["loss_last"].as_f64().is_some_and(f64::is_finite), "{}", text(&out));
 
     std::fs::write(&spec, "tasks = [\"sarcasm_headlines\"]\nsteps = 2\n").expect("spec");
     let out = muppet(home.path(), &["prefinetune", "--spec", path]);

@@ -183,6 +183,11 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
         if resume { " (from its last checkpoint)" } else { "" }
     );
 
+    if backend == muppet_train::backend::BackendKind::Cpu && spec.config.mixed_precision.compute_dtype().is_some() {
+        eprintln!(
+            "warning: mixed precision on the CPU: Burn's CPU backend multiplies bf16 matrices through f32, so this run is about half as fast as in f32 (BENCHMARKS.md); it is meant for CUDA"
+        );
+    }
     let cancel = Arc::new(AtomicBool::new(false));
     {
         use tokio::signal::unix::{signal, SignalKind};
