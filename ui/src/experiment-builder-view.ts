@@ -29,6 +29,8 @@ export class ExperimentBuilder {
   private readonly toml = el("pre", { className: "spec", id: "builder-toml" });
   private readonly status = el("p", { className: "page-sub", id: "builder-status" });
   private checked: SpecCheck | null = null;
+  /** Whether the form was edited (or a save tried): problems show only from then on. */
+  private touched = false;
 
   constructor(
     private readonly host: HTMLElement,
@@ -194,9 +196,14 @@ export class ExperimentBuilder {
     );
     wireBrowse("browse-builder-path", "builder-path", { kind: "save-file", title: "Save the experiment spec", label: "Experiment spec (TOML)", extensions: ["toml"] }, (m) => (this.status.textContent = m));
     this.host.addEventListener("input", (e) => {
-      if (e.target !== path) this.scheduleCheck();
+      if (e.target === path) return;
+      this.touched = true;
+      this.scheduleCheck();
     });
-    this.host.addEventListener("change", () => this.scheduleCheck());
+    this.host.addEventListener("change", (e) => {
+      if (e.target !== path) this.touched = true;
+      this.scheduleCheck();
+    });
     this.inputs.get("name")!.addEventListener("input", () => {
       // Suggest a file beside the last one chosen, named after the experiment.
       const p = path.value.trim();
@@ -248,6 +255,7 @@ export class ExperimentBuilder {
   }
 
   private addTask(name: string): void {
+    this.touched = true;
     const input = this.target ?? this.inputs.get(this.design() === "task_count" ? "pool" : "downstream")!;
     const text = input.value.trim();
     input.value = text === "" ? name : `${text.replace(/,\s*$/, "")}, ${name}`;
@@ -260,14 +268,15 @@ export class ExperimentBuilder {
     this.checkTimer = window.setTimeout(() => void this.check(), CHECK_AFTER_MS);
   }
 
-  /** Show `errors` under their fields (and the rest above the buttons). */
+  /** Show `errors` under their fields (and the rest above the buttons), once the form was touched. */
   private showErrors(errors: { field: string; message: string }[]): void {
     for (const list of [...this.errorLists.values(), this.general]) list.replaceChildren();
+    this.host.dataset.errors = String(errors.length);
+    if (!this.touched) return;
     for (const e of errors) {
       const list = this.errorLists.get(e.field) ?? this.general;
       list.append(el("li", {}, e.message));
     }
-    this.host.dataset.errors = String(errors.length);
   }
 
   /** Build the spec and have the shell check it; returns whether it can be saved. */
@@ -277,7 +286,7 @@ export class ExperimentBuilder {
     this.checked = null;
     if (!built.spec) {
       this.showErrors(built.errors);
-      this.plan.textContent = "Fix the fields marked below to see the plan.";
+      this.plan.textContent = this.touched ? "Fix the fields marked below to see the plan." : "Fill in the form: the plan's size shows here.";
       this.host.dataset.runs = "";
       return false;
     }
@@ -286,7 +295,7 @@ export class ExperimentBuilder {
       this.checked = check;
       this.showErrors(check.errors.map((message) => ({ field: fieldOf(message), message })));
       this.toml.textContent = check.toml;
-      this.plan.textContent = check.runs > 0 ? `Plan: ${planText(check)}` : "The spec does not expand into runs yet.";
+      this.plan.textContent = check.runs > 0 ? `Plan: ${planText(check)}` : this.touched ? "The spec does not expand into runs yet." : "Fill in the form: the plan's size shows here.";
       this.host.dataset.runs = String(check.runs);
       return check.errors.length === 0;
     } catch (error) {
@@ -297,6 +306,7 @@ export class ExperimentBuilder {
 
   private async save(andRun: boolean): Promise<void> {
     this.status.textContent = "";
+    this.touched = true;
     if (!(await this.check())) {
       this.status.textContent = "Not saved: fix the problems marked above.";
       return;
