@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "estimate_run_time",
     "import_task",
     "paper_catalog",
+    "add_paper_task",
     "list_runs",
     "run_detail",
     "run_curves",

@@ -69,6 +69,7 @@ fn main() {
             commands::tasks::estimate_run_time,
             commands::tasks::import_task,
             commands::tasks::paper_catalog,
+            commands::tasks::add_paper_task,
             commands::runs::list_runs,
             commands::runs::run_detail,
             commands::runs::run_curves,

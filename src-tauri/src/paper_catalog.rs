@@ -1,9 +1,34 @@
 //! The Muppet paper's public datasets (`muppet_data::muppet_catalog`) as the Tasks page
-//! lists them, read-only: importing one reads the Hugging Face hub (or its local cache),
-//! which the CLI does, so each entry carries the `muppet tasks add` command to run.
+//! lists them, and adding one as a task: read from the Hugging Face hub (or its local
+//! cache) as `muppet tasks add` does, which each entry also names for a terminal.
 
+use muppet_data::hub::{HubAccess, hub_origin};
 use muppet_data::muppet_catalog::{self, PaperDataset};
 use serde::Serialize;
+
+use crate::error::CommandError;
+use crate::task_import::{ImportReport, PreparedImport, check_name};
+
+/// What adding a catalog dataset did: the import's report and where the files came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PaperAdded {
+    #[serde(flatten)]
+    pub report: ImportReport,
+    /// "from hub dataset ORG/NAME config C split S (N files, revision R, ...)".
+    pub origin: String,
+}
+
+/// Import catalog dataset `dataset`'s training split from the hub through `access`, as a
+/// task of its own name, ready to store; with where the files came from. The errors are
+/// the CLI's: an unknown or unimportable dataset, or one neither reachable nor cached
+/// (naming the `huggingface-cli download` command).
+pub fn prepare_add(access: &HubAccess, dataset: &str) -> Result<(PreparedImport, String), CommandError> {
+    let name = muppet_catalog::task_name(dataset, None);
+    check_name(&name)?;
+    let added = muppet_catalog::add(access, dataset, None, &name, false, false)?;
+    let origin = hub_origin(&added.hub, &added.fetched);
+    Ok((PreparedImport::new(added.imported, added.description), origin))
+}
 
 /// One dataset of the paper's mixture.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -99,4 +124,99 @@ mod tests {
             assert_eq!(e.command.is_none(), e.unpickable.is_some(), "{}", e.name);
         }
     }
+
+    /// The hub's Parquet conversion of Rotten Tomatoes, written from the real snippets of
+    /// the demo assets into a cache laid out as `huggingface-cli download --revision
+    /// refs/convert/parquet` leaves it: added from the app as a task, stored, and found
+    /// to share its inputs with the demo's rt_fresh_rotten.
+    #[test]
+    fn a_catalog_dataset_is_added_from_the_cache_and_its_overlap_found() {
+        use crate::catalog::TaskCatalog;
+        let assets = crate::task_import::tests::assets();
+        let rt = muppet_data::catalog::load_task(&assets, "rt_fresh_rotten").expect("rt_fresh_rotten");
+        assert_eq!(rt.spec.labels, ["fresh", "rotten"]);
+        // The hub's encoding: 0 = neg (rotten), 1 = pos (fresh).
+        let rows: Vec<(String, i64)> = rt
+            .examples
+            .iter()
+            .map(|e| match &e.target {
+                muppet_data::Target::Class(c) => (e.text_a.clone(), i64::from(*c == 0)),
+                other => panic!("not a class: {other:?}"),
+            })
+            .collect();
+        let cache = tempfile::tempdir().expect("tempdir");
+        let repo = cache.path().join("datasets--cornell-movie-review-data--rotten_tomatoes");
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        let file = repo.join("snapshots").join(commit).join("default/train/0000.parquet");
+        std::fs::create_dir_all(file.parent().expect("folder")).expect("snapshot");
+        std::fs::write(&file, parquet(&rows)).expect("parquet");
+        std::fs::create_dir_all(repo.join("refs/refs/convert")).expect("refs");
+        std::fs::write(repo.join("refs/refs/convert/parquet"), commit).expect("ref");
+        let access = HubAccess { root: cache.path().to_path_buf(), offline: true };
+
+        let (prepared, origin) = prepare_add(&access, "rotten_tomatoes").expect("added");
+        assert!(origin.contains("cornell-movie-review-data/rotten_tomatoes") && origin.contains("read from the local Hugging Face cache"), "{origin}");
+        let report = prepared.report();
+        assert_eq!(report.name, "rotten_tomatoes");
+        assert_eq!(report.labels, ["neg", "pos"]);
+        assert_eq!(report.examples + report.duplicates, rows.len());
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        tauri::async_runtime::block_on(async {
+            let store = muppet_store::Store::open(&dir.path().join("muppet.db")).await.expect("store");
+            let catalog = TaskCatalog::default();
+            catalog.import(&assets, &store, prepared, false).await.expect("stored");
+            let tasks = catalog.list(&assets, &store).await.expect("list");
+            let added = tasks.iter().find(|t| t.spec.name == "rotten_tomatoes").expect("listed");
+            assert_eq!((added.origin, added.examples), ("imported", report.examples));
+            let shared = added.overlaps.as_ref().expect("checked").iter().find(|o| o.other == "rt_fresh_rotten").expect("an imported copy of the snippets is found");
+            assert!(shared.percent > 99.0, "{shared:?}");
+            let imported: Vec<String> = store.imported_tasks().await.expect("imported").into_iter().map(|t| t.spec.name).collect();
+            let entry = entries(&imported).into_iter().find(|e| e.name == "rotten_tomatoes").expect("entry");
+            assert_eq!(entry.imported_as, ["rotten_tomatoes"]);
+            let (again, _) = prepare_add(&access, "rotten_tomatoes").expect("read again");
+            let error = catalog.import(&assets, &store, again, false).await.expect_err("exists");
+            assert!(error.message().contains("already imported"), "{error}");
+            store.close().await;
+        });
+
+        for (dataset, want) in [
+            ("sst2", "huggingface-cli download --repo-type dataset nyu-mll/glue --include \"sst2/*\""),
+            ("record", "cannot be imported as a task here"),
+            ("sst3", "not in the Muppet catalog; its datasets are: cola, sst2"),
+        ] {
+            let Err(error) = prepare_add(&access, dataset) else { panic!("{dataset} was added") };
+            assert!(error.message().contains(want), "{dataset}: {error}");
+        }
+    }
+
+    /// Parquet with the hub's columns `text` and `label` (int64).
+    fn parquet(rows: &[(String, i64)]) -> Vec<u8> {
+        use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
+        use parquet::file::properties::WriterProperties;
+        use parquet::file::writer::SerializedFileWriter;
+        use std::sync::Arc;
+        let schema = Arc::new(
+            parquet::schema::parser::parse_message_type("message schema { REQUIRED BYTE_ARRAY text (UTF8); REQUIRED INT64 label; }").expect("schema"),
+        );
+        let mut out = Vec::new();
+        let mut writer = SerializedFileWriter::new(&mut out, schema, Arc::new(WriterProperties::builder().build())).expect("writer");
+        let mut group = writer.next_row_group().expect("row group");
+        let mut column = 0;
+        while let Some(mut col) = group.next_column().expect("column") {
+            if column == 0 {
+                let values: Vec<ByteArray> = rows.iter().map(|(t, _)| ByteArray::from(t.as_str())).collect();
+                col.typed::<ByteArrayType>().write_batch(&values, None, None).expect("text");
+            } else {
+                let values: Vec<i64> = rows.iter().map(|(_, l)| *l).collect();
+                col.typed::<Int64Type>().write_batch(&values, None, None).expect("label");
+            }
+            col.close().expect("close column");
+            column += 1;
+        }
+        group.close().expect("close group");
+        writer.close().expect("close");
+        out
+    }
+
 }

@@ -114,18 +114,23 @@ impl ImportRequest {
 /// Read `path` with `opts` (seconds for a large file: call it off the async threads).
 pub fn read(path: &std::path::Path, opts: &ImportOptions) -> Result<PreparedImport, CommandError> {
     let imported = import_file(path, opts)?;
-    let lines = example_lines(&imported.task.examples);
-    let fingerprint = fingerprint(&imported.task.spec, &lines);
     let description = imported.description(opts);
-    Ok(PreparedImport {
-        imported,
-        lines,
-        fingerprint,
-        description,
-    })
+    Ok(PreparedImport::new(imported, description))
 }
 
 impl PreparedImport {
+    /// An imported task, described by `description`, with its lines and fingerprint.
+    pub fn new(imported: Imported, description: serde_json::Value) -> Self {
+        let lines = example_lines(&imported.task.examples);
+        let fingerprint = fingerprint(&imported.task.spec, &lines);
+        Self {
+            imported,
+            lines,
+            fingerprint,
+            description,
+        }
+    }
+
     pub fn report(&self) -> ImportReport {
         let task = &self.imported.task;
         ImportReport {
@@ -141,7 +146,7 @@ impl PreparedImport {
 }
 
 /// The rules of `muppet tasks import --name`.
-fn check_name(name: &str) -> Result<(), CommandError> {
+pub(crate) fn check_name(name: &str) -> Result<(), CommandError> {
     let plain = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));

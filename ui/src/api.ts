@@ -134,6 +134,12 @@ export interface ImportReport {
   fingerprint: string;
 }
 
+/** A catalog dataset added as a task (paper_catalog::PaperAdded). */
+export interface PaperAdded extends ImportReport {
+  /** Where its files came from (the hub, or the local cache). */
+  origin: string;
+}
+
 /** A dataset of the Muppet paper's mixture (paper_catalog::PaperEntry). */
 export interface PaperEntry {
   name: string;
@@ -430,6 +436,7 @@ export const listTasks = () => invoke<TaskEntry[]>("list_tasks");
 export const taskPreview = (name: string, count: number) => invoke<TaskPreview>("task_preview", { name, count });
 export const importTask = (request: ImportRequest) => invoke<ImportReport>("import_task", { request });
 export const paperCatalog = () => invoke<PaperEntry[]>("paper_catalog");
+export const addPaperTask = (dataset: string) => invoke<PaperAdded>("add_paper_task", { dataset });
 export const mixtureSummary = (request: MixtureRequest) => invoke<MixtureRow[]>("mixture_summary", { request });
 export const estimateRunTime = (request: EstimateRequest) => invoke<RunEstimate>("estimate_run_time", { request });
 

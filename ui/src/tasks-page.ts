@@ -1,6 +1,7 @@
 // The Tasks page: the catalog and imported tasks with the inputs they share, a preview of
 // a task's examples, the form that imports a file as a task, and the Muppet paper's datasets.
 import {
+  addPaperTask,
   importTask,
   listTasks,
   paperCatalog,
@@ -146,7 +147,7 @@ export class TasksPage {
   private paperRow(entry: PaperEntry): HTMLTableRowElement {
     const hub = entry.config ? `${entry.hub} (${entry.config})` : entry.hub;
     const how = entry.command
-      ? el("code", { className: "command" }, entry.command)
+      ? el("div", { className: "paper-add" }, this.addButton(entry), " ", el("code", { className: "command" }, entry.command), el("div", { className: "paper-add-result result" }))
       : el("span", { className: "page-sub", title: entry.unpickable ?? "" }, "not importable here");
     return el(
       "tr",
@@ -159,6 +160,33 @@ export class TasksPage {
       el("td", { className: "paper-imported" }, entry.imported_as.length ? `yes (${entry.imported_as.join(", ")})` : "no"),
       el("td", {}, how),
     );
+  }
+
+  /** Add: the dataset's training split imported as a task, then the lists shown again. */
+  private addButton(entry: PaperEntry): HTMLButtonElement {
+    const done = entry.imported_as.includes(entry.name);
+    const button = el("button", { type: "button", className: "button secondary add-paper", disabled: done, title: done ? `imported as ${entry.name}` : `Import ${entry.hub}'s training split as the task ${entry.name}` }, done ? "Added" : "Add");
+    button.addEventListener("click", async () => {
+      const result = button.parentElement?.querySelector<HTMLElement>(".paper-add-result");
+      button.disabled = true;
+      button.textContent = "Adding…";
+      if (result) result.textContent = "Downloading or reading the Hugging Face cache, then importing (large datasets take minutes)…";
+      try {
+        const added = await addPaperTask(entry.name);
+        if (result) result.textContent = `${importSummary(added)} ${added.origin}.`;
+        button.textContent = "Added";
+        reloadTasks();
+        this.showTasks(await loadTasks());
+      } catch (error) {
+        if (result) {
+          result.textContent = describeError(error).message;
+          result.classList.add("error");
+        }
+        button.textContent = "Add";
+        button.disabled = false;
+      }
+    });
+    return button;
   }
 
   /** The form as values. */

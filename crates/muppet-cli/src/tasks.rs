@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use muppet_core::{MuppetHome, TaskFamily};
 use muppet_data::fingerprint::{example_lines, fingerprint, from_lines};
-use muppet_data::hub::{FetchedSplit, HubDataset, import_hub};
+use muppet_data::hub::{HubDataset, hub_origin, import_hub};
 use muppet_data::import::{import_file, Encoding, FieldMap, Format, ImportOptions, Imported, OnInvalid};
 use muppet_data::stats::TaskStats;
 use muppet_data::{catalog, muppet_catalog, LabeledTask, Target};
@@ -342,35 +342,10 @@ fn import_from_hub(home: &MuppetHome, ds: &HubDataset, opts: &ImportOptions, rep
     if let Some(m) = metric {
         imported.task.spec.metric = m;
     }
-    let description = serde_json::json!({
-        "hub": ds,
-        "revision": fetched.revision,
-        "commit": fetched.commit,
-        "files": fetched.repo_files,
-        "from_cache_only": !fetched.online,
-        "options": opts,
-        "records": imported.records,
-        "duplicates": imported.duplicates,
-        "skipped": imported.skipped,
-    });
+    let description = muppet_data::hub::hub_description(ds, &fetched, opts, &imported);
     let fp = store_task(home, &imported, &description, replace)?;
     report_import(&imported, &fp, &hub_origin(ds, &fetched));
     Ok(())
-}
-
-fn hub_origin(ds: &HubDataset, fetched: &FetchedSplit) -> String {
-    let files = fetched.files.len();
-    format!(
-        "from hub dataset {}{} split {} ({} file{}, revision {}, commit {}{})",
-        ds.id,
-        ds.config.as_deref().map(|c| format!(" config {c}")).unwrap_or_default(),
-        ds.splits.join("+"),
-        files,
-        if files == 1 { "" } else { "s" },
-        fetched.revision,
-        &fetched.commit[..fetched.commit.len().min(12)],
-        if fetched.online { "" } else { ", read from the local Hugging Face cache" }
-    )
 }
 
 /// Store an imported task in one transaction; returns its fingerprint.
@@ -410,30 +385,13 @@ fn report_import(imported: &Imported, fp: &str, origin: &str) {
 }
 
 fn add(home: &MuppetHome, args: AddArgs) -> anyhow::Result<()> {
-    let Some(entry) = muppet_catalog::dataset(&args.dataset) else {
-        let names: Vec<&str> = muppet_catalog::datasets().iter().map(|d| d.name).collect();
-        anyhow::bail!("`{}` is not in the Muppet catalog; its datasets are: {}", args.dataset, names.join(", "));
-    };
-    if let Some(why) = entry.unpickable {
-        anyhow::bail!(
-            "`{}` ({}, hub {}) cannot be imported as a task here: {why}. To use it, convert it to one of the task shapes yourself and import the file with `muppet tasks import`",
-            entry.name,
-            entry.title,
-            entry.hub
-        );
-    }
-    let name = args.name.unwrap_or_else(|| match &args.split {
-        None => entry.name.to_string(),
-        Some(s) => format!("{}_{}", entry.name, s.replace(',', "_").replace(' ', "")),
-    });
+    let name = args.name.unwrap_or_else(|| muppet_catalog::task_name(&args.dataset, args.split.as_deref()));
     check_name(&name)?;
-    let ds = entry.hub_dataset(args.split.as_deref());
-    anyhow::ensure!(!ds.splits.is_empty(), "--split is empty: name a split such as `{}`", entry.train_split);
-    let mut opts = entry.import_options(&name);
-    if args.skip_invalid {
-        opts.on_invalid = OnInvalid::Skip;
-    }
-    import_from_hub(home, &ds, &opts, args.replace, Some(entry.metric))
+    let access = muppet_data::hub::HubAccess::from_env();
+    let added = muppet_catalog::add(&access, &args.dataset, args.split.as_deref(), &name, args.skip_invalid, std::io::stderr().is_terminal())?;
+    let fp = store_task(home, &added.imported, &added.description, args.replace)?;
+    report_import(&added.imported, &fp, &hub_origin(&added.hub, &added.fetched));
+    Ok(())
 }
 
 fn list_muppet_catalog(home: &MuppetHome, json: bool) -> anyhow::Result<()> {

@@ -70,6 +70,54 @@ impl PaperDataset {
     }
 }
 
+/// A catalog dataset imported from the hub, ready to store.
+#[derive(Debug)]
+pub struct AddedDataset {
+    pub imported: crate::import::Imported,
+    pub fetched: crate::hub::FetchedSplit,
+    pub hub: HubDataset,
+    /// How it was imported, as stored with the task.
+    pub description: serde_json::Value,
+}
+
+/// The task name `muppet tasks add NAME [--split S]` gives: the dataset's name, or
+/// `<name>_<split>` for other splits.
+pub fn task_name(dataset: &str, split: Option<&str>) -> String {
+    match split {
+        None => dataset.to_string(),
+        Some(s) => format!("{dataset}_{}", s.replace(',', "_").replace(' ', "")),
+    }
+}
+
+/// Import catalog dataset `dataset` (its `split`, default its training split) from the
+/// hub through `access`, as a task named `name`, with its metric; `skip_invalid` leaves
+/// unusable records out instead of failing. An unknown or unimportable dataset is an
+/// error that says which datasets exist, or why it cannot be imported.
+pub fn add(access: &crate::hub::HubAccess, dataset: &str, split: Option<&str>, name: &str, skip_invalid: bool, progress: bool) -> Result<AddedDataset, crate::DataError> {
+    let Some(entry) = self::dataset(dataset) else {
+        let names: Vec<&str> = datasets().iter().map(|d| d.name).collect();
+        return Err(crate::DataError::Options(format!("`{dataset}` is not in the Muppet catalog; its datasets are: {}", names.join(", "))));
+    };
+    if let Some(why) = entry.unpickable {
+        return Err(crate::DataError::Options(format!(
+            "`{}` ({}, hub {}) cannot be imported as a task here: {why}. To use it, convert it to one of the task shapes yourself and import the file with `muppet tasks import`",
+            entry.name, entry.title, entry.hub
+        )));
+    }
+    let hub = entry.hub_dataset(split);
+    if hub.splits.is_empty() {
+        return Err(crate::DataError::Options(format!("--split is empty: name a split such as `{}`", entry.train_split)));
+    }
+    let mut opts = entry.import_options(name);
+    if skip_invalid {
+        opts.on_invalid = crate::import::OnInvalid::Skip;
+    }
+    let (mut imported, fetched) = crate::hub::import_hub_with(access, &hub, &opts, progress)?;
+    imported.task.spec.metric = entry.metric;
+    let description = crate::hub::hub_description(&hub, &fetched, &opts, &imported);
+    Ok(AddedDataset { imported, fetched, hub, description })
+}
+
 fn f(name: &str) -> Option<String> {
     Some(name.to_string())
 }

@@ -66,6 +66,28 @@ pub async fn paper_catalog(state: State<'_, StudioState>) -> Result<Vec<PaperEnt
     Ok(paper_catalog::entries(&imported))
 }
 
+/// Add a dataset of the paper's catalog as a task (`muppet tasks add NAME`): its training
+/// split from the Hugging Face hub, or from the local hub cache when the hub cannot be
+/// reached; stored all or nothing, then every task is checked for overlaps again.
+#[tauri::command]
+pub async fn add_paper_task(
+    state: State<'_, StudioState>,
+    dataset: String,
+) -> Result<paper_catalog::PaperAdded, CommandError> {
+    let store = store(&state)?;
+    let access = muppet_data::hub::HubAccess::from_env();
+    let (prepared, origin) =
+        tauri::async_runtime::spawn_blocking(move || paper_catalog::prepare_add(&access, &dataset))
+            .await
+            .map_err(|e| CommandError::Worker(format!("adding the dataset: {e}")))??;
+    let report = prepared.report();
+    state
+        .catalog
+        .import(state.home().assets(), store, prepared, false)
+        .await?;
+    Ok(paper_catalog::PaperAdded { report, origin })
+}
+
 /// What the mixture builder shows live: the policy and the budget.
 #[derive(Debug, Deserialize)]
 pub struct MixtureRequest {

@@ -84,14 +84,35 @@ fn error(ds: &HubDataset, message: String) -> DataError {
     DataError::HubDataset { id: ds.id.clone(), message }
 }
 
+/// Where hub files are read from: a cache folder, and whether the hub may be asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubAccess {
+    /// The hub cache (`HF_HUB_CACHE` layout).
+    pub root: PathBuf,
+    /// Read the cache only.
+    pub offline: bool,
+}
+
+impl HubAccess {
+    /// As the environment says: [`cache_root`] and [`is_offline`].
+    pub fn from_env() -> Self {
+        Self { root: cache_root(), offline: is_offline() }
+    }
+}
+
 /// The local files of `ds`: through the hub when it is reachable and the
 /// environment allows it, else from the cache. `progress`: show download bars.
 pub fn fetch(ds: &HubDataset, progress: bool) -> Result<FetchedSplit, DataError> {
+    fetch_with(&HubAccess::from_env(), ds, progress)
+}
+
+/// [`fetch`] through `access`.
+pub fn fetch_with(access: &HubAccess, ds: &HubDataset, progress: bool) -> Result<FetchedSplit, DataError> {
     if ds.splits.is_empty() {
         return Err(error(ds, "no split given".into()));
     }
-    let root = cache_root();
-    if is_offline() {
+    let root = access.root.clone();
+    if access.offline {
         return from_cache(&root, ds, "HF_HUB_OFFLINE is set, so only the local Hugging Face cache is read");
     }
     match online(&root, ds, progress) {
@@ -106,7 +127,12 @@ pub fn fetch(ds: &HubDataset, progress: bool) -> Result<FetchedSplit, DataError>
 /// Fetch `ds` and import its files as one task with `opts` (the format is Parquet;
 /// an empty source becomes the hub source).
 pub fn import_hub(ds: &HubDataset, opts: &ImportOptions, progress: bool) -> Result<(Imported, FetchedSplit), DataError> {
-    let fetched = fetch(ds, progress)?;
+    import_hub_with(&HubAccess::from_env(), ds, opts, progress)
+}
+
+/// [`import_hub`] through `access`.
+pub fn import_hub_with(access: &HubAccess, ds: &HubDataset, opts: &ImportOptions, progress: bool) -> Result<(Imported, FetchedSplit), DataError> {
+    let fetched = fetch_with(access, ds, progress)?;
     let mut opts = opts.clone();
     opts.format = Format::Parquet;
     if opts.source.is_empty() {
@@ -115,6 +141,39 @@ pub fn import_hub(ds: &HubDataset, opts: &ImportOptions, progress: bool) -> Resu
     let paths: Vec<&Path> = fetched.files.iter().map(PathBuf::as_path).collect();
     let imported = import_files(&paths, &opts)?;
     Ok((imported, fetched))
+}
+
+/// How a hub split was imported, as stored with the task: the dataset, the revision and
+/// commit, its files, the options and the counts.
+pub fn hub_description(ds: &HubDataset, fetched: &FetchedSplit, opts: &ImportOptions, imported: &Imported) -> serde_json::Value {
+    serde_json::json!({
+        "hub": ds,
+        "revision": fetched.revision,
+        "commit": fetched.commit,
+        "files": fetched.repo_files,
+        "from_cache_only": !fetched.online,
+        "options": opts,
+        "records": imported.records,
+        "duplicates": imported.duplicates,
+        "skipped": imported.skipped,
+    })
+}
+
+/// "from hub dataset ORG/NAME config C split S (N files, revision R, commit C…)", for
+/// the line an import prints.
+pub fn hub_origin(ds: &HubDataset, fetched: &FetchedSplit) -> String {
+    let files = fetched.files.len();
+    format!(
+        "from hub dataset {}{} split {} ({} file{}, revision {}, commit {}{})",
+        ds.id,
+        ds.config.as_deref().map(|c| format!(" config {c}")).unwrap_or_default(),
+        ds.splits.join("+"),
+        files,
+        if files == 1 { "" } else { "s" },
+        fetched.revision,
+        &fetched.commit[..fetched.commit.len().min(12)],
+        if fetched.online { "" } else { ", read from the local Hugging Face cache" }
+    )
 }
 
 /// The files of every split of `ds` in a repository's file list.
