@@ -3,4 +3,5 @@
 pub mod cli;
 pub mod desktop;
 pub mod experiments;
+pub mod hub;
 pub mod workspace;

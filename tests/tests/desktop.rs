@@ -16,6 +16,7 @@ use muppet_store::{NewRun, Store};
 use muppet_tests::cli::{muppet_bin, shared_assets};
 use muppet_tests::desktop::{TauriDriver, app_binary, require_display_and_webdriver};
 use muppet_tests::experiments::TINY_SETTINGS;
+use muppet_tests::hub::{COMMIT, cache_repo, parquet, rotten_tomatoes_rows};
 use muppet_tests::workspace::artifact_dir;
 
 /// Upper bound of one whole test; a hung app or driver fails instead of blocking CI.
@@ -139,6 +140,18 @@ impl StudioSession {
             .click()
             .await
             .with_context(|| format!("click {css}"))?;
+        Ok(())
+    }
+
+    /// Click an element far down a page: brought to the middle of the window first, clear
+    /// of the status bar.
+    async fn click_centered(&self, css: &str) -> anyhow::Result<()> {
+        let element = self.client.find(Locator::Css(css)).await.with_context(|| format!("find {css}"))?;
+        self.client
+            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![serde_json::to_value(&element)?])
+            .await
+            .with_context(|| format!("scroll to {css}"))?;
+        element.click().await.with_context(|| format!("click {css}"))?;
         Ok(())
     }
 
@@ -448,6 +461,67 @@ async fn an_empty_database_tells_the_user_to_run_the_demo() -> anyhow::Result<()
             dir.path().join("muppet.db").is_file(),
             "no muppet.db in MUPPET_HOME"
         );
+        studio.close().await
+    })
+    .await
+}
+
+/// The Tasks page's *Add* on a Muppet paper dataset: with the hub unreachable
+/// (`HF_HUB_OFFLINE`), Rotten Tomatoes is read from a local hub cache holding the hub's
+/// Parquet (written from the demo's real snippets), imported and listed; a dataset not in
+/// the cache says how to download it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paper_dataset_is_added_from_the_tasks_page() -> anyhow::Result<()> {
+    within_limit(async {
+        let dir = tempfile::tempdir()?;
+        let cache = tempfile::tempdir()?;
+        let rows = rotten_tomatoes_rows(dir.path());
+        cache_repo(
+            cache.path(),
+            "cornell-movie-review-data/rotten_tomatoes",
+            "refs/convert/parquet",
+            COMMIT,
+            &[("default/train/0000.parquet", parquet(&rows))],
+        );
+        let assets = shared_assets();
+        let offline = Path::new("1");
+        let studio = StudioSession::open_with(
+            &[("MUPPET_HOME", dir.path()), ("MUPPET_ASSETS", &assets), ("HF_HUB_CACHE", cache.path()), ("HF_HUB_OFFLINE", offline)],
+            "tasks-add.log",
+        )
+        .await?;
+        studio.wait_for_runs_state("empty").await?;
+        studio.click(".nav-item[data-page='tasks']").await?;
+        studio.wait_for("body[data-tasks-state='loaded']", TRAINING_WAIT, "the tasks load").await?;
+        let row = "#paper-catalog-body tr[data-dataset='rotten_tomatoes']";
+        studio.wait_for(&format!("{row} button.add-paper"), UI_WAIT, "the paper catalog lists Rotten Tomatoes").await?;
+
+        // Not cached: the row says how to get it.
+        studio.click_centered("#paper-catalog-body tr[data-dataset='sst2'] button.add-paper").await?;
+        studio
+            .wait_for("#paper-catalog-body tr[data-dataset='sst2'] .paper-add-result.error", TRAINING_WAIT, "adding sst2 fails")
+            .await?;
+        let said = studio.text("#paper-catalog-body tr[data-dataset='sst2'] .paper-add-result").await?;
+        ensure!(said.contains("huggingface-cli download --repo-type dataset nyu-mll/glue"), "sst2 says {said:?}");
+
+        studio.click_centered(&format!("{row} button.add-paper")).await?;
+        studio.wait_for("#tasks-body tr[data-task='rotten_tomatoes']", TRAINING_WAIT, "Rotten Tomatoes is added and listed").await?;
+        let said = studio.text(&format!("{row} .paper-add-result")).await?;
+        ensure!(
+            said.starts_with("Imported rotten_tomatoes:") && said.contains("read from the local Hugging Face cache"),
+            "the row says {said:?}"
+        );
+        let imported = studio.text(&format!("{row} td.paper-imported")).await?;
+        ensure!(imported == "yes (rotten_tomatoes)", "the Imported column says {imported:?}");
+        studio.screenshot("tasks-add.png").await?;
+        let listed = studio.text("#tasks-body tr[data-task='rotten_tomatoes']").await?;
+        ensure!(listed.contains("rt_fresh_rotten 100%"), "the task row shows {listed:?}");
+        let labels = studio
+            .wait_for("#tasks-body tr[data-task='rotten_tomatoes'] td.labels", UI_WAIT, "the labels cell")
+            .await?
+            .attr("title")
+            .await?;
+        ensure!(labels.as_deref() == Some("neg, pos"), "the labels are {labels:?}");
         studio.close().await
     })
     .await

@@ -147,7 +147,7 @@ export class TasksPage {
   private paperRow(entry: PaperEntry): HTMLTableRowElement {
     const hub = entry.config ? `${entry.hub} (${entry.config})` : entry.hub;
     const how = entry.command
-      ? el("div", { className: "paper-add" }, this.addButton(entry), " ", el("code", { className: "command" }, entry.command), el("div", { className: "paper-add-result result" }))
+      ? el("div", { className: "paper-add" }, this.addButton(entry), el("code", { className: "command" }, entry.command), el("div", { className: "paper-add-result result" }))
       : el("span", { className: "page-sub", title: entry.unpickable ?? "" }, "not importable here");
     return el(
       "tr",
@@ -173,8 +173,10 @@ export class TasksPage {
       if (result) result.textContent = "Downloading or reading the Hugging Face cache, then importing (large datasets take minutes)…";
       try {
         const added = await addPaperTask(entry.name);
-        if (result) result.textContent = `${importSummary(added)} ${added.origin}.`;
+        if (result) result.textContent = `${importSummary(added)} Read ${added.origin}.`;
         button.textContent = "Added";
+        const imported = button.closest("tr")?.querySelector(".paper-imported");
+        if (imported) imported.textContent = `yes (${added.name})`;
         reloadTasks();
         this.showTasks(await loadTasks());
       } catch (error) {
