@@ -75,6 +75,9 @@ pub enum WorkerState {
     Waiting,
     Running,
     Cancelling,
+    /// Trained by a process outside the app (a terminal, an experiment): it holds the
+    /// run's lock. Cancel signals it.
+    Elsewhere,
 }
 
 /// New complete lines of a file that another process appends to.
@@ -188,6 +191,10 @@ struct Inner {
     parallel: usize,
     subscribers: Vec<Channel<Vec<Update>>>,
     pending: Vec<Update>,
+    /// Runs trained outside the app that Cancel has signalled, with the pid signalled:
+    /// shown as cancelling while that process holds their lock (a second SIGTERM would
+    /// kill it without a checkpoint).
+    signalled_elsewhere: HashMap<RunId, u32>,
 }
 
 /// Supervises the worker processes of the app. Cheap to clone.
@@ -212,6 +219,7 @@ impl Supervisor {
             parallel: parallel.max(1),
             subscribers: Vec::new(),
             pending: Vec::new(),
+            signalled_elsewhere: HashMap::new(),
         };
         Self {
             muppet,
@@ -315,6 +323,29 @@ impl Supervisor {
     }
 
     /// Runs with a worker or waiting for one.
+    /// [`Self::states`], with [`WorkerState::Elsewhere`] for the runs of `running` (runs
+    /// the store says are running) that another process holds the lock of.
+    pub fn states_with(&self, running: impl IntoIterator<Item = RunId>) -> HashMap<RunId, WorkerState> {
+        let mut out = self.states();
+        for run in running {
+            if out.contains_key(&run) {
+                continue;
+            }
+            let holder = muppet_core::lock::holder(&self.home.run_dir(run).join(muppet_core::lock::LOCK_FILE));
+            let mut inner = self.lock();
+            match holder {
+                muppet_core::lock::Holder::Held { pid } => {
+                    let signalled = pid.is_some() && inner.signalled_elsewhere.get(&run) == pid.as_ref();
+                    out.insert(run, if signalled { WorkerState::Cancelling } else { WorkerState::Elsewhere });
+                }
+                muppet_core::lock::Holder::Free => {
+                    inner.signalled_elsewhere.remove(&run);
+                }
+            }
+        }
+        out
+    }
+
     pub fn states(&self) -> HashMap<RunId, WorkerState> {
         let inner = self.lock();
         let mut out: HashMap<RunId, WorkerState> = inner
@@ -497,9 +528,26 @@ impl Supervisor {
                 true
             } else {
                 let Some(worker) = inner.running.get_mut(&run) else {
-                    return Err(CommandError::Invalid(format!(
-                        "run {run} has no worker in this app to cancel"
-                    )));
+                    // Trained by a process outside the app (`muppet prefinetune` or
+                    // `resume` in a terminal, an experiment's worker): found by the run's
+                    // lock, which only a live process holds, and stopped the same way.
+                    let lock = self.home.run_dir(run).join(muppet_core::lock::LOCK_FILE);
+                    return match muppet_core::lock::holder(&lock) {
+                        muppet_core::lock::Holder::Held { pid: Some(pid) } => {
+                            if inner.signalled_elsewhere.get(&run) == Some(&pid) {
+                                return Err(CommandError::Invalid(format!(
+                                    "run {run} is already stopping: process {pid} finishes its update and writes a checkpoint"
+                                )));
+                            }
+                            signal(pid, nix::sys::signal::Signal::SIGTERM)?;
+                            inner.signalled_elsewhere.insert(run, pid);
+                            Ok(())
+                        }
+                        _ => Err(CommandError::Invalid(format!(
+                            "run {run} is not being trained: no process holds {}",
+                            lock.display()
+                        ))),
+                    };
                 };
                 let pid = worker.pid;
                 if !is_worker_process(pid, run, self.binary_name()) {
@@ -873,6 +921,47 @@ mod tests {
         let row = store.run(alive).await.expect("row");
         assert_eq!(row.status, RunStatus::Failed);
         assert!(row.failure.unwrap_or_default().contains("earlier session"));
+        store.close().await;
+    }
+
+    /// A run trained by a process outside the app (here a stand-in holding the run's lock
+    /// as a worker does) is shown as such, and Cancel signals that process once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_run_trained_outside_the_app_is_shown_and_cancelled_through_its_lock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = MuppetHome::at(dir.path().join("home"));
+        home.ensure().expect("home");
+        let store = Store::open(&home.db()).await.expect("store");
+        let run = store.create_run(&new_run("from a terminal")).await.expect("run");
+        let idle = store.create_run(&new_run("nobody trains it")).await.expect("run");
+        let lock = home.run_dir(run).join(muppet_core::lock::LOCK_FILE);
+        std::fs::create_dir_all(home.run_dir(run)).expect("run dir");
+        let script = "exec 9<>\"$LOCK\"; flock -n 9 || exit 9; echo $$ >&9; trap 'sleep 0.5; exit 3' TERM; while true; do sleep 0.05; done";
+        let mut holder = std::process::Command::new("bash").args(["-c", script]).env("LOCK", &lock).spawn().expect("bash");
+        let pid = holder.id();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while muppet_core::lock::holder(&lock) != (muppet_core::lock::Holder::Held { pid: Some(pid) }) {
+            assert!(std::time::Instant::now() < deadline, "the stand-in never held the lock");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let supervisor = Supervisor::new(Err("no binary needed".into()), home.clone(), Some(store.clone()), 1);
+        let states = supervisor.states_with([run, idle]);
+        assert_eq!(states.get(&run), Some(&WorkerState::Elsewhere));
+        assert_eq!(states.get(&idle), None, "no process holds its lock");
+        let error = supervisor.cancel(idle).await.expect_err("nothing to cancel");
+        assert!(error.message().contains("not being trained"), "{error}");
+
+        supervisor.cancel(run).await.expect("cancel");
+        assert_eq!(supervisor.states_with([run]).get(&run), Some(&WorkerState::Cancelling));
+        let again = supervisor.cancel(run).await.expect_err("a second SIGTERM would kill it");
+        assert!(again.message().contains("already stopping"), "{again}");
+        let status = holder.wait().expect("wait");
+        assert_eq!(status.code(), Some(3), "the stand-in got one SIGTERM");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while supervisor.states_with([run]).contains_key(&run) {
+            assert!(std::time::Instant::now() < deadline, "its end was never seen");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         store.close().await;
     }
 

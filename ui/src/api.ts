@@ -4,7 +4,8 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 
 export type RunKind = "pre_finetune" | "finetune";
 export type RunStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
-export type WorkerState = "waiting" | "running" | "cancelling";
+/** "elsewhere": trained by a process outside the app (a terminal, an experiment); Cancel signals it. */
+export type WorkerState = "waiting" | "running" | "cancelling" | "elsewhere";
 
 export interface RunRow {
   id: number;

@@ -218,7 +218,13 @@ export class RunPage {
     byId("run-title").textContent = `#${run.id} ${run.name}`;
     const status = byId("run-status");
     const cancelling = detail.worker === "cancelling";
-    status.textContent = cancelling ? "Cancelling" : detail.worker === "waiting" ? "Waiting for a slot" : formatStatus(run.status);
+    status.textContent = cancelling
+      ? "Cancelling"
+      : detail.worker === "waiting"
+        ? "Waiting for a slot"
+        : detail.worker === "elsewhere"
+          ? `${formatStatus(run.status)} (in a process outside the app)`
+          : formatStatus(run.status);
     status.className = `status status-${run.status}`;
     status.dataset.status = run.status;
     byId<HTMLButtonElement>("cancel-run").disabled = detail.worker === null || cancelling;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use muppet_core::RunId;
+use muppet_core::{RunId, RunStatus};
 use muppet_store::{
     AxisPoint, Bucket, Checkpoint, Comparison, Note, NoteTarget, RunRow, SeriesInfo, SeriesKey,
     Store,
@@ -42,7 +42,9 @@ pub async fn list_runs(state: State<'_, StudioState>) -> Result<Vec<RunListRow>,
         .into_iter()
         .map(|p| (p.run, p))
         .collect();
-    let workers = state.supervisor.states();
+    let workers = state
+        .supervisor
+        .states_with(runs.iter().filter(|r| r.status == RunStatus::Running).map(|r| r.id));
     let mut tags = store.all_run_tags().await?;
     Ok(runs
         .into_iter()
@@ -79,13 +81,15 @@ pub struct RunDetail {
 pub async fn run_detail(state: State<'_, StudioState>, run: i64) -> Result<RunDetail, CommandError> {
     let store = store(&state)?;
     let id = RunId(run);
+    let row = store.run(id).await?;
+    let running = (row.status == RunStatus::Running).then_some(id);
     Ok(RunDetail {
-        run: store.run(id).await?,
+        worker: state.supervisor.states_with(running).get(&id).copied(),
+        run: row,
         spec: store.run_spec(id).await?,
         tasks: store.run_tasks(id).await?,
         checkpoints: store.checkpoints(id).await?,
         series: store.list_series(id).await?,
-        worker: state.supervisor.states().get(&id).copied(),
         tags: store.run_tags(id).await?,
         notes: store.notes(NoteTarget::Run(id)).await?,
         peak_rss_mb: crate::annotations::peak_rss_mb(store, id).await?,
