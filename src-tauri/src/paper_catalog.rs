@@ -2,7 +2,7 @@
 //! lists them, and adding one as a task: read from the Hugging Face hub (or its local
 //! cache) as `muppet tasks add` does, which each entry also names for a terminal.
 
-use muppet_data::hub::{HubAccess, hub_origin};
+use muppet_data::hub::{HubAccess, Shown, hub_origin};
 use muppet_data::muppet_catalog::{self, PaperDataset};
 use serde::Serialize;
 
@@ -22,10 +22,10 @@ pub struct PaperAdded {
 /// task of its own name, ready to store; with where the files came from. The errors are
 /// the CLI's: an unknown or unimportable dataset, or one neither reachable nor cached
 /// (naming the `huggingface-cli download` command).
-pub fn prepare_add(access: &HubAccess, dataset: &str) -> Result<(PreparedImport, String), CommandError> {
+pub fn prepare_add(access: &HubAccess, dataset: &str, shown: &mut Shown<'_>) -> Result<(PreparedImport, String), CommandError> {
     let name = muppet_catalog::task_name(dataset, None);
     check_name(&name)?;
-    let added = muppet_catalog::add(access, dataset, None, &name, false, false)?;
+    let added = muppet_catalog::add(access, dataset, None, &name, false, shown)?;
     let origin = hub_origin(&added.hub, &added.fetched);
     Ok((PreparedImport::new(added.imported, added.description), origin))
 }
@@ -154,7 +154,10 @@ mod tests {
         std::fs::write(repo.join("refs/refs/convert/parquet"), commit).expect("ref");
         let access = HubAccess { root: cache.path().to_path_buf(), offline: true };
 
-        let (prepared, origin) = prepare_add(&access, "rotten_tomatoes").expect("added");
+        let mut steps = Vec::new();
+        let (prepared, origin) = prepare_add(&access, "rotten_tomatoes", &mut Shown::To(&mut |s| steps.push(s))).expect("added");
+        // Read from the cache: nothing to download, one file to import.
+        assert_eq!(steps, [muppet_data::hub::HubStep::Import { files: 1 }]);
         assert!(origin.contains("cornell-movie-review-data/rotten_tomatoes") && origin.contains("read from the local Hugging Face cache"), "{origin}");
         let report = prepared.report();
         assert_eq!(report.name, "rotten_tomatoes");
@@ -174,7 +177,7 @@ mod tests {
             let imported: Vec<String> = store.imported_tasks().await.expect("imported").into_iter().map(|t| t.spec.name).collect();
             let entry = entries(&imported).into_iter().find(|e| e.name == "rotten_tomatoes").expect("entry");
             assert_eq!(entry.imported_as, ["rotten_tomatoes"]);
-            let (again, _) = prepare_add(&access, "rotten_tomatoes").expect("read again");
+            let (again, _) = prepare_add(&access, "rotten_tomatoes", &mut Shown::Quiet).expect("read again");
             let error = catalog.import(&assets, &store, again, false).await.expect_err("exists");
             assert!(error.message().contains("already imported"), "{error}");
             store.close().await;
@@ -185,7 +188,7 @@ mod tests {
             ("record", "cannot be imported as a task here"),
             ("sst3", "not in the Muppet catalog; its datasets are: cola, sst2"),
         ] {
-            let Err(error) = prepare_add(&access, dataset) else { panic!("{dataset} was added") };
+            let Err(error) = prepare_add(&access, dataset, &mut Shown::Quiet) else { panic!("{dataset} was added") };
             assert!(error.message().contains(want), "{dataset}: {error}");
         }
     }

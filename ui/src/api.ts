@@ -135,6 +135,12 @@ export interface ImportReport {
   fingerprint: string;
 }
 
+/** A step of adding a catalog dataset (muppet_data::hub::HubStep, then the overlap check). */
+export type AddStep =
+  | { step: "download"; file: string; index: number; files: number; bytes: number; total: number }
+  | { step: "import"; files: number }
+  | { step: "overlaps" };
+
 /** A catalog dataset added as a task (paper_catalog::PaperAdded). */
 export interface PaperAdded extends ImportReport {
   /** Where its files came from (the hub, or the local cache). */
@@ -437,7 +443,11 @@ export const listTasks = () => invoke<TaskEntry[]>("list_tasks");
 export const taskPreview = (name: string, count: number) => invoke<TaskPreview>("task_preview", { name, count });
 export const importTask = (request: ImportRequest) => invoke<ImportReport>("import_task", { request });
 export const paperCatalog = () => invoke<PaperEntry[]>("paper_catalog");
-export const addPaperTask = (dataset: string) => invoke<PaperAdded>("add_paper_task", { dataset });
+/** Add a catalog dataset; `onStep` hears its download, import and overlap-check steps. */
+export function addPaperTask(dataset: string, onStep: (step: AddStep) => void): Promise<PaperAdded> {
+  const onProgress = new Channel<AddStep>(onStep);
+  return invoke<PaperAdded>("add_paper_task", { dataset, onProgress });
+}
 export const mixtureSummary = (request: MixtureRequest) => invoke<MixtureRow[]>("mixture_summary", { request });
 export const estimateRunTime = (request: EstimateRequest) => invoke<RunEstimate>("estimate_run_time", { request });
 

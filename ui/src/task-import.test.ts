@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FAMILY_FIELDS, FIELD_LABELS, emptyImportForm, fieldDefault, importProblems, importRequest, importSummary, parseWhole, splitPolicy, type ImportForm } from "./task-import";
+import { FAMILY_FIELDS, FIELD_LABELS, addStepText, emptyImportForm, fieldDefault, importProblems, importRequest, importSummary, parseWhole, splitPolicy, type ImportForm } from "./task-import";
 
 const vader: ImportForm = {
   ...emptyImportForm(),
@@ -121,5 +121,18 @@ describe("importSummary", () => {
     expect(importSummary({ name: "t", examples: 9, records: 12, duplicates: 1, skipped: 2 })).toBe(
       "Imported t: 9 examples from 12 records (1 exact duplicate dropped, 2 invalid records left out).",
     );
+  });
+});
+
+describe("addStepText", () => {
+  it("says which file downloads, how far, then the import and the overlap check", () => {
+    expect(addStepText({ step: "download", file: "default/train/0000.parquet", index: 1, files: 1, bytes: 45_200_000, total: 120_000_000 })).toBe(
+      "Downloading default/train/0000.parquet: 37% 45.2 of 120.0 MB",
+    );
+    expect(addStepText({ step: "download", file: "x/train-00001-of-00002.parquet", index: 2, files: 2, bytes: 0, total: 0 })).toBe(
+      "Downloading x/train-00001-of-00002.parquet (file 2 of 2): 0.0 of 0.0 MB",
+    );
+    expect(addStepText({ step: "import", files: 3 })).toBe("Importing 3 files…");
+    expect(addStepText({ step: "overlaps" })).toBe("Checking every task for shared inputs…");
   });
 });

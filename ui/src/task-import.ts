@@ -1,7 +1,7 @@
 // The Tasks page's import form as plain values: which fields each family maps, the
 // importer's default for each (muppet_data::import::resolve), what the form
 // sends, and what is wrong with it. Pure, so it is unit-tested.
-import type { FieldMap, ImportFormat, ImportRequest, SplitPolicy, TaskFamily } from "./api";
+import type { AddStep, FieldMap, ImportFormat, ImportRequest, SplitPolicy, TaskFamily } from "./api";
 
 export type FieldName = keyof FieldMap;
 
@@ -166,4 +166,20 @@ export function importSummary(report: { name: string; examples: number; records:
   if (report.duplicates > 0) left.push(`${n(report.duplicates)} exact duplicate${report.duplicates === 1 ? "" : "s"} dropped`);
   if (report.skipped > 0) left.push(`${n(report.skipped)} invalid record${report.skipped === 1 ? "" : "s"} left out`);
   return `Imported ${report.name}: ${n(report.examples)} examples from ${n(report.records)} records${left.length ? ` (${left.join(", ")})` : ""}.`;
+}
+
+/** What adding a catalog dataset is doing, for its row. */
+export function addStepText(step: AddStep): string {
+  switch (step.step) {
+    case "download": {
+      const mb = (b: number) => (b / 1e6).toFixed(1);
+      const of = step.files > 1 ? ` (file ${step.index} of ${step.files})` : "";
+      const share = step.total > 0 ? ` ${Math.floor((100 * step.bytes) / step.total)}%` : "";
+      return `Downloading ${step.file}${of}:${share} ${mb(step.bytes)} of ${mb(step.total)} MB`;
+    }
+    case "import":
+      return `Importing ${step.files} file${step.files === 1 ? "" : "s"}…`;
+    case "overlaps":
+      return "Checking every task for shared inputs…";
+  }
 }

@@ -24,6 +24,7 @@ import {
   importProblems,
   importRequest,
   importSummary,
+  addStepText,
   takesLabels,
   type FieldName,
   type ImportForm,
@@ -172,7 +173,9 @@ export class TasksPage {
       button.textContent = "Adding…";
       if (result) result.textContent = "Downloading or reading the Hugging Face cache, then importing (large datasets take minutes)…";
       try {
-        const added = await addPaperTask(entry.name);
+        const added = await addPaperTask(entry.name, (step) => {
+          if (result) result.textContent = addStepText(step);
+        });
         if (result) result.textContent = `${importSummary(added)} Read ${added.origin}.`;
         button.textContent = "Added";
         const imported = button.closest("tr")?.querySelector(".paper-imported");

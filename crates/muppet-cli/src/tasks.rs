@@ -388,7 +388,8 @@ fn add(home: &MuppetHome, args: AddArgs) -> anyhow::Result<()> {
     let name = args.name.unwrap_or_else(|| muppet_catalog::task_name(&args.dataset, args.split.as_deref()));
     check_name(&name)?;
     let access = muppet_data::hub::HubAccess::from_env();
-    let added = muppet_catalog::add(&access, &args.dataset, args.split.as_deref(), &name, args.skip_invalid, std::io::stderr().is_terminal())?;
+    let mut shown = if std::io::stderr().is_terminal() { muppet_data::hub::Shown::Bars } else { muppet_data::hub::Shown::Quiet };
+    let added = muppet_catalog::add(&access, &args.dataset, args.split.as_deref(), &name, args.skip_invalid, &mut shown)?;
     let fp = store_task(home, &added.imported, &added.description, args.replace)?;
     report_import(&added.imported, &fp, &hub_origin(&added.hub, &added.fetched));
     Ok(())

@@ -91,9 +91,17 @@ pub fn task_name(dataset: &str, split: Option<&str>) -> String {
 
 /// Import catalog dataset `dataset` (its `split`, default its training split) from the
 /// hub through `access`, as a task named `name`, with its metric; `skip_invalid` leaves
-/// unusable records out instead of failing. An unknown or unimportable dataset is an
-/// error that says which datasets exist, or why it cannot be imported.
-pub fn add(access: &crate::hub::HubAccess, dataset: &str, split: Option<&str>, name: &str, skip_invalid: bool, progress: bool) -> Result<AddedDataset, crate::DataError> {
+/// unusable records out instead of failing; `shown` gets its progress. An unknown or
+/// unimportable dataset is an error that says which datasets exist, or why it cannot be
+/// imported.
+pub fn add(
+    access: &crate::hub::HubAccess,
+    dataset: &str,
+    split: Option<&str>,
+    name: &str,
+    skip_invalid: bool,
+    shown: &mut crate::hub::Shown<'_>,
+) -> Result<AddedDataset, crate::DataError> {
     let Some(entry) = self::dataset(dataset) else {
         let names: Vec<&str> = datasets().iter().map(|d| d.name).collect();
         return Err(crate::DataError::Options(format!("`{dataset}` is not in the Muppet catalog; its datasets are: {}", names.join(", "))));
@@ -112,7 +120,7 @@ pub fn add(access: &crate::hub::HubAccess, dataset: &str, split: Option<&str>, n
     if skip_invalid {
         opts.on_invalid = crate::import::OnInvalid::Skip;
     }
-    let (mut imported, fetched) = crate::hub::import_hub_with(access, &hub, &opts, progress)?;
+    let (mut imported, fetched) = crate::hub::import_hub_with(access, &hub, &opts, shown)?;
     imported.task.spec.metric = entry.metric;
     let description = crate::hub::hub_description(&hub, &fetched, &opts, &imported);
     Ok(AddedDataset { imported, fetched, hub, description })

@@ -73,14 +73,23 @@ pub async fn paper_catalog(state: State<'_, StudioState>) -> Result<Vec<PaperEnt
 pub async fn add_paper_task(
     state: State<'_, StudioState>,
     dataset: String,
+    on_progress: tauri::ipc::Channel<serde_json::Value>,
 ) -> Result<paper_catalog::PaperAdded, CommandError> {
     let store = store(&state)?;
     let access = muppet_data::hub::HubAccess::from_env();
-    let (prepared, origin) =
-        tauri::async_runtime::spawn_blocking(move || paper_catalog::prepare_add(&access, &dataset))
-            .await
-            .map_err(|e| CommandError::Worker(format!("adding the dataset: {e}")))??;
+    let progress = on_progress.clone();
+    let (prepared, origin) = tauri::async_runtime::spawn_blocking(move || {
+        let mut send = |step: muppet_data::hub::HubStep| {
+            if let Ok(value) = serde_json::to_value(step) {
+                let _ = progress.send(value);
+            }
+        };
+        paper_catalog::prepare_add(&access, &dataset, &mut muppet_data::hub::Shown::To(&mut send))
+    })
+    .await
+    .map_err(|e| CommandError::Worker(format!("adding the dataset: {e}")))??;
     let report = prepared.report();
+    let _ = on_progress.send(serde_json::json!({"step": "overlaps"}));
     state
         .catalog
         .import(state.home().assets(), store, prepared, false)

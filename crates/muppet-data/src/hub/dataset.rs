@@ -100,14 +100,77 @@ impl HubAccess {
     }
 }
 
+/// A step of a hub import, for a progress display.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum HubStep {
+    /// `file` (the `index`-th of `files`, from 1) is downloading: `bytes` of `total`.
+    Download { file: String, index: usize, files: usize, bytes: u64, total: u64 },
+    /// The files are local; `files` are being read and imported.
+    Import { files: usize },
+}
+
+/// How a fetch shows its progress.
+pub enum Shown<'a> {
+    Quiet,
+    /// hf-hub's progress bars on the terminal.
+    Bars,
+    /// Every step to a callback (a UI); downloads at most every percent.
+    To(&'a mut dyn FnMut(HubStep)),
+}
+
+impl Shown<'_> {
+    fn report(&mut self, step: HubStep) {
+        if let Shown::To(f) = self {
+            f(step);
+        }
+    }
+}
+
+/// hf-hub's download progress, as [`HubStep::Download`] events (one per percent at most).
+struct Reporter<'s, 'a> {
+    to: &'s mut Shown<'a>,
+    file: String,
+    index: usize,
+    files: usize,
+    bytes: u64,
+    total: u64,
+    reported: u64,
+}
+
+impl Reporter<'_, '_> {
+    fn send(&mut self) {
+        self.reported = self.bytes;
+        let step = HubStep::Download { file: self.file.clone(), index: self.index, files: self.files, bytes: self.bytes, total: self.total };
+        self.to.report(step);
+    }
+}
+
+impl hf_hub::api::Progress for Reporter<'_, '_> {
+    fn init(&mut self, size: usize, _filename: &str) {
+        self.total = size as u64;
+        self.send();
+    }
+    fn update(&mut self, size: usize) {
+        self.bytes += size as u64;
+        if (self.bytes - self.reported) * 100 >= self.total.max(1) {
+            self.send();
+        }
+    }
+    fn finish(&mut self) {
+        self.bytes = self.total.max(self.bytes);
+        self.send();
+    }
+}
+
 /// The local files of `ds`: through the hub when it is reachable and the
 /// environment allows it, else from the cache. `progress`: show download bars.
 pub fn fetch(ds: &HubDataset, progress: bool) -> Result<FetchedSplit, DataError> {
-    fetch_with(&HubAccess::from_env(), ds, progress)
+    fetch_with(&HubAccess::from_env(), ds, &mut if progress { Shown::Bars } else { Shown::Quiet })
 }
 
-/// [`fetch`] through `access`.
-pub fn fetch_with(access: &HubAccess, ds: &HubDataset, progress: bool) -> Result<FetchedSplit, DataError> {
+/// [`fetch`] through `access`, its downloads shown as `shown` says.
+pub fn fetch_with(access: &HubAccess, ds: &HubDataset, shown: &mut Shown<'_>) -> Result<FetchedSplit, DataError> {
     if ds.splits.is_empty() {
         return Err(error(ds, "no split given".into()));
     }
@@ -115,7 +178,7 @@ pub fn fetch_with(access: &HubAccess, ds: &HubDataset, progress: bool) -> Result
     if access.offline {
         return from_cache(&root, ds, "HF_HUB_OFFLINE is set, so only the local Hugging Face cache is read");
     }
-    match online(&root, ds, progress) {
+    match online(&root, ds, shown) {
         Ok(found) => Ok(found),
         Err(Online::Unreachable(why)) => {
             from_cache(&root, ds, &format!("the hub is not reachable ({why}), so only the local Hugging Face cache is read"))
@@ -127,12 +190,13 @@ pub fn fetch_with(access: &HubAccess, ds: &HubDataset, progress: bool) -> Result
 /// Fetch `ds` and import its files as one task with `opts` (the format is Parquet;
 /// an empty source becomes the hub source).
 pub fn import_hub(ds: &HubDataset, opts: &ImportOptions, progress: bool) -> Result<(Imported, FetchedSplit), DataError> {
-    import_hub_with(&HubAccess::from_env(), ds, opts, progress)
+    import_hub_with(&HubAccess::from_env(), ds, opts, &mut if progress { Shown::Bars } else { Shown::Quiet })
 }
 
-/// [`import_hub`] through `access`.
-pub fn import_hub_with(access: &HubAccess, ds: &HubDataset, opts: &ImportOptions, progress: bool) -> Result<(Imported, FetchedSplit), DataError> {
-    let fetched = fetch_with(access, ds, progress)?;
+/// [`import_hub`] through `access`, its steps shown as `shown` says.
+pub fn import_hub_with(access: &HubAccess, ds: &HubDataset, opts: &ImportOptions, shown: &mut Shown<'_>) -> Result<(Imported, FetchedSplit), DataError> {
+    let fetched = fetch_with(access, ds, shown)?;
+    shown.report(HubStep::Import { files: fetched.files.len() });
     let mut opts = opts.clone();
     opts.format = Format::Parquet;
     if opts.source.is_empty() {
@@ -237,8 +301,9 @@ enum Online {
     Failed(DataError),
 }
 
-fn online(root: &Path, ds: &HubDataset, progress: bool) -> Result<FetchedSplit, Online> {
-    let mut builder = ApiBuilder::from_cache(Cache::new(root.to_path_buf())).with_progress(progress).with_retries(2);
+fn online(root: &Path, ds: &HubDataset, shown: &mut Shown<'_>) -> Result<FetchedSplit, Online> {
+    let bars = matches!(shown, Shown::Bars);
+    let mut builder = ApiBuilder::from_cache(Cache::new(root.to_path_buf())).with_progress(bars).with_retries(2);
     if let Some(token) = std::env::var("HF_TOKEN").ok().filter(|t| !t.trim().is_empty()) {
         builder = builder.with_token(Some(token.trim().to_string()));
     }
@@ -281,12 +346,19 @@ fn online(root: &Path, ds: &HubDataset, progress: bool) -> Result<FetchedSplit, 
         // others are (hf-hub's `get` would trust whatever commit the ref last named).
         let cached = snapshot(root, RepoKind::Dataset, &ds.id, &info.sha);
         let mut local = Vec::with_capacity(found.len());
-        for file in &found {
+        for (i, file) in found.iter().enumerate() {
             if let Some(path) = cached.as_ref().map(|dir| dir.join(file)).filter(|p| p.is_file()) {
                 local.push(path);
                 continue;
             }
-            let path = repo.download(file).map_err(|e| match classify(&e) {
+            let downloaded = match shown {
+                Shown::To(_) => {
+                    let reporter = Reporter { to: &mut *shown, file: file.clone(), index: i + 1, files: found.len(), bytes: 0, total: 0, reported: 0 };
+                    repo.download_with_progress(file, reporter)
+                }
+                _ => repo.download(file),
+            };
+            let path = downloaded.map_err(|e| match classify(&e) {
                 Failure::Transport(why) => Online::Unreachable(why),
                 _ => Online::Failed(error(ds, format!("downloading {file} (revision {revision}) failed: {e}"))),
             })?;
@@ -312,5 +384,41 @@ fn classify(e: &ApiError) -> Failure {
         },
         ApiError::TooManyRetries(inner) => classify(inner),
         _ => Failure::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hf_hub::api::Progress;
+
+    #[test]
+    fn downloads_are_reported_at_most_every_percent_and_end_complete() {
+        let mut steps = Vec::new();
+        {
+            let mut record = |step: HubStep| steps.push(step);
+            let mut shown = Shown::To(&mut record);
+            let mut r = Reporter { to: &mut shown, file: "plain_text/train-00000-of-00001.parquet".into(), index: 1, files: 2, bytes: 0, total: 0, reported: 0 };
+            r.init(10_000, "train");
+            for _ in 0..1_000 {
+                r.update(9);
+            }
+            r.finish();
+        }
+        let bytes: Vec<u64> = steps
+            .iter()
+            .map(|s| match s {
+                HubStep::Download { bytes, total: 10_000, index: 1, files: 2, .. } => *bytes,
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        // The start, one per 12 updates of 9 bytes (the first 108 bytes past a percent), and the end.
+        assert_eq!(bytes.first(), Some(&0));
+        assert_eq!(bytes.last(), Some(&10_000));
+        assert_eq!(bytes.len(), 1 + 1000 / 12 + 1, "{} reports", bytes.len());
+        assert!(bytes.windows(2).all(|w| w[0] <= w[1]));
+        let json = serde_json::to_value(&steps[1]).expect("json");
+        assert_eq!(json["step"], "download");
+        assert_eq!(json["file"], "plain_text/train-00000-of-00001.parquet");
     }
 }
