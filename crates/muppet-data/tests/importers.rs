@@ -25,6 +25,11 @@ fn labels_are_collected_in_first_seen_order_unless_declared() {
     o.labels = Some(vec!["1".into(), "pos".into(), "neg".into()]);
     let got = import("a.jsonl", data, &o);
     assert_eq!(got.task.examples.iter().map(|e| e.label().expect("class")).collect::<Vec<_>>(), [2, 1, 0]);
+    // A hub test split's -1 (no label) is named for what it is.
+    let unlabeled = "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": -1}\n";
+    o.labels = Some(vec!["0".into(), "1".into()]);
+    let err = import_bytes(Path::new("test.jsonl"), unlabeled.as_bytes().to_vec(), &o).expect_err("-1 is no class").to_string();
+    assert!(err.contains("test.jsonl") && err.contains("line 2") && err.contains("-1 is how Hugging Face datasets mark an unlabeled example"), "{err}");
 }
 
 #[test]

@@ -59,7 +59,10 @@ impl Labels {
     fn index(&mut self, label: &str) -> Result<usize, String> {
         match self {
             Labels::Declared(map, names) => map.get(label).copied().ok_or_else(|| {
-                format!("the label {label:?} is not one of the declared labels ({}): add it to the labels or fix the record", names.join(", "))
+                // Hugging Face `datasets` marks an unlabeled example (a test split with its
+                // labels withheld) with the class -1.
+                let unlabeled = if label == "-1" { " (-1 is how Hugging Face datasets mark an unlabeled example: test splits often withhold their labels, so import a labeled split)" } else { "" };
+                format!("the label {label:?} is not one of the declared labels ({}){unlabeled}: add it to the labels or fix the record", names.join(", "))
             }),
             Labels::Collected(map, names) => Ok(*map.entry(label.to_string()).or_insert_with(|| {
                 names.push(label.to_string());
