@@ -165,6 +165,33 @@ fn a_spec_file_names_its_run_and_flags_override_it() {
 }
 
 #[test]
+fn only_the_last_checkpoints_are_kept_on_disk_and_in_the_store() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let argv = args(&["prefinetune", "--task", "sarcasm_headlines", "--steps", "4"], &["--checkpoint-every", "1", "--keep-checkpoints", "2", "--json"]);
+    let out = muppet(home.path(), &argv);
+    assert!(out.status.success(), "{}", text(&out));
+    let run = last_json(&out)["run_id"].as_i64().expect("run_id");
+    let dir = home.path().join("runs").join(run.to_string());
+    let mut models: Vec<String> = std::fs::read_dir(&dir)
+        .expect("run folder")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("model-step"))
+        .collect();
+    models.sort();
+    assert_eq!(models, ["model-step3.mpk", "model-step4.mpk"]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let steps: Vec<u64> = rt.block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("store");
+        let c = store.checkpoints(muppet_core::RunId(run)).await.expect("checkpoints");
+        store.close().await;
+        c.into_iter().map(|c| c.step).collect()
+    });
+    assert_eq!(steps, [3, 4], "the store forgets the deleted ones");
+    let out = muppet(home.path(), &["prefinetune", "--task", "sarcasm_headlines", "--steps", "1", "--keep-checkpoints", "0"]);
+    assert!(!out.status.success() && text(&out).contains("--keep-checkpoints must be at least 1"), "{}", text(&out));
+}
+
+#[test]
 fn bad_training_input_fails_with_a_clear_message() {
     let home = tempfile::tempdir().expect("tempdir");
     let cases: [(&[&str], &str); 5] = [

@@ -212,6 +212,8 @@ export interface TrainConfig {
   dev_size: number;
   eval_every: number;
   checkpoint_every: number;
+  /** The last model checkpoints kept; null: all. */
+  keep_checkpoints?: number | null;
   /** "bf16": matrix products in bf16 over f32 weights (muppet-model's precision). */
   mixed_precision: "no" | "bf16";
 }

@@ -70,6 +70,9 @@ describe("requests", () => {
       mixed_precision: "no",
     });
     expect(launchRequest({ ...tiny, mixedPrecision: true }).config.mixed_precision).toBe("bf16");
+    expect(launchRequest(tiny).config.keep_checkpoints).toBeNull();
+    expect(launchRequest({ ...tiny, keepCheckpoints: 2 }).config.keep_checkpoints).toBe(2);
+    expect(formProblems({ ...tiny, keepCheckpoints: 0 })).toEqual(["Checkpoints kept must be at least 1 (or empty for all)."]);
   });
 });
 

@@ -23,6 +23,8 @@ export interface MixtureForm {
   devSize: number;
   evalEvery: number;
   checkpointEvery: number;
+  /** Model checkpoints kept (the last ones); empty: all. */
+  keepCheckpoints: number | null;
   seed: number;
   backend: string;
   /** "default": the MiniLM of the assets; "folder": the Hugging Face model folder `modelPath`. */
@@ -51,6 +53,7 @@ export function defaultForm(backend: string): MixtureForm {
     devSize: 200,
     evalEvery: 50,
     checkpointEvery: 100,
+    keepCheckpoints: null,
     seed: 42,
     backend,
     model: "default",
@@ -85,6 +88,7 @@ export function formProblems(form: MixtureForm): string[] {
   if (!(form.lr > 0)) problems.push("The learning rate must be above 0.");
   if (form.sampling === "temperature" && !(form.temperature > 0)) problems.push("The temperature T must be above 0.");
   if (form.cap !== null && !whole(form.cap, 1)) problems.push("The cap must be a whole number (or empty for none).");
+  if (form.keepCheckpoints !== null && !whole(form.keepCheckpoints, 1)) problems.push("Checkpoints kept must be at least 1 (or empty for all).");
   if (form.model === "folder" && form.modelPath.trim() === "") problems.push("Give the model folder (or choose the default model).");
   return problems;
 }
@@ -123,6 +127,7 @@ export function launchRequest(form: MixtureForm): LaunchRequest {
       dev_size: form.devSize,
       eval_every: form.evalEvery,
       checkpoint_every: form.checkpointEvery,
+      keep_checkpoints: form.keepCheckpoints,
       mixed_precision: form.mixedPrecision ? "bf16" : "no",
     },
   };

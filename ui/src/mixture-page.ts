@@ -66,6 +66,7 @@ export class MixturePage {
     byId<HTMLInputElement>("run-name").value = form.name;
     byId<HTMLSelectElement>("sampling").value = form.sampling;
     byId<HTMLInputElement>("cap").value = form.cap === null ? "" : String(form.cap);
+    byId<HTMLInputElement>("keep-checkpoints").value = form.keepCheckpoints === null ? "" : String(form.keepCheckpoints);
     byId<HTMLSelectElement>("batching").value = form.batching;
     byId<HTMLInputElement>("loss-scaling").checked = form.lossScaling;
     byId<HTMLInputElement>("mixed-precision").checked = form.mixedPrecision;
@@ -99,6 +100,8 @@ export class MixturePage {
     for (const [key, id] of NUMBER_FIELDS) (form[key] as number) = Number(byId<HTMLInputElement>(id).value);
     const cap = byId<HTMLInputElement>("cap").value.trim();
     form.cap = cap === "" ? null : Number(cap);
+    const keep = byId<HTMLInputElement>("keep-checkpoints").value.trim();
+    form.keepCheckpoints = keep === "" ? null : Number(keep);
     form.name = byId<HTMLInputElement>("run-name").value;
     form.sampling = byId<HTMLSelectElement>("sampling").value as MixtureForm["sampling"];
     form.batching = byId<HTMLSelectElement>("batching").value as MixtureForm["batching"];

@@ -67,6 +67,8 @@ impl RunObserver for CheckpointRegistrar<'_> {
                 let bytes = std::fs::metadata(&path)?.len();
                 let sha256 = muppet_data::assets::sha256_file(&path)?;
                 self.runtime.block_on(self.store.add_checkpoint(&Checkpoint { run: *run, path: path.clone(), step: *step, bytes, sha256 }))?;
+                // Older checkpoints a `keep_checkpoints` limit deleted.
+                self.runtime.block_on(self.store.forget_missing_checkpoints(*run))?;
                 Ok(())
             })();
             if let Err(e) = result {

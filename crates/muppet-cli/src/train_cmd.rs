@@ -60,6 +60,9 @@ pub struct ConfigArgs {
     /// Write a resumable checkpoint every N updates (0: at the end only).
     #[arg(long)]
     checkpoint_every: Option<u64>,
+    /// Keep only the model checkpoints of the last N saves (default: all).
+    #[arg(long)]
+    keep_checkpoints: Option<usize>,
     /// Dropout of the task heads (the encoder's comes from its config.json).
     #[arg(long)]
     head_dropout: Option<f64>,
@@ -95,6 +98,9 @@ impl ConfigArgs {
         }
         if self.cap.is_some() {
             c.cap = self.cap;
+        }
+        if self.keep_checkpoints.is_some() {
+            c.keep_checkpoints = self.keep_checkpoints;
         }
         if let Some(n) = self.clip_norm {
             c.clip_norm = (n > 0.0).then_some(n);

@@ -39,6 +39,19 @@ impl Store {
         Ok(())
     }
 
+    /// Forget the checkpoints of `run` whose file is gone (deleted by a `keep_checkpoints`
+    /// limit, or by hand); returns their steps.
+    pub async fn forget_missing_checkpoints(&self, run: RunId) -> Result<Vec<u64>, StoreError> {
+        let mut gone = Vec::new();
+        for c in self.checkpoints(run).await? {
+            if !c.path.exists() {
+                sqlx::query("DELETE FROM checkpoints WHERE run_id = ? AND step = ?").bind(run.0).bind(c.step as i64).execute(&self.pool).await?;
+                gone.push(c.step);
+            }
+        }
+        Ok(gone)
+    }
+
     /// The checkpoints of a run, by step.
     pub async fn checkpoints(&self, run: RunId) -> Result<Vec<Checkpoint>, StoreError> {
         let rows: Vec<(String, i64, i64, String)> =

@@ -97,6 +97,23 @@ where
     Ok(model_path)
 }
 
+/// Delete the model checkpoints of `dir` but the `keep` latest (at least one is kept).
+/// The store learns of it when the next checkpoint is registered.
+pub fn keep_last_models(dir: &Path, keep: usize) -> Result<(), TrainError> {
+    let mut steps: Vec<u64> = std::fs::read_dir(dir)
+        .map_err(|e| err(dir, e))?
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok()?.strip_prefix("model-step")?.strip_suffix(".mpk")?.parse().ok())
+        .collect();
+    steps.sort_unstable();
+    let old = steps.len().saturating_sub(keep.max(1));
+    for step in &steps[..old] {
+        let path = file(dir, "model", *step);
+        std::fs::remove_file(&path).map_err(|e| err(&path, e))?;
+    }
+    Ok(())
+}
+
 /// Steps with a complete resumable checkpoint in `dir`, ascending.
 pub fn resumable_steps(dir: &Path) -> Vec<u64> {
     let mut steps: Vec<u64> = std::fs::read_dir(dir)
@@ -132,4 +149,30 @@ where
     let optim_path = file(dir, "optim", step);
     let record = recorder().load(optim_path.clone(), device).map_err(|e| bad(&optim_path, e.to_string()))?;
     Ok((model, optim.load_record(record), state, model_path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_latest_model_checkpoints_are_kept() {
+        let dir = std::env::temp_dir().join(format!("muppet-keep-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        for step in [2, 10, 4, 8, 6] {
+            std::fs::write(file(&dir, "model", step), b"m").expect("model");
+        }
+        std::fs::write(file(&dir, "optim", 10), b"o").expect("optim");
+        std::fs::write(dir.join("state-step10.json"), b"{}").expect("state");
+        keep_last_models(&dir, 2).expect("prune");
+        let mut left: Vec<String> = std::fs::read_dir(&dir).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().to_string()).collect();
+        left.sort();
+        // By step, not by name: step 10 is the latest; the resumable state stays.
+        assert_eq!(left, ["model-step10.mpk", "model-step8.mpk", "optim-step10.mpk", "state-step10.json"]);
+        keep_last_models(&dir, 0).expect("at least one");
+        assert!(file(&dir, "model", 10).is_file(), "the latest is always kept");
+        assert!(!file(&dir, "model", 8).exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

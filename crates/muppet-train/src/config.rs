@@ -58,6 +58,10 @@ pub struct TrainConfig {
     pub eval_every: u64,
     /// Write a resumable checkpoint every this many updates (0: at the end only).
     pub checkpoint_every: u64,
+    /// Keep the model checkpoints of the last this many saves and delete older ones
+    /// (Hugging Face Trainer's `save_total_limit`); `None`: keep every one. The latest
+    /// checkpoint, the one a resume continues from, is always among those kept.
+    pub keep_checkpoints: Option<usize>,
     /// `bf16`: the encoder's matrix products in bf16 over f32 weights and optimizer state
     /// (muppet-model's `precision`); `no`: everything in the backend's float type.
     pub mixed_precision: MixedPrecision,
@@ -89,6 +93,7 @@ impl Default for TrainConfig {
             train_size: None,
             eval_every: 0,
             checkpoint_every: 0,
+            keep_checkpoints: None,
             mixed_precision: MixedPrecision::No,
         }
     }

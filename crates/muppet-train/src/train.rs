@@ -344,6 +344,9 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
             let mut saved = state.clone();
             saved.wall_s = wall(&state);
             let path = checkpoint::save_resumable(&model, &optim, &saved, dir)?;
+            if let Some(keep) = cfg.keep_checkpoints {
+                checkpoint::keep_last_models(dir, keep)?;
+            }
             observer.on_event(&RunEvent::Checkpoint { run: job.run, step: state.step, path: path.display().to_string() });
             last_checkpoint = Some(SavedCheckpoint { step: state.step, path });
         }
@@ -496,6 +499,9 @@ fn validate(tasks: &[LabeledTask], cfg: &TrainConfig) -> Result<(), TrainError> 
     }
     if cfg.max_len < 8 {
         return Err(TrainError::Config(format!("--max-len {} is too short; use at least 8 tokens", cfg.max_len)));
+    }
+    if cfg.keep_checkpoints == Some(0) {
+        return Err(TrainError::Config("--keep-checkpoints must be at least 1: the last checkpoint is the one a resume or a fine-tune starts from".into()));
     }
     if tasks.iter().any(|t| t.spec.family == TaskFamily::Span) && cfg.doc_stride * 2 >= cfg.max_len {
         return Err(TrainError::Config(format!("the doc stride {} must be under half the max length {}", cfg.doc_stride, cfg.max_len)));

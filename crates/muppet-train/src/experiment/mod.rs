@@ -191,6 +191,9 @@ fn sane(section: &str, c: &TrainConfig, p: &mut Problems) {
             p.add(&format!("{section}.{field}"), "must be at least 1");
         }
     }
+    if c.keep_checkpoints == Some(0) {
+        p.add(&format!("{section}.keep_checkpoints"), "must be at least 1: the last checkpoint is the one a fine-tune starts from");
+    }
     if c.max_len < 8 {
         p.add(&format!("{section}.max_len"), format!("{} tokens is too short: give at least 8", c.max_len));
     } else if c.doc_stride + 2 >= c.max_len {
@@ -741,7 +744,9 @@ mod tests {
         let mut s = se_spec();
         s.finetune.insert("max_len".into(), 32.into());
         s.stages[0].config.insert("steps".into(), 0.into());
+        s.prefinetune.insert("keep_checkpoints".into(), 0.into());
         let err = expand(&s).expect_err("bad").0.join("\n");
+        assert!(err.contains("prefinetune.keep_checkpoints: must be at least 1"), "{err}");
         assert!(err.contains("finetune.doc_stride: 32 must be below max_len - 2 = 30"), "{err}");
         assert!(err.contains("stages[0].config.steps: must be at least 1"), "{err}");
         // The backend, and mixed precision where the backend's weights are half precision.
