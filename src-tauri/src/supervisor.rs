@@ -251,8 +251,10 @@ impl Supervisor {
     /// Find the workers of an earlier session of the app. For every run the store says is
     /// running and whose folder records a worker pid: follow that worker if the pid is
     /// still `muppet worker --run <id>`; otherwise, unless its events show it ended the
-    /// run, mark the run failed with the reason. Runs without a recorded pid (started from
-    /// a terminal, or by `muppet experiment run`) are left alone. Returns the runs followed.
+    /// run, mark the run failed with the reason. A run without a recorded pid (started
+    /// from a terminal, or by `muppet experiment run`) is marked failed when its lock file
+    /// exists and no process holds it: its process ended without ending it (killed,
+    /// crashed). Returns the runs followed.
     pub async fn recover(&self) -> Result<Vec<RunId>, CommandError> {
         let Some(store) = &self.store else {
             return Ok(Vec::new());
@@ -266,6 +268,7 @@ impl Supervisor {
             let dir = self.home.run_dir(run);
             let pid_file = dir.join(PID_FILE);
             let Ok(text) = std::fs::read_to_string(&pid_file) else {
+                self.fail_if_abandoned(store, run, &dir).await?;
                 continue;
             };
             let pid = text.trim().parse::<u32>().ok();
@@ -311,6 +314,29 @@ impl Supervisor {
             store.end_run(run, RunStatus::Failed, Some(&reason)).await?;
         }
         Ok(attached)
+    }
+
+    /// End `run` (running, trained outside the app) `failed` when its lock file exists
+    /// but no process holds it. A run folder without a lock file (a run of a version
+    /// before locks) says nothing and is left alone.
+    async fn fail_if_abandoned(&self, store: &Store, run: RunId, dir: &Path) -> Result<(), CommandError> {
+        let lock_path = dir.join(muppet_core::lock::LOCK_FILE);
+        if !lock_path.is_file() || events_end_the_run(&dir.join("events.jsonl")) {
+            return Ok(());
+        }
+        // Taken while the run is ended: a `resume` starting meanwhile waits for it.
+        let Some(_lock) = lock_unless_trained_elsewhere(run, dir) else {
+            return Ok(());
+        };
+        if store.run(run).await?.status != RunStatus::Running {
+            return Ok(());
+        }
+        let reason = format!(
+            "the process that trained this run ended without ending it (killed or crashed): no process holds {}. Resume the run to continue from its last checkpoint",
+            lock_path.display()
+        );
+        store.end_run(run, RunStatus::Failed, Some(&reason)).await?;
+        Ok(())
     }
 
     pub fn subscribe(&self, channel: Channel<Vec<Update>>) {
@@ -839,6 +865,12 @@ mod tests {
         )
         .expect("events");
 
+        // Trained from a terminal, whose process died: its lock file is there, free.
+        let abandoned = store
+            .create_run(&new_run("killed in a terminal"))
+            .await
+            .expect("run");
+        drop(ProcessLock::run(abandoned, &home.run_dir(abandoned)).expect("lock"));
         // Its worker is gone, but another process has resumed it and holds its lock.
         let resumed = store
             .create_run(&new_run("resumed elsewhere"))
@@ -858,6 +890,9 @@ mod tests {
         assert_eq!(attached, vec![alive]);
         assert_eq!(supervisor.states().get(&alive), Some(&WorkerState::Running));
 
+        let row = store.run(abandoned).await.expect("row");
+        assert_eq!(row.status, RunStatus::Failed);
+        assert!(row.failure.unwrap_or_default().contains("ended without ending it"));
         for run in [gone, not_a_worker] {
             let row = store.run(run).await.expect("row");
             assert_eq!(row.status, RunStatus::Failed, "run {run}");
