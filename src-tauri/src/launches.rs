@@ -2,7 +2,9 @@
 //! child process (it runs its own workers), its output in a log file, its end recorded.
 //! Cancel is SIGTERM to that process: it passes it on to its workers, which finish their
 //! update, write a checkpoint and end their runs `cancelled`; nothing new starts, and
-//! running the same spec again resumes the experiment.
+//! running the same spec again resumes the experiment. An experiment whose orchestrator
+//! runs outside this app session (an earlier one, a terminal) is found through its lock
+//! (`experiments/<id>/run.lock`) and listed, followed and cancelled the same way.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

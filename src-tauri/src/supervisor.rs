@@ -16,6 +16,11 @@
 //! if the recorded pid is still `muppet worker --run <id>` (read from `/proc/<pid>/cmdline`),
 //! its events are tailed from their current end and it can be cancelled like any other;
 //! if it is gone without having ended its run, the run is marked failed with the reason.
+//!
+//! Whoever trains a run holds its lock (`runs/<id>/run.lock`, muppet-core's `lock`). Through
+//! it the app also sees runs trained outside it (a terminal, an experiment's workers): they
+//! show as [`WorkerState::Elsewhere`], Cancel signals the lock's holder, and a run whose lock
+//! file is free while the store says it runs lost its process and is marked failed.
 
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsStr;
@@ -348,7 +353,6 @@ impl Supervisor {
         self.start_waiting();
     }
 
-    /// Runs with a worker or waiting for one.
     /// [`Self::states`], with [`WorkerState::Elsewhere`] for the runs of `running` (runs
     /// the store says are running) that another process holds the lock of.
     pub fn states_with(&self, running: impl IntoIterator<Item = RunId>) -> HashMap<RunId, WorkerState> {
@@ -372,6 +376,7 @@ impl Supervisor {
         out
     }
 
+    /// Runs with a worker or waiting for one.
     pub fn states(&self) -> HashMap<RunId, WorkerState> {
         let inner = self.lock();
         let mut out: HashMap<RunId, WorkerState> = inner
