@@ -527,6 +527,75 @@ async fn a_paper_dataset_is_added_from_the_tasks_page() -> anyhow::Result<()> {
     .await
 }
 
+/// A child process killed when the test ends, however it ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A run trained from a terminal (`muppet prefinetune`, not a worker of the app) is shown
+/// as trained outside the app, through its lock, and the app's Cancel stops it: the
+/// process finishes its update, writes a checkpoint and ends the run `cancelled`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_trained_in_a_terminal_is_followed_and_cancelled_from_the_app() -> anyhow::Result<()> {
+    within_limit(async {
+        let dir = tempfile::tempdir()?;
+        let assets = shared_assets();
+        // Long enough never to finish by itself; killed if the test fails before its Cancel.
+        let mut terminal = KillOnDrop(
+            muppet_tests::cli::command(
+                dir.path(),
+                &["prefinetune", "--task", "sarcasm_headlines", "--steps", "100000", "--batch-size", "2", "--max-len", "32", "--dev-size", "8", "--eval-every", "0", "--json"],
+            )
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()?,
+        );
+        let mut stdout = terminal.0.stdout.take().context("stdout")?;
+        // Wait until it trains: its run is stored with points.
+        let db = dir.path().join("muppet.db");
+        let deadline = tokio::time::Instant::now() + TRAINING_WAIT;
+        let run = loop {
+            ensure!(tokio::time::Instant::now() < deadline, "the terminal run never got going");
+            ensure!(terminal.0.try_wait()?.is_none(), "the terminal run ended early");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if !db.is_file() {
+                continue;
+            }
+            let store = Store::open(&db).await?;
+            let rows = store.list_runs().await?;
+            store.close().await;
+            if let Some(r) = rows.iter().find(|r| r.status == RunStatus::Running && r.points > 0) {
+                break r.id;
+            }
+        };
+        let studio = StudioSession::open_with(&[("MUPPET_HOME", dir.path()), ("MUPPET_ASSETS", &assets)], "run-elsewhere.log").await?;
+        studio.wait_for_runs_state("loaded").await?;
+        studio.click(&format!("#runs-body tr[data-run-id='{run}'] button.run-open")).await?;
+        studio.wait_for("body[data-page='run'] #run-status[data-status='running']", UI_WAIT, "the run page opens").await?;
+        let status = studio.text("#run-status").await?;
+        ensure!(status == "Running (in a process outside the app)", "the status says {status:?}");
+        studio.click("#cancel-run").await?;
+        studio.wait_for("#run-status[data-status='cancelled']", TRAINING_WAIT, "the terminal run ends cancelled").await?;
+        let mut said = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut said)?;
+        ensure!(terminal.0.wait()?.success(), "the terminal process exits cleanly after one SIGTERM");
+        let last = said.lines().last().unwrap_or_default().to_string();
+        let summary: serde_json::Value = serde_json::from_str(&last)?;
+        ensure!(summary["status"] == "cancelled", "the terminal says {summary}");
+        let store = Store::open(&db).await?;
+        let checkpoints = store.checkpoints(run).await?;
+        store.close().await;
+        ensure!(!checkpoints.is_empty(), "the cancelled run keeps a checkpoint");
+        studio.close().await
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_that_cannot_be_opened_is_shown_not_a_crash() -> anyhow::Result<()> {
     within_limit(async {

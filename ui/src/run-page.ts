@@ -158,11 +158,12 @@ export class RunPage {
 
   /**
    * A run that trains in a worker this app does not supervise (one of an experiment, or
-   * started from a terminal) sends no events here: re-read it from the store while it runs.
+   * started from a terminal: "elsewhere", or cancelling after its Cancel) sends no events
+   * here: re-read it from the store while it runs.
    */
   private followUnattached(detail: RunDetail): void {
     window.clearTimeout(this.followTimer);
-    if (detail.run.status !== "running" || detail.worker !== null) return;
+    if (detail.run.status !== "running" || detail.worker === "running" || detail.worker === "waiting") return;
     const run = detail.run.id;
     this.followTimer = window.setTimeout(() => {
       if (this.run === run && document.body.dataset.page === "run") void this.open(run);
