@@ -31,7 +31,8 @@ pub struct ExperimentLaunch {
     pub cancelling: bool,
     pub exit_code: Option<i32>,
     /// Found running through its experiment's lock, not started by this app session (an
-    /// earlier session, or a terminal): its exit code and log are not known here.
+    /// earlier session, or a terminal): its exit code is not known here, and its log is
+    /// the orchestrator's own (`experiments/<id>/orchestrator.log`).
     pub adopted: bool,
     /// The stored experiment, when known (adopted launches).
     pub experiment: Option<i64>,
@@ -130,11 +131,12 @@ impl ExperimentLaunches {
                     continue;
                 }
                 let id = launches.len();
+                let log = home.experiment_dir(*experiment).join(muppet_core::home::EXPERIMENT_LOG);
                 launches.push(ExperimentLaunch {
                     id,
                     spec: format!("experiment {experiment} `{name}`"),
                     pid,
-                    log: String::new(),
+                    log: if log.is_file() { log.display().to_string() } else { String::new() },
                     running: true,
                     cancelling: false,
                     exit_code: None,
@@ -239,6 +241,8 @@ mod tests {
         let home = MuppetHome::at(dir.path());
         let path = lock::experiment_lock_path(&home, 3);
         std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+        let journal = home.experiment_dir(3).join(muppet_core::home::EXPERIMENT_LOG);
+        std::fs::write(&journal, "experiment 3 `sweep`: 4 runs (0 already completed), 1 at a time\n").expect("log");
         // flock(1) locks the script's own descriptor 9; the pid goes into the file.
         let script = "exec 9<>\"$LOCK\"; flock -n 9 || exit 9; echo $$ >&9; trap 'exit 3' TERM; while true; do sleep 0.05; done";
         let mut holder = std::process::Command::new("bash").args(["-c", script]).env("LOCK", &path).spawn().expect("bash");
@@ -258,6 +262,7 @@ mod tests {
             let launch = &listed[0];
             assert!(launch.adopted && launch.running && !launch.cancelling);
             assert_eq!((launch.pid, launch.experiment, launch.spec.as_str()), (pid, Some(3), "experiment 3 `sweep`"));
+            assert_eq!(launch.log, journal.display().to_string(), "its orchestrator's own log");
             launches.cancel(0, &home).expect("cancel");
             assert!(launches.list()[0].cancelling);
             let status = holder.wait().expect("wait");

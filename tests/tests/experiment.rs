@@ -277,4 +277,9 @@ fn sigterm_stops_an_experiment_that_the_same_spec_then_resumes() {
     assert_eq!(done_runs[0]["run_id"], runs[0]["run_id"], "the stage was not run again");
     assert!(done_runs.iter().any(|r| r["run_id"].as_i64() == Some(running.0) && r["status"] == "completed"), "the stopped run was resumed: {done}");
     assert!(text(&again).contains("1 already completed"), "{}", text(&again));
+    // The orchestrator's own log holds both sessions, for whoever follows it from elsewhere.
+    let id = done["experiment_id"].as_i64().expect("experiment id");
+    let journal = std::fs::read_to_string(home.path().join(format!("experiments/{id}/orchestrator.log"))).expect("orchestrator.log");
+    assert!(journal.contains("stopped run") && journal.contains("experiment") && journal.contains("completed in"), "{journal}");
+    assert_eq!(journal.matches("at a time").count(), 2, "{journal}");
 }

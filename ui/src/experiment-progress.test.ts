@@ -75,6 +75,6 @@ describe("a launch's line", () => {
   it("says an adopted one was started elsewhere, and never calls its unknown end a failure", () => {
     const adopted = launch({ adopted: true, experiment: 3, log: "", spec: "experiment 3 `sweep`" });
     expect(launchStatus(adopted).text).toBe("running (pid 4242), started outside this session of the app");
-    expect(launchStatus({ ...adopted, running: false })).toEqual({ state: "ended", text: "ended (its runs below show how)" });
+    expect(launchStatus({ ...adopted, running: false })).toEqual({ state: "ended", text: "ended (its runs below and its log show how)" });
   });
 });

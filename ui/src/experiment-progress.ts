@@ -45,6 +45,6 @@ export function launchStatus(l: ExperimentLaunch): { state: "running" | "cancell
       : { state: "running", text: l.adopted ? `running (pid ${l.pid}), started outside this session of the app` : `running (pid ${l.pid})` };
   }
   // An adopted process is not the app's child: its exit code is not known, its runs say how it went.
-  if (l.adopted) return { state: "ended", text: "ended (its runs below show how)" };
+  if (l.adopted) return { state: "ended", text: "ended (its runs below and its log show how)" };
   return { state: l.exit_code === 0 ? "done" : "failed", text: `ended with code ${l.exit_code ?? "?"}` };
 }

@@ -256,6 +256,9 @@ fn stored_runs(store: &Store, rt: &tokio::runtime::Runtime, id: ExperimentId) ->
 fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan: &Plan, model: &Path, opts: &Launch) -> anyhow::Result<()> {
     // One orchestrator per experiment, held to the end: the app finds this process by it.
     let _lock = muppet_core::ProcessLock::experiment(home, id.0)?;
+    // What it says goes to the experiment's own log too, for whoever follows it from
+    // elsewhere (the app, when this runs in a terminal).
+    let journal = std::fs::OpenOptions::new().create(true).append(true).open(home.experiment_dir(id.0).join(muppet_core::home::EXPERIMENT_LOG)).ok();
     let started = Instant::now();
     let parallel = opts.parallel.max(1);
     let backend = spec.backend.clone().unwrap_or_else(|| "cpu".into());
@@ -277,13 +280,11 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
         ensure_queued(home, &store, &rt, id, plan, &mut states, i, model, &backend)?;
     }
     rt.block_on(store.close());
-    eprintln!(
-        "experiment {} `{}`: {} runs ({} already completed), {} at a time",
-        id.0,
-        spec.name,
-        plan.runs.len(),
-        skipped,
-        parallel
+    let hidden = ProgressBar::hidden();
+    say(
+        &hidden,
+        journal.as_ref(),
+        format!("experiment {} `{}`: {} runs ({} already completed), {} at a time", id.0, spec.name, plan.runs.len(), skipped, parallel),
     );
 
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -366,7 +367,7 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
                             .and_then(|s| s["tasks"].get(0).cloned())
                             .map(|t| format!(", dev {} {:.3}", t["metric"].as_str().unwrap_or("metric"), t["dev_metric"].as_f64().unwrap_or(f64::NAN)))
                             .unwrap_or_default();
-                        say(&bar, format!("done   run {run} {}{metric} ({took:.0}s)", plan.runs[i].name));
+                        say(&bar, journal.as_ref(), format!("done   run {run} {}{metric} ({took:.0}s)", plan.runs[i].name));
                         if !plan.runs.iter().any(|r| r.depends_on() == Some(i)) {
                             prune_optimizer_state(&home.run_dir(run));
                         }
@@ -383,17 +384,17 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
                     }
                     (_, Some("cancelled")) => {
                         states[i] = State::Cancelled(run);
-                        say(&bar, format!("stopped run {run} {} (resume continues it from its checkpoint)", plan.runs[i].name));
+                        say(&bar, journal.as_ref(), format!("stopped run {run} {} (resume continues it from its checkpoint)", plan.runs[i].name));
                     }
                     _ => {
                         let reason = reasons.remove(&i).unwrap_or_else(|| crash_reason(code, &home.run_dir(run).join("worker.log")));
                         if interrupted.load(Ordering::SeqCst) {
                             states[i] = State::Cancelled(run);
                         } else if attempts[i] < 2 {
-                            say(&bar, format!("failed run {run} {}: {reason}; retrying once", plan.runs[i].name));
+                            say(&bar, journal.as_ref(), format!("failed run {run} {}: {reason}; retrying once", plan.runs[i].name));
                             states[i] = State::Waiting(Some(run));
                         } else {
-                            say(&bar, format!("failed run {run} {}: {reason}", plan.runs[i].name));
+                            say(&bar, journal.as_ref(), format!("failed run {run} {}: {reason}", plan.runs[i].name));
                             states[i] = State::Failed(Some(run), reason);
                         }
                     }
@@ -416,7 +417,7 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
     let report = report_json(home, &store, &rt, id, plan, &states, &rows)?;
     rt.block_on(store.close());
     let status = report["status"].as_str().unwrap_or("failed").to_string();
-    eprintln!("experiment {} {status} in {:.0}s: {}", id.0, started.elapsed().as_secs_f64(), count_line(&report));
+    say(&hidden, journal.as_ref(), format!("experiment {} {status} in {:.0}s: {}", id.0, started.elapsed().as_secs_f64(), count_line(&report)));
     if opts.json {
         println!("{report}");
     } else {
@@ -542,8 +543,13 @@ fn prune_optimizer_state(run_dir: &Path) {
     }
 }
 
-/// A line for people on stderr, above the progress bar when there is one.
-fn say(bar: &ProgressBar, line: String) {
+/// A line for people on stderr, above the progress bar when there is one, and in the
+/// experiment's log.
+fn say(bar: &ProgressBar, journal: Option<&std::fs::File>, line: String) {
+    if let Some(mut file) = journal {
+        use std::io::Write;
+        let _ = writeln!(file, "{line}");
+    }
     if bar.is_hidden() {
         eprintln!("{line}");
     } else {

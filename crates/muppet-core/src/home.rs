@@ -7,6 +7,9 @@ pub const HOME_ENV: &str = "MUPPET_HOME";
 /// Environment variable that moves `assets/` elsewhere (a shared cache, say).
 pub const ASSETS_ENV: &str = "MUPPET_ASSETS";
 
+/// What an experiment's orchestrator says, appended in its [`MuppetHome::experiment_dir`].
+pub const EXPERIMENT_LOG: &str = "orchestrator.log";
+
 /// Name of the data folder inside the platform data dir.
 pub const DIR_NAME: &str = "muppet-studio";
 
@@ -76,6 +79,11 @@ impl MuppetHome {
         self.runs().join(id.to_string())
     }
 
+    /// Folder of one experiment's orchestrator: its lock and [`EXPERIMENT_LOG`].
+    pub fn experiment_dir(&self, id: i64) -> PathBuf {
+        self.root.join("experiments").join(id.to_string())
+    }
+
     /// Create the folders that must exist.
     pub fn ensure(&self) -> std::io::Result<()> {
         for dir in [self.root.clone(), self.assets.clone(), self.cache(), self.runs()] {
@@ -102,6 +110,7 @@ mod tests {
         assert_eq!(h.assets(), Path::new("/data/m/assets"));
         assert_eq!(h.cache(), PathBuf::from("/data/m/cache"));
         assert_eq!(h.run_dir(crate::RunId(7)), PathBuf::from("/data/m/runs/7"));
+        assert_eq!(h.experiment_dir(3), PathBuf::from("/data/m/experiments/3"));
         let moved = h.with_assets("/cache/assets");
         assert_eq!(moved.assets(), Path::new("/cache/assets"));
     }

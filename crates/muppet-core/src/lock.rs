@@ -42,7 +42,7 @@ pub struct ProcessLock {
 
 /// The lock file of an experiment.
 pub fn experiment_lock_path(home: &MuppetHome, experiment: i64) -> PathBuf {
-    home.root().join("experiments").join(experiment.to_string()).join(LOCK_FILE)
+    home.experiment_dir(experiment).join(LOCK_FILE)
 }
 
 impl ProcessLock {
