@@ -192,6 +192,25 @@ fn only_the_last_checkpoints_are_kept_on_disk_and_in_the_store() {
 }
 
 #[test]
+fn a_run_whose_process_was_killed_is_named_by_runs_list() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let queue = args(&["prefinetune", "--task", "sarcasm_headlines", "--steps", "400"], &["--queue", "--json"]);
+    let out = muppet(home.path(), &queue);
+    assert!(out.status.success(), "{}", text(&out));
+    let run = last_json(&out)["run_id"].as_i64().expect("run_id").to_string();
+    let mut worker = command(home.path(), &["worker", "--run", &run]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("worker");
+    let started = BufReader::new(worker.stdout.take().expect("stdout")).lines().map(|l| l.expect("line")).find(|l| l.contains("\"step\""));
+    assert!(started.is_some(), "the worker trains");
+    let listed = muppet(home.path(), &["runs", "list"]);
+    assert!(!text(&listed).contains("no process trains it"), "it still trains: {}", text(&listed));
+    worker.kill().expect("SIGKILL");
+    worker.wait().expect("wait");
+    let listed = muppet(home.path(), &["runs", "list"]);
+    let said = String::from_utf8_lossy(&listed.stdout);
+    assert!(said.contains(&format!("run {run}: no process trains it any more")) && said.contains(&format!("`muppet resume {run}`")), "{said}");
+}
+
+#[test]
 fn bad_training_input_fails_with_a_clear_message() {
     let home = tempfile::tempdir().expect("tempdir");
     let cases: [(&[&str], &str); 5] = [

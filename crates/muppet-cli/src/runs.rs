@@ -73,7 +73,7 @@ fn list(json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("{:>5}  {:<44} {:<13} {:<10} {:>7}  {:>9}  started", "id", "name", "kind", "status", "points", "last loss");
-    for r in runs {
+    for r in &runs {
         let loss = r.last_loss.map(|l| format!("{l:.4}")).unwrap_or_else(|| "-".into());
         println!(
             "{:>5}  {:<44} {:<13} {:<10} {:>7}  {:>9}  {}",
@@ -86,5 +86,22 @@ fn list(json: bool) -> anyhow::Result<()> {
             r.started_at
         );
     }
+    // A run the store says is running whose lock no process holds lost its process.
+    for r in runs_gone(&home, &runs) {
+        println!("run {r}: no process trains it any more (killed or crashed); `muppet resume {r}` continues it from its last checkpoint");
+    }
     Ok(())
+}
+
+/// The runs of `runs` marked running whose lock file exists and is free.
+fn runs_gone(home: &muppet_core::MuppetHome, runs: &[muppet_store::RunRow]) -> Vec<muppet_core::RunId> {
+    use muppet_core::lock::{Holder, LOCK_FILE, holder};
+    runs.iter()
+        .filter(|r| r.status == muppet_core::RunStatus::Running)
+        .filter(|r| {
+            let lock = home.run_dir(r.id).join(LOCK_FILE);
+            lock.is_file() && holder(&lock) == Holder::Free
+        })
+        .map(|r| r.id)
+        .collect()
 }
