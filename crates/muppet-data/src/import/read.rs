@@ -71,28 +71,22 @@ fn hub_class_names(paths: &[&Path], opts: &ImportOptions) -> Result<Option<Impor
         return Ok(None);
     }
     let Some(column) = super::resolve(&opts.fields, opts.family, opts.format).label else { return Ok(None) };
-    let mut found: Option<(&Path, Vec<String>)> = None;
-    for path in paths {
-        let names = parquet::class_labels(path).remove(&column);
-        match (&found, names) {
-            (None, Some(names)) if paths.first() == Some(path) => found = Some((path, names)),
-            (None, None) => return Ok(None),
-            (Some((first, want)), names) if names.as_ref() != Some(want) => {
-                return Err(DataError::Malformed {
-                    path: path.to_path_buf(),
-                    at: Location::File,
-                    message: format!(
-                        "its `{column}` classes are {}, but {} names them {:?}: import files of one dataset version together",
-                        names.map_or("not named (no Hugging Face ClassLabel metadata)".to_string(), |n| format!("{n:?}")),
-                        first.display(),
-                        want
-                    ),
-                });
-            }
-            _ => {}
+    let Some((first, rest)) = paths.split_first() else { return Ok(None) };
+    let Some(names) = parquet::class_labels(first).remove(&column) else { return Ok(None) };
+    for path in rest {
+        let other = parquet::class_labels(path).remove(&column);
+        if other.as_ref() != Some(&names) {
+            return Err(DataError::Malformed {
+                path: path.to_path_buf(),
+                at: Location::File,
+                message: format!(
+                    "its `{column}` classes are {}, but {} names them {names:?}: import files of one dataset version together",
+                    other.map_or("not named (no Hugging Face ClassLabel metadata)".to_string(), |n| format!("{n:?}")),
+                    first.display(),
+                ),
+            });
         }
     }
-    let Some((_, names)) = found else { return Ok(None) };
     let mut named = opts.clone();
     named.transforms = vec![Transform::Map { field: column, map: names.iter().enumerate().map(|(i, n)| (i.to_string(), n.clone())).collect() }];
     named.labels = Some(names);
