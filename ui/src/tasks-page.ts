@@ -171,6 +171,7 @@ export class TasksPage {
       const result = button.parentElement?.querySelector<HTMLElement>(".paper-add-result");
       button.disabled = true;
       button.textContent = "Adding…";
+      result?.classList.remove("error");
       if (result) result.textContent = "Downloading or reading the Hugging Face cache, then importing (large datasets take minutes)…";
       try {
         const added = await addPaperTask(entry.name, (step) => {
