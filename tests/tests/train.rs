@@ -95,15 +95,21 @@ fn a_worker_cancelled_with_sigterm_resumes_to_completion() {
     assert!(!out.status.success() && text(&out).contains("already completed"), "{}", text(&out));
 }
 
+/// A queued 400-step run (minutes: it is stopped long before its end) and its worker,
+/// events on a pipe.
+fn long_worker(home: &std::path::Path) -> (String, std::process::Child) {
+    let queue = args(&["prefinetune", "--task", "sarcasm_headlines", "--steps", "400"], &["--queue", "--json"]);
+    let out = muppet(home, &queue);
+    assert!(out.status.success(), "{}", text(&out));
+    let run = last_json(&out)["run_id"].as_i64().expect("run_id").to_string();
+    let worker = command(home, &["worker", "--run", &run]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("worker");
+    (run, worker)
+}
+
 #[test]
 fn a_run_that_a_worker_trains_is_refused_to_a_second_writer() {
     let home = tempfile::tempdir().expect("tempdir");
-    let queue = args(&["prefinetune", "--task", "sarcasm_headlines", "--steps", "400"], &["--queue", "--json"]);
-    let out = muppet(home.path(), &queue);
-    assert!(out.status.success(), "{}", text(&out));
-    let run = last_json(&out)["run_id"].as_i64().expect("run_id").to_string();
-
-    let mut worker = command(home.path(), &["worker", "--run", &run]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("worker");
+    let (run, mut worker) = long_worker(home.path());
     let pid = worker.id().to_string();
     let mut lines = BufReader::new(worker.stdout.take().expect("stdout")).lines();
     let started = lines.by_ref().map(|l| l.expect("line")).find(|l| l.contains("\"started\""));
@@ -194,11 +200,7 @@ fn only_the_last_checkpoints_are_kept_on_disk_and_in_the_store() {
 #[test]
 fn a_run_whose_process_was_killed_is_named_by_runs_list() {
     let home = tempfile::tempdir().expect("tempdir");
-    let queue = args(&["prefinetune", "--task", "sarcasm_headlines", "--steps", "400"], &["--queue", "--json"]);
-    let out = muppet(home.path(), &queue);
-    assert!(out.status.success(), "{}", text(&out));
-    let run = last_json(&out)["run_id"].as_i64().expect("run_id").to_string();
-    let mut worker = command(home.path(), &["worker", "--run", &run]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("worker");
+    let (run, mut worker) = long_worker(home.path());
     let started = BufReader::new(worker.stdout.take().expect("stdout")).lines().map(|l| l.expect("line")).find(|l| l.contains("\"step\""));
     assert!(started.is_some(), "the worker trains");
     let listed = muppet(home.path(), &["runs", "list"]);
