@@ -120,6 +120,7 @@ fn a_run_that_a_worker_trains_is_refused_to_a_second_writer() {
         let out = muppet(home.path(), &second);
         let said = text(&out);
         assert!(!out.status.success(), "{second:?} must be refused: {said}");
+        assert!(out.stdout.is_empty(), "a refused worker prints no event: {said}");
         assert!(said.contains(&format!("run {run} is being trained by another process (pid {pid})")) && said.contains("run.lock"), "{second:?}: {said}");
     }
     let out = muppet(home.path(), &["runs", "list", "--json"]);

@@ -305,11 +305,13 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
             Ok(())
         }
         Err(e) => {
-            // A run that could not start (its tasks, its model) is failed with the reason;
-            // one that another process is training is left to it.
-            let busy = matches!(e.downcast_ref::<muppet_core::LockError>(), Some(muppet_core::LockError::Busy { .. }));
-            if !busy
-                && let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
+            // One that another process is training is left to it: no status, and no event
+            // (the events the app follows are that run's), only the error on stderr.
+            if matches!(e.downcast_ref::<muppet_core::LockError>(), Some(muppet_core::LockError::Busy { .. })) {
+                return Err(e);
+            }
+            // A run that could not start (its tasks, its model) is failed with the reason.
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build()
                 && let Ok(store) = runtime.block_on(muppet_store::Store::open(&home.db()))
                 && let Ok(row) = runtime.block_on(store.run(run))
                 && matches!(row.status, muppet_core::RunStatus::Queued | muppet_core::RunStatus::Running)
