@@ -240,18 +240,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let home = MuppetHome::at(dir.path());
         let path = lock::experiment_lock_path(&home, 3);
-        std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+        let mut holder = crate::test_support::process_holding_lock(&path);
+        let pid = holder.id();
         let journal = home.experiment_dir(3).join(muppet_core::home::EXPERIMENT_LOG);
         std::fs::write(&journal, "experiment 3 `sweep`: 4 runs (0 already completed), 1 at a time\n").expect("log");
-        // flock(1) locks the script's own descriptor 9; the pid goes into the file.
-        let script = "exec 9<>\"$LOCK\"; flock -n 9 || exit 9; echo $$ >&9; trap 'exit 3' TERM; while true; do sleep 0.05; done";
-        let mut holder = std::process::Command::new("bash").args(["-c", script]).env("LOCK", &path).spawn().expect("bash");
-        let pid = holder.id();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while lock::holder(&path) != (Holder::Held { pid: Some(pid) }) {
-            assert!(std::time::Instant::now() < deadline, "the stand-in never held the lock");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
         let launches = ExperimentLaunches::default();
         tauri::async_runtime::block_on(async {
             let experiments = [(3, "sweep".to_string()), (4, "never run".to_string())];

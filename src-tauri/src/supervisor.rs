@@ -298,7 +298,7 @@ impl Supervisor {
             }
             // Another process holds the run's lock: it trains the run (a `muppet resume`
             // from a terminal, say) and ends it itself.
-            let Some(_lock) = lock_unless_trained_elsewhere(run, &dir) else {
+            let Some(_lock) = lock_unless_trained_elsewhere(&self.home, run) else {
                 continue;
             };
             // Read again: the worker may have ended the run since the list was read.
@@ -325,12 +325,12 @@ impl Supervisor {
     /// but no process holds it. A run folder without a lock file (a run of a version
     /// before locks) says nothing and is left alone.
     async fn fail_if_abandoned(&self, store: &Store, run: RunId, dir: &Path) -> Result<(), CommandError> {
-        let lock_path = dir.join(muppet_core::lock::LOCK_FILE);
+        let lock_path = muppet_core::lock::run_lock_path(&self.home, run);
         if !lock_path.is_file() || events_end_the_run(&dir.join("events.jsonl")) {
             return Ok(());
         }
         // Taken while the run is ended: a `resume` starting meanwhile waits for it.
-        let Some(_lock) = lock_unless_trained_elsewhere(run, dir) else {
+        let Some(_lock) = lock_unless_trained_elsewhere(&self.home, run) else {
             return Ok(());
         };
         if store.run(run).await?.status != RunStatus::Running {
@@ -361,7 +361,7 @@ impl Supervisor {
             if out.contains_key(&run) {
                 continue;
             }
-            let holder = muppet_core::lock::holder(&self.home.run_dir(run).join(muppet_core::lock::LOCK_FILE));
+            let holder = muppet_core::lock::holder(&muppet_core::lock::run_lock_path(&self.home, run));
             let mut inner = self.lock();
             match holder {
                 muppet_core::lock::Holder::Held { pid } => {
@@ -491,7 +491,7 @@ impl Supervisor {
             // A worker that died without ending its run (killed, crashed) leaves it
             // `running`; say so in the run, with the end of its log. A worker refused
             // because another process trains the run leaves the run to that process.
-            let lock = lock_unless_trained_elsewhere(run, &self.home.run_dir(run));
+            let lock = lock_unless_trained_elsewhere(&self.home, run);
             if matches!(status, Some(RunStatus::Running | RunStatus::Queued)) && lock.is_some() {
                 let how = match code {
                     Some(c) => format!("code {c}"),
@@ -562,7 +562,7 @@ impl Supervisor {
                     // Trained by a process outside the app (`muppet prefinetune` or
                     // `resume` in a terminal, an experiment's worker): found by the run's
                     // lock, which only a live process holds, and stopped the same way.
-                    let lock = self.home.run_dir(run).join(muppet_core::lock::LOCK_FILE);
+                    let lock = muppet_core::lock::run_lock_path(&self.home, run);
                     return match muppet_core::lock::holder(&lock) {
                         muppet_core::lock::Holder::Held { pid: Some(pid) } => {
                             if inner.signalled_elsewhere.get(&run) == Some(&pid) {
@@ -690,8 +690,8 @@ fn signal(pid: u32, signal: nix::sys::signal::Signal) -> Result<(), CommandError
 /// The lock of `run` (held until dropped), or `None` when another process holds it: that
 /// process is training the run and will end it. A lock that cannot be taken for another
 /// reason (an unwritable folder) does not stop the app from ending a dead worker's run.
-fn lock_unless_trained_elsewhere(run: RunId, dir: &Path) -> Option<Option<ProcessLock>> {
-    match ProcessLock::run(run, dir) {
+fn lock_unless_trained_elsewhere(home: &MuppetHome, run: RunId) -> Option<Option<ProcessLock>> {
+    match ProcessLock::run(home, run) {
         Ok(lock) => Some(Some(lock)),
         Err(LockError::Busy { .. }) => None,
         Err(LockError::Io { .. }) => Some(None),
@@ -875,14 +875,14 @@ mod tests {
             .create_run(&new_run("killed in a terminal"))
             .await
             .expect("run");
-        drop(ProcessLock::run(abandoned, &home.run_dir(abandoned)).expect("lock"));
+        drop(ProcessLock::run(&home, abandoned).expect("lock"));
         // Its worker is gone, but another process has resumed it and holds its lock.
         let resumed = store
             .create_run(&new_run("resumed elsewhere"))
             .await
             .expect("run");
         record(resumed, dead.to_string());
-        let elsewhere = ProcessLock::run(resumed, &home.run_dir(resumed)).expect("lock");
+        let elsewhere = ProcessLock::run(&home, resumed).expect("lock");
 
         let supervisor = Supervisor::new(
             Err("no binary needed".into()),
@@ -974,16 +974,7 @@ mod tests {
         let store = Store::open(&home.db()).await.expect("store");
         let run = store.create_run(&new_run("from a terminal")).await.expect("run");
         let idle = store.create_run(&new_run("nobody trains it")).await.expect("run");
-        let lock = home.run_dir(run).join(muppet_core::lock::LOCK_FILE);
-        std::fs::create_dir_all(home.run_dir(run)).expect("run dir");
-        let script = "exec 9<>\"$LOCK\"; flock -n 9 || exit 9; echo $$ >&9; trap 'sleep 0.5; exit 3' TERM; while true; do sleep 0.05; done";
-        let mut holder = std::process::Command::new("bash").args(["-c", script]).env("LOCK", &lock).spawn().expect("bash");
-        let pid = holder.id();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while muppet_core::lock::holder(&lock) != (muppet_core::lock::Holder::Held { pid: Some(pid) }) {
-            assert!(std::time::Instant::now() < deadline, "the stand-in never held the lock");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let mut holder = crate::test_support::process_holding_lock(&muppet_core::lock::run_lock_path(&home, run));
         let supervisor = Supervisor::new(Err("no binary needed".into()), home.clone(), Some(store.clone()), 1);
         let states = supervisor.states_with([run, idle]);
         assert_eq!(states.get(&run), Some(&WorkerState::Elsewhere));

@@ -161,7 +161,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             runtime.block_on(store.run(run))?;
             // Locked before the status is touched: a run another process trains stays as
             // it is. Read again under the lock, which that process may just have released.
-            let lock = ProcessLock::run(run, &home.run_dir(run))?;
+            let lock = ProcessLock::run(home, run)?;
             let row = runtime.block_on(store.run(run))?;
             if row.status == RunStatus::Completed {
                 anyhow::bail!("run {run} is already completed; there is nothing to resume");
@@ -174,7 +174,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     // A new run is locked as soon as it exists: a `resume` of it from elsewhere waits its turn.
     let _lock = match lock {
         Some(lock) => lock,
-        None => ProcessLock::run(run, &run_dir)?,
+        None => ProcessLock::run(home, run)?,
     };
     eprintln!(
         "run {run}: {} {} on {} for {} steps{}",

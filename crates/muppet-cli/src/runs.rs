@@ -93,15 +93,8 @@ fn list(json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The runs of `runs` marked running whose lock file exists and is free.
+/// The runs of `runs` marked running whose lock was left by a process that ended.
 fn runs_gone(home: &muppet_core::MuppetHome, runs: &[muppet_store::RunRow]) -> Vec<muppet_core::RunId> {
-    use muppet_core::lock::{Holder, LOCK_FILE, holder};
-    runs.iter()
-        .filter(|r| r.status == muppet_core::RunStatus::Running)
-        .filter(|r| {
-            let lock = home.run_dir(r.id).join(LOCK_FILE);
-            lock.is_file() && holder(&lock) == Holder::Free
-        })
-        .map(|r| r.id)
-        .collect()
+    use muppet_core::lock::{abandoned, run_lock_path};
+    runs.iter().filter(|r| r.status == muppet_core::RunStatus::Running && abandoned(&run_lock_path(home, r.id))).map(|r| r.id).collect()
 }

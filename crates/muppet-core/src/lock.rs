@@ -40,16 +40,21 @@ pub struct ProcessLock {
     path: PathBuf,
 }
 
+/// The lock file of a run.
+pub fn run_lock_path(home: &MuppetHome, run: RunId) -> PathBuf {
+    home.run_dir(run).join(LOCK_FILE)
+}
+
 /// The lock file of an experiment.
 pub fn experiment_lock_path(home: &MuppetHome, experiment: i64) -> PathBuf {
     home.experiment_dir(experiment).join(LOCK_FILE)
 }
 
 impl ProcessLock {
-    /// Lock run `run`, whose folder is `run_dir` (created if missing).
-    pub fn run(run: RunId, run_dir: &Path) -> Result<Self, LockError> {
+    /// Lock run `run` (its folder created if missing).
+    pub fn run(home: &MuppetHome, run: RunId) -> Result<Self, LockError> {
         Self::acquire(
-            &run_dir.join(LOCK_FILE),
+            &run_lock_path(home, run),
             || format!("run {run} is being trained"),
             "wait for it to end, or stop it first (Cancel in the app, or `kill -TERM <pid>`: it writes a checkpoint) and then resume",
         )
@@ -121,6 +126,13 @@ pub fn holder(path: &Path) -> Holder {
     }
 }
 
+/// Whether the lock file at `path` was left by a process that ended: it exists and no
+/// process holds it. Where the store says its run or experiment is still going, that
+/// process was killed or crashed. (No file says nothing: a folder from before locks.)
+pub fn abandoned(path: &Path) -> bool {
+    path.is_file() && holder(path) == Holder::Free
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,24 +140,27 @@ mod tests {
     #[test]
     fn a_second_writer_is_refused_with_the_holders_pid_until_the_first_ends() {
         let dir = tempfile_dir("run");
-        let run_dir = dir.join("runs/7");
-        let lock_path = run_dir.join(LOCK_FILE);
+        let home = MuppetHome::at(&dir);
+        let lock_path = run_lock_path(&home, RunId(7));
+        assert_eq!(lock_path, dir.join("runs/7/run.lock"));
         assert_eq!(holder(&lock_path), Holder::Free, "no file, no holder");
-        let first = ProcessLock::run(RunId(7), &run_dir).expect("the first writer locks the run");
+        assert!(!abandoned(&lock_path), "no file says nothing");
+        let first = ProcessLock::run(&home, RunId(7)).expect("the first writer locks the run");
         assert_eq!(std::fs::read_to_string(first.path()).expect("lock file").trim(), std::process::id().to_string());
         assert_eq!(holder(&lock_path), Holder::Held { pid: Some(std::process::id()) });
         // A second open file description conflicts with the first, as another process would.
-        let err = ProcessLock::run(RunId(7), &run_dir).expect_err("a second writer is refused");
+        let err = ProcessLock::run(&home, RunId(7)).expect_err("a second writer is refused");
         let LockError::Busy { holder: pid, .. } = &err else { panic!("expected Busy, got {err:?}") };
         assert_eq!(*pid, Some(std::process::id()));
         let message = err.to_string();
         assert!(message.starts_with(&format!("run 7 is being trained by another process (pid {})", std::process::id())) && message.contains("run.lock"), "{message}");
         // Another run is independent.
-        let other = ProcessLock::run(RunId(8), &dir.join("runs/8")).expect("another run locks");
+        assert!(!abandoned(&lock_path), "held");
+        let other = ProcessLock::run(&home, RunId(8)).expect("another run locks");
         drop(first);
         assert_eq!(holder(&lock_path), Holder::Free, "released with its holder; the file stays");
-        assert!(lock_path.exists());
-        let again = ProcessLock::run(RunId(7), &run_dir).expect("free again once the first writer is gone");
+        assert!(abandoned(&lock_path));
+        let again = ProcessLock::run(&home, RunId(7)).expect("free again once the first writer is gone");
         drop((again, other));
         let _ = std::fs::remove_dir_all(&dir);
     }

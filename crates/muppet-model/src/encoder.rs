@@ -74,17 +74,13 @@ impl<B: Backend> Encoder<B> {
         x
     }
 
-    /// Width of the hidden states (`hidden_size`).
     /// Compute the layers' matrix products in bf16 over f32 weights, or not
     /// (`crate::precision`). The weights keep their type either way.
     pub fn set_mixed_precision(&mut self, mixed: MixedPrecision) {
         self.mixed = mixed;
     }
 
-    pub fn mixed_precision(&self) -> MixedPrecision {
-        self.mixed
-    }
-
+    /// Width of the hidden states (`hidden_size`).
     pub fn d_model(&self) -> usize {
         self.d_model
     }

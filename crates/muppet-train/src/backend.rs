@@ -237,22 +237,22 @@ mod cuda {
         }));
         // A malformed cubecl.toml panics as it is read: caught, and named in the error.
         let config = std::panic::catch_unwind(apply_kernel_cache);
-        if config.is_err() {
-            std::panic::set_hook(previous);
-            let why = messages.lock().ok().and_then(|m| m.first().cloned()).unwrap_or_else(|| "unknown error".into());
-            let file = config_file().map_or_else(|| "cubecl's configuration".to_string(), |f| f.display().to_string());
-            return Err(TrainError::Backend(format!(
-                "{file} could not be read: {why}. Fix or remove it (muppet names cubecl's kernel caches itself)"
-            )));
-        }
-        let probe = std::panic::catch_unwind(|| {
-            match precision {
+        let probe = config.is_ok().then(|| {
+            std::panic::catch_unwind(|| match precision {
                 Precision::F32 => probe::<Cuda>(),
                 Precision::F16 => probe::<Cuda<burn::tensor::f16>>(),
                 Precision::Bf16 => probe::<Cuda<burn::tensor::bf16>>(),
-            }
+            })
         });
         std::panic::set_hook(previous);
+        let first_message = || messages.lock().ok().and_then(|m| m.first().cloned()).unwrap_or_else(|| "unknown error".into());
+        let Some(probe) = probe else {
+            let file = config_file().map_or_else(|| "cubecl's configuration".to_string(), |f| f.display().to_string());
+            return Err(TrainError::Backend(format!(
+                "{file} could not be read: {}. Fix or remove it (muppet names cubecl's kernel caches itself)",
+                first_message()
+            )));
+        };
         match probe {
             Ok(v) if v == 4.0 => Ok(match precision {
                 Precision::F32 => work.run::<Autodiff<Cuda>>(Default::default()),
@@ -261,7 +261,7 @@ mod cuda {
             }),
             Ok(v) => Err(TrainError::Backend(format!("the CUDA device computed 1+1+1+1 = {v}"))),
             Err(_) => {
-                let first = messages.lock().ok().and_then(|m| m.first().cloned()).unwrap_or_else(|| "unknown error".into());
+                let first = first_message();
                 // cudarc's message lists every library name it tried; its first sentence says it all.
                 let why = first.split(" - ").next().unwrap_or(&first).trim().to_string();
                 Err(TrainError::Backend(format!(
@@ -280,7 +280,6 @@ mod cuda {
     pub fn memory() -> Option<DeviceMemory> {
         None
     }
-
 
     pub fn run<W: OnBackend>(_work: W, _precision: Precision) -> Result<W::Output, TrainError> {
         Err(TrainError::Backend(

@@ -436,6 +436,7 @@ fn initial_model<B: AutodiffBackend>(job: &TrainJob, specs: &[muppet_core::TaskS
     Ok(model)
 }
 
+/// The base model, or the checkpoint `job.init` names, with heads for `specs`.
 fn starting_model<B: AutodiffBackend>(job: &TrainJob, specs: &[muppet_core::TaskSpec], dropout: f64, device: &B::Device) -> Result<MultiTaskModel<B>, TrainError> {
     match &job.init {
         Init::Base => {
