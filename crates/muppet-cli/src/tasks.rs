@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use muppet_core::{MuppetHome, TaskFamily};
 use muppet_data::fingerprint::{example_lines, fingerprint, from_lines};
-use muppet_data::hub::{HubDataset, hub_origin, import_hub};
+use muppet_data::hub::{HubAccess, HubDataset, Shown, hub_origin, import_hub};
 use muppet_data::import::{import_file, Encoding, FieldMap, Format, ImportOptions, Imported, OnInvalid};
 use muppet_data::stats::TaskStats;
 use muppet_data::{catalog, muppet_catalog, LabeledTask, Target};
@@ -338,7 +338,7 @@ fn split_list(splits: &str) -> anyhow::Result<Vec<String>> {
 /// Fetch a hub dataset's split, import it with `opts`, store it; `metric` overrides
 /// the family's default metric.
 fn import_from_hub(home: &MuppetHome, ds: &HubDataset, opts: &ImportOptions, replace: bool, metric: Option<muppet_core::Metric>) -> anyhow::Result<()> {
-    let (mut imported, fetched) = import_hub(ds, opts, std::io::stderr().is_terminal())?;
+    let (mut imported, fetched) = import_hub(&HubAccess::from_env(), ds, opts, &mut terminal_bars())?;
     if let Some(m) = metric {
         imported.task.spec.metric = m;
     }
@@ -384,12 +384,15 @@ fn report_import(imported: &Imported, fp: &str, origin: &str) {
     );
 }
 
+/// Download bars on a terminal, nothing otherwise.
+fn terminal_bars() -> Shown<'static> {
+    if std::io::stderr().is_terminal() { Shown::Bars } else { Shown::Quiet }
+}
+
 fn add(home: &MuppetHome, args: AddArgs) -> anyhow::Result<()> {
     let name = args.name.unwrap_or_else(|| muppet_catalog::task_name(&args.dataset, args.split.as_deref()));
     check_name(&name)?;
-    let access = muppet_data::hub::HubAccess::from_env();
-    let mut shown = if std::io::stderr().is_terminal() { muppet_data::hub::Shown::Bars } else { muppet_data::hub::Shown::Quiet };
-    let added = muppet_catalog::add(&access, &args.dataset, args.split.as_deref(), &name, args.skip_invalid, &mut shown)?;
+    let added = muppet_catalog::add(&HubAccess::from_env(), &args.dataset, args.split.as_deref(), &name, args.skip_invalid, &mut terminal_bars())?;
     let fp = store_task(home, &added.imported, &added.description, args.replace)?;
     report_import(&added.imported, &fp, &hub_origin(&added.hub, &added.fetched));
     Ok(())

@@ -120,7 +120,7 @@ pub fn add(
     if skip_invalid {
         opts.on_invalid = crate::import::OnInvalid::Skip;
     }
-    let (mut imported, fetched) = crate::hub::import_hub_with(access, &hub, &opts, shown)?;
+    let (mut imported, fetched) = crate::hub::import_hub(access, &hub, &opts, shown)?;
     imported.task.spec.metric = entry.metric;
     let description = crate::hub::hub_description(&hub, &fetched, &opts, &imported);
     Ok(AddedDataset { imported, fetched, hub, description })

@@ -163,14 +163,9 @@ impl hf_hub::api::Progress for Reporter<'_, '_> {
     }
 }
 
-/// The local files of `ds`: through the hub when it is reachable and the
-/// environment allows it, else from the cache. `progress`: show download bars.
-pub fn fetch(ds: &HubDataset, progress: bool) -> Result<FetchedSplit, DataError> {
-    fetch_with(&HubAccess::from_env(), ds, &mut if progress { Shown::Bars } else { Shown::Quiet })
-}
-
-/// [`fetch`] through `access`, its downloads shown as `shown` says.
-pub fn fetch_with(access: &HubAccess, ds: &HubDataset, shown: &mut Shown<'_>) -> Result<FetchedSplit, DataError> {
+/// The local files of `ds` through `access`: through the hub when it is reachable and
+/// allowed, else from the cache; its downloads shown as `shown` says.
+pub fn fetch(access: &HubAccess, ds: &HubDataset, shown: &mut Shown<'_>) -> Result<FetchedSplit, DataError> {
     if ds.splits.is_empty() {
         return Err(error(ds, "no split given".into()));
     }
@@ -187,15 +182,10 @@ pub fn fetch_with(access: &HubAccess, ds: &HubDataset, shown: &mut Shown<'_>) ->
     }
 }
 
-/// Fetch `ds` and import its files as one task with `opts` (the format is Parquet;
-/// an empty source becomes the hub source).
-pub fn import_hub(ds: &HubDataset, opts: &ImportOptions, progress: bool) -> Result<(Imported, FetchedSplit), DataError> {
-    import_hub_with(&HubAccess::from_env(), ds, opts, &mut if progress { Shown::Bars } else { Shown::Quiet })
-}
-
-/// [`import_hub`] through `access`, its steps shown as `shown` says.
-pub fn import_hub_with(access: &HubAccess, ds: &HubDataset, opts: &ImportOptions, shown: &mut Shown<'_>) -> Result<(Imported, FetchedSplit), DataError> {
-    let fetched = fetch_with(access, ds, shown)?;
+/// Fetch `ds` through `access` and import its files as one task with `opts` (the format
+/// is Parquet; an empty source becomes the hub source); its steps shown as `shown` says.
+pub fn import_hub(access: &HubAccess, ds: &HubDataset, opts: &ImportOptions, shown: &mut Shown<'_>) -> Result<(Imported, FetchedSplit), DataError> {
+    let fetched = fetch(access, ds, shown)?;
     shown.report(HubStep::Import { files: fetched.files.len() });
     let mut opts = opts.clone();
     opts.format = Format::Parquet;

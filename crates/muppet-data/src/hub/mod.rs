@@ -7,5 +7,5 @@ mod dataset;
 mod split_files;
 
 pub use cache::{RepoKind, cache_root, cached_model, is_hub_id, snapshot, snapshot_files};
-pub use dataset::{FetchedSplit, HubAccess, HubDataset, HubStep, Shown, download_command, fetch, fetch_with, hub_description, hub_origin, import_hub, import_hub_with, is_offline};
+pub use dataset::{FetchedSplit, HubAccess, HubDataset, HubStep, Shown, download_command, fetch, hub_description, hub_origin, import_hub, is_offline};
 pub use split_files::{Unresolved, split_files, splits_of};
