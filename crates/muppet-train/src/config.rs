@@ -65,6 +65,10 @@ pub struct TrainConfig {
     /// `bf16`: the encoder's matrix products in bf16 over f32 weights and optimizer state
     /// (muppet-model's `precision`); `no`: everything in the backend's float type.
     pub mixed_precision: MixedPrecision,
+    /// Devices the run trains on, data-parallel (`crate::parallel`): each holds a replica
+    /// and computes its share of each update's micro-batches. The update is the same as on
+    /// one device; on the CPU the peers share the one device.
+    pub devices: usize,
 }
 
 impl Default for TrainConfig {
@@ -95,6 +99,7 @@ impl Default for TrainConfig {
             checkpoint_every: 0,
             keep_checkpoints: None,
             mixed_precision: MixedPrecision::No,
+            devices: 1,
         }
     }
 }

@@ -16,4 +16,7 @@ pub enum TrainError {
     RunFolder { path: std::path::PathBuf, message: String },
     #[error("training diverged at step {step} on task `{task}`: the loss is {loss}. Lower the learning rate or enable gradient clipping")]
     Diverged { step: u64, task: String, loss: f64 },
+    /// Another peer of a data-parallel run failed; its own error says why.
+    #[error("another device of this data-parallel run failed")]
+    PeerFailed,
 }

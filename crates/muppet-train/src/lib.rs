@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod mixture;
 pub mod model;
 pub mod objective;
+pub mod parallel;
 pub mod schedule;
 pub mod spec;
 pub mod splits;

@@ -52,6 +52,7 @@ impl std::str::FromStr for Batching {
 pub const BUCKET_BATCHES: usize = 50;
 
 /// Draws tasks and examples, deterministically for a seed.
+#[derive(Clone)]
 pub struct TaskSampler {
     cumulative: Vec<f64>,
     /// Per task: the current shuffled pass and the position in it.
@@ -150,6 +151,7 @@ fn bucket(order: &mut Vec<usize>, lengths: &[usize], batch: usize, rng: &mut Std
 pub type MicroBatch = (usize, Vec<usize>);
 
 /// The micro-batches of every update of a run.
+#[derive(Clone)]
 pub struct BatchPlan {
     sampler: TaskSampler,
     batching: Batching,

@@ -34,7 +34,8 @@ use crate::checkpoint::{self, ResumeState};
 use crate::config::TrainConfig;
 use crate::evaluate::evaluate;
 use crate::manifest::{load_checkpoint, RunManifest};
-use crate::mixture::{BatchPlan, TaskSampler};
+use crate::mixture::{BatchPlan, MicroBatch, TaskSampler};
+use crate::parallel::Peer;
 use crate::model::{head_layout, HeadRef, MultiTaskModel};
 use crate::objective::Objective;
 use crate::schedule::warmup_linear;
@@ -164,7 +165,9 @@ struct Prepared {
     split: TaskSplit,
 }
 
-/// Run `job` on `device`, reporting to `observer`.
+/// Run `job` on `device`, reporting to `observer`. With `cfg.devices` above 1 the run is
+/// data-parallel ([`crate::parallel`]): `device` and the backend's next devices each hold a
+/// replica, and `observer` hears from the first.
 pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &mut dyn RunObserver) -> Result<TrainSummary, TrainError> {
     let cfg = job.cfg;
     let tasks = job.tasks;
@@ -179,6 +182,7 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
             config.vocab_size
         )));
     }
+    let devices = crate::parallel::devices::<B>(device, cfg.devices)?;
     let cache = job.cache_dir.map(TokenCache::new);
     let prepared: Vec<Prepared> = tasks.iter().map(|t| prepare(t, &text, cache.as_ref(), cfg)).collect::<Result<_, _>>()?;
     let specs: Vec<_> = tasks.iter().map(|t| t.spec.clone()).collect();
@@ -193,8 +197,8 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
         RunManifest::new(job.model_dir, &specs, cfg.max_len).write(dir)?;
         splits::write(dir, &prepared.iter().map(|p| p.split.clone()).collect::<Vec<_>>())?;
     }
-    let mut optim = AdamWConfig::new().with_weight_decay(cfg.weight_decay).init::<B, MultiTaskModel<B>>();
-    let objective = Objective { loss_scale: cfg.loss_scale, regression_scale: cfg.regression_scale, r3f: cfg.r3f };
+    let new_optimizer = || AdamWConfig::new().with_weight_decay(cfg.weight_decay).init::<B, MultiTaskModel<B>>();
+    let mut optim = new_optimizer();
     let sizes: Vec<usize> = prepared.iter().map(|p| p.train.len()).collect();
     let mut sampler = TaskSampler::new(&sizes, cfg.sampling, cfg.cap, cfg.seed);
     if cfg.length_buckets {
@@ -237,14 +241,96 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
             plan.update(step);
         }
     }
+    let shared = Shared { job, text: &text, prepared: &prepared, heads: &heads, objective: Objective { loss_scale: cfg.loss_scale, regression_scale: cfg.regression_scale, r3f: cfg.r3f } };
+    let leader = Leader { observer, resumed_from, last_checkpoint, outcome: Outcome::Completed };
+    if cfg.devices == 1 {
+        let replica = Replica { model, optim, plan, state, device: device.clone() };
+        return shared.run(Peer::ALONE, replica, Some(leader)).map(|done| done.expect("the leader reports"));
+    }
 
-    let evaluate_all = |model: &MultiTaskModel<B>, step: u64, examples: u64, wall_s: f64| -> (Vec<f64>, Vec<MetricPoint>) {
+    // Data-parallel: the replicas are forks of the one model (the same parameter ids, which
+    // the gradients' all-reduce pairs by) on their own devices; a resumed run's optimizer
+    // moments are read again onto each device.
+    let _one_at_a_time = COLLECTIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let world = cfg.devices;
+    let mut followers = Vec::with_capacity(world - 1);
+    for (rank, device) in devices.iter().enumerate().skip(1) {
+        let forked = model.clone().fork(device);
+        let (model, optim) = match (job.resume, job.run_dir) {
+            (true, Some(dir)) => {
+                let (m, o, _, _) = checkpoint::load_latest(dir, forked, new_optimizer(), device)?;
+                (m, o)
+            }
+            _ => (forked, new_optimizer()),
+        };
+        followers.push((rank, Replica { model, optim, plan: plan.clone(), state: state.clone(), device: device.clone() }));
+    }
+    let first = Replica { model, optim, plan, state, device: device.clone() };
+    std::thread::scope(|scope| {
+        let shared = &shared;
+        let handles: Vec<_> = followers.into_iter().map(|(rank, replica)| scope.spawn(move || shared.run(Peer { rank, world }, replica, None))).collect();
+        let led = shared.run(Peer { rank: 0, world }, first, Some(leader));
+        // A follower's own failure explains the leader's "a peer failed".
+        let mut follower_error = None;
+        for handle in handles {
+            match handle.join() {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => follower_error = follower_error.or(Some(e)),
+                Err(panic) => follower_error = follower_error.or(Some(TrainError::Backend(format!("a data-parallel peer crashed: {}", panic_text(&panic))))),
+            }
+        }
+        match (led, follower_error) {
+            (Ok(done), _) => Ok(done.expect("the leader reports")),
+            (Err(TrainError::PeerFailed), Some(e)) => Err(e),
+            (Err(e), _) => Err(e),
+        }
+    })
+}
+
+/// One data-parallel run at a time per process: burn-collective keeps one group of peers
+/// per backend type.
+static COLLECTIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_else(|| "unknown panic".into())
+}
+
+/// What every peer of a run reads.
+struct Shared<'a> {
+    job: &'a TrainJob<'a>,
+    text: &'a TextEncoder,
+    prepared: &'a [Prepared],
+    heads: &'a [HeadRef],
+    objective: Objective,
+}
+
+/// A peer's own copy of the training state.
+struct Replica<B: AutodiffBackend, O> {
+    model: MultiTaskModel<B>,
+    optim: O,
+    plan: BatchPlan,
+    state: ResumeState,
+    device: B::Device,
+}
+
+/// What only the first peer keeps: the observer, the checkpoints, the outcome.
+struct Leader<'o> {
+    observer: &'o mut dyn RunObserver,
+    resumed_from: Option<u64>,
+    last_checkpoint: Option<SavedCheckpoint>,
+    outcome: Outcome,
+}
+
+impl Shared<'_> {
+    /// Dev metrics of every task with `model`: each task's primary value, and the points.
+    fn evaluate_all<B: AutodiffBackend>(&self, model: &MultiTaskModel<B>, device: &B::Device, step: u64, examples: u64, wall_s: f64) -> (Vec<f64>, Vec<MetricPoint>) {
         let valid = model.valid();
         let mut primary = Vec::new();
         let mut points = Vec::new();
-        for (t, task) in tasks.iter().enumerate() {
-            let dev: Vec<&Item> = prepared[t].dev.iter().map(|&i| &prepared[t].items[i]).collect();
-            let scores = evaluate(&valid, heads[t], task, &dev, text.pad_id(), device);
+        for (t, task) in self.job.tasks.iter().enumerate() {
+            let prepared = &self.prepared[t];
+            let dev: Vec<&Item> = prepared.dev.iter().map(|&i| &prepared.items[i]).collect();
+            let scores = evaluate(&valid, self.heads[t], task, &dev, self.text.pad_id(), device);
             primary.push(scores[0].1);
             points.extend(scores.into_iter().map(|(metric, value)| MetricPoint {
                 task: Some(task.spec.name.clone()),
@@ -257,84 +343,203 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
             }));
         }
         (primary, points)
-    };
-
-    observer.on_event(&RunEvent::Started { run: job.run, total_steps: cfg.steps });
-    let start = Instant::now();
-    let wall = |state: &ResumeState| state.wall_s + start.elapsed().as_secs_f64();
-    if resumed_from.is_none() {
-        let (before, points) = evaluate_all(&model, 0, 0, 0.0);
-        for (s, v) in state.tasks.iter_mut().zip(before) {
-            s.dev_before = v;
-        }
-        observer.on_event(&RunEvent::Metrics { run: job.run, points });
     }
-    let k = cfg.tasks_per_update as f64;
-    let mut outcome = Outcome::Completed;
-    while state.step < cfg.steps {
-        let step = state.step;
-        B::seed(device, step_seed(cfg.seed, step));
-        let mut accumulator = GradientsAccumulator::<MultiTaskModel<B>>::new();
-        let mut task_losses: Vec<(usize, f64)> = Vec::with_capacity(cfg.tasks_per_update);
-        for (task, picks) in plan.update(step) {
-            let p = &prepared[task];
-            let items: Vec<&Item> = picks.iter().map(|&i| &p.items[p.train[i]]).collect();
-            let batch = collate::<B>(tasks[task].spec.family, tasks[task].spec.labels.len(), &items, text.pad_id(), device);
-            let size = batch.size as u64;
-            let loss = objective.loss(&model, heads[task], batch);
-            let value = loss.clone().into_scalar().elem::<f64>();
-            if !value.is_finite() {
-                return Err(TrainError::Diverged { step: step + 1, task: tasks[task].spec.name.clone(), loss: value });
-            }
-            let grads = GradientsParams::from_grads((loss / k).backward(), &model);
-            accumulator.accumulate(&model, grads);
-            task_losses.push((task, value));
-            state.examples += size;
-        }
-        let mut grads = accumulator.grads();
-        let grad_norm = match cfg.clip_norm {
-            Some(max) => crate::clip::clip_global_norm::<B, _>(&model, &mut grads, f64::from(max)),
-            None => crate::clip::global_norm::<B, _>(&model, &grads),
-        };
-        let lr = warmup_linear(cfg.lr, cfg.warmup, cfg.steps, step);
-        model = optim.step(lr, model, grads);
-        let loss = task_losses.iter().map(|(_, l)| l).sum::<f64>() / task_losses.len() as f64;
-        if step == 0 {
-            state.first_loss = loss;
-        }
-        state.last_loss = loss;
-        state.step = step + 1;
 
-        let wall_s = wall(&state);
+    /// The micro-batches of update `step` that `peer` owns: their gradients, accumulated,
+    /// and each micro-batch's loss and size at its place in the update (zero where another
+    /// peer computes it). Stops at a loss that is not finite.
+    fn compute<B: AutodiffBackend>(&self, peer: Peer, model: &MultiTaskModel<B>, update: &[MicroBatch], device: &B::Device) -> (GradientsParams, Vec<f64>, Vec<f64>) {
+        let tasks = self.job.tasks;
+        let k = self.job.cfg.tasks_per_update as f64;
+        let mut accumulator = GradientsAccumulator::<MultiTaskModel<B>>::new();
+        let mut losses = vec![0.0; update.len()];
+        let mut sizes = vec![0.0; update.len()];
+        for (j, (task, picks)) in update.iter().enumerate().filter(|(j, _)| peer.owns(*j)) {
+            let p = &self.prepared[*task];
+            let items: Vec<&Item> = picks.iter().map(|&i| &p.items[p.train[i]]).collect();
+            let batch = collate::<B>(tasks[*task].spec.family, tasks[*task].spec.labels.len(), &items, self.text.pad_id(), device);
+            sizes[j] = batch.size as f64;
+            let loss = self.objective.loss(model, self.heads[*task], batch);
+            let value = loss.clone().into_scalar().elem::<f64>();
+            losses[j] = value;
+            if !value.is_finite() {
+                break;
+            }
+            let grads = GradientsParams::from_grads((loss / k).backward(), model);
+            accumulator.accumulate(model, grads);
+        }
+        (accumulator.grads(), losses, sizes)
+    }
+
+    /// Train `replica` as `peer` until the run ends. The leader reports and returns the
+    /// summary; the other peers return `None`.
+    fn run<B, O>(&self, peer: Peer, replica: Replica<B, O>, mut leader: Option<Leader>) -> Result<Option<TrainSummary>, TrainError>
+    where
+        B: AutodiffBackend,
+        O: Optimizer<MultiTaskModel<B>, B>,
+    {
+        peer.join::<B>(&replica.device)?;
+        let result = self.updates(peer, replica, leader.as_mut());
+        peer.leave::<B>();
+        let state = result?;
+        Ok(leader.map(|leader| {
+            match leader.outcome {
+                Outcome::Completed => leader.observer.on_event(&RunEvent::Finished { run: self.job.run }),
+                Outcome::Cancelled => leader.observer.on_event(&RunEvent::Cancelled { run: self.job.run, step: state.step }),
+            }
+            TrainSummary {
+                outcome: leader.outcome,
+                steps: state.step,
+                examples: state.examples,
+                first_loss: state.first_loss,
+                final_loss: state.last_loss,
+                tasks: state.tasks,
+                checkpoint: leader.last_checkpoint,
+                resumed_from: leader.resumed_from,
+            }
+        }))
+    }
+
+    /// The update loop of one peer; returns the state it ended in.
+    fn updates<B, O>(&self, peer: Peer, replica: Replica<B, O>, mut leader: Option<&mut Leader>) -> Result<ResumeState, TrainError>
+    where
+        B: AutodiffBackend,
+        O: Optimizer<MultiTaskModel<B>, B>,
+    {
+        let (job, cfg, tasks) = (self.job, self.job.cfg, self.job.tasks);
+        let Replica { mut model, mut optim, mut plan, mut state, device } = replica;
+        let start = Instant::now();
+        let wall = |state: &ResumeState| state.wall_s + start.elapsed().as_secs_f64();
+        if let Some(leader) = leader.as_deref_mut() {
+            leader.observer.on_event(&RunEvent::Started { run: job.run, total_steps: cfg.steps });
+            if leader.resumed_from.is_none() {
+                let (before, points) = self.evaluate_all(&model, &device, 0, 0, 0.0);
+                for (s, v) in state.tasks.iter_mut().zip(before) {
+                    s.dev_before = v;
+                }
+                leader.observer.on_event(&RunEvent::Metrics { run: job.run, points });
+            }
+        }
+        while state.step < cfg.steps {
+            let step = state.step;
+            B::seed(&device, step_seed(cfg.seed, step) ^ peer.rank as u64);
+            let update = plan.update(step);
+            let n = update.len();
+            // A panic while computing (a device out of memory) ends this peer's part; the
+            // others learn of it from the sum below instead of waiting for it.
+            let computed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.compute(peer, &model, &update, &device)));
+            let (grads, mine) = match computed {
+                Ok((grads, losses, sizes)) => (Some(grads), [losses, sizes, vec![0.0]].concat()),
+                Err(panic) if peer.world > 1 => {
+                    let _ = peer.sum::<B>(&[vec![0.0; 2 * n], vec![1.0]].concat(), &device);
+                    return Err(TrainError::Backend(format!("data-parallel peer {} failed at step {}: {}", peer.rank, step + 1, panic_text(&*panic))));
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            let all = peer.sum::<B>(&mine, &device)?;
+            if all[2 * n] > 0.0 {
+                return Err(TrainError::PeerFailed);
+            }
+            let (losses, sizes) = (&all[..n], &all[n..2 * n]);
+            if let Some(j) = losses.iter().position(|l| !l.is_finite()) {
+                return Err(TrainError::Diverged { step: step + 1, task: tasks[update[j].0].spec.name.clone(), loss: losses[j] });
+            }
+            let mut grads = peer.sum_grads::<B, _>(&model, grads.expect("computed"), &device)?;
+            let grad_norm = match cfg.clip_norm {
+                Some(max) => crate::clip::clip_global_norm::<B, _>(&model, &mut grads, f64::from(max)),
+                None => crate::clip::global_norm::<B, _>(&model, &grads),
+            };
+            let lr = warmup_linear(cfg.lr, cfg.warmup, cfg.steps, step);
+            model = optim.step(lr, model, grads);
+            let task_losses: Vec<(usize, f64)> = update.iter().map(|(task, _)| *task).zip(losses.iter().copied()).collect();
+            state.examples += sizes.iter().sum::<f64>() as u64;
+            let loss = losses.iter().sum::<f64>() / n as f64;
+            if step == 0 {
+                state.first_loss = loss;
+            }
+            state.last_loss = loss;
+            state.step = step + 1;
+            for (t, summary) in state.tasks.iter_mut().enumerate() {
+                for &(_, l) in task_losses.iter().filter(|(i, _)| *i == t) {
+                    summary.record_loss(l);
+                }
+            }
+            let last_step = state.step == cfg.steps;
+
+            // The leader reports, evaluates and saves; whether to stop is then shared.
+            let mut stop = [0.0, 0.0];
+            if let Some(leader) = leader.as_deref_mut() {
+                let wall_s = wall(&state);
+                match self.report(leader, &model, &optim, &mut state, &device, &task_losses, (lr, grad_norm), wall_s) {
+                    Ok(cancelled) => stop[0] = if cancelled { 1.0 } else { 0.0 },
+                    Err(e) => {
+                        if peer.world > 1 {
+                            let _ = peer.sum::<B>(&[0.0, 1.0], &device);
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+            let stop = if peer.world > 1 { peer.sum::<B>(&stop, &device)? } else { stop.to_vec() };
+            if stop[1] > 0.0 {
+                return Err(TrainError::PeerFailed);
+            }
+            if stop[0] > 0.0 && !last_step {
+                if let Some(leader) = leader.as_deref_mut() {
+                    leader.outcome = Outcome::Cancelled;
+                }
+                break;
+            }
+        }
+        Ok(state)
+    }
+
+    /// The leader's part of an update: its metrics, the dev scores when due, the checkpoint
+    /// when due or when the run was cancelled (read once the step is reported); returns
+    /// whether it was.
+    #[allow(clippy::too_many_arguments)]
+    fn report<B, O>(
+        &self,
+        leader: &mut Leader,
+        model: &MultiTaskModel<B>,
+        optim: &O,
+        state: &mut ResumeState,
+        device: &B::Device,
+        task_losses: &[(usize, f64)],
+        (lr, grad_norm): (f64, f64),
+        wall_s: f64,
+    ) -> Result<bool, TrainError>
+    where
+        B: AutodiffBackend,
+        O: Optimizer<MultiTaskModel<B>, B>,
+    {
+        let (job, cfg) = (self.job, self.job.cfg);
         let at = |task: Option<&str>, name: &str, value: f64| MetricPoint {
             task: task.map(str::to_string),
             split: "train".into(),
             name: name.into(),
-            step: step + 1,
+            step: state.step,
             examples: state.examples,
             wall_s,
             value,
         };
-        let mut points = vec![at(None, "loss", loss), at(None, "lr", lr), at(None, "grad_norm", grad_norm)];
-        for (t, task) in tasks.iter().enumerate() {
+        let mut points = vec![at(None, "loss", state.last_loss), at(None, "lr", lr), at(None, "grad_norm", grad_norm)];
+        for (t, task) in job.tasks.iter().enumerate() {
             let mine: Vec<f64> = task_losses.iter().filter(|(i, _)| *i == t).map(|(_, l)| *l).collect();
             if !mine.is_empty() {
                 points.push(at(Some(&task.spec.name), "loss", mean(&mine)));
-                for &l in &mine {
-                    state.tasks[t].record_loss(l);
-                }
             }
         }
         let last_step = state.step == cfg.steps;
         if last_step || (cfg.eval_every > 0 && state.step.is_multiple_of(cfg.eval_every)) {
-            let (values, dev) = evaluate_all(&model, state.step, state.examples, wall(&state));
+            let (values, dev) = self.evaluate_all(model, device, state.step, state.examples, wall_s);
             for (s, v) in state.tasks.iter_mut().zip(values) {
                 s.dev_after = v;
             }
             points.extend(dev);
         }
-        observer.on_event(&RunEvent::Metrics { run: job.run, points });
-        observer.on_event(&RunEvent::Step { run: job.run, step: state.step, total_steps: cfg.steps });
+        leader.observer.on_event(&RunEvent::Metrics { run: job.run, points });
+        leader.observer.on_event(&RunEvent::Step { run: job.run, step: state.step, total_steps: cfg.steps });
 
         let cancelled = job.cancel.is_some_and(|c| c.load(Ordering::SeqCst));
         let periodic = cfg.checkpoint_every > 0 && state.step.is_multiple_of(cfg.checkpoint_every);
@@ -342,33 +547,16 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
             && (last_step || periodic || cancelled)
         {
             let mut saved = state.clone();
-            saved.wall_s = wall(&state);
-            let path = checkpoint::save_resumable(&model, &optim, &saved, dir)?;
+            saved.wall_s = wall_s;
+            let path = checkpoint::save_resumable(model, optim, &saved, dir)?;
             if let Some(keep) = cfg.keep_checkpoints {
                 checkpoint::keep_last_models(dir, keep)?;
             }
-            observer.on_event(&RunEvent::Checkpoint { run: job.run, step: state.step, path: path.display().to_string() });
-            last_checkpoint = Some(SavedCheckpoint { step: state.step, path });
+            leader.observer.on_event(&RunEvent::Checkpoint { run: job.run, step: state.step, path: path.display().to_string() });
+            leader.last_checkpoint = Some(SavedCheckpoint { step: state.step, path });
         }
-        if cancelled && !last_step {
-            outcome = Outcome::Cancelled;
-            break;
-        }
+        Ok(cancelled)
     }
-    match outcome {
-        Outcome::Completed => observer.on_event(&RunEvent::Finished { run: job.run }),
-        Outcome::Cancelled => observer.on_event(&RunEvent::Cancelled { run: job.run, step: state.step }),
-    }
-    Ok(TrainSummary {
-        outcome,
-        steps: state.step,
-        examples: state.examples,
-        first_loss: state.first_loss,
-        final_loss: state.last_loss,
-        tasks: state.tasks,
-        checkpoint: last_checkpoint,
-        resumed_from,
-    })
 }
 
 /// The backend seed of update `step`.
@@ -494,6 +682,15 @@ fn validate(tasks: &[LabeledTask], cfg: &TrainConfig) -> Result<(), TrainError> 
     }
     if cfg.tasks_per_update == 0 {
         return Err(TrainError::Config("--tasks-per-update must be at least 1 (it is the number of micro-batches per update)".into()));
+    }
+    if cfg.devices == 0 {
+        return Err(TrainError::Config("--devices must be at least 1".into()));
+    }
+    if cfg.devices > cfg.tasks_per_update {
+        return Err(TrainError::Config(format!(
+            "{} devices but {} micro-batches per update: each device computes at least one, so use --tasks-per-update {} or more",
+            cfg.devices, cfg.tasks_per_update, cfg.devices
+        )));
     }
     if cfg.steps == 0 || cfg.batch_size == 0 {
         return Err(TrainError::Config("steps and batch size must be at least 1".into()));

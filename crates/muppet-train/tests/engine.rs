@@ -82,7 +82,12 @@ impl Recorder<'_> {
 
 /// Train; `stop_after` cancels the run once that step is done.
 fn run(tasks: &[LabeledTask], cfg: &TrainConfig, dir: Option<&Path>, init: Init, resume: bool, stop_after: Option<u64>) -> (Result<TrainSummary, TrainError>, Vec<(u64, Option<String>, f64)>) {
-    let model = model_dir();
+    run_model(&model_dir(), tasks, cfg, dir, init, resume, stop_after)
+}
+
+/// [`run`] with the base model in `model`.
+fn run_model(model: &Path, tasks: &[LabeledTask], cfg: &TrainConfig, dir: Option<&Path>, init: Init, resume: bool, stop_after: Option<u64>) -> (Result<TrainSummary, TrainError>, Vec<(u64, Option<String>, f64)>) {
+    let model = model.to_path_buf();
     let cancel = AtomicBool::new(false);
     let mut recorder = Recorder { points: Vec::new(), stop_after: stop_after.map(|s| (s, &cancel)) };
     let job = TrainJob { model_dir: &model, tasks, cfg, run: RunId(1), run_dir: dir, init, resume, cancel: Some(&cancel), cache_dir: None };
@@ -164,6 +169,73 @@ fn zero_tasks_per_update_is_refused() {
     let cfg = TrainConfig { tasks_per_update: 0, ..config() };
     let err = run(&[task("sarcasm_headlines", 20)], &cfg, None, Init::Base, false, None).0.expect_err("K = 0");
     assert!(err.to_string().contains("--tasks-per-update must be at least 1"), "{err}");
+}
+
+#[test]
+fn more_devices_than_micro_batches_per_update_is_refused() {
+    let cfg = TrainConfig { devices: 4, ..config() };
+    let err = run(&[task("sarcasm_headlines", 20)], &cfg, None, Init::Base, false, None).0.expect_err("4 devices, K = 3");
+    assert!(err.to_string().contains("4 devices but 3 micro-batches per update"), "{err}");
+}
+
+/// The base model with every dropout at 0 (its config.json rewritten, its weights and
+/// tokenizer linked), in `dir`: two runs then compute the same numbers up to float rounding.
+fn model_without_dropout(dir: &Path) -> PathBuf {
+    let src = model_dir();
+    let text = std::fs::read_to_string(src.join("config.json")).expect("config");
+    let mut config: serde_json::Value = serde_json::from_str(&text).expect("json");
+    config["hidden_dropout_prob"] = 0.0.into();
+    config["attention_probs_dropout_prob"] = 0.0.into();
+    std::fs::write(dir.join("config.json"), config.to_string()).expect("write");
+    for name in ["model.safetensors", "tokenizer.json"] {
+        std::os::unix::fs::symlink(src.join(name), dir.join(name)).expect("link");
+    }
+    dir.to_path_buf()
+}
+
+/// Two peers on the CPU (the collective of burn-collective, one thread per peer), the three
+/// micro-batches of each update dealt 2 + 1, each peer holding heads the other does not
+/// update: the losses are those of the run on one device, step by step, within float
+/// rounding of the gradients' summation order (1e-4 relative over 4 AdamW updates). Cancelled
+/// after step 2 and resumed, the data-parallel run ends where the uninterrupted one does.
+#[test]
+fn a_data_parallel_run_makes_the_updates_of_one_device() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    let model = model_without_dropout(folder.path());
+    let tasks = mixture();
+    let one = TrainConfig { head_dropout: 0.0, ..config() };
+    let (single, expected) = run_model(&model, &tasks, &one, None, Init::Base, false, None);
+    let single = single.expect("one device");
+    let two = TrainConfig { devices: 2, ..one.clone() };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (parallel, losses) = run_model(&model, &tasks, &two, Some(dir.path()), Init::Base, false, None);
+    let parallel = parallel.expect("two peers");
+    assert_eq!((parallel.outcome, parallel.steps, parallel.examples), (Outcome::Completed, single.steps, single.examples));
+    assert_eq!(losses.len(), expected.len(), "{losses:?}\n{expected:?}");
+    let mut worst = 0.0f64;
+    for (a, b) in losses.iter().zip(&expected) {
+        assert_eq!((a.0, &a.1), (b.0, &b.1));
+        let rel = (a.2 - b.2).abs() / b.2.abs().max(1e-3);
+        worst = worst.max(rel);
+        assert!(rel <= 1e-4, "step {} {:?}: two peers {} vs one device {}", a.0, a.1, a.2, b.2);
+    }
+    println!("two peers vs one device: worst relative loss difference {worst:e} over {} points", losses.len());
+    for (p, s) in parallel.tasks.iter().zip(&single.tasks) {
+        assert_eq!((p.name.as_str(), p.dev_before), (s.name.as_str(), s.dev_before));
+        assert!((p.dev_after - s.dev_after).abs() <= 1e-3, "{p:?}\n{s:?}");
+    }
+    assert_eq!(parallel.checkpoint.as_ref().map(|c| c.step), Some(4));
+
+    let resumed_dir = tempfile::tempdir().expect("tempdir");
+    let (stopped, mut joined) = run_model(&model, &tasks, &two, Some(resumed_dir.path()), Init::Base, false, Some(2));
+    assert_eq!(stopped.map(|s| (s.outcome, s.steps)).expect("first half"), (Outcome::Cancelled, 2));
+    let (resumed, rest) = run_model(&model, &tasks, &two, Some(resumed_dir.path()), Init::Base, true, None);
+    assert_eq!(resumed.map(|s| (s.outcome, s.steps, s.resumed_from)).expect("resumed"), (Outcome::Completed, 4, Some(2)));
+    joined.extend(rest);
+    assert_eq!(joined.len(), losses.len());
+    for (a, b) in joined.iter().zip(&losses) {
+        assert!((a.2 - b.2).abs() <= 1e-6 * b.2.abs().max(1.0), "step {} {:?}: resumed {} vs straight {}", a.0, a.1, a.2, b.2);
+    }
 }
 
 #[test]

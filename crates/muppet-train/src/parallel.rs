@@ -1,0 +1,162 @@
+//! Data-parallel training (ARCHITECTURE.md, "Scaling past one machine"), on Burn's own
+//! collective operations (burn-collective): one peer per device, each a thread holding its
+//! own replica of the model and of the optimizer. The K micro-batches of an update are dealt
+//! to the peers (micro-batch j to peer j mod N), so each device computes the micro-batches
+//! of its own tasks, as in Muppet; the peers' gradients are then summed by an all-reduce and
+//! every peer applies the same AdamW update, which is the update one device would have made
+//! from all K micro-batches. The first peer (rank 0) reports, evaluates and writes the
+//! checkpoints; the others compute.
+//!
+//! What the peers must agree on goes through the same all-reduce: each micro-batch's loss
+//! and size (for the metrics and the divergence check), whether the run was cancelled, and
+//! whether a peer failed, so a peer that fails stops the others instead of leaving them
+//! waiting.
+
+use burn::collective::{self, CollectiveConfig, CollectiveError, PeerId, ReduceOperation};
+use burn::module::{AutodiffModule, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{DType, TensorPrimitive};
+
+use crate::TrainError;
+
+/// One peer of a run: its rank among `world` peers. A run on one device is the peer
+/// [`Peer::ALONE`], which never calls the collective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    pub rank: usize,
+    pub world: usize,
+}
+
+impl Peer {
+    pub const ALONE: Peer = Peer { rank: 0, world: 1 };
+
+    /// The peer that reports, evaluates and writes checkpoints.
+    pub fn leads(self) -> bool {
+        self.rank == 0
+    }
+
+    /// Whether micro-batch `j` of an update is this peer's to compute.
+    pub fn owns(self, j: usize) -> bool {
+        j % self.world == self.rank
+    }
+
+    fn id(self) -> PeerId {
+        PeerId::from(self.rank)
+    }
+
+    /// Join the collective of `self.world` peers on `device`; returns when all have joined.
+    pub fn join<B: AutodiffBackend>(self, device: &B::Device) -> Result<(), TrainError> {
+        if self.world == 1 {
+            return Ok(());
+        }
+        let config = CollectiveConfig::default().with_num_devices(self.world);
+        collective::register::<B::InnerBackend>(self.id(), device.clone(), config).map_err(|e| failure("joining the peers", e))
+    }
+
+    /// Leave the collective (every peer, however its run ended, so a next run can form one).
+    pub fn leave<B: AutodiffBackend>(self) {
+        if self.world > 1 {
+            let _ = collective::finish_collective::<B::InnerBackend>(self.id());
+        }
+    }
+
+    /// `values` summed over the peers, element by element. They travel as f32 whatever the
+    /// backend's float type: exact for counts, flags and f32 losses.
+    pub fn sum<B: AutodiffBackend>(self, values: &[f64], device: &B::Device) -> Result<Vec<f64>, TrainError> {
+        if self.world == 1 {
+            return Ok(values.to_vec());
+        }
+        let data = TensorData::new(values.iter().map(|&v| v as f32).collect::<Vec<f32>>(), [values.len()]);
+        let tensor = Tensor::<B::InnerBackend, 1>::from_data(data, (device, DType::F32));
+        let summed = collective::all_reduce::<B::InnerBackend>(self.id(), tensor.into_primitive().tensor(), ReduceOperation::Sum)
+            .map_err(|e| failure("summing the losses", e))?;
+        let summed = Tensor::<B::InnerBackend, 1>::from_primitive(TensorPrimitive::Float(summed)).cast(DType::F32);
+        summed.into_data().convert::<f32>().to_vec::<f32>().map(|v| v.into_iter().map(f64::from).collect()).map_err(|e| TrainError::Backend(format!("{e:?}")))
+    }
+
+    /// `grads` summed over the peers. A parameter that no peer has a gradient for (the head
+    /// of a task absent from the update) stays without one, as on one device; one that only
+    /// some peers have (the head of a task another peer computed) counts as zero on the others.
+    pub fn sum_grads<B: AutodiffBackend, M: AutodiffModule<B>>(self, model: &M, grads: GradientsParams, device: &B::Device) -> Result<GradientsParams, TrainError> {
+        if self.world == 1 {
+            return Ok(grads);
+        }
+        let mut present = Presence { grads: &grads, has: Vec::new() };
+        model.visit(&mut present);
+        let has = self.sum::<B>(&present.has, device)?;
+        let mut sum = SumGrads::<B> { peer: self, _backend: std::marker::PhantomData, grads, has, next: 0, summed: GradientsParams::new(), failed: None };
+        model.visit(&mut sum);
+        match sum.failed {
+            Some(e) => Err(e),
+            None => Ok(sum.summed),
+        }
+    }
+}
+
+fn failure(what: &str, e: CollectiveError) -> TrainError {
+    TrainError::Backend(format!("data-parallel training failed while {what}: {e:?}"))
+}
+
+/// 1 for each parameter (in the model's visiting order) this peer has a gradient for.
+struct Presence<'a> {
+    grads: &'a GradientsParams,
+    has: Vec<f64>,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for Presence<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let has = self.grads.get::<B::InnerBackend, D>(param.id).is_some();
+        self.has.push(if has { 1.0 } else { 0.0 });
+    }
+}
+
+/// All-reduces, in the model's visiting order (the same on every peer: the replicas are
+/// forks of one model), the gradient of each parameter some peer has one for.
+struct SumGrads<B: AutodiffBackend> {
+    peer: Peer,
+    _backend: std::marker::PhantomData<B>,
+    grads: GradientsParams,
+    /// How many peers have each parameter's gradient.
+    has: Vec<f64>,
+    next: usize,
+    summed: GradientsParams,
+    failed: Option<TrainError>,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for SumGrads<B> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let i = self.next;
+        self.next += 1;
+        if self.failed.is_some() || self.has.get(i).is_none_or(|&n| n == 0.0) {
+            return;
+        }
+        let grad = self.grads.remove::<B::InnerBackend, D>(param.id).unwrap_or_else(|| {
+            let value = param.val();
+            Tensor::zeros(value.shape(), (&value.device(), value.dtype()))
+        });
+        match collective::all_reduce::<B::InnerBackend>(self.peer.id(), grad.into_primitive().tensor(), ReduceOperation::Sum) {
+            Ok(sum) => self.summed.register::<B::InnerBackend, D>(param.id, Tensor::from_primitive(TensorPrimitive::Float(sum))),
+            Err(e) => self.failed = Some(failure("summing the gradients", e)),
+        }
+    }
+}
+
+/// The device of each of `world` peers: the backend's devices in order, starting from
+/// `first`. Where the backend has a single device (the CPU), the peers share it, which
+/// computes the same update (useful to check a data-parallel run without several GPUs).
+pub fn devices<B: Backend>(first: &B::Device, world: usize) -> Result<Vec<B::Device>, TrainError> {
+    let id = first.to_id();
+    let available = B::device_count(id.type_id).max(1);
+    if available == 1 {
+        return Ok(vec![first.clone(); world]);
+    }
+    if usize::from(id.index_id) + world > available {
+        return Err(TrainError::Config(format!(
+            "{world} devices asked for, from device {} on, but the backend sees {available}: lower --devices",
+            id.index_id
+        )));
+    }
+    Ok((0..world).map(|i| B::Device::from_id(burn::tensor::backend::DeviceId { type_id: id.type_id, index_id: id.index_id + i as u16 })).collect())
+}
