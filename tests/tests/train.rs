@@ -48,6 +48,34 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert_eq!(finetune["parent"], run, "{finetune}");
 }
 
+/// `--devices 2` on the CPU: a queued run whose spec carries it is trained by the worker on
+/// two data-parallel peers, stored with its devices; more devices than micro-batches per
+/// update is refused with what to change.
+#[test]
+fn a_run_on_two_devices_is_queued_and_trained_by_the_worker() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let queue = args(&["prefinetune", "--task", "sarcasm_headlines", "--task", "strategyqa", "--steps", "2", "--tasks-per-update", "3", "--devices", "2"], &["--queue", "--json"]);
+    let out = muppet(home.path(), &queue);
+    assert!(out.status.success(), "{}", text(&out));
+    let run = last_json(&out)["run_id"].as_i64().expect("run_id").to_string();
+    let out = muppet(home.path(), &["worker", "--run", &run]);
+    assert!(out.status.success(), "{}", text(&out));
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let steps: Vec<u64> = events.iter().filter(|e| e["event"] == "step").filter_map(|e| e["step"].as_u64()).collect();
+    assert_eq!(steps, [1, 2], "{}", text(&out));
+    assert!(events.iter().any(|e| e["event"] == "finished"), "{}", text(&out));
+
+    let out = muppet(home.path(), &["runs", "list", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs list JSON");
+    let row = &runs.as_array().expect("array")[0];
+    assert_eq!((row["status"].as_str(), row["device"].as_str()), (Some("completed"), Some("cpu x2")), "{row}");
+
+    let refused = args(&["prefinetune", "--task", "sarcasm_headlines", "--steps", "1", "--tasks-per-update", "2", "--devices", "3"], &[]);
+    let out = muppet(home.path(), &refused);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("3 devices but 2 micro-batches per update"), "{}", text(&out));
+}
+
 #[test]
 fn a_worker_cancelled_with_sigterm_resumes_to_completion() {
     let home = tempfile::tempdir().expect("tempdir");

@@ -129,7 +129,7 @@ pub fn create_queued(
         spec: serde_json::to_value(spec)?,
         seed: Some(spec.config.seed),
         backend: backend.name().into(),
-        device: backend.device_name().into(),
+        device: backend.devices_label(spec.config.devices),
     };
     let origin = RunOrigin { parent, experiment, tasks: spec.tasks.clone(), queued: true, ..RunOrigin::default() };
     let run = runtime.block_on(store.create_run_in(&new_run, &origin))?;
@@ -151,7 +151,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
                 spec: serde_json::to_value(spec)?,
                 seed: Some(spec.config.seed),
                 backend: backend.name().into(),
-                device: backend.device_name().into(),
+                device: backend.devices_label(spec.config.devices),
             };
             let origin = RunOrigin { parent, tasks: spec.tasks.clone(), ..RunOrigin::default() };
             (runtime.block_on(store.create_run_in(&new_run, &origin))?, None, false)
@@ -180,7 +180,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
         "run {run}: {} {} on {} for {} steps{}",
         if resume { "resuming" } else { "training" },
         spec.model.display(),
-        backend.device_name(),
+        backend.devices_label(spec.config.devices),
         spec.config.steps,
         if resume { " (from its last checkpoint)" } else { "" }
     );

@@ -85,6 +85,11 @@ pub struct ConfigArgs {
     /// state, as PyTorch's bf16 autocast (with --backend cuda, or cpu).
     #[arg(long)]
     mixed_precision: Option<MixedPrecision>,
+    /// Train on N devices, data-parallel (with --backend cuda, GPUs 0 to N-1): each holds a
+    /// replica and computes its share of every update's micro-batches, and their gradients
+    /// are summed (burn-collective), so the update is the one a single device would make.
+    #[arg(long)]
+    devices: Option<usize>,
 }
 
 impl ConfigArgs {
@@ -92,7 +97,7 @@ impl ConfigArgs {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { c.$f = v; } )* };
         }
-        set!(steps, batch_size, tasks_per_update, batching, max_len, doc_stride, lr, warmup, seed, dev_size, eval_every, checkpoint_every, head_dropout, mixed_precision);
+        set!(steps, batch_size, tasks_per_update, batching, max_len, doc_stride, lr, warmup, seed, dev_size, eval_every, checkpoint_every, head_dropout, mixed_precision, devices);
         if let Some(s) = &self.sampling {
             c.sampling = s.parse()?;
         }

@@ -63,6 +63,17 @@ impl BackendKind {
         }
     }
 
+    /// The devices of a run on `devices` of them, as stored with it: `cuda:0`, or `cuda:0-3`
+    /// for a data-parallel run on four GPUs (`cpu x2` for two peers sharing the CPU).
+    pub fn devices_label(self, devices: usize) -> String {
+        let one = self.device_name();
+        match (devices, one.strip_suffix(":0")) {
+            (0 | 1, _) => one.to_string(),
+            (n, Some(kind)) => format!("{kind}:0-{}", n - 1),
+            (n, None) => format!("{one} x{n}"),
+        }
+    }
+
     /// Device name stored with each run.
     pub fn device_name(self) -> &'static str {
         match self {
@@ -327,6 +338,13 @@ mod tests {
         for kind in [BackendKind::Cuda, BackendKind::CudaF16, BackendKind::CudaBf16, BackendKind::WgpuFusion] {
             assert_eq!(kind.name().parse::<BackendKind>().ok(), Some(kind));
         }
+    }
+
+    #[test]
+    fn a_data_parallel_run_names_its_devices() {
+        assert_eq!(BackendKind::Cuda.devices_label(1), "cuda:0");
+        assert_eq!(BackendKind::CudaBf16.devices_label(4), "cuda:0-3");
+        assert_eq!(BackendKind::Cpu.devices_label(2), "cpu x2");
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub async fn launch_run(
             .map_err(|e| CommandError::Invalid(format!("the run spec: {e}")))?,
         seed: Some(spec.config.seed),
         backend: backend.name().into(),
-        device: backend.device_name().into(),
+        device: backend.devices_label(spec.config.devices),
     };
     let origin = RunOrigin {
         tasks,
