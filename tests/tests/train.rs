@@ -76,6 +76,97 @@ fn a_run_on_two_devices_is_queued_and_trained_by_the_worker() {
     assert!(text(&out).contains("3 devices but 2 micro-batches per update"), "{}", text(&out));
 }
 
+/// Free TCP ports on this machine, for a coordinator and the nodes of a run.
+fn free_ports(n: usize) -> Vec<u16> {
+    let listeners: Vec<std::net::TcpListener> = (0..n).map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind")).collect();
+    listeners.iter().map(|l| l.local_addr().expect("address").port()).collect()
+}
+
+/// The demo model with its dropout at 0 (config.json rewritten, weights and tokenizer
+/// linked): runs laid out differently then compute the same numbers up to float rounding.
+fn model_without_dropout(dir: &std::path::Path) -> String {
+    let src = muppet_tests::cli::shared_assets().join("models/all-MiniLM-L6-v2");
+    let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(src.join("config.json")).expect("config")).expect("json");
+    config["hidden_dropout_prob"] = 0.0.into();
+    config["attention_probs_dropout_prob"] = 0.0.into();
+    std::fs::write(dir.join("config.json"), config.to_string()).expect("write");
+    for name in ["model.safetensors", "tokenizer.json"] {
+        std::os::unix::fs::symlink(src.join(name), dir.join(name)).expect("link");
+    }
+    dir.display().to_string()
+}
+
+/// Wait for `child` at most `secs` seconds; kill it and fail past that.
+fn finish(mut child: std::process::Child, secs: u64, what: &str) -> std::process::Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!("{what} did not finish within {secs} s:\n{}", text(&out));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Two nodes of two devices each (four peers, two processes on this machine, through
+/// `muppet coordinator`): node 0 keeps the run and computes the losses of the same run on
+/// one machine and one device (within 1e-4 relative: the sums are ordered differently);
+/// node 1 reports the same losses and stores nothing.
+#[test]
+fn a_run_on_two_nodes_makes_the_updates_of_one_machine() {
+    let model_folder = tempfile::tempdir().expect("tempdir");
+    let model = model_without_dropout(model_folder.path());
+    let [coordinator, data0, data1] = free_ports(3)[..] else { unreachable!() };
+    let (home0, home1, alone) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let run = ["prefinetune", "--model", &model, "--task", "sarcasm_headlines", "--task", "strategyqa", "--steps", "3", "--tasks-per-update", "4", "--head-dropout", "0"];
+
+    let port = coordinator.to_string();
+    let mut server = command(home0.path(), &["coordinator", "--port", &port]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("coordinator");
+    let address = format!("ws://127.0.0.1:{coordinator}");
+    let node = |home: &std::path::Path, rank: &str, data: u16| {
+        let me = format!("ws://127.0.0.1:{data}");
+        let nodes = ["--devices", "2", "--nodes", "2", "--node-rank", rank, "--coordinator", &address, "--node-address", &me, "--json"];
+        command(home, &args(&run, &nodes)).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("node")
+    };
+    let second = node(home1.path(), "1", data1);
+    let first = node(home0.path(), "0", data0);
+    let (first, second) = (finish(first, 300, "node 0"), finish(second, 60, "node 1"));
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(first.status.success(), "node 0:\n{}\nnode 1:\n{}", text(&first), text(&second));
+    assert!(second.status.success(), "node 1:\n{}", text(&second));
+    // The network layer's messages go to stderr, not to the output programs parse.
+    for out in [&first, &second] {
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("onnect"), "{}", text(out));
+    }
+
+    let reference = muppet(alone.path(), &args(&run, &["--json"]));
+    assert!(reference.status.success(), "{}", text(&reference));
+    let (kept, follower, reference) = (last_json(&first), last_json(&second), last_json(&reference));
+    assert_eq!((kept["status"].as_str(), kept["steps"].as_u64(), follower["node"].as_u64()), (Some("completed"), Some(3), Some(1)), "{kept}\n{follower}");
+    assert_eq!(kept["examples"], reference["examples"]);
+    let close = |a: &serde_json::Value, b: &serde_json::Value| {
+        let (a, b) = (a.as_f64().expect("number"), b.as_f64().expect("number"));
+        (a - b).abs() <= 1e-4 * b.abs().max(1e-3)
+    };
+    for key in ["loss_first", "loss_last"] {
+        assert!(close(&kept[key], &reference[key]), "{key}: two nodes {} vs one machine {}", kept[key], reference[key]);
+        assert_eq!(follower[key], kept[key], "{key}: node 1 and node 0 agree");
+    }
+    for (a, b) in kept["tasks"].as_array().expect("tasks").iter().zip(reference["tasks"].as_array().expect("tasks")) {
+        assert!(close(&a["loss_last"], &b["loss_last"]), "{a}\n{b}");
+        assert_eq!(a["dev_metric_before"], b["dev_metric_before"]);
+    }
+
+    // Node 0 stored the run, with its devices; node 1 stored nothing.
+    let runs: serde_json::Value = serde_json::from_slice(&muppet(home0.path(), &["runs", "list", "--json"]).stdout).expect("runs list JSON");
+    assert_eq!(runs[0]["device"].as_str(), Some("cpu x2"), "{runs}");
+    let none: serde_json::Value = serde_json::from_slice(&muppet(home1.path(), &["runs", "list", "--json"]).stdout).expect("runs list JSON");
+    assert_eq!(none.as_array().map(Vec::len), Some(0), "{none}");
+}
+
 #[test]
 fn a_worker_cancelled_with_sigterm_resumes_to_completion() {
     let home = tempfile::tempdir().expect("tempdir");

@@ -192,6 +192,7 @@ fn mixture(args: MixtureArgs) -> anyhow::Result<()> {
         resume: false,
         cancel: None,
         cache_dir: Some(&cache),
+        nodes: None,
     };
     let threads = std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)

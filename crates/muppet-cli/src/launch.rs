@@ -15,6 +15,7 @@ use muppet_core::{Fanout, MetricPoint, MuppetHome, RunEvent, RunId, RunKind, Pro
 use muppet_data::LabeledTask;
 use muppet_store::{Checkpoint, NewRun, RunOrigin, Store, StoreObserver};
 use muppet_train::backend::OnBackend;
+use muppet_train::parallel::Nodes;
 use muppet_train::{train, Init, Outcome, TrainError, TrainJob, TrainSummary};
 pub use muppet_train::spec::{InitSpec, RunSpec};
 
@@ -139,7 +140,8 @@ pub fn create_queued(
 
 /// Create (or reopen) the run, train it and end it; returns the run id and the summary.
 /// With `events`, every event is also printed as a JSON line on stdout.
-pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[LabeledTask], events: bool) -> anyhow::Result<(RunId, TrainSummary)> {
+/// `nodes`: node 0 of a multi-node run (the node that keeps the run).
+pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[LabeledTask], events: bool, nodes: Option<&Nodes>) -> anyhow::Result<(RunId, TrainSummary)> {
     let backend = spec.backend_kind()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let store = runtime.block_on(Store::open(&home.db()))?;
@@ -190,25 +192,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             "warning: mixed precision on the CPU: Burn's CPU backend multiplies bf16 matrices through f32, so this run is about half as fast as in f32 (BENCHMARKS.md); it is meant for CUDA"
         );
     }
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let cancel = cancel.clone();
-        // Registered here, before training starts: a SIGTERM from now on stops the run
-        // cleanly instead of killing it with its status left `running`.
-        let _context = runtime.enter();
-        let (mut term, mut int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
-        runtime.spawn(async move {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-            eprintln!("stopping after this update; a checkpoint will be written (send the signal again to kill)");
-            cancel.store(true, Ordering::SeqCst);
-            tokio::select! { _ = term.recv() => (), _ = int.recv() => () }
-            std::process::exit(130);
-        });
-    }
+    let cancel = cancel_on_signals(&runtime)?;
 
     let init = match &spec.init {
         InitSpec::Base => Init::Base,
@@ -218,9 +202,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             reuse_heads: *reuse_heads,
         },
     };
-    let bar = ProgressBar::new(spec.config.steps).with_style(
-        ProgressStyle::with_template("{spinner} step {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta} {msg}")?.progress_chars("=> "),
-    );
+    let bar = progress_bar(spec.config.steps)?;
     let cache_dir = home.cache().join("tokens");
     let started = std::time::Instant::now();
     let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
@@ -242,6 +224,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             resume,
             cancel: Some(&cancel),
             cache_dir: Some(&cache_dir),
+            nodes,
         };
         crate::on_backend(home, backend, Training { job, observer: &mut observers }).and_then(|r| r)
     };
@@ -266,6 +249,74 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     runtime.block_on(store.close());
     runtime.shutdown_background();
     Ok((run, summary))
+}
+
+/// A flag set by the first SIGTERM or Ctrl-C (the run then stops after its current update,
+/// with a checkpoint); the second kills the process. Registered before training starts, so
+/// a SIGTERM from then on never leaves a run `running`.
+fn cancel_on_signals(runtime: &tokio::runtime::Runtime) -> anyhow::Result<Arc<AtomicBool>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let _context = runtime.enter();
+    let (mut term, mut int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+    runtime.spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        eprintln!("stopping after this update; a checkpoint will be written (send the signal again to kill)");
+        flag.store(true, Ordering::SeqCst);
+        tokio::select! { _ = term.recv() => (), _ = int.recv() => () }
+        std::process::exit(130);
+    });
+    Ok(cancel)
+}
+
+fn progress_bar(steps: u64) -> anyhow::Result<ProgressBar> {
+    Ok(ProgressBar::new(steps).with_style(ProgressStyle::with_template("{spinner} step {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta} {msg}")?.progress_chars("=> ")))
+}
+
+/// Train as node `nodes.rank` (not 0) of a multi-node run: this node's devices compute their
+/// share of every update; node 0 keeps the run (store, checkpoints, dev scores), so nothing
+/// is stored here. A SIGTERM or Ctrl-C here stops every node after the current update.
+pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, events: bool, home: &MuppetHome) -> anyhow::Result<TrainSummary> {
+    let backend = spec.backend_kind()?;
+    if !matches!(spec.init, InitSpec::Base) {
+        anyhow::bail!("node {} of a multi-node run starts from the base model only; fine-tune from a run on one machine", nodes.rank);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let cancel = cancel_on_signals(&runtime)?;
+    eprintln!(
+        "node {} of {}: training {} on {} for {} steps; node 0 keeps the run",
+        nodes.rank,
+        nodes.count,
+        spec.model.display(),
+        backend.devices_label(spec.config.devices),
+        spec.config.steps
+    );
+    let cache_dir = home.cache().join("tokens");
+    let mut progress = ProgressObserver(progress_bar(spec.config.steps)?);
+    let mut json = JsonLines;
+    let mut observers = Fanout(vec![&mut progress as &mut dyn RunObserver]);
+    if events {
+        observers.0.push(&mut json);
+    }
+    let job = TrainJob {
+        model_dir: &spec.model,
+        tasks,
+        cfg: &spec.config,
+        run: RunId(0),
+        run_dir: None,
+        init: Init::Base,
+        resume: false,
+        cancel: Some(&cancel),
+        cache_dir: Some(&cache_dir),
+        nodes: Some(nodes),
+    };
+    let summary = crate::on_backend(home, backend, Training { job, observer: &mut observers }).and_then(|r| r)?;
+    runtime.shutdown_background();
+    Ok(summary)
 }
 
 /// The worker's peak memory as a point of the run's `system/peak_rss_mb` series (a

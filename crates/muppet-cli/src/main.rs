@@ -54,6 +54,8 @@ enum Command {
     Finetune(train_cmd::FinetuneArgs),
     /// Continue a cancelled or interrupted run from its last checkpoint.
     Resume(train_cmd::ResumeArgs),
+    /// Coordinate a multi-node run (`--nodes N` on each machine): listen on --port until stopped.
+    Coordinator(train_cmd::CoordinatorArgs),
     /// Execute a stored run, printing its events as JSON lines (what the app launches).
     Worker(train_cmd::WorkerArgs),
     /// Experiments: sample-efficiency sweeps, task-count and batching ablations from a spec file.
@@ -133,6 +135,7 @@ fn main() -> std::process::ExitCode {
         Command::Prefinetune(args) => train_cmd::prefinetune(args),
         Command::Finetune(args) => train_cmd::finetune(args),
         Command::Resume(args) => train_cmd::resume(args),
+        Command::Coordinator(args) => train_cmd::coordinator(args),
         Command::Worker(args) => train_cmd::worker(args),
     };
     match result {

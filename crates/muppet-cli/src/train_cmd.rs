@@ -7,6 +7,7 @@ use clap::Args;
 use muppet_core::{RunId, RunKind};
 use muppet_data::assets;
 use muppet_model::{LossScale, MixedPrecision};
+use muppet_train::parallel::Nodes;
 use muppet_train::spec::SpecFile;
 use muppet_train::{Batching, NoiseKind, R3f, TrainConfig};
 
@@ -165,16 +166,58 @@ pub struct LaunchArgs {
     /// Only register the run as queued and print its id; `muppet worker --run ID` runs it.
     #[arg(long)]
     queue: bool,
+    #[command(flatten)]
+    nodes: NodesArgs,
+}
+
+/// A run across several machines: the same command on each, with its own --node-rank and
+/// --node-address, once `muppet coordinator` runs. Node 0 keeps the run.
+#[derive(Args, Debug, Default)]
+pub struct NodesArgs {
+    /// Machines the run trains on (each with --devices devices).
+    #[arg(long, requires_all = ["node_rank", "coordinator", "node_address"])]
+    nodes: Option<u32>,
+    /// This machine's rank, from 0 (the node that keeps the run) to --nodes minus 1.
+    #[arg(long, requires = "nodes")]
+    node_rank: Option<u32>,
+    /// ws://HOST:PORT of `muppet coordinator`, the same on every node.
+    #[arg(long, requires = "nodes")]
+    coordinator: Option<String>,
+    /// ws://HOST:PORT at which the other nodes reach this one (the port is opened here).
+    #[arg(long, requires = "nodes")]
+    node_address: Option<String>,
+}
+
+impl NodesArgs {
+    fn nodes(&self) -> anyhow::Result<Option<Nodes>> {
+        match (self.nodes, self.node_rank, &self.coordinator, &self.node_address) {
+            (Some(count), Some(rank), Some(coordinator), Some(address)) => Ok(Some(Nodes::new(count, rank, coordinator, address)?)),
+            _ => Ok(None),
+        }
+    }
 }
 
 impl LaunchArgs {
-    /// Queue the run, or train it now.
+    /// Queue the run, or train it now (as one node of a multi-node run with --nodes).
     fn start(self, home: &muppet_core::MuppetHome, default_name: String, kind: RunKind, parent: Option<RunId>, spec: &RunSpec) -> anyhow::Result<()> {
         let name = self.name.unwrap_or(default_name);
-        if self.queue {
-            return queue(home, &name, kind, parent, spec, self.json);
+        let nodes = self.nodes.nodes()?;
+        match (&nodes, self.queue) {
+            (Some(_), true) => bail!("--queue registers a run for a worker on this machine; a multi-node run starts with the same command on every node instead"),
+            (None, true) => queue(home, &name, kind, parent, spec, self.json),
+            (Some(nodes), false) if nodes.rank > 0 => {
+                let tasks = launch::load_tasks(home, &spec.tasks)?;
+                let summary = launch::execute_node(spec, &tasks, nodes, self.json, home)?;
+                let status = if summary.outcome == muppet_train::Outcome::Cancelled { "cancelled" } else { "completed" };
+                println!("node {} {status}: {} steps, {} examples, loss {:.4} -> {:.4}", nodes.rank, summary.steps, summary.examples, summary.first_loss, summary.final_loss);
+                if self.json {
+                    let line = serde_json::json!({"node": nodes.rank, "status": status, "steps": summary.steps, "examples": summary.examples, "loss_first": summary.first_loss, "loss_last": summary.final_loss});
+                    println!("{line}");
+                }
+                Ok(())
+            }
+            (nodes, false) => run_on(home, Start::New { name, kind, parent }, spec, self.json, nodes.as_ref()),
         }
-        run(home, Start::New { name, kind, parent }, spec, self.json)
     }
 }
 
@@ -275,6 +318,21 @@ fn warn_overlaps(home: &muppet_core::MuppetHome, downstream: &[String], mixture:
 }
 
 #[derive(Args, Debug)]
+pub struct CoordinatorArgs {
+    /// Port to listen on (every node's --coordinator is ws://THIS_HOST:PORT).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+}
+
+/// `muppet coordinator`: what the nodes of multi-node runs register with and agree through
+/// (burn-collective's global orchestrator). Runs until SIGINT or SIGTERM.
+pub fn coordinator(args: CoordinatorArgs) -> anyhow::Result<()> {
+    eprintln!("coordinating multi-node runs on port {} (ws://0.0.0.0:{}); stop with Ctrl-C", args.port, args.port);
+    muppet_train::parallel::serve_coordinator(args.port)?;
+    Ok(())
+}
+
+#[derive(Args, Debug)]
 pub struct ResumeArgs {
     /// The run to continue from its last checkpoint.
     run: i64,
@@ -301,7 +359,7 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
     let home = crate::home();
     let run = RunId(args.run);
     let spec = stored_spec(&home, run)?;
-    let result = launch::load_tasks(&home, &spec.tasks).and_then(|tasks| launch::execute(&home, Start::Existing(run), &spec, &tasks, true));
+    let result = launch::load_tasks(&home, &spec.tasks).and_then(|tasks| launch::execute(&home, Start::Existing(run), &spec, &tasks, true, None));
     match result {
         Ok((run, summary)) => {
             let mut line = launch::summary_json(run, &summary);
@@ -351,8 +409,13 @@ fn stored_spec(home: &muppet_core::MuppetHome, run: RunId) -> anyhow::Result<Run
 }
 
 fn run(home: &muppet_core::MuppetHome, start: Start, spec: &RunSpec, json: bool) -> anyhow::Result<()> {
+    run_on(home, start, spec, json, None)
+}
+
+/// [`run`], as node 0 of a multi-node run when `nodes` says so.
+fn run_on(home: &muppet_core::MuppetHome, start: Start, spec: &RunSpec, json: bool, nodes: Option<&Nodes>) -> anyhow::Result<()> {
     let tasks = launch::load_tasks(home, &spec.tasks)?;
-    let (run, summary) = launch::execute(home, start, spec, &tasks, false)?;
+    let (run, summary) = launch::execute(home, start, spec, &tasks, false, nodes)?;
     launch::print_summary(run, &summary);
     if json {
         println!("{}", launch::summary_json(run, &summary));

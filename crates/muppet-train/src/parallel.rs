@@ -12,7 +12,7 @@
 //! whether a peer failed, so a peer that fails stops the others instead of leaving them
 //! waiting.
 
-use burn::collective::{self, CollectiveConfig, CollectiveError, PeerId, ReduceOperation};
+use burn::collective::{self, AllReduceStrategy, CollectiveConfig, CollectiveError, PeerId, ReduceOperation};
 use burn::module::{AutodiffModule, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
@@ -21,20 +21,90 @@ use burn::tensor::{DType, TensorPrimitive};
 
 use crate::TrainError;
 
-/// One peer of a run: its rank among `world` peers. A run on one device is the peer
-/// [`Peer::ALONE`], which never calls the collective.
+/// This process's place among the nodes (machines) of a multi-node run. Each node runs the
+/// same command with its own rank and address; `muppet coordinator` ([`serve_coordinator`])
+/// must be running at `coordinator` first. Node 0 reports, evaluates and keeps the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nodes {
+    pub count: u32,
+    pub rank: u32,
+    /// `ws://HOST:PORT` of the coordinator, the same on every node.
+    pub coordinator: String,
+    /// `ws://HOST:PORT` at which the other nodes reach this one; its port is opened here
+    /// for them to fetch this node's share of each sum.
+    pub address: String,
+}
+
+impl Nodes {
+    /// Check the addresses and the rank; the error names the flag to fix.
+    pub fn new(count: u32, rank: u32, coordinator: &str, address: &str) -> Result<Self, TrainError> {
+        if count < 2 {
+            return Err(TrainError::Config(format!("--nodes {count}: a multi-node run has at least 2 nodes (leave --nodes out for one machine)")));
+        }
+        if rank >= count {
+            return Err(TrainError::Config(format!("--node-rank {rank} is not below --nodes {count}: ranks go from 0 to {}", count - 1)));
+        }
+        for (flag, value) in [("--coordinator", coordinator), ("--node-address", address)] {
+            port_of(value).map_err(|why| TrainError::Config(format!("{flag} `{value}`: {why}; write it as ws://HOST:PORT")))?;
+        }
+        Ok(Self { count, rank, coordinator: coordinator.to_string(), address: address.to_string() })
+    }
+
+    fn data_port(&self) -> u16 {
+        port_of(&self.address).expect("checked in Nodes::new")
+    }
+}
+
+/// Send the network layer's log (burn-communication's, which would otherwise install one
+/// printing every transfer on stdout) to stderr: warnings and errors, or down to the level
+/// `MUPPET_NETWORK_LOG` names (`info`, `debug`, `trace`).
+fn quiet_network_logs() {
+    let level = std::env::var("MUPPET_NETWORK_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(tracing_subscriber::filter::LevelFilter::WARN);
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level).try_init();
+}
+
+/// The port of a `ws://HOST:PORT` address.
+fn port_of(address: &str) -> Result<u16, String> {
+    let rest = address.strip_prefix("ws://").ok_or("it does not start with ws://")?;
+    let (host, port) = rest.trim_end_matches('/').rsplit_once(':').ok_or("it has no port")?;
+    if host.is_empty() {
+        return Err("it has no host".into());
+    }
+    port.parse().map_err(|_| format!("`{port}` is not a port number"))
+}
+
+/// Run the coordinator of multi-node runs on `port` (burn-collective's global orchestrator)
+/// until the process receives SIGINT or SIGTERM.
+pub fn serve_coordinator(port: u16) -> Result<(), TrainError> {
+    // burn-collective only logs a port it cannot open: try it first, for a clear error.
+    quiet_network_logs();
+    std::net::TcpListener::bind(("0.0.0.0", port)).map_err(|e| TrainError::Config(format!("the coordinator cannot listen on port {port}: {e}; choose another --port")))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| TrainError::Backend(format!("starting the coordinator: {e}")))?;
+    runtime.block_on(burn_collective::start_global_orchestrator(port));
+    Ok(())
+}
+
+/// One peer of a run: its rank among `world` peers, `local` of which run in this process
+/// (one per device). A run on one device is the peer [`Peer::ALONE`], which never calls the
+/// collective.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Peer {
     pub rank: usize,
     pub world: usize,
+    pub local: usize,
 }
 
 impl Peer {
-    pub const ALONE: Peer = Peer { rank: 0, world: 1 };
+    pub const ALONE: Peer = Peer { rank: 0, world: 1, local: 1 };
 
-    /// The peer that reports, evaluates and writes checkpoints.
+    /// The peer that evaluates and writes checkpoints: the first of node 0.
     pub fn leads(self) -> bool {
         self.rank == 0
+    }
+
+    /// The first peer of this process, which reports progress here.
+    pub fn first_here(self) -> bool {
+        self.rank % self.local == 0
     }
 
     /// Whether micro-batch `j` of an update is this peer's to compute.
@@ -46,12 +116,24 @@ impl Peer {
         PeerId::from(self.rank)
     }
 
-    /// Join the collective of `self.world` peers on `device`; returns when all have joined.
-    pub fn join<B: AutodiffBackend>(self, device: &B::Device) -> Result<(), TrainError> {
+    /// Join the collective on `device`; returns when every peer, on every node, has joined.
+    pub fn join<B: AutodiffBackend>(self, device: &B::Device, nodes: Option<&Nodes>) -> Result<(), TrainError> {
         if self.world == 1 {
             return Ok(());
         }
-        let config = CollectiveConfig::default().with_num_devices(self.world);
+        let mut config = CollectiveConfig::default().with_num_devices(self.local);
+        if let Some(nodes) = nodes {
+            quiet_network_logs();
+            let address = |a: &str| a.parse::<burn_communication::Address>().expect("an infallible parse");
+            config = config
+                .with_num_nodes(nodes.count)
+                .with_global_address(address(&nodes.coordinator))
+                .with_node_address(address(&nodes.address))
+                .with_data_service_port(nodes.data_port())
+                // The ring needs tensors of at least one element per node; the tree takes any
+                // (a regression head's bias has one element, a stop flag too).
+                .with_global_all_reduce_strategy(AllReduceStrategy::Tree(2));
+        }
         collective::register::<B::InnerBackend>(self.id(), device.clone(), config).map_err(|e| failure("joining the peers", e))
     }
 

@@ -35,7 +35,7 @@ use crate::config::TrainConfig;
 use crate::evaluate::evaluate;
 use crate::manifest::{load_checkpoint, RunManifest};
 use crate::mixture::{BatchPlan, MicroBatch, TaskSampler};
-use crate::parallel::Peer;
+use crate::parallel::{Nodes, Peer};
 use crate::model::{head_layout, HeadRef, MultiTaskModel};
 use crate::objective::Objective;
 use crate::schedule::warmup_linear;
@@ -73,6 +73,9 @@ pub struct TrainJob<'a> {
     pub cancel: Option<&'a AtomicBool>,
     /// Folder of the tokenized cache; `None` tokenizes every time.
     pub cache_dir: Option<&'a Path>,
+    /// This process's place in a multi-node run; `None`: the run is on this machine only.
+    /// A node other than 0 gets no `run_dir`: node 0 keeps the run.
+    pub nodes: Option<&'a Nodes>,
 }
 
 /// How a run ended.
@@ -242,8 +245,12 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
         }
     }
     let shared = Shared { job, text: &text, prepared: &prepared, heads: &heads, objective: Objective { loss_scale: cfg.loss_scale, regression_scale: cfg.regression_scale, r3f: cfg.r3f } };
-    let leader = Leader { observer, resumed_from, last_checkpoint, outcome: Outcome::Completed };
-    if cfg.devices == 1 {
+    let node = job.nodes.map_or(0, |n| n.rank as usize);
+    if node > 0 && (job.run_dir.is_some() || job.resume) {
+        return Err(TrainError::Config(format!("node {node} of a multi-node run keeps no run folder and cannot resume: node 0 keeps the run")));
+    }
+    let leader = Leader { observer, resumed_from, last_checkpoint, outcome: Outcome::Completed, keeps_run: node == 0 };
+    if cfg.devices == 1 && job.nodes.is_none() {
         let replica = Replica { model, optim, plan, state, device: device.clone() };
         return shared.run(Peer::ALONE, replica, Some(leader)).map(|done| done.expect("the leader reports"));
     }
@@ -252,9 +259,12 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
     // the gradients' all-reduce pairs by) on their own devices; a resumed run's optimizer
     // moments are read again onto each device.
     let _one_at_a_time = COLLECTIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let world = cfg.devices;
-    let mut followers = Vec::with_capacity(world - 1);
-    for (rank, device) in devices.iter().enumerate().skip(1) {
+    let local = cfg.devices;
+    let world = local * job.nodes.map_or(1, |n| n.count as usize);
+    let first_rank = node * local;
+    let mut followers = Vec::with_capacity(local - 1);
+    for (i, device) in devices.iter().enumerate().skip(1) {
+        let rank = first_rank + i;
         let forked = model.clone().fork(device);
         let (model, optim) = match (job.resume, job.run_dir) {
             (true, Some(dir)) => {
@@ -268,8 +278,8 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
     let first = Replica { model, optim, plan, state, device: device.clone() };
     std::thread::scope(|scope| {
         let shared = &shared;
-        let handles: Vec<_> = followers.into_iter().map(|(rank, replica)| scope.spawn(move || shared.run(Peer { rank, world }, replica, None))).collect();
-        let led = shared.run(Peer { rank: 0, world }, first, Some(leader));
+        let handles: Vec<_> = followers.into_iter().map(|(rank, replica)| scope.spawn(move || shared.run(Peer { rank, world, local }, replica, None))).collect();
+        let led = shared.run(Peer { rank: first_rank, world, local }, first, Some(leader));
         // A follower's own failure explains the leader's "a peer failed".
         let mut follower_error = None;
         for handle in handles {
@@ -282,6 +292,9 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
         match (led, follower_error) {
             (Ok(done), _) => Ok(done.expect("the leader reports")),
             (Err(TrainError::PeerFailed), Some(e)) => Err(e),
+            (Err(TrainError::PeerFailed), None) if job.nodes.is_some() => {
+                Err(TrainError::Backend("a device on another node of this run failed: its node's output says why".into()))
+            }
             (Err(e), _) => Err(e),
         }
     })
@@ -313,9 +326,12 @@ struct Replica<B: AutodiffBackend, O> {
     device: B::Device,
 }
 
-/// What only the first peer keeps: the observer, the checkpoints, the outcome.
+/// What only the first peer of a process keeps: the observer, the checkpoints, the outcome.
 struct Leader<'o> {
     observer: &'o mut dyn RunObserver,
+    /// The first peer of node 0 (of the only node), which evaluates and writes checkpoints;
+    /// the first peers of the other nodes report their progress only.
+    keeps_run: bool,
     resumed_from: Option<u64>,
     last_checkpoint: Option<SavedCheckpoint>,
     outcome: Outcome,
@@ -378,7 +394,7 @@ impl Shared<'_> {
         B: AutodiffBackend,
         O: Optimizer<MultiTaskModel<B>, B>,
     {
-        peer.join::<B>(&replica.device)?;
+        peer.join::<B>(&replica.device, self.job.nodes)?;
         let result = self.updates(peer, replica, leader.as_mut());
         peer.leave::<B>();
         let state = result?;
@@ -412,7 +428,7 @@ impl Shared<'_> {
         let wall = |state: &ResumeState| state.wall_s + start.elapsed().as_secs_f64();
         if let Some(leader) = leader.as_deref_mut() {
             leader.observer.on_event(&RunEvent::Started { run: job.run, total_steps: cfg.steps });
-            if leader.resumed_from.is_none() {
+            if leader.resumed_from.is_none() && leader.keeps_run {
                 let (before, points) = self.evaluate_all(&model, &device, 0, 0, 0.0);
                 for (s, v) in state.tasks.iter_mut().zip(before) {
                     s.dev_before = v;
@@ -420,19 +436,29 @@ impl Shared<'_> {
                 leader.observer.on_event(&RunEvent::Metrics { run: job.run, points });
             }
         }
+        // A checkpoint the leader failed to write: the others hear of it at the next update.
+        let mut failed: Option<TrainError> = None;
         while state.step < cfg.steps {
             let step = state.step;
             B::seed(&device, step_seed(cfg.seed, step) ^ peer.rank as u64);
             let update = plan.update(step);
             let n = update.len();
+            let give_up = |error: TrainError| -> TrainError {
+                if peer.world > 1 {
+                    let _ = peer.sum::<B>(&[vec![0.0; 2 * n], vec![1.0]].concat(), &device);
+                }
+                error
+            };
+            if let Some(error) = failed.take() {
+                return Err(give_up(error));
+            }
             // A panic while computing (a device out of memory) ends this peer's part; the
             // others learn of it from the sum below instead of waiting for it.
             let computed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.compute(peer, &model, &update, &device)));
             let (grads, mine) = match computed {
-                Ok((grads, losses, sizes)) => (Some(grads), [losses, sizes, vec![0.0]].concat()),
+                Ok((grads, losses, sizes)) => (grads, [losses, sizes, vec![0.0]].concat()),
                 Err(panic) if peer.world > 1 => {
-                    let _ = peer.sum::<B>(&[vec![0.0; 2 * n], vec![1.0]].concat(), &device);
-                    return Err(TrainError::Backend(format!("data-parallel peer {} failed at step {}: {}", peer.rank, step + 1, panic_text(&*panic))));
+                    return Err(give_up(TrainError::Backend(format!("data-parallel peer {} failed at step {}: {}", peer.rank, step + 1, panic_text(&*panic)))));
                 }
                 Err(panic) => std::panic::resume_unwind(panic),
             };
@@ -444,7 +470,7 @@ impl Shared<'_> {
             if let Some(j) = losses.iter().position(|l| !l.is_finite()) {
                 return Err(TrainError::Diverged { step: step + 1, task: tasks[update[j].0].spec.name.clone(), loss: losses[j] });
             }
-            let mut grads = peer.sum_grads::<B, _>(&model, grads.expect("computed"), &device)?;
+            let mut grads = peer.sum_grads::<B, _>(&model, grads, &device)?;
             let grad_norm = match cfg.clip_norm {
                 Some(max) => crate::clip::clip_global_norm::<B, _>(&model, &mut grads, f64::from(max)),
                 None => crate::clip::global_norm::<B, _>(&model, &grads),
@@ -465,26 +491,25 @@ impl Shared<'_> {
                 }
             }
             let last_step = state.step == cfg.steps;
-
-            // The leader reports, evaluates and saves; whether to stop is then shared.
-            let mut stop = [0.0, 0.0];
+            let wall_s = wall(&state);
             if let Some(leader) = leader.as_deref_mut() {
-                let wall_s = wall(&state);
-                match self.report(leader, &model, &optim, &mut state, &device, &task_losses, (lr, grad_norm), wall_s) {
-                    Ok(cancelled) => stop[0] = if cancelled { 1.0 } else { 0.0 },
-                    Err(e) => {
-                        if peer.world > 1 {
-                            let _ = peer.sum::<B>(&[0.0, 1.0], &device);
-                        }
-                        return Err(e);
-                    }
+                self.report(leader, &model, &mut state, &device, &task_losses, (lr, grad_norm), wall_s);
+            }
+            // Read once the step is reported, by the first peer of each process: a cancel
+            // on any node stops every node.
+            let mut cancelled = peer.first_here() && job.cancel.is_some_and(|c| c.load(Ordering::SeqCst));
+            if peer.world > 1 {
+                cancelled = peer.sum::<B>(&[if cancelled { 1.0 } else { 0.0 }], &device)?[0] > 0.0;
+            }
+            if let Some(leader) = leader.as_deref_mut()
+                && let Err(e) = self.save(leader, &model, &optim, &state, wall_s, cancelled)
+            {
+                if last_step || cancelled {
+                    return Err(e);
                 }
+                failed = Some(e);
             }
-            let stop = if peer.world > 1 { peer.sum::<B>(&stop, &device)? } else { stop.to_vec() };
-            if stop[1] > 0.0 {
-                return Err(TrainError::PeerFailed);
-            }
-            if stop[0] > 0.0 && !last_step {
+            if cancelled && !last_step {
                 if let Some(leader) = leader.as_deref_mut() {
                     leader.outcome = Outcome::Cancelled;
                 }
@@ -494,25 +519,18 @@ impl Shared<'_> {
         Ok(state)
     }
 
-    /// The leader's part of an update: its metrics, the dev scores when due, the checkpoint
-    /// when due or when the run was cancelled (read once the step is reported); returns
-    /// whether it was.
+    /// The leader's report of an update: its metrics, the dev scores when due.
     #[allow(clippy::too_many_arguments)]
-    fn report<B, O>(
+    fn report<B: AutodiffBackend>(
         &self,
         leader: &mut Leader,
         model: &MultiTaskModel<B>,
-        optim: &O,
         state: &mut ResumeState,
         device: &B::Device,
         task_losses: &[(usize, f64)],
         (lr, grad_norm): (f64, f64),
         wall_s: f64,
-    ) -> Result<bool, TrainError>
-    where
-        B: AutodiffBackend,
-        O: Optimizer<MultiTaskModel<B>, B>,
-    {
+    ) {
         let (job, cfg) = (self.job, self.job.cfg);
         let at = |task: Option<&str>, name: &str, value: f64| MetricPoint {
             task: task.map(str::to_string),
@@ -530,8 +548,7 @@ impl Shared<'_> {
                 points.push(at(Some(&task.spec.name), "loss", mean(&mine)));
             }
         }
-        let last_step = state.step == cfg.steps;
-        if last_step || (cfg.eval_every > 0 && state.step.is_multiple_of(cfg.eval_every)) {
+        if leader.keeps_run && (state.step == cfg.steps || (cfg.eval_every > 0 && state.step.is_multiple_of(cfg.eval_every))) {
             let (values, dev) = self.evaluate_all(model, device, state.step, state.examples, wall_s);
             for (s, v) in state.tasks.iter_mut().zip(values) {
                 s.dev_after = v;
@@ -540,11 +557,19 @@ impl Shared<'_> {
         }
         leader.observer.on_event(&RunEvent::Metrics { run: job.run, points });
         leader.observer.on_event(&RunEvent::Step { run: job.run, step: state.step, total_steps: cfg.steps });
+    }
 
-        let cancelled = job.cancel.is_some_and(|c| c.load(Ordering::SeqCst));
+    /// The leader's checkpoint: at the last step, every `checkpoint_every`, and when the run
+    /// was cancelled.
+    fn save<B, O>(&self, leader: &mut Leader, model: &MultiTaskModel<B>, optim: &O, state: &ResumeState, wall_s: f64, cancelled: bool) -> Result<(), TrainError>
+    where
+        B: AutodiffBackend,
+        O: Optimizer<MultiTaskModel<B>, B>,
+    {
+        let (job, cfg) = (self.job, self.job.cfg);
         let periodic = cfg.checkpoint_every > 0 && state.step.is_multiple_of(cfg.checkpoint_every);
         if let Some(dir) = job.run_dir
-            && (last_step || periodic || cancelled)
+            && (state.step == cfg.steps || periodic || cancelled)
         {
             let mut saved = state.clone();
             saved.wall_s = wall_s;
@@ -555,7 +580,7 @@ impl Shared<'_> {
             leader.observer.on_event(&RunEvent::Checkpoint { run: job.run, step: state.step, path: path.display().to_string() });
             leader.last_checkpoint = Some(SavedCheckpoint { step: state.step, path });
         }
-        Ok(cancelled)
+        Ok(())
     }
 }
 

@@ -90,7 +90,7 @@ fn run_model(model: &Path, tasks: &[LabeledTask], cfg: &TrainConfig, dir: Option
     let model = model.to_path_buf();
     let cancel = AtomicBool::new(false);
     let mut recorder = Recorder { points: Vec::new(), stop_after: stop_after.map(|s| (s, &cancel)) };
-    let job = TrainJob { model_dir: &model, tasks, cfg, run: RunId(1), run_dir: dir, init, resume, cancel: Some(&cancel), cache_dir: None };
+    let job = TrainJob { model_dir: &model, tasks, cfg, run: RunId(1), run_dir: dir, init, resume, cancel: Some(&cancel), cache_dir: None, nodes: None };
     let result = train::<B>(&job, &Default::default(), &mut recorder);
     let losses = recorder.losses();
     (result, losses)
@@ -270,7 +270,7 @@ fn a_tokenizer_larger_than_the_embeddings_is_refused() {
     let model = dir.path().to_path_buf();
     let tasks = [task("sarcasm_headlines", 20)];
     let cfg = TrainConfig { steps: 1, ..self::config() };
-    let job = TrainJob { model_dir: &model, tasks: &tasks, cfg: &cfg, run: RunId(1), run_dir: None, init: Init::Base, resume: false, cancel: None, cache_dir: None };
+    let job = TrainJob { model_dir: &model, tasks: &tasks, cfg: &cfg, run: RunId(1), run_dir: None, init: Init::Base, resume: false, cancel: None, cache_dir: None, nodes: None };
     let err = train::<B>(&job, &Default::default(), &mut Recorder::default()).expect_err("vocab mismatch");
     let msg = err.to_string();
     assert!(msg.contains("30522 tokens") && msg.contains("1000 rows"), "{msg}");
