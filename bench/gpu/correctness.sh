@@ -7,6 +7,8 @@
 # losses must agree within the tolerance stated in BENCHMARKS.md (dropout masks come from
 # each backend's own generator, so the comparison runs without dropout: the prepared
 # config.json sets the encoder's dropout to 0 and --head-dropout 0 does the heads').
+# DEVICES=N trains data-parallel on N devices (on one GPU, N peers share it): the losses must
+# match the one-device run's within the same tolerance.
 #   bash bench/gpu/correctness.sh cpu|cuda [path/to/muppet] > losses-<backend>.jsonl
 set -euo pipefail
 backend="${1:?cpu or cuda}"
@@ -15,7 +17,7 @@ home="$(mktemp -d)"
 export MUPPET_HOME="$home" MUPPET_ASSETS="${MUPPET_ASSETS:-device-data/assets}"
 "$bin" prefinetune --task sarcasm_headlines --task vitaminc --task wikihow_goal_step --task squad_dev \
   --steps "${STEPS:-200}" --batch-size 8 --tasks-per-update 4 --max-len 128 --doc-stride 32 --dev-size 50 \
-  --eval-every 0 --checkpoint-every 0 --head-dropout 0 --backend "$backend" --queue --json >"$home/queued.json"
+  --eval-every 0 --checkpoint-every 0 --head-dropout 0 --backend "$backend" --devices "${DEVICES:-1}" --queue --json >"$home/queued.json"
 run="$(tail -n1 "$home/queued.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run_id"])')"
 "$bin" worker --run "$run" | python3 -c '
 import json, sys

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the GPU machine is asked for, in one call (its time is counted, and each call
-# starts a bare machine): the CUDA correctness run, then the train-step benchmark in
+# starts a bare machine): the CUDA correctness run (and its first 20 updates data-parallel
+# on two peers), then the train-step benchmark in
 # every precision (mixed bf16 first) against PyTorch, then a per-phase split and a kernel
 # profile of one shape. It receives
 #   device-out/muppet.xz     the stripped release build with --features cuda, xz-compressed;
@@ -31,6 +32,9 @@ mkdir -p "$MUPPET_HOME/cache"
 echo "== correctness: 200 updates of MiniLM on four real tasks, cuda ($((SECONDS - start)) s)"
 MUPPET_ASSETS="$work/assets" timeout 180 bash bench/gpu/correctness.sh cuda "$bin" >"$out/losses-cuda.jsonl"
 echo "exit $?; $(wc -l <"$out/losses-cuda.jsonl") lines"; tail -n 2 "$out/losses-cuda.jsonl"
+echo "== data-parallel: the same run's first 20 updates on two peers sharing the GPU ($((SECONDS - start)) s)"
+MUPPET_ASSETS="$work/assets" STEPS=20 DEVICES=2 timeout 120 bash bench/gpu/correctness.sh cuda "$bin" >"$out/losses-cuda-2peers.jsonl"
+echo "exit $?; $(wc -l <"$out/losses-cuda-2peers.jsonl") lines"; tail -n 1 "$out/losses-cuda-2peers.jsonl"
 steps="${STEPS:-10}" warmup="${WARMUP:-3}"
 declare -A measured  # PyTorch rows already taken (one per shape and dtype)
 for shape in "roberta-base 32 256" "minilm-l6 32 128"; do

@@ -216,6 +216,8 @@ export interface TrainConfig {
   keep_checkpoints?: number | null;
   /** "bf16": matrix products in bf16 over f32 weights (muppet-model's precision). */
   mixed_precision: "no" | "bf16";
+  /** Devices the run trains on, data-parallel; absent: 1. */
+  devices?: number;
 }
 
 export interface LaunchRequest {

@@ -42,6 +42,16 @@ describe("formProblems", () => {
   });
 });
 
+describe("devices", () => {
+  it("launches data-parallel on the devices asked for, each with a micro-batch", () => {
+    expect(launchRequest(tiny).config.devices).toBe(1);
+    expect(launchRequest({ ...tiny, devices: 2 }).config.devices).toBe(2);
+    expect(formProblems({ ...tiny, devices: 4, tasksPerUpdate: 4 })).toEqual([]);
+    expect(formProblems({ ...tiny, devices: 5, tasksPerUpdate: 4 })).toEqual(["5 devices need at least 5 tasks per update: each device computes at least one micro-batch."]);
+    expect(formProblems({ ...tiny, devices: 0 })).toEqual(["Devices must be a whole number of at least 1."]);
+  });
+});
+
 describe("requests", () => {
   it("asks the summary for the budget of the run", () => {
     expect(summaryRequest({ ...tiny, cap: 1000 })).toEqual({

@@ -27,6 +27,8 @@ export interface MixtureForm {
   keepCheckpoints: number | null;
   seed: number;
   backend: string;
+  /** Devices the run trains on, data-parallel (GPUs 0 to N-1 with cuda). */
+  devices: number;
   /** "default": the MiniLM of the assets; "folder": the Hugging Face model folder `modelPath`. */
   model: "default" | "folder";
   modelPath: string;
@@ -56,6 +58,7 @@ export function defaultForm(backend: string): MixtureForm {
     keepCheckpoints: null,
     seed: 42,
     backend,
+    devices: 1,
     model: "default",
     modelPath: "",
   };
@@ -88,6 +91,9 @@ export function formProblems(form: MixtureForm): string[] {
   if (!(form.lr > 0)) problems.push("The learning rate must be above 0.");
   if (form.sampling === "temperature" && !(form.temperature > 0)) problems.push("The temperature T must be above 0.");
   if (form.cap !== null && !whole(form.cap, 1)) problems.push("The cap must be a whole number (or empty for none).");
+  if (!whole(form.devices, 1)) problems.push("Devices must be a whole number of at least 1.");
+  else if (whole(form.tasksPerUpdate, 1) && form.devices > form.tasksPerUpdate)
+    problems.push(`${form.devices} devices need at least ${form.devices} tasks per update: each device computes at least one micro-batch.`);
   if (form.keepCheckpoints !== null && !whole(form.keepCheckpoints, 1)) problems.push("Checkpoints kept must be at least 1 (or empty for all).");
   if (form.model === "folder" && form.modelPath.trim() === "") problems.push("Give the model folder (or choose the default model).");
   return problems;
@@ -129,6 +135,7 @@ export function launchRequest(form: MixtureForm): LaunchRequest {
       checkpoint_every: form.checkpointEvery,
       keep_checkpoints: form.keepCheckpoints,
       mixed_precision: form.mixedPrecision ? "bf16" : "no",
+      devices: form.devices,
     },
   };
 }

@@ -22,6 +22,7 @@ const NUMBER_FIELDS: [keyof MixtureForm, string][] = [
   ["evalEvery", "eval-every"],
   ["checkpointEvery", "checkpoint-every"],
   ["seed", "seed"],
+  ["devices", "devices"],
 ];
 
 export class MixturePage {

@@ -97,14 +97,9 @@ pub struct Peer {
 impl Peer {
     pub const ALONE: Peer = Peer { rank: 0, world: 1, local: 1 };
 
-    /// The peer that evaluates and writes checkpoints: the first of node 0.
-    pub fn leads(self) -> bool {
-        self.rank == 0
-    }
-
     /// The first peer of this process, which reports progress here.
     pub fn first_here(self) -> bool {
-        self.rank % self.local == 0
+        self.rank.is_multiple_of(self.local)
     }
 
     /// Whether micro-batch `j` of an update is this peer's to compute.

@@ -80,13 +80,16 @@ impl Recorder<'_> {
     }
 }
 
+/// What a run returned, and its training losses as (step, task, loss).
+type Trained = (Result<TrainSummary, TrainError>, Vec<(u64, Option<String>, f64)>);
+
 /// Train; `stop_after` cancels the run once that step is done.
-fn run(tasks: &[LabeledTask], cfg: &TrainConfig, dir: Option<&Path>, init: Init, resume: bool, stop_after: Option<u64>) -> (Result<TrainSummary, TrainError>, Vec<(u64, Option<String>, f64)>) {
+fn run(tasks: &[LabeledTask], cfg: &TrainConfig, dir: Option<&Path>, init: Init, resume: bool, stop_after: Option<u64>) -> Trained {
     run_model(&model_dir(), tasks, cfg, dir, init, resume, stop_after)
 }
 
 /// [`run`] with the base model in `model`.
-fn run_model(model: &Path, tasks: &[LabeledTask], cfg: &TrainConfig, dir: Option<&Path>, init: Init, resume: bool, stop_after: Option<u64>) -> (Result<TrainSummary, TrainError>, Vec<(u64, Option<String>, f64)>) {
+fn run_model(model: &Path, tasks: &[LabeledTask], cfg: &TrainConfig, dir: Option<&Path>, init: Init, resume: bool, stop_after: Option<u64>) -> Trained {
     let model = model.to_path_buf();
     let cancel = AtomicBool::new(false);
     let mut recorder = Recorder { points: Vec::new(), stop_after: stop_after.map(|s| (s, &cancel)) };
