@@ -23,20 +23,8 @@ pub struct Checkpoint {
 impl Store {
     /// Register a checkpoint.
     pub async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO checkpoints (run_id, path, step, bytes, sha256) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (run_id, step) DO UPDATE SET path = excluded.path, bytes = excluded.bytes,
-                 sha256 = excluded.sha256, created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-        )
-        .bind(checkpoint.run.0)
-        .bind(checkpoint.path.to_string_lossy())
-        .bind(checkpoint.step as i64)
-        .bind(checkpoint.bytes as i64)
-        .bind(checkpoint.sha256.to_ascii_lowercase())
-        .execute(&self.pool)
-        .await
-        .map_err(|e| crate::foreign_key::or_missing_run(e, checkpoint.run))?;
-        Ok(())
+        let mut connection = self.pool.acquire().await?;
+        insert_checkpoint(&mut connection, checkpoint).await
     }
 
     /// Forget the checkpoints of `run` whose file is gone (deleted by a `keep_checkpoints`
@@ -64,4 +52,22 @@ impl Store {
             .map(|(path, step, bytes, sha256)| Checkpoint { run, path: PathBuf::from(path), step: step as u64, bytes: bytes as u64, sha256 })
             .collect())
     }
+}
+
+/// Register `checkpoint` on `connection` (a transaction's, or the pool's).
+pub(crate) async fn insert_checkpoint(connection: &mut sqlx::SqliteConnection, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO checkpoints (run_id, path, step, bytes, sha256) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, step) DO UPDATE SET path = excluded.path, bytes = excluded.bytes,
+             sha256 = excluded.sha256, created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    )
+    .bind(checkpoint.run.0)
+    .bind(checkpoint.path.to_string_lossy())
+    .bind(checkpoint.step as i64)
+    .bind(checkpoint.bytes as i64)
+    .bind(checkpoint.sha256.to_ascii_lowercase())
+    .execute(&mut *connection)
+    .await
+    .map_err(|e| crate::foreign_key::or_missing_run(e, checkpoint.run))?;
+    Ok(())
 }

@@ -16,6 +16,9 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("run {0} does not exist")]
     NoSuchRun(i64),
+    /// An imported run's files could not be put in its folder; nothing was stored.
+    #[error("{0}")]
+    Import(String),
     #[error("experiment {0} does not exist")]
     NoSuchExperiment(i64),
     #[error("metric series {0} does not exist")]

@@ -23,6 +23,7 @@ mod series;
 mod tags;
 mod task_data;
 mod tasks;
+mod transfer;
 
 pub use checkpoints::Checkpoint;
 pub use compare::{Comparison, MetricAt, MetricComparison, ParamDiff};
@@ -38,3 +39,4 @@ pub use run_query::{ParamFilter, ParamOp, RunPage, RunQuery, RunSort, RunTableRo
 pub use runs::{NewRun, RunOrigin, RunRow};
 pub use series::{MetricGoal, SeriesId, SeriesInfo, SeriesKey, Summary};
 pub use task_data::{NewTaskData, StoredTask};
+pub use transfer::{RecordedCheckpoint, RunRecord};

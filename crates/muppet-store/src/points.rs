@@ -39,43 +39,11 @@ impl Store {
         if points.is_empty() {
             return Ok(());
         }
-        let batches = group_by_series(points);
         // IMMEDIATE takes the write lock up front, waiting under the busy timeout;
         // a deferred transaction that read first could fail with "database is locked"
         // when another process committed in between.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let stored = ensure_series(&mut tx, run, &batches).await?;
-        insert_points(&mut tx, &batches, &stored).await?;
-
-        let mut summaries = Vec::new();
-        let mut rollups = Vec::new();
-        let mut merged = Vec::new();
-        for (batch, series) in batches.iter().zip(&stored) {
-            let steps: Vec<(u64, f64)> = batch.points.iter().map(|p| (p.step, p.value)).collect();
-            let first = steps.first().map_or(0, |s| s.0);
-            let appends = series.summary.as_ref().is_none_or(|s| first > s.last_step);
-            if appends {
-                if let Some(summary) = fold_summary(series.summary.as_ref(), series.goal, &steps) {
-                    summaries.push((series.id, summary));
-                }
-                // Only the bucket holding the stored last step can exist already,
-                // at each level; every other row is new and takes a plain INSERT.
-                let old_last = series.summary.as_ref().map(|s| s.last_step);
-                for r in fold_rollups(&steps) {
-                    if old_last.is_some_and(|l| l >> r.shift == r.bucket) {
-                        merged.push((series.id, r));
-                    } else {
-                        rollups.push((series.id, r));
-                    }
-                }
-            } else {
-                let last = steps.last().map_or(first, |s| s.0);
-                rebuild_series(&mut tx, series, first, last).await?;
-            }
-        }
-        write_rollups(&mut tx, &rollups, false).await?;
-        write_rollups(&mut tx, &merged, true).await?;
-        write_summaries(&mut tx, &summaries).await?;
+        record_points_in(&mut tx, run, points).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -113,6 +81,48 @@ impl Store {
         Ok(out)
     }
 }
+
+/// [`Store::record_points`] inside a transaction the caller commits.
+pub(crate) async fn record_points_in(tx: &mut Transaction<'_, Sqlite>, run: RunId, points: &[MetricPoint]) -> Result<(), StoreError> {
+    if points.is_empty() {
+        return Ok(());
+    }
+    let batches = group_by_series(points);
+    let stored = ensure_series(tx, run, &batches).await?;
+        insert_points(tx, &batches, &stored).await?;
+
+        let mut summaries = Vec::new();
+        let mut rollups = Vec::new();
+        let mut merged = Vec::new();
+        for (batch, series) in batches.iter().zip(&stored) {
+            let steps: Vec<(u64, f64)> = batch.points.iter().map(|p| (p.step, p.value)).collect();
+            let first = steps.first().map_or(0, |s| s.0);
+            let appends = series.summary.as_ref().is_none_or(|s| first > s.last_step);
+            if appends {
+                if let Some(summary) = fold_summary(series.summary.as_ref(), series.goal, &steps) {
+                    summaries.push((series.id, summary));
+                }
+                // Only the bucket holding the stored last step can exist already,
+                // at each level; every other row is new and takes a plain INSERT.
+                let old_last = series.summary.as_ref().map(|s| s.last_step);
+                for r in fold_rollups(&steps) {
+                    if old_last.is_some_and(|l| l >> r.shift == r.bucket) {
+                        merged.push((series.id, r));
+                    } else {
+                        rollups.push((series.id, r));
+                    }
+                }
+            } else {
+                let last = steps.last().map_or(first, |s| s.0);
+                rebuild_series(tx, series, first, last).await?;
+            }
+        }
+        write_rollups(tx, &rollups, false).await?;
+        write_rollups(tx, &merged, true).await?;
+        write_summaries(tx, &summaries).await?;
+    Ok(())
+}
+
 
 fn group_by_series(points: &[MetricPoint]) -> Vec<SeriesBatch<'_>> {
     let mut index: HashMap<(&str, &str, &str), usize> = HashMap::new();

@@ -1,0 +1,169 @@
+//! A run's rows as one self-contained record, to carry a run from one data folder to
+//! another (a GPU server's to a desktop's): written by [`Store::run_record`], read back
+//! by [`Store::import_run`] as a new run, in one transaction.
+
+use muppet_core::{MetricPoint, RunId, RunKind, RunStatus};
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoints::Checkpoint;
+use crate::{Store, StoreError};
+
+/// Everything the store knows of a run, but its id and its links to other runs and
+/// experiments (ids of another database).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub name: String,
+    pub kind: RunKind,
+    pub status: RunStatus,
+    pub spec: serde_json::Value,
+    pub seed: Option<u64>,
+    pub app_version: String,
+    pub backend: Option<String>,
+    pub device: Option<String>,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub failure: Option<String>,
+    pub git_commit: Option<String>,
+    pub tasks: Vec<String>,
+    pub tags: Vec<String>,
+    /// Note bodies, oldest first.
+    pub notes: Vec<String>,
+    /// Every metric point, series by series, in step order.
+    pub points: Vec<MetricPoint>,
+    /// The run's checkpoints, by file name in its run folder.
+    pub checkpoints: Vec<RecordedCheckpoint>,
+}
+
+/// A checkpoint of a [`RunRecord`]: its file's name in the run folder, size and SHA-256.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedCheckpoint {
+    pub file: String,
+    pub step: u64,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl Store {
+    /// The record of run `run`. Its checkpoints must lie in its run folder (`runs/<id>/`),
+    /// where the trainer writes them; they are named by file.
+    pub async fn run_record(&self, run: RunId) -> Result<RunRecord, StoreError> {
+        let row = self.run(run).await?;
+        type Extra = (String, Option<i64>, String);
+        let (spec, seed, app_version): Extra =
+            sqlx::query_as("SELECT spec_json, seed, app_version FROM runs WHERE id = ?").bind(run.0).fetch_one(&self.pool).await?;
+        let spec = serde_json::from_str(&spec).map_err(|source| StoreError::BadSpec { run: run.0, source })?;
+        let notes = self.notes(crate::NoteTarget::Run(run)).await?.into_iter().map(|n| n.body).collect();
+        type PointRow = (String, String, String, i64, i64, f64, Option<f64>);
+        let rows: Vec<PointRow> = sqlx::query_as(
+            "SELECT s.task, s.split, s.name, p.step, p.examples, p.wall_s, p.value
+               FROM metric_points p JOIN metric_series s ON s.id = p.series_id
+              WHERE s.run_id = ? ORDER BY s.id, p.step",
+        )
+        .bind(run.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let points = rows
+            .into_iter()
+            .map(|(task, split, name, step, examples, wall_s, value)| MetricPoint {
+                task: (!task.is_empty()).then_some(task),
+                split,
+                name,
+                step: step as u64,
+                examples: examples as u64,
+                wall_s,
+                value: value.unwrap_or(f64::NAN),
+            })
+            .collect();
+        let checkpoints = self
+            .checkpoints(run)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let file = c.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+                RecordedCheckpoint { file, step: c.step, bytes: c.bytes, sha256: c.sha256 }
+            })
+            .collect();
+        Ok(RunRecord {
+            name: row.name,
+            kind: row.kind,
+            status: row.status,
+            spec,
+            seed: seed.map(|s| s as u64),
+            app_version,
+            backend: row.backend,
+            device: row.device,
+            started_at: row.started_at,
+            ended_at: row.ended_at,
+            failure: row.failure,
+            git_commit: row.git_commit,
+            tasks: self.run_tasks(run).await?,
+            tags: self.run_tags(run).await?,
+            notes,
+            points,
+            checkpoints,
+        })
+    }
+
+    /// Store `record` as a new run, with its checkpoints in `run_dir(id)`, and `note` added
+    /// to its notes; returns its id. `place` puts the run's files in their folder once the id
+    /// is known, before the rows are committed: if it fails, nothing is stored, and if the
+    /// commit fails, `unplace` takes the files back out. A run still `running` or `queued`
+    /// where it was recorded is stored as `failed`, with the reason: nothing trains it here.
+    pub async fn import_run(
+        &self,
+        record: &RunRecord,
+        note: &str,
+        run_dir: impl Fn(RunId) -> std::path::PathBuf,
+        place: impl FnOnce(RunId) -> Result<(), String>,
+        unplace: impl FnOnce(RunId),
+    ) -> Result<RunId, StoreError> {
+        let (status, failure) = match record.status {
+            RunStatus::Running | RunStatus::Queued => {
+                (RunStatus::Failed, Some(format!("it was {} where it was recorded; nothing trains it here", record.status.as_str())))
+            }
+            other => (other, record.failure.clone()),
+        };
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO runs (name, kind, status, spec_json, seed, app_version, backend, device, started_at, ended_at,
+                               failure, git_commit)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&record.name)
+        .bind(record.kind.as_str())
+        .bind(status.as_str())
+        .bind(record.spec.to_string())
+        .bind(record.seed.map(|s| s as i64))
+        .bind(&record.app_version)
+        .bind(&record.backend)
+        .bind(&record.device)
+        .bind(&record.started_at)
+        .bind(&record.ended_at)
+        .bind(failure)
+        .bind(&record.git_commit)
+        .fetch_one(&mut *tx)
+        .await?;
+        let run = RunId(id);
+        for task in &record.tasks {
+            crate::tasks::add_run_task(&mut tx, run, task).await?;
+        }
+        for tag in &record.tags {
+            crate::tags::add_run_tag(&mut tx, run, tag).await?;
+        }
+        for body in record.notes.iter().map(String::as_str).chain([note]) {
+            sqlx::query("INSERT INTO notes (run_id, body) VALUES (?, ?)").bind(id).bind(body).execute(&mut *tx).await?;
+        }
+        crate::points::record_points_in(&mut tx, run, &record.points).await?;
+        let dir = run_dir(run);
+        for c in &record.checkpoints {
+            let checkpoint = Checkpoint { run, path: dir.join(&c.file), step: c.step, bytes: c.bytes, sha256: c.sha256.clone() };
+            crate::checkpoints::insert_checkpoint(&mut tx, &checkpoint).await?;
+        }
+        place(run).map_err(StoreError::Import)?;
+        if let Err(e) = tx.commit().await {
+            unplace(run);
+            return Err(e.into());
+        }
+        Ok(run)
+    }
+}
