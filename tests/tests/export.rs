@@ -235,3 +235,53 @@ fn check_existing_folder_and_steps(home: &tempfile::TempDir, run: &str) {
     let names: Vec<String> = std::fs::read_dir(home.path()).expect("list").flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     assert!(!names.iter().any(|n| n.contains("partial") || n.ends_with(".old")), "{names:?}");
 }
+
+/// A run bundled in one data folder (a GPU server's) and imported into another (the
+/// desktop's) comes back whole: a new run with its status, metrics and checkpoints, which
+/// exports there as a Hugging Face folder. A bundle whose checkpoint was damaged on the way
+/// is refused, naming the checkpoint, and leaves nothing behind.
+#[test]
+fn a_bundled_run_is_imported_into_another_data_folder_and_exports_there() {
+    let (server, desktop, files) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let run = trained_run(server.path());
+    let bundle = files.path().join("run.tar");
+    let bundle_arg = bundle.to_str().expect("utf-8 path");
+    let out = muppet(server.path(), &["runs", "bundle", &run, "--out", bundle_arg]);
+    assert!(out.status.success(), "{}", text(&out));
+    let again = muppet(server.path(), &["runs", "bundle", &run, "--out", bundle_arg]);
+    assert!(!again.status.success() && text(&again).contains("already exists"), "{}", text(&again));
+
+    let list = |home: &Path| -> Vec<serde_json::Value> {
+        serde_json::from_slice::<serde_json::Value>(&muppet(home, &["runs", "list", "--json"]).stdout).expect("runs list JSON").as_array().expect("array").clone()
+    };
+    let out = muppet(desktop.path(), &["runs", "import", bundle_arg, "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let imported: serde_json::Value = serde_json::from_slice(&out.stdout).expect("import JSON");
+    let source = &list(server.path())[0];
+    let here = &list(desktop.path())[0];
+    assert_eq!(imported["run"], here["id"], "{imported}");
+    assert_eq!(imported["source_run"].to_string(), run);
+    for key in ["name", "status", "points", "last_loss", "device"] {
+        assert_eq!(here[key], source[key], "{key}");
+    }
+    let new_id = here["id"].to_string();
+    let hf = desktop.path().join("exported");
+    let out = muppet(desktop.path(), &["export", &new_id, "--format", "hf", "--out", hf.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(hf.join("model.safetensors").is_file() && hf.join("heads.json").is_file());
+
+    // One byte of the checkpoint changed on the way.
+    let mut bytes = std::fs::read(&bundle).expect("bundle");
+    let name = b"files/model-step2.mpk";
+    let at = bytes.windows(name.len()).position(|w| w == name).expect("the checkpoint's entry");
+    bytes[at + 512 + 100] ^= 0xff;
+    let damaged = files.path().join("damaged.tar");
+    std::fs::write(&damaged, bytes).expect("write");
+    let out = muppet(desktop.path(), &["runs", "import", damaged.to_str().expect("utf-8")]);
+    assert!(!out.status.success());
+    let message = text(&out);
+    assert!(message.contains("damaged.tar") && message.contains("checkpoint `model-step2.mpk` (step 2) is damaged"), "{message}");
+    assert_eq!(list(desktop.path()).len(), 1, "nothing stored");
+    let leftovers: Vec<_> = std::fs::read_dir(desktop.path().join("runs")).expect("runs").flatten().map(|e| e.file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "only the imported run's folder: {leftovers:?}");
+}

@@ -1,4 +1,5 @@
-//! `muppet runs list [--json]`.
+//! `muppet runs list [--json]`, `muppet runs chart`, and `muppet runs bundle` / `muppet runs
+//! import`, which carry a run from one data folder to another (a GPU server's to a desktop's).
 
 use std::path::PathBuf;
 
@@ -24,13 +25,72 @@ pub enum RunsCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write a run (its rows, metrics and run folder) as one file, for `muppet runs import`
+    /// on another machine or data folder.
+    Bundle {
+        /// The run id.
+        id: i64,
+        /// The bundle to write (a new file; `.tar` by convention).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import a run bundle (`muppet runs bundle`) as a new run of this data folder.
+    Import {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// Print what was imported as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(command: RunsCommand) -> anyhow::Result<()> {
     match command {
         RunsCommand::List { json } => list(json),
         RunsCommand::Chart { id, out } => chart(RunId(id), out),
+        RunsCommand::Bundle { id, out } => bundle(RunId(id), &out),
+        RunsCommand::Import { bundle, json } => import(&bundle, json),
     }
+}
+
+/// Bundle a run; it holds the run's lock meanwhile, so a run being trained is refused.
+fn bundle(run: RunId, out: &std::path::Path) -> anyhow::Result<()> {
+    let home = crate::home();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let files = runtime.block_on(async {
+        let store = Store::open(&home.db()).await?;
+        let result = async {
+            store.run(run).await?;
+            let _lock = muppet_core::ProcessLock::run(&home, run)?;
+            anyhow::Ok(muppet_store::bundle::write_bundle(&store, &home, run, out).await?)
+        }
+        .await;
+        store.close().await;
+        result
+    })?;
+    println!("run {run} bundled with {files} files of its folder: {}", out.display());
+    Ok(())
+}
+
+fn import(bundle: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let home = crate::home();
+    home.ensure()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let imported = runtime.block_on(async {
+        let store = Store::open(&home.db()).await?;
+        let result = muppet_store::bundle::import_bundle(&store, &home, bundle).await;
+        store.close().await;
+        anyhow::Ok(result?)
+    })?;
+    if json {
+        println!("{}", serde_json::to_string(&imported)?);
+    } else {
+        println!(
+            "imported run {} of {} ({}) as run {}: \"{}\", {} metric points, {} checkpoints, {} files",
+            imported.source_run, imported.source_host, imported.source_home, imported.run, imported.name, imported.points, imported.checkpoints, imported.files
+        );
+    }
+    Ok(())
 }
 
 /// Draw the training-loss curves of a run (run-wide and per task) as SVG and PNG.

@@ -3,6 +3,7 @@
 //! summaries and a multi-resolution rollup kept current at write time.
 //! All SQL of the product lives in this crate.
 
+pub mod bundle;
 mod checkpoints;
 mod compare;
 mod error;
