@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "run_curves",
     "compare_runs",
     "export_run_csv",
+    "import_run_bundle",
     "export_run_chart",
     "export_checkpoint",
     "tag_run",

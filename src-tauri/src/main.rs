@@ -75,6 +75,7 @@ fn main() {
             commands::runs::run_curves,
             commands::runs::compare_runs,
             commands::runs::export_run_csv,
+            commands::runs::import_run_bundle,
             commands::runs::export_run_chart,
             commands::runs::export_checkpoint,
             commands::notes::tag_run,

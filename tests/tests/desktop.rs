@@ -596,6 +596,32 @@ async fn a_run_trained_in_a_terminal_is_followed_and_cancelled_from_the_app() ->
     .await
 }
 
+/// A run bundled in another data folder (`muppet runs bundle`, as on a GPU server) is
+/// imported from the Runs page of an empty app and appears in the table with its points.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_bundle_from_another_machine_is_imported_from_the_runs_page() -> anyhow::Result<()> {
+    within_limit(async {
+        let (server, desktop, files) = (tempfile::tempdir()?, tempfile::tempdir()?, tempfile::tempdir()?);
+        let run = seed_completed_run(&MuppetHome::at(server.path())).await?;
+        let bundle = files.path().join("from-the-server.tar");
+        let out = muppet_tests::cli::muppet(server.path(), &["runs", "bundle", &run.0.to_string(), "--out", bundle.to_str().context("utf-8")?]);
+        ensure!(out.status.success(), "bundle: {}", muppet_tests::cli::text(&out));
+
+        let studio = StudioSession::open(desktop.path(), "import-run.log").await?;
+        studio.wait_for_runs_state("empty").await?;
+        studio.click("#import-run summary").await?;
+        studio.type_into("#import-run-path", bundle.to_str().context("utf-8")?).await?;
+        studio.click("#import-run-button").await?;
+        studio.wait_for("#runs-body tr[data-run-id='1']", UI_WAIT, "the imported run is listed").await?;
+        let said = studio.text("#import-run-result").await?;
+        ensure!(said.starts_with(&format!("Imported run {run} of ")) && said.contains("as run 1 (\"earlier mixture\"): 44 metric points"), "the result says {said:?}");
+        let shown = shown_runs(&studio.client).await?;
+        ensure!(shown.len() == 1 && shown[0].cells.iter().any(|c| c == "earlier mixture"), "{} rows: {:?}", shown.len(), shown.first().map(|r| &r.cells));
+        studio.close().await
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_that_cannot_be_opened_is_shown_not_a_crash() -> anyhow::Result<()> {
     within_limit(async {

@@ -460,6 +460,19 @@ export const runDetail = (run: number) => invoke<RunDetail>("run_detail", { run 
 export const runCurves = (run: number) => invoke<RunCurves>("run_curves", { run });
 export const compareRuns = (runs: number[]) => invoke<RunComparison>("compare_runs", { runs });
 export const exportRunCsv = (run: number, path: string) => invoke<number>("export_run_csv", { run, path });
+
+/** What a run bundle held, once imported (muppet_store::bundle::Imported). */
+export interface ImportedRun {
+  run: number;
+  name: string;
+  source_run: number;
+  source_home: string;
+  source_host: string;
+  points: number;
+  checkpoints: number;
+  files: number;
+}
+export const importRunBundle = (path: string) => invoke<ImportedRun>("import_run_bundle", { path });
 export const exportRunChart = (run: number, path: string) => invoke<ExportedFile>("export_run_chart", { run, path });
 export const exportCheckpoint = (run: number, step: number | null, out: string) =>
   invoke<ExportSummary>("export_checkpoint", { run, step, out });

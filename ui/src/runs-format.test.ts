@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RunRow } from "./api";
 import {
+  importedText,
   MISSING,
   describeError,
   formatCount,
@@ -131,3 +132,11 @@ describe("resourcesText", () => {
     expect(resourcesText({ backend: null, device: null }, null)).toBe("backend not recorded · peak memory not recorded");
   });
 });
+
+describe("importedText", () => {
+  it("says where the run came from, its new id and what it brought", () => {
+    const imported = { run: 12, name: "pre-finetune: sst2 + mnli", source_run: 3, source_home: "/srv/muppet", source_host: "gpu-a", points: 1234, checkpoints: 1, files: 7 };
+    expect(importedText(imported)).toBe('Imported run 3 of gpu-a as run 12 ("pre-finetune: sst2 + mnli"): 1,234 metric points, 1 checkpoint, 7 files.');
+  });
+});
+

@@ -1,5 +1,5 @@
 // Pure formatting of the runs table: no DOM, no clock, no IPC, so it is unit-tested.
-import type { CommandError, RunKind, RunRow, RunStatus } from "./api";
+import type { CommandError, ImportedRun, RunKind, RunRow, RunStatus } from "./api";
 
 /** The text of one table row, cell by cell, plus what the row needs for styling. */
 export interface RunCells {
@@ -121,4 +121,13 @@ export function describeError(error: unknown): CommandError {
   }
   if (typeof error === "string") return { kind: "unknown", message: error };
   return { kind: "unknown", message: String(error) };
+}
+
+/** What an imported run bundle brought, in one line. */
+export function importedText(imported: ImportedRun): string {
+  const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
+  return (
+    `Imported run ${imported.source_run} of ${imported.source_host} as run ${imported.run} ("${imported.name}"): ` +
+    `${plural(imported.points, "metric point")}, ${plural(imported.checkpoints, "checkpoint")}, ${plural(imported.files, "file")}.`
+  );
 }

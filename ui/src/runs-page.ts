@@ -1,9 +1,10 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, listRuns, type RunComparison, type RunListRow, type Update } from "./api";
+import { compareRuns, importRunBundle, listRuns, type RunComparison, type RunListRow, type Update } from "./api";
+import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
 import { byId, el } from "./dom";
-import { describeError, formatLoss, runCells, runsSummary, type TimeZone } from "./runs-format";
+import { describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
 import { filterRuns, progressFraction, progressText, sortRuns, tagCounts, type RunSort, type RunSortKey } from "./runs-table";
 
 /** Rows rendered before "Show all": a table of thousands of runs stays responsive. */
@@ -44,6 +45,12 @@ export class RunsPage {
       this.render();
     });
     byId("compare-runs").addEventListener("click", () => void this.compare());
+    const bundle = byId<HTMLInputElement>("import-run-path");
+    bundle.addEventListener("input", () => (byId<HTMLButtonElement>("import-run-button").disabled = bundle.value.trim() === ""));
+    wireBrowse("browse-import-run", "import-run-path", { kind: "open-file", title: "Run bundle", label: "Run bundle (tar)", extensions: ["tar"] }, (m) =>
+      this.showImportResult(m, true),
+    );
+    byId("import-run-button").addEventListener("click", () => void this.importBundle());
     byId<HTMLInputElement>("select-all-runs").addEventListener("change", (event) => {
       const on = (event.target as HTMLInputElement).checked;
       for (const box of document.querySelectorAll<HTMLInputElement>("#runs-body input.run-select")) {
@@ -187,6 +194,28 @@ export class RunsPage {
     const button = byId<HTMLButtonElement>("compare-runs");
     button.disabled = this.selected.size < 2;
     button.textContent = this.selected.size >= 2 ? `Compare ${this.selected.size}` : "Compare";
+  }
+
+  /** Import the run bundle named in the form; the new run appears in the table. */
+  private async importBundle(): Promise<void> {
+    const button = byId<HTMLButtonElement>("import-run-button");
+    button.disabled = true;
+    this.showImportResult("Importing…", false);
+    try {
+      const imported = await importRunBundle(byId<HTMLInputElement>("import-run-path").value.trim());
+      this.showImportResult(importedText(imported), false);
+      await this.load();
+    } catch (error) {
+      this.showImportResult(describeError(error).message, true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  private showImportResult(message: string, error: boolean): void {
+    const result = byId("import-run-result");
+    result.textContent = message;
+    result.className = error ? "result error" : "result";
   }
 
   private async compare(): Promise<void> {

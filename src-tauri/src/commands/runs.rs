@@ -188,6 +188,17 @@ pub async fn export_run_csv(
     Ok(store.export_csv(&series, &path).await?)
 }
 
+/// Import a run bundle (`muppet runs bundle` on another machine) as a new run.
+#[tauri::command]
+pub async fn import_run_bundle(
+    state: State<'_, StudioState>,
+    path: String,
+) -> Result<muppet_store::bundle::Imported, CommandError> {
+    let store = store(&state)?;
+    let path = paths::existing_file(&path, "run bundle")?;
+    Ok(muppet_store::bundle::import_bundle(store, state.home(), &path).await?)
+}
+
 /// A file an export wrote.
 #[derive(Debug, Serialize)]
 pub struct ExportedFile {
