@@ -198,10 +198,8 @@ fn unpack(bundle: &Path, staging: &Path) -> Result<BundleHeader, StoreError> {
             let mut text = String::new();
             entry.read_to_string(&mut text).map_err(not_a_bundle)?;
             header = Some(serde_json::from_str::<BundleHeader>(&text).map_err(|e| failed(bundle, format!("has a {RECORD} this build cannot read ({e}); bundle the run again with this version")))?);
-        } else if path.starts_with(FILES) && entry.header().entry_type().is_file() {
-            if !entry.unpack_in(staging).map_err(not_a_bundle)? {
-                return Err(failed(bundle, format!("holds `{}`, outside the run's folder: refused", path.display())));
-            }
+        } else if path.starts_with(FILES) && entry.header().entry_type().is_file() && !entry.unpack_in(staging).map_err(not_a_bundle)? {
+            return Err(failed(bundle, format!("holds `{}`, outside the run's folder: refused", path.display())));
         }
     }
     header.ok_or_else(|| failed(bundle, format!("holds no {RECORD}: it is not a run bundle; make one with `muppet runs bundle ID --out FILE`")))
