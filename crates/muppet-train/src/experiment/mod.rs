@@ -191,6 +191,14 @@ fn sane(section: &str, c: &TrainConfig, p: &mut Problems) {
             p.add(&format!("{section}.{field}"), "must be at least 1");
         }
     }
+    if c.devices == 0 {
+        p.add(&format!("{section}.devices"), "must be at least 1");
+    } else if c.devices > c.tasks_per_update.max(1) {
+        p.add(
+            &format!("{section}.devices"),
+            format!("{} devices need tasks_per_update of at least {}: each device computes at least one micro-batch", c.devices, c.devices),
+        );
+    }
     if c.keep_checkpoints == Some(0) {
         p.add(&format!("{section}.keep_checkpoints"), "must be at least 1: the last checkpoint is the one a fine-tune starts from");
     }
@@ -745,8 +753,10 @@ mod tests {
         s.finetune.insert("max_len".into(), 32.into());
         s.stages[0].config.insert("steps".into(), 0.into());
         s.prefinetune.insert("keep_checkpoints".into(), 0.into());
+        s.finetune.insert("devices".into(), 2.into());
         let err = expand(&s).expect_err("bad").0.join("\n");
         assert!(err.contains("prefinetune.keep_checkpoints: must be at least 1"), "{err}");
+        assert!(err.contains("finetune.devices: 2 devices need tasks_per_update of at least 2"), "{err}");
         assert!(err.contains("finetune.doc_stride: 32 must be below max_len - 2 = 30"), "{err}");
         assert!(err.contains("stages[0].config.steps: must be at least 1"), "{err}");
         // The backend, and mixed precision where the backend's weights are half precision.
