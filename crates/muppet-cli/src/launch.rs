@@ -187,6 +187,9 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
         if resume { " (from its last checkpoint)" } else { "" }
     );
 
+    if let Some(nodes) = nodes {
+        say_joining(nodes);
+    }
     if backend == muppet_train::backend::BackendKind::Cpu && spec.config.mixed_precision.compute_dtype().is_some() {
         eprintln!(
             "warning: mixed precision on the CPU: Burn's CPU backend multiplies bf16 matrices through f32, so this run is about half as fast as in f32 (BENCHMARKS.md); it is meant for CUDA"
@@ -273,6 +276,14 @@ fn cancel_on_signals(runtime: &tokio::runtime::Runtime) -> anyhow::Result<Arc<At
     Ok(cancel)
 }
 
+/// Training starts once every node has joined: say what this one waits for.
+fn say_joining(nodes: &Nodes) {
+    eprintln!(
+        "node {} of {}: joining the run through the coordinator at {} (training starts once all {} nodes have joined; this node serves its sums at {})",
+        nodes.rank, nodes.count, nodes.coordinator, nodes.count, nodes.address
+    );
+}
+
 fn progress_bar(steps: u64) -> anyhow::Result<ProgressBar> {
     Ok(ProgressBar::new(steps).with_style(ProgressStyle::with_template("{spinner} step {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta} {msg}")?.progress_chars("=> ")))
 }
@@ -295,6 +306,7 @@ pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, events
         backend.devices_label(spec.config.devices),
         spec.config.steps
     );
+    say_joining(nodes);
     let cache_dir = home.cache().join("tokens");
     let mut progress = ProgressObserver(progress_bar(spec.config.steps)?);
     let mut json = JsonLines;

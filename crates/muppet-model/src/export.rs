@@ -336,6 +336,29 @@ mod tests {
         }
     }
 
+    /// A parameter loaded from half-precision weights is a trainable leaf in f32: its
+    /// gradient is kept (a cast left in the graph would pass it on to the f16 tensor instead).
+    #[test]
+    fn half_precision_weights_load_as_trainable_f32_parameters() {
+        type AB = burn::backend::Autodiff<Flex>;
+        struct ToF16;
+        impl burn::module::ModuleMapper<B> for ToF16 {
+            fn map_float<const D: usize>(&mut self, p: burn::module::Param<burn::tensor::Tensor<B, D>>) -> burn::module::Param<burn::tensor::Tensor<B, D>> {
+                p.map(|t| t.cast(burn::tensor::FloatDType::F16))
+            }
+        }
+        let device = Default::default();
+        let config = tiny(ModelType::Bert);
+        let tmp = tempfile::tempdir().expect("temp dir");
+        save_pretrained(&config.init::<B>(&device).map(&mut ToF16), &config, tmp.path(), None).expect("export f16");
+        let (loaded, _) = load_pretrained::<AB>(tmp.path(), &device).expect("load f16");
+        let weight = &loaded.embeddings.word_embeddings.weight;
+        assert_eq!(weight.val().dtype(), burn::tensor::DType::F32);
+        let grads = weight.val().sum().backward();
+        let grad = weight.grad(&grads).expect("the loaded parameter gets its gradient");
+        assert_eq!(grad.dtype(), burn::tensor::DType::F32);
+    }
+
     #[test]
     fn linear_weights_are_written_out_by_in() {
         let device = Default::default();

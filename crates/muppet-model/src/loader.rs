@@ -97,12 +97,22 @@ pub fn load_pretrained<B: Backend>(
     Ok((encoder.map(&mut ToF32), config))
 }
 
-/// Casts every float parameter that is not f32 to f32.
+/// Casts every float parameter that is not f32 to f32. The cast is detached from the
+/// half-precision tensor it was made from: under autodiff the parameter must stay a leaf
+/// of the graph, whose gradient is kept, not a cast node that hands its gradient on to a
+/// tensor nobody trains.
 struct ToF32;
 
 impl<B: Backend> burn::module::ModuleMapper<B> for ToF32 {
     fn map_float<const D: usize>(&mut self, param: burn::module::Param<burn::tensor::Tensor<B, D>>) -> burn::module::Param<burn::tensor::Tensor<B, D>> {
-        param.map(|t| if t.dtype() == burn::tensor::DType::F32 { t } else { t.cast(burn::tensor::FloatDType::F32) })
+        param.map(|t| {
+            if t.dtype() == burn::tensor::DType::F32 {
+                return t;
+            }
+            let trained = t.is_require_grad();
+            let t = t.cast(burn::tensor::FloatDType::F32).detach();
+            if trained { t.require_grad() } else { t }
+        })
     }
 }
 
