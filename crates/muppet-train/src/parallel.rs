@@ -5,7 +5,9 @@
 //! of its own tasks, as in Muppet; the peers' gradients are then summed by an all-reduce and
 //! every peer applies the same AdamW update, which is the update one device would have made
 //! from all K micro-batches. The first peer (rank 0) reports, evaluates and writes the
-//! checkpoints; the others compute.
+//! checkpoints; the others compute. Across machines ([`Nodes`]) the peers are numbered node
+//! by node, the sums go through burn-collective's coordinator and each node's tensor
+//! service, and the first peer of every other node reports its progress there.
 //!
 //! What the peers must agree on goes through the same all-reduce: each micro-batch's loss
 //! and size (for the metrics and the divergence check), whether the run was cancelled, and
@@ -148,7 +150,7 @@ impl Peer {
         let data = TensorData::new(values.iter().map(|&v| v as f32).collect::<Vec<f32>>(), [values.len()]);
         let tensor = Tensor::<B::InnerBackend, 1>::from_data(data, (device, DType::F32));
         let summed = collective::all_reduce::<B::InnerBackend>(self.id(), tensor.into_primitive().tensor(), ReduceOperation::Sum)
-            .map_err(|e| failure("summing the losses", e))?;
+            .map_err(|e| failure("summing values across the peers", e))?;
         let summed = Tensor::<B::InnerBackend, 1>::from_primitive(TensorPrimitive::Float(summed)).cast(DType::F32);
         summed.into_data().convert::<f32>().to_vec::<f32>().map(|v| v.into_iter().map(f64::from).collect()).map_err(|e| TrainError::Backend(format!("{e:?}")))
     }

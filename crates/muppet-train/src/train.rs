@@ -175,6 +175,10 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
     let cfg = job.cfg;
     let tasks = job.tasks;
     validate(tasks, cfg)?;
+    let node = job.nodes.map_or(0, |n| n.rank as usize);
+    if node > 0 && (job.run_dir.is_some() || job.resume) {
+        return Err(TrainError::Config(format!("node {node} of a multi-node run keeps no run folder and cannot resume: node 0 keeps the run")));
+    }
     let config = muppet_model::EncoderConfig::from_hf_json(&job.model_dir.join(muppet_model::CONFIG_FILE))?;
     let text = TextEncoder::with_doc_stride(&job.model_dir.join("tokenizer.json"), cfg.max_len, cfg.doc_stride)?;
     if text.vocab_size() > config.vocab_size {
@@ -245,10 +249,6 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
         }
     }
     let shared = Shared { job, text: &text, prepared: &prepared, heads: &heads, objective: Objective { loss_scale: cfg.loss_scale, regression_scale: cfg.regression_scale, r3f: cfg.r3f } };
-    let node = job.nodes.map_or(0, |n| n.rank as usize);
-    if node > 0 && (job.run_dir.is_some() || job.resume) {
-        return Err(TrainError::Config(format!("node {node} of a multi-node run keeps no run folder and cannot resume: node 0 keeps the run")));
-    }
     let leader = Leader { observer, resumed_from, last_checkpoint, outcome: Outcome::Completed, keeps_run: node == 0 };
     if cfg.devices == 1 && job.nodes.is_none() {
         let replica = Replica { model, optim, plan, state, device: device.clone() };
