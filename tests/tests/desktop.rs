@@ -259,7 +259,20 @@ struct ShownRun {
     cells: Vec<String>,
 }
 
+/// The rows of the runs table. The table is drawn again as runs change: a read that meets
+/// a row replaced meanwhile is made again, for at most [`UI_WAIT`].
 async fn shown_runs(client: &Client) -> anyhow::Result<Vec<ShownRun>> {
+    let deadline = tokio::time::Instant::now() + UI_WAIT;
+    loop {
+        match read_runs_table(client).await {
+            Ok(shown) => return Ok(shown),
+            Err(e) if tokio::time::Instant::now() > deadline => return Err(e),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+async fn read_runs_table(client: &Client) -> anyhow::Result<Vec<ShownRun>> {
     let mut shown = Vec::new();
     for row in client
         .find_all(Locator::Css("#runs-table tr.run-row"))
@@ -711,14 +724,23 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
                 "the mixture summary shows both tasks",
             )
             .await?;
-        let mut total = 0.0;
-        for row in studio
-            .client
-            .find_all(Locator::Css("#mixture-summary-body td.probability"))
-            .await?
-        {
-            total += row.text().await?.parse::<f64>()?;
-        }
+        // The summary is drawn again as the form changes (each typed field asks for it):
+        // read it again if it was replaced while being read.
+        let deadline = tokio::time::Instant::now() + UI_WAIT;
+        let total = loop {
+            let read = async {
+                let mut total = 0.0;
+                for row in studio.client.find_all(Locator::Css("#mixture-summary-body td.probability")).await? {
+                    total += row.text().await?.parse::<f64>()?;
+                }
+                anyhow::Ok(total)
+            };
+            match read.await {
+                Ok(total) => break total,
+                Err(e) if tokio::time::Instant::now() > deadline => return Err(e.context("reading the mixture summary")),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
         ensure!(
             (total - 1.0).abs() < 0.01,
             "the probabilities add up to {total}"
