@@ -309,14 +309,16 @@ mod tests {
         }
     }
 
+    /// Casts every float parameter to f16, as a half-precision checkpoint holds them.
+    struct ToF16;
+    impl burn::module::ModuleMapper<B> for ToF16 {
+        fn map_float<const D: usize>(&mut self, p: burn::module::Param<burn::tensor::Tensor<B, D>>) -> burn::module::Param<burn::tensor::Tensor<B, D>> {
+            p.map(|t| t.cast(burn::tensor::FloatDType::F16))
+        }
+    }
+
     #[test]
     fn half_precision_weights_load_as_f32() {
-        struct ToF16;
-        impl burn::module::ModuleMapper<B> for ToF16 {
-            fn map_float<const D: usize>(&mut self, p: burn::module::Param<burn::tensor::Tensor<B, D>>) -> burn::module::Param<burn::tensor::Tensor<B, D>> {
-                p.map(|t| t.cast(burn::tensor::FloatDType::F16))
-            }
-        }
         let device = Default::default();
         let config = tiny(ModelType::Bert);
         let encoder = config.init::<B>(&device);
@@ -341,12 +343,6 @@ mod tests {
     #[test]
     fn half_precision_weights_load_as_trainable_f32_parameters() {
         type AB = burn::backend::Autodiff<Flex>;
-        struct ToF16;
-        impl burn::module::ModuleMapper<B> for ToF16 {
-            fn map_float<const D: usize>(&mut self, p: burn::module::Param<burn::tensor::Tensor<B, D>>) -> burn::module::Param<burn::tensor::Tensor<B, D>> {
-                p.map(|t| t.cast(burn::tensor::FloatDType::F16))
-            }
-        }
         let device = Default::default();
         let config = tiny(ModelType::Bert);
         let tmp = tempfile::tempdir().expect("temp dir");
