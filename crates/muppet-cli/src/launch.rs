@@ -293,9 +293,6 @@ fn progress_bar(steps: u64) -> anyhow::Result<ProgressBar> {
 /// is stored here. A SIGTERM or Ctrl-C here stops every node after the current update.
 pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, events: bool, home: &MuppetHome) -> anyhow::Result<TrainSummary> {
     let backend = spec.backend_kind()?;
-    if !matches!(spec.init, InitSpec::Base) {
-        anyhow::bail!("node {} of a multi-node run starts from the base model only; fine-tune from a run on one machine", nodes.rank);
-    }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let cancel = cancel_on_signals(&runtime)?;
     eprintln!(
@@ -320,6 +317,7 @@ pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, events
         cfg: &spec.config,
         run: RunId(0),
         run_dir: None,
+        // `--nodes` is refused with any other start (train_cmd).
         init: Init::Base,
         resume: false,
         cancel: Some(&cancel),

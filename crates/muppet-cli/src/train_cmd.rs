@@ -202,6 +202,9 @@ impl LaunchArgs {
     fn start(self, home: &muppet_core::MuppetHome, default_name: String, kind: RunKind, parent: Option<RunId>, spec: &RunSpec) -> anyhow::Result<()> {
         let name = self.name.unwrap_or(default_name);
         let nodes = self.nodes.nodes()?;
+        if nodes.is_some() && !matches!(spec.init, InitSpec::Base) {
+            bail!("a multi-node run starts from the base model on every node; fine-tune from a run on one machine (drop --nodes)");
+        }
         match (&nodes, self.queue) {
             (Some(_), true) => bail!("--queue registers a run for a worker on this machine; a multi-node run starts with the same command on every node instead"),
             (None, true) => queue(home, &name, kind, parent, spec, self.json),
