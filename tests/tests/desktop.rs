@@ -259,17 +259,23 @@ struct ShownRun {
     cells: Vec<String>,
 }
 
-/// The rows of the runs table. The table is drawn again as runs change: a read that meets
-/// a row replaced meanwhile is made again, for at most [`UI_WAIT`].
-async fn shown_runs(client: &Client) -> anyhow::Result<Vec<ShownRun>> {
+/// Read part of the page with `read`, again while it fails, for at most [`UI_WAIT`]: the
+/// live tables are drawn again as runs and forms change, and a read that meets an element
+/// replaced meanwhile fails.
+async fn read_settled<T, F: std::future::Future<Output = anyhow::Result<T>>>(mut read: impl FnMut() -> F) -> anyhow::Result<T> {
     let deadline = tokio::time::Instant::now() + UI_WAIT;
     loop {
-        match read_runs_table(client).await {
-            Ok(shown) => return Ok(shown),
+        match read().await {
+            Ok(value) => return Ok(value),
             Err(e) if tokio::time::Instant::now() > deadline => return Err(e),
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
+}
+
+/// The rows of the runs table.
+async fn shown_runs(client: &Client) -> anyhow::Result<Vec<ShownRun>> {
+    read_settled(|| read_runs_table(client)).await
 }
 
 async fn read_runs_table(client: &Client) -> anyhow::Result<Vec<ShownRun>> {
@@ -724,23 +730,16 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
                 "the mixture summary shows both tasks",
             )
             .await?;
-        // The summary is drawn again as the form changes (each typed field asks for it):
-        // read it again if it was replaced while being read.
-        let deadline = tokio::time::Instant::now() + UI_WAIT;
-        let total = loop {
-            let read = async {
-                let mut total = 0.0;
-                for row in studio.client.find_all(Locator::Css("#mixture-summary-body td.probability")).await? {
-                    total += row.text().await?.parse::<f64>()?;
-                }
-                anyhow::Ok(total)
-            };
-            match read.await {
-                Ok(total) => break total,
-                Err(e) if tokio::time::Instant::now() > deadline => return Err(e.context("reading the mixture summary")),
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        // The summary is drawn again as the form changes (each typed field asks for it).
+        let total = read_settled(|| async {
+            let mut total = 0.0;
+            for row in studio.client.find_all(Locator::Css("#mixture-summary-body td.probability")).await? {
+                total += row.text().await?.parse::<f64>()?;
             }
-        };
+            anyhow::Ok(total)
+        })
+        .await
+        .context("reading the mixture summary")?;
         ensure!(
             (total - 1.0).abs() < 0.01,
             "the probabilities add up to {total}"

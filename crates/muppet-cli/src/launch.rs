@@ -291,7 +291,7 @@ fn progress_bar(steps: u64) -> anyhow::Result<ProgressBar> {
 /// Train as node `nodes.rank` (not 0) of a multi-node run: this node's devices compute their
 /// share of every update; node 0 keeps the run (store, checkpoints, dev scores), so nothing
 /// is stored here. A SIGTERM or Ctrl-C here stops every node after the current update.
-pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, events: bool, home: &MuppetHome) -> anyhow::Result<TrainSummary> {
+pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, home: &MuppetHome) -> anyhow::Result<TrainSummary> {
     let backend = spec.backend_kind()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let cancel = cancel_on_signals(&runtime)?;
@@ -306,11 +306,6 @@ pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, events
     say_joining(nodes);
     let cache_dir = home.cache().join("tokens");
     let mut progress = ProgressObserver(progress_bar(spec.config.steps)?);
-    let mut json = JsonLines;
-    let mut observers = Fanout(vec![&mut progress as &mut dyn RunObserver]);
-    if events {
-        observers.0.push(&mut json);
-    }
     let job = TrainJob {
         model_dir: &spec.model,
         tasks,
@@ -324,7 +319,7 @@ pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, events
         cache_dir: Some(&cache_dir),
         nodes: Some(nodes),
     };
-    let summary = crate::on_backend(home, backend, Training { job, observer: &mut observers }).and_then(|r| r)?;
+    let summary = crate::on_backend(home, backend, Training { job, observer: &mut progress }).and_then(|r| r)?;
     runtime.shutdown_background();
     Ok(summary)
 }

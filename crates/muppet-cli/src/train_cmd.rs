@@ -210,7 +210,7 @@ impl LaunchArgs {
             (None, true) => queue(home, &name, kind, parent, spec, self.json),
             (Some(nodes), false) if nodes.rank > 0 => {
                 let tasks = launch::load_tasks(home, &spec.tasks)?;
-                let summary = launch::execute_node(spec, &tasks, nodes, self.json, home)?;
+                let summary = launch::execute_node(spec, &tasks, nodes, home)?;
                 let status = if summary.outcome == muppet_train::Outcome::Cancelled { "cancelled" } else { "completed" };
                 println!("node {} {status}: {} steps, {} examples, loss {:.4} -> {:.4}", nodes.rank, summary.steps, summary.examples, summary.first_loss, summary.final_loss);
                 if self.json {

