@@ -156,6 +156,12 @@ impl Peer {
     /// `grads` summed over the peers. A parameter that no peer has a gradient for (the head
     /// of a task absent from the update) stays without one, as on one device; one that only
     /// some peers have (the head of a task another peer computed) counts as zero on the others.
+    ///
+    /// The gradients travel flattened, in the model's visiting order (the same on every
+    /// peer: the replicas are forks of one model), packed into buckets of at most
+    /// [`bucket_bytes`]: one all-reduce per bucket rather than one per parameter, as PyTorch
+    /// DDP does. Each element is summed over the same peers as before, so the sums do not
+    /// depend on the packing.
     pub fn sum_grads<B: AutodiffBackend, M: AutodiffModule<B>>(self, model: &M, grads: GradientsParams, device: &B::Device) -> Result<GradientsParams, TrainError> {
         if self.world == 1 {
             return Ok(grads);
@@ -163,13 +169,61 @@ impl Peer {
         let mut present = Presence { grads: &grads, has: Vec::new() };
         model.visit(&mut present);
         let has = self.sum::<B>(&present.has, device)?;
-        let mut sum = SumGrads::<B> { peer: self, _backend: std::marker::PhantomData, grads, has, next: 0, summed: GradientsParams::new(), failed: None };
-        model.visit(&mut sum);
-        match sum.failed {
-            Some(e) => Err(e),
-            None => Ok(sum.summed),
-        }
+        let mut take = Take::<B> { grads, has: &has, next: 0, flat: Vec::new(), shapes: Vec::new() };
+        model.visit(&mut take);
+        let Take { flat, shapes, .. } = take;
+        let summed = self.sum_flat::<B>(flat, bucket_bytes())?;
+        let mut put = Put { has: &has, next: 0, summed: summed.into_iter().zip(shapes), out: GradientsParams::new() };
+        model.visit(&mut put);
+        Ok(put.out)
     }
+
+    /// Every tensor of `flat` summed over the peers, in buckets of at most `cap` bytes of one
+    /// dtype (a larger tensor goes alone; a cap of 0 sends each tensor alone).
+    fn sum_flat<B: AutodiffBackend>(self, flat: Vec<Tensor<B::InnerBackend, 1>>, cap: usize) -> Result<Vec<Tensor<B::InnerBackend, 1>>, TrainError> {
+        let mut out = Vec::with_capacity(flat.len());
+        let mut bucket: Vec<Tensor<B::InnerBackend, 1>> = Vec::new();
+        let mut bytes = 0;
+        let flush = |bucket: &mut Vec<Tensor<B::InnerBackend, 1>>, out: &mut Vec<Tensor<B::InnerBackend, 1>>| -> Result<(), TrainError> {
+            let sizes: Vec<usize> = bucket.iter().map(|t| t.dims()[0]).collect();
+            let packed = match sizes.len() {
+                0 => return Ok(()),
+                1 => bucket.pop().expect("one tensor"),
+                _ => Tensor::cat(std::mem::take(bucket), 0),
+            };
+            let sum = collective::all_reduce::<B::InnerBackend>(self.id(), packed.into_primitive().tensor(), ReduceOperation::Sum)
+                .map_err(|e| failure("summing the gradients", e))?;
+            let sum = Tensor::<B::InnerBackend, 1>::from_primitive(TensorPrimitive::Float(sum));
+            if sizes.len() == 1 {
+                out.push(sum);
+            } else {
+                out.extend(sum.split_with_sizes(sizes, 0));
+            }
+            Ok(())
+        };
+        for tensor in flat {
+            let size = tensor.dims()[0] * tensor.dtype().size();
+            let other_dtype = bucket.first().is_some_and(|first| first.dtype() != tensor.dtype());
+            if !bucket.is_empty() && (other_dtype || bytes + size > cap) {
+                flush(&mut bucket, &mut out)?;
+                bytes = 0;
+            }
+            bytes += size;
+            bucket.push(tensor);
+        }
+        flush(&mut bucket, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// PyTorch DDP's default bucket (`bucket_cap_mb` = 25), or `MUPPET_GRAD_BUCKET_MB` (0: one
+/// all-reduce per parameter, the unpacked sums, for comparison).
+fn bucket_bytes() -> usize {
+    static BYTES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BYTES.get_or_init(|| {
+        let mb = std::env::var("MUPPET_GRAD_BUCKET_MB").ok().and_then(|v| v.trim().parse::<f64>().ok()).filter(|mb| *mb >= 0.0).unwrap_or(25.0);
+        (mb * (1 << 20) as f64) as usize
+    })
 }
 
 fn failure(what: &str, e: CollectiveError) -> TrainError {
@@ -189,34 +243,55 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for Presence<'_> {
     }
 }
 
-/// All-reduces, in the model's visiting order (the same on every peer: the replicas are
-/// forks of one model), the gradient of each parameter some peer has one for.
-struct SumGrads<B: AutodiffBackend> {
-    peer: Peer,
-    _backend: std::marker::PhantomData<B>,
-    grads: GradientsParams,
-    /// How many peers have each parameter's gradient.
-    has: Vec<f64>,
-    next: usize,
-    summed: GradientsParams,
-    failed: Option<TrainError>,
+/// Whether some peer has parameter `i`'s gradient, by the summed presence.
+fn summed_by_some(has: &[f64], i: usize) -> bool {
+    has.get(i).is_some_and(|&n| n > 0.0)
 }
 
-impl<B: AutodiffBackend> ModuleVisitor<B> for SumGrads<B> {
+/// Takes out, flattened, the gradient of each parameter some peer has one for (zeros where
+/// this peer has none), with its shape.
+struct Take<'a, B: AutodiffBackend> {
+    grads: GradientsParams,
+    has: &'a [f64],
+    next: usize,
+    flat: Vec<Tensor<B::InnerBackend, 1>>,
+    shapes: Vec<Shape>,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for Take<'_, B> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
         let i = self.next;
         self.next += 1;
-        if self.failed.is_some() || self.has.get(i).is_none_or(|&n| n == 0.0) {
+        if !summed_by_some(self.has, i) {
             return;
         }
         let grad = self.grads.remove::<B::InnerBackend, D>(param.id).unwrap_or_else(|| {
             let value = param.val();
             Tensor::zeros(value.shape(), (&value.device(), value.dtype()))
         });
-        match collective::all_reduce::<B::InnerBackend>(self.peer.id(), grad.into_primitive().tensor(), ReduceOperation::Sum) {
-            Ok(sum) => self.summed.register::<B::InnerBackend, D>(param.id, Tensor::from_primitive(TensorPrimitive::Float(sum))),
-            Err(e) => self.failed = Some(failure("summing the gradients", e)),
+        self.shapes.push(grad.shape());
+        let n = grad.shape().num_elements();
+        self.flat.push(grad.reshape([n]));
+    }
+}
+
+/// Registers the summed gradients in the model's visiting order, in their parameters' shapes.
+struct Put<'a, I> {
+    has: &'a [f64],
+    next: usize,
+    summed: I,
+    out: GradientsParams,
+}
+
+impl<B: AutodiffBackend, I: Iterator<Item = (Tensor<B::InnerBackend, 1>, Shape)>> ModuleVisitor<B> for Put<'_, I> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let i = self.next;
+        self.next += 1;
+        if !summed_by_some(self.has, i) {
+            return;
         }
+        let (sum, shape) = self.summed.next().expect("one sum per gradient taken");
+        self.out.register::<B::InnerBackend, D>(param.id, sum.reshape(shape.dims::<D>()));
     }
 }
 
@@ -241,6 +316,49 @@ pub fn devices<B: Backend>(first: &B::Device, world: usize) -> Result<Vec<B::Dev
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::backend::Flex;
+
+    /// Two peers on the CPU sum tensors of 3, 20, 5, 1 and 40 elements, packed in several
+    /// ways: a tensor alone, tensors sharing a bucket, one larger than the cap, one bucket
+    /// for all. Every way gives each tensor's exact sum, in its place.
+    #[test]
+    fn packed_sums_are_each_tensors_sum() {
+        type B = crate::backend::CpuTrain;
+        const SIZES: [usize; 5] = [3, 20, 5, 1, 40];
+        let sizes = SIZES;
+        let values = |rank: usize, i: usize| -> Vec<f32> { (0..SIZES[i]).map(|k| (rank * 1000 + i * 100 + k) as f32 * 0.37 - 11.0).collect() };
+        let world = 2;
+        let peers: Vec<_> = (0..world)
+            .map(|rank| {
+                std::thread::spawn(move || {
+                    let device = Default::default();
+                    let peer = Peer { rank, world, local: world };
+                    peer.join::<B>(&device, None).expect("join");
+                    // 64 bytes: 3 | 20 (80 bytes, alone) | 5 + 1 | 40 (alone); then one per
+                    // tensor, then one bucket for all.
+                    let sums: Vec<Vec<Vec<f32>>> = [64usize, 0, 1 << 20]
+                        .into_iter()
+                        .map(|cap| {
+                            let flat = (0..SIZES.len()).map(|i| Tensor::<Flex, 1>::from_floats(values(rank, i).as_slice(), &device)).collect();
+                            let summed = peer.sum_flat::<B>(flat, cap).expect("sum");
+                            summed.into_iter().map(|t| t.into_data().to_vec::<f32>().expect("f32")).collect()
+                        })
+                        .collect();
+                    peer.leave::<B>();
+                    sums
+                })
+            })
+            .collect();
+        for peer in peers {
+            for (cap, sums) in [64usize, 0, 1 << 20].into_iter().zip(peer.join().expect("peer thread")) {
+                assert_eq!(sums.len(), sizes.len(), "cap {cap}");
+                for (i, sum) in sums.iter().enumerate() {
+                    let want: Vec<f32> = values(0, i).iter().zip(values(1, i)).map(|(a, b)| a + b).collect();
+                    assert_eq!(sum, &want, "cap {cap}, tensor {i}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn node_flags_are_checked_and_the_bad_one_named() {
