@@ -2,12 +2,13 @@
 # Everything the GPU machine is asked for, in one call (its time is counted, and each call
 # starts a bare machine): the CUDA correctness run (and its first 20 updates data-parallel
 # on two peers), then the train-step benchmark in
-# every precision (mixed bf16 first) against PyTorch, then a per-phase split and a kernel
+# every precision (mixed bf16 first) against PyTorch, then the data-parallel sums per
+# parameter against packed (bench/dp_buckets.py), then a per-phase split and a kernel
 # profile of one shape. It receives
 #   device-out/muppet.xz     the stripped release build with --features cuda, xz-compressed;
 #   device-out/data.tar.xz   device-data/assets from scripts/gpu/prepare_correctness.sh;
 # both made by scripts/gpu/pack.sh, in one carry of at most 64 MiB. Results go to $OUT
-# (or ./gpu-out): log.txt, losses-cuda.jsonl, train_step.jsonl, summary.md, the kernel
+# (or ./gpu-out): log.txt, losses-cuda.jsonl, train_step.jsonl, dp_buckets.jsonl, summary.md, the kernel
 # profiles kernels-<backend>-mixed-<m>.log.gz and the compiled kernels (kernels.tar.xz:
 # scripts/gpu/pack.sh with KERNELS set carries them into the next call).
 #   bash bench/gpu/device_run.sh
@@ -52,6 +53,11 @@ for shape in "roberta-base 32 256" "minilm-l6 32 128"; do
       --device cuda --dtype "$6" --json
   done
 done | tee "$out/train_step.jsonl"
+echo "== data-parallel sums, one all-reduce per parameter against 25 MiB buckets: two peers sharing the GPU ($((SECONDS - start)) s)"
+if left "data-parallel buckets"; then
+  MUPPET_ASSETS="$work/assets" timeout 150 python3 bench/dp_buckets.py --muppet "$bin" --backend cuda --layout devices --rounds 1 \
+    --steps 10 --batch-size 32 --max-len 128 --task sarcasm_headlines --task vitaminc | tee "$out/dp_buckets.jsonl"
+fi
 echo "== phases ($((SECONDS - start)) s)"
 for run in "cuda bf16" "cuda no"; do
   set -- $run

@@ -798,13 +798,12 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             "cancelled at step {cancelled_at}"
         );
         let run_id = digits(
-            &studio
+            studio
                 .text("#run-title")
                 .await?
                 .split_whitespace()
                 .next()
-                .unwrap_or_default()
-                .to_string(),
+                .unwrap_or_default(),
         );
         let run_dir = home.runs().join(&run_id);
         ensure!(

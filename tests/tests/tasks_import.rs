@@ -121,15 +121,15 @@ fn malformed_imports_fail_naming_file_record_and_field_and_leave_nothing() {
         if !stderr.contains(&format!(", {}", case.at)) {
             wrong.push(format!("does not name the record ({})", case.at));
         }
-        if let Some(field) = &case.field {
-            if !stderr.contains(&format!("field `{field}`")) {
-                wrong.push(format!("does not name the field `{field}`"));
-            }
+        if let Some(field) = &case.field
+            && !stderr.contains(&format!("field `{field}`"))
+        {
+            wrong.push(format!("does not name the field `{field}`"));
         }
-        if let Some(hint) = &case.hint {
-            if !stderr.contains(hint.as_str()) {
-                wrong.push(format!("does not say {hint:?}"));
-            }
+        if let Some(hint) = &case.hint
+            && !stderr.contains(hint.as_str())
+        {
+            wrong.push(format!("does not say {hint:?}"));
         }
         if stderr.contains("panicked") || stderr.len() > 2_000 {
             wrong.push("panicked or printed too much".into());

@@ -166,21 +166,21 @@ mod tests {
     fn check_names_the_wrong_field() {
         let cls = spec(TaskFamily::Single, &["a", "b"]);
         assert!(Example::class("x", None, 1).check(&cls).is_ok());
-        assert!(Example::class("x", None, 2).check(&cls).unwrap_err().contains("label index 2"));
+        assert!(Example::class("x", None, 2).check(&cls).err().is_some_and(|e| e.contains("label index 2")));
         assert!(Example::value("x", None, 1.0).check(&cls).is_err());
 
         let mc = spec(TaskFamily::MultipleChoice, &[]);
         assert!(Example::choice("q", vec!["a".into(), "b".into()], 1).check(&mc).is_ok());
-        assert!(Example::choice("q", vec!["a".into()], 0).check(&mc).unwrap_err().contains("at least 2"));
+        assert!(Example::choice("q", vec!["a".into()], 0).check(&mc).err().is_some_and(|e| e.contains("at least 2")));
 
         let span = spec(TaskFamily::Span, &[]);
         let ctx = "Zoë lives in Paris.";
         let ok = Example::span("where?", ctx, vec![Answer { start: 13, text: "Paris".into() }]);
         assert!(ok.check(&span).is_ok());
         let off = Example::span("where?", ctx, vec![Answer { start: 12, text: "Paris".into() }]);
-        assert!(off.check(&span).unwrap_err().contains("not at character 12"));
+        assert!(off.check(&span).err().is_some_and(|e| e.contains("not at character 12")));
 
         let reg = spec(TaskFamily::Regression, &[]);
-        assert!(Example::value("x", None, f32::NAN).check(&reg).unwrap_err().contains("finite"));
+        assert!(Example::value("x", None, f32::NAN).check(&reg).err().is_some_and(|e| e.contains("finite")));
     }
 }

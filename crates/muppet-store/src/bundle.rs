@@ -68,14 +68,21 @@ pub async fn write_bundle(store: &Store, home: &MuppetHome, run: RunId, out: &Pa
     let dir = home.run_dir(run);
     let header = BundleHeader { format: BUNDLE_FORMAT, run: run.0, home: home.root().display().to_string(), host: host(), record };
     let partial = out.with_file_name(format!(".{}.partial", out.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
-    let result = write_tar(&partial, &header, &dir);
-    match result.and_then(|n| std::fs::rename(&partial, out).map(|()| n)) {
+    let (tar_path, final_path) = (partial.clone(), out.to_path_buf());
+    // Gigabytes of checkpoints are copied: off the async runtime's threads.
+    let result = blocking(move || write_tar(&tar_path, &header, &dir).and_then(|n| std::fs::rename(&tar_path, &final_path).map(|()| n))).await;
+    match result {
         Ok(n) => Ok(n),
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
             Err(failed(out, e))
         }
     }
+}
+
+/// `work` on tokio's blocking threads (file copies and checksums of whole checkpoints).
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(std::io::Error::other)?
 }
 
 fn write_tar(path: &Path, header: &BundleHeader, dir: &Path) -> std::io::Result<usize> {
@@ -132,21 +139,11 @@ pub async fn import_bundle(store: &Store, home: &MuppetHome, bundle: &Path) -> R
 }
 
 async fn stage_and_store(store: &Store, home: &MuppetHome, bundle: &Path, staging: &Path) -> Result<Imported, StoreError> {
-    let (header, count) = unpack(bundle, staging)?;
-    if header.format != BUNDLE_FORMAT {
-        return Err(failed(bundle, format!("is a run bundle of format {}, and this build reads format {BUNDLE_FORMAT}: bundle it again with this version", header.format)));
-    }
+    let (from, to) = (bundle.to_path_buf(), staging.to_path_buf());
+    // Unpacking and checking gigabytes of checkpoints: off the async runtime's threads.
+    let staged = tokio::task::spawn_blocking(move || stage(&from, &to)).await;
+    let (header, count) = staged.map_err(|e| failed(bundle, format!("could not be unpacked ({e})")))??;
     let files = staging.join(FILES);
-    for c in &header.record.checkpoints {
-        let path = files.join(&c.file);
-        let read = std::fs::metadata(&path).and_then(|m| Ok((m.len(), muppet_core::digest::sha256_file(&path)?)));
-        let (bytes, sha256) = read.map_err(|e| failed(bundle, format!("checkpoint `{}` (step {}) is missing or unreadable ({e}); bundle the run again", c.file, c.step)))?;
-        if bytes != c.bytes || sha256 != c.sha256.to_ascii_lowercase() {
-            return Err(failed(bundle, format!("checkpoint `{}` (step {}) is damaged: {bytes} bytes with SHA-256 {sha256}, recorded as {} bytes with {}; bundle the run again", c.file, c.step, c.bytes, c.sha256)));
-        }
-    }
-    // A run folder without files still arrives as a folder.
-    std::fs::create_dir_all(&files).map_err(|e| failed(bundle, e))?;
     let note = format!("Imported from run {} of {} on {}, bundle {}", header.run, header.home, header.host, bundle.display());
     let run = store
         .import_run(
@@ -175,6 +172,27 @@ async fn stage_and_store(store: &Store, home: &MuppetHome, bundle: &Path, stagin
         checkpoints: header.record.checkpoints.len(),
         files: count,
     })
+}
+
+/// Unpack `bundle` into `staging` and check its format and every checkpoint against its
+/// recorded size and SHA-256; returns its header with the number of run-folder files.
+fn stage(bundle: &Path, staging: &Path) -> Result<(BundleHeader, usize), StoreError> {
+    let (header, count) = unpack(bundle, staging)?;
+    if header.format != BUNDLE_FORMAT {
+        return Err(failed(bundle, format!("is a run bundle of format {}, and this build reads format {BUNDLE_FORMAT}: bundle it again with this version", header.format)));
+    }
+    let files = staging.join(FILES);
+    for c in &header.record.checkpoints {
+        let path = files.join(&c.file);
+        let read = std::fs::metadata(&path).and_then(|m| Ok((m.len(), muppet_core::digest::sha256_file(&path)?)));
+        let (bytes, sha256) = read.map_err(|e| failed(bundle, format!("checkpoint `{}` (step {}) is missing or unreadable ({e}); bundle the run again", c.file, c.step)))?;
+        if bytes != c.bytes || sha256 != c.sha256.to_ascii_lowercase() {
+            return Err(failed(bundle, format!("checkpoint `{}` (step {}) is damaged: {bytes} bytes with SHA-256 {sha256}, recorded as {} bytes with {}; bundle the run again", c.file, c.step, c.bytes, c.sha256)));
+        }
+    }
+    // A run folder without files still arrives as a folder.
+    std::fs::create_dir_all(&files).map_err(|e| failed(bundle, e))?;
+    Ok((header, count))
 }
 
 /// Unpack `bundle` into `staging` (entries outside it are refused by the tar reader) and

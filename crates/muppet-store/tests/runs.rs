@@ -82,7 +82,10 @@ async fn a_run_record_is_imported_into_another_database_as_a_new_run() {
     assert_eq!(target.list_runs().await.expect("list").len(), 1, "nothing stored");
 
     let placed = std::cell::Cell::new(None);
-    let imported = target.import_run(&record, "imported from the server", folder, |id| Ok(placed.set(Some(id))), |_| {}).await.expect("import");
+    let imported = target.import_run(&record, "imported from the server", folder, |id| {
+        placed.set(Some(id));
+        Ok(())
+    }, |_| {}).await.expect("import");
     assert_eq!(placed.get(), Some(imported));
     assert_ne!(imported, before);
     let back = target.run_record(imported).await.expect("record back");
