@@ -182,9 +182,11 @@ fn mixture(args: MixtureArgs) -> anyhow::Result<()> {
         ..muppet_train::TrainConfig::default()
     };
     let cache = home.cache().join("tokens");
+    let dev_tasks = crate::launch::load_dev_tasks(&home, &tasks)?;
     let job = muppet_train::TrainJob {
         model_dir: &model,
         tasks: &tasks,
+        dev_tasks: &dev_tasks,
         cfg: &cfg,
         run: muppet_core::RunId(0),
         run_dir: None,

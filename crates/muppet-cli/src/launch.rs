@@ -34,6 +34,22 @@ pub fn load_tasks(home: &MuppetHome, names: &[String]) -> anyhow::Result<Vec<Lab
         .collect()
 }
 
+/// The tasks that `tasks` are scored on (their split policy's `dev_task`, e.g. an official
+/// validation split imported as its own task), each once.
+pub fn load_dev_tasks(home: &MuppetHome, tasks: &[LabeledTask]) -> anyhow::Result<Vec<LabeledTask>> {
+    let mut wanted: Vec<(&str, &str)> = tasks.iter().filter_map(|t| t.spec.split.dev_task.as_deref().map(|d| (d, t.spec.name.as_str()))).collect();
+    wanted.sort_unstable();
+    wanted.dedup_by_key(|(dev, _)| *dev);
+    wanted
+        .into_iter()
+        .map(|(dev, task)| {
+            crate::tasks::load(home, dev).with_context(|| {
+                format!("task `{task}` is scored on task `{dev}` (its dev task), which could not be loaded: import it (`muppet tasks add DATASET --split validation`, or `muppet tasks import`)")
+            })
+        })
+        .collect()
+}
+
 /// Shows training progress as a bar with the latest loss (hidden when stderr is not a terminal).
 struct ProgressObserver(ProgressBar);
 
@@ -207,6 +223,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     };
     let bar = progress_bar(spec.config.steps)?;
     let cache_dir = home.cache().join("tokens");
+    let dev_tasks = load_dev_tasks(home, tasks)?;
     let started = std::time::Instant::now();
     let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
     let mut registrar = CheckpointRegistrar { store: &store, runtime: &runtime, error: None };
@@ -220,6 +237,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
         let job = TrainJob {
             model_dir: &spec.model,
             tasks,
+            dev_tasks: &dev_tasks,
             cfg: &spec.config,
             run,
             run_dir: Some(&run_dir),
@@ -306,9 +324,11 @@ pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, home: 
     say_joining(nodes);
     let cache_dir = home.cache().join("tokens");
     let mut progress = ProgressObserver(progress_bar(spec.config.steps)?);
+    let dev_tasks = load_dev_tasks(home, tasks)?;
     let job = TrainJob {
         model_dir: &spec.model,
         tasks,
+        dev_tasks: &dev_tasks,
         cfg: &spec.config,
         run: RunId(0),
         run_dir: None,

@@ -121,6 +121,10 @@ pub struct ImportArgs {
     /// Seed of this task's train/dev split (default: the run's split seed).
     #[arg(long)]
     split_seed: Option<u64>,
+    /// Score this task on the examples of that (imported) task, e.g. the dataset's
+    /// validation split, instead of holding out part of its own; all of its own then train.
+    #[arg(long)]
+    dev_task: Option<String>,
     /// The class labels in index order, separated by commas; other labels are errors.
     /// Without it, labels are collected in the order they first appear.
     #[arg(long, value_delimiter = ',')]
@@ -162,6 +166,11 @@ pub struct AddArgs {
     /// Leave out records that cannot become valid examples (counted) instead of failing.
     #[arg(long)]
     skip_invalid: bool,
+    /// Import this split too (e.g. `validation`), as the task `<name>_<split>`, and score the
+    /// task on it instead of holding out part of its training examples, as the paper's dev
+    /// figures are. Both tasks are stored together or not at all.
+    #[arg(long)]
+    dev_split: Option<String>,
 }
 
 pub fn run(command: TasksCommand) -> anyhow::Result<()> {
@@ -304,7 +313,7 @@ fn import(home: &MuppetHome, args: ImportArgs) -> anyhow::Result<()> {
         answer_text: args.answer_text,
         target: args.target,
     };
-    opts.split = muppet_core::SplitPolicy { dev_size: args.dev_size, seed: args.split_seed };
+    opts.split = muppet_core::SplitPolicy { dev_size: args.dev_size, seed: args.split_seed, dev_task: args.dev_task };
     opts.labels = args.labels.map(|ls| ls.into_iter().map(|l| l.trim().to_string()).collect());
     opts.encoding = encoding;
     opts.header = !args.no_header;
@@ -350,19 +359,28 @@ fn import_from_hub(home: &MuppetHome, ds: &HubDataset, opts: &ImportOptions, rep
 
 /// Store an imported task in one transaction; returns its fingerprint.
 fn store_task(home: &MuppetHome, imported: &Imported, description: &serde_json::Value, replace: bool) -> anyhow::Result<String> {
-    let task = &imported.task;
-    let lines = example_lines(&task.examples);
-    let fp = fingerprint(&task.spec, &lines);
+    Ok(store_tasks(home, &[(imported, description)], replace)?.remove(0))
+}
+
+/// Store imported tasks in one transaction; returns their fingerprints.
+fn store_tasks(home: &MuppetHome, tasks: &[(&Imported, &serde_json::Value)], replace: bool) -> anyhow::Result<Vec<String>> {
+    let lines: Vec<Vec<String>> = tasks.iter().map(|(i, _)| example_lines(&i.task.examples)).collect();
+    let fps: Vec<String> = tasks.iter().zip(&lines).map(|((i, _), l)| fingerprint(&i.task.spec, l)).collect();
+    let data: Vec<NewTaskData> = tasks
+        .iter()
+        .zip(&lines)
+        .zip(&fps)
+        .map(|(((i, description), lines), fp)| NewTaskData { spec: &i.task.spec, fingerprint: fp, import: description, examples: lines })
+        .collect();
     let rt = runtime()?;
     let store = open_store(home, &rt)?;
-    let data = NewTaskData { spec: &task.spec, fingerprint: &fp, import: description, examples: &lines };
-    let stored = rt.block_on(store.import_task(data, replace));
+    let stored = rt.block_on(store.import_tasks(&data, replace));
     rt.block_on(store.close());
     if let Err(muppet_store::StoreError::TaskExists(name)) = &stored {
         anyhow::bail!("a task named `{name}` is already imported: pick another --name, or pass --replace to replace it");
     }
     stored?;
-    Ok(fp)
+    Ok(fps)
 }
 
 fn report_import(imported: &Imported, fp: &str, origin: &str) {
@@ -392,9 +410,21 @@ fn terminal_bars() -> Shown<'static> {
 fn add(home: &MuppetHome, args: AddArgs) -> anyhow::Result<()> {
     let name = args.name.unwrap_or_else(|| muppet_catalog::task_name(&args.dataset, args.split.as_deref()));
     check_name(&name)?;
-    let added = muppet_catalog::add(&HubAccess::from_env(), &args.dataset, args.split.as_deref(), &name, args.skip_invalid, &mut terminal_bars())?;
-    let fp = store_task(home, &added.imported, &added.description, args.replace)?;
-    report_import(&added.imported, &fp, &hub_origin(&added.hub, &added.fetched));
+    let access = HubAccess::from_env();
+    let mut added = muppet_catalog::add(&access, &args.dataset, args.split.as_deref(), &name, args.skip_invalid, &mut terminal_bars())?;
+    let Some(dev_split) = args.dev_split.as_deref() else {
+        let fp = store_task(home, &added.imported, &added.description, args.replace)?;
+        report_import(&added.imported, &fp, &hub_origin(&added.hub, &added.fetched));
+        return Ok(());
+    };
+    let dev_name = muppet_catalog::task_name(&name, Some(dev_split));
+    check_name(&dev_name)?;
+    let dev = muppet_catalog::add(&access, &args.dataset, Some(dev_split), &dev_name, args.skip_invalid, &mut terminal_bars())?;
+    added.imported.task.spec.split.dev_task = Some(dev_name);
+    let fps = store_tasks(home, &[(&dev.imported, &dev.description), (&added.imported, &added.description)], args.replace)?;
+    report_import(&dev.imported, &fps[0], &hub_origin(&dev.hub, &dev.fetched));
+    report_import(&added.imported, &fps[1], &hub_origin(&added.hub, &added.fetched));
+    println!("`{name}` is scored on `{}` (its dev task) in every run", dev.imported.task.spec.name);
     Ok(())
 }
 
@@ -492,7 +522,10 @@ fn show(home: &MuppetHome, name: &str, json: bool) -> anyhow::Result<()> {
     if !fields.is_empty() {
         println!("fields:   {}", fields.iter().map(|(role, f)| format!("{role} <- {f}")).collect::<Vec<_>>().join(", "));
     }
-    if task.spec.split != muppet_core::SplitPolicy::default() {
+    if let Some(dev_task) = &task.spec.split.dev_task {
+        println!("dev:      scored on task `{dev_task}` (its dev task); every example of this task trains");
+    }
+    if task.spec.split.dev_size.is_some() || task.spec.split.seed.is_some() {
         let (dev, seed) = (task.spec.split.dev_size, task.spec.split.seed);
         println!(
             "split:    {} dev examples, seed {} (the task's own; unset parts are the run's)",

@@ -262,19 +262,25 @@ impl FieldMap {
 
 /// How a task's examples are split into train and dev. Unset values are the run's
 /// (`--dev-size`, `--split-seed`); a run records the split it drew in `splits.json`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SplitPolicy {
-    /// Examples held out for dev (at most half of the task).
+    /// Examples held out for dev (at most half of the task); with `dev_task`, the examples
+    /// of that task scored (a seeded sample when it has more).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dev_size: Option<usize>,
     /// Seed of the draw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// The task whose examples this one is scored on, e.g. the dataset's official validation
+    /// split imported as its own task (`mnli_validation_matched` for `mnli`): every example of
+    /// this task then trains, and none is held out. Same family and labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev_task: Option<String>,
 }
 
 impl SplitPolicy {
     /// The dev size and seed to use, given the run's.
-    pub fn resolve(self, run_dev_size: usize, run_seed: u64) -> (usize, u64) {
+    pub fn resolve(&self, run_dev_size: usize, run_seed: u64) -> (usize, u64) {
         (self.dev_size.unwrap_or(run_dev_size), self.seed.unwrap_or(run_seed))
     }
 }
@@ -321,7 +327,7 @@ mod tests {
         assert_eq!(spec, TaskSpec::new("t", TaskFamily::Single, vec!["a".into(), "b".into()], "s", "l"));
         let mut spec = spec;
         spec.fields.text = Some("sentence".into());
-        spec.split = SplitPolicy { dev_size: Some(10), seed: None };
+        spec.split = SplitPolicy { dev_size: Some(10), seed: None, dev_task: Some("t_validation".into()) };
         let back: TaskSpec = serde_json::from_str(&serde_json::to_string(&spec).expect("serialise")).expect("read back");
         assert_eq!(back, spec);
         assert_eq!(spec.fields.pairs(), vec![("text", "sentence")]);

@@ -45,37 +45,16 @@ impl Store {
     /// imported task of the same name is an error unless `replace` is set,
     /// in which case its spec and examples are replaced.
     pub async fn import_task(&self, data: NewTaskData<'_>, replace: bool) -> Result<(), StoreError> {
+        self.import_tasks(&[data], replace).await
+    }
+
+    /// Store several imported tasks (a dataset's training split and the validation split it
+    /// is scored on) in one transaction: all of them or none.
+    pub async fn import_tasks(&self, tasks: &[NewTaskData<'_>], replace: bool) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let name = &data.spec.name;
-        sqlx::query("INSERT INTO tasks (name) VALUES (?) ON CONFLICT (name) DO NOTHING").bind(name).execute(&mut *tx).await?;
-        let task_id: i64 = sqlx::query_scalar("SELECT id FROM tasks WHERE name = ?").bind(name).fetch_one(&mut *tx).await?;
-        let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM task_specs WHERE task_id = ?").bind(task_id).fetch_one(&mut *tx).await?;
-        if exists > 0 {
-            if !replace {
-                return Err(StoreError::TaskExists(name.clone()));
-            }
-            sqlx::query("DELETE FROM task_examples WHERE task_id = ?").bind(task_id).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM task_specs WHERE task_id = ?").bind(task_id).execute(&mut *tx).await?;
+        for &data in tasks {
+            insert_task(&mut tx, data, replace).await?;
         }
-        let labels = serde_json::to_string(&data.spec.labels).unwrap_or_else(|_| "[]".into());
-        sqlx::query(
-            "INSERT INTO task_specs (task_id, family, labels, metric, source, license, import, examples, fingerprint, fields, split)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(task_id)
-        .bind(data.spec.family.as_str())
-        .bind(labels)
-        .bind(data.spec.metric.as_str())
-        .bind(&data.spec.source)
-        .bind(&data.spec.license)
-        .bind(data.import.to_string())
-        .bind(data.examples.len() as i64)
-        .bind(data.fingerprint)
-        .bind(serde_json::to_string(&data.spec.fields).unwrap_or_else(|_| "{}".into()))
-        .bind(serde_json::to_string(&data.spec.split).unwrap_or_else(|_| "{}".into()))
-        .execute(&mut *tx)
-        .await?;
-        insert_examples(&mut tx, task_id, data.examples).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -115,6 +94,41 @@ impl Store {
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
+}
+
+/// One task's rows, inside the caller's transaction.
+async fn insert_task(tx: &mut Transaction<'_, Sqlite>, data: NewTaskData<'_>, replace: bool) -> Result<(), StoreError> {
+    let name = &data.spec.name;
+    sqlx::query("INSERT INTO tasks (name) VALUES (?) ON CONFLICT (name) DO NOTHING").bind(name).execute(&mut **tx).await?;
+    let task_id: i64 = sqlx::query_scalar("SELECT id FROM tasks WHERE name = ?").bind(name).fetch_one(&mut **tx).await?;
+    let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM task_specs WHERE task_id = ?").bind(task_id).fetch_one(&mut **tx).await?;
+    if exists > 0 {
+        if !replace {
+            return Err(StoreError::TaskExists(name.clone()));
+        }
+        sqlx::query("DELETE FROM task_examples WHERE task_id = ?").bind(task_id).execute(&mut **tx).await?;
+        sqlx::query("DELETE FROM task_specs WHERE task_id = ?").bind(task_id).execute(&mut **tx).await?;
+    }
+    let labels = serde_json::to_string(&data.spec.labels).unwrap_or_else(|_| "[]".into());
+    sqlx::query(
+        "INSERT INTO task_specs (task_id, family, labels, metric, source, license, import, examples, fingerprint, fields, split)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(task_id)
+    .bind(data.spec.family.as_str())
+    .bind(labels)
+    .bind(data.spec.metric.as_str())
+    .bind(&data.spec.source)
+    .bind(&data.spec.license)
+    .bind(data.import.to_string())
+    .bind(data.examples.len() as i64)
+    .bind(data.fingerprint)
+    .bind(serde_json::to_string(&data.spec.fields).unwrap_or_else(|_| "{}".into()))
+    .bind(serde_json::to_string(&data.spec.split).unwrap_or_else(|_| "{}".into()))
+    .execute(&mut **tx)
+    .await?;
+    insert_examples(tx, task_id, data.examples).await?;
+    Ok(())
 }
 
 const SELECT_SPEC: &str = "SELECT t.name, s.family, s.labels, s.metric, s.source, s.license, s.import, s.examples, s.fingerprint, s.imported_at,
@@ -157,7 +171,7 @@ mod tests {
     fn spec(name: &str) -> TaskSpec {
         let mut spec = TaskSpec::new(name, TaskFamily::Single, vec!["a".into(), "b".into()], "file.jsonl", "MIT");
         spec.fields = muppet_core::FieldMap { text: Some("sentence".into()), label: Some("label".into()), ..Default::default() };
-        spec.split = muppet_core::SplitPolicy { dev_size: Some(100), seed: Some(3) };
+        spec.split = muppet_core::SplitPolicy { dev_size: Some(100), seed: Some(3), dev_task: None };
         spec
     }
 

@@ -25,8 +25,21 @@ pub struct TaskSplit {
     pub split_seed: u64,
     /// Examples trained on, ascending (a seeded subset when `train_size` is set).
     pub train: Vec<usize>,
-    /// Examples scored on, ascending.
+    /// Examples scored on, ascending: of this task, or of `dev_task` when it has one.
     pub dev: Vec<usize>,
+    /// The task this one was scored on instead of a held-out part of its own examples (its
+    /// split policy's `dev_task`); `dev` then indexes its examples, and `train` holds all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev_task: Option<DevTask>,
+}
+
+/// The task a task was scored on, as the run found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevTask {
+    pub name: String,
+    /// sha256 of its data: `dev` indexes these examples.
+    pub fingerprint: String,
+    pub examples: usize,
 }
 
 /// Write `dir/splits.json` atomically.

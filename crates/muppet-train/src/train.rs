@@ -20,7 +20,7 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use muppet_core::{MetricPoint, RunEvent, RunId, RunObserver, TaskFamily};
 use muppet_data::fingerprint::task_fingerprint;
-use muppet_data::split::train_dev;
+use muppet_data::split::{train_dev, Split};
 use muppet_data::token_cache::TokenCache;
 use muppet_data::tokenize::{Item, TextEncoder};
 use muppet_data::LabeledTask;
@@ -62,6 +62,10 @@ pub struct TrainJob<'a> {
     /// Base model folder: `config.json`, `tokenizer.json` (and `model.safetensors` for [`Init::Base`]).
     pub model_dir: &'a Path,
     pub tasks: &'a [LabeledTask],
+    /// The tasks that tasks of the mixture are scored on instead of a held-out part of
+    /// their own examples ([`muppet_core::SplitPolicy::dev_task`]), e.g. official
+    /// validation splits; found by name.
+    pub dev_tasks: &'a [LabeledTask],
     pub cfg: &'a TrainConfig,
     pub run: RunId,
     /// Where checkpoints and `run.json` go; `None` keeps nothing on disk.
@@ -163,9 +167,23 @@ fn mean(v: &[f64]) -> f64 {
 struct Prepared {
     items: Vec<Item>,
     train: Vec<usize>,
+    /// Indices into `items`, or into the items of `scored_on` when the task has one.
     dev: Vec<usize>,
+    /// The task's spec with the examples of the task it is scored on, and their items.
+    scored_on: Option<(LabeledTask, Vec<Item>)>,
     /// The example ids behind `train` and `dev`, recorded in the run folder.
     split: TaskSplit,
+}
+
+impl Prepared {
+    /// The task whose examples dev scores (this one, or the one it is scored on), and the
+    /// items `dev` indexes.
+    fn dev_source<'t>(&'t self, task: &'t LabeledTask) -> (&'t LabeledTask, &'t [Item]) {
+        match &self.scored_on {
+            Some((dev_task, items)) => (dev_task, items),
+            None => (task, &self.items),
+        }
+    }
 }
 
 /// Run `job` on `device`, reporting to `observer`. With `cfg.devices` above 1 the run is
@@ -175,6 +193,7 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
     let cfg = job.cfg;
     let tasks = job.tasks;
     validate(tasks, cfg)?;
+    let dev_tasks = scored_on(tasks, job.dev_tasks)?;
     let node = job.nodes.map_or(0, |n| n.rank as usize);
     if node > 0 && (job.run_dir.is_some() || job.resume) {
         return Err(TrainError::Config(format!("node {node} of a multi-node run keeps no run folder and cannot resume: node 0 keeps the run")));
@@ -191,7 +210,7 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
     }
     let devices = crate::parallel::devices::<B>(device, cfg.devices)?;
     let cache = job.cache_dir.map(TokenCache::new);
-    let prepared: Vec<Prepared> = tasks.iter().map(|t| prepare(t, &text, cache.as_ref(), cfg)).collect::<Result<_, _>>()?;
+    let prepared: Vec<Prepared> = tasks.iter().zip(dev_tasks).map(|(t, dev)| prepare(t, dev, &text, cache.as_ref(), cfg)).collect::<Result<_, _>>()?;
     let specs: Vec<_> = tasks.iter().map(|t| t.spec.clone()).collect();
     let heads = head_layout(&specs);
 
@@ -226,7 +245,7 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
                 name: t.spec.name.clone(),
                 metric: t.spec.metric.as_str().to_string(),
                 train_examples: p.train.iter().map(|&i| p.items[i].example).collect::<HashSet<_>>().len(),
-                dev_examples: p.dev.iter().map(|&i| p.items[i].example).collect::<HashSet<_>>().len(),
+                dev_examples: p.dev.iter().map(|&i| p.dev_source(t).1[i].example).collect::<HashSet<_>>().len(),
                 loss_first: f64::NAN,
                 loss_last: f64::NAN,
                 first_losses: Vec::new(),
@@ -345,8 +364,9 @@ impl Shared<'_> {
         let mut points = Vec::new();
         for (t, task) in self.job.tasks.iter().enumerate() {
             let prepared = &self.prepared[t];
-            let dev: Vec<&Item> = prepared.dev.iter().map(|&i| &prepared.items[i]).collect();
-            let scores = evaluate(&valid, self.heads[t], task, &dev, self.text.pad_id(), device);
+            let (source, items) = prepared.dev_source(task);
+            let dev: Vec<&Item> = prepared.dev.iter().map(|&i| &items[i]).collect();
+            let scores = evaluate(&valid, self.heads[t], source, &dev, self.text.pad_id(), device);
             primary.push(scores[0].1);
             points.extend(scores.into_iter().map(|(metric, value)| MetricPoint {
                 task: Some(task.spec.name.clone()),
@@ -590,27 +610,25 @@ fn step_seed(seed: u64, step: u64) -> u64 {
 }
 
 /// Tokenize a task and split its examples: a seeded dev split per task (its own seed, so
-/// adding a task leaves the others' splits alone), then the optional training subset.
-fn prepare(task: &LabeledTask, text: &TextEncoder, cache: Option<&TokenCache>, cfg: &TrainConfig) -> Result<Prepared, TrainError> {
-    if task.spec.family.is_classification() {
-        let n = task.spec.labels.len();
-        if let Some((i, l)) = task.examples.iter().enumerate().find_map(|(i, e)| e.label().filter(|&l| l >= n).map(|l| (i, l))) {
-            return Err(TrainError::Config(format!(
-                "task `{}`, example {}: label index {l} does not fit its head of {n} classes ({})",
-                task.spec.name,
-                i + 1,
-                task.spec.labels.join(", ")
-            )));
-        }
+/// adding a task leaves the others' splits alone), then the optional training subset. A task
+/// scored on another (`dev`) trains on all its examples and scores a seeded sample of the
+/// other's, of the dev size.
+fn prepare(task: &LabeledTask, dev: Option<&LabeledTask>, text: &TextEncoder, cache: Option<&TokenCache>, cfg: &TrainConfig) -> Result<Prepared, TrainError> {
+    for t in std::iter::once(task).chain(dev) {
+        check_labels(t)?;
     }
-    let items = match cache {
-        Some(cache) => cache.load_or_encode(task, text)?.0,
-        None => text.encode_task(task)?,
+    let encode = |t: &LabeledTask| match cache {
+        Some(cache) => cache.load_or_encode(t, text).map(|(items, _)| items),
+        None => text.encode_task(t),
     };
+    let items = encode(task)?;
     // The task's own split policy first, then the run's.
     let (dev_size, split_seed) = task.spec.split.resolve(cfg.dev_size, cfg.split_seed.unwrap_or(cfg.seed));
     let split_seed = split_seed ^ fnv1a(&task.spec.name);
-    let split = train_dev(task.examples.len(), dev_size, split_seed);
+    let split = match dev {
+        None => train_dev(task.examples.len(), dev_size, split_seed),
+        Some(d) => Split { train: (0..task.examples.len()).collect(), dev: seeded_sample(d.examples.len(), dev_size, split_seed) },
+    };
     let seed = cfg.seed ^ fnv1a(&task.spec.name);
     let mut train_examples = split.train;
     if let Some(n) = cfg.train_size {
@@ -628,7 +646,15 @@ fn prepare(task: &LabeledTask, text: &TextEncoder, cache: Option<&TokenCache>, c
     let dev_set: HashSet<usize> = split.dev.iter().copied().collect();
     let train = (0..items.len()).filter(|&i| train_set.contains(&items[i].example)).collect();
     // Span windows without the answer carry no signal for dev scoring but are still read.
-    let dev = (0..items.len()).filter(|&i| dev_set.contains(&items[i].example)).collect();
+    let in_dev = |items: &[Item]| (0..items.len()).filter(|&i| dev_set.contains(&items[i].example)).collect();
+    let (dev_items, scored_on) = match dev {
+        None => (in_dev(&items), None),
+        Some(d) => {
+            let dev_items = encode(d)?;
+            // Scored as this task (its head and metric), on the other's examples.
+            (in_dev(&dev_items), Some((LabeledTask { spec: task.spec.clone(), examples: d.examples.clone() }, dev_items)))
+        }
+    };
     train_examples.sort_unstable();
     let split = TaskSplit {
         task: task.spec.name.clone(),
@@ -637,8 +663,71 @@ fn prepare(task: &LabeledTask, text: &TextEncoder, cache: Option<&TokenCache>, c
         split_seed,
         train: train_examples,
         dev: split.dev,
+        dev_task: dev.map(|d| splits::DevTask { name: d.spec.name.clone(), fingerprint: task_fingerprint(d), examples: d.examples.len() }),
     };
-    Ok(Prepared { items, train, dev, split })
+    Ok(Prepared { items, train, dev: dev_items, scored_on, split })
+}
+
+/// A classification task's labels fit its head.
+fn check_labels(task: &LabeledTask) -> Result<(), TrainError> {
+    if task.spec.family.is_classification() {
+        let n = task.spec.labels.len();
+        if let Some((i, l)) = task.examples.iter().enumerate().find_map(|(i, e)| e.label().filter(|&l| l >= n).map(|l| (i, l))) {
+            return Err(TrainError::Config(format!(
+                "task `{}`, example {}: label index {l} does not fit its head of {n} classes ({})",
+                task.spec.name,
+                i + 1,
+                task.spec.labels.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `size` of the ids `0..n` (all of them when `n` is not larger), drawn with `seed`, ascending.
+fn seeded_sample(n: usize, size: usize, seed: u64) -> Vec<usize> {
+    let mut ids: Vec<usize> = (0..n).collect();
+    ids.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+    ids.truncate(size);
+    ids.sort_unstable();
+    ids
+}
+
+/// For each task of the mixture, the task it is scored on, if its split policy names one:
+/// found among `dev_tasks`, of the same family and (classification) labels.
+fn scored_on<'t>(tasks: &[LabeledTask], dev_tasks: &'t [LabeledTask]) -> Result<Vec<Option<&'t LabeledTask>>, TrainError> {
+    tasks
+        .iter()
+        .map(|task| {
+            let Some(name) = &task.spec.split.dev_task else { return Ok(None) };
+            let this = &task.spec.name;
+            let dev = dev_tasks.iter().find(|d| &d.spec.name == name).ok_or_else(|| {
+                TrainError::Config(format!("task `{this}` is scored on task `{name}`, which this run was not given: import `{name}` (e.g. `muppet tasks add DATASET --split validation`) or import `{this}` again without --dev-task"))
+            })?;
+            if name == this {
+                return Err(TrainError::Config(format!("task `{this}` is scored on itself: --dev-task names another task (the dataset's validation split)")));
+            }
+            if dev.spec.family != task.spec.family {
+                return Err(TrainError::Config(format!(
+                    "task `{this}` ({}) is scored on task `{name}`, a {} task: they must be of one family",
+                    task.spec.family.as_str(),
+                    dev.spec.family.as_str()
+                )));
+            }
+            if task.spec.family.is_classification() && dev.spec.labels != task.spec.labels {
+                return Err(TrainError::Config(format!(
+                    "task `{this}` is scored on task `{name}`, whose labels ({}) are not its own ({}): import `{name}` again with --labels {}",
+                    dev.spec.labels.join(", "),
+                    task.spec.labels.join(", "),
+                    task.spec.labels.join(",")
+                )));
+            }
+            if dev.examples.is_empty() {
+                return Err(TrainError::Config(format!("task `{this}` is scored on task `{name}`, which has no examples")));
+            }
+            Ok(Some(dev))
+        })
+        .collect()
 }
 
 /// The model the run starts from.

@@ -93,7 +93,7 @@ fn run_model(model: &Path, tasks: &[LabeledTask], cfg: &TrainConfig, dir: Option
     let model = model.to_path_buf();
     let cancel = AtomicBool::new(false);
     let mut recorder = Recorder { points: Vec::new(), stop_after: stop_after.map(|s| (s, &cancel)) };
-    let job = TrainJob { model_dir: &model, tasks, cfg, run: RunId(1), run_dir: dir, init, resume, cancel: Some(&cancel), cache_dir: None, nodes: None };
+    let job = TrainJob { model_dir: &model, tasks, dev_tasks: &[], cfg, run: RunId(1), run_dir: dir, init, resume, cancel: Some(&cancel), cache_dir: None, nodes: None };
     let result = train::<B>(&job, &Default::default(), &mut recorder);
     let losses = recorder.losses();
     (result, losses)
@@ -273,7 +273,7 @@ fn a_tokenizer_larger_than_the_embeddings_is_refused() {
     let model = dir.path().to_path_buf();
     let tasks = [task("sarcasm_headlines", 20)];
     let cfg = TrainConfig { steps: 1, ..self::config() };
-    let job = TrainJob { model_dir: &model, tasks: &tasks, cfg: &cfg, run: RunId(1), run_dir: None, init: Init::Base, resume: false, cancel: None, cache_dir: None, nodes: None };
+    let job = TrainJob { model_dir: &model, tasks: &tasks, dev_tasks: &[], cfg: &cfg, run: RunId(1), run_dir: None, init: Init::Base, resume: false, cancel: None, cache_dir: None, nodes: None };
     let err = train::<B>(&job, &Default::default(), &mut Recorder::default()).expect_err("vocab mismatch");
     let msg = err.to_string();
     assert!(msg.contains("30522 tokens") && msg.contains("1000 rows"), "{msg}");
@@ -285,7 +285,7 @@ fn a_tokenizer_larger_than_the_embeddings_is_refused() {
 #[test]
 fn a_task_split_policy_overrides_the_run_and_generation_is_refused() {
     let mut own = task("sarcasm_headlines", 200);
-    own.spec.split = muppet_core::SplitPolicy { dev_size: Some(11), seed: Some(5) };
+    own.spec.split = muppet_core::SplitPolicy { dev_size: Some(11), seed: Some(5), dev_task: None };
     let tasks = vec![own, task("strategyqa", 200)];
     let cfg = TrainConfig { steps: 1, tasks_per_update: 2, checkpoint_every: 0, ..config() };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -338,4 +338,69 @@ fn mixed_precision_losses_follow_the_f32_run() {
     for t in &summary.tasks {
         assert!(t.dev_before.is_finite() && t.dev_after.is_finite(), "{t:?}");
     }
+}
+
+/// Train `tasks`, scoring those whose split policy names a dev task on `dev_tasks`.
+fn run_with_dev(tasks: &[LabeledTask], dev_tasks: &[LabeledTask], cfg: &TrainConfig, dir: Option<&Path>) -> Result<TrainSummary, TrainError> {
+    let model = model_dir();
+    let job = TrainJob { model_dir: &model, tasks, dev_tasks, cfg, run: RunId(1), run_dir: dir, init: Init::Base, resume: false, cancel: None, cache_dir: None, nodes: None };
+    train::<B>(&job, &Default::default(), &mut Recorder::default())
+}
+
+/// A task scored on another task (its dataset's validation split, imported as its own task)
+/// trains on all its examples and scores a seeded sample of the other's, of the dev size,
+/// recorded in splits.json. The scores are the other task's: with every dev label flipped
+/// the untrained model's accuracy becomes one minus what it was. A dev task that is missing,
+/// of another family or with other labels is refused, naming both tasks.
+#[test]
+fn a_task_scored_on_its_validation_split_trains_on_all_its_examples() {
+    let all = task("sarcasm_headlines", 60);
+    let mut train_task = all.clone();
+    train_task.examples.truncate(40);
+    train_task.spec.split.dev_task = Some("sarcasm_validation".into());
+    let mut dev = all.clone();
+    dev.spec.name = "sarcasm_validation".into();
+    dev.examples.drain(..40);
+    let cfg = TrainConfig { steps: 1, tasks_per_update: 2, checkpoint_every: 0, dev_size: 12, ..config() };
+    let tasks = vec![train_task.clone(), task("strategyqa", 30)];
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = run_with_dev(&tasks, std::slice::from_ref(&dev), &cfg, Some(dir.path())).expect("run");
+    assert_eq!((summary.tasks[0].train_examples, summary.tasks[0].dev_examples), (40, 12), "all 40 train; 12 of the 20 validation examples scored");
+    assert_eq!(summary.tasks[1].train_examples + summary.tasks[1].dev_examples, 30, "the other task keeps its own held-out split");
+    let splits = muppet_train::splits::read(dir.path()).expect("splits.json");
+    assert_eq!(splits[0].train, (0..40).collect::<Vec<_>>());
+    assert_eq!(splits[0].dev.len(), 12);
+    assert!(splits[0].dev.iter().all(|&i| i < 20), "dev indexes the validation task's examples: {:?}", splits[0].dev);
+    let recorded = splits[0].dev_task.as_ref().expect("the dev task is recorded");
+    assert_eq!((recorded.name.as_str(), recorded.examples), ("sarcasm_validation", 20));
+    assert_eq!(recorded.fingerprint, muppet_data::fingerprint::task_fingerprint(&dev));
+    assert!(splits[1].dev_task.is_none());
+
+    // All 20 scored (the dev size is larger), with the labels as they are and flipped.
+    let whole = TrainConfig { dev_size: 50, ..cfg.clone() };
+    let before = run_with_dev(&tasks, std::slice::from_ref(&dev), &whole, None).expect("run").tasks[0].clone();
+    assert_eq!(before.dev_examples, 20);
+    let mut flipped = dev.clone();
+    for e in &mut flipped.examples {
+        if let muppet_data::Target::Class(c) = &mut e.target {
+            *c = 1 - *c;
+        }
+    }
+    let after_flip = run_with_dev(&tasks, std::slice::from_ref(&flipped), &whole, None).expect("run").tasks[0].clone();
+    assert!((before.dev_before + after_flip.dev_before - 1.0).abs() < 1e-9, "accuracy {} and, flipped, {}", before.dev_before, after_flip.dev_before);
+    // One half would also be what scoring the task's own examples twice gives.
+    assert!((before.dev_before - 0.5).abs() > 0.01, "accuracy {}: the check needs another value", before.dev_before);
+
+    let refused = |dev_tasks: &[LabeledTask], want: &str| {
+        let err = run_with_dev(&tasks, dev_tasks, &cfg, None).expect_err(want).to_string();
+        assert!(err.contains(want) && err.contains("sarcasm_headlines"), "{err}");
+    };
+    refused(&[], "is scored on task `sarcasm_validation`, which this run was not given");
+    let mut other_labels = dev.clone();
+    other_labels.spec.labels.reverse();
+    refused(std::slice::from_ref(&other_labels), "whose labels");
+    let mut other_family = task("strategyqa", 10);
+    other_family.spec.name = "sarcasm_validation".into();
+    refused(std::slice::from_ref(&other_family), "they must be of one family");
 }

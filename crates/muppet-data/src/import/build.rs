@@ -109,7 +109,7 @@ pub fn build(paths: &[&Path], files: Vec<Vec<Record>>, opts: &ImportOptions) -> 
     let n_records = files.iter().map(Vec::len).sum();
     let mut out = Imported {
         task: LabeledTask {
-            spec: TaskSpec { fields: fields.to_field_map(), split: opts.split, ..TaskSpec::new(&opts.name, opts.family, Vec::new(), &opts.source, &opts.license) },
+            spec: TaskSpec { fields: fields.to_field_map(), split: opts.split.clone(), ..TaskSpec::new(&opts.name, opts.family, Vec::new(), &opts.source, &opts.license) },
             examples: Vec::new(),
         },
         records: n_records,
