@@ -241,16 +241,20 @@ fn the_muppet_catalog_lists_the_paper_datasets_and_adds_one_from_the_cache() {
     // --revision refs/convert/parquet` caches it: `<config>/<split>/NNNN.parquet`.
     let rows = rotten_tomatoes_rows(home.path());
     let (train, test) = rows.split_at(rows.len() - 1_000);
+    let (train, validation) = train.split_at(train.len() - 500);
     cache_repo(
         cache.path(),
         "cornell-movie-review-data/rotten_tomatoes",
         "refs/convert/parquet",
         COMMIT,
-        &[("default/train/0000.parquet", parquet(train)), ("default/test/0000.parquet", parquet(test))],
+        &[("default/train/0000.parquet", parquet(train)), ("default/validation/0000.parquet", parquet(validation)), ("default/test/0000.parquet", parquet(test))],
     );
+    // The training split, and the validation split it is scored on.
     let out = ok(muppet(home.path(), cache.path(), &["tasks", "add", "rotten_tomatoes"]));
     let said = String::from_utf8_lossy(&out.stdout);
     assert!(said.contains("revision refs/convert/parquet") && said.contains("labels neg, pos"), "{said}");
+    assert!(said.contains("`rotten_tomatoes` is scored on `rotten_tomatoes_validation`"), "{said}");
+    assert_eq!(examples(home.path(), cache.path(), "rotten_tomatoes_validation")["examples"].as_array().map(Vec::len), Some(distinct(validation)));
     let task = examples(home.path(), cache.path(), "rotten_tomatoes");
     assert_eq!(task["labels"], serde_json::json!(["neg", "pos"]));
     let got = task["examples"].as_array().expect("examples");
@@ -281,10 +285,33 @@ fn the_muppet_catalog_lists_the_paper_datasets_and_adds_one_from_the_cache() {
         assert!(stderr.contains(want), "{args:?}: expected {want:?} in:\n{stderr}");
     };
     refuse(&["tasks", "add", "rotten_tomatoes"], "--replace");
-    refuse(&["tasks", "add", "rotten_tomatoes", "--split", "validation", "--name", "rt_val"], "its splits are: test, train");
+    refuse(&["tasks", "add", "rotten_tomatoes", "--split", "extra", "--name", "rt_x"], "its splits are: test, train, validation");
     refuse(&["tasks", "add", "record"], "cannot be imported as a task here");
     refuse(&["tasks", "add", "sst3"], "not in the Muppet catalog; its datasets are: cola, sst2");
     refuse(&["tasks", "add", "sst2"], "huggingface-cli download --repo-type dataset nyu-mll/glue --include \"sst2/*\"");
-    let names: Vec<String> = imported(home.path(), cache.path()).iter().filter_map(|t| t["name"].as_str().map(str::to_string)).collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    let names = |home: &Path| -> Vec<String> { imported(home, cache.path()).iter().filter_map(|t| t["name"].as_str().map(str::to_string)).collect() };
+    assert_eq!(names(home.path()), ["rotten_tomatoes", "rotten_tomatoes_test", "rotten_tomatoes_validation"]);
+
+    // --dev-split: the test split comes in too, as `rt_test`, and scores `rt` in every run,
+    // which then trains on all of `rt`.
+    ok(muppet(home.path(), cache.path(), &["tasks", "add", "rotten_tomatoes", "--name", "rt", "--dev-split", "test"]));
+    let shown = json(&ok(muppet(home.path(), cache.path(), &["tasks", "show", "rt", "--json"])));
+    assert_eq!(shown["split"]["dev_task"], "rt_test", "{shown}");
+    let said = String::from_utf8_lossy(&ok(muppet(home.path(), cache.path(), &["tasks", "show", "rt"])).stdout).into_owned();
+    assert!(said.contains("scored on task `rt_test`"), "{said}");
+    assert_eq!(examples(home.path(), cache.path(), "rt_test")["examples"].as_array().map(Vec::len), Some(distinct(test)));
+    let run = ["prefinetune", "--task", "rt", "--steps", "1", "--tasks-per-update", "1", "--batch-size", "2", "--max-len", "32", "--dev-size", "8", "--json"];
+    let summary: serde_json::Value = String::from_utf8_lossy(&ok(muppet(home.path(), cache.path(), &run)).stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .last()
+        .expect("a summary");
+    assert_eq!((summary["tasks"][0]["train_examples"].as_u64(), summary["tasks"][0]["dev_examples"].as_u64()), (Some(distinct(train) as u64), Some(8)), "{summary}");
+    // Both tasks are stored or neither: `rt3` taken (alone: --no-dev-split), `rt3_test` is
+    // not left behind.
+    ok(muppet(home.path(), cache.path(), &["tasks", "add", "rotten_tomatoes", "--name", "rt3", "--no-dev-split"]));
+    let shown = json(&ok(muppet(home.path(), cache.path(), &["tasks", "show", "rt3", "--json"])));
+    assert!(shown["split"].get("dev_task").is_none(), "{shown}");
+    refuse(&["tasks", "add", "rotten_tomatoes", "--name", "rt3", "--dev-split", "test"], "a task named `rt3` is already imported");
+    assert_eq!(names(home.path()), ["rotten_tomatoes", "rotten_tomatoes_test", "rotten_tomatoes_validation", "rt", "rt3", "rt_test"]);
 }

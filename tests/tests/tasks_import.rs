@@ -245,3 +245,46 @@ fn a_generation_task_imports_with_its_fields_and_split_and_training_refuses_it()
     let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(runs.as_array().map(Vec::len), Some(0), "no run is made for a refused mixture: {runs}");
 }
+
+/// `--dev-task`: a task imported with the task it is scored on; a name that is no task, a
+/// task of another family or with other labels is refused naming both and stores nothing.
+#[test]
+fn a_task_names_the_task_it_is_scored_on_and_a_wrong_one_is_refused() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, rows: &[(&str, &str)]| {
+        let path = scratch.path().join(name);
+        let lines: Vec<String> = rows.iter().map(|(text, label)| serde_json::json!({"text": text, "label": label}).to_string()).collect();
+        std::fs::write(&path, lines.join("\n")).expect("write");
+        path.display().to_string()
+    };
+    let train = write("train.jsonl", &[("a fine film", "pos"), ("dull", "neg"), ("great fun", "pos"), ("a mess", "neg")]);
+    let dev = write("dev.jsonl", &[("lovely", "pos"), ("boring", "neg")]);
+    let flipped = write("flipped.jsonl", &[("boring", "neg"), ("lovely", "pos")]);
+    let import = |name: &str, file: &str, extra: &[&str]| {
+        let mut argv = args(&["tasks", "import", "--format", "jsonl", "--family", "single", "--text", "text", "--label", "label", "--name", name]);
+        argv.extend(args(extra));
+        argv.push(file.to_string());
+        muppet(home.path(), &argv)
+    };
+    let refused = |out: Output, want: &str| {
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(want), "expected {want:?} in:\n{stderr}");
+    };
+    refused(import("reviews", &train, &["--dev-task", "reviews_dev"]), "--dev-task `reviews_dev`: no task of that name");
+    let out = import("reviews_dev", &dev, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // First-seen labels: neg before pos here, pos before neg in the training file.
+    let out = import("reviews_flipped", &flipped, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    refused(import("reviews", &train, &["--dev-task", "reviews_flipped"]), "whose labels (neg, pos) are not its own (pos, neg): import `reviews_flipped` again with --labels pos,neg");
+    refused(import("reviews", &train, &["--dev-task", "strategyqa"]), "task `reviews` (single) is scored on task `strategyqa`, a mc task");
+    assert_eq!(imported_names(home.path()), ["reviews_dev", "reviews_flipped"]);
+
+    let out = import("reviews", &train, &["--dev-task", "reviews_dev"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = muppet(home.path(), &args(&["tasks", "show", "reviews", "--json"]));
+    let show: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(show["split"], serde_json::json!({"dev_task": "reviews_dev"}));
+}

@@ -58,6 +58,8 @@ export interface SplitPolicy {
   dev_size?: number;
   /** Seed of the train/dev draw. */
   seed?: number;
+  /** The task whose examples this one is scored on (its dataset's validation split); then none of its own is held out. */
+  dev_task?: string;
 }
 
 /** muppet_core::TaskSpec, as TaskEntry flattens it. */

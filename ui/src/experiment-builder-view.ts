@@ -8,7 +8,7 @@ import { wireBrowse } from "./browse";
 import { byId, el } from "./dom";
 import { buildSpec, defaultForm, fieldOf, planText, specFileName, type BuilderForm, type Design, type TaskSize } from "./experiment-builder";
 import { describeError } from "./runs-format";
-import { whyNotTrained } from "./task-spec";
+import { heldOut, whyNotTrained } from "./task-spec";
 
 /** Wait this long after the last edit before asking the shell to check the spec. */
 const CHECK_AFTER_MS = 300;
@@ -44,7 +44,7 @@ export class ExperimentBuilder {
   async refresh(): Promise<void> {
     try {
       const [tasks, runs] = await Promise.all([listTasks(), listRuns()]);
-      this.tasks = tasks.map((t) => ({ name: t.name, examples: t.examples, ...(t.split?.dev_size !== undefined ? { devSize: t.split.dev_size } : {}) }));
+      this.tasks = tasks.map((t) => ({ name: t.name, examples: t.examples, ...heldOut(t.split) }));
       this.palette.replaceChildren(
         ...tasks.map((t) => {
           // Every design trains its tasks: one the engine cannot train is shown, not offered.

@@ -63,6 +63,10 @@ describe("splitPolicy", () => {
     expect(splitPolicy({ devSize: "-1", splitSeed: "3" })).toEqual({ seed: 3 });
     expect(splitPolicy({ devSize: "", splitSeed: "" })).toEqual({});
   });
+  it("names the task it is scored on when one is typed", () => {
+    expect(splitPolicy({ devSize: "500", splitSeed: "", devTask: " rt_test " })).toEqual({ dev_size: 500, dev_task: "rt_test" });
+    expect(splitPolicy({ devSize: "", splitSeed: "", devTask: "  " })).toEqual({});
+  });
 });
 
 describe("fieldDefault", () => {

@@ -80,6 +80,8 @@ export interface ImportForm {
   devSize: string;
   /** The task's own split seed, as typed; empty: each run's split seed. */
   splitSeed: string;
+  /** The task it is scored on (its dataset's validation split, imported), as typed; empty: part of its own is held out. */
+  devTask: string;
 }
 
 export function emptyImportForm(): ImportForm {
@@ -96,6 +98,7 @@ export function emptyImportForm(): ImportForm {
     replace: false,
     devSize: "",
     splitSeed: "",
+    devTask: "",
   };
 }
 
@@ -107,13 +110,15 @@ export function parseWhole(text: string): number | null {
   return Number.isSafeInteger(n) ? n : NaN;
 }
 
-/** The task's own split policy: only the keys given (and valid); `{}` when both are left to the run. */
-export function splitPolicy(form: Pick<ImportForm, "devSize" | "splitSeed">): SplitPolicy {
+/** The task's own split policy: only the keys given (and valid); `{}` when all are left to the run. */
+export function splitPolicy(form: Pick<ImportForm, "devSize" | "splitSeed"> & Partial<Pick<ImportForm, "devTask">>): SplitPolicy {
   const split: SplitPolicy = {};
   const dev = parseWhole(form.devSize);
   const seed = parseWhole(form.splitSeed);
   if (dev !== null && !Number.isNaN(dev)) split.dev_size = dev;
   if (seed !== null && !Number.isNaN(seed)) split.seed = seed;
+  const devTask = form.devTask?.trim() ?? "";
+  if (devTask !== "") split.dev_task = devTask;
   return split;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Example } from "./api";
-import { recordedFields, splitPolicyText, targetText, whyNotTrained } from "./task-spec";
+import { heldOut, recordedFields, splitPolicyText, targetText, whyNotTrained } from "./task-spec";
 
 const example = (target: Record<string, unknown>, choices: string[] = []): Example => ({ text_a: "a", text_b: null, choices, target });
 
@@ -30,6 +30,8 @@ describe("splitPolicyText", () => {
     expect(splitPolicyText({ dev_size: 1500, seed: 7 })).toBe("1,500 dev examples, seed 7");
     expect(splitPolicyText({ dev_size: 1 })).toBe("1 dev example, the run's split seed");
     expect(splitPolicyText({ seed: 0 })).toBe("the run's dev size, seed 0");
+    expect(splitPolicyText({ dev_task: "mnli_validation_matched" })).toBe("scored on task mnli_validation_matched (the run's dev size of its examples); all of its own train");
+    expect(splitPolicyText({ dev_task: "rt_test", dev_size: 2000, seed: 3 })).toBe("scored on task rt_test (2,000 of its examples, seed 3); all of its own train");
   });
   it("is null when the task has no split of its own", () => {
     expect(splitPolicyText(undefined)).toBeNull();
@@ -44,5 +46,14 @@ describe("targetText", () => {
     expect(targetText(example({ choice: 0 }, ["yes", "no"]), [])).toBe("yes");
     expect(targetText(example({ span: [{ start: 0, text: "Paris" }, { start: 9, text: "paris" }] }), [])).toBe("Paris | paris");
     expect(targetText(example({ text: "A short summary." }), [])).toBe("A short summary.");
+  });
+});
+
+describe("heldOut", () => {
+  it("counts no held-out examples for a task scored on another task", () => {
+    expect(heldOut({ dev_task: "rt_test", dev_size: 500 })).toEqual({ devSize: 0 });
+    expect(heldOut({ dev_size: 500 })).toEqual({ devSize: 500 });
+    expect(heldOut({ seed: 3 })).toEqual({});
+    expect(heldOut(undefined)).toEqual({});
   });
 });

@@ -16,12 +16,22 @@ export function recordedFields(fields: FieldMap | undefined | null): string | nu
   return pairs.length > 0 ? pairs.join(", ") : null;
 }
 
-/** "500 dev examples, seed 7" (the unset half is each run's); null when the task has no split of its own. */
+/** The dev examples a task holds out of its own examples, as the experiment builder counts them: none when it is scored on another task, its own dev size when it has one, else absent (each run's). */
+export function heldOut(split: SplitPolicy | undefined | null): { devSize?: number } {
+  if (typeof split?.dev_task === "string" && split.dev_task !== "") return { devSize: 0 };
+  return typeof split?.dev_size === "number" ? { devSize: split.dev_size } : {};
+}
+
+/** "500 dev examples, seed 7" (the unset half is each run's), or "scored on task X" first; null when the task has no split of its own. */
 export function splitPolicyText(split: SplitPolicy | undefined | null): string | null {
   const dev = split?.dev_size;
   const seed = split?.seed;
   const hasDev = typeof dev === "number";
   const hasSeed = typeof seed === "number";
+  if (typeof split?.dev_task === "string" && split.dev_task !== "") {
+    const size = hasDev ? `${dev.toLocaleString("en-US")} of its examples` : "the run's dev size of its examples";
+    return `scored on task ${split.dev_task} (${size}${hasSeed ? `, seed ${seed}` : ""}); all of its own train`;
+  }
   if (!hasDev && !hasSeed) return null;
   const devText = hasDev ? `${dev.toLocaleString("en-US")} dev example${dev === 1 ? "" : "s"}` : "the run's dev size";
   const seedText = hasSeed ? `seed ${seed}` : "the run's split seed";

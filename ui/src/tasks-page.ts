@@ -210,6 +210,7 @@ export class TasksPage {
     form.replace = byId<HTMLInputElement>("import-replace").checked;
     form.devSize = numberText(byId<HTMLInputElement>("import-dev-size"));
     form.splitSeed = numberText(byId<HTMLInputElement>("import-split-seed"));
+    form.devTask = byId<HTMLInputElement>("import-dev-task").value;
     return form;
   }
 

@@ -166,11 +166,15 @@ pub struct AddArgs {
     /// Leave out records that cannot become valid examples (counted) instead of failing.
     #[arg(long)]
     skip_invalid: bool,
-    /// Import this split too (e.g. `validation`), as the task `<name>_<split>`, and score the
-    /// task on it instead of holding out part of its training examples, as the paper's dev
-    /// figures are. Both tasks are stored together or not at all.
-    #[arg(long)]
+    /// The split the task is scored on, imported too as the task `<name>_<split>`, instead of
+    /// holding out part of its training examples (the paper's dev figures are on it).
+    /// Default: the dataset's validation split, when it has one and the training split is
+    /// added. Both tasks are stored together or not at all.
+    #[arg(long, conflicts_with = "no_dev_split")]
     dev_split: Option<String>,
+    /// Import only the training split (or --split): runs hold out part of it for dev.
+    #[arg(long)]
+    no_dev_split: bool,
 }
 
 pub fn run(command: TasksCommand) -> anyhow::Result<()> {
@@ -374,13 +378,39 @@ fn store_tasks(home: &MuppetHome, tasks: &[(&Imported, &serde_json::Value)], rep
         .collect();
     let rt = runtime()?;
     let store = open_store(home, &rt)?;
-    let stored = rt.block_on(store.import_tasks(&data, replace));
+    let checked = tasks.iter().try_for_each(|(i, _)| check_dev_task(home, &rt, &store, &i.task.spec, tasks));
+    let stored = match checked {
+        Ok(()) => rt.block_on(store.import_tasks(&data, replace)),
+        Err(e) => {
+            rt.block_on(store.close());
+            return Err(e);
+        }
+    };
     rt.block_on(store.close());
     if let Err(muppet_store::StoreError::TaskExists(name)) = &stored {
         anyhow::bail!("a task named `{name}` is already imported: pick another --name, or pass --replace to replace it");
     }
     stored?;
     Ok(fps)
+}
+
+/// A task that names a dev task (`--dev-task`, `--dev-split`) can be scored on it: the dev
+/// task is imported with it, imported already, or in the demo catalog, of the same family
+/// and labels.
+fn check_dev_task(home: &MuppetHome, rt: &tokio::runtime::Runtime, store: &Store, spec: &muppet_core::TaskSpec, batch: &[(&Imported, &serde_json::Value)]) -> anyhow::Result<()> {
+    let Some(name) = &spec.split.dev_task else { return Ok(()) };
+    let dev = match batch.iter().find(|(i, _)| &i.task.spec.name == name) {
+        Some((i, _)) => i.task.spec.clone(),
+        None => match rt.block_on(store.imported_task(name))? {
+            Some(stored) => stored.spec,
+            None if catalog::recipe(name).is_some_and(|r| r.is_present(home.assets())) => catalog::load_task(home.assets(), name)?.spec,
+            None => anyhow::bail!(
+                "--dev-task `{name}`: no task of that name; import the split to score `{}` on first (`muppet tasks add DATASET --split validation`, or `muppet tasks import`), or use `muppet tasks add DATASET --dev-split validation`",
+                spec.name
+            ),
+        },
+    };
+    spec.check_scored_on(&dev).map_err(anyhow::Error::msg)
 }
 
 fn report_import(imported: &Imported, fp: &str, origin: &str) {
@@ -410,21 +440,24 @@ fn terminal_bars() -> Shown<'static> {
 fn add(home: &MuppetHome, args: AddArgs) -> anyhow::Result<()> {
     let name = args.name.unwrap_or_else(|| muppet_catalog::task_name(&args.dataset, args.split.as_deref()));
     check_name(&name)?;
+    // The dataset's validation split scores the task, unless told otherwise or another
+    // split than the training split is added.
+    let default_dev = || muppet_catalog::dataset(&args.dataset).and_then(|d| d.dev_split()).filter(|_| args.split.is_none());
+    let dev_split = if args.no_dev_split { None } else { args.dev_split.as_deref().or_else(default_dev) };
+    if let Some(split) = dev_split {
+        check_name(&muppet_catalog::task_name(&name, Some(split)))?;
+    }
     let access = HubAccess::from_env();
-    let mut added = muppet_catalog::add(&access, &args.dataset, args.split.as_deref(), &name, args.skip_invalid, &mut terminal_bars())?;
-    let Some(dev_split) = args.dev_split.as_deref() else {
+    let (added, dev) = muppet_catalog::add_scored(&access, &args.dataset, args.split.as_deref(), &name, dev_split, args.skip_invalid, &mut terminal_bars())?;
+    let Some(dev) = dev else {
         let fp = store_task(home, &added.imported, &added.description, args.replace)?;
         report_import(&added.imported, &fp, &hub_origin(&added.hub, &added.fetched));
         return Ok(());
     };
-    let dev_name = muppet_catalog::task_name(&name, Some(dev_split));
-    check_name(&dev_name)?;
-    let dev = muppet_catalog::add(&access, &args.dataset, Some(dev_split), &dev_name, args.skip_invalid, &mut terminal_bars())?;
-    added.imported.task.spec.split.dev_task = Some(dev_name);
     let fps = store_tasks(home, &[(&dev.imported, &dev.description), (&added.imported, &added.description)], args.replace)?;
     report_import(&dev.imported, &fps[0], &hub_origin(&dev.hub, &dev.fetched));
     report_import(&added.imported, &fps[1], &hub_origin(&added.hub, &added.fetched));
-    println!("`{name}` is scored on `{}` (its dev task) in every run", dev.imported.task.spec.name);
+    println!("`{name}` is scored on `{}` (its dev task) in every run; --no-dev-split imports the training split alone", dev.imported.task.spec.name);
     Ok(())
 }
 

@@ -179,6 +179,32 @@ pub struct TaskSpec {
 }
 
 impl TaskSpec {
+    /// Whether this task can be scored on `dev` (its split policy's `dev_task`): another
+    /// task of the same family and, for classification, the same labels in the same order.
+    /// The error names both tasks and what to change.
+    pub fn check_scored_on(&self, dev: &TaskSpec) -> Result<(), String> {
+        let (this, name) = (&self.name, &dev.name);
+        if name == this {
+            return Err(format!("task `{this}` is scored on itself: its dev task must be another task (the dataset's validation split)"));
+        }
+        if dev.family != self.family {
+            return Err(format!(
+                "task `{this}` ({}) is scored on task `{name}`, a {} task: they must be of one family",
+                self.family.as_str(),
+                dev.family.as_str()
+            ));
+        }
+        if self.family.is_classification() && dev.labels != self.labels {
+            return Err(format!(
+                "task `{this}` is scored on task `{name}`, whose labels ({}) are not its own ({}): import `{name}` again with --labels {}",
+                dev.labels.join(", "),
+                self.labels.join(", "),
+                self.labels.join(",")
+            ));
+        }
+        Ok(())
+    }
+
     /// A spec with the family's default metric, no recorded fields and the run's split.
     pub fn new(name: impl Into<String>, family: TaskFamily, labels: Vec<String>, source: impl Into<String>, license: impl Into<String>) -> Self {
         Self {

@@ -51,6 +51,12 @@ pub struct PaperDataset {
 }
 
 impl PaperDataset {
+    /// The split the paper's dev figures come from: the first validation split on the hub
+    /// (`validation`, or MNLI's `validation_matched`), if the dataset has one.
+    pub fn dev_split(&self) -> Option<&'static str> {
+        self.splits.iter().copied().find(|s| s.starts_with("validation"))
+    }
+
     /// The hub splits `split` names (`None`: the default training split(s)).
     pub fn hub_dataset(&self, split: Option<&str>) -> HubDataset {
         let splits = split.unwrap_or(self.train_split).split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
@@ -124,6 +130,27 @@ pub fn add(
     imported.task.spec.metric = entry.metric;
     let description = crate::hub::hub_description(&hub, &fetched, &opts, &imported);
     Ok(AddedDataset { imported, fetched, hub, description })
+}
+
+/// [`add`] with the split the task is scored on: `dev_split` imported first as the task
+/// `<name>_<split>`, then the task itself, whose split policy names it
+/// ([`muppet_core::SplitPolicy::dev_task`]). Store them together (the dev task first).
+pub fn add_scored(
+    access: &crate::hub::HubAccess,
+    dataset: &str,
+    split: Option<&str>,
+    name: &str,
+    dev_split: Option<&str>,
+    skip_invalid: bool,
+    shown: &mut crate::hub::Shown<'_>,
+) -> Result<(AddedDataset, Option<AddedDataset>), crate::DataError> {
+    let dev = match dev_split {
+        Some(s) => Some(add(access, dataset, Some(s), &task_name(name, Some(s)), skip_invalid, shown)?),
+        None => None,
+    };
+    let mut added = add(access, dataset, split, name, skip_invalid, shown)?;
+    added.imported.task.spec.split.dev_task = dev.as_ref().map(|d| d.imported.task.spec.name.clone());
+    Ok((added, dev))
 }
 
 fn f(name: &str) -> Option<String> {

@@ -704,24 +704,7 @@ fn scored_on<'t>(tasks: &[LabeledTask], dev_tasks: &'t [LabeledTask]) -> Result<
             let dev = dev_tasks.iter().find(|d| &d.spec.name == name).ok_or_else(|| {
                 TrainError::Config(format!("task `{this}` is scored on task `{name}`, which this run was not given: import `{name}` (e.g. `muppet tasks add DATASET --split validation`) or import `{this}` again without --dev-task"))
             })?;
-            if name == this {
-                return Err(TrainError::Config(format!("task `{this}` is scored on itself: --dev-task names another task (the dataset's validation split)")));
-            }
-            if dev.spec.family != task.spec.family {
-                return Err(TrainError::Config(format!(
-                    "task `{this}` ({}) is scored on task `{name}`, a {} task: they must be of one family",
-                    task.spec.family.as_str(),
-                    dev.spec.family.as_str()
-                )));
-            }
-            if task.spec.family.is_classification() && dev.spec.labels != task.spec.labels {
-                return Err(TrainError::Config(format!(
-                    "task `{this}` is scored on task `{name}`, whose labels ({}) are not its own ({}): import `{name}` again with --labels {}",
-                    dev.spec.labels.join(", "),
-                    task.spec.labels.join(", "),
-                    task.spec.labels.join(",")
-                )));
-            }
+            task.spec.check_scored_on(&dev.spec).map_err(TrainError::Config)?;
             if dev.examples.is_empty() {
                 return Err(TrainError::Config(format!("task `{this}` is scored on task `{name}`, which has no examples")));
             }

@@ -534,7 +534,8 @@ fn batching_ablation(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: 
 pub struct Facts {
     /// Examples of every task that can be loaded, by name.
     pub task_examples: BTreeMap<String, usize>,
-    /// Tasks that hold out their own number of dev examples (their split policy).
+    /// Tasks that hold out their own number of dev examples (their split policy; 0 for a
+    /// task scored on another task).
     pub task_dev_sizes: BTreeMap<String, usize>,
     /// Tasks that cannot be trained, with the reason (generation tasks).
     pub untrainable: BTreeMap<String, String>,
@@ -547,7 +548,9 @@ impl Facts {
     /// cannot be trained, if it cannot.
     pub fn add_task(&mut self, spec: &muppet_core::TaskSpec, examples: usize) {
         self.task_examples.insert(spec.name.clone(), examples);
-        if let Some(dev) = spec.split.dev_size {
+        // A task scored on another task holds none of its own out.
+        let held_out = if spec.split.dev_task.is_some() { Some(0) } else { spec.split.dev_size };
+        if let Some(dev) = held_out {
             self.task_dev_sizes.insert(spec.name.clone(), dev);
         }
         if let Some(why) = spec.family.why_not_trained() {
