@@ -118,25 +118,46 @@ impl TaskCatalog {
         Ok(out)
     }
 
-    /// Store an imported task (all or nothing), then check every task for overlaps again.
+    /// Store imported tasks (all or nothing: a dataset's training split with the validation
+    /// split it is scored on), then check every task for overlaps again. A task naming the
+    /// task it is scored on (its split policy's `dev_task`) is checked against it first.
     pub async fn import(
         &self,
         assets: &std::path::Path,
         store: &Store,
-        prepared: PreparedImport,
+        prepared: Vec<PreparedImport>,
         replace: bool,
     ) -> Result<(), CommandError> {
-        self.catalog(assets, store).await?;
+        let catalog = self.catalog(assets, store).await?;
+        for p in &prepared {
+            let spec = &p.imported.task.spec;
+            let Some(name) = &spec.split.dev_task else { continue };
+            let dev = match prepared.iter().find(|d| &d.imported.task.spec.name == name) {
+                Some(d) => d.imported.task.spec.clone(),
+                None => match store.imported_task(name).await? {
+                    Some(stored) => stored.spec,
+                    None => catalog.iter().find(|t| &t.entry.spec.name == name).map(|t| t.entry.spec.clone()).ok_or_else(|| {
+                        CommandError::Invalid(format!(
+                            "\"Scored on task\" names `{name}`, and there is no task of that name: import the split to score `{}` on first, or leave the field empty",
+                            spec.name
+                        ))
+                    })?,
+                },
+            };
+            spec.check_scored_on(&dev).map_err(CommandError::Invalid)?;
+        }
         let catalog_inputs = &self.loaded.get().expect("loaded above").1;
         let _checking = self.checking.lock().await;
-        let task = &prepared.imported.task;
-        let data = NewTaskData {
-            spec: &task.spec,
-            fingerprint: &prepared.fingerprint,
-            import: &prepared.description,
-            examples: &prepared.lines,
-        };
-        match store.import_task(data, replace).await {
+        let data: Vec<NewTaskData> = prepared
+            .iter()
+            .map(|p| NewTaskData {
+                spec: &p.imported.task.spec,
+                fingerprint: &p.fingerprint,
+                import: &p.description,
+                examples: &p.lines,
+            })
+            .collect();
+        match store.import_tasks(&data, replace).await {
             Err(muppet_store::StoreError::TaskExists(name)) => {
                 return Err(CommandError::Invalid(format!(
                     "a task named `{name}` is already imported: pick another name, or tick \"Replace\" to replace it"
@@ -144,6 +165,7 @@ impl TaskCatalog {
             }
             stored => stored?,
         }
+        drop(data);
         drop(prepared);
         check_and_store(catalog_inputs, store).await
     }
@@ -283,6 +305,37 @@ mod tests {
             .unwrap_or_else(|| panic!("{name} is listed"))
     }
 
+    /// The form's "Scored on task": a task that exists with the same family is stored with
+    /// it; no such task, another family or the task itself is refused, and nothing stored.
+    #[test]
+    fn a_task_scored_on_another_is_checked_against_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let assets = assets();
+        tauri::async_runtime::block_on(async {
+            let store = Store::open(&dir.path().join("muppet.db")).await.expect("store");
+            let catalog = TaskCatalog::default();
+            let import = |dev_task: &str| {
+                let mut request = vader_movies_request("my_vader");
+                request.split.dev_task = Some(dev_task.into());
+                let (path, options) = request.options().expect("request");
+                task_import::read(&path, &options).expect("read")
+            };
+            for (dev_task, want) in [
+                ("nope", "names `nope`, and there is no task of that name"),
+                ("rt_fresh_rotten", "task `my_vader` (regression) is scored on task `rt_fresh_rotten`, a single task"),
+                ("my_vader", "is scored on itself"),
+            ] {
+                let error = catalog.import(&assets, &store, vec![import(dev_task)], false).await.expect_err(dev_task);
+                assert!(error.message().contains(want), "{dev_task}: {error}");
+            }
+            assert!(store.imported_tasks().await.expect("imported").is_empty(), "nothing stored");
+            catalog.import(&assets, &store, vec![import("vader_movies")], false).await.expect("scored on the catalog's vader_movies");
+            let stored = store.imported_task("my_vader").await.expect("read").expect("stored");
+            assert_eq!(stored.spec.split.dev_task.as_deref(), Some("vader_movies"));
+            store.close().await;
+        });
+    }
+
     /// The catalog as the app loads it (real assets, a real store), an import from the
     /// form, and the overlap check before and after.
     #[test]
@@ -332,7 +385,7 @@ mod tests {
             let (path, options) = request.options().expect("request");
             let prepared = task_import::read(&path, &options).expect("read");
             catalog
-                .import(&assets, &store, prepared, false)
+                .import(&assets, &store, vec![prepared], false)
                 .await
                 .expect("import");
 
@@ -351,7 +404,7 @@ mod tests {
 
             let again = task_import::read(&path, &options).expect("read");
             let error = catalog
-                .import(&assets, &store, again, false)
+                .import(&assets, &store, vec![again], false)
                 .await
                 .expect_err("exists");
             assert!(error.message().contains("already imported"), "{error}");

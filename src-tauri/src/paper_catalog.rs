@@ -16,18 +16,33 @@ pub struct PaperAdded {
     pub report: ImportReport,
     /// "from hub dataset ORG/NAME config C split S (N files, revision R, ...)".
     pub origin: String,
+    /// The dataset's validation split, imported with it as the task it is scored on.
+    pub dev: Option<ImportReport>,
 }
 
 /// Import catalog dataset `dataset`'s training split from the hub through `access`, as a
-/// task of its own name, ready to store; with where the files came from. The errors are
-/// the CLI's: an unknown or unimportable dataset, or one neither reachable nor cached
-/// (naming the `huggingface-cli download` command).
-pub fn prepare_add(access: &HubAccess, dataset: &str, shown: &mut Shown<'_>) -> Result<(PreparedImport, String), CommandError> {
+/// task of its own name, with its validation split (if it has one) as the task it is scored
+/// on, as `muppet tasks add NAME` does: ready to store together (the dev task first), with
+/// what was read and from where. The errors are the CLI's: an unknown or unimportable
+/// dataset, or one neither reachable nor cached (naming the `huggingface-cli download`
+/// command).
+pub fn prepare_add(access: &HubAccess, dataset: &str, shown: &mut Shown<'_>) -> Result<(Vec<PreparedImport>, PaperAdded), CommandError> {
     let name = muppet_catalog::task_name(dataset, None);
     check_name(&name)?;
-    let added = muppet_catalog::add(access, dataset, None, &name, false, shown)?;
+    let dev_split = muppet_catalog::dataset(dataset).and_then(|d| d.dev_split());
+    let (added, dev) = muppet_catalog::add_scored(access, dataset, None, &name, dev_split, false, shown)?;
     let origin = hub_origin(&added.hub, &added.fetched);
-    Ok((PreparedImport::new(added.imported, added.description), origin))
+    let mut prepared = Vec::new();
+    let dev = dev.map(|d| {
+        let p = PreparedImport::new(d.imported, d.description);
+        let report = p.report();
+        prepared.push(p);
+        report
+    });
+    let main = PreparedImport::new(added.imported, added.description);
+    let report = main.report();
+    prepared.push(main);
+    Ok((prepared, PaperAdded { report, origin, dev }))
 }
 
 /// One dataset of the paper's mixture.
@@ -147,22 +162,30 @@ mod tests {
         let cache = tempfile::tempdir().expect("tempdir");
         let repo = cache.path().join("datasets--cornell-movie-review-data--rotten_tomatoes");
         let commit = "0123456789abcdef0123456789abcdef01234567";
-        let file = repo.join("snapshots").join(commit).join("default/train/0000.parquet");
-        std::fs::create_dir_all(file.parent().expect("folder")).expect("snapshot");
-        std::fs::write(&file, parquet(&rows)).expect("parquet");
+        // The last 100 snippets as the validation split.
+        let (train, validation) = rows.split_at(rows.len() - 100);
+        for (split, rows) in [("train", train), ("validation", validation)] {
+            let file = repo.join("snapshots").join(commit).join(format!("default/{split}/0000.parquet"));
+            std::fs::create_dir_all(file.parent().expect("folder")).expect("snapshot");
+            std::fs::write(&file, parquet(rows)).expect("parquet");
+        }
         std::fs::create_dir_all(repo.join("refs/refs/convert")).expect("refs");
         std::fs::write(repo.join("refs/refs/convert/parquet"), commit).expect("ref");
         let access = HubAccess { root: cache.path().to_path_buf(), offline: true };
 
         let mut steps = Vec::new();
-        let (prepared, origin) = prepare_add(&access, "rotten_tomatoes", &mut Shown::To(&mut |s| steps.push(s))).expect("added");
-        // Read from the cache: nothing to download, one file to import.
-        assert_eq!(steps, [muppet_data::hub::HubStep::Import { files: 1 }]);
+        let (prepared, added) = prepare_add(&access, "rotten_tomatoes", &mut Shown::To(&mut |s| steps.push(s))).expect("added");
+        // Read from the cache: nothing to download, one file to import per split.
+        assert_eq!(steps, [muppet_data::hub::HubStep::Import { files: 1 }, muppet_data::hub::HubStep::Import { files: 1 }]);
+        let origin = &added.origin;
         assert!(origin.contains("cornell-movie-review-data/rotten_tomatoes") && origin.contains("read from the local Hugging Face cache"), "{origin}");
-        let report = prepared.report();
+        let report = added.report.clone();
         assert_eq!(report.name, "rotten_tomatoes");
         assert_eq!(report.labels, ["neg", "pos"]);
-        assert_eq!(report.examples + report.duplicates, rows.len());
+        assert_eq!(report.examples + report.duplicates, train.len());
+        let dev = added.dev.clone().expect("the validation split");
+        assert_eq!((dev.name.as_str(), dev.examples + dev.duplicates), ("rotten_tomatoes_validation", validation.len()));
+        assert_eq!(prepared[1].imported.task.spec.split.dev_task.as_deref(), Some("rotten_tomatoes_validation"));
 
         let dir = tempfile::tempdir().expect("tempdir");
         tauri::async_runtime::block_on(async {
@@ -176,7 +199,7 @@ mod tests {
             assert!(shared.percent > 99.0, "{shared:?}");
             let imported: Vec<String> = store.imported_tasks().await.expect("imported").into_iter().map(|t| t.spec.name).collect();
             let entry = entries(&imported).into_iter().find(|e| e.name == "rotten_tomatoes").expect("entry");
-            assert_eq!(entry.imported_as, ["rotten_tomatoes"]);
+            assert_eq!(entry.imported_as, ["rotten_tomatoes", "rotten_tomatoes_validation"]);
             let (again, _) = prepare_add(&access, "rotten_tomatoes", &mut Shown::Quiet).expect("read again");
             let error = catalog.import(&assets, &store, again, false).await.expect_err("exists");
             assert!(error.message().contains("already imported"), "{error}");

@@ -78,7 +78,7 @@ impl ImportRequest {
         };
         let mut opts = ImportOptions::new(&self.name, self.family, self.format);
         opts.fields = trimmed(&self.fields);
-        opts.split = self.split;
+        opts.split = self.split.clone();
         opts.header = !self.no_header;
         opts.encoding = self.encoding;
         if let Some(labels) = &self.labels {

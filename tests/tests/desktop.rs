@@ -487,20 +487,22 @@ async fn an_empty_database_tells_the_user_to_run_the_demo() -> anyhow::Result<()
 
 /// The Tasks page's *Add* on a Muppet paper dataset: with the hub unreachable
 /// (`HF_HUB_OFFLINE`), Rotten Tomatoes is read from a local hub cache holding the hub's
-/// Parquet (written from the demo's real snippets), imported and listed; a dataset not in
-/// the cache says how to download it.
+/// Parquet (written from the demo's real snippets), imported with its validation split as
+/// the task it is scored on, and both listed; a dataset not in the cache says how to
+/// download it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paper_dataset_is_added_from_the_tasks_page() -> anyhow::Result<()> {
     within_limit(async {
         let dir = tempfile::tempdir()?;
         let cache = tempfile::tempdir()?;
         let rows = rotten_tomatoes_rows(dir.path());
+        let (train, validation) = rows.split_at(rows.len() - 500);
         cache_repo(
             cache.path(),
             "cornell-movie-review-data/rotten_tomatoes",
             "refs/convert/parquet",
             COMMIT,
-            &[("default/train/0000.parquet", parquet(&rows))],
+            &[("default/train/0000.parquet", parquet(train)), ("default/validation/0000.parquet", parquet(validation))],
         );
         let assets = shared_assets();
         let offline = Path::new("1");
@@ -527,11 +529,22 @@ async fn a_paper_dataset_is_added_from_the_tasks_page() -> anyhow::Result<()> {
         studio.wait_for("#tasks-body tr[data-task='rotten_tomatoes']", TRAINING_WAIT, "Rotten Tomatoes is added and listed").await?;
         let said = studio.text(&format!("{row} .paper-add-result")).await?;
         ensure!(
-            said.starts_with("Imported rotten_tomatoes:") && said.contains("read from the local Hugging Face cache"),
+            said.starts_with("Imported rotten_tomatoes:")
+                && said.contains("rotten_tomatoes is scored on rotten_tomatoes_validation")
+                && said.contains("read from the local Hugging Face cache"),
             "the row says {said:?}"
         );
         let imported = studio.text(&format!("{row} td.paper-imported")).await?;
-        ensure!(imported == "yes (rotten_tomatoes)", "the Imported column says {imported:?}");
+        ensure!(imported == "yes (rotten_tomatoes, rotten_tomatoes_validation)", "the Imported column says {imported:?}");
+        studio.wait_for("#tasks-body tr[data-task='rotten_tomatoes_validation']", UI_WAIT, "its validation split is listed").await?;
+        // Its preview says which task scores it.
+        studio.click_centered("#tasks-body tr[data-task='rotten_tomatoes'] button").await?;
+        let split = studio
+            .wait_for("#task-preview[data-task='rotten_tomatoes'] .task-split", UI_WAIT, "the preview opens")
+            .await?
+            .text()
+            .await?;
+        ensure!(split.contains("scored on task rotten_tomatoes_validation"), "the preview says {split:?}");
         studio.screenshot("tasks-add.png").await?;
         let listed = studio.text("#tasks-body tr[data-task='rotten_tomatoes']").await?;
         ensure!(listed.contains("rt_fresh_rotten 100%"), "the task row shows {listed:?}");

@@ -147,6 +147,8 @@ export type AddStep =
 export interface PaperAdded extends ImportReport {
   /** Where its files came from (the hub, or the local cache). */
   origin: string;
+  /** Its validation split, imported with it as the task it is scored on; null when the dataset has none. */
+  dev: ImportReport | null;
 }
 
 /** A dataset of the Muppet paper's mixture (paper_catalog::PaperEntry). */

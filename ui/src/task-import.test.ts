@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FAMILY_FIELDS, FIELD_LABELS, addStepText, emptyImportForm, fieldDefault, importProblems, importRequest, importSummary, parseWhole, splitPolicy, type ImportForm } from "./task-import";
+import { FAMILY_FIELDS, FIELD_LABELS, addStepText, emptyImportForm, fieldDefault, importProblems, importRequest, importSummary, paperAddedText, parseWhole, splitPolicy, type ImportForm } from "./task-import";
 
 const vader: ImportForm = {
   ...emptyImportForm(),
@@ -125,6 +125,16 @@ describe("importSummary", () => {
     expect(importSummary({ name: "t", examples: 9, records: 12, duplicates: 1, skipped: 2 })).toBe(
       "Imported t: 9 examples from 12 records (1 exact duplicate dropped, 2 invalid records left out).",
     );
+  });
+});
+
+describe("paperAddedText", () => {
+  const report = (name: string, examples: number) => ({ name, examples, records: examples, duplicates: 0, skipped: 0, labels: ["neg", "pos"], fingerprint: "f" });
+  it("names the validation split that scores the task, when there is one", () => {
+    expect(paperAddedText({ ...report("rotten_tomatoes", 8530), origin: "the cache", dev: report("rotten_tomatoes_validation", 1066) })).toBe(
+      "Imported rotten_tomatoes: 8,530 examples from 8,530 records. Imported rotten_tomatoes_validation: 1,066 examples from 1,066 records. rotten_tomatoes is scored on rotten_tomatoes_validation. Read the cache.",
+    );
+    expect(paperAddedText({ ...report("imdb", 25000), origin: "the hub", dev: null })).toBe("Imported imdb: 25,000 examples from 25,000 records. Read the hub.");
   });
 });
 

@@ -1,7 +1,7 @@
 // The Tasks page's import form as plain values: which fields each family maps, the
 // importer's default for each (muppet_data::import::resolve), what the form
 // sends, and what is wrong with it. Pure, so it is unit-tested.
-import type { AddStep, FieldMap, ImportFormat, ImportRequest, SplitPolicy, TaskFamily } from "./api";
+import type { AddStep, FieldMap, ImportFormat, ImportRequest, PaperAdded, SplitPolicy, TaskFamily } from "./api";
 
 export type FieldName = keyof FieldMap;
 
@@ -171,6 +171,12 @@ export function importSummary(report: { name: string; examples: number; records:
   if (report.duplicates > 0) left.push(`${n(report.duplicates)} exact duplicate${report.duplicates === 1 ? "" : "s"} dropped`);
   if (report.skipped > 0) left.push(`${n(report.skipped)} invalid record${report.skipped === 1 ? "" : "s"} left out`);
   return `Imported ${report.name}: ${n(report.examples)} examples from ${n(report.records)} records${left.length ? ` (${left.join(", ")})` : ""}.`;
+}
+
+/** What adding a catalog dataset did: each task imported, which one scores it, and where the files came from. */
+export function paperAddedText(added: PaperAdded): string {
+  const dev = added.dev ? ` ${importSummary(added.dev)} ${added.name} is scored on ${added.dev.name}.` : "";
+  return `${importSummary(added)}${dev} Read ${added.origin}.`;
 }
 
 /** What adding a catalog dataset is doing, for its row. */

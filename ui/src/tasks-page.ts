@@ -25,6 +25,7 @@ import {
   importRequest,
   importSummary,
   addStepText,
+  paperAddedText,
   takesLabels,
   type FieldName,
   type ImportForm,
@@ -166,7 +167,7 @@ export class TasksPage {
   /** Add: the dataset's training split imported as a task, then the lists shown again. */
   private addButton(entry: PaperEntry): HTMLButtonElement {
     const done = entry.imported_as.includes(entry.name);
-    const button = el("button", { type: "button", className: "button secondary add-paper", disabled: done, title: done ? `imported as ${entry.name}` : `Import ${entry.hub}'s training split as the task ${entry.name}` }, done ? "Added" : "Add");
+    const button = el("button", { type: "button", className: "button secondary add-paper", disabled: done, title: done ? `imported as ${entry.name}` : `Import ${entry.hub}'s training split as the task ${entry.name}, and its validation split (if it has one) as the task it is scored on` }, done ? "Added" : "Add");
     button.addEventListener("click", async () => {
       const result = button.parentElement?.querySelector<HTMLElement>(".paper-add-result");
       button.disabled = true;
@@ -177,10 +178,10 @@ export class TasksPage {
         const added = await addPaperTask(entry.name, (step) => {
           if (result) result.textContent = addStepText(step);
         });
-        if (result) result.textContent = `${importSummary(added)} Read ${added.origin}.`;
+        if (result) result.textContent = paperAddedText(added);
         button.textContent = "Added";
         const imported = button.closest("tr")?.querySelector(".paper-imported");
-        if (imported) imported.textContent = `yes (${added.name})`;
+        if (imported) imported.textContent = `yes (${[added.name, ...(added.dev ? [added.dev.name] : [])].join(", ")})`;
         reloadTasks();
         this.showTasks(await loadTasks());
       } catch (error) {

@@ -48,7 +48,7 @@ pub async fn import_task(
     let report = prepared.report();
     state
         .catalog
-        .import(state.home().assets(), store, prepared, request.replace)
+        .import(state.home().assets(), store, vec![prepared], request.replace)
         .await?;
     Ok(report)
 }
@@ -67,8 +67,9 @@ pub async fn paper_catalog(state: State<'_, StudioState>) -> Result<Vec<PaperEnt
 }
 
 /// Add a dataset of the paper's catalog as a task (`muppet tasks add NAME`): its training
-/// split from the Hugging Face hub, or from the local hub cache when the hub cannot be
-/// reached; stored all or nothing, then every task is checked for overlaps again.
+/// split, and its validation split as the task it is scored on, from the Hugging Face hub,
+/// or from the local hub cache when the hub cannot be reached; stored all or nothing, then
+/// every task is checked for overlaps again.
 #[tauri::command]
 pub async fn add_paper_task(
     state: State<'_, StudioState>,
@@ -78,7 +79,7 @@ pub async fn add_paper_task(
     let store = store(&state)?;
     let access = muppet_data::hub::HubAccess::from_env();
     let progress = on_progress.clone();
-    let (prepared, origin) = tauri::async_runtime::spawn_blocking(move || {
+    let (prepared, added) = tauri::async_runtime::spawn_blocking(move || {
         let mut send = |step: muppet_data::hub::HubStep| {
             if let Ok(value) = serde_json::to_value(step) {
                 let _ = progress.send(value);
@@ -88,13 +89,12 @@ pub async fn add_paper_task(
     })
     .await
     .map_err(|e| CommandError::Worker(format!("adding the dataset: {e}")))??;
-    let report = prepared.report();
     let _ = on_progress.send(serde_json::json!({"step": "overlaps"}));
     state
         .catalog
         .import(state.home().assets(), store, prepared, false)
         .await?;
-    Ok(paper_catalog::PaperAdded { report, origin })
+    Ok(added)
 }
 
 /// What the mixture builder shows live: the policy and the budget.
