@@ -259,6 +259,7 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
     let mut last_checkpoint = None;
     if job.resume {
         let dir = job.run_dir.ok_or_else(|| TrainError::Config("resuming needs the run folder".into()))?;
+        same_splits(job.run, dir, &prepared)?;
         let (m, o, s, path) = checkpoint::load_latest(dir, model, optim, device)?;
         (model, optim, state) = (m, o, s);
         resumed_from = Some(state.step);
@@ -666,6 +667,40 @@ fn prepare(task: &LabeledTask, dev: Option<&LabeledTask>, text: &TextEncoder, ca
         dev_task: dev.map(|d| splits::DevTask { name: d.spec.name.clone(), fingerprint: task_fingerprint(d), examples: d.examples.len() }),
     };
     Ok(Prepared { items, train, dev: dev_items, scored_on, split })
+}
+
+/// A resumed run draws its splits again: they must be the ones it started with
+/// (`splits.json`), or its later updates would train and score on other examples than its
+/// first. A task whose data (or whose dev task's data) changed since is named, with what to
+/// do. Run folders from before `splits.json` are not checked.
+fn same_splits(run: RunId, dir: &Path, prepared: &[Prepared]) -> Result<(), TrainError> {
+    if !dir.join(splits::SPLITS_FILE).is_file() {
+        return Ok(());
+    }
+    let recorded = splits::read(dir)?;
+    let refuse = |task: &str, what: String| {
+        Err(TrainError::Config(format!(
+            "run {} cannot resume: task `{task}` {what} since the run started, so its next updates would not train on the examples its first did. Start a new run, or import the data it started from again (splits.json in {} records it)",
+            run.0,
+            dir.display()
+        )))
+    };
+    for now in prepared.iter().map(|p| &p.split) {
+        let Some(then) = recorded.iter().find(|r| r.task == now.task) else {
+            return refuse(&now.task, "was added to the run".into());
+        };
+        if then.fingerprint != now.fingerprint {
+            return refuse(&now.task, format!("has other data ({} examples, fingerprint {:.12}; it had {}, {:.12})", now.examples, now.fingerprint, then.examples, then.fingerprint));
+        }
+        if then.dev_task != now.dev_task {
+            let name = |d: &Option<splits::DevTask>| d.as_ref().map_or("none (a held-out part of its own)".to_string(), |d| format!("`{}` ({} examples, fingerprint {:.12})", d.name, d.examples, d.fingerprint));
+            return refuse(&now.task, format!("is scored on {} where it was scored on {}", name(&now.dev_task), name(&then.dev_task)));
+        }
+        if then != now {
+            return refuse(&now.task, "has another split policy (dev size or split seed)".into());
+        }
+    }
+    Ok(())
 }
 
 /// A classification task's labels fit its head.

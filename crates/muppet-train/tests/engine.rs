@@ -112,6 +112,15 @@ fn a_stopped_and_resumed_run_computes_the_same_losses_as_an_uninterrupted_one() 
     let (stopped, mut joined) = run(&tasks, &cfg, Some(dir.path()), Init::Base, false, Some(2));
     let stopped = stopped.expect("first half");
     assert_eq!((stopped.outcome, stopped.steps), (Outcome::Cancelled, 2));
+    // Resuming on other data, or with another split, is refused before any update.
+    let mut fewer = tasks.clone();
+    fewer[0].examples.pop();
+    let mut own_split = tasks.clone();
+    own_split[1].spec.split.dev_size = Some(3);
+    for (other, want) in [(fewer, "task `sarcasm_headlines` has other data (199 examples"), (own_split, "task `strategyqa` has another split policy")] {
+        let err = run(&other, &cfg, Some(dir.path()), Init::Base, true, None).0.expect_err(want).to_string();
+        assert!(err.contains("run 1 cannot resume") && err.contains(want), "{err}");
+    }
     let (resumed, rest) = run(&tasks, &cfg, Some(dir.path()), Init::Base, true, None);
     let resumed = resumed.expect("resumed half");
     assert_eq!((resumed.outcome, resumed.steps, resumed.resumed_from), (Outcome::Completed, 4, Some(2)));
