@@ -797,8 +797,11 @@ fn validate(tasks: &[LabeledTask], cfg: &TrainConfig) -> Result<(), TrainError> 
         if let Some(why) = t.spec.family.why_not_trained() {
             return Err(TrainError::Config(format!("task `{}`: {why}", t.spec.name)));
         }
-        if t.examples.len() < 2 {
-            return Err(TrainError::Config(format!("task `{}` has {} examples; it needs at least 2 (one to train, one to evaluate)", t.spec.name, t.examples.len())));
+        // One to train and one to evaluate, unless another task is evaluated on.
+        let scored_here = t.spec.split.dev_task.is_none();
+        if t.examples.len() < 1 + usize::from(scored_here) {
+            let need = if scored_here { "at least 2 (one to train, one to evaluate)" } else { "at least 1 to train" };
+            return Err(TrainError::Config(format!("task `{}` has {} examples; it needs {need}", t.spec.name, t.examples.len())));
         }
         if t.spec.family.is_classification() && t.spec.labels.len() < 2 {
             return Err(TrainError::Config(format!("task `{}` needs at least two labels", t.spec.name)));

@@ -412,4 +412,14 @@ fn a_task_scored_on_its_validation_split_trains_on_all_its_examples() {
     let mut other_family = task("strategyqa", 10);
     other_family.spec.name = "sarcasm_validation".into();
     refused(std::slice::from_ref(&other_family), "they must be of one family");
+
+    // One example trains when another task is scored on; alone it is too few.
+    let mut single = train_task.clone();
+    single.examples.truncate(1);
+    let one_task = TrainConfig { tasks_per_update: 1, ..cfg.clone() };
+    let one = run_with_dev(std::slice::from_ref(&single), std::slice::from_ref(&dev), &one_task, None).expect("one example trains");
+    assert_eq!((one.tasks[0].train_examples, one.tasks[0].dev_examples), (1, 12));
+    single.spec.split.dev_task = None;
+    let err = run_with_dev(&[single], &[], &one_task, None).expect_err("one example alone").to_string();
+    assert!(err.contains("has 1 examples; it needs at least 2 (one to train, one to evaluate)"), "{err}");
 }
