@@ -259,7 +259,7 @@ fn a_task_names_the_task_it_is_scored_on_and_a_wrong_one_is_refused() {
         path.display().to_string()
     };
     let train = write("train.jsonl", &[("a fine film", "pos"), ("dull", "neg"), ("great fun", "pos"), ("a mess", "neg")]);
-    let dev = write("dev.jsonl", &[("lovely", "pos"), ("boring", "neg")]);
+    let dev = write("dev.jsonl", &[("lovely", "pos"), ("boring", "neg"), ("dull", "neg")]);
     let flipped = write("flipped.jsonl", &[("boring", "neg"), ("lovely", "pos")]);
     let import = |name: &str, file: &str, extra: &[&str]| {
         let mut argv = args(&["tasks", "import", "--format", "jsonl", "--family", "single", "--text", "text", "--label", "label", "--name", name]);
@@ -287,4 +287,16 @@ fn a_task_names_the_task_it_is_scored_on_and_a_wrong_one_is_refused() {
     let out = muppet(home.path(), &args(&["tasks", "show", "reviews", "--json"]));
     let show: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(show["split"], serde_json::json!({"dev_task": "reviews_dev"}));
+
+    // A run scores it on all three dev examples, and warns that one of them is a training input.
+    let run = args(&["prefinetune", "--task", "reviews", "--steps", "1", "--tasks-per-update", "1", "--batch-size", "2", "--max-len", "16", "--json"]);
+    let out = muppet(home.path(), &run);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().expect("a summary")).expect("JSON");
+    assert_eq!((summary["tasks"][0]["train_examples"].as_u64(), summary["tasks"][0]["dev_examples"].as_u64()), (Some(4), Some(3)), "{summary}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: 1 of the 3 inputs of `reviews_dev` (33.3%), on which `reviews` is scored, are also in `reviews`, a task this run trains on"),
+        "{stderr}"
+    );
 }

@@ -50,6 +50,26 @@ pub fn load_dev_tasks(home: &MuppetHome, tasks: &[LabeledTask]) -> anyhow::Resul
         .collect()
 }
 
+/// Warn when a dev task shares inputs with a task the run trains on (the paper catalog's
+/// Rotten Tomatoes and the demo's rt_fresh_rotten are the same sentences): the task's dev
+/// scores would then measure memorisation.
+fn warn_dev_overlaps(tasks: &[LabeledTask], dev_tasks: &[LabeledTask]) {
+    for dev in dev_tasks {
+        let scored: Vec<&str> = tasks.iter().filter(|t| t.spec.split.dev_task.as_deref() == Some(dev.spec.name.as_str())).map(|t| t.spec.name.as_str()).collect();
+        for o in muppet_data::overlap::overlaps(dev, tasks) {
+            eprintln!(
+                "warning: {} of the {} inputs of `{}` ({:.1}%), on which `{}` is scored, are also in `{}`, a task this run trains on: those dev scores measure memorisation",
+                o.shared,
+                o.of,
+                dev.spec.name,
+                o.percent(),
+                scored.join("`, `"),
+                o.other
+            );
+        }
+    }
+}
+
 /// Shows training progress as a bar with the latest loss (hidden when stderr is not a terminal).
 struct ProgressObserver(ProgressBar);
 
@@ -224,6 +244,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     let bar = progress_bar(spec.config.steps)?;
     let cache_dir = home.cache().join("tokens");
     let dev_tasks = load_dev_tasks(home, tasks)?;
+    warn_dev_overlaps(tasks, &dev_tasks);
     let started = std::time::Instant::now();
     let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
     let mut registrar = CheckpointRegistrar { store: &store, runtime: &runtime, error: None };
