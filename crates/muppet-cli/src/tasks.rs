@@ -442,7 +442,10 @@ fn add(home: &MuppetHome, args: AddArgs) -> anyhow::Result<()> {
     check_name(&name)?;
     // The dataset's validation split scores the task, unless told otherwise or another
     // split than the training split is added.
-    let default_dev = || muppet_catalog::dataset(&args.dataset).and_then(|d| d.dev_split()).filter(|_| args.split.is_none());
+    let default_dev = || {
+        let entry = muppet_catalog::dataset(&args.dataset)?;
+        entry.dev_split().filter(|_| args.split.as_deref().is_none_or(|s| s == entry.train_split))
+    };
     let dev_split = if args.no_dev_split { None } else { args.dev_split.as_deref().or_else(default_dev) };
     if let Some(split) = dev_split {
         check_name(&muppet_catalog::task_name(&name, Some(split)))?;
