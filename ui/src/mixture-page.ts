@@ -7,7 +7,7 @@ import { byId, el, formatBytes, showBanner } from "./dom";
 import { defaultForm, estimateRequest, formProblems, launchRequest, summaryRequest, type MixtureForm } from "./mixture-form";
 import { estimateText } from "./run-estimate";
 import { describeError, formatCount } from "./runs-format";
-import { mixtureOverlapWarnings, uncheckedTasks } from "./task-overlaps";
+import { devOverlapWarnings, mixtureOverlapWarnings, uncheckedTasks } from "./task-overlaps";
 import { whyNotTrained } from "./task-spec";
 import { familyLabel, loadedTasksVersion, loadTasks } from "./tasks-page";
 
@@ -156,9 +156,9 @@ export class MixturePage {
       });
   }
 
-  /** Warn when selected tasks share inputs: their shared examples are seen twice. */
+  /** Warn when selected tasks share inputs (their shared examples are seen twice), or a selected task's dev task shares inputs with one. */
   private showOverlaps(selected: string[]): void {
-    const warnings = mixtureOverlapWarnings(selected, this.tasks);
+    const warnings = [...mixtureOverlapWarnings(selected, this.tasks), ...devOverlapWarnings(selected, this.tasks)];
     const unchecked = uncheckedTasks(selected, this.tasks);
     const items = warnings.map((w) => el("li", { className: "overlap-warning" }, w));
     if (unchecked.length > 0 && selected.length > 1) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TaskEntry, TaskOverlap } from "./api";
-import { formatPercent, mixtureOverlapWarnings, overlapsSummary, uncheckedTasks } from "./task-overlaps";
+import { devOverlapWarnings, formatPercent, mixtureOverlapWarnings, overlapsSummary, uncheckedTasks } from "./task-overlaps";
 
 function overlap(task: string, other: string, shared: number, inputs: number): TaskOverlap {
   return { task, other, shared, inputs, percent: (100 * shared) / inputs };
@@ -68,5 +68,24 @@ describe("mixtureOverlapWarnings", () => {
   });
   it("lists the selected tasks whose overlaps are unknown", () => {
     expect(uncheckedTasks(["vader_movies", "my_import"], tasks)).toEqual(["my_import"]);
+  });
+});
+
+describe("devOverlapWarnings", () => {
+  const scored = (name: string, dev: string): TaskEntry => ({ ...task(name, []), split: { dev_task: dev } });
+  const all = [
+    scored("rotten_tomatoes", "rotten_tomatoes_validation"),
+    task("rotten_tomatoes_validation", [overlap("rotten_tomatoes_validation", "rt_fresh_rotten", 1000, 1066), overlap("rotten_tomatoes_validation", "imdb", 3, 1066)]),
+    task("rt_fresh_rotten", [overlap("rt_fresh_rotten", "rotten_tomatoes_validation", 1000, 12752)]),
+    task("imdb", []),
+  ];
+  it("warns when a selected task's dev task shares inputs with a selected task", () => {
+    expect(devOverlapWarnings(["rotten_tomatoes", "rt_fresh_rotten"], all)).toEqual([
+      "rotten_tomatoes_validation, on which rotten_tomatoes is scored, shares 1\u2009000 inputs (94% of it) with rt_fresh_rotten, a task of this mixture: those dev scores measure memorisation.",
+    ]);
+  });
+  it("says nothing when the sharing task is not in the mixture, or no task has a dev task", () => {
+    expect(devOverlapWarnings(["rotten_tomatoes"], all)).toEqual([]);
+    expect(devOverlapWarnings(["rt_fresh_rotten", "imdb"], all)).toEqual([]);
   });
 });

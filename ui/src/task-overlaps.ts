@@ -48,6 +48,26 @@ export function mixtureOverlapWarnings(selected: readonly string[], tasks: reado
   return found.sort((a, b) => b.percent - a.percent).map((f) => f.text);
 }
 
+/**
+ * A warning for each selected task scored on another task (its split policy's dev_task)
+ * whose inputs are also in a selected task: those dev scores measure memorisation. The
+ * engine warns the same at the run's start.
+ */
+export function devOverlapWarnings(selected: readonly string[], tasks: readonly TaskEntry[]): string[] {
+  const chosen = new Set(selected);
+  const byName = new Map(tasks.map((t) => [t.name, t]));
+  const out: string[] = [];
+  for (const name of selected) {
+    const dev = byName.get(name)?.split?.dev_task;
+    if (!dev) continue;
+    for (const o of byName.get(dev)?.overlaps ?? []) {
+      if (!chosen.has(o.other)) continue;
+      out.push(`${dev}, on which ${name} is scored, shares ${formatCount(o.shared)} inputs (${formatPercent(o.percent)} of it) with ${o.other}, a task of this mixture: those dev scores measure memorisation.`);
+    }
+  }
+  return out;
+}
+
 /** The selected tasks the stored check did not cover (their overlaps are unknown). */
 export function uncheckedTasks(selected: readonly string[], tasks: readonly TaskEntry[]): string[] {
   const byName = new Map(tasks.map((t) => [t.name, t]));
