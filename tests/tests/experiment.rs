@@ -133,6 +133,7 @@ fn a_tiny_sample_efficiency_experiment_runs_resumes_and_reports() {
     let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary");
     assert!(summary.contains("![winowhy: sample efficiency](sample_efficiency_winowhy.png)"), "{summary}");
     assert!(summary.contains("| 8 |") && summary.contains("| 16 |"), "{summary}");
+    assert!(summary.contains("- `winowhy`: ") && summary.contains("examples, held out (a seeded draw"), "{summary}");
 
     // A second report replaces the first whole.
     std::fs::write(report.join("stale.txt"), "old").expect("stale");

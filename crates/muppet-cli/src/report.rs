@@ -37,6 +37,9 @@ struct Results {
     run_ids: BTreeMap<String, RunId>,
     /// The dev metric of each downstream task.
     metrics: BTreeMap<String, String>,
+    /// What each downstream task's dev scores were computed on, from a fine-tune's
+    /// `splits.json`: a held-out part of its own examples, or the task it is scored on.
+    dev_sources: BTreeMap<String, String>,
     completed: usize,
     failed: usize,
     /// Per completed pre-finetuning run: its label and its per-task training loss.
@@ -54,6 +57,7 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
         values: BTreeMap::new(),
         run_ids: BTreeMap::new(),
         metrics: BTreeMap::new(),
+        dev_sources: BTreeMap::new(),
         completed: 0,
         failed: 0,
         curves: Vec::new(),
@@ -75,6 +79,11 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
                     out.metrics.insert(task.clone(), metric);
                     out.values.insert(run.name.clone(), value);
                 }
+                if !out.dev_sources.contains_key(task)
+                    && let Some(source) = dev_source(&home.run_dir(row.id), task)
+                {
+                    out.dev_sources.insert(task.clone(), source);
+                }
             }
             Role::PreFinetune { arm } => {
                 let mut curves = Vec::new();
@@ -92,6 +101,16 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
     }
     rt.block_on(store.close());
     Ok(out)
+}
+
+/// What a fine-tune in `run_dir` scored `task` on, in words, from its `splits.json`.
+fn dev_source(run_dir: &std::path::Path, task: &str) -> Option<String> {
+    let splits = muppet_train::splits::read(run_dir).ok()?;
+    let split = splits.into_iter().find(|s| s.task == task)?;
+    Some(match &split.dev_task {
+        Some(d) => format!("{} of the {} examples of `{}`, the task it is scored on (its validation split); all of its own examples train", split.dev.len(), d.examples, d.name),
+        None => format!("{} of its {} examples, held out (a seeded draw; the training subsets come from the rest)", split.dev.len(), split.examples),
+    })
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
@@ -227,6 +246,13 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
          interval of the mean (n − 1 degrees of freedom). Gains are paired: each seed's value minus the base model's with the same \
          seed, which draws the same dev split and training subset.\n"
     )?;
+    if !r.dev_sources.is_empty() {
+        writeln!(md, "Dev examples of each downstream task, as its fine-tunes' `splits.json` records them:\n")?;
+        for (task, source) in &r.dev_sources {
+            writeln!(md, "- `{task}`: {source}")?;
+        }
+        writeln!(md)?;
+    }
 
     let mut csv = String::from("kind,task,metric,arm,x,train_size,n,mean,sd,ci_low,ci_high,gain_n,gain_mean,gain_sd,gain_ci_low,gain_ci_high\n");
     let push_points = |csv: &mut String, points: &[Point]| {
@@ -468,5 +494,33 @@ mod tests {
         assert_eq!(quote("say \"hi\", ok"), "\"say \"\"hi\"\", ok\"");
         assert_eq!(quote("plain"), "plain");
         assert_eq!(num(f64::NAN), "");
+    }
+
+    /// The summary's words for a task's dev examples: held out of its own, or the task it
+    /// is scored on; nothing for a run without `splits.json` or without the task.
+    #[test]
+    fn dev_sources_read_from_splits() {
+        use muppet_train::splits::{DevTask, TaskSplit};
+        let dir = std::env::temp_dir().join(format!("muppet-report-dev-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("folder");
+        assert_eq!(dev_source(&dir, "rt"), None);
+        let split = |task: &str, dev_task: Option<DevTask>| TaskSplit {
+            task: task.into(),
+            fingerprint: "f".into(),
+            examples: 40,
+            split_seed: 1,
+            train: (0..30).collect(),
+            dev: (0..10).collect(),
+            dev_task,
+        };
+        let validation = DevTask { name: "rt_validation".into(), fingerprint: "g".into(), examples: 1066 };
+        muppet_train::splits::write(&dir, &[split("rt", Some(validation)), split("own", None)]).expect("splits.json");
+        assert_eq!(
+            dev_source(&dir, "rt").as_deref(),
+            Some("10 of the 1066 examples of `rt_validation`, the task it is scored on (its validation split); all of its own examples train")
+        );
+        assert_eq!(dev_source(&dir, "own").as_deref(), Some("10 of its 40 examples, held out (a seeded draw; the training subsets come from the rest)"));
+        assert_eq!(dev_source(&dir, "absent"), None);
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }
