@@ -295,8 +295,16 @@ fn a_task_names_the_task_it_is_scored_on_and_a_wrong_one_is_refused() {
     let summary: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().expect("a summary")).expect("JSON");
     assert_eq!((summary["tasks"][0]["train_examples"].as_u64(), summary["tasks"][0]["dev_examples"].as_u64()), (Some(4), Some(3)), "{summary}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("warning: 1 of the 3 inputs of `reviews_dev` (33.3%), on which `reviews` is scored, are also in `reviews`, a task this run trains on"),
-        "{stderr}"
-    );
+    let warning = "1 of the 3 inputs of `reviews_dev` (33.3%), on which `reviews` is scored, are also in `reviews`, a task this run trains on";
+    assert!(stderr.contains(&format!("warning: {warning}")), "{stderr}");
+    // The warning is kept with the run, where the app's run page shows its notes.
+    let run = muppet_core::RunId(summary["run_id"].as_i64().expect("run id"));
+    let notes = tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("store");
+        let notes = store.notes(muppet_store::NoteTarget::Run(run)).await.expect("notes");
+        store.close().await;
+        notes
+    });
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].body.starts_with("Warning when the run started: ") && notes[0].body.contains(warning), "{notes:?}");
 }

@@ -50,24 +50,26 @@ pub fn load_dev_tasks(home: &MuppetHome, tasks: &[LabeledTask]) -> anyhow::Resul
         .collect()
 }
 
-/// Warn when a dev task shares inputs with a task the run trains on (the paper catalog's
-/// Rotten Tomatoes and the demo's rt_fresh_rotten are the same sentences): the task's dev
-/// scores would then measure memorisation.
-fn warn_dev_overlaps(tasks: &[LabeledTask], dev_tasks: &[LabeledTask]) {
+/// A warning for each dev task sharing inputs with a task the run trains on (the paper
+/// catalog's Rotten Tomatoes and the demo's rt_fresh_rotten are the same sentences): the
+/// task's dev scores would then measure memorisation.
+fn dev_overlap_warnings(tasks: &[LabeledTask], dev_tasks: &[LabeledTask]) -> Vec<String> {
+    let mut out = Vec::new();
     for dev in dev_tasks {
         let scored: Vec<&str> = tasks.iter().filter(|t| t.spec.split.dev_task.as_deref() == Some(dev.spec.name.as_str())).map(|t| t.spec.name.as_str()).collect();
         for o in muppet_data::overlap::overlaps(dev, tasks) {
-            eprintln!(
-                "warning: {} of the {} inputs of `{}` ({:.1}%), on which `{}` is scored, are also in `{}`, a task this run trains on: those dev scores measure memorisation",
+            out.push(format!(
+                "{} of the {} inputs of `{}` ({:.1}%), on which `{}` is scored, are also in `{}`, a task this run trains on: those dev scores measure memorisation",
                 o.shared,
                 o.of,
                 dev.spec.name,
                 o.percent(),
                 scored.join("`, `"),
                 o.other
-            );
+            ));
         }
     }
+    out
 }
 
 /// Shows training progress as a bar with the latest loss (hidden when stderr is not a terminal).
@@ -226,10 +228,19 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     if let Some(nodes) = nodes {
         say_joining(nodes);
     }
+    let dev_tasks = load_dev_tasks(home, tasks)?;
+    let mut warnings = dev_overlap_warnings(tasks, &dev_tasks);
     if backend == muppet_train::backend::BackendKind::Cpu && spec.config.mixed_precision.compute_dtype().is_some() {
-        eprintln!(
-            "warning: mixed precision on the CPU: Burn's CPU backend multiplies bf16 matrices through f32, so this run is about half as fast as in f32 (BENCHMARKS.md); it is meant for CUDA"
+        warnings.push(
+            "mixed precision on the CPU: Burn's CPU backend multiplies bf16 matrices through f32, so this run is about half as fast as in f32 (BENCHMARKS.md); it is meant for CUDA".into(),
         );
+    }
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+        // Kept with the run (the app's run page shows its notes), once: not again on resume.
+        if !resume {
+            runtime.block_on(store.add_note(muppet_store::NoteTarget::Run(run), &format!("Warning when the run started: {warning}")))?;
+        }
     }
     let cancel = cancel_on_signals(&runtime)?;
 
@@ -243,8 +254,6 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     };
     let bar = progress_bar(spec.config.steps)?;
     let cache_dir = home.cache().join("tokens");
-    let dev_tasks = load_dev_tasks(home, tasks)?;
-    warn_dev_overlaps(tasks, &dev_tasks);
     let started = std::time::Instant::now();
     let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
     let mut registrar = CheckpointRegistrar { store: &store, runtime: &runtime, error: None };
