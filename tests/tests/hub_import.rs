@@ -303,8 +303,8 @@ fn the_muppet_catalog_lists_the_paper_datasets_and_adds_one_from_the_cache() {
     let run = ["prefinetune", "--task", "rt", "--steps", "1", "--tasks-per-update", "1", "--batch-size", "2", "--max-len", "32", "--dev-size", "8", "--json"];
     let summary: serde_json::Value = String::from_utf8_lossy(&ok(muppet(home.path(), cache.path(), &run)).stdout)
         .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .last()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
         .expect("a summary");
     assert_eq!((summary["tasks"][0]["train_examples"].as_u64(), summary["tasks"][0]["dev_examples"].as_u64()), (Some(distinct(train) as u64), Some(8)), "{summary}");
     // Both tasks are stored or neither: `rt3` taken (alone: --no-dev-split), `rt3_test` is
