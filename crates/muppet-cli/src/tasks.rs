@@ -379,14 +379,9 @@ fn store_tasks(home: &MuppetHome, tasks: &[(&Imported, &serde_json::Value)], rep
     let rt = runtime()?;
     let store = open_store(home, &rt)?;
     let checked = tasks.iter().try_for_each(|(i, _)| check_dev_task(home, &rt, &store, &i.task.spec, tasks));
-    let stored = match checked {
-        Ok(()) => rt.block_on(store.import_tasks(&data, replace)),
-        Err(e) => {
-            rt.block_on(store.close());
-            return Err(e);
-        }
-    };
+    let stored = checked.map(|()| rt.block_on(store.import_tasks(&data, replace)));
     rt.block_on(store.close());
+    let stored = stored?;
     if let Err(muppet_store::StoreError::TaskExists(name)) = &stored {
         anyhow::bail!("a task named `{name}` is already imported: pick another --name, or pass --replace to replace it");
     }

@@ -70,19 +70,14 @@ pub async fn write_bundle(store: &Store, home: &MuppetHome, run: RunId, out: &Pa
     let partial = out.with_file_name(format!(".{}.partial", out.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
     let (tar_path, final_path) = (partial.clone(), out.to_path_buf());
     // Gigabytes of checkpoints are copied: off the async runtime's threads.
-    let result = blocking(move || write_tar(&tar_path, &header, &dir).and_then(|n| std::fs::rename(&tar_path, &final_path).map(|()| n))).await;
-    match result {
+    let written = tokio::task::spawn_blocking(move || write_tar(&tar_path, &header, &dir).and_then(|n| std::fs::rename(&tar_path, &final_path).map(|()| n)));
+    match written.await.map_err(std::io::Error::other).and_then(|r| r) {
         Ok(n) => Ok(n),
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
             Err(failed(out, e))
         }
     }
-}
-
-/// `work` on tokio's blocking threads (file copies and checksums of whole checkpoints).
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> std::io::Result<T> + Send + 'static) -> std::io::Result<T> {
-    tokio::task::spawn_blocking(work).await.map_err(std::io::Error::other)?
 }
 
 fn write_tar(path: &Path, header: &BundleHeader, dir: &Path) -> std::io::Result<usize> {

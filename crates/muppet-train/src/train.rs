@@ -20,7 +20,7 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use muppet_core::{MetricPoint, RunEvent, RunId, RunObserver, TaskFamily};
 use muppet_data::fingerprint::task_fingerprint;
-use muppet_data::split::{train_dev, Split};
+use muppet_data::split::{sample, train_dev, Split};
 use muppet_data::token_cache::TokenCache;
 use muppet_data::tokenize::{Item, TextEncoder};
 use muppet_data::LabeledTask;
@@ -628,7 +628,7 @@ fn prepare(task: &LabeledTask, dev: Option<&LabeledTask>, text: &TextEncoder, ca
     let split_seed = split_seed ^ fnv1a(&task.spec.name);
     let split = match dev {
         None => train_dev(task.examples.len(), dev_size, split_seed),
-        Some(d) => Split { train: (0..task.examples.len()).collect(), dev: seeded_sample(d.examples.len(), dev_size, split_seed) },
+        Some(d) => Split { train: (0..task.examples.len()).collect(), dev: sample(d.examples.len(), dev_size, split_seed) },
     };
     let seed = cfg.seed ^ fnv1a(&task.spec.name);
     let mut train_examples = split.train;
@@ -717,15 +717,6 @@ fn check_labels(task: &LabeledTask) -> Result<(), TrainError> {
         }
     }
     Ok(())
-}
-
-/// `size` of the ids `0..n` (all of them when `n` is not larger), drawn with `seed`, ascending.
-fn seeded_sample(n: usize, size: usize, seed: u64) -> Vec<usize> {
-    let mut ids: Vec<usize> = (0..n).collect();
-    ids.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
-    ids.truncate(size);
-    ids.sort_unstable();
-    ids
 }
 
 /// For each task of the mixture, the task it is scored on, if its split policy names one:
