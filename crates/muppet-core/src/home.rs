@@ -84,6 +84,11 @@ impl MuppetHome {
         self.root.join("experiments").join(id.to_string())
     }
 
+    /// Folder of one experiment's report (charts, CSV, `summary.md`) built by the app.
+    pub fn report_dir(&self, id: i64) -> PathBuf {
+        self.root.join("reports").join(id.to_string())
+    }
+
     /// Create the folders that must exist.
     pub fn ensure(&self) -> std::io::Result<()> {
         for dir in [self.root.clone(), self.assets.clone(), self.cache(), self.runs()] {

@@ -124,6 +124,7 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Re
 pub async fn import_bundle(store: &Store, home: &MuppetHome, bundle: &Path) -> Result<Imported, StoreError> {
     let runs = home.runs();
     std::fs::create_dir_all(&runs).map_err(|e| failed(&runs, e))?;
+    crate::delete::sweep_leftovers(&runs);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let staging = runs.join(format!(".import-{}-{nanos}", std::process::id()));
     let result = stage_and_store(store, home, bundle, &staging).await;

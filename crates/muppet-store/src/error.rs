@@ -19,6 +19,9 @@ pub enum StoreError {
     /// An imported run's files could not be put in its folder; nothing was stored.
     #[error("{0}")]
     Import(String),
+    /// A deletion refused or failed; nothing was deleted.
+    #[error("{0}")]
+    Delete(String),
     #[error("experiment {0} does not exist")]
     NoSuchExperiment(i64),
     #[error("metric series {0} does not exist")]

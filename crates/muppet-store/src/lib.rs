@@ -6,6 +6,7 @@
 pub mod bundle;
 mod checkpoints;
 mod compare;
+pub mod delete;
 mod error;
 mod experiments;
 mod export;
@@ -27,6 +28,7 @@ mod tasks;
 mod transfer;
 
 pub use checkpoints::Checkpoint;
+pub use delete::Deleted;
 pub use compare::{Comparison, MetricAt, MetricComparison, ParamDiff};
 pub use error::StoreError;
 pub use experiments::{Experiment, ExperimentId, NewExperiment};

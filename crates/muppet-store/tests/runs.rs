@@ -104,3 +104,118 @@ async fn a_run_record_is_imported_into_another_database_as_a_new_run() {
     assert_eq!(row.status, RunStatus::Failed);
     assert!(row.failure.as_deref().is_some_and(|f| f.contains("it was running where it was recorded")), "{row:?}");
 }
+
+/// A run with points, a checkpoint, a tag, a note and files in its folder.
+async fn run_with_files(store: &Store, home: &muppet_core::MuppetHome, name: &str, origin: &muppet_store::RunOrigin) -> muppet_core::RunId {
+    let run = store.create_run_in(&new_run(name), origin).await.expect("create");
+    let points: Vec<MetricPoint> = (1..=10).map(|s| point(None, "loss", s, 1.0 / s as f64)).chain([point(Some("sst2"), "accuracy", 10, 0.5)]).collect();
+    store.record_points(run, &points).await.expect("points");
+    let dir = home.run_dir(run);
+    std::fs::create_dir_all(dir.join("sub")).expect("run folder");
+    std::fs::write(dir.join("model-step10.mpk"), vec![7u8; 1000]).expect("checkpoint file");
+    std::fs::write(dir.join("sub/events.jsonl"), b"{}\n").expect("events");
+    let sha = "cd".repeat(32);
+    store.add_checkpoint(&muppet_store::Checkpoint { run, path: dir.join("model-step10.mpk"), step: 10, bytes: 1000, sha256: sha }).await.expect("checkpoint");
+    store.tag_run(run, "keep?").await.expect("tag");
+    store.add_note(muppet_store::NoteTarget::Run(run), "a note").await.expect("note");
+    store.end_run(run, RunStatus::Completed, None).await.expect("end");
+    run
+}
+
+/// Hidden entries left in a folder (a deletion's folders moved aside, an import's staging).
+fn hidden(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with('.')).collect()
+}
+
+/// Deleting runs removes their rows (points, series, checkpoints, tags, notes) and their
+/// folders, and counts what went. A run another run started from goes only with it, and a
+/// run whose lock is held (being trained) is refused; a refusal changes nothing.
+#[tokio::test]
+async fn runs_are_deleted_with_their_rows_and_folders_or_not_at_all() {
+    use muppet_store::delete::delete_runs;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = muppet_core::MuppetHome::at(dir.path());
+    let store = Store::open(&home.db()).await.expect("open");
+    let base = muppet_store::RunOrigin { tasks: vec!["sst2".into()], ..Default::default() };
+    let parent = run_with_files(&store, &home, "pre-finetune", &base).await;
+    let child = run_with_files(&store, &home, "fine-tune", &muppet_store::RunOrigin { parent: Some(parent), ..base.clone() }).await;
+    let other = run_with_files(&store, &home, "other", &base).await;
+    // What a deletion killed half-way leaves behind (pid 999999999 is no process).
+    let stale = home.runs().join(".deleted-999999999-1-9");
+    std::fs::create_dir_all(&stale).expect("stale folder");
+
+    let err = delete_runs(&store, &home, &[parent]).await.expect_err("a fine-tune started from it").to_string();
+    assert!(err.contains(&format!("run {child} \"fine-tune\" started from run {parent}")) && err.contains(&format!("muppet runs delete {parent} {child}")), "{err}");
+    assert!(home.run_dir(parent).join("model-step10.mpk").is_file(), "its folder is back");
+    assert_eq!(store.run(parent).await.expect("kept").points, 11);
+    assert!(!stale.exists(), "a dead process's leftovers are swept");
+    assert_eq!(hidden(&home.runs()), Vec::<String>::new());
+
+    let training = muppet_core::ProcessLock::run(&home, other).expect("lock as a trainer would");
+    let err = delete_runs(&store, &home, &[other]).await.expect_err("being trained").to_string();
+    assert!(err.starts_with(&format!("run {other} is being trained by another process")), "{err}");
+    drop(training);
+    assert!(home.run_dir(other).join("sub/events.jsonl").is_file());
+
+    let err = delete_runs(&store, &home, &[muppet_core::RunId(99)]).await.expect_err("unknown").to_string();
+    assert_eq!(err, "run 99 does not exist");
+
+    let deleted = delete_runs(&store, &home, &[child, parent, child]).await.expect("delete both");
+    assert_eq!(deleted.runs, vec![parent, child]);
+    assert_eq!((deleted.points, deleted.checkpoints), (22, 2));
+    // Two checkpoints, two event files, and the lock files the deletion held.
+    assert_eq!(deleted.files, 6);
+    let lock_bytes = std::process::id().to_string().len() as u64 + 1;
+    assert_eq!(deleted.bytes, 2 * (1000 + 3 + lock_bytes));
+    for run in [parent, child] {
+        assert!(matches!(store.run(run).await, Err(muppet_store::StoreError::NoSuchRun(_))), "row of {run} gone");
+        assert!(!home.run_dir(run).exists(), "folder of {run} gone");
+        assert!(store.list_series(run).await.expect("series").is_empty());
+        assert!(store.checkpoints(run).await.expect("checkpoints").is_empty());
+        assert!(store.notes(muppet_store::NoteTarget::Run(run)).await.expect("notes").is_empty());
+    }
+    assert_eq!(hidden(&home.runs()), Vec::<String>::new(), "nothing left aside");
+    let left: Vec<_> = store.list_runs().await.expect("list").into_iter().map(|r| (r.id, r.points)).collect();
+    assert_eq!(left, vec![(other, 11)], "the other run is untouched");
+    assert_eq!(store.run_tags(other).await.expect("tags"), ["keep?"]);
+}
+
+/// Deleting an experiment removes it with its runs, its orchestrator's folder and its
+/// report; refused while its orchestrator holds its lock.
+#[tokio::test]
+async fn an_experiment_is_deleted_with_its_runs_and_folders() {
+    use muppet_store::delete::delete_experiment;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = muppet_core::MuppetHome::at(dir.path());
+    let store = Store::open(&home.db()).await.expect("open");
+    let new = |name: &str| muppet_store::NewExperiment { name: name.into(), kind: "sample_efficiency".into(), spec: serde_json::json!({}) };
+    let experiment = store.create_experiment(&new("curves")).await.expect("experiment");
+    let kept = store.create_experiment(&new("kept")).await.expect("other experiment");
+    let origin = muppet_store::RunOrigin { experiment: Some(experiment), ..Default::default() };
+    let pre = run_with_files(&store, &home, "pre", &origin).await;
+    let fine = run_with_files(&store, &home, "fine", &muppet_store::RunOrigin { parent: Some(pre), ..origin.clone() }).await;
+    let outside = run_with_files(&store, &home, "outside", &muppet_store::RunOrigin { experiment: Some(kept), ..Default::default() }).await;
+    store.add_note(muppet_store::NoteTarget::Experiment(experiment), "why").await.expect("note");
+    std::fs::create_dir_all(home.report_dir(experiment.0)).expect("report");
+    std::fs::write(home.report_dir(experiment.0).join("summary.md"), b"# curves\n").expect("summary");
+    std::fs::create_dir_all(home.experiment_dir(experiment.0)).expect("experiment folder");
+    std::fs::write(home.experiment_dir(experiment.0).join("orchestrator.log"), b"done\n").expect("log");
+
+    let orchestrator = muppet_core::ProcessLock::experiment(&home, experiment.0).expect("lock as the orchestrator would");
+    let err = delete_experiment(&store, &home, experiment).await.expect_err("being run").to_string();
+    assert!(err.starts_with(&format!("experiment {} is being run by another process", experiment.0)), "{err}");
+    drop(orchestrator);
+    assert_eq!(store.experiment_runs(experiment).await.expect("runs").len(), 2);
+
+    let deleted = delete_experiment(&store, &home, experiment).await.expect("delete");
+    assert_eq!((deleted.runs, deleted.experiment, deleted.points, deleted.checkpoints), (vec![pre, fine], Some(experiment), 22, 2));
+    assert!(matches!(store.experiment(experiment).await, Err(muppet_store::StoreError::NoSuchExperiment(_))));
+    for folder in [home.run_dir(pre), home.run_dir(fine), home.report_dir(experiment.0), home.experiment_dir(experiment.0)] {
+        assert!(!folder.exists(), "{} gone", folder.display());
+    }
+    for parent in [home.runs(), home.root().join("reports"), home.root().join("experiments")] {
+        assert_eq!(hidden(&parent), Vec::<String>::new(), "nothing left aside in {}", parent.display());
+    }
+    assert_eq!(store.list_experiments().await.expect("list").iter().map(|e| e.id).collect::<Vec<_>>(), vec![kept]);
+    assert_eq!(store.run(outside).await.expect("other experiment's run").points, 11);
+}

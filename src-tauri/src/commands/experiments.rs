@@ -48,7 +48,7 @@ pub struct ExperimentsPage {
 }
 
 fn report_dir(state: &StudioState, id: ExperimentId) -> PathBuf {
-    state.home().root().join("reports").join(id.0.to_string())
+    state.home().report_dir(id.0)
 }
 
 /// The names of the files in a report folder, sorted.

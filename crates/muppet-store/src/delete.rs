@@ -1,0 +1,245 @@
+//! Deleting runs and experiments (`muppet runs delete`, `muppet experiment delete`, the
+//! app's *Delete*): their rows (metric series and points, checkpoints, tags, notes) and their
+//! folders (checkpoints, logs, an experiment's log and report) go together or not at all.
+//!
+//! A run being trained is refused: its lock is taken first, and held until the end, so no
+//! worker can start it meanwhile. A run that another run started from (a fine-tune of a
+//! pre-finetuned run) is refused unless that run goes too: the fine-tune's lineage would
+//! point nowhere. The folders are first moved aside under hidden names, the rows deleted in
+//! one transaction, and only then are the files removed; a failure before the commit moves
+//! the folders back.
+
+use std::path::{Path, PathBuf};
+
+use muppet_core::{MuppetHome, ProcessLock, RunId};
+use serde::Serialize;
+
+use crate::{ExperimentId, Store, StoreError};
+
+/// Hidden names of folders on their way out (`.deleted-<pid>-<n>-<name>`) and of an import's
+/// staging folder (`.import-<pid>-<n>`, see [`crate::bundle`]).
+const DELETED: &str = ".deleted-";
+const IMPORTING: &str = ".import-";
+
+/// What a deletion removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deleted {
+    pub runs: Vec<RunId>,
+    pub experiment: Option<ExperimentId>,
+    pub points: u64,
+    pub checkpoints: u64,
+    /// Files removed from the run folders (and the experiment's folders), and their size.
+    pub files: u64,
+    pub bytes: u64,
+}
+
+fn refused(message: impl std::fmt::Display) -> StoreError {
+    StoreError::Delete(message.to_string())
+}
+
+/// Delete `runs` of `home`: their rows and their folders.
+pub async fn delete_runs(store: &Store, home: &MuppetHome, runs: &[RunId]) -> Result<Deleted, StoreError> {
+    if runs.is_empty() {
+        return Err(refused("no run to delete: name at least one run id"));
+    }
+    delete(store, home, runs, None).await
+}
+
+/// Delete experiment `id` of `home` with every run of it, its orchestrator's folder (lock,
+/// log) and its report. Refused while its orchestrator runs.
+pub async fn delete_experiment(store: &Store, home: &MuppetHome, id: ExperimentId) -> Result<Deleted, StoreError> {
+    store.experiment(id).await?;
+    let _orchestrator = ProcessLock::experiment(home, id.0).map_err(refused)?;
+    let runs: Vec<RunId> = store.experiment_runs(id).await?.iter().map(|r| r.id).collect();
+    delete(store, home, &runs, Some(id)).await
+}
+
+async fn delete(store: &Store, home: &MuppetHome, runs: &[RunId], experiment: Option<ExperimentId>) -> Result<Deleted, StoreError> {
+    let mut runs = runs.to_vec();
+    runs.sort();
+    runs.dedup();
+    for &run in &runs {
+        store.run(run).await?;
+    }
+    let mut folders: Vec<PathBuf> = runs.iter().map(|&r| home.run_dir(r)).collect();
+    if let Some(e) = experiment {
+        folders.extend([home.experiment_dir(e.0), home.report_dir(e.0)]);
+    }
+    // What an earlier deletion or import left when its process was killed half-way.
+    for parent in folders.iter().filter_map(|f| f.parent()).collect::<std::collections::BTreeSet<_>>() {
+        sweep_leftovers(parent);
+    }
+    // Held to the end: a worker starting one of the runs now is refused.
+    let mut locks = Vec::with_capacity(runs.len());
+    for &run in &runs {
+        locks.push(ProcessLock::run(home, run).map_err(refused)?);
+    }
+    let (points, checkpoints) = store.counts(&runs).await?;
+    let mut trash = Trash::default();
+    for folder in folders.iter().filter(|f| f.exists()) {
+        if let Err(e) = trash.take(folder) {
+            trash.restore();
+            return Err(refused(format!("cannot move {} aside to delete it ({e}); nothing was deleted", folder.display())));
+        }
+    }
+    if let Err(e) = store.delete_rows(&runs, experiment).await {
+        trash.restore();
+        return Err(e);
+    }
+    drop(locks);
+    // Gigabytes of checkpoints: off the async runtime's threads.
+    let (files, bytes) = tokio::task::spawn_blocking(move || trash.empty()).await.unwrap_or_default();
+    Ok(Deleted { runs, experiment, points, checkpoints, files, bytes })
+}
+
+impl Store {
+    /// Metric points and checkpoints of `runs`.
+    async fn counts(&self, runs: &[RunId]) -> Result<(u64, u64), StoreError> {
+        let ids = id_list(runs);
+        let points: i64 = sqlx::query_scalar(
+            "SELECT coalesce(sum(m.count), 0) FROM metric_summaries m JOIN metric_series s ON s.id = m.series_id
+             WHERE s.run_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&ids)
+        .fetch_one(&self.pool)
+        .await?;
+        let checkpoints: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM checkpoints WHERE run_id IN (SELECT value FROM json_each(?))").bind(&ids).fetch_one(&self.pool).await?;
+        Ok((points as u64, checkpoints as u64))
+    }
+
+    /// Delete the rows of `runs` (everything of theirs cascades) and of `experiment`, in one
+    /// transaction. Refused when a run outside `runs` started from one of them, or, for an
+    /// experiment, when it has a run outside `runs`.
+    async fn delete_rows(&self, runs: &[RunId], experiment: Option<ExperimentId>) -> Result<(), StoreError> {
+        let ids = id_list(runs);
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let children: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT parent_run_id, id, name FROM runs
+             WHERE parent_run_id IN (SELECT value FROM json_each(?1)) AND id NOT IN (SELECT value FROM json_each(?1))
+             ORDER BY parent_run_id, id",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        if !children.is_empty() {
+            let list = children.iter().map(|(parent, id, name)| format!("run {id} \"{name}\" started from run {parent}")).collect::<Vec<_>>().join("; ");
+            let mut with: Vec<i64> = runs.iter().map(|r| r.0).chain(children.iter().map(|c| c.1)).collect();
+            with.sort_unstable();
+            with.dedup();
+            let with = with.iter().map(i64::to_string).collect::<Vec<_>>().join(" ");
+            return Err(refused(format!("{list}: delete them together (`muppet runs delete {with}`), or keep it; nothing was deleted")));
+        }
+        if let Some(e) = experiment {
+            let added: Option<i64> = sqlx::query_scalar("SELECT id FROM runs WHERE experiment_id = ? AND id NOT IN (SELECT value FROM json_each(?)) LIMIT 1")
+                .bind(e.0)
+                .bind(&ids)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(run) = added {
+                return Err(refused(format!("run {run} joined experiment {} meanwhile; delete it again; nothing was deleted", e.0)));
+            }
+        }
+        sqlx::query("DELETE FROM runs WHERE id IN (SELECT value FROM json_each(?))").bind(&ids).execute(&mut *tx).await?;
+        if let Some(e) = experiment {
+            sqlx::query("DELETE FROM experiments WHERE id = ?").bind(e.0).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn id_list(runs: &[RunId]) -> String {
+    serde_json::to_string(&runs.iter().map(|r| r.0).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
+}
+
+/// Folders moved aside, with where they were.
+#[derive(Default)]
+struct Trash {
+    moved: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Trash {
+    fn take(&mut self, folder: &Path) -> std::io::Result<()> {
+        let name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let aside = folder.with_file_name(format!("{DELETED}{}-{}-{name}", std::process::id(), unique()));
+        std::fs::rename(folder, &aside)?;
+        self.moved.push((folder.to_path_buf(), aside));
+        Ok(())
+    }
+
+    /// Put every folder back where it was.
+    fn restore(&mut self) {
+        for (folder, aside) in self.moved.drain(..).rev() {
+            if let Err(e) = std::fs::rename(&aside, &folder) {
+                eprintln!("muppet: could not move {} back to {}: {e}", aside.display(), folder.display());
+            }
+        }
+    }
+
+    /// Remove the folders; returns the files and bytes removed.
+    fn empty(self) -> (u64, u64) {
+        let mut total = (0, 0);
+        for (_, aside) in &self.moved {
+            let (files, bytes) = measure(aside);
+            total = (total.0 + files, total.1 + bytes);
+            if let Err(e) = std::fs::remove_dir_all(aside) {
+                eprintln!("muppet: could not remove {}: {e}; remove it by hand", aside.display());
+            }
+        }
+        total
+    }
+}
+
+fn unique() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+}
+
+/// The regular files under `dir` and their bytes.
+fn measure(dir: &Path) -> (u64, u64) {
+    let mut total = (0, 0);
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => {
+                let (f, b) = measure(&entry.path());
+                total = (total.0 + f, total.1 + b);
+            }
+            Ok(t) if t.is_file() => total = (total.0 + 1, total.1 + entry.metadata().map(|m| m.len()).unwrap_or(0)),
+            _ => {}
+        }
+    }
+    total
+}
+
+/// The folder name of a deletion or an import in progress, and its process.
+pub(crate) fn leftover_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(DELETED).or_else(|| name.strip_prefix(IMPORTING))?;
+    rest.split('-').next()?.parse().ok()
+}
+
+/// Remove the hidden folders under `dir` that a deletion or an import left when its process
+/// ended half-way (its pid is no longer a process).
+pub(crate) fn sweep_leftovers(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = leftover_pid(&name)
+            && pid != std::process::id()
+            && !Path::new("/proc").join(pid.to_string()).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftovers_are_named_by_their_process() {
+        assert_eq!(leftover_pid(".deleted-123-456-7"), Some(123));
+        assert_eq!(leftover_pid(".import-99-1"), Some(99));
+        assert_eq!(leftover_pid("7"), None);
+        assert_eq!(leftover_pid(".deleted-x-1-7"), None);
+    }
+}
