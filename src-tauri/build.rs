@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "compare_runs",
     "export_run_csv",
     "import_run_bundle",
+    "delete_runs",
     "export_run_chart",
     "export_checkpoint",
     "tag_run",
@@ -44,6 +45,7 @@ const COMMANDS: &[&str] = &[
     "run_experiment",
     "run_demo_experiment",
     "cancel_experiment",
+    "delete_experiment",
     "check_experiment",
     "save_experiment",
 ];

@@ -76,6 +76,7 @@ fn main() {
             commands::runs::compare_runs,
             commands::runs::export_run_csv,
             commands::runs::import_run_bundle,
+            commands::runs::delete_runs,
             commands::runs::export_run_chart,
             commands::runs::export_checkpoint,
             commands::notes::tag_run,
@@ -93,6 +94,7 @@ fn main() {
             commands::experiments::run_experiment,
             commands::experiments::run_demo_experiment,
             commands::experiments::cancel_experiment,
+            commands::experiments::delete_experiment,
             commands::experiments::check_experiment,
             commands::experiments::save_experiment,
         ])

@@ -649,6 +649,28 @@ async fn a_run_bundle_from_another_machine_is_imported_from_the_runs_page() -> a
         ensure!(said.starts_with(&format!("Imported run {run} of ")) && said.contains("as run 1 (\"earlier mixture\"): 44 metric points"), "the result says {said:?}");
         let shown = shown_runs(&studio.client).await?;
         ensure!(shown.len() == 1 && shown[0].cells.iter().any(|c| c == "earlier mixture"), "{} rows: {:?}", shown.len(), shown.first().map(|r| &r.cells));
+
+        // Deleted from the table: asked first, naming the run; Keep keeps it.
+        studio.click("#runs-body tr[data-run-id='1'] input.run-select").await?;
+        studio.click("#delete-runs").await?;
+        studio.wait_for("#delete-confirm:not([hidden])", UI_WAIT, "the deletion is asked about").await?;
+        let question = studio.text("#delete-confirm-text").await?;
+        ensure!(question.starts_with("Delete run #1 “earlier mixture” for good?"), "the question says {question:?}");
+        studio.click("#delete-confirm-no").await?;
+        ensure!(!studio.is_displayed("#delete-confirm").await?, "Keep withdraws the question");
+        let folder = desktop.path().join("runs/1");
+        ensure!(folder.is_dir(), "Keep deletes nothing");
+        studio.click("#delete-runs").await?;
+        studio.wait_for("#delete-confirm:not([hidden])", UI_WAIT, "the deletion is asked about again").await?;
+        studio.click("#delete-confirm-yes").await?;
+        studio.wait_for_runs_state("empty").await?;
+        let said = studio.text("#delete-result").await?;
+        ensure!(said.starts_with("Deleted run 1: 44 metric points, 0 checkpoints"), "the result says {said:?}");
+        ensure!(!folder.exists(), "the run's folder is gone");
+        let store = Store::open(&desktop.path().join("muppet.db")).await?;
+        let left = store.list_runs().await?;
+        store.close().await;
+        ensure!(left.is_empty(), "the store still has {left:?}");
         studio.close().await
     })
     .await
@@ -1070,6 +1092,28 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
             "runs.csv:\n{runs_csv}"
         );
         studio.screenshot("experiment-report.png").await?;
+
+        // Delete it from its card: asked first, then gone with its runs and folders.
+        studio.click(&format!("{card} button.delete-experiment")).await?;
+        let question = studio.wait_for(&format!("{card} .confirm-panel"), UI_WAIT, "the deletion is asked about").await?.text().await?;
+        ensure!(question.contains("Delete experiment “desktop-e2e” for good, with its 5 runs"), "the question says {question:?}");
+        let runs: Vec<i64> = {
+            let store = Store::open(&home.db()).await?;
+            let runs = store.list_runs().await?.iter().map(|r| r.id.0).collect();
+            store.close().await;
+            runs
+        };
+        ensure!(runs.len() == 5, "5 runs before, not {runs:?}");
+        studio.click(&format!("{card} button.delete-experiment-yes")).await?;
+        studio.wait_for("#experiments-result:not(:empty)", UI_WAIT, "the deletion's result is shown").await?;
+        let said = studio.text("#experiments-result").await?;
+        ensure!(said.starts_with(&format!("Deleted experiment {experiment_id} and its runs ")), "the result says {said:?}");
+        let count = studio.text("#experiments-count").await?;
+        ensure!(count == "No experiments yet", "the page says {count:?}");
+        ensure!(!report.exists(), "the report is gone");
+        for run in runs {
+            ensure!(!home.run_dir(RunId(run)).exists(), "run {run}'s folder is gone");
+        }
         studio.close().await
     };
     tokio::time::timeout(EXPERIMENT_TEST_LIMIT, test)

@@ -140,6 +140,36 @@ fn a_tiny_sample_efficiency_experiment_runs_resumes_and_reports() {
     let out = muppet(home.path(), &["report", &id.to_string(), "--out", report.to_str().expect("utf-8")]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(!report.join("stale.txt").exists() && report.join("summary.md").is_file());
+
+    // A run of the experiment deleted alone is trained again by `experiment resume`; the
+    // stage cannot go without the fine-tunes that started from it.
+    let out = muppet(home.path(), &["runs", "delete", &stage_id.to_string()]);
+    assert!(!out.status.success() && text(&out).contains(&format!("started from run {stage_id}")), "{}", text(&out));
+    assert!(home.path().join("runs").join(stage_id.to_string()).is_dir(), "a refusal deletes nothing");
+    let out = muppet(home.path(), &["runs", "delete", &leaf.to_string(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let deleted = last_json(&out);
+    assert_eq!(deleted["runs"], serde_json::json!([leaf]), "{deleted}");
+    assert!(deleted["checkpoints"].as_u64() >= Some(1) && deleted["points"].as_u64() > Some(0), "{deleted}");
+    assert!(!home.path().join("runs").join(leaf.to_string()).exists());
+    let resumed = muppet(home.path(), &["experiment", "resume", &id.to_string(), "--json"]);
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    let resumed = last_json(&resumed);
+    assert_eq!(resumed["status"], "completed", "{resumed}");
+    let again = resumed["runs"].as_array().expect("runs").iter().find(|r| r["name"] == runs[1]["name"]).expect("the deleted run's name").clone();
+    assert!(again["run_id"].as_i64().is_some_and(|r| r > leaf) && again["status"] == "completed", "trained again as a new run: {again}");
+
+    // Deleting the experiment removes it with every run of it and its folders.
+    let out = muppet(home.path(), &["experiment", "delete", &id.to_string(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let deleted = last_json(&out);
+    assert_eq!((deleted["experiment"].as_i64(), deleted["runs"].as_array().map(Vec::len)), (Some(id), Some(9)), "{deleted}");
+    let list = |args: &[&str]| serde_json::from_slice::<serde_json::Value>(&muppet(home.path(), args).stdout).expect("list JSON");
+    assert_eq!(list(&["experiment", "list", "--json"]), serde_json::json!([]));
+    assert_eq!(list(&["runs", "list", "--json"]), serde_json::json!([]));
+    assert!(!home.path().join("experiments").join(id.to_string()).exists());
+    let left: Vec<_> = std::fs::read_dir(home.path().join("runs")).expect("runs").flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// Each bad spec is refused with the field named, and no run is created.

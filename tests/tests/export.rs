@@ -284,4 +284,13 @@ fn a_bundled_run_is_imported_into_another_data_folder_and_exports_there() {
     assert_eq!(list(desktop.path()).len(), 1, "nothing stored");
     let leftovers: Vec<_> = std::fs::read_dir(desktop.path().join("runs")).expect("runs").flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "only the imported run's folder: {leftovers:?}");
+
+    // Deleted there, the imported run goes with its folder; an unknown run is named.
+    let out = muppet(desktop.path(), &["runs", "delete", &new_id]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).starts_with(&format!("deleted run {new_id}: ")) && text(&out).contains(" checkpoint"), "{}", text(&out));
+    assert!(list(desktop.path()).is_empty());
+    assert_eq!(std::fs::read_dir(desktop.path().join("runs")).expect("runs").count(), 0);
+    let out = muppet(desktop.path(), &["runs", "delete", &new_id]);
+    assert!(!out.status.success() && text(&out).contains(&format!("run {new_id} does not exist")), "{}", text(&out));
 }

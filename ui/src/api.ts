@@ -477,6 +477,19 @@ export interface ImportedRun {
   files: number;
 }
 export const importRunBundle = (path: string) => invoke<ImportedRun>("import_run_bundle", { path });
+
+/** What a deletion removed (runs, or an experiment with its runs). */
+export interface Deleted {
+  runs: number[];
+  experiment: number | null;
+  points: number;
+  checkpoints: number;
+  files: number;
+  bytes: number;
+}
+
+export const deleteRuns = (runs: number[]) => invoke<Deleted>("delete_runs", { runs });
+export const deleteExperiment = (experiment: number) => invoke<Deleted>("delete_experiment", { experiment });
 export const exportRunChart = (run: number, path: string) => invoke<ExportedFile>("export_run_chart", { run, path });
 export const exportCheckpoint = (run: number, step: number | null, out: string) =>
   invoke<ExportSummary>("export_checkpoint", { run, step, out });

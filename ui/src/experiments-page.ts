@@ -2,13 +2,13 @@
 // with their progress, runs, report files and charts, building a report, and running a
 // spec file (`muppet experiment run`) in the background. While an experiment runs the page
 // refreshes itself. Element ids and data-* attributes are relied on by tests/tests/desktop.rs.
-import { buildReport, cancelExperiment, listExperiments, reportChart, runDemoExperiment, runExperiment, type ExperimentLaunch, type ExperimentView } from "./api";
+import { buildReport, cancelExperiment, deleteExperiment, listExperiments, reportChart, runDemoExperiment, runExperiment, type ExperimentLaunch, type ExperimentView } from "./api";
 import { wireBrowse } from "./browse";
 import { ExperimentBuilder } from "./experiment-builder-view";
 import { demoPending, renderDemoOffer } from "./demo-offer";
 import { byId, el, showBanner } from "./dom";
 import { experimentProgress, launchStatus } from "./experiment-progress";
-import { describeError, formatStatus, formatTimestamp } from "./runs-format";
+import { deletedText, describeError, formatStatus, formatTimestamp } from "./runs-format";
 
 /** How often the page re-reads the store while an experiment is running. */
 const FOLLOW_EVERY_MS = 1500;
@@ -19,6 +19,8 @@ export class ExperimentsPage {
   private readonly charts = new Map<string, string>();
   private readonly builder = new ExperimentBuilder(byId("experiment-builder"), () => void this.show());
   private builderRead = false;
+  /** The experiment whose deletion is being asked about: kept across the page's refreshes. */
+  private confirming: number | null = null;
 
   constructor(private readonly openRun: (id: number) => void) {
     byId("refresh-experiments").addEventListener("click", () => void this.show());
@@ -75,6 +77,14 @@ export class ExperimentsPage {
         build.textContent = "Build report";
       }
     });
+    const remove = el("button", { type: "button", className: "button secondary delete-experiment" }, "Delete");
+    remove.title = "Delete the experiment with every run of it, its log and its report";
+    remove.disabled = progress.state === "running";
+    remove.addEventListener("click", () => {
+      this.confirming = experiment.id;
+      void this.show();
+    });
+    const confirm = this.confirming === experiment.id ? this.deleteConfirm(experiment) : null;
     const charts = el("div", { className: "report-charts" });
     for (const name of experiment.charts) {
       const img = el("img", { alt: name, title: name, "data-chart": name });
@@ -129,13 +139,41 @@ export class ExperimentsPage {
           el("h3", {}, experiment.name),
           el("p", { className: "page-sub" }, `${experiment.kind} · ${formatTimestamp(experiment.created_at, "local")}`),
         ),
-        build,
+        el("div", { className: "toolbar" }, build, remove),
       ),
+      confirm,
       el("div", { className: "experiment-progress" }, bar, el("span", { className: "progress-text" }, progress.text)),
       charts,
       files,
       details,
     );
+  }
+
+  /** The question asked before an experiment is deleted, with its answers. */
+  private deleteConfirm(experiment: ExperimentView): HTMLElement {
+    const runs = experiment.runs.length;
+    const yes = el("button", { type: "button", className: "button danger delete-experiment-yes" }, "Delete");
+    const no = el("button", { type: "button", className: "button secondary delete-experiment-no" }, "Keep");
+    no.addEventListener("click", () => {
+      this.confirming = null;
+      void this.show();
+    });
+    yes.addEventListener("click", async () => {
+      yes.disabled = true;
+      try {
+        const deleted = await deleteExperiment(experiment.id);
+        this.confirming = null;
+        byId("experiments-result").textContent = deletedText(deleted);
+        await this.show();
+      } catch (error) {
+        showBanner(byId("experiments-error"), describeError(error));
+        yes.disabled = false;
+      }
+    });
+    const text =
+      `Delete experiment “${experiment.name}” for good, with its ${runs === 1 ? "run" : `${runs} runs`} ` +
+      `(metrics, checkpoints, files), its log and its report? This cannot be undone.`;
+    return el("div", { className: "confirm-panel", role: "alertdialog" }, el("p", {}, text), el("div", { className: "toolbar" }, yes, no));
   }
 
   /** A launched `muppet experiment run`: where it stands, and Cancel while it runs. */

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { RunRow } from "./api";
 import {
+  bytesText,
+  deletedText,
+  deleteQuestion,
   importedText,
   MISSING,
   describeError,
@@ -140,3 +143,34 @@ describe("importedText", () => {
   });
 });
 
+
+describe("bytesText", () => {
+  it("reads in decimal units, as the CLI prints it", () => {
+    expect(bytesText(0)).toBe("0 B");
+    expect(bytesText(999)).toBe("999 B");
+    expect(bytesText(1000)).toBe("1.0 kB");
+    expect(bytesText(999_949)).toBe("999.9 kB");
+    expect(bytesText(999_950)).toBe("1.0 MB");
+    expect(bytesText(1_340_000_000)).toBe("1.3 GB");
+  });
+});
+
+describe("deleting runs", () => {
+  it("asks naming every run", () => {
+    expect(deleteQuestion([{ id: 4, name: "demo" }])).toBe(
+      "Delete run #4 “demo” for good? Their metrics, checkpoints, notes and files are removed; this cannot be undone.",
+    );
+    expect(deleteQuestion([{ id: 4, name: "demo" }, { id: 7, name: "sst2 fine-tune" }])).toMatch(/^Delete 2 runs \(#4 “demo”, #7 “sst2 fine-tune”\) for good\?/);
+  });
+
+  it("says what went", () => {
+    const deleted = { runs: [3, 4], experiment: null, points: 1234, checkpoints: 2, files: 6, bytes: 2_030 };
+    expect(deletedText(deleted)).toBe("Deleted runs 3, 4: 1,234 metric points, 2 checkpoints, 6 files (2.0 kB).");
+    expect(deletedText({ ...deleted, runs: [3], experiment: 2 })).toBe(
+      "Deleted experiment 2 and its run 3: 1,234 metric points, 2 checkpoints, 6 files (2.0 kB).",
+    );
+    expect(deletedText({ runs: [], experiment: 2, points: 0, checkpoints: 0, files: 1, bytes: 6 })).toBe(
+      "Deleted experiment 2 (it had no runs): 0 metric points, 0 checkpoints, 1 file (6 B).",
+    );
+  });
+});

@@ -1,5 +1,5 @@
 // Pure formatting of the runs table: no DOM, no clock, no IPC, so it is unit-tested.
-import type { CommandError, ImportedRun, RunKind, RunRow, RunStatus } from "./api";
+import type { CommandError, Deleted, ImportedRun, RunKind, RunRow, RunStatus } from "./api";
 
 /** The text of one table row, cell by cell, plus what the row needs for styling. */
 export interface RunCells {
@@ -124,8 +124,45 @@ export function describeError(error: unknown): CommandError {
 }
 
 /** What an imported run bundle brought, in one line. */
+const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
+
+/** A size in bytes as people read it (decimal units, as the CLI prints it). */
+export function bytesText(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["kB", "MB", "GB", "TB", "PB"];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 999.95 && unit + 1 < units.length) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The question asked before runs are deleted. */
+export function deleteQuestion(runs: { id: number; name: string }[]): string {
+  const named = runs.map((r) => `#${r.id} “${r.name}”`).join(", ");
+  const which = runs.length === 1 ? `run ${named}` : `${runs.length} runs (${named})`;
+  return `Delete ${which} for good? Their metrics, checkpoints, notes and files are removed; this cannot be undone.`;
+}
+
+/** What a deletion removed, in one sentence. */
+export function deletedText(deleted: Deleted): string {
+  const ids = deleted.runs.join(", ");
+  const runs = deleted.runs.length === 1 ? `run ${ids}` : `runs ${ids}`;
+  const what =
+    deleted.experiment === null
+      ? `Deleted ${runs}`
+      : deleted.runs.length === 0
+        ? `Deleted experiment ${deleted.experiment} (it had no runs)`
+        : `Deleted experiment ${deleted.experiment} and its ${runs}`;
+  return (
+    `${what}: ${plural(deleted.points, "metric point")}, ${plural(deleted.checkpoints, "checkpoint")}, ` +
+    `${plural(deleted.files, "file")} (${bytesText(deleted.bytes)}).`
+  );
+}
+
 export function importedText(imported: ImportedRun): string {
-  const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
   return (
     `Imported run ${imported.source_run} of ${imported.source_host} as run ${imported.run} ("${imported.name}"): ` +
     `${plural(imported.points, "metric point")}, ${plural(imported.checkpoints, "checkpoint")}, ${plural(imported.files, "file")}.`

@@ -1,10 +1,10 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, importRunBundle, listRuns, type RunComparison, type RunListRow, type Update } from "./api";
+import { compareRuns, deleteRuns, importRunBundle, listRuns, type RunComparison, type RunListRow, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
 import { byId, el } from "./dom";
-import { describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
+import { deletedText, deleteQuestion, describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
 import { filterRuns, progressFraction, progressText, sortRuns, tagCounts, type RunSort, type RunSortKey } from "./runs-table";
 
 /** Rows rendered before "Show all": a table of thousands of runs stays responsive. */
@@ -45,6 +45,9 @@ export class RunsPage {
       this.render();
     });
     byId("compare-runs").addEventListener("click", () => void this.compare());
+    byId("delete-runs").addEventListener("click", () => this.askDelete());
+    byId("delete-confirm-no").addEventListener("click", () => (byId("delete-confirm").hidden = true));
+    byId("delete-confirm-yes").addEventListener("click", () => void this.deleteSelected());
     const bundle = byId<HTMLInputElement>("import-run-path");
     bundle.addEventListener("input", () => (byId<HTMLButtonElement>("import-run-button").disabled = bundle.value.trim() === ""));
     wireBrowse("browse-import-run", "import-run-path", { kind: "open-file", title: "Run bundle", label: "Run bundle (tar)", extensions: ["tar"] }, (m) =>
@@ -194,6 +197,53 @@ export class RunsPage {
     const button = byId<HTMLButtonElement>("compare-runs");
     button.disabled = this.selected.size < 2;
     button.textContent = this.selected.size >= 2 ? `Compare ${this.selected.size}` : "Compare";
+    const remove = byId<HTMLButtonElement>("delete-runs");
+    remove.disabled = this.selected.size === 0;
+    remove.textContent = this.selected.size > 0 ? `Delete ${this.selected.size}` : "Delete";
+    // The question names the runs ticked when it was asked; a change of selection withdraws it.
+    const confirm = byId("delete-confirm");
+    if (!confirm.hidden && confirm.dataset.runs !== this.selectedIds().join(",")) confirm.hidden = true;
+  }
+
+  private selectedIds(): number[] {
+    return [...this.selected].sort((a, b) => a - b);
+  }
+
+  /** Ask before deleting the ticked runs, naming each. */
+  private askDelete(): void {
+    const ids = this.selectedIds();
+    const runs = ids.map((id) => ({ id, name: this.rows.find((r) => r.id === id)?.name ?? "" }));
+    const confirm = byId("delete-confirm");
+    confirm.dataset.runs = ids.join(",");
+    byId("delete-confirm-text").textContent = deleteQuestion(runs);
+    confirm.hidden = false;
+    this.showDeleteResult("", false);
+  }
+
+  private async deleteSelected(): Promise<void> {
+    const confirm = byId("delete-confirm");
+    const ids = (confirm.dataset.runs ?? "").split(",").filter(Boolean).map(Number);
+    const yes = byId<HTMLButtonElement>("delete-confirm-yes");
+    yes.disabled = true;
+    try {
+      const deleted = await deleteRuns(ids);
+      for (const id of deleted.runs) this.selected.delete(id);
+      confirm.hidden = true;
+      this.showDeleteResult(deletedText(deleted), false);
+      const panel = byId("compare-panel");
+      if ((panel.dataset.runs ?? "").split(",").some((id) => deleted.runs.includes(Number(id)))) panel.hidden = true;
+      await this.load();
+    } catch (error) {
+      this.showDeleteResult(describeError(error).message, true);
+    } finally {
+      yes.disabled = false;
+    }
+  }
+
+  private showDeleteResult(message: string, error: boolean): void {
+    const result = byId("delete-result");
+    result.textContent = message;
+    result.className = error ? "result error" : "result";
   }
 
   /** Import the run bundle named in the form; the new run appears in the table. */

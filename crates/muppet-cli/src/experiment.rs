@@ -39,6 +39,14 @@ pub enum ExperimentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Delete an experiment for good, with every run of it, its log and its report.
+    /// Refused while it runs.
+    Delete {
+        id: i64,
+        /// Print what was deleted as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -77,7 +85,20 @@ pub fn run(command: ExperimentCommand) -> anyhow::Result<()> {
         ExperimentCommand::Resume(args) => resume(args),
         ExperimentCommand::Status { id, json } => status(ExperimentId(id), json),
         ExperimentCommand::List { json } => list(json),
+        ExperimentCommand::Delete { id, json } => delete(ExperimentId(id), json),
     }
+}
+
+fn delete(id: ExperimentId, json: bool) -> anyhow::Result<()> {
+    let home = crate::home();
+    let rt = runtime()?;
+    let deleted = rt.block_on(async {
+        let store = Store::open(&home.db()).await?;
+        let result = muppet_store::delete::delete_experiment(&store, &home, id).await;
+        store.close().await;
+        anyhow::Ok(result?)
+    })?;
+    crate::print_deleted(&deleted, json)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -82,6 +82,16 @@ pub fn home() -> MuppetHome {
     MuppetHome::from_env(|| muppet_core::home::default_root(dirs::data_dir()))
 }
 
+/// Say what a deletion removed: one line, or its JSON.
+pub fn print_deleted(deleted: &muppet_store::Deleted, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(deleted)?);
+    } else {
+        println!("{deleted}");
+    }
+    Ok(())
+}
+
 /// Run `work` on `backend`; CUDA runs keep the kernels they compile and their autotune
 /// results in the home's `cache/kernels`, across runs.
 pub fn on_backend<W: muppet_train::backend::OnBackend>(

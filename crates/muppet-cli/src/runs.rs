@@ -1,5 +1,6 @@
-//! `muppet runs list [--json]`, `muppet runs chart`, and `muppet runs bundle` / `muppet runs
-//! import`, which carry a run from one data folder to another (a GPU server's to a desktop's).
+//! `muppet runs list [--json]`, `muppet runs chart`, `muppet runs delete`, and `muppet runs
+//! bundle` / `muppet runs import`, which carry a run from one data folder to another (a GPU
+//! server's to a desktop's).
 
 use std::path::PathBuf;
 
@@ -34,6 +35,16 @@ pub enum RunsCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Delete runs for good: their metrics, checkpoints, notes and run folders. A run being
+    /// trained is refused, and so is a run a fine-tune started from unless it goes too.
+    Delete {
+        /// The run ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        /// Print what was deleted as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Import a run bundle (`muppet runs bundle`) as a new run of this data folder.
     Import {
         /// The bundle file.
@@ -50,7 +61,21 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
         RunsCommand::Chart { id, out } => chart(RunId(id), out),
         RunsCommand::Bundle { id, out } => bundle(RunId(id), &out),
         RunsCommand::Import { bundle, json } => import(&bundle, json),
+        RunsCommand::Delete { ids, json } => delete(&ids.into_iter().map(RunId).collect::<Vec<_>>(), json),
     }
+}
+
+/// Delete runs with their rows and folders, or nothing.
+fn delete(runs: &[RunId], json: bool) -> anyhow::Result<()> {
+    let home = crate::home();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let deleted = runtime.block_on(async {
+        let store = Store::open(&home.db()).await?;
+        let result = muppet_store::delete::delete_runs(&store, &home, runs).await;
+        store.close().await;
+        anyhow::Ok(result?)
+    })?;
+    crate::print_deleted(&deleted, json)
 }
 
 /// Bundle a run; it holds the run's lock meanwhile, so a run being trained is refused.

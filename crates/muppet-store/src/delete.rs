@@ -33,6 +33,46 @@ pub struct Deleted {
     pub bytes: u64,
 }
 
+impl std::fmt::Display for Deleted {
+    /// "deleted experiment 2 and its runs 3, 4: 22 metric points, 2 checkpoints, 6 files (2.0 kB)"
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids = self.runs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        let runs = if self.runs.len() == 1 { format!("run {ids}") } else { format!("runs {ids}") };
+        match self.experiment {
+            Some(e) if self.runs.is_empty() => write!(f, "deleted experiment {} (it had no runs)", e.0)?,
+            Some(e) => write!(f, "deleted experiment {} and its {runs}", e.0)?,
+            None => write!(f, "deleted {runs}")?,
+        }
+        write!(
+            f,
+            ": {}, {}, {} ({})",
+            counted(self.points, "metric point"),
+            counted(self.checkpoints, "checkpoint"),
+            counted(self.files, "file"),
+            bytes_text(self.bytes)
+        )
+    }
+}
+
+fn counted(n: u64, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
+/// A size in bytes as people read it (decimal units).
+pub fn bytes_text(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 999.95 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 fn refused(message: impl std::fmt::Display) -> StoreError {
     StoreError::Delete(message.to_string())
 }
@@ -234,6 +274,27 @@ pub(crate) fn sweep_leftovers(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_in_decimal_units() {
+        assert_eq!(bytes_text(0), "0 B");
+        assert_eq!(bytes_text(999), "999 B");
+        assert_eq!(bytes_text(1000), "1.0 kB");
+        assert_eq!(bytes_text(2_006), "2.0 kB");
+        assert_eq!(bytes_text(999_949), "999.9 kB");
+        assert_eq!(bytes_text(999_950), "1.0 MB");
+        assert_eq!(bytes_text(1_340_000_000), "1.3 GB");
+    }
+
+    #[test]
+    fn a_deletion_says_what_it_removed() {
+        let deleted = Deleted { runs: vec![RunId(3), RunId(4)], experiment: None, points: 22, checkpoints: 2, files: 6, bytes: 2_030 };
+        assert_eq!(deleted.to_string(), "deleted runs 3, 4: 22 metric points, 2 checkpoints, 6 files (2.0 kB)");
+        let one = Deleted { runs: vec![RunId(3)], experiment: Some(ExperimentId(2)), ..deleted.clone() };
+        assert_eq!(one.to_string(), "deleted experiment 2 and its run 3: 22 metric points, 2 checkpoints, 6 files (2.0 kB)");
+        let empty = Deleted { runs: vec![], experiment: Some(ExperimentId(2)), points: 0, checkpoints: 0, files: 1, bytes: 6 };
+        assert_eq!(empty.to_string(), "deleted experiment 2 (it had no runs): 0 metric points, 0 checkpoints, 1 file (6 B)");
+    }
 
     #[test]
     fn leftovers_are_named_by_their_process() {

@@ -199,6 +199,17 @@ pub fn cancel_experiment(state: State<'_, StudioState>, launch: usize) -> Result
     state.experiments.cancel(launch, state.home())
 }
 
+/// Delete an experiment for good, with every run of it, its log and its report; refused
+/// while it runs (its orchestrator holds its lock).
+#[tauri::command]
+pub async fn delete_experiment(
+    state: State<'_, StudioState>,
+    experiment: i64,
+) -> Result<muppet_store::Deleted, CommandError> {
+    let store = store(&state)?;
+    Ok(muppet_store::delete::delete_experiment(store, state.home(), ExperimentId(experiment)).await?)
+}
+
 /// What the data folder knows for the builder's checks: every task with its examples
 /// (the catalog's whose assets are present and the imported ones), and the existing runs
 /// the spec starts from (completed, with a checkpoint, and their tasks).

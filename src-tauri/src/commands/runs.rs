@@ -199,6 +199,25 @@ pub async fn import_run_bundle(
     Ok(muppet_store::bundle::import_bundle(store, state.home(), &path).await?)
 }
 
+/// Delete runs for good: their rows and folders, together or not at all. A run the app
+/// trains or has queued is refused (cancel it first); the store refuses a run another
+/// process trains and a run a fine-tune started from, unless that goes too.
+#[tauri::command]
+pub async fn delete_runs(
+    state: State<'_, StudioState>,
+    runs: Vec<i64>,
+) -> Result<muppet_store::Deleted, CommandError> {
+    let store = store(&state)?;
+    let runs: Vec<RunId> = runs.into_iter().map(RunId).collect();
+    let busy = state.supervisor.states();
+    if let Some(run) = runs.iter().find(|r| busy.contains_key(r)) {
+        return Err(CommandError::Invalid(format!(
+            "run {run} is training or waiting for a slot in this app: cancel it first, then delete it"
+        )));
+    }
+    Ok(muppet_store::delete::delete_runs(store, state.home(), &runs).await?)
+}
+
 /// A file an export wrote.
 #[derive(Debug, Serialize)]
 pub struct ExportedFile {
