@@ -307,4 +307,15 @@ fn a_task_names_the_task_it_is_scored_on_and_a_wrong_one_is_refused() {
     });
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].body.starts_with("Warning when the run started: ") && notes[0].body.contains(warning), "{notes:?}");
+
+    // Deleting: the dev task goes only with the task scored on it; a demo catalog task is
+    // not deleted; a refusal deletes nothing; the run that trained on it is named.
+    refused(muppet(home.path(), &args(&["tasks", "delete", "reviews_dev"])), "task `reviews` is scored on `reviews_dev`: delete them together (`muppet tasks delete reviews reviews_dev`)");
+    refused(muppet(home.path(), &args(&["tasks", "delete", "reviews_flipped", "strategyqa"])), "`strategyqa` is a task of the demo catalog");
+    assert_eq!(imported_names(home.path()), ["reviews", "reviews_dev", "reviews_flipped"]);
+    let out = muppet(home.path(), &args(&["tasks", "delete", "reviews", "reviews_dev", "--json"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let deleted: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(deleted, serde_json::json!({"tasks": ["reviews", "reviews_dev"], "examples": 7, "runs": [run.0]}));
+    assert_eq!(imported_names(home.path()), ["reviews_flipped"]);
 }

@@ -51,6 +51,16 @@ pub enum TasksCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Delete imported tasks (their examples and overlap-check results), all or none. A
+    /// task another task is scored on goes only with it; runs that trained on them keep
+    /// their records.
+    Delete {
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Print what was deleted as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The first examples of a task.
     Preview {
         name: String,
@@ -187,7 +197,30 @@ pub fn run(command: TasksCommand) -> anyhow::Result<()> {
         TasksCommand::Show { name, json } => show(&home, &name, json),
         TasksCommand::Preview { name, n, json } => preview(&home, &name, n, json),
         TasksCommand::Overlaps { json } => crate::overlaps::run(&home, json),
+        TasksCommand::Delete { names, json } => delete(&home, &names, json),
     }
+}
+
+/// Delete imported tasks; a demo catalog task is named as such (it comes with the assets).
+fn delete(home: &MuppetHome, names: &[String], json: bool) -> anyhow::Result<()> {
+    let rt = runtime()?;
+    let store = open_store(home, &rt)?;
+    let result = rt.block_on(async {
+        for name in names {
+            if catalog::recipe(name).is_some() && store.imported_task(name).await?.is_none() {
+                anyhow::bail!("`{name}` is a task of the demo catalog: it comes with the assets (`muppet assets fetch`), not from an import, and is not deleted; nothing was deleted");
+            }
+        }
+        anyhow::Ok(store.delete_imported_tasks(names).await?)
+    });
+    rt.block_on(store.close());
+    let deleted = result?;
+    if json {
+        println!("{}", serde_json::to_string(&deleted)?);
+    } else {
+        println!("{deleted}");
+    }
+    Ok(())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -41,5 +41,5 @@ pub use overlaps::{CheckedTask, OverlapCheck, StoredOverlap};
 pub use run_query::{ParamFilter, ParamOp, RunPage, RunQuery, RunSort, RunTableRow, SummaryStat};
 pub use runs::{NewRun, RunOrigin, RunRow};
 pub use series::{MetricGoal, SeriesId, SeriesInfo, SeriesKey, Summary};
-pub use task_data::{NewTaskData, StoredTask};
+pub use task_data::{DeletedTasks, NewTaskData, StoredTask};
 pub use transfer::{RecordedCheckpoint, RunRecord};

@@ -85,14 +85,70 @@ impl Store {
         Ok(rows)
     }
 
-    /// Remove an imported task's spec and examples; returns whether there was one.
-    /// The task's name stays if runs refer to it.
-    pub async fn delete_imported_task(&self, name: &str) -> Result<bool, StoreError> {
+    /// Delete imported tasks (their specs, examples and overlap-check rows) in one
+    /// transaction: all of them or none. Refused for a name that is not an imported task, and
+    /// for a task another imported task is scored on (its dev task) unless that goes too.
+    /// Runs that trained on them keep their records (and the tasks' names).
+    pub async fn delete_imported_tasks(&self, names: &[String]) -> Result<DeletedTasks, StoreError> {
+        let mut names = names.to_vec();
+        names.sort();
+        names.dedup();
+        if names.is_empty() {
+            return Err(StoreError::Delete("no task to delete: name at least one imported task".into()));
+        }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("DELETE FROM task_examples WHERE task_id = (SELECT id FROM tasks WHERE name = ?)").bind(name).execute(&mut *tx).await?;
-        let done = sqlx::query("DELETE FROM task_specs WHERE task_id = (SELECT id FROM tasks WHERE name = ?)").bind(name).execute(&mut *tx).await?;
+        let specs: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT t.name, s.split, s.examples FROM task_specs s JOIN tasks t ON t.id = s.task_id ORDER BY t.name").fetch_all(&mut *tx).await?;
+        if let Some(missing) = names.iter().find(|n| !specs.iter().any(|(name, ..)| name == *n)) {
+            return Err(StoreError::Delete(format!("there is no imported task `{missing}` (`muppet tasks list --imported` lists them); nothing was deleted")));
+        }
+        for (name, split, _) in specs.iter().filter(|(name, ..)| !names.contains(name)) {
+            let policy: muppet_core::SplitPolicy = serde_json::from_str(split).unwrap_or_default();
+            if let Some(dev) = policy.dev_task.filter(|d| names.contains(d)) {
+                return Err(StoreError::Delete(format!(
+                    "task `{name}` is scored on `{dev}`: delete them together (`muppet tasks delete {name} {dev}`), or keep it; nothing was deleted"
+                )));
+            }
+        }
+        let examples = specs.iter().filter(|(name, ..)| names.contains(name)).map(|(.., n)| *n as u64).sum();
+        let mut runs = Vec::new();
+        for name in &names {
+            let used: Vec<i64> = sqlx::query_scalar("SELECT r.run_id FROM run_tasks r JOIN tasks t ON t.id = r.task_id WHERE t.name = ?")
+                .bind(name)
+                .fetch_all(&mut *tx)
+                .await?;
+            runs.extend(used.into_iter().map(muppet_core::RunId));
+            sqlx::query("DELETE FROM task_examples WHERE task_id = (SELECT id FROM tasks WHERE name = ?)").bind(name).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM task_specs WHERE task_id = (SELECT id FROM tasks WHERE name = ?)").bind(name).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM overlap_checks WHERE task = ?").bind(name).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        runs.sort();
+        runs.dedup();
+        Ok(DeletedTasks { tasks: names, examples, runs })
+    }
+}
+
+/// What a deletion of imported tasks removed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeletedTasks {
+    pub tasks: Vec<String>,
+    pub examples: u64,
+    /// Runs that trained on them: their records stay, but they cannot be resumed until the
+    /// tasks are imported again.
+    pub runs: Vec<muppet_core::RunId>,
+}
+
+impl std::fmt::Display for DeletedTasks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = self.tasks.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ");
+        let tasks = if self.tasks.len() == 1 { "task" } else { "tasks" };
+        write!(f, "deleted {tasks} {names}: {} examples", self.examples)?;
+        if !self.runs.is_empty() {
+            let runs = self.runs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+            write!(f, ". Runs {runs} trained on them and keep their records; resuming them needs the tasks imported again")?;
+        }
+        Ok(())
     }
 }
 
@@ -201,9 +257,46 @@ mod tests {
         store.import_task(NewTaskData { fingerprint: "f2", examples: fewer, ..data }, true).await.expect("replace");
         assert_eq!(store.task_examples("t", None).await.expect("examples"), fewer);
         assert_eq!(store.imported_tasks().await.expect("list").len(), 1);
-        assert!(store.delete_imported_task("t").await.expect("delete"));
+        assert_eq!(store.delete_imported_tasks(&["t".into()]).await.expect("delete").examples, 3);
         assert!(store.imported_tasks().await.expect("list").is_empty());
         assert!(store.task_examples("t", None).await.expect("examples").is_empty());
+    }
+
+    /// Deleting imported tasks: all or none; a task's dev task goes only with it; the overlap
+    /// check forgets them; the runs that trained on them are named and keep their records.
+    #[tokio::test]
+    async fn imported_tasks_are_deleted_together_or_not_at_all() {
+        let (_dir, store) = open().await;
+        let import = serde_json::json!({});
+        let examples = vec!["{}".to_string(); 5];
+        let mut scored = spec("mnli");
+        scored.split = muppet_core::SplitPolicy { dev_task: Some("mnli_validation".into()), ..Default::default() };
+        let (dev, other) = (spec("mnli_validation"), spec("other"));
+        let data = |spec| NewTaskData { spec, fingerprint: "f", import: &import, examples: &examples };
+        store.import_tasks(&[data(&scored), data(&dev), data(&other)], false).await.expect("import");
+        let origin = crate::RunOrigin { tasks: vec!["mnli".into()], ..Default::default() };
+        let new_run = crate::NewRun { name: "r".into(), kind: muppet_core::RunKind::PreFinetune, spec: serde_json::json!({}), seed: None, backend: "flex".into(), device: "cpu".into() };
+        let run = store.create_run_in(&new_run, &origin).await.expect("run");
+        let checked = |task: &str| muppet_core::task::CheckedTask { task: task.into(), fingerprint: "f".into(), inputs: 5 };
+        store.replace_overlap_check(&[checked("mnli"), checked("other")], &[("mnli".into(), "other".into(), 2), ("other".into(), "mnli".into(), 2)]).await.expect("overlaps");
+
+        let err = store.delete_imported_tasks(&["mnli_validation".into()]).await.expect_err("its task is scored on it").to_string();
+        assert_eq!(err, "task `mnli` is scored on `mnli_validation`: delete them together (`muppet tasks delete mnli mnli_validation`), or keep it; nothing was deleted");
+        let err = store.delete_imported_tasks(&["other".into(), "nope".into()]).await.expect_err("unknown").to_string();
+        assert!(err.starts_with("there is no imported task `nope`"), "{err}");
+        assert_eq!(store.imported_tasks().await.expect("list").len(), 3, "a refusal deletes nothing");
+
+        let deleted = store.delete_imported_tasks(&["mnli_validation".into(), "mnli".into()]).await.expect("delete both");
+        assert_eq!(deleted, DeletedTasks { tasks: vec!["mnli".into(), "mnli_validation".into()], examples: 10, runs: vec![run] });
+        assert_eq!(
+            deleted.to_string(),
+            format!("deleted tasks `mnli`, `mnli_validation`: 10 examples. Runs {run} trained on them and keep their records; resuming them needs the tasks imported again")
+        );
+        let left: Vec<String> = store.imported_tasks().await.expect("list").into_iter().map(|t| t.spec.name).collect();
+        assert_eq!(left, ["other"]);
+        let check = store.overlap_check().await.expect("check");
+        assert_eq!((check.tasks.len(), check.overlaps.len()), (1, 0), "{check:?}");
+        assert_eq!(store.run_tasks(run).await.expect("run tasks"), ["mnli"], "the run keeps its record");
     }
 
     #[tokio::test]
