@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "mixture_summary",
     "estimate_run_time",
     "import_task",
+    "delete_tasks",
     "paper_catalog",
     "add_paper_task",
     "list_runs",

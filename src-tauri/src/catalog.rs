@@ -170,6 +170,13 @@ impl TaskCatalog {
         check_and_store(catalog_inputs, store).await
     }
 
+    /// Delete imported tasks (all or none; see [`Store::delete_imported_tasks`]). The stored
+    /// overlap check loses their rows and stays the check of the tasks left.
+    pub async fn delete(&self, store: &Store, names: &[String]) -> Result<muppet_store::DeletedTasks, CommandError> {
+        let _checking = self.checking.lock().await;
+        Ok(store.delete_imported_tasks(names).await?)
+    }
+
     /// The first `count` examples of a task.
     pub async fn preview(
         &self,

@@ -68,6 +68,7 @@ fn main() {
             commands::tasks::mixture_summary,
             commands::tasks::estimate_run_time,
             commands::tasks::import_task,
+            commands::tasks::delete_tasks,
             commands::tasks::paper_catalog,
             commands::tasks::add_paper_task,
             commands::runs::list_runs,

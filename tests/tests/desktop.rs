@@ -554,6 +554,27 @@ async fn a_paper_dataset_is_added_from_the_tasks_page() -> anyhow::Result<()> {
             .attr("title")
             .await?;
         ensure!(labels.as_deref() == Some("neg, pos"), "the labels are {labels:?}");
+
+        // Deleting the validation split takes the task scored on it along, after asking.
+        studio.click_centered("#tasks-body tr[data-task='rotten_tomatoes_validation'] button").await?;
+        let preview = "#task-preview[data-task='rotten_tomatoes_validation']";
+        studio.wait_for(&format!("{preview} button.delete-task"), UI_WAIT, "an imported task's preview offers Delete").await?;
+        studio.click(&format!("{preview} button.delete-task")).await?;
+        let question = studio.wait_for(&format!("{preview} .delete-task-confirm"), UI_WAIT, "the deletion is asked about").await?.text().await?;
+        ensure!(
+            question.starts_with("Delete the imported task “rotten_tomatoes_validation” (500 examples), with “rotten_tomatoes”, which is scored on it, for good?"),
+            "the question says {question:?}"
+        );
+        studio.click(&format!("{preview} button.delete-task-yes")).await?;
+        studio.wait_for("#tasks-result:not(:empty)", UI_WAIT, "the deletion's result is shown").await?;
+        let said = studio.text("#tasks-result").await?;
+        ensure!(said.starts_with("Deleted tasks “rotten_tomatoes”, “rotten_tomatoes_validation”: "), "the result says {said:?}");
+        let listed = studio.text("#tasks-body").await?;
+        ensure!(!listed.contains("rotten_tomatoes"), "the tasks are still listed: {listed}");
+        let store = Store::open(&dir.path().join("muppet.db")).await?;
+        let left = store.imported_tasks().await?;
+        store.close().await;
+        ensure!(left.is_empty(), "the store still has {} imported tasks", left.len());
         studio.close().await
     })
     .await

@@ -489,6 +489,15 @@ export interface Deleted {
 }
 
 export const deleteRuns = (runs: number[]) => invoke<Deleted>("delete_runs", { runs });
+
+/** What a deletion of imported tasks removed, and the runs that trained on them (they keep their records). */
+export interface DeletedTasks {
+  tasks: string[];
+  examples: number;
+  runs: number[];
+}
+
+export const deleteTasks = (names: string[]) => invoke<DeletedTasks>("delete_tasks", { names });
 export const deleteExperiment = (experiment: number) => invoke<Deleted>("delete_experiment", { experiment });
 export const exportRunChart = (run: number, path: string) => invoke<ExportedFile>("export_run_chart", { run, path });
 export const exportCheckpoint = (run: number, step: number | null, out: string) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Example } from "./api";
-import { heldOut, recordedFields, splitPolicyText, targetText, whyNotTrained } from "./task-spec";
+import { deletedTasksText, deleteTasksQuestion, heldOut, recordedFields, splitPolicyText, targetText, tasksToDelete, whyNotTrained } from "./task-spec";
 
 const example = (target: Record<string, unknown>, choices: string[] = []): Example => ({ text_a: "a", text_b: null, choices, target });
 
@@ -55,5 +55,33 @@ describe("heldOut", () => {
     expect(heldOut({ dev_size: 500 })).toEqual({ devSize: 500 });
     expect(heldOut({ seed: 3 })).toEqual({});
     expect(heldOut(undefined)).toEqual({});
+  });
+});
+
+describe("deleting imported tasks", () => {
+  const all = [
+    { name: "mnli", origin: "imported" as const, split: { dev_task: "mnli_validation_matched" } },
+    { name: "mnli_validation_matched", origin: "imported" as const, split: {} },
+    { name: "sst2", origin: "imported" as const },
+  ];
+
+  it("takes the tasks scored on a dev task with it", () => {
+    expect(tasksToDelete({ name: "mnli_validation_matched" }, all)).toEqual(["mnli_validation_matched", "mnli"]);
+    expect(tasksToDelete({ name: "mnli" }, all)).toEqual(["mnli"]);
+    expect(tasksToDelete({ name: "sst2" }, all)).toEqual(["sst2"]);
+  });
+
+  it("asks naming what goes", () => {
+    expect(deleteTasksQuestion(["sst2"], 67349)).toBe(
+      "Delete the imported task “sst2” (67,349 examples) for good? Runs that trained on it keep their records; importing it again brings it back.",
+    );
+    expect(deleteTasksQuestion(["mnli_validation_matched", "mnli"], 9815)).toMatch(/^Delete the imported task “mnli_validation_matched” \(9,815 examples\), with “mnli”, which is scored on it, for good\?/);
+  });
+
+  it("says what went and which runs trained on it", () => {
+    expect(deletedTasksText({ tasks: ["sst2"], examples: 67349, runs: [] })).toBe("Deleted task “sst2”: 67,349 examples.");
+    expect(deletedTasksText({ tasks: ["mnli", "mnli_validation_matched"], examples: 402517, runs: [3, 8] })).toBe(
+      "Deleted tasks “mnli”, “mnli_validation_matched”: 402,517 examples. Runs 3, 8 trained on them and keep their records; resuming needs the task imported again.",
+    );
   });
 });

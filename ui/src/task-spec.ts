@@ -1,7 +1,7 @@
 // What a task spec says, as the pages use it: whether it can be trained (the one rule every
 // task picker follows, in the engine's words: TaskEntry.not_trained), and its recorded
 // fields, own split policy and an example's target in words. Pure, so it is unit-tested.
-import type { Example, FieldMap, SplitPolicy, TaskEntry } from "./api";
+import type { DeletedTasks, Example, FieldMap, SplitPolicy, TaskEntry } from "./api";
 
 /** Why the task cannot be trained (picked for a mixture or a fine-tune), as the engine says it; null when it can. */
 export const whyNotTrained = (task: Pick<TaskEntry, "not_trained">): string | null => task.not_trained ?? null;
@@ -46,4 +46,29 @@ export function targetText(example: Example, labels: string[]): string {
   if (kind === "span" && Array.isArray(value)) return value.map((a) => (a as { text: string }).text).join(" | ");
   if (kind === "text" && typeof value === "string") return value;
   return String(value);
+}
+
+/** The imported tasks that go when `task` is deleted: itself, then every imported task scored on it (its dev task may not go alone). */
+export function tasksToDelete(task: Pick<TaskEntry, "name">, all: Pick<TaskEntry, "name" | "origin" | "split">[]): string[] {
+  return [task.name, ...all.filter((t) => t.origin === "imported" && t.name !== task.name && t.split?.dev_task === task.name).map((t) => t.name)];
+}
+
+/** The question asked before imported tasks are deleted. */
+export function deleteTasksQuestion(names: string[], examples: number): string {
+  const [first, ...scored] = names;
+  const with_ = scored.length === 0 ? "" : `, with ${scored.map((n) => `“${n}”`).join(", ")}, which ${scored.length === 1 ? "is" : "are"} scored on it,`;
+  return (
+    `Delete the imported task “${first}” (${examples.toLocaleString("en-US")} examples)${with_} for good? ` +
+    "Runs that trained on it keep their records; importing it again brings it back."
+  );
+}
+
+/** What a deletion of imported tasks removed, in one sentence. */
+export function deletedTasksText(deleted: DeletedTasks): string {
+  const names = deleted.tasks.map((t) => `“${t}”`).join(", ");
+  const runs =
+    deleted.runs.length === 0
+      ? ""
+      : ` ${deleted.runs.length === 1 ? "Run" : "Runs"} ${deleted.runs.join(", ")} trained on ${deleted.tasks.length === 1 ? "it" : "them"} and keep their records; resuming needs the task imported again.`;
+  return `Deleted ${deleted.tasks.length === 1 ? "task" : "tasks"} ${names}: ${deleted.examples.toLocaleString("en-US")} examples.${runs}`;
 }

@@ -2,6 +2,7 @@
 // a task's examples, the form that imports a file as a task, and the Muppet paper's datasets.
 import {
   addPaperTask,
+  deleteTasks,
   importTask,
   listTasks,
   paperCatalog,
@@ -31,7 +32,7 @@ import {
   type ImportForm,
 } from "./task-import";
 import { formatPercent, overlapsSummary } from "./task-overlaps";
-import { recordedFields, splitPolicyText, targetText, whyNotTrained } from "./task-spec";
+import { deletedTasksText, deleteTasksQuestion, recordedFields, splitPolicyText, targetText, tasksToDelete, whyNotTrained } from "./task-spec";
 
 /** The task list is loaded once (the catalog takes seconds) and shared with the mixture builder. */
 let tasks: Promise<TaskEntry[]> | null = null;
@@ -93,6 +94,8 @@ function taskDetails(task: TaskEntry): HTMLElement[] {
 export class TasksPage {
   private loaded = false;
   private importing = false;
+  /** The tasks shown, for what a deletion takes with it. */
+  private all: TaskEntry[] = [];
 
   constructor() {
     const form = byId("task-import-form");
@@ -131,6 +134,7 @@ export class TasksPage {
   }
 
   private showTasks(all: TaskEntry[]): void {
+    this.all = all;
     showBanner(byId("tasks-error"), null);
     byId("tasks-count").textContent = `${all.length} tasks: ${all.filter((t) => t.origin === "catalog").length} from the demo catalog, ${all.filter((t) => t.origin === "imported").length} imported`;
     byId("tasks-body").replaceChildren(...all.map((t) => this.row(t)));
@@ -309,6 +313,40 @@ export class TasksPage {
     }
   }
 
+  /** *Delete task* for an imported task: asked first, naming the tasks scored on it that go too. */
+  private deleteControls(task: TaskEntry): HTMLElement {
+    const names = tasksToDelete(task, this.all);
+    const ask = el("button", { type: "button", className: "button secondary delete-task" }, "Delete task");
+    const yes = el("button", { type: "button", className: "button danger delete-task-yes" }, "Delete");
+    const no = el("button", { type: "button", className: "button secondary delete-task-no" }, "Keep");
+    const result = el("p", { className: "result" });
+    const confirm = el("div", { className: "confirm-panel delete-task-confirm", role: "alertdialog", hidden: true }, el("p", {}, deleteTasksQuestion(names, task.examples)), el("div", { className: "toolbar" }, yes, no), result);
+    ask.addEventListener("click", () => {
+      confirm.hidden = false;
+      ask.hidden = true;
+    });
+    no.addEventListener("click", () => {
+      confirm.hidden = true;
+      ask.hidden = false;
+    });
+    yes.addEventListener("click", async () => {
+      yes.disabled = true;
+      try {
+        const deleted = await deleteTasks(names);
+        byId("tasks-result").textContent = deletedTasksText(deleted);
+        byId("task-preview").hidden = true;
+        reloadTasks();
+        this.showTasks(await loadTasks());
+        void this.showPaperCatalog();
+      } catch (error) {
+        result.textContent = describeError(error).message;
+        result.className = "result error";
+        yes.disabled = false;
+      }
+    });
+    return el("div", { className: "task-delete" }, ask, confirm);
+  }
+
   private showPreview(task: TaskEntry, preview: TaskPreview): void {
     const panel = byId("task-preview");
     panel.dataset.task = task.name;
@@ -317,6 +355,7 @@ export class TasksPage {
       el("p", { className: "page-sub" }, `${familyLabel(task.family)} · ${formatCount(task.examples)} examples · ${task.source}`),
       el("p", { className: "page-sub" }, `License: ${task.license}`),
       ...taskDetails(task),
+      ...(task.origin === "imported" ? [this.deleteControls(task)] : []),
       ...(task.overlaps?.length
         ? [el("ul", { className: "task-overlaps" }, ...task.overlaps.map((o) => el("li", {}, `${formatCount(o.shared)} of its ${formatCount(o.inputs)} inputs are also in ${o.other} (${formatPercent(o.percent)})`)))]
         : []),

@@ -53,6 +53,17 @@ pub async fn import_task(
     Ok(report)
 }
 
+/// Delete imported tasks, all or none: a task another is scored on goes only with it.
+/// Runs that trained on them keep their records, and are named in the result.
+#[tauri::command]
+pub async fn delete_tasks(
+    state: State<'_, StudioState>,
+    names: Vec<String>,
+) -> Result<muppet_store::DeletedTasks, CommandError> {
+    let store = store(&state)?;
+    state.catalog.delete(store, &names).await
+}
+
 /// The Muppet paper's datasets, and which are imported.
 #[tauri::command]
 pub async fn paper_catalog(state: State<'_, StudioState>) -> Result<Vec<PaperEntry>, CommandError> {
