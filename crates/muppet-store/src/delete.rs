@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use muppet_core::lock::{experiment_lock_path, holder, Holder};
 use muppet_core::{MuppetHome, ProcessLock, RunId};
 use serde::Serialize;
 
@@ -99,7 +100,17 @@ async fn delete(store: &Store, home: &MuppetHome, runs: &[RunId], experiment: Op
     runs.sort();
     runs.dedup();
     for &run in &runs {
-        store.run(run).await?;
+        let row = store.run(run).await?;
+        // Its orchestrator would start it, or count it done, while it goes.
+        if let Some(e) = row.experiment.filter(|&e| Some(e) != experiment)
+            && let Holder::Held { pid } = holder(&experiment_lock_path(home, e.0))
+        {
+            let by = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+            return Err(refused(format!(
+                "run {run} belongs to experiment {}, which is being run by another process{by}: wait for it to end, or cancel it first; nothing was deleted",
+                e.0
+            )));
+        }
     }
     let mut folders: Vec<PathBuf> = runs.iter().map(|&r| home.run_dir(r)).collect();
     if let Some(e) = experiment {

@@ -204,6 +204,9 @@ async fn an_experiment_is_deleted_with_its_runs_and_folders() {
     let orchestrator = muppet_core::ProcessLock::experiment(&home, experiment.0).expect("lock as the orchestrator would");
     let err = delete_experiment(&store, &home, experiment).await.expect_err("being run").to_string();
     assert!(err.starts_with(&format!("experiment {} is being run by another process", experiment.0)), "{err}");
+    // Nor does a run of it go alone while its orchestrator runs.
+    let err = muppet_store::delete::delete_runs(&store, &home, &[fine]).await.expect_err("its experiment is being run").to_string();
+    assert!(err.starts_with(&format!("run {fine} belongs to experiment {}, which is being run by another process (pid ", experiment.0)), "{err}");
     drop(orchestrator);
     assert_eq!(store.experiment_runs(experiment).await.expect("runs").len(), 2);
 
