@@ -141,6 +141,40 @@ fn a_tiny_sample_efficiency_experiment_runs_resumes_and_reports() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(!report.join("stale.txt").exists() && report.join("summary.md").is_file());
 
+    // Bundled whole (as from a GPU server) and imported into another data folder: the same
+    // experiment, its runs linked to it and the fine-tunes to their stage, and the same report.
+    let (desktop, files) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let bundle = files.path().join("experiment.tar");
+    let bundle_arg = bundle.to_str().expect("utf-8");
+    let out = muppet(home.path(), &["experiment", "bundle", &id.to_string(), "--out", bundle_arg]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = muppet(desktop.path(), &["runs", "import", bundle_arg, "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let imported = last_json(&out);
+    assert_eq!((imported["experiment"]["source_id"].as_i64(), imported["runs"].as_array().map(Vec::len)), (Some(id), Some(9)), "{imported}");
+    let there = imported["experiment"]["id"].as_i64().expect("experiment id");
+    let status = muppet(desktop.path(), &["experiment", "status", &there.to_string(), "--json"]);
+    assert!(status.status.success(), "{}", text(&status));
+    let status = last_json(&status);
+    assert_eq!(status["status"], "completed", "{status}");
+    let new_stage = status["runs"][0]["run_id"].as_i64().expect("stage");
+    let linked = rt.block_on(async {
+        let store = muppet_store::Store::open(&desktop.path().join("muppet.db")).await.expect("store");
+        let rows = store.experiment_runs(muppet_store::ExperimentId(there)).await.expect("runs");
+        store.close().await;
+        rows.iter().filter(|r| r.parent == Some(muppet_core::RunId(new_stage))).count()
+    });
+    assert_eq!(linked, 4, "the fine-tunes keep their stage");
+    let report_there = desktop.path().join("report");
+    let out = muppet(desktop.path(), &["report", &there.to_string(), "--out", report_there.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let read = |dir: &Path| std::fs::read_to_string(dir.join("points.csv")).expect("points.csv");
+    assert_eq!(read(&report_there), read(&report), "the same figures from the imported runs");
+    let again = muppet(desktop.path(), &["runs", "import", bundle_arg]);
+    assert!(!again.status.success() && text(&again).contains(&format!("experiment `tiny` is already here, as experiment {there}")), "{}", text(&again));
+    let listed = serde_json::from_slice::<serde_json::Value>(&muppet(desktop.path(), &["runs", "list", "--json"]).stdout).expect("runs JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(9), "a refused import adds nothing");
+
     // A run of the experiment deleted alone is trained again by `experiment resume`; the
     // stage cannot go without the fine-tunes that started from it.
     let out = muppet(home.path(), &["runs", "delete", &stage_id.to_string()]);

@@ -259,8 +259,8 @@ fn a_bundled_run_is_imported_into_another_data_folder_and_exports_there() {
     let imported: serde_json::Value = serde_json::from_slice(&out.stdout).expect("import JSON");
     let source = &list(server.path())[0];
     let here = &list(desktop.path())[0];
-    assert_eq!(imported["run"], here["id"], "{imported}");
-    assert_eq!(imported["source_run"].to_string(), run);
+    assert_eq!(imported["runs"][0]["run"], here["id"], "{imported}");
+    assert_eq!(imported["runs"][0]["source_run"].to_string(), run);
     for key in ["name", "status", "points", "last_loss", "device"] {
         assert_eq!(here[key], source[key], "{key}");
     }
@@ -272,15 +272,15 @@ fn a_bundled_run_is_imported_into_another_data_folder_and_exports_there() {
 
     // One byte of the checkpoint changed on the way.
     let mut bytes = std::fs::read(&bundle).expect("bundle");
-    let name = b"files/model-step2.mpk";
-    let at = bytes.windows(name.len()).position(|w| w == name).expect("the checkpoint's entry");
+    let name = format!("files/{run}/model-step2.mpk").into_bytes();
+    let at = bytes.windows(name.len()).position(|w| w == name.as_slice()).expect("the checkpoint's entry");
     bytes[at + 512 + 100] ^= 0xff;
     let damaged = files.path().join("damaged.tar");
     std::fs::write(&damaged, bytes).expect("write");
     let out = muppet(desktop.path(), &["runs", "import", damaged.to_str().expect("utf-8")]);
     assert!(!out.status.success());
     let message = text(&out);
-    assert!(message.contains("damaged.tar") && message.contains("checkpoint `model-step2.mpk` (step 2) is damaged"), "{message}");
+    assert!(message.contains("damaged.tar") && message.contains(&format!("checkpoint `model-step2.mpk` (step 2) of run {run} is damaged")), "{message}");
     assert_eq!(list(desktop.path()).len(), 1, "nothing stored");
     let leftovers: Vec<_> = std::fs::read_dir(desktop.path().join("runs")).expect("runs").flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "only the imported run's folder: {leftovers:?}");

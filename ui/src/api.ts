@@ -466,10 +466,19 @@ export const compareRuns = (runs: number[]) => invoke<RunComparison>("compare_ru
 export const exportRunCsv = (run: number, path: string) => invoke<number>("export_run_csv", { run, path });
 
 /** What a run bundle held, once imported (muppet_store::bundle::Imported). */
-export interface ImportedRun {
+/** One run of an imported bundle: its new id, and its id where it was bundled. */
+export interface ImportedRunOf {
   run: number;
   name: string;
   source_run: number;
+  points: number;
+  checkpoints: number;
+}
+
+/** What an imported bundle held: its runs, and its experiment for an experiment's bundle. */
+export interface ImportedRun {
+  runs: ImportedRunOf[];
+  experiment: { id: number; name: string; source_id: number } | null;
   source_home: string;
   source_host: string;
   points: number;

@@ -138,8 +138,17 @@ describe("resourcesText", () => {
 
 describe("importedText", () => {
   it("says where the run came from, its new id and what it brought", () => {
-    const imported = { run: 12, name: "pre-finetune: sst2 + mnli", source_run: 3, source_home: "/srv/muppet", source_host: "gpu-a", points: 1234, checkpoints: 1, files: 7 };
+    const run = { run: 12, name: "pre-finetune: sst2 + mnli", source_run: 3, points: 1234, checkpoints: 1 };
+    const imported = { runs: [run], experiment: null, source_home: "/srv/muppet", source_host: "gpu-a", points: 1234, checkpoints: 1, files: 7 };
     expect(importedText(imported)).toBe('Imported run 3 of gpu-a as run 12 ("pre-finetune: sst2 + mnli"): 1,234 metric points, 1 checkpoint, 7 files.');
+    const two = { ...imported, runs: [run, { ...run, run: 13, source_run: 4 }], points: 2468, checkpoints: 2 };
+    expect(importedText(two)).toBe("Imported 2 runs of gpu-a as runs 12, 13: 2,468 metric points, 2 checkpoints, 7 files.");
+  });
+
+  it("names an experiment's bundle", () => {
+    const run = { run: 12, name: "pft", source_run: 3, points: 10, checkpoints: 1 };
+    const imported = { runs: [run, { ...run, run: 13 }], experiment: { id: 2, name: "curves", source_id: 5 }, source_home: "/srv", source_host: "gpu-a", points: 20, checkpoints: 2, files: 9 };
+    expect(importedText(imported)).toBe('Imported experiment 5 of gpu-a as experiment 2 ("curves") with its 2 runs (now runs 12, 13): 20 metric points, 2 checkpoints, 9 files.');
   });
 });
 

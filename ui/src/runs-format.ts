@@ -163,8 +163,15 @@ export function deletedText(deleted: Deleted): string {
 }
 
 export function importedText(imported: ImportedRun): string {
-  return (
-    `Imported run ${imported.source_run} of ${imported.source_host} as run ${imported.run} ("${imported.name}"): ` +
-    `${plural(imported.points, "metric point")}, ${plural(imported.checkpoints, "checkpoint")}, ${plural(imported.files, "file")}.`
-  );
+  const totals = `${plural(imported.points, "metric point")}, ${plural(imported.checkpoints, "checkpoint")}, ${plural(imported.files, "file")}.`;
+  const [first] = imported.runs;
+  if (imported.experiment === null && imported.runs.length === 1 && first) {
+    return `Imported run ${first.source_run} of ${imported.source_host} as run ${first.run} ("${first.name}"): ${totals}`;
+  }
+  const ids = imported.runs.map((r) => r.run).join(", ");
+  const runs = imported.runs.length === 1 ? `run ${ids}` : `runs ${ids}`;
+  const what = imported.experiment
+    ? `experiment ${imported.experiment.source_id} of ${imported.source_host} as experiment ${imported.experiment.id} ("${imported.experiment.name}") with its ${plural(imported.runs.length, "run")} (now ${runs})`
+    : `${imported.runs.length} runs of ${imported.source_host} as ${runs}`;
+  return `Imported ${what}: ${totals}`;
 }

@@ -39,6 +39,15 @@ pub enum ExperimentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write an experiment with every run of it as one file, for `muppet runs import` on
+    /// another machine or data folder (e.g. from a GPU server to the desktop app). Refused
+    /// while it runs.
+    Bundle {
+        id: i64,
+        /// The bundle to write (a new file; `.tar` by convention).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Delete an experiment for good, with every run of it, its log and its report.
     /// Refused while it runs.
     Delete {
@@ -86,6 +95,7 @@ pub fn run(command: ExperimentCommand) -> anyhow::Result<()> {
         ExperimentCommand::Status { id, json } => status(ExperimentId(id), json),
         ExperimentCommand::List { json } => list(json),
         ExperimentCommand::Delete { id, json } => delete(ExperimentId(id), json),
+        ExperimentCommand::Bundle { id, out } => crate::runs::bundle(&[], Some(ExperimentId(id)), &out),
     }
 }
 

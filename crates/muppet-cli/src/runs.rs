@@ -26,14 +26,25 @@ pub enum RunsCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Write a run (its rows, metrics and run folder) as one file, for `muppet runs import`
-    /// on another machine or data folder.
+    /// Write runs (their rows, metrics and run folders) as one file, for `muppet runs
+    /// import` on another machine or data folder. A fine-tune bundled with the run it
+    /// started from keeps that link.
     Bundle {
-        /// The run id.
-        id: i64,
+        /// The run ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
         /// The bundle to write (a new file; `.tar` by convention).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Import a bundle (`muppet runs bundle`, `muppet experiment bundle`): its runs as new
+    /// runs of this data folder, and its experiment.
+    Import {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// Print what was imported as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Delete runs for good: their metrics, checkpoints, notes and run folders. A run being
     /// trained is refused, and so is a run a fine-tune started from unless it goes too.
@@ -45,21 +56,13 @@ pub enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Import a run bundle (`muppet runs bundle`) as a new run of this data folder.
-    Import {
-        /// The bundle file.
-        bundle: PathBuf,
-        /// Print what was imported as JSON.
-        #[arg(long)]
-        json: bool,
-    },
 }
 
 pub fn run(command: RunsCommand) -> anyhow::Result<()> {
     match command {
         RunsCommand::List { json } => list(json),
         RunsCommand::Chart { id, out } => chart(RunId(id), out),
-        RunsCommand::Bundle { id, out } => bundle(RunId(id), &out),
+        RunsCommand::Bundle { ids, out } => bundle(&ids.into_iter().map(RunId).collect::<Vec<_>>(), None, &out),
         RunsCommand::Import { bundle, json } => import(&bundle, json),
         RunsCommand::Delete { ids, json } => delete(&ids.into_iter().map(RunId).collect::<Vec<_>>(), json),
     }
@@ -78,22 +81,32 @@ fn delete(runs: &[RunId], json: bool) -> anyhow::Result<()> {
     crate::print_deleted(&deleted, json)
 }
 
-/// Bundle a run; it holds the run's lock meanwhile, so a run being trained is refused.
-fn bundle(run: RunId, out: &std::path::Path) -> anyhow::Result<()> {
+/// Bundle runs (with their experiment when it is given, and then all of its runs); the
+/// bundle writer holds their locks meanwhile, so a run being trained is refused.
+pub fn bundle(runs: &[RunId], experiment: Option<muppet_store::ExperimentId>, out: &std::path::Path) -> anyhow::Result<()> {
     let home = crate::home();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let files = runtime.block_on(async {
+    let (runs, files) = runtime.block_on(async {
         let store = Store::open(&home.db()).await?;
         let result = async {
-            store.run(run).await?;
-            let _lock = muppet_core::ProcessLock::run(&home, run)?;
-            anyhow::Ok(muppet_store::bundle::write_bundle(&store, &home, run, out).await?)
+            let runs = match experiment {
+                Some(e) => store.experiment_runs(e).await?.iter().map(|r| r.id).collect(),
+                None => runs.to_vec(),
+            };
+            let files = muppet_store::bundle::write_bundle(&store, &home, &runs, experiment, out).await?;
+            anyhow::Ok((runs, files))
         }
         .await;
         store.close().await;
         result
     })?;
-    println!("run {run} bundled with {files} files of its folder: {}", out.display());
+    let ids = runs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    let what = match (experiment, runs.len()) {
+        (Some(e), _) => format!("experiment {e} with its runs {ids}", e = e.0),
+        (None, 1) => format!("run {ids}"),
+        (None, _) => format!("runs {ids}"),
+    };
+    println!("{what} bundled with {files} files of their folders: {}", out.display());
     Ok(())
 }
 
@@ -109,12 +122,15 @@ fn import(bundle: &std::path::Path, json: bool) -> anyhow::Result<()> {
     })?;
     if json {
         println!("{}", serde_json::to_string(&imported)?);
-    } else {
-        println!(
-            "imported run {} of {} ({}) as run {}: \"{}\", {} metric points, {} checkpoints, {} files",
-            imported.source_run, imported.source_host, imported.source_home, imported.run, imported.name, imported.points, imported.checkpoints, imported.files
-        );
+        return Ok(());
     }
+    if let Some(e) = &imported.experiment {
+        println!("imported experiment {} \"{}\" of {} ({}) as experiment {}", e.source_id, e.name, imported.source_host, imported.source_home, e.id.0);
+    }
+    for r in &imported.runs {
+        println!("imported run {} of {} as run {}: \"{}\", {} metric points, {} checkpoints", r.source_run, imported.source_host, r.run, r.name, r.points, r.checkpoints);
+    }
+    println!("{} runs, {} files, from {}", imported.runs.len(), imported.files, imported.source_home);
     Ok(())
 }
 

@@ -42,4 +42,4 @@ pub use run_query::{ParamFilter, ParamOp, RunPage, RunQuery, RunSort, RunTableRo
 pub use runs::{NewRun, RunOrigin, RunRow};
 pub use series::{MetricGoal, SeriesId, SeriesInfo, SeriesKey, Summary};
 pub use task_data::{DeletedTasks, NewTaskData, StoredTask};
-pub use transfer::{RecordedCheckpoint, RunRecord};
+pub use transfer::{ExperimentRecord, RecordedCheckpoint, RunRecord, RunToImport};

@@ -1,12 +1,13 @@
 //! A run's rows as one self-contained record, to carry a run from one data folder to
 //! another (a GPU server's to a desktop's): written by [`Store::run_record`], read back
-//! by [`Store::import_run`] as a new run, in one transaction.
+//! by [`Store::import_run`] as a new run, in one transaction; an experiment's rows
+//! likewise ([`Store::experiment_record`]), imported with its runs by [`Store::import_runs`].
 
 use muppet_core::{MetricPoint, RunId, RunKind, RunStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoints::Checkpoint;
-use crate::{Store, StoreError};
+use crate::{ExperimentId, Store, StoreError};
 
 /// Everything the store knows of a run, but its id and its links to other runs and
 /// experiments (ids of another database).
@@ -104,6 +105,13 @@ impl Store {
         })
     }
 
+    /// The record of experiment `id` (its runs are recorded one by one).
+    pub async fn experiment_record(&self, id: ExperimentId) -> Result<ExperimentRecord, StoreError> {
+        let experiment = self.experiment(id).await?;
+        let notes = self.notes(crate::NoteTarget::Experiment(id)).await?.into_iter().map(|n| n.body).collect();
+        Ok(ExperimentRecord { name: experiment.name, kind: experiment.kind, spec: experiment.spec, created_at: experiment.created_at, notes })
+    }
+
     /// Store `record` as a new run, with its checkpoints in `run_dir(id)`, and `note` added
     /// to its notes; returns its id. `place` puts the run's files in their folder once the id
     /// is known, before the rows are committed: if it fails, nothing is stored, and if the
@@ -117,53 +125,137 @@ impl Store {
         place: impl FnOnce(RunId) -> Result<(), String>,
         unplace: impl FnOnce(RunId),
     ) -> Result<RunId, StoreError> {
-        let (status, failure) = match record.status {
-            RunStatus::Running | RunStatus::Queued => {
-                (RunStatus::Failed, Some(format!("it was {} where it was recorded; nothing trains it here", record.status.as_str())))
-            }
-            other => (other, record.failure.clone()),
-        };
+        let run = RunToImport { source: 0, parent: None, record, note: note.to_string() };
+        let (_, runs) = self.import_runs(None, &[run], run_dir, |ids| place(ids[0]), |ids| unplace(ids[0])).await?;
+        Ok(runs[0])
+    }
+
+    /// Store `runs` as new runs, like [`Self::import_run`], all in one transaction, and with
+    /// them `experiment`, which they then belong to; returns its id and theirs, in order. A
+    /// run whose parent (by [`RunToImport::source`]) is among them keeps that link. `place`
+    /// and `unplace` take every new id, in order. Refused when an experiment of the same name
+    /// is here: experiments are found by name (`muppet experiment run` continues one).
+    pub async fn import_runs(
+        &self,
+        experiment: Option<&ExperimentRecord>,
+        runs: &[RunToImport<'_>],
+        run_dir: impl Fn(RunId) -> std::path::PathBuf,
+        place: impl FnOnce(&[RunId]) -> Result<(), String>,
+        unplace: impl FnOnce(&[RunId]),
+    ) -> Result<(Option<ExperimentId>, Vec<RunId>), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO runs (name, kind, status, spec_json, seed, app_version, backend, device, started_at, ended_at,
-                               failure, git_commit)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&record.name)
-        .bind(record.kind.as_str())
-        .bind(status.as_str())
-        .bind(record.spec.to_string())
-        .bind(record.seed.map(|s| s as i64))
-        .bind(&record.app_version)
-        .bind(&record.backend)
-        .bind(&record.device)
-        .bind(&record.started_at)
-        .bind(&record.ended_at)
-        .bind(failure)
-        .bind(&record.git_commit)
-        .fetch_one(&mut *tx)
-        .await?;
-        let run = RunId(id);
-        for task in &record.tasks {
-            crate::tasks::add_run_task(&mut tx, run, task).await?;
+        let experiment_id = match experiment {
+            None => None,
+            Some(e) => {
+                let here: Option<i64> = sqlx::query_scalar("SELECT id FROM experiments WHERE name = ?").bind(&e.name).fetch_optional(&mut *tx).await?;
+                if let Some(here) = here {
+                    return Err(StoreError::Import(format!(
+                        "experiment `{}` is already here, as experiment {here}: delete it first (`muppet experiment delete {here}`) to import it again; nothing was imported",
+                        e.name
+                    )));
+                }
+                let id: i64 = sqlx::query_scalar("INSERT INTO experiments (name, kind, spec_json, created_at) VALUES (?, ?, ?, ?) RETURNING id")
+                    .bind(&e.name)
+                    .bind(&e.kind)
+                    .bind(e.spec.to_string())
+                    .bind(&e.created_at)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                for body in &e.notes {
+                    sqlx::query("INSERT INTO notes (experiment_id, body) VALUES (?, ?)").bind(id).bind(body).execute(&mut *tx).await?;
+                }
+                Some(ExperimentId(id))
+            }
+        };
+        let mut ids = Vec::with_capacity(runs.len());
+        for run in runs {
+            ids.push(insert_record(&mut tx, run.record, &run.note, experiment_id, &run_dir).await?);
         }
-        for tag in &record.tags {
-            crate::tags::add_run_tag(&mut tx, run, tag).await?;
+        for (run, &id) in runs.iter().zip(&ids) {
+            let parent = run.parent.and_then(|p| runs.iter().position(|r| r.source == p)).map(|i| ids[i]);
+            if let Some(parent) = parent {
+                sqlx::query("UPDATE runs SET parent_run_id = ? WHERE id = ?").bind(parent.0).bind(id.0).execute(&mut *tx).await?;
+            }
         }
-        for body in record.notes.iter().map(String::as_str).chain([note]) {
-            sqlx::query("INSERT INTO notes (run_id, body) VALUES (?, ?)").bind(id).bind(body).execute(&mut *tx).await?;
-        }
-        crate::points::record_points_in(&mut tx, run, &record.points).await?;
-        let dir = run_dir(run);
-        for c in &record.checkpoints {
-            let checkpoint = Checkpoint { run, path: dir.join(&c.file), step: c.step, bytes: c.bytes, sha256: c.sha256.clone() };
-            crate::checkpoints::insert_checkpoint(&mut tx, &checkpoint).await?;
-        }
-        place(run).map_err(StoreError::Import)?;
+        place(&ids).map_err(StoreError::Import)?;
         if let Err(e) = tx.commit().await {
-            unplace(run);
+            unplace(&ids);
             return Err(e.into());
         }
-        Ok(run)
+        Ok((experiment_id, ids))
     }
+}
+
+/// An experiment's rows, but its id and its runs (recorded one by one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentRecord {
+    pub name: String,
+    pub kind: String,
+    pub spec: serde_json::Value,
+    pub created_at: String,
+    /// Note bodies, oldest first.
+    pub notes: Vec<String>,
+}
+
+/// A run for [`Store::import_runs`]: its record with the note to add, and its id and its
+/// parent's where it was recorded.
+#[derive(Debug, Clone)]
+pub struct RunToImport<'a> {
+    pub source: i64,
+    pub parent: Option<i64>,
+    pub record: &'a RunRecord,
+    pub note: String,
+}
+
+/// Insert one run's rows inside the caller's transaction; returns its new id.
+async fn insert_record(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    record: &RunRecord,
+    note: &str,
+    experiment: Option<ExperimentId>,
+    run_dir: &impl Fn(RunId) -> std::path::PathBuf,
+) -> Result<RunId, StoreError> {
+    let (status, failure) = match record.status {
+        RunStatus::Running | RunStatus::Queued => {
+            (RunStatus::Failed, Some(format!("it was {} where it was recorded; nothing trains it here", record.status.as_str())))
+        }
+        other => (other, record.failure.clone()),
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO runs (name, kind, status, spec_json, seed, app_version, backend, device, started_at, ended_at,
+                           failure, git_commit, experiment_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&record.name)
+    .bind(record.kind.as_str())
+    .bind(status.as_str())
+    .bind(record.spec.to_string())
+    .bind(record.seed.map(|s| s as i64))
+    .bind(&record.app_version)
+    .bind(&record.backend)
+    .bind(&record.device)
+    .bind(&record.started_at)
+    .bind(&record.ended_at)
+    .bind(failure)
+    .bind(&record.git_commit)
+    .bind(experiment.map(|e| e.0))
+    .fetch_one(&mut **tx)
+    .await?;
+    let run = RunId(id);
+    for task in &record.tasks {
+        crate::tasks::add_run_task(tx, run, task).await?;
+    }
+    for tag in &record.tags {
+        crate::tags::add_run_tag(tx, run, tag).await?;
+    }
+    for body in record.notes.iter().map(String::as_str).chain([note]) {
+        sqlx::query("INSERT INTO notes (run_id, body) VALUES (?, ?)").bind(id).bind(body).execute(&mut **tx).await?;
+    }
+    crate::points::record_points_in(tx, run, &record.points).await?;
+    let dir = run_dir(run);
+    for c in &record.checkpoints {
+        let checkpoint = Checkpoint { run, path: dir.join(&c.file), step: c.step, bytes: c.bytes, sha256: c.sha256.clone() };
+        crate::checkpoints::insert_checkpoint(tx, &checkpoint).await?;
+    }
+    Ok(run)
 }

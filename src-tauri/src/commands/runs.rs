@@ -188,7 +188,8 @@ pub async fn export_run_csv(
     Ok(store.export_csv(&series, &path).await?)
 }
 
-/// Import a run bundle (`muppet runs bundle` on another machine) as a new run.
+/// Import a bundle (`muppet runs bundle` or `muppet experiment bundle` on another machine):
+/// its runs as new runs, and its experiment.
 #[tauri::command]
 pub async fn import_run_bundle(
     state: State<'_, StudioState>,
