@@ -31,6 +31,7 @@ const COMMANDS: &[&str] = &[
     "delete_runs",
     "export_run_chart",
     "export_checkpoint",
+    "rename_run",
     "tag_run",
     "untag_run",
     "add_run_note",

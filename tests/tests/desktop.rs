@@ -671,12 +671,27 @@ async fn a_run_bundle_from_another_machine_is_imported_from_the_runs_page() -> a
         let shown = shown_runs(&studio.client).await?;
         ensure!(shown.len() == 1 && shown[0].cells.iter().any(|c| c == "earlier mixture"), "{} rows: {:?}", shown.len(), shown.first().map(|r| &r.cells));
 
+        // Renamed on its page.
+        studio.click("#runs-body tr[data-run-id='1'] button.run-open").await?;
+        studio.wait_for("body[data-page='run'] #rename-run", UI_WAIT, "the run page opens").await?;
+        studio.wait_for("#run-title", UI_WAIT, "the title").await?;
+        read_settled(|| async { let t = studio.text("#run-title").await?; ensure!(t == "#1 earlier mixture", "the title says {t:?}"); Ok(()) }).await?;
+        studio.click("#rename-run").await?;
+        let input = studio.wait_for("#rename-input", UI_WAIT, "the rename form opens").await?;
+        input.clear().await?;
+        input.send_keys("earlier mixture, from the server").await?;
+        studio.click("#rename-save").await?;
+        read_settled(|| async { let t = studio.text("#run-title").await?; ensure!(t == "#1 earlier mixture, from the server", "the title says {t:?}"); Ok(()) }).await?;
+        studio.click("#back-to-runs").await?;
+        studio.wait_for_runs_state("loaded").await?;
+        read_settled(|| async { let t = studio.text("#runs-body tr[data-run-id='1'] .run-name").await?; ensure!(t == "earlier mixture, from the server", "the table says {t:?}"); Ok(()) }).await?;
+
         // Deleted from the table: asked first, naming the run; Keep keeps it.
         studio.click("#runs-body tr[data-run-id='1'] input.run-select").await?;
         studio.click("#delete-runs").await?;
         studio.wait_for("#delete-confirm:not([hidden])", UI_WAIT, "the deletion is asked about").await?;
         let question = studio.text("#delete-confirm-text").await?;
-        ensure!(question.starts_with("Delete run #1 “earlier mixture” for good?"), "the question says {question:?}");
+        ensure!(question.starts_with("Delete run #1 “earlier mixture, from the server” for good?"), "the question says {question:?}");
         studio.click("#delete-confirm-no").await?;
         ensure!(!studio.is_displayed("#delete-confirm").await?, "Keep withdraws the question");
         let folder = desktop.path().join("runs/1");

@@ -285,6 +285,11 @@ fn a_bundled_run_is_imported_into_another_data_folder_and_exports_there() {
     let leftovers: Vec<_> = std::fs::read_dir(desktop.path().join("runs")).expect("runs").flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "only the imported run's folder: {leftovers:?}");
 
+    // Renamed there.
+    let out = muppet(desktop.path(), &["runs", "rename", &new_id, "from the GPU server"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(list(desktop.path())[0]["name"], "from the GPU server");
+
     // Deleted there, the imported run goes with its folder; an unknown run is named.
     let out = muppet(desktop.path(), &["runs", "delete", &new_id]);
     assert!(out.status.success(), "{}", text(&out));

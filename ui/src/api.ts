@@ -512,6 +512,7 @@ export const exportRunChart = (run: number, path: string) => invoke<ExportedFile
 export const exportCheckpoint = (run: number, step: number | null, out: string) =>
   invoke<ExportSummary>("export_checkpoint", { run, step, out });
 
+export const renameRun = (run: number, name: string) => invoke<string>("rename_run", { run, name });
 export const tagRun = (run: number, tag: string) => invoke<string[]>("tag_run", { run, tag });
 export const untagRun = (run: number, tag: string) => invoke<string[]>("untag_run", { run, tag });
 export const addRunNote = (run: number, body: string) => invoke<Note[]>("add_run_note", { run, body });

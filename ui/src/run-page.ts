@@ -3,6 +3,7 @@
 // export of its metrics and PNG/SVG export of its training-loss chart.
 import {
   addRunNote,
+  renameRun,
   cancelRun,
   exportCheckpoint,
   exportRunChart,
@@ -55,6 +56,14 @@ export class RunPage {
       if ((event as KeyboardEvent).key === "Enter") void this.addTag();
     });
     byId("add-note").addEventListener("click", () => void this.addNote());
+    byId("rename-run").addEventListener("click", () => this.showRename(true));
+    byId("rename-cancel").addEventListener("click", () => this.showRename(false));
+    byId("rename-save").addEventListener("click", () => void this.rename());
+    byId("rename-input").addEventListener("keydown", (event) => {
+      const key = (event as KeyboardEvent).key;
+      if (key === "Enter") void this.rename();
+      else if (key === "Escape") this.showRename(false);
+    });
     const dialogError = (message: string) => showBanner(byId("run-error"), { kind: "dialog", message });
     wireBrowse("browse-export-path", "export-path", { kind: "folder", title: "Export the checkpoint into (a new or empty folder)" }, dialogError);
     wireBrowse("browse-csv-path", "csv-path", { kind: "save-file", title: "Metrics as CSV", label: "CSV", extensions: ["csv"] }, dialogError);
@@ -80,6 +89,7 @@ export class RunPage {
       byId<HTMLInputElement>("new-tag").value = "";
       byId<HTMLTextAreaElement>("new-note").value = "";
       byId("run-title").textContent = `Run ${run}`;
+      this.showRename(false);
     }
     await Promise.all([this.loadDetail(), this.loadCurves()]);
   }
@@ -260,6 +270,34 @@ export class RunPage {
     steps.value = [...steps.options].some((o) => o.value === chosen) ? chosen : "";
     byId<HTMLButtonElement>("export-checkpoint").disabled = detail.checkpoints.length === 0;
     this.showProgress();
+  }
+
+  /** The rename form (the run's name to edit, selected) in place of the Rename link, or back. */
+  private showRename(open: boolean): void {
+    byId("rename-form").hidden = !open;
+    byId("rename-run").hidden = open;
+    byId("rename-result").textContent = "";
+    if (open) {
+      const input = byId<HTMLInputElement>("rename-input");
+      input.value = this.detail?.run.name ?? "";
+      input.focus();
+      input.select();
+    }
+  }
+
+  private async rename(): Promise<void> {
+    const save = byId<HTMLButtonElement>("rename-save");
+    save.disabled = true;
+    try {
+      const name = await renameRun(this.id(), byId<HTMLInputElement>("rename-input").value);
+      if (this.detail) this.detail.run.name = name;
+      byId("run-title").textContent = `#${this.id()} ${name}`;
+      this.showRename(false);
+    } catch (error) {
+      byId("rename-result").textContent = describeError(error).message;
+    } finally {
+      save.disabled = false;
+    }
   }
 
   private showTags(tags: string[]): void {

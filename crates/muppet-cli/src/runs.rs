@@ -1,4 +1,4 @@
-//! `muppet runs list [--json]`, `muppet runs chart`, `muppet runs delete`, and `muppet runs
+//! `muppet runs list [--json]`, `muppet runs chart`, `muppet runs rename`, `muppet runs delete`, and `muppet runs
 //! bundle` / `muppet runs import`, which carry a run from one data folder to another (a GPU
 //! server's to a desktop's).
 
@@ -46,6 +46,14 @@ pub enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Rename a run (a run of an experiment keeps its name: the experiment finds its runs
+    /// by name).
+    Rename {
+        /// The run id.
+        id: i64,
+        /// The new name.
+        name: String,
+    },
     /// Delete runs for good: their metrics, checkpoints, notes and run folders. A run being
     /// trained is refused, and so is a run a fine-tune started from unless it goes too.
     Delete {
@@ -64,8 +72,22 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
         RunsCommand::Chart { id, out } => chart(RunId(id), out),
         RunsCommand::Bundle { ids, out } => bundle(&ids.into_iter().map(RunId).collect::<Vec<_>>(), None, &out),
         RunsCommand::Import { bundle, json } => import(&bundle, json),
+        RunsCommand::Rename { id, name } => rename(RunId(id), &name),
         RunsCommand::Delete { ids, json } => delete(&ids.into_iter().map(RunId).collect::<Vec<_>>(), json),
     }
+}
+
+fn rename(run: RunId, name: &str) -> anyhow::Result<()> {
+    let home = crate::home();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let store = Store::open(&home.db()).await?;
+        let result = store.rename_run(run, name).await;
+        store.close().await;
+        anyhow::Ok(result?)
+    })?;
+    println!("run {run} is now \"{}\"", name.trim());
+    Ok(())
 }
 
 /// Delete runs with their rows and folders, or nothing.

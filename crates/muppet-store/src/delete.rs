@@ -75,7 +75,7 @@ pub fn bytes_text(bytes: u64) -> String {
 }
 
 fn refused(message: impl std::fmt::Display) -> StoreError {
-    StoreError::Delete(message.to_string())
+    StoreError::Refused(message.to_string())
 }
 
 /// Delete `runs` of `home`: their rows and their folders.

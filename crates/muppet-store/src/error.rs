@@ -19,9 +19,9 @@ pub enum StoreError {
     /// An imported run's files could not be put in its folder; nothing was stored.
     #[error("{0}")]
     Import(String),
-    /// A deletion refused or failed; nothing was deleted.
+    /// A change refused (a deletion, a rename), with the reason; nothing was changed.
     #[error("{0}")]
-    Delete(String),
+    Refused(String),
     #[error("experiment {0} does not exist")]
     NoSuchExperiment(i64),
     #[error("metric series {0} does not exist")]

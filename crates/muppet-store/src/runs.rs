@@ -113,6 +113,22 @@ impl Store {
         Ok(RunId(id))
     }
 
+    /// Rename a run (trimmed; not empty). A run of an experiment keeps its name: the
+    /// experiment finds its runs by name, and would train a renamed one again.
+    pub async fn rename_run(&self, id: RunId, name: &str) -> Result<(), StoreError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Refused(format!("run {id} needs a name: type one")));
+        }
+        if let Some(experiment) = self.run(id).await?.experiment {
+            return Err(StoreError::Refused(format!(
+                "run {id} belongs to experiment {}, which finds its runs by name: it keeps its name (tag it or add a note instead)",
+                experiment.0
+            )));
+        }
+        self.update_run(id, sqlx::query("UPDATE runs SET name = ? WHERE id = ?").bind(name)).await
+    }
+
     /// Mark a run finished with `status`; `failure` explains a failed run.
     pub async fn end_run(&self, id: RunId, status: RunStatus, failure: Option<&str>) -> Result<(), StoreError> {
         self.update_run(

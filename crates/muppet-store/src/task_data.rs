@@ -94,18 +94,18 @@ impl Store {
         names.sort();
         names.dedup();
         if names.is_empty() {
-            return Err(StoreError::Delete("no task to delete: name at least one imported task".into()));
+            return Err(StoreError::Refused("no task to delete: name at least one imported task".into()));
         }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let specs: Vec<(String, String, i64)> =
             sqlx::query_as("SELECT t.name, s.split, s.examples FROM task_specs s JOIN tasks t ON t.id = s.task_id ORDER BY t.name").fetch_all(&mut *tx).await?;
         if let Some(missing) = names.iter().find(|n| !specs.iter().any(|(name, ..)| name == *n)) {
-            return Err(StoreError::Delete(format!("there is no imported task `{missing}` (`muppet tasks list --imported` lists them); nothing was deleted")));
+            return Err(StoreError::Refused(format!("there is no imported task `{missing}` (`muppet tasks list --imported` lists them); nothing was deleted")));
         }
         for (name, split, _) in specs.iter().filter(|(name, ..)| !names.contains(name)) {
             let policy: muppet_core::SplitPolicy = serde_json::from_str(split).unwrap_or_default();
             if let Some(dev) = policy.dev_task.filter(|d| names.contains(d)) {
-                return Err(StoreError::Delete(format!(
+                return Err(StoreError::Refused(format!(
                     "task `{name}` is scored on `{dev}`: delete them together (`muppet tasks delete {name} {dev}`), or keep it; nothing was deleted"
                 )));
             }

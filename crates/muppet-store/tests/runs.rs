@@ -222,3 +222,22 @@ async fn an_experiment_is_deleted_with_its_runs_and_folders() {
     assert_eq!(store.list_experiments().await.expect("list").iter().map(|e| e.id).collect::<Vec<_>>(), vec![kept]);
     assert_eq!(store.run(outside).await.expect("other experiment's run").points, 11);
 }
+
+/// A run is renamed (trimmed); an empty name, an unknown run and a run of an experiment
+/// (which finds its runs by name) are refused.
+#[tokio::test]
+async fn runs_are_renamed_but_not_those_of_an_experiment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("muppet.db")).await.expect("open");
+    let run = store.create_run(&new_run("first name")).await.expect("run");
+    store.rename_run(run, "  sst2 baseline, lr 2e-5 ").await.expect("rename");
+    assert_eq!(store.run(run).await.expect("row").name, "sst2 baseline, lr 2e-5");
+    let err = store.rename_run(run, "   ").await.expect_err("empty").to_string();
+    assert_eq!(err, format!("run {run} needs a name: type one"));
+    assert!(matches!(store.rename_run(muppet_core::RunId(99), "x").await, Err(muppet_store::StoreError::NoSuchRun(99))));
+    let experiment = store.create_experiment(&muppet_store::NewExperiment { name: "e".into(), kind: "free".into(), spec: serde_json::json!({}) }).await.expect("experiment");
+    let member = store.create_run_in(&new_run("base/winowhy/16/0"), &muppet_store::RunOrigin { experiment: Some(experiment), ..Default::default() }).await.expect("member");
+    let err = store.rename_run(member, "other").await.expect_err("an experiment's run").to_string();
+    assert!(err.starts_with(&format!("run {member} belongs to experiment {}, which finds its runs by name", experiment.0)), "{err}");
+    assert_eq!(store.run(member).await.expect("row").name, "base/winowhy/16/0");
+}

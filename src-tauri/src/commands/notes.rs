@@ -10,6 +10,14 @@ use crate::error::CommandError;
 use crate::state::StudioState;
 
 /// Put a tag on a run; returns the run's tags.
+/// Rename a run; returns its new name (trimmed). A run of an experiment keeps its name.
+#[tauri::command]
+pub async fn rename_run(state: State<'_, StudioState>, run: i64, name: String) -> Result<String, CommandError> {
+    let store = store(&state)?;
+    store.rename_run(RunId(run), &name).await?;
+    Ok(name.trim().to_string())
+}
+
 #[tauri::command]
 pub async fn tag_run(
     state: State<'_, StudioState>,
