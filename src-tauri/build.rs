@@ -37,6 +37,7 @@ const COMMANDS: &[&str] = &[
     "add_run_note",
     "subscribe_events",
     "launch_run",
+    "launch_finetune",
     "save_mixture_spec",
     "cancel_run",
     "resume_run",

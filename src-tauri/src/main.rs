@@ -86,6 +86,7 @@ fn main() {
             commands::notes::add_run_note,
             commands::launch::subscribe_events,
             commands::launch::launch_run,
+            commands::launch::launch_finetune,
             commands::launch::save_mixture_spec,
             commands::launch::cancel_run,
             commands::launch::resume_run,

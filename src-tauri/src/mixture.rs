@@ -29,17 +29,23 @@ pub struct LaunchRequest {
     pub config: TrainConfig,
 }
 
-/// The spec of the run `request` describes: its tasks must be among `known`, its backend
-/// known, and its model a model folder (or the default one, `default_model`, present).
-pub fn run_spec(request: &LaunchRequest, known: &[String], default_model: &Path) -> Result<(RunSpec, BackendKind), CommandError> {
-    let mut tasks = request.tasks.clone();
+/// `tasks` without repeats, each among `known`; `what` names them in the error for none.
+fn checked_tasks(tasks: &[String], known: &[String], what: &str) -> Result<Vec<String>, CommandError> {
+    let mut tasks = tasks.to_vec();
     tasks.dedup();
     if tasks.is_empty() {
-        return Err(CommandError::Invalid("pick at least one task for the mixture".into()));
+        return Err(CommandError::Invalid(format!("pick at least one task {what}")));
     }
     if let Some(unknown) = tasks.iter().find(|name| !known.contains(name)) {
         return Err(CommandError::Invalid(format!("there is no task named `{unknown}`")));
     }
+    Ok(tasks)
+}
+
+/// The spec of the run `request` describes: its tasks must be among `known`, its backend
+/// known, and its model a model folder (or the default one, `default_model`, present).
+pub fn run_spec(request: &LaunchRequest, known: &[String], default_model: &Path) -> Result<(RunSpec, BackendKind), CommandError> {
+    let tasks = checked_tasks(&request.tasks, known, "for the mixture")?;
     let model = match request.model.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
         Some(folder) => paths::model_folder(folder)?,
         None => {
@@ -52,6 +58,80 @@ pub fn run_spec(request: &LaunchRequest, known: &[String], default_model: &Path)
     let spec = RunSpec { model, tasks, backend: request.backend.clone(), init: InitSpec::Base, config: request.config.clone() };
     let backend = spec.backend_kind().map_err(|e| CommandError::Invalid(e.to_string()))?;
     Ok((spec, backend))
+}
+
+/// A fine-tune of a stored run's checkpoint, as the run page describes it: fine-tuning's
+/// defaults (`muppet finetune`), the source run's max length and document stride, and what
+/// the form sets.
+#[derive(Debug, Deserialize)]
+pub struct FinetuneRequest {
+    pub from_run: i64,
+    /// The checkpoint's step; none: the run's last checkpoint.
+    #[serde(default)]
+    pub step: Option<u64>,
+    pub tasks: Vec<String>,
+    /// Training examples kept per task (drawn with the seed); none: all of them.
+    #[serde(default)]
+    pub train_size: Option<usize>,
+    /// Start from the pre-finetuned head of the same task (shared heads for MC and span).
+    #[serde(default)]
+    pub reuse_head: bool,
+    /// R3F regularisation (λ = 1, uniform noise 1e-5), as the paper fine-tunes.
+    #[serde(default)]
+    pub r3f: bool,
+    /// `cpu` or `cuda`.
+    pub backend: String,
+    #[serde(default)]
+    pub steps: Option<u64>,
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+    #[serde(default)]
+    pub lr: Option<f64>,
+}
+
+/// The spec of the fine-tune `request` describes, from run `request.from_run` (spec
+/// `source`) at `checkpoint`: its tasks among `known`, its numbers positive.
+pub fn finetune_spec(request: &FinetuneRequest, source: &RunSpec, checkpoint: &muppet_store::Checkpoint, known: &[String]) -> Result<(RunSpec, BackendKind), CommandError> {
+    let tasks = checked_tasks(&request.tasks, known, "to fine-tune on")?;
+    let positive = |value: Option<u64>, what: &str| match value {
+        Some(0) => Err(CommandError::Invalid(format!("{what} must be at least 1"))),
+        _ => Ok(()),
+    };
+    positive(request.steps, "the number of updates")?;
+    positive(request.batch_size.map(|b| b as u64), "the batch size")?;
+    positive(request.train_size.map(|n| n as u64), "the training examples per task")?;
+    if request.lr.is_some_and(|lr| !(lr > 0.0 && lr.is_finite())) {
+        return Err(CommandError::Invalid("the learning rate must be a positive number".into()));
+    }
+    let defaults = TrainConfig::finetune();
+    let config = TrainConfig {
+        steps: request.steps.unwrap_or(defaults.steps),
+        batch_size: request.batch_size.unwrap_or(defaults.batch_size),
+        lr: request.lr.unwrap_or(defaults.lr),
+        train_size: request.train_size,
+        r3f: request.r3f.then(muppet_train::R3f::default),
+        max_len: source.config.max_len,
+        doc_stride: source.config.doc_stride,
+        ..defaults
+    };
+    let spec = source.finetune_from(request.from_run, checkpoint.step, checkpoint.path.clone(), request.reuse_head, tasks, request.backend.clone(), config);
+    let backend = spec.backend_kind().map_err(|e| CommandError::Invalid(e.to_string()))?;
+    Ok((spec, backend))
+}
+
+/// A warning for each downstream task of `tasks` that shares inputs with a task of
+/// `mixture` (the tasks run `source` trained on), from the stored overlap check.
+pub fn leak_warnings(check: &muppet_store::OverlapCheck, tasks: &[String], mixture: &[String], source: muppet_core::RunId) -> Vec<String> {
+    let mut out = Vec::new();
+    for task in tasks {
+        for o in check.of(task).unwrap_or_default().into_iter().filter(|o| mixture.contains(&o.other)) {
+            out.push(format!(
+                "{} of the {} inputs of `{task}` ({:.1}%) are also in `{}`, a task run {source} trained on: its dev scores measure memorisation, not transfer",
+                o.shared, o.inputs, o.percent, o.other
+            ));
+        }
+    }
+    out
 }
 
 /// The spec as the TOML file `muppet prefinetune --spec FILE` reads: the default model is
@@ -228,6 +308,67 @@ mod tests {
             config: file.config.unwrap_or_else(TrainConfig::prefinetune),
         };
         (spec, file.name)
+    }
+
+    /// A fine-tune from the run page: fine-tuning's defaults, the source's model, max length
+    /// and doc stride, the checkpoint chosen, the form's values; bad values are named.
+    #[test]
+    fn a_fine_tune_starts_from_the_checkpoint_with_fine_tuning_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let default = model_folder(&dir.path().join("minilm"), &["config.json"]);
+        let known = vec!["rte".to_string(), "boolq".to_string(), "winowhy".to_string()];
+        let (source, _) = run_spec(&request(None), &known, &default).expect("source");
+        let checkpoint = muppet_store::Checkpoint { run: muppet_core::RunId(3), path: dir.path().join("runs/3/model-step30.mpk"), step: 30, bytes: 1, sha256: "0".repeat(64) };
+        let ask = FinetuneRequest {
+            from_run: 3,
+            step: None,
+            tasks: vec!["winowhy".into()],
+            train_size: Some(64),
+            reuse_head: true,
+            r3f: true,
+            backend: "cpu".into(),
+            steps: None,
+            batch_size: Some(8),
+            lr: None,
+        };
+        let (spec, backend) = finetune_spec(&ask, &source, &checkpoint, &known).expect("spec");
+        assert_eq!(backend, BackendKind::Cpu);
+        assert_eq!(spec.model, default);
+        assert_eq!(spec.init, InitSpec::Run { run: 3, step: 30, checkpoint: checkpoint.path.clone(), reuse_heads: true });
+        let defaults = TrainConfig::finetune();
+        assert_eq!((spec.config.steps, spec.config.batch_size, spec.config.lr, spec.config.tasks_per_update), (defaults.steps, 8, defaults.lr, 1));
+        assert_eq!((spec.config.max_len, spec.config.doc_stride, spec.config.train_size), (32, 8, Some(64)));
+        assert_eq!(spec.config.r3f, Some(muppet_train::R3f::default()));
+        assert_eq!(spec.finetune_name(), "fine-tune: winowhy n=64 from run 3");
+
+        let bad = |change: fn(&mut FinetuneRequest)| {
+            let mut ask = FinetuneRequest { tasks: ask.tasks.clone(), backend: ask.backend.clone(), ..ask };
+            change(&mut ask);
+            finetune_spec(&ask, &source, &checkpoint, &known).expect_err("refused").message()
+        };
+        assert_eq!(bad(|a| a.tasks.clear()), "pick at least one task to fine-tune on");
+        assert_eq!(bad(|a| a.tasks = vec!["nope".into()]), "there is no task named `nope`");
+        assert_eq!(bad(|a| a.steps = Some(0)), "the number of updates must be at least 1");
+        assert_eq!(bad(|a| a.train_size = Some(0)), "the training examples per task must be at least 1");
+        assert_eq!(bad(|a| a.lr = Some(f64::NAN)), "the learning rate must be a positive number");
+        assert!(bad(|a| a.backend = "tpu".into()).contains("tpu"));
+    }
+
+    #[test]
+    fn a_fine_tune_on_inputs_the_source_trained_on_is_warned_about() {
+        let checked = |task: &str| muppet_core::task::CheckedTask { task: task.into(), fingerprint: "f".into(), inputs: 100 };
+        let overlap = |task: &str, other: &str, shared: i64| muppet_store::StoredOverlap { task: task.into(), other: other.into(), shared, inputs: 100, percent: shared as f64 };
+        let check = muppet_store::OverlapCheck {
+            checked_at: None,
+            tasks: vec![checked("rotten_tomatoes"), checked("rt_fresh_rotten"), checked("sst2")],
+            overlaps: vec![overlap("rotten_tomatoes", "rt_fresh_rotten", 97), overlap("rotten_tomatoes", "sst2", 3)],
+        };
+        let warnings = leak_warnings(&check, &["rotten_tomatoes".into()], &["rt_fresh_rotten".into(), "boolq".into()], muppet_core::RunId(3));
+        assert_eq!(
+            warnings,
+            ["97 of the 100 inputs of `rotten_tomatoes` (97.0%) are also in `rt_fresh_rotten`, a task run 3 trained on: its dev scores measure memorisation, not transfer"]
+        );
+        assert!(leak_warnings(&check, &["sst2".into()], &["rt_fresh_rotten".into()], muppet_core::RunId(3)).is_empty());
     }
 
     #[test]

@@ -930,15 +930,69 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             );
         }
 
+        // Fine-tune a downstream task from the run's last checkpoint: the fine-tune's page
+        // opens, it trains to the end, and it is stored as a fine-tune of this run.
+        studio
+            .wait_for(
+                "#finetune-panel #finetune-task option[value='winowhy']",
+                UI_WAIT,
+                "the fine-tune form offers winowhy",
+            )
+            .await?;
+        studio
+            .client
+            .execute(
+                "const s = document.getElementById('finetune-task'); s.value = 'winowhy'; s.dispatchEvent(new Event('change'));",
+                vec![],
+            )
+            .await?;
+        for (field, value) in [
+            ("#finetune-train-size", "8"),
+            ("#finetune-steps", "2"),
+            ("#finetune-batch-size", "4"),
+        ] {
+            studio.type_into(field, value).await?;
+        }
+        studio.click("#finetune-launch").await?;
+        let name = format!("fine-tune: winowhy n=8 from run {run_id}");
+        let title = read_settled(|| async {
+            let title = studio.text("#run-title").await?;
+            ensure!(title.ends_with(&name), "the title says {title:?}");
+            Ok(title)
+        })
+        .await?;
+        let finetune = RunId(digits(title.split_whitespace().next().unwrap_or_default()).parse()?);
+        studio
+            .wait_for(
+                "#run-status[data-status='completed']",
+                TRAINING_WAIT,
+                "the fine-tune completes",
+            )
+            .await?;
+        let store = Store::open(&home.db()).await?;
+        let row = store.run(finetune).await?;
+        store.close().await;
+        ensure!(
+            row.kind == RunKind::Finetune && row.parent.map(|p| p.0.to_string()) == Some(run_id.clone()),
+            "the fine-tune is stored as {row:?}"
+        );
+
         // Compare the trained run with the earlier one from the runs table.
         studio.click("#back-to-runs").await?;
         studio.wait_for_runs_state("loaded").await?;
+        // The table is drawn again as the fine-tune's end arrives: tick until it shows ticked.
         for id in [earlier.to_string(), run_id.clone()] {
-            studio
-                .click(&format!(
-                    "#runs-body tr[data-run-id='{id}'] input.run-select"
-                ))
-                .await?;
+            let css = format!("#runs-body tr[data-run-id='{id}'] input.run-select");
+            read_settled(|| async {
+                let tick = studio.client.find(Locator::Css(&css)).await?;
+                if !tick.is_selected().await? {
+                    tick.click().await?;
+                }
+                let ticked = studio.client.find(Locator::Css(&css)).await?.is_selected().await?;
+                ensure!(ticked, "run {id} is not ticked");
+                Ok(())
+            })
+            .await?;
         }
         studio.click("#compare-runs").await?;
         let runs = format!("{},{}", earlier, run_id);

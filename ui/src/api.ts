@@ -518,6 +518,28 @@ export const untagRun = (run: number, tag: string) => invoke<string[]>("untag_ru
 export const addRunNote = (run: number, body: string) => invoke<Note[]>("add_run_note", { run, body });
 
 export const launchRun = (request: LaunchRequest) => invoke<number>("launch_run", { request });
+
+/** A fine-tune of a stored run's checkpoint (src-tauri mixture::FinetuneRequest); null: fine-tuning's default. */
+export interface FinetuneRequest {
+  from_run: number;
+  step: number | null;
+  tasks: string[];
+  train_size: number | null;
+  reuse_head: boolean;
+  r3f: boolean;
+  backend: string;
+  steps: number | null;
+  batch_size: number | null;
+  lr: number | null;
+}
+
+export interface FinetuneLaunched {
+  run: number;
+  /** Downstream tasks sharing inputs with a task the source run trained on. */
+  warnings: string[];
+}
+
+export const launchFinetune = (request: FinetuneRequest) => invoke<FinetuneLaunched>("launch_finetune", { request });
 export const saveMixtureSpec = (request: LaunchRequest, path: string) => invoke<ExportedFile>("save_mixture_spec", { request, path });
 export const cancelRun = (run: number) => invoke<void>("cancel_run", { run });
 export const resumeRun = (run: number) => invoke<void>("resume_run", { run });

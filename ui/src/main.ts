@@ -83,10 +83,14 @@ function start(): void {
     void runPage.open(id);
   };
   const runsPage = new RunsPage(openRun);
-  const runPage = new RunPage(() => {
-    show("runs");
-    void runsPage.load();
-  });
+  const runPage = new RunPage(
+    () => {
+      show("runs");
+      void runsPage.load();
+    },
+    (id) => openRun(id),
+    () => settings.settings.default_backend,
+  );
   const tasksPage = new TasksPage();
   const mixturePage = new MixturePage(() => settings.settings.default_backend, openRun);
   const experimentsPage = new ExperimentsPage(openRun);

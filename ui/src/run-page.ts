@@ -8,6 +8,7 @@ import {
   exportCheckpoint,
   exportRunChart,
   exportRunCsv,
+  launchFinetune,
   resumeRun,
   runCurves,
   runDetail,
@@ -18,6 +19,8 @@ import {
   type Update,
 } from "./api";
 import { wireBrowse } from "./browse";
+import { finetuneRequest, finetuneTaskOptions } from "./finetune-form";
+import { loadTasks } from "./tasks-page";
 import { LineChart } from "./chart/line-chart";
 import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, X_LABELS, type CurveModel, type XMode } from "./curves";
 import { byId, el, formatBytes, showBanner } from "./dom";
@@ -37,7 +40,11 @@ export class RunPage {
   private redrawTimer = 0;
   private followTimer = 0;
 
-  constructor(private readonly backToRuns: () => void) {
+  constructor(
+    private readonly backToRuns: () => void,
+    private readonly openRun: (id: number) => void,
+    private readonly defaultBackend: () => string,
+  ) {
     this.lossChart.element.id = "loss-chart";
     this.devChart.element.id = "dev-chart";
     byId("loss-chart-host").append(this.lossChart.element);
@@ -56,6 +63,7 @@ export class RunPage {
       if ((event as KeyboardEvent).key === "Enter") void this.addTag();
     });
     byId("add-note").addEventListener("click", () => void this.addNote());
+    byId("finetune-launch").addEventListener("click", () => void this.finetune());
     byId("rename-run").addEventListener("click", () => this.showRename(true));
     byId("rename-cancel").addEventListener("click", () => this.showRename(false));
     byId("rename-save").addEventListener("click", () => void this.rename());
@@ -269,7 +277,59 @@ export class RunPage {
     );
     steps.value = [...steps.options].some((o) => o.value === chosen) ? chosen : "";
     byId<HTMLButtonElement>("export-checkpoint").disabled = detail.checkpoints.length === 0;
+    void this.showFinetune(detail);
     this.showProgress();
+  }
+
+  /** The fine-tune form, for a run with a checkpoint: its checkpoints, and the tasks that train. */
+  private async showFinetune(detail: RunDetail): Promise<void> {
+    const panel = byId("finetune-panel");
+    panel.hidden = detail.checkpoints.length === 0;
+    if (panel.hidden) return;
+    const steps = byId<HTMLSelectElement>("finetune-step");
+    const step = steps.value;
+    steps.replaceChildren(el("option", { value: "" }, "latest"), ...detail.checkpoints.map((c) => el("option", { value: String(c.step) }, `step ${c.step}`)));
+    steps.value = [...steps.options].some((o) => o.value === step) ? step : "";
+    const select = byId<HTMLSelectElement>("finetune-task");
+    if (select.dataset.run === String(detail.run.id) && select.options.length > 0) return;
+    try {
+      const options = finetuneTaskOptions(await loadTasks(), detail.tasks);
+      select.replaceChildren(...options.map((o) => el("option", { value: o.name }, o.label)));
+      select.dataset.run = String(detail.run.id);
+    } catch (error) {
+      byId("finetune-result").textContent = describeError(error).message;
+    }
+  }
+
+  private async finetune(): Promise<void> {
+    const value = (id: string) => byId<HTMLInputElement>(id).value;
+    const form = {
+      task: byId<HTMLSelectElement>("finetune-task").value,
+      step: byId<HTMLSelectElement>("finetune-step").value,
+      trainSize: value("finetune-train-size"),
+      steps: value("finetune-steps"),
+      batchSize: value("finetune-batch-size"),
+      lr: value("finetune-lr"),
+      reuseHead: byId<HTMLInputElement>("finetune-reuse-head").checked,
+      r3f: byId<HTMLInputElement>("finetune-r3f").checked,
+    };
+    const read = finetuneRequest(this.id(), form, this.defaultBackend());
+    byId("finetune-problems").replaceChildren(...("problems" in read ? read.problems.map((p) => el("li", {}, p)) : []));
+    const result = byId("finetune-result");
+    result.textContent = "";
+    if ("problems" in read) return;
+    const button = byId<HTMLButtonElement>("finetune-launch");
+    button.disabled = true;
+    try {
+      const launched = await launchFinetune(read.request);
+      // Its page opens; a warning (a task sharing inputs with this run's) is among its notes.
+      this.openRun(launched.run);
+    } catch (error) {
+      result.textContent = describeError(error).message;
+      result.className = "result error";
+    } finally {
+      button.disabled = false;
+    }
   }
 
   /** The rename form (the run's name to edit, selected) in place of the Rename link, or back. */

@@ -272,32 +272,21 @@ pub fn finetune(args: FinetuneArgs) -> anyhow::Result<()> {
     home.ensure()?;
     let mut config = args.config.apply(TrainConfig::finetune())?;
     config.train_size = args.train_size;
-    let (init, parent, model) = match args.from_run {
-        None => (InitSpec::Base, None, model_dir(&home, args.model)?),
+    let backend = args.launch.backend.clone().unwrap_or_else(|| "cpu".into());
+    let (spec, parent) = match args.from_run {
+        None => (RunSpec { model: model_dir(&home, args.model)?, tasks: args.tasks, backend, init: InitSpec::Base, config }, None),
         Some(source) => {
             let source_spec = stored_spec(&home, RunId(source))?;
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let store = runtime.block_on(muppet_store::Store::open(&home.db()))?;
-            let checkpoints = runtime.block_on(store.checkpoints(RunId(source)))?;
+            let chosen = runtime.block_on(store.checkpoint_at(RunId(source), args.step));
             runtime.block_on(store.close());
-            let chosen = match args.step {
-                Some(step) => checkpoints.iter().find(|c| c.step == step),
-                None => checkpoints.iter().max_by_key(|c| c.step),
-            };
-            let Some(chosen) = chosen else {
-                let have: Vec<String> = checkpoints.iter().map(|c| c.step.to_string()).collect();
-                bail!("run {source} has no checkpoint{}; its checkpoints are at steps [{}]", args.step.map(|s| format!(" at step {s}")).unwrap_or_default(), have.join(", "));
-            };
+            let chosen = chosen?;
             warn_overlaps(&home, &args.tasks, &source_spec.tasks)?;
-            let init = InitSpec::Run { run: source, step: chosen.step, checkpoint: chosen.path.clone(), reuse_heads: args.reuse_head };
-            (init, Some(RunId(source)), source_spec.model)
+            (source_spec.finetune_from(source, chosen.step, chosen.path, args.reuse_head, args.tasks, backend, config), Some(RunId(source)))
         }
     };
-    let backend = args.launch.backend.clone().unwrap_or_else(|| "cpu".into());
-    let spec = RunSpec { model, tasks: args.tasks, backend, init, config };
-    let from = parent.map(|p| format!(" from run {p}")).unwrap_or_default();
-    let size = spec.config.train_size.map(|n| format!(" n={n}")).unwrap_or_default();
-    let name = format!("fine-tune: {}{size}{from}", spec.tasks.join(" + "));
+    let name = spec.finetune_name();
     args.launch.start(&home, name, RunKind::Finetune, parent, &spec)
 }
 

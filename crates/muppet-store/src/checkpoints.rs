@@ -40,6 +40,20 @@ impl Store {
         Ok(gone)
     }
 
+    /// The checkpoint of `run` at `step`, or its last one; refused naming the steps it has.
+    pub async fn checkpoint_at(&self, run: RunId, step: Option<u64>) -> Result<Checkpoint, StoreError> {
+        let checkpoints = self.checkpoints(run).await?;
+        let chosen = match step {
+            Some(step) => checkpoints.iter().find(|c| c.step == step),
+            None => checkpoints.iter().max_by_key(|c| c.step),
+        };
+        chosen.cloned().ok_or_else(|| {
+            let have: Vec<String> = checkpoints.iter().map(|c| c.step.to_string()).collect();
+            let at = step.map(|s| format!(" at step {s}")).unwrap_or_default();
+            StoreError::Refused(format!("run {run} has no checkpoint{at}; its checkpoints are at steps [{}]", have.join(", ")))
+        })
+    }
+
     /// The checkpoints of a run, by step.
     pub async fn checkpoints(&self, run: RunId) -> Result<Vec<Checkpoint>, StoreError> {
         let rows: Vec<(String, i64, i64, String)> =

@@ -30,6 +30,22 @@ pub struct RunSpec {
 }
 
 impl RunSpec {
+    /// A fine-tune of `tasks` from checkpoint `checkpoint` (at `step`) of run `run`, whose
+    /// spec is `self` (its model folder gives the tokenizer and architecture).
+    pub fn finetune_from(&self, run: i64, step: u64, checkpoint: PathBuf, reuse_heads: bool, tasks: Vec<String>, backend: String, config: TrainConfig) -> Self {
+        Self { model: self.model.clone(), tasks, backend, init: InitSpec::Run { run, step, checkpoint, reuse_heads }, config }
+    }
+
+    /// A fine-tune's name in the runs table: `fine-tune: sst2 n=64 from run 3`.
+    pub fn finetune_name(&self) -> String {
+        let size = self.config.train_size.map(|n| format!(" n={n}")).unwrap_or_default();
+        let from = match &self.init {
+            InitSpec::Run { run, .. } => format!(" from run {run}"),
+            InitSpec::Base => String::new(),
+        };
+        format!("fine-tune: {}{size}{from}", self.tasks.join(" + "))
+    }
+
     /// The backend, checked against the config (mixed precision needs f32 weights).
     pub fn backend_kind(&self) -> Result<crate::backend::BackendKind, crate::TrainError> {
         let backend: crate::backend::BackendKind = self.backend.parse()?;

@@ -34,7 +34,6 @@ pub async fn launch_run(
     state: State<'_, StudioState>,
     request: LaunchRequest,
 ) -> Result<i64, CommandError> {
-    let store = store(&state)?;
     let (spec, backend) = mixture_spec(&state, &request).await?;
     let tasks = spec.tasks.clone();
     let name = request
@@ -56,14 +55,68 @@ pub async fn launch_run(
         queued: true,
         ..RunOrigin::default()
     };
-    let run = store.create_run_in(&new_run, &origin).await?;
+    Ok(register_and_start(&state, &new_run, &origin).await?.0)
+}
+
+/// Register a queued run and start its worker (or queue it); a run whose worker cannot
+/// start is marked failed with the reason.
+async fn register_and_start(
+    state: &StudioState,
+    new_run: &NewRun,
+    origin: &RunOrigin,
+) -> Result<RunId, CommandError> {
+    let store = store(state)?;
+    let run = store.create_run_in(new_run, origin).await?;
     if let Err(error) = state.supervisor.start(run) {
         store
             .end_run(run, RunStatus::Failed, Some(&error.message()))
             .await?;
         return Err(error);
     }
-    Ok(run.0)
+    Ok(run)
+}
+
+/// A fine-tune launched from a run's page, and what it warns about.
+#[derive(Debug, serde::Serialize)]
+pub struct FinetuneLaunched {
+    pub run: i64,
+    /// Downstream tasks sharing inputs with a task the source run trained on (from the
+    /// stored overlap check): their dev scores measure memorisation, not transfer. Also
+    /// kept as notes on the new run.
+    pub warnings: Vec<String>,
+}
+
+/// Fine-tune a checkpoint of a stored run on downstream tasks (`muppet finetune
+/// --from-run`): registered with the source run as its parent, and started like a launch.
+#[tauri::command]
+pub async fn launch_finetune(
+    state: State<'_, StudioState>,
+    request: mixture::FinetuneRequest,
+) -> Result<FinetuneLaunched, CommandError> {
+    let store = store(&state)?;
+    let source_id = RunId(request.from_run);
+    let source: RunSpec = serde_json::from_value(store.run_spec(source_id).await?).map_err(|e| {
+        CommandError::Invalid(format!("run {source_id} has a spec this version cannot read ({e}); it cannot be fine-tuned from"))
+    })?;
+    let checkpoint = store.checkpoint_at(source_id, request.step).await?;
+    let known: Vec<String> = state.catalog.list(state.home().assets(), store).await?.into_iter().filter(|t| t.not_trained.is_none()).map(|t| t.spec.name).collect();
+    let (spec, backend) = mixture::finetune_spec(&request, &source, &checkpoint, &known)?;
+    let check = store.overlap_check().await?;
+    let warnings = mixture::leak_warnings(&check, &spec.tasks, &source.tasks, source_id);
+    let new_run = NewRun {
+        name: spec.finetune_name(),
+        kind: RunKind::Finetune,
+        spec: serde_json::to_value(&spec).map_err(|e| CommandError::Invalid(format!("the run spec: {e}")))?,
+        seed: Some(spec.config.seed),
+        backend: backend.name().into(),
+        device: backend.devices_label(spec.config.devices),
+    };
+    let origin = RunOrigin { tasks: spec.tasks.clone(), parent: Some(source_id), queued: true, ..RunOrigin::default() };
+    let run = register_and_start(&state, &new_run, &origin).await?;
+    for warning in &warnings {
+        store.add_note(muppet_store::NoteTarget::Run(run), &format!("Warning when the run was launched: {warning}")).await?;
+    }
+    Ok(FinetuneLaunched { run: run.0, warnings })
 }
 
 /// Save the mixture as a TOML run spec file that `muppet prefinetune --spec FILE` runs

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { finetuneRequest, finetuneTaskOptions, type FinetuneForm } from "./finetune-form";
+
+const form: FinetuneForm = { task: "winowhy", step: "", trainSize: "64", steps: "", batchSize: "8", lr: "", reuseHead: true, r3f: false };
+
+describe("finetuneTaskOptions", () => {
+  it("offers trainable tasks, downstream first, and marks those the run trained on", () => {
+    const tasks = [
+      { name: "sst2", downstream: false, not_trained: null },
+      { name: "cnn_dailymail", downstream: false, not_trained: "writing a summary needs a decoder" },
+      { name: "winowhy", downstream: true, not_trained: null },
+      { name: "boolq", downstream: false, not_trained: null },
+    ];
+    expect(finetuneTaskOptions(tasks, ["sst2"])).toEqual([
+      { name: "winowhy", label: "winowhy (downstream)" },
+      { name: "boolq", label: "boolq" },
+      { name: "sst2", label: "sst2 — trained on by this run" },
+    ]);
+  });
+});
+
+describe("finetuneRequest", () => {
+  it("sends what is set and leaves the rest to fine-tuning's defaults", () => {
+    expect(finetuneRequest(3, form, "cpu")).toEqual({
+      request: { from_run: 3, step: null, tasks: ["winowhy"], train_size: 64, reuse_head: true, r3f: false, backend: "cpu", steps: null, batch_size: 8, lr: null },
+    });
+    const at = finetuneRequest(3, { ...form, step: "40", lr: "2e-5", trainSize: "" }, "cuda");
+    expect(at).toMatchObject({ request: { step: 40, lr: 2e-5, train_size: null, backend: "cuda" } });
+  });
+
+  it("names every field that is wrong", () => {
+    expect(finetuneRequest(3, { ...form, task: "", trainSize: "0", steps: "2.5", lr: "-1" }, "cpu")).toEqual({
+      problems: [
+        "pick a task to fine-tune on",
+        "Training examples must be a whole number of at least 1",
+        "Updates must be a whole number of at least 1",
+        "Learning rate must be a positive number",
+      ],
+    });
+  });
+});

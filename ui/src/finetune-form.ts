@@ -1,0 +1,75 @@
+// The run page's "Fine-tune from this run" form: which tasks it offers and what it sends.
+// Pure, so it is unit-tested.
+import type { FinetuneRequest, TaskEntry } from "./api";
+
+export interface TaskOption {
+  name: string;
+  label: string;
+}
+
+/**
+ * The tasks a fine-tune can take: those that train, downstream tasks first (kept out of
+ * pre-finetuning for this), then the rest by name; a task the run trained on says so
+ * (its scores would measure memorisation, not transfer).
+ */
+export function finetuneTaskOptions(tasks: Pick<TaskEntry, "name" | "downstream" | "not_trained">[], trainedOn: string[]): TaskOption[] {
+  const trainable = tasks.filter((t) => !t.not_trained);
+  const ordered = [...trainable.filter((t) => t.downstream), ...trainable.filter((t) => !t.downstream).sort((a, b) => a.name.localeCompare(b.name))];
+  return ordered.map((t) => ({
+    name: t.name,
+    label: `${t.name}${t.downstream ? " (downstream)" : ""}${trainedOn.includes(t.name) ? " — trained on by this run" : ""}`,
+  }));
+}
+
+/** The form's fields, as typed. */
+export interface FinetuneForm {
+  task: string;
+  step: string;
+  trainSize: string;
+  steps: string;
+  batchSize: string;
+  lr: string;
+  reuseHead: boolean;
+  r3f: boolean;
+}
+
+/** The request the form describes, or what is wrong with it. */
+export function finetuneRequest(run: number, form: FinetuneForm, backend: string): { request: FinetuneRequest } | { problems: string[] } {
+  const problems: string[] = [];
+  const whole = (text: string, what: string): number | null => {
+    if (text.trim() === "") return null;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) {
+      problems.push(`${what} must be a whole number of at least 1`);
+      return null;
+    }
+    return n;
+  };
+  if (form.task === "") problems.push("pick a task to fine-tune on");
+  const trainSize = whole(form.trainSize, "Training examples");
+  const steps = whole(form.steps, "Updates");
+  const batchSize = whole(form.batchSize, "Batch size");
+  let lr: number | null = null;
+  if (form.lr.trim() !== "") {
+    lr = Number(form.lr);
+    if (!(lr > 0) || !Number.isFinite(lr)) {
+      problems.push("Learning rate must be a positive number");
+      lr = null;
+    }
+  }
+  if (problems.length > 0) return { problems };
+  return {
+    request: {
+      from_run: run,
+      step: form.step === "" ? null : Number(form.step),
+      tasks: [form.task],
+      train_size: trainSize,
+      reuse_head: form.reuseHead,
+      r3f: form.r3f,
+      backend,
+      steps,
+      batch_size: batchSize,
+      lr,
+    },
+  };
+}
