@@ -114,7 +114,8 @@ pub fn finetune_spec(request: &FinetuneRequest, source: &RunSpec, checkpoint: &m
         doc_stride: source.config.doc_stride,
         ..defaults
     };
-    let spec = source.finetune_from(request.from_run, checkpoint.step, checkpoint.path.clone(), request.reuse_head, tasks, request.backend.clone(), config);
+    let init = InitSpec::Run { run: request.from_run, step: checkpoint.step, checkpoint: checkpoint.path.clone(), reuse_heads: request.reuse_head };
+    let spec = source.finetune_from(init, tasks, request.backend.clone(), config);
     let backend = spec.backend_kind().map_err(|e| CommandError::Invalid(e.to_string()))?;
     Ok((spec, backend))
 }

@@ -283,7 +283,8 @@ pub fn finetune(args: FinetuneArgs) -> anyhow::Result<()> {
             runtime.block_on(store.close());
             let chosen = chosen?;
             warn_overlaps(&home, &args.tasks, &source_spec.tasks)?;
-            (source_spec.finetune_from(source, chosen.step, chosen.path, args.reuse_head, args.tasks, backend, config), Some(RunId(source)))
+            let init = InitSpec::Run { run: source, step: chosen.step, checkpoint: chosen.path, reuse_heads: args.reuse_head };
+            (source_spec.finetune_from(init, args.tasks, backend, config), Some(RunId(source)))
         }
     };
     let name = spec.finetune_name();

@@ -30,10 +30,10 @@ pub struct RunSpec {
 }
 
 impl RunSpec {
-    /// A fine-tune of `tasks` from checkpoint `checkpoint` (at `step`) of run `run`, whose
-    /// spec is `self` (its model folder gives the tokenizer and architecture).
-    pub fn finetune_from(&self, run: i64, step: u64, checkpoint: PathBuf, reuse_heads: bool, tasks: Vec<String>, backend: String, config: TrainConfig) -> Self {
-        Self { model: self.model.clone(), tasks, backend, init: InitSpec::Run { run, step, checkpoint, reuse_heads }, config }
+    /// A fine-tune of `tasks` starting at `init` (a checkpoint of the run whose spec is
+    /// `self`): that run's model folder gives the tokenizer and architecture.
+    pub fn finetune_from(&self, init: InitSpec, tasks: Vec<String>, backend: String, config: TrainConfig) -> Self {
+        Self { model: self.model.clone(), tasks, backend, init, config }
     }
 
     /// A fine-tune's name in the runs table: `fine-tune: sst2 n=64 from run 3`.
