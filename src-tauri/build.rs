@@ -48,6 +48,7 @@ const COMMANDS: &[&str] = &[
     "run_experiment",
     "run_demo_experiment",
     "cancel_experiment",
+    "resume_experiment",
     "delete_experiment",
     "check_experiment",
     "save_experiment",

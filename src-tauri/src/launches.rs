@@ -34,7 +34,7 @@ pub struct ExperimentLaunch {
     /// earlier session, or a terminal): its exit code is not known here, and its log is
     /// the orchestrator's own (`experiments/<id>/orchestrator.log`).
     pub adopted: bool,
-    /// The stored experiment, when known (adopted launches).
+    /// The stored experiment, when known (adopted and resumed launches).
     pub experiment: Option<i64>,
 }
 
@@ -51,6 +51,7 @@ impl ExperimentLaunches {
             .clone()
     }
 
+    /// Run the experiment spec file `spec` (`muppet experiment run --spec`).
     pub fn start(
         &self,
         muppet: &Path,
@@ -58,24 +59,59 @@ impl ExperimentLaunches {
         spec: &Path,
         parallel: usize,
     ) -> Result<(), CommandError> {
-        let logs = home.root().join("experiment-logs");
-        std::fs::create_dir_all(&logs).map_err(CommandError::io("creating", &logs))?;
         let stem = spec
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
+        let args = [
+            "experiment".into(),
+            "run".into(),
+            "--parallel".into(),
+            parallel.to_string().into(),
+            "--spec".into(),
+            spec.as_os_str().to_os_string(),
+        ];
+        self.spawn(muppet, home, &args, &stem, spec.display().to_string(), None)
+    }
+
+    /// Continue stored experiment `experiment` (`muppet experiment resume`): its completed
+    /// runs are skipped. It needs no spec file (one imported from another machine has none).
+    pub fn resume(
+        &self,
+        muppet: &Path,
+        home: &MuppetHome,
+        experiment: i64,
+        name: &str,
+        parallel: usize,
+    ) -> Result<(), CommandError> {
+        let args = [
+            "experiment".into(),
+            "resume".into(),
+            experiment.to_string().into(),
+            "--parallel".into(),
+            parallel.to_string().into(),
+        ];
+        let label = format!("experiment {experiment} `{name}` (resumed)");
+        self.spawn(muppet, home, &args, &format!("experiment-{experiment}-resume"), label, Some(experiment))
+    }
+
+    /// Start `muppet ARGS` as a launch labelled `label`, its output in a log named after `stem`.
+    fn spawn(
+        &self,
+        muppet: &Path,
+        home: &MuppetHome,
+        args: &[std::ffi::OsString],
+        stem: &str,
+        label: String,
+        experiment: Option<i64>,
+    ) -> Result<(), CommandError> {
+        let logs = home.root().join("experiment-logs");
+        std::fs::create_dir_all(&logs).map_err(CommandError::io("creating", &logs))?;
         let log = logs.join(format!("{stem}-{}.log", self.list().len() + 1));
         let out = std::fs::File::create(&log).map_err(CommandError::io("creating", &log))?;
         let err = out.try_clone().map_err(CommandError::io("opening", &log))?;
         let mut child = tokio::process::Command::new(muppet)
-            .args([
-                "experiment",
-                "run",
-                "--parallel",
-                &parallel.to_string(),
-                "--spec",
-            ])
-            .arg(spec)
+            .args(args)
             .env(muppet_core::home::HOME_ENV, home.root())
             .env(muppet_core::home::ASSETS_ENV, home.assets())
             .stdin(std::process::Stdio::null())
@@ -93,14 +129,14 @@ impl ExperimentLaunches {
             let id = launches.len();
             launches.push(ExperimentLaunch {
                 id,
-                spec: spec.display().to_string(),
+                spec: label,
                 pid,
                 log: log.display().to_string(),
                 running: true,
                 cancelling: false,
                 exit_code: None,
                 adopted: false,
-                experiment: None,
+                experiment,
             });
             launches.len() - 1
         };

@@ -97,6 +97,7 @@ fn main() {
             commands::experiments::run_experiment,
             commands::experiments::run_demo_experiment,
             commands::experiments::cancel_experiment,
+            commands::experiments::resume_experiment,
             commands::experiments::delete_experiment,
             commands::experiments::check_experiment,
             commands::experiments::save_experiment,

@@ -1183,6 +1183,23 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
         );
         studio.screenshot("experiment-report.png").await?;
 
+        // A fine-tune deleted (from a terminal, say) leaves the experiment stopped at 4 of 5;
+        // Resume on its card trains that run again and completes it.
+        ensure!(!studio.is_displayed(&format!("{card} button.resume-experiment")).await?, "a completed experiment offers no Resume");
+        {
+            let store = Store::open(&home.db()).await?;
+            let runs = store.experiment_runs(muppet_store::ExperimentId(experiment_id.parse()?)).await?;
+            let leaf = runs.iter().find(|r| r.kind == RunKind::Finetune).context("a fine-tune")?.id;
+            muppet_store::delete::delete_runs(&store, &home, &[leaf]).await?;
+            store.close().await;
+        }
+        studio.click("#refresh-experiments").await?;
+        studio.wait_for(&format!("{card}[data-state='stopped'] button.resume-experiment"), UI_WAIT, "the experiment is stopped and offers Resume").await?;
+        studio.click(&format!("{card} button.resume-experiment")).await?;
+        studio.wait_for(&format!("{card}[data-state='completed']"), EXPERIMENT_WAIT, "the resumed experiment completes").await?;
+        let launches = studio.text("#experiment-launches").await?;
+        ensure!(launches.contains(&format!("experiment {experiment_id} `desktop-e2e` (resumed)")), "the launch list says {launches:?}");
+
         // Delete it from its card: asked first, then gone with its runs and folders.
         studio.click(&format!("{card} button.delete-experiment")).await?;
         let question = studio.wait_for(&format!("{card} .confirm-panel"), UI_WAIT, "the deletion is asked about").await?.text().await?;

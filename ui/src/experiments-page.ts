@@ -2,7 +2,7 @@
 // with their progress, runs, report files and charts, building a report, and running a
 // spec file (`muppet experiment run`) in the background. While an experiment runs the page
 // refreshes itself. Element ids and data-* attributes are relied on by tests/tests/desktop.rs.
-import { buildReport, cancelExperiment, deleteExperiment, listExperiments, reportChart, runDemoExperiment, runExperiment, type ExperimentLaunch, type ExperimentView } from "./api";
+import { buildReport, cancelExperiment, deleteExperiment, listExperiments, resumeExperiment, reportChart, runDemoExperiment, runExperiment, type ExperimentLaunch, type ExperimentView } from "./api";
 import { wireBrowse } from "./browse";
 import { ExperimentBuilder } from "./experiment-builder-view";
 import { demoPending, renderDemoOffer } from "./demo-offer";
@@ -77,6 +77,19 @@ export class ExperimentsPage {
         build.textContent = "Build report";
       }
     });
+    const resume = el("button", { type: "button", className: "button secondary resume-experiment" }, "Resume");
+    resume.title = "Train the runs not completed yet (muppet experiment resume); completed runs are kept";
+    resume.hidden = progress.state === "running" || progress.state === "completed";
+    resume.addEventListener("click", async () => {
+      resume.disabled = true;
+      try {
+        await resumeExperiment(experiment.id);
+        await this.show();
+      } catch (error) {
+        showBanner(byId("experiments-error"), describeError(error));
+        resume.disabled = false;
+      }
+    });
     const remove = el("button", { type: "button", className: "button secondary delete-experiment" }, "Delete");
     remove.title = "Delete the experiment with every run of it, its log and its report";
     remove.disabled = progress.state === "running";
@@ -139,7 +152,7 @@ export class ExperimentsPage {
           el("h3", {}, experiment.name),
           el("p", { className: "page-sub" }, `${experiment.kind} · ${formatTimestamp(experiment.created_at, "local")}`),
         ),
-        el("div", { className: "toolbar" }, build, remove),
+        el("div", { className: "toolbar" }, build, resume, remove),
       ),
       confirm,
       el("div", { className: "experiment-progress" }, bar, el("span", { className: "progress-text" }, progress.text)),

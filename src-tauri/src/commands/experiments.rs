@@ -180,6 +180,18 @@ pub async fn run_experiment(
         .start(muppet, state.home(), &spec, state.settings().parallel_runs)
 }
 
+/// Continue a stored experiment in the background (`muppet experiment resume ID`): its
+/// completed runs are skipped, the others trained, as many at a time as the settings say.
+#[tauri::command]
+pub async fn resume_experiment(state: State<'_, StudioState>, experiment: i64) -> Result<(), CommandError> {
+    let store = store(&state)?;
+    let stored = store.experiment(ExperimentId(experiment)).await?;
+    let muppet = state.supervisor.muppet_binary()?;
+    state
+        .experiments
+        .resume(muppet, state.home(), experiment, &stored.name, state.settings().parallel_runs)
+}
+
 /// Run the demo experiment (`experiments/demo.toml`, embedded in the app): its spec is
 /// written into the data folder, then run like any spec file. Returns the spec's path.
 #[tauri::command]
