@@ -671,6 +671,21 @@ async fn a_run_bundle_from_another_machine_is_imported_from_the_runs_page() -> a
         let shown = shown_runs(&studio.client).await?;
         ensure!(shown.len() == 1 && shown[0].cells.iter().any(|c| c == "earlier mixture"), "{} rows: {:?}", shown.len(), shown.first().map(|r| &r.cells));
 
+        // Columns chosen from the menu: its last dev accuracy and a setting of its spec.
+        studio.click("#runs-columns summary").await?;
+        studio.click("#runs-columns-list input[data-column='metric:rt_fresh_rotten dev accuracy']").await?;
+        studio.click("#runs-columns-list input[data-column='param:batch size']").await?;
+        read_settled(|| async {
+            let row = "#runs-body tr[data-run-id='1']";
+            let accuracy = studio.text(&format!("{row} td[data-column='metric:rt_fresh_rotten dev accuracy']")).await?;
+            let batch = studio.text(&format!("{row} td[data-column='param:batch size']")).await?;
+            ensure!(accuracy == "0.9000" && batch == "4", "the columns show {accuracy:?} and {batch:?}");
+            Ok(())
+        })
+        .await?;
+        studio.screenshot("runs-columns.png").await?;
+        studio.click("#runs-columns summary").await?;
+
         // Renamed on its page.
         studio.click("#runs-body tr[data-run-id='1'] button.run-open").await?;
         studio.wait_for("body[data-page='run'] #rename-run", UI_WAIT, "the run page opens").await?;

@@ -22,11 +22,25 @@ export interface RunRow {
 }
 
 /** A row of the runs table: the run, its progress and its worker. */
+/** The last and best value of a run's series (the best by its metric's goal). */
+export interface MetricFigures {
+  last: number | null;
+  best: number | null;
+  step: number;
+}
+
+/** muppet_store::RunColumns: a run's dev figures ("sst2 dev accuracy") and settings ("learning rate"). */
+export interface RunColumns {
+  metrics: Record<string, MetricFigures>;
+  params: Record<string, unknown>;
+}
+
 export interface RunListRow extends RunRow {
   total_steps: number | null;
   last_step: number | null;
   worker: WorkerState | null;
   tags: string[];
+  columns: RunColumns;
 }
 
 export interface StudioInfo {

@@ -1,11 +1,35 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, deleteRuns, importRunBundle, listRuns, type RunComparison, type RunListRow, type Update } from "./api";
+import { compareRuns, deleteRuns, importRunBundle, listRuns, studioInfo, type RunComparison, type RunListRow, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
 import { byId, el } from "./dom";
 import { deletedText, deleteQuestion, describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
-import { filterRuns, progressFraction, progressText, sortRuns, tagCounts, type RunSort, type RunSortKey } from "./runs-table";
+import {
+  availableColumns,
+  columnCell,
+  columnLabel,
+  filterRuns,
+  progressFraction,
+  progressText,
+  sortRuns,
+  tagCounts,
+  type ColumnKey,
+  type RunSort,
+  type RunSortKey,
+} from "./runs-table";
+
+/** Where the chosen optional columns of a database's runs are kept between sessions of the app. */
+const columnsKey = (database: string): string => `muppet.runs.columns ${database}`;
+
+function savedColumns(key: string): ColumnKey[] {
+  try {
+    const saved: unknown = JSON.parse(window.localStorage.getItem(key) ?? "[]");
+    return Array.isArray(saved) ? saved.filter((k): k is ColumnKey => typeof k === "string" && /^(metric|param):/.test(k)) : [];
+  } catch {
+    return [];
+  }
+}
 
 /** Rows rendered before "Show all": a table of thousands of runs stays responsive. */
 const FIRST_ROWS = 500;
@@ -31,6 +55,9 @@ export class RunsPage {
   private loading = false;
   private reloadTimer = 0;
   private compareChart: LineChart | null = null;
+  /** The optional columns chosen, in the order they were added, and where they are kept (per database). */
+  private columns: ColumnKey[] = [];
+  private columnsKey: string | null = null;
 
   constructor(
     private readonly openRun: (id: number) => void,
@@ -81,6 +108,10 @@ export class RunsPage {
     document.body.dataset.runsState = "loading";
     const started = performance.now();
     try {
+      if (this.columnsKey === null) {
+        this.columnsKey = columnsKey((await studioInfo()).database);
+        this.columns = savedColumns(this.columnsKey);
+      }
       this.rows = await listRuns();
       byId("error-banner").hidden = true;
       this.fillTagFilter();
@@ -142,8 +173,48 @@ export class RunsPage {
     return sortRuns(filtered, this.sort);
   }
 
+  /** The chosen columns the runs have. */
+  private shownColumns(): ColumnKey[] {
+    const available = new Set(availableColumns(this.rows));
+    return this.columns.filter((c) => available.has(c));
+  }
+
+  /** The column chooser (every figure and setting the runs have) and the chosen columns' headings. */
+  private renderColumns(): void {
+    const available = availableColumns(this.rows);
+    const group = (kind: "metric" | "param", title: string) => {
+      const keys = available.filter((k) => k.startsWith(`${kind}:`));
+      if (keys.length === 0) return [];
+      return [
+        el("h4", {}, title),
+        ...keys.map((key) => {
+          const box = el("input", { type: "checkbox", checked: this.columns.includes(key), "data-column": key });
+          box.addEventListener("change", () => {
+            this.columns = box.checked ? [...this.columns, key] : this.columns.filter((c) => c !== key);
+            if (this.columnsKey) window.localStorage.setItem(this.columnsKey, JSON.stringify(this.columns));
+            this.render();
+          });
+          return el("label", {}, box, columnLabel(key));
+        }),
+      ];
+    };
+    const list = [...group("metric", "Dev figures (last value)"), ...group("param", "Settings")];
+    byId("runs-columns-list").replaceChildren(...(list.length > 0 ? list : [el("p", { className: "page-sub" }, "No dev figures or settings stored yet.")]));
+    const head = document.querySelector("#runs-table thead tr");
+    for (const th of document.querySelectorAll("#runs-table th.extra-col")) th.remove();
+    for (const key of this.shownColumns()) {
+      const th = el("th", { className: `extra-col sortable${key.startsWith("metric:") ? " num" : ""}`, "data-sort": key, title: "Sort by this column" }, columnLabel(key));
+      th.addEventListener("click", () => {
+        this.sort = { key, descending: this.sort.key === key ? !this.sort.descending : key.startsWith("metric:") };
+        this.render();
+      });
+      head?.append(th);
+    }
+  }
+
   render(): { rows: number; ms: number } {
     const started = performance.now();
+    this.renderColumns();
     const rows = this.visibleRows();
     const shown = this.showAll ? rows : rows.slice(0, FIRST_ROWS);
     byId("runs-body").replaceChildren(...shown.map((row) => this.runRow(row)));
@@ -189,6 +260,12 @@ export class RunsPage {
       cell(cells.points, "run-points num"),
       cell(cells.lastLoss, "run-last-loss num"),
       cell(cells.started, "run-started", cells.startedTitle),
+      ...this.shownColumns().map((key) => {
+        const value = columnCell(run, key);
+        const td = cell(value.text, key.startsWith("metric:") ? "extra-col num" : "extra-col", value.title);
+        td.dataset.column = key;
+        return td;
+      }),
     );
     return tr;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RunListRow } from "./api";
-import { filterRuns, progressFraction, progressText, sortRuns, tagCounts } from "./runs-table";
+import { availableColumns, columnCell, columnLabel, columnValue, filterRuns, progressFraction, progressText, sortRuns, tagCounts } from "./runs-table";
 
 function row(id: number, patch: Partial<RunListRow> = {}): RunListRow {
   return {
@@ -19,6 +19,7 @@ function row(id: number, patch: Partial<RunListRow> = {}): RunListRow {
     last_step: id * 3,
     worker: null,
     tags: [],
+    columns: { metrics: {}, params: {} },
     ...patch,
   };
 }
@@ -75,5 +76,32 @@ describe("tags", () => {
       ["baseline", 2],
       ["paper fig 3", 1],
     ]);
+  });
+});
+
+describe("optional columns", () => {
+  const figures = (last: number | null, best: number | null) => ({ last, best, step: 30 });
+  const a = row(1, { columns: { metrics: { "sst2 dev accuracy": figures(0.8, 0.9) }, params: { "learning rate": 2e-5, sampling: { temperature: 2 } } } });
+  const b = row(2, { columns: { metrics: { "boolq dev accuracy": figures(0.6, 0.7), "sst2 dev accuracy": figures(0.7, 0.7) }, params: { "learning rate": 1e-4, batching: "homogeneous" } } });
+  const c = row(3);
+
+  it("are the runs' dev figures by name, then their settings in order", () => {
+    expect(availableColumns([a, b, c])).toEqual(["metric:boolq dev accuracy", "metric:sst2 dev accuracy", "param:learning rate", "param:sampling", "param:batching"]);
+    expect(columnLabel("metric:sst2 dev accuracy")).toBe("sst2 dev accuracy");
+  });
+
+  it("show the last figure with the best in the title, and settings as written", () => {
+    expect(columnCell(a, "metric:sst2 dev accuracy")).toEqual({ text: "0.8000", title: "last at step 30; best 0.9000" });
+    expect(columnCell(c, "metric:sst2 dev accuracy").text).toBe("—");
+    expect(columnCell(a, "param:learning rate")).toEqual({ text: "0.00002" });
+    expect(columnCell(a, "param:sampling")).toEqual({ text: "temperature 2", title: '{"temperature":2}' });
+    expect(columnValue(b, "param:batching")).toBe("homogeneous");
+  });
+
+  it("sort, runs without the figure last", () => {
+    const by = (key: "metric:sst2 dev accuracy" | "param:learning rate", descending: boolean) => sortRuns([a, b, c], { key, descending }).map((r) => r.id);
+    expect(by("metric:sst2 dev accuracy", true)).toEqual([1, 2, 3]);
+    expect(by("metric:sst2 dev accuracy", false)).toEqual([2, 1, 3]);
+    expect(by("param:learning rate", false)).toEqual([1, 2, 3]);
   });
 });

@@ -43,7 +43,50 @@ export function tagCounts(rows: readonly RunListRow[]): [string, number][] {
   return [...counts].sort((a, b) => a[0].localeCompare(b[0]));
 }
 
-export type RunSortKey = "id" | "name" | "status" | "points" | "last_loss" | "started_at" | "progress";
+/** An optional column: a dev figure ("metric:sst2 dev accuracy") or a setting ("param:learning rate"). */
+export type ColumnKey = `metric:${string}` | `param:${string}`;
+
+export type RunSortKey = "id" | "name" | "status" | "points" | "last_loss" | "started_at" | "progress" | ColumnKey;
+
+/** The optional columns the runs offer: their dev figures by name, then their settings in the store's order. */
+export function availableColumns(rows: readonly RunListRow[]): ColumnKey[] {
+  const metrics = new Set<string>();
+  const params: string[] = [];
+  for (const r of rows) {
+    for (const k of Object.keys(r.columns.metrics)) metrics.add(k);
+    for (const k of Object.keys(r.columns.params)) if (!params.includes(k)) params.push(k);
+  }
+  return [...[...metrics].sort().map((k) => `metric:${k}` as const), ...params.map((k) => `param:${k}` as const)];
+}
+
+/** A column's heading: the figure's or setting's name. */
+export const columnLabel = (key: ColumnKey): string => key.slice(key.indexOf(":") + 1);
+
+/** A run's value in a column, for sorting: a dev figure's last value, a setting's number or its text. */
+export function columnValue(row: RunListRow, key: ColumnKey): number | string | null {
+  const name = columnLabel(key);
+  if (key.startsWith("metric:")) return row.columns.metrics[name]?.last ?? null;
+  const value = row.columns.params[name];
+  if (value === undefined || value === null) return null;
+  if (typeof value === "number") return value;
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** A run's cell in a column: a dev figure to 4 decimals (its best in the title), a setting as written. */
+export function columnCell(row: RunListRow, key: ColumnKey): { text: string; title?: string } {
+  const name = columnLabel(key);
+  if (key.startsWith("metric:")) {
+    const m = row.columns.metrics[name];
+    if (!m || m.last === null) return { text: MISSING };
+    return { text: m.last.toFixed(4), title: `last at step ${m.step}${m.best === null ? "" : `; best ${m.best.toFixed(4)}`}` };
+  }
+  const value = row.columns.params[name];
+  if (value === undefined || value === null) return { text: MISSING };
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return { text: String(value) };
+  // An object setting: `{"temperature": 2}` reads as `temperature 2`.
+  const entries = Object.entries(value as Record<string, unknown>);
+  return { text: entries.map(([k, v]) => (typeof v === "object" && v !== null ? k : `${k} ${String(v)}`)).join(", "), title: JSON.stringify(value) };
+}
 
 export interface RunSort {
   key: RunSortKey;
@@ -51,13 +94,14 @@ export interface RunSort {
 }
 
 function sortValue(row: RunListRow, key: RunSortKey): number | string | null {
+  if (key.startsWith("metric:") || key.startsWith("param:")) return columnValue(row, key as ColumnKey);
   switch (key) {
     case "progress":
       return progressFraction(row);
     case "last_loss":
       return row.last_loss;
     default:
-      return row[key];
+      return row[key as "id" | "name" | "status" | "points" | "started_at"];
   }
 }
 

@@ -241,3 +241,29 @@ async fn runs_are_renamed_but_not_those_of_an_experiment() {
     assert!(err.starts_with(&format!("run {member} belongs to experiment {}, which finds its runs by name", experiment.0)), "{err}");
     assert_eq!(store.run(member).await.expect("row").name, "base/winowhy/16/0");
 }
+
+/// The runs table's optional columns: each run's last and best dev figures (not its
+/// training series), and its settings read from the spec, numbers, strings and objects alike.
+#[tokio::test]
+async fn run_columns_hold_dev_figures_and_settings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("muppet.db")).await.expect("open");
+    let spec = serde_json::json!({"backend": "cpu", "init": {"from": "run", "run": 3}, "config": {"lr": 2e-5, "batch_size": 8, "sampling": {"temperature": 2.0}, "batching": "heterogeneous", "train_size": null}});
+    let run = store.create_run(&NewRun { spec, ..new_run("with dev") }).await.expect("run");
+    let dev = |step: u64, value: f64| MetricPoint { task: Some("sst2".into()), split: "dev".into(), name: "accuracy".into(), step, examples: step, wall_s: 0.0, value };
+    let points = vec![dev(10, 0.7), dev(20, 0.9), dev(30, 0.8), point(None, "loss", 30, 0.3)];
+    store.record_points(run, &points).await.expect("points");
+    let bare = store.create_run(&NewRun { spec: serde_json::json!("not an object"), ..new_run("bare") }).await.expect("bare");
+
+    let columns = store.run_columns().await.expect("columns");
+    let got = &columns[&run];
+    assert_eq!(got.metrics.keys().collect::<Vec<_>>(), ["sst2 dev accuracy"], "training series are not columns");
+    assert_eq!(got.metrics["sst2 dev accuracy"], muppet_store::MetricFigures { last: Some(0.8), best: Some(0.9), step: 30 });
+    let params = serde_json::to_value(&got.params).expect("json");
+    assert_eq!(
+        params,
+        serde_json::json!({"learning rate": 2e-5, "batch size": 8, "sampling": {"temperature": 2.0}, "batching": "heterogeneous", "backend": "cpu", "started from run": 3})
+    );
+    assert!(!columns.contains_key(&bare), "a run without figures or settings has no columns");
+    assert_eq!(muppet_store::metric_column(None, "dev", "loss"), "dev loss");
+}

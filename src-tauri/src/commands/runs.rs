@@ -29,6 +29,8 @@ pub struct RunListRow {
     pub last_step: Option<u64>,
     pub worker: Option<WorkerState>,
     pub tags: Vec<String>,
+    /// Its dev figures and settings, for the table's optional columns.
+    pub columns: muppet_store::RunColumns,
 }
 
 /// Every run in the database, newest first.
@@ -46,6 +48,7 @@ pub async fn list_runs(state: State<'_, StudioState>) -> Result<Vec<RunListRow>,
         .supervisor
         .states_with(runs.iter().filter(|r| r.status == RunStatus::Running).map(|r| r.id));
     let mut tags = store.all_run_tags().await?;
+    let mut columns = store.run_columns().await?;
     Ok(runs
         .into_iter()
         .map(|run| {
@@ -55,6 +58,7 @@ pub async fn list_runs(state: State<'_, StudioState>) -> Result<Vec<RunListRow>,
                 last_step: progress.and_then(|p| p.last_step),
                 worker: workers.get(&run.id).copied(),
                 tags: tags.remove(&run.id).unwrap_or_default(),
+                columns: columns.remove(&run.id).unwrap_or_default(),
                 run,
             }
         })
