@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "paper_catalog",
     "add_paper_task",
     "list_runs",
+    "run_columns",
     "run_detail",
     "run_curves",
     "compare_runs",

@@ -40,7 +40,8 @@ export interface RunListRow extends RunRow {
   last_step: number | null;
   worker: WorkerState | null;
   tags: string[];
-  columns: RunColumns;
+  /** Set once the table has asked for its optional columns (`runColumns`). */
+  columns?: RunColumns;
 }
 
 export interface StudioInfo {
@@ -474,6 +475,7 @@ export const mixtureSummary = (request: MixtureRequest) => invoke<MixtureRow[]>(
 export const estimateRunTime = (request: EstimateRequest) => invoke<RunEstimate>("estimate_run_time", { request });
 
 export const listRuns = () => invoke<RunListRow[]>("list_runs");
+export const runColumns = () => invoke<Record<string, RunColumns>>("run_columns");
 export const runDetail = (run: number) => invoke<RunDetail>("run_detail", { run });
 export const runCurves = (run: number) => invoke<RunCurves>("run_curves", { run });
 export const compareRuns = (runs: number[]) => invoke<RunComparison>("compare_runs", { runs });

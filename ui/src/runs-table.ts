@@ -53,6 +53,7 @@ export function availableColumns(rows: readonly RunListRow[]): ColumnKey[] {
   const metrics = new Set<string>();
   const params: string[] = [];
   for (const r of rows) {
+    if (!r.columns) continue;
     for (const k of Object.keys(r.columns.metrics)) metrics.add(k);
     for (const k of Object.keys(r.columns.params)) if (!params.includes(k)) params.push(k);
   }
@@ -65,8 +66,8 @@ export const columnLabel = (key: ColumnKey): string => key.slice(key.indexOf(":"
 /** A run's value in a column, for sorting: a dev figure's last value, a setting's number or its text. */
 export function columnValue(row: RunListRow, key: ColumnKey): number | string | null {
   const name = columnLabel(key);
-  if (key.startsWith("metric:")) return row.columns.metrics[name]?.last ?? null;
-  const value = row.columns.params[name];
+  if (key.startsWith("metric:")) return row.columns?.metrics[name]?.last ?? null;
+  const value = row.columns?.params[name];
   if (value === undefined || value === null) return null;
   if (typeof value === "number") return value;
   return typeof value === "string" ? value : JSON.stringify(value);
@@ -76,11 +77,11 @@ export function columnValue(row: RunListRow, key: ColumnKey): number | string | 
 export function columnCell(row: RunListRow, key: ColumnKey): { text: string; title?: string } {
   const name = columnLabel(key);
   if (key.startsWith("metric:")) {
-    const m = row.columns.metrics[name];
+    const m = row.columns?.metrics[name];
     if (!m || m.last === null) return { text: MISSING };
     return { text: m.last.toFixed(4), title: `last at step ${m.step}${m.best === null ? "" : `; best ${m.best.toFixed(4)}`}` };
   }
-  const value = row.columns.params[name];
+  const value = row.columns?.params[name];
   if (value === undefined || value === null) return { text: MISSING };
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return { text: String(value) };
   // An object setting: `{"temperature": 2}` reads as `temperature 2`.

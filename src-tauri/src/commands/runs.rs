@@ -29,8 +29,6 @@ pub struct RunListRow {
     pub last_step: Option<u64>,
     pub worker: Option<WorkerState>,
     pub tags: Vec<String>,
-    /// Its dev figures and settings, for the table's optional columns.
-    pub columns: muppet_store::RunColumns,
 }
 
 /// Every run in the database, newest first.
@@ -48,7 +46,6 @@ pub async fn list_runs(state: State<'_, StudioState>) -> Result<Vec<RunListRow>,
         .supervisor
         .states_with(runs.iter().filter(|r| r.status == RunStatus::Running).map(|r| r.id));
     let mut tags = store.all_run_tags().await?;
-    let mut columns = store.run_columns().await?;
     Ok(runs
         .into_iter()
         .map(|run| {
@@ -58,11 +55,19 @@ pub async fn list_runs(state: State<'_, StudioState>) -> Result<Vec<RunListRow>,
                 last_step: progress.and_then(|p| p.last_step),
                 worker: workers.get(&run.id).copied(),
                 tags: tags.remove(&run.id).unwrap_or_default(),
-                columns: columns.remove(&run.id).unwrap_or_default(),
                 run,
             }
         })
         .collect())
+}
+
+/// Every run's dev figures and settings, by run id, for the runs table's optional columns:
+/// asked for only when the table shows such columns or its Columns menu opens, so that
+/// the table of thousands of runs loads as fast without them.
+#[tauri::command]
+pub async fn run_columns(state: State<'_, StudioState>) -> Result<HashMap<i64, muppet_store::RunColumns>, CommandError> {
+    let store = store(&state)?;
+    Ok(store.run_columns().await?.into_iter().map(|(run, columns)| (run.0, columns)).collect())
 }
 
 /// One run: its row, spec, checkpoints and the series it has.
