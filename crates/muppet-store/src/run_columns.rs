@@ -59,7 +59,8 @@ impl Store {
     /// Every run's values for the optional columns (runs with none are left out).
     pub async fn run_columns(&self) -> Result<HashMap<RunId, RunColumns>, StoreError> {
         let mut out: HashMap<RunId, RunColumns> = HashMap::new();
-        let rows: Vec<(i64, String, String, String, Option<f64>, Option<f64>, i64)> = sqlx::query_as(
+        type SummaryRow = (i64, String, String, String, Option<f64>, Option<f64>, i64);
+        let rows: Vec<SummaryRow> = sqlx::query_as(
             "SELECT s.run_id, s.task, s.split, s.name, m.last_value, m.best_value, m.last_step
                FROM metric_series s JOIN metric_summaries m ON m.series_id = s.id
               WHERE s.split <> 'train'",
