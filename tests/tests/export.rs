@@ -285,6 +285,23 @@ fn a_bundled_run_is_imported_into_another_data_folder_and_exports_there() {
     let leftovers: Vec<_> = std::fs::read_dir(desktop.path().join("runs")).expect("runs").flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers.len(), 1, "only the imported run's folder: {leftovers:?}");
 
+    // Shown there, and its points written as CSV.
+    let out = muppet(desktop.path(), &["runs", "show", &new_id, "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("show JSON");
+    assert_eq!(shown["id"].to_string(), new_id);
+    assert_eq!(shown["checkpoints"][0]["step"], 2, "{shown}");
+    assert!(shown["notes"].as_array().is_some_and(|n| n.iter().any(|n| n["body"].as_str().is_some_and(|b| b.starts_with("Imported from run")))), "{shown}");
+    assert_eq!(shown["columns"]["params"]["updates"], 2, "{shown}");
+    let human = text(&muppet(desktop.path(), &["runs", "show", &new_id]));
+    assert!(human.contains("checkpoints:") && human.contains("step 2") && human.contains("updates"), "{human}");
+    let csv_path = files.path().join("points.csv");
+    let out = muppet(desktop.path(), &["runs", "csv", &new_id, "--out", csv_path.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let csv = std::fs::read_to_string(&csv_path).expect("csv");
+    assert!(csv.starts_with("run_id,run_name,task,split,name,step,examples,wall_s,value\n"), "{csv}");
+    assert_eq!(csv.lines().count() as u64 - 1, here["points"].as_u64().expect("points"), "one line per point");
+
     // Renamed there.
     let out = muppet(desktop.path(), &["runs", "rename", &new_id, "from the GPU server"]);
     assert!(out.status.success(), "{}", text(&out));

@@ -1,4 +1,5 @@
-//! `muppet runs list [--json]`, `muppet runs chart`, `muppet runs rename`, `muppet runs delete`, and `muppet runs
+//! `muppet runs list [--json]`, `muppet runs show`, `muppet runs csv`, `muppet runs chart`,
+//! `muppet runs rename`, `muppet runs delete`, and `muppet runs
 //! bundle` / `muppet runs import`, which carry a run from one data folder to another (a GPU
 //! server's to a desktop's).
 
@@ -17,6 +18,24 @@ pub enum RunsCommand {
         /// Print a JSON array instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// One run: its status, lineage, tasks, settings, dev figures, checkpoints and notes.
+    Show {
+        /// The run id.
+        id: i64,
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every metric point of runs to one CSV file (run, task, split, name, step,
+    /// examples, seconds, value), atomically.
+    Csv {
+        /// The run ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        /// The CSV file to write (replaced whole).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Draw a run's training-loss curves as SVG and PNG.
     Chart {
@@ -70,6 +89,8 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
     match command {
         RunsCommand::List { json } => list(json),
         RunsCommand::Chart { id, out } => chart(RunId(id), out),
+        RunsCommand::Show { id, json } => show(RunId(id), json),
+        RunsCommand::Csv { ids, out } => csv(&ids.into_iter().map(RunId).collect::<Vec<_>>(), &out),
         RunsCommand::Bundle { ids, out } => bundle(&ids.into_iter().map(RunId).collect::<Vec<_>>(), None, &out),
         RunsCommand::Import { bundle, json } => import(&bundle, json),
         RunsCommand::Rename { id, name } => rename(RunId(id), &name),
@@ -153,6 +174,114 @@ fn import(bundle: &std::path::Path, json: bool) -> anyhow::Result<()> {
         println!("imported run {} of {} as run {}: \"{}\", {} metric points, {} checkpoints", r.source_run, imported.source_host, r.run, r.name, r.points, r.checkpoints);
     }
     println!("{} runs, {} files, from {}", imported.runs.len(), imported.files, imported.source_home);
+    Ok(())
+}
+
+/// A run as `runs show` prints it.
+#[derive(serde::Serialize)]
+struct Shown {
+    #[serde(flatten)]
+    run: muppet_store::RunRow,
+    tasks: Vec<String>,
+    tags: Vec<String>,
+    /// Dev figures by series, and settings from the spec.
+    columns: muppet_store::RunColumns,
+    checkpoints: Vec<muppet_store::Checkpoint>,
+    notes: Vec<muppet_store::Note>,
+}
+
+fn show(run: RunId, json: bool) -> anyhow::Result<()> {
+    let home = crate::home();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let shown = runtime.block_on(async {
+        let store = Store::open(&home.db()).await?;
+        let result = async {
+            let row = store.run(run).await?;
+            anyhow::Ok(Shown {
+                tasks: store.run_tasks(run).await?,
+                tags: store.run_tags(run).await?,
+                columns: store.run_columns(Some(run)).await?.remove(&run).unwrap_or_default(),
+                checkpoints: store.checkpoints(run).await?,
+                notes: store.notes(muppet_store::NoteTarget::Run(run)).await?,
+                run: row,
+            })
+        }
+        .await;
+        store.close().await;
+        result
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&shown)?);
+        return Ok(());
+    }
+    let r = &shown.run;
+    println!("run {} \"{}\": {}, {}", r.id, r.name, r.kind.as_str(), r.status.as_str());
+    let on = [r.backend.as_deref(), r.device.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" on ");
+    println!("  started {}{}{}", r.started_at, r.ended_at.as_ref().map(|e| format!(", ended {e}")).unwrap_or_default(), if on.is_empty() { String::new() } else { format!(", {on}") });
+    if let Some(failure) = &r.failure {
+        println!("  failure: {failure}");
+    }
+    if let Some(parent) = r.parent {
+        println!("  started from run {parent}");
+    }
+    if let Some(experiment) = r.experiment {
+        println!("  experiment {}", experiment.0);
+    }
+    println!("  tasks: {}", shown.tasks.join(", "));
+    if !shown.tags.is_empty() {
+        println!("  tags: {}", shown.tags.join(", "));
+    }
+    if let Some(loss) = r.last_loss {
+        println!("  last training loss: {loss:.4} ({} metric points)", r.points);
+    }
+    if !shown.columns.params.is_empty() {
+        println!("settings:");
+        for (name, value) in &shown.columns.params {
+            println!("  {name:<18} {value}");
+        }
+    }
+    if !shown.columns.metrics.is_empty() {
+        println!("dev figures:");
+        for (name, m) in &shown.columns.metrics {
+            let figure = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into());
+            println!("  {name:<40} last {} (step {})  best {}", figure(m.last), m.step, figure(m.best));
+        }
+    }
+    if !shown.checkpoints.is_empty() {
+        println!("checkpoints:");
+        for c in &shown.checkpoints {
+            println!("  step {:<6} {:>10}  {}", c.step, muppet_store::delete::bytes_text(c.bytes), c.path.display());
+        }
+    }
+    if !shown.notes.is_empty() {
+        println!("notes:");
+        for n in &shown.notes {
+            println!("  {}  {}", n.created_at, n.body);
+        }
+    }
+    Ok(())
+}
+
+/// Every point of every series of `runs`, in one CSV file.
+fn csv(runs: &[RunId], out: &std::path::Path) -> anyhow::Result<()> {
+    let home = crate::home();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let written = runtime.block_on(async {
+        let store = Store::open(&home.db()).await?;
+        let result = async {
+            let mut series = Vec::new();
+            for &run in runs {
+                store.run(run).await?;
+                series.extend(store.list_series(run).await?.into_iter().map(|s| s.id));
+            }
+            anyhow::Ok(store.export_csv(&series, out).await?)
+        }
+        .await;
+        store.close().await;
+        result
+    })?;
+    let ids = runs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    println!("{written} metric points of run{} {ids} written to {}", if runs.len() == 1 { "" } else { "s" }, out.display());
     Ok(())
 }
 

@@ -56,15 +56,19 @@ pub fn metric_column(task: Option<&str>, split: &str, name: &str) -> String {
 }
 
 impl Store {
-    /// Every run's values for the optional columns (runs with none are left out).
-    pub async fn run_columns(&self) -> Result<HashMap<RunId, RunColumns>, StoreError> {
+    /// Every run's values for the optional columns (runs with none are left out), or only
+    /// run `only`'s.
+    pub async fn run_columns(&self, only: Option<RunId>) -> Result<HashMap<RunId, RunColumns>, StoreError> {
+        // A bound NULL keeps every run.
+        let only = only.map(|r| r.0);
         let mut out: HashMap<RunId, RunColumns> = HashMap::new();
         type SummaryRow = (i64, String, String, String, Option<f64>, Option<f64>, i64);
         let rows: Vec<SummaryRow> = sqlx::query_as(
             "SELECT s.run_id, s.task, s.split, s.name, m.last_value, m.best_value, m.last_step
                FROM metric_series s JOIN metric_summaries m ON m.series_id = s.id
-              WHERE s.split <> 'train'",
+              WHERE s.split <> 'train' AND (?1 IS NULL OR s.run_id = ?1)",
         )
+        .bind(only)
         .fetch_all(&self.pool)
         .await?;
         for (run, task, split, name, last, best, step) in rows {
@@ -73,8 +77,8 @@ impl Store {
         }
         // `->` gives each value as JSON text (numbers, strings and objects alike).
         let selected: Vec<String> = PARAM_COLUMNS.iter().map(|(_, path)| format!("spec_json -> '{path}'")).collect();
-        let sql = format!("SELECT id, {} FROM runs WHERE json_valid(spec_json)", selected.join(", "));
-        for row in sqlx::query(&sql).fetch_all(&self.pool).await? {
+        let sql = format!("SELECT id, {} FROM runs WHERE json_valid(spec_json) AND (?1 IS NULL OR id = ?1)", selected.join(", "));
+        for row in sqlx::query(&sql).bind(only).fetch_all(&self.pool).await? {
             let run = RunId(row.try_get::<i64, _>(0)?);
             for (i, (name, _)) in PARAM_COLUMNS.iter().enumerate() {
                 let Some(text) = row.try_get::<Option<String>, _>(i + 1)? else { continue };

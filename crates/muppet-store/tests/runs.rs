@@ -255,7 +255,10 @@ async fn run_columns_hold_dev_figures_and_settings() {
     store.record_points(run, &points).await.expect("points");
     let bare = store.create_run(&NewRun { spec: serde_json::json!("not an object"), ..new_run("bare") }).await.expect("bare");
 
-    let columns = store.run_columns().await.expect("columns");
+    let columns = store.run_columns(None).await.expect("columns");
+    let one = store.run_columns(Some(run)).await.expect("one run's columns");
+    assert_eq!(one.keys().collect::<Vec<_>>(), [&run]);
+    assert_eq!(one[&run], columns[&run]);
     let got = &columns[&run];
     assert_eq!(got.metrics.keys().collect::<Vec<_>>(), ["sst2 dev accuracy"], "training series are not columns");
     assert_eq!(got.metrics["sst2 dev accuracy"], muppet_store::MetricFigures { last: Some(0.8), best: Some(0.9), step: 30 });

@@ -67,7 +67,7 @@ pub async fn list_runs(state: State<'_, StudioState>) -> Result<Vec<RunListRow>,
 #[tauri::command]
 pub async fn run_columns(state: State<'_, StudioState>) -> Result<HashMap<i64, muppet_store::RunColumns>, CommandError> {
     let store = store(&state)?;
-    Ok(store.run_columns().await?.into_iter().map(|(run, columns)| (run.0, columns)).collect())
+    Ok(store.run_columns(None).await?.into_iter().map(|(run, columns)| (run.0, columns)).collect())
 }
 
 /// One run: its row, spec, checkpoints and the series it has.
