@@ -1028,6 +1028,25 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             "the comparison chart has both losses"
         );
         studio.screenshot("compare.png").await?;
+
+        // Chart a dev figure of both runs instead of the training loss.
+        let series = r#"{"task":"rt_fresh_rotten","split":"dev","name":"accuracy"}"#;
+        studio
+            .wait_for(&format!("#compare-series option[value='{series}']"), UI_WAIT, "the comparison offers the dev accuracy")
+            .await?;
+        studio
+            .client
+            .execute(
+                "const s = document.getElementById('compare-series'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+                vec![serde_json::Value::String(series.into())],
+            )
+            .await?;
+        studio
+            .wait_for("#compare-panel[data-series='rt_fresh_rotten dev accuracy']", UI_WAIT, "the dev accuracy is charted")
+            .await?;
+        let title = studio.text(".compare-chart .chart-title").await?;
+        ensure!(title == "rt_fresh_rotten dev accuracy", "the chart is titled {title:?}");
+        ensure!(studio.chart_points(".compare-chart").await? >= 4, "the chart has both runs' dev points");
         studio.close().await
     };
     tokio::time::timeout(TRAINING_TEST_LIMIT, test)

@@ -352,6 +352,8 @@ export interface Comparison {
 export interface RunComparison {
   comparison: Comparison;
   runs: RunRow[];
+  /** The series charted: the training loss unless another was asked for. */
+  series: SeriesKey;
   losses: Curve[];
 }
 
@@ -478,10 +480,9 @@ export const listRuns = () => invoke<RunListRow[]>("list_runs");
 export const runColumns = () => invoke<Record<string, RunColumns>>("run_columns");
 export const runDetail = (run: number) => invoke<RunDetail>("run_detail", { run });
 export const runCurves = (run: number) => invoke<RunCurves>("run_curves", { run });
-export const compareRuns = (runs: number[]) => invoke<RunComparison>("compare_runs", { runs });
+export const compareRuns = (runs: number[], series: SeriesKey | null = null) => invoke<RunComparison>("compare_runs", { runs, series });
 export const exportRunCsv = (run: number, path: string) => invoke<number>("export_run_csv", { run, path });
 
-/** What a run bundle held, once imported (muppet_store::bundle::Imported). */
 /** One run of an imported bundle: its new id, and its id where it was bundled. */
 export interface ImportedRunOf {
   run: number;

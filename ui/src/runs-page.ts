@@ -1,6 +1,6 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, deleteRuns, importRunBundle, listRuns, runColumns, studioInfo, type RunComparison, type RunListRow, type Update } from "./api";
+import { compareRuns, deleteRuns, importRunBundle, listRuns, runColumns, studioInfo, type RunComparison, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
 import { byId, el } from "./dom";
@@ -75,6 +75,7 @@ export class RunsPage {
       this.render();
     });
     byId("compare-runs").addEventListener("click", () => void this.compare());
+    byId("compare-series").addEventListener("change", () => void this.compare(byId<HTMLSelectElement>("compare-series").value));
     // The menu lists what the runs offer: their columns are asked for as it first opens.
     byId("runs-columns").addEventListener("toggle", () => {
       const open = byId<HTMLDetailsElement>("runs-columns").open;
@@ -360,10 +361,12 @@ export class RunsPage {
     result.className = error ? "result error" : "result";
   }
 
-  private async compare(): Promise<void> {
-    const ids = [...this.selected].sort((a, b) => a - b);
+  /** Compare the ticked runs (or, with `series`, the runs compared, charting that series: a JSON SeriesKey). */
+  private async compare(series?: string): Promise<void> {
+    const panel = byId("compare-panel");
+    const ids = series === undefined ? [...this.selected].sort((a, b) => a - b) : (panel.dataset.runs ?? "").split(",").map(Number);
     try {
-      this.showComparison(await compareRuns(ids));
+      this.showComparison(await compareRuns(ids, series ? (JSON.parse(series) as SeriesKey) : null));
       byId("error-banner").hidden = true;
     } catch (error) {
       this.showError(describeError(error));
@@ -400,11 +403,22 @@ export class RunsPage {
         ),
       ),
     );
+    // Any series of the compared runs can be charted; the training loss first.
+    const keyText = (k: SeriesKey) => JSON.stringify({ task: k.task, split: k.split, name: k.name });
+    const label = (k: SeriesKey) => (k.split === "train" && k.name === "loss" && !k.task ? "Training loss" : [k.task, k.split, k.name].filter(Boolean).join(" "));
+    const loss: SeriesKey = { task: null, split: "train", name: "loss" };
+    const keys = [loss, ...result.comparison.metrics.map((m) => m.key).filter((k) => keyText(k) !== keyText(loss))];
+    const select = byId<HTMLSelectElement>("compare-series");
+    select.replaceChildren(...keys.map((k) => el("option", { value: keyText(k) }, label(k))));
+    select.value = keyText(result.series);
+    panel.dataset.series = label(result.series);
     if (!this.compareChart) {
-      this.compareChart = new LineChart("Training loss", "compare-chart");
+      this.compareChart = new LineChart("", "compare-chart");
       byId("compare-chart").append(this.compareChart.element);
-      this.compareChart.setOptions({ smoothing: 0.6 });
     }
+    this.compareChart.setTitle(label(result.series));
+    // Training curves are noisy; dev figures are a few points each.
+    this.compareChart.setOptions({ smoothing: result.series.split === "train" ? 0.6 : 0 });
     this.compareChart.setSeries(
       result.losses.map((c) => ({
         id: `run-${c.run}`,

@@ -14,7 +14,7 @@ use crate::{Store, StoreError};
 pub struct SeriesId(pub i64);
 
 /// What names a series within a run. `task` is `None` for run-wide series.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct SeriesKey {
     pub task: Option<String>,
     pub split: String,

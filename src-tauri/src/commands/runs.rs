@@ -142,11 +142,14 @@ pub async fn run_curves(state: State<'_, StudioState>, run: i64) -> Result<RunCu
     })
 }
 
-/// Runs side by side: differing parameters, final metrics, and their training losses.
+/// Runs side by side: differing parameters, final metrics, and each run's curve of one
+/// series (the training loss unless another is asked for).
 #[derive(Debug, Serialize)]
 pub struct RunComparison {
     pub comparison: Comparison,
     pub runs: Vec<RunRow>,
+    /// The series charted.
+    pub series: SeriesKey,
     pub losses: Vec<Curve>,
 }
 
@@ -154,11 +157,12 @@ pub struct RunComparison {
 pub async fn compare_runs(
     state: State<'_, StudioState>,
     runs: Vec<i64>,
+    series: Option<SeriesKey>,
 ) -> Result<RunComparison, CommandError> {
     let store = store(&state)?;
     let ids: Vec<RunId> = runs.into_iter().map(RunId).collect();
     let comparison = store.compare_runs(&ids, None).await?;
-    let loss = SeriesKey::new(None, "train", "loss");
+    let loss = series.unwrap_or_else(|| SeriesKey::new(None, "train", "loss"));
     let mut rows = Vec::with_capacity(ids.len());
     let mut losses = Vec::new();
     for &id in &ids {
@@ -175,6 +179,7 @@ pub async fn compare_runs(
     Ok(RunComparison {
         comparison,
         runs: rows,
+        series: loss,
         losses,
     })
 }

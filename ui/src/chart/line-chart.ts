@@ -60,6 +60,7 @@ export class LineChart {
   /** Where a drag started (pixels), while one is under way. */
   private dragFrom: number | null = null;
   private readonly reset: HTMLButtonElement;
+  private readonly caption: HTMLElement;
 
   constructor(title: string, className = "") {
     this.element = document.createElement("figure");
@@ -67,6 +68,7 @@ export class LineChart {
     const caption = document.createElement("figcaption");
     caption.className = "chart-title";
     caption.textContent = title;
+    this.caption = caption;
     this.legend = document.createElement("div");
     this.legend.className = "chart-legend";
     const plot = document.createElement("div");
@@ -107,6 +109,10 @@ export class LineChart {
     this.reset.addEventListener("click", () => this.setZoom(null));
     caption.append(" ", this.reset);
     new ResizeObserver(() => this.schedule()).observe(plot);
+  }
+
+  setTitle(title: string): void {
+    this.caption.textContent = title;
   }
 
   setOptions(options: Partial<ChartOptions>): void {
