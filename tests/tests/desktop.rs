@@ -945,6 +945,26 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             );
         }
 
+        // One task's model: transformers' sequence classifier with the task's labels.
+        let task_out = dir.path().join("exported-task");
+        studio
+            .client
+            .execute(
+                "const s = document.getElementById('export-task'); s.value = 'sarcasm_headlines'; s.dispatchEvent(new Event('change'));",
+                vec![],
+            )
+            .await?;
+        studio.type_into("#export-path", &task_out.display().to_string()).await?;
+        studio.click("#export-checkpoint").await?;
+        read_settled(|| async {
+            let result = studio.text("#export-result").await?;
+            ensure!(result.contains("as BertForSequenceClassification"), "the app says {result:?}");
+            Ok(())
+        })
+        .await?;
+        let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(task_out.join("config.json"))?)?;
+        ensure!(config["architectures"][0] == "BertForSequenceClassification" && config["id2label"]["0"].is_string(), "config.json: {config}");
+
         // Fine-tune a downstream task from the run's last checkpoint: the fine-tune's page
         // opens, it trains to the end, and it is stored as a fine-tune of this run.
         studio

@@ -147,6 +147,28 @@ fn exported_run_loads_in_transformers_with_the_same_hidden_states() {
     println!("max abs difference, muppet encode vs transformers on the export: {diff:e}");
     assert!(diff < TOLERANCE, "hidden states differ by {diff} (tolerance {TOLERANCE})");
 
+    // One task's model: transformers' sequence classifier with the task's labels, whose logits
+    // are that task's head in heads.safetensors over the full export's encoder, and which
+    // pipeline() runs.
+    let task_dir = home.path().join("exports/task");
+    let task_arg = task_dir.to_str().expect("utf-8");
+    let out = muppet(home.path(), &["export", &run, "--format", "hf", "--task", TASKS[0], "--out", task_arg, "--json"]);
+    assert!(out.status.success(), "muppet export --task failed:\n{}", text(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("export --json prints JSON");
+    assert_eq!((summary["architecture"].as_str(), summary["task"].as_str()), (Some("BertForSequenceClassification"), Some(TASKS[0])), "{summary}");
+    assert!(!task_dir.join("heads.safetensors").exists(), "the head is in model.safetensors");
+    let unknown = muppet(home.path(), &["export", &run, "--format", "hf", "--task", "nope", "--out", task_arg, "--force"]);
+    assert!(!unknown.status.success() && text(&unknown).contains("the run has no task `nope`; its tasks are `rt_fresh_rotten`, `sarcasm_headlines`"), "{}", text(&unknown));
+    let script = workspace_root().join("scripts/reference/hf_task_check.py");
+    let out = Command::new(&python).arg(&script).arg(&export).arg(&task_dir).args(["--task", TASKS[0]]).output().expect("start python");
+    assert!(out.status.success(), "{} {} failed:\n{}", python.display(), script.display(), text(&out));
+    let checked: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default()).expect("check JSON");
+    let diff = checked["max_abs_diff"].as_f64().expect("difference");
+    println!("max abs difference, task model logits vs heads.safetensors over the encoder: {diff:e}");
+    assert!(diff < f64::from(TOLERANCE), "the task model's logits differ by {diff}: {checked}");
+    assert_eq!(checked["labels"], tasks[0]["labels"], "id2label is the task's labels in order: {checked}");
+    assert!(tasks[0]["labels"].as_array().expect("labels").contains(&checked["pipeline"]["label"]), "pipeline() answers a label: {checked}");
+
     // Training changed the encoder: the export is not the base model.
     let base = shared_assets().join("models/all-MiniLM-L6-v2");
     let before = encode_with_muppet(home.path(), &base, &input);

@@ -456,6 +456,10 @@ export interface ExportedFile {
 export interface ExportSummary {
   out: string;
   step: number;
+  /** The transformers class config.json names (BertModel, RobertaForSequenceClassification, ...). */
+  architecture: string;
+  /** The task whose head the model carries, for a task export. */
+  task: string | null;
   files: string[];
   tasks: string[];
 }
@@ -526,8 +530,8 @@ export interface DeletedTasks {
 export const deleteTasks = (names: string[]) => invoke<DeletedTasks>("delete_tasks", { names });
 export const deleteExperiment = (experiment: number) => invoke<Deleted>("delete_experiment", { experiment });
 export const exportRunChart = (run: number, path: string) => invoke<ExportedFile>("export_run_chart", { run, path });
-export const exportCheckpoint = (run: number, step: number | null, out: string) =>
-  invoke<ExportSummary>("export_checkpoint", { run, step, out });
+export const exportCheckpoint = (run: number, step: number | null, out: string, task: string | null = null) =>
+  invoke<ExportSummary>("export_checkpoint", { run, step, out, task });
 
 export const renameRun = (run: number, name: string) => invoke<string>("rename_run", { run, name });
 export const tagRun = (run: number, tag: string) => invoke<string[]>("tag_run", { run, tag });

@@ -277,6 +277,10 @@ export class RunPage {
     );
     steps.value = [...steps.options].some((o) => o.value === chosen) ? chosen : "";
     byId<HTMLButtonElement>("export-checkpoint").disabled = detail.checkpoints.length === 0;
+    const exportTask = byId<HTMLSelectElement>("export-task");
+    const chosenTask = exportTask.value;
+    exportTask.replaceChildren(el("option", { value: "" }, "encoder + every head"), ...detail.tasks.map((t) => el("option", { value: t }, `${t} model`)));
+    exportTask.value = detail.tasks.includes(chosenTask) ? chosenTask : "";
     void this.showFinetune(detail);
     this.showProgress();
   }
@@ -420,9 +424,10 @@ export class RunPage {
 
   private async exportCheckpoint(): Promise<void> {
     const step = byId<HTMLSelectElement>("export-step").value;
+    const task = byId<HTMLSelectElement>("export-task").value;
     await this.exportWith("export-checkpoint", "export-result", "Exporting…", async () => {
-      const summary = await exportCheckpoint(this.id(), step === "" ? null : Number(step), byId<HTMLInputElement>("export-path").value);
-      return `Step ${summary.step} exported to ${summary.out}: ${summary.files.join(", ")}`;
+      const summary = await exportCheckpoint(this.id(), step === "" ? null : Number(step), byId<HTMLInputElement>("export-path").value, task || null);
+      return `Step ${summary.step} exported to ${summary.out} as ${summary.architecture}: ${summary.files.join(", ")}`;
     });
   }
 

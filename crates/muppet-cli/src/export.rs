@@ -18,6 +18,11 @@ pub struct ExportArgs {
     /// The folder to create.
     #[arg(long)]
     out: PathBuf,
+    /// Export one task's model instead: the encoder with that task's head as the transformers
+    /// task class (`AutoModelForSequenceClassification` with its labels, `...ForMultipleChoice`,
+    /// `...ForQuestionAnswering`), which `pipeline()` runs.
+    #[arg(long)]
+    task: Option<String>,
     /// Export the checkpoint of this step (default: the latest).
     #[arg(long)]
     step: Option<u64>,
@@ -35,6 +40,19 @@ enum Format {
     Hf,
 }
 
+/// The `AutoModel...` class that loads `architecture`.
+fn auto_class(architecture: &str) -> &'static str {
+    if architecture.ends_with("ForSequenceClassification") {
+        "AutoModelForSequenceClassification"
+    } else if architecture.ends_with("ForMultipleChoice") {
+        "AutoModelForMultipleChoice"
+    } else if architecture.ends_with("ForQuestionAnswering") {
+        "AutoModelForQuestionAnswering"
+    } else {
+        "AutoModel"
+    }
+}
+
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let Format::Hf = args.format;
     let home = crate::home();
@@ -46,12 +64,18 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         e => e.into(),
     })?;
     let device = Default::default();
-    let summary = export_hf::<burn::backend::Flex>(&run_dir, &checkpoint, step, &args.out, args.force, &device)?;
+    let summary = export_hf::<burn::backend::Flex>(&run_dir, &checkpoint, step, &args.out, args.force, args.task.as_deref(), &device)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
         return Ok(());
     }
     println!("run {} step {} exported to {}", args.run, summary.step, summary.out.display());
+    if let Some(task) = &summary.task {
+        println!("  model.safetensors  {} tensors: the encoder and the head of `{task}`", summary.encoder_tensors);
+        println!("  config and tokenizer: {}", summary.files.join(" "));
+        println!("load it with transformers: {}.from_pretrained({:?}), or pipeline()", auto_class(&summary.architecture), summary.out.display().to_string());
+        return Ok(());
+    }
     println!(
         "  model.safetensors  {} tensors{}",
         summary.encoder_tensors,

@@ -27,6 +27,8 @@ use burn_store::{
 use crate::embeddings::Embeddings;
 use crate::layer::EncoderLayer;
 use crate::loader::{EXPORT_KEY_TABLE, remapper};
+use crate::classification_head::ClassificationHead;
+use crate::span_head::SpanHead;
 use crate::{CONFIG_FILE, Encoder, EncoderConfig, ModelError, ModelType, WEIGHTS_FILE};
 
 /// Where the pooler sits in a Hugging Face checkpoint, bare or under a task model's prefix.
@@ -145,6 +147,130 @@ pub fn save_pretrained<B: Backend>(
         tensors,
         pooler: with_pooler,
     })
+}
+
+/// One task's head as a transformers task model reads it.
+pub enum TaskHead<'a, B: Backend> {
+    /// `BertForSequenceClassification` / `RobertaForSequenceClassification`: a classification
+    /// head with its labels, or a regression head (one output) with `labels` `None`.
+    Sequence { head: &'a ClassificationHead<B>, labels: Option<&'a [String]> },
+    /// `*ForMultipleChoice`: the score of each (context, choice) sequence.
+    MultipleChoice { head: &'a ClassificationHead<B> },
+    /// `*ForQuestionAnswering`: start and end logits per token.
+    QuestionAnswering { head: &'a SpanHead<B> },
+}
+
+/// A task model's keys: the bare model's ([`EXPORT_KEY_TABLE`]) under the encoder's prefix,
+/// and BERT's one-layer `classifier`.
+const fn task_keys(prefixed: &'static str) -> [(&'static str, &'static str); 5] {
+    [
+        EXPORT_KEY_TABLE[0],
+        EXPORT_KEY_TABLE[1],
+        EXPORT_KEY_TABLE[2],
+        (r"^(embeddings|encoder|pooler)\.", prefixed),
+        (r"^classifier_linear\.", "classifier."),
+    ]
+}
+const BERT_TASK_KEYS: [(&str, &str); 5] = task_keys("bert.$1.");
+const ROBERTA_TASK_KEYS: [(&str, &str); 5] = task_keys("roberta.$1.");
+
+/// RoBERTa's `RobertaClassificationHead`: `classifier.dense`, `classifier.out_proj`.
+#[derive(Module, Debug)]
+struct RobertaClassifier<B: Backend> {
+    dense: Linear<B>,
+    out_proj: Linear<B>,
+}
+
+/// The module tree of a transformers task model: the encoder under `bert.`/`roberta.`, the
+/// pooler where the class has one, and the head's own layers. `classifier_linear` is BERT's
+/// (and the multiple-choice classes') one-layer `classifier`.
+#[derive(Module, Debug)]
+struct HfTaskModel<B: Backend> {
+    embeddings: Embeddings<B>,
+    layers: Vec<EncoderLayer<B>>,
+    pooler: Option<Pooler<B>>,
+    classifier: Option<RobertaClassifier<B>>,
+    classifier_linear: Option<Linear<B>>,
+    qa_outputs: Option<Linear<B>>,
+}
+
+/// Write `encoder` with one task's `head` into the existing folder `dir` as a transformers
+/// task model (`config.json` + `model.safetensors`) that `AutoModelForSequenceClassification`,
+/// `AutoModelForMultipleChoice` or `AutoModelForQuestionAnswering` loads with no newly
+/// initialised weight, and `pipeline()` runs.
+///
+/// Muppet's first-token heads are `out_proj(tanh(dense(h[:, 0])))`. RoBERTa's sequence
+/// classifier is exactly that (`classifier.dense`, `classifier.out_proj`); BERT's sequence
+/// classifier and both multiple-choice classes compute `classifier(pooler(h))` with
+/// `pooler = tanh(dense(h[:, 0]))`, so `dense` becomes the pooler and `out_proj` the
+/// classifier. The span head is `qa_outputs` as it is.
+pub fn save_for_task<B: Backend>(
+    encoder: &Encoder<B>,
+    config: &EncoderConfig,
+    dir: &Path,
+    task: TaskHead<'_, B>,
+) -> Result<SavedModel, ModelError> {
+    encoder.visit(&mut Materialize);
+    let mut model = HfTaskModel {
+        embeddings: encoder.embeddings.clone(),
+        layers: encoder.layers.clone(),
+        pooler: None,
+        classifier: None,
+        classifier_linear: None,
+        qa_outputs: None,
+    };
+    let roberta = config.model_type == ModelType::Roberta;
+    let class = |task: &str| format!("{}For{task}", if roberta { "Roberta" } else { "Bert" });
+    let mut json = hf_config_json(config);
+    let fields = json.as_object_mut().expect("hf_config_json gives an object");
+    let architecture = match task {
+        TaskHead::Sequence { head, labels } => {
+            head.visit(&mut Materialize);
+            if roberta {
+                model.classifier = Some(RobertaClassifier { dense: head.dense.clone(), out_proj: head.out_proj.clone() });
+            } else {
+                model.pooler = Some(Pooler { dense: head.dense.clone() });
+                model.classifier_linear = Some(head.out_proj.clone());
+            }
+            match labels {
+                Some(labels) => {
+                    let id2label: serde_json::Map<String, serde_json::Value> = labels.iter().enumerate().map(|(i, l)| (i.to_string(), l.clone().into())).collect();
+                    let label2id: serde_json::Map<String, serde_json::Value> = labels.iter().enumerate().map(|(i, l)| (l.clone(), i.into())).collect();
+                    fields.insert("id2label".into(), id2label.into());
+                    fields.insert("label2id".into(), label2id.into());
+                    fields.insert("problem_type".into(), "single_label_classification".into());
+                }
+                None => {
+                    fields.insert("num_labels".into(), 1.into());
+                    fields.insert("id2label".into(), serde_json::json!({"0": "value"}));
+                    fields.insert("label2id".into(), serde_json::json!({"value": 0}));
+                    fields.insert("problem_type".into(), "regression".into());
+                }
+            }
+            class("SequenceClassification")
+        }
+        TaskHead::MultipleChoice { head } => {
+            head.visit(&mut Materialize);
+            model.pooler = Some(Pooler { dense: head.dense.clone() });
+            model.classifier_linear = Some(head.out_proj.clone());
+            class("MultipleChoice")
+        }
+        TaskHead::QuestionAnswering { head } => {
+            head.visit(&mut Materialize);
+            model.qa_outputs = Some(head.qa_outputs.clone());
+            class("QuestionAnswering")
+        }
+    };
+    fields.insert("architectures".into(), serde_json::json!([architecture]));
+
+    let config_path = dir.join(CONFIG_FILE);
+    let text = serde_json::to_string_pretty(&json).map_err(|e| ModelError::Write { path: config_path.clone(), source: std::io::Error::other(e) })? + "\n";
+    std::fs::write(&config_path, text).map_err(|source| ModelError::Write { path: config_path.clone(), source })?;
+    let weights = dir.join(WEIGHTS_FILE);
+    let with_pooler = model.pooler.is_some();
+    let table = if roberta { &ROBERTA_TASK_KEYS } else { &BERT_TASK_KEYS };
+    let tensors = save_pytorch_tensors(&model, &weights, None, table)?;
+    Ok(SavedModel { config: config_path, weights, tensors, pooler: with_pooler })
 }
 
 /// Write the parameters of `module` to the safetensors file `path` in PyTorch layout (`Linear`
@@ -306,6 +432,60 @@ mod tests {
             assert_eq!(json["architectures"][0], hf_architecture(model_type));
             assert_eq!(json["hidden_act"], "gelu");
             assert!(json.get("initializer_range").is_none());
+        }
+    }
+
+    /// A task export names its tensors as the transformers task class of each family and
+    /// encoder does, with the task's labels in config.json, and reads back as the same encoder.
+    #[test]
+    fn a_task_export_names_tensors_as_the_transformers_task_classes() {
+        use crate::classification_head::ClassificationHeadConfig;
+        let device = Default::default();
+        let labels = vec!["neg".to_string(), "pos".to_string()];
+        for model_type in [ModelType::Bert, ModelType::Roberta] {
+            let config = tiny(model_type);
+            let encoder = config.init::<B>(&device);
+            let classifier = ClassificationHeadConfig::new(16, 2).init::<B>(&device);
+            let regressor = ClassificationHeadConfig::new(16, 1).init::<B>(&device);
+            let choice = ClassificationHeadConfig::new(16, 1).init::<B>(&device);
+            let span = SpanHead::<B>::new(16, &device);
+            let (prefix, class) = match model_type {
+                ModelType::Bert => ("bert", "Bert"),
+                ModelType::Roberta => ("roberta", "Roberta"),
+            };
+            let cases: [(TaskHead<'_, B>, &str, &[&str], &[&str]); 4] = [
+                (
+                    TaskHead::Sequence { head: &classifier, labels: Some(&labels) },
+                    "ForSequenceClassification",
+                    if model_type == ModelType::Bert { &["bert.pooler.dense.weight", "classifier.weight", "classifier.bias"] } else { &["classifier.dense.weight", "classifier.out_proj.weight", "classifier.out_proj.bias"] },
+                    if model_type == ModelType::Bert { &["classifier.dense.weight"] } else { &["roberta.pooler.dense.weight", "classifier.weight"] },
+                ),
+                (TaskHead::Sequence { head: &regressor, labels: None }, "ForSequenceClassification", &[], &[]),
+                (TaskHead::MultipleChoice { head: &choice }, "ForMultipleChoice", &["pooler.dense.weight", "classifier.weight", "classifier.bias"], &["classifier.dense.weight"]),
+                (TaskHead::QuestionAnswering { head: &span }, "ForQuestionAnswering", &["qa_outputs.weight", "qa_outputs.bias"], &["pooler.dense.weight", "classifier.weight"]),
+            ];
+            for (head, suffix, present, absent) in cases {
+                let tmp = tempfile::tempdir().expect("temp dir");
+                let saved = save_for_task(&encoder, &config, tmp.path(), head).expect("task export");
+                for name in present {
+                    let name = if name.starts_with("pooler.") { format!("{prefix}.{name}") } else { (*name).to_string() };
+                    assert!(saved.tensors.contains(&name), "{model_type:?} {suffix}: no {name} in {:?}", saved.tensors);
+                }
+                for name in absent {
+                    let name = if name.starts_with("pooler.") { format!("{prefix}.{name}") } else { (*name).to_string() };
+                    assert!(!saved.tensors.contains(&name), "{model_type:?} {suffix}: {name} in {:?}", saved.tensors);
+                }
+                assert!(saved.tensors.contains(&format!("{prefix}.encoder.layer.1.attention.self.query.weight")), "{:?}", saved.tensors);
+                assert!(saved.tensors.iter().all(|t| t.starts_with(&format!("{prefix}.")) || t.starts_with("classifier") || t.starts_with("qa_outputs")), "{:?}", saved.tensors);
+                let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&saved.config).expect("config.json")).expect("JSON");
+                assert_eq!(json["architectures"][0], format!("{class}{suffix}"));
+                let (loaded, _) = load_pretrained::<B>(tmp.path(), &device).expect("the encoder reads back from a task export");
+                assert_eq!(params(&loaded), params(&encoder), "{model_type:?} {suffix}");
+                if let Some(id2label) = json.get("id2label").filter(|_| suffix == "ForSequenceClassification") {
+                    let want = if json["problem_type"] == "regression" { serde_json::json!({"0": "value"}) } else { serde_json::json!({"0": "neg", "1": "pos"}) };
+                    assert_eq!(id2label, &want, "{json}");
+                }
+            }
         }
     }
 

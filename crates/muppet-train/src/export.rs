@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 use muppet_core::{TaskFamily, TaskSpec};
-use muppet_model::export::{save_pretrained, save_pytorch_tensors};
+use muppet_model::export::{save_for_task, save_pretrained, save_pytorch_tensors, TaskHead};
 use muppet_model::{ModelError, WEIGHTS_FILE};
 use serde::Serialize;
 
@@ -51,6 +51,8 @@ pub enum ExportError {
     NotEmpty(PathBuf),
     #[error("{} exists and is not a folder: choose another output folder", .0.display())]
     NotAFolder(PathBuf),
+    #[error("the run has no task `{task}`; its tasks are {tasks}")]
+    NoSuchTask { task: String, tasks: String },
     #[error("the base model folder {} has no {TOKENIZER_FILE}, which the export must carry: point run.json's model_dir at the model folder, or fetch it again (`muppet assets fetch --model`)", .0.display())]
     NoTokenizer(PathBuf),
     #[error("cannot write {}: {source}. Check the free space and permissions of the output folder", .path.display())]
@@ -142,6 +144,10 @@ pub struct ExportSummary {
     pub out: PathBuf,
     pub checkpoint: PathBuf,
     pub step: u64,
+    /// The transformers class `config.json` names (`BertModel`, `RobertaForSequenceClassification`, ...).
+    pub architecture: String,
+    /// The task whose head the model carries, for a task export.
+    pub task: Option<String>,
     /// Tensors in `model.safetensors`.
     pub encoder_tensors: usize,
     /// Whether the base model's pooler was carried over.
@@ -164,12 +170,18 @@ fn computes(head: HeadRef) -> &'static str {
 
 /// Export the model saved in `checkpoint` (a `model-step<N>.mpk` of the run folder `run_dir`)
 /// as a Hugging Face folder `out`. A non-empty `out` is replaced only with `force`.
+///
+/// Without `task`: the encoder as `BertModel`/`RobertaModel`, with every head in
+/// `heads.safetensors`. With `task`: the encoder and that task's head as the transformers
+/// task model (`*ForSequenceClassification` with its labels, `*ForMultipleChoice`,
+/// `*ForQuestionAnswering`, see [`muppet_model::export::save_for_task`]).
 pub fn export_hf<B: Backend>(
     run_dir: &Path,
     checkpoint: &Path,
     step: u64,
     out: &Path,
     force: bool,
+    task: Option<&str>,
     device: &B::Device,
 ) -> Result<ExportSummary, ExportError> {
     check_destination(out, force)?;
@@ -194,6 +206,33 @@ pub fn export_hf<B: Backend>(
     std::fs::create_dir(&staging).map_err(io(&staging))?;
 
     let written = (|| -> Result<ExportSummary, ExportError> {
+        if let Some(name) = task {
+            let i = manifest.tasks.iter().position(|t| t.name == name).ok_or_else(|| ExportError::NoSuchTask {
+                task: name.to_string(),
+                tasks: manifest.tasks.iter().map(|t| format!("`{}`", t.name)).collect::<Vec<_>>().join(", "),
+            })?;
+            let spec = &manifest.tasks[i];
+            let head = match manifest.heads[i] {
+                HeadRef::Classifier(c) => TaskHead::Sequence { head: &model.classifiers[c], labels: Some(&spec.labels) },
+                HeadRef::Regressor(r) => TaskHead::Sequence { head: &model.regressors[r], labels: None },
+                HeadRef::Choice => TaskHead::MultipleChoice { head: model.choice.as_ref().expect("a multiple-choice task has the choice head") },
+                HeadRef::Span => TaskHead::QuestionAnswering { head: model.span.as_ref().expect("a span task has the span head") },
+            };
+            let saved = save_for_task(&model.encoder, &config, &staging, head)?;
+            copy_tokenizer(&manifest.model_dir, &staging)?;
+            return Ok(ExportSummary {
+                out: out.to_path_buf(),
+                checkpoint: checkpoint.to_path_buf(),
+                step,
+                architecture: architecture_of(&saved.config)?,
+                task: Some(name.to_string()),
+                encoder_tensors: saved.tensors.len(),
+                pooler: saved.pooler,
+                head_tensors: 0,
+                files: files_of(&staging)?,
+                tasks: vec![name.to_string()],
+            });
+        }
         let base_weights = manifest.model_dir.join(WEIGHTS_FILE);
         let saved = save_pretrained(&model.encoder, &config, &staging, base_weights.is_file().then_some(base_weights.as_path()))?;
 
@@ -215,23 +254,14 @@ pub fn export_hf<B: Backend>(
         let json = serde_json::to_string_pretty(&heads).map_err(|e| ExportError::Io { path: path.clone(), source: e.into() })?;
         std::fs::write(&path, json + "\n").map_err(io(&path))?;
 
-        for file in std::iter::once(TOKENIZER_FILE).chain(OPTIONAL_TOKENIZER_FILES) {
-            let from = manifest.model_dir.join(file);
-            if from.is_file() {
-                let to = staging.join(file);
-                std::fs::copy(&from, &to).map_err(io(&to))?;
-            }
-        }
-        let mut files: Vec<String> = std::fs::read_dir(&staging)
-            .map_err(io(&staging))?
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        files.sort();
+        copy_tokenizer(&manifest.model_dir, &staging)?;
+        let files = files_of(&staging)?;
         Ok(ExportSummary {
             out: out.to_path_buf(),
             checkpoint: checkpoint.to_path_buf(),
             step,
+            architecture: muppet_model::export::hf_architecture(config.model_type).to_string(),
+            task: None,
             encoder_tensors: saved.tensors.len(),
             pooler: saved.pooler,
             head_tensors: head_tensors.len(),
@@ -248,6 +278,32 @@ pub fn export_hf<B: Backend>(
         let _ = std::fs::remove_dir_all(&staging);
     }
     written
+}
+
+/// Copy the base model's tokenizer files into the export folder `dir`.
+fn copy_tokenizer(model_dir: &Path, dir: &Path) -> Result<(), ExportError> {
+    for file in std::iter::once(TOKENIZER_FILE).chain(OPTIONAL_TOKENIZER_FILES) {
+        let from = model_dir.join(file);
+        if from.is_file() {
+            let to = dir.join(file);
+            std::fs::copy(&from, &to).map_err(io(&to))?;
+        }
+    }
+    Ok(())
+}
+
+/// The files of `dir`, sorted.
+fn files_of(dir: &Path) -> Result<Vec<String>, ExportError> {
+    let mut files: Vec<String> = std::fs::read_dir(dir).map_err(io(dir))?.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The class `config.json` names.
+fn architecture_of(config: &Path) -> Result<String, ExportError> {
+    let text = std::fs::read_to_string(config).map_err(io(config))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| ExportError::Io { path: config.to_path_buf(), source: std::io::Error::other(e) })?;
+    Ok(json["architectures"][0].as_str().unwrap_or_default().to_string())
 }
 
 /// The `heads.json` entry of each task.
@@ -381,7 +437,7 @@ mod tests {
         let out = tmp.path().join("exports/hf");
         let (step, found) = find_checkpoint(&run, None).expect("found");
         assert_eq!((step, &found), (4, &checkpoint));
-        let summary = export_hf::<B>(&run, &found, step, &out, false, &device).expect("export");
+        let summary = export_hf::<B>(&run, &found, step, &out, false, None, &device).expect("export");
         assert!(!summary.pooler);
         assert_eq!(
             summary.files,
@@ -427,10 +483,10 @@ mod tests {
         assert_eq!(got, want);
 
         // A second export to the same folder needs --force, and then replaces it.
-        let err = export_hf::<B>(&run, &found, step, &out, false, &device).expect_err("not empty");
+        let err = export_hf::<B>(&run, &found, step, &out, false, None, &device).expect_err("not empty");
         assert!(matches!(err, ExportError::NotEmpty(_)), "{err}");
         std::fs::write(out.join("stale.txt"), b"old").expect("stale");
-        export_hf::<B>(&run, &found, step, &out, true, &device).expect("forced export");
+        export_hf::<B>(&run, &found, step, &out, true, None, &device).expect("forced export");
         assert!(!out.join("stale.txt").exists());
     }
 

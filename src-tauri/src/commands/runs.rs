@@ -276,6 +276,7 @@ pub async fn export_checkpoint(
     run: i64,
     step: Option<u64>,
     out: String,
+    task: Option<String>,
 ) -> Result<serde_json::Value, CommandError> {
     let out = paths::export_folder(&out)?;
     let muppet = state.supervisor.muppet_binary()?.to_path_buf();
@@ -288,6 +289,10 @@ pub async fn export_checkpoint(
         .stdin(std::process::Stdio::null());
     if let Some(step) = step {
         command.args(["--step", &step.to_string()]);
+    }
+    // One task's model (`AutoModelForSequenceClassification`, ...) instead of encoder + heads.
+    if let Some(task) = task.filter(|t| !t.is_empty()) {
+        command.arg("--task").arg(task);
     }
     let output = command
         .output()
