@@ -453,7 +453,9 @@ mod tests {
                 ModelType::Bert => ("bert", "Bert"),
                 ModelType::Roberta => ("roberta", "Roberta"),
             };
-            let cases: [(TaskHead<'_, B>, &str, &[&str], &[&str]); 4] = [
+            // (head, class suffix, tensors written, tensors not written)
+            type Case<'a> = (TaskHead<'a, B>, &'a str, &'a [&'a str], &'a [&'a str]);
+            let cases: [Case<'_>; 4] = [
                 (
                     TaskHead::Sequence { head: &classifier, labels: Some(&labels) },
                     "ForSequenceClassification",
