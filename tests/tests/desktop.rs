@@ -673,6 +673,8 @@ async fn a_run_bundle_from_another_machine_is_imported_from_the_runs_page() -> a
 
         // Columns chosen from the menu: its last dev accuracy and a setting of its spec.
         studio.click("#runs-columns summary").await?;
+        // The columns are asked for as the menu first opens.
+        studio.wait_for("#runs-columns-list input[data-column='metric:rt_fresh_rotten dev accuracy']", UI_WAIT, "the menu lists the run's dev accuracy").await?;
         studio.click("#runs-columns-list input[data-column='metric:rt_fresh_rotten dev accuracy']").await?;
         studio.click("#runs-columns-list input[data-column='param:batch size']").await?;
         read_settled(|| async {
@@ -916,6 +918,22 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         );
         studio.screenshot("run-completed.png").await?;
 
+        // The right chart shows the learning rate the run recorded, instead of a dev metric.
+        studio
+            .wait_for("#dev-metric option[value='train:lr']", UI_WAIT, "the right chart offers the learning rate")
+            .await?;
+        studio
+            .client
+            .execute("const s = document.getElementById('dev-metric'); s.value = 'train:lr'; s.dispatchEvent(new Event('change'));", vec![])
+            .await?;
+        read_settled(|| async {
+            let title = studio.text("#dev-chart .chart-title").await?;
+            ensure!(title == "Training: learning rate", "the right chart is titled {title:?}");
+            ensure!(studio.chart_points("#dev-chart").await? >= 40, "the learning rate has a point per update");
+            Ok(())
+        })
+        .await?;
+
         // Export the last checkpoint as a Hugging Face folder.
         studio
             .wait_for(
@@ -1120,6 +1138,26 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
                 "the Experiments page offers the demo",
             )
             .await?;
+
+        // The builder makes a batching / loss-scaling ablation: its plan is checked by the
+        // library as the fields change (3 batchings x 2 scalings, each fine-tuned on winowhy,
+        // and the base model).
+        studio.wait_for("#builder-design", UI_WAIT, "the experiment builder").await?;
+        studio
+            .client
+            .execute("const s = document.getElementById('builder-design'); s.value = 'batching_ablation'; s.dispatchEvent(new Event('change', { bubbles: true }));", vec![])
+            .await?;
+        studio.type_into("#builder-name", "ablation").await?;
+        studio.type_into("#builder-mixture", "rt_fresh_rotten, sarcasm_headlines").await?;
+        studio.type_into("#builder-ba-downstream", "winowhy").await?;
+        studio.type_into("#builder-ba-seeds", "1").await?;
+        let plan = read_settled(|| async {
+            let runs = studio.client.find(Locator::Css("#experiment-builder")).await?.attr("data-runs").await?.unwrap_or_default();
+            ensure!(runs == "13", "the builder's plan has {runs:?} runs: {}", studio.text("#experiment-builder").await.unwrap_or_default());
+            Ok(runs)
+        })
+        .await?;
+        ensure!(plan == "13");
         studio
             .type_into("#experiment-spec", &spec.display().to_string())
             .await?;

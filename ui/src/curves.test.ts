@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { MetricPoint, RunCurves } from "./api";
-import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, xAt } from "./curves";
+import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, trainingFigures, xAt } from "./curves";
 
 const curves: RunCurves = {
   axis: [
@@ -42,6 +42,13 @@ describe("curve model", () => {
     const model = fromCurves(curves);
     expect(devMetrics(model)).toEqual(["accuracy", "mcc"]);
     expect(devSeries(model, "accuracy", "step")).toEqual([{ id: "dev/rt/accuracy", label: "rt", points: [{ x: 0, y: 0.5 }] }]);
+  });
+  it("offers the learning rate and gradient norm the run recorded, as one series each", () => {
+    const lr = { run: 1, key: { task: null, split: "train", name: "lr" }, buckets: [{ step_lo: 1, step_hi: 1, min: 1e-4, max: 1e-4, last: 1e-4, count: 1 }] };
+    const model = fromCurves({ ...curves, curves: [...curves.curves, lr] });
+    expect(trainingFigures(model)).toEqual(["train:lr"]);
+    expect(trainingFigures(fromCurves(curves))).toEqual([]);
+    expect(devSeries(model, "train:lr", "step")).toEqual([{ id: "train//lr", label: "learning rate", points: [{ x: 1, y: 1e-4 }] }]);
   });
   it("grows with live points, ignoring steps it already has", () => {
     const model = fromCurves(curves);

@@ -98,10 +98,23 @@ export function devMetrics(model: CurveModel): string[] {
   return [...names].sort((a, b) => (a === "accuracy" ? -1 : b === "accuracy" ? 1 : a.localeCompare(b)));
 }
 
-/** One dev metric, one series per task. */
+/** What a run-wide training figure is called: `train:lr` is the learning rate. */
+export const TRAINING_FIGURES: Record<string, string> = { "train:lr": "learning rate", "train:grad_norm": "gradient norm" };
+
+/** The run-wide training figures the run has besides its loss (`train:lr`, `train:grad_norm`). */
+export function trainingFigures(model: CurveModel): string[] {
+  return Object.keys(TRAINING_FIGURES).filter((key) => [...model.series.values()].some((s) => s.key.split === "train" && s.key.task === null && `train:${s.key.name}` === key));
+}
+
+/** One dev metric, one series per task; or a training figure (`train:lr`), the run's one series. */
 export function devSeries(model: CurveModel, metric: string, mode: XMode): ChartSeries[] {
   const out: ChartSeries[] = [];
+  const training = metric.startsWith("train:") ? metric.slice("train:".length) : null;
   for (const [id, s] of model.series) {
+    if (training !== null) {
+      if (s.key.split === "train" && s.key.task === null && s.key.name === training) out.push({ id, label: TRAINING_FIGURES[metric] ?? training, points: toXY(model, s.points, mode) });
+      continue;
+    }
     if (s.key.split !== "dev" || s.key.name !== metric) continue;
     out.push({ id, label: s.key.task ?? metric, points: toXY(model, s.points, mode) });
   }

@@ -6,7 +6,7 @@
 import { checkExperiment, listRuns, listTasks, runExperiment, saveExperiment, type SpecCheck } from "./api";
 import { wireBrowse } from "./browse";
 import { byId, el } from "./dom";
-import { buildSpec, defaultForm, fieldOf, planText, specFileName, type BuilderForm, type Design, type TaskSize } from "./experiment-builder";
+import { BATCHINGS, buildSpec, defaultForm, fieldOf, planText, specFileName, type BuilderForm, type Design, type TaskSize } from "./experiment-builder";
 import { describeError } from "./runs-format";
 import { heldOut, whyNotTrained } from "./task-spec";
 
@@ -100,6 +100,7 @@ export class ExperimentBuilder {
       { id: "builder-design" },
       el("option", { value: "sample_efficiency" }, "Sample efficiency"),
       el("option", { value: "task_count" }, "Task count"),
+      el("option", { value: "batching_ablation" }, "Batching / loss-scaling ablation"),
     );
     design.addEventListener("change", () => this.showDesign());
     const base = el("input", { type: "checkbox", id: "builder-base", checked: true });
@@ -133,6 +134,22 @@ export class ExperimentBuilder {
         this.field("Training examples per fine-tune (empty: all)", "train-size", d.trainSize),
       ),
       ...["task_count.pool", "task_count.sizes", "task_count.order_seed", "task_count.held_out", "task_count.inside", "task_count.seeds", "task_count.train_size"].map((f) => this.errorsFor(f)),
+    );
+    const check = (id: string, label: string, value: string) => el("label", { className: "check" }, el("input", { type: "checkbox", id, value, checked: true }), ` ${label}`);
+    const ba = el(
+      "div",
+      { className: "builder-design", "data-design": "batching_ablation", hidden: true },
+      el("p", { className: "page-sub" }, "One mixture pre-finetuned once per batching and loss-scaling setting (the same budget), each then fine-tuned on the downstream tasks, against the base model (MUPPET.md, “Heterogeneous batches”)."),
+      el(
+        "div",
+        { className: "form-grid" },
+        this.field("Mixture", "mixture", "", { list: true, hint: "rt_fresh_rotten, sarcasm_headlines, …" }),
+        this.field("Downstream tasks", "ba-downstream", "", { list: true, hint: "winowhy, bbc_news" }),
+        this.field("Seeds", "ba-seeds", d.seeds),
+        this.field("Training examples per fine-tune (empty: all)", "ba-train-size", d.ablationTrainSize),
+      ),
+      el("div", { className: "form-grid" }, ...BATCHINGS.map((b) => check(`builder-batching-${b}`, b, b)), check("builder-scaling-on", "loss scaling on", "on"), check("builder-scaling-off", "loss scaling off", "off")),
+      ...["batching_ablation.mixture", "batching_ablation.downstream", "batching_ablation.batchings", "batching_ablation.loss_scaling", "batching_ablation.seeds", "batching_ablation.train_size"].map((f) => this.errorsFor(f)),
     );
     const training = el(
       "details",
@@ -187,6 +204,7 @@ export class ExperimentBuilder {
       this.palette,
       se,
       tc,
+      ba,
       training,
       this.plan,
       this.general,
@@ -234,7 +252,7 @@ export class ExperimentBuilder {
       design,
       name: this.value("name"),
       description: this.value("description"),
-      seeds: this.value(design === "task_count" ? "tc-seeds" : "se-seeds"),
+      seeds: this.value(design === "task_count" ? "tc-seeds" : design === "batching_ablation" ? "ba-seeds" : "se-seeds"),
       prefinetune: { steps: this.value("pft-steps"), batchSize: this.value("pft-batch"), tasksPerUpdate: this.value("pft-tpu"), maxLen: this.value("pft-maxlen"), lr: this.value("pft-lr") },
       finetune: { steps: this.value("ft-steps"), batchSize: this.value("ft-batch"), maxLen: this.value("ft-maxlen"), lr: this.value("ft-lr"), devSize: this.value("ft-dev") },
       backend: byId<HTMLSelectElement>("builder-backend").value,
@@ -251,12 +269,18 @@ export class ExperimentBuilder {
       heldOut: this.value("held-out"),
       inside: this.value("inside"),
       trainSize: this.value("train-size"),
+      mixture: this.value("mixture"),
+      batchings: BATCHINGS.filter((b) => byId<HTMLInputElement>(`builder-batching-${b}`).checked),
+      lossScaling: [true, false].filter((on) => byId<HTMLInputElement>(on ? "builder-scaling-on" : "builder-scaling-off").checked),
+      ablationDownstream: this.value("ba-downstream"),
+      ablationTrainSize: this.value("ba-train-size"),
     };
   }
 
   private addTask(name: string): void {
     this.touched = true;
-    const input = this.target ?? this.inputs.get(this.design() === "task_count" ? "pool" : "downstream")!;
+    const first = { task_count: "pool", batching_ablation: "mixture", sample_efficiency: "downstream" }[this.design()];
+    const input = this.target ?? this.inputs.get(first)!;
     const text = input.value.trim();
     input.value = text === "" ? name : `${text.replace(/,\s*$/, "")}, ${name}`;
     input.focus();

@@ -83,6 +83,28 @@ describe("the experiment builder", () => {
     expect(named.task_count?.inside).toEqual(["a"]);
   });
 
+  it("builds a batching / loss-scaling ablation with the variants ticked", () => {
+    const all = buildSpec(form({ design: "batching_ablation", mixture: "a, b, c", ablationDownstream: "winowhy", seeds: "2" }), tasks);
+    expect(all.errors).toEqual([]);
+    expect(all.spec!.batching_ablation).toEqual({
+      mixture: ["a", "b", "c"],
+      batchings: ["heterogeneous", "homogeneous", "sequential"],
+      loss_scaling: [true, false],
+      downstream: ["winowhy"],
+      seeds: 2,
+      train_size: 128,
+    });
+    expect(all.spec!.sample_efficiency).toBeUndefined();
+    expect(all.spec!.task_count).toBeUndefined();
+    const some = buildSpec(form({ design: "batching_ablation", mixture: "a", batchings: ["sequential", "heterogeneous"], lossScaling: [false], ablationTrainSize: "" }), tasks).spec!;
+    expect(some.batching_ablation).toMatchObject({ batchings: ["heterogeneous", "sequential"], loss_scaling: [false] });
+    expect(some.batching_ablation).not.toHaveProperty("train_size");
+    const none = buildSpec(form({ design: "batching_ablation", mixture: "a", batchings: [], lossScaling: [], ablationTrainSize: "lots" }), tasks);
+    expect(none.spec).toBeNull();
+    expect(none.errors.map((e) => e.field)).toEqual(["batching_ablation.batchings", "batching_ablation.loss_scaling", "batching_ablation.train_size"]);
+    expect(fieldOf("batching_ablation.downstream: `nope` is not a task")).toBe("batching_ablation.downstream");
+  });
+
   it("reports what it cannot read under its field and builds nothing", () => {
     const built = buildSpec(
       form({ downstream: "winowhy", sizes: "16, lots", seeds: "x", prefinetune: { ...defaultForm().prefinetune, steps: "1.5" }, finetune: { ...defaultForm().finetune, lr: "-1" } }),

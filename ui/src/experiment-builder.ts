@@ -1,11 +1,15 @@
 // The experiment builder's logic, free of the DOM: the form's text fields turned into an
 // experiment spec object with the shape of muppet_core::ExperimentSpec (what
-// experiments/*.toml hold), for the two signature designs. The form only catches what it
+// experiments/*.toml hold), for the two signature designs and the batching / loss-scaling
+// ablation. The form only catches what it
 // must to build an object (numbers that are not numbers, "all" without downstream tasks);
 // every other check is the library's, run by the shell (check_experiment), whose messages
 // start with the spec field they concern; `fieldOf` places each under its input.
 
-export type Design = "sample_efficiency" | "task_count";
+export type Design = "sample_efficiency" | "task_count" | "batching_ablation";
+
+/** The batchings of the ablation, in the order MUPPET.md gives them. */
+export const BATCHINGS = ["heterogeneous", "homogeneous", "sequential"] as const;
 
 /** A task the data folder has, with its number of examples. */
 export interface TaskSize {
@@ -58,6 +62,17 @@ export interface BuilderForm {
   inside: string;
   /** Training examples per fine-tune; empty: all. */
   trainSize: string;
+  // Batching / loss-scaling ablation.
+  /** The one mixture every variant pre-finetunes on. */
+  mixture: string;
+  /** Of BATCHINGS. */
+  batchings: string[];
+  /** Loss scaling on, off, or both. */
+  lossScaling: boolean[];
+  /** Downstream tasks each variant is fine-tuned on. */
+  ablationDownstream: string;
+  /** Training examples per fine-tune; empty: all. */
+  ablationTrainSize: string;
 }
 
 export type Seeds = number | number[];
@@ -77,6 +92,14 @@ export interface ExperimentSpecJson {
     order_seed?: number;
     inside: number | string[];
     held_out: string[];
+    seeds: Seeds;
+    train_size?: number;
+  };
+  batching_ablation?: {
+    mixture: string[];
+    batchings: string[];
+    loss_scaling: boolean[];
+    downstream: string[];
     seeds: Seeds;
     train_size?: number;
   };
@@ -116,6 +139,11 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     heldOut: "",
     inside: "",
     trainSize: "64",
+    mixture: "",
+    batchings: [...BATCHINGS],
+    lossScaling: [true, false],
+    ablationDownstream: "",
+    ablationTrainSize: "128",
   };
 }
 
@@ -242,6 +270,23 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
     }
     for (const id of form.runs) starts.push(`run:${id}`);
     spec.sample_efficiency = { tasks: downstream, sizes: sizes.sizes, seeds: seeds.seeds, starts };
+  } else if (form.design === "batching_ablation") {
+    if (seeds.error) errors.push({ field: "batching_ablation.seeds", message: `batching_ablation.seeds: ${seeds.error}` });
+    if (form.batchings.length === 0) errors.push({ field: "batching_ablation.batchings", message: "batching_ablation.batchings: tick at least one batching" });
+    if (form.lossScaling.length === 0) errors.push({ field: "batching_ablation.loss_scaling", message: "batching_ablation.loss_scaling: tick loss scaling on, off or both" });
+    const ba: NonNullable<ExperimentSpecJson["batching_ablation"]> = {
+      mixture: parseNames(form.mixture),
+      batchings: BATCHINGS.filter((b) => form.batchings.includes(b)),
+      loss_scaling: [true, false].filter((on) => form.lossScaling.includes(on)),
+      downstream: parseNames(form.ablationDownstream),
+      seeds: seeds.seeds,
+    };
+    if (form.ablationTrainSize.trim() !== "") {
+      const n = integer(form.ablationTrainSize);
+      if (n === null) errors.push({ field: "batching_ablation.train_size", message: `batching_ablation.train_size: “${form.ablationTrainSize}” is not a whole number (leave it empty for all)` });
+      else ba.train_size = n;
+    }
+    spec.batching_ablation = ba;
   } else {
     if (seeds.error) errors.push({ field: "task_count.seeds", message: `task_count.seeds: ${seeds.error}` });
     const sizes = parseSizes(form.taskSizes, null);
@@ -288,6 +333,12 @@ export const FIELDS = [
   "task_count.held_out",
   "task_count.seeds",
   "task_count.train_size",
+  "batching_ablation.mixture",
+  "batching_ablation.batchings",
+  "batching_ablation.loss_scaling",
+  "batching_ablation.downstream",
+  "batching_ablation.seeds",
+  "batching_ablation.train_size",
 ] as const;
 
 /**

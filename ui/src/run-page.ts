@@ -22,7 +22,7 @@ import { wireBrowse } from "./browse";
 import { finetuneRequest, finetuneTaskOptions } from "./finetune-form";
 import { loadTasks } from "./tasks-page";
 import { LineChart } from "./chart/line-chart";
-import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, X_LABELS, type CurveModel, type XMode } from "./curves";
+import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, TRAINING_FIGURES, trainingFigures, X_LABELS, type CurveModel, type XMode } from "./curves";
 import { byId, el, formatBytes, showBanner } from "./dom";
 import { describeError, formatCount, formatStatus, formatTimestamp, resourcesText } from "./runs-format";
 
@@ -192,11 +192,15 @@ export class RunPage {
     if (!this.model) return;
     const select = byId<HTMLSelectElement>("dev-metric");
     const names = devMetrics(this.model);
-    const current = [...select.options].map((o) => o.value);
-    if (names.join() === current.join()) return;
+    const training = trainingFigures(this.model);
+    const current = [...select.querySelectorAll("option")].map((o) => o.value);
+    if ([...names, ...training].join() === current.join()) return;
     const chosen = select.value;
-    select.replaceChildren(...names.map((n) => el("option", { value: n }, n)));
-    if (names.includes(chosen)) select.value = chosen;
+    select.replaceChildren(
+      ...(names.length > 0 ? [el("optgroup", { label: "Dev metric" }, ...names.map((n) => el("option", { value: n }, n)))] : []),
+      ...(training.length > 0 ? [el("optgroup", { label: "Training" }, ...training.map((k) => el("option", { value: k }, TRAINING_FIGURES[k] ?? k)))] : []),
+    );
+    if ([...names, ...training].includes(chosen)) select.value = chosen;
   }
 
   private applyOptions(): void {
@@ -219,6 +223,7 @@ export class RunPage {
       this.lossChart.setOptions({ xLabel: X_LABELS[mode] });
       this.devChart.setOptions({ xLabel: X_LABELS[mode] });
       this.lossChart.setSeries(lossSeries(this.model, mode));
+      this.devChart.setTitle(metric.startsWith("train:") ? `Training: ${TRAINING_FIGURES[metric] ?? metric}` : "Dev metric");
       this.devChart.setSeries(metric ? devSeries(this.model, metric, mode) : []);
     });
   }
