@@ -27,6 +27,13 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
+/** Say `message` in the result line `id`, marked as an error or not. */
+export function showResult(id: string, message: string, error: boolean): void {
+  const result = byId(id);
+  result.textContent = message;
+  result.className = error ? "result error" : "result";
+}
+
 /** Show an error (or clear it with `null`) in a banner element with a message child. */
 export function showBanner(banner: HTMLElement, error: { kind: string; message: string } | null): void {
   banner.hidden = error === null;

@@ -80,16 +80,7 @@ export class ExperimentsPage {
     const resume = el("button", { type: "button", className: "button secondary resume-experiment" }, "Resume");
     resume.title = "Train the runs not completed yet (muppet experiment resume); completed runs are kept";
     resume.hidden = progress.state === "running" || progress.state === "completed";
-    resume.addEventListener("click", async () => {
-      resume.disabled = true;
-      try {
-        await resumeExperiment(experiment.id);
-        await this.show();
-      } catch (error) {
-        showBanner(byId("experiments-error"), describeError(error));
-        resume.disabled = false;
-      }
-    });
+    resume.addEventListener("click", () => void this.act(resume, () => resumeExperiment(experiment.id)));
     const remove = el("button", { type: "button", className: "button secondary delete-experiment" }, "Delete");
     remove.title = "Delete the experiment with every run of it, its log and its report";
     remove.disabled = progress.state === "running";
@@ -196,16 +187,7 @@ export class ExperimentsPage {
     if (l.running && !l.cancelling) {
       const cancel = el("button", { type: "button", className: "button secondary cancel-experiment" }, "Cancel");
       cancel.title = "Stop it: running runs are cancelled with a checkpoint, finished ones stay; running the spec again resumes it";
-      cancel.addEventListener("click", async () => {
-        cancel.disabled = true;
-        try {
-          await cancelExperiment(l.id);
-          await this.show();
-        } catch (error) {
-          showBanner(byId("experiments-error"), describeError(error));
-          cancel.disabled = false;
-        }
-      });
+      cancel.addEventListener("click", () => void this.act(cancel, () => cancelExperiment(l.id)));
       item.append(" ", cancel);
     }
     return item;
@@ -221,9 +203,14 @@ export class ExperimentsPage {
   }
 
   private async runDemo(button: HTMLButtonElement): Promise<void> {
+    await this.act(button, runDemoExperiment);
+  }
+
+  /** A button's action: the button is disabled while `work` runs, then the page is read again; an error shows in the page's banner and gives the button back. */
+  private async act(button: HTMLButtonElement, work: () => Promise<unknown>): Promise<void> {
     button.disabled = true;
     try {
-      await runDemoExperiment();
+      await work();
       await this.show();
     } catch (error) {
       showBanner(byId("experiments-error"), describeError(error));

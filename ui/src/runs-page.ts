@@ -3,7 +3,7 @@
 import { compareRuns, deleteRuns, importRunBundle, listRuns, runColumns, studioInfo, type RunComparison, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
-import { byId, el } from "./dom";
+import { byId, el, showResult } from "./dom";
 import { deletedText, deleteQuestion, describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
 import {
   availableColumns,
@@ -87,7 +87,7 @@ export class RunsPage {
     const bundle = byId<HTMLInputElement>("import-run-path");
     bundle.addEventListener("input", () => (byId<HTMLButtonElement>("import-run-button").disabled = bundle.value.trim() === ""));
     wireBrowse("browse-import-run", "import-run-path", { kind: "open-file", title: "Run bundle", label: "Run bundle (tar)", extensions: ["tar"] }, (m) =>
-      this.showImportResult(m, true),
+      showResult("import-run-result", m, true),
     );
     byId("import-run-button").addEventListener("click", () => void this.importBundle());
     byId<HTMLInputElement>("select-all-runs").addEventListener("change", (event) => {
@@ -310,7 +310,7 @@ export class RunsPage {
     confirm.dataset.runs = ids.join(",");
     byId("delete-confirm-text").textContent = deleteQuestion(runs);
     confirm.hidden = false;
-    this.showDeleteResult("", false);
+    showResult("delete-result", "", false);
   }
 
   private async deleteSelected(): Promise<void> {
@@ -322,43 +322,31 @@ export class RunsPage {
       const deleted = await deleteRuns(ids);
       for (const id of deleted.runs) this.selected.delete(id);
       confirm.hidden = true;
-      this.showDeleteResult(deletedText(deleted), false);
+      showResult("delete-result", deletedText(deleted), false);
       const panel = byId("compare-panel");
       if ((panel.dataset.runs ?? "").split(",").some((id) => deleted.runs.includes(Number(id)))) panel.hidden = true;
       await this.load();
     } catch (error) {
-      this.showDeleteResult(describeError(error).message, true);
+      showResult("delete-result", describeError(error).message, true);
     } finally {
       yes.disabled = false;
     }
-  }
-
-  private showDeleteResult(message: string, error: boolean): void {
-    const result = byId("delete-result");
-    result.textContent = message;
-    result.className = error ? "result error" : "result";
   }
 
   /** Import the run bundle named in the form; the new run appears in the table. */
   private async importBundle(): Promise<void> {
     const button = byId<HTMLButtonElement>("import-run-button");
     button.disabled = true;
-    this.showImportResult("Importing…", false);
+    showResult("import-run-result", "Importing…", false);
     try {
       const imported = await importRunBundle(byId<HTMLInputElement>("import-run-path").value.trim());
-      this.showImportResult(importedText(imported), false);
+      showResult("import-run-result", importedText(imported), false);
       await this.load();
     } catch (error) {
-      this.showImportResult(describeError(error).message, true);
+      showResult("import-run-result", describeError(error).message, true);
     } finally {
       button.disabled = false;
     }
-  }
-
-  private showImportResult(message: string, error: boolean): void {
-    const result = byId("import-run-result");
-    result.textContent = message;
-    result.className = error ? "result error" : "result";
   }
 
   /** Compare the ticked runs (or, with `series`, the runs compared, charting that series: a JSON SeriesKey). */

@@ -100,14 +100,7 @@ pub fn run(command: ExperimentCommand) -> anyhow::Result<()> {
 }
 
 fn delete(id: ExperimentId, json: bool) -> anyhow::Result<()> {
-    let home = crate::home();
-    let rt = runtime()?;
-    let deleted = rt.block_on(async {
-        let store = Store::open(&home.db()).await?;
-        let result = muppet_store::delete::delete_experiment(&store, &home, id).await;
-        store.close().await;
-        anyhow::Ok(result?)
-    })?;
+    let deleted = crate::with_store(async |store, home| Ok(muppet_store::delete::delete_experiment(store, home, id).await?))?;
     crate::print_deleted(&deleted, json)
 }
 

@@ -82,6 +82,20 @@ pub fn home() -> MuppetHome {
     MuppetHome::from_env(|| muppet_core::home::default_root(dirs::data_dir()))
 }
 
+/// Run `work` on the data folder's store (created if missing) on a one-thread runtime, and
+/// close the store after it, whatever `work` returns.
+pub fn with_store<T>(work: impl AsyncFnOnce(&muppet_store::Store, &MuppetHome) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let home = home();
+    home.ensure()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let store = muppet_store::Store::open(&home.db()).await?;
+        let result = work(&store, &home).await;
+        store.close().await;
+        result
+    })
+}
+
 /// Say what a deletion removed: one line, or its JSON.
 pub fn print_deleted(deleted: &muppet_store::Deleted, json: bool) -> anyhow::Result<()> {
     if json {

@@ -99,49 +99,27 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
 }
 
 fn rename(run: RunId, name: &str) -> anyhow::Result<()> {
-    let home = crate::home();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let store = Store::open(&home.db()).await?;
-        let result = store.rename_run(run, name).await;
-        store.close().await;
-        anyhow::Ok(result?)
-    })?;
+    crate::with_store(async |store, _| Ok(store.rename_run(run, name).await?))?;
     println!("run {run} is now \"{}\"", name.trim());
     Ok(())
 }
 
 /// Delete runs with their rows and folders, or nothing.
 fn delete(runs: &[RunId], json: bool) -> anyhow::Result<()> {
-    let home = crate::home();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let deleted = runtime.block_on(async {
-        let store = Store::open(&home.db()).await?;
-        let result = muppet_store::delete::delete_runs(&store, &home, runs).await;
-        store.close().await;
-        anyhow::Ok(result?)
-    })?;
+    let deleted = crate::with_store(async |store, home| Ok(muppet_store::delete::delete_runs(store, home, runs).await?))?;
     crate::print_deleted(&deleted, json)
 }
 
 /// Bundle runs (with their experiment when it is given, and then all of its runs); the
 /// bundle writer holds their locks meanwhile, so a run being trained is refused.
 pub fn bundle(runs: &[RunId], experiment: Option<muppet_store::ExperimentId>, out: &std::path::Path) -> anyhow::Result<()> {
-    let home = crate::home();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let (runs, files) = runtime.block_on(async {
-        let store = Store::open(&home.db()).await?;
-        let result = async {
-            let runs = match experiment {
-                Some(e) => store.experiment_runs(e).await?.iter().map(|r| r.id).collect(),
-                None => runs.to_vec(),
-            };
-            let files = muppet_store::bundle::write_bundle(&store, &home, &runs, experiment, out).await?;
-            anyhow::Ok((runs, files))
-        }
-        .await;
-        store.close().await;
-        result
+    let (runs, files) = crate::with_store(async |store, home| {
+        let runs = match experiment {
+            Some(e) => store.experiment_runs(e).await?.iter().map(|r| r.id).collect(),
+            None => runs.to_vec(),
+        };
+        let files = muppet_store::bundle::write_bundle(store, home, &runs, experiment, out).await?;
+        Ok((runs, files))
     })?;
     let ids = runs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     let what = match (experiment, runs.len()) {
@@ -154,15 +132,7 @@ pub fn bundle(runs: &[RunId], experiment: Option<muppet_store::ExperimentId>, ou
 }
 
 fn import(bundle: &std::path::Path, json: bool) -> anyhow::Result<()> {
-    let home = crate::home();
-    home.ensure()?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let imported = runtime.block_on(async {
-        let store = Store::open(&home.db()).await?;
-        let result = muppet_store::bundle::import_bundle(&store, &home, bundle).await;
-        store.close().await;
-        anyhow::Ok(result?)
-    })?;
+    let imported = crate::with_store(async |store, home| Ok(muppet_store::bundle::import_bundle(store, home, bundle).await?))?;
     if json {
         println!("{}", serde_json::to_string(&imported)?);
         return Ok(());
@@ -191,24 +161,16 @@ struct Shown {
 }
 
 fn show(run: RunId, json: bool) -> anyhow::Result<()> {
-    let home = crate::home();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let shown = runtime.block_on(async {
-        let store = Store::open(&home.db()).await?;
-        let result = async {
-            let row = store.run(run).await?;
-            anyhow::Ok(Shown {
-                tasks: store.run_tasks(run).await?,
-                tags: store.run_tags(run).await?,
-                columns: store.run_columns(Some(run)).await?.remove(&run).unwrap_or_default(),
-                checkpoints: store.checkpoints(run).await?,
-                notes: store.notes(muppet_store::NoteTarget::Run(run)).await?,
-                run: row,
-            })
-        }
-        .await;
-        store.close().await;
-        result
+    let shown = crate::with_store(async |store, _| {
+        let row = store.run(run).await?;
+        Ok(Shown {
+            tasks: store.run_tasks(run).await?,
+            tags: store.run_tags(run).await?,
+            columns: store.run_columns(Some(run)).await?.remove(&run).unwrap_or_default(),
+            checkpoints: store.checkpoints(run).await?,
+            notes: store.notes(muppet_store::NoteTarget::Run(run)).await?,
+            run: row,
+        })
     })?;
     if json {
         println!("{}", serde_json::to_string_pretty(&shown)?);
@@ -264,21 +226,13 @@ fn show(run: RunId, json: bool) -> anyhow::Result<()> {
 
 /// Every point of every series of `runs`, in one CSV file.
 fn csv(runs: &[RunId], out: &std::path::Path) -> anyhow::Result<()> {
-    let home = crate::home();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let written = runtime.block_on(async {
-        let store = Store::open(&home.db()).await?;
-        let result = async {
-            let mut series = Vec::new();
-            for &run in runs {
-                store.run(run).await?;
-                series.extend(store.list_series(run).await?.into_iter().map(|s| s.id));
-            }
-            anyhow::Ok(store.export_csv(&series, out).await?)
+    let written = crate::with_store(async |store, _| {
+        let mut series = Vec::new();
+        for &run in runs {
+            store.run(run).await?;
+            series.extend(store.list_series(run).await?.into_iter().map(|s| s.id));
         }
-        .await;
-        store.close().await;
-        result
+        Ok(store.export_csv(&series, out).await?)
     })?;
     let ids = runs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
     println!("{written} metric points of run{} {ids} written to {}", if runs.len() == 1 { "" } else { "s" }, out.display());

@@ -197,24 +197,20 @@ pub fn run(command: TasksCommand) -> anyhow::Result<()> {
         TasksCommand::Show { name, json } => show(&home, &name, json),
         TasksCommand::Preview { name, n, json } => preview(&home, &name, n, json),
         TasksCommand::Overlaps { json } => crate::overlaps::run(&home, json),
-        TasksCommand::Delete { names, json } => delete(&home, &names, json),
+        TasksCommand::Delete { names, json } => delete(&names, json),
     }
 }
 
 /// Delete imported tasks; a demo catalog task is named as such (it comes with the assets).
-fn delete(home: &MuppetHome, names: &[String], json: bool) -> anyhow::Result<()> {
-    let rt = runtime()?;
-    let store = open_store(home, &rt)?;
-    let result = rt.block_on(async {
+fn delete(names: &[String], json: bool) -> anyhow::Result<()> {
+    let deleted = crate::with_store(async |store, _| {
         for name in names {
             if catalog::recipe(name).is_some() && store.imported_task(name).await?.is_none() {
                 anyhow::bail!("`{name}` is a task of the demo catalog: it comes with the assets (`muppet assets fetch`), not from an import, and is not deleted; nothing was deleted");
             }
         }
-        anyhow::Ok(store.delete_imported_tasks(names).await?)
-    });
-    rt.block_on(store.close());
-    let deleted = result?;
+        Ok(store.delete_imported_tasks(names).await?)
+    })?;
     if json {
         println!("{}", serde_json::to_string(&deleted)?);
     } else {
