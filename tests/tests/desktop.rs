@@ -562,7 +562,7 @@ async fn a_paper_dataset_is_added_from_the_tasks_page() -> anyhow::Result<()> {
         studio.click(&format!("{preview} button.delete-task")).await?;
         let question = studio.wait_for(&format!("{preview} .delete-task-confirm"), UI_WAIT, "the deletion is asked about").await?.text().await?;
         ensure!(
-            question.starts_with("Delete the imported task “rotten_tomatoes_validation” (500 examples), with “rotten_tomatoes”, which is scored on it, for good?"),
+            question.starts_with("Delete the imported task “rotten_tomatoes_validation” with “rotten_tomatoes”, which is scored on it ("),
             "the question says {question:?}"
         );
         studio.click(&format!("{preview} button.delete-task-yes")).await?;

@@ -401,6 +401,8 @@ export interface ExperimentView {
   files: string[];
   /** Runs of the experiment's plan; null when its stored spec does not expand. */
   planned_runs: number | null;
+  /** Whether an orchestrator runs it now (a process holds its lock). */
+  orchestrated: boolean;
 }
 
 /** The demo experiment the app offers first (src-tauri/src/demo.rs). */

@@ -27,6 +27,7 @@ const experiment = (statuses: RunStatus[], planned: number | null): ExperimentVi
   charts: [],
   files: [],
   planned_runs: planned,
+  orchestrated: false,
 });
 
 describe("experiment progress", () => {

@@ -13,7 +13,7 @@ export interface ExperimentProgress {
 
 /**
  * Runs are registered as their start becomes known, so the plan's size (not the stored
- * runs) is the total. `launching`: a `muppet experiment run` started by the app is alive.
+ * runs) is the total. `launching`: an orchestrator (`muppet experiment run` or `resume`) runs it now.
  */
 export function experimentProgress(experiment: ExperimentView, launching: boolean): ExperimentProgress {
   const count = (status: string) => experiment.runs.filter((r) => r.status === status).length;

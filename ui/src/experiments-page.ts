@@ -50,7 +50,7 @@ export class ExperimentsPage {
       byId("experiments-count").textContent =
         page.experiments.length === 0 ? "No experiments yet" : `${page.experiments.length} experiments`;
       byId("experiment-launches").replaceChildren(...page.launches.map((l) => this.launchItem(l)));
-      byId("experiments-list").replaceChildren(...page.experiments.map((e) => this.card(e, page.launches.some((l) => l.running))));
+      byId("experiments-list").replaceChildren(...page.experiments.map((e) => this.card(e, e.orchestrated)));
       const running = page.launches.some((l) => l.running) || page.experiments.some((e) => e.runs.some((r) => r.status === "running"));
       if (running && document.body.dataset.page === "experiments") {
         this.followTimer = window.setTimeout(() => void this.show(), FOLLOW_EVERY_MS);

@@ -98,6 +98,8 @@ export class RunPage {
       byId<HTMLTextAreaElement>("new-note").value = "";
       byId("run-title").textContent = `Run ${run}`;
       this.showRename(false);
+      // Another run's choices do not carry over: its latest checkpoint, every head.
+      for (const id of ["export-step", "export-task", "finetune-step"]) byId<HTMLSelectElement>(id).value = "";
     }
     await Promise.all([this.loadDetail(), this.loadCurves()]);
   }

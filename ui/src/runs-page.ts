@@ -53,6 +53,7 @@ export class RunsPage {
   private sort: RunSort = { key: "id", descending: true };
   private showAll = false;
   private loading = false;
+  private reloadAfter = false;
   private reloadTimer = 0;
   private compareChart: LineChart | null = null;
   /** The optional columns chosen, in the order they were added, and where they are kept (per database). */
@@ -110,7 +111,12 @@ export class RunsPage {
   }
 
   async load(): Promise<void> {
-    if (this.loading) return;
+    // A load asked for while one is under way (a deletion's, an import's) runs after it:
+    // the one under way may have read the table before the change.
+    if (this.loading) {
+      this.reloadAfter = true;
+      return;
+    }
     this.loading = true;
     const refresh = byId<HTMLButtonElement>("refresh-runs");
     refresh.disabled = true;
@@ -133,6 +139,10 @@ export class RunsPage {
     } finally {
       this.loading = false;
       refresh.disabled = false;
+    }
+    if (this.reloadAfter) {
+      this.reloadAfter = false;
+      await this.load();
     }
   }
 

@@ -48,7 +48,7 @@ export type ColumnKey = `metric:${string}` | `param:${string}`;
 
 export type RunSortKey = "id" | "name" | "status" | "points" | "last_loss" | "started_at" | "progress" | ColumnKey;
 
-/** The optional columns the runs offer: their dev figures by name, then their settings in the store's order. */
+/** The optional columns the runs offer: their dev figures by name, then their settings in the order first met (the store sends them by name). */
 export function availableColumns(rows: readonly RunListRow[]): ColumnKey[] {
   const metrics = new Set<string>();
   const params: string[] = [];

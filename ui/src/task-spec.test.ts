@@ -75,7 +75,7 @@ describe("deleting imported tasks", () => {
     expect(deleteTasksQuestion(["sst2"], 67349)).toBe(
       "Delete the imported task “sst2” (67,349 examples) for good? Runs that trained on it keep their records; importing it again brings it back.",
     );
-    expect(deleteTasksQuestion(["mnli_validation_matched", "mnli"], 9815)).toMatch(/^Delete the imported task “mnli_validation_matched” \(9,815 examples\), with “mnli”, which is scored on it, for good\?/);
+    expect(deleteTasksQuestion(["mnli_validation_matched", "mnli"], 402517)).toMatch(/^Delete the imported task “mnli_validation_matched” with “mnli”, which is scored on it \(402,517 examples\) for good\?/);
   });
 
   it("says what went and which runs trained on it", () => {

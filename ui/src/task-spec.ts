@@ -53,12 +53,12 @@ export function tasksToDelete(task: Pick<TaskEntry, "name">, all: Pick<TaskEntry
   return [task.name, ...all.filter((t) => t.origin === "imported" && t.name !== task.name && t.split?.dev_task === task.name).map((t) => t.name)];
 }
 
-/** The question asked before imported tasks are deleted. */
+/** The question asked before imported tasks are deleted; `examples`: theirs, all together. */
 export function deleteTasksQuestion(names: string[], examples: number): string {
   const [first, ...scored] = names;
-  const with_ = scored.length === 0 ? "" : `, with ${scored.map((n) => `“${n}”`).join(", ")}, which ${scored.length === 1 ? "is" : "are"} scored on it,`;
+  const with_ = scored.length === 0 ? "" : ` with ${scored.map((n) => `“${n}”`).join(", ")}, which ${scored.length === 1 ? "is" : "are"} scored on it`;
   return (
-    `Delete the imported task “${first}” (${examples.toLocaleString("en-US")} examples)${with_} for good? ` +
+    `Delete the imported task “${first}”${with_} (${examples.toLocaleString("en-US")} examples) for good? ` +
     "Runs that trained on it keep their records; importing it again brings it back."
   );
 }

@@ -320,7 +320,7 @@ export class TasksPage {
     const yes = el("button", { type: "button", className: "button danger delete-task-yes" }, "Delete");
     const no = el("button", { type: "button", className: "button secondary delete-task-no" }, "Keep");
     const result = el("p", { className: "result" });
-    const confirm = el("div", { className: "confirm-panel delete-task-confirm", role: "alertdialog", hidden: true }, el("p", {}, deleteTasksQuestion(names, task.examples)), el("div", { className: "toolbar" }, yes, no), result);
+    const confirm = el("div", { className: "confirm-panel delete-task-confirm", role: "alertdialog", hidden: true }, el("p", {}, deleteTasksQuestion(names, this.all.filter((t) => names.includes(t.name)).reduce((n, t) => n + t.examples, 0))), el("div", { className: "toolbar" }, yes, no), result);
     ask.addEventListener("click", () => {
       confirm.hidden = false;
       ask.hidden = true;

@@ -228,7 +228,9 @@ fn show(run: RunId, json: bool) -> anyhow::Result<()> {
 fn csv(runs: &[RunId], out: &std::path::Path) -> anyhow::Result<()> {
     let written = crate::with_store(async |store, _| {
         let mut series = Vec::new();
-        for &run in runs {
+        let mut runs = runs.to_vec();
+        runs.dedup();
+        for &run in &runs {
             store.run(run).await?;
             series.extend(store.list_series(run).await?.into_iter().map(|s| s.id));
         }

@@ -51,6 +51,9 @@ struct BundledRun {
     run: i64,
     parent: Option<i64>,
     record: RunRecord,
+    /// Whether it belongs to the bundle's experiment (not a run its fine-tunes start from).
+    #[serde(default)]
+    in_experiment: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -64,7 +67,7 @@ impl BundleHeader {
     /// A format 1 header read as format 2 (its one run, without a parent).
     fn upgraded(mut self) -> Self {
         if let (Some(run), Some(record)) = (self.run.take(), self.record.take()) {
-            self.runs.push(BundledRun { run, parent: None, record });
+            self.runs.push(BundledRun { run, parent: None, record, in_experiment: false });
         }
         self
     }
@@ -118,25 +121,33 @@ fn host() -> String {
 }
 
 /// Write `runs` of `home` as a bundle at `out` (a new file), with `experiment` when the runs
-/// are an experiment's; returns the number of run-folder files it holds. Each run's lock
-/// (and the experiment's) is held meanwhile, so a run being trained is refused.
+/// are an experiment's, and then also the runs its spec starts from (`run:ID`), so that it
+/// resumes where it is imported; returns the number of run-folder files it holds. Each run's
+/// lock (and the experiment's) is held meanwhile, so a run being trained is refused.
 pub async fn write_bundle(store: &Store, home: &MuppetHome, runs: &[RunId], experiment: Option<ExperimentId>, out: &Path) -> Result<usize, StoreError> {
     if out.exists() {
         return Err(failed(out, "already exists; give a new file name or remove it"));
     }
     let busy = |e: muppet_core::LockError| failed(out, format!("not written: {e}"));
     let _experiment_lock = experiment.map(|e| ProcessLock::experiment(home, e.0)).transpose().map_err(busy)?;
+    let record = match experiment {
+        Some(id) => Some(BundledExperiment { id: id.0, record: store.experiment_record(id).await? }),
+        None => None,
+    };
+    let mut runs = runs.to_vec();
+    runs.extend(record.iter().flat_map(|e| crate::transfer::spec_start_runs(&e.record.spec)).map(RunId));
+    runs.sort();
+    runs.dedup();
+    let runs = runs.as_slice();
     let mut bundled = Vec::with_capacity(runs.len());
     let mut locks = Vec::with_capacity(runs.len());
     for &run in runs {
         let row = store.run(run).await?;
         locks.push(ProcessLock::run(home, run).map_err(busy)?);
-        bundled.push(BundledRun { run: run.0, parent: row.parent.map(|p| p.0), record: store.run_record(run).await? });
+        let in_experiment = experiment.is_some() && row.experiment == experiment;
+        bundled.push(BundledRun { run: run.0, parent: row.parent.map(|p| p.0), record: store.run_record(run).await?, in_experiment });
     }
-    let experiment = match experiment {
-        Some(id) => Some(BundledExperiment { id: id.0, record: store.experiment_record(id).await? }),
-        None => None,
-    };
+    let experiment = record;
     let header = BundleHeader {
         format: BUNDLE_FORMAT,
         home: home.root().display().to_string(),
@@ -210,7 +221,7 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Re
 pub async fn import_bundle(store: &Store, home: &MuppetHome, bundle: &Path) -> Result<Imported, StoreError> {
     let runs = home.runs();
     std::fs::create_dir_all(&runs).map_err(|e| failed(&runs, e))?;
-    crate::delete::sweep_leftovers(&runs);
+    crate::delete::sweep_leftovers(store, home, &runs).await;
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let staging = runs.join(format!(".import-{}-{nanos}", std::process::id()));
     let result = stage_and_store(store, home, bundle, &staging).await;
@@ -233,7 +244,7 @@ async fn stage_and_store(store: &Store, home: &MuppetHome, bundle: &Path, stagin
             if let Some(parent) = r.parent.filter(|p| !header.runs.iter().any(|o| o.run == *p)) {
                 note.push_str(&format!("; there it started from run {parent}, which the bundle does not hold"));
             }
-            RunToImport { source: r.run, parent: r.parent, record: &r.record, note }
+            RunToImport { source: r.run, parent: r.parent, record: &r.record, note, in_experiment: r.in_experiment }
         })
         .collect();
     let sources: Vec<PathBuf> = header.runs.iter().map(|r| header.files_of(staging, r.run)).collect();
@@ -272,7 +283,7 @@ fn place(home: &MuppetHome, sources: &[PathBuf], ids: &[RunId]) -> Result<(), St
     for (i, (from, &id)) in sources.iter().zip(ids).enumerate() {
         let dir = home.run_dir(id);
         let moved = if dir.exists() {
-            Err(format!("{} already exists, left by a run deleted from the database: move it away and import again", dir.display()))
+            Err(format!("{} already exists, though no run {id} is stored (left by a run removed from the database, or by an import that was stopped): move it away and import again", dir.display()))
         } else {
             std::fs::rename(from, &dir).map_err(|e| format!("moving the run's files to {}: {e}", dir.display()))
         };

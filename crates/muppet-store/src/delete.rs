@@ -3,15 +3,17 @@
 //! folders (checkpoints, logs, an experiment's log and report) go together or not at all.
 //!
 //! A run being trained is refused: its lock is taken first, and held until the end, so no
-//! worker can start it meanwhile. A run that another run started from (a fine-tune of a
-//! pre-finetuned run) is refused unless that run goes too: the fine-tune's lineage would
-//! point nowhere. The folders are first moved aside under hidden names, the rows deleted in
-//! one transaction, and only then are the files removed; a failure before the commit moves
-//! the folders back.
+//! worker can start it meanwhile (the lock file stays in place while the folder's other
+//! files are moved). A run that another run started from (a fine-tune of a pre-finetuned
+//! run) is refused unless that run goes too: the fine-tune's lineage would point nowhere.
+//! The folders' files are first moved aside into hidden folders, the rows deleted in one
+//! transaction, and only then are the files removed; a failure before the commit moves the
+//! files back, and so does the next deletion or import when a process was killed half-way
+//! and its rows are still there.
 
 use std::path::{Path, PathBuf};
 
-use muppet_core::lock::{experiment_lock_path, holder, Holder};
+use muppet_core::lock::{experiment_lock_path, holder, Holder, LOCK_FILE};
 use muppet_core::{MuppetHome, ProcessLock, RunId};
 use serde::Serialize;
 
@@ -118,7 +120,7 @@ async fn delete(store: &Store, home: &MuppetHome, runs: &[RunId], experiment: Op
     }
     // What an earlier deletion or import left when its process was killed half-way.
     for parent in folders.iter().filter_map(|f| f.parent()).collect::<std::collections::BTreeSet<_>>() {
-        sweep_leftovers(parent);
+        sweep_leftovers(store, home, parent).await;
     }
     // Held to the end: a worker starting one of the runs now is refused.
     let mut locks = Vec::with_capacity(runs.len());
@@ -130,13 +132,15 @@ async fn delete(store: &Store, home: &MuppetHome, runs: &[RunId], experiment: Op
     for folder in folders.iter().filter(|f| f.exists()) {
         if let Err(e) = trash.take(folder) {
             trash.restore();
-            return Err(refused(format!("cannot move {} aside to delete it ({e}); nothing was deleted", folder.display())));
+            return Err(refused(format!("cannot move the files of {} aside to delete them ({e}); nothing was deleted", folder.display())));
         }
     }
     if let Err(e) = store.delete_rows(&runs, experiment).await {
         trash.restore();
         return Err(e);
     }
+    // The emptied folders (their lock files) go while the locks are held.
+    trash.remove_folders();
     drop(locks);
     // Gigabytes of checkpoints: off the async runtime's threads.
     let (files, bytes) = tokio::task::spawn_blocking(move || trash.empty()).await.unwrap_or_default();
@@ -175,6 +179,10 @@ impl Store {
         .await?;
         if !children.is_empty() {
             let list = children.iter().map(|(parent, id, name)| format!("run {id} \"{name}\" started from run {parent}")).collect::<Vec<_>>().join("; ");
+            if let Some(e) = experiment {
+                let ids = children.iter().map(|c| c.1.to_string()).collect::<Vec<_>>().join(" ");
+                return Err(refused(format!("{list}, a run outside experiment {}: delete it first (`muppet runs delete {ids}`), then the experiment; nothing was deleted", e.0)));
+            }
             let mut with: Vec<i64> = runs.iter().map(|r| r.0).chain(children.iter().map(|c| c.1)).collect();
             with.sort_unstable();
             with.dedup();
@@ -204,31 +212,65 @@ fn id_list(runs: &[RunId]) -> String {
     serde_json::to_string(&runs.iter().map(|r| r.0).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into())
 }
 
-/// Folders moved aside, with where they were.
+/// Folders whose files were moved aside (all but a lock file), with where they went.
 #[derive(Default)]
 struct Trash {
     moved: Vec<(PathBuf, PathBuf)>,
+}
+
+/// Move every entry of `from` but its lock file into `to` (created); on a failure, those
+/// moved go back.
+fn move_entries(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    let mut done: Vec<std::ffi::OsString> = Vec::new();
+    for entry in std::fs::read_dir(from)? {
+        let name = entry?.file_name();
+        if name == LOCK_FILE {
+            continue;
+        }
+        if let Err(e) = std::fs::rename(from.join(&name), to.join(&name)) {
+            for name in done {
+                let _ = std::fs::rename(to.join(&name), from.join(&name));
+            }
+            return Err(e);
+        }
+        done.push(name);
+    }
+    Ok(())
 }
 
 impl Trash {
     fn take(&mut self, folder: &Path) -> std::io::Result<()> {
         let name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let aside = folder.with_file_name(format!("{DELETED}{}-{}-{name}", std::process::id(), unique()));
-        std::fs::rename(folder, &aside)?;
+        if let Err(e) = move_entries(folder, &aside) {
+            let _ = std::fs::remove_dir(&aside);
+            return Err(e);
+        }
         self.moved.push((folder.to_path_buf(), aside));
         Ok(())
     }
 
-    /// Put every folder back where it was.
+    /// Put every file back where it was.
     fn restore(&mut self) {
         for (folder, aside) in self.moved.drain(..).rev() {
-            if let Err(e) = std::fs::rename(&aside, &folder) {
-                eprintln!("muppet: could not move {} back to {}: {e}", aside.display(), folder.display());
+            match move_entries(&aside, &folder) {
+                Ok(()) => {
+                    let _ = std::fs::remove_dir(&aside);
+                }
+                Err(e) => eprintln!("muppet: could not move {} back to {}: {e}", aside.display(), folder.display()),
             }
         }
     }
 
-    /// Remove the folders; returns the files and bytes removed.
+    /// Remove the emptied folders (a lock file at most is left in them).
+    fn remove_folders(&self) {
+        for (folder, _) in &self.moved {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+    }
+
+    /// Remove the files moved aside; returns the files and bytes removed.
     fn empty(self) -> (u64, u64) {
         let mut total = (0, 0);
         for (_, aside) in &self.moved {
@@ -262,23 +304,47 @@ fn measure(dir: &Path) -> (u64, u64) {
     total
 }
 
-/// The folder name of a deletion or an import in progress, and its process.
-pub(crate) fn leftover_pid(name: &str) -> Option<u32> {
-    let rest = name.strip_prefix(DELETED).or_else(|| name.strip_prefix(IMPORTING))?;
-    rest.split('-').next()?.parse().ok()
+/// The folder name of a deletion or an import in progress: its process, and for a
+/// deletion the name of the folder its files came from.
+pub(crate) fn leftover(name: &str) -> Option<(u32, Option<&str>)> {
+    if let Some(rest) = name.strip_prefix(DELETED) {
+        let mut parts = rest.splitn(3, '-');
+        let pid = parts.next()?.parse().ok()?;
+        let _n = parts.next()?;
+        return Some((pid, Some(parts.next()?)));
+    }
+    let rest = name.strip_prefix(IMPORTING)?;
+    Some((rest.split('-').next()?.parse().ok()?, None))
 }
 
-/// Remove the hidden folders under `dir` that a deletion or an import left when its process
-/// ended half-way (its pid is no longer a process).
-pub(crate) fn sweep_leftovers(dir: &Path) {
+/// Whether the process `pid` is alive (Linux: its `/proc` entry).
+fn alive(pid: u32) -> bool {
+    pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Clear the hidden folders under `dir` (`runs/`, `experiments/` or `reports/` of `home`)
+/// that a deletion or an import left when its process ended half-way. The files of a
+/// deletion whose rows are still stored go back to their folder (it was killed before its
+/// commit); the others, and an import's staging folder, are removed.
+pub(crate) async fn sweep_leftovers(store: &Store, home: &MuppetHome, dir: &Path) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = leftover_pid(&name)
-            && pid != std::process::id()
-            && !Path::new("/proc").join(pid.to_string()).exists()
-        {
-            let _ = std::fs::remove_dir_all(entry.path());
+        let Some((pid, from)) = leftover(&name) else { continue };
+        if alive(pid) {
+            continue;
         }
+        let still_stored = match from.and_then(|f| f.parse::<i64>().ok()) {
+            Some(id) if dir == home.runs() => store.run(RunId(id)).await.is_ok(),
+            Some(id) => store.experiment(ExperimentId(id)).await.is_ok(),
+            None => false,
+        };
+        if still_stored && let Some(from) = from {
+            if move_entries(&entry.path(), &dir.join(from)).is_ok() {
+                let _ = std::fs::remove_dir(entry.path());
+            }
+            continue;
+        }
+        let _ = std::fs::remove_dir_all(entry.path());
     }
 }
 
@@ -308,10 +374,11 @@ mod tests {
     }
 
     #[test]
-    fn leftovers_are_named_by_their_process() {
-        assert_eq!(leftover_pid(".deleted-123-456-7"), Some(123));
-        assert_eq!(leftover_pid(".import-99-1"), Some(99));
-        assert_eq!(leftover_pid("7"), None);
-        assert_eq!(leftover_pid(".deleted-x-1-7"), None);
+    fn leftovers_are_named_by_their_process_and_folder() {
+        assert_eq!(leftover(".deleted-123-456-7"), Some((123, Some("7"))));
+        assert_eq!(leftover(".deleted-123-456-my-report"), Some((123, Some("my-report"))));
+        assert_eq!(leftover(".import-99-1"), Some((99, None)));
+        assert_eq!(leftover("7"), None);
+        assert_eq!(leftover(".deleted-x-1-7"), None);
     }
 }

@@ -13,7 +13,7 @@ use crate::{Store, StoreError};
 
 /// The settings offered as columns: their name in the table, and their JSON path in a run's
 /// spec (`muppet_train::spec::RunSpec`).
-pub const PARAM_COLUMNS: [(&str, &str); 13] = [
+pub const PARAM_COLUMNS: [(&str, &str); 12] = [
     ("learning rate", "$.config.lr"),
     ("batch size", "$.config.batch_size"),
     ("updates", "$.config.steps"),
@@ -26,8 +26,11 @@ pub const PARAM_COLUMNS: [(&str, &str); 13] = [
     ("train size", "$.config.train_size"),
     ("seed", "$.config.seed"),
     ("backend", "$.backend"),
-    ("started from run", "$.init.run"),
 ];
+
+/// The column of the run a fine-tune started from (its parent in this database: a run
+/// imported from elsewhere keeps its link, not the other database's id in its spec).
+pub const PARENT_COLUMN: &str = "started from run";
 
 /// The last and best value of a series (the best by the metric's goal; none without one).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -43,7 +46,8 @@ pub struct MetricFigures {
 pub struct RunColumns {
     /// By `task split name` ("sst2 dev accuracy"; "dev accuracy" for a run-wide series).
     pub metrics: BTreeMap<String, MetricFigures>,
-    /// By the names of [`PARAM_COLUMNS`]; a setting the spec lacks is left out.
+    /// By the names of [`PARAM_COLUMNS`] and [`PARENT_COLUMN`]; a setting the run lacks is
+    /// left out.
     pub params: BTreeMap<String, serde_json::Value>,
 }
 
@@ -77,11 +81,14 @@ impl Store {
         }
         // `->` gives each value as JSON text (numbers, strings and objects alike).
         let selected: Vec<String> = PARAM_COLUMNS.iter().map(|(_, path)| format!("spec_json -> '{path}'")).collect();
-        let sql = format!("SELECT id, {} FROM runs WHERE json_valid(spec_json) AND (?1 IS NULL OR id = ?1)", selected.join(", "));
+        let sql = format!("SELECT id, parent_run_id, {} FROM runs WHERE json_valid(spec_json) AND (?1 IS NULL OR id = ?1)", selected.join(", "));
         for row in sqlx::query(&sql).bind(only).fetch_all(&self.pool).await? {
             let run = RunId(row.try_get::<i64, _>(0)?);
+            if let Some(parent) = row.try_get::<Option<i64>, _>(1)? {
+                out.entry(run).or_default().params.insert(PARENT_COLUMN.to_string(), parent.into());
+            }
             for (i, (name, _)) in PARAM_COLUMNS.iter().enumerate() {
-                let Some(text) = row.try_get::<Option<String>, _>(i + 1)? else { continue };
+                let Some(text) = row.try_get::<Option<String>, _>(i + 2)? else { continue };
                 let value: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
                 if !value.is_null() {
                     out.entry(run).or_default().params.insert((*name).to_string(), value);

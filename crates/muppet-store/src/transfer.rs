@@ -125,7 +125,7 @@ impl Store {
         place: impl FnOnce(RunId) -> Result<(), String>,
         unplace: impl FnOnce(RunId),
     ) -> Result<RunId, StoreError> {
-        let run = RunToImport { source: 0, parent: None, record, note: note.to_string() };
+        let run = RunToImport { source: 0, parent: None, record, note: note.to_string(), in_experiment: false };
         let (_, runs) = self.import_runs(None, &[run], run_dir, |ids| place(ids[0]), |ids| unplace(ids[0])).await?;
         Ok(runs[0])
     }
@@ -169,7 +169,13 @@ impl Store {
         };
         let mut ids = Vec::with_capacity(runs.len());
         for run in runs {
-            ids.push(insert_record(&mut tx, run.record, &run.note, experiment_id, &run_dir).await?);
+            let experiment = experiment_id.filter(|_| run.in_experiment);
+            ids.push(insert_record(&mut tx, run.record, &run.note, experiment, &run_dir).await?);
+        }
+        // The runs its fine-tunes start from are known here by their new ids.
+        if let (Some(id), Some(e)) = (experiment_id, experiment) {
+            let spec = remap_start_runs(&e.spec, |old| runs.iter().position(|r| r.source == old).map(|i| ids[i].0));
+            sqlx::query("UPDATE experiments SET spec_json = ? WHERE id = ?").bind(spec.to_string()).bind(id.0).execute(&mut *tx).await?;
         }
         for (run, &id) in runs.iter().zip(&ids) {
             let parent = run.parent.and_then(|p| runs.iter().position(|r| r.source == p)).map(|i| ids[i]);
@@ -197,14 +203,37 @@ pub struct ExperimentRecord {
     pub notes: Vec<String>,
 }
 
-/// A run for [`Store::import_runs`]: its record with the note to add, and its id and its
-/// parent's where it was recorded.
+/// A run for [`Store::import_runs`]: its record with the note to add, its id and its
+/// parent's where it was recorded, and whether it belongs to the experiment imported with it
+/// (a run an experiment's fine-tunes start from, `run:ID` in its spec, need not).
 #[derive(Debug, Clone)]
 pub struct RunToImport<'a> {
     pub source: i64,
     pub parent: Option<i64>,
     pub record: &'a RunRecord,
     pub note: String,
+    pub in_experiment: bool,
+}
+
+/// The ids of the runs an experiment spec starts from (`"run:ID"` in
+/// `sample_efficiency.starts`).
+pub fn spec_start_runs(spec: &serde_json::Value) -> Vec<i64> {
+    let starts = spec.pointer("/sample_efficiency/starts").and_then(|s| s.as_array());
+    starts.into_iter().flatten().filter_map(|s| s.as_str()?.strip_prefix("run:")?.trim().parse().ok()).collect()
+}
+
+/// `spec` with each `"run:ID"` start that `map` knows renamed to its id here.
+fn remap_start_runs(spec: &serde_json::Value, map: impl Fn(i64) -> Option<i64>) -> serde_json::Value {
+    let mut spec = spec.clone();
+    if let Some(starts) = spec.pointer_mut("/sample_efficiency/starts").and_then(|s| s.as_array_mut()) {
+        for start in starts {
+            let id = start.as_str().and_then(|s| s.strip_prefix("run:")).and_then(|id| id.trim().parse().ok());
+            if let Some(new) = id.and_then(&map) {
+                *start = format!("run:{new}").into();
+            }
+        }
+    }
+    spec
 }
 
 /// Insert one run's rows inside the caller's transaction; returns its new id.

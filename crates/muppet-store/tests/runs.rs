@@ -140,15 +140,20 @@ async fn runs_are_deleted_with_their_rows_and_folders_or_not_at_all() {
     let parent = run_with_files(&store, &home, "pre-finetune", &base).await;
     let child = run_with_files(&store, &home, "fine-tune", &muppet_store::RunOrigin { parent: Some(parent), ..base.clone() }).await;
     let other = run_with_files(&store, &home, "other", &base).await;
-    // What a deletion killed half-way leaves behind (pid 999999999 is no process).
-    let stale = home.runs().join(".deleted-999999999-1-9");
+    // What deletions killed half-way left behind (pid 999999999 is no process): the files of
+    // a run whose rows are gone, and those of a run still stored (killed before its commit).
+    let stale = home.runs().join(".deleted-999999999-1-99");
     std::fs::create_dir_all(&stale).expect("stale folder");
+    let interrupted = home.runs().join(format!(".deleted-999999999-2-{other}"));
+    std::fs::create_dir_all(&interrupted).expect("interrupted folder");
+    std::fs::rename(home.run_dir(other).join("model-step10.mpk"), interrupted.join("model-step10.mpk")).expect("move aside");
 
     let err = delete_runs(&store, &home, &[parent]).await.expect_err("a fine-tune started from it").to_string();
     assert!(err.contains(&format!("run {child} \"fine-tune\" started from run {parent}")) && err.contains(&format!("muppet runs delete {parent} {child}")), "{err}");
     assert!(home.run_dir(parent).join("model-step10.mpk").is_file(), "its folder is back");
     assert_eq!(store.run(parent).await.expect("kept").points, 11);
-    assert!(!stale.exists(), "a dead process's leftovers are swept");
+    assert!(!stale.exists(), "the files of a run whose rows are gone are removed");
+    assert!(home.run_dir(other).join("model-step10.mpk").is_file() && !interrupted.exists(), "the files of a run still stored go back");
     assert_eq!(hidden(&home.runs()), Vec::<String>::new());
 
     let training = muppet_core::ProcessLock::run(&home, other).expect("lock as a trainer would");
@@ -163,10 +168,8 @@ async fn runs_are_deleted_with_their_rows_and_folders_or_not_at_all() {
     let deleted = delete_runs(&store, &home, &[child, parent, child]).await.expect("delete both");
     assert_eq!(deleted.runs, vec![parent, child]);
     assert_eq!((deleted.points, deleted.checkpoints), (22, 2));
-    // Two checkpoints, two event files, and the lock files the deletion held.
-    assert_eq!(deleted.files, 6);
-    let lock_bytes = std::process::id().to_string().len() as u64 + 1;
-    assert_eq!(deleted.bytes, 2 * (1000 + 3 + lock_bytes));
+    // Two checkpoints and two event files (the lock files stayed in place, and went with their folders).
+    assert_eq!((deleted.files, deleted.bytes), (4, 2 * (1000 + 3)));
     for run in [parent, child] {
         assert!(matches!(store.run(run).await, Err(muppet_store::StoreError::NoSuchRun(_))), "row of {run} gone");
         assert!(!home.run_dir(run).exists(), "folder of {run} gone");
@@ -195,6 +198,15 @@ async fn an_experiment_is_deleted_with_its_runs_and_folders() {
     let pre = run_with_files(&store, &home, "pre", &origin).await;
     let fine = run_with_files(&store, &home, "fine", &muppet_store::RunOrigin { parent: Some(pre), ..origin.clone() }).await;
     let outside = run_with_files(&store, &home, "outside", &muppet_store::RunOrigin { experiment: Some(kept), ..Default::default() }).await;
+    // A fine-tune of another experiment started from one of its runs: it goes first.
+    let borrowed = run_with_files(&store, &home, "borrowed", &muppet_store::RunOrigin { parent: Some(pre), experiment: Some(kept), ..Default::default() }).await;
+    let err = delete_experiment(&store, &home, experiment).await.expect_err("a run outside started from it").to_string();
+    assert_eq!(
+        err,
+        format!("run {borrowed} \"borrowed\" started from run {pre}, a run outside experiment {}: delete it first (`muppet runs delete {borrowed}`), then the experiment; nothing was deleted", experiment.0)
+    );
+    assert!(home.run_dir(pre).join("model-step10.mpk").is_file(), "its files are back");
+    muppet_store::delete::delete_runs(&store, &home, &[borrowed]).await.expect("the borrowing run goes");
     store.add_note(muppet_store::NoteTarget::Experiment(experiment), "why").await.expect("note");
     std::fs::create_dir_all(home.report_dir(experiment.0)).expect("report");
     std::fs::write(home.report_dir(experiment.0).join("summary.md"), b"# curves\n").expect("summary");
@@ -248,8 +260,11 @@ async fn runs_are_renamed_but_not_those_of_an_experiment() {
 async fn run_columns_hold_dev_figures_and_settings() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("muppet.db")).await.expect("open");
-    let spec = serde_json::json!({"backend": "cpu", "init": {"from": "run", "run": 3}, "config": {"lr": 2e-5, "batch_size": 8, "sampling": {"temperature": 2.0}, "batching": "heterogeneous", "train_size": null}});
-    let run = store.create_run(&NewRun { spec, ..new_run("with dev") }).await.expect("run");
+    // Its spec names the run it started from in another database (an imported run): the
+    // column shows its parent here.
+    let parent = store.create_run(&new_run("parent")).await.expect("parent");
+    let spec = serde_json::json!({"backend": "cpu", "init": {"from": "run", "run": 77}, "config": {"lr": 2e-5, "batch_size": 8, "sampling": {"temperature": 2.0}, "batching": "heterogeneous", "train_size": null}});
+    let run = store.create_run_in(&NewRun { spec, ..new_run("with dev") }, &muppet_store::RunOrigin { parent: Some(parent), ..Default::default() }).await.expect("run");
     let dev = |step: u64, value: f64| MetricPoint { task: Some("sst2".into()), split: "dev".into(), name: "accuracy".into(), step, examples: step, wall_s: 0.0, value };
     let points = vec![dev(10, 0.7), dev(20, 0.9), dev(30, 0.8), point(None, "loss", 30, 0.3)];
     store.record_points(run, &points).await.expect("points");
@@ -265,8 +280,47 @@ async fn run_columns_hold_dev_figures_and_settings() {
     let params = serde_json::to_value(&got.params).expect("json");
     assert_eq!(
         params,
-        serde_json::json!({"learning rate": 2e-5, "batch size": 8, "sampling": {"temperature": 2.0}, "batching": "heterogeneous", "backend": "cpu", "started from run": 3})
+        serde_json::json!({"learning rate": 2e-5, "batch size": 8, "sampling": {"temperature": 2.0}, "batching": "heterogeneous", "backend": "cpu", "started from run": parent.0})
     );
     assert!(!columns.contains_key(&bare), "a run without figures or settings has no columns");
     assert_eq!(muppet_store::metric_column(None, "dev", "loss"), "dev loss");
+}
+
+/// An experiment's bundle carries the runs its spec starts from (`run:ID`) beside its own,
+/// and the import renames those starts to the new ids: it resumes from the same runs there.
+#[tokio::test]
+async fn an_experiment_bundle_carries_the_runs_it_starts_from() {
+    use muppet_store::bundle::{import_bundle, write_bundle};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, desktop) = (muppet_core::MuppetHome::at(dir.path().join("server")), muppet_core::MuppetHome::at(dir.path().join("desktop")));
+    for home in [&server, &desktop] {
+        home.ensure().expect("data folder");
+    }
+    let store = Store::open(&server.db()).await.expect("open");
+    // Runs before it on the desktop, so that ids differ.
+    let here = Store::open(&desktop.db()).await.expect("open desktop");
+    for name in ["a", "b", "c"] {
+        here.create_run(&new_run(name)).await.expect("desktop run");
+    }
+    let earlier = store.create_run(&new_run("earlier pre-finetune")).await.expect("earlier");
+    let spec = serde_json::json!({"name": "curves", "sample_efficiency": {"tasks": ["winowhy"], "sizes": [16], "seeds": 1, "starts": ["base", format!("run:{earlier}")]}});
+    let experiment = store.create_experiment(&muppet_store::NewExperiment { name: "curves".into(), kind: "sample_efficiency".into(), spec }).await.expect("experiment");
+    let fine = store
+        .create_run_in(&new_run("run:1/winowhy/16/1"), &muppet_store::RunOrigin { parent: Some(earlier), experiment: Some(experiment), ..Default::default() })
+        .await
+        .expect("fine-tune");
+    let bundle = dir.path().join("curves.tar");
+    let runs = store.experiment_runs(experiment).await.expect("runs").iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(runs, [fine]);
+    write_bundle(&store, &server, &runs, Some(experiment), &bundle).await.expect("bundle");
+
+    let imported = import_bundle(&here, &desktop, &bundle).await.expect("import");
+    let id_of = |source: muppet_core::RunId| imported.runs.iter().find(|r| r.source_run == source.0).expect("bundled").run;
+    let (new_earlier, new_fine) = (id_of(earlier), id_of(fine));
+    let new_experiment = imported.experiment.as_ref().expect("experiment").id;
+    let stored = here.experiment(new_experiment).await.expect("stored experiment");
+    assert_eq!(stored.spec["sample_efficiency"]["starts"], serde_json::json!(["base", format!("run:{new_earlier}")]));
+    assert_eq!(here.experiment_runs(new_experiment).await.expect("runs").iter().map(|r| r.id).collect::<Vec<_>>(), [new_fine], "the start is not a run of it");
+    assert_eq!(here.run(new_fine).await.expect("fine").parent, Some(new_earlier));
+    assert_eq!(here.run(new_earlier).await.expect("earlier").experiment, None);
 }

@@ -33,6 +33,8 @@ pub struct ExperimentView {
     /// Runs of its plan (some are registered only when their start is ready); `None`
     /// when the stored spec does not expand.
     pub planned_runs: Option<usize>,
+    /// Whether an orchestrator runs it now (a process holds its lock, whoever started it).
+    pub orchestrated: bool,
 }
 
 /// What the Experiments page shows.
@@ -90,8 +92,11 @@ pub async fn list_experiments(
             .ok()
             .and_then(|spec| muppet_train::experiment::expand(&spec).ok())
             .map(|plan| plan.runs.len());
+        let lock = muppet_core::lock::experiment_lock_path(state.home(), experiment.id.0);
+        let orchestrated = matches!(muppet_core::lock::holder(&lock), muppet_core::lock::Holder::Held { .. });
         experiments.push(ExperimentView {
             planned_runs,
+            orchestrated,
             files: file_names(&dir),
             report: dir.is_dir().then(|| dir.display().to_string()),
             charts,

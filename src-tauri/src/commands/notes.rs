@@ -9,7 +9,6 @@ use crate::annotations::{clean_note, clean_tag};
 use crate::error::CommandError;
 use crate::state::StudioState;
 
-/// Put a tag on a run; returns the run's tags.
 /// Rename a run; returns its new name (trimmed). A run of an experiment keeps its name.
 #[tauri::command]
 pub async fn rename_run(state: State<'_, StudioState>, run: i64, name: String) -> Result<String, CommandError> {
@@ -18,6 +17,7 @@ pub async fn rename_run(state: State<'_, StudioState>, run: i64, name: String) -
     Ok(name.trim().to_string())
 }
 
+/// Put a tag on a run; returns the run's tags.
 #[tauri::command]
 pub async fn tag_run(
     state: State<'_, StudioState>,
