@@ -1151,6 +1151,14 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
         studio.type_into("#builder-mixture", "rt_fresh_rotten, sarcasm_headlines").await?;
         studio.type_into("#builder-ba-downstream", "winowhy").await?;
         studio.type_into("#builder-ba-seeds", "1").await?;
+        // Temperature sampling, R3F and head reuse, as the library reads them back.
+        studio.click("#experiment-builder .builder-training summary").await?;
+        studio
+            .client
+            .execute("const s = document.getElementById('builder-sampling'); s.value = 'temperature'; s.dispatchEvent(new Event('change', { bubbles: true }));", vec![])
+            .await?;
+        studio.click("#builder-r3f").await?;
+        studio.click("#builder-reuse-heads").await?;
         let plan = read_settled(|| async {
             let runs = studio.client.find(Locator::Css("#experiment-builder")).await?.attr("data-runs").await?.unwrap_or_default();
             ensure!(runs == "13", "the builder's plan has {runs:?} runs: {}", studio.text("#experiment-builder").await.unwrap_or_default());
@@ -1158,6 +1166,13 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
         })
         .await?;
         ensure!(plan == "13");
+        let toml = read_settled(|| async {
+            let toml = studio.client.find(Locator::Css("#builder-toml")).await?.prop("textContent").await?.unwrap_or_default();
+            ensure!(toml.contains("reuse_heads = true"), "the spec reads back as:\n{toml}");
+            Ok(toml)
+        })
+        .await?;
+        ensure!(toml.contains("kind = \"temperature\"") && toml.contains("t = 2\n") && toml.contains("[finetune.r3f]"), "the spec reads back as:\n{toml}");
         studio
             .type_into("#experiment-spec", &spec.display().to_string())
             .await?;

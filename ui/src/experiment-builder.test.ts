@@ -83,6 +83,20 @@ describe("the experiment builder", () => {
     expect(named.task_count?.inside).toEqual(["a"]);
   });
 
+  it("sets sampling, R3F and head reuse only when chosen", () => {
+    const plain = buildSpec(form({ downstream: "winowhy", sizes: "16" }), tasks).spec!;
+    expect(plain.prefinetune).not.toHaveProperty("sampling");
+    expect(plain.finetune).not.toHaveProperty("r3f");
+    expect(plain.sample_efficiency).not.toHaveProperty("reuse_heads");
+    const chosen = buildSpec(form({ downstream: "winowhy", sizes: "16", sampling: "temperature", temperature: "2", r3f: true, reuseHeads: true }), tasks).spec!;
+    expect(chosen.prefinetune.sampling).toEqual({ kind: "temperature", t: 2 });
+    expect(chosen.finetune.r3f).toEqual({ lambda: 1, eps: 1e-5, noise: "uniform" });
+    expect(chosen.sample_efficiency?.reuse_heads).toBe(true);
+    expect(buildSpec(form({ design: "task_count", pool: "a", sampling: "uniform", reuseHeads: true }), tasks).spec).toMatchObject({ prefinetune: { sampling: { kind: "uniform" } }, task_count: { reuse_heads: true } });
+    const bad = buildSpec(form({ downstream: "winowhy", sizes: "16", sampling: "temperature", temperature: "0" }), tasks);
+    expect(bad.errors).toEqual([{ field: "prefinetune", message: "prefinetune.sampling: the temperature “0” must be a number above 0 (2 is common)" }]);
+  });
+
   it("builds a batching / loss-scaling ablation with the variants ticked", () => {
     const all = buildSpec(form({ design: "batching_ablation", mixture: "a, b, c", ablationDownstream: "winowhy", seeds: "2" }), tasks);
     expect(all.errors).toEqual([]);

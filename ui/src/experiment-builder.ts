@@ -38,6 +38,13 @@ export interface BuilderForm {
   backend: string;
   /** bf16 matrix products over f32 weights (muppet_model::MixedPrecision), in every run. */
   mixedPrecision: boolean;
+  /** How pre-finetuning draws its tasks (MUPPET.md, "Sampling"); `temperature` is T for p ∝ n^(1/T). */
+  sampling: "natural" | "uniform" | "temperature";
+  temperature: string;
+  /** R3F in every fine-tune (λ = 1, uniform noise 1e-5), as the paper fine-tunes. */
+  r3f: boolean;
+  /** Fine-tunes start from the pre-finetuned head of their task, where there is one. */
+  reuseHeads: boolean;
   // Sample efficiency.
   /** Downstream tasks, comma-separated. */
   downstream: string;
@@ -82,10 +89,10 @@ export interface ExperimentSpecJson {
   name: string;
   description?: string;
   backend?: string;
-  prefinetune: Record<string, number | string>;
-  finetune: Record<string, number | string>;
+  prefinetune: Record<string, unknown>;
+  finetune: Record<string, unknown>;
   stages?: { name: string; tasks: string[] }[];
-  sample_efficiency?: { tasks: string[]; sizes: number[]; seeds: Seeds; starts: string[] };
+  sample_efficiency?: { tasks: string[]; sizes: number[]; seeds: Seeds; starts: string[]; reuse_heads?: boolean };
   task_count?: {
     pool: string[];
     sizes: number[];
@@ -94,6 +101,7 @@ export interface ExperimentSpecJson {
     held_out: string[];
     seeds: Seeds;
     train_size?: number;
+    reuse_heads?: boolean;
   };
   batching_ablation?: {
     mixture: string[];
@@ -102,6 +110,7 @@ export interface ExperimentSpecJson {
     downstream: string[];
     seeds: Seeds;
     train_size?: number;
+    reuse_heads?: boolean;
   };
 }
 
@@ -127,6 +136,10 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     finetune: { steps: "16", batchSize: "8", maxLen: "64", lr: "1e-4", devSize: "100" },
     backend: "cpu",
     mixedPrecision: false,
+    sampling: "natural",
+    temperature: "2",
+    r3f: false,
+    reuseHeads: false,
     downstream: "",
     sizes: "16, 32, 64, 128, 256",
     base: true,
@@ -204,8 +217,8 @@ export function parseSeeds(text: string): { seeds: Seeds; error: string | null }
   return { seeds: parts.length === 1 && !text.includes(",") ? (numbers[0] as number) : numbers, error: null };
 }
 
-function training(form: TrainingFields, section: string, errors: FieldError[]): Record<string, number | string> {
-  const out: Record<string, number | string> = {};
+function training(form: TrainingFields, section: string, errors: FieldError[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   const whole = (text: string, key: string): void => {
     const v = integer(text);
     if (v === null) errors.push({ field: section, message: `${section}.${key}: “${text}” is not a whole number` });
@@ -249,8 +262,16 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
   prefinetune.dev_size = 100;
   prefinetune.eval_every = 0;
   prefinetune.checkpoint_every = 0;
-  // Left out when not chosen, as in the shipped specs: the library's defaults (cpu, f32).
+  // Left out when not chosen, as in the shipped specs: the library's defaults (cpu, f32,
+  // natural sampling, no R3F).
   if (form.mixedPrecision) prefinetune.mixed_precision = finetune.mixed_precision = "bf16";
+  if (form.sampling === "uniform") prefinetune.sampling = { kind: "uniform" };
+  if (form.sampling === "temperature") {
+    const t = number(form.temperature);
+    if (t === null || t <= 0) errors.push({ field: "prefinetune", message: `prefinetune.sampling: the temperature “${form.temperature}” must be a number above 0 (2 is common)` });
+    else prefinetune.sampling = { kind: "temperature", t };
+  }
+  if (form.r3f) finetune.r3f = { lambda: 1, eps: 1e-5, noise: "uniform" };
   const seeds = parseSeeds(form.seeds);
   const spec: ExperimentSpecJson = { name: form.name.trim(), prefinetune, finetune };
   if (form.description.trim()) spec.description = form.description.trim();
@@ -270,6 +291,7 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
     }
     for (const id of form.runs) starts.push(`run:${id}`);
     spec.sample_efficiency = { tasks: downstream, sizes: sizes.sizes, seeds: seeds.seeds, starts };
+    if (form.reuseHeads) spec.sample_efficiency.reuse_heads = true;
   } else if (form.design === "batching_ablation") {
     if (seeds.error) errors.push({ field: "batching_ablation.seeds", message: `batching_ablation.seeds: ${seeds.error}` });
     if (form.batchings.length === 0) errors.push({ field: "batching_ablation.batchings", message: "batching_ablation.batchings: tick at least one batching" });
@@ -286,6 +308,7 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
       if (n === null) errors.push({ field: "batching_ablation.train_size", message: `batching_ablation.train_size: “${form.ablationTrainSize}” is not a whole number (leave it empty for all)` });
       else ba.train_size = n;
     }
+    if (form.reuseHeads) ba.reuse_heads = true;
     spec.batching_ablation = ba;
   } else {
     if (seeds.error) errors.push({ field: "task_count.seeds", message: `task_count.seeds: ${seeds.error}` });
@@ -310,6 +333,7 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
       if (n === null) errors.push({ field: "task_count.train_size", message: `task_count.train_size: “${form.trainSize}” is not a whole number (leave it empty for all)` });
       else tc.train_size = n;
     }
+    if (form.reuseHeads) tc.reuse_heads = true;
     spec.task_count = tc;
   }
   return { spec: errors.length === 0 ? spec : null, errors };
