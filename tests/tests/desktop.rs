@@ -1272,6 +1272,10 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
                 )
                 .await?;
         }
+        // The report's summary reads in the card.
+        studio.click(&format!("{card} .report-summary summary")).await?;
+        let summary = studio.text(&format!("{card} .report-summary pre")).await?;
+        ensure!(summary.contains("winowhy") && summary.contains("sample_efficiency_winowhy.png"), "the summary shows {summary:?}");
         let png = std::fs::read(report.join("sample_efficiency_winowhy.png"))?;
         ensure!(
             png.starts_with(b"\x89PNG\r\n\x1a\n"),

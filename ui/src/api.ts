@@ -403,6 +403,8 @@ export interface ExperimentView {
   planned_runs: number | null;
   /** Whether an orchestrator runs it now (a process holds its lock). */
   orchestrated: boolean;
+  /** The report's summary.md, when built. */
+  summary: string | null;
 }
 
 /** The demo experiment the app offers first (src-tauri/src/demo.rs). */

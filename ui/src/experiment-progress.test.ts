@@ -28,6 +28,7 @@ const experiment = (statuses: RunStatus[], planned: number | null): ExperimentVi
   files: [],
   planned_runs: planned,
   orchestrated: false,
+  summary: null,
 });
 
 describe("experiment progress", () => {

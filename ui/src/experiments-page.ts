@@ -19,6 +19,8 @@ export class ExperimentsPage {
   private readonly charts = new Map<string, string>();
   private readonly builder = new ExperimentBuilder(byId("experiment-builder"), () => void this.show());
   private builderRead = false;
+  /** Experiments whose summary is open: kept across the page's refreshes. */
+  private readonly summaryOpen = new Set<number>();
   /** The experiment whose deletion is being asked about: kept across the page's refreshes. */
   private confirming: number | null = null;
 
@@ -112,6 +114,12 @@ export class ExperimentsPage {
           el("ul", {}, ...experiment.files.map((f) => el("li", { "data-file": f }, f))),
         )
       : null;
+    // The report's figures in words and tables (means, intervals, gains, the critical point).
+    const summary = experiment.summary ? el("details", { className: "report-summary" }, el("summary", {}, "Summary (summary.md)"), el("pre", { className: "spec" }, experiment.summary)) : null;
+    if (summary) {
+      summary.open = this.summaryOpen.has(experiment.id);
+      summary.addEventListener("toggle", () => (summary.open ? this.summaryOpen.add(experiment.id) : this.summaryOpen.delete(experiment.id)));
+    }
     const runs = el(
       "ul",
       { className: "experiment-runs" },
@@ -148,6 +156,7 @@ export class ExperimentsPage {
       confirm,
       el("div", { className: "experiment-progress" }, bar, el("span", { className: "progress-text" }, progress.text)),
       charts,
+      summary,
       files,
       details,
     );

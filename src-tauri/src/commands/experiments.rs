@@ -35,6 +35,8 @@ pub struct ExperimentView {
     pub planned_runs: Option<usize>,
     /// Whether an orchestrator runs it now (a process holds its lock, whoever started it).
     pub orchestrated: bool,
+    /// The report's `summary.md` (its figures in words and tables), when built.
+    pub summary: Option<String>,
 }
 
 /// What the Experiments page shows.
@@ -94,9 +96,11 @@ pub async fn list_experiments(
             .map(|plan| plan.runs.len());
         let lock = muppet_core::lock::experiment_lock_path(state.home(), experiment.id.0);
         let orchestrated = matches!(muppet_core::lock::holder(&lock), muppet_core::lock::Holder::Held { .. });
+        let summary = std::fs::read_to_string(dir.join("summary.md")).ok();
         experiments.push(ExperimentView {
             planned_runs,
             orchestrated,
+            summary,
             files: file_names(&dir),
             report: dir.is_dir().then(|| dir.display().to_string()),
             charts,
