@@ -180,7 +180,10 @@ impl Store {
         for (run, &id) in runs.iter().zip(&ids) {
             let parent = run.parent.and_then(|p| runs.iter().position(|r| r.source == p)).map(|i| ids[i]);
             if let Some(parent) = parent {
-                sqlx::query("UPDATE runs SET parent_run_id = ? WHERE id = ?").bind(parent.0).bind(id.0).execute(&mut *tx).await?;
+                // Its spec names where it started as this database knows it: the parent's
+                // new id, and its checkpoint file in the parent's new folder.
+                let spec = remap_init(&run.record.spec, parent, &run_dir(parent));
+                sqlx::query("UPDATE runs SET parent_run_id = ?, spec_json = ? WHERE id = ?").bind(parent.0).bind(spec.to_string()).bind(id.0).execute(&mut *tx).await?;
             }
         }
         place(&ids).map_err(StoreError::Import)?;
@@ -220,6 +223,20 @@ pub struct RunToImport<'a> {
 pub fn spec_start_runs(spec: &serde_json::Value) -> Vec<i64> {
     let starts = spec.pointer("/sample_efficiency/starts").and_then(|s| s.as_array());
     starts.into_iter().flatten().filter_map(|s| s.as_str()?.strip_prefix("run:")?.trim().parse().ok()).collect()
+}
+
+/// A run spec whose start (`init`, `{"from": "run", "run": ID, "checkpoint": PATH}`) is
+/// renamed to run `parent` and its checkpoint file to the same file name in `parent_dir`.
+fn remap_init(spec: &serde_json::Value, parent: RunId, parent_dir: &std::path::Path) -> serde_json::Value {
+    let mut spec = spec.clone();
+    if let Some(init) = spec.get_mut("init").and_then(|i| i.as_object_mut()).filter(|i| i.get("from").and_then(|f| f.as_str()) == Some("run")) {
+        init.insert("run".into(), parent.0.into());
+        let file = init.get("checkpoint").and_then(|c| c.as_str()).and_then(|c| std::path::Path::new(c).file_name()).map(|f| parent_dir.join(f));
+        if let Some(file) = file {
+            init.insert("checkpoint".into(), file.display().to_string().into());
+        }
+    }
+    spec
 }
 
 /// `spec` with each `"run:ID"` start that `map` knows renamed to its id here.

@@ -305,8 +305,9 @@ async fn an_experiment_bundle_carries_the_runs_it_starts_from() {
     let earlier = store.create_run(&new_run("earlier pre-finetune")).await.expect("earlier");
     let spec = serde_json::json!({"name": "curves", "sample_efficiency": {"tasks": ["winowhy"], "sizes": [16], "seeds": 1, "starts": ["base", format!("run:{earlier}")]}});
     let experiment = store.create_experiment(&muppet_store::NewExperiment { name: "curves".into(), kind: "sample_efficiency".into(), spec }).await.expect("experiment");
+    let init = serde_json::json!({"from": "run", "run": earlier.0, "step": 10, "checkpoint": format!("/srv/muppet/runs/{earlier}/model-step10.mpk"), "reuse_heads": false});
     let fine = store
-        .create_run_in(&new_run("run:1/winowhy/16/1"), &muppet_store::RunOrigin { parent: Some(earlier), experiment: Some(experiment), ..Default::default() })
+        .create_run_in(&NewRun { spec: serde_json::json!({"init": init}), ..new_run("run:1/winowhy/16/1") }, &muppet_store::RunOrigin { parent: Some(earlier), experiment: Some(experiment), ..Default::default() })
         .await
         .expect("fine-tune");
     let bundle = dir.path().join("curves.tar");
@@ -322,5 +323,8 @@ async fn an_experiment_bundle_carries_the_runs_it_starts_from() {
     assert_eq!(stored.spec["sample_efficiency"]["starts"], serde_json::json!(["base", format!("run:{new_earlier}")]));
     assert_eq!(here.experiment_runs(new_experiment).await.expect("runs").iter().map(|r| r.id).collect::<Vec<_>>(), [new_fine], "the start is not a run of it");
     assert_eq!(here.run(new_fine).await.expect("fine").parent, Some(new_earlier));
+    let spec = here.run_spec(new_fine).await.expect("spec");
+    assert_eq!((spec["init"]["run"].as_i64(), spec["init"]["step"].as_i64()), (Some(new_earlier.0), Some(10)), "{spec}");
+    assert_eq!(spec["init"]["checkpoint"].as_str(), Some(desktop.run_dir(new_earlier).join("model-step10.mpk").to_str().expect("utf-8")), "{spec}");
     assert_eq!(here.run(new_earlier).await.expect("earlier").experiment, None);
 }
