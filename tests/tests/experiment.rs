@@ -83,6 +83,20 @@ fn a_tiny_sample_efficiency_experiment_runs_resumes_and_reports() {
     assert!(resumed.status.success(), "{}", text(&resumed));
     assert_eq!(ids(&last_json(&resumed)), ids(&result), "resume by id: the same runs, none new");
 
+    // `runs list` filtered: the experiment's runs, its completed fine-tunes of winowhy, none failed.
+    let listed = |args: &[&str]| -> Vec<i64> {
+        let out = muppet(home.path(), &[&["runs", "list", "--json"], args].concat());
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("runs JSON").as_array().expect("array").iter().map(|r| r["id"].as_i64().expect("id")).collect()
+    };
+    let mut all: Vec<i64> = runs.iter().map(|r| r["run_id"].as_i64().expect("run id")).collect();
+    all.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(listed(&["--experiment", &id.to_string()]), all, "newest first");
+    assert_eq!(listed(&["--experiment", &id.to_string(), "--status", "completed", "--task", "winowhy"]).len(), 8);
+    assert!(listed(&["--status", "failed"]).is_empty());
+    let bad = muppet(home.path(), &["runs", "list", "--status", "done"]);
+    assert!(!bad.status.success() && text(&bad).contains("done"), "{}", text(&bad));
+
     let status = muppet(home.path(), &["experiment", "status", &id.to_string(), "--json"]);
     assert!(status.status.success(), "{}", text(&status));
     assert_eq!(last_json(&status)["status"], "completed");

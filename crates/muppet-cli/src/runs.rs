@@ -18,6 +18,18 @@ pub enum RunsCommand {
         /// Print a JSON array instead of a table.
         #[arg(long)]
         json: bool,
+        /// Only runs of this status (queued, running, completed, failed, cancelled).
+        #[arg(long)]
+        status: Option<muppet_core::RunStatus>,
+        /// Only runs with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Only runs that train on this task.
+        #[arg(long)]
+        task: Option<String>,
+        /// Only the runs of this experiment.
+        #[arg(long)]
+        experiment: Option<i64>,
     },
     /// One run: its status, lineage, tasks, settings, dev figures, checkpoints and notes.
     Show {
@@ -87,7 +99,10 @@ pub enum RunsCommand {
 
 pub fn run(command: RunsCommand) -> anyhow::Result<()> {
     match command {
-        RunsCommand::List { json } => list(json),
+        RunsCommand::List { json, status, tag, task, experiment } => {
+            let query = muppet_store::RunQuery { status, tag, task, experiment: experiment.map(muppet_store::ExperimentId), ..Default::default() };
+            list(json, query)
+        }
         RunsCommand::Chart { id, out } => chart(RunId(id), out),
         RunsCommand::Show { id, json } => show(RunId(id), json),
         RunsCommand::Csv { ids, out } => csv(&ids.into_iter().map(RunId).collect::<Vec<_>>(), &out),
@@ -262,18 +277,25 @@ fn chart(run: RunId, out: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn list(json: bool) -> anyhow::Result<()> {
+/// The runs `query` keeps (all, without a filter), newest first.
+fn list(json: bool, query: muppet_store::RunQuery) -> anyhow::Result<()> {
     let home = crate::home();
-    home.ensure()?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let runs = runtime.block_on(async {
-        let store = Store::open(&home.db()).await?;
-        let runs = store.list_runs().await;
-        store.close().await;
-        runs
+    let filtered = query.status.is_some() || query.tag.is_some() || query.task.is_some() || query.experiment.is_some();
+    let runs = crate::with_store(async |store, _| {
+        let mut runs = store.list_runs().await?;
+        if filtered {
+            let kept: std::collections::HashSet<RunId> =
+                store.query_runs(&muppet_store::RunQuery { limit: u64::MAX, ..query }).await?.rows.into_iter().map(|r| r.run.id).collect();
+            runs.retain(|r| kept.contains(&r.id));
+        }
+        Ok(runs)
     })?;
     if json {
         println!("{}", serde_json::to_string_pretty(&runs)?);
+        return Ok(());
+    }
+    if runs.is_empty() && filtered {
+        println!("No run in {} matches.", home.db().display());
         return Ok(());
     }
     if runs.is_empty() {
