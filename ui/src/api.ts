@@ -468,7 +468,15 @@ export interface ExportSummary {
   tasks: string[];
 }
 
-export const studioInfo = () => invoke<StudioInfo>("studio_info");
+/** What the app runs on; it does not change while the app runs, so it is asked for once (again after a failure). */
+let info: Promise<StudioInfo> | null = null;
+export function studioInfo(): Promise<StudioInfo> {
+  if (!info) {
+    info = invoke<StudioInfo>("studio_info");
+    info.catch(() => (info = null));
+  }
+  return info;
+}
 export const getSettings = () => invoke<Settings>("get_settings");
 export const saveSettings = (settings: Settings) => invoke<Settings>("save_settings", { settings });
 

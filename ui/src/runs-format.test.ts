@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RunRow } from "./api";
+import { formatBytes } from "./dom";
 import {
-  bytesText,
   deletedText,
   deleteQuestion,
   importedText,
@@ -153,14 +153,14 @@ describe("importedText", () => {
 });
 
 
-describe("bytesText", () => {
+describe("formatBytes", () => {
   it("reads in decimal units, as the CLI prints it", () => {
-    expect(bytesText(0)).toBe("0 B");
-    expect(bytesText(999)).toBe("999 B");
-    expect(bytesText(1000)).toBe("1.0 kB");
-    expect(bytesText(999_949)).toBe("999.9 kB");
-    expect(bytesText(999_950)).toBe("1.0 MB");
-    expect(bytesText(1_340_000_000)).toBe("1.3 GB");
+    expect(formatBytes(0)).toBe("0 B");
+    expect(formatBytes(999)).toBe("999 B");
+    expect(formatBytes(1000)).toBe("1.0 kB");
+    expect(formatBytes(999_949)).toBe("999.9 kB");
+    expect(formatBytes(999_950)).toBe("1.0 MB");
+    expect(formatBytes(1_340_000_000)).toBe("1.3 GB");
   });
 });
 

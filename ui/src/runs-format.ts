@@ -1,4 +1,5 @@
 // Pure formatting of the runs table: no DOM, no clock, no IPC, so it is unit-tested.
+import { formatBytes } from "./dom";
 import type { CommandError, Deleted, ImportedRun, RunKind, RunRow, RunStatus } from "./api";
 
 /** The text of one table row, cell by cell, plus what the row needs for styling. */
@@ -126,19 +127,6 @@ export function describeError(error: unknown): CommandError {
 /** What an imported run bundle brought, in one line. */
 const plural = (n: number, word: string) => `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
 
-/** A size in bytes as people read it (decimal units, as the CLI prints it). */
-export function bytesText(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ["kB", "MB", "GB", "TB", "PB"];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 999.95 && unit + 1 < units.length) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
-
 /** The question asked before runs are deleted. */
 export function deleteQuestion(runs: { id: number; name: string }[]): string {
   const named = runs.map((r) => `#${r.id} “${r.name}”`).join(", ");
@@ -158,7 +146,7 @@ export function deletedText(deleted: Deleted): string {
         : `Deleted experiment ${deleted.experiment} and its ${runs}`;
   return (
     `${what}: ${plural(deleted.points, "metric point")}, ${plural(deleted.checkpoints, "checkpoint")}, ` +
-    `${plural(deleted.files, "file")} (${bytesText(deleted.bytes)}).`
+    `${plural(deleted.files, "file")} (${formatBytes(deleted.bytes)}).`
   );
 }
 

@@ -123,11 +123,13 @@ export class RunsPage {
     document.body.dataset.runsState = "loading";
     const started = performance.now();
     try {
-      if (this.columnsKey === null) {
-        this.columnsKey = columnsKey((await studioInfo()).database);
+      // The database names where the chosen columns are kept: asked for beside the runs.
+      const [rows, info] = await Promise.all([listRuns(), this.columnsKey === null ? studioInfo() : null]);
+      if (info) {
+        this.columnsKey = columnsKey(info.database);
         this.columns = savedColumns(this.columnsKey);
       }
-      this.rows = await listRuns();
+      this.rows = rows;
       if (this.columns.length > 0 || byId<HTMLDetailsElement>("runs-columns").open) await this.loadColumns();
       byId("error-banner").hidden = true;
       this.fillTagFilter();

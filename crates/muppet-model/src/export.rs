@@ -72,8 +72,11 @@ pub struct SavedModel {
     pub weights: PathBuf,
     /// Hugging Face names of the tensors in `weights`, sorted.
     pub tensors: Vec<String>,
-    /// Whether `pooler.dense.*` was carried over from the base model.
+    /// Whether `pooler.dense.*` was written (carried over from the base model, or a task
+    /// head's dense layer).
     pub pooler: bool,
+    /// The transformers class `config.json` names (`BertModel`, `RobertaForSequenceClassification`, ...).
+    pub architecture: String,
 }
 
 /// The Hugging Face class an encoder of `model_type` loads as.
@@ -146,6 +149,7 @@ pub fn save_pretrained<B: Backend>(
         weights,
         tensors,
         pooler: with_pooler,
+        architecture: hf_architecture(config.model_type).to_string(),
     })
 }
 
@@ -261,7 +265,7 @@ pub fn save_for_task<B: Backend>(
             class("QuestionAnswering")
         }
     };
-    fields.insert("architectures".into(), serde_json::json!([architecture]));
+    fields.insert("architectures".into(), serde_json::json!([&architecture]));
 
     let config_path = dir.join(CONFIG_FILE);
     let text = serde_json::to_string_pretty(&json).map_err(|e| ModelError::Write { path: config_path.clone(), source: std::io::Error::other(e) })? + "\n";
@@ -270,7 +274,7 @@ pub fn save_for_task<B: Backend>(
     let with_pooler = model.pooler.is_some();
     let table = if roberta { &ROBERTA_TASK_KEYS } else { &BERT_TASK_KEYS };
     let tensors = save_pytorch_tensors(&model, &weights, None, table)?;
-    Ok(SavedModel { config: config_path, weights, tensors, pooler: with_pooler })
+    Ok(SavedModel { config: config_path, weights, tensors, pooler: with_pooler, architecture })
 }
 
 /// Write the parameters of `module` to the safetensors file `path` in PyTorch layout (`Linear`

@@ -222,8 +222,7 @@ pub async fn import_bundle(store: &Store, home: &MuppetHome, bundle: &Path) -> R
     let runs = home.runs();
     std::fs::create_dir_all(&runs).map_err(|e| failed(&runs, e))?;
     crate::delete::sweep_leftovers(store, home, &runs).await;
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let staging = runs.join(format!(".import-{}-{nanos}", std::process::id()));
+    let staging = runs.join(crate::delete::import_staging_name());
     let result = stage_and_store(store, home, bundle, &staging).await;
     if staging.exists() {
         let _ = std::fs::remove_dir_all(&staging);

@@ -284,6 +284,11 @@ impl Trash {
     }
 }
 
+/// The hidden name of an import's staging folder under `runs/` (see [`crate::bundle`]).
+pub(crate) fn import_staging_name() -> String {
+    format!("{IMPORTING}{}-{}", std::process::id(), unique())
+}
+
 fn unique() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }

@@ -224,7 +224,7 @@ pub fn export_hf<B: Backend>(
                 out: out.to_path_buf(),
                 checkpoint: checkpoint.to_path_buf(),
                 step,
-                architecture: architecture_of(&saved.config)?,
+                architecture: saved.architecture,
                 task: Some(name.to_string()),
                 encoder_tensors: saved.tensors.len(),
                 pooler: saved.pooler,
@@ -260,7 +260,7 @@ pub fn export_hf<B: Backend>(
             out: out.to_path_buf(),
             checkpoint: checkpoint.to_path_buf(),
             step,
-            architecture: muppet_model::export::hf_architecture(config.model_type).to_string(),
+            architecture: saved.architecture,
             task: None,
             encoder_tensors: saved.tensors.len(),
             pooler: saved.pooler,
@@ -297,13 +297,6 @@ fn files_of(dir: &Path) -> Result<Vec<String>, ExportError> {
     let mut files: Vec<String> = std::fs::read_dir(dir).map_err(io(dir))?.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     files.sort();
     Ok(files)
-}
-
-/// The class `config.json` names.
-fn architecture_of(config: &Path) -> Result<String, ExportError> {
-    let text = std::fs::read_to_string(config).map_err(io(config))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| ExportError::Io { path: config.to_path_buf(), source: std::io::Error::other(e) })?;
-    Ok(json["architectures"][0].as_str().unwrap_or_default().to_string())
 }
 
 /// The `heads.json` entry of each task.
