@@ -5,6 +5,7 @@ mod assets;
 mod bench;
 mod demo;
 mod encode;
+mod eval;
 mod experiment;
 mod export;
 mod launch;
@@ -38,6 +39,9 @@ enum Command {
     Export(export::ExportArgs),
     /// Last hidden states of a Hugging Face model folder (a base model or an export) for some text.
     Encode(encode::EncodeArgs),
+    /// Score a run's checkpoint on a task (its dev or training examples, or any task), store
+    /// the scores with the run's metrics and write each example's prediction.
+    Eval(eval::EvalArgs),
     /// Benchmarks (speed on fixed shapes).
     Bench {
         #[command(subcommand)]
@@ -150,6 +154,7 @@ fn main() -> std::process::ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Export(args) => export::run(args),
         Command::Encode(args) => encode::run(args),
+        Command::Eval(args) => eval::run(args),
         Command::Bench { command } => bench::run(command),
         Command::Mixture { command } => mixture::run(command),
         Command::Experiment { command } => experiment::run(command),

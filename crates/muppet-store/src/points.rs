@@ -64,6 +64,22 @@ impl Store {
         Ok(rows.into_iter().map(|(s, v)| (s as u64, v.unwrap_or(f64::NAN))).collect())
     }
 
+    /// How far run `run` was at update `step`: the training examples seen and the seconds
+    /// since it started, from its training points at that step (`None` when it recorded
+    /// none there). Figures computed later for a checkpoint (`muppet eval`) are stored at
+    /// the place of the checkpoint's step.
+    pub async fn progress_at(&self, run: RunId, step: u64) -> Result<Option<(u64, f64)>, StoreError> {
+        let row: Option<(i64, f64)> = sqlx::query_as(
+            "SELECT p.examples, p.wall_s FROM metric_points p JOIN metric_series s ON s.id = p.series_id
+             WHERE s.run_id = ? AND s.split = 'train' AND p.step = ? ORDER BY p.examples DESC LIMIT 1",
+        )
+        .bind(run.0)
+        .bind(step as i64)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(examples, wall_s)| (examples as u64, wall_s)))
+    }
+
     /// The training loss of a run, each series in the order the store lists them: the
     /// run-wide one (`None`) and one per task, with their points in step order. Empty when
     /// the run has recorded no training loss yet; `NoSuchRun` when it does not exist.

@@ -10,6 +10,9 @@ pub enum TrainError {
     Config(String),
     #[error("{0}")]
     Backend(String),
+    /// A checkpoint cannot score what was asked (`crate::score`).
+    #[error("{0}")]
+    Score(String),
     #[error("cannot write the checkpoint {path}: {message}. Check the free space and permissions of the run folder")]
     Checkpoint { path: std::path::PathBuf, message: String },
     #[error("cannot read {path}: {message}")]

@@ -1,10 +1,12 @@
-//! Dev evaluation of one task through its head, on the inner (non-autodiff) backend so
-//! that dropout is off, scored with the task's metrics (`crate::metrics`).
+//! Evaluation of one task through a head, on the inner (non-autodiff) backend so that
+//! dropout is off, scored with the task's metrics (`crate::metrics`): the dev scores of
+//! training, and [`crate::score`]'s scoring of a checkpoint with each example's prediction.
 
 use burn::prelude::*;
 use muppet_core::{Metric, TaskFamily};
 use muppet_data::tokenize::{Item, ItemTarget};
 use muppet_data::{LabeledTask, Target};
+use serde::Serialize;
 
 use crate::batch::{collate, BatchTarget, MASKED};
 use crate::metrics;
@@ -18,6 +20,36 @@ const MAX_ANSWER_TOKENS: usize = 30;
 /// Metric values of one task, the task's own metric first.
 pub type Scores = Vec<(Metric, f64)>;
 
+/// What the head predicted for one example.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// Index of the example in the task scored (import order).
+    pub example: usize,
+    pub predicted: Predicted,
+}
+
+/// A head's output for one example.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Predicted {
+    /// A class (classification) or a choice (multiple choice), with the softmax of the
+    /// head's scores over the classes or the example's choices.
+    Class { index: usize, probabilities: Vec<f32> },
+    /// Regression.
+    Value(f64),
+    /// The best answer over the example's windows, with its start + end logit; empty (and
+    /// no score) when no window had a passage token.
+    Span { text: String, score: Option<f32> },
+}
+
+/// Scores of a task, and the prediction behind each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub scores: Scores,
+    /// One per example, in the order of the items given (sorted by example for spans).
+    pub predictions: Vec<Prediction>,
+}
+
 /// Score `items` (dev items of `task`) with `model`'s `head`.
 pub fn evaluate<B: Backend>(
     model: &MultiTaskModel<B>,
@@ -27,6 +59,20 @@ pub fn evaluate<B: Backend>(
     pad_id: u32,
     device: &B::Device,
 ) -> Scores {
+    predict(model, head, task, items, pad_id, device, &mut |_, _| {}).scores
+}
+
+/// [`evaluate`], keeping each example's prediction; `progress(done, total)` hears after
+/// each batch, in items.
+pub fn predict<B: Backend>(
+    model: &MultiTaskModel<B>,
+    head: HeadRef,
+    task: &LabeledTask,
+    items: &[&Item],
+    pad_id: u32,
+    device: &B::Device,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Evaluation {
     let family = task.spec.family;
     let n_classes = task.spec.labels.len();
     // Sorting by length keeps padding low inside each batch.
@@ -36,32 +82,40 @@ pub fn evaluate<B: Backend>(
         TaskFamily::MultipleChoice => (EVAL_SEQS / sorted.iter().map(|i| i.seqs.len()).max().unwrap_or(1)).max(1),
         _ => EVAL_SEQS,
     };
-    let mut class_pred = Vec::new();
-    let mut class_gold = Vec::new();
-    let mut values = Vec::new();
-    let mut golds = Vec::new();
+    // Classification and multiple choice: (prediction, gold) per example.
+    let mut classes: Vec<(Prediction, usize)> = Vec::new();
+    // Regression: (prediction, gold).
+    let mut values: Vec<(Prediction, f64)> = Vec::new();
     // Span: per example, the best (score, answer text) over its windows.
     let mut best: std::collections::BTreeMap<usize, (f32, String)> = Default::default();
+    let mut done = 0;
     for chunk in sorted.chunks(per_batch) {
         let batch = collate::<B>(family, n_classes, chunk, pad_id, device);
         match batch.target {
             BatchTarget::Class { .. } => {
                 let logits = model.first_token_head(head, model.encode(batch.input));
-                class_pred.extend(argmax_rows(logits));
-                class_gold.extend(chunk.iter().map(|i| match i.target {
-                    ItemTarget::Class(c) => c,
-                    _ => usize::MAX,
-                }));
+                for ((index, probabilities), item) in softmax_rows(logits, |_| usize::MAX).into_iter().zip(chunk) {
+                    let gold = match item.target {
+                        ItemTarget::Class(c) => c,
+                        _ => usize::MAX,
+                    };
+                    classes.push((Prediction { example: item.example, predicted: Predicted::Class { index, probabilities } }, gold));
+                }
             }
             BatchTarget::Value { targets } => {
                 let out = model.first_token_head(head, model.encode(batch.input)).into_data();
-                values.extend(out.iter::<f32>().map(f64::from));
-                golds.extend(targets.into_data().iter::<f32>().map(f64::from));
+                let golds = targets.into_data();
+                for ((value, gold), item) in out.iter::<f32>().zip(golds.iter::<f32>()).zip(chunk) {
+                    values.push((Prediction { example: item.example, predicted: Predicted::Value(f64::from(value)) }, f64::from(gold)));
+                }
             }
-            BatchTarget::Choice { bias, k, targets, .. } => {
+            BatchTarget::Choice { bias, k, targets, n_choices } => {
                 let scores = model.first_token_head(HeadRef::Choice, model.encode(batch.input)).reshape([chunk.len(), k]) + bias;
-                class_pred.extend(argmax_rows(scores));
-                class_gold.extend(targets.into_data().iter::<i64>().map(|t| t as usize));
+                let golds = targets.into_data();
+                let rows = softmax_rows(scores, |row| n_choices[row]);
+                for (((index, probabilities), gold), item) in rows.into_iter().zip(golds.iter::<i64>()).zip(chunk) {
+                    classes.push((Prediction { example: item.example, predicted: Predicted::Class { index, probabilities } }, gold as usize));
+                }
             }
             BatchTarget::Span { .. } => {
                 let (s, e) = model.span_logits(model.encode(batch.input));
@@ -81,43 +135,69 @@ pub fn evaluate<B: Backend>(
                 }
             }
         }
+        done += chunk.len();
+        progress(done, sorted.len());
     }
     let metric = task.spec.metric;
     match family {
         TaskFamily::Generation => unreachable!("{}", crate::model::REFUSED),
         TaskFamily::Single | TaskFamily::Pair => {
+            let (pred, gold) = class_indices(&classes);
             let value = |m: Metric| match m {
-                Metric::MacroF1 => metrics::macro_f1(&class_pred, &class_gold),
-                Metric::Mcc => metrics::mcc(&class_pred, &class_gold),
-                _ => metrics::accuracy(&class_pred, &class_gold),
+                Metric::MacroF1 => metrics::macro_f1(&pred, &gold),
+                Metric::Mcc => metrics::mcc(&pred, &gold),
+                _ => metrics::accuracy(&pred, &gold),
             };
-            ordered(metric, [Metric::Accuracy, Metric::MacroF1, Metric::Mcc], value)
+            let scores = ordered(metric, [Metric::Accuracy, Metric::MacroF1, Metric::Mcc], value);
+            Evaluation { scores, predictions: classes.into_iter().map(|(p, _)| p).collect() }
         }
-        TaskFamily::MultipleChoice => vec![(Metric::Accuracy, metrics::accuracy(&class_pred, &class_gold))],
+        TaskFamily::MultipleChoice => {
+            let (pred, gold) = class_indices(&classes);
+            let scores = vec![(Metric::Accuracy, metrics::accuracy(&pred, &gold))];
+            Evaluation { scores, predictions: classes.into_iter().map(|(p, _)| p).collect() }
+        }
         TaskFamily::Regression => {
+            let predicted: Vec<f64> = values.iter().map(|(p, _)| if let Predicted::Value(v) = p.predicted { v } else { f64::NAN }).collect();
+            let golds: Vec<f64> = values.iter().map(|(_, g)| *g).collect();
             let value = |m: Metric| match m {
-                Metric::Spearman => metrics::spearman(&values, &golds),
-                _ => metrics::pearson(&values, &golds),
+                Metric::Spearman => metrics::spearman(&predicted, &golds),
+                _ => metrics::pearson(&predicted, &golds),
             };
-            ordered(metric, [Metric::Pearson, Metric::Spearman, Metric::Pearson], value)
+            let scores = ordered(metric, [Metric::Pearson, Metric::Spearman, Metric::Pearson], value);
+            Evaluation { scores, predictions: values.into_iter().map(|(p, _)| p).collect() }
         }
         TaskFamily::Span => {
             let mut examples: Vec<usize> = items.iter().map(|i| i.example).collect();
             examples.dedup();
             let (mut em, mut f1) = (0.0, 0.0);
+            let mut predictions = Vec::with_capacity(examples.len());
             for &ex in &examples {
                 let Target::Span(answers) = &task.examples[ex].target else { continue };
                 let gold: Vec<&str> = answers.iter().map(|a| a.text.as_str()).collect();
-                let predicted = best.get(&ex).map(|(_, t)| t.as_str()).unwrap_or("");
+                let found = best.get(&ex);
+                let predicted = found.map(|(_, t)| t.as_str()).unwrap_or("");
                 em += metrics::exact_match(predicted, &gold);
                 f1 += metrics::span_f1(predicted, &gold);
+                predictions.push(Prediction { example: ex, predicted: Predicted::Span { text: predicted.to_string(), score: found.map(|(s, _)| *s) } });
             }
             let n = examples.len().max(1) as f64;
-            ordered(metric, [Metric::SpanF1, Metric::SpanExactMatch, Metric::SpanF1], |m| {
+            let scores = ordered(metric, [Metric::SpanF1, Metric::SpanExactMatch, Metric::SpanF1], |m| {
                 if m == Metric::SpanExactMatch { em / n } else { f1 / n }
-            })
+            });
+            Evaluation { scores, predictions }
         }
     }
+}
+
+/// The predicted and gold class of each example.
+fn class_indices(classes: &[(Prediction, usize)]) -> (Vec<usize>, Vec<usize>) {
+    classes
+        .iter()
+        .map(|(p, gold)| match p.predicted {
+            Predicted::Class { index, .. } => (index, *gold),
+            _ => (usize::MAX, *gold),
+        })
+        .unzip()
 }
 
 /// The task's metric first, then the family's other metrics, each once.
@@ -131,8 +211,26 @@ fn ordered(first: Metric, all: [Metric; 3], value: impl Fn(Metric) -> f64) -> Sc
     out
 }
 
-fn argmax_rows<B: Backend>(logits: Tensor<B, 2>) -> Vec<usize> {
-    logits.argmax(1).into_data().iter::<i64>().map(|i| i as usize).collect()
+/// Per row of `scores` `[rows, k]`: the first index of its highest score, and the softmax of
+/// its first `width(row)` scores (all `k` when `width` says more).
+fn softmax_rows<B: Backend>(scores: Tensor<B, 2>, width: impl Fn(usize) -> usize) -> Vec<(usize, Vec<f32>)> {
+    let k = scores.dims()[1];
+    let data: Vec<f32> = scores.into_data().iter::<f32>().collect();
+    data.chunks(k.max(1))
+        .enumerate()
+        .map(|(row, s)| {
+            let s = &s[..width(row).min(k)];
+            let (mut index, mut top) = (0, f32::NEG_INFINITY);
+            for (i, &v) in s.iter().enumerate() {
+                if v > top {
+                    (index, top) = (i, v);
+                }
+            }
+            let exp: Vec<f32> = s.iter().map(|&v| (v - top).exp()).collect();
+            let sum: f32 = exp.iter().sum();
+            (index, exp.into_iter().map(|e| e / sum).collect())
+        })
+        .collect()
 }
 
 /// The highest-scoring answer of one window: start `i` and end `j >= i` among the passage

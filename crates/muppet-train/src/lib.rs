@@ -19,6 +19,7 @@ pub mod model;
 pub mod objective;
 pub mod parallel;
 pub mod schedule;
+pub mod score;
 pub mod spec;
 pub mod splits;
 pub mod train;

@@ -1,0 +1,202 @@
+//! `muppet eval RUN --task NAME [--step N] [--examples dev|train|all] [--head TASK]`: score a
+//! checkpoint of a run on a task (Hugging Face Trainer's `evaluate` and `predict`), store
+//! the scores with the run's metrics at the checkpoint's step (split `eval-<examples>`,
+//! `@TASK` when another task's head scored) and write each example's prediction as JSON
+//! lines (`runs/<id>/predictions/`, or `--predictions FILE`).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use muppet_core::{MetricPoint, RunId};
+use muppet_data::LabeledTask;
+use muppet_train::backend::OnBackend;
+use muppet_train::export::{find_checkpoint, ExportError};
+use muppet_train::manifest::RunManifest;
+use muppet_train::score::{predictions_file, score, split_name, write_predictions, Examples, ScoreJob, Scored};
+use muppet_train::TrainError;
+use serde::Serialize;
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// The run id (see `muppet runs list`).
+    run: i64,
+    /// The task to score: one of the run's, or any other task (demo catalog or imported).
+    #[arg(long)]
+    task: String,
+    /// The checkpoint of this step (default: the latest).
+    #[arg(long)]
+    step: Option<u64>,
+    /// Which examples: `dev` (those the run scored the task on), `train` (those it trained
+    /// on) or `all`. Default: `dev` for a task of the run, `all` for another.
+    #[arg(long)]
+    examples: Option<Examples>,
+    /// The task of the run whose head scores (default: the task's own head, else the shared
+    /// multiple-choice or span head). A classifier scores a task of as many classes.
+    #[arg(long)]
+    head: Option<String>,
+    /// Where to write each example's prediction as JSON lines (default:
+    /// runs/<id>/predictions/<task>-<split>-step<N>.jsonl).
+    #[arg(long)]
+    predictions: Option<PathBuf>,
+    /// Backend to score on (cpu, cuda, ...).
+    #[arg(long, default_value = "cpu")]
+    backend: String,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One metric's value.
+#[derive(Serialize)]
+struct Score {
+    metric: &'static str,
+    value: f64,
+}
+
+/// What `muppet eval --json` prints.
+#[derive(Serialize)]
+struct Evaluated {
+    run: i64,
+    step: u64,
+    checkpoint: PathBuf,
+    task: String,
+    /// The task whose examples were read (the task, or the one it is scored on).
+    examples_of: String,
+    examples: Examples,
+    scored: usize,
+    head: String,
+    head_task: Option<String>,
+    /// The split the scores are stored under.
+    split: String,
+    /// The task's metric first.
+    scores: Vec<Score>,
+    predictions: PathBuf,
+    predictions_bytes: u64,
+}
+
+struct Scoring<'a> {
+    job: ScoreJob<'a>,
+    bar: &'a ProgressBar,
+}
+
+impl OnBackend for Scoring<'_> {
+    type Output = Result<Scored, TrainError>;
+    fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
+        // The inner backend: no autodiff graph, no dropout.
+        score::<B::InnerBackend>(&self.job, &device, &mut |done, total| {
+            self.bar.set_length(total as u64);
+            self.bar.set_position(done as u64);
+        })
+    }
+}
+
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let home = crate::home();
+    let run = RunId(args.run);
+    let run_dir = home.run_dir(run);
+    let (step, checkpoint) = find_checkpoint(&run_dir, args.step).map_err(|e| match e {
+        ExportError::NoRunFolder(_) => anyhow::anyhow!("no run {} in {}: {e}", args.run, home.root().display()),
+        e => e.into(),
+    })?;
+    let manifest = RunManifest::read(&run_dir)?;
+    // The run's own tokenization (max length, span windows' overlap).
+    let spec = crate::with_store(async |store, _| Ok(store.run_spec(run).await.ok()))?;
+    let spec: Option<muppet_train::spec::RunSpec> = spec.and_then(|v| serde_json::from_value(v).ok());
+    let (max_len, doc_stride) = spec.map_or((manifest.max_len, muppet_data::tokenize::DEFAULT_DOC_STRIDE), |s| (s.config.max_len, s.config.doc_stride));
+
+    let task = crate::tasks::load(&home, &args.task)?;
+    let in_run = manifest.task_index(&args.task).is_some();
+    let examples = args.examples.unwrap_or(if in_run { Examples::Dev } else { Examples::All });
+    let dev_task: Option<LabeledTask> = match (&task.spec.split.dev_task, examples) {
+        (Some(dev), Examples::Dev) if in_run => Some(crate::tasks::load(&home, dev).with_context(|| format!("task `{}` is scored on task `{dev}`, which could not be loaded", args.task))?),
+        _ => None,
+    };
+    let backend: muppet_train::backend::BackendKind = args.backend.parse()?;
+    let bar = ProgressBar::new(0).with_style(ProgressStyle::with_template("{spinner} scoring {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta}")?.progress_chars("=> "));
+    let job = ScoreJob {
+        run_dir: &run_dir,
+        checkpoint: &checkpoint,
+        task: &task,
+        dev_task: dev_task.as_ref(),
+        head: args.head.as_deref(),
+        examples,
+        max_len,
+        doc_stride,
+        cache_dir: Some(&home.cache().join("tokens")),
+    };
+    let scored = crate::on_backend(&home, backend, Scoring { job, bar: &bar })??;
+    bar.finish_and_clear();
+
+    let split = split_name(examples, &args.task, scored.head_task.as_deref());
+    let path = args.predictions.clone().unwrap_or_else(|| predictions_file(&run_dir, &args.task, &split, step));
+    let bytes = write_predictions(&path, &job, &scored)?;
+    crate::with_store(async |store, _| {
+        let (seen, wall_s) = store.progress_at(run, step).await?.unwrap_or((0, 0.0));
+        let points: Vec<MetricPoint> = scored
+            .scores
+            .iter()
+            .map(|(metric, value)| MetricPoint {
+                task: Some(args.task.clone()),
+                split: split.clone(),
+                name: metric.as_str().into(),
+                step,
+                examples: seen,
+                wall_s,
+                value: *value,
+            })
+            .collect();
+        store.record_points(run, &points).await?;
+        Ok(())
+    })?;
+
+    let evaluated = Evaluated {
+        run: args.run,
+        step,
+        checkpoint,
+        task: args.task.clone(),
+        examples_of: scored.examples_of.clone(),
+        examples,
+        scored: scored.examples,
+        head: scored.head.clone(),
+        head_task: scored.head_task.clone(),
+        split,
+        scores: scored.scores.iter().map(|&(m, value)| Score { metric: m.as_str(), value }).collect(),
+        predictions: path,
+        predictions_bytes: bytes,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&evaluated)?);
+        return Ok(());
+    }
+    print(&evaluated, &task, &manifest);
+    Ok(())
+}
+
+fn print(e: &Evaluated, task: &LabeledTask, manifest: &RunManifest) {
+    let of = if e.examples_of == e.task { String::new() } else { format!(" of `{}`", e.examples_of) };
+    let head = match &e.head_task {
+        Some(t) if *t == e.task => format!("its head ({})", e.head),
+        Some(t) => format!("the head of `{t}` ({})", e.head),
+        None => format!("the shared {} head", e.head),
+    };
+    let which = match e.examples {
+        Examples::Dev => "the run's dev examples",
+        Examples::Train => "the run's training examples",
+        Examples::All => "all its examples",
+    };
+    println!("run {} step {}: task `{}`, {} examples ({which}{of}), through {head}", e.run, e.step, e.task, e.scored);
+    for Score { metric, value } in &e.scores {
+        println!("  {metric:<16} {value:.4}");
+    }
+    // A borrowed classifier's classes are read in order: say so when their names differ.
+    if let Some(owner) = e.head_task.as_deref().filter(|t| *t != e.task).and_then(|t| manifest.tasks.iter().find(|s| s.name == t))
+        && owner.family.is_classification()
+        && owner.labels != task.spec.labels
+    {
+        println!("  classes read in order: {} as {}", owner.labels.join(", "), task.spec.labels.join(", "));
+    }
+    println!("stored with the run's metrics as `{} {} <metric>`", e.task, e.split);
+    println!("predictions: {} ({})", e.predictions.display(), muppet_store::delete::bytes_text(e.predictions_bytes));
+}

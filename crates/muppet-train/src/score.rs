@@ -1,0 +1,325 @@
+//! Scoring a checkpoint of a run on a task, outside training (Hugging Face Trainer's
+//! `evaluate` and `predict`): a task the run trained on, on the dev or training examples
+//! the run drew for it (`splits.json`), or any task on all its examples (nothing of a task
+//! the run did not train on was trained on); through the task's own head, or one the run
+//! trained for another task (a classifier with as many classes, the regression head of a
+//! regression task, the shared multiple-choice or span head). Each example's prediction is
+//! returned beside the scores.
+
+use std::path::Path;
+
+use burn::prelude::*;
+use muppet_core::TaskFamily;
+use muppet_data::fingerprint::task_fingerprint;
+use muppet_data::token_cache::TokenCache;
+use muppet_data::tokenize::{Item, TextEncoder};
+use muppet_data::LabeledTask;
+use serde::{Deserialize, Serialize};
+
+use crate::evaluate::{predict, Prediction, Scores};
+use crate::manifest::{load_checkpoint, RunManifest};
+use crate::model::HeadRef;
+use crate::splits::{self, TaskSplit};
+use crate::TrainError;
+
+/// Which examples of the task are scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Examples {
+    /// The dev examples the run scored the task on (of its dev task when it has one).
+    Dev,
+    /// The examples the run trained on.
+    Train,
+    /// Every example of the task.
+    All,
+}
+
+impl Examples {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Examples::Dev => "dev",
+            Examples::Train => "train",
+            Examples::All => "all",
+        }
+    }
+}
+
+impl std::str::FromStr for Examples {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "dev" => Ok(Examples::Dev),
+            "train" => Ok(Examples::Train),
+            "all" => Ok(Examples::All),
+            other => Err(format!("unknown example set `{other}`: use dev, train or all")),
+        }
+    }
+}
+
+/// What to score.
+#[derive(Clone, Copy)]
+pub struct ScoreJob<'a> {
+    /// The run folder (`run.json`, `splits.json`, checkpoints).
+    pub run_dir: &'a Path,
+    /// A model checkpoint of the run (`model-step<N>.mpk`).
+    pub checkpoint: &'a Path,
+    pub task: &'a LabeledTask,
+    /// The task `task` is scored on (its split policy's `dev_task`), for [`Examples::Dev`]
+    /// of a task the run trained on.
+    pub dev_task: Option<&'a LabeledTask>,
+    /// The run task whose head scores `task`; `None`: `task`'s own, else the shared head of
+    /// its family.
+    pub head: Option<&'a str>,
+    pub examples: Examples,
+    /// Tokens per sequence and overlap of span windows (the run's own, as a rule).
+    pub max_len: usize,
+    pub doc_stride: usize,
+    /// Folder of the tokenized cache; `None` tokenizes every time.
+    pub cache_dir: Option<&'a Path>,
+}
+
+/// The scores of a task at a checkpoint, with each example's prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// The run task whose head scored (`None`: the shared multiple-choice or span head of a
+    /// task the run did not train on).
+    pub head_task: Option<String>,
+    /// The head's module path (`classifiers.0`, `choice`, `span`).
+    pub head: String,
+    /// The task whose examples were read: the task, or the one it is scored on.
+    pub examples_of: String,
+    /// Examples scored.
+    pub examples: usize,
+    pub scores: Scores,
+    /// Indices into the examples of `examples_of`.
+    pub predictions: Vec<Prediction>,
+}
+
+/// Score `job.task` with the checkpoint; `progress(done, total)` hears after each batch.
+pub fn score<B: Backend>(job: &ScoreJob, device: &B::Device, progress: &mut dyn FnMut(usize, usize)) -> Result<Scored, TrainError> {
+    let manifest = RunManifest::read(job.run_dir)?;
+    let task = job.task;
+    if let Some(why) = task.spec.family.why_not_trained() {
+        return Err(TrainError::Score(format!("task `{}`: {why}", task.spec.name)));
+    }
+    let (head, head_task) = pick_head(&manifest, task, job.head)?;
+    let (source, ids) = examples(job, &manifest)?;
+    if ids.is_empty() {
+        return Err(TrainError::Score(format!("task `{}` has no {} examples to score", task.spec.name, job.examples.as_str())));
+    }
+    let text = TextEncoder::with_doc_stride(&manifest.model_dir.join("tokenizer.json"), job.max_len, job.doc_stride)?;
+    let items = match job.cache_dir {
+        Some(dir) => TokenCache::new(dir).load_or_encode(source, &text)?.0,
+        None => text.encode_task(source)?,
+    };
+    let wanted: std::collections::HashSet<usize> = ids.iter().copied().collect();
+    let picked: Vec<&Item> = items.iter().filter(|i| wanted.contains(&i.example)).collect();
+    let (model, _) = load_checkpoint::<B>(job.run_dir, job.checkpoint, device)?;
+    // Scored as the task (its labels and metric), on the examples read.
+    let scored_as = LabeledTask { spec: task.spec.clone(), examples: source.examples.clone() };
+    let evaluation = predict(&model, head, &scored_as, &picked, text.pad_id(), device, progress);
+    Ok(Scored {
+        head_task,
+        head: head.module_path(),
+        examples_of: source.spec.name.clone(),
+        examples: ids.len(),
+        scores: evaluation.scores,
+        predictions: evaluation.predictions,
+    })
+}
+
+/// The head that scores `task`, and the run task it belongs to.
+fn pick_head(manifest: &RunManifest, task: &LabeledTask, named: Option<&str>) -> Result<(HeadRef, Option<String>), TrainError> {
+    let spec = &task.spec;
+    let run_tasks = || manifest.tasks.iter().map(|t| format!("`{}` ({})", t.name, t.family.as_str())).collect::<Vec<_>>().join(", ");
+    let Some(name) = named.or_else(|| manifest.task_index(&spec.name).map(|_| spec.name.as_str())) else {
+        // A task the run did not train on: the shared head of its family, if the run has one.
+        let shared = match spec.family {
+            TaskFamily::MultipleChoice => HeadRef::Choice,
+            TaskFamily::Span => HeadRef::Span,
+            _ => {
+                return Err(TrainError::Score(format!(
+                    "the run did not train on task `{}` and has no shared head for {} tasks: name a task of the run whose head scores it (--head TASK); the run's tasks are {}",
+                    spec.name,
+                    spec.family.as_str(),
+                    run_tasks()
+                )))
+            }
+        };
+        return match manifest.heads.contains(&shared) {
+            true => Ok((shared, None)),
+            false => Err(TrainError::Score(format!(
+                "the run trained no {} task, so it has no {} head for task `{}`; its tasks are {}",
+                spec.family.as_str(),
+                spec.family.as_str(),
+                spec.name,
+                run_tasks()
+            ))),
+        };
+    };
+    let i = manifest.task_index(name).ok_or_else(|| TrainError::Score(format!("the run has no task `{name}` whose head could score `{}`; its tasks are {}", spec.name, run_tasks())))?;
+    let (head, owner) = (manifest.heads[i], &manifest.tasks[i]);
+    let fits = match head {
+        HeadRef::Classifier(_) => spec.family.is_classification() && owner.labels.len() == spec.labels.len(),
+        HeadRef::Regressor(_) => spec.family == TaskFamily::Regression,
+        HeadRef::Choice => spec.family == TaskFamily::MultipleChoice,
+        HeadRef::Span => spec.family == TaskFamily::Span,
+    };
+    if !fits {
+        let shape = |t: &muppet_core::TaskSpec| match t.family.is_classification() {
+            true => format!("{} task of {} classes", t.family.as_str(), t.labels.len()),
+            false => format!("{} task", t.family.as_str()),
+        };
+        return Err(TrainError::Score(format!(
+            "the head of `{name}` ({}) cannot score `{}` ({}): a classifier scores a classification task of as many classes, the other heads a task of their family",
+            shape(owner),
+            spec.name,
+            shape(spec)
+        )));
+    }
+    Ok((head, Some(name.to_string())))
+}
+
+/// The task whose examples are read, and which of them.
+fn examples<'t>(job: &ScoreJob<'t>, manifest: &RunManifest) -> Result<(&'t LabeledTask, Vec<usize>), TrainError> {
+    let task = job.task;
+    if job.examples == Examples::All {
+        return Ok((task, (0..task.examples.len()).collect()));
+    }
+    let name = &task.spec.name;
+    if manifest.task_index(name).is_none() {
+        return Err(TrainError::Score(format!(
+            "the run did not train on task `{name}`, so it has no {} examples of it: score all its examples (--examples all)",
+            job.examples.as_str()
+        )));
+    }
+    let path = job.run_dir.join(splits::SPLITS_FILE);
+    if !path.is_file() {
+        return Err(TrainError::Score(format!(
+            "{} is missing: the run's examples of `{name}` are not recorded (a run folder from before splits.json); score all its examples (--examples all)",
+            path.display()
+        )));
+    }
+    let recorded = splits::read(job.run_dir)?;
+    let split = recorded.iter().find(|s| &s.task == name).ok_or_else(|| TrainError::RunFolder { path: path.clone(), message: format!("it has no split of task `{name}`") })?;
+    let stale = |what: &str, t: &LabeledTask, fingerprint: &str, examples: usize| {
+        TrainError::Score(format!(
+            "task `{}` has other data than when the run drew its {what} examples ({} examples, fingerprint {:.12}; the run saw {examples}, {fingerprint:.12}), so {} would point at other examples: import the data the run trained on again, or score all the examples (--examples all)",
+            t.spec.name,
+            t.examples.len(),
+            task_fingerprint(t),
+            path.display()
+        ))
+    };
+    let check = |t: &LabeledTask, fingerprint: &str, examples: usize, what: &str| match task_fingerprint(t) == fingerprint {
+        true => Ok(()),
+        false => Err(stale(what, t, fingerprint, examples)),
+    };
+    match job.examples {
+        Examples::Train => {
+            check(task, &split.fingerprint, split.examples, "training")?;
+            Ok((task, split.train.clone()))
+        }
+        _ => dev_examples(job, split, check),
+    }
+}
+
+/// The dev examples `split` records: of the task, or of the task it was scored on.
+fn dev_examples<'t>(
+    job: &ScoreJob<'t>,
+    split: &TaskSplit,
+    check: impl Fn(&LabeledTask, &str, usize, &str) -> Result<(), TrainError>,
+) -> Result<(&'t LabeledTask, Vec<usize>), TrainError> {
+    let Some(recorded) = &split.dev_task else {
+        check(job.task, &split.fingerprint, split.examples, "dev")?;
+        return Ok((job.task, split.dev.clone()));
+    };
+    let dev = job.dev_task.filter(|d| d.spec.name == recorded.name).ok_or_else(|| {
+        TrainError::Score(format!("the run scored task `{}` on task `{}`, which was not loaded: import it, or score all the examples (--examples all)", split.task, recorded.name))
+    })?;
+    check(dev, &recorded.fingerprint, recorded.examples, "dev")?;
+    Ok((dev, split.dev.clone()))
+}
+
+/// Write `scored`'s predictions (of `job`) as JSON lines at `path`, atomically (a partial
+/// file renamed into place): per example scored, its index in the task whose examples were
+/// read, its texts, the gold target and the prediction, named with the task's labels, and
+/// whether it is right (classification, multiple choice; exact match and F1 for spans; the
+/// error for regression). Returns the bytes written.
+pub fn write_predictions(path: &Path, job: &ScoreJob, scored: &Scored) -> Result<u64, TrainError> {
+    use crate::evaluate::Predicted;
+    use muppet_data::Target;
+    use serde_json::{json, Value};
+
+    let source = match job.dev_task {
+        Some(dev) if dev.spec.name == scored.examples_of => dev,
+        _ => job.task,
+    };
+    let labels = &job.task.spec.labels;
+    let label = |i: usize| labels.get(i).cloned().map_or(Value::from(i), Value::from);
+    let mut predictions: Vec<&Prediction> = scored.predictions.iter().collect();
+    predictions.sort_by_key(|p| p.example);
+    let mut out = Vec::new();
+    for p in predictions {
+        let example = &source.examples[p.example];
+        let mut row = json!({ "example": p.example, "text": example.text_a });
+        if let Some(b) = &example.text_b {
+            row["text_b"] = Value::from(b.as_str());
+        }
+        match (&example.target, &p.predicted) {
+            (Target::Class(gold), Predicted::Class { index, probabilities }) => {
+                row["label"] = label(*gold);
+                row["predicted"] = label(*index);
+                row["probabilities"] = json!(probabilities);
+                row["correct"] = Value::from(gold == index);
+            }
+            (Target::Choice(gold), Predicted::Class { index, probabilities }) => {
+                row["choices"] = json!(example.choices);
+                row["label"] = Value::from(*gold);
+                row["predicted"] = Value::from(*index);
+                row["probabilities"] = json!(probabilities);
+                row["correct"] = Value::from(gold == index);
+            }
+            (Target::Value(gold), Predicted::Value(value)) => {
+                row["label"] = json!(gold);
+                row["predicted"] = json!(value);
+                row["error"] = json!(value - f64::from(*gold));
+            }
+            (Target::Span(answers), Predicted::Span { text, score }) => {
+                let gold: Vec<&str> = answers.iter().map(|a| a.text.as_str()).collect();
+                row["answers"] = json!(gold);
+                row["predicted"] = Value::from(text.as_str());
+                row["score"] = json!(score);
+                row["exact_match"] = Value::from(crate::metrics::exact_match(text, &gold) == 1.0);
+                row["f1"] = json!(crate::metrics::span_f1(text, &gold));
+            }
+            _ => {}
+        }
+        out.extend(row.to_string().into_bytes());
+        out.push(b'\n');
+    }
+    let failed = |e: std::io::Error| TrainError::Score(format!("cannot write {}: {e}. Check the free space and permissions of its folder", path.display()));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let partial = dir.join(format!(".partial-{}-{name}", std::process::id()));
+    std::fs::write(&partial, &out).and_then(|()| std::fs::rename(&partial, path)).map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        failed(e)
+    })?;
+    Ok(out.len() as u64)
+}
+
+/// The split a score is stored under with the run's metrics: `eval-dev`, `eval-train`,
+/// `eval-all`, and `@TASK` after it when another task's head scored (`eval-all@mnli`).
+pub fn split_name(examples: Examples, task: &str, head_task: Option<&str>) -> String {
+    match head_task {
+        Some(head) if head != task => format!("eval-{}@{head}", examples.as_str()),
+        _ => format!("eval-{}", examples.as_str()),
+    }
+}
+
+/// Where a scoring's predictions go by default: `<run>/predictions/<task>-<split>-step<N>.jsonl`.
+pub fn predictions_file(run_dir: &Path, task: &str, split: &str, step: u64) -> std::path::PathBuf {
+    run_dir.join("predictions").join(format!("{task}-{split}-step{step}.jsonl"))
+}

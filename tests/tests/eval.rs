@@ -1,0 +1,186 @@
+//! `muppet eval`: a real (short) pre-finetuning run of MiniLM on four real tasks of four
+//! families, then its checkpoint scored again: on the run's own dev examples it must give
+//! the dev figures the run stored, its predictions must add up to those figures, and other
+//! tasks are scored through the shared or a borrowed head. Plus what it refuses.
+
+use std::path::Path;
+
+use muppet_core::RunId;
+use muppet_store::Store;
+use muppet_tests::cli::{last_json, muppet, text};
+
+/// The same checkpoint, the same dev items and batches: only float summation order could
+/// differ between the run's evaluation and this one.
+const TOLERANCE: f64 = 1e-6;
+
+/// One task per family with a head: classification, multiple choice, regression, span.
+const TASKS: [(&str, &str); 4] = [("sarcasm_headlines", "accuracy"), ("wikihow_goal_step", "accuracy"), ("vader_movies", "pearson"), ("squad_dev", "f1")];
+
+const DEV: usize = 24;
+
+fn eval(home: &Path, args: &[&str]) -> serde_json::Value {
+    let mut argv = vec!["eval"];
+    argv.extend_from_slice(args);
+    argv.push("--json");
+    let out = muppet(home, &argv);
+    assert!(out.status.success(), "muppet {argv:?} failed:\n{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("eval --json ({e}):\n{}", text(&out)))
+}
+
+fn refused(home: &Path, args: &[&str], says: &[&str]) {
+    let mut argv = vec!["eval"];
+    argv.extend_from_slice(args);
+    let out = muppet(home, &argv);
+    assert!(!out.status.success(), "muppet {argv:?} should be refused:\n{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for s in says {
+        assert!(err.contains(s), "the refusal of {argv:?} should say `{s}`:\n{err}");
+    }
+}
+
+fn score(result: &serde_json::Value, metric: &str) -> f64 {
+    let scores = result["scores"].as_array().expect("scores");
+    let found = scores.iter().find(|s| s["metric"] == metric).unwrap_or_else(|| panic!("no {metric} in {result}"));
+    found["value"].as_f64().expect("a value")
+}
+
+fn lines(path: &serde_json::Value) -> Vec<serde_json::Value> {
+    let path = path.as_str().expect("a predictions path");
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}: {e}: {l}")))
+        .collect()
+}
+
+fn mean(rows: &[serde_json::Value], f: impl Fn(&serde_json::Value) -> f64) -> f64 {
+    rows.iter().map(f).sum::<f64>() / rows.len() as f64
+}
+
+#[test]
+fn eval_scores_a_checkpoint_as_the_run_did_and_writes_each_prediction() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let dev = DEV.to_string();
+    let mut args = vec!["prefinetune", "--steps", "2", "--tasks-per-update", "4", "--batch-size", "4", "--max-len", "96", "--doc-stride", "32", "--dev-size", &dev, "--json"];
+    for (task, _) in TASKS {
+        args.extend(["--task", task]);
+    }
+    let out = muppet(home.path(), &args);
+    assert!(out.status.success(), "muppet prefinetune failed:\n{}", text(&out));
+    let run = last_json(&out)["run_id"].as_i64().expect("a run id");
+    let run_arg = run.to_string();
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let store = rt.block_on(Store::open(&home.path().join("muppet.db"))).expect("store");
+    for (task, metric) in TASKS {
+        let result = eval(home.path(), &[&run_arg, "--task", task]);
+        assert_eq!(result["step"], 2, "{result}");
+        assert_eq!(result["examples"], "dev");
+        assert_eq!(result["scored"], DEV, "{result}");
+        assert_eq!(result["head_task"], task);
+        assert_eq!(result["split"], "eval-dev");
+        let value = score(&result, metric);
+        let stored_dev = rt.block_on(store.series(RunId(run), Some(task), "dev", metric)).expect("dev series");
+        let (step, dev_value) = *stored_dev.last().expect("a dev point");
+        assert_eq!(step, 2);
+        assert!((value - dev_value).abs() <= TOLERANCE, "{task}: eval {metric} {value} vs the run's dev {dev_value}");
+        // Stored with the run's metrics at the checkpoint's step.
+        let stored = rt.block_on(store.series(RunId(run), Some(task), "eval-dev", metric)).expect("eval series");
+        assert_eq!(stored, vec![(2, value)], "{task}");
+
+        // Every scored example's prediction, in example order, adding up to the score.
+        let rows = lines(&result["predictions"]);
+        assert_eq!(rows.len(), DEV, "{task}");
+        let ids: Vec<u64> = rows.iter().map(|r| r["example"].as_u64().expect("example")).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{task}: {ids:?}");
+        match metric {
+            "accuracy" => {
+                let right = mean(&rows, |r| f64::from(u8::from(r["correct"].as_bool().expect("correct"))));
+                assert!((right - value).abs() <= 1e-12, "{task}: {right} vs {value}");
+                for r in &rows {
+                    let p: f64 = r["probabilities"].as_array().expect("probabilities").iter().map(|p| p.as_f64().expect("p")).sum();
+                    assert!((p - 1.0).abs() < 1e-5, "{task}: probabilities sum to {p}: {r}");
+                }
+            }
+            "f1" => {
+                let f1 = mean(&rows, |r| r["f1"].as_f64().expect("f1"));
+                assert!((f1 - value).abs() <= 1e-12, "{task}: {f1} vs {value}");
+            }
+            _ => {
+                for r in &rows {
+                    let (p, gold, error) = (r["predicted"].as_f64().expect("predicted"), r["label"].as_f64().expect("label"), r["error"].as_f64().expect("error"));
+                    assert!((p - gold - error).abs() < 1e-9, "{r}");
+                }
+            }
+        }
+    }
+
+    // A multiple-choice task the run did not train on: the shared head, all its examples.
+    let other = eval(home.path(), &[&run_arg, "--task", "strategyqa"]);
+    assert_eq!(other["examples"], "all");
+    assert_eq!(other["head"], "choice");
+    assert_eq!(other["head_task"], serde_json::Value::Null);
+    assert_eq!(other["scored"], 2289);
+    assert_eq!(lines(&other["predictions"]).len(), 2289);
+    // A classification task through the classifier of a task of as many classes.
+    let borrowed = eval(home.path(), &[&run_arg, "--task", "winowhy", "--head", "sarcasm_headlines", "--step", "2"]);
+    assert_eq!(borrowed["split"], "eval-all@sarcasm_headlines");
+    assert_eq!(borrowed["scored"], 2862);
+    let stored = rt.block_on(store.series(RunId(run), Some("winowhy"), "eval-all@sarcasm_headlines", "accuracy")).expect("series");
+    assert_eq!(stored, vec![(2, score(&borrowed, "accuracy"))]);
+    rt.block_on(store.close());
+
+    // `runs show` lists the scores beside the dev figures.
+    let out = muppet(home.path(), &["runs", "show", &run_arg, "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs show --json");
+    let metrics = &shown["columns"]["metrics"];
+    for column in ["sarcasm_headlines eval-dev accuracy", "strategyqa eval-all accuracy", "winowhy eval-all@sarcasm_headlines mcc"] {
+        assert!(metrics.get(column).is_some(), "no `{column}` in {metrics}");
+    }
+}
+
+fn import_tiny(home: &Path, n: usize, replace: bool) {
+    let file = home.join("tiny.jsonl");
+    let rows: Vec<String> = (0..n)
+        .map(|i| serde_json::json!({"text": format!("example number {i} is {}", if i % 2 == 0 { "good" } else { "bad" }), "label": if i % 2 == 0 { "good" } else { "bad" }}).to_string())
+        .collect();
+    std::fs::write(&file, rows.join("\n")).expect("write");
+    let path = file.display().to_string();
+    let mut args = vec!["tasks", "import", "--format", "jsonl", "--family", "single", "--name", "tiny", "--text", "text", "--label", "label"];
+    if replace {
+        args.push("--replace");
+    }
+    args.push(&path);
+    let out = muppet(home, &args);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn eval_refuses_what_it_cannot_score_and_says_what_to_do() {
+    let home = tempfile::tempdir().expect("tempdir");
+    import_tiny(home.path(), 40, false);
+    let out = muppet(home.path(), &["prefinetune", "--task", "tiny", "--steps", "1", "--batch-size", "4", "--dev-size", "10", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let run = last_json(&out)["run_id"].as_i64().expect("a run id").to_string();
+
+    refused(home.path(), &[&run, "--task", "winowhy"], &["did not train on task `winowhy`", "--head TASK", "`tiny` (single)"]);
+    refused(home.path(), &[&run, "--task", "bbc_news", "--head", "tiny"], &["the head of `tiny`", "2 classes", "5 classes"]);
+    refused(home.path(), &[&run, "--task", "winowhy", "--head", "tiny", "--examples", "dev"], &["did not train on task `winowhy`", "--examples all"]);
+    refused(home.path(), &[&run, "--task", "tiny", "--head", "nothing"], &["no task `nothing`"]);
+    refused(home.path(), &[&run, "--task", "tiny", "--step", "7"], &["no checkpoint at step 7", "it has steps 1"]);
+    refused(home.path(), &["99", "--task", "tiny"], &["no run 99"]);
+
+    // The examples the run trained on, before the data changed.
+    let train = eval(home.path(), &[&run, "--task", "tiny", "--examples", "train"]);
+    assert_eq!(train["scored"], 30, "{train}");
+    assert_eq!(train["split"], "eval-train");
+
+    // The task imported again with one example fewer: the run's dev ids would point at
+    // other examples. All of them can still be scored.
+    import_tiny(home.path(), 39, true);
+    refused(home.path(), &[&run, "--task", "tiny"], &["task `tiny` has other data", "39 examples", "the run saw 40", "--examples all"]);
+    let all = eval(home.path(), &[&run, "--task", "tiny", "--examples", "all"]);
+    assert_eq!(all["scored"], 39);
+    assert_eq!(all["split"], "eval-all");
+}
