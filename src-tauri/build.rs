@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "delete_runs",
     "export_run_chart",
     "export_checkpoint",
+    "evaluate_checkpoint",
     "rename_run",
     "tag_run",
     "untag_run",

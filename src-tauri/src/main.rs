@@ -81,6 +81,7 @@ fn main() {
             commands::runs::delete_runs,
             commands::runs::export_run_chart,
             commands::runs::export_checkpoint,
+            commands::runs::evaluate_checkpoint,
             commands::notes::rename_run,
             commands::notes::tag_run,
             commands::notes::untag_run,

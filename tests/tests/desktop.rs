@@ -983,6 +983,43 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(task_out.join("config.json"))?)?;
         ensure!(config["architectures"][0] == "BertForSequenceClassification" && config["id2label"]["0"].is_string(), "config.json: {config}");
 
+        // Score the last checkpoint on a task's dev examples (`muppet eval`): the figure is
+        // the run's own last dev accuracy, and it joins the run's metrics.
+        studio
+            .wait_for("#eval-panel #eval-task option[value='rt_fresh_rotten']", UI_WAIT, "the scoring form offers the run's tasks")
+            .await?;
+        studio
+            .client
+            .execute(
+                "const s = document.getElementById('eval-task'); s.value = 'rt_fresh_rotten'; s.dispatchEvent(new Event('change'));",
+                vec![],
+            )
+            .await?;
+        studio
+            .wait_for("#eval-examples option[value='train']", UI_WAIT, "a task of the run offers the examples it trained on")
+            .await?;
+        studio.click("#eval-run").await?;
+        studio.wait_for("#eval-result[data-state]", TRAINING_WAIT, "the scoring ends").await?;
+        let said = studio.text("#eval-result").await?;
+        ensure!(said.contains("8 examples (the run's dev examples)") && said.contains("eval-dev"), "the app says {said:?}");
+        let shown: f64 = studio.text("#eval-scores tr[data-metric='accuracy'] td.num").await?.parse()?;
+        let run = RunId(run_id.parse()?);
+        let store = Store::open(&home.db()).await?;
+        let scored = store.series(run, Some("rt_fresh_rotten"), "eval-dev", "accuracy").await?;
+        let dev = store.series(run, Some("rt_fresh_rotten"), "dev", "accuracy").await?;
+        store.close().await;
+        ensure!(scored.len() == 1 && (scored[0].1 - shown).abs() < 5e-5, "stored {scored:?}, shown {shown}");
+        ensure!(dev.last().is_some_and(|d| (d.1 - shown).abs() < 5e-5), "the run's dev accuracy {dev:?} against the score {shown}");
+        let misses = studio.text("#eval-misses-title").await?;
+        let rows = studio.client.find_all(Locator::Css("#eval-misses tbody tr")).await?.len();
+        let wrong = (8.0 * (1.0 - shown)).round() as usize;
+        ensure!(
+            rows == wrong && (wrong == 0 || misses.starts_with(&format!("Wrong: {wrong} of 8"))),
+            "{wrong} wrong predictions, {rows} listed under {misses:?}"
+        );
+        studio.client.execute("document.getElementById('eval-panel').scrollIntoView()", vec![]).await?;
+        studio.screenshot("eval.png").await?;
+
         // Fine-tune a downstream task from the run's last checkpoint: the fine-tune's page
         // opens, it trains to the end, and it is stored as a fine-tune of this run.
         studio

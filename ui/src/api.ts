@@ -572,6 +572,45 @@ export interface FinetuneLaunched {
   warnings: string[];
 }
 
+/** What the run page asks `muppet eval` to score (src-tauri commands::runs::EvalRequest). */
+export interface EvalRequest {
+  run: number;
+  step: number | null;
+  task: string;
+  /** "dev", "train" or "all"; null: dev for a task of the run, all for another. */
+  examples: string | null;
+  /** The run task whose head scores; null: the task's own, or its family's shared one. */
+  head: string | null;
+}
+
+/** What `muppet eval --json` prints. */
+export interface EvalResult {
+  run: number;
+  step: number;
+  task: string;
+  examples_of: string;
+  examples: "dev" | "train" | "all";
+  scored: number;
+  head: string;
+  head_task: string | null;
+  split: string;
+  scores: { metric: string; value: number }[];
+  predictions: string;
+  predictions_bytes: number;
+}
+
+/** A scoring's result and its first misses (src-tauri commands::runs::Evaluated). */
+export interface Evaluated {
+  result: EvalResult;
+  misses: Record<string, unknown>[];
+  /** Wrong predictions (spans: not an exact match); null for regression. */
+  wrong: number | null;
+}
+
+/** Score a checkpoint on a task; `onProgress` hears the examples scored so far. */
+export function evaluateCheckpoint(request: EvalRequest, onProgress: (p: { done: number; total: number }) => void): Promise<Evaluated> {
+  return invoke<Evaluated>("evaluate_checkpoint", { request, onProgress: new Channel<{ done: number; total: number }>(onProgress) });
+}
 export const launchFinetune = (request: FinetuneRequest) => invoke<FinetuneLaunched>("launch_finetune", { request });
 export const saveMixtureSpec = (request: LaunchRequest, path: string) => invoke<ExportedFile>("save_mixture_spec", { request, path });
 export const cancelRun = (run: number) => invoke<void>("cancel_run", { run });

@@ -3,6 +3,7 @@
 // export of its metrics and PNG/SVG export of its training-loss chart.
 import {
   addRunNote,
+  evaluateCheckpoint,
   renameRun,
   cancelRun,
   exportCheckpoint,
@@ -15,10 +16,13 @@ import {
   tagRun,
   untagRun,
   type Note,
+  type Evaluated,
   type RunDetail,
+  type TaskEntry,
   type Update,
 } from "./api";
 import { wireBrowse } from "./browse";
+import { evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } from "./eval-form";
 import { finetuneRequest, finetuneTaskOptions } from "./finetune-form";
 import { loadTasks } from "./tasks-page";
 import { LineChart } from "./chart/line-chart";
@@ -39,6 +43,8 @@ export class RunPage {
   private totalSteps = 0;
   private redrawTimer = 0;
   private followTimer = 0;
+  /** Every task, for the scoring form (its family and labels pick the heads). */
+  private evalTasks: TaskEntry[] = [];
 
   constructor(
     private readonly backToRuns: () => void,
@@ -64,6 +70,8 @@ export class RunPage {
     });
     byId("add-note").addEventListener("click", () => void this.addNote());
     byId("finetune-launch").addEventListener("click", () => void this.finetune());
+    byId("eval-run").addEventListener("click", () => void this.evaluate());
+    byId("eval-task").addEventListener("change", () => this.fillEvalChoices());
     byId("rename-run").addEventListener("click", () => this.showRename(true));
     byId("rename-cancel").addEventListener("click", () => this.showRename(false));
     byId("rename-save").addEventListener("click", () => void this.rename());
@@ -99,7 +107,8 @@ export class RunPage {
       byId("run-title").textContent = `Run ${run}`;
       this.showRename(false);
       // Another run's choices do not carry over: its latest checkpoint, every head.
-      for (const id of ["export-step", "export-task", "finetune-step"]) byId<HTMLSelectElement>(id).value = "";
+      for (const id of ["export-step", "export-task", "finetune-step", "eval-step"]) byId<HTMLSelectElement>(id).value = "";
+      this.showEvaluated(null);
     }
     await Promise.all([this.loadDetail(), this.loadCurves()]);
   }
@@ -289,6 +298,7 @@ export class RunPage {
     exportTask.replaceChildren(el("option", { value: "" }, "encoder + every head"), ...detail.tasks.map((t) => el("option", { value: t }, `${t} model`)));
     exportTask.value = detail.tasks.includes(chosenTask) ? chosenTask : "";
     void this.showFinetune(detail);
+    void this.showEval(detail);
     this.showProgress();
   }
 
@@ -341,6 +351,124 @@ export class RunPage {
     } finally {
       button.disabled = false;
     }
+  }
+
+  /** The scoring form, for a run with a checkpoint: its checkpoints, and the tasks a head of the run scores. */
+  private async showEval(detail: RunDetail): Promise<void> {
+    const panel = byId("eval-panel");
+    panel.hidden = detail.checkpoints.length === 0;
+    if (panel.hidden) return;
+    const steps = byId<HTMLSelectElement>("eval-step");
+    const step = steps.value;
+    steps.replaceChildren(el("option", { value: "" }, "latest"), ...detail.checkpoints.map((c) => el("option", { value: String(c.step) }, `step ${c.step}`)));
+    steps.value = [...steps.options].some((o) => o.value === step) ? step : "";
+    const select = byId<HTMLSelectElement>("eval-task");
+    if (select.dataset.run === String(detail.run.id) && select.options.length > 0) return;
+    try {
+      this.evalTasks = await loadTasks();
+      if (this.run !== detail.run.id) return;
+      select.replaceChildren(...evalTaskOptions(this.evalTasks, detail.tasks).map((o) => el("option", { value: o.name }, o.label)));
+      select.dataset.run = String(detail.run.id);
+      this.fillEvalChoices();
+    } catch (error) {
+      byId("eval-result").textContent = describeError(error).message;
+    }
+  }
+
+  /** The example sets and heads of the chosen task. */
+  private fillEvalChoices(): void {
+    const runTasks = this.detail?.tasks ?? [];
+    const name = byId<HTMLSelectElement>("eval-task").value;
+    const task = this.evalTasks.find((t) => t.name === name);
+    const fill = (id: string, options: { value: string; label: string }[]) => {
+      const select = byId<HTMLSelectElement>(id);
+      select.replaceChildren(...options.map((o) => el("option", { value: o.value }, o.label)));
+    };
+    fill("eval-examples", task ? exampleOptions(name, runTasks) : []);
+    const run = this.evalTasks.filter((t) => runTasks.includes(t.name));
+    fill("eval-head", task ? headOptions(task, run) : []);
+  }
+
+  private async evaluate(): Promise<void> {
+    const value = (id: string) => byId<HTMLSelectElement>(id).value;
+    const request = evalRequest(this.id(), { task: value("eval-task"), step: value("eval-step"), examples: value("eval-examples"), head: value("eval-head") });
+    const result = byId("eval-result");
+    if (request.task === "") {
+      result.textContent = "Pick a task to score.";
+      return;
+    }
+    const button = byId<HTMLButtonElement>("eval-run");
+    const progress = byId<HTMLProgressElement>("eval-progress");
+    const progressText = byId("eval-progress-text");
+    button.disabled = true;
+    progress.hidden = false;
+    progress.removeAttribute("value");
+    this.showEvaluated(null);
+    result.textContent = `Scoring ${request.task}…`;
+    delete result.dataset.state;
+    const run = this.id();
+    try {
+      const evaluated = await evaluateCheckpoint(request, ({ done, total }) => {
+        if (this.run !== run) return;
+        progress.value = total > 0 ? done / total : 0;
+        progressText.textContent = `${formatCount(done)} of ${formatCount(total)} scored`;
+      });
+      if (this.run !== run) return;
+      this.showEvaluated(evaluated);
+      result.dataset.state = "done";
+    } catch (error) {
+      result.className = "result error";
+      result.textContent = describeError(error).message;
+      result.dataset.state = "error";
+    } finally {
+      button.disabled = false;
+      progress.hidden = true;
+      progressText.textContent = "";
+    }
+  }
+
+  /** A scoring's figures and first misses, or nothing. */
+  private showEvaluated(evaluated: Evaluated | null): void {
+    const result = byId("eval-result");
+    const scores = byId("eval-scores");
+    const title = byId("eval-misses-title");
+    const misses = byId("eval-misses");
+    result.className = "result";
+    scores.hidden = misses.hidden = title.hidden = evaluated === null;
+    if (evaluated === null) {
+      result.textContent = "";
+      scores.replaceChildren();
+      misses.replaceChildren();
+      return;
+    }
+    const r = evaluated.result;
+    const of = r.examples_of === r.task ? "" : ` of ${r.examples_of}`;
+    const head = r.head_task === null ? `the shared ${r.head === "choice" ? "multiple-choice" : r.head} head` : r.head_task === r.task ? "its own head" : `the head of ${r.head_task}`;
+    const which = { dev: "the run's dev examples", train: "the run's training examples", all: "all its examples" }[r.examples];
+    result.textContent = `Step ${r.step}: ${r.task}, ${formatCount(r.scored)} examples (${which}${of}) through ${head}; stored as “${r.task} ${r.split}”. Predictions: ${r.predictions} (${formatBytes(r.predictions_bytes)}).`;
+    scores.replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", {}, "Metric"), el("th", { className: "num" }, "Value"))),
+      el("tbody", {}, ...r.scores.map((s) => el("tr", { "data-metric": s.metric }, el("td", {}, s.metric), el("td", { className: "num" }, s.value.toFixed(4))))),
+    );
+    const shown = evaluated.misses.length;
+    title.textContent =
+      evaluated.wrong === null
+        ? `The ${shown} predictions furthest from their targets`
+        : evaluated.wrong === 0
+          ? "Every prediction is right"
+          : `Wrong: ${formatCount(evaluated.wrong)} of ${formatCount(r.scored)}${evaluated.wrong > shown ? ` (the first ${shown})` : ""}`;
+    misses.hidden = shown === 0;
+    misses.replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", { className: "num" }, "Example"), el("th", {}, "Input"), el("th", {}, "Answer"), el("th", {}, "Predicted"), el("th", {}, ""))),
+      el(
+        "tbody",
+        {},
+        ...evaluated.misses.map((row) => {
+          const m = missRow(row);
+          return el("tr", { "data-example": m.example }, el("td", { className: "num" }, m.example), el("td", {}, m.input), el("td", {}, m.gold), el("td", {}, m.predicted), el("td", { className: "num" }, m.detail));
+        }),
+      ),
+    );
   }
 
   /** The rename form (the run's name to edit, selected) in place of the Rename link, or back. */

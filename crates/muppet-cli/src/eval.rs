@@ -46,6 +46,10 @@ pub struct EvalArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// Print the progress (`{"done": N, "total": M}` after each batch) and then the result
+    /// as JSON lines on stdout, for the app.
+    #[arg(long)]
+    json_lines: bool,
 }
 
 /// One metric's value.
@@ -79,6 +83,7 @@ struct Evaluated {
 struct Scoring<'a> {
     job: ScoreJob<'a>,
     bar: &'a ProgressBar,
+    json_lines: bool,
 }
 
 impl OnBackend for Scoring<'_> {
@@ -86,8 +91,15 @@ impl OnBackend for Scoring<'_> {
     fn run<B: burn::tensor::backend::AutodiffBackend>(self, device: B::Device) -> Self::Output {
         // The inner backend: no autodiff graph, no dropout.
         score::<B::InnerBackend>(&self.job, &device, &mut |done, total| {
-            self.bar.set_length(total as u64);
-            self.bar.set_position(done as u64);
+            if self.json_lines {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", serde_json::json!({ "done": done, "total": total }));
+                let _ = out.flush();
+            } else {
+                self.bar.set_length(total as u64);
+                self.bar.set_position(done as u64);
+            }
         })
     }
 }
@@ -126,7 +138,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         doc_stride,
         cache_dir: Some(&home.cache().join("tokens")),
     };
-    let scored = crate::on_backend(&home, backend, Scoring { job, bar: &bar })??;
+    let scored = crate::on_backend(&home, backend, Scoring { job, bar: &bar, json_lines: args.json_lines })??;
     bar.finish_and_clear();
 
     let split = split_name(examples, &args.task, scored.head_task.as_deref());
@@ -166,6 +178,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         predictions: path,
         predictions_bytes: bytes,
     };
+    if args.json_lines {
+        println!("{}", serde_json::to_string(&evaluated)?);
+        return Ok(());
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&evaluated)?);
         return Ok(());

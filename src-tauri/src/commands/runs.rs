@@ -310,6 +310,128 @@ pub async fn export_checkpoint(
     })
 }
 
+/// What the run page asks to score (`muppet eval`).
+#[derive(Debug, serde::Deserialize)]
+pub struct EvalRequest {
+    pub run: i64,
+    /// The checkpoint's step; `None`: the latest.
+    pub step: Option<u64>,
+    pub task: String,
+    /// `dev`, `train` or `all`; `None`: dev for a task of the run, all for another.
+    pub examples: Option<String>,
+    /// The run task whose head scores; `None`: the task's own, or its family's shared one.
+    pub head: Option<String>,
+}
+
+/// A scoring's result (what `muppet eval --json` prints) and a first look at its errors.
+#[derive(Debug, Serialize)]
+pub struct Evaluated {
+    pub result: serde_json::Value,
+    /// Up to [`MISSES_SHOWN`] predictions of the file: the wrong ones (classification,
+    /// multiple choice), the ones furthest from every answer (spans, by F1) or from the
+    /// target (regression, by absolute error), in that order.
+    pub misses: Vec<serde_json::Value>,
+    /// How many predictions were wrong (spans: not an exact match); `None` for regression.
+    pub wrong: Option<usize>,
+}
+
+/// Predictions the run page lists after a scoring.
+pub const MISSES_SHOWN: usize = 20;
+
+/// Score a checkpoint of a run on a task by running `muppet eval --json-lines` (it loads
+/// the model; in a child process it cannot take the app down). `on_progress` hears
+/// `{"done", "total"}` after each batch. The scores are stored with the run's metrics.
+#[tauri::command]
+pub async fn evaluate_checkpoint(
+    state: State<'_, StudioState>,
+    request: EvalRequest,
+    on_progress: tauri::ipc::Channel<serde_json::Value>,
+) -> Result<Evaluated, CommandError> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let muppet = state.supervisor.muppet_binary()?.to_path_buf();
+    let mut command = tokio::process::Command::new(&muppet);
+    command
+        .args(["eval", &request.run.to_string(), "--json-lines", "--task", &request.task])
+        .env(muppet_core::home::HOME_ENV, state.home().root())
+        .env(muppet_core::home::ASSETS_ENV, state.home().assets())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(step) = request.step {
+        command.args(["--step", &step.to_string()]);
+    }
+    for (flag, value) in [("--examples", &request.examples), ("--head", &request.head)] {
+        if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+            command.args([flag, value]);
+        }
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|e| CommandError::Worker(format!("cannot start {}: {e}", muppet.display())))?;
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let errors = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text).await;
+        text
+    });
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
+    let mut result = None;
+    while let Ok(Some(line)) = lines.next_line().await {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if value.get("done").is_some() {
+            let _ = on_progress.send(value);
+        } else {
+            result = Some(value);
+        }
+    }
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| CommandError::Worker(format!("waiting for {}: {e}", muppet.display())))?;
+    let stderr = errors.await.unwrap_or_default();
+    let result = match (status.success(), result) {
+        (true, Some(result)) => result,
+        (true, None) => return Err(CommandError::Worker("`muppet eval` printed no result".into())),
+        (false, _) => {
+            return Err(CommandError::Worker(format!(
+                "the scoring failed: {}",
+                stderr.trim().trim_start_matches("error: ")
+            )))
+        }
+    };
+    let path = std::path::PathBuf::from(result["predictions"].as_str().unwrap_or_default());
+    let text = tokio::fs::read_to_string(&path)
+        .await
+        .map_err(CommandError::io("reading", &path))?;
+    let (misses, wrong) = misses(&text, MISSES_SHOWN);
+    Ok(Evaluated { result, misses, wrong })
+}
+
+/// The predictions (JSON lines of `muppet eval`) to look at first, at most `limit`, and
+/// how many were wrong (see [`Evaluated`]).
+fn misses(predictions: &str, limit: usize) -> (Vec<serde_json::Value>, Option<usize>) {
+    let rows: Vec<serde_json::Value> = predictions
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let verdict = |r: &serde_json::Value| r.get("correct").or_else(|| r.get("exact_match")).and_then(|v| v.as_bool());
+    if rows.first().is_some_and(|r| verdict(r).is_some()) {
+        let mut wrong: Vec<serde_json::Value> = rows.into_iter().filter(|r| verdict(r) == Some(false)).collect();
+        let count = wrong.len();
+        // Spans: the furthest from every answer first.
+        let f1 = |r: &serde_json::Value| r.get("f1").and_then(|v| v.as_f64()).unwrap_or(0.0);
+        wrong.sort_by(|a, b| f1(a).total_cmp(&f1(b)));
+        wrong.truncate(limit);
+        return (wrong, Some(count));
+    }
+    let error = |r: &serde_json::Value| r.get("error").and_then(|v| v.as_f64()).map_or(0.0, f64::abs);
+    let mut rows = rows;
+    rows.sort_by(|a, b| error(b).total_cmp(&error(a)));
+    rows.truncate(limit);
+    (rows, None)
+}
+
 #[cfg(test)]
 mod tests {
     use muppet_core::MetricPoint;
@@ -319,6 +441,36 @@ mod tests {
     use quick_xml::events::Event;
 
     use super::*;
+
+    #[test]
+    fn misses_lists_the_wrong_predictions_first() {
+        let class = [
+            r#"{"example":0,"correct":true}"#,
+            r#"{"example":1,"correct":false}"#,
+            r#"{"example":2,"correct":false}"#,
+            r#"{"example":3,"correct":true}"#,
+        ]
+        .join("\n");
+        let (rows, wrong) = misses(&class, 1);
+        assert_eq!(wrong, Some(2));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["example"], 1);
+
+        let spans = [
+            r#"{"example":0,"exact_match":false,"f1":0.5}"#,
+            r#"{"example":1,"exact_match":true,"f1":1.0}"#,
+            r#"{"example":2,"exact_match":false,"f1":0.0}"#,
+        ]
+        .join("\n");
+        let (rows, wrong) = misses(&spans, 5);
+        assert_eq!(wrong, Some(2));
+        assert_eq!(rows.iter().map(|r| r["example"].as_i64().unwrap()).collect::<Vec<_>>(), vec![2, 0]);
+
+        let values = [r#"{"example":0,"error":0.1}"#, r#"{"example":1,"error":-2.0}"#, r#"{"example":2,"error":1.0}"#].join("\n");
+        let (rows, wrong) = misses(&values, 2);
+        assert_eq!(wrong, None);
+        assert_eq!(rows.iter().map(|r| r["example"].as_i64().unwrap()).collect::<Vec<_>>(), vec![1, 2]);
+    }
 
     fn loss(task: Option<&str>, step: u64, value: f64) -> MetricPoint {
         MetricPoint {
