@@ -218,7 +218,7 @@ fn show(run: RunId, json: bool) -> anyhow::Result<()> {
         }
     }
     if !shown.columns.metrics.is_empty() {
-        println!("dev figures:");
+        println!("figures (dev, and scores of muppet eval):");
         for (name, m) in &shown.columns.metrics {
             let figure = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into());
             println!("  {name:<40} last {} (step {})  best {}", figure(m.last), m.step, figure(m.best));

@@ -44,6 +44,20 @@ async fn runs_list_counts_points_and_survives_reopen() {
     assert_eq!(series[0], (1, 1.0));
 }
 
+/// Where a run was at a step: read from its training points, not from a dev or eval point
+/// stored at that step.
+#[tokio::test]
+async fn progress_at_a_step_comes_from_the_training_points() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("muppet.db")).await.expect("open");
+    let run = store.create_run(&new_run("a")).await.expect("create");
+    let mut points: Vec<MetricPoint> = (1..=5).map(|s| point(None, "loss", s, 1.0)).collect();
+    points.push(MetricPoint { split: "dev".into(), examples: 999, wall_s: 99.0, ..point(Some("rt"), "accuracy", 3, 0.5) });
+    store.record_points(run, &points).await.expect("ingest");
+    assert_eq!(store.progress_at(run, 3).await.expect("read"), Some((48, 1.5)));
+    assert_eq!(store.progress_at(run, 6).await.expect("read"), None);
+}
+
 #[tokio::test]
 async fn ending_an_unknown_run_is_an_error() {
     let dir = tempfile::tempdir().expect("tempdir");
