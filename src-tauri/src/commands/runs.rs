@@ -464,12 +464,12 @@ mod tests {
         .join("\n");
         let (rows, wrong) = misses(&spans, 5);
         assert_eq!(wrong, Some(2));
-        assert_eq!(rows.iter().map(|r| r["example"].as_i64().unwrap()).collect::<Vec<_>>(), vec![2, 0]);
+        assert_eq!(rows.iter().map(|r| r["example"].as_i64().expect("an example")).collect::<Vec<_>>(), vec![2, 0]);
 
         let values = [r#"{"example":0,"error":0.1}"#, r#"{"example":1,"error":-2.0}"#, r#"{"example":2,"error":1.0}"#].join("\n");
         let (rows, wrong) = misses(&values, 2);
         assert_eq!(wrong, None);
-        assert_eq!(rows.iter().map(|r| r["example"].as_i64().unwrap()).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(rows.iter().map(|r| r["example"].as_i64().expect("an example")).collect::<Vec<_>>(), vec![1, 2]);
     }
 
     fn loss(task: Option<&str>, step: u64, value: f64) -> MetricPoint {
