@@ -362,3 +362,54 @@ fn sigterm_stops_an_experiment_that_the_same_spec_then_resumes() {
     assert!(journal.contains("stopped run") && journal.contains("experiment") && journal.contains("completed in"), "{journal}");
     assert_eq!(journal.matches("at a time").count(), 2, "{journal}");
 }
+
+/// A fine-tuning sweep from an existing run: every setting of the grid fine-tunes from the
+/// run with its own settings, and the report ranks the settings.
+#[test]
+fn a_sweep_fine_tunes_every_setting_of_its_grid_and_reports_the_best() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = muppet(home.path(), &["prefinetune", "--task", "sarcasm_headlines", "--steps", "2", "--batch-size", "4", "--max-len", "32", "--doc-stride", "8", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let source = last_json(&out)["run_id"].as_i64().expect("a run id");
+    let body = format!("{TINY}\n[sweep]\ntasks = [\"winowhy\"]\nseeds = 2\nstart = \"run:{source}\"\ntrain_size = 16\n\n[sweep.grid]\nlr = [1e-4, 5e-4]\n");
+    let spec = write_spec(home.path(), "sweep", &body);
+    let out = muppet(home.path(), &["experiment", "run", "--spec", spec.to_str().expect("utf-8"), "--parallel", "2", "--json"]);
+    assert!(out.status.success(), "experiment run failed:\n{}", text(&out));
+    let result = last_json(&out);
+    assert_eq!(result["status"], "completed", "{result}");
+    let runs = result["runs"].as_array().expect("runs");
+    // 2 settings x 1 task x 2 seeds, each from the run.
+    assert_eq!(runs.len(), 4, "{result}");
+    let settings: Vec<&str> = runs.iter().map(|r| r["setting"].as_str().expect("a setting")).collect();
+    assert_eq!(settings, ["lr=0.0001", "lr=0.0001", "lr=0.0005", "lr=0.0005"]);
+    assert!(runs.iter().all(|r| r["start"] == format!("run {source}")), "{result}");
+
+    // Each fine-tune trained with its setting, from the run's checkpoint.
+    let id = result["experiment_id"].as_i64().expect("experiment id");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("store");
+        for (row, setting) in store.experiment_runs(muppet_store::ExperimentId(id)).await.expect("runs").iter().zip(&settings) {
+            assert_eq!(row.parent, Some(muppet_core::RunId(source)), "{row:?}");
+            let spec = store.run_spec(row.id).await.expect("spec");
+            let lr = spec["config"]["lr"].as_f64().expect("lr");
+            assert_eq!(format!("lr={lr}"), *setting, "{spec}");
+            assert_eq!(spec["config"]["train_size"], 16);
+        }
+        store.close().await;
+    });
+
+    let report = home.path().join("report");
+    let out = muppet(home.path(), &["report", &id.to_string(), "--out", report.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary.md");
+    assert!(summary.contains("Design: **sweep**") && summary.contains("| setting | dev accuracy |"), "{summary}");
+    assert!(summary.contains("Best setting: **lr=0.000"), "{summary}");
+    for file in ["sweep_winowhy.png", "sweep_winowhy.svg"] {
+        assert!(report.join(file).is_file(), "no {file}");
+    }
+    let points = std::fs::read_to_string(report.join("points.csv")).expect("points.csv");
+    let rows: Vec<&str> = points.lines().filter(|l| l.starts_with("sweep,winowhy,accuracy,")).collect();
+    assert_eq!(rows.len(), 2, "{points}");
+    assert!(rows[0].contains(",lr=0.0001,") && rows[1].contains(",lr=0.0005,") && rows.iter().all(|r| r.contains(",2,")), "{points}");
+}

@@ -665,7 +665,10 @@ fn report_json(
                 v["task"] = task.clone().into();
                 v["seed"] = (*seed).into();
                 v["train_size"] = serde_json::to_value(size)?;
-                v["start"] = arm.label().into();
+                v["start"] = arm.model_arm().label().into();
+                if let muppet_train::experiment::Arm::Setting { values, .. } = arm {
+                    v["setting"] = values.clone().into();
+                }
                 if status == "completed"
                     && let Some(r) = run_id
                     && let Some((metric, value)) = final_metric(home, store, rt, RunId(r), task)

@@ -189,6 +189,23 @@ fn cell(s: &Summary) -> String {
     format!("{:.3} ± {:.3} [{:.3}, {:.3}]", s.mean, s.sd, s.ci_low, s.ci_high)
 }
 
+/// The best setting of a sweep, and which others it is not told apart from: those whose 95%
+/// interval reaches the best one's (more seeds would be needed to rank them).
+fn sweep_verdict(best: &Point, all: &[&Point]) -> String {
+    let mut text = format!("Best setting: **{}**, {}.", best.arm.label(), cell(&best.value));
+    if best.value.n < 2 {
+        text.push_str(" With one seed there is no interval: add seeds to tell the settings apart.");
+        return text;
+    }
+    let close: Vec<String> = all.iter().filter(|p| p.arm != best.arm && p.value.n >= 2 && p.value.ci_high >= best.value.ci_low).map(|p| p.arm.label()).collect();
+    if close.is_empty() {
+        text.push_str(" Every other setting's 95% interval lies below the best one's.");
+    } else {
+        text.push_str(&format!(" Not told apart from it at this number of seeds (their 95% intervals overlap): {}.", close.join("; ")));
+    }
+    text
+}
+
 fn gain_cell(s: &Summary) -> String {
     if s.n < 2 {
         return format!("{:+.3} (n=1)", s.mean);
@@ -243,8 +260,11 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
     writeln!(
         md,
         "Each value is a fine-tune's final dev metric. Over seeds: the mean, the sample standard deviation and the 95% Student-t \
-         interval of the mean (n − 1 degrees of freedom). Gains are paired: each seed's value minus the base model's with the same \
-         seed, which draws the same dev split and training subset.\n"
+         interval of the mean (n − 1 degrees of freedom).{}\n",
+        match r.plan.kind {
+            ExperimentKind::Sweep => " Every setting scores the same dev examples, and each seed draws the same training subset for every setting.",
+            _ => " Gains are paired: each seed's value minus the base model's with the same seed, which draws the same dev split and training subset.",
+        }
     )?;
     if !r.dev_sources.is_empty() {
         writeln!(md, "Dev examples of each downstream task, as its fine-tunes' `splits.json` records them:\n")?;
@@ -424,6 +444,37 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                     writeln!(md, "| {} | {} | {} |", p.arm.label(), cell(&p.value), p.gain.map(|g| gain_cell(&g)).unwrap_or_default())?;
                 }
                 writeln!(md)?;
+            }
+        }
+        ExperimentKind::Sweep => {
+            let points = aggregate::points(ExperimentKind::Sweep, &obs);
+            push_points(&mut csv, &points);
+            // Over several tasks, the setting that fine-tunes best on average too.
+            let means = if tasks.len() > 1 { aggregate::points(ExperimentKind::Sweep, &aggregate::mean_over_tasks(&obs)) } else { Vec::new() };
+            push_points(&mut csv, &means);
+            let mean_label = aggregate::ALL_TASKS.to_string();
+            let sections = tasks.iter().map(|t| (t, &points)).chain((!means.is_empty()).then_some((&mean_label, &means)));
+            for (task, points) in sections {
+                let metric = r.metrics.get(task).cloned().unwrap_or_else(|| "metric".into());
+                let mine: Vec<&Point> = arms.iter().filter_map(|arm| points.iter().find(|p| &p.task == task && &p.arm == arm)).collect();
+                let bars: Vec<Bar> =
+                    mine.iter().map(|p| Bar { label: p.arm.label(), mean: p.value.mean, low: p.value.ci_low, high: p.value.ci_high, is_base: false }).collect();
+                let chart = BarsChart { title: format!("Sweep: {task}"), x_label: format!("dev {metric} (mean over seeds, 95% CI)"), bars };
+                let stem = format!("sweep_{}", slug(task));
+                write_both(&chart, dir, &stem)?;
+                figures.push(stem.clone());
+                writeln!(md, "## {task} (dev {metric})\n\n![{task}: sweep]({stem}.png)\n")?;
+                writeln!(md, "| setting | dev {metric} |\n|---|---|")?;
+                // The first of equal means: the settings in the grid's order.
+                let best = mine.iter().copied().filter(|p| p.value.mean.is_finite()).reduce(|a, b| if b.value.mean > a.value.mean { b } else { a });
+                for p in &mine {
+                    let label = if best.is_some_and(|b| b.arm == p.arm) { format!("**{}**", p.arm.label()) } else { p.arm.label() };
+                    writeln!(md, "| {label} | {} |", cell(&p.value))?;
+                }
+                writeln!(md)?;
+                if let Some(best) = best {
+                    writeln!(md, "{}\n", sweep_verdict(best, &mine))?;
+                }
             }
         }
     }

@@ -56,6 +56,8 @@ pub struct ExperimentSpec {
     pub task_count: Option<TaskCount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batching_ablation: Option<BatchingAblation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<Sweep>,
 }
 
 /// Which design an experiment follows.
@@ -65,6 +67,8 @@ pub enum ExperimentKind {
     SampleEfficiency,
     TaskCount,
     BatchingAblation,
+    /// Fine-tuning settings on a grid (a hyper-parameter sweep).
+    Sweep,
 }
 
 impl ExperimentKind {
@@ -73,6 +77,7 @@ impl ExperimentKind {
             ExperimentKind::SampleEfficiency => "sample_efficiency",
             ExperimentKind::TaskCount => "task_count",
             ExperimentKind::BatchingAblation => "batching_ablation",
+            ExperimentKind::Sweep => "sweep",
         }
     }
 }
@@ -84,26 +89,35 @@ impl fmt::Display for ExperimentKind {
 }
 
 impl ExperimentSpec {
-    /// The design, when exactly one of `[sample_efficiency]`, `[task_count]` and
-    /// `[batching_ablation]` is given; otherwise a message saying what to write.
+    /// The design, when exactly one of `[sample_efficiency]`, `[task_count]`,
+    /// `[batching_ablation]` and `[sweep]` is given; otherwise a message saying what to write.
     pub fn kind(&self) -> Result<ExperimentKind, String> {
         let given: Vec<ExperimentKind> = [
             (self.sample_efficiency.is_some(), ExperimentKind::SampleEfficiency),
             (self.task_count.is_some(), ExperimentKind::TaskCount),
             (self.batching_ablation.is_some(), ExperimentKind::BatchingAblation),
+            (self.sweep.is_some(), ExperimentKind::Sweep),
         ]
         .into_iter()
         .filter_map(|(on, k)| on.then_some(k))
         .collect();
         match given.as_slice() {
             [one] => Ok(*one),
-            [] => Err("no design: add one of the sections [sample_efficiency], [task_count] or [batching_ablation]".into()),
+            [] => Err("no design: add one of the sections [sample_efficiency], [task_count], [batching_ablation] or [sweep]".into()),
             many => Err(format!(
                 "{} designs in one file ({}): an experiment has exactly one; split it into several files",
                 many.len(),
                 many.iter().map(|k| format!("[{k}]")).collect::<Vec<_>>().join(", ")
             )),
         }
+    }
+}
+
+impl ExperimentSpec {
+    /// Every starting point the spec names: `sample_efficiency.starts` and `sweep.start`.
+    pub fn starts(&self) -> Vec<&StartRef> {
+        let se = self.sample_efficiency.iter().flat_map(|se| se.starts.iter());
+        se.chain(self.sweep.iter().map(|sw| &sw.start)).collect()
     }
 }
 
@@ -279,6 +293,30 @@ pub struct BatchingAblation {
     /// Downstream tasks each variant is fine-tuned on.
     pub downstream: Vec<String>,
     pub seeds: Seeds,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_size: Option<usize>,
+    #[serde(default)]
+    pub reuse_heads: bool,
+}
+
+fn base() -> StartRef {
+    StartRef::Base
+}
+
+/// Fine-tunes of downstream tasks from one starting point with every combination of the
+/// settings in `grid` (W&B's grid sweep), several seeds each: which learning rate, batch
+/// size or number of updates fine-tunes best.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sweep {
+    pub tasks: Vec<String>,
+    /// Fine-tuning settings (fields of `[finetune]`) and the values each takes; every
+    /// combination is a setting of the sweep.
+    pub grid: std::collections::BTreeMap<String, Vec<serde_json::Value>>,
+    pub seeds: Seeds,
+    /// `"base"` (default), a stage of this file or `"run:ID"`.
+    #[serde(default = "base")]
+    pub start: StartRef,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_size: Option<usize>,
     #[serde(default)]

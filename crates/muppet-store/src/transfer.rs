@@ -219,10 +219,33 @@ pub struct RunToImport<'a> {
 }
 
 /// The ids of the runs an experiment spec starts from (`"run:ID"` in
-/// `sample_efficiency.starts`).
+/// `sample_efficiency.starts` or `sweep.start`).
 pub fn spec_start_runs(spec: &serde_json::Value) -> Vec<i64> {
-    let starts = spec.pointer("/sample_efficiency/starts").and_then(|s| s.as_array());
-    starts.into_iter().flatten().filter_map(|s| s.as_str()?.strip_prefix("run:")?.trim().parse().ok()).collect()
+    let mut spec = spec.clone();
+    start_values(&mut spec).into_iter().filter_map(|s| start_run(s)).collect()
+}
+
+/// The starting points of an experiment spec: `sample_efficiency.starts` and `sweep.start`.
+fn start_values(spec: &mut serde_json::Value) -> Vec<&mut serde_json::Value> {
+    let serde_json::Value::Object(spec) = spec else { return Vec::new() };
+    let mut out = Vec::new();
+    for (design, value) in spec.iter_mut() {
+        match (design.as_str(), value) {
+            ("sample_efficiency", serde_json::Value::Object(se)) => {
+                if let Some(serde_json::Value::Array(starts)) = se.get_mut("starts") {
+                    out.extend(starts.iter_mut());
+                }
+            }
+            ("sweep", serde_json::Value::Object(sweep)) => out.extend(sweep.get_mut("start")),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The run id of a `"run:ID"` start.
+fn start_run(start: &serde_json::Value) -> Option<i64> {
+    start.as_str()?.strip_prefix("run:")?.trim().parse().ok()
 }
 
 /// A run spec whose start (`init`, `{"from": "run", "run": ID, "checkpoint": PATH}`) is
@@ -242,12 +265,9 @@ fn remap_init(spec: &serde_json::Value, parent: RunId, parent_dir: &std::path::P
 /// `spec` with each `"run:ID"` start that `map` knows renamed to its id here.
 fn remap_start_runs(spec: &serde_json::Value, map: impl Fn(i64) -> Option<i64>) -> serde_json::Value {
     let mut spec = spec.clone();
-    if let Some(starts) = spec.pointer_mut("/sample_efficiency/starts").and_then(|s| s.as_array_mut()) {
-        for start in starts {
-            let id = start.as_str().and_then(|s| s.strip_prefix("run:")).and_then(|id| id.trim().parse().ok());
-            if let Some(new) = id.and_then(&map) {
-                *start = format!("run:{new}").into();
-            }
+    for start in start_values(&mut spec) {
+        if let Some(new) = start_run(start).and_then(&map) {
+            *start = format!("run:{new}").into();
         }
     }
     spec
@@ -304,4 +324,21 @@ async fn insert_record(
         crate::checkpoints::insert_checkpoint(tx, &checkpoint).await?;
     }
     Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_runs_are_read_and_renamed_in_both_designs() {
+        let se = serde_json::json!({"name": "x", "sample_efficiency": {"starts": ["base", "run:4", "pft", "run: 9"]}});
+        assert_eq!(spec_start_runs(&se), vec![4, 9]);
+        let renamed = remap_start_runs(&se, |old| (old == 4).then_some(40));
+        assert_eq!(renamed["sample_efficiency"]["starts"], serde_json::json!(["base", "run:40", "pft", "run: 9"]));
+        let sweep = serde_json::json!({"name": "y", "sweep": {"start": "run:7", "tasks": ["run:8"]}});
+        assert_eq!(spec_start_runs(&sweep), vec![7]);
+        assert_eq!(remap_start_runs(&sweep, |old| Some(old + 1))["sweep"]["start"], "run:8");
+        assert!(spec_start_runs(&serde_json::json!({"name": "z", "sweep": {"start": "base"}})).is_empty());
+    }
 }

@@ -240,8 +240,7 @@ async fn facts(state: &StudioState, spec: &ExperimentSpec) -> Result<Facts, Comm
     for task in state.catalog.list(state.home().assets(), store).await? {
         facts.add_task(&task.spec, task.examples);
     }
-    let starts = spec.sample_efficiency.iter().flat_map(|se| se.starts.iter());
-    for start in starts {
+    for start in spec.starts() {
         let StartRef::Run(id) = *start else { continue };
         let fact = match store.run(RunId(id)).await {
             Err(muppet_store::StoreError::NoSuchRun(_)) => continue,

@@ -79,7 +79,7 @@ fn x_of(kind: ExperimentKind, o: &Observation) -> f64 {
             Arm::Base => 0.0,
             _ => f64::NAN,
         },
-        ExperimentKind::BatchingAblation => f64::NAN,
+        ExperimentKind::BatchingAblation | ExperimentKind::Sweep => f64::NAN,
     }
 }
 

@@ -31,6 +31,8 @@ pub enum Arm {
     Tasks { k: usize },
     /// Pre-finetuned with a batching and loss scaling on or off.
     Variant { batching: String, loss_scaling: bool },
+    /// Fine-tuned from `start` with one setting of a sweep's grid (`values`: `lr=0.0001, ...`).
+    Setting { start: Box<Arm>, values: String },
 }
 
 impl Arm {
@@ -43,6 +45,16 @@ impl Arm {
             Arm::Run { id } => format!("run {id}"),
             Arm::Tasks { k } => format!("{k} tasks"),
             Arm::Variant { batching, loss_scaling } => format!("{batching}, scaling {}", if *loss_scaling { "on" } else { "off" }),
+            Arm::Setting { start, values } => format!("{} with {values}", start.key()),
+        }
+    }
+
+    /// The arm whose model a fine-tune of this arm starts from (a sweep's setting starts
+    /// from its start's model; other arms are their own).
+    pub fn model_arm(&self) -> &Arm {
+        match self {
+            Arm::Setting { start, .. } => start,
+            other => other,
         }
     }
 
@@ -55,6 +67,7 @@ impl Arm {
             Arm::Tasks { k: 1 } => "1 task".into(),
             Arm::Tasks { k } => format!("{k} tasks"),
             Arm::Variant { batching, loss_scaling } => format!("{batching}, scaling {}", if *loss_scaling { "on" } else { "off" }),
+            Arm::Setting { values, .. } => values.clone(),
         }
     }
 }
@@ -252,8 +265,8 @@ pub fn expand(spec: &ExperimentSpec) -> Result<Plan, SpecErrors> {
             return Err(SpecErrors(p.0));
         }
     };
-    if kind != ExperimentKind::SampleEfficiency && !spec.stages.is_empty() {
-        p.add("stages", format!("[[stages]] are starting points of a sample-efficiency sweep; a {kind} experiment makes its own pre-finetuning runs"));
+    if !matches!(kind, ExperimentKind::SampleEfficiency | ExperimentKind::Sweep) && !spec.stages.is_empty() {
+        p.add("stages", format!("[[stages]] are starting points of a sample-efficiency sweep or a sweep; a {kind} experiment makes its own pre-finetuning runs"));
     }
     let pft = overlay(&TrainConfig::prefinetune(), "prefinetune", &spec.prefinetune).unwrap_or_else(|e| {
         p.0.extend(e);
@@ -270,6 +283,7 @@ pub fn expand(spec: &ExperimentSpec) -> Result<Plan, SpecErrors> {
         ExperimentKind::SampleEfficiency => sample_efficiency(spec, label, &pft, &ft, &mut p),
         ExperimentKind::TaskCount => task_count(spec, label, &pft, &ft, &mut p),
         ExperimentKind::BatchingAblation => batching_ablation(spec, label, &pft, &ft, &mut p),
+        ExperimentKind::Sweep => sweep(spec, label, &pft, &ft, &mut p),
     };
     // The backend of every run, and the precision it allows.
     match spec.backend.as_deref().unwrap_or("cpu").parse::<crate::backend::BackendKind>() {
@@ -324,6 +338,31 @@ fn sample_efficiency(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: 
     if se.starts.is_empty() {
         p.add("sample_efficiency.starts", "is empty: give \"base\" and the stages or runs to compare");
     }
+    let (mut runs, stage_index) = plan_stages(spec, label, pft, p);
+    let mut starts = Vec::new();
+    let mut seen = BTreeSet::new();
+    for s in &se.starts {
+        if !seen.insert(s.clone()) {
+            p.add("sample_efficiency.starts", format!("`{s}` is listed twice"));
+            continue;
+        }
+        starts.extend(resolve_start("sample_efficiency.starts", s, &stage_index, spec, p));
+    }
+    unused_stages(spec, &se.starts, "sample_efficiency.starts", p);
+    for task in &se.tasks {
+        for &size in &se.sizes {
+            for &seed in &seeds {
+                for (arm, start) in &starts {
+                    runs.push(finetune_run(label, ft, task, seed, Some(size), arm.clone(), *start, se.reuse_heads));
+                }
+            }
+        }
+    }
+    Plan { kind: ExperimentKind::SampleEfficiency, runs, pool_order: None }
+}
+
+/// The pre-finetuning runs of `[[stages]]`, and each stage's index in them.
+fn plan_stages(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, p: &mut Problems) -> (Vec<PlannedRun>, BTreeMap<String, usize>) {
     let mut runs = Vec::new();
     let mut stage_index = BTreeMap::new();
     for (i, stage) in spec.stages.iter().enumerate() {
@@ -347,43 +386,117 @@ fn sample_efficiency(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: 
             role: Role::PreFinetune { arm: Arm::Stage { name: stage.name.clone() } },
         });
     }
-    let mut starts = Vec::new();
-    let mut seen = BTreeSet::new();
-    for s in &se.starts {
-        if !seen.insert(s.clone()) {
-            p.add("sample_efficiency.starts", format!("`{s}` is listed twice"));
+    (runs, stage_index)
+}
+
+/// The arm and planned start of a starting point named in `field`.
+fn resolve_start(field: &str, s: &StartRef, stage_index: &BTreeMap<String, usize>, spec: &ExperimentSpec, p: &mut Problems) -> Option<(Arm, PlannedStart)> {
+    match s {
+        StartRef::Base => Some((Arm::Base, PlannedStart::Base)),
+        StartRef::Run(id) => Some((Arm::Run { id: *id }, PlannedStart::Run { id: *id })),
+        StartRef::Stage(name) => match stage_index.get(name) {
+            Some(&index) => Some((Arm::Stage { name: name.clone() }, PlannedStart::Planned { index })),
+            None => {
+                let known: Vec<&str> = spec.stages.iter().map(|s| s.name.as_str()).collect();
+                p.add(field, format!("`{name}` is neither \"base\", \"run:ID\" nor a stage of this file (stages: [{}])", known.join(", ")));
+                None
+            }
+        },
+    }
+}
+
+/// A stage no start uses would train for nothing.
+fn unused_stages(spec: &ExperimentSpec, starts: &[StartRef], field: &str, p: &mut Problems) {
+    for stage in &spec.stages {
+        if !starts.contains(&StartRef::Stage(stage.name.clone())) {
+            p.add("stages", format!("stage `{}` is defined but no start uses it: add it to {field} or remove it", stage.name));
+        }
+    }
+}
+
+/// Every combination of the grid's values, as training settings, in the grid's order
+/// (fields by name, values as listed), with its label (`batch_size=8, lr=0.0001`).
+fn grid_settings(grid: &BTreeMap<String, Vec<serde_json::Value>>) -> Vec<(ConfigOverrides, String)> {
+    let mut out = vec![(ConfigOverrides::new(), String::new())];
+    for (key, values) in grid {
+        out = out
+            .into_iter()
+            .flat_map(|(fields, label)| {
+                values.iter().map(move |v| {
+                    let mut fields = fields.clone();
+                    fields.insert(key.clone(), v.clone());
+                    let sep = if label.is_empty() { "" } else { ", " };
+                    let value = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                    (fields, format!("{label}{sep}{key}={value}"))
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig, p: &mut Problems) -> Plan {
+    let Some(sw) = &spec.sweep else { unreachable!("kind checked") };
+    p.names("sweep.tasks", &sw.tasks);
+    let seeds = p.seeds("sweep.seeds", &sw.seeds.values());
+    let mut reserved = vec![("seed", "sweep.seeds")];
+    if sw.train_size.is_some() {
+        reserved.push(("train_size", "sweep.train_size"));
+    }
+    p.reserved("finetune", &spec.finetune, &reserved);
+    if sw.train_size == Some(0) {
+        p.add("sweep.train_size", "0 is no size: give at least 1, or leave it out to train on every example");
+    }
+    if sw.grid.is_empty() {
+        p.add("sweep.grid", "is empty: give the settings to sweep and their values, e.g. lr = [1e-5, 3e-5, 1e-4]");
+    }
+    let mut grid_ok = true;
+    for (key, values) in &sw.grid {
+        let field = format!("sweep.grid.{key}");
+        if let Some((_, by)) = [("seed", "sweep.seeds"), ("train_size", "sweep.train_size")].into_iter().find(|(k, _)| k == key) {
+            p.add(&field, format!("is set by {by}; sweep it there"));
+            grid_ok = false;
             continue;
         }
-        match s {
-            StartRef::Base => starts.push((Arm::Base, PlannedStart::Base)),
-            StartRef::Run(id) => starts.push((Arm::Run { id: *id }, PlannedStart::Run { id: *id })),
-            StartRef::Stage(name) => match stage_index.get(name) {
-                Some(&index) => starts.push((Arm::Stage { name: name.clone() }, PlannedStart::Planned { index })),
-                None => {
-                    let known: Vec<&str> = spec.stages.iter().map(|s| s.name.as_str()).collect();
-                    p.add(
-                        "sample_efficiency.starts",
-                        format!("`{name}` is neither \"base\", \"run:ID\" nor a stage of this file (stages: [{}])", known.join(", ")),
-                    );
-                }
-            },
+        if values.is_empty() {
+            p.add(&field, "has no values: list at least one");
+            grid_ok = false;
         }
-    }
-    for stage in &spec.stages {
-        if !se.starts.contains(&StartRef::Stage(stage.name.clone())) {
-            p.add("stages", format!("stage `{}` is defined but no start uses it: add it to sample_efficiency.starts or remove it", stage.name));
-        }
-    }
-    for task in &se.tasks {
-        for &size in &se.sizes {
-            for &seed in &seeds {
-                for (arm, start) in &starts {
-                    runs.push(finetune_run(label, ft, task, seed, Some(size), arm.clone(), *start, se.reuse_heads));
-                }
+        let mut seen = BTreeSet::new();
+        for v in values {
+            if !seen.insert(v.to_string()) {
+                p.add(&field, format!("{v} is listed twice"));
+                grid_ok = false;
+            }
+            // Each value on its own, so a bad one is named once, not once per combination.
+            let one: ConfigOverrides = [(key.clone(), v.clone())].into_iter().collect();
+            if let Err(e) = overlay(ft, "sweep.grid", &one) {
+                p.0.extend(e);
+                grid_ok = false;
             }
         }
     }
-    Plan { kind: ExperimentKind::SampleEfficiency, runs, pool_order: None }
+    let (mut runs, stage_index) = plan_stages(spec, label, pft, p);
+    let start = resolve_start("sweep.start", &sw.start, &stage_index, spec, p);
+    unused_stages(spec, std::slice::from_ref(&sw.start), "sweep.start", p);
+    let (Some((start_arm, start)), true) = (start, grid_ok) else {
+        return Plan { kind: ExperimentKind::Sweep, runs, pool_order: None };
+    };
+    let mut insane = Problems::default();
+    for (fields, values) in grid_settings(&sw.grid) {
+        let config = overlay(ft, "sweep.grid", &fields).unwrap_or_else(|_| ft.clone());
+        sane("sweep.grid", &config, &mut insane);
+        let arm = Arm::Setting { start: Box::new(start_arm.clone()), values };
+        for task in &sw.tasks {
+            for &seed in &seeds {
+                runs.push(finetune_run(label, &config, task, seed, sw.train_size, arm.clone(), start, sw.reuse_heads));
+            }
+        }
+    }
+    // A bad combination is named once.
+    let mut said = BTreeSet::new();
+    p.0.extend(insane.0.into_iter().filter(|m| said.insert(m.clone())));
+    Plan { kind: ExperimentKind::Sweep, runs, pool_order: None }
 }
 
 fn task_count(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig, p: &mut Problems) -> Plan {
@@ -579,6 +692,9 @@ pub fn check(spec: &ExperimentSpec, plan: &Plan, facts: &Facts, allow_overlap: b
         fields.push(("batching_ablation.mixture".into(), ab.mixture.clone()));
         fields.push(("batching_ablation.downstream".into(), ab.downstream.clone()));
     }
+    if let Some(sw) = &spec.sweep {
+        fields.push(("sweep.tasks".into(), sw.tasks.clone()));
+    }
     for (field, names) in &fields {
         for n in names.iter().filter(|n| !known(n)) {
             p.add(field, format!("unknown task `{n}` (known: {})", facts.task_examples.keys().cloned().collect::<Vec<_>>().join(", ")));
@@ -594,6 +710,7 @@ pub fn check(spec: &ExperimentSpec, plan: &Plan, facts: &Facts, allow_overlap: b
         ExperimentKind::SampleEfficiency => "sample_efficiency.sizes",
         ExperimentKind::TaskCount => "task_count.train_size",
         ExperimentKind::BatchingAblation => "batching_ablation.train_size",
+        ExperimentKind::Sweep => "sweep.train_size",
     };
     let mut too_big = BTreeMap::new();
     for run in &plan.runs {
@@ -624,13 +741,14 @@ pub fn check(spec: &ExperimentSpec, plan: &Plan, facts: &Facts, allow_overlap: b
         }
     }
     let mut checked_runs = BTreeSet::new();
+    let start_field = if plan.kind == ExperimentKind::Sweep { "sweep.start" } else { "sample_efficiency.starts" };
     for run in &plan.runs {
         if let PlannedStart::Run { id } = run.start
             && checked_runs.insert(id)
         {
             match facts.runs.get(&id) {
-                None => p.add("sample_efficiency.starts", format!("run:{id} does not exist in this data folder (see `muppet runs list`)")),
-                Some(Err(why)) => p.add("sample_efficiency.starts", format!("run:{id} cannot be a starting point: {why}")),
+                None => p.add(start_field, format!("run:{id} does not exist in this data folder (see `muppet runs list`)")),
+                Some(Err(why)) => p.add(start_field, format!("run:{id} cannot be a starting point: {why}")),
                 Some(Ok(tasks)) => {
                     mixtures.insert(Arm::Run { id }, (format!("run {id}"), tasks.clone()));
                 }
@@ -649,10 +767,10 @@ pub fn check(spec: &ExperimentSpec, plan: &Plan, facts: &Facts, allow_overlap: b
     for run in &plan.runs {
         if let Role::Finetune { task, arm, .. } = &run.role
             && !inside.contains(task)
-            && let Some((field, mixture)) = mixtures.get(arm)
+            && let Some((field, mixture)) = mixtures.get(arm.model_arm())
             && mixture.contains(task)
         {
-            overlaps.insert((task.clone(), arm.label(), field.clone()));
+            overlaps.insert((task.clone(), arm.model_arm().label(), field.clone()));
         }
     }
     for (task, arm, field) in overlaps {
@@ -870,6 +988,65 @@ mod tests {
         assert!(err.contains("task_count.sizes: 3 tasks asked for but the pool has 2"), "{err}");
         assert!(err.contains("task_count.held_out: `a` is in the pool"), "{err}");
         assert!(err.contains("task_count.seeds: no seeds"), "{err}");
+    }
+
+    #[test]
+    fn sweep_crosses_the_grid_with_tasks_and_seeds() {
+        let s = spec(serde_json::json!({
+            "name": "lr",
+            "finetune": {"steps": 20},
+            "stages": [{"name": "pft", "tasks": ["a", "b"]}],
+            "sweep": {"tasks": ["x", "y"], "grid": {"lr": [1e-5, 1e-4], "batch_size": [8, 16]}, "seeds": 2, "start": "pft", "train_size": 64}
+        }));
+        let plan = expand(&s).expect("plan");
+        assert_eq!(plan.kind, ExperimentKind::Sweep);
+        // The stage, then 4 settings x 2 tasks x 2 seeds, each from the stage.
+        assert_eq!(plan.runs.len(), 1 + 16);
+        assert_eq!(plan.runs[0].kind, RunKind::PreFinetune);
+        let ft = &plan.runs[1..];
+        assert!(ft.iter().all(|r| r.start == PlannedStart::Planned { index: 0 } && r.config.train_size == Some(64) && r.config.steps == 20));
+        let names: BTreeSet<&str> = ft.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names.len(), 16, "run names are unique");
+        assert_eq!(ft[0].name, "lr: fine-tune x n=64 seed=1 from pft with batch_size=8, lr=0.00001");
+        let labels: Vec<String> = ft.iter().step_by(4).map(|r| match &r.role {
+            Role::Finetune { arm, .. } => arm.label(),
+            Role::PreFinetune { .. } => unreachable!(),
+        }).collect();
+        assert_eq!(labels, ["batch_size=8, lr=0.00001", "batch_size=8, lr=0.0001", "batch_size=16, lr=0.00001", "batch_size=16, lr=0.0001"]);
+        assert!((ft[4].config.lr - 1e-4).abs() < 1e-15 && ft[4].config.batch_size == 8, "{:?}", ft[4].config);
+        assert!(ft[15].config.batch_size == 16);
+        // Every setting scores the same dev examples: one split seed.
+        assert!(ft.iter().all(|r| r.config.split_seed == ft[0].config.split_seed));
+        // A downstream task inside the stage's mixture is caught through the setting's start.
+        let mut inside = s.clone();
+        inside.stages[0].tasks.push("x".into());
+        let plan = expand(&inside).expect("plan");
+        let err = check(&inside, &plan, &facts(), false).expect_err("overlap").0.join("\n");
+        assert!(err.contains("downstream task `x` is in the pre-finetuning mixture of `pft` (stages[0].tasks)"), "{err}");
+    }
+
+    #[test]
+    fn sweep_grids_are_checked_value_by_value() {
+        let s = spec(serde_json::json!({
+            "name": "bad",
+            "finetune": {"seed": 3},
+            "sweep": {"tasks": ["x"], "grid": {"lr": ["fast", 1e-5, 1e-5], "lrr": [1], "seed": [1, 2], "batch_size": []}, "seeds": 1, "start": "nowhere"}
+        }));
+        let err = expand(&s).expect_err("bad").0.join("\n");
+        for says in [
+            "sweep.grid.lr: 0.00001 is listed twice",
+            "sweep.grid.lr: invalid type: string \"fast\"",
+            "sweep.grid.lrr: no such training setting",
+            "sweep.grid.seed: is set by sweep.seeds",
+            "sweep.grid.batch_size: has no values",
+            "finetune.seed: is set by sweep.seeds",
+            "sweep.start: `nowhere` is neither \"base\"",
+        ] {
+            assert!(err.contains(says), "no `{says}` in:\n{err}");
+        }
+        let zero = spec(serde_json::json!({"name": "z", "sweep": {"tasks": ["x"], "grid": {"steps": [0, 5]}, "seeds": 1}}));
+        let err = expand(&zero).expect_err("zero steps").0.join("\n");
+        assert_eq!(err.matches("sweep.grid.steps: must be at least 1").count(), 1, "{err}");
     }
 
     #[test]
