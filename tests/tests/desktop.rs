@@ -1210,6 +1210,21 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
         })
         .await?;
         ensure!(toml.contains("kind = \"temperature\"") && toml.contains("t = 2\n") && toml.contains("[finetune.r3f]"), "the spec reads back as:\n{toml}");
+        // A sweep of fine-tuning settings: 3 learning rates x 2 batch sizes, winowhy, 2 seeds.
+        studio
+            .client
+            .execute("const s = document.getElementById('builder-design'); s.value = 'sweep'; s.dispatchEvent(new Event('change', { bubbles: true }));", vec![])
+            .await?;
+        studio.type_into("#builder-sw-tasks", "winowhy").await?;
+        studio.type_into("#builder-sw-seeds", "2").await?;
+        let toml = read_settled(|| async {
+            let runs = studio.client.find(Locator::Css("#experiment-builder")).await?.attr("data-runs").await?.unwrap_or_default();
+            let toml = studio.client.find(Locator::Css("#builder-toml")).await?.prop("textContent").await?.unwrap_or_default();
+            ensure!(runs == "12" && toml.contains("[sweep.grid]"), "the builder's plan has {runs:?} runs; the spec reads:\n{toml}");
+            Ok(toml)
+        })
+        .await?;
+        ensure!(toml.contains("start = \"base\"") && toml.contains("batch_size = [8, 16]"), "the spec reads back as:\n{toml}");
         studio
             .type_into("#experiment-spec", &spec.display().to_string())
             .await?;

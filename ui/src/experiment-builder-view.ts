@@ -1,5 +1,5 @@
-// The experiment builder on the Experiments page: a form for a sample-efficiency sweep or
-// a task-count ablation, turned into a spec by experiment-builder.ts, checked by the shell
+// The experiment builder on the Experiments page: a form for a sample-efficiency sweep, a
+// task-count ablation, the batching / loss-scaling ablation or a sweep of fine-tuning settings, turned into a spec by experiment-builder.ts, checked by the shell
 // with the library's own checks as it is edited (the plan's size, and each problem under
 // its field), saved as a TOML file and run like any spec file. Element ids are relied on by
 // tests/tests/desktop.rs.
@@ -23,6 +23,7 @@ export class ExperimentBuilder {
   private readonly inputs = new Map<string, Input>();
   private readonly errorLists = new Map<string, HTMLElement>();
   private readonly runsBox = el("div", { className: "builder-runs", id: "builder-runs" });
+  private readonly sweepStart = el("select", { id: "builder-sweep-start" }, el("option", { value: "base" }, "the base model"));
   private readonly palette = el("div", { className: "builder-palette", id: "builder-palette" });
   private readonly plan = el("p", { className: "builder-plan", id: "builder-plan" }, "");
   private readonly general = el("ul", { className: "problems", id: "builder-errors", "data-errors-for": "" });
@@ -65,6 +66,9 @@ export class ExperimentBuilder {
           ? [el("span", { className: "page-sub" }, "No completed pre-finetuning runs yet.")]
           : done.map((r) => el("label", { className: "check" }, el("input", { type: "checkbox", value: String(r.id), checked: chosen.has(r.id), "data-run": r.id }), ` #${r.id} ${r.name}`))),
       );
+      const start = this.sweepStart.value;
+      this.sweepStart.replaceChildren(el("option", { value: "base" }, "the base model"), ...done.map((r) => el("option", { value: `run:${r.id}` }, `run #${r.id} ${r.name}`)));
+      this.sweepStart.value = [...this.sweepStart.options].some((o) => o.value === start) ? start : "base";
     } catch (error) {
       this.status.textContent = `The tasks and runs could not be read: ${describeError(error).message}`;
     }
@@ -101,6 +105,7 @@ export class ExperimentBuilder {
       el("option", { value: "sample_efficiency" }, "Sample efficiency"),
       el("option", { value: "task_count" }, "Task count"),
       el("option", { value: "batching_ablation" }, "Batching / loss-scaling ablation"),
+      el("option", { value: "sweep" }, "Sweep of fine-tuning settings"),
     );
     design.addEventListener("change", () => this.showDesign());
     const base = el("input", { type: "checkbox", id: "builder-base", checked: true });
@@ -150,6 +155,23 @@ export class ExperimentBuilder {
       ),
       el("div", { className: "form-grid" }, ...BATCHINGS.map((b) => check(`builder-batching-${b}`, b, b)), check("builder-scaling-on", "loss scaling on", "on"), check("builder-scaling-off", "loss scaling off", "off")),
       ...["batching_ablation.mixture", "batching_ablation.downstream", "batching_ablation.batchings", "batching_ablation.loss_scaling", "batching_ablation.seeds", "batching_ablation.train_size"].map((f) => this.errorsFor(f)),
+    );
+    const sw = el(
+      "div",
+      { className: "builder-design", "data-design": "sweep", hidden: true },
+      el("p", { className: "page-sub" }, "The downstream tasks fine-tuned from one model with every combination of the values below (an empty field is not swept; the fine-tune settings give it), several seeds each: which setting fine-tunes best."),
+      el(
+        "div",
+        { className: "form-grid" },
+        this.field("Downstream tasks", "sw-tasks", "", { list: true, hint: "winowhy, bbc_news" }),
+        el("label", {}, "Fine-tune from", this.sweepStart),
+        this.field("Learning rates", "sw-lr", d.sweepLr, { hint: "3e-5, 1e-4" }),
+        this.field("Batch sizes", "sw-batch", d.sweepBatchSize, { hint: "8, 16" }),
+        this.field("Updates", "sw-steps", d.sweepSteps, { hint: "the fine-tunes' steps" }),
+        this.field("Seeds", "sw-seeds", d.seeds),
+        this.field("Training examples per fine-tune (empty: all)", "sw-train-size", d.sweepTrainSize),
+      ),
+      ...["sweep.tasks", "sweep.grid", "sweep.start", "sweep.seeds", "sweep.train_size"].map((f) => this.errorsFor(f)),
     );
     const training = el(
       "details",
@@ -225,6 +247,7 @@ export class ExperimentBuilder {
       se,
       tc,
       ba,
+      sw,
       training,
       this.plan,
       this.general,
@@ -272,7 +295,7 @@ export class ExperimentBuilder {
       design,
       name: this.value("name"),
       description: this.value("description"),
-      seeds: this.value(design === "task_count" ? "tc-seeds" : design === "batching_ablation" ? "ba-seeds" : "se-seeds"),
+      seeds: this.value({ task_count: "tc-seeds", batching_ablation: "ba-seeds", sample_efficiency: "se-seeds", sweep: "sw-seeds" }[design]),
       prefinetune: { steps: this.value("pft-steps"), batchSize: this.value("pft-batch"), tasksPerUpdate: this.value("pft-tpu"), maxLen: this.value("pft-maxlen"), lr: this.value("pft-lr") },
       finetune: { steps: this.value("ft-steps"), batchSize: this.value("ft-batch"), maxLen: this.value("ft-maxlen"), lr: this.value("ft-lr"), devSize: this.value("ft-dev") },
       backend: byId<HTMLSelectElement>("builder-backend").value,
@@ -298,12 +321,18 @@ export class ExperimentBuilder {
       lossScaling: [true, false].filter((on) => byId<HTMLInputElement>(on ? "builder-scaling-on" : "builder-scaling-off").checked),
       ablationDownstream: this.value("ba-downstream"),
       ablationTrainSize: this.value("ba-train-size"),
+      sweepTasks: this.value("sw-tasks"),
+      sweepStart: this.sweepStart.value,
+      sweepLr: this.value("sw-lr"),
+      sweepBatchSize: this.value("sw-batch"),
+      sweepSteps: this.value("sw-steps"),
+      sweepTrainSize: this.value("sw-train-size"),
     };
   }
 
   private addTask(name: string): void {
     this.touched = true;
-    const first = { task_count: "pool", batching_ablation: "mixture", sample_efficiency: "downstream" }[this.design()];
+    const first = { task_count: "pool", batching_ablation: "mixture", sample_efficiency: "downstream", sweep: "sw-tasks" }[this.design()];
     const input = this.target ?? this.inputs.get(first)!;
     const text = input.value.trim();
     input.value = text === "" ? name : `${text.replace(/,\s*$/, "")}, ${name}`;
@@ -341,7 +370,7 @@ export class ExperimentBuilder {
     try {
       const check = await checkExperiment(built.spec);
       this.checked = check;
-      this.showErrors(check.errors.map((message) => ({ field: fieldOf(message), message })));
+      this.showErrors(check.errors.map((message) => ({ field: fieldOf(message, this.design()), message })));
       this.toml.textContent = check.toml;
       this.plan.textContent = check.runs > 0 ? `Plan: ${planText(check)}` : this.touched ? "The spec does not expand into runs yet." : "Fill in the form: the plan's size shows here.";
       this.host.dataset.runs = String(check.runs);

@@ -119,6 +119,16 @@ describe("the experiment builder", () => {
     expect(fieldOf("batching_ablation.downstream: `nope` is not a task")).toBe("batching_ablation.downstream");
   });
 
+  it("builds a sweep of the fine-tuning settings given, from the model chosen", () => {
+    const built = buildSpec(form({ design: "sweep", sweepTasks: "winowhy, bbc_news", sweepStart: "run:4", sweepLr: "1e-5 3e-5", sweepBatchSize: "16", sweepSteps: "", seeds: "2", reuseHeads: true }), tasks);
+    expect(built.errors).toEqual([]);
+    expect(built.spec?.sweep).toEqual({ tasks: ["winowhy", "bbc_news"], grid: { lr: [1e-5, 3e-5], batch_size: [16] }, seeds: 2, start: "run:4", train_size: 128, reuse_heads: true });
+    expect(built.spec?.sample_efficiency).toBeUndefined();
+    const bad = buildSpec(form({ design: "sweep", sweepTasks: "winowhy", sweepLr: "fast", sweepBatchSize: "8.5", sweepTrainSize: "" }), tasks);
+    expect(bad.spec).toBeNull();
+    expect(bad.errors.map((e) => e.message)).toEqual(["sweep.grid.lr: “fast” is not a number", "sweep.grid.batch_size: “8.5” is not a whole number"]);
+  });
+
   it("reports what it cannot read under its field and builds nothing", () => {
     const built = buildSpec(
       form({ downstream: "winowhy", sizes: "16, lots", seeds: "x", prefinetune: { ...defaultForm().prefinetune, steps: "1.5" }, finetune: { ...defaultForm().finetune, lr: "-1" } }),
@@ -137,6 +147,10 @@ describe("the experiment builder", () => {
     expect(fieldOf("finetune.doc_stride: 30 must be below max_len - 2")).toBe("finetune");
     expect(fieldOf("task_count.sizes: 4 tasks asked for but the pool has 2")).toBe("task_count.sizes");
     expect(fieldOf("overlap: downstream task `winowhy` is in the pre-finetuning mixture of `pft` (stages[0].tasks)")).toBe("sample_efficiency.tasks");
+    // Under the downstream tasks of the design shown.
+    expect(fieldOf("overlap: downstream task `winowhy` is in the pre-finetuning mixture of `run 4` (run 4)", "sweep")).toBe("sweep.tasks");
+    expect(fieldOf("overlap: downstream task `x` is in the pre-finetuning mixture of `sequential, scaling on`", "batching_ablation")).toBe("batching_ablation.downstream");
+    expect(fieldOf("sweep.grid.lr: 0.00001 is listed twice", "sweep")).toBe("sweep.grid");
     expect(fieldOf("name: is empty: name the experiment")).toBe("name");
     expect(fieldOf("task_count: no downstream task: set inside and/or held_out")).toBe("");
     expect(fieldOf("no design: add one of the sections")).toBe("");

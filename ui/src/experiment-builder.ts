@@ -1,12 +1,12 @@
 // The experiment builder's logic, free of the DOM: the form's text fields turned into an
 // experiment spec object with the shape of muppet_core::ExperimentSpec (what
-// experiments/*.toml hold), for the two signature designs and the batching / loss-scaling
-// ablation. The form only catches what it
+// experiments/*.toml hold), for the two signature designs, the batching / loss-scaling
+// ablation and a sweep of fine-tuning settings. The form only catches what it
 // must to build an object (numbers that are not numbers, "all" without downstream tasks);
 // every other check is the library's, run by the shell (check_experiment), whose messages
 // start with the spec field they concern; `fieldOf` places each under its input.
 
-export type Design = "sample_efficiency" | "task_count" | "batching_ablation";
+export type Design = "sample_efficiency" | "task_count" | "batching_ablation" | "sweep";
 
 /** The batchings of the ablation, in the order MUPPET.md gives them. */
 export const BATCHINGS = ["heterogeneous", "homogeneous", "sequential"] as const;
@@ -80,6 +80,17 @@ export interface BuilderForm {
   ablationDownstream: string;
   /** Training examples per fine-tune; empty: all. */
   ablationTrainSize: string;
+  // Sweep.
+  /** Downstream tasks every setting fine-tunes. */
+  sweepTasks: string;
+  /** "base" or "run:ID": the model every setting fine-tunes from. */
+  sweepStart: string;
+  /** The grid: values of each fine-tuning setting, comma-separated; an empty field is not swept. */
+  sweepLr: string;
+  sweepBatchSize: string;
+  sweepSteps: string;
+  /** Training examples per fine-tune; empty: all. */
+  sweepTrainSize: string;
 }
 
 export type Seeds = number | number[];
@@ -109,6 +120,14 @@ export interface ExperimentSpecJson {
     loss_scaling: boolean[];
     downstream: string[];
     seeds: Seeds;
+    train_size?: number;
+    reuse_heads?: boolean;
+  };
+  sweep?: {
+    tasks: string[];
+    grid: Record<string, number[]>;
+    seeds: Seeds;
+    start: string;
     train_size?: number;
     reuse_heads?: boolean;
   };
@@ -157,6 +176,12 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     lossScaling: [true, false],
     ablationDownstream: "",
     ablationTrainSize: "128",
+    sweepTasks: "",
+    sweepStart: "base",
+    sweepLr: "3e-5, 1e-4, 3e-4",
+    sweepBatchSize: "8, 16",
+    sweepSteps: "",
+    sweepTrainSize: "128",
   };
 }
 
@@ -310,6 +335,29 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
     }
     if (form.reuseHeads) ba.reuse_heads = true;
     spec.batching_ablation = ba;
+  } else if (form.design === "sweep") {
+    if (seeds.error) errors.push({ field: "sweep.seeds", message: `sweep.seeds: ${seeds.error}` });
+    const grid: Record<string, number[]> = {};
+    for (const [key, text, whole] of [
+      ["lr", form.sweepLr, false],
+      ["batch_size", form.sweepBatchSize, true],
+      ["steps", form.sweepSteps, true],
+    ] as const) {
+      const parts = text.split(/[\s,]+/).filter((p) => p !== "");
+      if (parts.length === 0) continue;
+      const values = parts.map((p) => (whole ? integer(p) : number(p)));
+      const bad = parts.find((_, i) => values[i] === null);
+      if (bad !== undefined) errors.push({ field: "sweep.grid", message: `sweep.grid.${key}: “${bad}” is not ${whole ? "a whole number" : "a number"}` });
+      else grid[key] = values as number[];
+    }
+    const sw: NonNullable<ExperimentSpecJson["sweep"]> = { tasks: parseNames(form.sweepTasks), grid, seeds: seeds.seeds, start: form.sweepStart || "base" };
+    if (form.sweepTrainSize.trim() !== "") {
+      const n = integer(form.sweepTrainSize);
+      if (n === null) errors.push({ field: "sweep.train_size", message: `sweep.train_size: “${form.sweepTrainSize}” is not a whole number (leave it empty for all)` });
+      else sw.train_size = n;
+    }
+    if (form.reuseHeads) sw.reuse_heads = true;
+    spec.sweep = sw;
   } else {
     if (seeds.error) errors.push({ field: "task_count.seeds", message: `task_count.seeds: ${seeds.error}` });
     const sizes = parseSizes(form.taskSizes, null);
@@ -363,14 +411,27 @@ export const FIELDS = [
   "batching_ablation.downstream",
   "batching_ablation.seeds",
   "batching_ablation.train_size",
+  "sweep.tasks",
+  "sweep.grid",
+  "sweep.seeds",
+  "sweep.start",
+  "sweep.train_size",
 ] as const;
+
+/** Where each design lists its downstream tasks: a downstream task inside the mixture it starts from is shown there. */
+const DOWNSTREAM: Record<Design, string> = {
+  sample_efficiency: "sample_efficiency.tasks",
+  task_count: "task_count.held_out",
+  batching_ablation: "batching_ablation.downstream",
+  sweep: "sweep.tasks",
+};
 
 /**
  * The form field a library message belongs under: its leading spec path
  * ("stages[0].tasks: unknown task ..." → "stages", "finetune.doc_stride: ..." →
  * "finetune"); "" for a message about the whole spec (shown above the form's buttons).
  */
-export function fieldOf(message: string): string {
+export function fieldOf(message: string, design: Design = "sample_efficiency"): string {
   const path = /^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+)*):/.exec(message)?.[1] ?? "";
   const plain = path.replace(/\[\d+\]/g, "");
   let best = "";
@@ -378,7 +439,7 @@ export function fieldOf(message: string): string {
     if ((plain === f || plain.startsWith(`${f}.`)) && f.length > best.length) best = f;
   }
   // A downstream task inside a mixture it starts from: shown with the downstream tasks.
-  if (plain === "overlap") return "sample_efficiency.tasks";
+  if (plain === "overlap") return DOWNSTREAM[design];
   return best;
 }
 
