@@ -758,10 +758,13 @@ mod tests {
                 seen += 1;
             }
         }
-        assert!(seen >= 3, "expected the demo, task-count and ablation specs in {}", dir.display());
+        assert!(seen >= 4, "expected the demo, task-count, ablation and sweep specs in {}", dir.display());
         let demo = expand(&read_spec(&dir.join("demo.toml")).expect("demo"), "demo").expect("plan");
         // One stage, then 2 tasks x 5 sizes x 3 seeds x 2 starts.
         assert_eq!(demo.runs.len(), 61);
+        let sweep = expand(&read_spec(&dir.join("lr_sweep.toml")).expect("sweep"), "sweep").expect("plan");
+        // 2 learning rates x 2 batch sizes x 2 tasks x 3 seeds, from the base model.
+        assert_eq!(sweep.runs.len(), 24);
     }
 
     #[test]
