@@ -78,6 +78,10 @@ struct Evaluated {
     scores: Vec<Score>,
     predictions: PathBuf,
     predictions_bytes: u64,
+    /// Seconds of the forward passes and scoring (not loading the model or tokenizing), and
+    /// the examples scored per second in them.
+    scoring_s: f64,
+    examples_per_s: f64,
 }
 
 struct Scoring<'a> {
@@ -121,9 +125,15 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let task = crate::tasks::load(&home, &args.task)?;
     let in_run = manifest.task_index(&args.task).is_some();
     let examples = args.examples.unwrap_or(if in_run { Examples::Dev } else { Examples::All });
-    let dev_task: Option<LabeledTask> = match (&task.spec.split.dev_task, examples) {
-        (Some(dev), Examples::Dev) if in_run => Some(crate::tasks::load(&home, dev).with_context(|| format!("task `{}` is scored on task `{dev}`, which could not be loaded", args.task))?),
+    // The task the run scored it on, as its splits.json records it (the task's policy may
+    // have changed since).
+    let recorded = match (examples, in_run) {
+        (Examples::Dev, true) => muppet_train::splits::read(&run_dir).ok().and_then(|splits| splits.into_iter().find(|s| s.task == args.task)).and_then(|s| s.dev_task),
         _ => None,
+    };
+    let dev_task: Option<LabeledTask> = match recorded {
+        Some(dev) => Some(crate::tasks::load(&home, &dev.name).with_context(|| format!("run {} scored task `{}` on task `{}`, which could not be loaded: import it again, or score all the examples (--examples all)", args.run, args.task, dev.name))?),
+        None => None,
     };
     let backend: muppet_train::backend::BackendKind = args.backend.parse()?;
     let bar = ProgressBar::new(0).with_style(ProgressStyle::with_template("{spinner} scoring {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta}")?.progress_chars("=> "));
@@ -177,6 +187,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         scores: scored.scores.iter().map(|&(m, value)| Score { metric: m.as_str(), value }).collect(),
         predictions: path,
         predictions_bytes: bytes,
+        scoring_s: scored.seconds,
+        examples_per_s: scored.examples as f64 / scored.seconds.max(1e-9),
     };
     if args.json_lines {
         println!("{}", serde_json::to_string(&evaluated)?);
@@ -213,6 +225,7 @@ fn print(e: &Evaluated, task: &LabeledTask, manifest: &RunManifest) {
     {
         println!("  classes read in order: {} as {}", owner.labels.join(", "), task.spec.labels.join(", "));
     }
+    println!("  scored in {:.1} s ({:.0} examples/s)", e.scoring_s, e.examples_per_s);
     println!("stored with the run's metrics as `{} {} <metric>`", e.task, e.split);
     println!("predictions: {} ({})", e.predictions.display(), muppet_store::delete::bytes_text(e.predictions_bytes));
 }

@@ -6,7 +6,6 @@ use burn::prelude::*;
 use muppet_core::{Metric, TaskFamily};
 use muppet_data::tokenize::{Item, ItemTarget};
 use muppet_data::{LabeledTask, Target};
-use serde::Serialize;
 
 use crate::batch::{collate, BatchTarget, MASKED};
 use crate::metrics;
@@ -21,7 +20,7 @@ const MAX_ANSWER_TOKENS: usize = 30;
 pub type Scores = Vec<(Metric, f64)>;
 
 /// What the head predicted for one example.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
     /// Index of the example in the task scored (import order).
     pub example: usize,
@@ -29,8 +28,7 @@ pub struct Prediction {
 }
 
 /// A head's output for one example.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Predicted {
     /// A class (classification) or a choice (multiple choice), with the softmax of the
     /// head's scores over the classes or the example's choices.
@@ -46,7 +44,8 @@ pub enum Predicted {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     pub scores: Scores,
-    /// One per example, in the order of the items given (sorted by example for spans).
+    /// One per example: by length for classification, multiple choice and regression (the
+    /// order they were scored in), in the order of the items given for spans.
     pub predictions: Vec<Prediction>,
 }
 

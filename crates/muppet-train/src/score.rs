@@ -93,6 +93,8 @@ pub struct Scored {
     pub scores: Scores,
     /// Indices into the examples of `examples_of`.
     pub predictions: Vec<Prediction>,
+    /// Seconds the forward passes and the scoring took (not the loading or tokenizing).
+    pub seconds: f64,
 }
 
 /// Score `job.task` with the checkpoint; `progress(done, total)` hears after each batch.
@@ -117,7 +119,9 @@ pub fn score<B: Backend>(job: &ScoreJob, device: &B::Device, progress: &mut dyn 
     let (model, _) = load_checkpoint::<B>(job.run_dir, job.checkpoint, device)?;
     // Scored as the task (its labels and metric), on the examples read.
     let scored_as = LabeledTask { spec: task.spec.clone(), examples: source.examples.clone() };
+    let started = std::time::Instant::now();
     let evaluation = predict(&model, head, &scored_as, &picked, text.pad_id(), device, progress);
+    let seconds = started.elapsed().as_secs_f64();
     Ok(Scored {
         head_task,
         head: head.module_path(),
@@ -125,6 +129,7 @@ pub fn score<B: Backend>(job: &ScoreJob, device: &B::Device, progress: &mut dyn 
         examples: ids.len(),
         scores: evaluation.scores,
         predictions: evaluation.predictions,
+        seconds,
     })
 }
 
@@ -204,7 +209,7 @@ fn examples<'t>(job: &ScoreJob<'t>, manifest: &RunManifest) -> Result<(&'t Label
     let split = recorded.iter().find(|s| &s.task == name).ok_or_else(|| TrainError::RunFolder { path: path.clone(), message: format!("it has no split of task `{name}`") })?;
     let stale = |what: &str, t: &LabeledTask, fingerprint: &str, examples: usize| {
         TrainError::Score(format!(
-            "task `{}` has other data than when the run drew its {what} examples ({} examples, fingerprint {:.12}; the run saw {examples}, {fingerprint:.12}), so {} would point at other examples: import the data the run trained on again, or score all the examples (--examples all)",
+            "task `{}` has other data than when the run drew its {what} examples ({} examples, fingerprint {:.12}; the run saw {examples}, {fingerprint:.12}), so the ids {} records would point at other examples: import the data the run trained on again, or score all the examples (--examples all)",
             t.spec.name,
             t.examples.len(),
             task_fingerprint(t),
