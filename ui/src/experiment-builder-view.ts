@@ -211,6 +211,14 @@ export class ExperimentBuilder {
           ),
         ),
         this.field("T", "pft-temperature", d.temperature),
+        this.field("Per-task cap (empty: none)", "pft-cap", d.cap, { hint: "p ∝ min(n, cap)" }),
+        el(
+          "label",
+          { title: "The ablation sets its own batching and loss scaling per variant" },
+          "Batching",
+          el("select", { id: "builder-batching" }, ...BATCHINGS.map((b) => el("option", { value: b }, b))),
+        ),
+        el("label", { className: "check" }, el("input", { type: "checkbox", id: "builder-loss-scale", checked: true }), " Loss scaling (L / ln n)"),
       ),
       this.errorsFor("prefinetune"),
       el("h4", {}, "Fine-tunes"),
@@ -286,6 +294,8 @@ export class ExperimentBuilder {
   private showDesign(): void {
     const design = this.design();
     for (const part of this.host.querySelectorAll<HTMLElement>(".builder-design")) part.hidden = part.dataset.design !== design;
+    // The ablation's variants set these.
+    for (const id of ["builder-batching", "builder-loss-scale"]) byId<HTMLInputElement>(id).disabled = design === "batching_ablation";
   }
 
   /** The form as it stands. */
@@ -300,6 +310,9 @@ export class ExperimentBuilder {
       finetune: { steps: this.value("ft-steps"), batchSize: this.value("ft-batch"), maxLen: this.value("ft-maxlen"), lr: this.value("ft-lr"), devSize: this.value("ft-dev") },
       backend: byId<HTMLSelectElement>("builder-backend").value,
       mixedPrecision: byId<HTMLInputElement>("builder-mixed-precision").checked,
+      batching: byId<HTMLSelectElement>("builder-batching").value as BuilderForm["batching"],
+      lossScale: byId<HTMLInputElement>("builder-loss-scale").checked,
+      cap: this.value("pft-cap"),
       sampling: byId<HTMLSelectElement>("builder-sampling").value as BuilderForm["sampling"],
       temperature: this.value("pft-temperature"),
       r3f: byId<HTMLInputElement>("builder-r3f").checked,

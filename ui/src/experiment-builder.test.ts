@@ -97,6 +97,20 @@ describe("the experiment builder", () => {
     expect(bad.errors).toEqual([{ field: "prefinetune", message: "prefinetune.sampling: the temperature “0” must be a number above 0 (2 is common)" }]);
   });
 
+  it("sets pre-finetuning's batching, loss scaling and cap, except where the ablation sets them", () => {
+    const d = defaultForm();
+    expect(buildSpec(form({ downstream: "winowhy" }), tasks).spec?.prefinetune).not.toHaveProperty("batching");
+    const set = buildSpec(form({ downstream: "winowhy", batching: "sequential", lossScale: false, cap: "5000" }), tasks).spec?.prefinetune;
+    expect(set).toMatchObject({ batching: "sequential", loss_scale: "off", cap: 5000 });
+    const ablation = buildSpec(form({ design: "batching_ablation", mixture: "a, b", ablationDownstream: "winowhy", batching: "sequential", lossScale: false, cap: "100" }), tasks).spec?.prefinetune;
+    expect(ablation).not.toHaveProperty("batching");
+    expect(ablation).not.toHaveProperty("loss_scale");
+    expect(ablation).toMatchObject({ cap: 100 });
+    const bad = buildSpec(form({ downstream: "winowhy", cap: "0" }), tasks);
+    expect(bad.errors.map((e) => e.message)).toEqual(["prefinetune.cap: “0” is not a whole number of at least 1 (leave it empty for no cap)"]);
+    expect(d.cap).toBe("");
+  });
+
   it("builds a batching / loss-scaling ablation with the variants ticked", () => {
     const all = buildSpec(form({ design: "batching_ablation", mixture: "a, b, c", ablationDownstream: "winowhy", seeds: "2" }), tasks);
     expect(all.errors).toEqual([]);

@@ -38,6 +38,12 @@ export interface BuilderForm {
   backend: string;
   /** bf16 matrix products over f32 weights (muppet_model::MixedPrecision), in every run. */
   mixedPrecision: boolean;
+  /** How pre-finetuning forms its updates (MUPPET.md, "Heterogeneous batches"); the ablation sets its own. */
+  batching: (typeof BATCHINGS)[number];
+  /** Muppet's loss scaling (each loss over ln n) in pre-finetuning; the ablation sets its own. */
+  lossScale: boolean;
+  /** Per-task cap of the sampling (p ∝ min(n, cap)); empty: none. */
+  cap: string;
   /** How pre-finetuning draws its tasks (MUPPET.md, "Sampling"); `temperature` is T for p ∝ n^(1/T). */
   sampling: "natural" | "uniform" | "temperature";
   temperature: string;
@@ -155,6 +161,9 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     finetune: { steps: "16", batchSize: "8", maxLen: "64", lr: "1e-4", devSize: "100" },
     backend: "cpu",
     mixedPrecision: false,
+    batching: "heterogeneous",
+    lossScale: true,
+    cap: "",
     sampling: "natural",
     temperature: "2",
     r3f: false,
@@ -295,6 +304,16 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
     const t = number(form.temperature);
     if (t === null || t <= 0) errors.push({ field: "prefinetune", message: `prefinetune.sampling: the temperature “${form.temperature}” must be a number above 0 (2 is common)` });
     else prefinetune.sampling = { kind: "temperature", t };
+  }
+  // The ablation sets batching and loss scaling per variant itself.
+  if (form.design !== "batching_ablation") {
+    if (form.batching !== "heterogeneous") prefinetune.batching = form.batching;
+    if (!form.lossScale) prefinetune.loss_scale = "off";
+  }
+  if (form.cap.trim() !== "") {
+    const cap = integer(form.cap);
+    if (cap === null || cap < 1) errors.push({ field: "prefinetune", message: `prefinetune.cap: “${form.cap}” is not a whole number of at least 1 (leave it empty for no cap)` });
+    else prefinetune.cap = cap;
   }
   if (form.r3f) finetune.r3f = { lambda: 1, eps: 1e-5, noise: "uniform" };
   const seeds = parseSeeds(form.seeds);
