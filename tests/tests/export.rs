@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use muppet_tests::cli::{muppet, shared_assets, text};
+use muppet_tests::cli::{last_json, muppet, shared_assets, text};
 use muppet_tests::workspace::workspace_root;
 
 /// Largest allowed difference between Burn's and transformers' hidden states.
@@ -265,7 +265,19 @@ fn check_existing_folder_and_steps(home: &tempfile::TempDir, run: &str) {
 #[test]
 fn a_bundled_run_is_imported_into_another_data_folder_and_exports_there() {
     let (server, desktop, files) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
-    let run = trained_run(server.path());
+    // The server keeps its base model elsewhere than this machine: its own copy of MiniLM,
+    // gone once the run is bundled.
+    let server_model = server.path().join("models/all-MiniLM-L6-v2");
+    std::fs::create_dir_all(&server_model).expect("model dir");
+    for entry in std::fs::read_dir(shared_assets().join("models/all-MiniLM-L6-v2")).expect("the shared model") {
+        let entry = entry.expect("entry");
+        std::os::unix::fs::symlink(entry.path(), server_model.join(entry.file_name())).expect("link");
+    }
+    let model_arg = server_model.to_str().expect("utf-8").to_string();
+    let args = ["prefinetune", "--task", TASKS[0], "--task", TASKS[1], "--steps", "2", "--batch-size", "4", "--model", &model_arg, "--json"];
+    let out = muppet(server.path(), &args);
+    assert!(out.status.success(), "muppet prefinetune failed:\n{}", text(&out));
+    let run = last_json(&out)["run_id"].as_i64().expect("a run id").to_string();
     let bundle = files.path().join("run.tar");
     let bundle_arg = bundle.to_str().expect("utf-8 path");
     let out = muppet(server.path(), &["runs", "bundle", &run, "--out", bundle_arg]);
@@ -276,6 +288,7 @@ fn a_bundled_run_is_imported_into_another_data_folder_and_exports_there() {
     let list = |home: &Path| -> Vec<serde_json::Value> {
         serde_json::from_slice::<serde_json::Value>(&muppet(home, &["runs", "list", "--json"]).stdout).expect("runs list JSON").as_array().expect("array").clone()
     };
+    std::fs::remove_dir_all(server.path().join("models")).expect("the server's model goes");
     let out = muppet(desktop.path(), &["runs", "import", bundle_arg, "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let imported: serde_json::Value = serde_json::from_slice(&out.stdout).expect("import JSON");
@@ -287,6 +300,11 @@ fn a_bundled_run_is_imported_into_another_data_folder_and_exports_there() {
         assert_eq!(here[key], source[key], "{key}");
     }
     let new_id = here["id"].to_string();
+    // Its base model is this machine's copy of MiniLM, and its note says so.
+    let shown = muppet(desktop.path(), &["runs", "show", &new_id, "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("runs show JSON");
+    let relocated = format!("its base model {} is {} on this machine", server_model.display(), shared_assets().join("models/all-MiniLM-L6-v2").display());
+    assert!(shown["notes"].as_array().expect("notes").iter().any(|n| n["body"].as_str().is_some_and(|b| b.contains(&relocated))), "{shown}");
     let hf = desktop.path().join("exported");
     let out = muppet(desktop.path(), &["export", &new_id, "--format", "hf", "--out", hf.to_str().expect("utf-8")]);
     assert!(out.status.success(), "{}", text(&out));

@@ -147,7 +147,11 @@ pub fn bundle(runs: &[RunId], experiment: Option<muppet_store::ExperimentId>, ou
 }
 
 fn import(bundle: &std::path::Path, json: bool) -> anyhow::Result<()> {
-    let imported = crate::with_store(async |store, home| Ok(muppet_store::bundle::import_bundle(store, home, bundle).await?))?;
+    let imported = crate::with_store(async |store, home| {
+        let hub = muppet_data::hub::cache_root();
+        let models_here = |elsewhere: &std::path::Path| muppet_data::assets::model_here(home.assets(), &hub, elsewhere);
+        Ok(muppet_store::bundle::import_bundle(store, home, bundle, &models_here).await?)
+    })?;
     if json {
         println!("{}", serde_json::to_string(&imported)?);
         return Ok(());

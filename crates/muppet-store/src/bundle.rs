@@ -217,31 +217,46 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Re
     Ok(())
 }
 
+/// Finds on this machine the base model folder another machine named by its own path
+/// (`muppet_data::assets::model_here`); `None`: not here.
+pub type ModelsHere<'a> = &'a (dyn Fn(&Path) -> Option<PathBuf> + Sync);
+
 /// Import the bundle at `bundle` into `home`: its runs as new runs (and its experiment).
-pub async fn import_bundle(store: &Store, home: &MuppetHome, bundle: &Path) -> Result<Imported, StoreError> {
+/// Each run's base model, named by the other machine's path, is pointed at the same model
+/// on this machine when `models_here` finds it.
+pub async fn import_bundle(store: &Store, home: &MuppetHome, bundle: &Path, models_here: ModelsHere<'_>) -> Result<Imported, StoreError> {
     let runs = home.runs();
     std::fs::create_dir_all(&runs).map_err(|e| failed(&runs, e))?;
     crate::delete::sweep_leftovers(store, home, &runs).await;
     let staging = runs.join(crate::delete::import_staging_name());
-    let result = stage_and_store(store, home, bundle, &staging).await;
+    let result = stage_and_store(store, home, bundle, &staging, models_here).await;
     if staging.exists() {
         let _ = std::fs::remove_dir_all(&staging);
     }
     result
 }
 
-async fn stage_and_store(store: &Store, home: &MuppetHome, bundle: &Path, staging: &Path) -> Result<Imported, StoreError> {
+async fn stage_and_store(store: &Store, home: &MuppetHome, bundle: &Path, staging: &Path, models_here: ModelsHere<'_>) -> Result<Imported, StoreError> {
     let (from, to) = (bundle.to_path_buf(), staging.to_path_buf());
     // Unpacking and checking gigabytes of checkpoints: off the async runtime's threads.
     let staged = tokio::task::spawn_blocking(move || stage(&from, &to)).await;
-    let (header, count) = staged.map_err(|e| failed(bundle, format!("could not be unpacked ({e})")))??;
+    let (mut header, count) = staged.map_err(|e| failed(bundle, format!("could not be unpacked ({e})")))??;
+    let mut models = Vec::with_capacity(header.runs.len());
+    for i in 0..header.runs.len() {
+        let files = header.files_of(staging, header.runs[i].run);
+        models.push(relocate_model(&files, &mut header.runs[i].record, models_here).map_err(|e| failed(bundle, e))?);
+    }
     let to_import: Vec<RunToImport> = header
         .runs
         .iter()
-        .map(|r| {
+        .zip(&models)
+        .map(|(r, model)| {
             let mut note = format!("Imported from run {} of {} on {}, bundle {}", r.run, header.home, header.host, bundle.display());
             if let Some(parent) = r.parent.filter(|p| !header.runs.iter().any(|o| o.run == *p)) {
                 note.push_str(&format!("; there it started from run {parent}, which the bundle does not hold"));
+            }
+            if let Some(model) = model {
+                note.push_str(&format!("; {model}"));
             }
             RunToImport { source: r.run, parent: r.parent, record: &r.record, note, in_experiment: r.in_experiment }
         })
@@ -275,6 +290,42 @@ async fn stage_and_store(store: &Store, home: &MuppetHome, bundle: &Path, stagin
         source_host: header.host,
         files: count,
     })
+}
+
+/// The engine's manifest in a run folder (`muppet_train::manifest::MANIFEST_FILE`), whose
+/// `model_dir` names the base model folder.
+const MANIFEST: &str = "run.json";
+
+/// Point a bundled run at its base model on this machine: the other machine's path in its
+/// staged `run.json` (`model_dir`) and in its spec (`model`) becomes the folder
+/// `models_here` finds. Returns what the run's note says of it: where the model is here,
+/// or that it is not here; nothing when the path is the same here.
+fn relocate_model(files: &Path, record: &mut RunRecord, models_here: ModelsHere<'_>) -> Result<Option<String>, String> {
+    let manifest = files.join(MANIFEST);
+    let mut json: Option<serde_json::Value> = std::fs::read_to_string(&manifest).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let named = |v: &serde_json::Value, key: &str| v.get(key).and_then(|m| m.as_str()).map(str::to_string);
+    let Some(there) = json.as_ref().and_then(|j| named(j, "model_dir")).or_else(|| named(&record.spec, "model")) else {
+        return Ok(None);
+    };
+    let Some(here) = models_here(Path::new(&there)) else {
+        return Ok(Some(format!(
+            "its base model {there} is not on this machine: put the model there (or its folder, of the same name, in this machine's assets/models) to score, export or fine-tune from the run"
+        )));
+    };
+    let here = here.display().to_string();
+    if here == there {
+        return Ok(None);
+    }
+    if let Some(json) = json.as_mut().filter(|j| named(j, "model_dir").as_deref() == Some(there.as_str())) {
+        json["model_dir"] = here.clone().into();
+        let partial = files.join(format!(".partial-{MANIFEST}"));
+        let text = serde_json::to_vec_pretty(json).map_err(|e| e.to_string())?;
+        std::fs::write(&partial, text).and_then(|()| std::fs::rename(&partial, &manifest)).map_err(|e| format!("rewriting {}: {e}", manifest.display()))?;
+    }
+    if named(&record.spec, "model").as_deref() == Some(there.as_str()) {
+        record.spec["model"] = here.clone().into();
+    }
+    Ok(Some(format!("its base model {there} is {here} on this machine")))
 }
 
 /// Move each staged run folder to its new run's folder; on a failure, those moved go back.
@@ -391,7 +442,7 @@ mod tests {
         let home = MuppetHome::at(dir.path().join("desktop"));
         home.ensure().expect("data folder");
         let store = Store::open(&home.db()).await.expect("open");
-        let imported = import_bundle(&store, &home, &bundle).await.expect("import");
+        let imported = import_bundle(&store, &home, &bundle, &|_| None).await.expect("import");
         assert_eq!((imported.runs.len(), imported.experiment.is_none(), imported.files, imported.checkpoints), (1, true, 1, 1));
         let new_run = imported.runs[0].run;
         assert_eq!(imported.runs[0].source_run, run.0);

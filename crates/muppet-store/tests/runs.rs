@@ -329,7 +329,7 @@ async fn an_experiment_bundle_carries_the_runs_it_starts_from() {
     assert_eq!(runs, [fine]);
     write_bundle(&store, &server, &runs, Some(experiment), &bundle).await.expect("bundle");
 
-    let imported = import_bundle(&here, &desktop, &bundle).await.expect("import");
+    let imported = import_bundle(&here, &desktop, &bundle, &|_| None).await.expect("import");
     let id_of = |source: muppet_core::RunId| imported.runs.iter().find(|r| r.source_run == source.0).expect("bundled").run;
     let (new_earlier, new_fine) = (id_of(earlier), id_of(fine));
     let new_experiment = imported.experiment.as_ref().expect("experiment").id;
@@ -341,4 +341,44 @@ async fn an_experiment_bundle_carries_the_runs_it_starts_from() {
     assert_eq!((spec["init"]["run"].as_i64(), spec["init"]["step"].as_i64()), (Some(new_earlier.0), Some(10)), "{spec}");
     assert_eq!(spec["init"]["checkpoint"].as_str(), Some(desktop.run_dir(new_earlier).join("model-step10.mpk").to_str().expect("utf-8")), "{spec}");
     assert_eq!(here.run(new_earlier).await.expect("earlier").experiment, None);
+}
+
+/// A bundled run names its base model by the other machine's path: the import points its
+/// run.json and its spec at the same model here, and says so in its note; a model not here
+/// is said too, and the paths are left as they were.
+#[tokio::test]
+async fn an_imported_run_finds_its_base_model_on_this_machine() {
+    use muppet_store::bundle::{import_bundle, write_bundle};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, desktop) = (muppet_core::MuppetHome::at(dir.path().join("server")), muppet_core::MuppetHome::at(dir.path().join("desktop")));
+    for home in [&server, &desktop] {
+        home.ensure().expect("data folder");
+    }
+    let there = "/srv/muppet/assets/models/all-MiniLM-L6-v2";
+    let store = Store::open(&server.db()).await.expect("open");
+    let run = store.create_run(&NewRun { spec: serde_json::json!({"model": there, "tasks": ["rt"]}), ..new_run("pft") }).await.expect("run");
+    std::fs::create_dir_all(server.run_dir(run)).expect("run dir");
+    std::fs::write(server.run_dir(run).join("run.json"), serde_json::json!({"model_dir": there, "tasks": [], "heads": [], "max_len": 64}).to_string()).expect("run.json");
+    let bundle = dir.path().join("run.tar");
+    write_bundle(&store, &server, &[run], None, &bundle).await.expect("bundle");
+
+    let here_model = desktop.assets().join("models/all-MiniLM-L6-v2");
+    let found = here_model.clone();
+    let finds = move |p: &std::path::Path| (p.file_name() == found.file_name()).then(|| found.clone());
+    let here = Store::open(&desktop.db()).await.expect("open desktop");
+    let imported = import_bundle(&here, &desktop, &bundle, &finds).await.expect("import");
+    let new = imported.runs[0].run;
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(desktop.run_dir(new).join("run.json")).expect("run.json")).expect("json");
+    assert_eq!(manifest["model_dir"].as_str(), here_model.to_str());
+    assert_eq!(manifest["max_len"], 64, "the rest of run.json is kept");
+    assert_eq!(here.run_spec(new).await.expect("spec")["model"].as_str(), here_model.to_str());
+    let notes = here.notes(muppet_store::NoteTarget::Run(new)).await.expect("notes");
+    assert!(notes.iter().any(|n| n.body.contains(&format!("its base model {there} is {} on this machine", here_model.display()))), "{notes:?}");
+
+    // Not on this machine: said, and left as it was.
+    let imported = import_bundle(&here, &desktop, &bundle, &|_| None).await.expect("import again");
+    let new = imported.runs[0].run;
+    assert_eq!(here.run_spec(new).await.expect("spec")["model"], there);
+    let notes = here.notes(muppet_store::NoteTarget::Run(new)).await.expect("notes");
+    assert!(notes.iter().any(|n| n.body.contains(&format!("its base model {there} is not on this machine"))), "{notes:?}");
 }

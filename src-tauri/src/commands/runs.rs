@@ -211,7 +211,9 @@ pub async fn import_run_bundle(
 ) -> Result<muppet_store::bundle::Imported, CommandError> {
     let store = store(&state)?;
     let path = paths::existing_file(&path, "run bundle")?;
-    Ok(muppet_store::bundle::import_bundle(store, state.home(), &path).await?)
+    let (assets, hub) = (state.home().assets().to_path_buf(), muppet_data::hub::cache_root());
+    let models_here = move |elsewhere: &std::path::Path| muppet_data::assets::model_here(&assets, &hub, elsewhere);
+    Ok(muppet_store::bundle::import_bundle(store, state.home(), &path, &models_here).await?)
 }
 
 /// Delete runs for good: their rows and folders, together or not at all. A run the app
