@@ -246,6 +246,12 @@ async fn stage_and_store(store: &Store, home: &MuppetHome, bundle: &Path, stagin
         let files = header.files_of(staging, header.runs[i].run);
         models.push(relocate_model(&files, &mut header.runs[i].record, models_here).map_err(|e| failed(bundle, e))?);
     }
+    // An experiment that names its model: its runs still to train take it here.
+    if let Some(spec) = header.experiment.as_mut().map(|e| &mut e.record.spec)
+        && let Some(here) = spec.get("model").and_then(|m| m.as_str()).and_then(|there| models_here(Path::new(there)))
+    {
+        spec["model"] = here.display().to_string().into();
+    }
     let to_import: Vec<RunToImport> = header
         .runs
         .iter()

@@ -375,6 +375,19 @@ async fn an_imported_run_finds_its_base_model_on_this_machine() {
     let notes = here.notes(muppet_store::NoteTarget::Run(new)).await.expect("notes");
     assert!(notes.iter().any(|n| n.body.contains(&format!("its base model {there} is {} on this machine", here_model.display()))), "{notes:?}");
 
+    // An experiment naming the model: its runs still to train take it here.
+    let spec = serde_json::json!({"name": "sweep", "model": there, "sweep": {"tasks": ["rt"], "grid": {"lr": [0.0001]}, "seeds": 1}});
+    let experiment = store.create_experiment(&muppet_store::NewExperiment { name: "sweep".into(), kind: "sweep".into(), spec }).await.expect("experiment");
+    let member = store
+        .create_run_in(&NewRun { spec: serde_json::json!({"model": there}), ..new_run("sweep: fine-tune rt") }, &muppet_store::RunOrigin { experiment: Some(experiment), ..Default::default() })
+        .await
+        .expect("member");
+    let with_experiment = dir.path().join("sweep.tar");
+    write_bundle(&store, &server, &[member], Some(experiment), &with_experiment).await.expect("bundle");
+    let imported = import_bundle(&here, &desktop, &with_experiment, &finds).await.expect("import the experiment");
+    let stored = here.experiment(imported.experiment.as_ref().expect("experiment").id).await.expect("stored");
+    assert_eq!(stored.spec["model"].as_str(), here_model.to_str());
+
     // Not on this machine: said, and left as it was.
     let imported = import_bundle(&here, &desktop, &bundle, &|_| None).await.expect("import again");
     let new = imported.runs[0].run;
