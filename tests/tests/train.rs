@@ -33,7 +33,10 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert_eq!(tasks[1]["metric"], "accuracy");
 
     let run_s = run.to_string();
-    let ft = args(&["finetune", "--from-run", &run_s, "--reuse-head", "--task", "strategyqa", "--train-size", "16", "--steps", "2"], &["--json"]);
+    // No --max-len: the source run's (48) is taken.
+    let mut ft = args(&["finetune", "--from-run", &run_s, "--reuse-head", "--task", "strategyqa", "--train-size", "16", "--steps", "2"], &["--json"]);
+    let at = ft.iter().position(|a| *a == "--max-len").expect("SMALL sets it");
+    ft.drain(at..at + 2);
     let out = muppet(home.path(), &ft);
     assert!(out.status.success(), "{}", text(&out));
     let fine = last_json(&out);
@@ -46,6 +49,14 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs list JSON");
     let finetune = runs.as_array().expect("array").iter().find(|r| r["kind"] == "finetune").expect("the fine-tune run");
     assert_eq!(finetune["parent"], run, "{finetune}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let spec = rt.block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("store");
+        let spec = store.run_spec(muppet_core::RunId(finetune["id"].as_i64().expect("id"))).await.expect("spec");
+        store.close().await;
+        spec
+    });
+    assert_eq!(spec["config"]["max_len"], 48, "{spec}");
 }
 
 /// `--devices 2` on the CPU: a queued run whose spec carries it is trained by the worker on

@@ -277,6 +277,13 @@ pub fn finetune(args: FinetuneArgs) -> anyhow::Result<()> {
         None => (RunSpec { model: model_dir(&home, args.model)?, tasks: args.tasks, backend, init: InitSpec::Base, config }, None),
         Some(source) => {
             let source_spec = stored_spec(&home, RunId(source))?;
+            // The source run's tokenization unless given (as the app's fine-tune form).
+            if args.config.max_len.is_none() {
+                config.max_len = source_spec.config.max_len;
+            }
+            if args.config.doc_stride.is_none() {
+                config.doc_stride = source_spec.config.doc_stride;
+            }
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let store = runtime.block_on(muppet_store::Store::open(&home.db()))?;
             let chosen = runtime.block_on(store.checkpoint_at(RunId(source), args.step));
