@@ -304,13 +304,7 @@ export class RunPage {
 
   /** The fine-tune form, for a run with a checkpoint: its checkpoints, and the tasks that train. */
   private async showFinetune(detail: RunDetail): Promise<void> {
-    const panel = byId("finetune-panel");
-    panel.hidden = detail.checkpoints.length === 0;
-    if (panel.hidden) return;
-    const steps = byId<HTMLSelectElement>("finetune-step");
-    const step = steps.value;
-    steps.replaceChildren(el("option", { value: "" }, "latest"), ...detail.checkpoints.map((c) => el("option", { value: String(c.step) }, `step ${c.step}`)));
-    steps.value = [...steps.options].some((o) => o.value === step) ? step : "";
+    if (!checkpointPanel("finetune-panel", "finetune-step", detail)) return;
     const select = byId<HTMLSelectElement>("finetune-task");
     if (select.dataset.run === String(detail.run.id) && select.options.length > 0) return;
     try {
@@ -355,13 +349,7 @@ export class RunPage {
 
   /** The scoring form, for a run with a checkpoint: its checkpoints, and the tasks a head of the run scores. */
   private async showEval(detail: RunDetail): Promise<void> {
-    const panel = byId("eval-panel");
-    panel.hidden = detail.checkpoints.length === 0;
-    if (panel.hidden) return;
-    const steps = byId<HTMLSelectElement>("eval-step");
-    const step = steps.value;
-    steps.replaceChildren(el("option", { value: "" }, "latest"), ...detail.checkpoints.map((c) => el("option", { value: String(c.step) }, `step ${c.step}`)));
-    steps.value = [...steps.options].some((o) => o.value === step) ? step : "";
+    if (!checkpointPanel("eval-panel", "eval-step", detail)) return;
     const select = byId<HTMLSelectElement>("eval-task");
     if (select.dataset.run === String(detail.run.id) && select.options.length > 0) return;
     try {
@@ -603,4 +591,20 @@ export class RunPage {
       button.disabled = false;
     }
   }
+}
+
+/**
+ * A panel that works on a checkpoint (fine-tune, scoring): shown only when the run has one,
+ * its checkpoint select listing them ("latest" first) and keeping the step chosen. Returns
+ * whether it is shown.
+ */
+function checkpointPanel(panelId: string, stepsId: string, detail: RunDetail): boolean {
+  const panel = byId(panelId);
+  panel.hidden = detail.checkpoints.length === 0;
+  if (panel.hidden) return false;
+  const steps = byId<HTMLSelectElement>(stepsId);
+  const step = steps.value;
+  steps.replaceChildren(el("option", { value: "" }, "latest"), ...detail.checkpoints.map((c) => el("option", { value: String(c.step) }, `step ${c.step}`)));
+  steps.value = [...steps.options].some((o) => o.value === step) ? step : "";
+  return true;
 }

@@ -226,6 +226,13 @@ fn arms_in_order(plan: &Plan) -> Vec<Arm> {
     arms
 }
 
+/// Draw `chart` as `<stem>.png` and `<stem>.svg` in `dir`, listed among the report's figures.
+fn figure<C: muppet_charts::Chart>(chart: &C, dir: &Path, stem: &str, figures: &mut Vec<String>) -> anyhow::Result<()> {
+    write_both(chart, dir, stem)?;
+    figures.push(stem.to_string());
+    Ok(())
+}
+
 fn band(s: &Summary, x: f64) -> BandPoint {
     BandPoint { x, mean: s.mean, low: s.ci_low, high: s.ci_high }
 }
@@ -319,8 +326,7 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                     .collect();
                 let chart = SampleEfficiencyChart { title: format!("{task}: dev {metric} by training size"), y_label: format!("dev {metric}"), series };
                 let stem = format!("sample_efficiency_{}", slug(task));
-                write_both(&chart, dir, &stem)?;
-                figures.push(stem.clone());
+                figure(&chart, dir, &stem, &mut figures)?;
                 writeln!(md, "## {task} (dev {metric})\n\n![{task}: sample efficiency]({stem}.png)\n")?;
                 let present: Vec<&Arm> = arms.iter().filter(|a| mine.iter().any(|p| &p.arm == *a)).collect();
                 let mut header = String::from("| training examples |");
@@ -383,8 +389,7 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                     verdict: verdict.clone(),
                 };
                 let stem = format!("task_count_{}", slug(task));
-                write_both(&chart, dir, &stem)?;
-                figures.push(stem.clone());
+                figure(&chart, dir, &stem, &mut figures)?;
                 writeln!(md, "## {task}\n\n![{task}: task count]({stem}.png)\n\n**{verdict}.**\n")?;
                 writeln!(md, "| tasks | dev {metric} | gain over base |\n|---:|---|---|")?;
                 for p in points.iter().filter(|p| &p.task == task) {
@@ -436,8 +441,7 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                     .collect();
                 let chart = BarsChart { title: format!("Batching and loss scaling: {task}"), x_label: format!("dev {metric} (mean over seeds, 95% CI)"), bars };
                 let stem = format!("ablation_{}", slug(task));
-                write_both(&chart, dir, &stem)?;
-                figures.push(stem.clone());
+                figure(&chart, dir, &stem, &mut figures)?;
                 writeln!(md, "## {task} (dev {metric})\n\n![{task}: ablation]({stem}.png)\n")?;
                 writeln!(md, "| pre-finetuning | dev {metric} | gain over base |\n|---|---|---|")?;
                 for p in points.iter().filter(|p| &p.task == task) {
@@ -461,8 +465,7 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                     mine.iter().map(|p| Bar { label: p.arm.label(), mean: p.value.mean, low: p.value.ci_low, high: p.value.ci_high, is_base: false }).collect();
                 let chart = BarsChart { title: format!("Sweep: {task}"), x_label: format!("dev {metric} (mean over seeds, 95% CI)"), bars };
                 let stem = format!("sweep_{}", slug(task));
-                write_both(&chart, dir, &stem)?;
-                figures.push(stem.clone());
+                figure(&chart, dir, &stem, &mut figures)?;
                 writeln!(md, "## {task} (dev {metric})\n\n![{task}: sweep]({stem}.png)\n")?;
                 writeln!(md, "| setting | dev {metric} |\n|---|---|")?;
                 // The first of equal means: the settings in the grid's order.
@@ -491,8 +494,7 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
             smoothing: Some(0.85),
         };
         let stem = format!("prefinetune_{}", slug(label));
-        write_both(&chart, dir, &stem)?;
-        figures.push(stem.clone());
+        figure(&chart, dir, &stem, &mut figures)?;
         writeln!(md, "![{label}: training loss]({stem}.png)\n\nFaint: as measured; bold: smoothed (EMA 0.85).\n")?;
     }
 
