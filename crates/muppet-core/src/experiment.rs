@@ -1,5 +1,6 @@
 //! Experiment specifications (MUPPET.md, "The experiments the product must make easy"):
-//! a sample-efficiency sweep, a task-count ablation or a batching/scaling ablation,
+//! a sample-efficiency sweep, a task-count ablation, a batching/scaling ablation or a sweep
+//! of fine-tuning settings,
 //! written by hand as TOML and stored with the experiment. Expansion into runs lives in
 //! `muppet-train` (it needs the training configuration); this module is only the shape.
 //!
@@ -27,7 +28,7 @@ use serde::{Deserialize, Serialize};
 /// Fields of the training configuration, by name, laid over the defaults.
 pub type ConfigOverrides = serde_json::Map<String, serde_json::Value>;
 
-/// A whole experiment file. Exactly one of the three designs is given.
+/// A whole experiment file. Exactly one of the four designs is given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentSpec {
