@@ -1017,6 +1017,10 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             rows == wrong && (wrong == 0 || misses.starts_with(&format!("Wrong: {wrong} of 8"))),
             "{wrong} wrong predictions, {rows} listed under {misses:?}"
         );
+        // The predictions file is among the run's files.
+        studio
+            .wait_for("#run-files tr[data-path='predictions/rt_fresh_rotten-eval-dev-step40.jsonl']", UI_WAIT, "the run's files list the predictions")
+            .await?;
         studio.client.execute("document.getElementById('eval-panel').scrollIntoView()", vec![]).await?;
         studio.screenshot("eval.png").await?;
 

@@ -307,6 +307,9 @@ export interface RunDetail {
   notes: Note[];
   /** The worker's peak resident memory in MB, when it recorded it. */
   peak_rss_mb: number | null;
+  /** The run's folder and its files (checkpoints, splits, logs, predictions). */
+  folder: string;
+  files: { path: string; bytes: number }[];
 }
 
 /** muppet_store::Note on a run. */

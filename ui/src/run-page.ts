@@ -266,6 +266,11 @@ export class RunPage {
     byId<HTMLButtonElement>("resume-run").disabled =
       detail.worker !== null || !["cancelled", "failed", "queued"].includes(run.status);
     byId("run-spec").textContent = JSON.stringify(detail.spec, null, 2);
+    byId("run-folder").textContent = detail.folder;
+    byId("run-files").replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", {}, "File"), el("th", { className: "num" }, "Size"))),
+      el("tbody", {}, ...detail.files.map((f) => el("tr", { "data-path": f.path }, el("td", { className: "path" }, f.path), el("td", { className: "num" }, formatBytes(f.bytes))))),
+    );
     byId("run-resources").textContent = resourcesText(run, detail.peak_rss_mb);
     this.showTags(detail.tags);
     this.showNotes(detail.notes);
@@ -404,6 +409,8 @@ export class RunPage {
       if (this.run !== run) return;
       this.showEvaluated(evaluated);
       result.dataset.state = "done";
+      // Its predictions file joins the run's files.
+      void this.loadDetail();
     } catch (error) {
       result.className = "result error";
       result.textContent = describeError(error).message;

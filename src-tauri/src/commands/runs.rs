@@ -84,6 +84,48 @@ pub struct RunDetail {
     pub notes: Vec<Note>,
     /// The worker's peak resident memory in MB, over its sessions, when it recorded it.
     pub peak_rss_mb: Option<f64>,
+    /// The run's folder and its files (checkpoints, splits, logs, predictions), as MLflow
+    /// lists a run's artifacts.
+    pub folder: String,
+    pub files: Vec<RunFile>,
+}
+
+/// A file of a run's folder.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct RunFile {
+    /// Relative to the run's folder, `/`-separated.
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// Files listed per run, at most: a run folder holds a few dozen.
+const FILES_SHOWN: usize = 500;
+
+/// The files under `dir` (not hidden ones: partial writes, moved-aside deletions), sorted by
+/// path, at most [`FILES_SHOWN`]; none when the folder does not exist.
+fn run_files(dir: &std::path::Path) -> Vec<RunFile> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<RunFile>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            if out.len() >= FILES_SHOWN || entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            match entry.metadata() {
+                Ok(m) if m.is_dir() => walk(root, &path, out),
+                Ok(m) => {
+                    let relative = path.strip_prefix(root).unwrap_or(&path);
+                    let parts: Vec<String> = relative.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+                    out.push(RunFile { path: parts.join("/"), bytes: m.len() });
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
 }
 
 #[tauri::command]
@@ -102,6 +144,8 @@ pub async fn run_detail(state: State<'_, StudioState>, run: i64) -> Result<RunDe
         tags: store.run_tags(id).await?,
         notes: store.notes(NoteTarget::Run(id)).await?,
         peak_rss_mb: crate::annotations::peak_rss_mb(store, id).await?,
+        folder: state.home().run_dir(id).display().to_string(),
+        files: run_files(&state.home().run_dir(id)),
     })
 }
 
@@ -443,6 +487,21 @@ mod tests {
     use quick_xml::events::Event;
 
     use super::*;
+
+    #[test]
+    fn run_files_lists_the_folder_without_hidden_entries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("predictions")).expect("dir");
+        std::fs::create_dir_all(dir.path().join(".deleted-1-x")).expect("hidden dir");
+        for (file, text) in [("run.json", "{}"), ("predictions/sst2-eval-dev-step4.jsonl", "{}\n{}\n"), (".partial-run.json", "{"), (".deleted-1-x/model-step1.mpk", "x")] {
+            std::fs::write(dir.path().join(file), text).expect("write");
+        }
+        assert_eq!(
+            run_files(dir.path()),
+            vec![RunFile { path: "predictions/sst2-eval-dev-step4.jsonl".into(), bytes: 6 }, RunFile { path: "run.json".into(), bytes: 2 }]
+        );
+        assert!(run_files(&dir.path().join("missing")).is_empty());
+    }
 
     #[test]
     fn misses_lists_the_wrong_predictions_first() {
