@@ -1017,6 +1017,13 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             rows == wrong && (wrong == 0 || misses.starts_with(&format!("Wrong: {wrong} of 8"))),
             "{wrong} wrong predictions, {rows} listed under {misses:?}"
         );
+        // The confusion matrix of the two classes adds up to the 8 examples, its diagonal to the accuracy.
+        let mut cells = Vec::new();
+        for cell in studio.client.find_all(Locator::Css("#eval-confusion tbody td")).await? {
+            cells.push(cell.text().await?.parse::<usize>()?);
+        }
+        ensure!(cells.len() == 4 && cells.iter().sum::<usize>() == 8 && ((cells[0] + cells[3]) as f64 / 8.0 - shown).abs() < 5e-5, "the confusion matrix reads {cells:?}");
+        studio.wait_for("#eval-classes tr[data-class='fresh']", UI_WAIT, "the per-class figures").await?;
         // The predictions file is among the run's files.
         studio
             .wait_for("#run-files tr[data-path='predictions/rt_fresh_rotten-eval-dev-step40.jsonl']", UI_WAIT, "the run's files list the predictions")

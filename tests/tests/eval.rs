@@ -93,6 +93,20 @@ fn eval_scores_a_checkpoint_as_the_run_did_and_writes_each_prediction() {
         assert_eq!(rows.len(), DEV, "{task}");
         let ids: Vec<u64> = rows.iter().map(|r| r["example"].as_u64().expect("example")).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "{task}: {ids:?}");
+        // Classification: the confusion matrix adds up to the examples and the accuracy.
+        let classes = &result["classes"];
+        if task == "sarcasm_headlines" {
+            let matrix: Vec<Vec<u64>> = serde_json::from_value(classes["matrix"].clone()).expect("a matrix");
+            assert_eq!(matrix.len(), 2);
+            let total: u64 = matrix.iter().flatten().sum();
+            let right: u64 = (0..2).map(|i| matrix[i][i]).sum();
+            assert_eq!(total, DEV as u64);
+            assert!((right as f64 / total as f64 - value).abs() < 1e-12, "{classes}");
+            let support: u64 = classes["per_class"].as_array().expect("per class").iter().map(|k| k["support"].as_u64().expect("support")).sum();
+            assert_eq!(support, DEV as u64);
+        } else {
+            assert!(classes.is_null(), "{task}: {classes}");
+        }
         match metric {
             "accuracy" => {
                 let right = mean(&rows, |r| f64::from(u8::from(r["correct"].as_bool().expect("correct"))));

@@ -600,6 +600,12 @@ export interface EvalResult {
   scores: { metric: string; value: number }[];
   predictions: string;
   predictions_bytes: number;
+  /** Classification: the confusion matrix (`matrix[gold][predicted]`) and each class's figures. */
+  classes: {
+    labels: string[];
+    matrix: number[][];
+    per_class: { label: string; precision: number; recall: number; f1: number; support: number }[];
+  } | null;
 }
 
 /** A scoring's result and its first misses (src-tauri commands::runs::Evaluated). */

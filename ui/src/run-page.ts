@@ -17,6 +17,7 @@ import {
   untagRun,
   type Note,
   type Evaluated,
+  type EvalResult,
   type RunDetail,
   type TaskEntry,
   type Update,
@@ -434,6 +435,7 @@ export class RunPage {
       result.textContent = "";
       scores.replaceChildren();
       misses.replaceChildren();
+      this.showClasses(null);
       return;
     }
     const r = evaluated.result;
@@ -445,6 +447,7 @@ export class RunPage {
       el("thead", {}, el("tr", {}, el("th", {}, "Metric"), el("th", { className: "num" }, "Value"))),
       el("tbody", {}, ...r.scores.map((s) => el("tr", { "data-metric": s.metric }, el("td", {}, s.metric), el("td", { className: "num" }, s.value.toFixed(4))))),
     );
+    this.showClasses(r.classes);
     const shown = evaluated.misses.length;
     title.textContent =
       evaluated.wrong === null
@@ -462,6 +465,33 @@ export class RunPage {
           const m = missRow(row);
           return el("tr", { "data-example": m.example }, el("td", { className: "num" }, m.example), el("td", {}, m.input), el("td", {}, m.gold), el("td", {}, m.predicted), el("td", { className: "num" }, m.detail));
         }),
+      ),
+    );
+  }
+
+  /** A classification scoring's per-class figures and confusion matrix (rows: gold), or nothing. */
+  private showClasses(classes: EvalResult["classes"]): void {
+    const table = byId("eval-classes");
+    const confusion = byId("eval-confusion");
+    table.hidden = confusion.hidden = classes === null;
+    if (classes === null) {
+      table.replaceChildren();
+      confusion.replaceChildren();
+      return;
+    }
+    const num = (v: number) => el("td", { className: "num" }, v.toFixed(4));
+    table.replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", {}, "Class"), ...["Precision", "Recall", "F1", "Support"].map((h) => el("th", { className: "num" }, h)))),
+      el("tbody", {}, ...classes.per_class.map((k) => el("tr", { "data-class": k.label }, el("td", {}, k.label), num(k.precision), num(k.recall), num(k.f1), el("td", { className: "num" }, formatCount(k.support))))),
+    );
+    confusion.replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", {}, "gold \\ predicted"), ...classes.labels.map((l) => el("th", { className: "num" }, l)))),
+      el(
+        "tbody",
+        {},
+        ...classes.matrix.map((row, gold) =>
+          el("tr", { "data-gold": classes.labels[gold] ?? "" }, el("th", {}, classes.labels[gold] ?? ""), ...row.map((n, predicted) => el("td", { className: predicted === gold ? "num diagonal" : "num" }, formatCount(n)))),
+        ),
       ),
     );
   }

@@ -82,6 +82,8 @@ struct Evaluated {
     /// the examples scored per second in them.
     scoring_s: f64,
     examples_per_s: f64,
+    /// Classification: the confusion matrix and each class's precision, recall and F1.
+    classes: Option<muppet_train::score::Confusion>,
 }
 
 struct Scoring<'a> {
@@ -189,6 +191,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         predictions_bytes: bytes,
         scoring_s: scored.seconds,
         examples_per_s: scored.examples as f64 / scored.seconds.max(1e-9),
+        classes: scored.classes.clone(),
     };
     if args.json_lines {
         println!("{}", serde_json::to_string(&evaluated)?);
@@ -225,7 +228,24 @@ fn print(e: &Evaluated, task: &LabeledTask, manifest: &RunManifest) {
     {
         println!("  classes read in order: {} as {}", owner.labels.join(", "), task.spec.labels.join(", "));
     }
+    if let Some(c) = &e.classes {
+        print_classes(c);
+    }
     println!("  scored in {:.1} s ({:.0} examples/s)", e.scoring_s, e.examples_per_s);
     println!("stored with the run's metrics as `{} {} <metric>`", e.task, e.split);
     println!("predictions: {} ({})", e.predictions.display(), muppet_store::delete::bytes_text(e.predictions_bytes));
+}
+
+/// Each class's figures, then the confusion matrix (rows: the gold class).
+fn print_classes(c: &muppet_train::score::Confusion) {
+    let width = c.labels.iter().map(|l| l.chars().count()).max().unwrap_or(0).max(9);
+    println!("  {:<width$}  precision  recall     f1  support", "class");
+    for k in &c.per_class {
+        println!("  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}", k.label, k.precision, k.recall, k.f1, k.support);
+    }
+    println!("  confusion (rows: gold, columns: predicted, in the order above):");
+    for (label, row) in c.labels.iter().zip(&c.matrix) {
+        let cells: Vec<String> = row.iter().map(|n| format!("{n:>7}")).collect();
+        println!("  {label:<width$}  {}", cells.join(""));
+    }
 }

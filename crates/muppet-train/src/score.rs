@@ -95,6 +95,57 @@ pub struct Scored {
     pub predictions: Vec<Prediction>,
     /// Seconds the forward passes and the scoring took (not the loading or tokenizing).
     pub seconds: f64,
+    /// Classification: the confusion matrix and each class's figures.
+    pub classes: Option<Confusion>,
+}
+
+/// A classification task's confusion matrix over the examples scored, and per class its
+/// precision, recall, F1 and support (scikit-learn's `classification_report`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Confusion {
+    /// The task's labels, in head order.
+    pub labels: Vec<String>,
+    /// `matrix[gold][predicted]`: examples of class `gold` predicted as `predicted`.
+    pub matrix: Vec<Vec<usize>>,
+    /// Per label, in the same order.
+    pub per_class: Vec<ClassFigures>,
+}
+
+/// One class's figures; precision is 0 for a class never predicted (as scikit-learn's
+/// `zero_division=0`), recall 0 for one with no example.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassFigures {
+    pub label: String,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Examples of the class.
+    pub support: usize,
+}
+
+impl Confusion {
+    /// The matrix of `pairs` (gold, predicted) over `labels`; pairs outside them are left out.
+    pub fn of(labels: &[String], pairs: impl IntoIterator<Item = (usize, usize)>) -> Self {
+        let n = labels.len();
+        let mut matrix = vec![vec![0; n]; n];
+        for (gold, predicted) in pairs {
+            if gold < n && predicted < n {
+                matrix[gold][predicted] += 1;
+            }
+        }
+        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let per_class = (0..n)
+            .map(|c| {
+                let right = matrix[c][c];
+                let support: usize = matrix[c].iter().sum();
+                let predicted: usize = matrix.iter().map(|row| row[c]).sum();
+                let (precision, recall) = (ratio(right, predicted), ratio(right, support));
+                let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+                ClassFigures { label: labels[c].clone(), precision, recall, f1, support }
+            })
+            .collect();
+        Confusion { labels: labels.to_vec(), matrix, per_class }
+    }
 }
 
 /// Score `job.task` with the checkpoint; `progress(done, total)` hears after each batch.
@@ -122,6 +173,13 @@ pub fn score<B: Backend>(job: &ScoreJob, device: &B::Device, progress: &mut dyn 
     let started = std::time::Instant::now();
     let evaluation = predict(&model, head, &scored_as, &picked, text.pad_id(), device, progress);
     let seconds = started.elapsed().as_secs_f64();
+    let classes = task.spec.family.is_classification().then(|| {
+        let pairs = evaluation.predictions.iter().filter_map(|p| match (&source.examples[p.example].target, &p.predicted) {
+            (muppet_data::Target::Class(gold), crate::evaluate::Predicted::Class { index, .. }) => Some((*gold, *index)),
+            _ => None,
+        });
+        Confusion::of(&task.spec.labels, pairs)
+    });
     Ok(Scored {
         head_task,
         head: head.module_path(),
@@ -130,6 +188,7 @@ pub fn score<B: Backend>(job: &ScoreJob, device: &B::Device, progress: &mut dyn 
         scores: evaluation.scores,
         predictions: evaluation.predictions,
         seconds,
+        classes,
     })
 }
 
@@ -327,4 +386,31 @@ pub fn split_name(examples: Examples, task: &str, head_task: Option<&str>) -> St
 /// Where a scoring's predictions go by default: `<run>/predictions/<task>-<split>-step<N>.jsonl`.
 pub fn predictions_file(run_dir: &Path, task: &str, split: &str, step: u64) -> std::path::PathBuf {
     run_dir.join("predictions").join(format!("{task}-{split}-step{step}.jsonl"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confusion_and_class_figures_by_hand() {
+        let labels = vec!["neg".to_string(), "neu".to_string(), "pos".to_string()];
+        // gold neg: 3 (2 right, 1 as pos); gold neu: 1 (as neg); gold pos: 2 (right).
+        let pairs = [(0, 0), (0, 0), (0, 2), (1, 0), (2, 2), (2, 2)];
+        let c = Confusion::of(&labels, pairs);
+        assert_eq!(c.matrix, vec![vec![2, 0, 1], vec![1, 0, 0], vec![0, 0, 2]]);
+        let neg = &c.per_class[0];
+        // precision 2/3, recall 2/3, F1 2/3.
+        assert!((neg.precision - 2.0 / 3.0).abs() < 1e-12 && (neg.recall - 2.0 / 3.0).abs() < 1e-12 && (neg.f1 - 2.0 / 3.0).abs() < 1e-12, "{neg:?}");
+        assert_eq!(neg.support, 3);
+        // Never predicted, one example: all zero.
+        assert_eq!((c.per_class[1].precision, c.per_class[1].recall, c.per_class[1].f1, c.per_class[1].support), (0.0, 0.0, 0.0, 1));
+        // pos: precision 2/3, recall 1, F1 0.8.
+        let pos = &c.per_class[2];
+        assert!((pos.precision - 2.0 / 3.0).abs() < 1e-12 && pos.recall == 1.0 && (pos.f1 - 0.8).abs() < 1e-12, "{pos:?}");
+        // The macro F1 of the metrics module is the mean of the per-class F1s.
+        let (gold, pred): (Vec<usize>, Vec<usize>) = pairs.iter().copied().unzip();
+        let macro_f1 = c.per_class.iter().map(|k| k.f1).sum::<f64>() / 3.0;
+        assert!((crate::metrics::macro_f1(&pred, &gold) - macro_f1).abs() < 1e-12);
+    }
 }
