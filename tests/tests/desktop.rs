@@ -1562,6 +1562,16 @@ async fn readme_screenshots() -> anyhow::Result<()> {
     settle().await;
     shoot("run.png")?;
 
+    // Score the run's last checkpoint on one of its tasks' dev examples.
+    studio
+        .wait_for("#eval-panel #eval-task option[value='sarcasm_headlines']", UI_WAIT, "the scoring form")
+        .await?;
+    studio.click("#eval-run").await?;
+    studio.wait_for("#eval-result[data-state='done']", UI_WAIT, "the scoring ends").await?;
+    studio.client.execute("document.getElementById('eval-panel').scrollIntoView()", vec![]).await?;
+    settle().await;
+    shoot("run-eval.png")?;
+
     studio.click(".nav-item[data-page='experiments']").await?;
     studio
         .wait_for("#experiments-count", UI_WAIT, "the experiments page")
