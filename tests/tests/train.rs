@@ -57,6 +57,19 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
         spec
     });
     assert_eq!(spec["config"]["max_len"], 48, "{spec}");
+
+    // The two side by side: the settings that differ, and each metric's last value.
+    let fine_id = finetune["id"].as_i64().expect("id").to_string();
+    let out = muppet(home.path(), &["runs", "compare", &run_s, &fine_id, "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let compared: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs compare JSON");
+    let param = |path: &str| compared["params"].as_array().expect("params").iter().find(|p| p["path"] == path).map(|p| p["values"].clone());
+    assert_eq!(param("$.config.train_size"), Some(serde_json::json!([null, 16])), "{compared}");
+    assert_eq!(param("$.config.max_len"), None, "the same max length is no difference: {compared}");
+    let dev = compared["metrics"].as_array().expect("metrics").iter().find(|m| m["key"]["task"] == "strategyqa" && m["key"]["split"] == "dev" && m["key"]["name"] == "accuracy").expect("strategyqa's dev accuracy");
+    assert!(dev["values"][0]["value"].is_number() && dev["values"][1]["value"].is_number(), "{dev}");
+    let out = muppet(home.path(), &["runs", "compare", &run_s, &fine_id]);
+    assert!(out.status.success() && text(&out).contains("$.config.train_size") && text(&out).contains("strategyqa dev accuracy"), "{}", text(&out));
 }
 
 /// `--devices 2` on the CPU: a queued run whose spec carries it is trained by the worker on

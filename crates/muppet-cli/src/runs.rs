@@ -1,4 +1,4 @@
-//! `muppet runs list [--json]`, `muppet runs show`, `muppet runs csv`, `muppet runs chart`,
+//! `muppet runs list [--json]`, `muppet runs show`, `muppet runs compare`, `muppet runs csv`, `muppet runs chart`,
 //! `muppet runs rename`, `muppet runs delete`, and `muppet runs
 //! bundle` / `muppet runs import`, which carry a run from one data folder to another (a GPU
 //! server's to a desktop's).
@@ -36,6 +36,19 @@ pub enum RunsCommand {
         /// The run id.
         id: i64,
         /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare runs side by side: the settings of their specs that differ, and every
+    /// metric's last value (or its value at a step), as the app's Compare does.
+    Compare {
+        /// Two or more run ids.
+        #[arg(required = true, num_args = 2..)]
+        ids: Vec<i64>,
+        /// Each metric's value at this step (its last point at or before it) instead of its last.
+        #[arg(long)]
+        step: Option<u64>,
+        /// Print the comparison as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -105,6 +118,7 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
         }
         RunsCommand::Chart { id, out } => chart(RunId(id), out),
         RunsCommand::Show { id, json } => show(RunId(id), json),
+        RunsCommand::Compare { ids, step, json } => compare(&ids.into_iter().map(RunId).collect::<Vec<_>>(), step, json),
         RunsCommand::Csv { ids, out } => csv(&ids.into_iter().map(RunId).collect::<Vec<_>>(), &out),
         RunsCommand::Bundle { ids, out } => bundle(&ids.into_iter().map(RunId).collect::<Vec<_>>(), None, &out),
         RunsCommand::Import { bundle, json } => import(&bundle, json),
@@ -164,6 +178,45 @@ fn import(bundle: &std::path::Path, json: bool) -> anyhow::Result<()> {
     }
     println!("{} runs, {} files, from {}", imported.runs.len(), imported.files, imported.source_home);
     Ok(())
+}
+
+fn compare(runs: &[RunId], step: Option<u64>, json: bool) -> anyhow::Result<()> {
+    let comparison = crate::with_store(async |store, _| Ok(store.compare_runs(runs, step).await?))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&comparison)?);
+        return Ok(());
+    }
+    // One column per run, as wide as its widest value.
+    let header: Vec<String> = runs.iter().map(|r| format!("run {r}")).collect();
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    rows.push((String::new(), header));
+    rows.push(("settings that differ".into(), Vec::new()));
+    for p in &comparison.params {
+        let value = |v: &Option<serde_json::Value>| v.as_ref().map_or("-".to_string(), |v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        rows.push((format!("  {}", p.path), p.values.iter().map(value).collect()));
+    }
+    let label = match step {
+        Some(step) => format!("metrics at step {step} (step of the value)"),
+        None => "metrics, last value (its step)".into(),
+    };
+    rows.push((label, Vec::new()));
+    for m in &comparison.metrics {
+        let name = muppet_store::metric_column(m.key.task.as_deref(), &m.key.split, &m.key.name);
+        rows.push((format!("  {name}"), m.values.iter().map(|v| v.map_or("-".to_string(), |v| format!("{} ({})", figure(v.value), v.step))).collect()));
+    }
+    let first = rows.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..runs.len()).map(|i| rows.iter().filter_map(|(_, v)| v.get(i)).map(|c| c.chars().count()).max().unwrap_or(0)).collect();
+    for (label, values) in &rows {
+        let cells: Vec<String> = values.iter().zip(&widths).map(|(v, w)| format!("{v:>w$}")).collect();
+        println!("{}", format!("{label:<first$}  {}", cells.join("  ")).trim_end());
+    }
+    Ok(())
+}
+
+/// A metric's value in four decimals, or in scientific notation when that would hide it
+/// (a learning rate of 2e-5).
+fn figure(v: f64) -> String {
+    if v != 0.0 && v.abs() < 1e-3 { format!("{v:.3e}") } else { format!("{v:.4}") }
 }
 
 /// A run as `runs show` prints it.
