@@ -155,13 +155,17 @@ fn eval_scores_a_checkpoint_as_the_run_did_and_writes_each_prediction() {
 }
 
 fn import_tiny(home: &Path, n: usize, replace: bool) {
-    let file = home.join("tiny.jsonl");
+    import_task(home, "tiny", n, replace);
+}
+
+fn import_task(home: &Path, name: &str, n: usize, replace: bool) {
+    let file = home.join(format!("{name}.jsonl"));
     let rows: Vec<String> = (0..n)
         .map(|i| serde_json::json!({"text": format!("example number {i} is {}", if i % 2 == 0 { "good" } else { "bad" }), "label": if i % 2 == 0 { "good" } else { "bad" }}).to_string())
         .collect();
     std::fs::write(&file, rows.join("\n")).expect("write");
     let path = file.display().to_string();
-    let mut args = vec!["tasks", "import", "--format", "jsonl", "--family", "single", "--name", "tiny", "--text", "text", "--label", "label"];
+    let mut args = vec!["tasks", "import", "--format", "jsonl", "--family", "single", "--name", name, "--text", "text", "--label", "label"];
     if replace {
         args.push("--replace");
     }
@@ -189,6 +193,22 @@ fn eval_refuses_what_it_cannot_score_and_says_what_to_do() {
     let train = eval(home.path(), &[&run, "--task", "tiny", "--examples", "train"]);
     assert_eq!(train["scored"], 30, "{train}");
     assert_eq!(train["split"], "eval-train");
+
+    // Two runs scored in one call on a task neither trained on, through their classifiers
+    // (2 classes each): an array, each run's scores stored with its own metrics.
+    let out = muppet(home.path(), &["prefinetune", "--task", "tiny", "--steps", "2", "--batch-size", "4", "--dev-size", "10", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let second = last_json(&out)["run_id"].as_i64().expect("a run id").to_string();
+    import_task(home.path(), "other", 24, false);
+    let both = eval(home.path(), &[&run, &second, "--task", "other", "--head", "tiny"]);
+    let both = both.as_array().expect("one result per run");
+    assert_eq!(both.iter().map(|r| r["run"].to_string()).collect::<Vec<_>>(), [run.clone(), second.clone()]);
+    assert!(both.iter().all(|r| r["scored"] == 24 && r["split"] == "eval-all@tiny"), "{both:?}");
+    let out = muppet(home.path(), &["runs", "compare", &run, &second, "--json"]);
+    let compared: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs compare JSON");
+    let side_by_side = compared["metrics"].as_array().expect("metrics").iter().find(|m| m["key"]["task"] == "other" && m["key"]["name"] == "accuracy").expect("the scores of `other`");
+    assert!(side_by_side["values"].as_array().expect("values").iter().all(|v| v["value"].is_number()), "{side_by_side}");
+    refused(home.path(), &[&run, &second, "--task", "tiny", "--step", "1"], &["--step picks a checkpoint of one run"]);
 
     // The task imported again with one example fewer: the run's dev ids would point at
     // other examples. All of them can still be scored.

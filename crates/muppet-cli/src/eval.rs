@@ -1,5 +1,5 @@
-//! `muppet eval RUN --task NAME [--step N] [--examples dev|train|all] [--head TASK]`: score a
-//! checkpoint of a run on a task (Hugging Face Trainer's `evaluate` and `predict`), store
+//! `muppet eval RUN... --task NAME [--step N] [--examples dev|train|all] [--head TASK]`: score a
+//! checkpoint of each run on a task (Hugging Face Trainer's `evaluate` and `predict`), store
 //! the scores with the run's metrics at the checkpoint's step (split `eval-<examples>`,
 //! `@TASK` when another task's head scored) and write each example's prediction as JSON
 //! lines (`runs/<id>/predictions/`, or `--predictions FILE`).
@@ -20,8 +20,11 @@ use serde::Serialize;
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// The run id (see `muppet runs list`).
-    run: i64,
+    /// The run ids (see `muppet runs list`): each run's checkpoint scores the task in turn,
+    /// e.g. every pre-finetuned model of an experiment on a held-out task through the
+    /// shared head, then `muppet runs compare` lists them side by side.
+    #[arg(required = true)]
+    runs: Vec<i64>,
     /// The task to score: one of the run's, or any other task (demo catalog or imported).
     #[arg(long)]
     task: String,
@@ -111,11 +114,41 @@ impl OnBackend for Scoring<'_> {
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    if args.runs.len() > 1 {
+        if args.step.is_some() {
+            anyhow::bail!("--step picks a checkpoint of one run: give one run with it, or leave it out to score each run's latest");
+        }
+        if args.predictions.is_some() {
+            anyhow::bail!("--predictions names one file: give one run with it, or leave it out (each run's predictions go into its own folder)");
+        }
+    }
     let home = crate::home();
-    let run = RunId(args.run);
+    let task = crate::tasks::load(&home, &args.task)?;
+    let mut all = Vec::with_capacity(args.runs.len());
+    for &run in &args.runs {
+        let (evaluated, manifest) = score_run(&args, &home, &task, RunId(run))?;
+        if args.json_lines {
+            println!("{}", serde_json::to_string(&evaluated)?);
+        } else if !args.json {
+            print(&evaluated, &task, &manifest);
+        }
+        all.push(evaluated);
+    }
+    if args.json && !args.json_lines {
+        match all.as_slice() {
+            [one] => println!("{}", serde_json::to_string_pretty(one)?),
+            many => println!("{}", serde_json::to_string_pretty(many)?),
+        }
+    }
+    Ok(())
+}
+
+/// Score `task` with a checkpoint of `run`, store the scores with its metrics and write its
+/// predictions.
+fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask, run: RunId) -> anyhow::Result<(Evaluated, RunManifest)> {
     let run_dir = home.run_dir(run);
     let (step, checkpoint) = find_checkpoint(&run_dir, args.step).map_err(|e| match e {
-        ExportError::NoRunFolder(_) => anyhow::anyhow!("no run {} in {}: {e}", args.run, home.root().display()),
+        ExportError::NoRunFolder(_) => anyhow::anyhow!("no run {run} in {}: {e}", home.root().display()),
         e => e.into(),
     })?;
     let manifest = RunManifest::read(&run_dir)?;
@@ -124,7 +157,6 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let spec: Option<muppet_train::spec::RunSpec> = spec.and_then(|v| serde_json::from_value(v).ok());
     let (max_len, doc_stride) = spec.map_or((manifest.max_len, muppet_data::tokenize::DEFAULT_DOC_STRIDE), |s| (s.config.max_len, s.config.doc_stride));
 
-    let task = crate::tasks::load(&home, &args.task)?;
     let in_run = manifest.task_index(&args.task).is_some();
     let examples = args.examples.unwrap_or(if in_run { Examples::Dev } else { Examples::All });
     // The task the run scored it on, as its splits.json records it (the task's policy may
@@ -134,7 +166,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         _ => None,
     };
     let dev_task: Option<LabeledTask> = match recorded {
-        Some(dev) => Some(crate::tasks::load(&home, &dev.name).with_context(|| format!("run {} scored task `{}` on task `{}`, which could not be loaded: import it again, or score all the examples (--examples all)", args.run, args.task, dev.name))?),
+        Some(dev) => Some(crate::tasks::load(home, &dev.name).with_context(|| format!("run {run} scored task `{}` on task `{}`, which could not be loaded: import it again, or score all the examples (--examples all)", args.task, dev.name))?),
         None => None,
     };
     let backend: muppet_train::backend::BackendKind = args.backend.parse()?;
@@ -142,7 +174,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let job = ScoreJob {
         run_dir: &run_dir,
         checkpoint: &checkpoint,
-        task: &task,
+        task,
         dev_task: dev_task.as_ref(),
         head: args.head.as_deref(),
         examples,
@@ -150,7 +182,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         doc_stride,
         cache_dir: Some(&home.cache().join("tokens")),
     };
-    let scored = crate::on_backend(&home, backend, Scoring { job, bar: &bar, json_lines: args.json_lines })??;
+    let scored = crate::on_backend(home, backend, Scoring { job, bar: &bar, json_lines: args.json_lines })??;
     bar.finish_and_clear();
 
     let split = split_name(examples, &args.task, scored.head_task.as_deref());
@@ -176,7 +208,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     })?;
 
     let evaluated = Evaluated {
-        run: args.run,
+        run: run.0,
         step,
         checkpoint,
         task: args.task.clone(),
@@ -193,16 +225,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         examples_per_s: scored.examples as f64 / scored.seconds.max(1e-9),
         classes: scored.classes.clone(),
     };
-    if args.json_lines {
-        println!("{}", serde_json::to_string(&evaluated)?);
-        return Ok(());
-    }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&evaluated)?);
-        return Ok(());
-    }
-    print(&evaluated, &task, &manifest);
-    Ok(())
+    Ok((evaluated, manifest))
 }
 
 fn print(e: &Evaluated, task: &LabeledTask, manifest: &RunManifest) {
