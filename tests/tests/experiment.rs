@@ -149,11 +149,23 @@ fn a_tiny_sample_efficiency_experiment_runs_resumes_and_reports() {
     assert!(summary.contains("| 8 |") && summary.contains("| 16 |"), "{summary}");
     assert!(summary.contains("- `winowhy`: ") && summary.contains("examples, held out (a seeded draw"), "{summary}");
 
+    assert!(!summary.contains("scored directly"), "nothing was scored yet: {summary}");
+    // The stage's model scored directly on its own multiple-choice task (its dev examples,
+    // its shared head): a section of the next report.
+    let out = muppet(home.path(), &["eval", &stage_id.to_string(), "--task", "strategyqa", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let scored: serde_json::Value = serde_json::from_slice(&out.stdout).expect("eval --json");
+    let accuracy = scored["scores"][0]["value"].as_f64().expect("accuracy");
+
     // A second report replaces the first whole.
     std::fs::write(report.join("stale.txt"), "old").expect("stale");
     let out = muppet(home.path(), &["report", &id.to_string(), "--out", report.to_str().expect("utf-8")]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(!report.join("stale.txt").exists() && report.join("summary.md").is_file());
+    let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary");
+    assert!(summary.contains("## The pre-finetuned models scored directly") && summary.contains("### strategyqa (eval-dev)"), "{summary}");
+    assert!(summary.contains(&format!("| pft | {stage_id} | 3 | {accuracy:.3} |")), "{summary}");
+    assert!(report.join("scored_strategyqa_eval_dev.png").is_file());
 
     // Bundled whole (as from a GPU server) and imported into another data folder: the same
     // experiment, its runs linked to it and the fine-tunes to their stage, and the same report.

@@ -44,6 +44,19 @@ struct Results {
     failed: usize,
     /// Per completed pre-finetuning run: its label and its per-task training loss.
     curves: Vec<(String, RunId, Vec<Curve>)>,
+    /// Scores of the pre-finetuned models themselves (`muppet eval` on their checkpoints).
+    scored: Vec<ScoredModel>,
+}
+
+/// A pre-finetuning run of the experiment scored on a task with `muppet eval`.
+struct ScoredModel {
+    arm: String,
+    run: RunId,
+    task: String,
+    /// `eval-all`, `eval-dev@TASK`, ...
+    split: String,
+    /// Each metric's last value and its step, by name.
+    figures: BTreeMap<String, (f64, u64)>,
 }
 
 fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
@@ -61,6 +74,7 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
         completed: 0,
         failed: 0,
         curves: Vec::new(),
+        scored: Vec::new(),
     };
     for run in &plan.runs {
         let Some(row) = rows.get(&run.name) else { continue };
@@ -96,6 +110,15 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
                 if !curves.is_empty() {
                     out.curves.push((arm.label(), row.id, curves));
                 }
+                let mut scored: BTreeMap<(String, String), BTreeMap<String, (f64, u64)>> = BTreeMap::new();
+                for series in rt.block_on(store.list_series(row.id))? {
+                    if let (Some(task), Some(summary)) = (series.key.task, series.summary)
+                        && series.key.split.starts_with("eval-")
+                    {
+                        scored.entry((task, series.key.split)).or_default().insert(series.key.name, (summary.last, summary.last_step));
+                    }
+                }
+                out.scored.extend(scored.into_iter().map(|((task, split), figures)| ScoredModel { arm: arm.label(), run: row.id, task, split, figures }));
             }
         }
     }
@@ -187,6 +210,39 @@ fn cell(s: &Summary) -> String {
         return format!("{:.3} (n=1)", s.mean);
     }
     format!("{:.3} ± {:.3} [{:.3}, {:.3}]", s.mean, s.sd, s.ci_low, s.ci_high)
+}
+
+/// The section on the pre-finetuned models scored with `muppet eval` (say, each one's shared
+/// multiple-choice head on a held-out task): per task and example set, a table of every
+/// metric and bars of the main one. One run per model: no interval.
+fn write_scored_models(md: &mut String, dir: &Path, figures: &mut Vec<String>, scored: &[ScoredModel]) -> anyhow::Result<()> {
+    if scored.is_empty() {
+        return Ok(());
+    }
+    writeln!(md, "## The pre-finetuned models scored directly\n")?;
+    writeln!(md, "Each pre-finetuning run's checkpoint as `muppet eval` scored it (no fine-tuning; one run per model, so no interval).\n")?;
+    let mut groups: Vec<(&str, &str)> = scored.iter().map(|m| (m.task.as_str(), m.split.as_str())).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    for (task, split) in groups {
+        let models: Vec<&ScoredModel> = scored.iter().filter(|m| m.task == task && m.split == split).collect();
+        let names: Vec<&String> = models.iter().flat_map(|m| m.figures.keys()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let main = ["accuracy", "f1", "pearson"].into_iter().find(|m| names.iter().any(|n| n == m)).or(names.first().map(|n| n.as_str())).unwrap_or_default();
+        let bars: Vec<Bar> =
+            models.iter().filter_map(|m| m.figures.get(main).map(|&(v, _)| Bar { label: m.arm.clone(), mean: v, low: v, high: v, is_base: false })).collect();
+        let stem = format!("scored_{}_{}", slug(task), slug(split));
+        figure(&BarsChart { title: format!("{task} ({split}): the pre-finetuned models"), x_label: main.to_string(), bars }, dir, &stem, figures)?;
+        writeln!(md, "### {task} ({split})\n\n![{task}: pre-finetuned models]({stem}.png)\n")?;
+        let header: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+        writeln!(md, "| pre-finetuning | run | step | {} |\n|---|---|---|{}", header.join(" | "), "---|".repeat(header.len()))?;
+        for m in models {
+            let step = m.figures.values().map(|&(_, s)| s).max().unwrap_or(0);
+            let cells: Vec<String> = names.iter().map(|n| m.figures.get(*n).map_or_else(|| "-".into(), |&(v, _)| format!("{v:.3}"))).collect();
+            writeln!(md, "| {} | {} | {step} | {} |", m.arm, m.run.0, cells.join(" | "))?;
+        }
+        writeln!(md)?;
+    }
+    Ok(())
 }
 
 /// The best setting of a sweep, and which others it is not told apart from: those whose 95%
@@ -482,6 +538,7 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
         }
     }
 
+    write_scored_models(&mut md, dir, &mut figures, &r.scored)?;
     if !r.curves.is_empty() {
         writeln!(md, "## Pre-finetuning runs\n")?;
     }
