@@ -386,63 +386,55 @@ export class RunPage {
   private async evaluate(): Promise<void> {
     const value = (id: string) => byId<HTMLSelectElement>(id).value;
     const request = evalRequest(this.id(), { task: value("eval-task"), step: value("eval-step"), examples: value("eval-examples"), head: value("eval-head") });
-    const result = byId("eval-result");
     if (request.task === "") {
-      result.textContent = "Pick a task to score.";
+      byId("eval-result").textContent = "Pick a task to score.";
       return;
     }
-    const button = byId<HTMLButtonElement>("eval-run");
     const progress = byId<HTMLProgressElement>("eval-progress");
     const progressText = byId("eval-progress-text");
-    button.disabled = true;
     progress.hidden = false;
     progress.removeAttribute("value");
     this.showEvaluated(null);
-    result.textContent = `Scoring ${request.task}…`;
-    delete result.dataset.state;
     const run = this.id();
     try {
-      const evaluated = await evaluateCheckpoint(request, ({ done, total }) => {
-        if (this.run !== run) return;
-        progress.value = total > 0 ? done / total : 0;
-        progressText.textContent = `${formatCount(done)} of ${formatCount(total)} scored`;
+      await this.withResult("eval-run", "eval-result", `Scoring ${request.task}…`, async () => {
+        const evaluated = await evaluateCheckpoint(request, ({ done, total }) => {
+          if (this.run !== run) return;
+          progress.value = total > 0 ? done / total : 0;
+          progressText.textContent = `${formatCount(done)} of ${formatCount(total)} scored`;
+        });
+        if (this.run !== run) return "";
+        // Its predictions file joins the run's files.
+        void this.loadDetail();
+        return this.showEvaluated(evaluated);
       });
-      if (this.run !== run) return;
-      this.showEvaluated(evaluated);
-      result.dataset.state = "done";
-      // Its predictions file joins the run's files.
-      void this.loadDetail();
-    } catch (error) {
-      result.className = "result error";
-      result.textContent = describeError(error).message;
-      result.dataset.state = "error";
     } finally {
-      button.disabled = false;
       progress.hidden = true;
       progressText.textContent = "";
     }
   }
 
-  /** A scoring's figures and first misses, or nothing. */
-  private showEvaluated(evaluated: Evaluated | null): void {
-    const result = byId("eval-result");
+  /** A scoring's figures and first misses, and the sentence that says what was scored; or nothing (and no sentence). */
+  private showEvaluated(evaluated: Evaluated | null): string {
     const scores = byId("eval-scores");
     const title = byId("eval-misses-title");
     const misses = byId("eval-misses");
-    result.className = "result";
     scores.hidden = misses.hidden = title.hidden = evaluated === null;
     if (evaluated === null) {
+      const result = byId("eval-result");
+      result.className = "result";
       result.textContent = "";
+      delete result.dataset.state;
       scores.replaceChildren();
       misses.replaceChildren();
       this.showClasses(null);
-      return;
+      return "";
     }
     const r = evaluated.result;
     const of = r.examples_of === r.task ? "" : ` of ${r.examples_of}`;
     const head = r.head_task === null ? `the shared ${r.head === "choice" ? "multiple-choice" : r.head} head` : r.head_task === r.task ? "its own head" : `the head of ${r.head_task}`;
     const which = { dev: "the run's dev examples", train: "the run's training examples", all: "all its examples" }[r.examples];
-    result.textContent = `Step ${r.step}: ${r.task}, ${formatCount(r.scored)} examples (${which}${of}) through ${head}; stored as “${r.task} ${r.split}”. Predictions: ${r.predictions} (${formatBytes(r.predictions_bytes)}).`;
+    const said = `Step ${r.step}: ${r.task}, ${formatCount(r.scored)} examples (${which}${of}) through ${head}; stored as “${r.task} ${r.split}”. Predictions: ${r.predictions} (${formatBytes(r.predictions_bytes)}).`;
     scores.replaceChildren(
       el("thead", {}, el("tr", {}, el("th", {}, "Metric"), el("th", { className: "num" }, "Value"))),
       el("tbody", {}, ...r.scores.map((s) => el("tr", { "data-metric": s.metric }, el("td", {}, s.metric), el("td", { className: "num" }, s.value.toFixed(4))))),
@@ -467,6 +459,7 @@ export class RunPage {
         }),
       ),
     );
+    return said;
   }
 
   /** A classification scoring's per-class figures and confusion matrix (rows: gold), or nothing. */
@@ -585,14 +578,14 @@ export class RunPage {
   private async exportCheckpoint(): Promise<void> {
     const step = byId<HTMLSelectElement>("export-step").value;
     const task = byId<HTMLSelectElement>("export-task").value;
-    await this.exportWith("export-checkpoint", "export-result", "Exporting…", async () => {
+    await this.withResult("export-checkpoint", "export-result", "Exporting…", async () => {
       const summary = await exportCheckpoint(this.id(), step === "" ? null : Number(step), byId<HTMLInputElement>("export-path").value, task || null);
       return `Step ${summary.step} exported to ${summary.out} as ${summary.architecture}: ${summary.files.join(", ")}`;
     });
   }
 
   private async exportCsv(): Promise<void> {
-    await this.exportWith("export-csv", "csv-result", "Writing…", async () => {
+    await this.withResult("export-csv", "csv-result", "Writing…", async () => {
       const n = await exportRunCsv(this.id(), byId<HTMLInputElement>("csv-path").value);
       return `${formatCount(n)} points written.`;
     });
@@ -600,17 +593,18 @@ export class RunPage {
 
   /** The run's training-loss chart as drawn by `muppet runs chart`, PNG or SVG by the file's extension. */
   private async exportChart(): Promise<void> {
-    await this.exportWith("export-chart", "chart-result", "Drawing…", async () => {
+    await this.withResult("export-chart", "chart-result", "Drawing…", async () => {
       const file = await exportRunChart(this.id(), byId<HTMLInputElement>("chart-path").value);
       return `Chart written to ${file.path} (${formatBytes(file.bytes)}).`;
     });
   }
 
   /**
-   * One export: the button is disabled and the result line says `busy` while `work` runs,
+   * One action with a result line (an export, a scoring): the button is disabled and the
+   * result line says `busy` while `work` runs,
    * then says what it wrote or why it failed; `data-state` (done/error) marks the end.
    */
-  private async exportWith(buttonId: string, resultId: string, busy: string, work: () => Promise<string>): Promise<void> {
+  private async withResult(buttonId: string, resultId: string, busy: string, work: () => Promise<string>): Promise<void> {
     const result = byId(resultId);
     const button = byId<HTMLButtonElement>(buttonId);
     button.disabled = true;
