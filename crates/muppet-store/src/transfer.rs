@@ -183,7 +183,18 @@ impl Store {
                 // Its spec names where it started as this database knows it: the parent's
                 // new id, and its checkpoint file in the parent's new folder.
                 let spec = remap_init(&run.record.spec, parent, &run_dir(parent));
-                sqlx::query("UPDATE runs SET parent_run_id = ?, spec_json = ? WHERE id = ?").bind(parent.0).bind(spec.to_string()).bind(id.0).execute(&mut *tx).await?;
+                // So does a fine-tune's name ("fine-tune: x from run 3"); a run of an
+                // experiment keeps its own (the experiment finds its runs by name).
+                let in_experiment = experiment_id.is_some() && run.in_experiment;
+                let renamed = run.parent.filter(|_| !in_experiment).and_then(|old| run.record.name.strip_suffix(&format!(" from run {old}")));
+                let name = renamed.map_or_else(|| run.record.name.clone(), |stem| format!("{stem} from run {}", parent.0));
+                sqlx::query("UPDATE runs SET parent_run_id = ?, spec_json = ?, name = ? WHERE id = ?")
+                    .bind(parent.0)
+                    .bind(spec.to_string())
+                    .bind(name)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         place(&ids).map_err(StoreError::Import)?;

@@ -395,3 +395,37 @@ async fn an_imported_run_finds_its_base_model_on_this_machine() {
     let notes = here.notes(muppet_store::NoteTarget::Run(new)).await.expect("notes");
     assert!(notes.iter().any(|n| n.body.contains(&format!("its base model {there} is not on this machine"))), "{notes:?}");
 }
+
+/// A fine-tune bundled with the run it started from is named after that run's id here.
+#[tokio::test]
+async fn an_imported_fine_tune_is_named_after_its_parent_here() {
+    use muppet_store::bundle::{import_bundle, write_bundle};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, desktop) = (muppet_core::MuppetHome::at(dir.path().join("server")), muppet_core::MuppetHome::at(dir.path().join("desktop")));
+    for home in [&server, &desktop] {
+        home.ensure().expect("data folder");
+    }
+    let store = Store::open(&server.db()).await.expect("open");
+    let here = Store::open(&desktop.db()).await.expect("open desktop");
+    for name in ["a", "b"] {
+        here.create_run(&new_run(name)).await.expect("desktop run");
+    }
+    let parent = store.create_run(&new_run("pft")).await.expect("parent");
+    let name = format!("fine-tune: winowhy n=16 from run {parent}");
+    let fine = store
+        .create_run_in(&NewRun { name: name.clone(), kind: RunKind::Finetune, ..new_run("x") }, &muppet_store::RunOrigin { parent: Some(parent), ..Default::default() })
+        .await
+        .expect("fine-tune");
+    let bundle = dir.path().join("runs.tar");
+    write_bundle(&store, &server, &[parent, fine], None, &bundle).await.expect("bundle");
+    let imported = import_bundle(&here, &desktop, &bundle, &|_| None).await.expect("import");
+    let id_of = |source: muppet_core::RunId| imported.runs.iter().find(|r| r.source_run == source.0).expect("bundled").run;
+    let (new_parent, new_fine) = (id_of(parent), id_of(fine));
+    assert_ne!(new_parent, parent, "the desktop's ids differ");
+    assert_eq!(here.run(new_fine).await.expect("fine-tune").name, format!("fine-tune: winowhy n=16 from run {new_parent}"));
+    // Without its parent it keeps its name; its note says where it started.
+    let alone = dir.path().join("alone.tar");
+    write_bundle(&store, &server, &[fine], None, &alone).await.expect("bundle");
+    let imported = import_bundle(&here, &desktop, &alone, &|_| None).await.expect("import alone");
+    assert_eq!(here.run(imported.runs[0].run).await.expect("fine-tune").name, name);
+}
