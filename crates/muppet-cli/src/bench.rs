@@ -181,7 +181,7 @@ fn mixture(args: MixtureArgs) -> anyhow::Result<()> {
         mixed_precision: args.mixed_precision,
         ..muppet_train::TrainConfig::default()
     };
-    let cache = home.cache().join("tokens");
+    let cache = home.token_cache();
     let dev_tasks = crate::launch::load_dev_tasks(&home, &tasks)?;
     let job = muppet_train::TrainJob {
         model_dir: &model,

@@ -153,8 +153,8 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
     })?;
     let manifest = RunManifest::read(&run_dir)?;
     // The run's own tokenization (max length, span windows' overlap).
-    let spec = crate::with_store(async |store, _| Ok(store.run_spec(run).await.ok()))?;
-    let spec: Option<muppet_train::spec::RunSpec> = spec.and_then(|v| serde_json::from_value(v).ok());
+    // A run not made by `prefinetune`/`finetune` (no readable spec): its manifest's length.
+    let spec = crate::train_cmd::stored_spec(home, run).ok();
     let (max_len, doc_stride) = spec.map_or((manifest.max_len, muppet_data::tokenize::DEFAULT_DOC_STRIDE), |s| (s.config.max_len, s.config.doc_stride));
 
     let in_run = manifest.task_index(&args.task).is_some();
@@ -180,7 +180,7 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
         examples,
         max_len,
         doc_stride,
-        cache_dir: Some(&home.cache().join("tokens")),
+        cache_dir: Some(&home.token_cache()),
     };
     let scored = crate::on_backend(home, backend, Scoring { job, bar: &bar, json_lines: args.json_lines })??;
     bar.finish_and_clear();

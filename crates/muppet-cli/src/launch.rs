@@ -253,7 +253,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
         },
     };
     let bar = progress_bar(spec.config.steps)?;
-    let cache_dir = home.cache().join("tokens");
+    let cache_dir = home.token_cache();
     let started = std::time::Instant::now();
     let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
     let mut registrar = CheckpointRegistrar { store: &store, runtime: &runtime, error: None };
@@ -352,7 +352,7 @@ pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, home: 
         spec.config.steps
     );
     say_joining(nodes);
-    let cache_dir = home.cache().join("tokens");
+    let cache_dir = home.token_cache();
     let mut progress = ProgressObserver(progress_bar(spec.config.steps)?);
     let dev_tasks = load_dev_tasks(home, tasks)?;
     let job = TrainJob {

@@ -400,7 +400,7 @@ fn queue(home: &muppet_core::MuppetHome, name: &str, kind: RunKind, parent: Opti
 }
 
 /// The spec a run was created with.
-fn stored_spec(home: &muppet_core::MuppetHome, run: RunId) -> anyhow::Result<RunSpec> {
+pub(crate) fn stored_spec(home: &muppet_core::MuppetHome, run: RunId) -> anyhow::Result<RunSpec> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let store = runtime.block_on(muppet_store::Store::open(&home.db()))?;
     let value = runtime.block_on(store.run_spec(run));

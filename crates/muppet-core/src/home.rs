@@ -70,6 +70,11 @@ impl MuppetHome {
     pub fn cache(&self) -> PathBuf {
         self.root.join("cache")
     }
+    /// The tokenized examples of each task (`muppet_data::token_cache`), shared by training,
+    /// benchmarks and scoring.
+    pub fn token_cache(&self) -> PathBuf {
+        self.cache().join("tokens")
+    }
     /// One folder per run: checkpoints, exports, charts.
     pub fn runs(&self) -> PathBuf {
         self.root.join("runs")

@@ -232,27 +232,13 @@ pub struct RunToImport<'a> {
 /// The ids of the runs an experiment spec starts from (`"run:ID"` in
 /// `sample_efficiency.starts` or `sweep.start`).
 pub fn spec_start_runs(spec: &serde_json::Value) -> Vec<i64> {
-    let mut spec = spec.clone();
-    start_values(&mut spec).into_iter().filter_map(|s| start_run(s)).collect()
+    let values = START_POINTERS.iter().filter_map(|p| spec.pointer(p));
+    values.flat_map(|v| v.as_array().map_or_else(|| vec![v], |a| a.iter().collect())).filter_map(start_run).collect()
 }
 
-/// The starting points of an experiment spec: `sample_efficiency.starts` and `sweep.start`.
-fn start_values(spec: &mut serde_json::Value) -> Vec<&mut serde_json::Value> {
-    let serde_json::Value::Object(spec) = spec else { return Vec::new() };
-    let mut out = Vec::new();
-    for (design, value) in spec.iter_mut() {
-        match (design.as_str(), value) {
-            ("sample_efficiency", serde_json::Value::Object(se)) => {
-                if let Some(serde_json::Value::Array(starts)) = se.get_mut("starts") {
-                    out.extend(starts.iter_mut());
-                }
-            }
-            ("sweep", serde_json::Value::Object(sweep)) => out.extend(sweep.get_mut("start")),
-            _ => {}
-        }
-    }
-    out
-}
+/// Where an experiment spec names its starting points: `sample_efficiency.starts` (a list)
+/// and `sweep.start` (one).
+const START_POINTERS: [&str; 2] = ["/sample_efficiency/starts", "/sweep/start"];
 
 /// The run id of a `"run:ID"` start.
 fn start_run(start: &serde_json::Value) -> Option<i64> {
@@ -276,9 +262,16 @@ fn remap_init(spec: &serde_json::Value, parent: RunId, parent_dir: &std::path::P
 /// `spec` with each `"run:ID"` start that `map` knows renamed to its id here.
 fn remap_start_runs(spec: &serde_json::Value, map: impl Fn(i64) -> Option<i64>) -> serde_json::Value {
     let mut spec = spec.clone();
-    for start in start_values(&mut spec) {
-        if let Some(new) = start_run(start).and_then(&map) {
-            *start = format!("run:{new}").into();
+    for pointer in START_POINTERS {
+        let starts: Vec<&mut serde_json::Value> = match spec.pointer_mut(pointer) {
+            Some(serde_json::Value::Array(list)) => list.iter_mut().collect(),
+            Some(one) => vec![one],
+            None => Vec::new(),
+        };
+        for start in starts {
+            if let Some(new) = start_run(start).and_then(&map) {
+                *start = format!("run:{new}").into();
+            }
         }
     }
     spec

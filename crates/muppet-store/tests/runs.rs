@@ -300,19 +300,25 @@ async fn run_columns_hold_dev_figures_and_settings() {
     assert_eq!(muppet_store::metric_column(None, "dev", "loss"), "dev loss");
 }
 
-/// An experiment's bundle carries the runs its spec starts from (`run:ID`) beside its own,
-/// and the import renames those starts to the new ids: it resumes from the same runs there.
-#[tokio::test]
-async fn an_experiment_bundle_carries_the_runs_it_starts_from() {
-    use muppet_store::bundle::{import_bundle, write_bundle};
+/// A server's and a desktop's data folders under one temporary folder, with their stores.
+async fn two_machines() -> (tempfile::TempDir, muppet_core::MuppetHome, Store, muppet_core::MuppetHome, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (server, desktop) = (muppet_core::MuppetHome::at(dir.path().join("server")), muppet_core::MuppetHome::at(dir.path().join("desktop")));
     for home in [&server, &desktop] {
         home.ensure().expect("data folder");
     }
-    let store = Store::open(&server.db()).await.expect("open");
+    let store = Store::open(&server.db()).await.expect("open the server's store");
+    let here = Store::open(&desktop.db()).await.expect("open the desktop's store");
+    (dir, server, store, desktop, here)
+}
+
+/// An experiment's bundle carries the runs its spec starts from (`run:ID`) beside its own,
+/// and the import renames those starts to the new ids: it resumes from the same runs there.
+#[tokio::test]
+async fn an_experiment_bundle_carries_the_runs_it_starts_from() {
+    use muppet_store::bundle::{import_bundle, write_bundle};
+    let (dir, server, store, desktop, here) = two_machines().await;
     // Runs before it on the desktop, so that ids differ.
-    let here = Store::open(&desktop.db()).await.expect("open desktop");
     for name in ["a", "b", "c"] {
         here.create_run(&new_run(name)).await.expect("desktop run");
     }
@@ -349,13 +355,8 @@ async fn an_experiment_bundle_carries_the_runs_it_starts_from() {
 #[tokio::test]
 async fn an_imported_run_finds_its_base_model_on_this_machine() {
     use muppet_store::bundle::{import_bundle, write_bundle};
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (server, desktop) = (muppet_core::MuppetHome::at(dir.path().join("server")), muppet_core::MuppetHome::at(dir.path().join("desktop")));
-    for home in [&server, &desktop] {
-        home.ensure().expect("data folder");
-    }
+    let (dir, server, store, desktop, here) = two_machines().await;
     let there = "/srv/muppet/assets/models/all-MiniLM-L6-v2";
-    let store = Store::open(&server.db()).await.expect("open");
     let run = store.create_run(&NewRun { spec: serde_json::json!({"model": there, "tasks": ["rt"]}), ..new_run("pft") }).await.expect("run");
     std::fs::create_dir_all(server.run_dir(run)).expect("run dir");
     std::fs::write(server.run_dir(run).join("run.json"), serde_json::json!({"model_dir": there, "tasks": [], "heads": [], "max_len": 64}).to_string()).expect("run.json");
@@ -365,7 +366,6 @@ async fn an_imported_run_finds_its_base_model_on_this_machine() {
     let here_model = desktop.assets().join("models/all-MiniLM-L6-v2");
     let found = here_model.clone();
     let finds = move |p: &std::path::Path| (p.file_name() == found.file_name()).then(|| found.clone());
-    let here = Store::open(&desktop.db()).await.expect("open desktop");
     let imported = import_bundle(&here, &desktop, &bundle, &finds).await.expect("import");
     let new = imported.runs[0].run;
     let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(desktop.run_dir(new).join("run.json")).expect("run.json")).expect("json");
@@ -400,13 +400,7 @@ async fn an_imported_run_finds_its_base_model_on_this_machine() {
 #[tokio::test]
 async fn an_imported_fine_tune_is_named_after_its_parent_here() {
     use muppet_store::bundle::{import_bundle, write_bundle};
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (server, desktop) = (muppet_core::MuppetHome::at(dir.path().join("server")), muppet_core::MuppetHome::at(dir.path().join("desktop")));
-    for home in [&server, &desktop] {
-        home.ensure().expect("data folder");
-    }
-    let store = Store::open(&server.db()).await.expect("open");
-    let here = Store::open(&desktop.db()).await.expect("open desktop");
+    let (dir, server, store, desktop, here) = two_machines().await;
     for name in ["a", "b"] {
         here.create_run(&new_run(name)).await.expect("desktop run");
     }
