@@ -87,6 +87,15 @@ pub struct FinetuneRequest {
     pub batch_size: Option<usize>,
     #[serde(default)]
     pub lr: Option<f64>,
+    /// Score dev every this many updates; none: at the start and the end only.
+    #[serde(default)]
+    pub eval_every: Option<u64>,
+    /// Keep the checkpoint of the best dev score.
+    #[serde(default)]
+    pub keep_best: bool,
+    /// Stop after this many dev evaluations in a row without a better score.
+    #[serde(default)]
+    pub early_stopping: Option<u64>,
 }
 
 /// The spec of the fine-tune `request` describes, from run `request.from_run` (spec
@@ -100,6 +109,11 @@ pub fn finetune_spec(request: &FinetuneRequest, source: &RunSpec, checkpoint: &m
     positive(request.steps, "the number of updates")?;
     positive(request.batch_size.map(|b| b as u64), "the batch size")?;
     positive(request.train_size.map(|n| n as u64), "the training examples per task")?;
+    positive(request.eval_every, "the updates between dev evaluations")?;
+    positive(request.early_stopping, "the early-stopping patience (dev evaluations without a better score)")?;
+    if (request.keep_best || request.early_stopping.is_some()) && request.eval_every.is_none() {
+        return Err(CommandError::Invalid("keeping the best checkpoint and early stopping compare dev scores during training: set how often dev is scored (eval every N updates)".into()));
+    }
     if request.lr.is_some_and(|lr| !(lr > 0.0 && lr.is_finite())) {
         return Err(CommandError::Invalid("the learning rate must be a positive number".into()));
     }
@@ -109,6 +123,9 @@ pub fn finetune_spec(request: &FinetuneRequest, source: &RunSpec, checkpoint: &m
         batch_size: request.batch_size.unwrap_or(defaults.batch_size),
         lr: request.lr.unwrap_or(defaults.lr),
         train_size: request.train_size,
+        eval_every: request.eval_every.unwrap_or(defaults.eval_every),
+        keep_best: request.keep_best,
+        early_stopping: request.early_stopping,
         r3f: request.r3f.then(muppet_train::R3f::default),
         max_len: source.config.max_len,
         doc_stride: source.config.doc_stride,
@@ -331,6 +348,9 @@ mod tests {
             steps: None,
             batch_size: Some(8),
             lr: None,
+            eval_every: None,
+            keep_best: false,
+            early_stopping: None,
         };
         let (spec, backend) = finetune_spec(&ask, &source, &checkpoint, &known).expect("spec");
         assert_eq!(backend, BackendKind::Cpu);
@@ -341,6 +361,10 @@ mod tests {
         assert_eq!((spec.config.max_len, spec.config.doc_stride, spec.config.train_size), (32, 8, Some(64)));
         assert_eq!(spec.config.r3f, Some(muppet_train::R3f::default()));
         assert_eq!(spec.finetune_name(), "fine-tune: winowhy n=64 from run 3");
+        assert_eq!((spec.config.eval_every, spec.config.keep_best, spec.config.early_stopping), (0, false, None));
+        let stopping = FinetuneRequest { eval_every: Some(5), early_stopping: Some(3), tasks: ask.tasks.clone(), backend: ask.backend.clone(), ..ask };
+        let (spec, _) = finetune_spec(&stopping, &source, &checkpoint, &known).expect("early stopping");
+        assert_eq!((spec.config.eval_every, spec.config.early_stopping, spec.config.keeps_best()), (5, Some(3), true));
 
         let bad = |change: fn(&mut FinetuneRequest)| {
             let mut ask = FinetuneRequest { tasks: ask.tasks.clone(), backend: ask.backend.clone(), ..ask };
@@ -352,6 +376,9 @@ mod tests {
         assert_eq!(bad(|a| a.steps = Some(0)), "the number of updates must be at least 1");
         assert_eq!(bad(|a| a.train_size = Some(0)), "the training examples per task must be at least 1");
         assert_eq!(bad(|a| a.lr = Some(f64::NAN)), "the learning rate must be a positive number");
+        assert!(bad(|a| a.early_stopping = Some(2)).contains("set how often dev is scored"));
+        assert!(bad(|a| a.keep_best = true).contains("set how often dev is scored"));
+        assert_eq!(bad(|a| a.early_stopping = Some(0)), "the early-stopping patience (dev evaluations without a better score) must be at least 1");
         assert!(bad(|a| a.backend = "tpu".into()).contains("tpu"));
     }
 

@@ -208,7 +208,7 @@ fn eval_refuses_what_it_cannot_score_and_says_what_to_do() {
     let compared: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs compare JSON");
     let side_by_side = compared["metrics"].as_array().expect("metrics").iter().find(|m| m["key"]["task"] == "other" && m["key"]["name"] == "accuracy").expect("the scores of `other`");
     assert!(side_by_side["values"].as_array().expect("values").iter().all(|v| v["value"].is_number()), "{side_by_side}");
-    refused(home.path(), &[&run, &second, "--task", "tiny", "--step", "1"], &["--step picks a checkpoint of one run"]);
+    refused(home.path(), &[&run, &second, "--task", "tiny", "--step", "1"], &["--step N picks a checkpoint of one run"]);
 
     // The task imported again with one example fewer: the run's dev ids would point at
     // other examples. All of them can still be scored.

@@ -342,6 +342,61 @@ fn only_the_last_checkpoints_are_kept_on_disk_and_in_the_store() {
 }
 
 #[test]
+fn early_stopping_keeps_the_best_checkpoint_and_step_best_takes_it() {
+    let home = tempfile::tempdir().expect("tempdir");
+    // Learning rate 0: the dev score never moves, so the first evaluation after training
+    // began stays the best and two more without a better score end the run.
+    let argv = [
+        "finetune", "--task", "sarcasm_headlines", "--steps", "10", "--lr", "0", "--batch-size", "2", "--max-len", "48", "--dev-size", "8", "--warmup", "0",
+        "--eval-every", "1", "--early-stopping", "2", "--json",
+    ];
+    let out = muppet(home.path(), &argv);
+    assert!(out.status.success(), "{}", text(&out));
+    let json = last_json(&out);
+    assert_eq!((json["status"].as_str(), json["steps"].as_u64(), json["stopped_early"].as_bool(), json["best_step"].as_u64()), (Some("completed"), Some(3), Some(true), Some(1)), "{json}");
+    let best_score = json["best_score"].as_f64().expect("best_score");
+    assert_eq!(json["tasks"][0]["dev_metric"].as_f64(), Some(best_score), "every evaluation scored the same");
+    assert!(text(&out).contains("Stopped early at step 3 of 10: 2 dev evaluations in a row did not beat the best score"), "{}", text(&out));
+    let run = json["run_id"].as_i64().expect("run_id");
+    let run_s = run.to_string();
+    let dir = home.path().join("runs").join(&run_s);
+    let mut models: Vec<String> = std::fs::read_dir(&dir).expect("run folder").map(|e| e.expect("entry").file_name().to_string_lossy().to_string()).filter(|n| n.starts_with("model-step")).collect();
+    models.sort();
+    assert_eq!(models, ["model-step1.mpk", "model-step3.mpk"], "the best and where it stopped");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let store = rt.block_on(muppet_store::Store::open(&home.path().join("muppet.db"))).expect("store");
+    let notes = rt.block_on(store.notes(muppet_store::NoteTarget::Run(muppet_core::RunId(run)))).expect("notes");
+    assert!(notes.iter().any(|n| n.body.starts_with("Stopped early at step 3 of 10") && n.body.contains("after step 1")), "{notes:?}");
+
+    // --step best: scoring, export and a fine-tune from the run take step 1.
+    let out = muppet(home.path(), &["eval", &run_s, "--task", "sarcasm_headlines", "--step", "best", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let scored: serde_json::Value = serde_json::from_slice(&out.stdout).expect("eval json");
+    assert_eq!(scored["step"], 1, "{scored}");
+    let accuracy = scored["scores"].as_array().expect("scores").iter().find(|s| s["metric"] == "accuracy").and_then(|s| s["value"].as_f64()).expect("accuracy");
+    assert!((accuracy - best_score).abs() < 1e-6, "{accuracy} vs {best_score}");
+    let hf = home.path().join("hf");
+    let out = muppet(home.path(), &["export", &run_s, "--out", hf.to_str().expect("utf-8"), "--step", "best", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let exported: serde_json::Value = serde_json::from_slice(&out.stdout).expect("export json");
+    assert_eq!(exported["step"], 1, "{exported}");
+    let out = muppet(home.path(), &["finetune", "--from-run", &run_s, "--step", "best", "--task", "strategyqa", "--queue", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let queued = last_json(&out)["run_id"].as_i64().expect("queued run");
+    let spec = rt.block_on(store.run_spec(muppet_core::RunId(queued))).expect("spec");
+    assert_eq!(spec["init"]["step"], 1, "{spec}");
+    let out = muppet(home.path(), &["runs", "show", &run_s, "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs show json");
+    assert_eq!(shown["best_checkpoint"]["step"], 1, "{shown}");
+    rt.block_on(store.close());
+
+    let out = muppet(home.path(), &["eval", &run_s, "--task", "sarcasm_headlines", "--step", "last"]);
+    assert!(!out.status.success() && text(&out).contains("`last` is not a step"), "{}", text(&out));
+    let out = muppet(home.path(), &["finetune", "--task", "sarcasm_headlines", "--steps", "2", "--early-stopping", "2"]);
+    assert!(!out.status.success() && text(&out).contains("early stopping compares dev scores during training") && text(&out).contains("--eval-every"), "{}", text(&out));
+}
+
+#[test]
 fn a_run_whose_process_was_killed_is_named_by_runs_list() {
     let home = tempfile::tempdir().expect("tempdir");
     let (run, mut worker) = long_worker(home.path());

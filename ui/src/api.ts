@@ -233,6 +233,10 @@ export interface TrainConfig {
   checkpoint_every: number;
   /** The last model checkpoints kept; null: all. */
   keep_checkpoints?: number | null;
+  /** Keep the checkpoint of the best dev score as well (load_best_model_at_end). */
+  keep_best?: boolean;
+  /** Stop after this many dev evaluations in a row without a better score; null: never. */
+  early_stopping?: number | null;
   /** "bf16": matrix products in bf16 over f32 weights (muppet-model's precision). */
   mixed_precision: "no" | "bf16";
   /** Devices the run trains on, data-parallel; absent: 1. */
@@ -310,6 +314,8 @@ export interface RunDetail {
   /** The run's folder and its files (checkpoints, splits, logs, predictions). */
   folder: string;
   files: { path: string; bytes: number }[];
+  /** The checkpoint with the best dev score (the mean of the tasks' main dev metrics). */
+  best_checkpoint: { step: number; score: number } | null;
 }
 
 /** muppet_store::Note on a run. */
@@ -567,6 +573,10 @@ export interface FinetuneRequest {
   steps: number | null;
   batch_size: number | null;
   lr: number | null;
+  /** Score dev every this many updates; null: at the start and the end only. */
+  eval_every: number | null;
+  keep_best: boolean;
+  early_stopping: number | null;
 }
 
 export interface FinetuneLaunched {

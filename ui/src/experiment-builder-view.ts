@@ -230,6 +230,12 @@ export class ExperimentBuilder {
         this.field("Max tokens", "ft-maxlen", d.finetune.maxLen),
         this.field("Learning rate", "ft-lr", d.finetune.lr),
         this.field("Dev examples", "ft-dev", d.finetune.devSize),
+        el(
+          "label",
+          { title: "Score dev every N updates and report each fine-tune at its best checkpoint (Trainer's load_best_model_at_end); empty: at its final score" },
+          "Best of dev every",
+          this.input("ft-best-every", d.finetune.bestEvery, { placeholder: "final" }),
+        ),
         el("label", { className: "check" }, el("input", { type: "checkbox", id: "builder-r3f" }), " R3F (λ = 1)"),
         el(
           "label",
@@ -307,7 +313,7 @@ export class ExperimentBuilder {
       description: this.value("description"),
       seeds: this.value({ task_count: "tc-seeds", batching_ablation: "ba-seeds", sample_efficiency: "se-seeds", sweep: "sw-seeds" }[design]),
       prefinetune: { steps: this.value("pft-steps"), batchSize: this.value("pft-batch"), tasksPerUpdate: this.value("pft-tpu"), maxLen: this.value("pft-maxlen"), lr: this.value("pft-lr") },
-      finetune: { steps: this.value("ft-steps"), batchSize: this.value("ft-batch"), maxLen: this.value("ft-maxlen"), lr: this.value("ft-lr"), devSize: this.value("ft-dev") },
+      finetune: { steps: this.value("ft-steps"), batchSize: this.value("ft-batch"), maxLen: this.value("ft-maxlen"), lr: this.value("ft-lr"), devSize: this.value("ft-dev"), bestEvery: this.value("ft-best-every") },
       backend: byId<HTMLSelectElement>("builder-backend").value,
       mixedPrecision: byId<HTMLInputElement>("builder-mixed-precision").checked,
       batching: byId<HTMLSelectElement>("builder-batching").value as BuilderForm["batching"],

@@ -87,11 +87,16 @@ describe("the experiment builder", () => {
     const plain = buildSpec(form({ downstream: "winowhy", sizes: "16" }), tasks).spec!;
     expect(plain.prefinetune).not.toHaveProperty("sampling");
     expect(plain.finetune).not.toHaveProperty("r3f");
+    expect(plain.finetune).not.toHaveProperty("keep_best");
+    expect(plain.finetune).not.toHaveProperty("eval_every");
     expect(plain.sample_efficiency).not.toHaveProperty("reuse_heads");
     const chosen = buildSpec(form({ downstream: "winowhy", sizes: "16", sampling: "temperature", temperature: "2", r3f: true, reuseHeads: true }), tasks).spec!;
     expect(chosen.prefinetune.sampling).toEqual({ kind: "temperature", t: 2 });
     expect(chosen.finetune.r3f).toEqual({ lambda: 1, eps: 1e-5, noise: "uniform" });
     expect(chosen.sample_efficiency?.reuse_heads).toBe(true);
+    const best = (every: string) => buildSpec(form({ downstream: "winowhy", sizes: "16", finetune: { ...defaultForm().finetune, bestEvery: every } }), tasks);
+    expect(best("4").spec?.finetune).toMatchObject({ eval_every: 4, keep_best: true });
+    expect(best("0").errors.map((e) => e.message)).toEqual(["finetune.eval_every: “0” is not a whole number of at least 1 (leave it empty to report each fine-tune's final score)"]);
     expect(buildSpec(form({ design: "task_count", pool: "a", sampling: "uniform", reuseHeads: true }), tasks).spec).toMatchObject({ prefinetune: { sampling: { kind: "uniform" } }, task_count: { reuse_heads: true } });
     const bad = buildSpec(form({ downstream: "winowhy", sizes: "16", sampling: "temperature", temperature: "0" }), tasks);
     expect(bad.errors).toEqual([{ field: "prefinetune", message: "prefinetune.sampling: the temperature “0” must be a number above 0 (2 is common)" }]);

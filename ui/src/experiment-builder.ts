@@ -33,7 +33,8 @@ export interface BuilderForm {
   /** A count ("3": seeds 1 to 3) or a list ("1, 2, 7"). */
   seeds: string;
   prefinetune: TrainingFields & { tasksPerUpdate: string };
-  finetune: TrainingFields & { devSize: string };
+  /** `bestEvery`: score dev every N updates and report each fine-tune at its best (keep_best); empty: its final score. */
+  finetune: TrainingFields & { devSize: string; bestEvery: string };
   /** Every run's backend: "cpu" or "cuda". */
   backend: string;
   /** bf16 matrix products over f32 weights (muppet_model::MixedPrecision), in every run. */
@@ -158,7 +159,7 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     description: "",
     seeds: "3",
     prefinetune: { steps: "150", batchSize: "8", tasksPerUpdate: "2", maxLen: "64", lr: "1e-4" },
-    finetune: { steps: "16", batchSize: "8", maxLen: "64", lr: "1e-4", devSize: "100" },
+    finetune: { steps: "16", batchSize: "8", maxLen: "64", lr: "1e-4", devSize: "100", bestEvery: "" },
     backend: "cpu",
     mixedPrecision: false,
     batching: "heterogeneous",
@@ -293,6 +294,15 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
   const dev = integer(form.finetune.devSize);
   if (dev === null) errors.push({ field: "finetune", message: `finetune.dev_size: “${form.finetune.devSize}” is not a whole number` });
   else finetune.dev_size = dev;
+  if (form.finetune.bestEvery.trim() !== "") {
+    const every = integer(form.finetune.bestEvery);
+    if (every === null || every < 1)
+      errors.push({ field: "finetune", message: `finetune.eval_every: “${form.finetune.bestEvery}” is not a whole number of at least 1 (leave it empty to report each fine-tune's final score)` });
+    else {
+      finetune.eval_every = every;
+      finetune.keep_best = true;
+    }
+  }
   prefinetune.dev_size = 100;
   prefinetune.eval_every = 0;
   prefinetune.checkpoint_every = 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { finetuneRequest, finetuneTaskOptions, type FinetuneForm } from "./finetune-form";
 
-const form: FinetuneForm = { task: "winowhy", step: "", trainSize: "64", steps: "", batchSize: "8", lr: "", reuseHead: true, r3f: false };
+const form: FinetuneForm = { task: "winowhy", step: "", trainSize: "64", steps: "", batchSize: "8", lr: "", evalEvery: "", keepBest: false, earlyStopping: "", reuseHead: true, r3f: false };
 
 describe("finetuneTaskOptions", () => {
   it("offers trainable tasks, downstream first, and marks those the run trained on", () => {
@@ -22,10 +22,19 @@ describe("finetuneTaskOptions", () => {
 describe("finetuneRequest", () => {
   it("sends what is set and leaves the rest to fine-tuning's defaults", () => {
     expect(finetuneRequest(3, form, "cpu")).toEqual({
-      request: { from_run: 3, step: null, tasks: ["winowhy"], train_size: 64, reuse_head: true, r3f: false, backend: "cpu", steps: null, batch_size: 8, lr: null },
+      request: { from_run: 3, step: null, tasks: ["winowhy"], train_size: 64, reuse_head: true, r3f: false, backend: "cpu", steps: null, batch_size: 8, lr: null, eval_every: null, keep_best: false, early_stopping: null },
     });
     const at = finetuneRequest(3, { ...form, step: "40", lr: "2e-5", trainSize: "" }, "cuda");
     expect(at).toMatchObject({ request: { step: 40, lr: 2e-5, train_size: null, backend: "cuda" } });
+    const stopping = finetuneRequest(3, { ...form, evalEvery: "10", earlyStopping: "3" }, "cpu");
+    expect(stopping).toMatchObject({ request: { eval_every: 10, keep_best: false, early_stopping: 3 } });
+  });
+
+  it("asks for dev evaluations before keeping the best or stopping early", () => {
+    const why = "Keeping the best checkpoint and early stopping compare dev scores during training: set Eval every";
+    expect(finetuneRequest(3, { ...form, keepBest: true }, "cpu")).toEqual({ problems: [why] });
+    expect(finetuneRequest(3, { ...form, earlyStopping: "2" }, "cpu")).toEqual({ problems: [why] });
+    expect(finetuneRequest(3, { ...form, evalEvery: "5", earlyStopping: "0" }, "cpu")).toEqual({ problems: ["Early stopping must be a whole number of at least 1"] });
   });
 
   it("names every field that is wrong", () => {

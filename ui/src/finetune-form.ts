@@ -29,6 +29,11 @@ export interface FinetuneForm {
   steps: string;
   batchSize: string;
   lr: string;
+  /** Updates between dev evaluations; empty: at the start and the end only. */
+  evalEvery: string;
+  keepBest: boolean;
+  /** Dev evaluations without a better score before the run stops; empty: never. */
+  earlyStopping: string;
   reuseHead: boolean;
   r3f: boolean;
 }
@@ -49,6 +54,10 @@ export function finetuneRequest(run: number, form: FinetuneForm, backend: string
   const trainSize = whole(form.trainSize, "Training examples");
   const steps = whole(form.steps, "Updates");
   const batchSize = whole(form.batchSize, "Batch size");
+  const evalEvery = whole(form.evalEvery, "Eval every");
+  const earlyStopping = whole(form.earlyStopping, "Early stopping");
+  if ((form.keepBest || form.earlyStopping.trim() !== "") && form.evalEvery.trim() === "")
+    problems.push("Keeping the best checkpoint and early stopping compare dev scores during training: set Eval every");
   let lr: number | null = null;
   if (form.lr.trim() !== "") {
     lr = Number(form.lr);
@@ -70,6 +79,9 @@ export function finetuneRequest(run: number, form: FinetuneForm, backend: string
       steps,
       batch_size: batchSize,
       lr,
+      eval_every: evalEvery,
+      keep_best: form.keepBest,
+      early_stopping: earlyStopping,
     },
   };
 }

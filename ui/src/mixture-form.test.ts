@@ -83,6 +83,12 @@ describe("requests", () => {
     expect(launchRequest(tiny).config.keep_checkpoints).toBeNull();
     expect(launchRequest({ ...tiny, keepCheckpoints: 2 }).config.keep_checkpoints).toBe(2);
     expect(formProblems({ ...tiny, keepCheckpoints: 0 })).toEqual(["Checkpoints kept must be at least 1 (or empty for all)."]);
+    expect(launchRequest({ ...tiny, keepBest: true, earlyStopping: 3 }).config).toMatchObject({ keep_best: true, early_stopping: 3 });
+    expect(launchRequest(tiny).config).toMatchObject({ keep_best: false, early_stopping: null });
+    const needsEval = "Keeping the best checkpoint and early stopping compare dev scores during training: set Eval every.";
+    expect(formProblems({ ...tiny, evalEvery: 0, keepBest: true })).toEqual([needsEval]);
+    expect(formProblems({ ...tiny, evalEvery: 0, earlyStopping: 2 })).toEqual([needsEval]);
+    expect(formProblems({ ...tiny, earlyStopping: 0 })).toEqual(["Early stopping must be at least 1 evaluation (or empty for never)."]);
   });
 });
 

@@ -25,6 +25,10 @@ export interface MixtureForm {
   checkpointEvery: number;
   /** Model checkpoints kept (the last ones); empty: all. */
   keepCheckpoints: number | null;
+  /** Keep the checkpoint of the best dev score as well (load_best_model_at_end). */
+  keepBest: boolean;
+  /** Dev evaluations in a row without a better score before the run stops; empty: never. */
+  earlyStopping: number | null;
   seed: number;
   backend: string;
   /** Devices the run trains on, data-parallel (GPUs 0 to N-1 with cuda). */
@@ -56,6 +60,8 @@ export function defaultForm(backend: string): MixtureForm {
     evalEvery: 50,
     checkpointEvery: 100,
     keepCheckpoints: null,
+    keepBest: false,
+    earlyStopping: null,
     seed: 42,
     backend,
     devices: 1,
@@ -95,6 +101,9 @@ export function formProblems(form: MixtureForm): string[] {
   else if (whole(form.tasksPerUpdate, 1) && form.devices > form.tasksPerUpdate)
     problems.push(`${form.devices} devices need at least ${form.devices} tasks per update: each device computes at least one micro-batch.`);
   if (form.keepCheckpoints !== null && !whole(form.keepCheckpoints, 1)) problems.push("Checkpoints kept must be at least 1 (or empty for all).");
+  if (form.earlyStopping !== null && !whole(form.earlyStopping, 1)) problems.push("Early stopping must be at least 1 evaluation (or empty for never).");
+  if ((form.keepBest || form.earlyStopping !== null) && form.evalEvery === 0)
+    problems.push("Keeping the best checkpoint and early stopping compare dev scores during training: set Eval every.");
   if (form.model === "folder" && form.modelPath.trim() === "") problems.push("Give the model folder (or choose the default model).");
   return problems;
 }
@@ -134,6 +143,8 @@ export function launchRequest(form: MixtureForm): LaunchRequest {
       eval_every: form.evalEvery,
       checkpoint_every: form.checkpointEvery,
       keep_checkpoints: form.keepCheckpoints,
+      keep_best: form.keepBest,
+      early_stopping: form.earlyStopping,
       mixed_precision: form.mixedPrecision ? "bf16" : "no",
       devices: form.devices,
     },

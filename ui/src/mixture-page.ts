@@ -68,6 +68,8 @@ export class MixturePage {
     byId<HTMLSelectElement>("sampling").value = form.sampling;
     byId<HTMLInputElement>("cap").value = form.cap === null ? "" : String(form.cap);
     byId<HTMLInputElement>("keep-checkpoints").value = form.keepCheckpoints === null ? "" : String(form.keepCheckpoints);
+    byId<HTMLInputElement>("early-stopping").value = form.earlyStopping === null ? "" : String(form.earlyStopping);
+    byId<HTMLInputElement>("keep-best").checked = form.keepBest;
     byId<HTMLSelectElement>("batching").value = form.batching;
     byId<HTMLInputElement>("loss-scaling").checked = form.lossScaling;
     byId<HTMLInputElement>("mixed-precision").checked = form.mixedPrecision;
@@ -103,6 +105,9 @@ export class MixturePage {
     form.cap = cap === "" ? null : Number(cap);
     const keep = byId<HTMLInputElement>("keep-checkpoints").value.trim();
     form.keepCheckpoints = keep === "" ? null : Number(keep);
+    const patience = byId<HTMLInputElement>("early-stopping").value.trim();
+    form.earlyStopping = patience === "" ? null : Number(patience);
+    form.keepBest = byId<HTMLInputElement>("keep-best").checked;
     form.name = byId<HTMLInputElement>("run-name").value;
     form.sampling = byId<HTMLSelectElement>("sampling").value as MixtureForm["sampling"];
     form.batching = byId<HTMLSelectElement>("batching").value as MixtureForm["batching"];

@@ -29,7 +29,7 @@ import { loadTasks } from "./tasks-page";
 import { LineChart } from "./chart/line-chart";
 import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, TRAINING_FIGURES, trainingFigures, X_LABELS, type CurveModel, type XMode } from "./curves";
 import { byId, el, formatBytes, showBanner } from "./dom";
-import { describeError, formatCount, formatStatus, formatTimestamp, resourcesText } from "./runs-format";
+import { checkpointLabel, describeError, formatCount, formatStatus, formatTimestamp, resourcesText } from "./runs-format";
 
 /** How often a run without an attached worker is re-read while it runs. */
 const FOLLOW_EVERY_MS = 2000;
@@ -283,21 +283,22 @@ export class RunPage {
         ...detail.checkpoints.map((c) =>
           el(
             "tr",
-            { "data-step": c.step },
-            el("td", { className: "num" }, String(c.step)),
+            { "data-step": c.step, className: c.step === detail.best_checkpoint?.step ? "best" : "" },
+            el(
+              "td",
+              { className: "num" },
+              String(c.step),
+              c.step === detail.best_checkpoint?.step
+                ? el("span", { className: "badge", title: `The best dev score of the run's checkpoints: ${detail.best_checkpoint.score.toFixed(4)} (the mean of its tasks' main dev metrics)` }, "best")
+                : null,
+            ),
             el("td", { className: "num" }, formatBytes(c.bytes)),
             el("td", { className: "path", title: `sha256 ${c.sha256}` }, c.path),
           ),
         ),
       ),
     );
-    const steps = byId<HTMLSelectElement>("export-step");
-    const chosen = steps.value;
-    steps.replaceChildren(
-      el("option", { value: "" }, "latest"),
-      ...detail.checkpoints.map((c) => el("option", { value: String(c.step) }, `step ${c.step}`)),
-    );
-    steps.value = [...steps.options].some((o) => o.value === chosen) ? chosen : "";
+    fillCheckpoints(byId<HTMLSelectElement>("export-step"), detail);
     byId<HTMLButtonElement>("export-checkpoint").disabled = detail.checkpoints.length === 0;
     const exportTask = byId<HTMLSelectElement>("export-task");
     const chosenTask = exportTask.value;
@@ -331,6 +332,9 @@ export class RunPage {
       steps: value("finetune-steps"),
       batchSize: value("finetune-batch-size"),
       lr: value("finetune-lr"),
+      evalEvery: value("finetune-eval-every"),
+      keepBest: byId<HTMLInputElement>("finetune-keep-best").checked,
+      earlyStopping: value("finetune-early-stopping"),
       reuseHead: byId<HTMLInputElement>("finetune-reuse-head").checked,
       r3f: byId<HTMLInputElement>("finetune-r3f").checked,
     };
@@ -633,9 +637,13 @@ function checkpointPanel(panelId: string, stepsId: string, detail: RunDetail): b
   const panel = byId(panelId);
   panel.hidden = detail.checkpoints.length === 0;
   if (panel.hidden) return false;
-  const steps = byId<HTMLSelectElement>(stepsId);
-  const step = steps.value;
-  steps.replaceChildren(el("option", { value: "" }, "latest"), ...detail.checkpoints.map((c) => el("option", { value: String(c.step) }, `step ${c.step}`)));
-  steps.value = [...steps.options].some((o) => o.value === step) ? step : "";
+  fillCheckpoints(byId<HTMLSelectElement>(stepsId), detail);
   return true;
+}
+
+/** A checkpoint select: "latest", then each checkpoint, the best dev one said; the choice kept. */
+function fillCheckpoints(steps: HTMLSelectElement, detail: RunDetail): void {
+  const step = steps.value;
+  steps.replaceChildren(el("option", { value: "" }, "latest"), ...detail.checkpoints.map((c) => el("option", { value: String(c.step) }, checkpointLabel(c.step, detail.best_checkpoint))));
+  steps.value = [...steps.options].some((o) => o.value === step) ? step : "";
 }

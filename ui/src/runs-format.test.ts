@@ -13,6 +13,7 @@ import {
   formatStatus,
   formatTimestamp,
   resourcesText,
+  checkpointLabel,
   runCells,
   runsSummary,
 } from "./runs-format";
@@ -125,6 +126,15 @@ describe("describeError", () => {
       message: "invoke is undefined",
     });
     expect(describeError(42)).toEqual({ kind: "unknown", message: "42" });
+  });
+});
+
+describe("checkpointLabel", () => {
+  it("says the dev score of the best checkpoint only", () => {
+    const best = { step: 40, score: 0.81234 };
+    expect(checkpointLabel(40, best)).toBe("step 40 · best dev 0.812");
+    expect(checkpointLabel(60, best)).toBe("step 60");
+    expect(checkpointLabel(60, null)).toBe("step 60");
   });
 });
 

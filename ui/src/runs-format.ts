@@ -93,6 +93,11 @@ export function runCells(run: RunRow, zone: TimeZone): RunCells {
 
 /** "3 runs", "1 run", "No runs". */
 /** "812 MB", "1.4 GB". */
+/** A checkpoint in a select: its step, and the dev score when it is the run's best. */
+export function checkpointLabel(step: number, best: { step: number; score: number } | null): string {
+  return best !== null && best.step === step ? `step ${step} · best dev ${best.score.toFixed(3)}` : `step ${step}`;
+}
+
 export function formatMemory(mb: number): string {
   return mb >= 1024 ? `${(mb / 1024).toFixed(1)} GB` : `${Math.round(mb)} MB`;
 }

@@ -1,4 +1,4 @@
-//! `muppet eval RUN... --task NAME [--step N] [--examples dev|train|all] [--head TASK]`: score a
+//! `muppet eval RUN... --task NAME [--step N|best] [--examples dev|train|all] [--head TASK]`: score a
 //! checkpoint of each run on a task (Hugging Face Trainer's `evaluate` and `predict`), store
 //! the scores with the run's metrics at the checkpoint's step (split `eval-<examples>`,
 //! `@TASK` when another task's head scored) and write each example's prediction as JSON
@@ -28,9 +28,10 @@ pub struct EvalArgs {
     /// The task to score: one of the run's, or any other task (demo catalog or imported).
     #[arg(long)]
     task: String,
-    /// The checkpoint of this step (default: the latest).
+    /// The checkpoint of this step, or `best`: the one with the best dev score (default:
+    /// the latest). With several runs, `best` takes each run's best.
     #[arg(long)]
-    step: Option<u64>,
+    step: Option<crate::best::StepArg>,
     /// Which examples: `dev` (those the run scored the task on), `train` (those it trained
     /// on) or `all`. Default: `dev` for a task of the run, `all` for another.
     #[arg(long)]
@@ -115,8 +116,8 @@ impl OnBackend for Scoring<'_> {
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if args.runs.len() > 1 {
-        if args.step.is_some() {
-            anyhow::bail!("--step picks a checkpoint of one run: give one run with it, or leave it out to score each run's latest");
+        if let Some(crate::best::StepArg::At(_)) = args.step {
+            anyhow::bail!("--step N picks a checkpoint of one run: give one run with it, `--step best` for each run's best, or leave it out to score each run's latest");
         }
         if args.predictions.is_some() {
             anyhow::bail!("--predictions names one file: give one run with it, or leave it out (each run's predictions go into its own folder)");
@@ -147,7 +148,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 /// predictions.
 fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask, run: RunId) -> anyhow::Result<(Evaluated, RunManifest)> {
     let run_dir = home.run_dir(run);
-    let (step, checkpoint) = find_checkpoint(&run_dir, args.step).map_err(|e| match e {
+    let step = crate::best::resolve(home, run, args.step)?;
+    let (step, checkpoint) = find_checkpoint(&run_dir, step).map_err(|e| match e {
         ExportError::NoRunFolder(_) => anyhow::anyhow!("no run {run} in {}: {e}", home.root().display()),
         e => e.into(),
     })?;

@@ -610,12 +610,18 @@ fn crash_reason(code: Option<i32>, log: &Path) -> String {
 }
 
 /// The primary dev metric of a completed fine-tune: its name and final value, read
-/// from the run folder's manifest and the stored series.
+/// from the run folder's manifest and the stored series; for a fine-tune that kept its best
+/// checkpoint (`keep_best`, early stopping), the value there.
 pub fn final_metric(home: &MuppetHome, store: &Store, rt: &tokio::runtime::Runtime, run: RunId, task: &str) -> Option<(String, f64)> {
     let manifest = muppet_train::manifest::RunManifest::read(&home.run_dir(run)).ok()?;
     let metric = manifest.tasks.iter().find(|t| t.name == task)?.metric.as_str().to_string();
     let points = rt.block_on(store.series(run, Some(task), "dev", &metric)).ok()?;
-    let (_, value) = points.into_iter().max_by_key(|(step, _)| *step)?;
+    let keeps_best = rt.block_on(store.run_spec(run)).ok().and_then(|v| serde_json::from_value::<RunSpec>(v).ok()).is_some_and(|s| s.config.keeps_best());
+    let best = if keeps_best { rt.block_on(crate::best::dev_scores(store, &manifest, run)).ok().and_then(muppet_train::best::best_of) } else { None };
+    let (_, value) = match best {
+        Some(best) => points.into_iter().find(|(step, _)| *step == best.step)?,
+        None => points.into_iter().max_by_key(|(step, _)| *step)?,
+    };
     Some((metric, value))
 }
 

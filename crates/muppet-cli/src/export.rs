@@ -1,4 +1,4 @@
-//! `muppet export RUN --format hf --out DIR [--step N] [--force] [--json]`: a run's
+//! `muppet export RUN --format hf --out DIR [--step N|best] [--force] [--json]`: a run's
 //! checkpoint as a Hugging Face folder (encoder, task heads, tokenizer).
 
 use std::path::PathBuf;
@@ -23,9 +23,10 @@ pub struct ExportArgs {
     /// `...ForQuestionAnswering`), which `pipeline()` runs.
     #[arg(long)]
     task: Option<String>,
-    /// Export the checkpoint of this step (default: the latest).
+    /// Export the checkpoint of this step, or `best`: the one with the best dev score
+    /// (default: the latest).
     #[arg(long)]
-    step: Option<u64>,
+    step: Option<crate::best::StepArg>,
     /// Replace the output folder if it exists and is not empty.
     #[arg(long)]
     force: bool,
@@ -57,7 +58,8 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let Format::Hf = args.format;
     let home = crate::home();
     let run_dir = home.run_dir(RunId(args.run));
-    let (step, checkpoint) = find_checkpoint(&run_dir, args.step).map_err(|e| match e {
+    let step = crate::best::resolve(&home, RunId(args.run), args.step)?;
+    let (step, checkpoint) = find_checkpoint(&run_dir, step).map_err(|e| match e {
         muppet_train::export::ExportError::NoRunFolder(_) => {
             anyhow::anyhow!("no run {} in {}: {e}", args.run, home.root().display())
         }

@@ -286,6 +286,15 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             json.on_event(&event);
         }
     }
+    if let Ok(s) = &result
+        && s.stopped_early
+    {
+        let note = early_stop_note(s, &spec.config);
+        eprintln!("{note}");
+        if let Err(e) = runtime.block_on(store.add_note(muppet_store::NoteTarget::Run(run), &note)) {
+            registrar.error.get_or_insert(e.into());
+        }
+    }
     // The metrics and the checkpoint records must be stored for the run to count as done.
     let stored = store_observer.flush().map_err(anyhow::Error::from).and_then(|()| registrar.error.take().map_or(Ok(()), Err));
     let ended = match (&result, &stored) {
@@ -401,6 +410,21 @@ fn parse_vm_hwm(status: &str) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// Why a run ended before its last step, kept as its note.
+fn early_stop_note(summary: &TrainSummary, cfg: &muppet_train::TrainConfig) -> String {
+    let patience = cfg.early_stopping.unwrap_or_default();
+    let best = match summary.best {
+        Some(b) => format!("the best, {:.4} after step {}, is kept (`--step best`)", b.score, b.step),
+        None => "none of them gave a score".into(),
+    };
+    format!(
+        "Stopped early at step {} of {}: {patience} dev evaluation{} in a row did not beat the best score (the mean of the tasks' main dev metrics); {best}.",
+        summary.steps,
+        cfg.steps,
+        if patience == 1 { "" } else { "s" }
+    )
+}
+
 /// The JSON object a training command prints last with `--json`.
 pub fn summary_json(run: RunId, summary: &TrainSummary) -> serde_json::Value {
     let status = match summary.outcome {
@@ -415,6 +439,9 @@ pub fn summary_json(run: RunId, summary: &TrainSummary) -> serde_json::Value {
         "loss_first": summary.first_loss,
         "loss_last": summary.final_loss,
         "resumed_from": summary.resumed_from,
+        "stopped_early": summary.stopped_early,
+        "best_step": summary.best.map(|b| b.step),
+        "best_score": summary.best.map(|b| b.score),
         "checkpoint": summary.checkpoint.as_ref().map(|c| c.path.display().to_string()),
         "tasks": summary.tasks.iter().map(|t| serde_json::json!({
             "name": t.name,
@@ -438,6 +465,10 @@ pub fn print_summary(run: RunId, summary: &TrainSummary) {
     );
     if let Some(saved) = &summary.checkpoint {
         println!("checkpoint {}", saved.path.display());
+    }
+    // Said when it is not simply the last evaluation.
+    if let Some(best) = summary.best.filter(|b| b.step != summary.steps || summary.stopped_early) {
+        println!("best dev score {:.4} after step {}{}", best.score, best.step, if summary.stopped_early { " (stopped early)" } else { "" });
     }
     for t in &summary.tasks {
         println!(

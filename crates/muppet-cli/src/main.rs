@@ -3,6 +3,7 @@
 
 mod assets;
 mod bench;
+mod best;
 mod demo;
 mod encode;
 mod eval;

@@ -322,8 +322,13 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
     )?;
     writeln!(
         md,
-        "Each value is a fine-tune's final dev metric. Over seeds: the mean, the sample standard deviation and the 95% Student-t \
+        "Each value is a fine-tune's {}. Over seeds: the mean, the sample standard deviation and the 95% Student-t \
          interval of the mean (n − 1 degrees of freedom).{}\n",
+        if r.plan.runs.iter().any(|p| p.kind == muppet_core::RunKind::Finetune && p.config.keeps_best()) {
+            "dev metric at its best checkpoint (each fine-tune kept the best of its dev evaluations, as its settings ask)"
+        } else {
+            "final dev metric"
+        },
         match r.plan.kind {
             ExperimentKind::Sweep => " Every setting scores the same dev examples, and each seed draws the same training subset for every setting.",
             _ => " Gains are paired: each seed's value minus the base model's with the same seed, which draws the same dev split and training subset.",

@@ -229,13 +229,17 @@ struct Shown {
     /// Dev figures by series, and settings from the spec.
     columns: muppet_store::RunColumns,
     checkpoints: Vec<muppet_store::Checkpoint>,
+    /// The checkpoint with the best dev score (`--step best`).
+    best_checkpoint: Option<muppet_train::best::BestDev>,
     notes: Vec<muppet_store::Note>,
 }
 
 fn show(run: RunId, json: bool) -> anyhow::Result<()> {
-    let shown = crate::with_store(async |store, _| {
+    let shown = crate::with_store(async |store, home| {
         let row = store.run(run).await?;
         Ok(Shown {
+            // None for a run without a manifest or a scored checkpoint.
+            best_checkpoint: crate::best::best_checkpoint(home, store, run).await.ok(),
             tasks: store.run_tasks(run).await?,
             tags: store.run_tags(run).await?,
             columns: store.run_columns(Some(run)).await?.remove(&run).unwrap_or_default(),
@@ -284,7 +288,8 @@ fn show(run: RunId, json: bool) -> anyhow::Result<()> {
     if !shown.checkpoints.is_empty() {
         println!("checkpoints:");
         for c in &shown.checkpoints {
-            println!("  step {:<6} {:>10}  {}", c.step, muppet_store::delete::bytes_text(c.bytes), c.path.display());
+            let best = shown.best_checkpoint.filter(|b| b.step == c.step).map(|b| format!("  best dev {:.4}", b.score)).unwrap_or_default();
+            println!("  step {:<6} {:>10}  {}{best}", c.step, muppet_store::delete::bytes_text(c.bytes), c.path.display());
         }
     }
     if !shown.notes.is_empty() {

@@ -64,6 +64,14 @@ pub struct ConfigArgs {
     /// Keep only the model checkpoints of the last N saves (default: all).
     #[arg(long)]
     keep_checkpoints: Option<usize>,
+    /// Keep the checkpoint of the best dev score as well (`--step best` takes it); needs
+    /// --eval-every.
+    #[arg(long)]
+    keep_best: bool,
+    /// Stop once N dev evaluations in a row have not beaten the best score, keeping the best
+    /// checkpoint; needs --eval-every.
+    #[arg(long, value_name = "N")]
+    early_stopping: Option<u64>,
     /// Dropout of the task heads (the encoder's comes from its config.json).
     #[arg(long)]
     head_dropout: Option<f64>,
@@ -107,6 +115,12 @@ impl ConfigArgs {
         }
         if self.keep_checkpoints.is_some() {
             c.keep_checkpoints = self.keep_checkpoints;
+        }
+        if self.keep_best {
+            c.keep_best = true;
+        }
+        if self.early_stopping.is_some() {
+            c.early_stopping = self.early_stopping;
         }
         if let Some(n) = self.clip_norm {
             c.clip_norm = (n > 0.0).then_some(n);
@@ -249,9 +263,10 @@ pub struct FinetuneArgs {
     /// Start from this pre-finetuned run's checkpoint instead of the base model.
     #[arg(long)]
     from_run: Option<i64>,
-    /// Which checkpoint of --from-run (default: its last).
+    /// Which checkpoint of --from-run: a step, or `best`, the one with the best dev score
+    /// (default: its last).
     #[arg(long, requires = "from_run")]
-    step: Option<u64>,
+    step: Option<crate::best::StepArg>,
     /// Start from the pre-finetuned head of the same task (shared heads for MC and span).
     #[arg(long, requires = "from_run")]
     reuse_head: bool,
@@ -286,7 +301,12 @@ pub fn finetune(args: FinetuneArgs) -> anyhow::Result<()> {
             }
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let store = runtime.block_on(muppet_store::Store::open(&home.db()))?;
-            let chosen = runtime.block_on(store.checkpoint_at(RunId(source), args.step));
+            let step = match args.step {
+                Some(crate::best::StepArg::Best) => Some(runtime.block_on(crate::best::best_checkpoint(&home, &store, RunId(source)))?.step),
+                Some(crate::best::StepArg::At(step)) => Some(step),
+                None => None,
+            };
+            let chosen = runtime.block_on(store.checkpoint_at(RunId(source), step));
             runtime.block_on(store.close());
             let chosen = chosen?;
             warn_overlaps(&home, &args.tasks, &source_spec.tasks)?;

@@ -18,6 +18,7 @@ use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
+use crate::best::BestTracker;
 use crate::model::MultiTaskModel;
 use crate::train::TaskSummary;
 use crate::TrainError;
@@ -33,6 +34,9 @@ pub struct ResumeState {
     #[serde(with = "nan_as_null")]
     pub last_loss: f64,
     pub tasks: Vec<TaskSummary>,
+    /// The best dev score so far and the evaluations since (absent in older checkpoints).
+    #[serde(default)]
+    pub best: BestTracker,
 }
 
 /// JSON has no NaN: a value not measured yet (NaN) is written as `null` and read back as NaN.
@@ -97,21 +101,51 @@ where
     Ok(model_path)
 }
 
-/// Delete the model checkpoints of `dir` but the `keep` latest (at least one is kept).
-/// The store learns of it when the next checkpoint is registered.
-pub fn keep_last_models(dir: &Path, keep: usize) -> Result<(), TrainError> {
+/// The steps of the model checkpoints in `dir`, ascending.
+pub fn model_steps(dir: &Path) -> Result<Vec<u64>, TrainError> {
     let mut steps: Vec<u64> = std::fs::read_dir(dir)
         .map_err(|e| err(dir, e))?
         .flatten()
         .filter_map(|e| e.file_name().into_string().ok()?.strip_prefix("model-step")?.strip_suffix(".mpk")?.parse().ok())
         .collect();
     steps.sort_unstable();
+    Ok(steps)
+}
+
+/// Delete the model checkpoints of `dir` but the `keep` latest (at least one is kept), the
+/// ones a resume needs (with their `state-step<N>.json`), and `spare` (the best one).
+/// The store learns of it when the next checkpoint is registered.
+pub fn keep_last_models(dir: &Path, keep: usize, spare: Option<u64>) -> Result<(), TrainError> {
+    let steps = model_steps(dir)?;
     let old = steps.len().saturating_sub(keep.max(1));
-    for step in &steps[..old] {
-        let path = file(dir, "model", *step);
-        std::fs::remove_file(&path).map_err(|e| err(&path, e))?;
+    for &step in &steps[..old] {
+        if Some(step) != spare && !is_resumable(dir, step) {
+            remove_model(dir, step)?;
+        }
     }
     Ok(())
+}
+
+/// Whether `step`'s checkpoint in `dir` is one a resume can start from.
+fn is_resumable(dir: &Path, step: u64) -> bool {
+    dir.join(format!("state-step{step}.json")).is_file()
+}
+
+/// Delete the model checkpoint of `step`, kept as the best until a better one came, unless
+/// it is also one of the run's regular checkpoints (`periodic`) or one a resume needs.
+pub fn drop_former_best(dir: &Path, step: u64, periodic: bool) -> Result<(), TrainError> {
+    if periodic || is_resumable(dir, step) {
+        return Ok(());
+    }
+    remove_model(dir, step)
+}
+
+fn remove_model(dir: &Path, step: u64) -> Result<(), TrainError> {
+    let path = file(dir, "model", step);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(err(&path, e)),
+        _ => Ok(()),
+    }
 }
 
 /// Steps with a complete resumable checkpoint in `dir`, ascending.
@@ -165,14 +199,36 @@ mod tests {
         }
         std::fs::write(file(&dir, "optim", 10), b"o").expect("optim");
         std::fs::write(dir.join("state-step10.json"), b"{}").expect("state");
-        keep_last_models(&dir, 2).expect("prune");
+        keep_last_models(&dir, 2, None).expect("prune");
         let mut left: Vec<String> = std::fs::read_dir(&dir).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().to_string()).collect();
         left.sort();
         // By step, not by name: step 10 is the latest; the resumable state stays.
         assert_eq!(left, ["model-step10.mpk", "model-step8.mpk", "optim-step10.mpk", "state-step10.json"]);
-        keep_last_models(&dir, 0).expect("at least one");
+        keep_last_models(&dir, 0, None).expect("at least one");
         assert!(file(&dir, "model", 10).is_file(), "the latest is always kept");
         assert!(!file(&dir, "model", 8).exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_best_and_the_resumable_models_outlive_the_limit() {
+        let dir = std::env::temp_dir().join(format!("muppet-keep-best-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        for step in [2, 3, 4, 5, 6] {
+            std::fs::write(file(&dir, "model", step), b"m").expect("model");
+        }
+        // Step 4 is the latest resumable checkpoint, step 5 a best one written since.
+        std::fs::write(file(&dir, "optim", 4), b"o").expect("optim");
+        std::fs::write(dir.join("state-step4.json"), b"{}").expect("state");
+        keep_last_models(&dir, 1, Some(3)).expect("prune");
+        assert_eq!(model_steps(&dir).expect("ls"), [3, 4, 6]);
+        drop_former_best(&dir, 3, true).expect("periodic stays");
+        drop_former_best(&dir, 4, false).expect("resumable stays");
+        assert_eq!(model_steps(&dir).expect("ls"), [3, 4, 6]);
+        drop_former_best(&dir, 3, false).expect("drop");
+        drop_former_best(&dir, 3, false).expect("already gone");
+        assert_eq!(model_steps(&dir).expect("ls"), [4, 6]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -62,6 +62,15 @@ pub struct TrainConfig {
     /// (Hugging Face Trainer's `save_total_limit`); `None`: keep every one. The latest
     /// checkpoint, the one a resume continues from, is always among those kept.
     pub keep_checkpoints: Option<usize>,
+    /// Keep the model checkpoint of the best dev score (the mean of the tasks' main metrics)
+    /// as well, however many others are deleted: `muppet eval`, `export` and `finetune
+    /// --from-run` take it with `--step best`, and an experiment reports a fine-tune at it
+    /// (Hugging Face Trainer's `load_best_model_at_end`). Needs `eval_every`.
+    pub keep_best: bool,
+    /// Stop once this many dev evaluations in a row have not beaten the best score
+    /// (Hugging Face's `EarlyStoppingCallback`); the best checkpoint is kept, as with
+    /// `keep_best`. `None`: train every step. Needs `eval_every`.
+    pub early_stopping: Option<u64>,
     /// `bf16`: the encoder's matrix products in bf16 over f32 weights and optimizer state
     /// (muppet-model's `precision`); `no`: everything in the backend's float type.
     pub mixed_precision: MixedPrecision,
@@ -98,6 +107,8 @@ impl Default for TrainConfig {
             eval_every: 0,
             checkpoint_every: 0,
             keep_checkpoints: None,
+            keep_best: false,
+            early_stopping: None,
             mixed_precision: MixedPrecision::No,
             devices: 1,
         }
@@ -105,6 +116,11 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Whether the run keeps its best checkpoint (asked for, or implied by early stopping).
+    pub fn keeps_best(&self) -> bool {
+        self.keep_best || self.early_stopping.is_some()
+    }
+
     /// Defaults of a pre-finetuning run (`muppet prefinetune`, an experiment's stages).
     pub fn prefinetune() -> Self {
         Self { steps: 300, batch_size: 16, tasks_per_update: 4, lr: 1e-4, warmup: 30, eval_every: 50, checkpoint_every: 100, ..Self::default() }

@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod batch;
 pub mod bench;
+pub mod best;
 pub mod checkpoint;
 pub mod clip;
 pub mod config;

@@ -30,6 +30,7 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::collate;
+use crate::best::{dev_score, BestDev, BestTracker};
 use crate::checkpoint::{self, ResumeState};
 use crate::config::TrainConfig;
 use crate::evaluate::evaluate;
@@ -106,6 +107,10 @@ pub struct TrainSummary {
     pub checkpoint: Option<SavedCheckpoint>,
     /// The step the run was resumed from.
     pub resumed_from: Option<u64>,
+    /// The best dev score after training began (see [`crate::best`]); `None` before any.
+    pub best: Option<BestDev>,
+    /// Early stopping ended the run before its last step (`steps` is where).
+    pub stopped_early: bool,
 }
 
 /// How one task of the mixture fared.
@@ -254,6 +259,7 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
                 dev_after: f64::NAN,
             })
             .collect(),
+        best: BestTracker::default(),
     };
     let mut resumed_from = None;
     let mut last_checkpoint = None;
@@ -269,7 +275,8 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
         }
     }
     let shared = Shared { job, text: &text, prepared: &prepared, heads: &heads, objective: Objective { loss_scale: cfg.loss_scale, regression_scale: cfg.regression_scale, r3f: cfg.r3f } };
-    let leader = Leader { observer, resumed_from, last_checkpoint, outcome: Outcome::Completed, keeps_run: node == 0 };
+    let kept_best = state.best.best.filter(|_| cfg.keeps_best()).map(|b| b.step);
+    let leader = Leader { observer, resumed_from, last_checkpoint, outcome: Outcome::Completed, keeps_run: node == 0, kept_best, stopped_early: false };
     if cfg.devices == 1 && job.nodes.is_none() {
         let replica = Replica { model, optim, plan, state, device: device.clone() };
         return shared.run(Peer::ALONE, replica, Some(leader)).map(|done| done.expect("the leader reports"));
@@ -355,6 +362,9 @@ struct Leader<'o> {
     resumed_from: Option<u64>,
     last_checkpoint: Option<SavedCheckpoint>,
     outcome: Outcome,
+    /// The step of the best model checkpoint kept (with `keep_best`).
+    kept_best: Option<u64>,
+    stopped_early: bool,
 }
 
 impl Shared<'_> {
@@ -433,6 +443,8 @@ impl Shared<'_> {
                 tasks: state.tasks,
                 checkpoint: leader.last_checkpoint,
                 resumed_from: leader.resumed_from,
+                best: state.best.best,
+                stopped_early: leader.stopped_early,
             }
         }))
     }
@@ -513,26 +525,35 @@ impl Shared<'_> {
             }
             let last_step = state.step == cfg.steps;
             let wall_s = wall(&state);
+            let mut improved = false;
             if let Some(leader) = leader.as_deref_mut() {
-                self.report(leader, &model, &mut state, &device, &task_losses, (lr, grad_norm), wall_s);
+                improved = self.report(leader, &model, &mut state, &device, &task_losses, (lr, grad_norm), wall_s);
             }
             // Read once the step is reported, by the first peer of each process: a cancel
-            // on any node stops every node.
+            // on any node stops every node. Only the peer that evaluates can stop early; the
+            // others hear of it through the same sum.
             let mut cancelled = peer.first_here() && job.cancel.is_some_and(|c| c.load(Ordering::SeqCst));
+            let mut stop = leader.as_deref().is_some_and(|l| l.keeps_run) && state.best.exhausted(cfg.early_stopping);
             if peer.world > 1 {
-                cancelled = peer.sum::<B>(&[if cancelled { 1.0 } else { 0.0 }], &device)?[0] > 0.0;
+                let flags = peer.sum::<B>(&[f64::from(u8::from(cancelled)), f64::from(u8::from(stop))], &device)?;
+                (cancelled, stop) = (flags[0] > 0.0, flags[1] > 0.0);
             }
+            let ends = (cancelled || stop) && !last_step;
             if let Some(leader) = leader.as_deref_mut()
-                && let Err(e) = self.save(leader, &model, &optim, &state, wall_s, cancelled)
+                && let Err(e) = self.save(leader, &model, &optim, &state, wall_s, ends, improved)
             {
-                if last_step || cancelled {
+                if last_step || ends {
                     return Err(e);
                 }
                 failed = Some(e);
             }
-            if cancelled && !last_step {
+            if ends {
                 if let Some(leader) = leader.as_deref_mut() {
-                    leader.outcome = Outcome::Cancelled;
+                    if cancelled {
+                        leader.outcome = Outcome::Cancelled;
+                    } else {
+                        leader.stopped_early = true;
+                    }
                 }
                 break;
             }
@@ -540,7 +561,8 @@ impl Shared<'_> {
         Ok(state)
     }
 
-    /// The leader's report of an update: its metrics, the dev scores when due.
+    /// The leader's report of an update: its metrics, the dev scores when due. Whether the
+    /// dev score is the run's best so far.
     #[allow(clippy::too_many_arguments)]
     fn report<B: AutodiffBackend>(
         &self,
@@ -551,7 +573,7 @@ impl Shared<'_> {
         task_losses: &[(usize, f64)],
         (lr, grad_norm): (f64, f64),
         wall_s: f64,
-    ) {
+    ) -> bool {
         let (job, cfg) = (self.job, self.job.cfg);
         let at = |task: Option<&str>, name: &str, value: f64| MetricPoint {
             task: task.map(str::to_string),
@@ -569,8 +591,10 @@ impl Shared<'_> {
                 points.push(at(Some(&task.spec.name), "loss", mean(&mine)));
             }
         }
+        let mut improved = false;
         if leader.keeps_run && (state.step == cfg.steps || (cfg.eval_every > 0 && state.step.is_multiple_of(cfg.eval_every))) {
             let (values, dev) = self.evaluate_all(model, device, state.step, state.examples, wall_s);
+            improved = state.best.offer(state.step, dev_score(&values));
             for (s, v) in state.tasks.iter_mut().zip(values) {
                 s.dev_after = v;
             }
@@ -578,29 +602,41 @@ impl Shared<'_> {
         }
         leader.observer.on_event(&RunEvent::Metrics { run: job.run, points });
         leader.observer.on_event(&RunEvent::Step { run: job.run, step: state.step, total_steps: cfg.steps });
+        improved
     }
 
-    /// The leader's checkpoint: at the last step, every `checkpoint_every`, and when the run
-    /// was cancelled.
-    fn save<B, O>(&self, leader: &mut Leader, model: &MultiTaskModel<B>, optim: &O, state: &ResumeState, wall_s: f64, cancelled: bool) -> Result<(), TrainError>
+    /// The leader's checkpoints: a resumable one at the last step, every `checkpoint_every`
+    /// and when the run ends before its last step (cancelled, stopped early); the model of a
+    /// new best dev score with `keep_best`, in place of the former best's.
+    #[allow(clippy::too_many_arguments)]
+    fn save<B, O>(&self, leader: &mut Leader, model: &MultiTaskModel<B>, optim: &O, state: &ResumeState, wall_s: f64, ends: bool, improved: bool) -> Result<(), TrainError>
     where
         B: AutodiffBackend,
         O: Optimizer<MultiTaskModel<B>, B>,
     {
         let (job, cfg) = (self.job, self.job.cfg);
-        let periodic = cfg.checkpoint_every > 0 && state.step.is_multiple_of(cfg.checkpoint_every);
-        if let Some(dir) = job.run_dir
-            && (state.step == cfg.steps || periodic || cancelled)
-        {
+        let Some(dir) = job.run_dir else { return Ok(()) };
+        let periodic = |step: u64| cfg.checkpoint_every > 0 && step.is_multiple_of(cfg.checkpoint_every);
+        let resumable = state.step == cfg.steps || periodic(state.step) || ends;
+        let best = improved && cfg.keeps_best();
+        let path = if resumable {
             let mut saved = state.clone();
             saved.wall_s = wall_s;
             let path = checkpoint::save_resumable(model, optim, &saved, dir)?;
-            if let Some(keep) = cfg.keep_checkpoints {
-                checkpoint::keep_last_models(dir, keep)?;
-            }
-            leader.observer.on_event(&RunEvent::Checkpoint { run: job.run, step: state.step, path: path.display().to_string() });
-            leader.last_checkpoint = Some(SavedCheckpoint { step: state.step, path });
+            leader.last_checkpoint = Some(SavedCheckpoint { step: state.step, path: path.clone() });
+            path
+        } else if best {
+            checkpoint::save(model, dir, state.step)?
+        } else {
+            return Ok(());
+        };
+        if best && let Some(former) = leader.kept_best.replace(state.step) {
+            checkpoint::drop_former_best(dir, former, periodic(former))?;
         }
+        if let Some(keep) = cfg.keep_checkpoints {
+            checkpoint::keep_last_models(dir, keep, leader.kept_best)?;
+        }
+        leader.observer.on_event(&RunEvent::Checkpoint { run: job.run, step: state.step, path: path.display().to_string() });
         Ok(())
     }
 }
@@ -823,6 +859,13 @@ fn validate(tasks: &[LabeledTask], cfg: &TrainConfig) -> Result<(), TrainError> 
     }
     if cfg.max_len < 8 {
         return Err(TrainError::Config(format!("--max-len {} is too short; use at least 8 tokens", cfg.max_len)));
+    }
+    if cfg.early_stopping == Some(0) {
+        return Err(TrainError::Config("--early-stopping must be at least 1: the dev evaluations in a row without a better score before the run stops".into()));
+    }
+    if cfg.keeps_best() && cfg.eval_every == 0 {
+        let what = if cfg.early_stopping.is_some() { "early stopping" } else { "keeping the best checkpoint" };
+        return Err(TrainError::Config(format!("{what} compares dev scores during training, but this run evaluates on dev only at its end: set --eval-every N")));
     }
     if cfg.keep_checkpoints == Some(0) {
         return Err(TrainError::Config("--keep-checkpoints must be at least 1: the last checkpoint is the one a resume or a fine-tune starts from".into()));

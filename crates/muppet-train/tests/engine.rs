@@ -423,3 +423,76 @@ fn a_task_scored_on_its_validation_split_trains_on_all_its_examples() {
     let err = run_with_dev(&[single], &[], &one_task, None).expect_err("one example alone").to_string();
     assert!(err.contains("has 1 examples; it needs at least 2 (one to train, one to evaluate)"), "{err}");
 }
+
+/// The model checkpoints a run folder holds, by step.
+fn model_steps(dir: &Path) -> Vec<u64> {
+    muppet_train::checkpoint::model_steps(dir).expect("run folder")
+}
+
+/// A fine-tune whose weights do not move (learning rate 0): every dev score equals the first.
+fn still(steps: u64) -> (Vec<LabeledTask>, TrainConfig) {
+    let cfg = TrainConfig { steps, batch_size: 2, tasks_per_update: 1, max_len: 64, dev_size: 8, lr: 0.0, warmup: 0, eval_every: 1, ..TrainConfig::default() };
+    (vec![task("sarcasm_headlines", 60)], cfg)
+}
+
+#[test]
+fn early_stopping_ends_the_run_after_its_patience_and_keeps_the_best_checkpoint() {
+    let (tasks, cfg) = still(10);
+    let cfg = TrainConfig { early_stopping: Some(2), ..cfg };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cancel = AtomicBool::new(false);
+    let mut recorder = Recorder::default();
+    let job = TrainJob { model_dir: &model_dir(), tasks: &tasks, dev_tasks: &[], cfg: &cfg, run: RunId(1), run_dir: Some(dir.path()), init: Init::Base, resume: false, cancel: Some(&cancel), cache_dir: None, nodes: None };
+    let done = train::<B>(&job, &Default::default(), &mut recorder).expect("run");
+    let dev: Vec<(u64, f64)> = recorder.points.iter().filter(|p| p.split == "dev" && p.name == "accuracy").map(|p| (p.step, p.value)).collect();
+    // Evaluated before training and after steps 1 to 3; step 1 is the best (a tie never
+    // improves), steps 2 and 3 did not beat it, so the run stops after step 3.
+    assert_eq!(dev.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [0, 1, 2, 3], "{dev:?}");
+    assert!(dev.iter().all(|(_, v)| *v == dev[0].1), "lr 0 leaves the dev score alone: {dev:?}");
+    assert_eq!((done.outcome, done.steps, done.stopped_early), (Outcome::Completed, 3, true));
+    assert_eq!(done.best, Some(muppet_train::best::BestDev { step: 1, score: dev[1].1 }));
+    assert_eq!(done.best, muppet_train::best::best_of(dev.iter().copied()), "the store's rule agrees");
+    // The best model, and the resumable checkpoint where the run stopped.
+    assert_eq!(model_steps(dir.path()), [1, 3]);
+    assert_eq!(muppet_train::checkpoint::resumable_steps(dir.path()), [3]);
+
+    // Stopped at step 2 and resumed: the count of evaluations without a better score goes on.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (first, _) = run(&tasks, &cfg, Some(dir.path()), Init::Base, false, Some(2));
+    assert_eq!(first.map(|s| (s.outcome, s.steps, s.stopped_early)).expect("first part"), (Outcome::Cancelled, 2, false));
+    let (resumed, _) = run(&tasks, &cfg, Some(dir.path()), Init::Base, true, None);
+    let resumed = resumed.expect("resumed");
+    assert_eq!((resumed.steps, resumed.stopped_early, resumed.best.map(|b| b.step)), (3, true, Some(1)));
+
+    // Without a dev evaluation during training there is nothing to compare.
+    let err = run(&tasks, &TrainConfig { eval_every: 0, ..cfg.clone() }, None, Init::Base, false, None).0.expect_err("no evaluations");
+    assert!(err.to_string().contains("early stopping compares dev scores during training") && err.to_string().contains("--eval-every"), "{err}");
+    let err = run(&tasks, &TrainConfig { early_stopping: Some(0), ..cfg }, None, Init::Base, false, None).0.expect_err("no patience");
+    assert!(err.to_string().contains("--early-stopping must be at least 1"), "{err}");
+}
+
+#[test]
+fn the_best_checkpoint_outlives_the_checkpoint_limit() {
+    let (tasks, cfg) = still(4);
+    let cfg = TrainConfig { keep_best: true, checkpoint_every: 1, keep_checkpoints: Some(1), ..cfg };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (done, _) = run(&tasks, &cfg, Some(dir.path()), Init::Base, false, None);
+    let done = done.expect("run");
+    assert_eq!((done.steps, done.stopped_early, done.best.map(|b| b.step)), (4, false, Some(1)));
+    assert_eq!(model_steps(dir.path()), [1, 4], "the best and the last");
+
+    // Without the limit or periodic checkpoints, a better score replaces the former best's
+    // model: a run whose weights move keeps the best of its evaluations and the last.
+    let moving = TrainConfig { keep_best: true, checkpoint_every: 0, keep_checkpoints: None, lr: 1e-3, steps: 6, ..cfg };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cancel = AtomicBool::new(false);
+    let mut recorder = Recorder::default();
+    let job = TrainJob { model_dir: &model_dir(), tasks: &tasks, dev_tasks: &[], cfg: &moving, run: RunId(1), run_dir: Some(dir.path()), init: Init::Base, resume: false, cancel: Some(&cancel), cache_dir: None, nodes: None };
+    let done = train::<B>(&job, &Default::default(), &mut recorder).expect("run");
+    let dev = recorder.points.iter().filter(|p| p.split == "dev" && p.name == "accuracy").map(|p| (p.step, p.value));
+    let best = muppet_train::best::best_of(dev).expect("a best");
+    assert_eq!(done.best, Some(best));
+    let mut want = vec![best.step, 6];
+    want.dedup();
+    assert_eq!(model_steps(dir.path()), want);
+}

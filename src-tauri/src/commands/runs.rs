@@ -88,6 +88,9 @@ pub struct RunDetail {
     /// lists a run's artifacts.
     pub folder: String,
     pub files: Vec<RunFile>,
+    /// The checkpoint with the best dev score (the mean of the tasks' main dev metrics), as
+    /// `--step best` takes it.
+    pub best_checkpoint: Option<muppet_train::best::BestDev>,
 }
 
 /// A file of a run's folder.
@@ -134,19 +137,34 @@ pub async fn run_detail(state: State<'_, StudioState>, run: i64) -> Result<RunDe
     let id = RunId(run);
     let row = store.run(id).await?;
     let running = (row.status == RunStatus::Running).then_some(id);
+    let checkpoints = store.checkpoints(id).await?;
+    let best_checkpoint = best_checkpoint(store, &state.home().run_dir(id), id, &checkpoints).await?;
     Ok(RunDetail {
         worker: state.supervisor.states_with(running).get(&id).copied(),
         run: row,
         spec: store.run_spec(id).await?,
         tasks: store.run_tasks(id).await?,
-        checkpoints: store.checkpoints(id).await?,
+        checkpoints,
         series: store.list_series(id).await?,
         tags: store.run_tags(id).await?,
         notes: store.notes(NoteTarget::Run(id)).await?,
         peak_rss_mb: crate::annotations::peak_rss_mb(store, id).await?,
         folder: state.home().run_dir(id).display().to_string(),
         files: run_files(&state.home().run_dir(id)),
+        best_checkpoint,
     })
+}
+
+/// The checkpoint of `run` (among `checkpoints`) with the best dev score, by the rule of
+/// `muppet_train::best`; none for a run without a manifest or a dev score after step 0.
+async fn best_checkpoint(store: &muppet_store::Store, dir: &std::path::Path, run: RunId, checkpoints: &[muppet_store::Checkpoint]) -> Result<Option<muppet_train::best::BestDev>, CommandError> {
+    let Ok(manifest) = muppet_train::manifest::RunManifest::read(dir) else { return Ok(None) };
+    let mut series = Vec::with_capacity(manifest.tasks.len());
+    for task in &manifest.tasks {
+        series.push(store.series(run, Some(&task.name), "dev", task.metric.as_str()).await?);
+    }
+    let kept: Vec<u64> = checkpoints.iter().map(|c| c.step).collect();
+    Ok(muppet_train::best::best_kept(&muppet_train::best::scores_by_step(&series), &kept))
 }
 
 /// One downsampled series.

@@ -215,6 +215,13 @@ fn sane(section: &str, c: &TrainConfig, p: &mut Problems) {
     if c.keep_checkpoints == Some(0) {
         p.add(&format!("{section}.keep_checkpoints"), "must be at least 1: the last checkpoint is the one a fine-tune starts from");
     }
+    if c.early_stopping == Some(0) {
+        p.add(&format!("{section}.early_stopping"), "must be at least 1: the dev evaluations in a row without a better score before a run stops");
+    }
+    if c.keeps_best() && c.eval_every == 0 {
+        let field = if c.early_stopping.is_some() { "early_stopping" } else { "keep_best" };
+        p.add(&format!("{section}.{field}"), "compares dev scores during training: set eval_every too");
+    }
     if c.max_len < 8 {
         p.add(&format!("{section}.max_len"), format!("{} tokens is too short: give at least 8", c.max_len));
     } else if c.doc_stride + 2 >= c.max_len {
@@ -875,8 +882,10 @@ mod tests {
         s.stages[0].config.insert("steps".into(), 0.into());
         s.prefinetune.insert("keep_checkpoints".into(), 0.into());
         s.finetune.insert("devices".into(), 2.into());
+        s.finetune.insert("early_stopping".into(), 2.into());
         let err = expand(&s).expect_err("bad").0.join("\n");
         assert!(err.contains("prefinetune.keep_checkpoints: must be at least 1"), "{err}");
+        assert!(err.contains("finetune.early_stopping: compares dev scores during training: set eval_every too"), "{err}");
         assert!(err.contains("finetune.devices: 2 devices need tasks_per_update of at least 2"), "{err}");
         assert!(err.contains("finetune.doc_stride: 32 must be below max_len - 2 = 30"), "{err}");
         assert!(err.contains("stages[0].config.steps: must be at least 1"), "{err}");
