@@ -299,13 +299,9 @@ pub fn finetune(args: FinetuneArgs) -> anyhow::Result<()> {
             if args.config.doc_stride.is_none() {
                 config.doc_stride = source_spec.config.doc_stride;
             }
+            let step = crate::best::resolve(&home, RunId(source), args.step)?;
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let store = runtime.block_on(muppet_store::Store::open(&home.db()))?;
-            let step = match args.step {
-                Some(crate::best::StepArg::Best) => Some(runtime.block_on(crate::best::best_checkpoint(&home, &store, RunId(source)))?.step),
-                Some(crate::best::StepArg::At(step)) => Some(step),
-                None => None,
-            };
             let chosen = runtime.block_on(store.checkpoint_at(RunId(source), step));
             runtime.block_on(store.close());
             let chosen = chosen?;

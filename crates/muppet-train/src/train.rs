@@ -275,8 +275,7 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
         }
     }
     let shared = Shared { job, text: &text, prepared: &prepared, heads: &heads, objective: Objective { loss_scale: cfg.loss_scale, regression_scale: cfg.regression_scale, r3f: cfg.r3f } };
-    let kept_best = state.best.best.filter(|_| cfg.keeps_best()).map(|b| b.step);
-    let leader = Leader { observer, resumed_from, last_checkpoint, outcome: Outcome::Completed, keeps_run: node == 0, kept_best, stopped_early: false };
+    let leader = Leader { observer, resumed_from, last_checkpoint, outcome: Outcome::Completed, keeps_run: node == 0 };
     if cfg.devices == 1 && job.nodes.is_none() {
         let replica = Replica { model, optim, plan, state, device: device.clone() };
         return shared.run(Peer::ALONE, replica, Some(leader)).map(|done| done.expect("the leader reports"));
@@ -362,9 +361,6 @@ struct Leader<'o> {
     resumed_from: Option<u64>,
     last_checkpoint: Option<SavedCheckpoint>,
     outcome: Outcome,
-    /// The step of the best model checkpoint kept (with `keep_best`).
-    kept_best: Option<u64>,
-    stopped_early: bool,
 }
 
 impl Shared<'_> {
@@ -444,7 +440,8 @@ impl Shared<'_> {
                 checkpoint: leader.last_checkpoint,
                 resumed_from: leader.resumed_from,
                 best: state.best.best,
-                stopped_early: leader.stopped_early,
+                // A completed run ends before its last step only when it stopped early.
+                stopped_early: leader.outcome == Outcome::Completed && state.step < self.job.cfg.steps,
             }
         }))
     }
@@ -525,6 +522,8 @@ impl Shared<'_> {
             }
             let last_step = state.step == cfg.steps;
             let wall_s = wall(&state);
+            // The best before this update's evaluation: its model file is replaced by a new best's.
+            let former_best = state.best.best.map(|b| b.step);
             let mut improved = false;
             if let Some(leader) = leader.as_deref_mut() {
                 improved = self.report(leader, &model, &mut state, &device, &task_losses, (lr, grad_norm), wall_s);
@@ -540,7 +539,7 @@ impl Shared<'_> {
             }
             let ends = (cancelled || stop) && !last_step;
             if let Some(leader) = leader.as_deref_mut()
-                && let Err(e) = self.save(leader, &model, &optim, &state, wall_s, ends, improved)
+                && let Err(e) = self.save(leader, &model, &optim, &state, wall_s, ends, improved.then_some(former_best))
             {
                 if last_step || ends {
                     return Err(e);
@@ -548,12 +547,10 @@ impl Shared<'_> {
                 failed = Some(e);
             }
             if ends {
-                if let Some(leader) = leader.as_deref_mut() {
-                    if cancelled {
-                        leader.outcome = Outcome::Cancelled;
-                    } else {
-                        leader.stopped_early = true;
-                    }
+                if let Some(leader) = leader.as_deref_mut()
+                    && cancelled
+                {
+                    leader.outcome = Outcome::Cancelled;
                 }
                 break;
             }
@@ -607,9 +604,10 @@ impl Shared<'_> {
 
     /// The leader's checkpoints: a resumable one at the last step, every `checkpoint_every`
     /// and when the run ends before its last step (cancelled, stopped early); the model of a
-    /// new best dev score with `keep_best`, in place of the former best's.
+    /// new best dev score with `keep_best`, in place of the former best's. `new_best`: this
+    /// update's score is the best, and the step of the former best, if any.
     #[allow(clippy::too_many_arguments)]
-    fn save<B, O>(&self, leader: &mut Leader, model: &MultiTaskModel<B>, optim: &O, state: &ResumeState, wall_s: f64, ends: bool, improved: bool) -> Result<(), TrainError>
+    fn save<B, O>(&self, leader: &mut Leader, model: &MultiTaskModel<B>, optim: &O, state: &ResumeState, wall_s: f64, ends: bool, new_best: Option<Option<u64>>) -> Result<(), TrainError>
     where
         B: AutodiffBackend,
         O: Optimizer<MultiTaskModel<B>, B>,
@@ -618,7 +616,7 @@ impl Shared<'_> {
         let Some(dir) = job.run_dir else { return Ok(()) };
         let periodic = |step: u64| cfg.checkpoint_every > 0 && step.is_multiple_of(cfg.checkpoint_every);
         let resumable = state.step == cfg.steps || periodic(state.step) || ends;
-        let best = improved && cfg.keeps_best();
+        let best = new_best.is_some() && cfg.keeps_best();
         let path = if resumable {
             let mut saved = state.clone();
             saved.wall_s = wall_s;
@@ -630,11 +628,12 @@ impl Shared<'_> {
         } else {
             return Ok(());
         };
-        if best && let Some(former) = leader.kept_best.replace(state.step) {
+        if best && let Some(Some(former)) = new_best {
             checkpoint::drop_former_best(dir, former, periodic(former))?;
         }
         if let Some(keep) = cfg.keep_checkpoints {
-            checkpoint::keep_last_models(dir, keep, leader.kept_best)?;
+            let kept_best = state.best.best.filter(|_| cfg.keeps_best()).map(|b| b.step);
+            checkpoint::keep_last_models(dir, keep, kept_best)?;
         }
         leader.observer.on_event(&RunEvent::Checkpoint { run: job.run, step: state.step, path: path.display().to_string() });
         Ok(())
