@@ -96,6 +96,9 @@ pub struct FinetuneRequest {
     /// Stop after this many dev evaluations in a row without a better score.
     #[serde(default)]
     pub early_stopping: Option<u64>,
+    /// How much a dev score must beat the best to restart early stopping's count; none: 0.
+    #[serde(default)]
+    pub early_stopping_threshold: Option<f64>,
 }
 
 /// The spec of the fine-tune `request` describes, from run `request.from_run` (spec
@@ -114,6 +117,13 @@ pub fn finetune_spec(request: &FinetuneRequest, source: &RunSpec, checkpoint: &m
     if (request.keep_best || request.early_stopping.is_some()) && request.eval_every.is_none() {
         return Err(CommandError::Invalid("keeping the best checkpoint and early stopping compare dev scores during training: set how often dev is scored (eval every N updates)".into()));
     }
+    match request.early_stopping_threshold {
+        Some(t) if !(t >= 0.0 && t.is_finite()) => return Err(CommandError::Invalid("the minimum gain of early stopping must be a number of at least 0".into())),
+        Some(t) if t > 0.0 && request.early_stopping.is_none() => {
+            return Err(CommandError::Invalid("the minimum gain only applies to early stopping: set early stopping (dev evaluations without a better score) too".into()));
+        }
+        _ => {}
+    }
     if request.lr.is_some_and(|lr| !(lr > 0.0 && lr.is_finite())) {
         return Err(CommandError::Invalid("the learning rate must be a positive number".into()));
     }
@@ -126,6 +136,7 @@ pub fn finetune_spec(request: &FinetuneRequest, source: &RunSpec, checkpoint: &m
         eval_every: request.eval_every.unwrap_or(defaults.eval_every),
         keep_best: request.keep_best,
         early_stopping: request.early_stopping,
+        early_stopping_threshold: request.early_stopping_threshold.unwrap_or_default(),
         r3f: request.r3f.then(muppet_train::R3f::default),
         max_len: source.config.max_len,
         doc_stride: source.config.doc_stride,
@@ -351,6 +362,7 @@ mod tests {
             eval_every: None,
             keep_best: false,
             early_stopping: None,
+            early_stopping_threshold: None,
         };
         let (spec, backend) = finetune_spec(&ask, &source, &checkpoint, &known).expect("spec");
         assert_eq!(backend, BackendKind::Cpu);
@@ -362,9 +374,10 @@ mod tests {
         assert_eq!(spec.config.r3f, Some(muppet_train::R3f::default()));
         assert_eq!(spec.finetune_name(), "fine-tune: winowhy n=64 from run 3");
         assert_eq!((spec.config.eval_every, spec.config.keep_best, spec.config.early_stopping), (0, false, None));
-        let stopping = FinetuneRequest { eval_every: Some(5), early_stopping: Some(3), tasks: ask.tasks.clone(), backend: ask.backend.clone(), ..ask };
+        let stopping = FinetuneRequest { eval_every: Some(5), early_stopping: Some(3), early_stopping_threshold: Some(0.01), tasks: ask.tasks.clone(), backend: ask.backend.clone(), ..ask };
         let (spec, _) = finetune_spec(&stopping, &source, &checkpoint, &known).expect("early stopping");
         assert_eq!((spec.config.eval_every, spec.config.early_stopping, spec.config.keeps_best()), (5, Some(3), true));
+        assert_eq!(spec.config.early_stopping_threshold, 0.01);
 
         let bad = |change: fn(&mut FinetuneRequest)| {
             let mut ask = FinetuneRequest { tasks: ask.tasks.clone(), backend: ask.backend.clone(), ..ask };
@@ -379,6 +392,8 @@ mod tests {
         assert!(bad(|a| a.early_stopping = Some(2)).contains("set how often dev is scored"));
         assert!(bad(|a| a.keep_best = true).contains("set how often dev is scored"));
         assert_eq!(bad(|a| a.early_stopping = Some(0)), "the early-stopping patience (dev evaluations without a better score) must be at least 1");
+        assert!(bad(|a| { a.eval_every = Some(5); a.early_stopping_threshold = Some(0.01) }).contains("set early stopping"));
+        assert!(bad(|a| { a.eval_every = Some(5); a.early_stopping = Some(2); a.early_stopping_threshold = Some(-1.0) }).contains("at least 0"));
         assert!(bad(|a| a.backend = "tpu".into()).contains("tpu"));
     }
 

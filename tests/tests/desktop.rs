@@ -1010,6 +1010,17 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         store.close().await;
         ensure!(scored.len() == 1 && (scored[0].1 - shown).abs() < 5e-5, "stored {scored:?}, shown {shown}");
         ensure!(dev.last().is_some_and(|d| (d.1 - shown).abs() < 5e-5), "the run's dev accuracy {dev:?} against the score {shown}");
+        // The score joins the dev chart as a series of its own, beside the dev curves.
+        studio
+            .client
+            .execute("const s = document.getElementById('dev-metric'); s.value = 'accuracy'; s.dispatchEvent(new Event('change'));", vec![])
+            .await?;
+        read_settled(|| async {
+            let legend = studio.text("#dev-chart .chart-legend").await?;
+            ensure!(legend.contains("rt_fresh_rotten · dev, scored") && legend.contains("sarcasm_headlines"), "the dev chart's legend reads {legend:?}");
+            Ok(())
+        })
+        .await?;
         let misses = studio.text("#eval-misses-title").await?;
         let rows = studio.client.find_all(Locator::Css("#eval-misses tbody tr")).await?.len();
         let wrong = (8.0 * (1.0 - shown)).round() as usize;

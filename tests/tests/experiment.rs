@@ -380,8 +380,16 @@ fn sigterm_stops_an_experiment_that_the_same_spec_then_resumes() {
 #[test]
 fn a_sweep_fine_tunes_every_setting_of_its_grid_and_reports_the_best() {
     let home = tempfile::tempdir().expect("tempdir");
-    let out = muppet(home.path(), &["prefinetune", "--task", "sarcasm_headlines", "--steps", "2", "--batch-size", "4", "--max-len", "32", "--doc-stride", "8", "--json"]);
+    // The run kept its best checkpoint: with learning rate 0 its dev score never moves, so the
+    // best is step 1, not its last step, 3; the sweep starts from the best, as
+    // `finetune --from-run --step best` would.
+    let argv = [
+        "prefinetune", "--task", "sarcasm_headlines", "--steps", "3", "--lr", "0", "--warmup", "0", "--batch-size", "4", "--max-len", "32", "--doc-stride", "8", "--dev-size", "8",
+        "--eval-every", "1", "--keep-best", "--json",
+    ];
+    let out = muppet(home.path(), &argv);
     assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(last_json(&out)["best_step"], 1, "{}", text(&out));
     let source = last_json(&out)["run_id"].as_i64().expect("a run id");
     let body = format!("{TINY}\n[sweep]\ntasks = [\"winowhy\"]\nseeds = 2\nstart = \"run:{source}\"\ntrain_size = 16\n\n[sweep.grid]\nlr = [1e-4, 5e-4]\n");
     let spec = write_spec(home.path(), "sweep", &body);
@@ -407,6 +415,7 @@ fn a_sweep_fine_tunes_every_setting_of_its_grid_and_reports_the_best() {
             let lr = spec["config"]["lr"].as_f64().expect("lr");
             assert_eq!(format!("lr={lr}"), *setting, "{spec}");
             assert_eq!(spec["config"]["train_size"], 16);
+            assert_eq!((spec["init"]["from"].as_str(), spec["init"]["step"].as_u64()), (Some("run"), Some(1)), "from the best checkpoint: {spec}");
         }
         store.close().await;
     });

@@ -348,7 +348,7 @@ fn early_stopping_keeps_the_best_checkpoint_and_step_best_takes_it() {
     // began stays the best and two more without a better score end the run.
     let argv = [
         "finetune", "--task", "sarcasm_headlines", "--steps", "10", "--lr", "0", "--batch-size", "2", "--max-len", "48", "--dev-size", "8", "--warmup", "0",
-        "--eval-every", "1", "--early-stopping", "2", "--json",
+        "--eval-every", "1", "--early-stopping", "2", "--early-stopping-threshold", "0.001", "--json",
     ];
     let out = muppet(home.path(), &argv);
     assert!(out.status.success(), "{}", text(&out));
@@ -356,7 +356,7 @@ fn early_stopping_keeps_the_best_checkpoint_and_step_best_takes_it() {
     assert_eq!((json["status"].as_str(), json["steps"].as_u64(), json["stopped_early"].as_bool(), json["best_step"].as_u64()), (Some("completed"), Some(3), Some(true), Some(1)), "{json}");
     let best_score = json["best_score"].as_f64().expect("best_score");
     assert_eq!(json["tasks"][0]["dev_metric"].as_f64(), Some(best_score), "every evaluation scored the same");
-    assert!(text(&out).contains("Stopped early at step 3 of 10: 2 dev evaluations in a row did not beat the best score"), "{}", text(&out));
+    assert!(text(&out).contains("Stopped early at step 3 of 10: 2 dev evaluations in a row did not beat the best score by more than 0.001"), "{}", text(&out));
     let run = json["run_id"].as_i64().expect("run_id");
     let run_s = run.to_string();
     let dir = home.path().join("runs").join(&run_s);

@@ -237,6 +237,8 @@ export interface TrainConfig {
   keep_best?: boolean;
   /** Stop after this many dev evaluations in a row without a better score; null: never. */
   early_stopping?: number | null;
+  /** How much a dev score must beat the best to restart early stopping's count; absent: 0. */
+  early_stopping_threshold?: number;
   /** "bf16": matrix products in bf16 over f32 weights (muppet-model's precision). */
   mixed_precision: "no" | "bf16";
   /** Devices the run trains on, data-parallel; absent: 1. */
@@ -577,6 +579,8 @@ export interface FinetuneRequest {
   eval_every: number | null;
   keep_best: boolean;
   early_stopping: number | null;
+  /** How much a dev score must beat the best to restart early stopping's count; null: 0. */
+  early_stopping_threshold: number | null;
 }
 
 export interface FinetuneLaunched {

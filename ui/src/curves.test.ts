@@ -43,6 +43,20 @@ describe("curve model", () => {
     expect(devMetrics(model)).toEqual(["accuracy", "mcc"]);
     expect(devSeries(model, "accuracy", "step")).toEqual([{ id: "dev/rt/accuracy", label: "rt", points: [{ x: 0, y: 0.5 }] }]);
   });
+  it("draws a checkpoint's scores beside the dev curves of their metric", () => {
+    const scored = (split: string, name: string, step: number, value: number) => ({
+      run: 1,
+      key: { task: "rt", split, name },
+      buckets: [{ step_lo: step, step_hi: step, min: value, max: value, last: value, count: 1 }],
+    });
+    const model = fromCurves({ ...curves, curves: [...curves.curves, scored("eval-test", "accuracy", 2, 0.7), scored("eval-dev@sst", "macro_f1", 1, 0.4)] });
+    expect(devMetrics(model)).toEqual(["accuracy", "macro_f1", "mcc"]);
+    expect(devSeries(model, "accuracy", "step")).toEqual([
+      { id: "dev/rt/accuracy", label: "rt", points: [{ x: 0, y: 0.5 }] },
+      { id: "eval-test/rt/accuracy", label: "rt · test, scored", points: [{ x: 2, y: 0.7 }] },
+    ]);
+    expect(devSeries(model, "macro_f1", "examples")).toEqual([{ id: "eval-dev@sst/rt/macro_f1", label: "rt · dev, scored with sst's head", points: [{ x: 4, y: 0.4 }] }]);
+  });
   it("offers the learning rate and gradient norm the run recorded, as one series each", () => {
     const lr = { run: 1, key: { task: null, split: "train", name: "lr" }, buckets: [{ step_lo: 1, step_hi: 1, min: 1e-4, max: 1e-4, last: 1e-4, count: 1 }] };
     const model = fromCurves({ ...curves, curves: [...curves.curves, lr] });

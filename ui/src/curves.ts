@@ -91,10 +91,19 @@ export function lossSeries(model: CurveModel, mode: XMode): ChartSeries[] {
   return out;
 }
 
-/** Dev metric names the run has (accuracy first when there). */
+/** A checkpoint's scores stored by `muppet eval` (or the run page's scoring): `eval-test`, `eval-dev@rte`. */
+const isScored = (split: string) => split.startsWith("eval-");
+
+/** What a scoring series is: "winowhy · test, scored", "winowhy · dev, scored with rte's head". */
+function scoredLabel(task: string | null, split: string, metric: string): string {
+  const [examples, head] = split.slice("eval-".length).split("@");
+  return `${task ?? metric} · ${examples}, scored${head ? ` with ${head}'s head` : ""}`;
+}
+
+/** Dev metric names the run has, its checkpoints' scores included (accuracy first when there). */
 export function devMetrics(model: CurveModel): string[] {
   const names = new Set<string>();
-  for (const s of model.series.values()) if (s.key.split === "dev") names.add(s.key.name);
+  for (const s of model.series.values()) if (s.key.split === "dev" || isScored(s.key.split)) names.add(s.key.name);
   return [...names].sort((a, b) => (a === "accuracy" ? -1 : b === "accuracy" ? 1 : a.localeCompare(b)));
 }
 
@@ -106,17 +115,22 @@ export function trainingFigures(model: CurveModel): string[] {
   return Object.keys(TRAINING_FIGURES).filter((key) => [...model.series.values()].some((s) => s.key.split === "train" && s.key.task === null && `train:${s.key.name}` === key));
 }
 
-/** One dev metric, one series per task; or a training figure (`train:lr`), the run's one series. */
+/**
+ * One dev metric, one series per task, then the checkpoints' scores in that metric (one
+ * series per task and example set); or a training figure (`train:lr`), the run's one series.
+ */
 export function devSeries(model: CurveModel, metric: string, mode: XMode): ChartSeries[] {
   const out: ChartSeries[] = [];
+  const scored: ChartSeries[] = [];
   const training = metric.startsWith("train:") ? metric.slice("train:".length) : null;
   for (const [id, s] of model.series) {
     if (training !== null) {
       if (s.key.split === "train" && s.key.task === null && s.key.name === training) out.push({ id, label: TRAINING_FIGURES[metric] ?? training, points: toXY(model, s.points, mode) });
       continue;
     }
-    if (s.key.split !== "dev" || s.key.name !== metric) continue;
-    out.push({ id, label: s.key.task ?? metric, points: toXY(model, s.points, mode) });
+    if (s.key.name !== metric) continue;
+    if (s.key.split === "dev") out.push({ id, label: s.key.task ?? metric, points: toXY(model, s.points, mode) });
+    else if (isScored(s.key.split)) scored.push({ id, label: scoredLabel(s.key.task, s.key.split, metric), points: toXY(model, s.points, mode) });
   }
-  return out;
+  return [...out, ...scored];
 }

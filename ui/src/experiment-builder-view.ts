@@ -236,6 +236,12 @@ export class ExperimentBuilder {
           "Best of dev every",
           this.input("ft-best-every", d.finetune.bestEvery, { placeholder: "final" }),
         ),
+        el(
+          "label",
+          { title: "With Best of dev every: stop a fine-tune once this many dev evaluations in a row have not beaten its best (EarlyStoppingCallback); empty: train every update" },
+          "Early stopping",
+          this.input("ft-early-stopping", d.finetune.earlyStopping, { placeholder: "never" }),
+        ),
         el("label", { className: "check" }, el("input", { type: "checkbox", id: "builder-r3f" }), " R3F (λ = 1)"),
         el(
           "label",
@@ -313,7 +319,7 @@ export class ExperimentBuilder {
       description: this.value("description"),
       seeds: this.value({ task_count: "tc-seeds", batching_ablation: "ba-seeds", sample_efficiency: "se-seeds", sweep: "sw-seeds" }[design]),
       prefinetune: { steps: this.value("pft-steps"), batchSize: this.value("pft-batch"), tasksPerUpdate: this.value("pft-tpu"), maxLen: this.value("pft-maxlen"), lr: this.value("pft-lr") },
-      finetune: { steps: this.value("ft-steps"), batchSize: this.value("ft-batch"), maxLen: this.value("ft-maxlen"), lr: this.value("ft-lr"), devSize: this.value("ft-dev"), bestEvery: this.value("ft-best-every") },
+      finetune: { steps: this.value("ft-steps"), batchSize: this.value("ft-batch"), maxLen: this.value("ft-maxlen"), lr: this.value("ft-lr"), devSize: this.value("ft-dev"), bestEvery: this.value("ft-best-every"), earlyStopping: this.value("ft-early-stopping") },
       backend: byId<HTMLSelectElement>("builder-backend").value,
       mixedPrecision: byId<HTMLInputElement>("builder-mixed-precision").checked,
       batching: byId<HTMLSelectElement>("builder-batching").value as BuilderForm["batching"],

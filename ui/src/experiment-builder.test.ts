@@ -96,6 +96,12 @@ describe("the experiment builder", () => {
     expect(chosen.sample_efficiency?.reuse_heads).toBe(true);
     const best = (every: string) => buildSpec(form({ downstream: "winowhy", sizes: "16", finetune: { ...defaultForm().finetune, bestEvery: every } }), tasks);
     expect(best("4").spec?.finetune).toMatchObject({ eval_every: 4, keep_best: true });
+    expect(best("4").spec?.finetune).not.toHaveProperty("early_stopping");
+    const stopping = (every: string, patience: string) =>
+      buildSpec(form({ downstream: "winowhy", sizes: "16", finetune: { ...defaultForm().finetune, bestEvery: every, earlyStopping: patience } }), tasks);
+    expect(stopping("4", "3").spec?.finetune).toMatchObject({ eval_every: 4, keep_best: true, early_stopping: 3 });
+    expect(stopping("", "3").errors.map((e) => e.message)).toEqual(["finetune.early_stopping: compares dev scores during training: set “Best of dev every” too"]);
+    expect(stopping("4", "0").errors.map((e) => e.message)).toEqual(["finetune.early_stopping: “0” is not a whole number of at least 1 (leave it empty to train every update)"]);
     expect(best("0").errors.map((e) => e.message)).toEqual(["finetune.eval_every: “0” is not a whole number of at least 1 (leave it empty to report each fine-tune's final score)"]);
     expect(buildSpec(form({ design: "task_count", pool: "a", sampling: "uniform", reuseHeads: true }), tasks).spec).toMatchObject({ prefinetune: { sampling: { kind: "uniform" } }, task_count: { reuse_heads: true } });
     const bad = buildSpec(form({ downstream: "winowhy", sizes: "16", sampling: "temperature", temperature: "0" }), tasks);

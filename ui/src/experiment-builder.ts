@@ -33,8 +33,11 @@ export interface BuilderForm {
   /** A count ("3": seeds 1 to 3) or a list ("1, 2, 7"). */
   seeds: string;
   prefinetune: TrainingFields & { tasksPerUpdate: string };
-  /** `bestEvery`: score dev every N updates and report each fine-tune at its best (keep_best); empty: its final score. */
-  finetune: TrainingFields & { devSize: string; bestEvery: string };
+  /**
+   * `bestEvery`: score dev every N updates and report each fine-tune at its best (keep_best); empty: its final score.
+   * `earlyStopping`: with `bestEvery`, stop a fine-tune after this many evaluations without a better score; empty: never.
+   */
+  finetune: TrainingFields & { devSize: string; bestEvery: string; earlyStopping: string };
   /** Every run's backend: "cpu" or "cuda". */
   backend: string;
   /** bf16 matrix products over f32 weights (muppet_model::MixedPrecision), in every run. */
@@ -159,7 +162,7 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     description: "",
     seeds: "3",
     prefinetune: { steps: "150", batchSize: "8", tasksPerUpdate: "2", maxLen: "64", lr: "1e-4" },
-    finetune: { steps: "16", batchSize: "8", maxLen: "64", lr: "1e-4", devSize: "100", bestEvery: "" },
+    finetune: { steps: "16", batchSize: "8", maxLen: "64", lr: "1e-4", devSize: "100", bestEvery: "", earlyStopping: "" },
     backend: "cpu",
     mixedPrecision: false,
     batching: "heterogeneous",
@@ -302,6 +305,14 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
       finetune.eval_every = every;
       finetune.keep_best = true;
     }
+  }
+  if (form.finetune.earlyStopping.trim() !== "") {
+    const patience = integer(form.finetune.earlyStopping);
+    if (patience === null || patience < 1)
+      errors.push({ field: "finetune", message: `finetune.early_stopping: “${form.finetune.earlyStopping}” is not a whole number of at least 1 (leave it empty to train every update)` });
+    else if (form.finetune.bestEvery.trim() === "")
+      errors.push({ field: "finetune", message: "finetune.early_stopping: compares dev scores during training: set “Best of dev every” too" });
+    else finetune.early_stopping = patience;
   }
   prefinetune.dev_size = 100;
   prefinetune.eval_every = 0;

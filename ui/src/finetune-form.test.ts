@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { finetuneRequest, finetuneTaskOptions, type FinetuneForm } from "./finetune-form";
 
-const form: FinetuneForm = { task: "winowhy", step: "", trainSize: "64", steps: "", batchSize: "8", lr: "", evalEvery: "", keepBest: false, earlyStopping: "", reuseHead: true, r3f: false };
+const form: FinetuneForm = { task: "winowhy", step: "", trainSize: "64", steps: "", batchSize: "8", lr: "", evalEvery: "", keepBest: false, earlyStopping: "", earlyStoppingThreshold: "", reuseHead: true, r3f: false };
 
 describe("finetuneTaskOptions", () => {
   it("offers trainable tasks, downstream first, and marks those the run trained on", () => {
@@ -22,12 +22,13 @@ describe("finetuneTaskOptions", () => {
 describe("finetuneRequest", () => {
   it("sends what is set and leaves the rest to fine-tuning's defaults", () => {
     expect(finetuneRequest(3, form, "cpu")).toEqual({
-      request: { from_run: 3, step: null, tasks: ["winowhy"], train_size: 64, reuse_head: true, r3f: false, backend: "cpu", steps: null, batch_size: 8, lr: null, eval_every: null, keep_best: false, early_stopping: null },
+      request: { from_run: 3, step: null, tasks: ["winowhy"], train_size: 64, reuse_head: true, r3f: false, backend: "cpu", steps: null, batch_size: 8, lr: null, eval_every: null, keep_best: false, early_stopping: null, early_stopping_threshold: null },
     });
     const at = finetuneRequest(3, { ...form, step: "40", lr: "2e-5", trainSize: "" }, "cuda");
     expect(at).toMatchObject({ request: { step: 40, lr: 2e-5, train_size: null, backend: "cuda" } });
     const stopping = finetuneRequest(3, { ...form, evalEvery: "10", earlyStopping: "3" }, "cpu");
     expect(stopping).toMatchObject({ request: { eval_every: 10, keep_best: false, early_stopping: 3 } });
+    expect(finetuneRequest(3, { ...form, evalEvery: "10", earlyStopping: "3", earlyStoppingThreshold: "0.01" }, "cpu")).toMatchObject({ request: { early_stopping_threshold: 0.01 } });
   });
 
   it("asks for dev evaluations before keeping the best or stopping early", () => {
@@ -35,6 +36,8 @@ describe("finetuneRequest", () => {
     expect(finetuneRequest(3, { ...form, keepBest: true }, "cpu")).toEqual({ problems: [why] });
     expect(finetuneRequest(3, { ...form, earlyStopping: "2" }, "cpu")).toEqual({ problems: [why] });
     expect(finetuneRequest(3, { ...form, evalEvery: "5", earlyStopping: "0" }, "cpu")).toEqual({ problems: ["Early stopping must be a whole number of at least 1"] });
+    expect(finetuneRequest(3, { ...form, evalEvery: "5", earlyStoppingThreshold: "0.01" }, "cpu")).toEqual({ problems: ["Minimum gain only applies to early stopping: set Early stopping"] });
+    expect(finetuneRequest(3, { ...form, evalEvery: "5", earlyStopping: "2", earlyStoppingThreshold: "-1" }, "cpu")).toEqual({ problems: ["Minimum gain must be a number of at least 0"] });
   });
 
   it("names every field that is wrong", () => {

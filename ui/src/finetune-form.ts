@@ -34,6 +34,8 @@ export interface FinetuneForm {
   keepBest: boolean;
   /** Dev evaluations without a better score before the run stops; empty: never. */
   earlyStopping: string;
+  /** How much a dev score must beat the best to count as an improvement; empty: any gain. */
+  earlyStoppingThreshold: string;
   reuseHead: boolean;
   r3f: boolean;
 }
@@ -58,6 +60,14 @@ export function finetuneRequest(run: number, form: FinetuneForm, backend: string
   const earlyStopping = whole(form.earlyStopping, "Early stopping");
   if ((form.keepBest || form.earlyStopping.trim() !== "") && form.evalEvery.trim() === "")
     problems.push("Keeping the best checkpoint and early stopping compare dev scores during training: set Eval every");
+  let threshold: number | null = null;
+  if (form.earlyStoppingThreshold.trim() !== "") {
+    threshold = Number(form.earlyStoppingThreshold);
+    if (!(threshold >= 0) || !Number.isFinite(threshold)) {
+      problems.push("Minimum gain must be a number of at least 0");
+      threshold = null;
+    } else if (threshold > 0 && form.earlyStopping.trim() === "") problems.push("Minimum gain only applies to early stopping: set Early stopping");
+  }
   let lr: number | null = null;
   if (form.lr.trim() !== "") {
     lr = Number(form.lr);
@@ -82,6 +92,7 @@ export function finetuneRequest(run: number, form: FinetuneForm, backend: string
       eval_every: evalEvery,
       keep_best: form.keepBest,
       early_stopping: earlyStopping,
+      early_stopping_threshold: threshold,
     },
   };
 }

@@ -84,11 +84,14 @@ describe("requests", () => {
     expect(launchRequest({ ...tiny, keepCheckpoints: 2 }).config.keep_checkpoints).toBe(2);
     expect(formProblems({ ...tiny, keepCheckpoints: 0 })).toEqual(["Checkpoints kept must be at least 1 (or empty for all)."]);
     expect(launchRequest({ ...tiny, keepBest: true, earlyStopping: 3 }).config).toMatchObject({ keep_best: true, early_stopping: 3 });
-    expect(launchRequest(tiny).config).toMatchObject({ keep_best: false, early_stopping: null });
+    expect(launchRequest(tiny).config).toMatchObject({ keep_best: false, early_stopping: null, early_stopping_threshold: 0 });
+    expect(launchRequest({ ...tiny, earlyStopping: 3, earlyStoppingThreshold: 0.005 }).config).toMatchObject({ early_stopping: 3, early_stopping_threshold: 0.005 });
     const needsEval = "Keeping the best checkpoint and early stopping compare dev scores during training: set Eval every.";
     expect(formProblems({ ...tiny, evalEvery: 0, keepBest: true })).toEqual([needsEval]);
     expect(formProblems({ ...tiny, evalEvery: 0, earlyStopping: 2 })).toEqual([needsEval]);
     expect(formProblems({ ...tiny, earlyStopping: 0 })).toEqual(["Early stopping must be at least 1 evaluation (or empty for never)."]);
+    expect(formProblems({ ...tiny, earlyStoppingThreshold: 0.01 })).toEqual(["The minimum gain only applies to early stopping: set Early stopping too."]);
+    expect(formProblems({ ...tiny, earlyStopping: 2, earlyStoppingThreshold: -0.5 })).toEqual(["The minimum gain must be a number of at least 0 (0: any gain beats the best)."]);
   });
 });
 

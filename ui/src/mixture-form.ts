@@ -29,6 +29,8 @@ export interface MixtureForm {
   keepBest: boolean;
   /** Dev evaluations in a row without a better score before the run stops; empty: never. */
   earlyStopping: number | null;
+  /** How much a dev score must beat the best to count as an improvement (early_stopping_threshold); 0: any gain. */
+  earlyStoppingThreshold: number;
   seed: number;
   backend: string;
   /** Devices the run trains on, data-parallel (GPUs 0 to N-1 with cuda). */
@@ -62,6 +64,7 @@ export function defaultForm(backend: string): MixtureForm {
     keepCheckpoints: null,
     keepBest: false,
     earlyStopping: null,
+    earlyStoppingThreshold: 0,
     seed: 42,
     backend,
     devices: 1,
@@ -102,6 +105,9 @@ export function formProblems(form: MixtureForm): string[] {
     problems.push(`${form.devices} devices need at least ${form.devices} tasks per update: each device computes at least one micro-batch.`);
   if (form.keepCheckpoints !== null && !whole(form.keepCheckpoints, 1)) problems.push("Checkpoints kept must be at least 1 (or empty for all).");
   if (form.earlyStopping !== null && !whole(form.earlyStopping, 1)) problems.push("Early stopping must be at least 1 evaluation (or empty for never).");
+  if (!(form.earlyStoppingThreshold >= 0) || !Number.isFinite(form.earlyStoppingThreshold))
+    problems.push("The minimum gain must be a number of at least 0 (0: any gain beats the best).");
+  else if (form.earlyStoppingThreshold > 0 && form.earlyStopping === null) problems.push("The minimum gain only applies to early stopping: set Early stopping too.");
   if ((form.keepBest || form.earlyStopping !== null) && form.evalEvery === 0)
     problems.push("Keeping the best checkpoint and early stopping compare dev scores during training: set Eval every.");
   if (form.model === "folder" && form.modelPath.trim() === "") problems.push("Give the model folder (or choose the default model).");
@@ -145,6 +151,7 @@ export function launchRequest(form: MixtureForm): LaunchRequest {
       keep_checkpoints: form.keepCheckpoints,
       keep_best: form.keepBest,
       early_stopping: form.earlyStopping,
+      early_stopping_threshold: form.earlyStoppingThreshold,
       mixed_precision: form.mixedPrecision ? "bf16" : "no",
       devices: form.devices,
     },

@@ -70,6 +70,7 @@ export class MixturePage {
     byId<HTMLInputElement>("keep-checkpoints").value = form.keepCheckpoints === null ? "" : String(form.keepCheckpoints);
     byId<HTMLInputElement>("early-stopping").value = form.earlyStopping === null ? "" : String(form.earlyStopping);
     byId<HTMLInputElement>("keep-best").checked = form.keepBest;
+    byId<HTMLInputElement>("early-stopping-threshold").value = form.earlyStoppingThreshold === 0 ? "" : String(form.earlyStoppingThreshold);
     byId<HTMLSelectElement>("batching").value = form.batching;
     byId<HTMLInputElement>("loss-scaling").checked = form.lossScaling;
     byId<HTMLInputElement>("mixed-precision").checked = form.mixedPrecision;
@@ -108,6 +109,8 @@ export class MixturePage {
     const patience = byId<HTMLInputElement>("early-stopping").value.trim();
     form.earlyStopping = patience === "" ? null : Number(patience);
     form.keepBest = byId<HTMLInputElement>("keep-best").checked;
+    const gain = byId<HTMLInputElement>("early-stopping-threshold").value.trim();
+    form.earlyStoppingThreshold = gain === "" ? 0 : Number(gain);
     form.name = byId<HTMLInputElement>("run-name").value;
     form.sampling = byId<HTMLSelectElement>("sampling").value as MixtureForm["sampling"];
     form.batching = byId<HTMLSelectElement>("batching").value as MixtureForm["batching"];

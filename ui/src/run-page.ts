@@ -335,6 +335,7 @@ export class RunPage {
       evalEvery: value("finetune-eval-every"),
       keepBest: byId<HTMLInputElement>("finetune-keep-best").checked,
       earlyStopping: value("finetune-early-stopping"),
+      earlyStoppingThreshold: value("finetune-early-stopping-threshold"),
       reuseHead: byId<HTMLInputElement>("finetune-reuse-head").checked,
       r3f: byId<HTMLInputElement>("finetune-r3f").checked,
     };
@@ -408,8 +409,9 @@ export class RunPage {
           progressText.textContent = `${formatCount(done)} of ${formatCount(total)} scored`;
         });
         if (this.run !== run) return "";
-        // Its predictions file joins the run's files.
+        // Its predictions file joins the run's files, its scores the dev chart.
         void this.loadDetail();
+        void this.loadCurves();
         return this.showEvaluated(evaluated);
       });
     } finally {

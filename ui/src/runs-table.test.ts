@@ -29,6 +29,9 @@ describe("progress", () => {
     expect(progressFraction(row(5))).toBe(0.5);
     expect(progressText(row(5))).toBe("15 / 30");
     expect(progressFraction(row(5, { status: "completed", last_step: 2 }))).toBe(1);
+    expect(progressText(row(5, { status: "completed", last_step: 2 }))).toBe("2 / 30, stopped early");
+    expect(progressText(row(5, { status: "completed", last_step: 30 }))).toBe("30 / 30");
+    expect(progressText(row(5, { status: "cancelled" }))).toBe("15 / 30");
     expect(progressFraction(row(5, { total_steps: null }))).toBeNull();
     expect(progressText(row(5, { total_steps: null }))).toBe("—");
   });

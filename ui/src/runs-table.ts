@@ -9,12 +9,13 @@ export function progressFraction(row: RunListRow): number | null {
   return Math.min(1, row.last_step / row.total_steps);
 }
 
-/** "12 / 30" steps, or what the worker is doing. */
+/** "12 / 30" steps, or what the worker is doing; a run completed before its last step stopped early. */
 export function progressText(row: RunListRow): string {
   if (row.worker === "waiting") return "waiting for a slot";
   if (row.worker === "cancelling") return "cancelling…";
   if (row.total_steps === null) return MISSING;
-  return `${row.last_step ?? 0} / ${row.total_steps}`;
+  const steps = `${row.last_step ?? 0} / ${row.total_steps}`;
+  return row.status === "completed" && row.last_step !== null && row.last_step < row.total_steps ? `${steps}, stopped early` : steps;
 }
 
 export interface RunFilter {

@@ -259,17 +259,26 @@ enum Msg {
     Exit(usize, Option<i32>),
 }
 
-/// The `RunSpec` of a planned run whose start is known.
-fn run_spec_for(store: &Store, rt: &tokio::runtime::Runtime, run: &PlannedRun, model: &Path, backend: &str, source: Option<RunId>) -> anyhow::Result<RunSpec> {
+/// The `RunSpec` of a planned run whose start is known: from the start run's best checkpoint
+/// when that run kept its best (`keep_best`, early stopping), otherwise from its last.
+fn run_spec_for(home: &MuppetHome, store: &Store, rt: &tokio::runtime::Runtime, run: &PlannedRun, model: &Path, backend: &str, source: Option<RunId>) -> anyhow::Result<RunSpec> {
     let init = match source {
         None => InitSpec::Base,
         Some(src) => {
-            let checkpoints = rt.block_on(store.checkpoints(src))?;
-            let last = checkpoints.iter().max_by_key(|c| c.step).with_context(|| format!("run {src} has no checkpoint to start `{}` from", run.name))?;
-            InitSpec::Run { run: src.0, step: last.step, checkpoint: last.path.clone(), reuse_heads: run.reuse_heads }
+            // A run that kept its best but never scored one (every score NaN) starts from its last.
+            let best = keeps_best(store, rt, src).then(|| rt.block_on(crate::best::best_checkpoint(home, store, src)).ok()).flatten();
+            let chosen = rt
+                .block_on(store.checkpoint_at(src, best.map(|b| b.step)))
+                .with_context(|| format!("run {src} has no checkpoint to start `{}` from", run.name))?;
+            InitSpec::Run { run: src.0, step: chosen.step, checkpoint: chosen.path, reuse_heads: run.reuse_heads }
         }
     };
     Ok(RunSpec { model: model.to_path_buf(), tasks: run.tasks.clone(), backend: backend.to_string(), init, config: run.config.clone() })
+}
+
+/// Whether stored run `run` kept its best checkpoint (`keep_best`, early stopping).
+fn keeps_best(store: &Store, rt: &tokio::runtime::Runtime, run: RunId) -> bool {
+    rt.block_on(store.run_spec(run)).ok().and_then(|v| serde_json::from_value::<RunSpec>(v).ok()).is_some_and(|s| s.config.keeps_best())
 }
 
 /// Runs of the experiment by name (the latest of a name wins).
@@ -479,7 +488,7 @@ fn ensure_queued(
             _ => return Ok(()),
         },
     };
-    let spec = run_spec_for(store, rt, run, model, backend, source)?;
+    let spec = run_spec_for(home, store, rt, run, model, backend, source)?;
     let new = launch::create_queued(home, &run.name, run.kind, source, Some(id), &spec)?;
     states[i] = State::Waiting(Some(new));
     Ok(())
@@ -616,8 +625,7 @@ pub fn final_metric(home: &MuppetHome, store: &Store, rt: &tokio::runtime::Runti
     let manifest = muppet_train::manifest::RunManifest::read(&home.run_dir(run)).ok()?;
     let metric = manifest.tasks.iter().find(|t| t.name == task)?.metric.as_str().to_string();
     let points = rt.block_on(store.series(run, Some(task), "dev", &metric)).ok()?;
-    let keeps_best = rt.block_on(store.run_spec(run)).ok().and_then(|v| serde_json::from_value::<RunSpec>(v).ok()).is_some_and(|s| s.config.keeps_best());
-    let best = if keeps_best { rt.block_on(crate::best::dev_scores(store, &manifest, run)).ok().and_then(muppet_train::best::best_of) } else { None };
+    let best = if keeps_best(store, rt, run) { rt.block_on(crate::best::dev_scores(store, &manifest, run)).ok().and_then(muppet_train::best::best_of) } else { None };
     let (_, value) = match best {
         Some(best) => points.into_iter().find(|(step, _)| *step == best.step)?,
         None => points.into_iter().max_by_key(|(step, _)| *step)?,

@@ -417,8 +417,12 @@ fn early_stop_note(summary: &TrainSummary, cfg: &muppet_train::TrainConfig) -> S
         Some(b) => format!("the best, {:.4} after step {}, is kept (`--step best`)", b.score, b.step),
         None => "none of them gave a score".into(),
     };
+    let by = match cfg.early_stopping_threshold {
+        t if t > 0.0 => format!(" by more than {t}"),
+        _ => String::new(),
+    };
     format!(
-        "Stopped early at step {} of {}: {patience} dev evaluation{} in a row did not beat the best score (the mean of the tasks' main dev metrics); {best}.",
+        "Stopped early at step {} of {}: {patience} dev evaluation{} in a row did not beat the best score{by} (the mean of the tasks' main dev metrics); {best}.",
         summary.steps,
         cfg.steps,
         if patience == 1 { "" } else { "s" }

@@ -72,6 +72,10 @@ pub struct ConfigArgs {
     /// checkpoint; needs --eval-every.
     #[arg(long, value_name = "N")]
     early_stopping: Option<u64>,
+    /// With --early-stopping: how much a dev score must beat the best to count as an
+    /// improvement (a smaller gain is still kept as the best; default 0, any gain).
+    #[arg(long, value_name = "DELTA")]
+    early_stopping_threshold: Option<f64>,
     /// Dropout of the task heads (the encoder's comes from its config.json).
     #[arg(long)]
     head_dropout: Option<f64>,
@@ -106,7 +110,7 @@ impl ConfigArgs {
         macro_rules! set {
             ($($f:ident),*) => { $( if let Some(v) = self.$f.clone() { c.$f = v; } )* };
         }
-        set!(steps, batch_size, tasks_per_update, batching, max_len, doc_stride, lr, warmup, seed, dev_size, eval_every, checkpoint_every, head_dropout, mixed_precision, devices);
+        set!(steps, batch_size, tasks_per_update, batching, max_len, doc_stride, lr, warmup, seed, dev_size, eval_every, checkpoint_every, head_dropout, mixed_precision, devices, early_stopping_threshold);
         if let Some(s) = &self.sampling {
             c.sampling = s.parse()?;
         }

@@ -28,13 +28,19 @@ pub struct BestTracker {
 impl BestTracker {
     /// Record the dev score of the evaluation after update `step`; whether it is the new best.
     /// A score that is not a number (a correlation of constant predictions) never is.
-    pub fn offer(&mut self, step: u64, score: f64) -> bool {
+    /// `threshold`: by how much a score must beat the best to restart the count toward
+    /// early stopping (Hugging Face's `early_stopping_threshold`); a smaller gain is still
+    /// the new best, but counts as an evaluation without improvement.
+    pub fn offer(&mut self, step: u64, score: f64, threshold: f64) -> bool {
         if step == 0 {
             return false;
         }
         let better = !score.is_nan() && self.best.is_none_or(|b| score > b.score);
+        let enough = better && self.best.is_none_or(|b| score - b.score > threshold);
         if better {
             self.best = Some(BestDev { step, score });
+        }
+        if enough {
             self.evals_since = 0;
         } else {
             self.evals_since += 1;
@@ -79,7 +85,7 @@ pub fn best_of(scores: impl IntoIterator<Item = (u64, f64)>) -> Option<BestDev> 
     scores.sort_by_key(|(step, _)| *step);
     let mut tracker = BestTracker::default();
     for (step, score) in scores {
-        tracker.offer(step, score);
+        tracker.offer(step, score, 0.0);
     }
     tracker.best
 }
@@ -91,24 +97,40 @@ mod tests {
     #[test]
     fn the_first_strict_maximum_after_step_zero_is_the_best() {
         let mut t = BestTracker::default();
-        assert!(!t.offer(0, 0.9), "the starting weights are never the best");
+        assert!(!t.offer(0, 0.9, 0.0), "the starting weights are never the best");
         assert_eq!(t.evals_since, 0, "step 0 does not count against patience");
-        assert!(t.offer(10, 0.5));
-        assert!(t.offer(20, 0.6));
-        assert!(!t.offer(30, 0.6), "a tie does not improve");
-        assert!(!t.offer(40, f64::NAN));
+        assert!(t.offer(10, 0.5, 0.0));
+        assert!(t.offer(20, 0.6, 0.0));
+        assert!(!t.offer(30, 0.6, 0.0), "a tie does not improve");
+        assert!(!t.offer(40, f64::NAN, 0.0));
         assert_eq!((t.best, t.evals_since), (Some(BestDev { step: 20, score: 0.6 }), 2));
         assert!(!t.exhausted(None));
         assert!(!t.exhausted(Some(3)));
         assert!(t.exhausted(Some(2)));
-        assert!(t.offer(50, 0.61));
+        assert!(t.offer(50, 0.61, 0.0));
         assert!(!t.exhausted(Some(1)));
+    }
+
+    #[test]
+    fn gains_under_the_threshold_are_the_best_but_count_against_patience() {
+        let mut t = BestTracker::default();
+        assert!(t.offer(10, 0.50, 0.01), "the first score is the best whatever the threshold");
+        assert_eq!(t.evals_since, 0);
+        assert!(t.offer(20, 0.505, 0.01), "a smaller gain is still the best");
+        assert_eq!((t.best, t.evals_since), (Some(BestDev { step: 20, score: 0.505 }), 1));
+        assert!(t.offer(30, 0.512, 0.01), "measured from the latest best, 0.007 is under the threshold");
+        assert_eq!(t.evals_since, 2);
+        assert!(t.exhausted(Some(2)));
+        assert!(!t.offer(40, 0.40, 0.01));
+        assert!(t.offer(50, 0.53, 0.01), "a gain of 0.018 restarts the count");
+        assert_eq!((t.best, t.evals_since), (Some(BestDev { step: 50, score: 0.53 }), 0));
+        assert_eq!(best_of([(10, 0.5), (20, 0.505), (30, 0.512)]), Some(BestDev { step: 30, score: 0.512 }), "the best ignores the threshold");
     }
 
     #[test]
     fn a_run_with_no_number_yet_counts_against_patience() {
         let mut t = BestTracker::default();
-        assert!(!t.offer(5, f64::NAN));
+        assert!(!t.offer(5, f64::NAN, 0.0));
         assert_eq!((t.best, t.evals_since), (None, 1));
         assert!(t.exhausted(Some(1)));
     }

@@ -71,6 +71,10 @@ pub struct TrainConfig {
     /// (Hugging Face's `EarlyStoppingCallback`); the best checkpoint is kept, as with
     /// `keep_best`. `None`: train every step. Needs `eval_every`.
     pub early_stopping: Option<u64>,
+    /// By how much a dev score must beat the best for early stopping to count it as an
+    /// improvement (Hugging Face's `early_stopping_threshold`); a smaller gain is still kept as
+    /// the best. 0: any gain. Needs `early_stopping`.
+    pub early_stopping_threshold: f64,
     /// `bf16`: the encoder's matrix products in bf16 over f32 weights and optimizer state
     /// (muppet-model's `precision`); `no`: everything in the backend's float type.
     pub mixed_precision: MixedPrecision,
@@ -109,6 +113,7 @@ impl Default for TrainConfig {
             keep_checkpoints: None,
             keep_best: false,
             early_stopping: None,
+            early_stopping_threshold: 0.0,
             mixed_precision: MixedPrecision::No,
             devices: 1,
         }

@@ -591,7 +591,7 @@ impl Shared<'_> {
         let mut improved = false;
         if leader.keeps_run && (state.step == cfg.steps || (cfg.eval_every > 0 && state.step.is_multiple_of(cfg.eval_every))) {
             let (values, dev) = self.evaluate_all(model, device, state.step, state.examples, wall_s);
-            improved = state.best.offer(state.step, dev_score(&values));
+            improved = state.best.offer(state.step, dev_score(&values), cfg.early_stopping_threshold);
             for (s, v) in state.tasks.iter_mut().zip(values) {
                 s.dev_after = v;
             }
@@ -861,6 +861,15 @@ fn validate(tasks: &[LabeledTask], cfg: &TrainConfig) -> Result<(), TrainError> 
     }
     if cfg.early_stopping == Some(0) {
         return Err(TrainError::Config("--early-stopping must be at least 1: the dev evaluations in a row without a better score before the run stops".into()));
+    }
+    if !(cfg.early_stopping_threshold >= 0.0 && cfg.early_stopping_threshold.is_finite()) {
+        return Err(TrainError::Config(format!(
+            "--early-stopping-threshold {} must be a number of at least 0: how much a dev score must beat the best to count as an improvement",
+            cfg.early_stopping_threshold
+        )));
+    }
+    if cfg.early_stopping_threshold > 0.0 && cfg.early_stopping.is_none() {
+        return Err(TrainError::Config("--early-stopping-threshold only applies to early stopping: set --early-stopping N too".into()));
     }
     if cfg.keeps_best() && cfg.eval_every == 0 {
         let what = if cfg.early_stopping.is_some() { "early stopping" } else { "keeping the best checkpoint" };

@@ -218,6 +218,11 @@ fn sane(section: &str, c: &TrainConfig, p: &mut Problems) {
     if c.early_stopping == Some(0) {
         p.add(&format!("{section}.early_stopping"), "must be at least 1: the dev evaluations in a row without a better score before a run stops");
     }
+    if !(c.early_stopping_threshold >= 0.0 && c.early_stopping_threshold.is_finite()) {
+        p.add(&format!("{section}.early_stopping_threshold"), "must be a number of at least 0: how much a dev score must beat the best to count as an improvement");
+    } else if c.early_stopping_threshold > 0.0 && c.early_stopping.is_none() {
+        p.add(&format!("{section}.early_stopping_threshold"), "only applies to early stopping: set early_stopping too");
+    }
     if c.keeps_best() && c.eval_every == 0 {
         let field = if c.early_stopping.is_some() { "early_stopping" } else { "keep_best" };
         p.add(&format!("{section}.{field}"), "compares dev scores during training: set eval_every too");
@@ -883,7 +888,9 @@ mod tests {
         s.prefinetune.insert("keep_checkpoints".into(), 0.into());
         s.finetune.insert("devices".into(), 2.into());
         s.finetune.insert("early_stopping".into(), 2.into());
+        s.prefinetune.insert("early_stopping_threshold".into(), 0.01.into());
         let err = expand(&s).expect_err("bad").0.join("\n");
+        assert!(err.contains("prefinetune.early_stopping_threshold: only applies to early stopping: set early_stopping too"), "{err}");
         assert!(err.contains("prefinetune.keep_checkpoints: must be at least 1"), "{err}");
         assert!(err.contains("finetune.early_stopping: compares dev scores during training: set eval_every too"), "{err}");
         assert!(err.contains("finetune.devices: 2 devices need tasks_per_update of at least 2"), "{err}");
