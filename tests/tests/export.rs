@@ -91,7 +91,7 @@ fn max_abs_diff(a: &[Hidden], b: &[Hidden]) -> f32 {
 const TASKS: [&str; 2] = ["rt_fresh_rotten", "sarcasm_headlines"];
 
 /// Pre-finetune the real MiniLM for 2 steps in `home` and return the run id.
-fn trained_run(home: &Path) -> String {
+fn trained_run(home: &Path) -> (String, serde_json::Value) {
     let args = ["prefinetune", "--task", TASKS[0], "--task", TASKS[1], "--steps", "2", "--batch-size", "4", "--json"];
     let out = muppet(home, &args);
     assert!(out.status.success(), "muppet prefinetune failed:\n{}", text(&out));
@@ -99,22 +99,48 @@ fn trained_run(home: &Path) -> String {
     let summary: serde_json::Value =
         serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("--json summary ({e}):\n{stdout}"));
     assert!(summary["checkpoint"].is_string(), "the run saved no checkpoint: {summary}");
-    summary["run_id"].as_i64().unwrap_or_else(|| panic!("no run id: {summary}")).to_string()
+    (summary["run_id"].as_i64().unwrap_or_else(|| panic!("no run id: {summary}")).to_string(), summary)
+}
+
+/// The model card of an export as huggingface_hub reads it (`hf_card_check.py`).
+fn read_card(python: &Path, folder: &Path) -> serde_json::Value {
+    let script = workspace_root().join("scripts/reference/hf_card_check.py");
+    let out = Command::new(python).arg(&script).arg(folder).env("HF_HUB_OFFLINE", "1").output().expect("start python");
+    assert!(out.status.success(), "{} {} failed:\n{}", python.display(), script.display(), text(&out));
+    serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default()).expect("card JSON")
 }
 
 #[test]
 fn exported_run_loads_in_transformers_with_the_same_hidden_states() {
     let python = python();
     let home = tempfile::tempdir().expect("tempdir");
-    let run = trained_run(home.path());
+    let (run, trained) = trained_run(home.path());
     let export = home.path().join("exports/hf");
     let out = muppet(home.path(), &["export", &run, "--format", "hf", "--out", export.to_str().expect("utf-8"), "--json"]);
     assert!(out.status.success(), "muppet export failed:\n{}", text(&out));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("export --json prints JSON");
     assert_eq!(summary["step"], 2, "{summary}");
-    for file in ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "heads.safetensors", "heads.json"] {
+    for file in ["config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "heads.safetensors", "heads.json", "README.md"] {
         assert!(export.join(file).is_file(), "{file} missing from the export: {summary}");
     }
+
+    // The model card, as the hub's own parser reads it: the dev accuracy of each task at the
+    // exported step (the run's last, where it scored dev) to the card's 4 decimals.
+    let card = read_card(&python, &export);
+    assert_eq!((card["library_name"].as_str(), card["pipeline_tag"].as_str(), card["license"].as_str()), (Some("transformers"), Some("feature-extraction"), Some("apache-2.0")), "{card}");
+    assert!(card["tags"].as_array().is_some_and(|t| t.contains(&"pre-finetuning".into()) && t.contains(&"multi-task".into())), "{card}");
+    let results = card["eval_results"].as_array().expect("eval results");
+    for task in TASKS {
+        let stored = trained["tasks"].as_array().expect("tasks").iter().find(|t| t["name"] == task).expect("the task's summary");
+        assert_eq!(stored["metric"], "accuracy", "{stored}");
+        let stored = stored["dev_metric"].as_f64().expect("dev metric");
+        let carded = results.iter().find(|r| r["dataset_name"] == task && r["metric_type"] == "accuracy").unwrap_or_else(|| panic!("no {task} accuracy in {card}"));
+        assert_eq!((carded["task_type"].as_str(), carded["dataset_split"].as_str()), (Some("text-classification"), Some("dev")), "{carded}");
+        let value = carded["metric_value"].as_f64().expect("value");
+        assert!((value - stored).abs() <= 5e-5, "{task}: card {value}, stored {stored}");
+    }
+    let prose = card["text"].as_str().expect("text");
+    assert!(prose.contains(&format!("run {run} of Muppet Studio, exported at step 2 of 2")) && prose.contains("AutoModel.from_pretrained"), "{prose}");
 
     // heads.json lists the run's tasks, each with its own classifier's tensors.
     let heads: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(export.join("heads.json")).expect("heads.json")).expect("JSON");
@@ -157,6 +183,9 @@ fn exported_run_loads_in_transformers_with_the_same_hidden_states() {
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("export --json prints JSON");
     assert_eq!((summary["architecture"].as_str(), summary["task"].as_str()), (Some("BertForSequenceClassification"), Some(TASKS[0])), "{summary}");
     assert!(!task_dir.join("heads.safetensors").exists(), "the head is in model.safetensors");
+    let card = read_card(&python, &task_dir);
+    assert_eq!(card["pipeline_tag"], "text-classification", "{card}");
+    assert!(card["eval_results"].as_array().is_some_and(|r| !r.is_empty() && r.iter().all(|r| r["dataset_name"] == TASKS[0])), "only the exported task: {card}");
     let unknown = muppet(home.path(), &["export", &run, "--format", "hf", "--task", "nope", "--out", task_arg, "--force"]);
     assert!(!unknown.status.success() && text(&unknown).contains("the run has no task `nope`; its tasks are `rt_fresh_rotten`, `sarcasm_headlines`"), "{}", text(&unknown));
     let script = workspace_root().join("scripts/reference/hf_task_check.py");

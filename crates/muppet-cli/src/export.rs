@@ -1,11 +1,13 @@
 //! `muppet export RUN --format hf --out DIR [--step N|best] [--force] [--json]`: a run's
-//! checkpoint as a Hugging Face folder (encoder, task heads, tokenizer).
+//! checkpoint as a Hugging Face folder (encoder, task heads, tokenizer, model card).
 
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use muppet_core::RunId;
-use muppet_train::export::{export_hf, find_checkpoint, HEADS_FILE, HEADS_MANIFEST};
+use muppet_train::export::{export_hf, find_checkpoint, ExportSummary, HEADS_FILE, HEADS_MANIFEST};
+
+use crate::model_card::RunFacts;
 
 #[derive(Args)]
 pub struct ExportArgs {
@@ -42,7 +44,7 @@ enum Format {
 }
 
 /// The `AutoModel...` class that loads `architecture`.
-fn auto_class(architecture: &str) -> &'static str {
+pub(crate) fn auto_class(architecture: &str) -> &'static str {
     if architecture.ends_with("ForSequenceClassification") {
         "AutoModelForSequenceClassification"
     } else if architecture.ends_with("ForMultipleChoice") {
@@ -65,8 +67,20 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         }
         e => e.into(),
     })?;
+    // The model card says what the store knows of the run; a run folder the store does not
+    // know (copied in by hand) is exported without one.
+    let facts = (|| -> anyhow::Result<RunFacts> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let store = runtime.block_on(muppet_store::Store::open(&home.db()))?;
+        let facts = runtime.block_on(RunFacts::read(&home, &store, RunId(args.run)));
+        runtime.block_on(store.close());
+        facts
+    })();
+    let facts = facts.map_err(|e| eprintln!("warning: no model card (README.md): {e:#}")).ok();
+    let card = facts.as_ref().map(|facts| move |summary: &ExportSummary| crate::model_card::render(facts, summary));
+    let card = card.as_ref().map(|c| c as &dyn Fn(&ExportSummary) -> String);
     let device = Default::default();
-    let summary = export_hf::<burn::backend::Flex>(&run_dir, &checkpoint, step, &args.out, args.force, args.task.as_deref(), &device)?;
+    let summary = export_hf::<burn::backend::Flex>(&run_dir, &checkpoint, step, &args.out, args.force, args.task.as_deref(), card, &device)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
         return Ok(());

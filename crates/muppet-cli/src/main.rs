@@ -11,6 +11,7 @@ mod experiment;
 mod export;
 mod launch;
 mod mixture;
+mod model_card;
 mod overlaps;
 mod report;
 mod runs;

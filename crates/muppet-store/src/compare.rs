@@ -95,7 +95,7 @@ impl Store {
 /// The leaves of `value` with their JSON paths (`$.a.b`, `$.a[0]`, `$."odd key"`),
 /// in the syntax SQLite's json_extract accepts, so a path from a diff can be
 /// used as a [`crate::ParamFilter`].
-fn flatten(path: &str, value: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+pub fn flatten(path: &str, value: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
     match value {
         serde_json::Value::Object(map) if !map.is_empty() => {
             for (k, v) in map {

@@ -30,7 +30,7 @@ mod transfer;
 
 pub use checkpoints::Checkpoint;
 pub use delete::Deleted;
-pub use compare::{Comparison, MetricAt, MetricComparison, ParamDiff};
+pub use compare::{flatten, Comparison, MetricAt, MetricComparison, ParamDiff};
 pub use error::StoreError;
 pub use experiments::{Experiment, ExperimentId, NewExperiment};
 pub use fetch::Bucket;

@@ -5,7 +5,8 @@
 //!   [`MultiTaskModel`] (`classifiers.0.dense.weight`, `span.qa_outputs.bias`, ...), PyTorch
 //!   layout (`Linear` weights `[out, in]`);
 //! - `heads.json`: which task uses which head tensors, with its family, labels and metric;
-//! - the base model's tokenizer files, so `AutoTokenizer.from_pretrained` works on the folder.
+//! - the base model's tokenizer files, so `AutoTokenizer.from_pretrained` works on the folder;
+//! - `README.md`, the model card, when the caller writes one from what it knows of the run.
 //!
 //! The folder is built under a hidden temporary name beside the destination and renamed into
 //! place, so a failed export never leaves a half-written folder behind.
@@ -26,6 +27,8 @@ use crate::TrainError;
 pub const HEADS_FILE: &str = "heads.safetensors";
 /// Manifest of the heads of an export.
 pub const HEADS_MANIFEST: &str = "heads.json";
+/// The model card of an export, as on the Hugging Face hub.
+pub const CARD_FILE: &str = "README.md";
 /// The tokenizer file every export carries.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 /// Tokenizer files copied when the base model folder has them (BERT's `vocab.txt`, RoBERTa's
@@ -175,6 +178,9 @@ fn computes(head: HeadRef) -> &'static str {
 /// `heads.safetensors`. With `task`: the encoder and that task's head as the transformers
 /// task model (`*ForSequenceClassification` with its labels, `*ForMultipleChoice`,
 /// `*ForQuestionAnswering`, see [`muppet_model::export::save_for_task`]).
+///
+/// `card`: the model card (`README.md`) of what was written, written with the rest.
+#[allow(clippy::too_many_arguments)]
 pub fn export_hf<B: Backend>(
     run_dir: &Path,
     checkpoint: &Path,
@@ -182,6 +188,7 @@ pub fn export_hf<B: Backend>(
     out: &Path,
     force: bool,
     task: Option<&str>,
+    card: Option<&dyn Fn(&ExportSummary) -> String>,
     device: &B::Device,
 ) -> Result<ExportSummary, ExportError> {
     check_destination(out, force)?;
@@ -269,7 +276,12 @@ pub fn export_hf<B: Backend>(
             tasks: manifest.tasks.iter().map(|t| t.name.clone()).collect(),
         })
     })()
-    .and_then(|summary| {
+    .and_then(|mut summary| {
+        if let Some(card) = card {
+            let path = staging.join(CARD_FILE);
+            std::fs::write(&path, card(&summary)).map_err(io(&path))?;
+            summary.files = files_of(&staging)?;
+        }
         replace(&staging, out)?;
         Ok(summary)
     });
@@ -430,12 +442,14 @@ mod tests {
         let out = tmp.path().join("exports/hf");
         let (step, found) = find_checkpoint(&run, None).expect("found");
         assert_eq!((step, &found), (4, &checkpoint));
-        let summary = export_hf::<B>(&run, &found, step, &out, false, None, &device).expect("export");
+        let card = |s: &ExportSummary| format!("# step {} of {}\n", s.step, s.architecture);
+        let summary = export_hf::<B>(&run, &found, step, &out, false, None, Some(&card), &device).expect("export");
         assert!(!summary.pooler);
         assert_eq!(
             summary.files,
-            ["config.json", "heads.json", "heads.safetensors", "model.safetensors", "tokenizer.json", "vocab.txt"]
+            ["README.md", "config.json", "heads.json", "heads.safetensors", "model.safetensors", "tokenizer.json", "vocab.txt"]
         );
+        assert_eq!(std::fs::read_to_string(out.join(CARD_FILE)).expect("card"), "# step 4 of BertModel\n", "the card is told what was written");
         // Nothing left beside it.
         let leftovers: Vec<_> = std::fs::read_dir(out.parent().expect("parent")).expect("list").flatten().map(|e| e.file_name()).collect();
         assert_eq!(leftovers, [std::ffi::OsString::from("hf")]);
@@ -476,10 +490,10 @@ mod tests {
         assert_eq!(got, want);
 
         // A second export to the same folder needs --force, and then replaces it.
-        let err = export_hf::<B>(&run, &found, step, &out, false, None, &device).expect_err("not empty");
+        let err = export_hf::<B>(&run, &found, step, &out, false, None, None, &device).expect_err("not empty");
         assert!(matches!(err, ExportError::NotEmpty(_)), "{err}");
         std::fs::write(out.join("stale.txt"), b"old").expect("stale");
-        export_hf::<B>(&run, &found, step, &out, true, None, &device).expect("forced export");
+        export_hf::<B>(&run, &found, step, &out, true, None, None, &device).expect("forced export");
         assert!(!out.join("stale.txt").exists());
     }
 

@@ -46,6 +46,14 @@ pub fn repo_folder(root: &Path, kind: RepoKind, id: &str) -> PathBuf {
     root.join(format!("{}--{}", kind.prefix(), id.replace('/', "--")))
 }
 
+/// The hub id of the model whose cache snapshot holds `path` (`.../models--ORG--NAME/snapshots/REV`).
+pub fn model_repo_of(path: &Path) -> Option<String> {
+    let folder = path.iter().filter_map(|p| p.to_str()).find_map(|p| p.strip_prefix("models--"))?;
+    let (org, name) = folder.split_once("--")?;
+    let id = format!("{org}/{name}");
+    is_hub_id(&id).then_some(id)
+}
+
 /// The snapshot folder of `id` at `revision` (a branch such as `main`, a ref such
 /// as `refs/convert/parquet`, or a commit hash) in the cache at `root`, if the
 /// cache has it.
@@ -127,6 +135,8 @@ mod tests {
         let err = cached_model(root.path(), id, "v2").expect_err("no such revision").to_string();
         assert!(err.contains("revision `v2`"), "{err}");
         assert!(is_hub_id(id) && !is_hub_id("/abs/path") && !is_hub_id("a/b/c") && !is_hub_id("./x"));
+        assert_eq!(model_repo_of(&snapshot).as_deref(), Some(id));
+        assert_eq!(model_repo_of(Path::new("/data/assets/models/all-MiniLM-L6-v2")), None);
     }
 
     #[test]

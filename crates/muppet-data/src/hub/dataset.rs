@@ -48,6 +48,7 @@ pub struct FetchedSplit {
 impl FetchedSplit {
     /// A source note for the task spec: `hf://datasets/<id>@<commit>/<config>:<splits>`.
     pub fn source(&self, ds: &HubDataset) -> String {
+        // `dataset_of_source` reads the id back from this.
         let short = &self.commit[..self.commit.len().min(12)];
         format!(
             "hf://datasets/{}@{short} ({}), config {}, split {}",
@@ -57,6 +58,14 @@ impl FetchedSplit {
             ds.splits.join("+")
         )
     }
+}
+
+/// The hub id of the dataset a task was imported from, read from its source note
+/// ([`FetchedSplit::source`]); `None` for a task from elsewhere.
+pub fn dataset_of_source(source: &str) -> Option<&str> {
+    let rest = source.strip_prefix("hf://datasets/")?;
+    let id = &rest[..rest.find(['@', ' ']).unwrap_or(rest.len())];
+    super::cache::is_hub_id(id).then_some(id)
 }
 
 /// Whether the environment asks for no network (`HF_HUB_OFFLINE` or
@@ -381,6 +390,14 @@ fn classify(e: &ApiError) -> Failure {
 mod tests {
     use super::*;
     use hf_hub::api::Progress;
+
+    #[test]
+    fn a_source_note_names_its_dataset() {
+        let fetched = FetchedSplit { files: vec![], repo_files: vec![], revision: "main".into(), commit: "0123456789abcdef".into(), online: false };
+        let ds = HubDataset { id: "nyu-mll/glue".into(), config: Some("rte".into()), splits: vec!["train".into()] };
+        assert_eq!(dataset_of_source(&fetched.source(&ds)), Some("nyu-mll/glue"));
+        assert_eq!(dataset_of_source("bigbench-1.0.0/bigbench/benchmark_tasks/winowhy/task.json"), None);
+    }
 
     #[test]
     fn downloads_are_reported_at_most_every_percent_and_end_complete() {

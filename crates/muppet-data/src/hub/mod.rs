@@ -6,6 +6,6 @@ mod cache;
 mod dataset;
 mod split_files;
 
-pub use cache::{RepoKind, cache_root, cached_model, is_hub_id, snapshot, snapshot_files};
-pub use dataset::{FetchedSplit, HubAccess, HubDataset, HubStep, Shown, download_command, fetch, hub_description, hub_origin, import_hub, is_offline};
+pub use cache::{RepoKind, cache_root, cached_model, is_hub_id, model_repo_of, snapshot, snapshot_files};
+pub use dataset::{FetchedSplit, HubAccess, HubDataset, HubStep, Shown, dataset_of_source, download_command, fetch, hub_description, hub_origin, import_hub, is_offline};
 pub use split_files::{Unresolved, split_files, splits_of};
