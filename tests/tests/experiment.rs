@@ -434,3 +434,46 @@ fn a_sweep_fine_tunes_every_setting_of_its_grid_and_reports_the_best() {
     assert_eq!(rows.len(), 2, "{points}");
     assert!(rows[0].contains(",lr=0.0001,") && rows[1].contains(",lr=0.0005,") && rows.iter().all(|r| r.contains(",2,")), "{points}");
 }
+
+#[test]
+fn a_stage_grid_sweeps_pre_finetuning_and_reports_each_setting() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let body = format!(
+        "{TINY}\n[[stages]]\nname = \"pft\"\ntasks = [\"strategyqa\", \"fever_claims\"]\n\n[sweep]\ntasks = [\"winowhy\"]\nseeds = 1\nstart = \"pft\"\ntrain_size = 16\n\n[sweep.stage_grid]\ntasks_per_update = [1, 2]\n"
+    );
+    let spec = write_spec(home.path(), "stage_sweep", &body);
+    let out = muppet(home.path(), &["experiment", "run", "--spec", spec.to_str().expect("utf-8"), "--parallel", "2", "--json"]);
+    assert!(out.status.success(), "experiment run failed:\n{}", text(&out));
+    let result = last_json(&out);
+    assert_eq!(result["status"], "completed", "{result}");
+    let runs = result["runs"].as_array().expect("runs");
+    // One pre-finetuning run per setting of the stage, then a fine-tune from each.
+    assert_eq!(runs.len(), 4, "{result}");
+    let arms: Vec<&str> = runs[..2].iter().map(|r| r["arm"].as_str().expect("arm")).collect();
+    assert_eq!(arms, ["pft (tasks_per_update=1)", "pft (tasks_per_update=2)"]);
+    let settings: Vec<&str> = runs[2..].iter().map(|r| r["setting"].as_str().expect("setting")).collect();
+    assert_eq!(settings, arms, "each fine-tune is its stage's setting");
+
+    let id = result["experiment_id"].as_i64().expect("experiment id");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("store");
+        let rows = store.experiment_runs(muppet_store::ExperimentId(id)).await.expect("runs");
+        for (i, k) in [1, 2].into_iter().enumerate() {
+            let stage = &rows[i];
+            let spec = store.run_spec(stage.id).await.expect("spec");
+            assert_eq!((spec["config"]["tasks_per_update"].as_u64(), spec["config"]["steps"].as_u64()), (Some(k), Some(3)), "{spec}");
+            assert_eq!(rows[2 + i].parent, Some(stage.id), "the fine-tune of setting {k} starts from its own stage");
+        }
+        store.close().await;
+    });
+
+    let report = home.path().join("report");
+    let out = muppet(home.path(), &["report", &id.to_string(), "--out", report.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary.md");
+    assert!(summary.contains("| setting | dev accuracy |") && summary.contains("pft (tasks_per_update=1)") && summary.contains("pft (tasks_per_update=2)"), "{summary}");
+    assert!(summary.contains("Best setting: **pft (tasks_per_update="), "{summary}");
+    let charts: Vec<String> = std::fs::read_dir(&report).expect("report").map(|e| e.expect("entry").file_name().to_string_lossy().to_string()).filter(|n| n.starts_with("prefinetune_") && n.ends_with(".png")).collect();
+    assert_eq!(charts.len(), 2, "a loss chart per pre-finetuning run: {charts:?}");
+}

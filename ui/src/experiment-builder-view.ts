@@ -105,7 +105,7 @@ export class ExperimentBuilder {
       el("option", { value: "sample_efficiency" }, "Sample efficiency"),
       el("option", { value: "task_count" }, "Task count"),
       el("option", { value: "batching_ablation" }, "Batching / loss-scaling ablation"),
-      el("option", { value: "sweep" }, "Sweep of fine-tuning settings"),
+      el("option", { value: "sweep" }, "Sweep of training settings"),
     );
     design.addEventListener("change", () => this.showDesign());
     const base = el("input", { type: "checkbox", id: "builder-base", checked: true });
@@ -159,7 +159,11 @@ export class ExperimentBuilder {
     const sw = el(
       "div",
       { className: "builder-design", "data-design": "sweep", hidden: true },
-      el("p", { className: "page-sub" }, "The downstream tasks fine-tuned from one model with every combination of the values below (an empty field is not swept; the fine-tune settings give it), several seeds each: which setting fine-tunes best."),
+      el(
+        "p",
+        { className: "page-sub" },
+        "The downstream tasks fine-tuned from one model with every combination of the values below (an empty field is not swept; the training settings give it), several seeds each: which setting fine-tunes best. With tasks to pre-finetune on first, that model is pre-finetuned once per combination of its own values, and every fine-tune starts from each.",
+      ),
       el(
         "div",
         { className: "form-grid" },
@@ -171,7 +175,15 @@ export class ExperimentBuilder {
         this.field("Seeds", "sw-seeds", d.seeds),
         this.field("Training examples per fine-tune (empty: all)", "sw-train-size", d.sweepTrainSize),
       ),
-      ...["sweep.tasks", "sweep.grid", "sweep.start", "sweep.seeds", "sweep.train_size"].map((f) => this.errorsFor(f)),
+      el("h4", {}, "Pre-finetune first (optional)"),
+      el(
+        "div",
+        { className: "form-grid" },
+        this.field("Pre-finetune on (then fine-tune from it)", "sw-stage-tasks", d.sweepStageTasks, { list: true, hint: "rt_fresh_rotten, fever_claims" }),
+        this.field("Its tasks per update", "sw-stage-k", d.sweepStageK, { hint: "1, 2, 4" }),
+        this.field("Its learning rates", "sw-stage-lr", d.sweepStageLr, { hint: "5e-5, 1e-4" }),
+      ),
+      ...["sweep.stage_grid", "sweep.tasks", "sweep.grid", "sweep.start", "sweep.seeds", "sweep.train_size"].map((f) => this.errorsFor(f)),
     );
     const training = el(
       "details",
@@ -352,6 +364,9 @@ export class ExperimentBuilder {
       sweepBatchSize: this.value("sw-batch"),
       sweepSteps: this.value("sw-steps"),
       sweepTrainSize: this.value("sw-train-size"),
+      sweepStageTasks: this.value("sw-stage-tasks"),
+      sweepStageK: this.value("sw-stage-k"),
+      sweepStageLr: this.value("sw-stage-lr"),
     };
   }
 

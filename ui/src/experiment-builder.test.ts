@@ -154,6 +154,22 @@ describe("the experiment builder", () => {
     expect(bad.errors.map((e) => e.message)).toEqual(["sweep.grid.lr: “fast” is not a number", "sweep.grid.batch_size: “8.5” is not a whole number"]);
   });
 
+  it("sweeps pre-finetuning settings of a stage it pre-finetunes first", () => {
+    const stage = { design: "sweep" as const, sweepTasks: "winowhy", sweepLr: "", sweepBatchSize: "", sweepStageTasks: "a, b", sweepStageK: "1, 2", sweepStageLr: "" };
+    const built = buildSpec(form(stage), tasks);
+    expect(built.errors).toEqual([]);
+    expect(built.spec?.stages).toEqual([{ name: "pft", tasks: ["a", "b"] }]);
+    expect(built.spec?.sweep).toMatchObject({ start: "pft", grid: {}, stage_grid: { tasks_per_update: [1, 2] } });
+    // Without stage tasks, a stage grid has nothing to sweep; a bad value is named.
+    expect(buildSpec(form({ ...stage, sweepStageTasks: "" }), tasks).errors.map((e) => e.message)).toEqual([
+      "sweep.stage_grid: give the tasks to pre-finetune on to sweep pre-finetuning settings",
+    ]);
+    expect(buildSpec(form({ ...stage, sweepStageK: "two" }), tasks).errors).toEqual([{ field: "sweep.stage_grid", message: "sweep.stage_grid.tasks_per_update: “two” is not a whole number" }]);
+    // Stage tasks alone: a fine-tuning sweep from the stage.
+    expect(buildSpec(form({ ...stage, sweepStageK: "", sweepLr: "1e-4, 3e-4" }), tasks).spec?.sweep).toEqual({ tasks: ["winowhy"], grid: { lr: [1e-4, 3e-4] }, seeds: 3, start: "pft", train_size: 128 });
+    expect(fieldOf("stages[0].tasks: unknown task `nope` (known: a, b)", "sweep")).toBe("sweep.stage_grid");
+  });
+
   it("reports what it cannot read under its field and builds nothing", () => {
     const built = buildSpec(
       form({ downstream: "winowhy", sizes: "16, lots", seeds: "x", prefinetune: { ...defaultForm().prefinetune, steps: "1.5" }, finetune: { ...defaultForm().finetune, lr: "-1" } }),

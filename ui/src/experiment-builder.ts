@@ -101,6 +101,11 @@ export interface BuilderForm {
   sweepSteps: string;
   /** Training examples per fine-tune; empty: all. */
   sweepTrainSize: string;
+  /** Tasks of a pre-finetuning stage to sweep first (every setting fine-tunes from it); empty: none. */
+  sweepStageTasks: string;
+  /** The stage grid: values of its tasks per update and learning rate, comma-separated; an empty field is not swept. */
+  sweepStageK: string;
+  sweepStageLr: string;
 }
 
 export type Seeds = number | number[];
@@ -136,6 +141,7 @@ export interface ExperimentSpecJson {
   sweep?: {
     tasks: string[];
     grid: Record<string, number[]>;
+    stage_grid?: Record<string, number[]>;
     seeds: Seeds;
     start: string;
     train_size?: number;
@@ -195,6 +201,9 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     sweepBatchSize: "8, 16",
     sweepSteps: "",
     sweepTrainSize: "128",
+    sweepStageTasks: "",
+    sweepStageK: "",
+    sweepStageLr: "",
   };
 }
 
@@ -377,20 +386,36 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
     spec.batching_ablation = ba;
   } else if (form.design === "sweep") {
     if (seeds.error) errors.push({ field: "sweep.seeds", message: `sweep.seeds: ${seeds.error}` });
-    const grid: Record<string, number[]> = {};
-    for (const [key, text, whole] of [
+    const gridOf = (field: "sweep.grid" | "sweep.stage_grid", entries: readonly (readonly [string, string, boolean])[]): Record<string, number[]> => {
+      const grid: Record<string, number[]> = {};
+      for (const [key, text, whole] of entries) {
+        const parts = text.split(/[\s,]+/).filter((p) => p !== "");
+        if (parts.length === 0) continue;
+        const values = parts.map((p) => (whole ? integer(p) : number(p)));
+        const bad = parts.find((_, i) => values[i] === null);
+        if (bad !== undefined) errors.push({ field, message: `${field}.${key}: “${bad}” is not ${whole ? "a whole number" : "a number"}` });
+        else grid[key] = values as number[];
+      }
+      return grid;
+    };
+    const grid = gridOf("sweep.grid", [
       ["lr", form.sweepLr, false],
       ["batch_size", form.sweepBatchSize, true],
       ["steps", form.sweepSteps, true],
-    ] as const) {
-      const parts = text.split(/[\s,]+/).filter((p) => p !== "");
-      if (parts.length === 0) continue;
-      const values = parts.map((p) => (whole ? integer(p) : number(p)));
-      const bad = parts.find((_, i) => values[i] === null);
-      if (bad !== undefined) errors.push({ field: "sweep.grid", message: `sweep.grid.${key}: “${bad}” is not ${whole ? "a whole number" : "a number"}` });
-      else grid[key] = values as number[];
-    }
+    ]);
     const sw: NonNullable<ExperimentSpecJson["sweep"]> = { tasks: parseNames(form.sweepTasks), grid, seeds: seeds.seeds, start: form.sweepStart || "base" };
+    // A stage of its own to pre-finetune first: the sweep starts from it, and its grid sweeps pre-finetuning.
+    const stageTasks = parseNames(form.sweepStageTasks);
+    const stageGrid = gridOf("sweep.stage_grid", [
+      ["tasks_per_update", form.sweepStageK, true],
+      ["lr", form.sweepStageLr, false],
+    ]);
+    if (stageTasks.length > 0) {
+      spec.stages = [{ name: "pft", tasks: stageTasks }];
+      sw.start = "pft";
+      if (Object.keys(stageGrid).length > 0) sw.stage_grid = stageGrid;
+    } else if (Object.keys(stageGrid).length > 0)
+      errors.push({ field: "sweep.stage_grid", message: "sweep.stage_grid: give the tasks to pre-finetune on to sweep pre-finetuning settings" });
     if (form.sweepTrainSize.trim() !== "") {
       const n = integer(form.sweepTrainSize);
       if (n === null) errors.push({ field: "sweep.train_size", message: `sweep.train_size: “${form.sweepTrainSize}” is not a whole number (leave it empty for all)` });
@@ -453,6 +478,7 @@ export const FIELDS = [
   "batching_ablation.train_size",
   "sweep.tasks",
   "sweep.grid",
+  "sweep.stage_grid",
   "sweep.seeds",
   "sweep.start",
   "sweep.train_size",
@@ -480,6 +506,8 @@ export function fieldOf(message: string, design: Design = "sample_efficiency"): 
   }
   // A downstream task inside a mixture it starts from: shown with the downstream tasks.
   if (plain === "overlap") return DOWNSTREAM[design];
+  // A sweep's stage is the one it pre-finetunes first: its problems go under that field.
+  if (design === "sweep" && best === "stages") return "sweep.stage_grid";
   return best;
 }
 

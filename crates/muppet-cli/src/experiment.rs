@@ -680,8 +680,9 @@ fn report_json(
                 v["seed"] = (*seed).into();
                 v["train_size"] = serde_json::to_value(size)?;
                 v["start"] = arm.model_arm().label().into();
-                if let muppet_train::experiment::Arm::Setting { values, .. } = arm {
-                    v["setting"] = values.clone().into();
+                // A sweep's setting, as its report names it.
+                if matches!(arm, muppet_train::experiment::Arm::Setting { .. } | muppet_train::experiment::Arm::StageSetting { .. }) {
+                    v["setting"] = arm.label().into();
                 }
                 if status == "completed"
                     && let Some(r) = run_id
@@ -772,13 +773,17 @@ mod tests {
                 seen += 1;
             }
         }
-        assert!(seen >= 4, "expected the demo, task-count, ablation and sweep specs in {}", dir.display());
+        assert!(seen >= 5, "expected the demo, task-count, ablation and both sweep specs in {}", dir.display());
         let demo = expand(&read_spec(&dir.join("demo.toml")).expect("demo"), "demo").expect("plan");
         // One stage, then 2 tasks x 5 sizes x 3 seeds x 2 starts.
         assert_eq!(demo.runs.len(), 61);
         let sweep = expand(&read_spec(&dir.join("lr_sweep.toml")).expect("sweep"), "sweep").expect("plan");
         // 2 learning rates x 2 batch sizes x 2 tasks x 3 seeds, from the base model.
         assert_eq!(sweep.runs.len(), 24);
+        let k = expand(&read_spec(&dir.join("prefinetune_sweep.toml")).expect("stage sweep"), "stage sweep").expect("plan");
+        // 3 pre-finetuning runs (K = 1, 2, 4), then 2 tasks x 3 seeds from each.
+        assert_eq!(k.runs.len(), 3 + 18);
+        assert_eq!(k.runs.iter().filter(|r| r.kind == muppet_core::RunKind::PreFinetune).map(|r| r.config.tasks_per_update).collect::<Vec<_>>(), [1, 2, 4]);
     }
 
     #[test]

@@ -306,14 +306,22 @@ fn base() -> StartRef {
 
 /// Fine-tunes of downstream tasks from one starting point with every combination of the
 /// settings in `grid` (W&B's grid sweep), several seeds each: which learning rate, batch
-/// size or number of updates fine-tunes best.
+/// size or number of updates fine-tunes best. With `stage_grid`, the starting stage itself
+/// is swept: one pre-finetuning run per combination of its settings, each fine-tuned on the
+/// tasks (with every setting of `grid`, when there is one): which pre-finetuning settings
+/// fine-tune best.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sweep {
     pub tasks: Vec<String>,
     /// Fine-tuning settings (fields of `[finetune]`) and the values each takes; every
     /// combination is a setting of the sweep.
+    #[serde(default)]
     pub grid: std::collections::BTreeMap<String, Vec<serde_json::Value>>,
+    /// Pre-finetuning settings of the stage `start` names, and the values each takes; every
+    /// combination is a pre-finetuning run of its own.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub stage_grid: std::collections::BTreeMap<String, Vec<serde_json::Value>>,
     pub seeds: Seeds,
     /// `"base"` (default), a stage of this file or `"run:ID"`.
     #[serde(default = "base")]

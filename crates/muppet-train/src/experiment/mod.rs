@@ -33,6 +33,8 @@ pub enum Arm {
     Variant { batching: String, loss_scaling: bool },
     /// Fine-tuned from `start` with one setting of a sweep's grid (`values`: `lr=0.0001, ...`).
     Setting { start: Box<Arm>, values: String },
+    /// Pre-finetuned as stage `name` with one setting of a sweep's stage grid.
+    StageSetting { name: String, values: String },
 }
 
 impl Arm {
@@ -46,6 +48,7 @@ impl Arm {
             Arm::Tasks { k } => format!("{k} tasks"),
             Arm::Variant { batching, loss_scaling } => format!("{batching}, scaling {}", if *loss_scaling { "on" } else { "off" }),
             Arm::Setting { start, values } => format!("{} with {values}", start.key()),
+            Arm::StageSetting { name, values } => format!("{name} ({values})"),
         }
     }
 
@@ -67,7 +70,10 @@ impl Arm {
             Arm::Tasks { k: 1 } => "1 task".into(),
             Arm::Tasks { k } => format!("{k} tasks"),
             Arm::Variant { batching, loss_scaling } => format!("{batching}, scaling {}", if *loss_scaling { "on" } else { "off" }),
+            // From a swept stage, the stage's setting too.
+            Arm::Setting { start, values } if matches!(**start, Arm::StageSetting { .. }) => format!("{}, {values}", start.label()),
             Arm::Setting { values, .. } => values.clone(),
+            Arm::StageSetting { name, values } => format!("{name} ({values})"),
         }
     }
 }
@@ -447,6 +453,39 @@ fn grid_settings(grid: &BTreeMap<String, Vec<serde_json::Value>>) -> Vec<(Config
     out
 }
 
+/// Check a sweep's grid (`field`: `sweep.grid`) value by value against `base`: fields set
+/// elsewhere (`reserved`: field and where), empty or repeated values, unknown or ill-typed
+/// settings. Whether it can be expanded.
+fn check_grid(field: &str, grid: &BTreeMap<String, Vec<serde_json::Value>>, base: &TrainConfig, reserved: &[(&str, &str)], p: &mut Problems) -> bool {
+    let mut ok = true;
+    for (key, values) in grid {
+        let at = format!("{field}.{key}");
+        if let Some((_, by)) = reserved.iter().find(|(k, _)| k == key) {
+            p.add(&at, format!("is set by {by}; sweep it there"));
+            ok = false;
+            continue;
+        }
+        if values.is_empty() {
+            p.add(&at, "has no values: list at least one");
+            ok = false;
+        }
+        let mut seen = BTreeSet::new();
+        for v in values {
+            if !seen.insert(v.to_string()) {
+                p.add(&at, format!("{v} is listed twice"));
+                ok = false;
+            }
+            // Each value on its own, so a bad one is named once, not once per combination.
+            let one: ConfigOverrides = [(key.clone(), v.clone())].into_iter().collect();
+            if let Err(e) = overlay(base, field, &one) {
+                p.0.extend(e);
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
 fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig, p: &mut Problems) -> Plan {
     let Some(sw) = &spec.sweep else { unreachable!("kind checked") };
     p.names("sweep.tasks", &sw.tasks);
@@ -459,49 +498,50 @@ fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig
     if sw.train_size == Some(0) {
         p.add("sweep.train_size", "0 is no size: give at least 1, or leave it out to train on every example");
     }
-    if sw.grid.is_empty() {
-        p.add("sweep.grid", "is empty: give the settings to sweep and their values, e.g. lr = [1e-5, 3e-5, 1e-4]");
+    if sw.grid.is_empty() && sw.stage_grid.is_empty() {
+        p.add("sweep.grid", "is empty: give the settings to sweep and their values, e.g. lr = [1e-5, 3e-5, 1e-4] (or sweep.stage_grid, the settings of the stage it starts from)");
     }
-    let mut grid_ok = true;
-    for (key, values) in &sw.grid {
-        let field = format!("sweep.grid.{key}");
-        if let Some((_, by)) = [("seed", "sweep.seeds"), ("train_size", "sweep.train_size")].into_iter().find(|(k, _)| k == key) {
-            p.add(&field, format!("is set by {by}; sweep it there"));
-            grid_ok = false;
-            continue;
-        }
-        if values.is_empty() {
-            p.add(&field, "has no values: list at least one");
-            grid_ok = false;
-        }
-        let mut seen = BTreeSet::new();
-        for v in values {
-            if !seen.insert(v.to_string()) {
-                p.add(&field, format!("{v} is listed twice"));
-                grid_ok = false;
-            }
-            // Each value on its own, so a bad one is named once, not once per combination.
-            let one: ConfigOverrides = [(key.clone(), v.clone())].into_iter().collect();
-            if let Err(e) = overlay(ft, "sweep.grid", &one) {
-                p.0.extend(e);
-                grid_ok = false;
-            }
-        }
-    }
+    let grid_ok = check_grid("sweep.grid", &sw.grid, ft, &[("seed", "sweep.seeds"), ("train_size", "sweep.train_size")], p);
     let (mut runs, stage_index) = plan_stages(spec, label, pft, p);
     let start = resolve_start("sweep.start", &sw.start, &stage_index, spec, p);
     unused_stages(spec, std::slice::from_ref(&sw.start), "sweep.start", p);
-    let (Some((start_arm, start)), true) = (start, grid_ok) else {
+    // The starting points: the start, or each setting of its swept stage.
+    let mut starts = Vec::new();
+    match (start, sw.stage_grid.is_empty()) {
+        (Some(start), true) => starts.push(start),
+        (Some((Arm::Stage { name }, PlannedStart::Planned { index })), false) => {
+            let stage = runs.remove(index);
+            if check_grid("sweep.stage_grid", &sw.stage_grid, &stage.config, &[], p) {
+                let mut insane = Problems::default();
+                for (fields, values) in grid_settings(&sw.stage_grid) {
+                    let config = overlay(&stage.config, "sweep.stage_grid", &fields).unwrap_or_else(|_| stage.config.clone());
+                    sane("sweep.stage_grid", &config, &mut insane);
+                    let arm = Arm::StageSetting { name: name.clone(), values };
+                    starts.push((arm.clone(), PlannedStart::Planned { index: runs.len() }));
+                    runs.push(PlannedRun { name: format!("{label}: pre-finetune {}", arm.key()), config, role: Role::PreFinetune { arm }, ..stage.clone() });
+                }
+                let mut said = BTreeSet::new();
+                p.0.extend(insane.0.into_iter().filter(|m| said.insert(m.clone())));
+            }
+        }
+        (Some(_), false) => p.add("sweep.stage_grid", "sweeps the pre-finetuning settings of the stage the sweep starts from: set sweep.start to a stage of this file"),
+        (None, _) => {}
+    }
+    if starts.is_empty() || !grid_ok {
         return Plan { kind: ExperimentKind::Sweep, runs, pool_order: None };
-    };
+    }
+    let settings = if sw.grid.is_empty() { vec![(ConfigOverrides::new(), String::new())] } else { grid_settings(&sw.grid) };
     let mut insane = Problems::default();
-    for (fields, values) in grid_settings(&sw.grid) {
-        let config = overlay(ft, "sweep.grid", &fields).unwrap_or_else(|_| ft.clone());
-        sane("sweep.grid", &config, &mut insane);
-        let arm = Arm::Setting { start: Box::new(start_arm.clone()), values };
-        for task in &sw.tasks {
-            for &seed in &seeds {
-                runs.push(finetune_run(label, &config, task, seed, sw.train_size, arm.clone(), start, sw.reuse_heads));
+    for (start_arm, start) in &starts {
+        for (fields, values) in &settings {
+            let config = overlay(ft, "sweep.grid", fields).unwrap_or_else(|_| ft.clone());
+            sane("sweep.grid", &config, &mut insane);
+            // A setting of the stage alone is its own arm.
+            let arm = if values.is_empty() { start_arm.clone() } else { Arm::Setting { start: Box::new(start_arm.clone()), values: values.clone() } };
+            for task in &sw.tasks {
+                for &seed in &seeds {
+                    runs.push(finetune_run(label, &config, task, seed, sw.train_size, arm.clone(), *start, sw.reuse_heads));
+                }
             }
         }
     }
@@ -745,7 +785,7 @@ pub fn check(spec: &ExperimentSpec, plan: &Plan, facts: &Facts, allow_overlap: b
     for (i, run) in plan.runs.iter().enumerate() {
         if let Role::PreFinetune { arm } = &run.role {
             let field = match (&arm, plan.kind) {
-                (Arm::Stage { .. }, _) => format!("stages[{}].tasks", spec.stages.iter().position(|s| Some(&s.name) == plan_stage_name(arm)).unwrap_or(i)),
+                (Arm::Stage { .. } | Arm::StageSetting { .. }, _) => format!("stages[{}].tasks", spec.stages.iter().position(|s| Some(&s.name) == plan_stage_name(arm)).unwrap_or(i)),
                 (_, ExperimentKind::TaskCount) => "task_count.pool".into(),
                 _ => "batching_ablation.mixture".into(),
             };
@@ -803,7 +843,7 @@ pub fn check(spec: &ExperimentSpec, plan: &Plan, facts: &Facts, allow_overlap: b
 
 fn plan_stage_name(arm: &Arm) -> Option<&String> {
     match arm {
-        Arm::Stage { name } => Some(name),
+        Arm::Stage { name } | Arm::StageSetting { name, .. } => Some(name),
         _ => None,
     }
 }
@@ -1039,6 +1079,56 @@ mod tests {
         let plan = expand(&inside).expect("plan");
         let err = check(&inside, &plan, &facts(), false).expect_err("overlap").0.join("\n");
         assert!(err.contains("downstream task `x` is in the pre-finetuning mixture of `pft` (stages[0].tasks)"), "{err}");
+    }
+
+    #[test]
+    fn a_stage_grid_pre_finetunes_each_setting_and_fine_tunes_from_each() {
+        let s = spec(serde_json::json!({
+            "name": "k",
+            "prefinetune": {"steps": 30},
+            "stages": [{"name": "pft", "tasks": ["a", "b"], "config": {"lr": 1e-4}}],
+            "sweep": {"tasks": ["x"], "stage_grid": {"tasks_per_update": [2, 4]}, "seeds": 2, "start": "pft"}
+        }));
+        let plan = expand(&s).expect("plan");
+        // Two pre-finetuning runs (no plain stage), then 2 seeds from each.
+        assert_eq!(plan.runs.len(), 2 + 4);
+        let stages: Vec<(&str, usize, f64, u64)> = plan.runs[..2].iter().map(|r| (r.name.as_str(), r.config.tasks_per_update, r.config.lr, r.config.steps)).collect();
+        assert_eq!(stages, [("k: pre-finetune pft (tasks_per_update=2)", 2, 1e-4, 30), ("k: pre-finetune pft (tasks_per_update=4)", 4, 1e-4, 30)], "the stage's own settings stay");
+        assert!(plan.runs[..2].iter().all(|r| r.kind == RunKind::PreFinetune && r.tasks == ["a", "b"]));
+        let ft = &plan.runs[2..];
+        assert_eq!(ft.iter().map(|r| r.start).collect::<Vec<_>>(), [0, 0, 1, 1].map(|index| PlannedStart::Planned { index }));
+        assert_eq!(ft[2].name, "k: fine-tune x seed=1 from pft (tasks_per_update=4)");
+        let label = |r: &PlannedRun| match &r.role {
+            Role::Finetune { arm, .. } => arm.label(),
+            Role::PreFinetune { arm } => arm.label(),
+        };
+        assert_eq!(label(&ft[0]), "pft (tasks_per_update=2)");
+        // With a fine-tuning grid too: every setting from every pre-finetuned model.
+        let mut both = s.clone();
+        both.sweep.as_mut().expect("sweep").grid.insert("lr".into(), vec![1e-5.into(), 1e-4.into()]);
+        let plan = expand(&both).expect("plan");
+        assert_eq!(plan.runs.len(), 2 + 2 * 2 * 2);
+        assert_eq!(label(&plan.runs[4]), "pft (tasks_per_update=2), lr=0.0001");
+        assert_eq!(plan.runs[4].start, PlannedStart::Planned { index: 0 });
+        // Overlaps are checked against the stage's mixture.
+        let mut inside = s.clone();
+        inside.stages[0].tasks.push("x".into());
+        let plan = expand(&inside).expect("plan");
+        let err = check(&inside, &plan, &facts(), false).expect_err("overlap").0.join("\n");
+        assert!(err.contains("downstream task `x` is in the pre-finetuning mixture of `pft (tasks_per_update=2)` (stages[0].tasks)"), "{err}");
+        // A stage grid needs a stage to sweep, and values the stage can take.
+        let mut from_base = s.clone();
+        from_base.sweep.as_mut().expect("sweep").start = StartRef::Base;
+        from_base.stages.clear();
+        let err = expand(&from_base).expect_err("no stage").0.join("\n");
+        assert!(err.contains("sweep.stage_grid: sweeps the pre-finetuning settings of the stage the sweep starts from"), "{err}");
+        let mut bad = s.clone();
+        bad.sweep.as_mut().expect("sweep").stage_grid.insert("tasks_per_update".into(), vec![2.into(), "two".into()]);
+        let err = expand(&bad).expect_err("bad values").0.join("\n");
+        assert!(err.contains("sweep.stage_grid.tasks_per_update: invalid type: string \"two\""), "{err}");
+        bad.sweep.as_mut().expect("sweep").stage_grid.insert("tasks_per_update".into(), vec![0.into(), 2.into()]);
+        let err = expand(&bad).expect_err("a bad setting").0.join("\n");
+        assert_eq!(err, "sweep.stage_grid.tasks_per_update: must be at least 1", "named once");
     }
 
     #[test]
