@@ -31,8 +31,15 @@ ui/node_modules/.package-lock.json: ui/package-lock.json
 
 ui-deps: ui/node_modules/.package-lock.json
 
-ui: ui-deps
+# The UI's sources: ui/dist is rebuilt when one changes, and with it the shell, which embeds
+# it (src-tauri/build.rs watches ui/dist).
+UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/package.json ui/tsconfig.json ui/vite.config.ts
+
+ui/dist/index.html: ui/node_modules/.package-lock.json $(UI_SOURCES)
 	npm --prefix ui run build
+	@touch $@
+
+ui: ui-deps ui/dist/index.html
 
 ui-test: ui-deps
 	npm --prefix ui test

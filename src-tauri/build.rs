@@ -81,6 +81,9 @@ fn config_without_sidecar() -> Result<PathBuf, String> {
 }
 
 fn main() {
+    // `generate_context!` embeds the built UI (`frontendDist`) without telling Cargo, so a
+    // UI rebuilt since the last build would otherwise be left out of the shell.
+    println!("cargo:rerun-if-changed=../ui/dist");
     let config = match config_without_sidecar() {
         Ok(path) => path,
         Err(reason) => panic!("muppet-studio build script: {reason}"),

@@ -1247,6 +1247,19 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
         })
         .await?;
         ensure!(toml.contains("start = \"base\"") && toml.contains("batch_size = [8, 16]"), "the spec reads back as:\n{toml}");
+        // Pre-finetuning first, swept too: two stages (K = 1, 2), each fine-tuned with the 6 settings and 2 seeds.
+        studio.type_into("#builder-sw-stage-tasks", "rt_fresh_rotten, sarcasm_headlines").await?;
+        studio.type_into("#builder-sw-stage-k", "1, 2").await?;
+        read_settled(|| async {
+            let runs = studio.client.find(Locator::Css("#experiment-builder")).await?.attr("data-runs").await?.unwrap_or_default();
+            let toml = studio.client.find(Locator::Css("#builder-toml")).await?.prop("textContent").await?.unwrap_or_default();
+            ensure!(
+                runs == "26" && toml.contains("[sweep.stage_grid]") && toml.contains("tasks_per_update = [1, 2]") && toml.contains("start = \"pft\""),
+                "the builder's plan has {runs:?} runs; the spec reads:\n{toml}"
+            );
+            Ok(())
+        })
+        .await?;
         studio
             .type_into("#experiment-spec", &spec.display().to_string())
             .await?;
