@@ -47,6 +47,7 @@ const COMMANDS: &[&str] = &[
     "list_experiments",
     "report_chart",
     "build_report",
+    "score_prefinetuned",
     "run_experiment",
     "run_demo_experiment",
     "cancel_experiment",

@@ -96,6 +96,7 @@ fn main() {
             commands::experiments::list_experiments,
             commands::experiments::report_chart,
             commands::experiments::build_report,
+            commands::experiments::score_prefinetuned,
             commands::experiments::run_experiment,
             commands::experiments::run_demo_experiment,
             commands::experiments::cancel_experiment,

@@ -1313,6 +1313,45 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
             .context("the experiment card has no id")?;
         studio.screenshot("experiment-completed.png").await?;
 
+        // Score the pre-finetuned model on one of its tasks' dev examples from the card: the
+        // scores join the run's metrics, and the report then lists the model scored directly.
+        studio.click(&format!("{card} .score-models-panel summary")).await?;
+        studio
+            .wait_for(&format!("{card} .score-task option[value='sarcasm_headlines']"), UI_WAIT, "the scoring panel offers the stage's tasks")
+            .await?;
+        studio
+            .client
+            .execute(
+                &format!("const s = document.querySelector(\"{card} .score-task\"); s.value = 'sarcasm_headlines'; s.dispatchEvent(new Event('change'));"),
+                vec![],
+            )
+            .await?;
+        studio.click(&format!("{card} button.score-models")).await?;
+        let ended = format!("{card} .score-result[data-state='done'], {card} .score-result[data-state='failed'], {card} .score-result[data-state='empty']");
+        let result = match studio.wait_for(&ended, TRAINING_WAIT, "the scoring ends").await {
+            Ok(result) => result,
+            Err(error) => {
+                let panel = studio.text(&format!("{card} .score-models-panel")).await.unwrap_or_default();
+                let banner = studio.text("#experiments-error").await.unwrap_or_default();
+                return Err(error.context(format!("the panel shows:\n{panel}\nthe page's error banner: {banner:?}")));
+            }
+        };
+        let scored = result.text().await?;
+        ensure!(
+            result.attr("data-state").await?.as_deref() == Some("done") && scored.contains("sarcasm_headlines, dev examples") && scored.contains("accuracy"),
+            "the panel says {scored:?}"
+        );
+        let stage = {
+            let store = Store::open(&home.db()).await?;
+            let runs = store.experiment_runs(muppet_store::ExperimentId(experiment_id.parse()?)).await?;
+            let stage = runs.iter().find(|r| r.kind == muppet_core::RunKind::PreFinetune).context("the experiment's stage")?.id;
+            let points = store.series(stage, Some("sarcasm_headlines"), "eval-dev", "accuracy").await?;
+            store.close().await;
+            ensure!(points.len() == 1, "the stage's stored score: {points:?}");
+            stage
+        };
+        ensure!(scored.contains(&format!("run {stage} (step 3)")), "the panel says {scored:?}");
+
         // Build the report from the app: the sample-efficiency chart is shown and every
         // file is written into the data folder.
         studio.click(&format!("{card} button.build-report")).await?;
@@ -1363,6 +1402,7 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
         studio.click(&format!("{card} .report-summary summary")).await?;
         let summary = studio.text(&format!("{card} .report-summary pre")).await?;
         ensure!(summary.contains("winowhy") && summary.contains("sample_efficiency_winowhy.png"), "the summary shows {summary:?}");
+        ensure!(summary.contains("The pre-finetuned models scored directly") && summary.contains("sarcasm_headlines (eval-dev)"), "the summary shows {summary:?}");
         let png = std::fs::read(report.join("sample_efficiency_winowhy.png"))?;
         ensure!(
             png.starts_with(b"\x89PNG\r\n\x1a\n"),

@@ -416,6 +416,24 @@ export interface ExperimentView {
   orchestrated: boolean;
   /** The report's summary.md, when built. */
   summary: string | null;
+  /** Its completed pre-finetuning runs with their tasks (src-tauri PrefinetunedModel). */
+  prefinetuned: PrefinetunedModel[];
+}
+
+export interface PrefinetunedModel {
+  run: number;
+  name: string;
+  tasks: string[];
+}
+
+/** What the Experiments page asks to score with every pre-finetuned model (src-tauri ScoreModelsRequest). */
+export interface ScoreModelsRequest {
+  experiment: number;
+  task: string;
+  /** "dev", "train" or "all"; null: dev for a task every model trained on, all for another. */
+  examples: string | null;
+  /** The task whose head scores; null: the task's own, or its family's shared one. */
+  head: string | null;
 }
 
 /** The demo experiment the app offers first (src-tauri/src/demo.rs). */
@@ -641,6 +659,10 @@ export const resumeRun = (run: number) => invoke<void>("resume_run", { run });
 export const quitApp = (cancelRuns: boolean) => invoke<void>("quit_app", { cancelRuns });
 
 export const listExperiments = () => invoke<ExperimentsPage>("list_experiments");
+/** Score a task with every pre-finetuned model of an experiment; `onProgress` hears each model's examples scored so far. */
+export function scorePrefinetuned(request: ScoreModelsRequest, onProgress: (p: { done: number; total: number; model: number }) => void): Promise<EvalResult[]> {
+  return invoke<EvalResult[]>("score_prefinetuned", { request, onProgress: new Channel<{ done: number; total: number; model: number }>(onProgress) });
+}
 export const reportChart = (experiment: number, name: string) => invoke<string>("report_chart", { experiment, name });
 export const buildReport = (experiment: number) => invoke<string>("build_report", { experiment });
 export const runExperiment = (spec: string) => invoke<void>("run_experiment", { spec });

@@ -29,6 +29,7 @@ const experiment = (statuses: RunStatus[], planned: number | null): ExperimentVi
   planned_runs: planned,
   orchestrated: false,
   summary: null,
+  prefinetuned: [],
 });
 
 describe("experiment progress", () => {

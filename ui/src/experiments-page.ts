@@ -8,6 +8,7 @@ import { ExperimentBuilder } from "./experiment-builder-view";
 import { demoPending, renderDemoOffer } from "./demo-offer";
 import { byId, el, showBanner } from "./dom";
 import { experimentProgress, launchStatus } from "./experiment-progress";
+import { ScoringPanel } from "./experiment-scoring-view";
 import { deletedText, describeError, formatStatus, formatTimestamp } from "./runs-format";
 
 /** How often the page re-reads the store while an experiment is running. */
@@ -23,6 +24,8 @@ export class ExperimentsPage {
   private readonly summaryOpen = new Set<number>();
   /** The experiment whose deletion is being asked about: kept across the page's refreshes. */
   private confirming: number | null = null;
+  /** Each experiment's scoring panel: kept across the page's refreshes. */
+  private readonly scoring = new Map<number, ScoringPanel>();
 
   constructor(private readonly openRun: (id: number) => void) {
     byId("refresh-experiments").addEventListener("click", () => void this.show());
@@ -53,6 +56,7 @@ export class ExperimentsPage {
         page.experiments.length === 0 ? "No experiments yet" : `${page.experiments.length} experiments`;
       byId("experiment-launches").replaceChildren(...page.launches.map((l) => this.launchItem(l)));
       byId("experiments-list").replaceChildren(...page.experiments.map((e) => this.card(e, e.orchestrated)));
+      for (const id of [...this.scoring.keys()]) if (!page.experiments.some((e) => e.id === id)) this.scoring.delete(id);
       const running = page.launches.some((l) => l.running) || page.experiments.some((e) => e.runs.some((r) => r.status === "running"));
       if (running && document.body.dataset.page === "experiments") {
         this.followTimer = window.setTimeout(() => void this.show(), FOLLOW_EVERY_MS);
@@ -129,6 +133,13 @@ export class ExperimentsPage {
         return el("li", { "data-run-id": r.id }, link, " ", el("span", { className: `status status-${r.status}` }, formatStatus(r.status)));
       }),
     );
+    let scoring: HTMLElement | null = null;
+    if (experiment.prefinetuned.length > 0) {
+      const panel = this.scoring.get(experiment.id) ?? new ScoringPanel(experiment.id);
+      this.scoring.set(experiment.id, panel);
+      panel.update(experiment.prefinetuned);
+      scoring = panel.element;
+    }
     const bar = el("progress", { max: 1, value: progress.fraction ?? 0 });
     if (progress.fraction === null) bar.removeAttribute("value");
     const details = el("details", {}, el("summary", {}, `${experiment.runs.length} runs`), runs);
@@ -158,6 +169,7 @@ export class ExperimentsPage {
       charts,
       summary,
       files,
+      scoring,
       details,
     );
   }

@@ -37,6 +37,25 @@ pub struct ExperimentView {
     pub orchestrated: bool,
     /// The report's `summary.md` (its figures in words and tables), when built.
     pub summary: Option<String>,
+    /// Its completed pre-finetuning runs with their tasks: the models the card scores.
+    pub prefinetuned: Vec<PrefinetunedModel>,
+}
+
+/// A completed pre-finetuning run of an experiment.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrefinetunedModel {
+    pub run: RunId,
+    pub name: String,
+    pub tasks: Vec<String>,
+}
+
+/// The completed pre-finetuning runs among `runs`, with their tasks.
+async fn prefinetuned(store: &muppet_store::Store, runs: &[RunRow]) -> Result<Vec<PrefinetunedModel>, CommandError> {
+    let mut out = Vec::new();
+    for r in runs.iter().filter(|r| r.kind == muppet_core::RunKind::PreFinetune && r.status == RunStatus::Completed) {
+        out.push(PrefinetunedModel { run: r.id, name: r.name.clone(), tasks: store.run_tasks(r.id).await? });
+    }
+    Ok(out)
 }
 
 /// What the Experiments page shows.
@@ -97,7 +116,9 @@ pub async fn list_experiments(
         let lock = muppet_core::lock::experiment_lock_path(state.home(), experiment.id.0);
         let orchestrated = matches!(muppet_core::lock::holder(&lock), muppet_core::lock::Holder::Held { .. });
         let summary = std::fs::read_to_string(dir.join("summary.md")).ok();
+        let prefinetuned = prefinetuned(&store, &runs).await?;
         experiments.push(ExperimentView {
+            prefinetuned,
             planned_runs,
             orchestrated,
             summary,
@@ -120,6 +141,52 @@ pub async fn list_experiments(
         launches: state.experiments.list(),
         demo: demo::offer()?,
     })
+}
+
+/// What the Experiments page asks to score: a task, with every pre-finetuned model of an
+/// experiment (`muppet eval` with its completed pre-finetuning runs).
+#[derive(Debug, serde::Deserialize)]
+pub struct ScoreModelsRequest {
+    pub experiment: i64,
+    pub task: String,
+    /// `dev`, `train` or `all`; `None`: dev for a task the models trained on, all for another.
+    pub examples: Option<String>,
+    /// The task whose head scores (one every model has); `None`: the task's own, or its
+    /// family's shared one.
+    pub head: Option<String>,
+}
+
+/// The `muppet eval` arguments of `request` over the runs `models`.
+fn score_models_args(request: &ScoreModelsRequest, models: &[PrefinetunedModel]) -> Result<Vec<String>, CommandError> {
+    if models.is_empty() {
+        return Err(CommandError::Invalid(format!("experiment {} has no completed pre-finetuning run to score", request.experiment)));
+    }
+    if request.task.trim().is_empty() {
+        return Err(CommandError::Invalid("pick a task to score the pre-finetuned models on".into()));
+    }
+    let mut args: Vec<String> = models.iter().map(|m| m.run.0.to_string()).collect();
+    args.extend(["--task".to_string(), request.task.clone()]);
+    args.extend(super::runs::eval_options(request.examples.as_deref(), request.head.as_deref()));
+    Ok(args)
+}
+
+/// Score a task with the last checkpoint of every completed pre-finetuning run of an
+/// experiment, one after the other (`muppet eval`); the scores are stored with each run's
+/// metrics, where the experiment's report finds them. Returns what `muppet eval` printed of
+/// each run; `on_progress` hears `{"done", "total", "model"}`.
+#[tauri::command]
+pub async fn score_prefinetuned(
+    state: State<'_, StudioState>,
+    request: ScoreModelsRequest,
+    on_progress: tauri::ipc::Channel<serde_json::Value>,
+) -> Result<Vec<serde_json::Value>, CommandError> {
+    let models = {
+        let store = store(&state)?;
+        let runs = store.experiment_runs(ExperimentId(request.experiment)).await?;
+        prefinetuned(&store, &runs).await?
+    };
+    let args = score_models_args(&request, &models)?;
+    super::runs::muppet_eval(&state, &args, &on_progress).await
 }
 
 /// One SVG chart of an experiment's report, as text (the UI shows it as an image).
@@ -288,4 +355,22 @@ pub async fn save_experiment(
     }
     experiment_builder::save(&spec, &path)?;
     Ok(path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pre_finetuned_model_is_scored_in_one_eval() {
+        let model = |id: i64| PrefinetunedModel { run: RunId(id), name: format!("x: pre-finetune {id}"), tasks: vec!["rte".into()] };
+        let ask = |examples: Option<&str>, head: Option<&str>| ScoreModelsRequest { experiment: 2, task: "winowhy".into(), examples: examples.map(str::to_string), head: head.map(str::to_string) };
+        let args = score_models_args(&ask(Some("all"), Some("rte")), &[model(4), model(9)]).expect("args");
+        assert_eq!(args, ["4", "9", "--task", "winowhy", "--examples", "all", "--head", "rte"]);
+        assert_eq!(score_models_args(&ask(None, Some("")), &[model(4)]).expect("args"), ["4", "--task", "winowhy"]);
+        let none = score_models_args(&ask(None, None), &[]).expect_err("no model").message();
+        assert_eq!(none, "experiment 2 has no completed pre-finetuning run to score");
+        let no_task = ScoreModelsRequest { task: " ".into(), ..ask(None, None) };
+        assert_eq!(score_models_args(&no_task, &[model(4)]).expect_err("no task").message(), "pick a task to score the pre-finetuned models on");
+    }
 }

@@ -411,25 +411,56 @@ pub async fn evaluate_checkpoint(
     request: EvalRequest,
     on_progress: tauri::ipc::Channel<serde_json::Value>,
 ) -> Result<Evaluated, CommandError> {
+    let mut args = vec![request.run.to_string(), "--task".to_string(), request.task.clone()];
+    if let Some(step) = request.step {
+        args.extend(["--step".to_string(), step.to_string()]);
+    }
+    args.extend(eval_options(request.examples.as_deref(), request.head.as_deref()));
+    let result = match muppet_eval(&state, &args, &on_progress).await?.pop() {
+        Some(result) => result,
+        None => return Err(CommandError::Worker("`muppet eval` printed no result".into())),
+    };
+    let path = std::path::PathBuf::from(result["predictions"].as_str().unwrap_or_default());
+    let text = tokio::fs::read_to_string(&path)
+        .await
+        .map_err(CommandError::io("reading", &path))?;
+    let (misses, wrong) = misses(&text, MISSES_SHOWN);
+    Ok(Evaluated { result, misses, wrong })
+}
+
+/// `--examples` and `--head` of `muppet eval`, where given.
+pub fn eval_options(examples: Option<&str>, head: Option<&str>) -> Vec<String> {
+    let mut args = Vec::new();
+    for (flag, value) in [("--examples", examples), ("--head", head)] {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            args.extend([flag.to_string(), value.to_string()]);
+        }
+    }
+    args
+}
+
+/// Run `muppet eval ARGS --json-lines` (it loads the models; in a child process it cannot
+/// take the app down) and return what it printed of each run scored, in order.
+/// `on_progress` hears `{"done", "total", "model"}` after each batch, `model` counting the
+/// runs from 1.
+pub async fn muppet_eval(
+    state: &StudioState,
+    args: &[String],
+    on_progress: &tauri::ipc::Channel<serde_json::Value>,
+) -> Result<Vec<serde_json::Value>, CommandError> {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt};
     let muppet = state.supervisor.muppet_binary()?.to_path_buf();
     let mut command = tokio::process::Command::new(&muppet);
     command
-        .args(["eval", &request.run.to_string(), "--json-lines", "--task", &request.task])
+        .arg("eval")
+        .args(args)
+        .arg("--json-lines")
         .env(muppet_core::home::HOME_ENV, state.home().root())
         .env(muppet_core::home::ASSETS_ENV, state.home().assets())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
-    if let Some(step) = request.step {
-        command.args(["--step", &step.to_string()]);
-    }
-    for (flag, value) in [("--examples", &request.examples), ("--head", &request.head)] {
-        if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
-            command.args([flag, value]);
-        }
-    }
     let mut child = command
         .spawn()
         .map_err(|e| CommandError::Worker(format!("cannot start {}: {e}", muppet.display())))?;
@@ -440,13 +471,14 @@ pub async fn evaluate_checkpoint(
         text
     });
     let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
-    let mut result = None;
+    let mut results = Vec::new();
     while let Ok(Some(line)) = lines.next_line().await {
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
         if value.get("done").is_some() {
+            value["model"] = (results.len() + 1).into();
             let _ = on_progress.send(value);
         } else {
-            result = Some(value);
+            results.push(value);
         }
     }
     let status = child
@@ -454,22 +486,13 @@ pub async fn evaluate_checkpoint(
         .await
         .map_err(|e| CommandError::Worker(format!("waiting for {}: {e}", muppet.display())))?;
     let stderr = errors.await.unwrap_or_default();
-    let result = match (status.success(), result) {
-        (true, Some(result)) => result,
-        (true, None) => return Err(CommandError::Worker("`muppet eval` printed no result".into())),
-        (false, _) => {
-            return Err(CommandError::Worker(format!(
-                "the scoring failed: {}",
-                stderr.trim().trim_start_matches("error: ")
-            )))
-        }
-    };
-    let path = std::path::PathBuf::from(result["predictions"].as_str().unwrap_or_default());
-    let text = tokio::fs::read_to_string(&path)
-        .await
-        .map_err(CommandError::io("reading", &path))?;
-    let (misses, wrong) = misses(&text, MISSES_SHOWN);
-    Ok(Evaluated { result, misses, wrong })
+    if !status.success() {
+        return Err(CommandError::Worker(format!(
+            "the scoring failed: {}",
+            stderr.trim().trim_start_matches("error: ")
+        )));
+    }
+    Ok(results)
 }
 
 /// The predictions (JSON lines of `muppet eval`) to look at first, at most `limit`, and
