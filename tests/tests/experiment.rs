@@ -15,6 +15,15 @@ fn write_spec(dir: &Path, name: &str, body: &str) -> PathBuf {
     path
 }
 
+/// `muppet experiment run --spec SPEC --parallel 2 --json`, which must complete; its JSON.
+fn run_to_completion(home: &Path, spec: &Path) -> serde_json::Value {
+    let out = muppet(home, &["experiment", "run", "--spec", spec.to_str().expect("utf-8"), "--parallel", "2", "--json"]);
+    assert!(out.status.success(), "experiment run failed:\n{}", text(&out));
+    let result = last_json(&out);
+    assert_eq!(result["status"], "completed", "{result}");
+    result
+}
+
 fn sample_efficiency(stage_tasks: &str, downstream: &str, sizes: &str, seeds: &str) -> String {
     format!(
         "{TINY}\n[[stages]]\nname = \"pft\"\ntasks = {stage_tasks}\n\n[sample_efficiency]\ntasks = {downstream}\nsizes = {sizes}\nseeds = {seeds}\nstarts = [\"base\", \"pft\"]\n"
@@ -392,11 +401,7 @@ fn a_sweep_fine_tunes_every_setting_of_its_grid_and_reports_the_best() {
     assert_eq!(last_json(&out)["best_step"], 1, "{}", text(&out));
     let source = last_json(&out)["run_id"].as_i64().expect("a run id");
     let body = format!("{TINY}\n[sweep]\ntasks = [\"winowhy\"]\nseeds = 2\nstart = \"run:{source}\"\ntrain_size = 16\n\n[sweep.grid]\nlr = [1e-4, 5e-4]\n");
-    let spec = write_spec(home.path(), "sweep", &body);
-    let out = muppet(home.path(), &["experiment", "run", "--spec", spec.to_str().expect("utf-8"), "--parallel", "2", "--json"]);
-    assert!(out.status.success(), "experiment run failed:\n{}", text(&out));
-    let result = last_json(&out);
-    assert_eq!(result["status"], "completed", "{result}");
+    let result = run_to_completion(home.path(), &write_spec(home.path(), "sweep", &body));
     let runs = result["runs"].as_array().expect("runs");
     // 2 settings x 1 task x 2 seeds, each from the run.
     assert_eq!(runs.len(), 4, "{result}");
@@ -441,11 +446,7 @@ fn a_stage_grid_sweeps_pre_finetuning_and_reports_each_setting() {
     let body = format!(
         "{TINY}\n[[stages]]\nname = \"pft\"\ntasks = [\"strategyqa\", \"fever_claims\"]\n\n[sweep]\ntasks = [\"winowhy\"]\nseeds = 1\nstart = \"pft\"\ntrain_size = 16\n\n[sweep.stage_grid]\ntasks_per_update = [1, 2]\n"
     );
-    let spec = write_spec(home.path(), "stage_sweep", &body);
-    let out = muppet(home.path(), &["experiment", "run", "--spec", spec.to_str().expect("utf-8"), "--parallel", "2", "--json"]);
-    assert!(out.status.success(), "experiment run failed:\n{}", text(&out));
-    let result = last_json(&out);
-    assert_eq!(result["status"], "completed", "{result}");
+    let result = run_to_completion(home.path(), &write_spec(home.path(), "stage_sweep", &body));
     let runs = result["runs"].as_array().expect("runs");
     // One pre-finetuning run per setting of the stage, then a fine-tune from each.
     assert_eq!(runs.len(), 4, "{result}");
