@@ -469,11 +469,22 @@ fn a_stage_grid_sweeps_pre_finetuning_and_reports_each_setting() {
         store.close().await;
     });
 
+    // Each pre-finetuned model scored directly on one of its tasks' dev examples.
+    let out = muppet(home.path(), &["experiment", "score", &id.to_string(), "--task", "fever_claims", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let scored: serde_json::Value = serde_json::from_slice(&out.stdout).expect("score JSON");
+    let scored = scored.as_array().expect("one result per model");
+    assert_eq!(scored.iter().map(|r| r["run"].as_i64()).collect::<Vec<_>>(), runs[..2].iter().map(|r| r["run_id"].as_i64()).collect::<Vec<_>>(), "every stage, in order");
+    assert!(scored.iter().all(|r| r["examples"] == "dev" && r["step"] == 3 && r["split"] == "eval-dev"), "{scored:?}");
+    let missing = muppet(home.path(), &["experiment", "score", "999", "--task", "fever_claims"]);
+    assert!(!missing.status.success() && text(&missing).contains("experiment 999") && text(&missing).contains("muppet experiment list"), "{}", text(&missing));
+
     let report = home.path().join("report");
     let out = muppet(home.path(), &["report", &id.to_string(), "--out", report.to_str().expect("utf-8")]);
     assert!(out.status.success(), "{}", text(&out));
     let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary.md");
     assert!(summary.contains("| setting | dev accuracy |") && summary.contains("pft (tasks_per_update=1)") && summary.contains("pft (tasks_per_update=2)"), "{summary}");
+    assert!(summary.contains("### fever_claims (eval-dev)") && summary.contains("| pft (tasks_per_update=2) |"), "the models scored directly: {summary}");
     assert!(summary.contains("Best setting: **pft (tasks_per_update="), "{summary}");
     let charts: Vec<String> = std::fs::read_dir(&report).expect("report").map(|e| e.expect("entry").file_name().to_string_lossy().to_string()).filter(|n| n.starts_with("prefinetune_") && n.ends_with(".png")).collect();
     assert_eq!(charts.len(), 2, "a loss chart per pre-finetuning run: {charts:?}");

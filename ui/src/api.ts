@@ -424,8 +424,6 @@ export interface PrefinetunedModel {
   run: number;
   name: string;
   tasks: string[];
-  /** It kept its best checkpoint: it is scored there (the experiment's fine-tunes start there). */
-  keeps_best: boolean;
 }
 
 /** What the Experiments page asks to score with every pre-finetuned model (src-tauri ScoreModelsRequest). */

@@ -1,5 +1,5 @@
 // A card's "Score the pre-finetuned models" panel on the Experiments page: one task scored
-// by every completed pre-finetuning run of the experiment (`muppet eval` over their last
+// by every completed pre-finetuning run of the experiment (`muppet experiment score`: their last
 // checkpoints, or their best where they kept it), with progress and each model's scores. The page rebuilds its cards on every
 // refresh; a panel (its choices, progress and result) is kept per experiment and moved into
 // the new card. Element classes are relied on by tests/tests/desktop.rs.
@@ -29,7 +29,7 @@ export class ScoringPanel {
       el(
         "p",
         { className: "page-sub" },
-        "Each pre-finetuning run's last checkpoint (its best, where it kept one) scores one task, with no fine-tuning (muppet eval): a held-out task through a head every model has, or a task they trained on. The scores join each run's metrics; rebuild the report to compare them.",
+        "Each pre-finetuning run's last checkpoint (its best, where it kept one) scores one task, with no fine-tuning (muppet experiment score): a held-out task through a head every model has, or a task they trained on. The scores join each run's metrics; rebuild the report to compare them.",
       ),
       el("div", { className: "form-grid" }, el("label", {}, "Task", this.task), el("label", {}, "Head", this.head), el("label", {}, "Examples", this.examples)),
       el("div", { className: "toolbar" }, this.button, this.progress, this.progressText),

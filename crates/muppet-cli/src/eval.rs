@@ -65,7 +65,7 @@ struct Score {
 
 /// What `muppet eval --json` prints.
 #[derive(Serialize)]
-struct Evaluated {
+pub struct Evaluated {
     run: i64,
     step: u64,
     checkpoint: PathBuf,
@@ -115,6 +115,28 @@ impl OnBackend for Scoring<'_> {
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let all = evaluate(&args)?;
+    if args.json && !args.json_lines {
+        match all.as_slice() {
+            [one] => println!("{}", serde_json::to_string_pretty(one)?),
+            many => println!("{}", serde_json::to_string_pretty(many)?),
+        }
+    }
+    Ok(())
+}
+
+impl EvalArgs {
+    /// Score `task` with each of `runs` (at `step`, or each one's latest), as the flags say
+    /// (`json`: no table for people; the caller prints the results).
+    #[allow(clippy::too_many_arguments)]
+    pub fn of_runs(runs: Vec<i64>, task: &str, step: Option<crate::best::StepArg>, examples: Option<Examples>, head: Option<String>, backend: &str, json: bool, json_lines: bool) -> Self {
+        Self { runs, task: task.to_string(), step, examples, head, predictions: None, backend: backend.to_string(), json, json_lines }
+    }
+}
+
+/// Score the task with each run in turn: a table for people after each one (unless `--json`),
+/// or its progress and result as JSON lines (`--json-lines`); what each run scored.
+pub fn evaluate(args: &EvalArgs) -> anyhow::Result<Vec<Evaluated>> {
     if args.runs.len() > 1 {
         if let Some(crate::best::StepArg::At(_)) = args.step {
             anyhow::bail!("--step N picks a checkpoint of one run: give one run with it, `--step best` for each run's best, or leave it out to score each run's latest");
@@ -127,7 +149,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let task = crate::tasks::load(&home, &args.task)?;
     let mut all = Vec::with_capacity(args.runs.len());
     for &run in &args.runs {
-        let (evaluated, manifest) = score_run(&args, &home, &task, RunId(run))?;
+        let (evaluated, manifest) = score_run(args, &home, &task, RunId(run))?;
         if args.json_lines {
             println!("{}", serde_json::to_string(&evaluated)?);
         } else if !args.json {
@@ -135,13 +157,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         }
         all.push(evaluated);
     }
-    if args.json && !args.json_lines {
-        match all.as_slice() {
-            [one] => println!("{}", serde_json::to_string_pretty(one)?),
-            many => println!("{}", serde_json::to_string_pretty(many)?),
-        }
-    }
-    Ok(())
+    Ok(all)
 }
 
 /// Score `task` with a checkpoint of `run`, store the scores with its metrics and write its

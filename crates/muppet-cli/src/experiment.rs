@@ -48,6 +48,10 @@ pub enum ExperimentCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Score a task with every completed pre-finetuning run of an experiment, with no
+    /// fine-tuning (`muppet eval` over them): each run's last checkpoint, or its best where it
+    /// kept one (where the experiment's fine-tunes start). `muppet report` then compares them.
+    Score(ScoreArgs),
     /// Delete an experiment for good, with every run of it, its log and its report.
     /// Refused while it runs.
     Delete {
@@ -81,6 +85,32 @@ pub struct RunArgs {
 }
 
 #[derive(Args)]
+pub struct ScoreArgs {
+    /// The experiment id (see `muppet experiment list`).
+    id: i64,
+    /// The task to score: a held-out task (through a head every model has), or one they trained on.
+    #[arg(long)]
+    task: String,
+    /// `dev` (each model's dev examples of a task it trained on), `train` or `all`. Default:
+    /// `dev` for a task of the models, `all` for another.
+    #[arg(long)]
+    examples: Option<muppet_train::score::Examples>,
+    /// The task whose head scores (one every model has); default: the task's own head, else
+    /// the shared multiple-choice or span head.
+    #[arg(long)]
+    head: Option<String>,
+    /// Backend to score on (cpu, cuda, ...).
+    #[arg(long, default_value = "cpu")]
+    backend: String,
+    /// Print what each model scored as one JSON array.
+    #[arg(long)]
+    json: bool,
+    /// Print the progress and each model's result as JSON lines, for the app.
+    #[arg(long)]
+    json_lines: bool,
+}
+
+#[derive(Args)]
 pub struct ResumeArgs {
     /// The experiment id (see `muppet experiment list`).
     id: i64,
@@ -93,6 +123,7 @@ pub fn run(command: ExperimentCommand) -> anyhow::Result<()> {
         ExperimentCommand::Run(args) => run_spec(args),
         ExperimentCommand::Resume(args) => resume(args),
         ExperimentCommand::Status { id, json } => status(ExperimentId(id), json),
+        ExperimentCommand::Score(args) => score(args),
         ExperimentCommand::List { json } => list(json),
         ExperimentCommand::Delete { id, json } => delete(ExperimentId(id), json),
         ExperimentCommand::Bundle { id, out } => crate::runs::bundle(&[], Some(ExperimentId(id)), &out),
@@ -274,6 +305,48 @@ fn run_spec_for(home: &MuppetHome, store: &Store, rt: &tokio::runtime::Runtime, 
         }
     };
     Ok(RunSpec { model: model.to_path_buf(), tasks: run.tasks.clone(), backend: backend.to_string(), init, config: run.config.clone() })
+}
+
+/// `muppet experiment score`: the completed pre-finetuning runs, those scored at their last
+/// checkpoint first, then those that kept their best (`--step best`).
+fn score(args: ScoreArgs) -> anyhow::Result<()> {
+    let home = crate::home();
+    let rt = runtime()?;
+    let store = rt.block_on(Store::open(&home.db()))?;
+    let id = ExperimentId(args.id);
+    let experiment = rt.block_on(store.experiment(id));
+    let models: Vec<(RunId, bool)> = match experiment {
+        Ok(_) => rt
+            .block_on(store.experiment_runs(id))?
+            .into_iter()
+            .filter(|r| r.kind == muppet_core::RunKind::PreFinetune && r.status == RunStatus::Completed)
+            .map(|r| (r.id, keeps_best(&store, &rt, r.id)))
+            .collect(),
+        Err(e) => {
+            rt.block_on(store.close());
+            return Err(anyhow::Error::new(e).context(format!("experiment {} (see `muppet experiment list`)", args.id)));
+        }
+    };
+    rt.block_on(store.close());
+    if models.is_empty() {
+        anyhow::bail!("experiment {} has no completed pre-finetuning run to score: run or resume it first (`muppet experiment resume {}`)", args.id, args.id);
+    }
+    let mut all = Vec::new();
+    for best in [false, true] {
+        let runs: Vec<i64> = models.iter().filter(|(_, b)| *b == best).map(|(r, _)| r.0).collect();
+        if runs.is_empty() {
+            continue;
+        }
+        let step = best.then_some(crate::best::StepArg::Best);
+        let eval = crate::eval::EvalArgs::of_runs(runs, &args.task, step, args.examples, args.head.clone(), &args.backend, args.json, args.json_lines);
+        all.extend(crate::eval::evaluate(&eval)?);
+    }
+    if args.json && !args.json_lines {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    } else if !args.json_lines {
+        eprintln!("scored {} pre-finetuned model(s) of experiment {}; `muppet report {} --out DIR` compares them", all.len(), args.id, args.id);
+    }
+    Ok(())
 }
 
 /// Whether stored run `run` kept its best checkpoint (`keep_best`, early stopping).

@@ -47,18 +47,13 @@ pub struct PrefinetunedModel {
     pub run: RunId,
     pub name: String,
     pub tasks: Vec<String>,
-    /// Whether it kept its best checkpoint (`keep_best`, early stopping): it is scored there,
-    /// as the experiment's fine-tunes start there.
-    pub keeps_best: bool,
 }
 
 /// The completed pre-finetuning runs among `runs`, with their tasks.
 async fn prefinetuned(store: &muppet_store::Store, runs: &[RunRow]) -> Result<Vec<PrefinetunedModel>, CommandError> {
     let mut out = Vec::new();
     for r in runs.iter().filter(|r| r.kind == muppet_core::RunKind::PreFinetune && r.status == RunStatus::Completed) {
-        let spec = store.run_spec(r.id).await.ok().and_then(|v| serde_json::from_value::<muppet_train::spec::RunSpec>(v).ok());
-        let keeps_best = spec.is_some_and(|s| s.config.keeps_best());
-        out.push(PrefinetunedModel { run: r.id, name: r.name.clone(), tasks: store.run_tasks(r.id).await?, keeps_best });
+        out.push(PrefinetunedModel { run: r.id, name: r.name.clone(), tasks: store.run_tasks(r.id).await? });
     }
     Ok(out)
 }
@@ -161,36 +156,24 @@ pub struct ScoreModelsRequest {
     pub head: Option<String>,
 }
 
-/// The `muppet eval` arguments of `request` over the runs `models`: one call for the runs
-/// scored at their last checkpoint, one (`--step best`) for those that kept their best.
-fn score_models_args(request: &ScoreModelsRequest, models: &[PrefinetunedModel]) -> Result<Vec<Vec<String>>, CommandError> {
+/// The `muppet experiment score` arguments of `request`; refused when the experiment has no
+/// model to score (`models`) or no task is picked.
+fn score_models_args(request: &ScoreModelsRequest, models: &[PrefinetunedModel]) -> Result<Vec<String>, CommandError> {
     if models.is_empty() {
         return Err(CommandError::Invalid(format!("experiment {} has no completed pre-finetuning run to score", request.experiment)));
     }
     if request.task.trim().is_empty() {
         return Err(CommandError::Invalid("pick a task to score the pre-finetuned models on".into()));
     }
-    let mut calls = Vec::new();
-    for best in [false, true] {
-        let runs: Vec<String> = models.iter().filter(|m| m.keeps_best == best).map(|m| m.run.0.to_string()).collect();
-        if runs.is_empty() {
-            continue;
-        }
-        let mut args = runs;
-        args.extend(["--task".to_string(), request.task.clone()]);
-        if best {
-            args.extend(["--step".to_string(), "best".to_string()]);
-        }
-        args.extend(super::runs::eval_options(request.examples.as_deref(), request.head.as_deref()));
-        calls.push(args);
-    }
-    Ok(calls)
+    let mut args: Vec<String> = ["experiment", "score", &request.experiment.to_string(), "--task", &request.task].map(str::to_string).to_vec();
+    args.extend(super::runs::eval_options(request.examples.as_deref(), request.head.as_deref()));
+    Ok(args)
 }
 
-/// Score a task with the last checkpoint (the best, for a run that kept it) of every completed
-/// pre-finetuning run of an experiment, one after the other (`muppet eval`); the scores are stored with each run's
-/// metrics, where the experiment's report finds them. Returns what `muppet eval` printed of
-/// each run; `on_progress` hears `{"done", "total", "model"}`.
+/// Score a task with every completed pre-finetuning run of an experiment, one after the
+/// other (`muppet experiment score`: each run's last checkpoint, or its best where it kept
+/// one); the scores are stored with each run's metrics, where the experiment's report finds
+/// them. Returns what was printed of each run; `on_progress` hears `{"done", "total", "model"}`.
 #[tauri::command]
 pub async fn score_prefinetuned(
     state: State<'_, StudioState>,
@@ -202,11 +185,8 @@ pub async fn score_prefinetuned(
         let runs = store.experiment_runs(ExperimentId(request.experiment)).await?;
         prefinetuned(&store, &runs).await?
     };
-    let mut results = Vec::new();
-    for args in score_models_args(&request, &models)? {
-        results.extend(super::runs::muppet_eval(&state, &args, &on_progress, results.len()).await?);
-    }
-    Ok(results)
+    let args = score_models_args(&request, &models)?;
+    super::runs::muppet_scoring(&state, &args, &on_progress).await
 }
 
 /// One SVG chart of an experiment's report, as text (the UI shows it as an image).
@@ -382,18 +362,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_pre_finetuned_model_is_scored_where_its_fine_tunes_start() {
-        let model = |id: i64, keeps_best: bool| PrefinetunedModel { run: RunId(id), name: format!("x: pre-finetune {id}"), tasks: vec!["rte".into()], keeps_best };
+    fn every_pre_finetuned_model_is_scored_by_one_command() {
+        let model = |id: i64| PrefinetunedModel { run: RunId(id), name: format!("x: pre-finetune {id}"), tasks: vec!["rte".into()] };
         let ask = |examples: Option<&str>, head: Option<&str>| ScoreModelsRequest { experiment: 2, task: "winowhy".into(), examples: examples.map(str::to_string), head: head.map(str::to_string) };
-        let calls = score_models_args(&ask(Some("all"), Some("rte")), &[model(4, false), model(9, false)]).expect("args");
-        assert_eq!(calls, [["4", "9", "--task", "winowhy", "--examples", "all", "--head", "rte"]]);
-        assert_eq!(score_models_args(&ask(None, Some("")), &[model(4, false)]).expect("args"), [["4", "--task", "winowhy"]]);
-        // A run that kept its best is scored there, as fine-tunes start there.
-        let calls = score_models_args(&ask(None, None), &[model(4, true), model(5, false), model(6, true)]).expect("args");
-        assert_eq!(calls, [vec!["5", "--task", "winowhy"], vec!["4", "6", "--task", "winowhy", "--step", "best"]]);
+        let args = score_models_args(&ask(Some("all"), Some("rte")), &[model(4), model(9)]).expect("args");
+        assert_eq!(args, ["experiment", "score", "2", "--task", "winowhy", "--examples", "all", "--head", "rte"]);
+        assert_eq!(score_models_args(&ask(None, Some("")), &[model(4)]).expect("args"), ["experiment", "score", "2", "--task", "winowhy"]);
         let none = score_models_args(&ask(None, None), &[]).expect_err("no model").message();
         assert_eq!(none, "experiment 2 has no completed pre-finetuning run to score");
         let no_task = ScoreModelsRequest { task: " ".into(), ..ask(None, None) };
-        assert_eq!(score_models_args(&no_task, &[model(4, false)]).expect_err("no task").message(), "pick a task to score the pre-finetuned models on");
+        assert_eq!(score_models_args(&no_task, &[model(4)]).expect_err("no task").message(), "pick a task to score the pre-finetuned models on");
     }
 }

@@ -411,12 +411,12 @@ pub async fn evaluate_checkpoint(
     request: EvalRequest,
     on_progress: tauri::ipc::Channel<serde_json::Value>,
 ) -> Result<Evaluated, CommandError> {
-    let mut args = vec![request.run.to_string(), "--task".to_string(), request.task.clone()];
+    let mut args = vec!["eval".to_string(), request.run.to_string(), "--task".to_string(), request.task.clone()];
     if let Some(step) = request.step {
         args.extend(["--step".to_string(), step.to_string()]);
     }
     args.extend(eval_options(request.examples.as_deref(), request.head.as_deref()));
-    let result = match muppet_eval(&state, &args, &on_progress, 0).await?.pop() {
+    let result = match muppet_scoring(&state, &args, &on_progress).await?.pop() {
         Some(result) => result,
         None => return Err(CommandError::Worker("`muppet eval` printed no result".into())),
     };
@@ -439,21 +439,19 @@ pub fn eval_options(examples: Option<&str>, head: Option<&str>) -> Vec<String> {
     args
 }
 
-/// Run `muppet eval ARGS --json-lines` (it loads the models; in a child process it cannot
-/// take the app down) and return what it printed of each run scored, in order.
-/// `on_progress` hears `{"done", "total", "model"}` after each batch, `model` counting the
-/// runs from `before + 1` (`before`: runs scored by earlier calls of the same request).
-pub async fn muppet_eval(
+/// Run a scoring command of `muppet` (`eval ...`, `experiment score ...`) with
+/// `--json-lines` (it loads the models; in a child process it cannot take the app down) and
+/// return what it printed of each run scored, in order. `on_progress` hears `{"done",
+/// "total", "model"}` after each batch, `model` counting the runs from 1.
+pub async fn muppet_scoring(
     state: &StudioState,
     args: &[String],
     on_progress: &tauri::ipc::Channel<serde_json::Value>,
-    before: usize,
 ) -> Result<Vec<serde_json::Value>, CommandError> {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt};
     let muppet = state.supervisor.muppet_binary()?.to_path_buf();
     let mut command = tokio::process::Command::new(&muppet);
     command
-        .arg("eval")
         .args(args)
         .arg("--json-lines")
         .env(muppet_core::home::HOME_ENV, state.home().root())
@@ -476,7 +474,7 @@ pub async fn muppet_eval(
     while let Ok(Some(line)) = lines.next_line().await {
         let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
         if value.get("done").is_some() {
-            value["model"] = (before + results.len() + 1).into();
+            value["model"] = (results.len() + 1).into();
             let _ = on_progress.send(value);
         } else {
             results.push(value);
