@@ -25,28 +25,16 @@ pub struct EvalArgs {
     /// shared head, then `muppet runs compare` lists them side by side.
     #[arg(required = true)]
     runs: Vec<i64>,
-    /// The task to score: one of the run's, or any other task (demo catalog or imported).
-    #[arg(long)]
-    task: String,
+    #[command(flatten)]
+    what: ScoringFlags,
     /// The checkpoint of this step, or `best`: the one with the best dev score (default:
     /// the latest). With several runs, `best` takes each run's best.
     #[arg(long)]
     step: Option<crate::best::StepArg>,
-    /// Which examples: `dev` (those the run scored the task on), `train` (those it trained
-    /// on) or `all`. Default: `dev` for a task of the run, `all` for another.
-    #[arg(long)]
-    examples: Option<Examples>,
-    /// The task of the run whose head scores (default: the task's own head, else the shared
-    /// multiple-choice or span head). A classifier scores a task of as many classes.
-    #[arg(long)]
-    head: Option<String>,
     /// Where to write each example's prediction as JSON lines (default:
     /// runs/<id>/predictions/<task>-<split>-step<N>.jsonl).
     #[arg(long)]
     predictions: Option<PathBuf>,
-    /// Backend to score on (cpu, cuda, ...).
-    #[arg(long, default_value = "cpu")]
-    backend: String,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -54,6 +42,25 @@ pub struct EvalArgs {
     /// as JSON lines on stdout, for the app.
     #[arg(long)]
     json_lines: bool,
+}
+
+/// What is scored, and how: the flags `muppet eval` and `muppet experiment score` share.
+#[derive(Args, Clone)]
+pub struct ScoringFlags {
+    /// The task to score: one of the run's, or any other task (demo catalog or imported).
+    #[arg(long)]
+    pub task: String,
+    /// Which examples: `dev` (those the run scored the task on), `train` (those it trained
+    /// on) or `all`. Default: `dev` for a task of the run, `all` for another.
+    #[arg(long)]
+    pub examples: Option<Examples>,
+    /// The task of the run whose head scores (default: the task's own head, else the shared
+    /// multiple-choice or span head). A classifier scores a task of as many classes.
+    #[arg(long)]
+    pub head: Option<String>,
+    /// Backend to score on (cpu, cuda, ...).
+    #[arg(long, default_value = "cpu")]
+    pub backend: String,
 }
 
 /// One metric's value.
@@ -126,11 +133,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 }
 
 impl EvalArgs {
-    /// Score `task` with each of `runs` (at `step`, or each one's latest), as the flags say
-    /// (`json`: no table for people; the caller prints the results).
-    #[allow(clippy::too_many_arguments)]
-    pub fn of_runs(runs: Vec<i64>, task: &str, step: Option<crate::best::StepArg>, examples: Option<Examples>, head: Option<String>, backend: &str, json: bool, json_lines: bool) -> Self {
-        Self { runs, task: task.to_string(), step, examples, head, predictions: None, backend: backend.to_string(), json, json_lines }
+    /// Score with each of `runs` (at `step`, or each one's latest) as `what` says (`json`: no
+    /// table for people; the caller prints the results).
+    pub fn of_runs(runs: Vec<i64>, what: ScoringFlags, step: Option<crate::best::StepArg>, json: bool, json_lines: bool) -> Self {
+        Self { runs, what, step, predictions: None, json, json_lines }
     }
 }
 
@@ -146,7 +152,7 @@ pub fn evaluate(args: &EvalArgs) -> anyhow::Result<Vec<Evaluated>> {
         }
     }
     let home = crate::home();
-    let task = crate::tasks::load(&home, &args.task)?;
+    let task = crate::tasks::load(&home, &args.what.task)?;
     let mut all = Vec::with_capacity(args.runs.len());
     for &run in &args.runs {
         let (evaluated, manifest) = score_run(args, &home, &task, RunId(run))?;
@@ -175,26 +181,26 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
     let spec = crate::train_cmd::stored_spec(home, run).ok();
     let (max_len, doc_stride) = spec.map_or((manifest.max_len, muppet_data::tokenize::DEFAULT_DOC_STRIDE), |s| (s.config.max_len, s.config.doc_stride));
 
-    let in_run = manifest.task_index(&args.task).is_some();
-    let examples = args.examples.unwrap_or(if in_run { Examples::Dev } else { Examples::All });
+    let in_run = manifest.task_index(&args.what.task).is_some();
+    let examples = args.what.examples.unwrap_or(if in_run { Examples::Dev } else { Examples::All });
     // The task the run scored it on, as its splits.json records it (the task's policy may
     // have changed since).
     let recorded = match (examples, in_run) {
-        (Examples::Dev, true) => muppet_train::splits::read(&run_dir).ok().and_then(|splits| splits.into_iter().find(|s| s.task == args.task)).and_then(|s| s.dev_task),
+        (Examples::Dev, true) => muppet_train::splits::read(&run_dir).ok().and_then(|splits| splits.into_iter().find(|s| s.task == args.what.task)).and_then(|s| s.dev_task),
         _ => None,
     };
     let dev_task: Option<LabeledTask> = match recorded {
-        Some(dev) => Some(crate::tasks::load(home, &dev.name).with_context(|| format!("run {run} scored task `{}` on task `{}`, which could not be loaded: import it again, or score all the examples (--examples all)", args.task, dev.name))?),
+        Some(dev) => Some(crate::tasks::load(home, &dev.name).with_context(|| format!("run {run} scored task `{}` on task `{}`, which could not be loaded: import it again, or score all the examples (--examples all)", args.what.task, dev.name))?),
         None => None,
     };
-    let backend: muppet_train::backend::BackendKind = args.backend.parse()?;
+    let backend: muppet_train::backend::BackendKind = args.what.backend.parse()?;
     let bar = ProgressBar::new(0).with_style(ProgressStyle::with_template("{spinner} scoring {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta}")?.progress_chars("=> "));
     let job = ScoreJob {
         run_dir: &run_dir,
         checkpoint: &checkpoint,
         task,
         dev_task: dev_task.as_ref(),
-        head: args.head.as_deref(),
+        head: args.what.head.as_deref(),
         examples,
         max_len,
         doc_stride,
@@ -203,8 +209,8 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
     let scored = crate::on_backend(home, backend, Scoring { job, bar: &bar, json_lines: args.json_lines })??;
     bar.finish_and_clear();
 
-    let split = split_name(examples, &args.task, scored.head_task.as_deref());
-    let path = args.predictions.clone().unwrap_or_else(|| predictions_file(&run_dir, &args.task, &split, step));
+    let split = split_name(examples, &args.what.task, scored.head_task.as_deref());
+    let path = args.predictions.clone().unwrap_or_else(|| predictions_file(&run_dir, &args.what.task, &split, step));
     let bytes = write_predictions(&path, &job, &scored)?;
     crate::with_store(async |store, _| {
         let (seen, wall_s) = store.progress_at(run, step).await?.unwrap_or((0, 0.0));
@@ -212,7 +218,7 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
             .scores
             .iter()
             .map(|(metric, value)| MetricPoint {
-                task: Some(args.task.clone()),
+                task: Some(args.what.task.clone()),
                 split: split.clone(),
                 name: metric.as_str().into(),
                 step,
@@ -229,7 +235,7 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
         run: run.0,
         step,
         checkpoint,
-        task: args.task.clone(),
+        task: args.what.task.clone(),
         examples_of: scored.examples_of.clone(),
         examples,
         scored: scored.examples,

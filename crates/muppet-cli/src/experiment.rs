@@ -88,20 +88,9 @@ pub struct RunArgs {
 pub struct ScoreArgs {
     /// The experiment id (see `muppet experiment list`).
     id: i64,
-    /// The task to score: a held-out task (through a head every model has), or one they trained on.
-    #[arg(long)]
-    task: String,
-    /// `dev` (each model's dev examples of a task it trained on), `train` or `all`. Default:
-    /// `dev` for a task of the models, `all` for another.
-    #[arg(long)]
-    examples: Option<muppet_train::score::Examples>,
-    /// The task whose head scores (one every model has); default: the task's own head, else
-    /// the shared multiple-choice or span head.
-    #[arg(long)]
-    head: Option<String>,
-    /// Backend to score on (cpu, cuda, ...).
-    #[arg(long, default_value = "cpu")]
-    backend: String,
+    // A held-out task (through a head every model has), or one they trained on.
+    #[command(flatten)]
+    what: crate::eval::ScoringFlags,
     /// Print what each model scored as one JSON array.
     #[arg(long)]
     json: bool,
@@ -338,7 +327,7 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
             continue;
         }
         let step = best.then_some(crate::best::StepArg::Best);
-        let eval = crate::eval::EvalArgs::of_runs(runs, &args.task, step, args.examples, args.head.clone(), &args.backend, args.json, args.json_lines);
+        let eval = crate::eval::EvalArgs::of_runs(runs, args.what.clone(), step, args.json, args.json_lines);
         all.extend(crate::eval::evaluate(&eval)?);
     }
     if args.json && !args.json_lines {
