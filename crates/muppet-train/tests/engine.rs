@@ -184,6 +184,15 @@ fn zero_tasks_per_update_is_refused() {
 }
 
 #[test]
+fn a_minimum_gain_needs_early_stopping_and_a_number_of_at_least_0() {
+    let refused = |cfg: TrainConfig| run(&[task("sarcasm_headlines", 20)], &cfg, None, Init::Base, false, None).0.expect_err("refused").to_string();
+    let err = refused(TrainConfig { eval_every: 1, early_stopping_threshold: 0.01, ..config() });
+    assert!(err.contains("--early-stopping-threshold only applies to early stopping: set --early-stopping N too"), "{err}");
+    let err = refused(TrainConfig { eval_every: 1, early_stopping: Some(2), early_stopping_threshold: -0.5, ..config() });
+    assert!(err.contains("--early-stopping-threshold -0.5 must be a number of at least 0"), "{err}");
+}
+
+#[test]
 fn more_devices_than_micro_batches_per_update_is_refused() {
     let cfg = TrainConfig { devices: 4, ..config() };
     let err = run(&[task("sarcasm_headlines", 20)], &cfg, None, Init::Base, false, None).0.expect_err("4 devices, K = 3");
