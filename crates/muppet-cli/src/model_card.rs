@@ -27,7 +27,8 @@ pub struct RunFacts {
     pub steps: Option<u64>,
     /// The run's settings (`config` of its spec) as `name: value`, nested names dotted.
     pub settings: Vec<(String, String)>,
-    /// The step of the run's best dev score among its checkpoints, when it has one.
+    /// The step of the run's best dev score, for a run that kept its best (`keep_best`,
+    /// early stopping).
     pub best_step: Option<u64>,
     /// The run-wide training loss by step.
     pub loss: BTreeMap<u64, f64>,
@@ -55,7 +56,12 @@ impl RunFacts {
             dev.insert((task, series.key.name.clone()), points.into_iter().collect());
         }
         let loss = store.series(run, None, "train", "loss").await?.into_iter().collect();
-        let best_step = crate::best::best_checkpoint(home, store, run).await.ok().map(|b| b.step);
+        // Said only of a run that kept its best: otherwise the best of the checkpoints left
+        // (often the only one) says little.
+        let best_step = match spec.as_ref().is_some_and(|s| s.config.keeps_best()) {
+            true => crate::best::best_checkpoint(home, store, run).await.ok().map(|b| b.step),
+            false => None,
+        };
         Ok(Self {
             run,
             name: row.name,
