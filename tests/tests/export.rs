@@ -140,7 +140,8 @@ fn exported_run_loads_in_transformers_with_the_same_hidden_states() {
         assert!((value - stored).abs() <= 5e-5, "{task}: card {value}, stored {stored}");
     }
     let prose = card["text"].as_str().expect("text");
-    assert!(prose.contains(&format!("run {run} of Muppet Studio, exported at step 2 of 2")) && prose.contains("AutoModel.from_pretrained"), "{prose}");
+    assert!(prose.contains(&format!("run {run} of Muppet Studio, exported at step 2 of 2.")) && prose.contains("AutoModel.from_pretrained"), "{prose}");
+    assert!(!prose.contains("best dev score"), "a run that kept no best has none to name: {prose}");
 
     // heads.json lists the run's tasks, each with its own classifier's tensors.
     let heads: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(export.join("heads.json")).expect("heads.json")).expect("JSON");

@@ -380,6 +380,8 @@ fn early_stopping_keeps_the_best_checkpoint_and_step_best_takes_it() {
     assert!(out.status.success(), "{}", text(&out));
     let exported: serde_json::Value = serde_json::from_slice(&out.stdout).expect("export json");
     assert_eq!(exported["step"], 1, "{exported}");
+    let card = std::fs::read_to_string(hf.join("README.md")).expect("the model card");
+    assert!(card.contains("exported at step 1 of 10, the checkpoint with the best dev score."), "{card}");
     let out = muppet(home.path(), &["finetune", "--from-run", &run_s, "--step", "best", "--task", "strategyqa", "--queue", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let queued = last_json(&out)["run_id"].as_i64().expect("queued run");
