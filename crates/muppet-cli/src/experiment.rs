@@ -286,7 +286,7 @@ fn run_spec_for(home: &MuppetHome, store: &Store, rt: &tokio::runtime::Runtime, 
         None => InitSpec::Base,
         Some(src) => {
             // A run that kept its best but never scored one (every score NaN) starts from its last.
-            let best = keeps_best(store, rt, src).then(|| rt.block_on(crate::best::best_checkpoint(home, store, src)).ok()).flatten();
+            let best = rt.block_on(keeps_best(store, src)).then(|| rt.block_on(crate::best::best_checkpoint(home, store, src)).ok()).flatten();
             let chosen = rt
                 .block_on(store.checkpoint_at(src, best.map(|b| b.step)))
                 .with_context(|| format!("run {src} has no checkpoint to start `{}` from", run.name))?;
@@ -299,24 +299,17 @@ fn run_spec_for(home: &MuppetHome, store: &Store, rt: &tokio::runtime::Runtime, 
 /// `muppet experiment score`: the completed pre-finetuning runs, those scored at their last
 /// checkpoint first, then those that kept their best (`--step best`).
 fn score(args: ScoreArgs) -> anyhow::Result<()> {
-    let home = crate::home();
-    let rt = runtime()?;
-    let store = rt.block_on(Store::open(&home.db()))?;
     let id = ExperimentId(args.id);
-    let experiment = rt.block_on(store.experiment(id));
-    let models: Vec<(RunId, bool)> = match experiment {
-        Ok(_) => rt
-            .block_on(store.experiment_runs(id))?
-            .into_iter()
-            .filter(|r| r.kind == muppet_core::RunKind::PreFinetune && r.status == RunStatus::Completed)
-            .map(|r| (r.id, keeps_best(&store, &rt, r.id)))
-            .collect(),
-        Err(e) => {
-            rt.block_on(store.close());
-            return Err(anyhow::Error::new(e).context(format!("experiment {} (see `muppet experiment list`)", args.id)));
+    let models: Vec<(RunId, bool)> = crate::with_store(async |store, _| {
+        store.experiment(id).await.with_context(|| format!("experiment {} (see `muppet experiment list`)", args.id))?;
+        let mut models = Vec::new();
+        for r in store.experiment_runs(id).await? {
+            if r.kind == muppet_core::RunKind::PreFinetune && r.status == RunStatus::Completed {
+                models.push((r.id, keeps_best(store, r.id).await));
+            }
         }
-    };
-    rt.block_on(store.close());
+        Ok(models)
+    })?;
     if models.is_empty() {
         anyhow::bail!("experiment {} has no completed pre-finetuning run to score: run or resume it first (`muppet experiment resume {}`)", args.id, args.id);
     }
@@ -339,8 +332,8 @@ fn score(args: ScoreArgs) -> anyhow::Result<()> {
 }
 
 /// Whether stored run `run` kept its best checkpoint (`keep_best`, early stopping).
-fn keeps_best(store: &Store, rt: &tokio::runtime::Runtime, run: RunId) -> bool {
-    rt.block_on(store.run_spec(run)).ok().and_then(|v| serde_json::from_value::<RunSpec>(v).ok()).is_some_and(|s| s.config.keeps_best())
+async fn keeps_best(store: &Store, run: RunId) -> bool {
+    store.run_spec(run).await.ok().and_then(|v| serde_json::from_value::<RunSpec>(v).ok()).is_some_and(|s| s.config.keeps_best())
 }
 
 /// Runs of the experiment by name (the latest of a name wins).
@@ -687,7 +680,7 @@ pub fn final_metric(home: &MuppetHome, store: &Store, rt: &tokio::runtime::Runti
     let manifest = muppet_train::manifest::RunManifest::read(&home.run_dir(run)).ok()?;
     let metric = manifest.tasks.iter().find(|t| t.name == task)?.metric.as_str().to_string();
     let points = rt.block_on(store.series(run, Some(task), "dev", &metric)).ok()?;
-    let best = if keeps_best(store, rt, run) { rt.block_on(crate::best::dev_scores(store, &manifest, run)).ok().and_then(muppet_train::best::best_of) } else { None };
+    let best = if rt.block_on(keeps_best(store, run)) { rt.block_on(crate::best::dev_scores(store, &manifest, run)).ok().and_then(muppet_train::best::best_of) } else { None };
     let (_, value) = match best {
         Some(best) => points.into_iter().find(|(step, _)| *step == best.step)?,
         None => points.into_iter().max_by_key(|(step, _)| *step)?,

@@ -189,11 +189,17 @@ where
 mod tests {
     use super::*;
 
-    #[test]
-    fn only_the_latest_model_checkpoints_are_kept() {
-        let dir = std::env::temp_dir().join(format!("muppet-keep-{}", std::process::id()));
+    /// An empty folder of this test process under the system's temporary folder.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("muppet-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
+        dir
+    }
+
+    #[test]
+    fn only_the_latest_model_checkpoints_are_kept() {
+        let dir = scratch("keep");
         for step in [2, 10, 4, 8, 6] {
             std::fs::write(file(&dir, "model", step), b"m").expect("model");
         }
@@ -212,9 +218,7 @@ mod tests {
 
     #[test]
     fn the_best_and_the_resumable_models_outlive_the_limit() {
-        let dir = std::env::temp_dir().join(format!("muppet-keep-best-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
+        let dir = scratch("keep-best");
         for step in [2, 3, 4, 5, 6] {
             std::fs::write(file(&dir, "model", step), b"m").expect("model");
         }

@@ -75,17 +75,8 @@ pub fn model_checkpoints(run_dir: &Path) -> Result<Vec<(u64, PathBuf)>, ExportEr
     if !run_dir.is_dir() {
         return Err(ExportError::NoRunFolder(run_dir.to_path_buf()));
     }
-    let mut found: Vec<(u64, PathBuf)> = std::fs::read_dir(run_dir)
-        .map_err(io(run_dir))?
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let step = name.strip_prefix("model-step")?.strip_suffix(".mpk")?.parse().ok()?;
-            Some((step, e.path()))
-        })
-        .collect();
-    found.sort();
-    Ok(found)
+    let steps = crate::checkpoint::model_steps(run_dir)?;
+    Ok(steps.into_iter().map(|step| (step, crate::checkpoint::file(run_dir, "model", step))).collect())
 }
 
 /// The checkpoint of `run_dir` at `step`, or its latest one.

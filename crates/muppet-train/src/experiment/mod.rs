@@ -156,6 +156,12 @@ impl Problems {
         self.0.push(format!("{field}: {message}"));
     }
 
+    /// The problems of every combination of a grid, each named once however many share it.
+    fn extend_once(&mut self, combinations: Problems) {
+        let mut said = BTreeSet::new();
+        self.0.extend(combinations.0.into_iter().filter(|m| said.insert(m.clone())));
+    }
+
     /// Non-empty, no duplicates.
     fn names(&mut self, field: &str, names: &[String]) {
         if names.is_empty() {
@@ -520,8 +526,7 @@ fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig
                     starts.push((arm.clone(), PlannedStart::Planned { index: runs.len() }));
                     runs.push(PlannedRun { name: format!("{label}: pre-finetune {}", arm.key()), config, role: Role::PreFinetune { arm }, ..stage.clone() });
                 }
-                let mut said = BTreeSet::new();
-                p.0.extend(insane.0.into_iter().filter(|m| said.insert(m.clone())));
+                p.extend_once(insane);
             }
         }
         (Some(_), false) => p.add("sweep.stage_grid", "sweeps the pre-finetuning settings of the stage the sweep starts from: set sweep.start to a stage of this file"),
@@ -545,9 +550,7 @@ fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig
             }
         }
     }
-    // A bad combination is named once.
-    let mut said = BTreeSet::new();
-    p.0.extend(insane.0.into_iter().filter(|m| said.insert(m.clone())));
+    p.extend_once(insane);
     Plan { kind: ExperimentKind::Sweep, runs, pool_order: None }
 }
 
