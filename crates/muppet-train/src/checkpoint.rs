@@ -113,13 +113,13 @@ pub fn model_steps(dir: &Path) -> Result<Vec<u64>, TrainError> {
 }
 
 /// Delete the model checkpoints of `dir` but the `keep` latest (at least one is kept), the
-/// ones a resume needs (with their `state-step<N>.json`), and `spare` (the best one).
-/// The store learns of it when the next checkpoint is registered.
-pub fn keep_last_models(dir: &Path, keep: usize, spare: Option<u64>) -> Result<(), TrainError> {
+/// ones a resume needs (with their `state-step<N>.json`), and those of `spare` (the best
+/// ones: see [`resume_best`]). The store learns of it when the next checkpoint is registered.
+pub fn keep_last_models(dir: &Path, keep: usize, spare: &[u64]) -> Result<(), TrainError> {
     let steps = model_steps(dir)?;
     let old = steps.len().saturating_sub(keep.max(1));
     for &step in &steps[..old] {
-        if Some(step) != spare && !is_resumable(dir, step) {
+        if !spare.contains(&step) && !is_resumable(dir, step) {
             remove_model(dir, step)?;
         }
     }
@@ -131,13 +131,39 @@ fn is_resumable(dir: &Path, step: u64) -> bool {
     dir.join(format!("state-step{step}.json")).is_file()
 }
 
+/// The step of the best model that the latest resumable checkpoint of `dir` remembers: a run
+/// resumed from it (after a crash that lost the bests found since) takes that model as its
+/// best, so its file outlives a better one until the next resumable checkpoint.
+pub fn resume_best(dir: &Path) -> Option<u64> {
+    /// The part of a `state-step<N>.json` read here.
+    #[derive(Deserialize)]
+    struct Saved {
+        #[serde(default)]
+        best: BestTracker,
+    }
+    let step = *resumable_steps(dir).last()?;
+    let text = std::fs::read(dir.join(format!("state-step{step}.json"))).ok()?;
+    serde_json::from_slice::<Saved>(&text).ok()?.best.best.map(|b| b.step)
+}
+
 /// Delete the model checkpoint of `step`, kept as the best until a better one came, unless
-/// it is also one of the run's regular checkpoints (`periodic`) or one a resume needs.
+/// it is also one of the run's regular checkpoints (`periodic`), one a resume starts from or
+/// the best such a resume would take ([`resume_best`]).
 pub fn drop_former_best(dir: &Path, step: u64, periodic: bool) -> Result<(), TrainError> {
-    if periodic || is_resumable(dir, step) {
+    if periodic || is_resumable(dir, step) || resume_best(dir) == Some(step) {
         return Ok(());
     }
     remove_model(dir, step)
+}
+
+/// Delete the model checkpoints of `dir` after `step`, the resumable checkpoint a run resumes
+/// from: written by the updates that are trained again (best models since, which a crash
+/// left behind), they would otherwise stand beside the new ones under the same steps.
+pub fn drop_after(dir: &Path, step: u64) -> Result<(), TrainError> {
+    for later in model_steps(dir)?.into_iter().filter(|&s| s > step) {
+        remove_model(dir, later)?;
+    }
+    Ok(())
 }
 
 fn remove_model(dir: &Path, step: u64) -> Result<(), TrainError> {
@@ -205,12 +231,12 @@ mod tests {
         }
         std::fs::write(file(&dir, "optim", 10), b"o").expect("optim");
         std::fs::write(dir.join("state-step10.json"), b"{}").expect("state");
-        keep_last_models(&dir, 2, None).expect("prune");
+        keep_last_models(&dir, 2, &[]).expect("prune");
         let mut left: Vec<String> = std::fs::read_dir(&dir).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().to_string()).collect();
         left.sort();
         // By step, not by name: step 10 is the latest; the resumable state stays.
         assert_eq!(left, ["model-step10.mpk", "model-step8.mpk", "optim-step10.mpk", "state-step10.json"]);
-        keep_last_models(&dir, 0, None).expect("at least one");
+        keep_last_models(&dir, 0, &[]).expect("at least one");
         assert!(file(&dir, "model", 10).is_file(), "the latest is always kept");
         assert!(!file(&dir, "model", 8).exists());
         let _ = std::fs::remove_dir_all(&dir);
@@ -225,7 +251,7 @@ mod tests {
         // Step 4 is the latest resumable checkpoint, step 5 a best one written since.
         std::fs::write(file(&dir, "optim", 4), b"o").expect("optim");
         std::fs::write(dir.join("state-step4.json"), b"{}").expect("state");
-        keep_last_models(&dir, 1, Some(3)).expect("prune");
+        keep_last_models(&dir, 1, &[3]).expect("prune");
         assert_eq!(model_steps(&dir).expect("ls"), [3, 4, 6]);
         drop_former_best(&dir, 3, true).expect("periodic stays");
         drop_former_best(&dir, 4, false).expect("resumable stays");
@@ -233,6 +259,42 @@ mod tests {
         drop_former_best(&dir, 3, false).expect("drop");
         drop_former_best(&dir, 3, false).expect("already gone");
         assert_eq!(model_steps(&dir).expect("ls"), [4, 6]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_best_a_resume_would_take_outlives_a_better_one_until_the_next_resumable_checkpoint() {
+        let dir = scratch("resume-best");
+        let resumable = |step: u64, best: u64| {
+            std::fs::write(file(&dir, "model", step), b"m").expect("model");
+            std::fs::write(file(&dir, "optim", step), b"o").expect("optim");
+            let state = format!(r#"{{"step": {step}, "best": {{"best": {{"step": {best}, "score": 0.5}}, "evals_since": 0}}}}"#);
+            std::fs::write(dir.join(format!("state-step{step}.json")), state).expect("state");
+        };
+        // Best at step 2 (a best-only model), then the resumable checkpoint of step 4.
+        std::fs::write(file(&dir, "model", 2), b"m").expect("model");
+        resumable(4, 2);
+        assert_eq!(resume_best(&dir), Some(2));
+        // A better score at step 5: step 2 stays, as a resume from step 4 takes it as its best.
+        std::fs::write(file(&dir, "model", 5), b"m").expect("model");
+        drop_former_best(&dir, 2, false).expect("pinned");
+        keep_last_models(&dir, 1, &[5, 2]).expect("prune: the best and the one a resume takes are spared");
+        assert_eq!(model_steps(&dir).expect("ls"), [2, 4, 5]);
+        // Older states than the latest say nothing: the latest remembers step 5.
+        std::fs::remove_file(file(&dir, "optim", 4)).expect("optim");
+        std::fs::remove_file(dir.join("state-step4.json")).expect("state");
+        resumable(6, 5);
+        assert_eq!(resume_best(&dir), Some(5));
+        drop_former_best(&dir, 2, false).expect("drop");
+        assert_eq!(model_steps(&dir).expect("ls"), [4, 5, 6]);
+        // A resume from step 6 drops what came after it (a crash left a best of step 7).
+        std::fs::write(file(&dir, "model", 7), b"m").expect("model");
+        std::fs::write(file(&dir, "model", 8), b"m").expect("partial resumable");
+        drop_after(&dir, 6).expect("drop after");
+        assert_eq!(model_steps(&dir).expect("ls"), [4, 5, 6]);
+        // A state that cannot be read pins nothing.
+        std::fs::write(dir.join("state-step6.json"), b"{").expect("state");
+        assert_eq!(resume_best(&dir), None);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -268,6 +268,7 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
         same_splits(job.run, dir, &prepared)?;
         let (m, o, s, path) = checkpoint::load_latest(dir, model, optim, device)?;
         (model, optim, state) = (m, o, s);
+        checkpoint::drop_after(dir, state.step)?;
         resumed_from = Some(state.step);
         last_checkpoint = Some(SavedCheckpoint { step: state.step, path });
         for step in 0..state.step {
@@ -617,11 +618,17 @@ impl Shared<'_> {
         let periodic = |step: u64| cfg.checkpoint_every > 0 && step.is_multiple_of(cfg.checkpoint_every);
         let resumable = state.step == cfg.steps || periodic(state.step) || ends;
         let best = new_best.is_some() && cfg.keeps_best();
+        let kept_best = state.best.best.filter(|_| cfg.keeps_best()).map(|b| b.step);
         let path = if resumable {
+            // The best the former resumable checkpoint remembers, kept for a resume from it.
+            let pinned = checkpoint::resume_best(dir).filter(|_| cfg.keeps_best());
             let mut saved = state.clone();
             saved.wall_s = wall_s;
             let path = checkpoint::save_resumable(model, optim, &saved, dir)?;
             leader.last_checkpoint = Some(SavedCheckpoint { step: state.step, path: path.clone() });
+            if let Some(pinned) = pinned.filter(|&p| Some(p) != kept_best) {
+                checkpoint::drop_former_best(dir, pinned, periodic(pinned))?;
+            }
             path
         } else if best {
             checkpoint::save(model, dir, state.step)?
@@ -632,8 +639,8 @@ impl Shared<'_> {
             checkpoint::drop_former_best(dir, former, periodic(former))?;
         }
         if let Some(keep) = cfg.keep_checkpoints {
-            let kept_best = state.best.best.filter(|_| cfg.keeps_best()).map(|b| b.step);
-            checkpoint::keep_last_models(dir, keep, kept_best)?;
+            let spare: Vec<u64> = kept_best.into_iter().chain(checkpoint::resume_best(dir).filter(|_| cfg.keeps_best())).collect();
+            checkpoint::keep_last_models(dir, keep, &spare)?;
         }
         leader.observer.on_event(&RunEvent::Checkpoint { run: job.run, step: state.step, path: path.display().to_string() });
         Ok(())

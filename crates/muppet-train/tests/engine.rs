@@ -505,3 +505,60 @@ fn the_best_checkpoint_outlives_the_checkpoint_limit() {
     want.dedup();
     assert_eq!(model_steps(dir.path()), want);
 }
+
+/// Copies the run folder as it stands after each checkpoint, into `<into>/<step>`: what a
+/// crash right then would leave behind. Keeps the points too.
+struct Snapshots<'a> {
+    dir: &'a Path,
+    into: &'a Path,
+    points: Vec<MetricPoint>,
+}
+
+impl RunObserver for Snapshots<'_> {
+    fn on_event(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::Metrics { points, .. } => self.points.extend(points.iter().cloned()),
+            RunEvent::Checkpoint { step, .. } => {
+                let to = self.into.join(step.to_string());
+                std::fs::create_dir_all(&to).expect("snapshot folder");
+                for entry in std::fs::read_dir(self.dir).expect("run folder").flatten() {
+                    if entry.path().is_file() {
+                        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn a_run_resumed_after_a_crash_keeps_the_best_model_its_checkpoint_remembers() {
+    // Dev scores after steps 2, 4 and 6 (a regression task: a correlation, which training
+    // improves step after step); resumable checkpoints after steps 3 and 6.
+    let (_, still) = still(6);
+    let cfg = TrainConfig { lr: 1e-4, dev_size: 40, eval_every: 2, keep_best: true, checkpoint_every: 3, ..still };
+    let tasks = [task("vader_tweets", 200)];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snaps = tempfile::tempdir().expect("tempdir");
+    let mut observer = Snapshots { dir: dir.path(), into: snaps.path(), points: Vec::new() };
+    let job = TrainJob { model_dir: &model_dir(), tasks: &tasks, dev_tasks: &[], cfg: &cfg, run: RunId(1), run_dir: Some(dir.path()), init: Init::Base, resume: false, cancel: None, cache_dir: None, nodes: None };
+    let done = train::<B>(&job, &Default::default(), &mut observer).expect("run");
+    let metric = tasks[0].spec.metric.as_str();
+    let dev: Vec<(u64, f64)> = observer.points.iter().filter(|p| p.split == "dev" && p.name == metric).map(|p| (p.step, p.value)).collect();
+    let best_at = |step: u64| muppet_train::best::best_of(dev.iter().copied().filter(|(s, _)| *s <= step)).map(|b| b.step);
+
+    // The crash: right after step 4's better score replaced step 2's best, which step 3's
+    // resumable checkpoint remembers.
+    assert_eq!((best_at(3), best_at(4)), (Some(2), Some(4)), "step 4 improves on step 2: {dev:?}");
+    let left = snaps.path().join("4");
+    assert_eq!(model_steps(&left), [2, 3, 4], "the model of step 2 stays for a resume from step 3");
+
+    // Resumed from step 3, the run takes step 2 as its best, trains steps 4 to 6 again and
+    // ends with the same best and the same models as the run that never stopped.
+    let (resumed, _) = run(&tasks, &cfg, Some(&left), Init::Base, true, None);
+    let resumed = resumed.expect("resumed");
+    assert_eq!(resumed.best, done.best);
+    assert_eq!(model_steps(&left), model_steps(dir.path()));
+    assert!(!model_steps(dir.path()).contains(&2), "once step 6's checkpoint remembers a newer best, step 2 goes");
+}
