@@ -134,6 +134,26 @@ fn finish(mut child: std::process::Child, secs: u64, what: &str) -> std::process
     child.wait_with_output().expect("output")
 }
 
+/// `muppet coordinator` on a free port, and its ws:// address.
+fn coordinator(home: &std::path::Path) -> (std::process::Child, String) {
+    let port = free_ports(1)[0];
+    let server = command(home, &["coordinator", "--port", &port.to_string()]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("coordinator");
+    (server, format!("ws://127.0.0.1:{port}"))
+}
+
+/// `muppet` with `args`, as node `rank` of two, serving its sums on `data`.
+fn node(home: &std::path::Path, args: &[&str], rank: &str, coordinator: &str, data: u16) -> std::process::Child {
+    let me = format!("ws://127.0.0.1:{data}");
+    let nodes = ["--nodes", "2", "--node-rank", rank, "--coordinator", coordinator, "--node-address", &me, "--json"];
+    command(home, &[args, &nodes].concat()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("node")
+}
+
+/// Whether `a` is `b` within 1e-4 relative (the sums of peers are ordered differently).
+fn close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    let (a, b) = (a.as_f64().expect("number"), b.as_f64().expect("number"));
+    (a - b).abs() <= 1e-4 * b.abs().max(1e-3)
+}
+
 /// Two nodes of two devices each (four peers, two processes on this machine, through
 /// `muppet coordinator`): node 0 keeps the run and computes the losses of the same run on
 /// one machine and one device (within 1e-4 relative: the sums are ordered differently);
@@ -142,20 +162,14 @@ fn finish(mut child: std::process::Child, secs: u64, what: &str) -> std::process
 fn a_run_on_two_nodes_makes_the_updates_of_one_machine() {
     let model_folder = tempfile::tempdir().expect("tempdir");
     let model = model_without_dropout(model_folder.path());
-    let [coordinator, data0, data1] = free_ports(3)[..] else { unreachable!() };
+    let [data0, data1] = free_ports(2)[..] else { unreachable!() };
     let (home0, home1, alone) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
-    let run = ["prefinetune", "--model", &model, "--task", "sarcasm_headlines", "--task", "strategyqa", "--steps", "3", "--tasks-per-update", "4", "--head-dropout", "0"];
+    let run = args(&["prefinetune", "--model", &model, "--task", "sarcasm_headlines", "--task", "strategyqa", "--steps", "3", "--tasks-per-update", "4", "--head-dropout", "0"], &[]);
 
-    let port = coordinator.to_string();
-    let mut server = command(home0.path(), &["coordinator", "--port", &port]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("coordinator");
-    let address = format!("ws://127.0.0.1:{coordinator}");
-    let node = |home: &std::path::Path, rank: &str, data: u16| {
-        let me = format!("ws://127.0.0.1:{data}");
-        let nodes = ["--devices", "2", "--nodes", "2", "--node-rank", rank, "--coordinator", &address, "--node-address", &me, "--json"];
-        command(home, &args(&run, &nodes)).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("node")
-    };
-    let second = node(home1.path(), "1", data1);
-    let first = node(home0.path(), "0", data0);
+    let (mut server, address) = coordinator(home0.path());
+    let two = [&run[..], &["--devices", "2"]].concat();
+    let second = node(home1.path(), &two, "1", &address, data1);
+    let first = node(home0.path(), &two, "0", &address, data0);
     let (first, second) = (finish(first, 300, "node 0"), finish(second, 60, "node 1"));
     let _ = server.kill();
     let _ = server.wait();
@@ -166,15 +180,11 @@ fn a_run_on_two_nodes_makes_the_updates_of_one_machine() {
         assert!(!String::from_utf8_lossy(&out.stdout).contains("onnect"), "{}", text(out));
     }
 
-    let reference = muppet(alone.path(), &args(&run, &["--json"]));
+    let reference = muppet(alone.path(), &[&run[..], &["--json"]].concat());
     assert!(reference.status.success(), "{}", text(&reference));
     let (kept, follower, reference) = (last_json(&first), last_json(&second), last_json(&reference));
     assert_eq!((kept["status"].as_str(), kept["steps"].as_u64(), follower["node"].as_u64()), (Some("completed"), Some(3), Some(1)), "{kept}\n{follower}");
     assert_eq!(kept["examples"], reference["examples"]);
-    let close = |a: &serde_json::Value, b: &serde_json::Value| {
-        let (a, b) = (a.as_f64().expect("number"), b.as_f64().expect("number"));
-        (a - b).abs() <= 1e-4 * b.abs().max(1e-3)
-    };
     for key in ["loss_first", "loss_last"] {
         assert!(close(&kept[key], &reference[key]), "{key}: two nodes {} vs one machine {}", kept[key], reference[key]);
         assert_eq!(follower[key], kept[key], "{key}: node 1 and node 0 agree");
@@ -189,6 +199,76 @@ fn a_run_on_two_nodes_makes_the_updates_of_one_machine() {
     assert_eq!(runs[0]["device"].as_str(), Some("cpu x2"), "{runs}");
     let none: serde_json::Value = serde_json::from_slice(&muppet(home1.path(), &["runs", "list", "--json"]).stdout).expect("runs list JSON");
     assert_eq!(none.as_array().map(Vec::len), Some(0), "{none}");
+}
+
+/// A two-node run stopped by a SIGTERM on node 1 is resumed on both nodes: `muppet resume`
+/// on node 0, the first command again on node 1, which takes node 0's checkpoint and ends
+/// with the losses of the run trained on one machine without a stop. Nodes whose runs
+/// differ refuse to start, each saying which.
+#[test]
+fn a_two_node_run_stopped_on_one_node_resumes_on_both() {
+    let model_folder = tempfile::tempdir().expect("tempdir");
+    let model = model_without_dropout(model_folder.path());
+    let [data0, data1] = free_ports(2)[..] else { unreachable!() };
+    let (home0, home1, alone) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));
+    let run = args(
+        &["prefinetune", "--model", &model, "--task", "sarcasm_headlines", "--task", "strategyqa", "--steps", "8", "--tasks-per-update", "4", "--head-dropout", "0"],
+        &["--checkpoint-every", "1"],
+    );
+    let (mut server, address) = coordinator(home0.path());
+    let two = [&run[..], &["--devices", "2"]].concat();
+
+    // Another learning rate on node 1: neither node trains.
+    let other = [&two[..], &["--lr", "3e-4"]].concat();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let (first, second) = (node(scratch.path(), &two, "0", &address, data0), node(home1.path(), &other, "1", &address, data1));
+    let (first, second) = (finish(first, 120, "node 0"), finish(second, 120, "node 1"));
+    assert!(!first.status.success() && text(&first).contains("another node would train another run than node 0"), "{}", text(&first));
+    assert!(!second.status.success() && text(&second).contains("node 1 would train another run than node 0"), "{}", text(&second));
+
+    // Stopped once node 0 has written its first checkpoint.
+    let (first, mut second) = (node(home0.path(), &two, "0", &address, data0), node(home1.path(), &two, "1", &address, data1));
+    let checkpoint = home0.path().join("runs/1/state-step1.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    while !checkpoint.exists() && std::time::Instant::now() < deadline && second.try_wait().expect("wait").is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill").args(["-TERM", &second.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let (first, second) = (finish(first, 120, "node 0"), finish(second, 120, "node 1"));
+    assert!(first.status.success(), "node 0:\n{}\nnode 1:\n{}", text(&first), text(&second));
+    let stopped = last_json(&first);
+    let stopped_at = stopped["steps"].as_u64().expect("steps");
+    assert_eq!(stopped["status"], "cancelled", "{stopped}");
+    assert!((1..8).contains(&stopped_at), "{stopped}");
+    assert!(text(&second).contains("node 1 cancelled"), "{}", text(&second));
+
+    // A node other than 0 has no run to resume.
+    let out = muppet(home1.path(), &["resume", "1", "--nodes", "2", "--node-rank", "1", "--coordinator", &address, "--node-address", "ws://127.0.0.1:1"]);
+    assert!(!out.status.success() && text(&out).contains("on this node run the command that started it"), "{}", text(&out));
+
+    let resume = ["resume", "1"];
+    let (first, second) = (node(home0.path(), &resume, "0", &address, data0), node(home1.path(), &two, "1", &address, data1));
+    let (first, second) = (finish(first, 300, "node 0"), finish(second, 120, "node 1"));
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(first.status.success(), "node 0:\n{}\nnode 1:\n{}", text(&first), text(&second));
+    assert!(second.status.success(), "node 1:\n{}", text(&second));
+    let (kept, follower) = (last_json(&first), last_json(&second));
+    assert_eq!((kept["status"].as_str(), kept["steps"].as_u64(), kept["resumed_from"].as_u64()), (Some("completed"), Some(8), Some(stopped_at)), "{kept}");
+    assert_eq!(follower["steps"], 8, "{follower}");
+
+    let reference = muppet(alone.path(), &[&run[..], &["--json"]].concat());
+    assert!(reference.status.success(), "{}", text(&reference));
+    let reference = last_json(&reference);
+    assert_eq!(kept["examples"], reference["examples"]);
+    for key in ["loss_first", "loss_last"] {
+        assert!(close(&kept[key], &reference[key]), "{key}: resumed on two nodes {} vs one machine {}", kept[key], reference[key]);
+        assert_eq!(follower[key], kept[key], "{key}: node 1 continued from node 0's checkpoint");
+    }
+    for (a, b) in kept["tasks"].as_array().expect("tasks").iter().zip(reference["tasks"].as_array().expect("tasks")) {
+        assert!(close(&a["loss_last"], &b["loss_last"]), "{a}\n{b}");
+    }
 }
 
 #[test]

@@ -358,12 +358,26 @@ pub struct ResumeArgs {
     run: i64,
     #[arg(long)]
     json: bool,
+    /// On several machines again (node 0 here, which keeps the run): the other nodes run the
+    /// command that started the run and continue from this node's checkpoint.
+    #[command(flatten)]
+    nodes: NodesArgs,
 }
 
 pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
     let home = crate::home();
+    let nodes = args.nodes.nodes()?;
+    if let Some(nodes) = &nodes
+        && nodes.rank > 0
+    {
+        bail!(
+            "node {} keeps no run to resume: resume the run with `muppet resume ID --node-rank 0 ...` on node 0, and on this node run the command that started it (with the same --node-rank {})",
+            nodes.rank,
+            nodes.rank
+        );
+    }
     let spec = stored_spec(&home, RunId(args.run))?;
-    run(&home, Start::Existing(RunId(args.run)), &spec, args.json)
+    run_on(&home, Start::Existing(RunId(args.run)), &spec, args.json, nodes.as_ref())
 }
 
 #[derive(Args, Debug)]
@@ -428,11 +442,7 @@ pub(crate) fn stored_spec(home: &muppet_core::MuppetHome, run: RunId) -> anyhow:
     serde_json::from_value(value?).with_context(|| format!("run {run} was not made by `muppet prefinetune`/`finetune` and cannot be resumed or fine-tuned from"))
 }
 
-fn run(home: &muppet_core::MuppetHome, start: Start, spec: &RunSpec, json: bool) -> anyhow::Result<()> {
-    run_on(home, start, spec, json, None)
-}
-
-/// [`run`], as node 0 of a multi-node run when `nodes` says so.
+/// Train a run here and print its summary, as node 0 of a multi-node run when `nodes` says so.
 fn run_on(home: &muppet_core::MuppetHome, start: Start, spec: &RunSpec, json: bool, nodes: Option<&Nodes>) -> anyhow::Result<()> {
     let tasks = launch::load_tasks(home, &spec.tasks)?;
     let (run, summary) = launch::execute(home, start, spec, &tasks, false, nodes)?;

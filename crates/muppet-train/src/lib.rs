@@ -23,6 +23,7 @@ pub mod schedule;
 pub mod score;
 pub mod spec;
 pub mod splits;
+mod start;
 pub mod train;
 
 pub use config::TrainConfig;

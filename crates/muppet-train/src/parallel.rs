@@ -178,6 +178,37 @@ impl Peer {
         Ok(put.out)
     }
 
+    /// The bytes of the first peer (rank 0, which passes `Some`) on every peer, exactly. They
+    /// travel three to an f32 through the same sums as the rest: the first peer's integers
+    /// (below 2^24) plus the others' zeros are exact whatever the order of the additions.
+    pub fn broadcast_bytes<B: AutodiffBackend>(self, bytes: Option<Vec<u8>>, device: &B::Device) -> Result<Vec<u8>, TrainError> {
+        if self.world == 1 {
+            return Ok(bytes.unwrap_or_default());
+        }
+        let sent = bytes.as_ref().map_or(0, Vec::len) as u64;
+        let len = self.sum::<B>(&split_u64(sent), device)?;
+        let len = join_u64(&len) as usize;
+        let mut words = vec![0f32; len.div_ceil(3)];
+        if let Some(bytes) = &bytes {
+            for (word, three) in words.iter_mut().zip(bytes.chunks(3)) {
+                *word = three.iter().rev().fold(0u32, |w, &b| (w << 8) | u32::from(b)) as f32;
+            }
+        }
+        // In pieces of 16 MB, which the sums pack into buckets as they do gradients.
+        let pieces: Vec<Tensor<B::InnerBackend, 1>> =
+            words.chunks(1 << 22).map(|piece| Tensor::from_data(TensorData::new(piece.to_vec(), [piece.len()]), (device, DType::F32))).collect();
+        drop(words);
+        let mut out = Vec::with_capacity(len + 3);
+        for piece in self.sum_flat::<B>(pieces, bucket_bytes())? {
+            let values = piece.cast(DType::F32).into_data().convert::<f32>().to_vec::<f32>().map_err(|e| TrainError::Backend(format!("{e:?}")))?;
+            for value in values {
+                out.extend_from_slice(&(value as u32).to_le_bytes()[..3]);
+            }
+        }
+        out.truncate(len);
+        Ok(out)
+    }
+
     /// Every tensor of `flat` summed over the peers, in buckets of at most `cap` bytes of one
     /// dtype (a larger tensor goes alone; a cap of 0 sends each tensor alone).
     fn sum_flat<B: AutodiffBackend>(self, flat: Vec<Tensor<B::InnerBackend, 1>>, cap: usize) -> Result<Vec<Tensor<B::InnerBackend, 1>>, TrainError> {
@@ -214,6 +245,16 @@ impl Peer {
         flush(&mut bucket, &mut out)?;
         Ok(out)
     }
+}
+
+/// `value` in four 16-bit parts, low first: each exact in an f32.
+pub fn split_u64(value: u64) -> [f64; 4] {
+    [0, 1, 2, 3].map(|i| ((value >> (16 * i)) & 0xFFFF) as f64)
+}
+
+/// The value of [`split_u64`]'s parts.
+pub fn join_u64(parts: &[f64]) -> u64 {
+    parts.iter().take(4).enumerate().map(|(i, &p)| (p as u64) << (16 * i)).sum()
 }
 
 /// PyTorch DDP's default bucket (`bucket_cap_mb` = 25), or `MUPPET_GRAD_BUCKET_MB` (0: one
@@ -357,6 +398,37 @@ mod tests {
                     assert_eq!(sum, &want, "cap {cap}, tensor {i}");
                 }
             }
+        }
+    }
+
+    /// Three peers: the first one's bytes (every byte value, a length that is no multiple of
+    /// three, more than one piece of 2^22 words) reach the others exactly, as does nothing.
+    #[test]
+    fn the_first_peers_bytes_reach_every_peer_exactly() {
+        type B = crate::backend::CpuTrain;
+        let sent: Vec<u8> = (0..(3usize << 22) + 7).map(|i| (i * 7919 % 256) as u8).chain([0xFF, 0xFF, 0xFF, 0x00, 0x80]).collect();
+        let world = 3;
+        let peers: Vec<_> = (0..world)
+            .map(|rank| {
+                let sent = sent.clone();
+                std::thread::spawn(move || {
+                    let device = Default::default();
+                    let peer = Peer { rank, world, local: world };
+                    peer.join::<B>(&device, None).expect("join");
+                    let got = peer.broadcast_bytes::<B>((rank == 0).then_some(sent), &device).expect("broadcast");
+                    let none = peer.broadcast_bytes::<B>((rank == 0).then(Vec::new), &device).expect("broadcast");
+                    peer.leave::<B>();
+                    (got, none)
+                })
+            })
+            .collect();
+        for peer in peers {
+            let (got, none) = peer.join().expect("peer thread");
+            assert!(got == sent, "{} bytes received, {} sent", got.len(), sent.len());
+            assert!(none.is_empty());
+        }
+        for value in [0, 1, 0xFFFF, 0x1_0000, u64::MAX, 123_456_789_012] {
+            assert_eq!(join_u64(&split_u64(value)), value);
         }
     }
 

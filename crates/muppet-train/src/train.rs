@@ -275,7 +275,11 @@ pub fn train<B: AutodiffBackend>(job: &TrainJob, device: &B::Device, observer: &
             plan.update(step);
         }
     }
-    let shared = Shared { job, text: &text, prepared: &prepared, heads: &heads, objective: Objective { loss_scale: cfg.loss_scale, regression_scale: cfg.regression_scale, r3f: cfg.r3f } };
+    let digest = match job.nodes {
+        Some(_) => Some(crate::start::run_digest(cfg, &prepared.iter().map(|p| &p.split).collect::<Vec<_>>(), job.model_dir)?),
+        None => None,
+    };
+    let shared = Shared { job, digest, text: &text, prepared: &prepared, heads: &heads, objective: Objective { loss_scale: cfg.loss_scale, regression_scale: cfg.regression_scale, r3f: cfg.r3f } };
     let leader = Leader { observer, resumed_from, last_checkpoint, outcome: Outcome::Completed, keeps_run: node == 0 };
     if cfg.devices == 1 && job.nodes.is_none() {
         let replica = Replica { model, optim, plan, state, device: device.clone() };
@@ -338,6 +342,8 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 /// What every peer of a run reads.
 struct Shared<'a> {
     job: &'a TrainJob<'a>,
+    /// What the nodes of a multi-node run check their runs by ([`crate::start::run_digest`]).
+    digest: Option<u64>,
     text: &'a TextEncoder,
     prepared: &'a [Prepared],
     heads: &'a [HeadRef],
@@ -423,7 +429,7 @@ impl Shared<'_> {
         O: Optimizer<MultiTaskModel<B>, B>,
     {
         peer.join::<B>(&replica.device, self.job.nodes)?;
-        let result = self.updates(peer, replica, leader.as_mut());
+        let result = self.agree_start(peer, replica, leader.as_ref()).and_then(|replica| self.updates(peer, replica, leader.as_mut()));
         peer.leave::<B>();
         let state = result?;
         Ok(leader.map(|leader| {
@@ -445,6 +451,40 @@ impl Shared<'_> {
                 stopped_early: leader.outcome == Outcome::Completed && state.step < self.job.cfg.steps,
             }
         }))
+    }
+
+    /// A multi-node run's start ([`crate::start`]): every peer checks its run against node
+    /// 0's; when node 0 resumed, the peers of the other nodes take its model, optimizer and
+    /// progress, and their batch plan goes on from its step.
+    fn agree_start<B, O>(&self, peer: Peer, replica: Replica<B, O>, leader: Option<&Leader>) -> Result<Replica<B, O>, TrainError>
+    where
+        B: AutodiffBackend,
+        O: Optimizer<MultiTaskModel<B>, B>,
+    {
+        let Some(digest) = self.digest else { return Ok(replica) };
+        let root = peer.rank == 0;
+        let resumed = root && leader.is_some_and(|l| l.resumed_from.is_some());
+        let mine: Vec<f64> = if root { crate::parallel::split_u64(digest).to_vec() } else { vec![0.0; 4] };
+        let heard = peer.sum::<B>(&[mine, vec![f64::from(u8::from(resumed))]].concat(), &replica.device)?;
+        let here = crate::parallel::join_u64(&heard) != digest;
+        if peer.sum::<B>(&[f64::from(u8::from(here))], &replica.device)?[0] > 0.0 {
+            return Err(crate::start::differs(here, peer.rank / peer.local));
+        }
+        if heard[4] == 0.0 {
+            return Ok(replica);
+        }
+        let Replica { model, optim, mut plan, state, device } = replica;
+        let bytes = if root { Some(crate::start::encode(&model, &optim, &state)?) } else { None };
+        let bytes = peer.broadcast_bytes::<B>(bytes, &device)?;
+        if peer.rank < peer.local {
+            // Node 0's peers resumed from the checkpoint itself.
+            return Ok(Replica { model, optim, plan, state, device });
+        }
+        let (model, optim, state) = crate::start::decode(&bytes, model, optim, &device)?;
+        for step in 0..state.step {
+            plan.update(step);
+        }
+        Ok(Replica { model, optim, plan, state, device })
     }
 
     /// The update loop of one peer; returns the state it ended in.
