@@ -2,7 +2,7 @@
 //! worker recorded about its resources (peak memory), read back for the run page.
 
 use muppet_core::RunId;
-use muppet_core::observer::{PEAK_MEMORY_NAME, PEAK_MEMORY_SPLIT};
+use muppet_core::observer::{PEAK_MEMORY_NAME, SYSTEM_SPLIT};
 use muppet_store::Store;
 
 use crate::error::CommandError;
@@ -48,7 +48,7 @@ pub fn clean_note(text: &str) -> Result<String, CommandError> {
 /// The highest peak memory the run's workers recorded, in MB.
 pub async fn peak_rss_mb(store: &Store, run: RunId) -> Result<Option<f64>, CommandError> {
     let points = store
-        .series(run, None, PEAK_MEMORY_SPLIT, PEAK_MEMORY_NAME)
+        .series(run, None, SYSTEM_SPLIT, PEAK_MEMORY_NAME)
         .await?;
     Ok(points.into_iter().map(|(_, mb)| mb).reduce(f64::max))
 }
@@ -103,7 +103,7 @@ mod tests {
             assert_eq!(peak_rss_mb(&store, run).await.expect("read"), None);
             let point = |step, value| MetricPoint {
                 task: None,
-                split: PEAK_MEMORY_SPLIT.into(),
+                split: SYSTEM_SPLIT.into(),
                 name: PEAK_MEMORY_NAME.into(),
                 step,
                 examples: step * 4,

@@ -933,6 +933,21 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             Ok(())
         })
         .await?;
+        // And the worker's memory, read every few seconds and after the last update.
+        studio
+            .wait_for("#dev-metric optgroup[label='System'] option[value='system:rss_mb']", UI_WAIT, "the right chart offers the worker's memory")
+            .await?;
+        studio
+            .client
+            .execute("const s = document.getElementById('dev-metric'); s.value = 'system:rss_mb'; s.dispatchEvent(new Event('change'));", vec![])
+            .await?;
+        read_settled(|| async {
+            let title = studio.text("#dev-chart .chart-title").await?;
+            ensure!(title == "System: memory (MB)", "the right chart is titled {title:?}");
+            ensure!(studio.chart_points("#dev-chart").await? >= 1, "the memory has a reading after the last update");
+            Ok(())
+        })
+        .await?;
 
         // Export the last checkpoint as a Hugging Face folder.
         studio

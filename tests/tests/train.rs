@@ -316,6 +316,18 @@ fn a_worker_cancelled_with_sigterm_resumes_to_completion() {
     assert_eq!(resumed["resumed_from"], stopped_at);
     let out = muppet(home.path(), &["resume", &run]);
     assert!(!out.status.success() && text(&out).contains("already completed"), "{}", text(&out));
+
+    // The worker's memory, read after the last update at least (and every few seconds).
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let memory = rt.block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("store");
+        let id = muppet_core::RunId(run.parse().expect("id"));
+        let memory = store.series(id, None, "system", "rss_mb").await.expect("series");
+        store.close().await;
+        memory
+    });
+    let (step, mb) = *memory.last().expect("a memory reading");
+    assert!(step == 6 && (50.0..24_000.0).contains(&mb), "{memory:?}");
 }
 
 /// A queued 400-step run (minutes: it is stopped long before its end) and its worker,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { MetricPoint, RunCurves } from "./api";
-import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, trainingFigures, xAt } from "./curves";
+import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, runFigures, xAt } from "./curves";
 
 const curves: RunCurves = {
   axis: [
@@ -57,12 +57,18 @@ describe("curve model", () => {
     ]);
     expect(devSeries(model, "macro_f1", "examples")).toEqual([{ id: "eval-dev@sst/rt/macro_f1", label: "rt · dev, scored with sst's head", points: [{ x: 4, y: 0.4 }] }]);
   });
-  it("offers the learning rate and gradient norm the run recorded, as one series each", () => {
-    const lr = { run: 1, key: { task: null, split: "train", name: "lr" }, buckets: [{ step_lo: 1, step_hi: 1, min: 1e-4, max: 1e-4, last: 1e-4, count: 1 }] };
+  it("offers the learning rate, gradient norm and system figures the run recorded, as one series each", () => {
+    const figure = (split: string, name: string, value: number) => ({ run: 1, key: { task: null, split, name }, buckets: [{ step_lo: 1, step_hi: 1, min: value, max: value, last: value, count: 1 }] });
+    const lr = figure("train", "lr", 1e-4);
     const model = fromCurves({ ...curves, curves: [...curves.curves, lr] });
-    expect(trainingFigures(model)).toEqual(["train:lr"]);
-    expect(trainingFigures(fromCurves(curves))).toEqual([]);
+    expect(runFigures(model)).toEqual(["train:lr"]);
+    expect(runFigures(fromCurves(curves))).toEqual([]);
     expect(devSeries(model, "train:lr", "step")).toEqual([{ id: "train//lr", label: "learning rate", points: [{ x: 1, y: 1e-4 }] }]);
+    // The worker's memory and CPU use; its peak memory (one point per session) is not drawn.
+    const system = fromCurves({ ...curves, curves: [...curves.curves, figure("system", "cpu_percent", 180), figure("system", "peak_rss_mb", 900), figure("system", "rss_mb", 850), lr] });
+    expect(runFigures(system)).toEqual(["train:lr", "system:rss_mb", "system:cpu_percent"]);
+    expect(devSeries(system, "system:rss_mb", "step")).toEqual([{ id: "system//rss_mb", label: "memory (MB)", points: [{ x: 1, y: 850 }] }]);
+    expect(devSeries(system, "system:peak_rss_mb", "step")).toEqual([]);
   });
   it("grows with live points, ignoring steps it already has", () => {
     const model = fromCurves(curves);

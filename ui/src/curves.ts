@@ -107,25 +107,38 @@ export function devMetrics(model: CurveModel): string[] {
   return [...names].sort((a, b) => (a === "accuracy" ? -1 : b === "accuracy" ? 1 : a.localeCompare(b)));
 }
 
-/** What a run-wide training figure is called: `train:lr` is the learning rate. */
-export const TRAINING_FIGURES: Record<string, string> = { "train:lr": "learning rate", "train:grad_norm": "gradient norm" };
+/**
+ * The run-wide figures the dev chart draws instead of a dev metric, by `split:name`: what
+ * each is called and the group it is listed in (the worker's memory, CPU use and, on CUDA,
+ * GPU memory are read every two seconds).
+ */
+export const RUN_FIGURES: Record<string, { label: string; group: string }> = {
+  "train:lr": { label: "learning rate", group: "Training" },
+  "train:grad_norm": { label: "gradient norm", group: "Training" },
+  "system:rss_mb": { label: "memory (MB)", group: "System" },
+  "system:cpu_percent": { label: "CPU (% of one core)", group: "System" },
+  "system:gpu_mb": { label: "GPU memory (MB)", group: "System" },
+};
 
-/** The run-wide training figures the run has besides its loss (`train:lr`, `train:grad_norm`). */
-export function trainingFigures(model: CurveModel): string[] {
-  return Object.keys(TRAINING_FIGURES).filter((key) => [...model.series.values()].some((s) => s.key.split === "train" && s.key.task === null && `train:${s.key.name}` === key));
+const figureKey = (s: { key: { task: string | null; split: string; name: string } }) => (s.key.task === null ? `${s.key.split}:${s.key.name}` : null);
+
+/** The run-wide figures of [`RUN_FIGURES`] the run has (`train:lr`, `system:rss_mb`, ...). */
+export function runFigures(model: CurveModel): string[] {
+  const have = new Set([...model.series.values()].map(figureKey));
+  return Object.keys(RUN_FIGURES).filter((key) => have.has(key));
 }
 
 /**
  * One dev metric, one series per task, then the checkpoints' scores in that metric (one
- * series per task and example set); or a training figure (`train:lr`), the run's one series.
+ * series per task and example set); or a run-wide figure (`train:lr`), the run's one series.
  */
 export function devSeries(model: CurveModel, metric: string, mode: XMode): ChartSeries[] {
   const out: ChartSeries[] = [];
   const scored: ChartSeries[] = [];
-  const training = metric.startsWith("train:") ? metric.slice("train:".length) : null;
+  const figure = RUN_FIGURES[metric];
   for (const [id, s] of model.series) {
-    if (training !== null) {
-      if (s.key.split === "train" && s.key.task === null && s.key.name === training) out.push({ id, label: TRAINING_FIGURES[metric] ?? training, points: toXY(model, s.points, mode) });
+    if (figure) {
+      if (figureKey(s) === metric) out.push({ id, label: figure.label, points: toXY(model, s.points, mode) });
       continue;
     }
     if (s.key.name !== metric) continue;

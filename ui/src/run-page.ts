@@ -27,7 +27,7 @@ import { evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } fr
 import { finetuneRequest, finetuneTaskOptions } from "./finetune-form";
 import { loadTasks } from "./tasks-page";
 import { LineChart } from "./chart/line-chart";
-import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, TRAINING_FIGURES, trainingFigures, X_LABELS, type CurveModel, type XMode } from "./curves";
+import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, RUN_FIGURES, runFigures, X_LABELS, type CurveModel, type XMode } from "./curves";
 import { byId, el, formatBytes, showBanner } from "./dom";
 import { checkpointLabel, describeError, formatCount, formatStatus, formatTimestamp, resourcesText } from "./runs-format";
 
@@ -204,15 +204,18 @@ export class RunPage {
     if (!this.model) return;
     const select = byId<HTMLSelectElement>("dev-metric");
     const names = devMetrics(this.model);
-    const training = trainingFigures(this.model);
+    const figures = runFigures(this.model);
     const current = [...select.querySelectorAll("option")].map((o) => o.value);
-    if ([...names, ...training].join() === current.join()) return;
+    if ([...names, ...figures].join() === current.join()) return;
     const chosen = select.value;
+    const groups = [...new Set(figures.map((k) => RUN_FIGURES[k]?.group ?? ""))];
     select.replaceChildren(
       ...(names.length > 0 ? [el("optgroup", { label: "Dev metric" }, ...names.map((n) => el("option", { value: n }, n)))] : []),
-      ...(training.length > 0 ? [el("optgroup", { label: "Training" }, ...training.map((k) => el("option", { value: k }, TRAINING_FIGURES[k] ?? k)))] : []),
+      ...groups.map((group) =>
+        el("optgroup", { label: group }, ...figures.filter((k) => RUN_FIGURES[k]?.group === group).map((k) => el("option", { value: k }, RUN_FIGURES[k]?.label ?? k))),
+      ),
     );
-    if ([...names, ...training].includes(chosen)) select.value = chosen;
+    if ([...names, ...figures].includes(chosen)) select.value = chosen;
   }
 
   private applyOptions(): void {
@@ -235,7 +238,8 @@ export class RunPage {
       this.lossChart.setOptions({ xLabel: X_LABELS[mode] });
       this.devChart.setOptions({ xLabel: X_LABELS[mode] });
       this.lossChart.setSeries(lossSeries(this.model, mode));
-      this.devChart.setTitle(metric.startsWith("train:") ? `Training: ${TRAINING_FIGURES[metric] ?? metric}` : "Dev metric");
+      const figure = RUN_FIGURES[metric];
+      this.devChart.setTitle(figure ? `${figure.group}: ${figure.label}` : "Dev metric");
       this.devChart.setSeries(metric ? devSeries(this.model, metric, mode) : []);
     });
   }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use muppet_core::observer::{PEAK_MEMORY_NAME, PEAK_MEMORY_SPLIT};
-use muppet_core::{Fanout, MetricPoint, MuppetHome, RunEvent, RunId, RunKind, ProcessLock, RunObserver, RunStatus};
+use crate::system::{peak_memory_point, peak_rss_mb, SystemSampler};
+use muppet_core::{Fanout, MuppetHome, RunEvent, RunId, RunKind, ProcessLock, RunObserver, RunStatus};
 use muppet_data::LabeledTask;
 use muppet_store::{Checkpoint, NewRun, RunOrigin, Store, StoreObserver};
 use muppet_train::backend::OnBackend;
@@ -277,7 +277,8 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             cache_dir: Some(&cache_dir),
             nodes,
         };
-        crate::on_backend(home, backend, Training { job, observer: &mut observers }).and_then(|r| r)
+        let mut sampled = SystemSampler::new(&mut observers, backend);
+        crate::on_backend(home, backend, Training { job, observer: &mut sampled }).and_then(|r| r)
     };
     if let (Ok(s), Some(mb)) = (&result, peak_rss_mb()) {
         let event = RunEvent::Metrics { run, points: vec![peak_memory_point(s, mb, started.elapsed().as_secs_f64())] };
@@ -383,33 +384,6 @@ pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, home: 
     Ok(summary)
 }
 
-/// The worker's peak memory as a point of the run's `system/peak_rss_mb` series (a
-/// resumed run has one per worker session).
-fn peak_memory_point(summary: &TrainSummary, mb: f64, wall_s: f64) -> MetricPoint {
-    MetricPoint {
-        task: None,
-        split: PEAK_MEMORY_SPLIT.into(),
-        name: PEAK_MEMORY_NAME.into(),
-        step: summary.steps,
-        examples: summary.examples,
-        wall_s,
-        value: mb,
-    }
-}
-
-/// This process's peak resident set size in MB (`VmHWM` of /proc/self/status), where the
-/// system reports it (Linux).
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    parse_vm_hwm(&status)
-}
-
-fn parse_vm_hwm(status: &str) -> Option<f64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 /// Why a run ended before its last step, kept as its note.
 fn early_stop_note(summary: &TrainSummary, cfg: &muppet_train::TrainConfig) -> String {
     let patience = cfg.early_stopping.unwrap_or_default();
@@ -479,21 +453,5 @@ pub fn print_summary(run: RunId, summary: &TrainSummary) {
             "  {:<26} train {:>6}  dev {:>4}  loss {:.4} -> {:.4}  dev {} {:.3} -> {:.3}",
             t.name, t.train_examples, t.dev_examples, t.loss_first, t.loss_last, t.metric, t.dev_before, t.dev_after
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn peak_memory_is_read_from_proc_status() {
-        let status = "Name:\tmuppet\nVmPeak:\t 4000000 kB\nVmHWM:\t  829440 kB\nVmRSS:\t  700000 kB\n";
-        assert_eq!(parse_vm_hwm(status), Some(810.0));
-        assert_eq!(parse_vm_hwm("Name:\tmuppet\n"), None);
-        if cfg!(target_os = "linux") {
-            let mb = peak_rss_mb().expect("Linux reports VmHWM");
-            assert!(mb > 1.0, "{mb}");
-        }
     }
 }

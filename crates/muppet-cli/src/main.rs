@@ -15,6 +15,7 @@ mod model_card;
 mod overlaps;
 mod report;
 mod runs;
+mod system;
 mod tasks;
 mod train_cmd;
 

@@ -24,10 +24,16 @@ pub struct MetricPoint {
     pub value: f64,
 }
 
-/// The series (`split`, `name`, no task) holding a worker's peak resident memory in MB:
-/// one point per worker session, at its last step.
-pub const PEAK_MEMORY_SPLIT: &str = "system";
+/// The split of the series of a worker's own resources (no task).
+pub const SYSTEM_SPLIT: &str = "system";
+/// A worker's peak resident memory in MB: one point per worker session, at its last step.
 pub const PEAK_MEMORY_NAME: &str = "peak_rss_mb";
+/// A worker's resident memory in MB while it trains, read every few seconds.
+pub const MEMORY_NAME: &str = "rss_mb";
+/// A worker's CPU use while it trains, in percent of one core (above 100 on several).
+pub const CPU_NAME: &str = "cpu_percent";
+/// The GPU memory a CUDA worker's tensors hold while it trains, in MB.
+pub const GPU_MEMORY_NAME: &str = "gpu_mb";
 
 /// Progress of a run, in the order the engine produces it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
