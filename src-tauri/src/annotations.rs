@@ -7,42 +7,14 @@ use muppet_store::Store;
 
 use crate::error::CommandError;
 
-/// Longest tag accepted: tags are short labels shown as chips in the runs table.
-pub const MAX_TAG_CHARS: usize = 40;
-/// Longest note accepted.
-pub const MAX_NOTE_CHARS: usize = 10_000;
-
-/// A tag as stored: trimmed, inner runs of spaces made one, non-empty, short, no commas.
+/// A tag as stored (`muppet_core::annotation::clean_tag`), or why not.
 pub fn clean_tag(text: &str) -> Result<String, CommandError> {
-    let tag = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if tag.is_empty() {
-        return Err(CommandError::Invalid("type a tag first".into()));
-    }
-    if tag.chars().count() > MAX_TAG_CHARS {
-        return Err(CommandError::Invalid(format!(
-            "the tag `{tag}` is longer than {MAX_TAG_CHARS} characters: shorten it, and keep the details for a note"
-        )));
-    }
-    if tag.contains(',') {
-        return Err(CommandError::Invalid(format!(
-            "the tag `{tag}` holds a comma: add one tag at a time"
-        )));
-    }
-    Ok(tag)
+    muppet_core::annotation::clean_tag(text).map_err(CommandError::Invalid)
 }
 
-/// A note as stored: trimmed, non-empty.
+/// A note as stored (`muppet_core::annotation::clean_note`), or why not.
 pub fn clean_note(text: &str) -> Result<String, CommandError> {
-    let note = text.trim();
-    if note.is_empty() {
-        return Err(CommandError::Invalid("write the note first".into()));
-    }
-    if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(CommandError::Invalid(format!(
-            "the note is longer than {MAX_NOTE_CHARS} characters: split it into several notes"
-        )));
-    }
-    Ok(note.to_string())
+    muppet_core::annotation::clean_note(text).map_err(CommandError::Invalid)
 }
 
 /// The highest peak memory the run's workers recorded, in MB.
@@ -62,34 +34,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tags_are_short_single_labels() {
+    fn a_bad_tag_or_note_is_an_invalid_request() {
         assert_eq!(clean_tag("  paper  fig 3 ").expect("tag"), "paper fig 3");
-        for (bad, why) in [
-            ("   ", "type a tag"),
-            ("a,b", "comma"),
-            (&"x".repeat(41) as &str, "longer than 40"),
-        ] {
-            let error = clean_tag(bad).expect_err(why);
-            assert_eq!(error.kind(), "invalid");
-            assert!(error.message().contains(why), "{error}");
-        }
-        assert_eq!(
-            clean_tag(&"é".repeat(40))
-                .expect("40 characters")
-                .chars()
-                .count(),
-            40
-        );
-    }
-
-    #[test]
-    fn notes_are_trimmed_and_not_empty() {
-        assert_eq!(
-            clean_note("\n diverged at 3k \n").expect("note"),
-            "diverged at 3k"
-        );
-        assert!(clean_note(" \n ").is_err());
-        assert!(clean_note(&"x".repeat(MAX_NOTE_CHARS + 1)).is_err());
+        let error = clean_tag("a,b").expect_err("comma");
+        assert_eq!(error.kind(), "invalid");
+        assert!(error.message().contains("comma"), "{error}");
+        assert_eq!(clean_note(" \n ").expect_err("empty").kind(), "invalid");
     }
 
     #[test]

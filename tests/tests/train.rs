@@ -580,3 +580,54 @@ fn tasks_that_share_inputs_are_reported() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("are also in `rt_fresh_rotten`"), "{stderr}");
 }
+
+/// Tags and a note given when a run starts (`--tag`, `--note`), then changed with `muppet runs
+/// tag` and `muppet runs note`; bad ones are refused, saying which flag and why, before any
+/// run is created or changed.
+#[test]
+fn runs_are_tagged_and_noted_at_launch_and_after() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let launch = |extra: &[&str]| {
+        let queue = args(&["prefinetune", "--task", "sarcasm_headlines", "--steps", "2"], &[&["--queue", "--json"], extra].concat());
+        muppet(home.path(), &queue)
+    };
+    let out = launch(&["--tag", "baseline", "--tag", "  paper   fig 3 ", "--note", "\n first try \n"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let run = last_json(&out)["run_id"].as_i64().expect("run_id").to_string();
+    let show = || -> serde_json::Value {
+        let out = muppet(home.path(), &["runs", "show", &run, "--json"]);
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice(&out.stdout).expect("runs show JSON")
+    };
+    let shown = show();
+    assert_eq!(shown["tags"], serde_json::json!(["baseline", "paper fig 3"]), "{shown}");
+    assert_eq!(shown["notes"][0]["body"], "first try", "{shown}");
+    let listed = muppet(home.path(), &["runs", "list", "--tag", "paper fig 3", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("runs list JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+
+    for (extra, want) in [(&["--tag", "a,b"][..], "--tag: the tag `a,b` holds a comma"), (&["--note", "  "][..], "--note: write the note first")] {
+        let out = launch(extra);
+        assert!(!out.status.success() && text(&out).contains(want), "{}", text(&out));
+    }
+    let listed = muppet(home.path(), &["runs", "list", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("runs list JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "a refused launch creates no run: {listed}");
+
+    let out = muppet(home.path(), &["runs", "tag", &run, "--add", "best-so-far", "--remove", "baseline"]);
+    assert!(out.status.success() && text(&out).contains(&format!("run {run}: tags best-so-far, paper fig 3")), "{}", text(&out));
+    let out = muppet(home.path(), &["runs", "note", &run, "diverged at step 2"]);
+    assert!(out.status.success() && text(&out).contains("2 in all"), "{}", text(&out));
+    let shown = show();
+    assert_eq!(shown["tags"], serde_json::json!(["best-so-far", "paper fig 3"]), "{shown}");
+    assert_eq!(shown["notes"][1]["body"], "diverged at step 2", "{shown}");
+
+    // A missing run or a bad tag changes nothing, on any run.
+    let out = muppet(home.path(), &["runs", "tag", &run, "999", "--add", "x"]);
+    assert!(!out.status.success() && text(&out).contains("999"), "{}", text(&out));
+    let out = muppet(home.path(), &["runs", "tag", &run, "--add", "ok", "--add", &"x".repeat(41)]);
+    assert!(!out.status.success() && text(&out).contains("longer than 40 characters"), "{}", text(&out));
+    let out = muppet(home.path(), &["runs", "tag", &run]);
+    assert!(!out.status.success(), "a tag to add or remove is asked for");
+    assert_eq!(show()["tags"], serde_json::json!(["best-so-far", "paper fig 3"]));
+}

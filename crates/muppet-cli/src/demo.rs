@@ -72,7 +72,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         config: cfg,
     };
     let name = format!("demo: {}", demo_tasks::DEMO_TASKS.join(" + "));
-    let (run, summary) = launch::execute(&home, Start::New { name, kind: RunKind::PreFinetune, parent: None }, &spec, &tasks, false, None)?;
+    let (run, summary) = launch::execute(&home, Start::New { name, kind: RunKind::PreFinetune, parent: None, labels: launch::Labels::default() }, &spec, &tasks, false, None)?;
     launch::print_summary(run, &summary);
     println!("stored in {} (see `muppet runs list`)", home.db().display());
     Ok(())

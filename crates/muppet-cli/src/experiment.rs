@@ -544,7 +544,7 @@ fn ensure_queued(
         },
     };
     let spec = run_spec_for(home, store, rt, run, model, backend, source)?;
-    let new = launch::create_queued(home, &run.name, run.kind, source, Some(id), &spec)?;
+    let new = launch::create_queued(home, &run.name, run.kind, source, Some(id), &spec, &launch::Labels::default())?;
     states[i] = State::Waiting(Some(new));
     Ok(())
 }

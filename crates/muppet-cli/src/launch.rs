@@ -132,8 +132,34 @@ impl OnBackend for Training<'_> {
 /// A new run to create, or a stored run (queued, cancelled or interrupted) to start or
 /// continue from its last checkpoint.
 pub enum Start {
-    New { name: String, kind: RunKind, parent: Option<RunId> },
+    New { name: String, kind: RunKind, parent: Option<RunId>, labels: Labels },
     Existing(RunId),
+}
+
+/// What a researcher puts on a new run when starting it: tags and a note (checked by
+/// [`Labels::new`]).
+#[derive(Debug, Clone, Default)]
+pub struct Labels {
+    pub tags: Vec<String>,
+    pub note: Option<String>,
+}
+
+impl Labels {
+    /// The tags and the note as stored, or what is wrong with one.
+    pub fn new(tags: &[String], note: Option<&str>) -> anyhow::Result<Self> {
+        use muppet_core::annotation::{clean_note, clean_tag};
+        let tags = tags.iter().map(|t| clean_tag(t).map_err(|e| anyhow::anyhow!("--tag: {e}"))).collect::<anyhow::Result<Vec<_>>>()?;
+        let note = note.map(|n| clean_note(n).map_err(|e| anyhow::anyhow!("--note: {e}"))).transpose()?;
+        Ok(Labels { tags, note })
+    }
+
+    /// Store the note of a run just created with these labels' tags.
+    async fn add_note(&self, store: &Store, run: RunId) -> anyhow::Result<()> {
+        if let Some(note) = &self.note {
+            store.add_note(muppet_store::NoteTarget::Run(run), note).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Prints every event as one JSON line on stdout, for the app and the experiment runner.
@@ -158,6 +184,7 @@ pub fn create_queued(
     parent: Option<RunId>,
     experiment: Option<muppet_store::ExperimentId>,
     spec: &RunSpec,
+    labels: &Labels,
 ) -> anyhow::Result<RunId> {
     let backend = spec.backend_kind()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -170,9 +197,11 @@ pub fn create_queued(
         backend: backend.name().into(),
         device: backend.devices_label(spec.config.devices),
     };
-    let origin = RunOrigin { parent, experiment, tasks: spec.tasks.clone(), queued: true, ..RunOrigin::default() };
+    let origin = RunOrigin { parent, experiment, tasks: spec.tasks.clone(), tags: labels.tags.clone(), queued: true, ..RunOrigin::default() };
     let run = runtime.block_on(store.create_run_in(&new_run, &origin))?;
+    let noted = runtime.block_on(labels.add_note(&store, run));
     runtime.block_on(store.close());
+    noted?;
     Ok(run)
 }
 
@@ -184,7 +213,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let store = runtime.block_on(Store::open(&home.db()))?;
     let (run, lock, resume) = match start {
-        Start::New { name, kind, parent } => {
+        Start::New { name, kind, parent, labels } => {
             let new_run = NewRun {
                 name,
                 kind,
@@ -193,8 +222,10 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
                 backend: backend.name().into(),
                 device: backend.devices_label(spec.config.devices),
             };
-            let origin = RunOrigin { parent, tasks: spec.tasks.clone(), ..RunOrigin::default() };
-            (runtime.block_on(store.create_run_in(&new_run, &origin))?, None, false)
+            let origin = RunOrigin { parent, tasks: spec.tasks.clone(), tags: labels.tags.clone(), ..RunOrigin::default() };
+            let run = runtime.block_on(store.create_run_in(&new_run, &origin))?;
+            runtime.block_on(labels.add_note(&store, run))?;
+            (run, None, false)
         }
         Start::Existing(run) => {
             // The run must exist before its folder gets a lock file.

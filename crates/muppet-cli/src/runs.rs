@@ -98,6 +98,26 @@ pub enum RunsCommand {
         /// The new name.
         name: String,
     },
+    /// Put tags on runs or take them off (`muppet runs list --tag` and the app's runs table
+    /// filter by them); prints each run's tags.
+    Tag {
+        /// The run ids.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        /// A tag to put on (repeat for several).
+        #[arg(long = "add", value_name = "TAG", required_unless_present = "remove")]
+        add: Vec<String>,
+        /// A tag to take off (repeat for several).
+        #[arg(long = "remove", value_name = "TAG")]
+        remove: Vec<String>,
+    },
+    /// Add a note to a run (shown by `muppet runs show` and on the app's run page).
+    Note {
+        /// The run id.
+        id: i64,
+        /// The note's text.
+        text: String,
+    },
     /// Delete runs for good: their metrics, checkpoints, notes and run folders. A run being
     /// trained is refused, and so is a run a fine-tune started from unless it goes too.
     Delete {
@@ -123,6 +143,8 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
         RunsCommand::Bundle { ids, out } => bundle(&ids.into_iter().map(RunId).collect::<Vec<_>>(), None, &out),
         RunsCommand::Import { bundle, json } => import(&bundle, json),
         RunsCommand::Rename { id, name } => rename(RunId(id), &name),
+        RunsCommand::Tag { ids, add, remove } => tag(&ids.into_iter().map(RunId).collect::<Vec<_>>(), &add, &remove),
+        RunsCommand::Note { id, text } => note(RunId(id), &text),
         RunsCommand::Delete { ids, json } => delete(&ids.into_iter().map(RunId).collect::<Vec<_>>(), json),
     }
 }
@@ -130,6 +152,45 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
 fn rename(run: RunId, name: &str) -> anyhow::Result<()> {
     crate::with_store(async |store, _| Ok(store.rename_run(run, name).await?))?;
     println!("run {run} is now \"{}\"", name.trim());
+    Ok(())
+}
+
+/// Tag runs: every tag and every run is checked before any is changed.
+fn tag(runs: &[RunId], add: &[String], remove: &[String]) -> anyhow::Result<()> {
+    let clean = |tags: &[String]| tags.iter().map(|t| muppet_core::annotation::clean_tag(t).map_err(anyhow::Error::msg)).collect::<anyhow::Result<Vec<_>>>();
+    let (add, remove) = (clean(add)?, clean(remove)?);
+    let tags = crate::with_store(async |store, _| {
+        for &run in runs {
+            store.run(run).await?;
+        }
+        let mut tags = Vec::new();
+        for &run in runs {
+            for tag in &add {
+                store.tag_run(run, tag).await?;
+            }
+            for tag in &remove {
+                store.untag_run(run, tag).await?;
+            }
+            tags.push((run, store.run_tags(run).await?));
+        }
+        Ok(tags)
+    })?;
+    for (run, tags) in tags {
+        println!("run {run}: {}", if tags.is_empty() { "no tags".to_string() } else { format!("tags {}", tags.join(", ")) });
+    }
+    Ok(())
+}
+
+/// Add a note to a run.
+fn note(run: RunId, text: &str) -> anyhow::Result<()> {
+    let text = muppet_core::annotation::clean_note(text).map_err(anyhow::Error::msg)?;
+    let count = crate::with_store(async |store, _| {
+        store.run(run).await?;
+        let target = muppet_store::NoteTarget::Run(run);
+        store.add_note(target, &text).await?;
+        Ok(store.notes(target).await?.len())
+    })?;
+    println!("run {run}: note added ({count} in all)");
     Ok(())
 }
 

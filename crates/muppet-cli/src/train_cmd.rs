@@ -184,6 +184,12 @@ pub struct LaunchArgs {
     /// Only register the run as queued and print its id; `muppet worker --run ID` runs it.
     #[arg(long)]
     queue: bool,
+    /// A tag to put on the run (repeat for several; `muppet runs list --tag` filters by it).
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// A note kept with the run (what it is for), shown by `muppet runs show` and the app.
+    #[arg(long)]
+    note: Option<String>,
     #[command(flatten)]
     nodes: NodesArgs,
 }
@@ -219,13 +225,14 @@ impl LaunchArgs {
     /// Queue the run, or train it now (as one node of a multi-node run with --nodes).
     fn start(self, home: &muppet_core::MuppetHome, default_name: String, kind: RunKind, parent: Option<RunId>, spec: &RunSpec) -> anyhow::Result<()> {
         let name = self.name.unwrap_or(default_name);
+        let labels = launch::Labels::new(&self.tags, self.note.as_deref())?;
         let nodes = self.nodes.nodes()?;
         if nodes.is_some() && !matches!(spec.init, InitSpec::Base) {
             bail!("a multi-node run starts from the base model on every node; fine-tune from a run on one machine (drop --nodes)");
         }
         match (&nodes, self.queue) {
             (Some(_), true) => bail!("--queue registers a run for a worker on this machine; a multi-node run starts with the same command on every node instead"),
-            (None, true) => queue(home, &name, kind, parent, spec, self.json),
+            (None, true) => queue(home, &name, kind, parent, spec, &labels, self.json),
             (Some(nodes), false) if nodes.rank > 0 => {
                 let tasks = launch::load_tasks(home, &spec.tasks)?;
                 let summary = launch::execute_node(spec, &tasks, nodes, home)?;
@@ -237,7 +244,7 @@ impl LaunchArgs {
                 }
                 Ok(())
             }
-            (nodes, false) => run_on(home, Start::New { name, kind, parent }, spec, self.json, nodes.as_ref()),
+            (nodes, false) => run_on(home, Start::New { name, kind, parent, labels }, spec, self.json, nodes.as_ref()),
         }
     }
 }
@@ -422,9 +429,9 @@ pub fn worker(args: WorkerArgs) -> anyhow::Result<()> {
 }
 
 /// Check the tasks, then register the run as queued.
-fn queue(home: &muppet_core::MuppetHome, name: &str, kind: RunKind, parent: Option<RunId>, spec: &RunSpec, json: bool) -> anyhow::Result<()> {
+fn queue(home: &muppet_core::MuppetHome, name: &str, kind: RunKind, parent: Option<RunId>, spec: &RunSpec, labels: &launch::Labels, json: bool) -> anyhow::Result<()> {
     launch::load_tasks(home, &spec.tasks)?;
-    let run = launch::create_queued(home, name, kind, parent, None, spec)?;
+    let run = launch::create_queued(home, name, kind, parent, None, spec, labels)?;
     if json {
         println!("{}", serde_json::json!({"run_id": run.0, "status": "queued"}));
     } else {

@@ -1,5 +1,6 @@
 //! Domain types every Muppet Studio crate shares. Serde only: no engine, no store, no UI.
 
+pub mod annotation;
 pub mod digest;
 pub mod experiment;
 pub mod home;
