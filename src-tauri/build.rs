@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "add_paper_task",
     "list_runs",
     "run_columns",
+    "filter_runs",
     "run_detail",
     "run_curves",
     "compare_runs",

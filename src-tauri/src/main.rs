@@ -73,6 +73,7 @@ fn main() {
             commands::tasks::add_paper_task,
             commands::runs::list_runs,
             commands::runs::run_columns,
+            commands::runs::filter_runs,
             commands::runs::run_detail,
             commands::runs::run_curves,
             commands::runs::compare_runs,

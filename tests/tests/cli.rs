@@ -58,12 +58,24 @@ fn demo_stores_a_completed_run_with_points_that_runs_list_reads_back() {
     assert_eq!(run["status"], "completed");
     // Per step: run-wide loss, learning rate and gradient norm, and the loss of each task
     // drawn (3 steps x 4..5); dev accuracy, macro-F1 and MCC of both tasks before and after
-    // training (12); the process's peak memory at the end (1).
+    // training (12); the process's peak memory at the end (1); and its memory and CPU use,
+    // read every two seconds and after the last step (memory at least once).
     let points = run["points"].as_i64().expect("points");
-    assert!((25..=28).contains(&points), "expected 25 to 28 points, got {points}");
-    // The final model is a checkpoint file registered with its size and SHA-256.
     let id = run["id"].as_i64().expect("id");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let system = runtime.block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("open store");
+        let mut counts = Vec::new();
+        for name in ["rss_mb", "cpu_percent"] {
+            counts.push(store.series(muppet_core::RunId(id), None, "system", name).await.expect("series").len() as i64);
+        }
+        store.close().await;
+        counts
+    });
+    assert!(system[0] >= 1 && system[1] <= system[0], "system readings {system:?}");
+    let trained = points - system[0] - system[1];
+    assert!((25..=28).contains(&trained), "expected 25 to 28 points besides the system readings, got {trained}");
+    // The final model is a checkpoint file registered with its size and SHA-256.
     let checkpoints = runtime.block_on(async {
         let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("open store");
         store.checkpoints(muppet_core::RunId(id)).await.expect("checkpoints")

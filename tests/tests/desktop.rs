@@ -434,6 +434,38 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
         studio.wait_for_runs_state("loaded").await?;
         assert_eq!(shown_runs(&studio.client).await?.len(), 2);
 
+        // Runs picked by their figures (the mixture's last rte dev accuracy is 0.9); a key no
+        // run has is said under the field, and the table keeps every run.
+        const ENTER: &str = "\u{E007}";
+        studio.type_into("#runs-where", &format!("RTE dev accuracy > 0.85{ENTER}")).await?;
+        read_settled(|| async {
+            let runs = shown_runs(&studio.client).await?;
+            ensure!(runs.len() == 1 && runs[0].id == mixture.to_string(), "shown: {:?}", runs.iter().map(|r| &r.id).collect::<Vec<_>>());
+            Ok(())
+        })
+        .await?;
+        studio.type_into("#runs-where", &format!("rte dev accuracy > 0.95{ENTER}")).await?;
+        read_settled(|| async {
+            ensure!(shown_runs(&studio.client).await?.is_empty(), "no run has a last rte dev accuracy above 0.95");
+            Ok(())
+        })
+        .await?;
+        studio.type_into("#runs-where", &format!("lerning rate < 1{ENTER}")).await?;
+        read_settled(|| async {
+            let error = studio.text("#runs-where-error").await?;
+            ensure!(error.contains("no run has `lerning rate`"), "the error says {error:?}");
+            ensure!(shown_runs(&studio.client).await?.len() == 2, "every run is shown");
+            Ok(())
+        })
+        .await?;
+        studio.type_into("#runs-where", ENTER).await?;
+        read_settled(|| async {
+            ensure!(!studio.is_displayed("#runs-where-error").await?, "the error is gone with the filter");
+            ensure!(shown_runs(&studio.client).await?.len() == 2, "every run is shown");
+            Ok(())
+        })
+        .await?;
+
         studio.close().await
     })
     .await

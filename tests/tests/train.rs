@@ -70,6 +70,23 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert!(dev["values"][0]["value"].is_number() && dev["values"][1]["value"].is_number(), "{dev}");
     let out = muppet(home.path(), &["runs", "compare", &run_s, &fine_id]);
     assert!(out.status.success() && text(&out).contains("$.config.train_size") && text(&out).contains("strategyqa dev accuracy"), "{}", text(&out));
+
+    // Runs picked by their settings and figures.
+    let picked = |filter: &str| -> Vec<i64> {
+        let out = muppet(home.path(), &["runs", "list", "--where", filter, "--json"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs list JSON");
+        runs.as_array().expect("array").iter().map(|r| r["id"].as_i64().expect("id")).collect()
+    };
+    let fine_run = finetune["id"].as_i64().expect("id");
+    assert_eq!(picked("config.train_size = 16"), [fine_run]);
+    assert_eq!(picked("train size < 100 and strategyqa dev accuracy >= 0"), [fine_run], "the pre-finetuning run has no train size");
+    assert_eq!(picked("strategyqa dev accuracy >= 0 and max length = 48"), [fine_run, run], "newest first");
+    assert_eq!(picked("sarcasm_headlines dev accuracy > 1"), Vec::<i64>::new());
+    let out = muppet(home.path(), &["runs", "list", "--where", "learning rate 1e-4"]);
+    assert!(!out.status.success() && text(&out).contains("--where: `learning rate 1e-4` has no comparison"), "{}", text(&out));
+    let out = muppet(home.path(), &["runs", "list", "--where", "strategyqa test accuracy > 0"]);
+    assert!(!out.status.success() && text(&out).contains("no run has `strategyqa test accuracy`"), "{}", text(&out));
 }
 
 /// `--devices 2` on the CPU: a queued run whose spec carries it is trained by the worker on

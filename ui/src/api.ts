@@ -522,6 +522,8 @@ export const mixtureSummary = (request: MixtureRequest) => invoke<MixtureRow[]>(
 export const estimateRunTime = (request: EstimateRequest) => invoke<RunEstimate>("estimate_run_time", { request });
 
 export const listRuns = () => invoke<RunListRow[]>("list_runs");
+/** The ids of the runs whose settings and figures match an expression (`muppet runs list --where`). */
+export const filterRunsWhere = (expression: string) => invoke<number[]>("filter_runs", { expression });
 export const runColumns = () => invoke<Record<string, RunColumns>>("run_columns");
 export const runDetail = (run: number) => invoke<RunDetail>("run_detail", { run });
 export const runCurves = (run: number) => invoke<RunCurves>("run_curves", { run });

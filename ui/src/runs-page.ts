@@ -1,6 +1,6 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, deleteRuns, importRunBundle, listRuns, runColumns, studioInfo, type RunComparison, type RunListRow, type SeriesKey, type Update } from "./api";
+import { compareRuns, deleteRuns, filterRunsWhere, importRunBundle, listRuns, runColumns, studioInfo, type RunComparison, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
 import { byId, el, showResult } from "./dom";
@@ -62,6 +62,8 @@ export class RunsPage {
   /** The optional columns the loaded runs offer (computed once per load), and those shown. */
   private available: ColumnKey[] = [];
   private shown: ColumnKey[] = [];
+  /** The runs the settings-and-figures filter matched at its last reading; null: no filter. */
+  private matching: Set<number> | null = null;
 
   constructor(
     private readonly openRun: (id: number) => void,
@@ -71,6 +73,8 @@ export class RunsPage {
     byId("runs-filter").addEventListener("input", () => this.render());
     byId("runs-status-filter").addEventListener("change", () => this.render());
     byId("runs-tag-filter").addEventListener("change", () => this.render());
+    // Read on Enter (and when the field is left or cleared), not at each key.
+    byId("runs-where").addEventListener("change", () => void this.applyWhere().then(() => this.render()));
     byId("runs-more").addEventListener("click", () => {
       this.showAll = true;
       this.render();
@@ -131,6 +135,8 @@ export class RunsPage {
       }
       this.rows = rows;
       if (this.columns.length > 0 || byId<HTMLDetailsElement>("runs-columns").open) await this.loadColumns();
+      // The runs and their figures may have changed since the filter was read.
+      if (this.matching) await this.applyWhere();
       byId("error-banner").hidden = true;
       this.fillTagFilter();
       this.render();
@@ -185,12 +191,35 @@ export class RunsPage {
     select.hidden = tags.length === 0;
   }
 
+  /**
+   * Read the settings-and-figures filter: the runs it matches, or why it cannot be read (said
+   * under the field; the table then shows what the other filters keep).
+   */
+  private async applyWhere(): Promise<void> {
+    const expression = byId<HTMLInputElement>("runs-where").value.trim();
+    const error = byId("runs-where-error");
+    if (expression === "") {
+      this.matching = null;
+      error.hidden = true;
+      return;
+    }
+    try {
+      this.matching = new Set(await filterRunsWhere(expression));
+      error.hidden = true;
+    } catch (e) {
+      this.matching = null;
+      error.textContent = describeError(e).message;
+      error.hidden = false;
+    }
+  }
+
   private visibleRows(): RunListRow[] {
     const status = byId<HTMLSelectElement>("runs-status-filter").value;
     const filtered = filterRuns(this.rows, {
       statuses: status ? [status as RunListRow["status"]] : [],
       text: byId<HTMLInputElement>("runs-filter").value,
       tag: byId<HTMLSelectElement>("runs-tag-filter").value,
+      ids: this.matching,
     });
     return sortRuns(filtered, this.sort);
   }

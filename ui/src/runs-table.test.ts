@@ -51,6 +51,11 @@ describe("filterRuns", () => {
     expect(filterRuns(rows, { statuses: [], text: "sarcasm" }).map((r) => r.id)).toEqual([2]);
     expect(filterRuns(rows, { statuses: [], text: "3" }).map((r) => r.id)).toEqual([3]);
   });
+  it("keeps only the runs a settings-and-figures filter matched, with the other filters", () => {
+    expect(filterRuns(rows, { statuses: [], text: "", ids: new Set([1, 3]) }).map((r) => r.id)).toEqual([1, 3]);
+    expect(filterRuns(rows, { statuses: ["failed"], text: "", ids: new Set([1, 3]) }).map((r) => r.id)).toEqual([3]);
+    expect(filterRuns(rows, { statuses: [], text: "", ids: null })).toHaveLength(3);
+  });
 });
 
 describe("sortRuns", () => {

@@ -25,6 +25,8 @@ export interface RunFilter {
   text: string;
   /** Only runs with this tag; empty or absent: every run. */
   tag?: string;
+  /** Only these runs (those a settings-and-figures filter matched); absent or null: every run. */
+  ids?: ReadonlySet<number> | null;
 }
 
 export function filterRuns(rows: readonly RunListRow[], filter: RunFilter): RunListRow[] {
@@ -33,7 +35,8 @@ export function filterRuns(rows: readonly RunListRow[], filter: RunFilter): RunL
     (r) =>
       (filter.statuses.length === 0 || filter.statuses.includes(r.status)) &&
       (text === "" || r.name.toLowerCase().includes(text) || String(r.id) === text) &&
-      (!filter.tag || r.tags.includes(filter.tag)),
+      (!filter.tag || r.tags.includes(filter.tag)) &&
+      (!filter.ids || filter.ids.has(r.id)),
   );
 }
 

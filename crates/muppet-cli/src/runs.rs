@@ -30,6 +30,12 @@ pub enum RunsCommand {
         /// Only the runs of this experiment.
         #[arg(long)]
         experiment: Option<i64>,
+        /// Only runs whose settings and figures match, as MLflow's search filter: conditions
+        /// joined by `and`, e.g. "learning rate < 1e-4 and sst2 dev accuracy > 0.8" (a key is
+        /// a column of the runs table, a figure by its last value, or a spec path such as
+        /// `config.sampling.kind`).
+        #[arg(long = "where", value_name = "FILTER")]
+        filter: Option<String>,
     },
     /// One run: its status, lineage, tasks, settings, dev figures, checkpoints and notes.
     Show {
@@ -132,9 +138,10 @@ pub enum RunsCommand {
 
 pub fn run(command: RunsCommand) -> anyhow::Result<()> {
     match command {
-        RunsCommand::List { json, status, tag, task, experiment } => {
+        RunsCommand::List { json, status, tag, task, experiment, filter } => {
             let query = muppet_store::RunQuery { status, tag, task, experiment: experiment.map(muppet_store::ExperimentId), ..Default::default() };
-            list(json, query)
+            let filter = filter.as_deref().map(muppet_store::RunFilter::parse).transpose().map_err(|e| anyhow::anyhow!("--where: {e}"))?;
+            list(json, query, filter)
         }
         RunsCommand::Chart { id, out } => chart(RunId(id), out),
         RunsCommand::Show { id, json } => show(RunId(id), json),
@@ -401,14 +408,19 @@ fn chart(run: RunId, out: Option<PathBuf>) -> anyhow::Result<()> {
 }
 
 /// The runs `query` keeps (all, without a filter), newest first.
-fn list(json: bool, query: muppet_store::RunQuery) -> anyhow::Result<()> {
+fn list(json: bool, query: muppet_store::RunQuery, filter: Option<muppet_store::RunFilter>) -> anyhow::Result<()> {
     let home = crate::home();
-    let filtered = query.status.is_some() || query.tag.is_some() || query.task.is_some() || query.experiment.is_some();
+    let queried = query.status.is_some() || query.tag.is_some() || query.task.is_some() || query.experiment.is_some();
+    let filtered = queried || filter.is_some();
     let runs = crate::with_store(async |store, _| {
         let mut runs = store.list_runs().await?;
-        if filtered {
+        if queried {
             let kept: std::collections::HashSet<RunId> =
                 store.query_runs(&muppet_store::RunQuery { limit: u64::MAX, ..query }).await?.rows.into_iter().map(|r| r.run.id).collect();
+            runs.retain(|r| kept.contains(&r.id));
+        }
+        if let Some(filter) = &filter {
+            let kept = store.filter_runs(filter).await.map_err(|e| anyhow::anyhow!("--where: {e}"))?;
             runs.retain(|r| kept.contains(&r.id));
         }
         Ok(runs)

@@ -70,6 +70,17 @@ pub async fn run_columns(state: State<'_, StudioState>) -> Result<HashMap<i64, m
     Ok(store.run_columns(None).await?.into_iter().map(|(run, columns)| (run.0, columns)).collect())
 }
 
+/// The ids of the runs whose settings and figures match `expression` (`muppet runs list
+/// --where`, [`muppet_store::RunFilter`]), or why it cannot be read or applied.
+#[tauri::command]
+pub async fn filter_runs(state: State<'_, StudioState>, expression: String) -> Result<Vec<i64>, CommandError> {
+    let filter = muppet_store::RunFilter::parse(&expression)?;
+    let store = store(&state)?;
+    let mut ids: Vec<i64> = store.filter_runs(&filter).await?.into_iter().map(|r| r.0).collect();
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 /// One run: its row, spec, checkpoints and the series it has.
 #[derive(Debug, Serialize)]
 pub struct RunDetail {

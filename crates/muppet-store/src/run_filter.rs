@@ -1,0 +1,286 @@
+//! Runs picked by their settings and figures, as MLflow's search filter (`params.lr < 1e-4
+//! and metrics.acc > 0.8`) and W&B's table filters do: conditions joined by `and`, each a key,
+//! a comparison and a value. A key is a column of the runs table, by its name (`learning
+//! rate`, `sst2 dev accuracy`: a figure is its last value), or a path into the run's spec
+//! (`config.lr`, `$.config.sampling.t`, or one word: `backend`). A run without the key's
+//! value does not match.
+
+use std::collections::{HashMap, HashSet};
+
+use muppet_core::RunId;
+use serde_json::Value;
+
+use crate::run_columns::{RunColumns, PARAM_COLUMNS, PARENT_COLUMN};
+use crate::{ParamOp, Store, StoreError};
+
+/// A parsed filter: every condition must hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunFilter {
+    conditions: Vec<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Condition {
+    key: Key,
+    op: ParamOp,
+    value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Key {
+    /// A column's name, as written (matched without regard to case).
+    Column(String),
+    /// The segments of a path into the spec.
+    Path(Vec<String>),
+}
+
+/// The comparisons, longest first so that `<=` is not read as `<`.
+const OPS: [(&str, ParamOp); 7] = [
+    ("<=", ParamOp::Le),
+    (">=", ParamOp::Ge),
+    ("!=", ParamOp::Ne),
+    ("==", ParamOp::Eq),
+    ("=", ParamOp::Eq),
+    ("<", ParamOp::Lt),
+    (">", ParamOp::Gt),
+];
+
+fn refused(message: String) -> StoreError {
+    StoreError::Refused(message)
+}
+
+impl RunFilter {
+    /// Read a filter; the error names the condition and what is wrong with it.
+    pub fn parse(text: &str) -> Result<Self, StoreError> {
+        let mut conditions = Vec::new();
+        for part in split_and(text) {
+            let part = part.trim();
+            if part.is_empty() {
+                return Err(refused(format!("the filter `{}` has an empty condition: write KEY OP VALUE between the `and`s, e.g. `learning rate < 1e-4`", text.trim())));
+            }
+            let Some((at, symbol, op)) = OPS.iter().filter_map(|&(symbol, op)| part.find(symbol).map(|at| (at, symbol, op))).min_by_key(|(at, symbol, _)| (*at, usize::MAX - symbol.len())) else {
+                return Err(refused(format!("`{part}` has no comparison: write KEY OP VALUE with OP one of =, !=, <, <=, >, >=")));
+            };
+            let (key, value) = (part[..at].trim(), part[at + symbol.len()..].trim());
+            if key.is_empty() || value.is_empty() {
+                return Err(refused(format!("`{part}` needs a key before `{symbol}` and a value after it, e.g. `learning rate {symbol} 1e-4`")));
+            }
+            conditions.push(Condition { key: Key::of(key), op, value: value_of(value) });
+        }
+        Ok(RunFilter { conditions })
+    }
+
+    /// The runs of `columns` and `specs` that match, or why the filter cannot be applied (a
+    /// key that no run has).
+    pub fn select(&self, columns: &HashMap<RunId, RunColumns>, specs: &HashMap<RunId, Value>) -> Result<HashSet<RunId>, StoreError> {
+        for c in &self.conditions {
+            let known = specs.keys().chain(columns.keys()).any(|run| c.key.value(columns.get(run), specs.get(run)).is_some());
+            if !known {
+                return Err(refused(c.key.unknown(columns)));
+            }
+        }
+        let runs: HashSet<RunId> = specs.keys().chain(columns.keys()).copied().collect();
+        Ok(runs
+            .into_iter()
+            .filter(|run| self.conditions.iter().all(|c| c.key.value(columns.get(run), specs.get(run)).is_some_and(|v| compare(&v, c.op, &c.value))))
+            .collect())
+    }
+}
+
+impl Key {
+    fn of(text: &str) -> Key {
+        let path = text.strip_prefix("$.").unwrap_or(text);
+        let is_path = text.starts_with("$.") || (path.contains('.') && path.split('.').all(|s| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_')));
+        if is_path {
+            Key::Path(path.split('.').map(str::to_string).collect())
+        } else {
+            Key::Column(text.split_whitespace().collect::<Vec<_>>().join(" "))
+        }
+    }
+
+    /// The key's value for a run: a setting, a figure's last value, or a value of its spec.
+    fn value(&self, columns: Option<&RunColumns>, spec: Option<&Value>) -> Option<Value> {
+        match self {
+            Key::Column(name) => {
+                let named = |k: &String| k.eq_ignore_ascii_case(name);
+                if let Some(columns) = columns {
+                    if let Some((_, v)) = columns.params.iter().find(|(k, _)| named(k)) {
+                        return Some(v.clone());
+                    }
+                    if let Some((_, figures)) = columns.metrics.iter().find(|(k, _)| named(k)) {
+                        return figures.last.map(Value::from);
+                    }
+                }
+                // One word that is no column: a field at the top of the spec (`backend`).
+                if name.contains(' ') {
+                    return None;
+                }
+                Key::Path(vec![name.clone()]).value(None, spec)
+            }
+            Key::Path(segments) => {
+                let mut at = spec?;
+                for s in segments {
+                    at = match at {
+                        Value::Object(map) => map.get(s)?,
+                        Value::Array(items) => items.get(s.parse::<usize>().ok()?)?,
+                        _ => return None,
+                    };
+                }
+                (!at.is_null()).then(|| at.clone())
+            }
+        }
+    }
+
+    /// Why no run has this key, with the keys there are.
+    fn unknown(&self, columns: &HashMap<RunId, RunColumns>) -> String {
+        match self {
+            Key::Path(segments) => format!("no run's spec has `{}`: a path names the spec's fields, e.g. `config.lr`, `config.sampling.kind`, `tasks.0`", segments.join(".")),
+            Key::Column(name) => {
+                let mut figures: Vec<&String> = columns.values().flat_map(|c| c.metrics.keys()).collect::<HashSet<_>>().into_iter().collect();
+                figures.sort();
+                let settings: Vec<&str> = PARAM_COLUMNS.iter().map(|(n, _)| *n).chain([PARENT_COLUMN]).collect();
+                let shown: Vec<&str> = figures.iter().take(8).map(|s| s.as_str()).collect();
+                let more = if figures.len() > shown.len() { ", ..." } else { "" };
+                format!(
+                    "no run has `{name}`: a key is a setting ({}), a figure ({}{more}) or a path into the spec (`config.lr`)",
+                    settings.join(", "),
+                    if shown.is_empty() { "none stored yet".to_string() } else { shown.join(", ") }
+                )
+            }
+        }
+    }
+}
+
+/// `text` cut at each `and` that stands alone (any case), so keys may hold other words.
+fn split_and(text: &str) -> Vec<String> {
+    let mut parts = vec![Vec::new()];
+    for word in text.split_whitespace() {
+        if word.eq_ignore_ascii_case("and") {
+            parts.push(Vec::new());
+        } else if let Some(last) = parts.last_mut() {
+            last.push(word);
+        }
+    }
+    parts.into_iter().map(|words| words.join(" ")).collect()
+}
+
+/// A value as written: a number, true, false, or text (quotes around it are dropped).
+fn value_of(text: &str) -> Value {
+    let unquoted = ['"', '\''].iter().find_map(|q| text.strip_prefix(*q)?.strip_suffix(*q));
+    if let Some(text) = unquoted {
+        return Value::String(text.to_string());
+    }
+    match text {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => text.parse::<f64>().ok().and_then(|n| serde_json::Number::from_f64(n).map(Value::Number)).unwrap_or_else(|| Value::String(text.to_string())),
+    }
+}
+
+/// Whether `actual OP wanted` holds: numbers by value, text by its characters, a setting made
+/// of parts (`{"kind": "temperature", "t": 2}`) by its kind.
+fn compare(actual: &Value, op: ParamOp, wanted: &Value) -> bool {
+    use std::cmp::Ordering;
+    let ordering = match (actual, wanted) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b)),
+        (Value::String(a), Value::String(b)) => Some(a.as_str().cmp(b.as_str())),
+        (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+        (Value::Object(map), Value::String(_)) => return map.get("kind").is_some_and(|kind| compare(kind, op, wanted)),
+        // A number written as text in the spec, or text that reads as a number.
+        (Value::String(a), Value::Number(b)) => a.parse::<f64>().ok().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b)),
+        _ => None,
+    };
+    let Some(ordering) = ordering else { return false };
+    match op {
+        ParamOp::Eq => ordering == Ordering::Equal,
+        ParamOp::Ne => ordering != Ordering::Equal,
+        ParamOp::Lt => ordering == Ordering::Less,
+        ParamOp::Le => ordering != Ordering::Greater,
+        ParamOp::Gt => ordering == Ordering::Greater,
+        ParamOp::Ge => ordering != Ordering::Less,
+    }
+}
+
+impl Store {
+    /// The runs that match `filter`, read from every run's columns and spec.
+    pub async fn filter_runs(&self, filter: &RunFilter) -> Result<HashSet<RunId>, StoreError> {
+        let columns = self.run_columns(None).await?;
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, spec_json FROM runs").fetch_all(&self.pool).await?;
+        let specs = rows.into_iter().filter_map(|(id, text)| Some((RunId(id), serde_json::from_str(&text).ok()?))).collect();
+        filter.select(&columns, &specs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::MetricFigures;
+
+    fn run(lr: f64, accuracy: Option<f64>, sampling: Value) -> (RunColumns, Value) {
+        let mut columns = RunColumns::default();
+        columns.params = BTreeMap::from([("learning rate".to_string(), json!(lr)), ("sampling".to_string(), sampling.clone())]);
+        if let Some(a) = accuracy {
+            columns.metrics.insert("sst2 dev accuracy".into(), MetricFigures { last: Some(a), best: Some(a), step: 10 });
+        }
+        (columns, json!({"config": {"lr": lr, "sampling": sampling, "train_size": null}, "tasks": ["sst2", "rte"], "backend": "cpu"}))
+    }
+
+    fn runs() -> (HashMap<RunId, RunColumns>, HashMap<RunId, Value>) {
+        let all = [
+            run(1e-4, Some(0.81), json!({"kind": "natural"})),
+            run(3e-5, Some(0.85), json!({"kind": "temperature", "t": 2.0})),
+            run(1e-5, None, json!({"kind": "uniform"})),
+        ];
+        let mut columns = HashMap::new();
+        let mut specs = HashMap::new();
+        for (i, (c, s)) in all.into_iter().enumerate() {
+            columns.insert(RunId(i as i64 + 1), c);
+            specs.insert(RunId(i as i64 + 1), s);
+        }
+        (columns, specs)
+    }
+
+    fn ids(text: &str) -> Vec<i64> {
+        let (columns, specs) = runs();
+        let mut ids: Vec<i64> = RunFilter::parse(text).expect("parse").select(&columns, &specs).expect("select").into_iter().map(|r| r.0).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    fn error(text: &str) -> String {
+        let (columns, specs) = runs();
+        match RunFilter::parse(text).and_then(|f| f.select(&columns, &specs)) {
+            Ok(ids) => panic!("`{text}` matched {ids:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn conditions_on_settings_figures_and_spec_paths_all_hold() {
+        assert_eq!(ids("learning rate < 1e-4"), [2, 3]);
+        assert_eq!(ids("Learning  Rate <= 1e-4 AND sst2 dev accuracy > 0.8"), [1, 2]);
+        assert_eq!(ids("sst2 dev accuracy >= 0.85"), [2], "a run without the figure never matches");
+        assert_eq!(ids("sst2 dev accuracy != 0.85"), [1]);
+        assert_eq!(ids("sampling = temperature"), [2], "a setting of parts compares by its kind");
+        assert_eq!(ids("sampling != 'natural'"), [2, 3]);
+        assert_eq!(ids("config.sampling.t > 1"), [2]);
+        assert_eq!(ids("$.config.lr == 0.00003"), [2]);
+        assert_eq!(ids("tasks.1 = rte and backend = cpu"), [1, 2, 3]);
+        assert_eq!(ids("config.lr>=1e-5 and config.lr<1e-4"), [2, 3], "no spaces needed");
+    }
+
+    #[test]
+    fn a_bad_filter_says_what_to_write() {
+        assert!(error("learning rate 1e-4").contains("`learning rate 1e-4` has no comparison"), "{}", error("learning rate 1e-4"));
+        assert!(error("< 3").contains("needs a key before `<`"));
+        assert!(error("lr < 1 and").contains("has an empty condition"));
+        let unknown = error("lerning rate < 1");
+        assert!(unknown.contains("no run has `lerning rate`") && unknown.contains("learning rate") && unknown.contains("sst2 dev accuracy"), "{unknown}");
+        assert!(error("config.lrr < 1").contains("no run's spec has `config.lrr`"));
+        assert!(error("config.train_size > 1").contains("config.train_size"), "a value every run leaves empty is no key to filter by");
+    }
+}
