@@ -83,6 +83,21 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert_eq!(picked("train size < 100 and strategyqa dev accuracy >= 0"), [fine_run], "the pre-finetuning run has no train size");
     assert_eq!(picked("strategyqa dev accuracy >= 0 and max length = 48"), [fine_run, run], "newest first");
     assert_eq!(picked("sarcasm_headlines dev accuracy > 1"), Vec::<i64>::new());
+    // Ordered by a key, highest first (or lowest), the key's values shown as a column.
+    let ordered = |extra: &[&str]| -> Vec<i64> {
+        let out = muppet(home.path(), &[&["runs", "list", "--json"], extra].concat());
+        assert!(out.status.success(), "{}", text(&out));
+        let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("runs list JSON");
+        runs.as_array().expect("array").iter().map(|r| r["id"].as_i64().expect("id")).collect()
+    };
+    assert_eq!(ordered(&["--sort", "config.steps"]), [run, fine_run], "3 updates before 2");
+    assert_eq!(ordered(&["--sort", "updates", "--ascending"]), [fine_run, run]);
+    assert_eq!(ordered(&["--sort", "train size", "--ascending"]), [fine_run, run], "a run without the key comes last");
+    assert_eq!(ordered(&["--sort", "updates", "--limit", "1"]), [run]);
+    let table = text(&muppet(home.path(), &["runs", "list", "--sort", "updates"]));
+    assert!(table.lines().next().is_some_and(|head| head.contains("updates")), "{table}");
+    let out = muppet(home.path(), &["runs", "list", "--sort", "strategyqa test accuracy"]);
+    assert!(!out.status.success() && text(&out).contains("--sort: no run has `strategyqa test accuracy`"), "{}", text(&out));
     let out = muppet(home.path(), &["runs", "list", "--where", "learning rate 1e-4"]);
     assert!(!out.status.success() && text(&out).contains("--where: `learning rate 1e-4` has no comparison"), "{}", text(&out));
     let out = muppet(home.path(), &["runs", "list", "--where", "strategyqa test accuracy > 0"]);

@@ -36,6 +36,16 @@ pub enum RunsCommand {
         /// `config.sampling.kind`).
         #[arg(long = "where", value_name = "FILTER")]
         filter: Option<String>,
+        /// Order the runs by this key, highest first (a column such as "sst2 dev accuracy", or
+        /// a spec path such as config.lr), shown as a column; runs without it come last.
+        #[arg(long, value_name = "KEY")]
+        sort: Option<String>,
+        /// With --sort: lowest first.
+        #[arg(long, requires = "sort")]
+        ascending: bool,
+        /// Only the first N runs listed.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
     },
     /// One run: its status, lineage, tasks, settings, dev figures, checkpoints and notes.
     Show {
@@ -138,10 +148,14 @@ pub enum RunsCommand {
 
 pub fn run(command: RunsCommand) -> anyhow::Result<()> {
     match command {
-        RunsCommand::List { json, status, tag, task, experiment, filter } => {
+        RunsCommand::List { json, status, tag, task, experiment, filter, sort, ascending, limit } => {
             let query = muppet_store::RunQuery { status, tag, task, experiment: experiment.map(muppet_store::ExperimentId), ..Default::default() };
             let filter = filter.as_deref().map(muppet_store::RunFilter::parse).transpose().map_err(|e| anyhow::anyhow!("--where: {e}"))?;
-            list(json, query, filter)
+            let order = match &sort {
+                Some(key) => Some(Order { key: muppet_store::RunKey::parse(key).map_err(|e| anyhow::anyhow!("--sort: {e}"))?, name: key.trim().to_string(), ascending }),
+                None => None,
+            };
+            list(json, Listing { query, filter, order, limit })
         }
         RunsCommand::Chart { id, out } => chart(RunId(id), out),
         RunsCommand::Show { id, json } => show(RunId(id), json),
@@ -408,23 +422,58 @@ fn chart(run: RunId, out: Option<PathBuf>) -> anyhow::Result<()> {
 }
 
 /// The runs `query` keeps (all, without a filter), newest first.
-fn list(json: bool, query: muppet_store::RunQuery, filter: Option<muppet_store::RunFilter>) -> anyhow::Result<()> {
+/// Which runs `muppet runs list` shows, in which order.
+struct Listing {
+    query: muppet_store::RunQuery,
+    filter: Option<muppet_store::RunFilter>,
+    order: Option<Order>,
+    limit: Option<usize>,
+}
+
+/// `--sort KEY [--ascending]`.
+struct Order {
+    key: muppet_store::RunKey,
+    /// As given, for the column's head.
+    name: String,
+    ascending: bool,
+}
+
+fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
     let home = crate::home();
+    let Listing { query, filter, order, limit } = listing;
     let queried = query.status.is_some() || query.tag.is_some() || query.task.is_some() || query.experiment.is_some();
     let filtered = queried || filter.is_some();
-    let runs = crate::with_store(async |store, _| {
+    let (mut runs, values) = crate::with_store(async |store, _| {
         let mut runs = store.list_runs().await?;
         if queried {
             let kept: std::collections::HashSet<RunId> =
                 store.query_runs(&muppet_store::RunQuery { limit: u64::MAX, ..query }).await?.rows.into_iter().map(|r| r.run.id).collect();
             runs.retain(|r| kept.contains(&r.id));
         }
-        if let Some(filter) = &filter {
-            let kept = store.filter_runs(filter).await.map_err(|e| anyhow::anyhow!("--where: {e}"))?;
-            runs.retain(|r| kept.contains(&r.id));
+        let mut values = None;
+        if filter.is_some() || order.is_some() {
+            let (columns, specs) = store.run_columns_and_specs().await?;
+            if let Some(filter) = &filter {
+                let kept = filter.select(&columns, &specs).map_err(|e| anyhow::anyhow!("--where: {e}"))?;
+                runs.retain(|r| kept.contains(&r.id));
+            }
+            if let Some(order) = &order {
+                values = Some(order.key.values(&columns, &specs).map_err(|e| anyhow::anyhow!("--sort: {e}"))?);
+            }
         }
-        Ok(runs)
+        Ok((runs, values))
     })?;
+    if let (Some(order), Some(values)) = (&order, &values) {
+        // Stable: runs of equal values stay newest first; runs without a value go last.
+        runs.sort_by(|a, b| match (values.get(&a.id), values.get(&b.id)) {
+            (Some(x), Some(y)) if order.ascending => muppet_store::value_order(x, y),
+            (Some(x), Some(y)) => muppet_store::value_order(y, x),
+            (x, y) => y.is_some().cmp(&x.is_some()),
+        });
+    }
+    if let Some(n) = limit {
+        runs.truncate(n);
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&runs)?);
         return Ok(());
@@ -437,11 +486,26 @@ fn list(json: bool, query: muppet_store::RunQuery, filter: Option<muppet_store::
         println!("No runs in {} yet. Try `muppet demo`.", home.db().display());
         return Ok(());
     }
-    println!("{:>5}  {:<44} {:<13} {:<10} {:>7}  {:>9}  started", "id", "name", "kind", "status", "points", "last loss");
+    // The sort key's values as a column of their own, before the start time.
+    let sorted = |r: &muppet_store::RunRow| -> String {
+        let value = values.as_ref().and_then(|v| v.get(&r.id));
+        value.map_or_else(|| "-".to_string(), |v| match v {
+            serde_json::Value::Number(n) => match n.as_f64() {
+                Some(x) if x != 0.0 && x.abs() < 1e-3 => format!("{x:.2e}"),
+                Some(x) if x.fract() != 0.0 => format!("{x:.4}"),
+                _ => n.to_string(),
+            },
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    };
+    let key_head = order.as_ref().map(|o| format!("{:>14}  ", o.name)).unwrap_or_default();
+    println!("{:>5}  {:<44} {:<13} {:<10} {:>7}  {:>9}  {key_head}started", "id", "name", "kind", "status", "points", "last loss");
     for r in &runs {
         let loss = r.last_loss.map(|l| format!("{l:.4}")).unwrap_or_else(|| "-".into());
+        let key = if order.is_some() { format!("{:>14}  ", sorted(r)) } else { String::new() };
         println!(
-            "{:>5}  {:<44} {:<13} {:<10} {:>7}  {:>9}  {}",
+            "{:>5}  {:<44} {:<13} {:<10} {:>7}  {:>9}  {key}{}",
             r.id.0,
             r.name,
             r.kind.as_str(),

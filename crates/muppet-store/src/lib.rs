@@ -41,7 +41,7 @@ pub use progress::{AxisPoint, RunProgress};
 pub use open::Store;
 pub use overlaps::{CheckedTask, OverlapCheck, StoredOverlap};
 pub use run_columns::{metric_column, MetricFigures, RunColumns, PARAM_COLUMNS, PARENT_COLUMN};
-pub use run_filter::RunFilter;
+pub use run_filter::{value_order, RunFilter, RunKey};
 pub use run_query::{ParamFilter, ParamOp, RunPage, RunQuery, RunSort, RunTableRow, SummaryStat};
 pub use runs::{NewRun, RunOrigin, RunRow};
 pub use series::{MetricGoal, SeriesId, SeriesInfo, SeriesKey, Summary};

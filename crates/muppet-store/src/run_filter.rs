@@ -201,12 +201,57 @@ fn compare(actual: &Value, op: ParamOp, wanted: &Value) -> bool {
     }
 }
 
+/// One key of a filter alone, to order runs by (`muppet runs list --sort`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunKey(Key);
+
+impl RunKey {
+    pub fn parse(text: &str) -> Result<Self, StoreError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(refused("name a column (`sst2 dev accuracy`, `learning rate`) or a spec path (`config.lr`) to sort by".into()));
+        }
+        Ok(RunKey(Key::of(text)))
+    }
+
+    /// Each run's value of the key (runs without one are left out), or why no run has it.
+    pub fn values(&self, columns: &HashMap<RunId, RunColumns>, specs: &HashMap<RunId, Value>) -> Result<HashMap<RunId, Value>, StoreError> {
+        let values: HashMap<RunId, Value> =
+            specs.keys().chain(columns.keys()).filter_map(|&run| Some((run, self.0.value(columns.get(&run), specs.get(&run))?))).collect();
+        if values.is_empty() {
+            return Err(refused(self.0.unknown(columns)));
+        }
+        Ok(values)
+    }
+}
+
+/// The order of two values of a key: numbers by value before text, text by its characters,
+/// then the rest by their JSON.
+pub fn value_order(a: &Value, b: &Value) -> std::cmp::Ordering {
+    let rank = |v: &Value| match v {
+        Value::Number(_) => 0,
+        Value::String(_) => 1,
+        _ => 2,
+    };
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64().unwrap_or(f64::NAN).total_cmp(&y.as_f64().unwrap_or(f64::NAN)),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)).then_with(|| a.to_string().cmp(&b.to_string())),
+    }
+}
+
 impl Store {
-    /// The runs that match `filter`, read from every run's columns and spec.
-    pub async fn filter_runs(&self, filter: &RunFilter) -> Result<HashSet<RunId>, StoreError> {
+    /// Every run's columns and parsed spec: what filters and keys are read from.
+    pub async fn run_columns_and_specs(&self) -> Result<(HashMap<RunId, RunColumns>, HashMap<RunId, Value>), StoreError> {
         let columns = self.run_columns(None).await?;
         let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, spec_json FROM runs").fetch_all(&self.pool).await?;
         let specs = rows.into_iter().filter_map(|(id, text)| Some((RunId(id), serde_json::from_str(&text).ok()?))).collect();
+        Ok((columns, specs))
+    }
+
+    /// The runs that match `filter`, read from every run's columns and spec.
+    pub async fn filter_runs(&self, filter: &RunFilter) -> Result<HashSet<RunId>, StoreError> {
+        let (columns, specs) = self.run_columns_and_specs().await?;
         filter.select(&columns, &specs)
     }
 }
@@ -271,6 +316,23 @@ mod tests {
         assert_eq!(ids("$.config.lr == 0.00003"), [2]);
         assert_eq!(ids("tasks.1 = rte and backend = cpu"), [1, 2, 3]);
         assert_eq!(ids("config.lr>=1e-5 and config.lr<1e-4"), [2, 3], "no spaces needed");
+    }
+
+    #[test]
+    fn runs_are_ordered_by_a_key_they_have() {
+        let (columns, specs) = runs();
+        let by = |key: &str| {
+            let values = RunKey::parse(key).expect("key").values(&columns, &specs).expect("values");
+            let mut ids: Vec<(RunId, Value)> = values.into_iter().collect();
+            ids.sort_by(|a, b| value_order(&a.1, &b.1));
+            ids.into_iter().map(|(r, _)| r.0).collect::<Vec<_>>()
+        };
+        assert_eq!(by("sst2 dev accuracy"), [1, 2], "run 3 has no figure");
+        assert_eq!(by("config.lr"), [3, 2, 1]);
+        assert_eq!(by("sampling"), [1, 2, 3], "by the JSON text: natural, temperature, uniform");
+        assert!(RunKey::parse("sst2 test accuracy").expect("key").values(&columns, &specs).is_err());
+        assert!(RunKey::parse(" ").is_err());
+        assert_eq!(value_order(&json!(2), &json!("a")), std::cmp::Ordering::Less);
     }
 
     #[test]
