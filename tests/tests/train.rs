@@ -282,8 +282,6 @@ fn a_two_node_run_stopped_on_one_node_resumes_on_both() {
     let resume = ["resume", "1"];
     let (first, second) = (node(home0.path(), &resume, "0", &address, data0), node(home1.path(), &two, "1", &address, data1));
     let (first, second) = (finish(first, 300, "node 0"), finish(second, 120, "node 1"));
-    let _ = server.kill();
-    let _ = server.wait();
     assert!(first.status.success(), "node 0:\n{}\nnode 1:\n{}", text(&first), text(&second));
     assert!(second.status.success(), "node 1:\n{}", text(&second));
     let (kept, follower) = (last_json(&first), last_json(&second));
@@ -301,6 +299,30 @@ fn a_two_node_run_stopped_on_one_node_resumes_on_both() {
     for (a, b) in kept["tasks"].as_array().expect("tasks").iter().zip(reference["tasks"].as_array().expect("tasks")) {
         assert!(close(&a["loss_last"], &b["loss_last"]), "{a}\n{b}");
     }
+
+    // A fine-tune of its checkpoint on both nodes: --from-run on node 0, which sends the model
+    // (its encoder and the reused head); node 1 gives the settings node 0 takes from the run.
+    let tail = ["--task", "strategyqa", "--steps", "2", "--train-size", "16", "--tasks-per-update", "4", "--head-dropout", "0", "--doc-stride", "16"];
+    let from_run = args(&[&["finetune", "--from-run", "1", "--reuse-head"][..], &tail].concat(), &[]);
+    let elsewhere = args(&[&["finetune", "--model", &model][..], &tail].concat(), &["--devices", "2"]);
+    let out = muppet(home1.path(), &[&from_run[..], &["--nodes", "2", "--node-rank", "1", "--coordinator", &address, "--node-address", "ws://127.0.0.1:1"]].concat());
+    assert!(!out.status.success() && text(&out).contains("give --from-run on node 0 only"), "{}", text(&out));
+    let on_two = [&from_run[..], &["--devices", "2"]].concat();
+    let (first, second) = (node(home0.path(), &on_two, "0", &address, data0), node(home1.path(), &elsewhere, "1", &address, data1));
+    let (first, second) = (finish(first, 300, "node 0"), finish(second, 120, "node 1"));
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(first.status.success(), "node 0:\n{}\nnode 1:\n{}", text(&first), text(&second));
+    assert!(second.status.success(), "node 1:\n{}", text(&second));
+    let reference = muppet(home0.path(), &[&from_run[..], &["--json"]].concat());
+    assert!(reference.status.success(), "{}", text(&reference));
+    let (kept, follower, reference) = (last_json(&first), last_json(&second), last_json(&reference));
+    assert_eq!(kept["status"], "completed", "{kept}");
+    for key in ["loss_first", "loss_last"] {
+        assert!(close(&kept[key], &reference[key]), "{key}: fine-tuned on two nodes {} vs one machine {}", kept[key], reference[key]);
+        assert_eq!(follower[key], kept[key], "{key}: node 1 started from node 0's model");
+    }
+    assert_eq!(kept["tasks"][0]["dev_metric_before"], reference["tasks"][0]["dev_metric_before"]);
 }
 
 #[test]

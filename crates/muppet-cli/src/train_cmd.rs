@@ -227,9 +227,6 @@ impl LaunchArgs {
         let name = self.name.unwrap_or(default_name);
         let labels = launch::Labels::new(&self.tags, self.note.as_deref())?;
         let nodes = self.nodes.nodes()?;
-        if nodes.is_some() && !matches!(spec.init, InitSpec::Base) {
-            bail!("a multi-node run starts from the base model on every node; fine-tune from a run on one machine (drop --nodes)");
-        }
         match (&nodes, self.queue) {
             (Some(_), true) => bail!("--queue registers a run for a worker on this machine; a multi-node run starts with the same command on every node instead"),
             (None, true) => queue(home, &name, kind, parent, spec, &labels, self.json),
@@ -296,6 +293,11 @@ pub struct FinetuneArgs {
 pub fn finetune(args: FinetuneArgs) -> anyhow::Result<()> {
     let home = crate::home();
     home.ensure()?;
+    if let (Some(_), Some(rank)) = (args.from_run, args.launch.nodes.node_rank.filter(|&r| r > 0)) {
+        bail!(
+            "node {rank} keeps no runs: give --from-run on node 0 only, which sends the model it starts from; here give the settings node 0 takes from that run (--model of its base model, --max-len, --doc-stride) and the rest of its command"
+        );
+    }
     let mut config = args.config.apply(TrainConfig::finetune())?;
     config.train_size = args.train_size;
     let backend = args.launch.backend.clone().unwrap_or_else(|| "cpu".into());

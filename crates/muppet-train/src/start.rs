@@ -1,9 +1,9 @@
 //! What the nodes of a multi-node run agree on before its first update: that each computes
 //! the same run (a digest of its settings, its tasks' data and splits, and its model's
-//! architecture and tokenizer, checked against node 0's), and, for a run node 0 resumes,
-//! where it starts: node 0's checkpoint (model, optimizer moments, progress) travels to the
-//! other nodes, which keep no run folder, so the run continues on every node as it would on
-//! one machine.
+//! architecture and tokenizer, checked against node 0's), and, for a run node 0 resumes or
+//! starts from a checkpoint (`--from-run`), where it starts: node 0's model, optimizer moments
+//! and progress travel to the other nodes, which keep no run folder and no runs, so the run
+//! goes on every node as it would on one machine.
 
 use std::path::Path;
 
@@ -61,7 +61,8 @@ pub(crate) fn differs(here: bool, node: usize) -> TrainError {
         format!(
             "node {node} would train another run than node 0 (other settings, tasks, task data or splits, or another model's config.json or tokenizer.json): \
              start every node with the same command and the same data; to resume a run on several nodes, run `muppet resume ID` with the node flags on node 0 \
-             and the command that started the run on the others"
+             and the command that started the run on the others; to start from a run's checkpoint, give --from-run on node 0 only, and on the others the settings it takes from that run \
+             (--model, --max-len, --doc-stride)"
         )
     } else {
         "another node would train another run than node 0 (its output says so): start every node with the same command and the same data".to_string()
@@ -72,8 +73,8 @@ fn recorder() -> NamedMpkBytesRecorder<FullPrecisionSettings> {
     NamedMpkBytesRecorder::default()
 }
 
-/// A resumed run's start as bytes: the model, the optimizer, then the progress, each after
-/// its length.
+/// A run's start as bytes: the model, the optimizer, then the progress, each after its
+/// length.
 pub(crate) fn encode<B, O>(model: &MultiTaskModel<B>, optim: &O, state: &ResumeState) -> Result<Vec<u8>, TrainError>
 where
     B: AutodiffBackend,

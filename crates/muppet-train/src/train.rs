@@ -454,8 +454,8 @@ impl Shared<'_> {
     }
 
     /// A multi-node run's start ([`crate::start`]): every peer checks its run against node
-    /// 0's; when node 0 resumed, the peers of the other nodes take its model, optimizer and
-    /// progress, and their batch plan goes on from its step.
+    /// 0's; when node 0 resumed, or started from a checkpoint, the peers of the other nodes
+    /// take its model, optimizer and progress, and their batch plan goes on from its step.
     fn agree_start<B, O>(&self, peer: Peer, replica: Replica<B, O>, leader: Option<&Leader>) -> Result<Replica<B, O>, TrainError>
     where
         B: AutodiffBackend,
@@ -463,9 +463,9 @@ impl Shared<'_> {
     {
         let Some(digest) = self.digest else { return Ok(replica) };
         let root = peer.rank == 0;
-        let resumed = root && leader.is_some_and(|l| l.resumed_from.is_some());
+        let sends = root && (leader.is_some_and(|l| l.resumed_from.is_some()) || !matches!(self.job.init, Init::Base));
         let mine: Vec<f64> = if root { crate::parallel::split_u64(digest).to_vec() } else { vec![0.0; 4] };
-        let heard = peer.sum::<B>(&[mine, vec![f64::from(u8::from(resumed))]].concat(), &replica.device)?;
+        let heard = peer.sum::<B>(&[mine, vec![f64::from(u8::from(sends))]].concat(), &replica.device)?;
         let here = crate::parallel::join_u64(&heard) != digest;
         if peer.sum::<B>(&[f64::from(u8::from(here))], &replica.device)?[0] > 0.0 {
             return Err(crate::start::differs(here, peer.rank / peer.local));
@@ -477,7 +477,7 @@ impl Shared<'_> {
         let bytes = if root { Some(crate::start::encode(&model, &optim, &state)?) } else { None };
         let bytes = peer.broadcast_bytes::<B>(bytes, &device)?;
         if peer.rank < peer.local {
-            // Node 0's peers resumed from the checkpoint itself.
+            // Node 0's peers started from the checkpoint itself.
             return Ok(Replica { model, optim, plan, state, device });
         }
         let (model, optim, state) = crate::start::decode(&bytes, model, optim, &device)?;
