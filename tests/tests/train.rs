@@ -98,6 +98,19 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert!(table.lines().next().is_some_and(|head| head.contains("updates")), "{table}");
     let out = muppet(home.path(), &["runs", "list", "--sort", "strategyqa test accuracy"]);
     assert!(!out.status.success() && text(&out).contains("--sort: no run has `strategyqa test accuracy`"), "{}", text(&out));
+    // The runs listed, as a CSV table: one row each, in the order listed.
+    let table = home.path().join("runs.csv");
+    let out = muppet(home.path(), &["runs", "list", "--where", "strategyqa dev accuracy >= 0", "--sort", "updates", "--csv", table.to_str().expect("path")]);
+    assert!(out.status.success() && text(&out).contains("2 runs written to"), "{}", text(&out));
+    let csv = std::fs::read_to_string(&table).expect("csv");
+    let mut lines = csv.lines();
+    let head: Vec<&str> = lines.next().expect("head").split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let at = |name: &str| head.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no {name} in {head:?}"));
+    assert_eq!(rows.iter().map(|r| r[0].parse::<i64>().expect("id")).collect::<Vec<_>>(), [run, fine_run]);
+    assert_eq!((rows[0][at("train size")], rows[1][at("train size")]), ("", "16"));
+    assert_eq!(rows[1][at("parent_run_id")], run.to_string());
+    assert!(rows.iter().all(|r| r[at("strategyqa dev accuracy")].parse::<f64>().is_ok()), "{csv}");
     let out = muppet(home.path(), &["runs", "list", "--where", "learning rate 1e-4"]);
     assert!(!out.status.success() && text(&out).contains("--where: `learning rate 1e-4` has no comparison"), "{}", text(&out));
     let out = muppet(home.path(), &["runs", "list", "--where", "strategyqa test accuracy > 0"]);

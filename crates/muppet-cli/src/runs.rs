@@ -46,6 +46,11 @@ pub enum RunsCommand {
         /// Only the first N runs listed.
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
+        /// Write the runs listed to this CSV file instead, one row each with every setting
+        /// and figure of the runs table (each figure's last and best value), for pandas or a
+        /// spreadsheet; atomically.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
     },
     /// One run: its status, lineage, tasks, settings, dev figures, checkpoints and notes.
     Show {
@@ -148,14 +153,14 @@ pub enum RunsCommand {
 
 pub fn run(command: RunsCommand) -> anyhow::Result<()> {
     match command {
-        RunsCommand::List { json, status, tag, task, experiment, filter, sort, ascending, limit } => {
+        RunsCommand::List { json, status, tag, task, experiment, filter, sort, ascending, limit, csv } => {
             let query = muppet_store::RunQuery { status, tag, task, experiment: experiment.map(muppet_store::ExperimentId), ..Default::default() };
             let filter = filter.as_deref().map(muppet_store::RunFilter::parse).transpose().map_err(|e| anyhow::anyhow!("--where: {e}"))?;
             let order = match &sort {
                 Some(key) => Some(Order { key: muppet_store::RunKey::parse(key).map_err(|e| anyhow::anyhow!("--sort: {e}"))?, name: key.trim().to_string(), ascending }),
                 None => None,
             };
-            list(json, Listing { query, filter, order, limit })
+            list(json, Listing { query, filter, order, limit, csv })
         }
         RunsCommand::Chart { id, out } => chart(RunId(id), out),
         RunsCommand::Show { id, json } => show(RunId(id), json),
@@ -428,6 +433,8 @@ struct Listing {
     filter: Option<muppet_store::RunFilter>,
     order: Option<Order>,
     limit: Option<usize>,
+    /// Write the runs listed here as a CSV table instead of printing them.
+    csv: Option<PathBuf>,
 }
 
 /// `--sort KEY [--ascending]`.
@@ -440,7 +447,7 @@ struct Order {
 
 fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
     let home = crate::home();
-    let Listing { query, filter, order, limit } = listing;
+    let Listing { query, filter, order, limit, csv } = listing;
     let queried = query.status.is_some() || query.tag.is_some() || query.task.is_some() || query.experiment.is_some();
     let filtered = queried || filter.is_some();
     let (mut runs, values) = crate::with_store(async |store, _| {
@@ -473,6 +480,12 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
     }
     if let Some(n) = limit {
         runs.truncate(n);
+    }
+    if let Some(path) = csv {
+        let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
+        let written = crate::with_store(async |store, _| Ok(store.export_runs_table(&ids, &path).await?))?;
+        println!("{written} run{} written to {}", if written == 1 { "" } else { "s" }, path.display());
+        return Ok(());
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&runs)?);

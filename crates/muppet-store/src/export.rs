@@ -11,7 +11,83 @@ use crate::{Store, StoreError};
 /// Points read per query while exporting, so memory stays bounded.
 const PAGE: i64 = 50_000;
 
+/// The first columns of a runs table export, before the settings and the figures.
+pub const RUN_TABLE_HEAD: [&str; 8] = ["run_id", "name", "kind", "status", "started_at", "ended_at", "tags", "parent_run_id"];
+
 impl Store {
+    /// Write `runs` as one CSV row each, in the order given, as MLflow's `search_runs` table
+    /// and W&B's runs export: [`RUN_TABLE_HEAD`], then each setting of the runs table's
+    /// columns (by name, in the table's order), then each figure by its column name (its last
+    /// value) and `NAME (best)`; an empty cell where a run has none. Atomic, as
+    /// [`Store::export_csv`]. Returns the number of rows.
+    pub async fn export_runs_table(&self, runs: &[muppet_core::RunId], path: &Path) -> Result<usize, StoreError> {
+        let temp = temp_path(path);
+        let result = self.write_runs_table(runs, &temp).await;
+        let result = result.and_then(|n| {
+            std::fs::rename(&temp, path).map_err(|source| StoreError::Export { path: path.to_path_buf(), source })?;
+            Ok(n)
+        });
+        if result.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        result
+    }
+
+    async fn write_runs_table(&self, runs: &[muppet_core::RunId], temp: &Path) -> Result<usize, StoreError> {
+        use crate::run_columns::PARAM_COLUMNS;
+        let io_err = |source| StoreError::Export { path: temp.to_path_buf(), source };
+        let csv_err = |source| StoreError::Csv { path: temp.to_path_buf(), source };
+        let mut rows = Vec::with_capacity(runs.len());
+        for &run in runs {
+            rows.push(self.run(run).await?);
+        }
+        let mut columns = self.run_columns(None).await?;
+        let mut tags = self.all_run_tags().await?;
+        let chosen: Vec<_> = runs.iter().filter_map(|r| columns.get(r)).collect();
+        let params: Vec<&str> = PARAM_COLUMNS.iter().map(|(name, _)| *name).filter(|&n| chosen.iter().any(|c| c.params.contains_key(n))).collect();
+        let mut metrics: Vec<String> = chosen.iter().flat_map(|c| c.metrics.keys().cloned()).collect();
+        metrics.sort();
+        metrics.dedup();
+        let file = File::create(temp).map_err(io_err)?;
+        let mut out = csv::Writer::from_writer(BufWriter::new(file));
+        let head: Vec<String> = RUN_TABLE_HEAD
+            .iter()
+            .map(|h| h.to_string())
+            .chain(params.iter().map(|p| p.to_string()))
+            .chain(metrics.iter().flat_map(|m| [m.clone(), format!("{m} (best)")]))
+            .collect();
+        out.write_record(&head).map_err(csv_err)?;
+        let number = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        for row in &rows {
+            let mine = columns.remove(&row.id).unwrap_or_default();
+            let text = |v: &serde_json::Value| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let mut record = vec![
+                row.id.0.to_string(),
+                row.name.clone(),
+                row.kind.as_str().to_string(),
+                row.status.as_str().to_string(),
+                row.started_at.clone(),
+                row.ended_at.clone().unwrap_or_default(),
+                tags.remove(&row.id).unwrap_or_default().join(";"),
+                row.parent.map(|p| p.0.to_string()).unwrap_or_default(),
+            ];
+            record.extend(params.iter().map(|p| mine.params.get(*p).map(text).unwrap_or_default()));
+            for m in &metrics {
+                let figures = mine.metrics.get(m);
+                record.push(number(figures.and_then(|f| f.last)));
+                record.push(number(figures.and_then(|f| f.best)));
+            }
+            out.write_record(&record).map_err(csv_err)?;
+        }
+        let file = out.into_inner().map_err(|e| io_err(e.into_error()))?;
+        let file = file.into_inner().map_err(|e| io_err(e.into_error()))?;
+        file.sync_all().map_err(io_err)?;
+        Ok(rows.len())
+    }
+
     /// Write every point of `series` to the CSV file `path` with the header
     /// `run_id,run_name,task,split,name,step,examples,wall_s,value`; returns the
     /// number of points written. NaN values are written as `NaN`.

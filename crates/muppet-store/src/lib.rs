@@ -33,6 +33,7 @@ pub use checkpoints::Checkpoint;
 pub use delete::Deleted;
 pub use compare::{flatten, Comparison, MetricAt, MetricComparison, ParamDiff};
 pub use error::StoreError;
+pub use export::RUN_TABLE_HEAD;
 pub use experiments::{Experiment, ExperimentId, NewExperiment};
 pub use fetch::Bucket;
 pub use notes::{Note, NoteTarget};

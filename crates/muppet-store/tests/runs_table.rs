@@ -235,3 +235,46 @@ async fn lineage_tags_tasks_notes_and_checkpoints_round_trip() {
     let short = Checkpoint { sha256: "abc".into(), ..ckpt(300, 1) };
     assert!(store.add_checkpoint(&short).await.is_err(), "a sha256 must be 64 hex characters");
 }
+
+/// The runs table as one CSV row per run, in the order asked: its record, its settings (those
+/// any of the runs has) and each figure's last and best value; written whole or not at all.
+#[tokio::test]
+async fn the_runs_table_is_exported_one_row_per_run() {
+    let (dir, store) = open().await;
+    let mut ids = Vec::new();
+    for (i, sampling) in [serde_json::json!({"kind": "natural"}), serde_json::json!({"kind": "temperature", "t": 2.0})].into_iter().enumerate() {
+        let spec = serde_json::json!({"config": {"lr": (i + 1) as f64 * 1e-5, "batch_size": 16, "sampling": sampling}, "backend": "cpu"});
+        let tags = if i == 0 { vec!["baseline".to_string(), "paper, fig 3".to_string()] } else { Vec::new() };
+        let origin = RunOrigin { tags, parent: ids.first().copied(), ..Default::default() };
+        ids.push(store.create_run_in(&new_run(&format!("run \"{i}\""), spec), &origin).await.expect("run"));
+    }
+    store.record_points(ids[0], &[acc(10, 0.7), acc(20, 0.6)]).await.expect("points");
+    let path = dir.path().join("runs.csv");
+    let written = store.export_runs_table(&[ids[1], ids[0]], &path).await.expect("export");
+    assert_eq!(written, 2);
+    let mut reader = csv::Reader::from_path(&path).expect("csv");
+    let head: Vec<String> = reader.headers().expect("head").iter().map(str::to_string).collect();
+    assert_eq!(
+        head,
+        ["run_id", "name", "kind", "status", "started_at", "ended_at", "tags", "parent_run_id", "learning rate", "batch size", "sampling", "backend", "rte dev accuracy", "rte dev accuracy (best)"]
+    );
+    let rows: Vec<Vec<String>> = reader.records().map(|r| r.expect("row").iter().map(str::to_string).collect()).collect();
+    let cell = |row: &[String], name: &str| row[head.iter().position(|h| h == name).expect(name)].clone();
+    assert_eq!(cell(&rows[0], "run_id"), ids[1].0.to_string(), "in the order asked");
+    assert_eq!(cell(&rows[0], "name"), "run \"1\"");
+    assert_eq!(cell(&rows[0], "parent_run_id"), ids[0].0.to_string());
+    assert_eq!(cell(&rows[0], "sampling"), r#"{"kind":"temperature","t":2.0}"#);
+    assert_eq!(cell(&rows[0], "rte dev accuracy"), "", "a run without the figure has an empty cell");
+    assert_eq!(cell(&rows[1], "tags"), "baseline;paper, fig 3");
+    assert_eq!(cell(&rows[1], "learning rate"), "0.00001");
+    assert_eq!(cell(&rows[1], "status"), "running");
+    assert_eq!((cell(&rows[1], "rte dev accuracy"), cell(&rows[1], "rte dev accuracy (best)")), ("0.6".to_string(), "0.7".to_string()));
+
+    // A run that does not exist: an error, and the file as it was.
+    let before = std::fs::read(&path).expect("read");
+    assert!(matches!(store.export_runs_table(&[ids[0], RunId(99)], &path).await, Err(StoreError::NoSuchRun(99))));
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+    let left: Vec<String> = std::fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().to_string()).filter(|n| !n.starts_with("muppet.db")).collect();
+    assert_eq!(left, ["runs.csv"], "no partial file left beside it");
+    store.close().await;
+}
