@@ -29,6 +29,7 @@ const COMMANDS: &[&str] = &[
     "run_curves",
     "compare_runs",
     "export_run_csv",
+    "export_runs_table",
     "import_run_bundle",
     "delete_runs",
     "export_run_chart",

@@ -78,6 +78,7 @@ fn main() {
             commands::runs::run_curves,
             commands::runs::compare_runs,
             commands::runs::export_run_csv,
+            commands::runs::export_runs_table,
             commands::runs::import_run_bundle,
             commands::runs::delete_runs,
             commands::runs::export_run_chart,

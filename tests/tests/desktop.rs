@@ -466,6 +466,22 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
         })
         .await?;
 
+        // The table as CSV: the runs shown, in its order (newest first), one row each.
+        let table = dir.path().join("runs.csv");
+        studio.click("#export-table summary").await?;
+        studio.type_into("#export-table-path", &table.display().to_string()).await?;
+        studio.click("#export-table-button").await?;
+        read_settled(|| async {
+            let said = studio.text("#export-table-result").await?;
+            ensure!(said == "2 runs written.", "the export says {said:?}");
+            Ok(())
+        })
+        .await?;
+        let csv = std::fs::read_to_string(&table)?;
+        let ids: Vec<&str> = csv.lines().skip(1).filter_map(|l| l.split(',').next()).collect();
+        ensure!(csv.starts_with("run_id,name,kind,status") && ids == [finetune.to_string(), mixture.to_string()], "{csv}");
+        ensure!(csv.lines().next().is_some_and(|head| head.contains("rte dev accuracy (best)")), "{csv}");
+
         studio.close().await
     })
     .await

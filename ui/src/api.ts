@@ -522,6 +522,8 @@ export const mixtureSummary = (request: MixtureRequest) => invoke<MixtureRow[]>(
 export const estimateRunTime = (request: EstimateRequest) => invoke<RunEstimate>("estimate_run_time", { request });
 
 export const listRuns = () => invoke<RunListRow[]>("list_runs");
+/** Write runs as a CSV table, one row each in the order given (`muppet runs list --csv`); returns the rows written. */
+export const exportRunsTable = (runs: number[], path: string) => invoke<number>("export_runs_table", { runs, path });
 /** The ids of the runs whose settings and figures match an expression (`muppet runs list --where`). */
 export const filterRunsWhere = (expression: string) => invoke<number[]>("filter_runs", { expression });
 export const runColumns = () => invoke<Record<string, RunColumns>>("run_columns");

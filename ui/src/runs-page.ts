@@ -1,6 +1,6 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, deleteRuns, filterRunsWhere, importRunBundle, listRuns, runColumns, studioInfo, type RunComparison, type RunListRow, type SeriesKey, type Update } from "./api";
+import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, importRunBundle, listRuns, runColumns, studioInfo, type RunComparison, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
 import { byId, el, showResult } from "./dom";
@@ -95,6 +95,10 @@ export class RunsPage {
       showResult("import-run-result", m, true),
     );
     byId("import-run-button").addEventListener("click", () => void this.importBundle());
+    wireBrowse("browse-export-table", "export-table-path", { kind: "save-file", title: "Runs table as CSV", label: "CSV", extensions: ["csv"] }, (m) =>
+      showResult("export-table-result", m, true),
+    );
+    byId("export-table-button").addEventListener("click", () => void this.exportTable());
     byId<HTMLInputElement>("select-all-runs").addEventListener("change", (event) => {
       const on = (event.target as HTMLInputElement).checked;
       for (const box of document.querySelectorAll<HTMLInputElement>("#runs-body input.run-select")) {
@@ -385,6 +389,22 @@ export class RunsPage {
       await this.load();
     } catch (error) {
       showResult("import-run-result", describeError(error).message, true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  /** Write the runs shown, in the table's order, as a CSV table. */
+  private async exportTable(): Promise<void> {
+    const button = byId<HTMLButtonElement>("export-table-button");
+    button.disabled = true;
+    showResult("export-table-result", "Writing…", false);
+    try {
+      const ids = this.visibleRows().map((r) => r.id);
+      const n = await exportRunsTable(ids, byId<HTMLInputElement>("export-table-path").value.trim());
+      showResult("export-table-result", `${n} run${n === 1 ? "" : "s"} written.`, false);
+    } catch (error) {
+      showResult("export-table-result", describeError(error).message, true);
     } finally {
       button.disabled = false;
     }

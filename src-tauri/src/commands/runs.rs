@@ -275,6 +275,19 @@ pub async fn export_run_csv(
     Ok(store.export_csv(&series, &path).await?)
 }
 
+/// Write `runs` as a CSV table, one row each in the order given (`muppet runs list --csv`);
+/// returns the rows written.
+#[tauri::command]
+pub async fn export_runs_table(state: State<'_, StudioState>, runs: Vec<i64>, path: String) -> Result<usize, CommandError> {
+    let path = paths::csv_file(&path)?;
+    if runs.is_empty() {
+        return Err(CommandError::Invalid("no run is shown: clear the filters first".into()));
+    }
+    let store = store(&state)?;
+    let runs: Vec<RunId> = runs.into_iter().map(RunId).collect();
+    Ok(store.export_runs_table(&runs, &path).await?)
+}
+
 /// Import a bundle (`muppet runs bundle` or `muppet experiment bundle` on another machine):
 /// its runs as new runs, and its experiment.
 #[tauri::command]
