@@ -698,3 +698,36 @@ fn runs_are_tagged_and_noted_at_launch_and_after() {
     assert!(!out.status.success(), "a tag to add or remove is asked for");
     assert_eq!(show()["tags"], serde_json::json!(["best-so-far", "paper fig 3"]));
 }
+
+/// `muppet runs watch` follows a run a worker trains in the background until it ends, and
+/// says how it ended; a run that failed makes it fail with the reason.
+#[test]
+fn runs_watch_follows_a_background_worker_to_the_end() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let queue = args(&["prefinetune", "--task", "sarcasm_headlines", "--steps", "4"], &["--queue", "--json"]);
+    let out = muppet(home.path(), &queue);
+    assert!(out.status.success(), "{}", text(&out));
+    let run = last_json(&out)["run_id"].as_i64().expect("run_id").to_string();
+    let worker = command(home.path(), &["worker", "--run", &run]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("worker");
+    let watched = muppet(home.path(), &["runs", "watch", &run, "--every", "0.2"]);
+    let worker = finish(worker, 120, "the worker");
+    assert!(worker.status.success());
+    assert!(watched.status.success(), "{}", text(&watched));
+    let said = String::from_utf8_lossy(&watched.stdout);
+    assert!(said.contains(&format!("run {run} completed: step 4/4, loss ")), "{said}");
+
+    // A run whose model folder went missing fails in its worker; watching it says why.
+    let model_folder = tempfile::tempdir().expect("tempdir");
+    let model = model_without_dropout(model_folder.path());
+    let queue = args(&["prefinetune", "--model", &model, "--task", "sarcasm_headlines", "--steps", "2"], &["--queue", "--json"]);
+    let out = muppet(home.path(), &queue);
+    assert!(out.status.success(), "{}", text(&out));
+    let failing = last_json(&out)["run_id"].as_i64().expect("run_id").to_string();
+    std::fs::remove_file(model_folder.path().join("model.safetensors")).expect("remove");
+    let out = muppet(home.path(), &["worker", "--run", &failing]);
+    assert!(!out.status.success());
+    let watched = muppet(home.path(), &["runs", "watch", &failing]);
+    assert!(!watched.status.success() && text(&watched).contains(&format!("run {failing} failed: ")) && text(&watched).contains("model.safetensors"), "{}", text(&watched));
+    let out = muppet(home.path(), &["runs", "watch", "99"]);
+    assert!(!out.status.success() && text(&out).contains("99"), "{}", text(&out));
+}

@@ -18,6 +18,7 @@ mod runs;
 mod system;
 mod tasks;
 mod train_cmd;
+mod watch;
 
 use clap::{Parser, Subcommand};
 use muppet_core::MuppetHome;

@@ -132,6 +132,16 @@ pub enum RunsCommand {
         #[arg(long = "remove", value_name = "TAG")]
         remove: Vec<String>,
     },
+    /// Follow a run that another process trains (a worker in the background, the app, an
+    /// experiment) until it ends: a progress bar with its step, training loss and dev
+    /// figures. Fails when the run fails or its worker is gone.
+    Watch {
+        /// The run id.
+        id: i64,
+        /// Seconds between readings of the database.
+        #[arg(long, default_value_t = 2.0)]
+        every: f64,
+    },
     /// Add a note to a run (shown by `muppet runs show` and on the app's run page).
     Note {
         /// The run id.
@@ -171,6 +181,10 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
         RunsCommand::Rename { id, name } => rename(RunId(id), &name),
         RunsCommand::Tag { ids, add, remove } => tag(&ids.into_iter().map(RunId).collect::<Vec<_>>(), &add, &remove),
         RunsCommand::Note { id, text } => note(RunId(id), &text),
+        RunsCommand::Watch { id, every } => {
+            anyhow::ensure!(every.is_finite() && every > 0.0, "--every {every}: give a number of seconds above 0");
+            crate::watch::watch(RunId(id), std::time::Duration::from_secs_f64(every))
+        }
         RunsCommand::Delete { ids, json } => delete(&ids.into_iter().map(RunId).collect::<Vec<_>>(), json),
     }
 }
