@@ -27,6 +27,10 @@ for line in sys.stdin:
         losses = {(p["task"] or "all"): p["value"] for p in e["points"] if p["split"] == "train" and p["name"] == "loss"}
         if losses:
             print(json.dumps({"step": e["points"][0]["step"], "loss": losses}))
+        # The worker'"'"'s memory, CPU use and (on CUDA) GPU memory, every two seconds: on stderr.
+        system = {p["name"]: round(p["value"], 1) for p in e["points"] if p["split"] == "system"}
+        if system:
+            print(json.dumps({"step": e["points"][0]["step"], "system": system}), file=sys.stderr)
     elif e.get("event") in ("summary", "failed"):
         print(json.dumps(e))
 '

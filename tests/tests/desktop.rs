@@ -1853,6 +1853,17 @@ async fn desktop_benchmark() -> anyhow::Result<()> {
         "BENCH runs_table_10k show_all_render_ms={}",
         data_number(&studio, "body", "data-runs-render-ms").await?
     );
+    // Filtered by settings and figures: every run's columns and spec read and matched in
+    // the backend, then the rows rendered; cleared again.
+    studio.type_into("#runs-where", "learning rate < 3e-5 and sst2 dev accuracy > 0.9\u{E007}").await?;
+    studio.wait_for("body[data-runs-where-ms]", UI_WAIT, "the filter is applied").await?;
+    let matched = read_settled(|| async { Ok(studio.text("#runs-count").await?) }).await?;
+    eprintln!(
+        "BENCH runs_table_10k where_filter_ms={} render_ms={} ({matched})",
+        data_number(&studio, "body", "data-runs-where-ms").await?,
+        data_number(&studio, "body", "data-runs-render-ms").await?
+    );
+    studio.type_into("#runs-where", "\u{E007}").await?;
     studio
         .type_into("#runs-filter", "curve")
         .await
