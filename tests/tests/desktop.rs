@@ -157,6 +157,23 @@ impl StudioSession {
 
     /// Replace the value of an input as a person would: bring it to the middle of the
     /// window (clear of the status bar), clear it, then type.
+    /// Pick the run-wide figure `value` of group `group` for the run page's right chart,
+    /// then check its title and that it draws at least `points` points.
+    async fn show_run_figure(&self, group: &str, value: &str, title: &str, points: u64) -> anyhow::Result<()> {
+        let option = format!("#dev-metric optgroup[label='{group}'] option[value='{value}']");
+        self.wait_for(&option, UI_WAIT, &format!("the right chart offers {value}")).await?;
+        let pick = format!("const s = document.getElementById('dev-metric'); s.value = '{value}'; s.dispatchEvent(new Event('change'));");
+        self.client.execute(&pick, vec![]).await?;
+        read_settled(|| async {
+            let shown = self.text("#dev-chart .chart-title").await?;
+            ensure!(shown == title, "the right chart is titled {shown:?}, not {title:?}");
+            let drawn = self.chart_points("#dev-chart").await?;
+            ensure!(drawn >= points, "{value}: {drawn} points drawn, fewer than {points}");
+            Ok(())
+        })
+        .await
+    }
+
     async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
         let input = self
             .client
@@ -966,36 +983,11 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         );
         studio.screenshot("run-completed.png").await?;
 
-        // The right chart shows the learning rate the run recorded, instead of a dev metric.
-        studio
-            .wait_for("#dev-metric option[value='train:lr']", UI_WAIT, "the right chart offers the learning rate")
-            .await?;
-        studio
-            .client
-            .execute("const s = document.getElementById('dev-metric'); s.value = 'train:lr'; s.dispatchEvent(new Event('change'));", vec![])
-            .await?;
-        read_settled(|| async {
-            let title = studio.text("#dev-chart .chart-title").await?;
-            ensure!(title == "Training: learning rate", "the right chart is titled {title:?}");
-            ensure!(studio.chart_points("#dev-chart").await? >= 40, "the learning rate has a point per update");
-            Ok(())
-        })
-        .await?;
-        // And the worker's memory, read every few seconds and after the last update.
-        studio
-            .wait_for("#dev-metric optgroup[label='System'] option[value='system:rss_mb']", UI_WAIT, "the right chart offers the worker's memory")
-            .await?;
-        studio
-            .client
-            .execute("const s = document.getElementById('dev-metric'); s.value = 'system:rss_mb'; s.dispatchEvent(new Event('change'));", vec![])
-            .await?;
-        read_settled(|| async {
-            let title = studio.text("#dev-chart .chart-title").await?;
-            ensure!(title == "System: memory (MB)", "the right chart is titled {title:?}");
-            ensure!(studio.chart_points("#dev-chart").await? >= 1, "the memory has a reading after the last update");
-            Ok(())
-        })
-        .await?;
+        // The right chart shows the learning rate the run recorded (a point per update)
+        // instead of a dev metric, and the worker's memory (read every two seconds and
+        // after the last update).
+        studio.show_run_figure("Training", "train:lr", "Training: learning rate", 40).await?;
+        studio.show_run_figure("System", "system:rss_mb", "System: memory (MB)", 1).await?;
 
         // Export the last checkpoint as a Hugging Face folder.
         studio

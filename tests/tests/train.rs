@@ -199,6 +199,19 @@ fn close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
     (a - b).abs() <= 1e-4 * b.abs().max(1e-3)
 }
 
+/// The summaries of node 0 (`kept`) and node 1 (`follower`) against the same run on one
+/// machine: the run-wide and per-task losses within [`close`], node 1's equal to node 0's.
+fn same_losses(kept: &serde_json::Value, follower: &serde_json::Value, reference: &serde_json::Value, what: &str) {
+    for key in ["loss_first", "loss_last"] {
+        assert!(close(&kept[key], &reference[key]), "{key}: {what} {} vs one machine {}", kept[key], reference[key]);
+        assert_eq!(follower[key], kept[key], "{key}: node 1 and node 0 agree ({what})");
+    }
+    for (a, b) in kept["tasks"].as_array().expect("tasks").iter().zip(reference["tasks"].as_array().expect("tasks")) {
+        assert!(close(&a["loss_last"], &b["loss_last"]), "{what}: {a}\n{b}");
+        assert_eq!(a["dev_metric_before"], b["dev_metric_before"], "{what}");
+    }
+}
+
 /// Two nodes of two devices each (four peers, two processes on this machine, through
 /// `muppet coordinator`): node 0 keeps the run and computes the losses of the same run on
 /// one machine and one device (within 1e-4 relative: the sums are ordered differently);
@@ -230,14 +243,7 @@ fn a_run_on_two_nodes_makes_the_updates_of_one_machine() {
     let (kept, follower, reference) = (last_json(&first), last_json(&second), last_json(&reference));
     assert_eq!((kept["status"].as_str(), kept["steps"].as_u64(), follower["node"].as_u64()), (Some("completed"), Some(3), Some(1)), "{kept}\n{follower}");
     assert_eq!(kept["examples"], reference["examples"]);
-    for key in ["loss_first", "loss_last"] {
-        assert!(close(&kept[key], &reference[key]), "{key}: two nodes {} vs one machine {}", kept[key], reference[key]);
-        assert_eq!(follower[key], kept[key], "{key}: node 1 and node 0 agree");
-    }
-    for (a, b) in kept["tasks"].as_array().expect("tasks").iter().zip(reference["tasks"].as_array().expect("tasks")) {
-        assert!(close(&a["loss_last"], &b["loss_last"]), "{a}\n{b}");
-        assert_eq!(a["dev_metric_before"], b["dev_metric_before"]);
-    }
+    same_losses(&kept, &follower, &reference, "two nodes");
 
     // Node 0 stored the run, with its devices; node 1 stored nothing.
     let runs: serde_json::Value = serde_json::from_slice(&muppet(home0.path(), &["runs", "list", "--json"]).stdout).expect("runs list JSON");
@@ -305,13 +311,7 @@ fn a_two_node_run_stopped_on_one_node_resumes_on_both() {
     assert!(reference.status.success(), "{}", text(&reference));
     let reference = last_json(&reference);
     assert_eq!(kept["examples"], reference["examples"]);
-    for key in ["loss_first", "loss_last"] {
-        assert!(close(&kept[key], &reference[key]), "{key}: resumed on two nodes {} vs one machine {}", kept[key], reference[key]);
-        assert_eq!(follower[key], kept[key], "{key}: node 1 continued from node 0's checkpoint");
-    }
-    for (a, b) in kept["tasks"].as_array().expect("tasks").iter().zip(reference["tasks"].as_array().expect("tasks")) {
-        assert!(close(&a["loss_last"], &b["loss_last"]), "{a}\n{b}");
-    }
+    same_losses(&kept, &follower, &reference, "resumed on two nodes");
 
     // A fine-tune of its checkpoint on both nodes: --from-run on node 0, which sends the model
     // (its encoder and the reused head); node 1 gives the settings node 0 takes from the run.
@@ -331,11 +331,7 @@ fn a_two_node_run_stopped_on_one_node_resumes_on_both() {
     assert!(reference.status.success(), "{}", text(&reference));
     let (kept, follower, reference) = (last_json(&first), last_json(&second), last_json(&reference));
     assert_eq!(kept["status"], "completed", "{kept}");
-    for key in ["loss_first", "loss_last"] {
-        assert!(close(&kept[key], &reference[key]), "{key}: fine-tuned on two nodes {} vs one machine {}", kept[key], reference[key]);
-        assert_eq!(follower[key], kept[key], "{key}: node 1 started from node 0's model");
-    }
-    assert_eq!(kept["tasks"][0]["dev_metric_before"], reference["tasks"][0]["dev_metric_before"]);
+    same_losses(&kept, &follower, &reference, "fine-tuned on two nodes");
 }
 
 #[test]

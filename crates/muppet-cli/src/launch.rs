@@ -152,14 +152,6 @@ impl Labels {
         let note = note.map(|n| clean_note(n).map_err(|e| anyhow::anyhow!("--note: {e}"))).transpose()?;
         Ok(Labels { tags, note })
     }
-
-    /// Store the note of a run just created with these labels' tags.
-    async fn add_note(&self, store: &Store, run: RunId) -> anyhow::Result<()> {
-        if let Some(note) = &self.note {
-            store.add_note(muppet_store::NoteTarget::Run(run), note).await?;
-        }
-        Ok(())
-    }
 }
 
 /// Prints every event as one JSON line on stdout, for the app and the experiment runner.
@@ -197,11 +189,9 @@ pub fn create_queued(
         backend: backend.name().into(),
         device: backend.devices_label(spec.config.devices),
     };
-    let origin = RunOrigin { parent, experiment, tasks: spec.tasks.clone(), tags: labels.tags.clone(), queued: true, ..RunOrigin::default() };
+    let origin = RunOrigin { parent, experiment, tasks: spec.tasks.clone(), tags: labels.tags.clone(), note: labels.note.clone(), queued: true, ..RunOrigin::default() };
     let run = runtime.block_on(store.create_run_in(&new_run, &origin))?;
-    let noted = runtime.block_on(labels.add_note(&store, run));
     runtime.block_on(store.close());
-    noted?;
     Ok(run)
 }
 
@@ -222,10 +212,8 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
                 backend: backend.name().into(),
                 device: backend.devices_label(spec.config.devices),
             };
-            let origin = RunOrigin { parent, tasks: spec.tasks.clone(), tags: labels.tags.clone(), ..RunOrigin::default() };
-            let run = runtime.block_on(store.create_run_in(&new_run, &origin))?;
-            runtime.block_on(labels.add_note(&store, run))?;
-            (run, None, false)
+            let origin = RunOrigin { parent, tasks: spec.tasks.clone(), tags: labels.tags.clone(), note: labels.note.clone(), ..RunOrigin::default() };
+            (runtime.block_on(store.create_run_in(&new_run, &origin))?, None, false)
         }
         Start::Existing(run) => {
             // The run must exist before its folder gets a lock file.

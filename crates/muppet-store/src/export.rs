@@ -22,15 +22,7 @@ impl Store {
     /// [`Store::export_csv`]. Returns the number of rows.
     pub async fn export_runs_table(&self, runs: &[muppet_core::RunId], path: &Path) -> Result<usize, StoreError> {
         let temp = temp_path(path);
-        let result = self.write_runs_table(runs, &temp).await;
-        let result = result.and_then(|n| {
-            std::fs::rename(&temp, path).map_err(|source| StoreError::Export { path: path.to_path_buf(), source })?;
-            Ok(n)
-        });
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
-        result
+        put_in_place(self.write_runs_table(runs, &temp).await, &temp, path)
     }
 
     async fn write_runs_table(&self, runs: &[muppet_core::RunId], temp: &Path) -> Result<usize, StoreError> {
@@ -82,9 +74,7 @@ impl Store {
             }
             out.write_record(&record).map_err(csv_err)?;
         }
-        let file = out.into_inner().map_err(|e| io_err(e.into_error()))?;
-        let file = file.into_inner().map_err(|e| io_err(e.into_error()))?;
-        file.sync_all().map_err(io_err)?;
+        close(out, temp)?;
         Ok(rows.len())
     }
 
@@ -93,16 +83,7 @@ impl Store {
     /// number of points written. NaN values are written as `NaN`.
     pub async fn export_csv(&self, series: &[SeriesId], path: &Path) -> Result<u64, StoreError> {
         let temp = temp_path(path);
-        let result = self.write_csv(series, &temp).await;
-        let result = result.and_then(|n| {
-            std::fs::rename(&temp, path).map_err(|source| StoreError::Export { path: path.to_path_buf(), source })?;
-            Ok(n)
-        });
-        if result.is_err() {
-            // The temporary file is ours and incomplete; a failure to remove it changes nothing.
-            let _ = std::fs::remove_file(&temp);
-        }
-        result
+        put_in_place(self.write_csv(series, &temp).await, &temp, path)
     }
 
     async fn write_csv(&self, series: &[SeriesId], temp: &Path) -> Result<u64, StoreError> {
@@ -147,14 +128,33 @@ impl Store {
                 }
             }
         }
-        let file = out.into_inner().map_err(|e| io_err(e.into_error()))?;
-        let file = file.into_inner().map_err(|e| io_err(e.into_error()))?;
-        file.sync_all().map_err(io_err)?;
+        close(out, temp)?;
         Ok(written)
     }
 }
 
 /// `.<name>.tmp-<pid>` in the target's folder: the rename stays on one file system.
+/// The file written at `temp` put in place of `path` once `written` says it is whole;
+/// otherwise removed (it is ours and incomplete; a failure to remove it changes nothing).
+fn put_in_place<T>(written: Result<T, StoreError>, temp: &Path, path: &Path) -> Result<T, StoreError> {
+    let result = written.and_then(|n| {
+        std::fs::rename(temp, path).map_err(|source| StoreError::Export { path: path.to_path_buf(), source })?;
+        Ok(n)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(temp);
+    }
+    result
+}
+
+/// Flush a CSV file written at `temp` and sync it to disk.
+fn close(out: csv::Writer<BufWriter<File>>, temp: &Path) -> Result<(), StoreError> {
+    let io_err = |source| StoreError::Export { path: temp.to_path_buf(), source };
+    let file = out.into_inner().map_err(|e| io_err(e.into_error()))?;
+    let file = file.into_inner().map_err(|e| io_err(e.into_error()))?;
+    file.sync_all().map_err(io_err)
+}
+
 fn temp_path(path: &Path) -> PathBuf {
     let name = path.file_name().map_or_else(|| "export.csv".into(), |n| n.to_string_lossy().into_owned());
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))

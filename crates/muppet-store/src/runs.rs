@@ -33,6 +33,8 @@ pub struct RunOrigin {
     /// Names of the tasks it trains on (created if new).
     pub tasks: Vec<String>,
     pub tags: Vec<String>,
+    /// A note kept with the run from its start (what it is for).
+    pub note: Option<String>,
     /// Register the run as `queued` (a worker will start it) rather than `running`.
     pub queued: bool,
 }
@@ -108,6 +110,9 @@ impl Store {
         }
         for tag in &origin.tags {
             crate::tags::add_run_tag(&mut tx, RunId(id), tag).await?;
+        }
+        if let Some(note) = &origin.note {
+            sqlx::query("INSERT INTO notes (run_id, body) VALUES (?, ?)").bind(id).bind(note).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(RunId(id))

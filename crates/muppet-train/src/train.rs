@@ -474,17 +474,30 @@ impl Shared<'_> {
             return Ok(replica);
         }
         let Replica { model, optim, mut plan, state, device } = replica;
-        let bytes = if root { Some(crate::start::encode(&model, &optim, &state)?) } else { None };
+        // Node 0 sends nothing if it cannot write its start: the others then fail to read it,
+        // and every peer hears of a failure below instead of waiting.
+        let (bytes, unsent) = match root.then(|| crate::start::encode(&model, &optim, &state)) {
+            Some(Ok(bytes)) => (Some(bytes), None),
+            Some(Err(e)) => (Some(Vec::new()), Some(e)),
+            None => (None, None),
+        };
         let bytes = peer.broadcast_bytes::<B>(bytes, &device)?;
-        if peer.rank < peer.local {
+        let started = if peer.rank < peer.local {
             // Node 0's peers started from the checkpoint itself.
-            return Ok(Replica { model, optim, plan, state, device });
+            unsent.map_or(Ok(Replica { model, optim, plan, state, device: device.clone() }), Err)
+        } else {
+            crate::start::decode(&bytes, model, optim, &device).map(|(model, optim, state)| {
+                for step in 0..state.step {
+                    plan.update(step);
+                }
+                Replica { model, optim, plan, state, device: device.clone() }
+            })
+        };
+        let failed = peer.sum::<B>(&[f64::from(u8::from(started.is_err()))], &device)?[0] > 0.0;
+        match started {
+            Ok(_) if failed => Err(TrainError::PeerFailed),
+            started => started,
         }
-        let (model, optim, state) = crate::start::decode(&bytes, model, optim, &device)?;
-        for step in 0..state.step {
-            plan.update(step);
-        }
-        Ok(Replica { model, optim, plan, state, device })
     }
 
     /// The update loop of one peer; returns the state it ended in.
