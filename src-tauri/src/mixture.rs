@@ -27,6 +27,12 @@ pub struct LaunchRequest {
     pub model: Option<String>,
     /// Every knob of the run; missing fields take `TrainConfig`'s defaults.
     pub config: TrainConfig,
+    /// Tags put on the run as it is registered (`--tag`).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// A note kept with the run (`--note`); none or blank: no note.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// `tasks` without repeats, each among `known`; `what` names them in the error for none.
@@ -287,7 +293,7 @@ mod tests {
 
     fn request(model: Option<String>) -> LaunchRequest {
         let config = TrainConfig { steps: 30, batch_size: 2, max_len: 32, doc_stride: 8, dev_size: 8, lr: 1e-4, ..TrainConfig::prefinetune() };
-        LaunchRequest { name: None, tasks: vec!["rte".into(), "boolq".into()], backend: "cpu".into(), model, config }
+        LaunchRequest { name: None, tasks: vec!["rte".into(), "boolq".into()], backend: "cpu".into(), model, config, tags: Vec::new(), note: None }
     }
 
     #[test]

@@ -875,6 +875,8 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             studio.type_into(field, value).await?;
         }
         studio.type_into("#run-name", "desktop e2e mixture").await?;
+        studio.type_into("#mixture-tags", "e2e,  live  run ,").await?;
+        studio.type_into("#mixture-note", "launched by the desktop test").await?;
         // The live summary: natural sampling, probabilities in proportion to the sizes.
         studio
             .wait_for(
@@ -930,6 +932,14 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
         studio.screenshot("run-live.png").await?;
+        // The tags and the note typed with the mixture are the run's from its start.
+        read_settled(|| async {
+            let (tags, notes) = (studio.text("#run-tags").await?, studio.text("#run-notes").await?);
+            ensure!(tags.contains("e2e") && tags.contains("live run"), "the run's tags read {tags:?}");
+            ensure!(notes.contains("launched by the desktop test"), "the run's notes read {notes:?}");
+            Ok(())
+        })
+        .await?;
 
         // Cancel: the worker finishes its update, writes a checkpoint and ends the run.
         studio.click("#cancel-run").await?;

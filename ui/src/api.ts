@@ -252,6 +252,10 @@ export interface LaunchRequest {
   /** A Hugging Face model folder; null: the default model of the assets. */
   model: string | null;
   config: TrainConfig;
+  /** Tags put on the run as it is registered. */
+  tags: string[];
+  /** A note kept with the run; null: none. */
+  note: string | null;
 }
 
 export interface EstimateRequest {

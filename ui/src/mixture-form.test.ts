@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultForm, docStride, formProblems, launchRequest, sampling, summaryRequest } from "./mixture-form";
+import { defaultForm, docStride, formProblems, launchRequest, sampling, splitTags, summaryRequest } from "./mixture-form";
 
 const tiny = {
   ...defaultForm("cpu"),
@@ -14,6 +14,15 @@ describe("sampling", () => {
   it("carries T only for temperature sampling", () => {
     expect(sampling({ ...tiny, sampling: "natural" })).toEqual({ kind: "natural" });
     expect(sampling({ ...tiny, sampling: "temperature", temperature: 3 })).toEqual({ kind: "temperature", t: 3 });
+  });
+});
+
+describe("tags and note", () => {
+  it("puts the tags typed with commas and the note on the launch", () => {
+    expect(splitTags(" baseline ,  paper   fig 3,, ")).toEqual(["baseline", "paper fig 3"]);
+    expect(splitTags("")).toEqual([]);
+    const request = launchRequest({ ...defaultForm("cpu"), tasks: ["rte"], tags: "a, b", note: "  first try \n" });
+    expect((({ tags, note }) => ({ tags, note }))(request)).toEqual({ tags: ["a", "b"], note: "first try" });
   });
 });
 
@@ -66,6 +75,7 @@ describe("requests", () => {
   it("launches with TrainConfig's field names", () => {
     const request = launchRequest({ ...tiny, name: "  ", r3f: true, lossScaling: false });
     expect(request.name).toBeNull();
+    expect((({ tags, note }) => ({ tags, note }))(request)).toEqual({ tags: [], note: null });
     expect(request.backend).toBe("cpu");
     expect(request.config).toMatchObject({
       steps: 30,

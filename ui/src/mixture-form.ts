@@ -4,6 +4,9 @@ import type { EstimateRequest, LaunchRequest, MixtureRequest, Sampling, TrainCon
 
 export interface MixtureForm {
   name: string;
+  /** Tags separated by commas. */
+  tags: string;
+  note: string;
   tasks: string[];
   sampling: "natural" | "uniform" | "temperature";
   temperature: number;
@@ -44,6 +47,8 @@ export interface MixtureForm {
 export function defaultForm(backend: string): MixtureForm {
   return {
     name: "",
+    tags: "",
+    note: "",
     tasks: [],
     sampling: "natural",
     temperature: 2,
@@ -125,9 +130,19 @@ export function summaryRequest(form: MixtureForm): MixtureRequest {
   };
 }
 
+/** Tags typed separated by commas: each trimmed, inner spaces made one, empty ones dropped. */
+export function splitTags(text: string): string[] {
+  return text
+    .split(",")
+    .map((t) => t.trim().replace(/\s+/g, " "))
+    .filter((t) => t !== "");
+}
+
 export function launchRequest(form: MixtureForm): LaunchRequest {
   return {
     name: form.name.trim() === "" ? null : form.name.trim(),
+    tags: splitTags(form.tags),
+    note: form.note.trim() === "" ? null : form.note.trim(),
     tasks: form.tasks,
     backend: form.backend,
     model: form.model === "folder" ? form.modelPath.trim() : null,

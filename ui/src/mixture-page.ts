@@ -65,6 +65,8 @@ export class MixturePage {
   private fill(form: MixtureForm): void {
     for (const [key, id] of NUMBER_FIELDS) byId<HTMLInputElement>(id).value = String(form[key]);
     byId<HTMLInputElement>("run-name").value = form.name;
+    byId<HTMLInputElement>("mixture-tags").value = form.tags;
+    byId<HTMLInputElement>("mixture-note").value = form.note;
     byId<HTMLSelectElement>("sampling").value = form.sampling;
     byId<HTMLInputElement>("cap").value = form.cap === null ? "" : String(form.cap);
     byId<HTMLInputElement>("keep-checkpoints").value = form.keepCheckpoints === null ? "" : String(form.keepCheckpoints);
@@ -112,6 +114,8 @@ export class MixturePage {
     const gain = byId<HTMLInputElement>("early-stopping-threshold").value.trim();
     form.earlyStoppingThreshold = gain === "" ? 0 : Number(gain);
     form.name = byId<HTMLInputElement>("run-name").value;
+    form.tags = byId<HTMLInputElement>("mixture-tags").value;
+    form.note = byId<HTMLInputElement>("mixture-note").value;
     form.sampling = byId<HTMLSelectElement>("sampling").value as MixtureForm["sampling"];
     form.batching = byId<HTMLSelectElement>("batching").value as MixtureForm["batching"];
     form.lossScaling = byId<HTMLInputElement>("loss-scaling").checked;

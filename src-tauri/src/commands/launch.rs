@@ -35,6 +35,8 @@ pub async fn launch_run(
     request: LaunchRequest,
 ) -> Result<i64, CommandError> {
     let (spec, backend) = mixture_spec(&state, &request).await?;
+    let tags = request.tags.iter().map(|t| crate::annotations::clean_tag(t)).collect::<Result<Vec<_>, _>>()?;
+    let note = request.note.as_deref().filter(|n| !n.trim().is_empty()).map(crate::annotations::clean_note).transpose()?;
     let tasks = spec.tasks.clone();
     let name = request
         .name
@@ -52,6 +54,8 @@ pub async fn launch_run(
     };
     let origin = RunOrigin {
         tasks,
+        tags,
+        note,
         queued: true,
         ..RunOrigin::default()
     };
