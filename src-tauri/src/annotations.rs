@@ -17,6 +17,13 @@ pub fn clean_note(text: &str) -> Result<String, CommandError> {
     muppet_core::annotation::clean_note(text).map_err(CommandError::Invalid)
 }
 
+/// The tags and note a launch form sends, as stored (a blank note is none), or why not.
+pub fn launch_labels(tags: &[String], note: Option<&str>) -> Result<(Vec<String>, Option<String>), CommandError> {
+    let tags = tags.iter().map(|t| clean_tag(t)).collect::<Result<Vec<_>, _>>()?;
+    let note = note.filter(|n| !n.trim().is_empty()).map(clean_note).transpose()?;
+    Ok((tags, note))
+}
+
 /// The highest peak memory the run's workers recorded, in MB.
 pub async fn peak_rss_mb(store: &Store, run: RunId) -> Result<Option<f64>, CommandError> {
     let points = store

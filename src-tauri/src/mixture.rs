@@ -105,6 +105,12 @@ pub struct FinetuneRequest {
     /// How much a dev score must beat the best to restart early stopping's count; none: 0.
     #[serde(default)]
     pub early_stopping_threshold: Option<f64>,
+    /// Tags put on the fine-tune as it is registered.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// A note kept with the fine-tune; none or blank: no note.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// The spec of the fine-tune `request` describes, from run `request.from_run` (spec
@@ -369,6 +375,8 @@ mod tests {
             keep_best: false,
             early_stopping: None,
             early_stopping_threshold: None,
+            tags: Vec::new(),
+            note: None,
         };
         let (spec, backend) = finetune_spec(&ask, &source, &checkpoint, &known).expect("spec");
         assert_eq!(backend, BackendKind::Cpu);
@@ -380,13 +388,13 @@ mod tests {
         assert_eq!(spec.config.r3f, Some(muppet_train::R3f::default()));
         assert_eq!(spec.finetune_name(), "fine-tune: winowhy n=64 from run 3");
         assert_eq!((spec.config.eval_every, spec.config.keep_best, spec.config.early_stopping), (0, false, None));
-        let stopping = FinetuneRequest { eval_every: Some(5), early_stopping: Some(3), early_stopping_threshold: Some(0.01), tasks: ask.tasks.clone(), backend: ask.backend.clone(), ..ask };
+        let stopping = FinetuneRequest { eval_every: Some(5), early_stopping: Some(3), early_stopping_threshold: Some(0.01), tasks: ask.tasks.clone(), backend: ask.backend.clone(), tags: Vec::new(), note: None, ..ask };
         let (spec, _) = finetune_spec(&stopping, &source, &checkpoint, &known).expect("early stopping");
         assert_eq!((spec.config.eval_every, spec.config.early_stopping, spec.config.keeps_best()), (5, Some(3), true));
         assert_eq!(spec.config.early_stopping_threshold, 0.01);
 
         let bad = |change: fn(&mut FinetuneRequest)| {
-            let mut ask = FinetuneRequest { tasks: ask.tasks.clone(), backend: ask.backend.clone(), ..ask };
+            let mut ask = FinetuneRequest { tasks: ask.tasks.clone(), backend: ask.backend.clone(), tags: Vec::new(), note: None, ..ask };
             change(&mut ask);
             finetune_spec(&ask, &source, &checkpoint, &known).expect_err("refused").message()
         };

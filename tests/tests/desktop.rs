@@ -1127,6 +1127,7 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             ("#finetune-train-size", "8"),
             ("#finetune-steps", "2"),
             ("#finetune-batch-size", "4"),
+            ("#finetune-tags", "transfer"),
         ] {
             studio.type_into(field, value).await?;
         }
@@ -1148,11 +1149,13 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             .await?;
         let store = Store::open(&home.db()).await?;
         let row = store.run(finetune).await?;
+        let tags = store.run_tags(finetune).await?;
         store.close().await;
         ensure!(
             row.kind == RunKind::Finetune && row.parent.map(|p| p.0.to_string()) == Some(run_id.clone()),
             "the fine-tune is stored as {row:?}"
         );
+        ensure!(tags == ["transfer"], "the fine-tune's tags are {tags:?}");
 
         // Compare the trained run with the earlier one from the runs table.
         studio.click("#back-to-runs").await?;

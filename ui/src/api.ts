@@ -607,6 +607,10 @@ export interface FinetuneRequest {
   early_stopping: number | null;
   /** How much a dev score must beat the best to restart early stopping's count; null: 0. */
   early_stopping_threshold: number | null;
+  /** Tags put on the fine-tune as it is registered. */
+  tags: string[];
+  /** A note kept with the fine-tune; null: none. */
+  note: string | null;
 }
 
 export interface FinetuneLaunched {

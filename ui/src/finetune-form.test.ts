@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { finetuneRequest, finetuneTaskOptions, type FinetuneForm } from "./finetune-form";
 
-const form: FinetuneForm = { task: "winowhy", step: "", trainSize: "64", steps: "", batchSize: "8", lr: "", evalEvery: "", keepBest: false, earlyStopping: "", earlyStoppingThreshold: "", reuseHead: true, r3f: false };
+const form: FinetuneForm = { task: "winowhy", step: "", trainSize: "64", steps: "", batchSize: "8", lr: "", evalEvery: "", keepBest: false, earlyStopping: "", earlyStoppingThreshold: "", reuseHead: true, r3f: false, tags: "", note: "" };
 
 describe("finetuneTaskOptions", () => {
   it("offers trainable tasks, downstream first, and marks those the run trained on", () => {
@@ -22,8 +22,9 @@ describe("finetuneTaskOptions", () => {
 describe("finetuneRequest", () => {
   it("sends what is set and leaves the rest to fine-tuning's defaults", () => {
     expect(finetuneRequest(3, form, "cpu")).toEqual({
-      request: { from_run: 3, step: null, tasks: ["winowhy"], train_size: 64, reuse_head: true, r3f: false, backend: "cpu", steps: null, batch_size: 8, lr: null, eval_every: null, keep_best: false, early_stopping: null, early_stopping_threshold: null },
+      request: { from_run: 3, step: null, tasks: ["winowhy"], train_size: 64, reuse_head: true, r3f: false, backend: "cpu", steps: null, batch_size: 8, lr: null, eval_every: null, keep_best: false, early_stopping: null, early_stopping_threshold: null, tags: [], note: null },
     });
+    expect(finetuneRequest(3, { ...form, tags: "transfer, n=64", note: " from the best " }, "cpu")).toMatchObject({ request: { tags: ["transfer", "n=64"], note: "from the best" } });
     const at = finetuneRequest(3, { ...form, step: "40", lr: "2e-5", trainSize: "" }, "cuda");
     expect(at).toMatchObject({ request: { step: 40, lr: 2e-5, train_size: null, backend: "cuda" } });
     const stopping = finetuneRequest(3, { ...form, evalEvery: "10", earlyStopping: "3" }, "cpu");

@@ -1,6 +1,7 @@
 // The run page's "Fine-tune from this run" form: which tasks it offers and what it sends.
 // Pure, so it is unit-tested.
 import type { FinetuneRequest, TaskEntry } from "./api";
+import { splitTags } from "./mixture-form";
 
 export interface TaskOption {
   name: string;
@@ -38,6 +39,9 @@ export interface FinetuneForm {
   earlyStoppingThreshold: string;
   reuseHead: boolean;
   r3f: boolean;
+  /** Tags separated by commas. */
+  tags: string;
+  note: string;
 }
 
 /** The request the form describes, or what is wrong with it. */
@@ -93,6 +97,8 @@ export function finetuneRequest(run: number, form: FinetuneForm, backend: string
       keep_best: form.keepBest,
       early_stopping: earlyStopping,
       early_stopping_threshold: threshold,
+      tags: splitTags(form.tags),
+      note: form.note.trim() === "" ? null : form.note.trim(),
     },
   };
 }

@@ -342,6 +342,8 @@ export class RunPage {
       earlyStoppingThreshold: value("finetune-early-stopping-threshold"),
       reuseHead: byId<HTMLInputElement>("finetune-reuse-head").checked,
       r3f: byId<HTMLInputElement>("finetune-r3f").checked,
+      tags: value("finetune-tags"),
+      note: value("finetune-note"),
     };
     const read = finetuneRequest(this.id(), form, this.defaultBackend());
     byId("finetune-problems").replaceChildren(...("problems" in read ? read.problems.map((p) => el("li", {}, p)) : []));

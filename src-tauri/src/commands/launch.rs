@@ -35,8 +35,7 @@ pub async fn launch_run(
     request: LaunchRequest,
 ) -> Result<i64, CommandError> {
     let (spec, backend) = mixture_spec(&state, &request).await?;
-    let tags = request.tags.iter().map(|t| crate::annotations::clean_tag(t)).collect::<Result<Vec<_>, _>>()?;
-    let note = request.note.as_deref().filter(|n| !n.trim().is_empty()).map(crate::annotations::clean_note).transpose()?;
+    let (tags, note) = crate::annotations::launch_labels(&request.tags, request.note.as_deref())?;
     let tasks = spec.tasks.clone();
     let name = request
         .name
@@ -105,6 +104,7 @@ pub async fn launch_finetune(
     let checkpoint = store.checkpoint_at(source_id, request.step).await?;
     let known: Vec<String> = state.catalog.list(state.home().assets(), store).await?.into_iter().filter(|t| t.not_trained.is_none()).map(|t| t.spec.name).collect();
     let (spec, backend) = mixture::finetune_spec(&request, &source, &checkpoint, &known)?;
+    let (tags, note) = crate::annotations::launch_labels(&request.tags, request.note.as_deref())?;
     let check = store.overlap_check().await?;
     let warnings = mixture::leak_warnings(&check, &spec.tasks, &source.tasks, source_id);
     let new_run = NewRun {
@@ -115,7 +115,7 @@ pub async fn launch_finetune(
         backend: backend.name().into(),
         device: backend.devices_label(spec.config.devices),
     };
-    let origin = RunOrigin { tasks: spec.tasks.clone(), parent: Some(source_id), queued: true, ..RunOrigin::default() };
+    let origin = RunOrigin { tasks: spec.tasks.clone(), parent: Some(source_id), tags, note, queued: true, ..RunOrigin::default() };
     let run = register_and_start(&state, &new_run, &origin).await?;
     for warning in &warnings {
         store.add_note(muppet_store::NoteTarget::Run(run), &format!("Warning when the run was launched: {warning}")).await?;
