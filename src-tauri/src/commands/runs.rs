@@ -445,10 +445,15 @@ pub async fn evaluate_checkpoint(
         None => return Err(CommandError::Worker("`muppet eval` printed no result".into())),
     };
     let path = std::path::PathBuf::from(result["predictions"].as_str().unwrap_or_default());
-    let text = tokio::fs::read_to_string(&path)
+    // Read line by line: the file holds a line per example scored, however many.
+    let file = std::fs::File::open(&path).map_err(CommandError::io("reading", &path))?;
+    let read = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        misses(std::io::BufReader::new(file).lines().map_while(Result::ok), MISSES_SHOWN)
+    });
+    let (misses, wrong) = read
         .await
-        .map_err(CommandError::io("reading", &path))?;
-    let (misses, wrong) = misses(&text, MISSES_SHOWN);
+        .map_err(|e| CommandError::Worker(format!("reading the predictions: {e}")))?;
     Ok(Evaluated { result, misses, wrong })
 }
 
@@ -519,27 +524,40 @@ pub async fn muppet_scoring(
 }
 
 /// The predictions (JSON lines of `muppet eval`) to look at first, at most `limit`, and
-/// how many were wrong (see [`Evaluated`]).
-fn misses(predictions: &str, limit: usize) -> (Vec<serde_json::Value>, Option<usize>) {
-    let rows: Vec<serde_json::Value> = predictions
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+/// how many were wrong (see [`Evaluated`]): the wrong ones in the file's order (spans: the
+/// furthest from every answer first), or for regression the largest errors. Keeps at most
+/// twice `limit` rows at a time.
+fn misses(lines: impl Iterator<Item = String>, limit: usize) -> (Vec<serde_json::Value>, Option<usize>) {
     let verdict = |r: &serde_json::Value| r.get("correct").or_else(|| r.get("exact_match")).and_then(|v| v.as_bool());
-    if rows.first().is_some_and(|r| verdict(r).is_some()) {
-        let mut wrong: Vec<serde_json::Value> = rows.into_iter().filter(|r| verdict(r) == Some(false)).collect();
-        let count = wrong.len();
-        // Spans: the furthest from every answer first.
-        let f1 = |r: &serde_json::Value| r.get("f1").and_then(|v| v.as_f64()).unwrap_or(0.0);
-        wrong.sort_by(|a, b| f1(a).total_cmp(&f1(b)));
-        wrong.truncate(limit);
-        return (wrong, Some(count));
-    }
+    let f1 = |r: &serde_json::Value| r.get("f1").and_then(|v| v.as_f64()).unwrap_or(0.0);
     let error = |r: &serde_json::Value| r.get("error").and_then(|v| v.as_f64()).map_or(0.0, f64::abs);
-    let mut rows = rows;
-    rows.sort_by(|a, b| error(b).total_cmp(&error(a)));
-    rows.truncate(limit);
-    (rows, None)
+    // Whether the rows say right or wrong (classification, spans), read from the first.
+    let mut graded: Option<bool> = None;
+    let order = |graded: bool, a: &serde_json::Value, b: &serde_json::Value| {
+        if graded { f1(a).total_cmp(&f1(b)) } else { error(b).total_cmp(&error(a)) }
+    };
+    let mut kept: Vec<serde_json::Value> = Vec::new();
+    let mut wrong = 0;
+    for line in lines {
+        let Ok(row) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        let graded = *graded.get_or_insert_with(|| verdict(&row).is_some());
+        if graded {
+            if verdict(&row) != Some(false) {
+                continue;
+            }
+            wrong += 1;
+        }
+        kept.push(row);
+        // A stable sort keeps the earlier of equal rows, as one sort of the whole file would.
+        if kept.len() >= 2 * limit.max(1) {
+            kept.sort_by(|a, b| order(graded, a, b));
+            kept.truncate(limit);
+        }
+    }
+    let graded = graded.unwrap_or(false);
+    kept.sort_by(|a, b| order(graded, a, b));
+    kept.truncate(limit);
+    (kept, graded.then_some(wrong))
 }
 
 #[cfg(test)]
@@ -576,7 +594,8 @@ mod tests {
             r#"{"example":3,"correct":true}"#,
         ]
         .join("\n");
-        let (rows, wrong) = misses(&class, 1);
+        let lines = |text: &str| text.lines().map(str::to_string).collect::<Vec<_>>().into_iter();
+        let (rows, wrong) = misses(lines(&class), 1);
         assert_eq!(wrong, Some(2));
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0]["example"], 1);
@@ -587,14 +606,24 @@ mod tests {
             r#"{"example":2,"exact_match":false,"f1":0.0}"#,
         ]
         .join("\n");
-        let (rows, wrong) = misses(&spans, 5);
+        let (rows, wrong) = misses(lines(&spans), 5);
         assert_eq!(wrong, Some(2));
         assert_eq!(rows.iter().map(|r| r["example"].as_i64().expect("an example")).collect::<Vec<_>>(), vec![2, 0]);
 
         let values = [r#"{"example":0,"error":0.1}"#, r#"{"example":1,"error":-2.0}"#, r#"{"example":2,"error":1.0}"#].join("\n");
-        let (rows, wrong) = misses(&values, 2);
+        let (rows, wrong) = misses(lines(&values), 2);
         assert_eq!(wrong, None);
         assert_eq!(rows.iter().map(|r| r["example"].as_i64().expect("an example")).collect::<Vec<_>>(), vec![1, 2]);
+
+        // Many rows, kept a few at a time: the same as sorting them all.
+        let many: Vec<String> = (0..1000).map(|i| format!(r#"{{"example":{i},"exact_match":{},"f1":{}}}"#, i % 3 == 0, (i * 37 % 10) as f64 / 10.0)).collect();
+        let (rows, wrong) = misses(many.clone().into_iter(), 20);
+        let mut all: Vec<serde_json::Value> = many.iter().map(|l| serde_json::from_str(l).expect("json")).filter(|r: &serde_json::Value| r["exact_match"] == false).collect();
+        assert_eq!(wrong, Some(all.len()));
+        all.sort_by(|a, b| a["f1"].as_f64().expect("f1").total_cmp(&b["f1"].as_f64().expect("f1")));
+        all.truncate(20);
+        assert_eq!(rows, all);
+        assert_eq!(misses(std::iter::empty(), 5), (Vec::new(), None));
     }
 
     fn loss(task: Option<&str>, step: u64, value: f64) -> MetricPoint {
