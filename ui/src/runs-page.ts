@@ -140,14 +140,12 @@ export class RunsPage {
         this.columnsKey = columnsKey(info.database);
         this.columns = savedColumns(this.columnsKey);
         this.whereKey = whereKey(info.database);
-        const where = window.localStorage.getItem(this.whereKey) ?? "";
-        byId<HTMLInputElement>("runs-where").value = where;
-        if (where !== "") this.matching = new Set();
+        byId<HTMLInputElement>("runs-where").value = window.localStorage.getItem(this.whereKey) ?? "";
       }
       this.rows = rows;
       if (this.columns.length > 0 || byId<HTMLDetailsElement>("runs-columns").open) await this.loadColumns();
       // The runs and their figures may have changed since the filter was read.
-      if (this.matching) await this.applyWhere();
+      if (byId<HTMLInputElement>("runs-where").value.trim() !== "") await this.applyWhere();
       byId("error-banner").hidden = true;
       this.fillTagFilter();
       this.render();
