@@ -19,7 +19,7 @@ pub fn clean_note(text: &str) -> Result<String, CommandError> {
 
 /// The tags and note a launch form sends, as stored (a blank note is none), or why not.
 pub fn launch_labels(tags: &[String], note: Option<&str>) -> Result<(Vec<String>, Option<String>), CommandError> {
-    let tags = tags.iter().map(|t| clean_tag(t)).collect::<Result<Vec<_>, _>>()?;
+    let tags = muppet_core::annotation::clean_tags(tags).map_err(CommandError::Invalid)?;
     let note = note.filter(|n| !n.trim().is_empty()).map(clean_note).transpose()?;
     Ok((tags, note))
 }

@@ -147,8 +147,8 @@ pub struct Labels {
 impl Labels {
     /// The tags and the note as stored, or what is wrong with one.
     pub fn new(tags: &[String], note: Option<&str>) -> anyhow::Result<Self> {
-        use muppet_core::annotation::{clean_note, clean_tag};
-        let tags = tags.iter().map(|t| clean_tag(t).map_err(|e| anyhow::anyhow!("--tag: {e}"))).collect::<anyhow::Result<Vec<_>>>()?;
+        use muppet_core::annotation::{clean_note, clean_tags};
+        let tags = clean_tags(tags).map_err(|e| anyhow::anyhow!("--tag: {e}"))?;
         let note = note.map(|n| clean_note(n).map_err(|e| anyhow::anyhow!("--note: {e}"))).transpose()?;
         Ok(Labels { tags, note })
     }

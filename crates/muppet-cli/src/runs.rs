@@ -197,7 +197,7 @@ fn rename(run: RunId, name: &str) -> anyhow::Result<()> {
 
 /// Tag runs: every tag and every run is checked before any is changed.
 fn tag(runs: &[RunId], add: &[String], remove: &[String]) -> anyhow::Result<()> {
-    let clean = |tags: &[String]| tags.iter().map(|t| muppet_core::annotation::clean_tag(t).map_err(anyhow::Error::msg)).collect::<anyhow::Result<Vec<_>>>();
+    let clean = |tags: &[String]| muppet_core::annotation::clean_tags(tags).map_err(anyhow::Error::msg);
     let (add, remove) = (clean(add)?, clean(remove)?);
     let tags = crate::with_store(async |store, _| {
         for &run in runs {
@@ -551,6 +551,12 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
 
 /// The runs of `runs` marked running whose lock was left by a process that ended.
 fn runs_gone(home: &muppet_core::MuppetHome, runs: &[muppet_store::RunRow]) -> Vec<muppet_core::RunId> {
+    runs.iter().filter(|r| lost_its_process(home, r)).map(|r| r.id).collect()
+}
+
+/// Whether `run` is marked running but no process holds its lock: its worker was killed or
+/// crashed.
+pub(crate) fn lost_its_process(home: &muppet_core::MuppetHome, run: &muppet_store::RunRow) -> bool {
     use muppet_core::lock::{abandoned, run_lock_path};
-    runs.iter().filter(|r| r.status == muppet_core::RunStatus::Running && abandoned(&run_lock_path(home, r.id))).map(|r| r.id).collect()
+    run.status == muppet_core::RunStatus::Running && abandoned(&run_lock_path(home, run.id))
 }

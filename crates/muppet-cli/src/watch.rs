@@ -37,7 +37,7 @@ async fn read(store: &muppet_store::Store, home: &muppet_core::MuppetHome, run: 
     let progress = store.run_progress().await?.into_iter().find(|p| p.run == run);
     let columns = store.run_columns(Some(run)).await?.remove(&run).unwrap_or_default();
     let dev = columns.metrics.iter().filter(|(name, _)| name.contains(" dev ") || name.starts_with("dev ")).filter_map(|(name, f)| Some((name.clone(), f.last?))).collect();
-    let abandoned = row.status == RunStatus::Running && muppet_core::lock::abandoned(&muppet_core::lock::run_lock_path(home, run));
+    let abandoned = crate::runs::lost_its_process(home, &row);
     Ok(Reading {
         status: row.status,
         failure: row.failure,

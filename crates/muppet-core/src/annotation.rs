@@ -21,6 +21,11 @@ pub fn clean_tag(text: &str) -> Result<String, String> {
     Ok(tag)
 }
 
+/// Each of `tags` as stored ([`clean_tag`]), or what is wrong with the first bad one.
+pub fn clean_tags(tags: &[String]) -> Result<Vec<String>, String> {
+    tags.iter().map(|t| clean_tag(t)).collect()
+}
+
 /// A note as stored: trimmed, non-empty.
 pub fn clean_note(text: &str) -> Result<String, String> {
     let note = text.trim();

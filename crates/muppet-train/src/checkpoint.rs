@@ -148,9 +148,9 @@ pub fn resume_best(dir: &Path) -> Option<u64> {
 
 /// Delete the model checkpoint of `step`, kept as the best until a better one came, unless
 /// it is also one of the run's regular checkpoints (`periodic`), one a resume starts from or
-/// the best such a resume would take ([`resume_best`]).
-pub fn drop_former_best(dir: &Path, step: u64, periodic: bool) -> Result<(), TrainError> {
-    if periodic || is_resumable(dir, step) || resume_best(dir) == Some(step) {
+/// the best such a resume would take (`pinned`, [`resume_best`]).
+pub fn drop_former_best(dir: &Path, step: u64, periodic: bool, pinned: Option<u64>) -> Result<(), TrainError> {
+    if periodic || is_resumable(dir, step) || pinned == Some(step) {
         return Ok(());
     }
     remove_model(dir, step)
@@ -253,11 +253,11 @@ mod tests {
         std::fs::write(dir.join("state-step4.json"), b"{}").expect("state");
         keep_last_models(&dir, 1, &[3]).expect("prune");
         assert_eq!(model_steps(&dir).expect("ls"), [3, 4, 6]);
-        drop_former_best(&dir, 3, true).expect("periodic stays");
-        drop_former_best(&dir, 4, false).expect("resumable stays");
+        drop_former_best(&dir, 3, true, None).expect("periodic stays");
+        drop_former_best(&dir, 4, false, None).expect("resumable stays");
         assert_eq!(model_steps(&dir).expect("ls"), [3, 4, 6]);
-        drop_former_best(&dir, 3, false).expect("drop");
-        drop_former_best(&dir, 3, false).expect("already gone");
+        drop_former_best(&dir, 3, false, None).expect("drop");
+        drop_former_best(&dir, 3, false, None).expect("already gone");
         assert_eq!(model_steps(&dir).expect("ls"), [4, 6]);
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -277,7 +277,7 @@ mod tests {
         assert_eq!(resume_best(&dir), Some(2));
         // A better score at step 5: step 2 stays, as a resume from step 4 takes it as its best.
         std::fs::write(file(&dir, "model", 5), b"m").expect("model");
-        drop_former_best(&dir, 2, false).expect("pinned");
+        drop_former_best(&dir, 2, false, resume_best(&dir)).expect("pinned");
         keep_last_models(&dir, 1, &[5, 2]).expect("prune: the best and the one a resume takes are spared");
         assert_eq!(model_steps(&dir).expect("ls"), [2, 4, 5]);
         // Older states than the latest say nothing: the latest remembers step 5.
@@ -285,7 +285,7 @@ mod tests {
         std::fs::remove_file(dir.join("state-step4.json")).expect("state");
         resumable(6, 5);
         assert_eq!(resume_best(&dir), Some(5));
-        drop_former_best(&dir, 2, false).expect("drop");
+        drop_former_best(&dir, 2, false, resume_best(&dir)).expect("drop");
         assert_eq!(model_steps(&dir).expect("ls"), [4, 5, 6]);
         // A resume from step 6 drops what came after it (a crash left a best of step 7).
         std::fs::write(file(&dir, "model", 7), b"m").expect("model");

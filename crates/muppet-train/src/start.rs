@@ -16,6 +16,7 @@ use crate::checkpoint::ResumeState;
 use crate::config::TrainConfig;
 use crate::model::MultiTaskModel;
 use crate::splits::TaskSplit;
+use crate::train::{fnv1a_extend, FNV_OFFSET};
 use crate::TrainError;
 
 /// A digest of what decides the updates of a run: its settings, each task's data and split,
@@ -23,35 +24,18 @@ use crate::TrainError;
 /// elsewhere on each node).
 pub(crate) fn run_digest(cfg: &TrainConfig, splits: &[&TaskSplit], model_dir: &Path) -> Result<u64, TrainError> {
     let json = |what: &str, e: serde_json::Error| TrainError::Config(format!("writing the run's {what} for the other nodes: {e}"));
-    let mut hash = Fnv::default();
-    hash.write(&serde_json::to_vec(cfg).map_err(|e| json("settings", e))?);
+    // FNV-1a over the pieces, each after its length so that pieces cannot run into each other.
+    let piece = |h: u64, bytes: &[u8]| fnv1a_extend(fnv1a_extend(h, &(bytes.len() as u64).to_le_bytes()), bytes);
+    let mut hash = piece(FNV_OFFSET, &serde_json::to_vec(cfg).map_err(|e| json("settings", e))?);
     for split in splits {
-        hash.write(&serde_json::to_vec(split).map_err(|e| json("splits", e))?);
+        hash = piece(hash, &serde_json::to_vec(split).map_err(|e| json("splits", e))?);
     }
     for name in [muppet_model::CONFIG_FILE, "tokenizer.json"] {
         let path = model_dir.join(name);
         let bytes = std::fs::read(&path).map_err(|e| TrainError::Config(format!("reading {}: {e}", path.display())))?;
-        hash.write(&bytes);
+        hash = piece(hash, &bytes);
     }
-    Ok(hash.0)
-}
-
-/// 64-bit FNV-1a, fed piece by piece (each piece's length first, so pieces cannot run into
-/// each other).
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in (bytes.len() as u64).to_le_bytes().iter().chain(bytes) {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
+    Ok(hash)
 }
 
 /// Why a multi-node run does not start: this node's run differs from node 0's (`here`), or

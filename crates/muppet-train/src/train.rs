@@ -672,27 +672,28 @@ impl Shared<'_> {
         let resumable = state.step == cfg.steps || periodic(state.step) || ends;
         let best = new_best.is_some() && cfg.keeps_best();
         let kept_best = state.best.best.filter(|_| cfg.keeps_best()).map(|b| b.step);
-        let path = if resumable {
-            // The best the former resumable checkpoint remembers, kept for a resume from it.
-            let pinned = checkpoint::resume_best(dir).filter(|_| cfg.keeps_best());
+        // `pinned`: the best the latest resumable checkpoint remembers, kept for a resume from it.
+        let (path, pinned) = if resumable {
+            let former = checkpoint::resume_best(dir).filter(|_| cfg.keeps_best());
             let mut saved = state.clone();
             saved.wall_s = wall_s;
             let path = checkpoint::save_resumable(model, optim, &saved, dir)?;
             leader.last_checkpoint = Some(SavedCheckpoint { step: state.step, path: path.clone() });
-            if let Some(pinned) = pinned.filter(|&p| Some(p) != kept_best) {
-                checkpoint::drop_former_best(dir, pinned, periodic(pinned))?;
+            // The checkpoint just written remembers the current best.
+            if let Some(former) = former.filter(|&p| Some(p) != kept_best) {
+                checkpoint::drop_former_best(dir, former, periodic(former), kept_best)?;
             }
-            path
+            (path, kept_best)
         } else if best {
-            checkpoint::save(model, dir, state.step)?
+            (checkpoint::save(model, dir, state.step)?, checkpoint::resume_best(dir).filter(|_| cfg.keeps_best()))
         } else {
             return Ok(());
         };
         if best && let Some(Some(former)) = new_best {
-            checkpoint::drop_former_best(dir, former, periodic(former))?;
+            checkpoint::drop_former_best(dir, former, periodic(former), pinned)?;
         }
         if let Some(keep) = cfg.keep_checkpoints {
-            let spare: Vec<u64> = kept_best.into_iter().chain(checkpoint::resume_best(dir).filter(|_| cfg.keeps_best())).collect();
+            let spare: Vec<u64> = kept_best.into_iter().chain(pinned).collect();
             checkpoint::keep_last_models(dir, keep, &spare)?;
         }
         leader.observer.on_event(&RunEvent::Checkpoint { run: job.run, step: state.step, path: path.display().to_string() });
@@ -946,5 +947,13 @@ fn validate(tasks: &[LabeledTask], cfg: &TrainConfig) -> Result<(), TrainError> 
 
 /// FNV-1a hash of a task name: a stable per-task seed offset.
 fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    fnv1a_extend(FNV_OFFSET, s.as_bytes())
+}
+
+/// 64-bit FNV-1a's starting value.
+pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a hash `h` carried on over `bytes`.
+pub(crate) fn fnv1a_extend(h: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
