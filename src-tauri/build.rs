@@ -32,7 +32,7 @@ const COMMANDS: &[&str] = &[
     "export_runs_table",
     "import_run_bundle",
     "delete_runs",
-    "export_run_chart",
+    "save_chart",
     "export_checkpoint",
     "evaluate_checkpoint",
     "rename_run",

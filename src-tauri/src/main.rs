@@ -81,7 +81,7 @@ fn main() {
             commands::runs::export_runs_table,
             commands::runs::import_run_bundle,
             commands::runs::delete_runs,
-            commands::runs::export_run_chart,
+            commands::charts::save_chart,
             commands::runs::export_checkpoint,
             commands::runs::evaluate_checkpoint,
             commands::notes::rename_run,

@@ -98,6 +98,16 @@ fn demo_stores_a_completed_run_with_points_that_runs_list_reads_back() {
     assert!(svg.contains("training loss") && svg.contains("<polyline"), "not a loss chart");
     let png = std::fs::read(run_dir.join("loss.png")).expect("loss.png");
     assert_eq!(&png[..4], b"\x89PNG");
+    // Any series, here each task's dev accuracy by examples seen, smoothed, as one file.
+    let file = home.path().join("dev.svg");
+    let out = muppet(home.path(), &assets, &["runs", "chart", &id.to_string(), "--series", "dev accuracy", "--x", "examples", "--smoothing", "0.5", "--out", file.to_str().expect("utf-8")], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let svg = std::fs::read_to_string(&file).expect("dev.svg");
+    for label in [format!("Run {id}: dev accuracy"), "rt_fresh_rotten".into(), "sarcasm_headlines".into(), "examples seen".into()] {
+        assert!(svg.contains(&label), "{label} missing from the dev chart");
+    }
+    let out = muppet(home.path(), &assets, &["runs", "chart", &id.to_string(), "--smoothing", "1"], &[]);
+    assert!(!out.status.success() && text(&out).contains("--smoothing 1: give an EMA weight"), "{}", text(&out));
 
     let loss = run["last_loss"].as_f64().expect("last loss");
     // Loss scaling makes a uniform predictor score 1 on every task; a pretrained

@@ -174,6 +174,18 @@ impl StudioSession {
         .await
     }
 
+    /// Save the run page's chart `which` (`loss` or `right`) to `path` and wait until it is written.
+    async fn save_run_chart(&self, which: &str, path: &Path) -> anyhow::Result<()> {
+        let pick = format!("const s = document.getElementById('chart-which'); s.value = '{which}'; s.dispatchEvent(new Event('change'));");
+        self.client.execute(&pick, vec![]).await?;
+        self.type_into("#chart-path", &path.display().to_string()).await?;
+        self.click_centered("#export-chart").await?;
+        self.wait_for("#chart-result[data-state]", UI_WAIT, "the chart is saved").await?;
+        let said = self.text("#chart-result").await?;
+        ensure!(said.starts_with(&format!("Chart written to {}", path.display())), "saving the {which} chart: the app says {said:?}");
+        Ok(())
+    }
+
     async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
         let input = self
             .client
@@ -999,6 +1011,29 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         studio.show_run_figure("Training", "train:lr", "Training: learning rate", 40).await?;
         studio.show_run_figure("System", "system:rss_mb", "System: memory (MB)", 1).await?;
 
+        // Charts are saved as shown: the right chart (the memory), and the training loss
+        // with a task hidden from its legend.
+        let memory_svg = dir.path().join("memory.svg");
+        studio.save_run_chart("right", &memory_svg).await?;
+        // The SVG's texts, one per line.
+        let texts = |svg: &str| svg.lines().map(|l| l.trim().to_string()).filter(|l| !l.starts_with('<')).collect::<Vec<_>>();
+        let said = texts(&std::fs::read_to_string(&memory_svg)?);
+        ensure!(said.iter().any(|t| t.starts_with(&format!("#{run_id} ")) && t.ends_with(": memory (MB)")), "the memory chart's texts: {said:?}");
+        studio
+            .client
+            .execute(
+                "[...document.querySelectorAll('#loss-chart .legend-item')].find((b) => b.textContent === 'rt_fresh_rotten').click();",
+                vec![],
+            )
+            .await?;
+        let loss_svg = dir.path().join("loss.svg");
+        studio.save_run_chart("loss", &loss_svg).await?;
+        let said = texts(&std::fs::read_to_string(&loss_svg)?);
+        ensure!(
+            said.iter().any(|t| t == "sarcasm_headlines") && !said.iter().any(|t| t == "rt_fresh_rotten") && said.iter().any(|t| t.ends_with(": training loss")),
+            "the loss chart leaves out the hidden task: {said:?}"
+        );
+
         // Export the last checkpoint as a Hugging Face folder.
         studio
             .wait_for(
@@ -1212,6 +1247,16 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         let title = studio.text(".compare-chart .chart-title").await?;
         ensure!(title == "rt_fresh_rotten dev accuracy", "the chart is titled {title:?}");
         ensure!(studio.chart_points(".compare-chart").await? >= 4, "the chart has both runs' dev points");
+        let compared_png = dir.path().join("compared.png");
+        studio.type_into("#compare-chart-path", &compared_png.display().to_string()).await?;
+        studio.click_centered("#save-compare-chart").await?;
+        read_settled(|| async {
+            let said = studio.text("#compare-chart-result").await?;
+            ensure!(said.starts_with("Chart written to"), "the app says {said:?}");
+            Ok(())
+        })
+        .await?;
+        ensure!(std::fs::read(&compared_png)?.starts_with(b"\x89PNG\r\n\x1a\n"), "{} is not a PNG", compared_png.display());
         studio.close().await
     };
     tokio::time::timeout(TRAINING_TEST_LIMIT, test)

@@ -71,6 +71,20 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     let out = muppet(home.path(), &["runs", "compare", &run_s, &fine_id]);
     assert!(out.status.success() && text(&out).contains("$.config.train_size") && text(&out).contains("strategyqa dev accuracy"), "{}", text(&out));
 
+    // One series of both runs charted side by side, as one SVG file; a series a run lacks
+    // is refused, listing the series it has.
+    let file = home.path().join("compare.svg");
+    let out = muppet(home.path(), &["runs", "chart", &run_s, &fine_id, "--series", "strategyqa dev accuracy", "--out", file.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let svg = std::fs::read_to_string(&file).expect("compare.svg");
+    for label in [format!("Runs {run_s}, {fine_id}: strategyqa dev accuracy"), format!("#{run_s} "), format!("#{fine_id} fine-tune")] {
+        assert!(svg.contains(&label), "{label} missing from the chart");
+    }
+    assert!(svg.matches("<polyline").count() >= 2, "a line per run");
+    assert!(!home.path().join("compare.png").exists(), "only the file asked for");
+    let out = muppet(home.path(), &["runs", "chart", &run_s, &fine_id, "--series", "strategyqa dev nothing", "--out", file.to_str().expect("utf-8")]);
+    assert!(!out.status.success() && text(&out).contains(&format!("run {run_s} has no series \"strategyqa dev nothing\"; its series: ")) && text(&out).contains("strategyqa dev accuracy"), "{}", text(&out));
+
     // Runs picked by their settings and figures.
     let picked = |filter: &str| -> Vec<i64> {
         let out = muppet(home.path(), &["runs", "list", "--where", filter, "--json"]);

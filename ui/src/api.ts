@@ -1,6 +1,7 @@
 // Typed wrappers over the Tauri commands of src-tauri/src/commands/. The shapes mirror
 // the Rust DTOs (muppet_store, muppet_data::mixture, commands::*, supervisor::Update).
 import { Channel, invoke } from "@tauri-apps/api/core";
+import type { ShownChart } from "./chart/line-chart";
 
 export type RunKind = "pre_finetune" | "finetune";
 export type RunStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
@@ -578,7 +579,8 @@ export interface DeletedTasks {
 
 export const deleteTasks = (names: string[]) => invoke<DeletedTasks>("delete_tasks", { names });
 export const deleteExperiment = (experiment: number) => invoke<Deleted>("delete_experiment", { experiment });
-export const exportRunChart = (run: number, path: string) => invoke<ExportedFile>("export_run_chart", { run, path });
+/** Save a chart as shown (`LineChart.shown`) as PNG or SVG, by the extension of `path`. */
+export const saveChart = (chart: ShownChart, path: string) => invoke<ExportedFile>("save_chart", { chart, path });
 export const exportCheckpoint = (run: number, step: number | null, out: string, task: string | null = null) =>
   invoke<ExportSummary>("export_checkpoint", { run, step, out, task });
 

@@ -1,18 +1,18 @@
 // One run: live curves (training losses and a dev metric per task) fed by the worker's
 // events, cancel and resume, its spec, its checkpoints with Hugging Face export, CSV
-// export of its metrics and PNG/SVG export of its training-loss chart.
+// export of its metrics and PNG/SVG export of its charts as shown.
 import {
   addRunNote,
   evaluateCheckpoint,
   renameRun,
   cancelRun,
   exportCheckpoint,
-  exportRunChart,
   exportRunCsv,
   launchFinetune,
   resumeRun,
   runCurves,
   runDetail,
+  saveChart,
   tagRun,
   untagRun,
   type Note,
@@ -84,7 +84,7 @@ export class RunPage {
     const dialogError = (message: string) => showBanner(byId("run-error"), { kind: "dialog", message });
     wireBrowse("browse-export-path", "export-path", { kind: "folder", title: "Export the checkpoint into (a new or empty folder)" }, dialogError);
     wireBrowse("browse-csv-path", "csv-path", { kind: "save-file", title: "Metrics as CSV", label: "CSV", extensions: ["csv"] }, dialogError);
-    wireBrowse("browse-chart-path", "chart-path", { kind: "save-file", title: "Training loss chart (.png or .svg)", label: "Chart (PNG or SVG)", extensions: ["png", "svg"] }, dialogError);
+    wireBrowse("browse-chart-path", "chart-path", { kind: "save-file", title: "Chart (.png or .svg)", label: "Chart (PNG or SVG)", extensions: ["png", "svg"] }, dialogError);
     this.applyOptions();
   }
 
@@ -239,7 +239,10 @@ export class RunPage {
       this.devChart.setOptions({ xLabel: X_LABELS[mode] });
       this.lossChart.setSeries(lossSeries(this.model, mode));
       const figure = RUN_FIGURES[metric];
-      this.devChart.setTitle(figure ? `${figure.group}: ${figure.label}` : "Dev metric");
+      const title = figure ? `${figure.group}: ${figure.label}` : "Dev metric";
+      this.devChart.setTitle(title);
+      const right = byId<HTMLSelectElement>("chart-which").querySelector<HTMLOptionElement>("option[value=right]");
+      if (right) right.textContent = `Right chart (${title})`;
       this.devChart.setSeries(metric ? devSeries(this.model, metric, mode) : []);
     });
   }
@@ -603,10 +606,16 @@ export class RunPage {
     });
   }
 
-  /** The run's training-loss chart as drawn by `muppet runs chart`, PNG or SVG by the file's extension. */
+  /** The chart picked, as shown (series, colours, smoothing, y axis, zoom), PNG or SVG by the file's extension. */
   private async exportChart(): Promise<void> {
     await this.withResult("export-chart", "chart-result", "Drawing…", async () => {
-      const file = await exportRunChart(this.id(), byId<HTMLInputElement>("chart-path").value);
+      const right = byId<HTMLSelectElement>("chart-which").value === "right";
+      const chart = right ? this.devChart : this.lossChart;
+      const name = this.detail ? `#${this.detail.run.id} ${this.detail.run.name}` : `Run ${this.id()}`;
+      const metric = byId<HTMLSelectElement>("dev-metric").value;
+      const figure = RUN_FIGURES[metric];
+      const [what, yLabel] = right ? [figure ? figure.label : `dev ${metric}`, figure?.label ?? metric] : ["training loss", "scaled loss"];
+      const file = await saveChart(chart.shown(`${name}: ${what}`, yLabel), byId<HTMLInputElement>("chart-path").value);
       return `Chart written to ${file.path} (${formatBytes(file.bytes)}).`;
     });
   }

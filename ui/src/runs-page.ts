@@ -1,9 +1,9 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, importRunBundle, listRuns, runColumns, studioInfo, type RunComparison, type RunListRow, type SeriesKey, type Update } from "./api";
+import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, importRunBundle, listRuns, runColumns, saveChart, studioInfo, type RunComparison, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
-import { byId, el, showResult } from "./dom";
+import { byId, el, formatBytes, showResult } from "./dom";
 import { deletedText, deleteQuestion, describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
 import {
   availableColumns,
@@ -102,6 +102,10 @@ export class RunsPage {
       showResult("export-table-result", m, true),
     );
     byId("export-table-button").addEventListener("click", () => void this.exportTable());
+    wireBrowse("browse-compare-chart", "compare-chart-path", { kind: "save-file", title: "Comparison chart (.png or .svg)", label: "Chart (PNG or SVG)", extensions: ["png", "svg"] }, (m) =>
+      showResult("compare-chart-result", m, true),
+    );
+    byId("save-compare-chart").addEventListener("click", () => void this.saveCompareChart());
     byId<HTMLInputElement>("select-all-runs").addEventListener("change", (event) => {
       const on = (event.target as HTMLInputElement).checked;
       for (const box of document.querySelectorAll<HTMLInputElement>("#runs-body input.run-select")) {
@@ -422,6 +426,24 @@ export class RunsPage {
     }
   }
 
+  /** The comparison chart as shown (the runs in its legend, smoothing, zoom), PNG or SVG by the file's extension. */
+  private async saveCompareChart(): Promise<void> {
+    const button = byId<HTMLButtonElement>("save-compare-chart");
+    const chart = this.compareChart;
+    if (!chart) return;
+    button.disabled = true;
+    showResult("compare-chart-result", "Drawing…", false);
+    try {
+      const series = byId("compare-panel").dataset.series ?? "";
+      const file = await saveChart(chart.shown(`Runs compared: ${series.charAt(0).toLowerCase()}${series.slice(1)}`, series), byId<HTMLInputElement>("compare-chart-path").value.trim());
+      showResult("compare-chart-result", `Chart written to ${file.path} (${formatBytes(file.bytes)}).`, false);
+    } catch (error) {
+      showResult("compare-chart-result", describeError(error).message, true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   /** Compare the ticked runs (or, with `series`, the runs compared, charting that series: a JSON SeriesKey). */
   private async compare(series?: string): Promise<void> {
     const panel = byId("compare-panel");
@@ -483,7 +505,7 @@ export class RunsPage {
     this.compareChart.setSeries(
       result.losses.map((c) => ({
         id: `run-${c.run}`,
-        label: `#${c.run}`,
+        label: `#${c.run} ${result.runs.find((r) => r.id === c.run)?.name ?? ""}`.trim(),
         points: c.buckets.map((b) => ({ x: b.step_hi, y: b.last ?? Number.NaN })),
       })),
     );

@@ -1,4 +1,4 @@
-//! Line charts of training curves: one line per series, x = step.
+//! Line charts of training curves: one line per series, x = step (or examples, seconds).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -7,14 +7,17 @@ use crate::render::{Chart, PALETTE};
 use crate::ChartError;
 
 /// One line: a label for the legend and its (x, y) points in x order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Curve {
     pub label: String,
     pub points: Vec<(f64, f64)>,
+    /// Its colour (the app's, so a saved chart matches the screen); `None`: the palette's
+    /// colour of its position.
+    pub color: Option<(u8, u8, u8)>,
 }
 
 /// A chart of several curves.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CurvesChart {
     pub title: String,
     pub x_label: String,
@@ -23,6 +26,10 @@ pub struct CurvesChart {
     /// Draw each curve faint as measured and bold smoothed with this EMA weight (0 to 1,
     /// e.g. 0.6); `None`: as measured only.
     pub smoothing: Option<f64>,
+    /// A logarithmic y axis; points at or below zero are left out, as on the app's charts.
+    pub log_y: bool,
+    /// Only the points with x in `[from, to]` (a chart zoomed into); `None`: all of them.
+    pub x_range: Option<(f64, f64)>,
 }
 
 /// Label of a run's run-wide training loss (no task) in the chart of its curves.
@@ -32,16 +39,15 @@ pub const RUN_WIDE_LOSS_LABEL: &str = "all tasks (mean of the update)";
 pub type LossSeries = (Option<String>, Vec<(u64, f64)>);
 
 impl CurvesChart {
-    /// The chart of a run's training loss (`muppet runs chart`, the app's Export chart): one
-    /// curve per series as `Store::training_loss` returns them, `(task, [(step, loss)])`,
-    /// the run-wide one (task `None`) labelled [`RUN_WIDE_LOSS_LABEL`]. `None` when there is
-    /// no series to draw.
+    /// The chart of a run's training loss (`muppet runs chart`): one curve per series as
+    /// `Store::training_loss` returns them, `(task, [(step, loss)])`, the run-wide one (task
+    /// `None`) labelled [`RUN_WIDE_LOSS_LABEL`]. `None` when there is no series to draw.
     pub fn run_training_loss(run: impl std::fmt::Display, series: Vec<LossSeries>) -> Option<CurvesChart> {
         let curves: Vec<Curve> = series
             .into_iter()
-            .map(|(task, points)| Curve { label: task.unwrap_or_else(|| RUN_WIDE_LOSS_LABEL.into()), points: points.into_iter().map(|(s, v)| (s as f64, v)).collect() })
+            .map(|(task, points)| Curve { label: task.unwrap_or_else(|| RUN_WIDE_LOSS_LABEL.into()), points: points.into_iter().map(|(s, v)| (s as f64, v)).collect(), color: None })
             .collect();
-        (!curves.is_empty()).then(|| CurvesChart { title: format!("Run {run}: training loss"), x_label: "step".into(), y_label: "scaled loss".into(), curves, smoothing: None })
+        (!curves.is_empty()).then(|| CurvesChart { title: format!("Run {run}: training loss"), x_label: "step".into(), y_label: "scaled loss".into(), curves, ..CurvesChart::default() })
     }
 }
 
@@ -70,11 +76,57 @@ impl Chart for CurvesChart {
     }
 }
 
+/// One curve as drawn: faint as measured (when smoothed) and bold.
+struct Line<'a> {
+    label: &'a str,
+    color: RGBColor,
+    faint: Option<Vec<(f64, f64)>>,
+    bold: Vec<(f64, f64)>,
+}
+
+/// The curves' points that fall on the chart: finite, inside its x range and, on a log
+/// axis, above zero (and as their log10: the axis is drawn linear in it, labelled with the
+/// values). Smoothing runs over all of a curve's points first, as on the app's charts, so a
+/// zoomed chart keeps the smoothed values of the whole curve.
+fn lines(chart: &CurvesChart) -> Vec<Line<'_>> {
+    let keep = |&(x, y): &(f64, f64)| {
+        x.is_finite() && y.is_finite() && (!chart.log_y || y > 0.0) && chart.x_range.is_none_or(|(from, to)| x >= from && x <= to)
+    };
+    let kept = |points: &[(f64, f64)]| points.iter().copied().filter(keep).map(|(x, y)| (x, if chart.log_y { y.log10() } else { y })).collect::<Vec<_>>();
+    chart
+        .curves
+        .iter()
+        .enumerate()
+        .map(|(i, curve)| {
+            let color = curve.color.map_or(PALETTE[i % PALETTE.len()], |(r, g, b)| RGBColor(r, g, b));
+            match chart.smoothing {
+                Some(w) if w > 0.0 => Line { label: &curve.label, color, faint: Some(kept(&curve.points)), bold: kept(&smooth(&curve.points, w)) },
+                _ => Line { label: &curve.label, color, faint: None, bold: kept(&curve.points) },
+            }
+        })
+        .collect()
+}
+
+/// A value on a log axis's tick: three significant digits, in scientific notation outside
+/// 0.001 to 10,000 (`0.00316`, `1e-5`, `2.5e4`).
+fn log_tick(log10: f64) -> String {
+    let v = 10f64.powf(log10);
+    let trim = |s: String| if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    if (1e-3..1e4).contains(&v) {
+        let decimals = (2 - v.log10().floor() as i32).max(0) as usize;
+        trim(format!("{v:.decimals$}"))
+    } else {
+        let text = format!("{v:.2e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        format!("{}e{exponent}", trim(mantissa.to_string()))
+    }
+}
+
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &CurvesChart) -> Result<(), ChartError> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| ChartError::Draw(e.to_string());
-    let points = chart.curves.iter().flat_map(|c| c.points.iter()).filter(|(x, y)| x.is_finite() && y.is_finite());
+    let lines = lines(chart);
     let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
-    for &(x, y) in points {
+    for &(x, y) in lines.iter().flat_map(|l| l.faint.iter().flatten().chain(&l.bold)) {
         x0 = x0.min(x);
         x1 = x1.max(x);
         y0 = y0.min(y);
@@ -82,6 +134,9 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &CurvesChart) 
     }
     if !x0.is_finite() {
         return Err(ChartError::Empty);
+    }
+    if let Some((from, to)) = chart.x_range.filter(|(from, to)| from.is_finite() && to.is_finite() && to > from) {
+        (x0, x1) = (from, to);
     }
     // Flat data still needs a visible range.
     if x1 <= x0 {
@@ -96,28 +151,24 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &CurvesChart) 
         .y_label_area_size(56)
         .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
         .map_err(err)?;
-    ctx.configure_mesh()
-        .x_desc(chart.x_label.as_str())
+    let log_label = |v: &f64| log_tick(*v);
+    let mut mesh = ctx.configure_mesh();
+    mesh.x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
         .label_style(("sans-serif", 13))
-        .light_line_style(RGBColor(238, 236, 244))
-        .draw()
-        .map_err(err)?;
-    for (i, curve) in chart.curves.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
-        let finite = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
-        let shown = match chart.smoothing {
-            Some(w) => {
-                let raw = curve.points.iter().copied().filter(finite);
-                ctx.draw_series(LineSeries::new(raw, color.mix(0.25).stroke_width(1))).map_err(err)?;
-                smooth(&curve.points, w)
-            }
-            None => curve.points.clone(),
-        };
-        let line = shown.into_iter().filter(finite);
-        ctx.draw_series(LineSeries::new(line, color.stroke_width(2)))
+        .light_line_style(RGBColor(238, 236, 244));
+    if chart.log_y {
+        mesh.y_label_formatter(&log_label);
+    }
+    mesh.draw().map_err(err)?;
+    for line in &lines {
+        let color = line.color;
+        if let Some(faint) = &line.faint {
+            ctx.draw_series(LineSeries::new(faint.iter().copied(), color.mix(0.25).stroke_width(1))).map_err(err)?;
+        }
+        ctx.draw_series(LineSeries::new(line.bold.iter().copied(), color.stroke_width(2)))
             .map_err(err)?
-            .label(curve.label.as_str())
+            .label(line.label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
     }
     ctx.configure_series_labels()
@@ -141,10 +192,10 @@ mod tests {
             x_label: "step".into(),
             y_label: "scaled loss".into(),
             curves: vec![
-                Curve { label: "all tasks".into(), points: (1..=30).map(|s| (s as f64, 1.0 / (1.0 + s as f64 * 0.05))).collect() },
-                Curve { label: "rt_fresh_rotten".into(), points: vec![(1.0, 1.0), (10.0, 0.9), (30.0, f64::NAN)] },
+                Curve { label: "all tasks".into(), points: (1..=30).map(|s| (s as f64, 1.0 / (1.0 + s as f64 * 0.05))).collect(), color: None },
+                Curve { label: "rt_fresh_rotten".into(), points: vec![(1.0, 1.0), (10.0, 0.9), (30.0, f64::NAN)], color: None },
             ],
-            smoothing: None,
+            ..CurvesChart::default()
         }
     }
 
@@ -195,14 +246,73 @@ mod tests {
         let chart = CurvesChart::run_training_loss(7, vec![(None, vec![(1, 0.9), (2, 0.7)]), (Some("rte".into()), vec![(2, 0.8)])]).expect("chart");
         assert_eq!(chart.title, "Run 7: training loss");
         assert_eq!(chart.curves, vec![
-            Curve { label: RUN_WIDE_LOSS_LABEL.into(), points: vec![(1.0, 0.9), (2.0, 0.7)] },
-            Curve { label: "rte".into(), points: vec![(2.0, 0.8)] },
+            Curve { label: RUN_WIDE_LOSS_LABEL.into(), points: vec![(1.0, 0.9), (2.0, 0.7)], color: None },
+            Curve { label: "rte".into(), points: vec![(2.0, 0.8)], color: None },
         ]);
+    }
+
+    /// The numbers on the y axis of an SVG chart (the mesh's labels), in document order.
+    fn y_ticks(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .filter(|t| t.contains("text-anchor=\"end\""))
+            .filter_map(|t| t.split('>').nth(1).and_then(|v| v.split('<').next()).map(|v| v.trim().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_log_axis_leaves_out_points_at_or_below_zero_and_labels_the_values() {
+        let chart = CurvesChart {
+            curves: vec![Curve { label: "lr".into(), points: vec![(1.0, 1e-5), (2.0, 1e-3), (3.0, 0.0), (4.0, -1.0), (5.0, 1e-1)], color: None }],
+            log_y: true,
+            ..chart()
+        };
+        let svg = render_svg(&chart).expect("svg");
+        let ticks = y_ticks(&svg);
+        assert!(ticks.iter().any(|t| t == "0.001") && ticks.iter().any(|t| t == "1e-5"), "{ticks:?}");
+        // On a linear axis the same points start at -1.
+        let linear = y_ticks(&render_svg(&CurvesChart { log_y: false, ..chart.clone() }).expect("svg"));
+        assert!(linear.iter().any(|t| t.starts_with('-')), "{linear:?}");
+        assert!(!ticks.iter().any(|t| t.starts_with('-')), "{ticks:?}");
+        // Only non-positive points: nothing to draw.
+        let none = CurvesChart { curves: vec![Curve { label: "x".into(), points: vec![(1.0, 0.0), (2.0, -3.0)], color: None }], ..chart };
+        assert!(matches!(render_svg(&none), Err(ChartError::Empty)));
+    }
+
+    #[test]
+    fn log_ticks_read_as_values() {
+        assert_eq!(log_tick(-3.0), "0.001");
+        assert_eq!(log_tick(-5.0), "1e-5");
+        assert_eq!(log_tick(0.5), "3.16");
+        assert_eq!(log_tick((0.25f64).log10()), "0.25");
+        assert_eq!(log_tick(4.5), "3.16e4");
+        assert_eq!(log_tick(2.0), "100");
+    }
+
+    #[test]
+    fn an_x_range_keeps_its_points_and_a_curve_keeps_its_colour() {
+        let points: Vec<(f64, f64)> = (0..100).map(|s| (s as f64, (s as f64).sqrt())).collect();
+        let full = CurvesChart { curves: vec![Curve { label: "loss".into(), points: points.clone(), color: Some((0x12, 0x83, 0x8f)) }], ..chart() };
+        let zoomed = CurvesChart { x_range: Some((10.0, 20.0)), ..full.clone() };
+        let drawn = lines(&zoomed);
+        assert_eq!(drawn[0].bold.first(), Some(&(10.0, 10f64.sqrt())));
+        let log = CurvesChart { log_y: true, ..zoomed.clone() };
+        assert_eq!(lines(&log)[0].bold.first(), Some(&(10.0, 10f64.sqrt().log10())), "a log axis draws log10 of the values");
+        assert_eq!(drawn[0].bold.last(), Some(&(20.0, 20f64.sqrt())));
+        assert_eq!(drawn[0].bold.len(), 11);
+        let svg = render_svg(&zoomed).expect("svg");
+        assert!(svg.contains("#12838F") || svg.contains("#12838f") || svg.contains("rgb(18,131,143)"), "the curve's own colour");
+        assert_ne!(svg, render_svg(&full).expect("svg"));
+        // Smoothing runs over the whole curve before the range is cut.
+        let smoothed_chart = CurvesChart { smoothing: Some(0.9), ..zoomed.clone() };
+        let smoothed = lines(&smoothed_chart);
+        let whole = smooth(&points, 0.9);
+        assert_eq!(smoothed[0].bold[0], whole[10]);
+        assert_eq!(smoothed[0].faint.as_ref().expect("faint").len(), 11);
     }
 
     #[test]
     fn no_points_is_an_error() {
-        let empty = CurvesChart { curves: vec![Curve { label: "x".into(), points: vec![] }], ..chart() };
+        let empty = CurvesChart { curves: vec![Curve { label: "x".into(), points: vec![], color: None }], ..chart() };
         assert!(matches!(render_svg(&empty), Err(ChartError::Empty)));
     }
 }

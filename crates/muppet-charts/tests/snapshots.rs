@@ -95,8 +95,12 @@ fn smoothed_training_curves() {
         title: "Training loss per task".into(),
         x_label: "step".into(),
         y_label: "scaled loss".into(),
-        curves: vec![Curve { label: "rt_fresh_rotten".into(), points: noisy.clone() }, Curve { label: "sarcasm_headlines".into(), points: noisy.iter().map(|&(x, y)| (x, y * 0.8)).collect() }],
+        curves: vec![
+            Curve { label: "rt_fresh_rotten".into(), points: noisy.clone(), color: None },
+            Curve { label: "sarcasm_headlines".into(), points: noisy.iter().map(|&(x, y)| (x, y * 0.8)).collect(), color: None },
+        ],
         smoothing: Some(0.6),
+        ..CurvesChart::default()
     };
     check("training_curves_smoothed", &chart);
 }

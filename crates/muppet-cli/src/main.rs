@@ -3,6 +3,7 @@
 
 mod assets;
 mod bench;
+mod chart;
 mod best;
 mod demo;
 mod encode;

@@ -104,7 +104,7 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
                 for task in &run.tasks {
                     let points = rt.block_on(store.series(row.id, Some(task), "train", "loss"))?;
                     if !points.is_empty() {
-                        curves.push(Curve { label: task.clone(), points: points.into_iter().map(|(s, v)| (s as f64, v)).collect() });
+                        curves.push(Curve { label: task.clone(), points: points.into_iter().map(|(s, v)| (s as f64, v)).collect(), color: None });
                     }
                 }
                 if !curves.is_empty() {
@@ -554,6 +554,7 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
             y_label: "scaled loss".into(),
             curves: curves.clone(),
             smoothing: Some(0.85),
+            ..CurvesChart::default()
         };
         let stem = format!("prefinetune_{}", slug(label));
         figure(&chart, dir, &stem, &mut figures)?;

@@ -5,11 +5,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Subcommand;
-use muppet_charts::{render_png, write_svg, CurvesChart};
 use muppet_core::RunId;
-use muppet_store::Store;
 
 #[derive(Subcommand)]
 pub enum RunsCommand {
@@ -83,11 +80,28 @@ pub enum RunsCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Draw a run's training-loss curves as SVG and PNG.
+    /// Draw runs' curves as SVG and PNG: one run's training loss (the whole update's and
+    /// each task's), or one series of one or several runs side by side (`--series`).
     Chart {
-        /// The run id.
-        id: i64,
-        /// Output folder (default: the run's folder).
+        /// The run ids (several: one curve per run, and per task for a name without its task).
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        /// The series, named as the runs table's columns: "sst2 dev accuracy", "train lr",
+        /// "system rss_mb"; without its task ("dev accuracy", "train loss") for every task
+        /// that has it. Default: the training loss.
+        #[arg(long)]
+        series: Option<String>,
+        /// What x counts.
+        #[arg(long, value_enum, default_value = "step")]
+        x: crate::chart::XAxis,
+        /// Draw each curve faint as measured and bold smoothed with this EMA weight (0 to below 1).
+        #[arg(long)]
+        smoothing: Option<f64>,
+        /// A logarithmic y axis (values at or below 0 are left out).
+        #[arg(long)]
+        log_y: bool,
+        /// A folder for NAME.svg and NAME.png (default: the run's folder; loss.svg and loss.png
+        /// for one run's training loss), or one file ending in .svg or .png.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -172,7 +186,9 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
             };
             list(json, Listing { query, filter, order, limit, csv })
         }
-        RunsCommand::Chart { id, out } => chart(RunId(id), out),
+        RunsCommand::Chart { ids, series, x, smoothing, log_y, out } => {
+            crate::chart::chart(crate::chart::ChartRequest { runs: ids.into_iter().map(RunId).collect(), series, x, smoothing, log_y, out })
+        }
         RunsCommand::Show { id, json } => show(RunId(id), json),
         RunsCommand::Compare { ids, step, json } => compare(&ids.into_iter().map(RunId).collect::<Vec<_>>(), step, json),
         RunsCommand::Csv { ids, out } => csv(&ids.into_iter().map(RunId).collect::<Vec<_>>(), &out),
@@ -420,27 +436,6 @@ fn csv(runs: &[RunId], out: &std::path::Path) -> anyhow::Result<()> {
 }
 
 /// Draw the training-loss curves of a run (run-wide and per task) as SVG and PNG.
-fn chart(run: RunId, out: Option<PathBuf>) -> anyhow::Result<()> {
-    let home = crate::home();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let series = runtime.block_on(async {
-        let store = Store::open(&home.db()).await?;
-        let series = store.training_loss(run).await;
-        store.close().await;
-        anyhow::Ok(series?)
-    })?;
-    let chart = CurvesChart::run_training_loss(run, series).with_context(|| format!("run {run} has no training loss to draw yet"))?;
-    let dir = out.unwrap_or_else(|| home.run_dir(run));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let svg_path = dir.join("loss.svg");
-    write_svg(&chart, &svg_path)?;
-    let png_path = dir.join("loss.png");
-    render_png(&chart, &png_path)?;
-    println!("{}\n{}", svg_path.display(), png_path.display());
-    Ok(())
-}
-
-/// The runs `query` keeps (all, without a filter), newest first.
 /// Which runs `muppet runs list` shows, in which order.
 struct Listing {
     query: muppet_store::RunQuery,

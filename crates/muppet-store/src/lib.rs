@@ -38,6 +38,7 @@ pub use experiments::{Experiment, ExperimentId, NewExperiment};
 pub use fetch::Bucket;
 pub use notes::{Note, NoteTarget};
 pub use observer::StoreObserver;
+pub use points::SeriesPoint;
 pub use progress::{AxisPoint, RunProgress};
 pub use open::Store;
 pub use overlaps::{CheckedTask, OverlapCheck, StoredOverlap};

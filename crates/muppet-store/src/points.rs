@@ -7,8 +7,18 @@ use muppet_core::{MetricPoint, RunId};
 use sqlx::{Sqlite, Transaction};
 
 use crate::rollup::{FANOUT_SHIFT, RollupRow, SHIFTS, fold_rollups, fold_summary};
-use crate::series::{MetricGoal, SUMMARY_COLUMNS, Summary, summary_from_row};
+use crate::series::{MetricGoal, SUMMARY_COLUMNS, SeriesId, Summary, summary_from_row};
 use crate::{Store, StoreError};
+
+/// A stored point of a series with where its run was: its update, the training examples
+/// seen and the seconds since the run started (NaN value: stored as NULL).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeriesPoint {
+    pub step: u64,
+    pub examples: u64,
+    pub wall_s: f64,
+    pub value: f64,
+}
 
 /// Rows per multi-row INSERT: 500 rows of at most 11 columns stay far below
 /// SQLite's 32,766 bound parameters; 100- and 2,000-row statements ingested
@@ -62,6 +72,20 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|(s, v)| (s as u64, v.unwrap_or(f64::NAN))).collect())
+    }
+
+    /// Every point of series `series` in step order, with where its run was at each: the
+    /// training examples seen and the seconds since it started (`muppet runs chart --x`).
+    pub async fn series_points(&self, series: SeriesId) -> Result<Vec<SeriesPoint>, StoreError> {
+        let rows: Vec<(i64, i64, f64, Option<f64>)> =
+            sqlx::query_as("SELECT step, examples, wall_s, value FROM metric_points WHERE series_id = ? ORDER BY step")
+                .bind(series.0)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(step, examples, wall_s, value)| SeriesPoint { step: step as u64, examples: examples.max(0) as u64, wall_s, value: value.unwrap_or(f64::NAN) })
+            .collect())
     }
 
     /// How far run `run` was at update `step`: the training examples seen and the seconds

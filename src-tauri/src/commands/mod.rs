@@ -2,6 +2,7 @@
 //! the library (or the supervisor) and maps the answer; nothing else lives here.
 
 pub mod app;
+pub mod charts;
 pub mod experiments;
 pub mod launch;
 pub mod notes;

@@ -5,14 +5,13 @@ use std::collections::HashMap;
 use muppet_core::{RunId, RunStatus};
 use muppet_store::{
     AxisPoint, Bucket, Checkpoint, Comparison, Note, NoteTarget, RunRow, SeriesInfo, SeriesKey,
-    Store,
 };
 use serde::Serialize;
 use tauri::State;
 
 use super::store;
 use crate::error::CommandError;
-use crate::paths::{self, ChartFormat};
+use crate::paths;
 use crate::state::StudioState;
 use crate::supervisor::WorkerState;
 
@@ -321,40 +320,6 @@ pub async fn delete_runs(
     Ok(muppet_store::delete::delete_runs(store, state.home(), &runs).await?)
 }
 
-/// A file an export wrote.
-#[derive(Debug, Serialize)]
-pub struct ExportedFile {
-    pub path: String,
-    pub bytes: u64,
-}
-
-/// Draw a run's training curves (the chart of `muppet runs chart`) as PNG or SVG, by the
-/// extension of `path`; returns the file written.
-#[tauri::command]
-pub async fn export_run_chart(
-    state: State<'_, StudioState>,
-    run: i64,
-    path: String,
-) -> Result<ExportedFile, CommandError> {
-    write_run_chart(store(&state)?, RunId(run), &path).await
-}
-
-async fn write_run_chart(store: &Store, run: RunId, path: &str) -> Result<ExportedFile, CommandError> {
-    let (path, format) = paths::chart_file(path)?;
-    let chart = muppet_charts::CurvesChart::run_training_loss(run, store.training_loss(run).await?)
-        .ok_or_else(|| CommandError::Invalid(format!("run {run} has no training loss to draw yet")))?;
-    let target = path.clone();
-    // Atomic writes (a temporary file renamed), off the async runtime: drawing takes a while.
-    tauri::async_runtime::spawn_blocking(move || match format {
-        ChartFormat::Png => muppet_charts::render_png(&chart, &target),
-        ChartFormat::Svg => muppet_charts::write_svg(&chart, &target),
-    })
-    .await
-    .map_err(|e| CommandError::Invalid(format!("drawing the chart stopped: {e}")))??;
-    let bytes = std::fs::metadata(&path).map_err(CommandError::io("reading", &path))?.len();
-    Ok(ExportedFile { path: path.display().to_string(), bytes })
-}
-
 /// Export a checkpoint of a run as a Hugging Face folder, by running `muppet export` (the
 /// conversion loads the whole model; in a child process it cannot take the app down).
 /// Returns what `muppet export --json` reports.
@@ -562,12 +527,6 @@ fn misses(lines: impl Iterator<Item = String>, limit: usize) -> (Vec<serde_json:
 
 #[cfg(test)]
 mod tests {
-    use muppet_core::MetricPoint;
-    use muppet_store::NewRun;
-
-    use crate::test_support::new_run;
-    use quick_xml::events::Event;
-
     use super::*;
 
     #[test]
@@ -624,103 +583,5 @@ mod tests {
         all.truncate(20);
         assert_eq!(rows, all);
         assert_eq!(misses(std::iter::empty(), 5), (Vec::new(), None));
-    }
-
-    fn loss(task: Option<&str>, step: u64, value: f64) -> MetricPoint {
-        MetricPoint {
-            task: task.map(Into::into),
-            split: "train".into(),
-            name: "loss".into(),
-            step,
-            examples: step * 8,
-            wall_s: step as f64 * 0.5,
-            value,
-        }
-    }
-
-    /// Every non-blank text node of an SVG document, trimmed; the document must be
-    /// well-formed XML with an `<svg>` root.
-    fn svg_texts(svg: &str) -> Vec<String> {
-        let mut reader = quick_xml::Reader::from_str(svg);
-        let (mut texts, mut root) = (Vec::new(), None);
-        loop {
-            match reader.read_event().expect("well-formed XML") {
-                Event::Start(e) if root.is_none() => {
-                    root = Some(e.name().into_inner().to_string())
-                }
-                Event::Text(t) if !t.trim_ascii().is_empty() => {
-                    texts.push(t.into_inner().trim().to_string())
-                }
-                Event::Eof => break,
-                _ => {}
-            }
-        }
-        assert_eq!(root.as_deref(), Some("svg"));
-        texts
-    }
-
-    #[test]
-    fn a_runs_chart_is_written_as_png_or_svg_by_its_extension() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let out = dir.path().display().to_string();
-        tauri::async_runtime::block_on(async {
-            let store = Store::open(&dir.path().join("muppet.db"))
-                .await
-                .expect("store");
-            let new = new_run("pre-finetune", "flex");
-            let run = store.create_run(&new).await.expect("run");
-            let mut points = Vec::new();
-            for step in 1..=20 {
-                let s = step as f64;
-                points.push(loss(None, step, 2.0 / s.sqrt()));
-                points.push(loss(Some("rte"), step, 2.2 / s.sqrt()));
-                points.push(loss(Some("boolq"), step, 1.8 / s.sqrt()));
-            }
-            // A dev metric is not a training loss: it stays out of the chart.
-            points.push(MetricPoint { split: "dev".into(), name: "accuracy".into(), ..loss(Some("rte"), 20, 0.71) });
-            store.record_points(run, &points).await.expect("record");
-
-            let png = write_run_chart(&store, run, &format!("{out}/loss.png")).await.expect("png");
-            let bytes = std::fs::read(&png.path).expect("read png");
-            assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-            assert_eq!(png.bytes, bytes.len() as u64);
-            assert!(png.bytes > 1_000, "{} bytes", png.bytes);
-
-            let svg = write_run_chart(&store, run, &format!("{out}/loss.svg")).await.expect("svg");
-            let text = std::fs::read_to_string(&svg.path).expect("read svg");
-            assert_eq!(svg.bytes, text.len() as u64);
-            let texts = svg_texts(&text);
-            for label in [muppet_charts::RUN_WIDE_LOSS_LABEL, "rte", "boolq", &format!("Run {run}: training loss")] {
-                assert!(texts.iter().any(|t| t == label), "{label} missing from {texts:?}");
-            }
-            assert!(!texts.iter().any(|t| t.contains("accuracy")), "{texts:?}");
-            let mut files: Vec<_> = std::fs::read_dir(dir.path())
-                .expect("ls")
-                .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
-                .filter(|name| !name.starts_with("muppet.db"))
-                .collect();
-            files.sort();
-            assert_eq!(files, ["loss.png", "loss.svg"], "the two charts, no temporary file");
-
-            // Refused before anything is drawn, saying what to change.
-            for (bad, why) in [
-                (format!("{out}/loss.jpg"), "must end in .png or .svg"),
-                ("loss.png".to_string(), "must be an absolute path"),
-                (format!("{out}/missing/loss.svg"), "does not exist"),
-            ] {
-                let error = write_run_chart(&store, run, &bad).await.expect_err(&bad);
-                assert_eq!(error.kind(), "invalid", "{bad}: {error}");
-                assert!(error.message().contains(why), "{bad}: {error}");
-            }
-            assert!(!dir.path().join("loss.jpg").exists());
-
-            // A run without training loss, and a run that does not exist.
-            let empty = store.create_run(&NewRun { name: "empty".into(), ..new }).await.expect("run");
-            let error = write_run_chart(&store, empty, &format!("{out}/empty.png")).await.expect_err("empty");
-            assert!(error.message().contains("no training loss"), "{error}");
-            let error = write_run_chart(&store, RunId(99), &format!("{out}/none.png")).await.expect_err("no run");
-            assert!(error.message().contains("run 99 does not exist"), "{error}");
-            store.close().await;
-        });
     }
 }

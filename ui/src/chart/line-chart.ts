@@ -23,6 +23,18 @@ export interface ChartSeries {
   points: XY[];
 }
 
+/** A chart as shown, for saving as PNG or SVG (`save_chart`): the visible series with their colours and finite points, the options and the zoom. */
+export interface ShownChart {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  logY: boolean;
+  smoothing: number;
+  /** The x range zoomed into; null: all of it. */
+  xRange: [number, number] | null;
+  series: { label: string; color: string; points: [number, number][] }[];
+}
+
 export interface ChartOptions {
   logY: boolean;
   /** EMA weight, 0 (raw) to 0.99. */
@@ -60,15 +72,16 @@ export class LineChart {
   /** Where a drag started (pixels), while one is under way. */
   private dragFrom: number | null = null;
   private readonly reset: HTMLButtonElement;
-  private readonly caption: HTMLElement;
+  private readonly captionText: HTMLElement;
 
   constructor(title: string, className = "") {
     this.element = document.createElement("figure");
     this.element.className = `chart ${className}`.trim();
     const caption = document.createElement("figcaption");
     caption.className = "chart-title";
-    caption.textContent = title;
-    this.caption = caption;
+    this.captionText = document.createElement("span");
+    this.captionText.textContent = title;
+    caption.append(this.captionText);
     this.legend = document.createElement("div");
     this.legend.className = "chart-legend";
     const plot = document.createElement("div");
@@ -112,7 +125,32 @@ export class LineChart {
   }
 
   setTitle(title: string): void {
-    this.caption.textContent = title;
+    this.captionText.textContent = title;
+  }
+
+  /**
+   * The chart as shown, titled `title` (its own title if empty) with y axis `yLabel`: the
+   * series the legend shows, in their colours, their finite points, the smoothing, the y
+   * axis and the x range zoomed into.
+   */
+  shown(title = "", yLabel = ""): ShownChart {
+    const series = this.series
+      .filter((s) => !this.hidden.has(s.id))
+      .map((s) => ({
+        label: s.label,
+        color: this.color(s.id),
+        points: s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).map((p): [number, number] => [p.x, p.y]),
+      }))
+      .filter((s) => s.points.length > 0);
+    return {
+      title: title || (this.captionText.textContent ?? ""),
+      xLabel: this.options.xLabel,
+      yLabel,
+      logY: this.options.logY,
+      smoothing: this.options.smoothing,
+      xRange: this.zoom ? [this.x.domain[0], this.x.domain[1]] : null,
+      series,
+    };
   }
 
   setOptions(options: Partial<ChartOptions>): void {

@@ -1,0 +1,227 @@
+//! Charts saved as the app shows them: any line chart (a run's training loss or its right
+//! chart, the runs compared), as PNG or SVG, drawn by `muppet-charts` as `muppet runs
+//! chart` draws, with the series, colours, smoothing, y axis and zoom on screen.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CommandError;
+use crate::paths::{self, ChartFormat};
+
+/// A line chart as shown: the series drawn (a hidden one is left out by the page).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShownChart {
+    pub title: String,
+    pub x_label: String,
+    #[serde(default)]
+    pub y_label: String,
+    #[serde(default)]
+    pub log_y: bool,
+    /// EMA weight, 0 (as measured) to below 1.
+    #[serde(default)]
+    pub smoothing: f64,
+    /// The x range zoomed into; none: all of it.
+    #[serde(default)]
+    pub x_range: Option<(f64, f64)>,
+    pub series: Vec<ShownSeries>,
+}
+
+/// One series of a [`ShownChart`]: its legend label, its colour (`#rrggbb`) and its points.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ShownSeries {
+    pub label: String,
+    #[serde(default)]
+    pub color: Option<String>,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A file an export wrote.
+#[derive(Debug, Serialize)]
+pub struct ExportedFile {
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// `#rrggbb` as its three bytes.
+fn rgb(color: &str) -> Option<(u8, u8, u8)> {
+    let hex = color.strip_prefix('#').filter(|h| h.len() == 6 && h.is_ascii())?;
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some((byte(0)?, byte(2)?, byte(4)?))
+}
+
+impl ShownChart {
+    /// The chart to draw, or why it cannot be.
+    fn curves(self) -> Result<muppet_charts::CurvesChart, CommandError> {
+        if !(0.0..1.0).contains(&self.smoothing) {
+            return Err(CommandError::Invalid(format!("the smoothing {} must be at least 0 and below 1", self.smoothing)));
+        }
+        let mut curves = Vec::with_capacity(self.series.len());
+        for series in self.series {
+            let color = match series.color.as_deref() {
+                None => None,
+                Some(text) => Some(rgb(text).ok_or_else(|| {
+                    CommandError::Invalid(format!("the colour {text:?} of series {:?} is not #rrggbb", series.label))
+                })?),
+            };
+            curves.push(muppet_charts::Curve { label: series.label, points: series.points, color });
+        }
+        let drawable = curves.iter().flat_map(|c| &c.points).any(|&(x, y)| {
+            x.is_finite() && y.is_finite() && (!self.log_y || y > 0.0) && self.x_range.is_none_or(|(a, b)| x >= a && x <= b)
+        });
+        if !drawable {
+            return Err(CommandError::Invalid(format!(
+                "the chart \"{}\" shows no point to save: show a series with points first{}",
+                self.title,
+                if self.log_y { " (a log y axis leaves out values at or below 0)" } else { "" }
+            )));
+        }
+        Ok(muppet_charts::CurvesChart {
+            title: self.title,
+            x_label: self.x_label,
+            y_label: self.y_label,
+            curves,
+            smoothing: (self.smoothing > 0.0).then_some(self.smoothing),
+            log_y: self.log_y,
+            x_range: self.x_range,
+        })
+    }
+}
+
+/// Save `chart` as PNG or SVG, by the extension of `path` (replaced atomically if it
+/// exists); returns the file written.
+#[tauri::command]
+pub async fn save_chart(chart: ShownChart, path: String) -> Result<ExportedFile, CommandError> {
+    write_chart(chart, &path).await
+}
+
+async fn write_chart(chart: ShownChart, path: &str) -> Result<ExportedFile, CommandError> {
+    let (path, format) = paths::chart_file(path)?;
+    let chart = chart.curves()?;
+    let target = path.clone();
+    // Atomic writes (a temporary file renamed), off the async runtime: drawing takes a while.
+    tauri::async_runtime::spawn_blocking(move || match format {
+        ChartFormat::Png => muppet_charts::render_png(&chart, &target),
+        ChartFormat::Svg => muppet_charts::write_svg(&chart, &target),
+    })
+    .await
+    .map_err(|e| CommandError::Invalid(format!("drawing the chart stopped: {e}")))??;
+    let bytes = std::fs::metadata(&path).map_err(CommandError::io("reading", &path))?.len();
+    Ok(ExportedFile { path: path.display().to_string(), bytes })
+}
+
+#[cfg(test)]
+mod tests {
+    use quick_xml::events::Event;
+
+    use super::*;
+
+    /// Every non-blank text node of an SVG document, trimmed; the document must be
+    /// well-formed XML with an `<svg>` root.
+    fn svg_texts(svg: &str) -> Vec<String> {
+        let mut reader = quick_xml::Reader::from_str(svg);
+        let (mut texts, mut root) = (Vec::new(), None);
+        loop {
+            match reader.read_event().expect("well-formed XML") {
+                Event::Start(e) if root.is_none() => root = Some(e.name().into_inner().to_string()),
+                Event::Text(t) if !t.trim_ascii().is_empty() => texts.push(t.into_inner().trim().to_string()),
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        assert_eq!(root.as_deref(), Some("svg"));
+        texts
+    }
+
+    fn series(label: &str, color: Option<&str>, scale: f64) -> ShownSeries {
+        ShownSeries { label: label.into(), color: color.map(Into::into), points: (1..=40).map(|s| (s as f64, scale / (s as f64).sqrt())).collect() }
+    }
+
+    fn shown() -> ShownChart {
+        ShownChart {
+            title: "Run 3: dev accuracy".into(),
+            x_label: "examples".into(),
+            y_label: "accuracy".into(),
+            log_y: false,
+            smoothing: 0.6,
+            x_range: None,
+            series: vec![series("rte · dev", Some("#5b3fd1"), 1.0), series("boolq · dev", Some("#e0652b"), 0.8)],
+        }
+    }
+
+    fn files(dir: &std::path::Path) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(dir).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().to_string()).collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn a_shown_chart_is_saved_as_png_or_svg_with_its_series_colours_and_labels() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().display().to_string();
+        tauri::async_runtime::block_on(async {
+            let png = write_chart(shown(), &format!("{out}/chart.png")).await.expect("png");
+            let bytes = std::fs::read(&png.path).expect("read png");
+            assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+            assert_eq!(png.bytes, bytes.len() as u64);
+            assert!(png.bytes > 1_000, "{} bytes", png.bytes);
+
+            let svg = write_chart(shown(), &format!("{out}/chart.svg")).await.expect("svg");
+            let text = std::fs::read_to_string(&svg.path).expect("read svg");
+            assert_eq!(svg.bytes, text.len() as u64);
+            let texts = svg_texts(&text);
+            for label in ["Run 3: dev accuracy", "examples", "accuracy", "rte · dev", "boolq · dev"] {
+                assert!(texts.iter().any(|t| t == label), "{label} missing from {texts:?}");
+            }
+            let upper = text.to_ascii_uppercase();
+            assert!(upper.contains("#5B3FD1") && upper.contains("#E0652B"), "the series keep the app's colours");
+            // Smoothed: each series drawn faint and bold, plus the legend's samples.
+            assert!(text.matches("<polyline").count() >= 4, "{}", text.matches("<polyline").count());
+            assert_eq!(files(dir.path()), ["chart.png", "chart.svg"], "the two charts, no temporary file");
+
+            // A hidden series is not sent; a zoom keeps its range; a log axis.
+            let zoomed = ShownChart { series: vec![series("rte · dev", None, 1.0)], x_range: Some((10.0, 20.0)), log_y: true, smoothing: 0.0, ..shown() };
+            let svg = write_chart(zoomed, &format!("{out}/chart.svg")).await.expect("zoomed svg");
+            let texts = svg_texts(&std::fs::read_to_string(&svg.path).expect("read svg"));
+            assert!(!texts.iter().any(|t| t == "boolq · dev"), "{texts:?}");
+            assert!(texts.iter().any(|t| t == "10.0") && texts.iter().any(|t| t == "20.0") && !texts.iter().any(|t| t == "40.0"), "the x axis runs from 10 to 20: {texts:?}");
+            // 1/sqrt(x) from 0.316 down to 0.224: ticks evenly spaced in log10, labelled with values.
+            assert!(texts.iter().any(|t| t == "0.316") && texts.iter().any(|t| t == "0.24") && !texts.iter().any(|t| t.starts_with('-')), "the y axis: {texts:?}");
+        });
+    }
+
+    #[test]
+    fn a_chart_that_cannot_be_saved_is_refused_saying_why() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().display().to_string();
+        tauri::async_runtime::block_on(async {
+            let no_points = ShownChart { series: vec![], ..shown() };
+            let only_zero = ShownChart { series: vec![ShownSeries { label: "lr".into(), color: None, points: vec![(1.0, 0.0)] }], log_y: true, ..shown() };
+            let bad_colour = ShownChart { series: vec![series("rte", Some("purple"), 1.0)], ..shown() };
+            let bad_smoothing = ShownChart { smoothing: 1.0, ..shown() };
+            let cases = [
+                (shown(), format!("{out}/chart.jpg"), "must end in .png or .svg"),
+                (shown(), "chart.png".to_string(), "must be an absolute path"),
+                (shown(), format!("{out}/missing/chart.svg"), "does not exist"),
+                (no_points, format!("{out}/chart.svg"), "shows no point to save"),
+                (only_zero, format!("{out}/chart.svg"), "log y axis leaves out values at or below 0"),
+                (bad_colour, format!("{out}/chart.svg"), "\"purple\" of series \"rte\" is not #rrggbb"),
+                (bad_smoothing, format!("{out}/chart.svg"), "smoothing 1 must be at least 0 and below 1"),
+            ];
+            for (chart, path, why) in cases {
+                let error = write_chart(chart, &path).await.expect_err(&path);
+                assert_eq!(error.kind(), "invalid", "{path}: {error}");
+                assert!(error.message().contains(why), "{path}: {error}");
+            }
+            assert!(files(dir.path()).is_empty(), "nothing written: {:?}", files(dir.path()));
+        });
+    }
+
+    #[test]
+    fn colours_are_read_as_hex_bytes() {
+        assert_eq!(rgb("#12838f"), Some((0x12, 0x83, 0x8f)));
+        assert_eq!(rgb("#FFFFFF"), Some((255, 255, 255)));
+        for bad in ["12838f", "#12838", "#12838g", "#ééé", ""] {
+            assert_eq!(rgb(bad), None, "{bad}");
+        }
+    }
+}
