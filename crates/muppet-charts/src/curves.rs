@@ -35,22 +35,6 @@ pub struct CurvesChart {
 /// Label of a run's run-wide training loss (no task) in the chart of its curves.
 pub const RUN_WIDE_LOSS_LABEL: &str = "all tasks (mean of the update)";
 
-/// One training-loss series: its task (`None`: the run-wide loss) and its `(step, loss)` points.
-pub type LossSeries = (Option<String>, Vec<(u64, f64)>);
-
-impl CurvesChart {
-    /// The chart of a run's training loss (`muppet runs chart`): one curve per series as
-    /// `Store::training_loss` returns them, `(task, [(step, loss)])`, the run-wide one (task
-    /// `None`) labelled [`RUN_WIDE_LOSS_LABEL`]. `None` when there is no series to draw.
-    pub fn run_training_loss(run: impl std::fmt::Display, series: Vec<LossSeries>) -> Option<CurvesChart> {
-        let curves: Vec<Curve> = series
-            .into_iter()
-            .map(|(task, points)| Curve { label: task.unwrap_or_else(|| RUN_WIDE_LOSS_LABEL.into()), points: points.into_iter().map(|(s, v)| (s as f64, v)).collect(), color: None })
-            .collect();
-        (!curves.is_empty()).then(|| CurvesChart { title: format!("Run {run}: training loss"), x_label: "step".into(), y_label: "scaled loss".into(), curves, ..CurvesChart::default() })
-    }
-}
-
 /// Exponential moving average with TensorBoard's debiasing: s_t = w·s_(t-1) + (1 − w)·y_t,
 /// divided by 1 − w^t so the first points are not pulled toward 0. Non-finite values are
 /// skipped (kept as they are); `weight` is clamped to [0, 0.999].
@@ -238,17 +222,6 @@ mod tests {
         let smoothed = render_svg(&CurvesChart { smoothing: Some(0.6), ..chart() }).expect("svg");
         let plain = render_svg(&chart()).expect("svg");
         assert!(smoothed.matches("<polyline").count() > plain.matches("<polyline").count());
-    }
-
-    #[test]
-    fn a_runs_training_loss_is_one_curve_per_series() {
-        assert_eq!(CurvesChart::run_training_loss(7, vec![]), None);
-        let chart = CurvesChart::run_training_loss(7, vec![(None, vec![(1, 0.9), (2, 0.7)]), (Some("rte".into()), vec![(2, 0.8)])]).expect("chart");
-        assert_eq!(chart.title, "Run 7: training loss");
-        assert_eq!(chart.curves, vec![
-            Curve { label: RUN_WIDE_LOSS_LABEL.into(), points: vec![(1.0, 0.9), (2.0, 0.7)], color: None },
-            Curve { label: "rte".into(), points: vec![(2.0, 0.8)], color: None },
-        ]);
     }
 
     /// The numbers on the y axis of an SVG chart (the mesh's labels), in document order.

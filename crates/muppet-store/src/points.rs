@@ -103,23 +103,6 @@ impl Store {
         .await?;
         Ok(row.map(|(examples, wall_s)| (examples as u64, wall_s)))
     }
-
-    /// The training loss of a run, each series in the order the store lists them: the
-    /// run-wide one (`None`) and one per task, with their points in step order. Empty when
-    /// the run has recorded no training loss yet; `NoSuchRun` when it does not exist.
-    /// What `muppet runs chart` and the app's chart export draw.
-    pub async fn training_loss(&self, run: RunId) -> Result<Vec<(Option<String>, Vec<(u64, f64)>)>, StoreError> {
-        self.run(run).await?;
-        let mut out = Vec::new();
-        for info in self.list_series(run).await? {
-            if info.key.split != "train" || info.key.name != "loss" {
-                continue;
-            }
-            let points = self.series(run, info.key.task.as_deref(), "train", "loss").await?;
-            out.push((info.key.task, points));
-        }
-        Ok(out)
-    }
 }
 
 /// [`Store::record_points`] inside a transaction the caller commits.
