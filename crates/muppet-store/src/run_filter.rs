@@ -53,7 +53,7 @@ impl RunFilter {
     /// Read a filter; the error names the condition and what is wrong with it.
     pub fn parse(text: &str) -> Result<Self, StoreError> {
         let mut conditions = Vec::new();
-        for part in split_and(text) {
+        for part in split_and(text)? {
             let part = part.trim();
             if part.is_empty() {
                 return Err(refused(format!("the filter `{}` has an empty condition: write KEY OP VALUE between the `and`s, e.g. `learning rate < 1e-4`", text.trim())));
@@ -151,17 +151,41 @@ impl Key {
     }
 }
 
-/// `text` cut at each `and` that stands alone (any case), so keys may hold other words.
-fn split_and(text: &str) -> Vec<String> {
+/// `text` cut at each `and` that stands alone (any case) outside quotes, so keys may hold
+/// other words and a quoted value any text (`name = "sst2 and rte"`); an unclosed quote is
+/// refused.
+fn split_and(text: &str) -> Result<Vec<String>, StoreError> {
+    // Words as written: whitespace ends one only outside quotes.
+    let (mut words, mut word, mut quote) = (Vec::new(), String::new(), None::<char>);
+    for c in text.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        word.push(c);
+    }
+    if let Some(q) = quote {
+        return Err(refused(format!("the filter `{}` opens a quote ({q}) it does not close", text.trim())));
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
     let mut parts = vec![Vec::new()];
-    for word in text.split_whitespace() {
+    for word in words {
         if word.eq_ignore_ascii_case("and") {
             parts.push(Vec::new());
         } else if let Some(last) = parts.last_mut() {
             last.push(word);
         }
     }
-    parts.into_iter().map(|words| words.join(" ")).collect()
+    Ok(parts.into_iter().map(|words| words.join(" ")).collect())
 }
 
 /// A value as written: a number, true, false, or text (quotes around it are dropped).
@@ -271,7 +295,12 @@ mod tests {
         if let Some(a) = accuracy {
             columns.metrics.insert("sst2 dev accuracy".into(), MetricFigures { last: Some(a), best: Some(a), step: 10 });
         }
-        (columns, json!({"config": {"lr": lr, "sampling": sampling, "train_size": null}, "tasks": ["sst2", "rte"], "backend": "cpu"}))
+        let name = match sampling["kind"].as_str() {
+            Some("temperature") => "sst2 and  rte",
+            Some("uniform") => "it's",
+            _ => "sst2",
+        };
+        (columns, json!({"name": name, "config": {"lr": lr, "sampling": sampling, "train_size": null}, "tasks": ["sst2", "rte"], "backend": "cpu"}))
     }
 
     fn runs() -> (HashMap<RunId, RunColumns>, HashMap<RunId, Value>) {
@@ -316,6 +345,8 @@ mod tests {
         assert_eq!(ids("$.config.lr == 0.00003"), [2]);
         assert_eq!(ids("tasks.1 = rte and backend = cpu"), [1, 2, 3]);
         assert_eq!(ids("config.lr>=1e-5 and config.lr<1e-4"), [2, 3], "no spaces needed");
+        assert_eq!(ids("name = 'sst2 and  rte' and backend = cpu"), [2], "a quoted value keeps its words and spaces");
+        assert_eq!(ids("name = \"it's\""), [3], "one kind of quote inside the other");
     }
 
     #[test]
@@ -340,6 +371,7 @@ mod tests {
         assert!(error("learning rate 1e-4").contains("`learning rate 1e-4` has no comparison"), "{}", error("learning rate 1e-4"));
         assert!(error("< 3").contains("needs a key before `<`"));
         assert!(error("lr < 1 and").contains("has an empty condition"));
+        assert!(error("name = 'sst2 and rte").contains("opens a quote (') it does not close"), "{}", error("name = 'sst2 and rte"));
         let unknown = error("lerning rate < 1");
         assert!(unknown.contains("no run has `lerning rate`") && unknown.contains("learning rate") && unknown.contains("sst2 dev accuracy"), "{unknown}");
         assert!(error("config.lrr < 1").contains("no run's spec has `config.lrr`"));
