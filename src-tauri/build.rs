@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "list_runs",
     "run_columns",
     "filter_runs",
+    "group_runs",
     "run_detail",
     "run_curves",
     "compare_runs",

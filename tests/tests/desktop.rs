@@ -495,6 +495,38 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
         })
         .await?;
 
+        // Runs grouped by a key: one row per value, each figure over the group's runs;
+        // Select ticks a group's runs; a key no run has is said under the field.
+        studio.type_into("#runs-group", &format!("name{ENTER}")).await?;
+        studio.wait_for("#runs-groups[data-groups='2']", UI_WAIT, "the runs are grouped by name").await?;
+        let mixture_group = format!("#runs-groups tr.group-row[data-runs='{mixture}']");
+        let cell = studio.text(&format!("{mixture_group} td[data-figure='rte dev accuracy']")).await?;
+        ensure!(cell == "0.9000 (1)", "the mixture's group reads {cell:?}");
+        let other = studio.text(&format!("#runs-groups tr.group-row[data-runs='{finetune}'] td[data-figure='rte dev accuracy']")).await?;
+        ensure!(other == "-", "the fine-tune has no rte dev accuracy: {other:?}");
+        studio.click_centered(&format!("{mixture_group} .group-select")).await?;
+        read_settled(|| async {
+            let ticked = studio.client.execute("return [...document.querySelectorAll('#runs-body input.run-select:checked')].map((b) => b.closest('tr').dataset.runId);", vec![]).await?;
+            ensure!(ticked == serde_json::json!([mixture.to_string()]), "ticked: {ticked}");
+            ensure!(studio.text("#delete-runs").await? == "Delete 1", "the group's run is selected");
+            Ok(())
+        })
+        .await?;
+        studio.type_into("#runs-group", &format!("nme{ENTER}")).await?;
+        read_settled(|| async {
+            let error = studio.text("#runs-group-error").await?;
+            ensure!(error.contains("no run has `nme`"), "the error says {error:?}");
+            ensure!(!studio.is_displayed("#runs-groups").await?, "no groups for a key no run has");
+            Ok(())
+        })
+        .await?;
+        studio.type_into("#runs-group", ENTER).await?;
+        read_settled(|| async {
+            ensure!(!studio.is_displayed("#runs-group-error").await? && !studio.is_displayed("#runs-groups").await?, "no groups without a key");
+            Ok(())
+        })
+        .await?;
+
         // The table as CSV: the runs shown, in its order (newest first), one row each.
         let table = dir.path().join("runs.csv");
         studio.click("#export-table summary").await?;

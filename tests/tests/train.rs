@@ -127,6 +127,27 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert!(rows.iter().all(|r| r[at("strategyqa dev accuracy")].parse::<f64>().is_ok()), "{csv}");
     let out = muppet(home.path(), &["runs", "list", "--where", "learning rate 1e-4"]);
     assert!(!out.status.success() && text(&out).contains("--where: `learning rate 1e-4` has no comparison"), "{}", text(&out));
+    // Grouped by a key: one group per value (a run without it in its own, last), each
+    // figure over the group's runs; as a table, JSON and CSV.
+    let out = muppet(home.path(), &["runs", "list", "--group-by", "train size", "--group-by", "max length", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let groups: serde_json::Value = serde_json::from_slice(&out.stdout).expect("groups JSON");
+    let groups = groups.as_array().expect("array");
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    assert_eq!((&groups[0]["values"]["train size"], &groups[0]["values"]["max length"], &groups[0]["runs"]), (&serde_json::json!(16), &serde_json::json!(48), &serde_json::json!([fine_run])));
+    assert_eq!((&groups[1]["values"]["train size"], &groups[1]["runs"]), (&serde_json::Value::Null, &serde_json::json!([run])));
+    let dev = &groups[0]["figures"]["strategyqa dev accuracy"];
+    assert_eq!((dev["n"].as_u64(), dev["sd"].is_null()), (Some(1), true), "{dev}");
+    let table = text(&muppet(home.path(), &["runs", "list", "--group-by", "max length"]));
+    let row = table.lines().nth(1).expect("one group");
+    assert!(table.starts_with("max length") && row.starts_with("48") && row.contains(" ± ") && row.contains("(2)") && !table.contains("system "), "{table}");
+    let grouped = home.path().join("groups.csv");
+    let out = muppet(home.path(), &["runs", "list", "--group-by", "max length", "--csv", grouped.to_str().expect("path")]);
+    assert!(out.status.success() && text(&out).contains("1 group of 2 runs written to"), "{}", text(&out));
+    let csv = std::fs::read_to_string(&grouped).expect("groups csv");
+    assert!(csv.starts_with("max length,runs,run_ids,") && csv.contains("strategyqa dev accuracy sd"), "{csv}");
+    let out = muppet(home.path(), &["runs", "list", "--group-by", "max length", "--sort", "updates"]);
+    assert!(!out.status.success() && text(&out).contains("cannot be used with"), "{}", text(&out));
     let out = muppet(home.path(), &["runs", "list", "--where", "strategyqa test accuracy > 0"]);
     assert!(!out.status.success() && text(&out).contains("no run has `strategyqa test accuracy`"), "{}", text(&out));
 }

@@ -531,6 +531,26 @@ export const listRuns = () => invoke<RunListRow[]>("list_runs");
 export const exportRunsTable = (runs: number[], path: string) => invoke<number>("export_runs_table", { runs, path });
 /** The ids of the runs whose settings and figures match an expression (`muppet runs list --where`). */
 export const filterRunsWhere = (expression: string) => invoke<number[]>("filter_runs", { expression });
+
+/** A figure over a group's runs (its last value in each). */
+export interface GroupFigure {
+  n: number;
+  mean: number;
+  /** Sample standard deviation; null for one run. */
+  sd: number | null;
+  min: number;
+  max: number;
+}
+
+/** One combination of the keys' values (null: none) with its runs and figures. */
+export interface RunGroup {
+  values: unknown[];
+  runs: number[];
+  figures: Record<string, GroupFigure>;
+}
+
+/** `runs` (in the table's order) grouped by `keys`, as `muppet runs list --group-by`. */
+export const groupRuns = (runs: number[], keys: string[]) => invoke<RunGroup[]>("group_runs", { runs, keys });
 export const runColumns = () => invoke<Record<string, RunColumns>>("run_columns");
 export const runDetail = (run: number) => invoke<RunDetail>("run_detail", { run });
 export const runCurves = (run: number) => invoke<RunCurves>("run_curves", { run });

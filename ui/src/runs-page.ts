@@ -1,8 +1,9 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, importRunBundle, listRuns, runColumns, saveChart, studioInfo, type RunComparison, type RunListRow, type SeriesKey, type Update } from "./api";
+import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, runColumns, saveChart, studioInfo, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
+import { figureCell, groupFigures, groupKeys, groupValue } from "./run-groups";
 import { byId, el, formatBytes, showResult } from "./dom";
 import { deletedText, deleteQuestion, describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
 import {
@@ -23,6 +24,8 @@ import {
 const columnsKey = (database: string): string => `muppet.runs.columns ${database}`;
 /** Where the settings-and-figures filter of a database's runs is kept between sessions. */
 const whereKey = (database: string): string => `muppet.runs.where ${database}`;
+/** Where the "Group by" field is kept, per database. */
+const groupKey = (database: string): string => `muppet.runs.group ${database}`;
 
 function savedColumns(key: string): ColumnKey[] {
   try {
@@ -62,6 +65,10 @@ export class RunsPage {
   private columns: ColumnKey[] = [];
   private columnsKey: string | null = null;
   private whereKey: string | null = null;
+  private groupKey: string | null = null;
+  /** The last grouping asked for: an older answer arriving later is dropped. */
+  private groupRequest = 0;
+  private groupTimer = 0;
   /** The optional columns the loaded runs offer (computed once per load), and those shown. */
   private available: ColumnKey[] = [];
   private shown: ColumnKey[] = [];
@@ -78,6 +85,14 @@ export class RunsPage {
     byId("runs-tag-filter").addEventListener("change", () => this.render());
     // Read on Enter (and when the field is left or cleared), not at each key.
     byId("runs-where").addEventListener("change", () => void this.applyWhere().then(() => this.render()));
+    byId("runs-group").addEventListener("change", () => {
+      const text = byId<HTMLInputElement>("runs-group").value.trim();
+      if (this.groupKey !== null) {
+        if (text === "") window.localStorage.removeItem(this.groupKey);
+        else window.localStorage.setItem(this.groupKey, text);
+      }
+      void this.applyGroups();
+    });
     byId("runs-more").addEventListener("click", () => {
       this.showAll = true;
       this.render();
@@ -145,6 +160,8 @@ export class RunsPage {
         this.columns = savedColumns(this.columnsKey);
         this.whereKey = whereKey(info.database);
         byId<HTMLInputElement>("runs-where").value = window.localStorage.getItem(this.whereKey) ?? "";
+        this.groupKey = groupKey(info.database);
+        byId<HTMLInputElement>("runs-group").value = window.localStorage.getItem(this.groupKey) ?? "";
       }
       this.rows = rows;
       if (this.columns.length > 0 || byId<HTMLDetailsElement>("runs-columns").open) await this.loadColumns();
@@ -308,9 +325,67 @@ export class RunsPage {
       rows.length === this.rows.length ? runsSummary(this.rows.length) : `${rows.length} of ${runsSummary(this.rows.length)}`;
     document.body.dataset.runsState = empty ? "empty" : "loaded";
     this.updateCompareButton();
+    // The groups follow the runs shown, at most a few times a second while filters are typed.
+    if (groupKeys(byId<HTMLInputElement>("runs-group").value).length > 0) {
+      window.clearTimeout(this.groupTimer);
+      this.groupTimer = window.setTimeout(() => void this.applyGroups(), 250);
+    }
     const ms = performance.now() - started;
     document.body.dataset.runsRenderMs = ms.toFixed(1);
     return { rows: shown.length, ms };
+  }
+
+  /** Group the runs shown by the "Group by" field's keys (none: no groups), or say why not. */
+  private async applyGroups(): Promise<void> {
+    const keys = groupKeys(byId<HTMLInputElement>("runs-group").value);
+    const panel = byId("runs-groups");
+    const error = byId("runs-group-error");
+    const request = ++this.groupRequest;
+    if (keys.length === 0) {
+      panel.hidden = true;
+      error.hidden = true;
+      return;
+    }
+    const ids = this.visibleRows().map((r) => r.id);
+    try {
+      const groups = await groupRuns(ids, keys);
+      if (request !== this.groupRequest) return;
+      error.hidden = true;
+      this.showGroups(keys, groups);
+    } catch (e) {
+      if (request !== this.groupRequest) return;
+      panel.hidden = true;
+      error.textContent = describeError(e).message;
+      error.hidden = false;
+    }
+  }
+
+  private showGroups(keys: string[], groups: RunGroup[]): void {
+    const figures = groupFigures(groups);
+    const head = el("tr", {}, ...keys.map((k) => el("th", {}, k)), el("th", { className: "num" }, "Runs"), ...figures.map((f) => el("th", { className: "num" }, f)), el("th", {}, ""));
+    const rows = groups.map((g) => {
+      const select = el("button", { type: "button", className: "button secondary group-select" }, "Select");
+      select.addEventListener("click", () => {
+        this.selected.clear();
+        for (const id of g.runs) this.selected.add(id);
+        this.render();
+      });
+      return el(
+        "tr",
+        { className: "group-row", "data-runs": g.runs.join(",") },
+        ...g.values.map((v) => el("td", {}, groupValue(v))),
+        el("td", { className: "num", title: `Runs ${g.runs.map((r) => `#${r}`).join(", ")}` }, String(g.runs.length)),
+        ...figures.map((f) => {
+          const cell = figureCell(g.figures[f]);
+          return el("td", { className: "num", title: cell.title, "data-figure": f }, cell.text);
+        }),
+        el("td", {}, select),
+      );
+    });
+    byId("runs-groups-table").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
+    const panel = byId("runs-groups");
+    panel.dataset.groups = String(groups.length);
+    panel.hidden = false;
   }
 
   private runRow(run: RunListRow): HTMLTableRowElement {

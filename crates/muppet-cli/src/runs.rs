@@ -48,6 +48,11 @@ pub enum RunsCommand {
         /// spreadsheet; atomically.
         #[arg(long, value_name = "FILE")]
         csv: Option<PathBuf>,
+        /// Group the runs listed by this key (repeat it for several: one group per combination
+        /// of values), as W&B's runs table groups them: each group's runs and each figure's
+        /// mean ± sample standard deviation over them (with --csv: mean, sd, min, max and n).
+        #[arg(long = "group-by", value_name = "KEY", conflicts_with_all = ["sort", "limit"])]
+        group_by: Vec<String>,
     },
     /// One run: its status, lineage, tasks, settings, dev figures, checkpoints and notes.
     Show {
@@ -177,14 +182,18 @@ pub enum RunsCommand {
 
 pub fn run(command: RunsCommand) -> anyhow::Result<()> {
     match command {
-        RunsCommand::List { json, status, tag, task, experiment, filter, sort, ascending, limit, csv } => {
+        RunsCommand::List { json, status, tag, task, experiment, filter, sort, ascending, limit, csv, group_by } => {
             let query = muppet_store::RunQuery { status, tag, task, experiment: experiment.map(muppet_store::ExperimentId), ..Default::default() };
             let filter = filter.as_deref().map(muppet_store::RunFilter::parse).transpose().map_err(|e| anyhow::anyhow!("--where: {e}"))?;
             let order = match &sort {
                 Some(key) => Some(Order { key: muppet_store::RunKey::parse(key).map_err(|e| anyhow::anyhow!("--sort: {e}"))?, name: key.trim().to_string(), ascending }),
                 None => None,
             };
-            list(json, Listing { query, filter, order, limit, csv })
+            let group = group_by
+                .iter()
+                .map(|key| Ok((key.trim().to_string(), muppet_store::RunKey::parse(key).map_err(|e| anyhow::anyhow!("--group-by: {e}"))?)))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            list(json, Listing { query, filter, order, limit, csv, group })
         }
         RunsCommand::Chart { ids, series, x, smoothing, log_y, out } => {
             crate::chart::chart(crate::chart::ChartRequest { runs: ids.into_iter().map(RunId).collect(), series, x, smoothing, log_y, out })
@@ -444,6 +453,8 @@ struct Listing {
     limit: Option<usize>,
     /// Write the runs listed here as a CSV table instead of printing them.
     csv: Option<PathBuf>,
+    /// Group the runs listed by these keys (as written, and parsed).
+    group: Vec<(String, muppet_store::RunKey)>,
 }
 
 /// `--sort KEY [--ascending]`.
@@ -456,7 +467,7 @@ struct Order {
 
 fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
     let home = crate::home();
-    let Listing { query, filter, order, limit, csv } = listing;
+    let Listing { query, filter, order, limit, csv, group } = listing;
     let queried = query.status.is_some() || query.tag.is_some() || query.task.is_some() || query.experiment.is_some();
     let filtered = queried || filter.is_some();
     let (mut runs, values) = crate::with_store(async |store, _| {
@@ -490,6 +501,9 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
     if let Some(n) = limit {
         runs.truncate(n);
     }
+    if !group.is_empty() {
+        return list_groups(json, csv, &group, &runs);
+    }
     if let Some(path) = csv {
         let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
         let written = crate::with_store(async |store, _| Ok(store.export_runs_table(&ids, &path).await?))?;
@@ -509,18 +523,7 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
         return Ok(());
     }
     // The sort key's values as a column of their own, before the start time.
-    let sorted = |r: &muppet_store::RunRow| -> String {
-        let value = values.as_ref().and_then(|v| v.get(&r.id));
-        value.map_or_else(|| "-".to_string(), |v| match v {
-            serde_json::Value::Number(n) => match n.as_f64() {
-                Some(x) if x != 0.0 && x.abs() < 1e-3 => format!("{x:.2e}"),
-                Some(x) if x.fract() != 0.0 => format!("{x:.4}"),
-                _ => n.to_string(),
-            },
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-    };
+    let sorted = |r: &muppet_store::RunRow| -> String { values.as_ref().and_then(|v| v.get(&r.id)).map_or_else(|| "-".to_string(), value_text) };
     let key_head = order.as_ref().map(|o| format!("{:>14}  ", o.name)).unwrap_or_default();
     println!("{:>5}  {:<44} {:<13} {:<10} {:>7}  {:>9}  {key_head}started", "id", "name", "kind", "status", "points", "last loss");
     for r in &runs {
@@ -540,6 +543,79 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
     // A run the store says is running whose lock no process holds lost its process.
     for r in runs_gone(&home, &runs) {
         println!("run {r}: no process trains it any more (killed or crashed); `muppet resume {r}` continues it from its last checkpoint");
+    }
+    Ok(())
+}
+
+/// A key's value in a table: small numbers in scientific notation, fractions to four
+/// places, text as it is, none as `-`.
+fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(x) if x != 0.0 && x.abs() < 1e-3 => format!("{x:.2e}"),
+            Some(x) if x.fract() != 0.0 => format!("{x:.4}"),
+            _ => n.to_string(),
+        },
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "-".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// `muppet runs list --group-by`: the runs listed, grouped by `keys`, as a table (each figure
+/// but the worker's system readings, as mean ± sd (n)), JSON or a CSV file.
+fn list_groups(json: bool, csv: Option<PathBuf>, keys: &[(String, muppet_store::RunKey)], runs: &[muppet_store::RunRow]) -> anyhow::Result<()> {
+    let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
+    let parsed: Vec<muppet_store::RunKey> = keys.iter().map(|(_, k)| k.clone()).collect();
+    let groups = crate::with_store(async |store, _| store.group_runs(&parsed, &ids).await.map_err(|e| anyhow::anyhow!("--group-by: {e}")))?;
+    let names: Vec<String> = keys.iter().map(|(name, _)| name.clone()).collect();
+    if let Some(path) = csv {
+        let written = muppet_store::export_groups(&names, &groups, &path)?;
+        println!("{written} group{} of {} run{} written to {}", if written == 1 { "" } else { "s" }, ids.len(), if ids.len() == 1 { "" } else { "s" }, path.display());
+        return Ok(());
+    }
+    if json {
+        let out: Vec<serde_json::Value> = groups
+            .iter()
+            .map(|g| {
+                let values: serde_json::Map<String, serde_json::Value> = names.iter().cloned().zip(g.values.iter().cloned()).collect();
+                serde_json::json!({ "values": values, "runs": g.runs, "figures": g.figures })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    if groups.is_empty() {
+        println!("No run to group.");
+        return Ok(());
+    }
+    let mut figures: Vec<&String> = groups.iter().flat_map(|g| g.figures.keys()).filter(|f| !f.starts_with("system ")).collect();
+    figures.sort();
+    figures.dedup();
+    let head: Vec<String> = names.iter().cloned().chain(["runs".into(), "run ids".into()]).chain(figures.iter().map(|f| f.to_string())).collect();
+    let rows: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| {
+            let ids: Vec<String> = g.runs.iter().map(|r| r.0.to_string()).collect();
+            g.values
+                .iter()
+                .map(value_text)
+                .chain([g.runs.len().to_string(), ids.join(",")])
+                .chain(figures.iter().map(|f| match g.figures.get(*f) {
+                    Some(x) => match x.sd {
+                        Some(sd) => format!("{:.4} ± {sd:.4} ({})", x.mean, x.n),
+                        None => format!("{:.4} ({})", x.mean, x.n),
+                    },
+                    None => "-".into(),
+                }))
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = (0..head.len()).map(|i| std::iter::once(&head[i]).chain(rows.iter().map(|r| &r[i])).map(|c| c.chars().count()).max().unwrap_or(0)).collect();
+    let line = |cells: &[String]| cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string();
+    println!("{}", line(&head));
+    for row in &rows {
+        println!("{}", line(row));
     }
     Ok(())
 }

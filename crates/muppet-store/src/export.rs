@@ -133,6 +133,50 @@ impl Store {
     }
 }
 
+/// Write runs grouped by `keys` (named as given) as one CSV row per group, atomically: the
+/// key columns, `runs` (how many), `run_ids` (separated by `;`), then for each figure of any
+/// group `NAME mean`, `NAME sd`, `NAME min`, `NAME max` and `NAME n`; empty where a group has
+/// none. Returns the number of groups.
+pub fn export_groups(keys: &[String], groups: &[crate::RunGroup], path: &Path) -> Result<usize, StoreError> {
+    let temp = temp_path(path);
+    put_in_place(write_groups(keys, groups, &temp), &temp, path)
+}
+
+fn write_groups(keys: &[String], groups: &[crate::RunGroup], temp: &Path) -> Result<usize, StoreError> {
+    let io_err = |source| StoreError::Export { path: temp.to_path_buf(), source };
+    let csv_err = |source| StoreError::Csv { path: temp.to_path_buf(), source };
+    let mut figures: Vec<&String> = groups.iter().flat_map(|g| g.figures.keys()).collect();
+    figures.sort();
+    figures.dedup();
+    let mut out = csv::Writer::from_writer(BufWriter::new(File::create(temp).map_err(io_err)?));
+    let stats = ["mean", "sd", "min", "max", "n"];
+    let head: Vec<String> =
+        keys.iter().cloned().chain(["runs".to_string(), "run_ids".to_string()]).chain(figures.iter().flat_map(|f| stats.iter().map(move |s| format!("{f} {s}")))).collect();
+    out.write_record(&head).map_err(csv_err)?;
+    for group in groups {
+        let mut record: Vec<String> = group
+            .values
+            .iter()
+            .map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            })
+            .collect();
+        record.push(group.runs.len().to_string());
+        record.push(group.runs.iter().map(|r| r.0.to_string()).collect::<Vec<_>>().join(";"));
+        for f in &figures {
+            match group.figures.get(*f) {
+                Some(g) => record.extend([g.mean.to_string(), g.sd.map(|v| v.to_string()).unwrap_or_default(), g.min.to_string(), g.max.to_string(), g.n.to_string()]),
+                None => record.extend(std::iter::repeat_n(String::new(), stats.len())),
+            }
+        }
+        out.write_record(&record).map_err(csv_err)?;
+    }
+    close(out, temp)?;
+    Ok(groups.len())
+}
+
 /// `.<name>.tmp-<pid>` in the target's folder: the rename stays on one file system.
 /// The file written at `temp` put in place of `path` once `written` says it is whole;
 /// otherwise removed (it is ours and incomplete; a failure to remove it changes nothing).

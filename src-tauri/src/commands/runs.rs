@@ -80,6 +80,16 @@ pub async fn filter_runs(state: State<'_, StudioState>, expression: String) -> R
     Ok(ids)
 }
 
+/// `runs` (in the table's order) grouped by the values of `keys` (`muppet runs list
+/// --group-by`, [`muppet_store::group_runs`]): each group's runs and each figure's mean,
+/// standard deviation, minimum and maximum over them.
+#[tauri::command]
+pub async fn group_runs(state: State<'_, StudioState>, runs: Vec<i64>, keys: Vec<String>) -> Result<Vec<muppet_store::RunGroup>, CommandError> {
+    let keys = keys.iter().map(|k| muppet_store::RunKey::parse(k)).collect::<Result<Vec<_>, _>>()?;
+    let runs: Vec<RunId> = runs.into_iter().map(RunId).collect();
+    Ok(store(&state)?.group_runs(&keys, &runs).await?)
+}
+
 /// One run: its row, spec, checkpoints and the series it has.
 #[derive(Debug, Serialize)]
 pub struct RunDetail {

@@ -1,0 +1,179 @@
+//! Runs grouped by their values of some keys, as W&B's runs table groups them and pandas'
+//! `groupby` does: one group per combination of values (the seeds of one setting read as
+//! one row), with each figure's mean, sample standard deviation, minimum and maximum over
+//! the group's runs (a figure is its last value, as in the runs table).
+
+use std::collections::{BTreeMap, HashMap};
+
+use muppet_core::RunId;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::run_columns::RunColumns;
+use crate::run_filter::{value_order, RunKey};
+use crate::{Store, StoreError};
+
+/// One combination of the keys' values and its runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunGroup {
+    /// The group's value of each key, in the keys' order (null: its runs have none).
+    pub values: Vec<Value>,
+    /// Its runs, in the order they were given.
+    pub runs: Vec<RunId>,
+    /// By figure column (`sst2 dev accuracy`), over the runs that have it.
+    pub figures: BTreeMap<String, GroupFigure>,
+}
+
+/// A figure over a group's runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupFigure {
+    /// The runs that have it.
+    pub n: usize,
+    pub mean: f64,
+    /// The sample standard deviation (n − 1); none for one run.
+    pub sd: Option<f64>,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl GroupFigure {
+    /// `None` for no finite value.
+    pub fn of(values: &[f64]) -> Option<GroupFigure> {
+        let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        let n = finite.len();
+        if n == 0 {
+            return None;
+        }
+        let mean = finite.iter().sum::<f64>() / n as f64;
+        let sd = (n > 1).then(|| (finite.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
+        let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Some(GroupFigure { n, mean, sd, min, max })
+    }
+}
+
+/// Group `runs` by their values of `keys` (each key must be one some run has: the error
+/// says which keys there are). Groups are ordered by their values, key by key (numbers
+/// before text, a group without a value last); runs keep their order inside a group.
+pub fn group_runs(keys: &[RunKey], runs: &[RunId], columns: &HashMap<RunId, RunColumns>, specs: &HashMap<RunId, Value>) -> Result<Vec<RunGroup>, StoreError> {
+    if keys.is_empty() {
+        return Err(StoreError::Refused("name a key to group runs by: a column (`learning rate`, `train size`) or a spec path (`config.lr`)".into()));
+    }
+    let values: Vec<HashMap<RunId, Value>> = keys.iter().map(|k| k.values(columns, specs)).collect::<Result<_, _>>()?;
+    let mut groups: Vec<RunGroup> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for &run in runs {
+        let combination: Vec<Value> = values.iter().map(|v| v.get(&run).cloned().unwrap_or(Value::Null)).collect();
+        let at = *index.entry(Value::Array(combination.clone()).to_string()).or_insert_with(|| {
+            groups.push(RunGroup { values: combination, runs: Vec::new(), figures: BTreeMap::new() });
+            groups.len() - 1
+        });
+        groups[at].runs.push(run);
+    }
+    for group in &mut groups {
+        let mut by_figure: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        for run in &group.runs {
+            for (name, figures) in columns.get(run).map(|c| &c.metrics).into_iter().flatten() {
+                if let Some(last) = figures.last {
+                    by_figure.entry(name).or_default().push(last);
+                }
+            }
+        }
+        group.figures = by_figure.into_iter().filter_map(|(name, values)| Some((name.to_string(), GroupFigure::of(&values)?))).collect();
+    }
+    let order = |a: &Value, b: &Value| match (a.is_null(), b.is_null()) {
+        (false, false) => value_order(a, b),
+        (x, y) => x.cmp(&y),
+    };
+    groups.sort_by(|a, b| a.values.iter().zip(&b.values).map(|(x, y)| order(x, y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal));
+    Ok(groups)
+}
+
+impl Store {
+    /// [`group_runs`] on the runs of this database.
+    pub async fn group_runs(&self, keys: &[RunKey], runs: &[RunId]) -> Result<Vec<RunGroup>, StoreError> {
+        let (columns, specs) = self.run_columns_and_specs().await?;
+        group_runs(keys, runs, &columns, &specs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::MetricFigures;
+
+    /// Six runs: two learning rates (three and two seeds) and one run without a train size.
+    fn runs() -> (HashMap<RunId, RunColumns>, HashMap<RunId, Value>) {
+        let all = [(1, 1e-4, Some(16), Some(0.80)), (2, 3e-5, Some(16), Some(0.70)), (3, 1e-4, Some(16), Some(0.84)), (4, 3e-5, Some(16), None), (5, 1e-4, Some(16), Some(0.82)), (6, 1e-4, None, Some(0.5))];
+        let (mut columns, mut specs) = (HashMap::new(), HashMap::new());
+        for (id, lr, size, accuracy) in all {
+            let mut c = RunColumns::default();
+            c.params.insert("learning rate".into(), json!(lr));
+            if let Some(size) = size {
+                c.params.insert("train size".into(), json!(size));
+            }
+            if let Some(a) = accuracy {
+                c.metrics.insert("rte dev accuracy".into(), MetricFigures { last: Some(a), best: Some(a), step: 8 });
+            }
+            c.metrics.insert("system rss_mb".into(), MetricFigures { last: Some(100.0 * id as f64), best: None, step: 8 });
+            columns.insert(RunId(id), c);
+            specs.insert(RunId(id), json!({"config": {"lr": lr, "train_size": size}}));
+        }
+        (columns, specs)
+    }
+
+    fn key(text: &str) -> RunKey {
+        RunKey::parse(text).expect("key")
+    }
+
+    #[test]
+    fn runs_group_by_their_values_with_each_figure_over_the_group() {
+        let (columns, specs) = runs();
+        let ids: Vec<RunId> = (1..=6).rev().map(RunId).collect();
+        let groups = group_runs(&[key("learning rate"), key("config.train_size")], &ids, &columns, &specs).expect("groups");
+        let shape: Vec<(Vec<Value>, Vec<i64>)> = groups.iter().map(|g| (g.values.clone(), g.runs.iter().map(|r| r.0).collect())).collect();
+        assert_eq!(shape, vec![(vec![json!(3e-5), json!(16)], vec![4, 2]), (vec![json!(1e-4), json!(16)], vec![5, 3, 1]), (vec![json!(1e-4), Value::Null], vec![6])]);
+        // 0.80, 0.84, 0.82: mean 0.82, sample sd 0.02.
+        let rte = &groups[1].figures["rte dev accuracy"];
+        assert_eq!((rte.n, rte.min, rte.max), (3, 0.80, 0.84));
+        assert!((rte.mean - 0.82).abs() < 1e-12 && (rte.sd.expect("sd") - 0.02).abs() < 1e-12, "{rte:?}");
+        // Run 4 has no accuracy: the group's figure is run 2's alone.
+        let one = &groups[0].figures["rte dev accuracy"];
+        assert_eq!((one.n, one.mean, one.sd), (1, 0.70, None));
+        assert_eq!(groups[0].figures["system rss_mb"].mean, 300.0);
+        // Only the runs given are grouped.
+        let some = group_runs(&[key("learning rate")], &[RunId(1), RunId(2)], &columns, &specs).expect("groups");
+        assert_eq!(some.iter().map(|g| g.runs.clone()).collect::<Vec<_>>(), vec![vec![RunId(2)], vec![RunId(1)]]);
+    }
+
+    #[test]
+    fn groups_are_written_as_one_csv_row_each() {
+        let (columns, specs) = runs();
+        let ids: Vec<RunId> = (1..=6).map(RunId).collect();
+        let groups = group_runs(&[key("learning rate")], &ids, &columns, &specs).expect("groups");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("groups.csv");
+        assert_eq!(crate::export_groups(&["learning rate".into()], &groups, &path).expect("written"), 2);
+        let text = std::fs::read_to_string(&path).expect("csv");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "learning rate,runs,run_ids,rte dev accuracy mean,rte dev accuracy sd,rte dev accuracy min,rte dev accuracy max,rte dev accuracy n,\
+             system rss_mb mean,system rss_mb sd,system rss_mb min,system rss_mb max,system rss_mb n"
+        );
+        assert!(lines[1].starts_with("0.00003,2,2;4,0.7,,0.7,0.7,1,300,141.42"), "{}", lines[1]);
+        assert!(lines[2].starts_with("0.0001,4,1;3;5;6,0.74,"), "{}", lines[2]);
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1, "no temporary file left");
+    }
+
+    #[test]
+    fn a_key_no_run_has_is_refused() {
+        let (columns, specs) = runs();
+        let error = group_runs(&[key("lerning rate")], &[RunId(1)], &columns, &specs).expect_err("unknown key").to_string();
+        assert!(error.contains("no run has `lerning rate`") && error.contains("learning rate"), "{error}");
+        assert!(group_runs(&[], &[RunId(1)], &columns, &specs).expect_err("no key").to_string().contains("name a key to group runs by"));
+        assert_eq!(GroupFigure::of(&[f64::NAN]), None);
+    }
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { figureCell, groupFigures, groupKeys, groupValue } from "./run-groups";
+
+describe("run groups", () => {
+  it("reads the keys between commas", () => {
+    expect(groupKeys(" train size,  learning   rate ,, config.lr ")).toEqual(["train size", "learning rate", "config.lr"]);
+    expect(groupKeys("  ")).toEqual([]);
+  });
+
+  it("shows every figure but the system readings, by name", () => {
+    const figure = { n: 1, mean: 1, sd: null, min: 1, max: 1 };
+    const groups = [
+      { values: [16], runs: [1], figures: { "winowhy dev accuracy": figure, "system rss_mb": figure } },
+      { values: [32], runs: [2], figures: { "bbc_news dev accuracy": figure } },
+    ];
+    expect(groupFigures(groups)).toEqual(["bbc_news dev accuracy", "winowhy dev accuracy"]);
+  });
+
+  it("writes values and figures as the runs table does", () => {
+    expect([groupValue(null), groupValue(3e-5), groupValue(16), groupValue(0.5), groupValue("uniform"), groupValue({ kind: "temperature", t: 2 })]).toEqual([
+      "-",
+      "3.00e-5",
+      "16",
+      "0.5000",
+      "uniform",
+      '{"kind":"temperature","t":2}',
+    ]);
+    expect(figureCell({ n: 3, mean: 0.82, sd: 0.02, min: 0.8, max: 0.84 })).toEqual({
+      text: "0.8200 ± 0.0200 (3)",
+      title: "Mean ± sample standard deviation over 3 runs; from 0.8000 to 0.8400",
+    });
+    expect(figureCell({ n: 1, mean: 0.7, sd: null, min: 0.7, max: 0.7 })).toEqual({ text: "0.7000 (1)", title: "1 run" });
+    expect(figureCell(undefined).text).toBe("-");
+  });
+});

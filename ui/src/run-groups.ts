@@ -1,0 +1,38 @@
+// The Runs page's groups (`muppet runs list --group-by`): the keys as typed, the figures a
+// group table shows and how a figure over a group reads.
+import type { GroupFigure, RunGroup } from "./api";
+
+/** The keys of a "Group by" field: separated by commas, blanks dropped. */
+export function groupKeys(text: string): string[] {
+  return text
+    .split(",")
+    .map((k) => k.trim().split(/\s+/).join(" "))
+    .filter((k) => k !== "");
+}
+
+/** The figures of the groups a table shows, by name: all but the worker's system readings. */
+export function groupFigures(groups: readonly RunGroup[]): string[] {
+  const names = new Set<string>();
+  for (const g of groups) for (const name of Object.keys(g.figures)) if (!name.startsWith("system ")) names.add(name);
+  return [...names].sort();
+}
+
+const number = (x: number) => (x !== 0 && Math.abs(x) < 1e-3 ? x.toExponential(2) : Number.isInteger(x) ? String(x) : x.toFixed(4));
+
+/** A key's value in a group's row: text as it is, numbers as the runs table shows them, none as "-". */
+export function groupValue(value: unknown): string {
+  if (value === null || value === undefined) return "-";
+  if (typeof value === "number") return number(value);
+  if (typeof value === "string") return value;
+  return JSON.stringify(value);
+}
+
+/** A figure's cell: "mean ± sd (n)", its range on hover; "-" for a group without it. */
+export function figureCell(figure: GroupFigure | undefined): { text: string; title: string } {
+  if (!figure) return { text: "-", title: "No run of the group has it" };
+  const runs = `${figure.n} run${figure.n === 1 ? "" : "s"}`;
+  return {
+    text: figure.sd === null ? `${figure.mean.toFixed(4)} (${figure.n})` : `${figure.mean.toFixed(4)} ± ${figure.sd.toFixed(4)} (${figure.n})`,
+    title: figure.sd === null ? runs : `Mean ± sample standard deviation over ${runs}; from ${figure.min.toFixed(4)} to ${figure.max.toFixed(4)}`,
+  };
+}
