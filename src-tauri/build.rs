@@ -34,6 +34,7 @@ const COMMANDS: &[&str] = &[
     "import_run_bundle",
     "delete_runs",
     "save_chart",
+    "plot_runs",
     "export_checkpoint",
     "evaluate_checkpoint",
     "rename_run",

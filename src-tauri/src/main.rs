@@ -83,6 +83,7 @@ fn main() {
             commands::runs::import_run_bundle,
             commands::runs::delete_runs,
             commands::charts::save_chart,
+            commands::charts::plot_runs,
             commands::runs::export_checkpoint,
             commands::runs::evaluate_checkpoint,
             commands::notes::rename_run,

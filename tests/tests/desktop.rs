@@ -527,6 +527,28 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
         })
         .await?;
 
+        // The runs shown plotted by two columns: the one with both figures placed, the other
+        // left out and named; then the plot saved as SVG.
+        studio.click("#runs-plot summary").await?;
+        studio.wait_for("#plot-y option[value='rte dev accuracy']", UI_WAIT, "the plot offers the runs' figures").await?;
+        let pick = "const x = document.getElementById('plot-x'); x.value = 'mrpc dev accuracy'; const y = document.getElementById('plot-y'); y.value = 'rte dev accuracy';";
+        studio.client.execute(pick, vec![]).await?;
+        studio.click_centered("#plot-runs").await?;
+        studio.wait_for("#plot-image[data-plotted='1']", UI_WAIT, "the plot is drawn").await?;
+        let said = studio.text("#plot-result").await?;
+        ensure!(said == format!("1 run plotted; left out, without a number for both columns: #{finetune}."), "the plot says {said:?}");
+        let plot_svg = dir.path().join("plot.svg");
+        studio.type_into("#plot-path", &plot_svg.display().to_string()).await?;
+        studio.click_centered("#save-plot").await?;
+        read_settled(|| async {
+            let said = studio.text("#plot-save-result").await?;
+            ensure!(said.starts_with(&format!("Plot written to {}", plot_svg.display())), "saving the plot: {said:?}");
+            Ok(())
+        })
+        .await?;
+        let svg = std::fs::read_to_string(&plot_svg)?;
+        ensure!(svg.contains(&format!("#{mixture}")) && svg.contains("Runs: rte dev accuracy against mrpc dev accuracy"), "the saved plot: {svg:.300}");
+
         // The table as CSV: the runs shown, in its order (newest first), one row each.
         let table = dir.path().join("runs.csv");
         studio.click("#export-table summary").await?;

@@ -146,6 +146,15 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert!(out.status.success() && text(&out).contains("1 group of 2 runs written to"), "{}", text(&out));
     let csv = std::fs::read_to_string(&grouped).expect("groups csv");
     assert!(csv.starts_with("max length,runs,run_ids,") && csv.contains("strategyqa dev accuracy sd"), "{csv}");
+    // Both runs plotted by their learning rate and dev accuracy (a run without a figure is
+    // left out and named).
+    let plot = home.path().join("lr.svg");
+    let out = muppet(home.path(), &["runs", "scatter", "--x", "learning rate", "--y", "strategyqa dev accuracy", "--by", "train size", "--log-x", "--out", plot.to_str().expect("path")]);
+    assert!(out.status.success() && text(&out).contains("2 runs plotted"), "{}", text(&out));
+    let svg = std::fs::read_to_string(&plot).expect("plot");
+    assert!(svg.contains(&format!("#{run}")) && svg.contains(&format!("#{fine_run}")) && svg.contains("strategyqa dev accuracy against learning rate"), "the plot");
+    let out = muppet(home.path(), &["runs", "scatter", "--x", "learning rate", "--y", "strategyqa test accuracy", "--out", plot.to_str().expect("path")]);
+    assert!(!out.status.success() && text(&out).contains("no run has `strategyqa test accuracy`"), "{}", text(&out));
     let out = muppet(home.path(), &["runs", "list", "--group-by", "max length", "--sort", "updates"]);
     assert!(!out.status.success() && text(&out).contains("cannot be used with"), "{}", text(&out));
     let out = muppet(home.path(), &["runs", "list", "--where", "strategyqa test accuracy > 0"]);

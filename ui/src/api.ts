@@ -599,6 +599,27 @@ export interface DeletedTasks {
 
 export const deleteTasks = (names: string[]) => invoke<DeletedTasks>("delete_tasks", { names });
 export const deleteExperiment = (experiment: number) => invoke<Deleted>("delete_experiment", { experiment });
+/** Runs to plot by two columns (`muppet runs scatter`): the runs shown, in the table's order. */
+export interface PlotRequest {
+  runs: number[];
+  x: string;
+  y: string;
+  /** Colour by these keys' values. */
+  by: string[];
+  logX: boolean;
+  logY: boolean;
+}
+
+export interface PlotView {
+  svg: string;
+  plotted: number;
+  left_out: number[];
+  file: ExportedFile | null;
+}
+
+/** The runs of `request` as points by two columns, as SVG; also written to `path` (PNG or SVG) when given. */
+export const plotRuns = (request: PlotRequest, path: string | null) => invoke<PlotView>("plot_runs", { request, path });
+
 /** Save a chart as shown (`LineChart.shown`) as PNG or SVG, by the extension of `path`. */
 export const saveChart = (chart: ShownChart, path: string) => invoke<ExportedFile>("save_chart", { chart, path });
 export const exportCheckpoint = (run: number, step: number | null, out: string, task: string | null = null) =>

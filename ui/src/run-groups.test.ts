@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { figureCell, groupFigures, groupKeys, groupValue } from "./run-groups";
+import { figureCell, groupFigures, groupKeys, groupValue, plotAxes, plotSummary } from "./run-groups";
 
 describe("run groups", () => {
   it("reads the keys between commas", () => {
@@ -31,5 +31,17 @@ describe("run groups", () => {
     });
     expect(figureCell({ n: 1, mean: 0.7, sd: null, min: 0.7, max: 0.7 })).toEqual({ text: "0.7000 (1)", title: "1 run" });
     expect(figureCell(undefined).text).toBe("-");
+  });
+
+  it("offers settings then figures to plot, a setting against a figure first", () => {
+    expect(plotAxes(["metric:system rss_mb", "metric:winowhy dev accuracy", "param:learning rate", "param:train size"])).toEqual({
+      options: ["learning rate", "train size", "system rss_mb", "winowhy dev accuracy"],
+      x: "learning rate",
+      y: "winowhy dev accuracy",
+    });
+    expect(plotAxes([])).toEqual({ options: [], x: "", y: "" });
+    expect(plotAxes(["metric:mrpc dev accuracy", "metric:rte dev accuracy"])).toEqual({ options: ["mrpc dev accuracy", "rte dev accuracy"], x: "mrpc dev accuracy", y: "rte dev accuracy" });
+    expect(plotSummary(3, [], false)).toBe("3 runs plotted.");
+    expect(plotSummary(1, [4, 9], true)).toBe("1 run plotted; left out, without a number for both columns (above 0 on a log axis): #4, #9.");
   });
 });

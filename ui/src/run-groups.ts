@@ -1,6 +1,8 @@
 // The Runs page's groups (`muppet runs list --group-by`): the keys as typed, the figures a
-// group table shows and how a figure over a group reads.
+// group table shows and how a figure over a group reads; and the columns its plot of runs
+// (`muppet runs scatter`) offers.
 import type { GroupFigure, RunGroup } from "./api";
+import type { ColumnKey } from "./runs-table";
 
 /** The keys of a "Group by" field: separated by commas, blanks dropped. */
 export function groupKeys(text: string): string[] {
@@ -35,4 +37,26 @@ export function figureCell(figure: GroupFigure | undefined): { text: string; tit
     text: figure.sd === null ? `${figure.mean.toFixed(4)} (${figure.n})` : `${figure.mean.toFixed(4)} ± ${figure.sd.toFixed(4)} (${figure.n})`,
     title: figure.sd === null ? runs : `Mean ± sample standard deviation over ${runs}; from ${figure.min.toFixed(4)} to ${figure.max.toFixed(4)}`,
   };
+}
+
+/**
+ * The columns a plot of runs offers on both axes (settings first, then figures), and the
+ * axes it starts with: the first setting along x (the first column without one), the first
+ * other figure but the system readings along y.
+ */
+export function plotAxes(available: readonly ColumnKey[]): { options: string[]; x: string; y: string } {
+  const name = (k: ColumnKey) => k.slice(k.indexOf(":") + 1);
+  const params = available.filter((k) => k.startsWith("param:")).map(name);
+  const metrics = available.filter((k) => k.startsWith("metric:")).map(name);
+  const options = [...params, ...metrics];
+  const x = params[0] ?? options[0] ?? "";
+  const y = metrics.find((m) => !m.startsWith("system ") && m !== x) ?? options.find((o) => o !== x) ?? x;
+  return { options, x, y };
+}
+
+/** What a plot says under it: the runs placed and those left out. */
+export function plotSummary(plotted: number, leftOut: readonly number[], log: boolean): string {
+  const placed = `${plotted} run${plotted === 1 ? "" : "s"} plotted`;
+  if (leftOut.length === 0) return `${placed}.`;
+  return `${placed}; left out, without a number for both columns${log ? " (above 0 on a log axis)" : ""}: ${leftOut.map((r) => `#${r}`).join(", ")}.`;
 }

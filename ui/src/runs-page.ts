@@ -1,9 +1,9 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, runColumns, saveChart, studioInfo, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
+import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, plotRuns, runColumns, saveChart, studioInfo, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
-import { figureCell, groupFigures, groupKeys, groupValue } from "./run-groups";
+import { figureCell, groupFigures, groupKeys, groupValue, plotAxes, plotSummary } from "./run-groups";
 import { byId, el, formatBytes, showResult } from "./dom";
 import { deletedText, deleteQuestion, describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
 import {
@@ -121,6 +121,17 @@ export class RunsPage {
       showResult("compare-chart-result", m, true),
     );
     byId("save-compare-chart").addEventListener("click", () => void this.saveCompareChart());
+    // The plot's columns are what the runs offer, asked for as it first opens.
+    byId("runs-plot").addEventListener("toggle", () => {
+      if (!byId<HTMLDetailsElement>("runs-plot").open) return;
+      const ready = this.rows.some((r) => !r.columns) ? this.loadColumns() : Promise.resolve();
+      void ready.then(() => this.fillPlotAxes(), (error) => this.showError(describeError(error)));
+    });
+    byId("plot-runs").addEventListener("click", () => void this.plot(null));
+    wireBrowse("browse-plot-path", "plot-path", { kind: "save-file", title: "Plot of runs (.png or .svg)", label: "Chart (PNG or SVG)", extensions: ["png", "svg"] }, (m) =>
+      showResult("plot-save-result", m, true),
+    );
+    byId("save-plot").addEventListener("click", () => void this.plot(byId<HTMLInputElement>("plot-path").value.trim()));
     byId<HTMLInputElement>("select-all-runs").addEventListener("change", (event) => {
       const on = (event.target as HTMLInputElement).checked;
       for (const box of document.querySelectorAll<HTMLInputElement>("#runs-body input.run-select")) {
@@ -496,6 +507,51 @@ export class RunsPage {
       showResult("export-table-result", `${n} run${n === 1 ? "" : "s"} written.`, false);
     } catch (error) {
       showResult("export-table-result", describeError(error).message, true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  /** The plot's column menus: what the runs offer, the columns chosen kept while offered. */
+  private fillPlotAxes(): void {
+    const axes = plotAxes(this.available);
+    for (const [id, start] of [["plot-x", axes.x], ["plot-y", axes.y]] as const) {
+      const select = byId<HTMLSelectElement>(id);
+      const chosen = select.value;
+      select.replaceChildren(...axes.options.map((o) => el("option", { value: o }, o)));
+      select.value = axes.options.includes(chosen) ? chosen : start;
+    }
+  }
+
+  /**
+   * Plot the runs shown by the two columns chosen (coloured by the Group by keys), and with
+   * `path` also write the plot there; says what it placed, left out or wrote.
+   */
+  private async plot(path: string | null): Promise<void> {
+    const resultId = path === null ? "plot-result" : "plot-save-result";
+    const button = byId<HTMLButtonElement>(path === null ? "plot-runs" : "save-plot");
+    button.disabled = true;
+    showResult(resultId, "Drawing…", false);
+    try {
+      const logX = byId<HTMLInputElement>("plot-log-x").checked;
+      const logY = byId<HTMLInputElement>("plot-log-y").checked;
+      const request = {
+        runs: this.visibleRows().map((r) => r.id),
+        x: byId<HTMLSelectElement>("plot-x").value,
+        y: byId<HTMLSelectElement>("plot-y").value,
+        by: groupKeys(byId<HTMLInputElement>("runs-group").value),
+        logX,
+        logY,
+      };
+      const view = await plotRuns(request, path);
+      const image = byId<HTMLImageElement>("plot-image");
+      image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(view.svg)}`;
+      image.hidden = false;
+      image.dataset.plotted = String(view.plotted);
+      showResult("plot-result", plotSummary(view.plotted, view.left_out, logX || logY), false);
+      if (view.file) showResult("plot-save-result", `Plot written to ${view.file.path} (${formatBytes(view.file.bytes)}).`, false);
+    } catch (error) {
+      showResult(resultId, describeError(error).message, true);
     } finally {
       button.disabled = false;
     }

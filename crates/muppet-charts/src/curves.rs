@@ -3,7 +3,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::render::{Chart, PALETTE};
+use crate::render::{log_tick, Chart, PALETTE};
 use crate::ChartError;
 
 /// One line: a label for the legend and its (x, y) points in x order.
@@ -89,21 +89,6 @@ fn lines(chart: &CurvesChart) -> Vec<Line<'_>> {
             }
         })
         .collect()
-}
-
-/// A value on a log axis's tick: three significant digits, in scientific notation outside
-/// 0.001 to 10,000 (`0.00316`, `1e-5`, `2.5e4`).
-fn log_tick(log10: f64) -> String {
-    let v = 10f64.powf(log10);
-    let trim = |s: String| if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
-    if (1e-3..1e4).contains(&v) {
-        let decimals = (2 - v.log10().floor() as i32).max(0) as usize;
-        trim(format!("{v:.decimals$}"))
-    } else {
-        let text = format!("{v:.2e}");
-        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-        format!("{}e{exponent}", trim(mantissa.to_string()))
-    }
 }
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &CurvesChart) -> Result<(), ChartError> {

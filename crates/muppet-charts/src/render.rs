@@ -98,3 +98,18 @@ pub(crate) fn padded((lo, hi): (f64, f64)) -> (f64, f64) {
     let pad = if hi > lo { (hi - lo) * 0.08 } else { 0.5_f64.max(lo.abs() * 0.1) };
     (lo - pad, hi + pad)
 }
+
+/// A value on a log axis's tick: three significant digits, in scientific notation outside
+/// 0.001 to 10,000 (`0.00316`, `1e-5`, `2.5e4`).
+pub(crate) fn log_tick(log10: f64) -> String {
+    let v = 10f64.powf(log10);
+    let trim = |s: String| if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
+    if (1e-3..1e4).contains(&v) {
+        let decimals = (2 - v.log10().floor() as i32).max(0) as usize;
+        trim(format!("{v:.decimals$}"))
+    } else {
+        let text = format!("{v:.2e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        format!("{}e{exponent}", trim(mantissa.to_string()))
+    }
+}

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use muppet_charts::{render_png, write_svg, Curve, CurvesChart};
+use muppet_charts::{render_png, write_svg, Chart, Curve, CurvesChart, ScatterChart};
 use muppet_core::RunId;
 use muppet_store::{metric_column, SeriesPoint, Store};
 
@@ -99,9 +99,52 @@ fn is_chart_file(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("svg") || e.eq_ignore_ascii_case("png"))
 }
 
-fn write(chart: &CurvesChart, path: &Path) -> anyhow::Result<()> {
+fn write<C: Chart>(chart: &C, path: &Path) -> anyhow::Result<()> {
     let svg = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("svg"));
     if svg { write_svg(chart, path) } else { render_png(chart, path) }.with_context(|| format!("writing the chart {}", path.display()))
+}
+
+/// How `muppet runs scatter` plots.
+pub struct ScatterRequest {
+    /// The keys along x and y, each as written and parsed.
+    pub x: (String, muppet_store::RunKey),
+    pub y: (String, muppet_store::RunKey),
+    /// Colour by these keys' values.
+    pub by: Vec<(String, muppet_store::RunKey)>,
+    pub query: muppet_store::RunQuery,
+    pub filter: Option<muppet_store::RunFilter>,
+    /// Logarithmic x and y axes.
+    pub log: (bool, bool),
+    pub out: PathBuf,
+}
+
+pub fn scatter(request: ScatterRequest) -> anyhow::Result<()> {
+    let ScatterRequest { x, y, by, query, filter, log, out } = request;
+    anyhow::ensure!(is_chart_file(&out), "--out {}: give the chart file to write, ending in .svg or .png", out.display());
+    let plot = crate::with_store(async |store, _| {
+        let (runs, read) = crate::runs::select_runs(store, query, filter.as_ref(), true).await?;
+        let (columns, specs) = read.context("the runs' columns were not read")?;
+        let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
+        Ok(muppet_store::plot_runs((&x.1, &y.1), &by, &ids, &columns, &specs)?)
+    })?;
+    let plot = plot.on_axes(log);
+    let plotted = plot.plotted();
+    anyhow::ensure!(
+        plotted > 0,
+        "no run listed has a number for both `{}` and `{}`{}",
+        x.0,
+        y.0,
+        if log.0 || log.1 { " above 0 on a log axis" } else { "" }
+    );
+    write(&ScatterChart::of_runs(&x.0, &y.0, log, plot.series()), &out)?;
+    println!("{}", out.display());
+    let ids: Vec<String> = plot.left_out.iter().map(|r| format!("#{r}")).collect();
+    println!(
+        "{plotted} run{} plotted{}",
+        if plotted == 1 { "" } else { "s" },
+        if ids.is_empty() { String::new() } else { format!("; left out, without a number for both keys{}: {}", if log.0 || log.1 { " above 0 on a log axis" } else { "" }, ids.join(", ")) }
+    );
+    Ok(())
 }
 
 /// A series name as a file name: `sst2 dev accuracy` → `sst2-dev-accuracy`.

@@ -3,6 +3,7 @@
 //! bundle` / `muppet runs import`, which carry a run from one data folder to another (a GPU
 //! server's to a desktop's).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use clap::Subcommand;
@@ -15,24 +16,8 @@ pub enum RunsCommand {
         /// Print a JSON array instead of a table.
         #[arg(long)]
         json: bool,
-        /// Only runs of this status (queued, running, completed, failed, cancelled).
-        #[arg(long)]
-        status: Option<muppet_core::RunStatus>,
-        /// Only runs with this tag.
-        #[arg(long)]
-        tag: Option<String>,
-        /// Only runs that train on this task.
-        #[arg(long)]
-        task: Option<String>,
-        /// Only the runs of this experiment.
-        #[arg(long)]
-        experiment: Option<i64>,
-        /// Only runs whose settings and figures match, as MLflow's search filter: conditions
-        /// joined by `and`, e.g. "learning rate < 1e-4 and sst2 dev accuracy > 0.8" (a key is
-        /// a column of the runs table, a figure by its last value, or a spec path such as
-        /// `config.sampling.kind`).
-        #[arg(long = "where", value_name = "FILTER")]
-        filter: Option<String>,
+        #[command(flatten)]
+        select: Selection,
         /// Order the runs by this key, highest first (a column such as "sst2 dev accuracy", or
         /// a spec path such as config.lr), shown as a column; runs without it come last.
         #[arg(long, value_name = "KEY")]
@@ -53,6 +38,31 @@ pub enum RunsCommand {
         /// mean ± sample standard deviation over them (with --csv: mean, sd, min, max and n).
         #[arg(long = "group-by", value_name = "KEY", conflicts_with_all = ["sort", "limit"])]
         group_by: Vec<String>,
+    },
+    /// Plot runs as points by their values of two keys (a setting against a dev figure, as
+    /// MLflow's and W&B's scatter plots of runs), as SVG or PNG; each point is labelled with
+    /// its run, coloured by its group with --by.
+    Scatter {
+        /// The key along x: a column ("learning rate") or a spec path (config.lr).
+        #[arg(long)]
+        x: String,
+        /// The key along y, e.g. "sst2 dev accuracy".
+        #[arg(long)]
+        y: String,
+        /// Colour the runs by their values of this key (repeat it for several).
+        #[arg(long, value_name = "KEY")]
+        by: Vec<String>,
+        #[command(flatten)]
+        select: Selection,
+        /// A logarithmic x axis (runs at or below 0 are left out), e.g. for learning rates.
+        #[arg(long)]
+        log_x: bool,
+        /// A logarithmic y axis.
+        #[arg(long)]
+        log_y: bool,
+        /// The chart file to write, ending in .svg or .png.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// One run: its status, lineage, tasks, settings, dev figures, checkpoints and notes.
     Show {
@@ -182,9 +192,8 @@ pub enum RunsCommand {
 
 pub fn run(command: RunsCommand) -> anyhow::Result<()> {
     match command {
-        RunsCommand::List { json, status, tag, task, experiment, filter, sort, ascending, limit, csv, group_by } => {
-            let query = muppet_store::RunQuery { status, tag, task, experiment: experiment.map(muppet_store::ExperimentId), ..Default::default() };
-            let filter = filter.as_deref().map(muppet_store::RunFilter::parse).transpose().map_err(|e| anyhow::anyhow!("--where: {e}"))?;
+        RunsCommand::List { json, select, sort, ascending, limit, csv, group_by } => {
+            let (query, filter) = select.parse()?;
             let order = match &sort {
                 Some(key) => Some(Order { key: muppet_store::RunKey::parse(key).map_err(|e| anyhow::anyhow!("--sort: {e}"))?, name: key.trim().to_string(), ascending }),
                 None => None,
@@ -194,6 +203,13 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
                 .map(|key| Ok((key.trim().to_string(), muppet_store::RunKey::parse(key).map_err(|e| anyhow::anyhow!("--group-by: {e}"))?)))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             list(json, Listing { query, filter, order, limit, csv, group })
+        }
+        RunsCommand::Scatter { x, y, by, select, log_x, log_y, out } => {
+            let key = |flag: &str, text: &str| muppet_store::RunKey::parse(text).map(|k| (text.trim().to_string(), k)).map_err(|e| anyhow::anyhow!("{flag}: {e}"));
+            let (x, y) = (key("--x", &x)?, key("--y", &y)?);
+            let by = by.iter().map(|b| key("--by", b)).collect::<anyhow::Result<Vec<_>>>()?;
+            let (query, filter) = select.parse()?;
+            crate::chart::scatter(crate::chart::ScatterRequest { x, y, by, query, filter, log: (log_x, log_y), out })
         }
         RunsCommand::Chart { ids, series, x, smoothing, log_y, out } => {
             crate::chart::chart(crate::chart::ChartRequest { runs: ids.into_iter().map(RunId).collect(), series, x, smoothing, log_y, out })
@@ -457,6 +473,67 @@ struct Listing {
     group: Vec<(String, muppet_store::RunKey)>,
 }
 
+/// Which runs a listing or a plot takes: all, or those of a status, tag, task or
+/// experiment whose settings and figures match a filter.
+#[derive(clap::Args)]
+pub struct Selection {
+    /// Only runs of this status (queued, running, completed, failed, cancelled).
+    #[arg(long)]
+    status: Option<muppet_core::RunStatus>,
+    /// Only runs with this tag.
+    #[arg(long)]
+    tag: Option<String>,
+    /// Only runs that train on this task.
+    #[arg(long)]
+    task: Option<String>,
+    /// Only the runs of this experiment.
+    #[arg(long)]
+    experiment: Option<i64>,
+    /// Only runs whose settings and figures match, as MLflow's search filter: conditions
+    /// joined by `and`, e.g. "learning rate < 1e-4 and sst2 dev accuracy > 0.8" (a key is
+    /// a column of the runs table, a figure by its last value, or a spec path such as
+    /// `config.sampling.kind`).
+    #[arg(long = "where", value_name = "FILTER")]
+    filter: Option<String>,
+}
+
+impl Selection {
+    fn parse(self) -> anyhow::Result<(muppet_store::RunQuery, Option<muppet_store::RunFilter>)> {
+        let Selection { status, tag, task, experiment, filter } = self;
+        let query = muppet_store::RunQuery { status, tag, task, experiment: experiment.map(muppet_store::ExperimentId), ..Default::default() };
+        let filter = filter.as_deref().map(muppet_store::RunFilter::parse).transpose().map_err(|e| anyhow::anyhow!("--where: {e}"))?;
+        Ok((query, filter))
+    }
+}
+
+/// Every run's figure columns and spec, as the filter, sort, grouping and plots read them.
+pub(crate) type ColumnsAndSpecs = (HashMap<RunId, muppet_store::RunColumns>, HashMap<RunId, serde_json::Value>);
+
+/// The runs `query` and `filter` keep, newest first, and every run's columns and spec when
+/// the filter read them (`read` asks for them in any case), so a sort or a plot reads them once.
+pub(crate) async fn select_runs(
+    store: &muppet_store::Store,
+    query: muppet_store::RunQuery,
+    filter: Option<&muppet_store::RunFilter>,
+    read: bool,
+) -> anyhow::Result<(Vec<muppet_store::RunRow>, Option<ColumnsAndSpecs>)> {
+    let queried = query.status.is_some() || query.tag.is_some() || query.task.is_some() || query.experiment.is_some();
+    let mut runs = store.list_runs().await?;
+    if queried {
+        let kept: std::collections::HashSet<RunId> = store.query_runs(&muppet_store::RunQuery { limit: u64::MAX, ..query }).await?.rows.into_iter().map(|r| r.run.id).collect();
+        runs.retain(|r| kept.contains(&r.id));
+    }
+    if filter.is_none() && !read {
+        return Ok((runs, None));
+    }
+    let (columns, specs) = store.run_columns_and_specs().await?;
+    if let Some(filter) = filter {
+        let kept = filter.select(&columns, &specs).map_err(|e| anyhow::anyhow!("--where: {e}"))?;
+        runs.retain(|r| kept.contains(&r.id));
+    }
+    Ok((runs, Some((columns, specs))))
+}
+
 /// `--sort KEY [--ascending]`.
 struct Order {
     key: muppet_store::RunKey,
@@ -471,23 +548,11 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
     let queried = query.status.is_some() || query.tag.is_some() || query.task.is_some() || query.experiment.is_some();
     let filtered = queried || filter.is_some();
     let (mut runs, values) = crate::with_store(async |store, _| {
-        let mut runs = store.list_runs().await?;
-        if queried {
-            let kept: std::collections::HashSet<RunId> =
-                store.query_runs(&muppet_store::RunQuery { limit: u64::MAX, ..query }).await?.rows.into_iter().map(|r| r.run.id).collect();
-            runs.retain(|r| kept.contains(&r.id));
-        }
-        let mut values = None;
-        if filter.is_some() || order.is_some() {
-            let (columns, specs) = store.run_columns_and_specs().await?;
-            if let Some(filter) = &filter {
-                let kept = filter.select(&columns, &specs).map_err(|e| anyhow::anyhow!("--where: {e}"))?;
-                runs.retain(|r| kept.contains(&r.id));
-            }
-            if let Some(order) = &order {
-                values = Some(order.key.values(&columns, &specs).map_err(|e| anyhow::anyhow!("--sort: {e}"))?);
-            }
-        }
+        let (runs, read) = select_runs(store, query, filter.as_ref(), order.is_some()).await?;
+        let values = match (&order, read) {
+            (Some(order), Some((columns, specs))) => Some(order.key.values(&columns, &specs).map_err(|e| anyhow::anyhow!("--sort: {e}"))?),
+            _ => None,
+        };
         Ok((runs, values))
     })?;
     if let (Some(order), Some(values)) = (&order, &values) {
@@ -523,7 +588,7 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
         return Ok(());
     }
     // The sort key's values as a column of their own, before the start time.
-    let sorted = |r: &muppet_store::RunRow| -> String { values.as_ref().and_then(|v| v.get(&r.id)).map_or_else(|| "-".to_string(), value_text) };
+    let sorted = |r: &muppet_store::RunRow| -> String { values.as_ref().and_then(|v| v.get(&r.id)).map_or_else(|| "-".to_string(), muppet_store::value_text) };
     let key_head = order.as_ref().map(|o| format!("{:>14}  ", o.name)).unwrap_or_default();
     println!("{:>5}  {:<44} {:<13} {:<10} {:>7}  {:>9}  {key_head}started", "id", "name", "kind", "status", "points", "last loss");
     for r in &runs {
@@ -545,21 +610,6 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
         println!("run {r}: no process trains it any more (killed or crashed); `muppet resume {r}` continues it from its last checkpoint");
     }
     Ok(())
-}
-
-/// A key's value in a table: small numbers in scientific notation, fractions to four
-/// places, text as it is, none as `-`.
-fn value_text(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::Number(n) => match n.as_f64() {
-            Some(x) if x != 0.0 && x.abs() < 1e-3 => format!("{x:.2e}"),
-            Some(x) if x.fract() != 0.0 => format!("{x:.4}"),
-            _ => n.to_string(),
-        },
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "-".to_string(),
-        other => other.to_string(),
-    }
 }
 
 /// `muppet runs list --group-by`: the runs listed, grouped by `keys`, as a table (each figure
@@ -599,7 +649,7 @@ fn list_groups(json: bool, csv: Option<PathBuf>, keys: &[(String, muppet_store::
             let ids: Vec<String> = g.runs.iter().map(|r| r.0.to_string()).collect();
             g.values
                 .iter()
-                .map(value_text)
+                .map(muppet_store::value_text)
                 .chain([g.runs.len().to_string(), ids.join(",")])
                 .chain(figures.iter().map(|f| match g.figures.get(*f) {
                     Some(x) => match x.sd {

@@ -89,7 +89,117 @@ pub fn group_runs(keys: &[RunKey], runs: &[RunId], columns: &HashMap<RunId, RunC
     Ok(groups)
 }
 
+/// A key's value as the tables write it: small numbers in scientific notation, fractions to
+/// four places, text as it is, none as `-`.
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if x != 0.0 && x.abs() < 1e-3 => format!("{x:.2e}"),
+            Some(x) if x.fract() != 0.0 => format!("{x:.4}"),
+            _ => n.to_string(),
+        },
+        Value::String(s) => s.clone(),
+        Value::Null => "-".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Runs placed by their values of two keys (a scatter of runs, as MLflow's and W&B's), in
+/// groups by the values of other keys.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunPlot {
+    pub groups: Vec<PlotGroup>,
+    /// The runs without a number for both keys.
+    pub left_out: Vec<RunId>,
+}
+
+impl RunPlot {
+    /// The plot on log axes (`log_x`, `log_y`): runs at or below 0 on one are left out too.
+    pub fn on_axes(mut self, (log_x, log_y): (bool, bool)) -> RunPlot {
+        for group in &mut self.groups {
+            let (kept, out): (Vec<RunPoint>, Vec<RunPoint>) = group.points.iter().partition(|p| (!log_x || p.x > 0.0) && (!log_y || p.y > 0.0));
+            group.points = kept;
+            self.left_out.extend(out.iter().map(|p| p.run));
+        }
+        self
+    }
+
+    /// Each group as `(label, [(run id, x, y)])`, what `muppet_charts::ScatterChart::of_runs` draws.
+    pub fn series(&self) -> Vec<(String, Vec<(i64, f64, f64)>)> {
+        self.groups.iter().map(|g| (g.label.clone(), g.points.iter().map(|p| (p.run.0, p.x, p.y)).collect())).collect()
+    }
+
+    /// How many runs are placed.
+    pub fn plotted(&self) -> usize {
+        self.groups.iter().map(|g| g.points.len()).sum()
+    }
+}
+
+/// The runs of one group on a [`RunPlot`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlotGroup {
+    /// `train size 16, learning rate 3.00e-5`; empty when the runs are not grouped.
+    pub label: String,
+    pub points: Vec<RunPoint>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RunPoint {
+    pub run: RunId,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// `runs` placed by their values of `x` and `y` (numbers, or text that reads as one), grouped
+/// by the values of the keys `by` (with their names) as [`group_runs`] groups them; every key
+/// must be one some run has.
+pub fn plot_runs(
+    (x, y): (&RunKey, &RunKey),
+    by: &[(String, RunKey)],
+    runs: &[RunId],
+    columns: &HashMap<RunId, RunColumns>,
+    specs: &HashMap<RunId, Value>,
+) -> Result<RunPlot, StoreError> {
+    let (xs, ys) = (x.values(columns, specs)?, y.values(columns, specs)?);
+    let number = |v: Option<&Value>| match v? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|v| v.is_finite());
+    let mut placed = HashMap::new();
+    let mut left_out = Vec::new();
+    for &run in runs {
+        match (number(xs.get(&run)), number(ys.get(&run))) {
+            (Some(x), Some(y)) => {
+                placed.insert(run, RunPoint { run, x, y });
+            }
+            _ => left_out.push(run),
+        }
+    }
+    let kept: Vec<RunId> = runs.iter().copied().filter(|r| placed.contains_key(r)).collect();
+    let groups = if by.is_empty() {
+        vec![PlotGroup { label: String::new(), points: kept.iter().map(|r| placed[r]).collect() }]
+    } else {
+        let keys: Vec<RunKey> = by.iter().map(|(_, k)| k.clone()).collect();
+        group_runs(&keys, &kept, columns, specs)?
+            .into_iter()
+            .map(|g| PlotGroup {
+                label: by.iter().zip(&g.values).map(|((name, _), v)| format!("{name} {}", value_text(v))).collect::<Vec<_>>().join(", "),
+                points: g.runs.iter().map(|r| placed[r]).collect(),
+            })
+            .collect()
+    };
+    Ok(RunPlot { groups, left_out })
+}
+
 impl Store {
+    /// [`plot_runs`] on the runs of this database.
+    pub async fn plot_runs(&self, keys: (&RunKey, &RunKey), by: &[(String, RunKey)], runs: &[RunId]) -> Result<RunPlot, StoreError> {
+        let (columns, specs) = self.run_columns_and_specs().await?;
+        plot_runs(keys, by, runs, &columns, &specs)
+    }
+
     /// [`group_runs`] on the runs of this database.
     pub async fn group_runs(&self, keys: &[RunKey], runs: &[RunId]) -> Result<Vec<RunGroup>, StoreError> {
         let (columns, specs) = self.run_columns_and_specs().await?;
@@ -166,6 +276,31 @@ mod tests {
         assert!(lines[1].starts_with("0.00003,2,2;4,0.7,,0.7,0.7,1,300,141.42"), "{}", lines[1]);
         assert!(lines[2].starts_with("0.0001,4,1;3;5;6,0.74,"), "{}", lines[2]);
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1, "no temporary file left");
+    }
+
+    #[test]
+    fn runs_are_placed_by_two_keys_in_groups() {
+        let (columns, specs) = runs();
+        let ids: Vec<RunId> = (1..=6).map(RunId).collect();
+        let (x, y) = (key("learning rate"), key("rte dev accuracy"));
+        let plot = plot_runs((&x, &y), &[], &ids, &columns, &specs).expect("plot");
+        assert_eq!(plot.left_out, [RunId(4)], "run 4 has no accuracy");
+        assert_eq!(plot.groups.len(), 1);
+        assert_eq!(plot.groups[0].points.iter().map(|p| p.run.0).collect::<Vec<_>>(), [1, 2, 3, 5, 6]);
+        assert_eq!(plot.groups[0].points[1], RunPoint { run: RunId(2), x: 3e-5, y: 0.70 });
+        let by = [("train size".to_string(), key("train size"))];
+        let plot = plot_runs((&x, &y), &by, &ids, &columns, &specs).expect("plot");
+        let shape: Vec<(String, Vec<i64>)> = plot.groups.iter().map(|g| (g.label.clone(), g.points.iter().map(|p| p.run.0).collect())).collect();
+        assert_eq!(shape, [("train size 16".to_string(), vec![1, 2, 3, 5]), ("train size -".to_string(), vec![6])]);
+        assert!(plot_runs((&key("lerning rate"), &y), &[], &ids, &columns, &specs).is_err());
+        // On a log axis a value of 0 has no place: that run is left out too.
+        let zero = plot_runs((&key("config.train_size"), &key("system rss_mb")), &[], &ids, &columns, &specs).expect("plot");
+        assert_eq!((zero.plotted(), zero.left_out.clone()), (5, vec![RunId(6)]));
+        let mut columns = columns;
+        columns.get_mut(&RunId(1)).expect("run 1").metrics.get_mut("system rss_mb").expect("rss").last = Some(0.0);
+        let logged = plot_runs((&key("config.train_size"), &key("system rss_mb")), &[], &ids, &columns, &specs).expect("plot").on_axes((false, true));
+        assert_eq!((logged.plotted(), logged.left_out), (4, vec![RunId(6), RunId(1)]));
+        assert_eq!([value_text(&json!(3e-5)), value_text(&json!(0.5)), value_text(&json!(16)), value_text(&Value::Null)], ["3.00e-5", "0.5000", "16", "-"]);
     }
 
     #[test]

@@ -95,8 +95,14 @@ pub async fn save_chart(chart: ShownChart, path: String) -> Result<ExportedFile,
 }
 
 async fn write_chart(chart: ShownChart, path: &str) -> Result<ExportedFile, CommandError> {
-    let (path, format) = paths::chart_file(path)?;
+    let (checked, _) = paths::chart_file(path)?;
     let chart = chart.curves()?;
+    write_file(chart, &checked.display().to_string()).await
+}
+
+/// Write `chart` to `path`, PNG or SVG by its extension, atomically.
+async fn write_file<C: muppet_charts::Chart + Send + 'static>(chart: C, path: &str) -> Result<ExportedFile, CommandError> {
+    let (path, format) = paths::chart_file(path)?;
     let target = path.clone();
     // Atomic writes (a temporary file renamed), off the async runtime: drawing takes a while.
     tauri::async_runtime::spawn_blocking(move || match format {
@@ -107,6 +113,62 @@ async fn write_chart(chart: ShownChart, path: &str) -> Result<ExportedFile, Comm
     .map_err(|e| CommandError::Invalid(format!("drawing the chart stopped: {e}")))??;
     let bytes = std::fs::metadata(&path).map_err(CommandError::io("reading", &path))?.len();
     Ok(ExportedFile { path: path.display().to_string(), bytes })
+}
+
+/// Runs to plot by two keys (`muppet runs scatter`): the runs shown, in the table's order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlotRequest {
+    pub runs: Vec<i64>,
+    pub x: String,
+    pub y: String,
+    /// Colour by these keys' values (the Runs page's "Group by").
+    #[serde(default)]
+    pub by: Vec<String>,
+    #[serde(default)]
+    pub log_x: bool,
+    #[serde(default)]
+    pub log_y: bool,
+}
+
+/// A scatter of runs: its SVG, the runs placed and those left out, and the file written when
+/// one was asked for.
+#[derive(Debug, Serialize)]
+pub struct PlotView {
+    pub svg: String,
+    pub plotted: usize,
+    pub left_out: Vec<i64>,
+    pub file: Option<ExportedFile>,
+}
+
+/// The runs of `request` as points by two keys (MLflow's and W&B's scatter of runs), drawn
+/// as `muppet runs scatter` draws; also written to `path` (PNG or SVG by its extension).
+#[tauri::command]
+pub async fn plot_runs(
+    state: tauri::State<'_, crate::state::StudioState>,
+    request: PlotRequest,
+    path: Option<String>,
+) -> Result<PlotView, CommandError> {
+    let store = super::store(&state)?;
+    let key = |text: &str| muppet_store::RunKey::parse(text).map(|k| (text.trim().to_string(), k));
+    let ((x_name, x), (y_name, y)) = (key(&request.x)?, key(&request.y)?);
+    let by = request.by.iter().map(|b| key(b)).collect::<Result<Vec<_>, _>>()?;
+    let runs: Vec<muppet_core::RunId> = request.runs.iter().copied().map(muppet_core::RunId).collect();
+    let log = (request.log_x, request.log_y);
+    let plot = store.plot_runs((&x, &y), &by, &runs).await?.on_axes(log);
+    if plot.plotted() == 0 {
+        return Err(CommandError::Invalid(format!(
+            "no run shown has a number for both `{x_name}` and `{y_name}`{}",
+            if request.log_x || request.log_y { " above 0 on a log axis" } else { "" }
+        )));
+    }
+    let chart = muppet_charts::ScatterChart::of_runs(&x_name, &y_name, log, plot.series());
+    let svg = muppet_charts::render_svg(&chart)?;
+    let file = match path {
+        Some(path) => Some(write_file(chart, &path).await?),
+        None => None,
+    };
+    Ok(PlotView { svg, plotted: plot.plotted(), left_out: plot.left_out.iter().map(|r| r.0).collect(), file })
 }
 
 #[cfg(test)]
