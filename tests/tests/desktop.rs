@@ -132,15 +132,10 @@ impl StudioSession {
         Ok(Self { client, driver })
     }
 
+    /// Click an element as a person would: brought to the middle of the window first, clear
+    /// of the app's header and status bar (WebDriver scrolls it only just into view).
     async fn click(&self, css: &str) -> anyhow::Result<()> {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .with_context(|| format!("find {css}"))?
-            .click()
-            .await
-            .with_context(|| format!("click {css}"))?;
-        Ok(())
+        self.click_centered(css).await
     }
 
     /// Click an element far down a page: brought to the middle of the window first, clear
@@ -803,7 +798,7 @@ async fn a_run_bundle_from_another_machine_is_imported_from_the_runs_page() -> a
         ensure!(shown.len() == 1 && shown[0].cells.iter().any(|c| c == "earlier mixture"), "{} rows: {:?}", shown.len(), shown.first().map(|r| &r.cells));
 
         // Columns chosen from the menu: its last dev accuracy and a setting of its spec.
-        studio.click("#runs-columns summary").await?;
+        studio.click_centered("#runs-columns summary").await?;
         // The columns are asked for as the menu first opens.
         studio.wait_for("#runs-columns-list input[data-column='metric:rt_fresh_rotten dev accuracy']", UI_WAIT, "the menu lists the run's dev accuracy").await?;
         studio.click("#runs-columns-list input[data-column='metric:rt_fresh_rotten dev accuracy']").await?;
@@ -817,7 +812,7 @@ async fn a_run_bundle_from_another_machine_is_imported_from_the_runs_page() -> a
         })
         .await?;
         studio.screenshot("runs-columns.png").await?;
-        studio.click("#runs-columns summary").await?;
+        studio.click_centered("#runs-columns summary").await?;
 
         // Renamed on its page.
         studio.click("#runs-body tr[data-run-id='1'] button.run-open").await?;

@@ -176,6 +176,37 @@ fn a_tiny_sample_efficiency_experiment_runs_resumes_and_reports() {
     assert!(summary.contains(&format!("| pft | {stage_id} | 3 | {accuracy:.3} |")), "{summary}");
     assert!(report.join("scored_strategyqa_eval_dev.png").is_file());
 
+    // A second experiment of the same design on the same task (the base model alone, other
+    // seeds' count), compared with the first: one chart per shared task with both
+    // experiments' curves, each point as its own report computes it.
+    let other = write_spec(home.path(), "tiny-base", &format!("{TINY}\n[sample_efficiency]\ntasks = [\"winowhy\"]\nsizes = [8]\nseeds = 1\nstarts = [\"base\"]\n"));
+    let second = run_to_completion(home.path(), &other)["experiment_id"].as_i64().expect("experiment id");
+    let compared = home.path().join("compared");
+    let out = muppet(home.path(), &["report", &id.to_string(), &second.to_string(), "--out", compared.to_str().expect("utf-8")]);
+    assert!(out.status.success() && text(&out).contains("compared on 1 downstream task"), "{}", text(&out));
+    let svg = std::fs::read_to_string(compared.join("compare_winowhy.svg")).expect("comparison chart");
+    for label in [format!("E{id} base"), format!("E{id} pft"), format!("E{second} base")] {
+        assert!(svg.contains(&label), "{label} missing from the comparison chart");
+    }
+    let summary = std::fs::read_to_string(compared.join("summary.md")).expect("summary");
+    assert!(summary.contains(&format!("| E{second} | tiny-base (experiment {second}) | 1 of 1 | 1 |")), "{summary}");
+    let own = |csv: &str, experiment: Option<i64>| -> f64 {
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+        let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+        let row = lines
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|r| r[col("arm")] == "pft" && r[col("train_size")] == "16" && experiment.is_none_or(|e| r[col("experiment_id")] == e.to_string()))
+            .expect("pft at 16");
+        row[col("mean")].parse().expect("mean")
+    };
+    let alone = own(&std::fs::read_to_string(report.join("points.csv")).expect("points"), None);
+    assert_eq!(own(&std::fs::read_to_string(compared.join("points.csv")).expect("points"), Some(id)), alone, "the same figure as the experiment's own report");
+    let out = muppet(home.path(), &["report", &id.to_string(), &id.to_string(), "--out", compared.to_str().expect("utf-8")]);
+    assert!(!out.status.success() && text(&out).contains(&format!("experiment {id} is named twice")), "{}", text(&out));
+    let out = muppet(home.path(), &["experiment", "delete", &second.to_string()]);
+    assert!(out.status.success(), "{}", text(&out));
+
     // Bundled whole (as from a GPU server) and imported into another data folder: the same
     // experiment, its runs linked to it and the fine-tunes to their stage, and the same report.
     let (desktop, files) = (tempfile::tempdir().expect("tempdir"), tempfile::tempdir().expect("tempdir"));

@@ -36,12 +36,24 @@ pub struct BandSeries {
     pub points: Vec<BandPoint>,
 }
 
-/// Metric against training size (log x), one line with its band per starting point.
+/// What the x of a [`SampleEfficiencyChart`] counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BandAxis {
+    /// Training examples, on a log scale (sample efficiency).
+    #[default]
+    TrainingExamples,
+    /// Pre-finetuning tasks, on a linear scale (task count).
+    Tasks,
+}
+
+/// Metric against training size (log x), or against the number of tasks, one line with its
+/// band per starting point (or per experiment compared).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampleEfficiencyChart {
     pub title: String,
     pub y_label: String,
     pub series: Vec<BandSeries>,
+    pub x_axis: BandAxis,
 }
 
 /// Colours of series in order: grey for the base model, the palette for the others.
@@ -64,43 +76,50 @@ fn fmt_size(v: f64) -> String {
 
 impl Chart for SampleEfficiencyChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
-        let all = self.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.x > 0.0 && p.mean.is_finite());
-        let mut sizes: Vec<f64> = all.clone().map(|p| p.x.log2()).collect();
-        sizes.sort_by(f64::total_cmp);
-        sizes.dedup();
-        let (Some(&x_lo), Some(&x_hi)) = (sizes.first(), sizes.last()) else { return Err(ChartError::Empty) };
+        let log = self.x_axis == BandAxis::TrainingExamples;
+        // Where a point goes along x: log2 of the size, or the number of tasks as it is.
+        let at = move |p: &BandPoint| if log { p.x.log2() } else { p.x };
+        let placed = move |p: &&BandPoint| (!log || p.x > 0.0) && p.x.is_finite() && p.mean.is_finite();
+        let all = self.series.iter().flat_map(|s| s.points.iter()).filter(placed);
+        let mut xs: Vec<f64> = all.clone().map(at).collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        let (Some(&x_lo), Some(&x_hi)) = (xs.first(), xs.last()) else { return Err(ChartError::Empty) };
         let (y0, y1) = padded(finite_range(all.flat_map(|p| [p.mean, p.low, p.high])).ok_or(ChartError::Empty)?);
+        let margin = if log { 0.3 } else { ((x_hi - x_lo) * 0.05).max(0.5) };
         root.fill(&WHITE).map_err(draw_err)?;
         let mut ctx = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", 22))
             .margin(16)
             .x_label_area_size(44)
             .y_label_area_size(60)
-            .build_cartesian_2d((x_lo - 0.3)..(x_hi + 0.3), y0..y1)
+            .build_cartesian_2d((x_lo - margin)..(x_hi + margin), y0..y1)
             .map_err(draw_err)?;
-        ctx.configure_mesh()
-            .x_desc("training examples (log scale)")
-            .y_desc(self.y_label.as_str())
+        let mut mesh = ctx.configure_mesh();
+        mesh.y_desc(self.y_label.as_str()).label_style(("sans-serif", 13)).light_line_style(RGBColor(238, 236, 244));
+        let sizes = |v: &f64| fmt_size(*v);
+        let counts = |v: &f64| if (v - v.round()).abs() < 1e-9 { format!("{}", v.round()) } else { String::new() };
+        if log {
             // Ticks at whole powers of two (log2 steps of 1) read as sizes.
-            .x_labels(((x_hi - x_lo).floor() as usize + 1).max(2))
-            .x_label_formatter(&|v| fmt_size(*v))
-            .label_style(("sans-serif", 13))
-            .light_line_style(RGBColor(238, 236, 244))
-            .draw()
-            .map_err(draw_err)?;
+            mesh.x_desc("training examples (log scale)").x_labels(((x_hi - x_lo).floor() as usize + 1).max(2)).x_label_formatter(&sizes);
+        } else {
+            // Ticks at whole numbers of tasks.
+            mesh.x_desc("pre-finetuning tasks").x_labels(((x_hi - x_lo).round() as usize + 1).clamp(2, 12)).x_label_formatter(&counts);
+        }
+        mesh.draw().map_err(draw_err)?;
         for (series, color) in self.series.iter().zip(series_colors(self.series.iter().map(|s| s.is_base))) {
-            let pts: Vec<&BandPoint> = series.points.iter().filter(|p| p.x > 0.0 && p.mean.is_finite()).collect();
+            let pts: Vec<&BandPoint> = series.points.iter().filter(placed).collect();
             if pts.is_empty() {
                 continue;
             }
-            let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.x.log2(), p.high_or_mean())).collect();
-            band.extend(pts.iter().rev().map(|p| (p.x.log2(), p.low_or_mean())));
+            let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (at(p), p.high_or_mean())).collect();
+            band.extend(pts.iter().rev().map(|p| (at(p), p.low_or_mean())));
             ctx.draw_series(std::iter::once(Polygon::new(band, color.mix(0.16).filled()))).map_err(draw_err)?;
-            ctx.draw_series(LineSeries::new(pts.iter().map(|p| (p.x.log2(), p.mean)), color.stroke_width(2)))
+            ctx.draw_series(LineSeries::new(pts.iter().map(|p| (at(p), p.mean)), color.stroke_width(2)))
                 .map_err(draw_err)?
                 .label(format!("{} (mean, 95% CI)", series.label))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-            ctx.draw_series(pts.iter().map(|p| Circle::new((p.x.log2(), p.mean), 3, color.filled()))).map_err(draw_err)?;
+            ctx.draw_series(pts.iter().map(|p| Circle::new((at(p), p.mean), 3, color.filled()))).map_err(draw_err)?;
         }
         ctx.configure_series_labels()
             .background_style(WHITE.mix(0.9))

@@ -11,6 +11,6 @@ mod scatter;
 
 pub use curves::{smooth, Curve, CurvesChart, RUN_WIDE_LOSS_LABEL};
 pub use error::ChartError;
-pub use experiment::{Bar, BarsChart, BandPoint, BandSeries, SampleEfficiencyChart, TaskCountChart};
+pub use experiment::{Bar, BandAxis, BarsChart, BandPoint, BandSeries, SampleEfficiencyChart, TaskCountChart};
 pub use render::{render_png, render_svg, write_both, write_svg, Chart};
 pub use scatter::{ScatterChart, ScatterPoint, ScatterSeries};

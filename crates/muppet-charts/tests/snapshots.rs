@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use muppet_charts::{
-    render_svg, Bar, BarsChart, BandPoint, BandSeries, Chart, Curve, CurvesChart, SampleEfficiencyChart, TaskCountChart,
+    render_svg, Bar, BandAxis, BarsChart, BandPoint, BandSeries, Chart, Curve, CurvesChart, SampleEfficiencyChart, TaskCountChart,
 };
 
 fn check<C: Chart>(name: &str, chart: &C) {
@@ -50,8 +50,23 @@ fn sample_efficiency_curves() {
                 points: vec![band(16.0, 0.53, 0.05), band(32.0, 0.56, 0.03), band(64.0, 0.60, 0.02), BandPoint { x: 128.0, mean: 0.62, low: f64::NAN, high: f64::NAN }, band(256.0, 0.64, 0.01)],
             },
         ],
+        x_axis: BandAxis::TrainingExamples,
     };
     check("sample_efficiency", &chart);
+}
+
+#[test]
+fn gains_of_experiments_compared_by_number_of_tasks() {
+    let chart = SampleEfficiencyChart {
+        title: "winowhy: gain over the base model by number of tasks".into(),
+        y_label: "gain in dev accuracy".into(),
+        series: vec![
+            BandSeries { label: "E1 small pool".into(), is_base: false, points: [1.0, 2.0, 4.0].iter().zip([-0.02, 0.0, 0.01]).map(|(&x, m)| band(x, m, 0.02)).collect() },
+            BandSeries { label: "E2 large pool".into(), is_base: false, points: [2.0, 4.0, 8.0, 16.0].iter().zip([-0.01, 0.01, 0.03, 0.05]).map(|(&x, m)| band(x, m, 0.015)).collect() },
+        ],
+        x_axis: BandAxis::Tasks,
+    };
+    check("experiments_compared_by_tasks", &chart);
 }
 
 #[test]

@@ -16,13 +16,18 @@ use muppet_train::experiment::fit::{self, CriticalPoint, Crossing};
 use muppet_train::experiment::stats::Summary;
 use muppet_train::experiment::{Arm, Plan, Role};
 
+mod compare;
+
 /// Seed of the task-count bootstrap (fixed: the same data gives the same interval).
 pub const BOOTSTRAP_SEED: u64 = 0x5EED;
 
 #[derive(Args)]
 pub struct ReportArgs {
-    /// The experiment id (see `muppet experiment list`).
-    id: i64,
+    /// The experiment id (see `muppet experiment list`); several ids of one design (sample
+    /// efficiency, or task count) compare them: each downstream task they share charted with
+    /// every experiment's curves.
+    #[arg(required = true)]
+    ids: Vec<i64>,
     /// Output folder (replaced if it exists).
     #[arg(long)]
     out: PathBuf,
@@ -138,7 +143,20 @@ fn dev_source(run_dir: &std::path::Path, task: &str) -> Option<String> {
 
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let home = crate::home();
-    let id = ExperimentId(args.id);
+    if args.ids.len() > 1 {
+        let mut ids: Vec<ExperimentId> = Vec::new();
+        for &id in &args.ids {
+            anyhow::ensure!(!ids.contains(&ExperimentId(id)), "experiment {id} is named twice: name each experiment to compare once");
+            ids.push(ExperimentId(id));
+        }
+        let compared: Vec<(ExperimentId, Results)> = ids.iter().map(|&id| Ok((id, gather(&home, id)?))).collect::<anyhow::Result<_>>()?;
+        let out = absolute(&args.out)?;
+        let tasks = into_folder(&out, |dir| compare::write(dir, &compared))?;
+        println!("experiments {} compared on {tasks} downstream task{} in {}", args.ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "), if tasks == 1 { "" } else { "s" }, out.display());
+        println!("{}", out.join("summary.md").display());
+        return Ok(());
+    }
+    let id = ExperimentId(args.ids[0]);
     let results = gather(&home, id)?;
     anyhow::ensure!(
         !results.values.is_empty(),
@@ -147,6 +165,15 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         id.0
     );
     let out = absolute(&args.out)?;
+    into_folder(&out, |dir| write_report(dir, id, &results))?;
+    println!("report of experiment {} written to {} ({} fine-tunes)", id.0, out.display(), results.values.len());
+    println!("{}", out.join("summary.md").display());
+    Ok(())
+}
+
+/// Write a report through `write` into a temporary folder beside `out`, then rename it into
+/// place (an older report there is replaced); nothing is left half-written.
+fn into_folder<T>(out: &Path, write: impl FnOnce(&Path) -> anyhow::Result<T>) -> anyhow::Result<T> {
     let parent = out.parent().context("the output folder needs a parent folder")?;
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     let name = out.file_name().context("the output folder needs a name")?.to_string_lossy().to_string();
@@ -155,15 +182,16 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         std::fs::remove_dir_all(&partial)?;
     }
     std::fs::create_dir(&partial).with_context(|| format!("creating {}", partial.display()))?;
-    let written = write_report(&partial, id, &results);
-    if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&partial);
-        return Err(e);
+    match write(&partial) {
+        Ok(value) => {
+            publish(&partial, out)?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&partial);
+            Err(e)
+        }
     }
-    publish(&partial, &out)?;
-    println!("report of experiment {} written to {} ({} fine-tunes)", id.0, out.display(), results.values.len());
-    println!("{}", out.join("summary.md").display());
-    Ok(())
 }
 
 fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
@@ -385,7 +413,7 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                         (!pts.is_empty()).then(|| BandSeries { label: arm.label(), is_base: *arm == Arm::Base, points: pts })
                     })
                     .collect();
-                let chart = SampleEfficiencyChart { title: format!("{task}: dev {metric} by training size"), y_label: format!("dev {metric}"), series };
+                let chart = SampleEfficiencyChart { title: format!("{task}: dev {metric} by training size"), y_label: format!("dev {metric}"), series, x_axis: Default::default() };
                 let stem = format!("sample_efficiency_{}", slug(task));
                 figure(&chart, dir, &stem, &mut figures)?;
                 writeln!(md, "## {task} (dev {metric})\n\n![{task}: sample efficiency]({stem}.png)\n")?;
