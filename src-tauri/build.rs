@@ -51,6 +51,7 @@ const COMMANDS: &[&str] = &[
     "list_experiments",
     "report_chart",
     "build_report",
+    "compare_experiments",
     "score_prefinetuned",
     "run_experiment",
     "run_demo_experiment",

@@ -100,6 +100,7 @@ fn main() {
             commands::experiments::list_experiments,
             commands::experiments::report_chart,
             commands::experiments::build_report,
+            commands::experiments::compare_experiments,
             commands::experiments::score_prefinetuned,
             commands::experiments::run_experiment,
             commands::experiments::run_demo_experiment,

@@ -1583,6 +1583,39 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
         );
         studio.screenshot("experiment-report.png").await?;
 
+        // A second experiment of the design (the base model alone, run from a terminal) is
+        // compared with the first: the comparison charts both experiments' curves.
+        let other = dir.path().join("desktop-base.toml");
+        std::fs::write(&other, format!("name = \"desktop-base\"\n{TINY_SETTINGS}\n[sample_efficiency]\ntasks = [\"winowhy\"]\nsizes = [8]\nseeds = 1\nstarts = [\"base\"]\n"))?;
+        let terminal = |args: &[&str]| {
+            std::process::Command::new(muppet_bin()).args(args).env("MUPPET_HOME", home.root()).env("MUPPET_ASSETS", shared_assets()).stdin(std::process::Stdio::null()).output()
+        };
+        let out = terminal(&["experiment", "run", "--spec", other.to_str().context("utf-8")?, "--json"])?;
+        ensure!(out.status.success(), "the second experiment: {}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let second = serde_json::from_str::<serde_json::Value>(stdout.lines().last().unwrap_or_default())?["experiment_id"].as_i64().context("the second experiment's id")?;
+        studio.click("#refresh-experiments").await?;
+        studio.click("#experiments-compare summary").await?;
+        let tick = |id: String| format!("#compare-experiments-list input[data-compare='{id}']");
+        studio.wait_for(&tick(second.to_string()), UI_WAIT, "the second experiment can be compared").await?;
+        studio.click(&tick(experiment_id.clone())).await?;
+        studio.click(&tick(second.to_string())).await?;
+        studio.click("#compare-experiments").await?;
+        studio.wait_for("#compare-experiments-charts img[data-chart='compare_winowhy.svg']", EXPERIMENT_WAIT, "the comparison's chart is shown").await?;
+        let said = studio.text("#compare-experiments-result").await?;
+        ensure!(said.starts_with(&format!("Experiments {experiment_id}, {second} compared in ")), "the comparison says {said:?}");
+        let compared = std::fs::read_to_string(home.root().join("reports").join(format!("compare-{experiment_id}-{second}")).join("compare_winowhy.svg"))?;
+        ensure!(compared.contains(&format!("E{experiment_id} pft")) && compared.contains(&format!("E{second} base")), "the comparison chart has both experiments");
+        let out = terminal(&["experiment", "delete", &second.to_string()])?;
+        ensure!(out.status.success(), "deleting the second experiment: {}", String::from_utf8_lossy(&out.stderr));
+        studio.click("#refresh-experiments").await?;
+        read_settled(|| async {
+            let gone = studio.client.execute(&format!("return document.querySelector(\"#experiments-list [data-experiment='{second}']\") === null;"), vec![]).await?;
+            ensure!(gone == serde_json::json!(true), "the second experiment's card is still listed");
+            Ok(())
+        })
+        .await?;
+
         // A fine-tune deleted (from a terminal, say) leaves the experiment stopped at 4 of 5;
         // Resume on its card trains that run again and completes it.
         ensure!(!studio.is_displayed(&format!("{card} button.resume-experiment")).await?, "a completed experiment offers no Resume");

@@ -404,6 +404,16 @@ export type Update =
   | { type: "exited"; run: number; code: number | null; status: RunStatus | null }
   | { type: "close_requested"; running: number[] };
 
+/** Experiments compared (`muppet report A B ...`): the folder, its charts (name, SVG) and summary. */
+export interface ExperimentComparison {
+  folder: string;
+  charts: [string, string][];
+  summary: string;
+  files: string[];
+}
+
+export const compareExperiments = (experiments: number[]) => invoke<ExperimentComparison>("compare_experiments", { experiments });
+
 export interface ExperimentView {
   id: number;
   name: string;

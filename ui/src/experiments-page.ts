@@ -2,11 +2,11 @@
 // with their progress, runs, report files and charts, building a report, and running a
 // spec file (`muppet experiment run`) in the background. While an experiment runs the page
 // refreshes itself. Element ids and data-* attributes are relied on by tests/tests/desktop.rs.
-import { buildReport, cancelExperiment, deleteExperiment, listExperiments, resumeExperiment, reportChart, runDemoExperiment, runExperiment, type ExperimentLaunch, type ExperimentView } from "./api";
+import { buildReport, cancelExperiment, compareExperiments, deleteExperiment, listExperiments, resumeExperiment, reportChart, runDemoExperiment, runExperiment, type ExperimentLaunch, type ExperimentView } from "./api";
 import { wireBrowse } from "./browse";
 import { ExperimentBuilder } from "./experiment-builder-view";
 import { demoPending, renderDemoOffer } from "./demo-offer";
-import { byId, el, showBanner } from "./dom";
+import { byId, el, showBanner, showResult } from "./dom";
 import { experimentProgress, launchStatus } from "./experiment-progress";
 import { ScoringPanel } from "./experiment-scoring-view";
 import { deletedText, describeError, formatStatus, formatTimestamp } from "./runs-format";
@@ -27,8 +27,12 @@ export class ExperimentsPage {
   /** Each experiment's scoring panel: kept across the page's refreshes. */
   private readonly scoring = new Map<number, ScoringPanel>();
 
+  /** Experiments ticked to compare: kept across the page's refreshes. */
+  private readonly comparing = new Set<number>();
+
   constructor(private readonly openRun: (id: number) => void) {
     byId("refresh-experiments").addEventListener("click", () => void this.show());
+    byId("compare-experiments").addEventListener("click", () => void this.compare());
     byId("run-experiment").addEventListener("click", () => void this.run());
     wireBrowse(
       "browse-experiment-spec",
@@ -56,6 +60,7 @@ export class ExperimentsPage {
         page.experiments.length === 0 ? "No experiments yet" : `${page.experiments.length} experiments`;
       byId("experiment-launches").replaceChildren(...page.launches.map((l) => this.launchItem(l)));
       byId("experiments-list").replaceChildren(...page.experiments.map((e) => this.card(e, e.orchestrated)));
+      this.fillComparable(page.experiments);
       for (const id of [...this.scoring.keys()]) if (!page.experiments.some((e) => e.id === id)) this.scoring.delete(id);
       const running = page.launches.some((l) => l.running) || page.experiments.some((e) => e.runs.some((r) => r.status === "running"));
       if (running && document.body.dataset.page === "experiments") {
@@ -174,6 +179,44 @@ export class ExperimentsPage {
     );
   }
 
+  /** The experiments that can be compared (sample efficiency, task count, with results), ticks kept. */
+  private fillComparable(experiments: ExperimentView[]): void {
+    const comparable = experiments.filter((e) => comparableKind(e.kind) && experimentProgress(e, e.orchestrated).done > 0);
+    for (const id of [...this.comparing]) if (!comparable.some((e) => e.id === id)) this.comparing.delete(id);
+    byId("compare-experiments-list").replaceChildren(
+      ...(comparable.length === 0
+        ? [el("p", { className: "page-sub" }, "No sample-efficiency or task-count experiment has results yet.")]
+        : comparable.map((e) => {
+            const box = el("input", { type: "checkbox", checked: this.comparing.has(e.id), "data-compare": e.id });
+            box.addEventListener("change", () => (box.checked ? this.comparing.add(e.id) : this.comparing.delete(e.id)));
+            return el("label", { className: "check" }, box, ` ${e.name} (experiment ${e.id}, ${e.kind.replace("_", " ")})`);
+          })),
+    );
+  }
+
+  /** Compare the ticked experiments and show the comparison's charts and summary. */
+  private async compare(): Promise<void> {
+    const button = byId<HTMLButtonElement>("compare-experiments");
+    const ids = [...this.comparing].sort((a, b) => a - b);
+    button.disabled = true;
+    showResult("compare-experiments-result", "Comparing…", false);
+    try {
+      const comparison = await compareExperiments(ids);
+      byId("compare-experiments-charts").replaceChildren(
+        ...comparison.charts.map(([name, svg]) => el("img", { alt: name, title: name, "data-chart": name, src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}` })),
+      );
+      const summary = byId("compare-experiments-summary");
+      summary.hidden = false;
+      const pre = summary.querySelector("pre");
+      if (pre) pre.textContent = comparison.summary;
+      showResult("compare-experiments-result", `Experiments ${ids.join(", ")} compared in ${comparison.folder}: ${comparison.files.join(", ")}.`, false);
+    } catch (error) {
+      showResult("compare-experiments-result", describeError(error).message, true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   /** The question asked before an experiment is deleted, with its answers. */
   private deleteConfirm(experiment: ExperimentView): HTMLElement {
     const runs = experiment.runs.length;
@@ -239,3 +282,6 @@ export class ExperimentsPage {
     }
   }
 }
+
+/** Designs whose experiments a report compares (`muppet report A B`). */
+const comparableKind = (kind: string) => kind === "sample_efficiency" || kind === "task_count";

@@ -214,13 +214,54 @@ pub async fn build_report(
     experiment: i64,
 ) -> Result<String, CommandError> {
     let dir = report_dir(&state, ExperimentId(experiment));
+    report_into(&state, &[experiment.to_string()], &dir).await?;
+    Ok(dir.display().to_string())
+}
+
+/// A comparison of experiments as `muppet report A B ...` writes it: its folder, its charts
+/// (name and SVG text) and its summary.
+#[derive(Debug, Serialize)]
+pub struct ExperimentComparison {
+    pub folder: String,
+    pub charts: Vec<(String, String)>,
+    pub summary: String,
+    pub files: Vec<String>,
+}
+
+/// Compare experiments of one design (`muppet report A B ...`) into
+/// `<MUPPET_HOME>/reports/compare-A-B`, rebuilt each time.
+#[tauri::command]
+pub async fn compare_experiments(state: State<'_, StudioState>, experiments: Vec<i64>) -> Result<ExperimentComparison, CommandError> {
+    if experiments.len() < 2 {
+        return Err(CommandError::Invalid("tick two or more experiments of one design to compare them".into()));
+    }
+    let ids: Vec<String> = experiments.iter().map(|e| e.to_string()).collect();
+    let dir = state.home().root().join("reports").join(format!("compare-{}", ids.join("-")));
+    report_into(&state, &ids, &dir).await?;
+    let charts = svg_names(&dir)
+        .into_iter()
+        .map(|name| {
+            let path = dir.join(&name);
+            std::fs::read_to_string(&path).map(|svg| (name, svg)).map_err(CommandError::io("reading", &path))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let path = dir.join("summary.md");
+    let summary = std::fs::read_to_string(&path).map_err(CommandError::io("reading", &path))?;
+    Ok(ExperimentComparison { folder: dir.display().to_string(), charts, summary, files: file_names(&dir) })
+}
+
+/// Run `muppet report IDS --out DIR` (the report loads every fine-tune's figures; in a
+/// child process it cannot take the app down).
+async fn report_into(state: &StudioState, ids: &[String], dir: &Path) -> Result<(), CommandError> {
     if let Some(parent) = dir.parent() {
         std::fs::create_dir_all(parent).map_err(CommandError::io("creating", parent))?;
     }
     let muppet = state.supervisor.muppet_binary()?.to_path_buf();
     let output = tokio::process::Command::new(&muppet)
-        .args(["report", &experiment.to_string(), "--out"])
-        .arg(&dir)
+        .arg("report")
+        .args(ids)
+        .arg("--out")
+        .arg(dir)
         .env(muppet_core::home::HOME_ENV, state.home().root())
         .env(muppet_core::home::ASSETS_ENV, state.home().assets())
         .stdin(std::process::Stdio::null())
@@ -233,7 +274,7 @@ pub async fn build_report(
             String::from_utf8_lossy(&output.stderr).trim()
         )));
     }
-    Ok(dir.display().to_string())
+    Ok(())
 }
 
 /// Run an experiment spec file with `muppet experiment run --spec FILE` in the
