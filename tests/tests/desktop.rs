@@ -1996,6 +1996,22 @@ async fn desktop_benchmark() -> anyhow::Result<()> {
         data_number(&studio, "body", "data-runs-render-ms").await?
     );
     studio.type_into("#runs-where", "\u{E007}").await?;
+    // Grouped by a setting: every run's columns and spec read and grouped in the backend,
+    // then the groups drawn; then every run plotted by that setting and a dev figure (the
+    // SVG drawn by the backend, shown as an image); the grouping cleared again.
+    studio.type_into("#runs-group", "learning rate\u{E007}").await?;
+    studio.wait_for("body[data-runs-group-ms]", UI_WAIT, "the runs are grouped").await?;
+    let groups = studio.client.execute("return document.getElementById('runs-groups').dataset.groups;", vec![]).await?;
+    eprintln!("BENCH runs_table_10k group_ms={} ({groups} groups)", data_number(&studio, "body", "data-runs-group-ms").await?);
+    studio.click("#runs-plot summary").await?;
+    studio.wait_for("#plot-y option[value='sst2 dev accuracy']", UI_WAIT, "the plot offers the figures").await?;
+    studio.client.execute("document.getElementById('plot-x').value = 'learning rate'; document.getElementById('plot-y').value = 'sst2 dev accuracy';", vec![]).await?;
+    studio.click("#plot-runs").await?;
+    studio.wait_for("#plot-image[data-plotted]", UI_WAIT, "the runs are plotted").await?;
+    let plotted = studio.client.execute("return document.getElementById('plot-image').dataset.plotted;", vec![]).await?;
+    eprintln!("BENCH runs_table_10k plot_ms={} ({plotted} runs plotted)", data_number(&studio, "body", "data-runs-plot-ms").await?);
+    studio.click("#runs-plot summary").await?;
+    studio.type_into("#runs-group", "\u{E007}").await?;
     studio
         .type_into("#runs-filter", "curve")
         .await

@@ -359,10 +359,13 @@ export class RunsPage {
     }
     const ids = this.visibleRows().map((r) => r.id);
     try {
+      const started = performance.now();
       const groups = await groupRuns(ids, keys);
       if (request !== this.groupRequest) return;
       error.hidden = true;
       this.showGroups(keys, groups);
+      // Read by the desktop benchmark (BENCHMARKS.md, "Desktop").
+      document.body.dataset.runsGroupMs = (performance.now() - started).toFixed(1);
     } catch (e) {
       if (request !== this.groupRequest) return;
       panel.hidden = true;
@@ -543,7 +546,10 @@ export class RunsPage {
         logX,
         logY,
       };
+      const started = performance.now();
       const view = await plotRuns(request, path);
+      // Read by the desktop benchmark (BENCHMARKS.md, "Desktop").
+      document.body.dataset.runsPlotMs = (performance.now() - started).toFixed(1);
       const image = byId<HTMLImageElement>("plot-image");
       image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(view.svg)}`;
       image.hidden = false;

@@ -1,12 +1,16 @@
 //! Scatter charts of runs: one point per run at its values of two keys (a setting against a
-//! dev figure, as MLflow's and W&B's scatter plots of runs), labelled with the run, coloured
-//! by group with a legend when there are several.
+//! dev figure, as MLflow's and W&B's scatter plots of runs), labelled with the run (up to
+//! [`MAX_LABELS`] points; more would cover the chart), coloured by group with a legend when
+//! there are several.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::render::{draw_err, finite_range, log_tick, padded, Chart, PALETTE};
 use crate::ChartError;
+
+/// The most points a chart labels; with more, the points alone are drawn.
+pub const MAX_LABELS: usize = 60;
 
 /// One point: its values and its label (`#12`).
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +74,7 @@ impl Chart for ScatterChart {
         };
         let ((x0, x1), (y0, mut y1)) = (padded(x), padded(y));
         let legend = self.series.len() > 1;
+        let labelled = drawn.iter().map(Vec::len).sum::<usize>() <= MAX_LABELS;
         if legend {
             // Room above the points for the legend (about 5% of the height per row), so it
             // hides none of them.
@@ -100,6 +105,9 @@ impl Chart for ScatterChart {
                 .map_err(draw_err)?;
             if legend {
                 dots.label(series.label.as_str()).legend(move |(x, y)| Circle::new((x + 9, y), 5, color.filled()));
+            }
+            if !labelled {
+                continue;
             }
             ctx.draw_series(points.iter().map(|&(x, y, label)| {
                 EmptyElement::at((x, y)) + Text::new(label.to_string(), (8, -14), ("sans-serif", 11).into_font().color(&RGBColor(93, 90, 112)))
@@ -160,6 +168,17 @@ mod tests {
         let svg = render_svg(&one).expect("svg");
         assert_eq!(svg.matches("<circle").count(), 2);
         assert!(!texts(&svg).iter().any(|t| t == "train size 16"));
+    }
+
+    #[test]
+    fn many_points_are_drawn_without_labels() {
+        let points: Vec<ScatterPoint> = (1..=MAX_LABELS as u32 + 1).map(|i| ScatterPoint { x: i as f64, y: (i as f64).sqrt(), label: format!("#{i}") }).collect();
+        let many = ScatterChart { series: vec![ScatterSeries { label: "runs".into(), points: points.clone() }], log_x: false, ..chart() };
+        let svg = render_svg(&many).expect("svg");
+        assert_eq!(svg.matches("<circle").count(), MAX_LABELS + 1);
+        assert!(!texts(&svg).iter().any(|t| t == "#1"), "no labels past {MAX_LABELS} points");
+        let few = ScatterChart { series: vec![ScatterSeries { label: "runs".into(), points: points[..MAX_LABELS].to_vec() }], ..many };
+        assert!(texts(&render_svg(&few).expect("svg")).iter().any(|t| t == "#1"));
     }
 
     #[test]
