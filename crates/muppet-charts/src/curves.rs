@@ -3,7 +3,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::render::{log_tick, Chart, PALETTE};
+use crate::render::{legend, log_tick, Chart, PALETTE};
 use crate::ChartError;
 
 /// One line: a label for the legend and its (x, y) points in x order.
@@ -140,13 +140,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &CurvesChart) 
             .label(line.label)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
     }
-    ctx.configure_series_labels()
-        .background_style(WHITE.mix(0.9))
-        .border_style(RGBColor(220, 218, 230))
-        .label_font(("sans-serif", 13))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(err)?;
+    legend(&mut ctx, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 

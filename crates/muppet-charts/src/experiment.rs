@@ -6,7 +6,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::render::{draw_err, finite_range, padded, Chart, BASE_COLOR, PALETTE};
+use crate::render::{draw_err, finite_range, legend, padded, Chart, BASE_COLOR, PALETTE};
 use crate::ChartError;
 
 /// A mean over seeds and its interval at one x (NaN bounds: no interval, e.g. one seed).
@@ -121,13 +121,7 @@ impl Chart for SampleEfficiencyChart {
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
             ctx.draw_series(pts.iter().map(|p| Circle::new((at(p), p.mean), 3, color.filled()))).map_err(draw_err)?;
         }
-        ctx.configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(220, 218, 230))
-            .label_font(("sans-serif", 13))
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .map_err(draw_err)?;
+        legend(&mut ctx, SeriesLabelPosition::LowerRight)?;
         Ok(())
     }
 }
@@ -244,13 +238,7 @@ impl Chart for TaskCountChart {
                 .label(format!("critical point: {k:.1} tasks"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], crit_color.stroke_width(2)));
         }
-        ctx.configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(220, 218, 230))
-            .label_font(("sans-serif", 13))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(draw_err)?;
+        legend(&mut ctx, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     }
 }

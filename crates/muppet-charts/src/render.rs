@@ -83,6 +83,20 @@ fn publish(path: &Path, extension: &str, write: impl FnOnce(&Path) -> Result<(),
     std::fs::rename(&partial, path).map_err(|source| ChartError::Write { path: path.to_path_buf(), source })
 }
 
+/// Draw the legend of the series labelled so far, in the charts' one style, at `position`.
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    ctx: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), ChartError> {
+    ctx.configure_series_labels()
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(220, 218, 230))
+        .label_font(("sans-serif", 13))
+        .position(position)
+        .draw()
+        .map_err(draw_err)
+}
+
 /// Lowest and highest finite value, or `None`.
 pub(crate) fn finite_range(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);

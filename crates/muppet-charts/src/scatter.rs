@@ -6,7 +6,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::render::{draw_err, finite_range, log_tick, padded, Chart, PALETTE};
+use crate::render::{draw_err, finite_range, legend, log_tick, padded, Chart, PALETTE};
 use crate::ChartError;
 
 /// The most points a chart labels; with more, the points alone are drawn.
@@ -73,9 +73,9 @@ impl Chart for ScatterChart {
             return Err(ChartError::Empty);
         };
         let ((x0, x1), (y0, mut y1)) = (padded(x), padded(y));
-        let legend = self.series.len() > 1;
+        let with_legend = self.series.len() > 1;
         let labelled = drawn.iter().map(Vec::len).sum::<usize>() <= MAX_LABELS;
-        if legend {
+        if with_legend {
             // Room above the points for the legend (about 5% of the height per row), so it
             // hides none of them.
             y1 += (y1 - y0) * (0.06 + 0.05 * self.series.len() as f64);
@@ -103,7 +103,7 @@ impl Chart for ScatterChart {
             let dots = ctx
                 .draw_series(points.iter().map(|&(x, y, _)| Circle::new((x, y), 5, color.filled())))
                 .map_err(draw_err)?;
-            if legend {
+            if with_legend {
                 dots.label(series.label.as_str()).legend(move |(x, y)| Circle::new((x + 9, y), 5, color.filled()));
             }
             if !labelled {
@@ -114,14 +114,8 @@ impl Chart for ScatterChart {
             }))
             .map_err(draw_err)?;
         }
-        if legend {
-            ctx.configure_series_labels()
-                .background_style(WHITE.mix(0.9))
-                .border_style(RGBColor(220, 218, 230))
-                .label_font(("sans-serif", 13))
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(draw_err)?;
+        if with_legend {
+            legend(&mut ctx, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     }

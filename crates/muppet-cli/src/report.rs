@@ -232,6 +232,34 @@ fn quote(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
+/// The columns of a point in `points.csv`, from its task on.
+const POINT_HEAD: &str = "task,metric,arm,x,train_size,n,mean,sd,ci_low,ci_high,gain_n,gain_mean,gain_sd,gain_ci_low,gain_ci_high";
+
+/// A point's fields under [`POINT_HEAD`]: its task, metric, starting point, x and training
+/// size, its value over seeds (n, mean, sd, interval) and its gain over base (empty without).
+fn point_fields(p: &Point, metric: &str) -> String {
+    let g = p.gain;
+    let gain = |f: fn(&Summary) -> String| g.as_ref().map(f).unwrap_or_default();
+    [
+        quote(&p.task),
+        quote(metric),
+        quote(&p.arm.label()),
+        num(p.x),
+        p.size.map(|n| n.to_string()).unwrap_or_default(),
+        p.value.n.to_string(),
+        num(p.value.mean),
+        num(p.value.sd),
+        num(p.value.ci_low),
+        num(p.value.ci_high),
+        gain(|g| g.n.to_string()),
+        gain(|g| num(g.mean)),
+        gain(|g| num(g.sd)),
+        gain(|g| num(g.ci_low)),
+        gain(|g| num(g.ci_high)),
+    ]
+    .join(",")
+}
+
 /// `mean ± sd [low, high]` for tables.
 fn cell(s: &Summary) -> String {
     if s.n < 2 {
@@ -370,31 +398,11 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
         writeln!(md)?;
     }
 
-    let mut csv = String::from("kind,task,metric,arm,x,train_size,n,mean,sd,ci_low,ci_high,gain_n,gain_mean,gain_sd,gain_ci_low,gain_ci_high\n");
+    let mut csv = format!("kind,{POINT_HEAD}\n");
     let push_points = |csv: &mut String, points: &[Point]| {
         for p in points {
             let metric = r.metrics.get(&p.task).cloned().unwrap_or_else(|| "mean of the tasks' metrics".into());
-            let g = p.gain;
-            let _ = writeln!(
-                csv,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                r.plan.kind,
-                quote(&p.task),
-                quote(&metric),
-                quote(&p.arm.label()),
-                num(p.x),
-                p.size.map(|n| n.to_string()).unwrap_or_default(),
-                p.value.n,
-                num(p.value.mean),
-                num(p.value.sd),
-                num(p.value.ci_low),
-                num(p.value.ci_high),
-                g.map(|g| g.n.to_string()).unwrap_or_default(),
-                g.map(|g| num(g.mean)).unwrap_or_default(),
-                g.map(|g| num(g.sd)).unwrap_or_default(),
-                g.map(|g| num(g.ci_low)).unwrap_or_default(),
-                g.map(|g| num(g.ci_high)).unwrap_or_default(),
-            );
+            let _ = writeln!(csv, "{},{}", r.plan.kind, point_fields(p, &metric));
         }
     };
     let mut figures: Vec<String> = Vec::new();

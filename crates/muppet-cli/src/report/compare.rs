@@ -13,7 +13,7 @@ use muppet_core::ExperimentKind;
 use muppet_store::ExperimentId;
 use muppet_train::experiment::aggregate::{self, Point, ALL_TASKS};
 
-use super::{arms_in_order, band, cell, figure, gain_cell, num, quote, slug, write_file, Results};
+use super::{arms_in_order, band, cell, figure, gain_cell, point_fields, quote, slug, write_file, Results, POINT_HEAD};
 
 /// One experiment's points and how they are named.
 struct Compared<'a> {
@@ -104,7 +104,7 @@ pub(super) fn write(dir: &Path, experiments: &[(ExperimentId, Results)]) -> anyh
         writeln!(md, "Tasks in one experiment only, left out: {}.\n", alone.join(", "))?;
     }
 
-    let mut csv = String::from("experiment_id,experiment,kind,task,metric,arm,x,train_size,n,mean,sd,ci_low,ci_high,gain_n,gain_mean,gain_ci_low,gain_ci_high\n");
+    let mut csv = format!("experiment_id,experiment,kind,{POINT_HEAD}\n");
     let mut figures = Vec::new();
     for task in &shared {
         let metric = compared.iter().find_map(|c| c.results.metrics.get(*task)).cloned().unwrap_or_else(|| "metric".into());
@@ -113,27 +113,7 @@ pub(super) fn write(dir: &Path, experiments: &[(ExperimentId, Results)]) -> anyh
         for c in &compared {
             let mine: Vec<&Point> = c.points.iter().filter(|p| p.task == *task).collect();
             for p in &mine {
-                let g = p.gain;
-                writeln!(
-                    csv,
-                    "{},{},{kind},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                    c.id.0,
-                    quote(&c.results.spec.name),
-                    quote(task),
-                    quote(&metric),
-                    quote(&p.arm.label()),
-                    num(p.x),
-                    p.size.map(|n| n.to_string()).unwrap_or_default(),
-                    p.value.n,
-                    num(p.value.mean),
-                    num(p.value.sd),
-                    num(p.value.ci_low),
-                    num(p.value.ci_high),
-                    g.map(|g| g.n.to_string()).unwrap_or_default(),
-                    g.map(|g| num(g.mean)).unwrap_or_default(),
-                    g.map(|g| num(g.ci_low)).unwrap_or_default(),
-                    g.map(|g| num(g.ci_high)).unwrap_or_default(),
-                )?;
+                writeln!(csv, "{},{},{kind},{}", c.id.0, quote(&c.results.spec.name), point_fields(p, &metric))?;
             }
             match kind {
                 ExperimentKind::TaskCount => {
