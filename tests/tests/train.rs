@@ -155,8 +155,24 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert!(svg.contains(&format!("#{run}")) && svg.contains(&format!("#{fine_run}")) && svg.contains("strategyqa dev accuracy against learning rate"), "the plot");
     let out = muppet(home.path(), &["runs", "scatter", "--x", "learning rate", "--y", "strategyqa test accuracy", "--out", plot.to_str().expect("path")]);
     assert!(!out.status.success() && text(&out).contains("no run has `strategyqa test accuracy`"), "{}", text(&out));
+    // Groups ordered by a figure's mean (the pre-finetuning run has no train size: a group
+    // of its own), highest first or lowest, and the first kept; a key that is no figure is
+    // refused listing the figures.
+    let grouped = |extra: &[&str]| -> Vec<(i64, f64)> {
+        let out = muppet(home.path(), &[&["runs", "list", "--group-by", "train size", "--json"], extra].concat());
+        assert!(out.status.success(), "{}", text(&out));
+        let groups: serde_json::Value = serde_json::from_slice(&out.stdout).expect("groups JSON");
+        let first = |g: &serde_json::Value| (g["runs"][0].as_i64().expect("a run"), g["figures"]["strategyqa dev accuracy"]["mean"].as_f64().expect("a mean"));
+        groups.as_array().expect("array").iter().map(first).collect()
+    };
+    let plain = grouped(&[]);
+    let (mut high_first, mut low_first) = (plain.clone(), plain.clone());
+    high_first.sort_by(|a, b| b.1.total_cmp(&a.1));
+    low_first.sort_by(|a, b| a.1.total_cmp(&b.1));
+    assert_eq!(grouped(&["--sort", "StrategyQA  dev accuracy"]), high_first);
+    assert_eq!(grouped(&["--sort", "strategyqa dev accuracy", "--ascending", "--limit", "1"]), low_first[..1]);
     let out = muppet(home.path(), &["runs", "list", "--group-by", "max length", "--sort", "updates"]);
-    assert!(!out.status.success() && text(&out).contains("cannot be used with"), "{}", text(&out));
+    assert!(!out.status.success() && text(&out).contains("no group has `updates`: the figures are ") && text(&out).contains("strategyqa dev accuracy"), "{}", text(&out));
     let out = muppet(home.path(), &["runs", "list", "--where", "strategyqa test accuracy > 0"]);
     assert!(!out.status.success() && text(&out).contains("no run has `strategyqa test accuracy`"), "{}", text(&out));
 }

@@ -36,7 +36,8 @@ pub enum RunsCommand {
         /// Group the runs listed by this key (repeat it for several: one group per combination
         /// of values), as W&B's runs table groups them: each group's runs and each figure's
         /// mean ± sample standard deviation over them (with --csv: mean, sd, min, max and n).
-        #[arg(long = "group-by", value_name = "KEY", conflicts_with_all = ["sort", "limit"])]
+        /// --sort FIGURE then orders the groups by that figure's mean, --limit N keeps N groups.
+        #[arg(long = "group-by", value_name = "KEY")]
         group_by: Vec<String>,
     },
     /// Plot runs as points by their values of two keys (a setting against a dev figure, as
@@ -555,6 +556,9 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
         };
         Ok((runs, values))
     })?;
+    if !group.is_empty() {
+        return list_groups(json, csv, &group, &runs, order.as_ref(), limit);
+    }
     if let (Some(order), Some(values)) = (&order, &values) {
         // Stable: runs of equal values stay newest first; runs without a value go last.
         runs.sort_by(|a, b| match (values.get(&a.id), values.get(&b.id)) {
@@ -565,9 +569,6 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
     }
     if let Some(n) = limit {
         runs.truncate(n);
-    }
-    if !group.is_empty() {
-        return list_groups(json, csv, &group, &runs);
     }
     if let Some(path) = csv {
         let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
@@ -614,10 +615,23 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
 
 /// `muppet runs list --group-by`: the runs listed, grouped by `keys`, as a table (each figure
 /// but the worker's system readings, as mean ± sd (n)), JSON or a CSV file.
-fn list_groups(json: bool, csv: Option<PathBuf>, keys: &[(String, muppet_store::RunKey)], runs: &[muppet_store::RunRow]) -> anyhow::Result<()> {
+fn list_groups(
+    json: bool,
+    csv: Option<PathBuf>,
+    keys: &[(String, muppet_store::RunKey)],
+    runs: &[muppet_store::RunRow],
+    order: Option<&Order>,
+    limit: Option<usize>,
+) -> anyhow::Result<()> {
     let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
     let parsed: Vec<muppet_store::RunKey> = keys.iter().map(|(_, k)| k.clone()).collect();
-    let groups = crate::with_store(async |store, _| store.group_runs(&parsed, &ids).await.map_err(|e| anyhow::anyhow!("--group-by: {e}")))?;
+    let mut groups = crate::with_store(async |store, _| store.group_runs(&parsed, &ids).await.map_err(|e| anyhow::anyhow!("--group-by: {e}")))?;
+    if let Some(order) = order {
+        sort_groups(&mut groups, &order.name, order.ascending)?;
+    }
+    if let Some(n) = limit {
+        groups.truncate(n);
+    }
     let names: Vec<String> = keys.iter().map(|(name, _)| name.clone()).collect();
     if let Some(path) = csv {
         let written = muppet_store::export_groups(&names, &groups, &path)?;
@@ -667,6 +681,25 @@ fn list_groups(json: bool, csv: Option<PathBuf>, keys: &[(String, muppet_store::
     for row in &rows {
         println!("{}", line(row));
     }
+    Ok(())
+}
+
+/// Order groups by the mean of figure `name` (as the runs table's columns name it, in any
+/// case), highest first unless `ascending`; groups without it go last.
+fn sort_groups(groups: &mut [muppet_store::RunGroup], name: &str, ascending: bool) -> anyhow::Result<()> {
+    let wanted = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let Some(figure) = groups.iter().flat_map(|g| g.figures.keys()).find(|f| f.eq_ignore_ascii_case(&wanted)).cloned() else {
+        let mut figures: Vec<&String> = groups.iter().flat_map(|g| g.figures.keys()).collect();
+        figures.sort();
+        figures.dedup();
+        let figures: Vec<&str> = figures.iter().map(|f| f.as_str()).collect();
+        anyhow::bail!("--sort with --group-by orders the groups by a figure's mean, and no group has `{wanted}`: the figures are {}", figures.join(", "));
+    };
+    groups.sort_by(|a, b| match (a.figures.get(&figure), b.figures.get(&figure)) {
+        (Some(x), Some(y)) if ascending => x.mean.total_cmp(&y.mean),
+        (Some(x), Some(y)) => y.mean.total_cmp(&x.mean),
+        (x, y) => y.is_some().cmp(&x.is_some()),
+    });
     Ok(())
 }
 
