@@ -560,6 +560,20 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
         ensure!(csv.starts_with("run_id,name,kind,status") && ids == [finetune.to_string(), mixture.to_string()], "{csv}");
         ensure!(csv.lines().next().is_some_and(|head| head.contains("rte dev accuracy (best)")), "{csv}");
 
+        // The filter and the grouping are kept per database: the app started again on this
+        // data folder applies them to its runs.
+        studio.type_into("#runs-where", &format!("rte dev accuracy > 0{ENTER}")).await?;
+        studio.type_into("#runs-group", &format!("name{ENTER}")).await?;
+        studio.wait_for(&format!("#runs-groups[data-groups='1'] tr.group-row[data-runs='{mixture}']"), UI_WAIT, "the filtered runs are grouped").await?;
+        studio.close().await?;
+        let studio = StudioSession::open(home.root(), "runs-again.log").await?;
+        studio.wait_for_runs_state("loaded").await?;
+        studio.wait_for(&format!("#runs-groups[data-groups='1'] tr.group-row[data-runs='{mixture}']"), UI_WAIT, "the grouping is applied again after a restart").await?;
+        let kept = studio.client.execute("return [document.getElementById('runs-where').value, document.getElementById('runs-group').value];", vec![]).await?;
+        ensure!(kept == serde_json::json!(["rte dev accuracy > 0", "name"]), "the fields after a restart: {kept}");
+        let shown = shown_runs(&studio.client).await?;
+        ensure!(shown.len() == 1 && shown[0].id == mixture.to_string(), "the filter is applied after a restart: {:?}", shown.iter().map(|r| &r.id).collect::<Vec<_>>());
+
         studio.close().await
     })
     .await
