@@ -499,6 +499,13 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
         ensure!(cell == "0.9000 (1)", "the mixture's group reads {cell:?}");
         let other = studio.text(&format!("#runs-groups tr.group-row[data-runs='{finetune}'] td[data-figure='rte dev accuracy']")).await?;
         ensure!(other == "-", "the fine-tune has no rte dev accuracy: {other:?}");
+        // A figure's heading orders the groups by its mean: a group without it goes last.
+        for sorted in ["desc", "asc"] {
+            studio.click("#runs-groups th[data-figure='rte dev accuracy']").await?;
+            studio.wait_for(&format!("#runs-groups th[data-figure='rte dev accuracy'][data-sorted='{sorted}']"), UI_WAIT, "the groups are ordered").await?;
+            let first = studio.client.execute("return document.querySelector('#runs-groups tr.group-row').dataset.runs;", vec![]).await?;
+            ensure!(first == serde_json::json!(mixture.to_string()), "ordered {sorted}, the first group holds {first}");
+        }
         studio.click_centered(&format!("{mixture_group} .group-select")).await?;
         read_settled(|| async {
             let ticked = studio.client.execute("return [...document.querySelectorAll('#runs-body input.run-select:checked')].map((b) => b.closest('tr').dataset.runId);", vec![]).await?;

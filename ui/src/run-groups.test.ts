@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { figureCell, groupFigures, groupKeys, groupValue, plotAxes, plotSummary } from "./run-groups";
+import { figureCell, groupFigures, groupKeys, groupValue, plotAxes, plotSummary, sortGroups } from "./run-groups";
 
 describe("run groups", () => {
   it("reads the keys between commas", () => {
@@ -43,5 +43,14 @@ describe("run groups", () => {
     expect(plotAxes(["metric:mrpc dev accuracy", "metric:rte dev accuracy"])).toEqual({ options: ["mrpc dev accuracy", "rte dev accuracy"], x: "mrpc dev accuracy", y: "rte dev accuracy" });
     expect(plotSummary(3, [], false)).toBe("3 runs plotted.");
     expect(plotSummary(1, [4, 9], true)).toBe("1 run plotted; left out, without a number for both columns (above 0 on a log axis): #4, #9.");
+  });
+
+  it("orders groups by a figure's mean, groups without it last", () => {
+    const group = (id: number, mean?: number) => ({ values: [id], runs: [id], figures: mean === undefined ? {} : { "rte dev accuracy": { n: 1, mean, sd: null, min: mean, max: mean } } });
+    const groups = [group(1, 0.6), group(2), group(3, 0.8), group(4, 0.6)];
+    const order = (ascending: boolean) => sortGroups(groups, "rte dev accuracy", ascending).map((g) => g.runs[0]);
+    expect(order(false)).toEqual([3, 1, 4, 2]);
+    expect(order(true)).toEqual([1, 4, 3, 2]);
+    expect(groups.map((g) => g.runs[0])).toEqual([1, 2, 3, 4]);
   });
 });

@@ -60,3 +60,21 @@ export function plotSummary(plotted: number, leftOut: readonly number[], log: bo
   if (leftOut.length === 0) return `${placed}.`;
   return `${placed}; left out, without a number for both columns${log ? " (above 0 on a log axis)" : ""}: ${leftOut.map((r) => `#${r}`).join(", ")}.`;
 }
+
+/**
+ * Groups ordered by figure `name`'s mean, highest first unless `ascending` (groups without it
+ * last, ties in their order), as `muppet runs list --group-by ... --sort FIGURE` orders them.
+ */
+export function sortGroups(groups: readonly RunGroup[], name: string, ascending: boolean): RunGroup[] {
+  return groups
+    .map((g, i) => ({ g, i }))
+    .sort((a, b) => {
+      const x = a.g.figures[name];
+      const y = b.g.figures[name];
+      if (x && y && x.mean !== y.mean) return ascending ? x.mean - y.mean : y.mean - x.mean;
+      if (x && !y) return -1;
+      if (!x && y) return 1;
+      return a.i - b.i;
+    })
+    .map(({ g }) => g);
+}

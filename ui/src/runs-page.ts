@@ -3,7 +3,7 @@
 import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, plotRuns, runColumns, saveChart, studioInfo, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
-import { figureCell, groupFigures, groupKeys, groupValue, plotAxes, plotSummary } from "./run-groups";
+import { figureCell, groupFigures, groupKeys, groupValue, plotAxes, plotSummary, sortGroups } from "./run-groups";
 import { byId, el, formatBytes, showResult } from "./dom";
 import { deletedText, deleteQuestion, describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
 import {
@@ -69,6 +69,8 @@ export class RunsPage {
   /** The last grouping asked for: an older answer arriving later is dropped. */
   private groupRequest = 0;
   private groupTimer = 0;
+  /** The figure the groups are ordered by, highest first unless ascending; none: by their values. */
+  private groupOrder: { figure: string; ascending: boolean } | null = null;
   /** The optional columns the loaded runs offer (computed once per load), and those shown. */
   private available: ColumnKey[] = [];
   private shown: ColumnKey[] = [];
@@ -374,9 +376,20 @@ export class RunsPage {
     }
   }
 
-  private showGroups(keys: string[], groups: RunGroup[]): void {
-    const figures = groupFigures(groups);
-    const head = el("tr", {}, ...keys.map((k) => el("th", {}, k)), el("th", { className: "num" }, "Runs"), ...figures.map((f) => el("th", { className: "num" }, f)), el("th", {}, ""));
+  private showGroups(keys: string[], all: RunGroup[]): void {
+    const figures = groupFigures(all);
+    // A figure's heading orders the groups by its mean (again: the other way).
+    const order = this.groupOrder && figures.includes(this.groupOrder.figure) ? this.groupOrder : null;
+    const groups = order ? sortGroups(all, order.figure, order.ascending) : all;
+    const heading = (f: string) => {
+      const th = el("th", { className: "num sortable", "data-figure": f, "data-sorted": order?.figure === f ? (order.ascending ? "asc" : "desc") : "", title: "Order the groups by this figure's mean" }, f);
+      th.addEventListener("click", () => {
+        this.groupOrder = { figure: f, ascending: this.groupOrder?.figure === f ? !this.groupOrder.ascending : false };
+        this.showGroups(keys, all);
+      });
+      return th;
+    };
+    const head = el("tr", {}, ...keys.map((k) => el("th", {}, k)), el("th", { className: "num" }, "Runs"), ...figures.map(heading), el("th", {}, ""));
     const rows = groups.map((g) => {
       const select = el("button", { type: "button", className: "button secondary group-select" }, "Select");
       select.addEventListener("click", () => {
