@@ -33,11 +33,17 @@ impl Reading {
 }
 
 async fn read(store: &muppet_store::Store, home: &muppet_core::MuppetHome, run: RunId) -> anyhow::Result<Reading> {
-    let row = store.run(run).await?;
+    let mut row = store.run(run).await?;
     let progress = store.run_progress().await?.into_iter().find(|p| p.run == run);
     let columns = store.run_columns(Some(run)).await?.remove(&run).unwrap_or_default();
     let dev = columns.metrics.iter().filter(|(name, _)| name.contains(" dev ") || name.starts_with("dev ")).filter_map(|(name, f)| Some((name.clone(), f.last?))).collect();
-    let abandoned = crate::runs::lost_its_process(home, &row);
+    let mut abandoned = crate::runs::lost_its_process(home, &row);
+    if abandoned {
+        // A worker ends its run before it lets go of the lock: one that finished between
+        // the first reading and the lock's has ended the run by now.
+        row = store.run(run).await?;
+        abandoned = crate::runs::lost_its_process(home, &row);
+    }
     Ok(Reading {
         status: row.status,
         failure: row.failure,
