@@ -35,6 +35,14 @@ pub struct CurvesChart {
 /// Label of a run's run-wide training loss (no task) in the chart of its curves.
 pub const RUN_WIDE_LOSS_LABEL: &str = "all tasks (mean of the update)";
 
+impl CurvesChart {
+    /// Whether any point falls on the chart (finite, inside its x range, above zero on a log
+    /// axis): drawing one without fails with [`ChartError::Empty`].
+    pub fn has_points(&self) -> bool {
+        lines(self).iter().any(|l| !l.bold.is_empty())
+    }
+}
+
 /// Exponential moving average with TensorBoard's debiasing: s_t = w·s_(t-1) + (1 − w)·y_t,
 /// divided by 1 − w^t so the first points are not pulled toward 0. Non-finite values are
 /// skipped (kept as they are); `weight` is clamped to [0, 0.999].
@@ -218,6 +226,7 @@ mod tests {
             log_y: true,
             ..chart()
         };
+        assert!(chart.has_points(), "three of its points are above 0");
         let svg = render_svg(&chart).expect("svg");
         let ticks = y_ticks(&svg);
         assert!(ticks.iter().any(|t| t == "0.001") && ticks.iter().any(|t| t == "1e-5"), "{ticks:?}");
@@ -227,6 +236,7 @@ mod tests {
         assert!(!ticks.iter().any(|t| t.starts_with('-')), "{ticks:?}");
         // Only non-positive points: nothing to draw.
         let none = CurvesChart { curves: vec![Curve { label: "x".into(), points: vec![(1.0, 0.0), (2.0, -3.0)], color: None }], ..chart };
+        assert!(!none.has_points());
         assert!(matches!(render_svg(&none), Err(ChartError::Empty)));
     }
 

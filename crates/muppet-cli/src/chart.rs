@@ -60,13 +60,7 @@ pub fn chart(request: ChartRequest) -> anyhow::Result<()> {
         anyhow::ensure!((0.0..1.0).contains(&w), "--smoothing {w}: give an EMA weight of at least 0 and below 1 (0.6 is the app's default)");
     }
     let home = crate::home();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let chart = runtime.block_on(async {
-        let store = Store::open(&home.db()).await?;
-        let chart = curves(&store, &request).await;
-        store.close().await;
-        chart
-    })?;
+    let chart = crate::with_store(async |store, _| curves(store, &request).await)?;
     let stem = match (&request.series, request.runs.as_slice()) {
         (None, [_]) => "loss".to_string(),
         (series, runs) => {
@@ -209,8 +203,7 @@ async fn curves(store: &Store, request: &ChartRequest) -> anyhow::Result<CurvesC
     };
     let y_label = if key == TRAINING_LOSS { "scaled loss".to_string() } else { key.to_string() };
     let chart = CurvesChart { title, x_label: request.x.label().into(), y_label, curves, smoothing: request.smoothing.filter(|w| *w > 0.0), log_y: request.log_y, x_range: None };
-    let drawable = chart.curves.iter().flat_map(|c| &c.points).any(|&(x, y)| x.is_finite() && y.is_finite() && (!chart.log_y || y > 0.0));
-    anyhow::ensure!(drawable, "{} has no point to draw yet{}", chart.title, if chart.log_y { " above 0 (--log-y leaves out the others)" } else { "" });
+    anyhow::ensure!(chart.has_points(), "{} has no point to draw yet{}", chart.title, if chart.log_y { " above 0 (--log-y leaves out the others)" } else { "" });
     Ok(chart)
 }
 

@@ -2,6 +2,8 @@
 //! chart, the runs compared), as PNG or SVG, drawn by `muppet-charts` as `muppet runs
 //! chart` draws, with the series, colours, smoothing, y axis and zoom on screen.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::CommandError;
@@ -65,17 +67,7 @@ impl ShownChart {
             };
             curves.push(muppet_charts::Curve { label: series.label, points: series.points, color });
         }
-        let drawable = curves.iter().flat_map(|c| &c.points).any(|&(x, y)| {
-            x.is_finite() && y.is_finite() && (!self.log_y || y > 0.0) && self.x_range.is_none_or(|(a, b)| x >= a && x <= b)
-        });
-        if !drawable {
-            return Err(CommandError::Invalid(format!(
-                "the chart \"{}\" shows no point to save: show a series with points first{}",
-                self.title,
-                if self.log_y { " (a log y axis leaves out values at or below 0)" } else { "" }
-            )));
-        }
-        Ok(muppet_charts::CurvesChart {
+        let chart = muppet_charts::CurvesChart {
             title: self.title,
             x_label: self.x_label,
             y_label: self.y_label,
@@ -83,7 +75,15 @@ impl ShownChart {
             smoothing: (self.smoothing > 0.0).then_some(self.smoothing),
             log_y: self.log_y,
             x_range: self.x_range,
-        })
+        };
+        if !chart.has_points() {
+            return Err(CommandError::Invalid(format!(
+                "the chart \"{}\" shows no point to save: show a series with points first{}",
+                chart.title,
+                if chart.log_y { " (a log y axis leaves out values at or below 0)" } else { "" }
+            )));
+        }
+        Ok(chart)
     }
 }
 
@@ -95,14 +95,12 @@ pub async fn save_chart(chart: ShownChart, path: String) -> Result<ExportedFile,
 }
 
 async fn write_chart(chart: ShownChart, path: &str) -> Result<ExportedFile, CommandError> {
-    let (checked, _) = paths::chart_file(path)?;
-    let chart = chart.curves()?;
-    write_file(chart, &checked.display().to_string()).await
+    let target = paths::chart_file(path)?;
+    write_file(chart.curves()?, target).await
 }
 
-/// Write `chart` to `path`, PNG or SVG by its extension, atomically.
-async fn write_file<C: muppet_charts::Chart + Send + 'static>(chart: C, path: &str) -> Result<ExportedFile, CommandError> {
-    let (path, format) = paths::chart_file(path)?;
+/// Write `chart` to a file [`paths::chart_file`] checked, in its format, atomically.
+async fn write_file<C: muppet_charts::Chart + Send + 'static>(chart: C, (path, format): (PathBuf, ChartFormat)) -> Result<ExportedFile, CommandError> {
     let target = path.clone();
     // Atomic writes (a temporary file renamed), off the async runtime: drawing takes a while.
     tauri::async_runtime::spawn_blocking(move || match format {
@@ -150,6 +148,7 @@ pub async fn plot_runs(
     path: Option<String>,
 ) -> Result<PlotView, CommandError> {
     let store = super::store(&state)?;
+    let target = path.as_deref().map(paths::chart_file).transpose()?;
     let key = |text: &str| muppet_store::RunKey::parse(text).map(|k| (text.trim().to_string(), k));
     let ((x_name, x), (y_name, y)) = (key(&request.x)?, key(&request.y)?);
     let by = request.by.iter().map(|b| key(b)).collect::<Result<Vec<_>, _>>()?;
@@ -164,8 +163,8 @@ pub async fn plot_runs(
     }
     let chart = muppet_charts::ScatterChart::of_runs(&x_name, &y_name, log, plot.series());
     let svg = muppet_charts::render_svg(&chart)?;
-    let file = match path {
-        Some(path) => Some(write_file(chart, &path).await?),
+    let file = match target {
+        Some(target) => Some(write_file(chart, target).await?),
         None => None,
     };
     Ok(PlotView { svg, plotted: plot.plotted(), left_out: plot.left_out.iter().map(|r| r.0).collect(), file })
