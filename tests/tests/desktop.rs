@@ -1443,6 +1443,24 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
             Ok(())
         })
         .await?;
+        // A random search instead of the grid: 3 settings drawn (a learning rate range, on a
+        // log scale), from each of the two stages, 2 seeds.
+        studio
+            .client
+            .execute("const s = document.getElementById('builder-sweep-search'); s.value = 'random'; s.dispatchEvent(new Event('change', { bubbles: true }));", vec![])
+            .await?;
+        studio.type_into("#builder-sw-count", "3").await?;
+        studio.type_into("#builder-sw-lr", "1e-5 .. 1e-3").await?;
+        read_settled(|| async {
+            let runs = studio.client.find(Locator::Css("#experiment-builder")).await?.attr("data-runs").await?.unwrap_or_default();
+            let toml = studio.client.find(Locator::Css("#builder-toml")).await?.prop("textContent").await?.unwrap_or_default();
+            ensure!(
+                runs == "14" && toml.contains("count = 3") && toml.contains("log_uniform_values") && !toml.contains("[sweep.grid]\nlr"),
+                "the builder's plan has {runs:?} runs; the spec reads:\n{toml}"
+            );
+            Ok(())
+        })
+        .await?;
         studio
             .type_into("#experiment-spec", &spec.display().to_string())
             .await?;

@@ -471,6 +471,60 @@ fn a_sweep_fine_tunes_every_setting_of_its_grid_and_reports_the_best() {
     assert!(rows[0].contains(",lr=0.0001,") && rows[1].contains(",lr=0.0005,") && rows.iter().all(|r| r.contains(",2,")), "{points}");
 }
 
+/// A random search: the sweep's settings drawn from ranges and values with its seed, each
+/// trained with the values its label names, and the report charts the dev figures against
+/// each number drawn.
+#[test]
+fn a_random_sweep_trains_the_settings_it_draws_and_charts_them() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let body = format!(
+        "{TINY}\n[sweep]\ntasks = [\"winowhy\"]\nseeds = 1\ntrain_size = 16\ncount = 3\nrandom_seed = 11\n\n[sweep.random]\nlr = {{ min = 1e-5, max = 1e-3, distribution = \"log_uniform_values\" }}\nbatch_size = {{ values = [4, 8] }}\n"
+    );
+    let result = run_to_completion(home.path(), &write_spec(home.path(), "random", &body));
+    let runs = result["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 3, "{result}");
+    let settings: Vec<&str> = runs.iter().map(|r| r["setting"].as_str().expect("a setting")).collect();
+    assert_eq!(settings.iter().collect::<std::collections::BTreeSet<_>>().len(), 3, "three different settings: {settings:?}");
+
+    let id = result["experiment_id"].as_i64().expect("experiment id");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let lrs = rt.block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("store");
+        let mut lrs = Vec::new();
+        for (row, setting) in store.experiment_runs(muppet_store::ExperimentId(id)).await.expect("runs").iter().zip(&settings) {
+            let spec = store.run_spec(row.id).await.expect("spec");
+            let (batch, lr) = (spec["config"]["batch_size"].as_u64().expect("batch size"), spec["config"]["lr"].as_f64().expect("lr"));
+            assert_eq!(format!("batch_size={batch}, lr={}", serde_json::Value::from(lr)), *setting, "{spec}");
+            assert!([4, 8].contains(&batch) && (1e-5..=1e-3).contains(&lr), "{spec}");
+            lrs.push(lr);
+        }
+        store.close().await;
+        lrs
+    });
+    assert_eq!(lrs.len(), 3);
+
+    // The same spec run again draws the same settings: nothing new is trained.
+    let again = run_to_completion(home.path(), &write_spec(home.path(), "random", &body));
+    assert_eq!(again["experiment_id"], result["experiment_id"], "{again}");
+    assert_eq!(again["runs"].as_array().map(|r| r.iter().map(|r| r["setting"].clone()).collect::<Vec<_>>()), Some(runs.iter().map(|r| r["setting"].clone()).collect()));
+
+    let report = home.path().join("report");
+    let out = muppet(home.path(), &["report", &id.to_string(), "--out", report.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary.md");
+    assert!(
+        summary.contains("Settings: 3 drawn at random (seed 11): `batch_size` one of 4, 8; `lr` log-uniform from 0.00001 to 0.001."),
+        "{summary}"
+    );
+    assert!(summary.contains("## Dev figures against lr") && summary.contains("## Dev figures against batch_size"), "{summary}");
+    assert!(summary.contains("| | settings | rank correlation (Spearman) with lr |") && summary.contains("| winowhy | 3 | "), "{summary}");
+    let svg = std::fs::read_to_string(report.join("sweep_by_lr.svg")).expect("sweep_by_lr.svg");
+    assert!(svg.contains("winowhy&apos;s dev figure against lr"), "{svg}");
+    // A log axis, its ticks written as powers of ten.
+    assert!(svg.contains("e-4<") || svg.contains("e-5<") || svg.contains("e-4\n") || svg.contains("e-5\n"), "{svg}");
+    assert!(report.join("sweep_by_batch_size.png").is_file());
+}
+
 #[test]
 fn a_stage_grid_sweeps_pre_finetuning_and_reports_each_setting() {
     let home = tempfile::tempdir().expect("tempdir");

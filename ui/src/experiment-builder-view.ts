@@ -108,6 +108,11 @@ export class ExperimentBuilder {
       el("option", { value: "sweep" }, "Sweep of training settings"),
     );
     design.addEventListener("change", () => this.showDesign());
+    // A random search draws a number of settings; a grid trains every combination.
+    const search = el("select", { id: "builder-sweep-search" }, el("option", { value: "grid" }, "grid: every combination"), el("option", { value: "random" }, "random: draw settings"));
+    const count = this.field("Settings to draw", "sw-count", d.sweepCount);
+    count.hidden = true;
+    search.addEventListener("change", () => (count.hidden = search.value !== "random"));
     const base = el("input", { type: "checkbox", id: "builder-base", checked: true });
     const se = el(
       "div",
@@ -169,7 +174,14 @@ export class ExperimentBuilder {
         { className: "form-grid" },
         this.field("Downstream tasks", "sw-tasks", "", { list: true, hint: "winowhy, bbc_news" }),
         el("label", {}, "Fine-tune from", this.sweepStart),
-        this.field("Learning rates", "sw-lr", d.sweepLr, { hint: "3e-5, 1e-4" }),
+        el(
+          "label",
+          { title: "Grid: every combination of the values. Random search (W&B's): the settings drawn from the values or ranges, each field on its own; a learning rate range (1e-5 .. 1e-3) is drawn on a log scale." },
+          "Search",
+          search,
+        ),
+        count,
+        this.field("Learning rates", "sw-lr", d.sweepLr, { hint: "3e-5, 1e-4 (random: or 1e-5 .. 1e-3)" }),
         this.field("Batch sizes", "sw-batch", d.sweepBatchSize, { hint: "8, 16" }),
         this.field("Updates", "sw-steps", d.sweepSteps, { hint: "the fine-tunes' steps" }),
         this.field("Seeds", "sw-seeds", d.seeds),
@@ -183,7 +195,7 @@ export class ExperimentBuilder {
         this.field("Its tasks per update", "sw-stage-k", d.sweepStageK, { hint: "1, 2, 4" }),
         this.field("Its learning rates", "sw-stage-lr", d.sweepStageLr, { hint: "5e-5, 1e-4" }),
       ),
-      ...["sweep.stage_grid", "sweep.tasks", "sweep.grid", "sweep.start", "sweep.seeds", "sweep.train_size"].map((f) => this.errorsFor(f)),
+      ...["sweep.stage_grid", "sweep.tasks", "sweep.grid", "sweep.random", "sweep.count", "sweep.start", "sweep.seeds", "sweep.train_size"].map((f) => this.errorsFor(f)),
     );
     const training = el(
       "details",
@@ -360,6 +372,8 @@ export class ExperimentBuilder {
       ablationTrainSize: this.value("ba-train-size"),
       sweepTasks: this.value("sw-tasks"),
       sweepStart: this.sweepStart.value,
+      sweepSearch: byId<HTMLSelectElement>("builder-sweep-search").value === "random" ? "random" : "grid",
+      sweepCount: this.value("sw-count"),
       sweepLr: this.value("sw-lr"),
       sweepBatchSize: this.value("sw-batch"),
       sweepSteps: this.value("sw-steps"),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildSpec, defaultForm, fieldOf, parseNames, parseSeeds, parseSizes, planText, smallestUsable, specFileName, usableExamples, type BuilderForm } from "./experiment-builder";
+import { buildSpec, defaultForm, fieldOf, parseDraw, parseNames, parseSeeds, parseSizes, planText, smallestUsable, specFileName, usableExamples, type BuilderForm } from "./experiment-builder";
 
 const tasks = [
   { name: "winowhy", examples: 2862 },
@@ -152,6 +152,40 @@ describe("the experiment builder", () => {
     const bad = buildSpec(form({ design: "sweep", sweepTasks: "winowhy", sweepLr: "fast", sweepBatchSize: "8.5", sweepTrainSize: "" }), tasks);
     expect(bad.spec).toBeNull();
     expect(bad.errors.map((e) => e.message)).toEqual(["sweep.grid.lr: “fast” is not a number", "sweep.grid.batch_size: “8.5” is not a whole number"]);
+  });
+
+  it("draws a random search's settings from ranges and values", () => {
+    const random = { design: "sweep" as const, sweepTasks: "winowhy", sweepSearch: "random" as const, sweepCount: "6", sweepLr: "1e-5 .. 1e-3", sweepBatchSize: "8, 16", sweepSteps: "8 .. 32" };
+    const built = buildSpec(form(random), tasks);
+    expect(built.errors).toEqual([]);
+    expect(built.spec?.sweep).toEqual({
+      tasks: ["winowhy"],
+      grid: {},
+      random: { lr: { min: 1e-5, max: 1e-3, distribution: "log_uniform_values" }, batch_size: { values: [8, 16] }, steps: { min: 8, max: 32, distribution: "int_uniform" } },
+      count: 6,
+      seeds: 3,
+      start: "base",
+      train_size: 128,
+    });
+    // Each field is checked on its own; a range in a grid says how to draw from it.
+    const bad = buildSpec(form({ ...random, sweepCount: "0", sweepLr: "0 .. 1e-3", sweepBatchSize: "8 .. 8", sweepSteps: "8.5 .. 32" }), tasks);
+    expect(bad.spec).toBeNull();
+    expect(bad.errors).toEqual([
+      { field: "sweep.random", message: "sweep.random.lr: “0 .. 1e-3”: drawn on a log scale, so it must start above 0" },
+      { field: "sweep.random", message: "sweep.random.batch_size: “8 .. 8”: the first number must be below the second" },
+      { field: "sweep.random", message: "sweep.random.steps: “8.5 .. 32”: a range is two numbers, whole, as in 8 .. 32" },
+      { field: "sweep.count", message: "sweep.count: “0” is not a number of settings to draw (at least 1)" },
+    ]);
+    expect(buildSpec(form({ ...random, sweepLr: "", sweepBatchSize: "", sweepSteps: "" }), tasks).errors).toEqual([
+      { field: "sweep.random", message: "sweep.random: give a range (1e-5 .. 1e-3) or values of at least one setting to draw" },
+    ]);
+    expect(buildSpec(form({ ...random, sweepSearch: "grid" }), tasks).errors).toEqual([
+      { field: "sweep.grid", message: "sweep.grid.lr: “1e-5 .. 1e-3” is a range: a grid lists values; choose Random search to draw from a range" },
+    ]);
+    expect(parseDraw("", true, false)).toBeNull();
+    expect(parseDraw("1 .. 2 .. 3", true, false)).toBe("“1 .. 2 .. 3”: give one range, as in 1e-5 .. 1e-3");
+    expect(fieldOf("sweep.count: 9 settings asked, but sweep.random makes only 4 different ones", "sweep")).toBe("sweep.count");
+    expect(fieldOf("sweep.random.lr: min = 0.0 must be above 0", "sweep")).toBe("sweep.random");
   });
 
   it("sweeps pre-finetuning settings of a stage it pre-finetunes first", () => {

@@ -95,7 +95,15 @@ export interface BuilderForm {
   sweepTasks: string;
   /** "base" or "run:ID": the model every setting fine-tunes from. */
   sweepStart: string;
-  /** The grid: values of each fine-tuning setting, comma-separated; an empty field is not swept. */
+  /** "grid": every combination of the values; "random": `sweepCount` settings drawn from them. */
+  sweepSearch: "grid" | "random";
+  /** How many settings a random search draws. */
+  sweepCount: string;
+  /**
+   * The grid: values of each fine-tuning setting, comma-separated; an empty field is not
+   * swept. A random search also takes a range, `1e-5 .. 1e-3` (learning rates drawn
+   * log-uniformly, whole numbers uniformly).
+   */
   sweepLr: string;
   sweepBatchSize: string;
   sweepSteps: string;
@@ -109,6 +117,9 @@ export interface BuilderForm {
 }
 
 export type Seeds = number | number[];
+
+/** Where a random search draws a setting from (serde names of `Draw`). */
+export type Draw = { values: number[] } | { min: number; max: number; distribution: "log_uniform_values" | "int_uniform" };
 
 /** The spec object, as the shell reads it (serde names of ExperimentSpec). */
 export interface ExperimentSpecJson {
@@ -141,6 +152,8 @@ export interface ExperimentSpecJson {
   sweep?: {
     tasks: string[];
     grid: Record<string, number[]>;
+    random?: Record<string, Draw>;
+    count?: number;
     stage_grid?: Record<string, number[]>;
     seeds: Seeds;
     start: string;
@@ -197,6 +210,8 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     ablationTrainSize: "128",
     sweepTasks: "",
     sweepStart: "base",
+    sweepSearch: "grid",
+    sweepCount: "8",
     sweepLr: "3e-5, 1e-4, 3e-4",
     sweepBatchSize: "8, 16",
     sweepSteps: "",
@@ -293,6 +308,30 @@ export function smallestUsable(names: string[], tasks: TaskSize[], devSize: numb
     least = Math.min(least, usableExamples(task.examples, task.devSize ?? devSize));
   }
   return least;
+}
+
+/**
+ * One field of a random search: `a .. b` is a range (a learning rate drawn log-uniformly,
+ * whole numbers uniformly), `a, b, c` values drawn from; empty: not drawn. A string says
+ * what is wrong.
+ */
+export function parseDraw(text: string, whole: boolean, logScale: boolean): Draw | null | string {
+  const range = text.split("..");
+  const read = (p: string) => (whole ? integer(p.trim()) : number(p.trim()));
+  const kind = whole ? "a whole number" : "a number";
+  if (range.length === 2) {
+    const [min, max] = [read(range[0] ?? ""), read(range[1] ?? "")];
+    if (min === null || max === null) return `“${text.trim()}”: a range is two numbers, ${whole ? "whole, " : ""}as in ${whole ? "8 .. 32" : "1e-5 .. 1e-3"}`;
+    if (min >= max) return `“${text.trim()}”: the first number must be below the second`;
+    if (logScale && min <= 0) return `“${text.trim()}”: drawn on a log scale, so it must start above 0`;
+    return { min, max, distribution: logScale && !whole ? "log_uniform_values" : "int_uniform" };
+  }
+  if (range.length > 2) return `“${text.trim()}”: give one range, as in 1e-5 .. 1e-3`;
+  const parts = text.split(/[\s,]+/).filter((p) => p !== "");
+  if (parts.length === 0) return null;
+  const values = parts.map(read);
+  const bad = parts.find((_, i) => values[i] === null);
+  return bad === undefined ? { values: values as number[] } : `“${bad}” is not ${kind}`;
 }
 
 /** The spec object of a form, or the form's own problems. */
@@ -398,12 +437,30 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
       }
       return grid;
     };
-    const grid = gridOf("sweep.grid", [
+    const fineTuning = [
       ["lr", form.sweepLr, false],
       ["batch_size", form.sweepBatchSize, true],
       ["steps", form.sweepSteps, true],
-    ]);
+    ] as const;
+    const random = form.sweepSearch === "random";
+    const ranged = fineTuning.find(([, text]) => text.includes(".."));
+    if (!random && ranged)
+      errors.push({ field: "sweep.grid", message: `sweep.grid.${ranged[0]}: “${ranged[1].trim()}” is a range: a grid lists values; choose Random search to draw from a range` });
+    const grid = random || ranged ? {} : gridOf("sweep.grid", fineTuning);
     const sw: NonNullable<ExperimentSpecJson["sweep"]> = { tasks: parseNames(form.sweepTasks), grid, seeds: seeds.seeds, start: form.sweepStart || "base" };
+    if (random) {
+      const draws: Record<string, Draw> = {};
+      for (const [key, text, whole] of fineTuning) {
+        const draw = parseDraw(text, whole, key === "lr");
+        if (typeof draw === "string") errors.push({ field: "sweep.random", message: `sweep.random.${key}: ${draw}` });
+        else if (draw) draws[key] = draw;
+      }
+      const count = integer(form.sweepCount);
+      if (count === null || count < 1) errors.push({ field: "sweep.count", message: `sweep.count: “${form.sweepCount}” is not a number of settings to draw (at least 1)` });
+      else sw.count = count;
+      if (Object.keys(draws).length === 0 && !errors.some((e) => e.field === "sweep.random")) errors.push({ field: "sweep.random", message: "sweep.random: give a range (1e-5 .. 1e-3) or values of at least one setting to draw" });
+      sw.random = draws;
+    }
     // A stage of its own to pre-finetune first: the sweep starts from it, and its grid sweeps pre-finetuning.
     const stageTasks = parseNames(form.sweepStageTasks);
     const stageGrid = gridOf("sweep.stage_grid", [
@@ -478,6 +535,8 @@ export const FIELDS = [
   "batching_ablation.train_size",
   "sweep.tasks",
   "sweep.grid",
+  "sweep.random",
+  "sweep.count",
   "sweep.stage_grid",
   "sweep.seeds",
   "sweep.start",

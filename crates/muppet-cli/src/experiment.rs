@@ -828,7 +828,7 @@ mod tests {
                 seen += 1;
             }
         }
-        assert!(seen >= 5, "expected the demo, task-count, ablation and both sweep specs in {}", dir.display());
+        assert!(seen >= 6, "expected the demo, task-count, ablation and three sweep specs in {}", dir.display());
         let demo = expand(&read_spec(&dir.join("demo.toml")).expect("demo"), "demo").expect("plan");
         // One stage, then 2 tasks x 5 sizes x 3 seeds x 2 starts.
         assert_eq!(demo.runs.len(), 61);
@@ -839,6 +839,10 @@ mod tests {
         // 3 pre-finetuning runs (K = 1, 2, 4), then 2 tasks x 3 seeds from each.
         assert_eq!(k.runs.len(), 3 + 18);
         assert_eq!(k.runs.iter().filter(|r| r.kind == muppet_core::RunKind::PreFinetune).map(|r| r.config.tasks_per_update).collect::<Vec<_>>(), [1, 2, 4]);
+        let random = expand(&read_spec(&dir.join("random_sweep.toml")).expect("random search"), "random search").expect("plan");
+        // 8 drawn settings x 2 tasks x 2 seeds, each within its range.
+        assert_eq!(random.runs.len(), 32);
+        assert!(random.runs.iter().all(|r| (1e-5..=1e-3).contains(&r.config.lr) && (8..=32).contains(&r.config.steps) && [8, 16].contains(&r.config.batch_size)));
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use muppet_charts::{write_both, Bar, BarsChart, BandPoint, BandSeries, Curve, CurvesChart, SampleEfficiencyChart, TaskCountChart};
+use muppet_charts::{write_both, Bar, BarsChart, BandPoint, BandSeries, Curve, CurvesChart, SampleEfficiencyChart, ScatterChart, ScatterPoint, ScatterSeries, TaskCountChart};
+use muppet_core::experiment::Distribution;
 use muppet_core::{ExperimentKind, ExperimentSpec, MuppetHome, RunId, RunStatus};
 use muppet_store::{ExperimentId, Store};
 use muppet_train::experiment::aggregate::{self, Observation, Point, ALL_TASKS};
@@ -301,6 +302,80 @@ fn write_scored_models(md: &mut String, dir: &Path, figures: &mut Vec<String>, s
     Ok(())
 }
 
+/// Where a drawn setting took its values, in words.
+fn draw_text(d: &muppet_core::experiment::Draw) -> String {
+    let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    match (&d.values, &d.min, &d.max) {
+        (Some(values), ..) => format!("one of {}", values.iter().map(text).collect::<Vec<_>>().join(", ")),
+        (None, Some(min), Some(max)) => {
+            let whole = [min, max].iter().all(|v| v.is_i64() || v.is_u64());
+            let how = match d.distribution {
+                Some(Distribution::LogUniformValues) => "log-uniform",
+                Some(Distribution::IntUniform) => "a whole number",
+                None if whole => "a whole number",
+                _ => "uniform",
+            };
+            format!("{how} from {} to {}", text(min), text(max))
+        }
+        _ => String::new(),
+    }
+}
+
+/// A random sweep's dev figures against each number it drew (W&B's scatter of a sweep's
+/// runs by one parameter): one point per setting and task (its mean over seeds), a series
+/// per task (and starting point, when the stage was swept too), on a log axis where the
+/// number was drawn log-uniformly.
+fn drawn_settings(md: &mut String, dir: &Path, figures: &mut Vec<String>, r: &Results, points: &[Point]) -> anyhow::Result<()> {
+    let Some(sweep) = r.spec.sweep.as_ref().filter(|s| !s.random.is_empty()) else { return Ok(()) };
+    // Each setting's training settings, from a run of it.
+    let configs: BTreeMap<&Arm, serde_json::Value> = r
+        .plan
+        .runs
+        .iter()
+        .filter_map(|run| match &run.role {
+            Role::Finetune { arm, .. } => Some((arm, serde_json::to_value(&run.config).ok()?)),
+            Role::PreFinetune { .. } => None,
+        })
+        .collect();
+    let several_starts = points.iter().map(|p| p.arm.model_arm()).collect::<std::collections::BTreeSet<_>>().len() > 1;
+    for (key, draw) in &sweep.random {
+        let mut series: BTreeMap<String, Vec<ScatterPoint>> = BTreeMap::new();
+        for p in points.iter().filter(|p| p.value.mean.is_finite()) {
+            let Some(x) = configs.get(&p.arm).and_then(|c| c.get(key)).and_then(serde_json::Value::as_f64) else { continue };
+            let label = if several_starts { format!("{}, {}", p.task, p.arm.model_arm().label()) } else { p.task.clone() };
+            series.entry(label).or_default().push(ScatterPoint { x, y: p.value.mean, label: String::new() });
+        }
+        if series.is_empty() {
+            continue;
+        }
+        let title = match series.keys().collect::<Vec<_>>()[..] {
+            [one] => format!("Sweep: {one}'s dev figure against {key}"),
+            _ => format!("Sweep: dev figures against {key}"),
+        };
+        let chart = ScatterChart {
+            title,
+            x_label: key.clone(),
+            y_label: "dev metric (mean over seeds)".into(),
+            log_x: draw.distribution == Some(Distribution::LogUniformValues),
+            log_y: false,
+            series: series.into_iter().map(|(label, points)| ScatterSeries { label, points }).collect(),
+        };
+        let stem = format!("sweep_by_{}", slug(key));
+        figure(&chart, dir, &stem, figures)?;
+        writeln!(md, "## Dev figures against {key}\n\n![against {key}]({stem}.png)\n")?;
+        // How the figure moves with the setting (W&B's parameter correlation), by rank: a
+        // log scale or any other monotone one gives the same value.
+        writeln!(md, "| | settings | rank correlation (Spearman) with {key} |\n|---|---|---|")?;
+        for s in &chart.series {
+            let (x, y): (Vec<f64>, Vec<f64>) = s.points.iter().map(|p| (p.x, p.y)).unzip();
+            let rho = muppet_train::metrics::spearman(&x, &y);
+            writeln!(md, "| {} | {} | {} |", s.label, x.len(), if rho.is_finite() { format!("{rho:+.2}") } else { "-".into() })?;
+        }
+        writeln!(md)?;
+    }
+    Ok(())
+}
+
 /// The best setting of a sweep, and which others it is not told apart from: those whose 95%
 /// interval reaches the best one's (more seeds would be needed to rank them).
 fn sweep_verdict(best: &Point, all: &[&Point]) -> String {
@@ -390,6 +465,10 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
             _ => " Gains are paired: each seed's value minus the base model's with the same seed, which draws the same dev split and training subset.",
         }
     )?;
+    if let Some(sw) = r.spec.sweep.as_ref().filter(|s| !s.random.is_empty()) {
+        let fields: Vec<String> = sw.random.iter().map(|(key, d)| format!("`{key}` {}", draw_text(d))).collect();
+        writeln!(md, "Settings: {} drawn at random (seed {}): {}.\n", sw.count.unwrap_or(0), sw.random_seed.unwrap_or(0), fields.join("; "))?;
+    }
     if !r.dev_sources.is_empty() {
         writeln!(md, "Dev examples of each downstream task, as its fine-tunes' `splits.json` records them:\n")?;
         for (task, source) in &r.dev_sources {
@@ -576,6 +655,7 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                     writeln!(md, "{}\n", sweep_verdict(best, &mine))?;
                 }
             }
+            drawn_settings(&mut md, dir, &mut figures, r, &points)?;
         }
     }
 

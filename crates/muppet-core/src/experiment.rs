@@ -322,6 +322,17 @@ pub struct Sweep {
     /// combination is a pre-finetuning run of its own.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub stage_grid: std::collections::BTreeMap<String, Vec<serde_json::Value>>,
+    /// Fine-tuning settings drawn at random instead of listed (W&B's random search): each of
+    /// the sweep's `count` settings takes a value of every field here, drawn from its range
+    /// or its values with `random_seed`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub random: std::collections::BTreeMap<String, Draw>,
+    /// How many settings to draw from `random`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+    /// The seed of the draws (default 0): the same spec always draws the same settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_seed: Option<u64>,
     pub seeds: Seeds,
     /// `"base"` (default), a stage of this file or `"run:ID"`.
     #[serde(default = "base")]
@@ -330,6 +341,35 @@ pub struct Sweep {
     pub train_size: Option<usize>,
     #[serde(default)]
     pub reuse_heads: bool,
+}
+
+/// Where a randomly drawn setting takes its value from: one of `values`, or a number
+/// between `min` and `max` (both included) drawn by `distribution`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Draw {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<serde_json::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<serde_json::Value>,
+    /// Default: `int_uniform` when `min` and `max` are whole numbers, else `uniform`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<Distribution>,
+}
+
+/// How a number is drawn between a range's bounds (W&B's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Distribution {
+    /// Every number between the bounds equally likely.
+    Uniform,
+    /// Every whole number between the bounds equally likely.
+    IntUniform,
+    /// Uniform in the logarithm: as likely between 1e-5 and 1e-4 as between 1e-4 and 1e-3
+    /// (learning rates).
+    LogUniformValues,
 }
 
 #[cfg(test)]

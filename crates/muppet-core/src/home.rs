@@ -94,6 +94,28 @@ impl MuppetHome {
         self.root.join("reports").join(id.to_string())
     }
 
+    /// Folder of a comparison of experiments (`muppet report A B ...` from the app).
+    pub fn comparison_dir(&self, ids: &[i64]) -> PathBuf {
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        self.root.join("reports").join(format!("compare-{}", ids.join("-")))
+    }
+
+    /// The comparison folders that compare experiment `id` with others.
+    pub fn comparisons_of(&self, id: i64) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.root.join("reports")) else { return Vec::new() };
+        let mut out: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .filter(|e| {
+                let name = e.file_name();
+                let ids = name.to_str().and_then(|n| n.strip_prefix("compare-"));
+                ids.is_some_and(|ids| ids.split('-').any(|i| i.parse() == Ok(id)))
+            })
+            .map(|e| e.path())
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Create the folders that must exist.
     pub fn ensure(&self) -> std::io::Result<()> {
         for dir in [self.root.clone(), self.assets.clone(), self.cache(), self.runs()] {

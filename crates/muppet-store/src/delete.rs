@@ -117,6 +117,8 @@ async fn delete(store: &Store, home: &MuppetHome, runs: &[RunId], experiment: Op
     let mut folders: Vec<PathBuf> = runs.iter().map(|&r| home.run_dir(r)).collect();
     if let Some(e) = experiment {
         folders.extend([home.experiment_dir(e.0), home.report_dir(e.0)]);
+        // Its comparisons with other experiments compare what is gone.
+        folders.extend(home.comparisons_of(e.0));
     }
     // What an earlier deletion or import left when its process was killed half-way.
     for parent in folders.iter().filter_map(|f| f.parent()).collect::<std::collections::BTreeSet<_>>() {

@@ -226,6 +226,14 @@ async fn an_experiment_is_deleted_with_its_runs_and_folders() {
     std::fs::write(home.report_dir(experiment.0).join("summary.md"), b"# curves\n").expect("summary");
     std::fs::create_dir_all(home.experiment_dir(experiment.0)).expect("experiment folder");
     std::fs::write(home.experiment_dir(experiment.0).join("orchestrator.log"), b"done\n").expect("log");
+    // Its comparisons with another experiment go with it; a comparison of others stays,
+    // as does one of an experiment whose id merely starts with the same digits.
+    let (with_it, others, prefix) = (home.comparison_dir(&[kept.0, experiment.0]), home.comparison_dir(&[kept.0, 999]), home.comparison_dir(&[kept.0, experiment.0 * 10 + 1]));
+    for c in [&with_it, &others, &prefix] {
+        std::fs::create_dir_all(c).expect("comparison");
+        std::fs::write(c.join("summary.md"), b"# compared\n").expect("summary");
+    }
+    assert_eq!(home.comparisons_of(experiment.0), [with_it.clone()]);
 
     let orchestrator = muppet_core::ProcessLock::experiment(&home, experiment.0).expect("lock as the orchestrator would");
     let err = delete_experiment(&store, &home, experiment).await.expect_err("being run").to_string();
@@ -239,9 +247,10 @@ async fn an_experiment_is_deleted_with_its_runs_and_folders() {
     let deleted = delete_experiment(&store, &home, experiment).await.expect("delete");
     assert_eq!((deleted.runs, deleted.experiment, deleted.points, deleted.checkpoints), (vec![pre, fine], Some(experiment), 22, 2));
     assert!(matches!(store.experiment(experiment).await, Err(muppet_store::StoreError::NoSuchExperiment(_))));
-    for folder in [home.run_dir(pre), home.run_dir(fine), home.report_dir(experiment.0), home.experiment_dir(experiment.0)] {
+    for folder in [home.run_dir(pre), home.run_dir(fine), home.report_dir(experiment.0), home.experiment_dir(experiment.0), with_it] {
         assert!(!folder.exists(), "{} gone", folder.display());
     }
+    assert!(others.join("summary.md").is_file() && prefix.join("summary.md").is_file(), "comparisons of other experiments stay");
     for parent in [home.runs(), home.root().join("reports"), home.root().join("experiments")] {
         assert_eq!(hidden(&parent), Vec::<String>::new(), "nothing left aside in {}", parent.display());
     }

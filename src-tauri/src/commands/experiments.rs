@@ -236,7 +236,7 @@ pub async fn compare_experiments(state: State<'_, StudioState>, experiments: Vec
         return Err(CommandError::Invalid("tick two or more experiments of one design to compare them".into()));
     }
     let ids: Vec<String> = experiments.iter().map(|e| e.to_string()).collect();
-    let dir = state.home().root().join("reports").join(format!("compare-{}", ids.join("-")));
+    let dir = state.home().comparison_dir(&experiments);
     report_into(&state, &ids, &dir).await?;
     let charts = svg_names(&dir)
         .into_iter()

@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod fit;
+mod random;
 pub mod stats;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -504,10 +505,24 @@ fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig
     if sw.train_size == Some(0) {
         p.add("sweep.train_size", "0 is no size: give at least 1, or leave it out to train on every example");
     }
-    if sw.grid.is_empty() && sw.stage_grid.is_empty() {
-        p.add("sweep.grid", "is empty: give the settings to sweep and their values, e.g. lr = [1e-5, 3e-5, 1e-4] (or sweep.stage_grid, the settings of the stage it starts from)");
+    if sw.grid.is_empty() && sw.stage_grid.is_empty() && sw.random.is_empty() {
+        p.add("sweep.grid", "is empty: give the settings to sweep and their values, e.g. lr = [1e-5, 3e-5, 1e-4] (or sweep.random, settings to draw, or sweep.stage_grid, the settings of the stage it starts from)");
     }
-    let grid_ok = check_grid("sweep.grid", &sw.grid, ft, &[("seed", "sweep.seeds"), ("train_size", "sweep.train_size")], p);
+    let grid_reserved = [("seed", "sweep.seeds"), ("train_size", "sweep.train_size")];
+    let grid_ok = check_grid("sweep.grid", &sw.grid, ft, &grid_reserved, p);
+    // Settings drawn at random instead of listed.
+    let drawn = if sw.random.is_empty() {
+        if sw.count.is_some() || sw.random_seed.is_some() {
+            p.add("sweep.count", "draws settings from sweep.random: give the fields to draw, e.g. lr = { min = 1e-5, max = 1e-3, distribution = \"log_uniform_values\" }");
+        }
+        None
+    } else if !sw.grid.is_empty() {
+        p.add("sweep.random", "a sweep lists its settings in sweep.grid or draws them from sweep.random, not both: move the grid's fields into sweep.random as values = [...]");
+        None
+    } else {
+        Some(random::settings(&sw.random, sw.count, sw.random_seed.unwrap_or(0), ft, &grid_reserved, p))
+    };
+    let grid_ok = grid_ok && !matches!(drawn, Some(None));
     let (mut runs, stage_index) = plan_stages(spec, label, pft, p);
     let start = resolve_start("sweep.start", &sw.start, &stage_index, spec, p);
     unused_stages(spec, std::slice::from_ref(&sw.start), "sweep.start", p);
@@ -535,12 +550,17 @@ fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig
     if starts.is_empty() || !grid_ok {
         return Plan { kind: ExperimentKind::Sweep, runs, pool_order: None };
     }
-    let settings = if sw.grid.is_empty() { vec![(ConfigOverrides::new(), String::new())] } else { grid_settings(&sw.grid) };
+    let settings = match drawn {
+        Some(Some(drawn)) => drawn,
+        _ if sw.grid.is_empty() => vec![(ConfigOverrides::new(), String::new())],
+        _ => grid_settings(&sw.grid),
+    };
     let mut insane = Problems::default();
     for (start_arm, start) in &starts {
         for (fields, values) in &settings {
-            let config = overlay(ft, "sweep.grid", fields).unwrap_or_else(|_| ft.clone());
-            sane("sweep.grid", &config, &mut insane);
+            let section = if sw.random.is_empty() { "sweep.grid" } else { "sweep.random" };
+            let config = overlay(ft, section, fields).unwrap_or_else(|_| ft.clone());
+            sane(section, &config, &mut insane);
             // A setting of the stage alone is its own arm.
             let arm = if values.is_empty() { start_arm.clone() } else { Arm::Setting { start: Box::new(start_arm.clone()), values: values.clone() } };
             for task in &sw.tasks {
@@ -1082,6 +1102,50 @@ mod tests {
         let plan = expand(&inside).expect("plan");
         let err = check(&inside, &plan, &facts(), false).expect_err("overlap").0.join("\n");
         assert!(err.contains("downstream task `x` is in the pre-finetuning mixture of `pft` (stages[0].tasks)"), "{err}");
+    }
+
+    #[test]
+    fn a_random_sweep_draws_count_settings_once_for_every_task_and_seed() {
+        let s = spec(serde_json::json!({
+            "name": "rs",
+            "finetune": {"steps": 20},
+            "sweep": {
+                "tasks": ["x", "y"], "seeds": 2, "count": 5, "random_seed": 3,
+                "random": {"lr": {"min": 1e-5, "max": 1e-3, "distribution": "log_uniform_values"}, "batch_size": {"values": [8, 16]}}
+            }
+        }));
+        let plan = expand(&s).expect("plan");
+        // 5 settings x 2 tasks x 2 seeds, from the base model.
+        assert_eq!(plan.runs.len(), 20);
+        assert!(plan.runs.iter().all(|r| r.kind == RunKind::Finetune && r.start == PlannedStart::Base));
+        let arms: Vec<Arm> = plan.runs.iter().step_by(4).map(|r| match &r.role {
+            Role::Finetune { arm, .. } => arm.clone(),
+            Role::PreFinetune { .. } => unreachable!(),
+        }).collect();
+        assert_eq!(arms.iter().collect::<BTreeSet<_>>().len(), 5, "{arms:?}");
+        // Each run trains with the values its setting's label names.
+        for r in &plan.runs {
+            let Role::Finetune { arm: Arm::Setting { values, .. }, .. } = &r.role else { panic!("{:?}", r.role) };
+            assert_eq!(values, &format!("batch_size={}, lr={}", r.config.batch_size, serde_json::Value::from(r.config.lr)), "{}", r.name);
+            assert!((1e-5..=1e-3).contains(&r.config.lr) && r.config.steps == 20);
+        }
+        assert_eq!(expand(&s).expect("plan"), plan, "the same spec expands into the same runs");
+        let mut other = s.clone();
+        other.sweep.as_mut().expect("sweep").random_seed = Some(4);
+        assert_ne!(expand(&other).expect("plan").runs[0].config.lr, plan.runs[0].config.lr, "another seed draws other settings");
+        // A grid beside it, or a count without it, is refused, saying what to do.
+        let mut both = s.clone();
+        both.sweep.as_mut().expect("sweep").grid.insert("steps".into(), vec![8.into()]);
+        let err = expand(&both).expect_err("both").0.join("\n");
+        assert!(err.contains("sweep.random: a sweep lists its settings in sweep.grid or draws them from sweep.random, not both"), "{err}");
+        let mut count_alone = s.clone();
+        count_alone.sweep.as_mut().expect("sweep").random.clear();
+        count_alone.sweep.as_mut().expect("sweep").grid.insert("steps".into(), vec![8.into()]);
+        let err = expand(&count_alone).expect_err("count alone").0.join("\n");
+        assert!(err.contains("sweep.count: draws settings from sweep.random"), "{err}");
+        let mut zero = s.clone();
+        zero.sweep.as_mut().expect("sweep").count = Some(0);
+        assert_eq!(expand(&zero).expect_err("zero").0, ["sweep.count: 0 settings: draw at least 1"]);
     }
 
     #[test]
