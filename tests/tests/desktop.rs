@@ -824,11 +824,15 @@ async fn a_run_bundle_from_another_machine_is_imported_from_the_runs_page() -> a
         studio.wait_for("#runs-columns-list input[data-column='metric:rt_fresh_rotten dev accuracy']", UI_WAIT, "the menu lists the run's dev accuracy").await?;
         studio.click("#runs-columns-list input[data-column='metric:rt_fresh_rotten dev accuracy']").await?;
         studio.click("#runs-columns-list input[data-column='param:batch size']").await?;
+        // And the accuracy's best, beside its last value.
+        studio.click("#runs-columns-list input[data-column='metric:rt_fresh_rotten dev accuracy (best)']").await?;
         read_settled(|| async {
             let row = "#runs-body tr[data-run-id='1']";
             let accuracy = studio.text(&format!("{row} td[data-column='metric:rt_fresh_rotten dev accuracy']")).await?;
+            let best = studio.text(&format!("{row} td[data-column='metric:rt_fresh_rotten dev accuracy (best)']")).await?;
             let batch = studio.text(&format!("{row} td[data-column='param:batch size']")).await?;
             ensure!(accuracy == "0.9000" && batch == "4", "the columns show {accuracy:?} and {batch:?}");
+            ensure!(best.parse::<f64>().is_ok_and(|b| b >= 0.9), "the best column shows {best:?}");
             Ok(())
         })
         .await?;

@@ -97,6 +97,8 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert_eq!(picked("train size < 100 and strategyqa dev accuracy >= 0"), [fine_run], "the pre-finetuning run has no train size");
     assert_eq!(picked("strategyqa dev accuracy >= 0 and max length = 48"), [fine_run, run], "newest first");
     assert_eq!(picked("sarcasm_headlines dev accuracy > 1"), Vec::<i64>::new());
+    // A figure's best: never below its last value (accuracy's goal is the highest).
+    assert_eq!(picked("strategyqa dev accuracy (best) >= 0 and max length = 48"), [fine_run, run]);
     // Ordered by a key, highest first (or lowest), the key's values shown as a column.
     let ordered = |extra: &[&str]| -> Vec<i64> {
         let out = muppet(home.path(), &[&["runs", "list", "--json"], extra].concat());
@@ -108,6 +110,8 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert_eq!(ordered(&["--sort", "updates", "--ascending"]), [fine_run, run]);
     assert_eq!(ordered(&["--sort", "train size", "--ascending"]), [fine_run, run], "a run without the key comes last");
     assert_eq!(ordered(&["--sort", "updates", "--limit", "1"]), [run]);
+    let best = ordered(&["--sort", "strategyqa dev accuracy (best)"]);
+    assert_eq!(best.len(), 2, "both runs have a best strategyqa dev accuracy");
     let table = text(&muppet(home.path(), &["runs", "list", "--sort", "updates"]));
     assert!(table.lines().next().is_some_and(|head| head.contains("updates")), "{table}");
     let out = muppet(home.path(), &["runs", "list", "--sort", "strategyqa test accuracy"]);

@@ -94,7 +94,18 @@ describe("optional columns", () => {
   const c = row(3);
 
   it("are the runs' dev figures by name, then their settings in order", () => {
-    expect(availableColumns([a, b, c])).toEqual(["metric:boolq dev accuracy", "metric:sst2 dev accuracy", "param:learning rate", "param:sampling", "param:batching"]);
+    expect(availableColumns([a, b, c])).toEqual([
+      "metric:boolq dev accuracy",
+      "metric:boolq dev accuracy (best)",
+      "metric:sst2 dev accuracy",
+      "metric:sst2 dev accuracy (best)",
+      "param:learning rate",
+      "param:sampling",
+      "param:batching",
+    ]);
+    // A figure without a goal (a system figure) has no best.
+    const system = row(4, { columns: { metrics: { "system rss_mb": figures(120, null) }, params: {} } });
+    expect(availableColumns([system])).toEqual(["metric:system rss_mb"]);
     expect(columnLabel("metric:sst2 dev accuracy")).toBe("sst2 dev accuracy");
   });
 
@@ -104,6 +115,15 @@ describe("optional columns", () => {
     expect(columnCell(a, "param:learning rate")).toEqual({ text: "0.00002" });
     expect(columnCell(a, "param:sampling")).toEqual({ text: "temperature 2", title: '{"temperature":2}' });
     expect(columnValue(b, "param:batching")).toBe("homogeneous");
+  });
+
+  it("show a figure's best in its best column, the last in the title", () => {
+    expect(columnLabel("metric:sst2 dev accuracy (best)")).toBe("sst2 dev accuracy (best)");
+    expect(columnCell(a, "metric:sst2 dev accuracy (best)")).toEqual({ text: "0.9000", title: "best; last 0.8000 at step 30" });
+    expect(columnValue(a, "metric:sst2 dev accuracy (best)")).toBe(0.9);
+    expect(columnCell(c, "metric:sst2 dev accuracy (best)").text).toBe("—");
+    // Sorted by the best, run 1 (best 0.9, last 0.8) comes before run 2 (0.7).
+    expect(sortRuns([b, a, c], { key: "metric:sst2 dev accuracy (best)", descending: true }).map((r) => r.id)).toEqual([1, 2, 3]);
   });
 
   it("sort, runs without the figure last", () => {

@@ -47,21 +47,40 @@ export function tagCounts(rows: readonly RunListRow[]): [string, number][] {
   return [...counts].sort((a, b) => a[0].localeCompare(b[0]));
 }
 
-/** An optional column: a dev figure ("metric:sst2 dev accuracy") or a setting ("param:learning rate"). */
+/**
+ * An optional column: a dev figure ("metric:sst2 dev accuracy", its last value; "metric:sst2
+ * dev accuracy (best)", its best by the metric's goal) or a setting ("param:learning rate").
+ */
 export type ColumnKey = `metric:${string}` | `param:${string}`;
+
+/** What a figure's column name ends with to show its best value (as the CSV and `--where` name it). */
+export const BEST = " (best)";
+
+/** A run's figures of a metric column: the named figure, and whether the column is its best. */
+function figureOf(row: RunListRow, name: string): { figures: NonNullable<RunListRow["columns"]>["metrics"][string] | undefined; best: boolean } {
+  const metrics = row.columns?.metrics;
+  if (metrics?.[name] || !name.endsWith(BEST)) return { figures: metrics?.[name], best: false };
+  return { figures: metrics?.[name.slice(0, -BEST.length)], best: true };
+}
 
 export type RunSortKey = "id" | "name" | "status" | "points" | "last_loss" | "started_at" | "progress" | ColumnKey;
 
 /** The optional columns the runs offer: their dev figures by name, then their settings in the order first met (the store sends them by name). */
 export function availableColumns(rows: readonly RunListRow[]): ColumnKey[] {
   const metrics = new Set<string>();
+  const withBest = new Set<string>();
   const params: string[] = [];
   for (const r of rows) {
     if (!r.columns) continue;
-    for (const k of Object.keys(r.columns.metrics)) metrics.add(k);
+    for (const [k, m] of Object.entries(r.columns.metrics)) {
+      metrics.add(k);
+      if (m.best !== null) withBest.add(k);
+    }
     for (const k of Object.keys(r.columns.params)) if (!params.includes(k)) params.push(k);
   }
-  return [...[...metrics].sort().map((k) => `metric:${k}` as const), ...params.map((k) => `param:${k}` as const)];
+  // Each figure with a goal offers its best beside its last value.
+  const figures = [...metrics].sort().flatMap((k) => (withBest.has(k) ? [k, `${k}${BEST}`] : [k]));
+  return [...figures.map((k) => `metric:${k}` as const), ...params.map((k) => `param:${k}` as const)];
 }
 
 /** A column's heading: the figure's or setting's name. */
@@ -70,7 +89,10 @@ export const columnLabel = (key: ColumnKey): string => key.slice(key.indexOf(":"
 /** A run's value in a column, for sorting: a dev figure's last value, a setting's number or its text. */
 export function columnValue(row: RunListRow, key: ColumnKey): number | string | null {
   const name = columnLabel(key);
-  if (key.startsWith("metric:")) return row.columns?.metrics[name]?.last ?? null;
+  if (key.startsWith("metric:")) {
+    const { figures, best } = figureOf(row, name);
+    return (best ? figures?.best : figures?.last) ?? null;
+  }
   const value = row.columns?.params[name];
   if (value === undefined || value === null) return null;
   if (typeof value === "number") return value;
@@ -81,7 +103,8 @@ export function columnValue(row: RunListRow, key: ColumnKey): number | string | 
 export function columnCell(row: RunListRow, key: ColumnKey): { text: string; title?: string } {
   const name = columnLabel(key);
   if (key.startsWith("metric:")) {
-    const m = row.columns?.metrics[name];
+    const { figures: m, best } = figureOf(row, name);
+    if (best) return m && m.best !== null ? { text: m.best.toFixed(4), title: `best${m.last === null ? "" : `; last ${m.last.toFixed(4)} at step ${m.step}`}` } : { text: MISSING };
     if (!m || m.last === null) return { text: MISSING };
     return { text: m.last.toFixed(4), title: `last at step ${m.step}${m.best === null ? "" : `; best ${m.best.toFixed(4)}`}` };
   }

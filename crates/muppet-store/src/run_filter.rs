@@ -1,7 +1,8 @@
 //! Runs picked by their settings and figures, as MLflow's search filter (`params.lr < 1e-4
 //! and metrics.acc > 0.8`) and W&B's table filters do: conditions joined by `and`, each a key,
 //! a comparison and a value. A key is a column of the runs table, by its name (`learning
-//! rate`, `sst2 dev accuracy`: a figure is its last value), or a path into the run's spec
+//! rate`, `sst2 dev accuracy`: a figure is its last value, `sst2 dev accuracy (best)` its
+//! best by the metric's goal), or a path into the run's spec
 //! (`config.lr`, `$.config.sampling.t`, or one word: `backend`). A run without the key's
 //! value does not match.
 
@@ -110,6 +111,13 @@ impl Key {
                     if let Some((_, figures)) = columns.metrics.iter().find(|(k, _)| named(k)) {
                         return figures.last.map(Value::from);
                     }
+                    // `NAME (best)`: the figure's best value by its metric's goal, as the
+                    // runs table's CSV names it.
+                    if let Some(figure) = best_of(name)
+                        && let Some((_, figures)) = columns.metrics.iter().find(|(k, _)| k.eq_ignore_ascii_case(figure))
+                    {
+                        return figures.best.map(Value::from);
+                    }
                 }
                 // One word that is no column: a field at the top of the spec (`backend`).
                 if name.contains(' ') {
@@ -142,7 +150,7 @@ impl Key {
                 let shown: Vec<&str> = figures.iter().take(8).map(|s| s.as_str()).collect();
                 let more = if figures.len() > shown.len() { ", ..." } else { "" };
                 format!(
-                    "no run has `{name}`: a key is a setting ({}), a figure ({}{more}) or a path into the spec (`config.lr`)",
+                    "no run has `{name}`: a key is a setting ({}), a figure ({}{more}; its last value, or its best with `(best)` after its name) or a path into the spec (`config.lr`)",
                     settings.join(", "),
                     if shown.is_empty() { "none stored yet".to_string() } else { shown.join(", ") }
                 )
@@ -150,6 +158,15 @@ impl Key {
         }
     }
 }
+
+/// The figure a `NAME (best)` key names (any case).
+fn best_of(name: &str) -> Option<&str> {
+    let at = name.len().checked_sub(BEST_SUFFIX.len())?;
+    (name.is_char_boundary(at) && name[at..].eq_ignore_ascii_case(BEST_SUFFIX)).then(|| name[..at].trim_end())
+}
+
+/// What a figure's name ends with to name its best value.
+pub const BEST_SUFFIX: &str = "(best)";
 
 /// `text` cut at each `and` that stands alone (any case) outside quotes, so keys may hold
 /// other words and a quoted value any text (`name = "sst2 and rte"`); an unclosed quote is
@@ -331,6 +348,26 @@ mod tests {
             Ok(ids) => panic!("`{text}` matched {ids:?}"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn a_figure_with_best_after_it_is_its_best_value() {
+        let (mut columns, specs) = runs();
+        // Run 1 was better earlier than at its end; run 2 ended at its best.
+        columns.get_mut(&RunId(1)).expect("run 1").metrics.insert("sst2 dev accuracy".into(), MetricFigures { last: Some(0.81), best: Some(0.9), step: 10 });
+        let select = |text: &str| {
+            let mut ids: Vec<i64> = RunFilter::parse(text).expect("parse").select(&columns, &specs).expect("select").into_iter().map(|r| r.0).collect();
+            ids.sort_unstable();
+            ids
+        };
+        assert_eq!(select("sst2 dev accuracy > 0.83"), [2]);
+        assert_eq!(select("sst2 dev accuracy (best) > 0.83"), [1, 2]);
+        assert_eq!(select("SST2 Dev Accuracy  (BEST) >= 0.9"), [1]);
+        let best = RunKey::parse("sst2 dev accuracy (best)").expect("key").values(&columns, &specs).expect("values");
+        assert_eq!((best.get(&RunId(1)), best.get(&RunId(2)), best.get(&RunId(3))), (Some(&json!(0.9)), Some(&json!(0.85)), None));
+        // A setting has no best; the error says how a best is named.
+        let err = RunFilter::parse("learning rate (best) > 0").expect("parse").select(&columns, &specs).expect_err("no best of a setting").to_string();
+        assert!(err.contains("no run has `learning rate (best)`") && err.contains("its best with `(best)` after its name"), "{err}");
     }
 
     #[test]
