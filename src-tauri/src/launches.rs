@@ -76,22 +76,29 @@ impl ExperimentLaunches {
 
     /// Continue stored experiment `experiment` (`muppet experiment resume`): its completed
     /// runs are skipped. It needs no spec file (one imported from another machine has none).
+    /// `more`: a random search draws that many more settings first (`--more N`).
     pub fn resume(
         &self,
         muppet: &Path,
         home: &MuppetHome,
-        experiment: i64,
-        name: &str,
+        (experiment, name): (i64, &str),
         parallel: usize,
+        more: Option<usize>,
     ) -> Result<(), CommandError> {
-        let args = [
+        let mut args: Vec<std::ffi::OsString> = vec![
             "experiment".into(),
             "resume".into(),
             experiment.to_string().into(),
             "--parallel".into(),
             parallel.to_string().into(),
         ];
-        let label = format!("experiment {experiment} `{name}` (resumed)");
+        if let Some(n) = more {
+            args.extend(["--more".into(), n.to_string().into()]);
+        }
+        let label = match more {
+            Some(n) => format!("experiment {experiment} `{name}` ({n} more settings)"),
+            None => format!("experiment {experiment} `{name}` (resumed)"),
+        };
         self.spawn(muppet, home, &args, &format!("experiment-{experiment}-resume"), label, Some(experiment))
     }
 

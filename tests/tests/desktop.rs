@@ -1362,6 +1362,48 @@ starts = ["base", "pft"]
     )
 }
 
+/// A random search run in a terminal draws more settings from its card in the app: the
+/// setting drawn first stays, the new one trains, and the card counts both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_random_search_draws_more_settings_from_its_card() -> anyhow::Result<()> {
+    within_limit(async {
+        let dir = tempfile::tempdir()?;
+        let spec = dir.path().join("random.toml");
+        std::fs::write(
+            &spec,
+            format!(
+                "name = \"random\"\n{}\n[sweep]\ntasks = [\"winowhy\"]\nseeds = 1\ntrain_size = 16\ncount = 1\n\n[sweep.random]\nlr = {{ min = 1e-5, max = 1e-3, distribution = \"log_uniform_values\" }}\n",
+                muppet_tests::experiments::TINY_SETTINGS
+            ),
+        )?;
+        let out = muppet_tests::cli::muppet(dir.path(), &["experiment", "run", "--spec", spec.to_str().context("utf-8 path")?]);
+        ensure!(out.status.success(), "{}", muppet_tests::cli::text(&out));
+        let db = dir.path().join("muppet.db");
+        let first = {
+            let store = Store::open(&db).await?;
+            let runs = store.list_runs().await?;
+            store.close().await;
+            ensure!(runs.len() == 1, "{runs:?}");
+            runs[0].clone()
+        };
+        let studio = StudioSession::open_for_training(dir.path(), "random-search.log").await?;
+        studio.click(".nav-item[data-page='experiments']").await?;
+        let card = "section.experiment[data-experiment-name='random']";
+        studio.wait_for(&format!("{card}[data-state='completed'] button.draw-more"), UI_WAIT, "the random search offers to draw more").await?;
+        studio.type_into(&format!("{card} input.more-settings"), "1").await?;
+        studio.click(&format!("{card} button.draw-more")).await?;
+        studio.wait_for(&format!("{card}[data-state='completed'][data-done='2']"), EXPERIMENT_WAIT, "the new setting is trained").await?;
+        let store = Store::open(&db).await?;
+        let runs = store.list_runs().await?;
+        let experiment = store.list_experiments().await?;
+        store.close().await;
+        ensure!(runs.len() == 2 && runs.iter().any(|r| r.id == first.id && r.name == first.name), "the first setting stays: {runs:?}");
+        ensure!(experiment[0].spec["sweep"]["count"] == 2, "the stored spec draws 2: {}", experiment[0].spec);
+        studio.close().await
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyhow::Result<()> {
     let _one_app = one_app_at_a_time().await?;

@@ -523,6 +523,25 @@ fn a_random_sweep_trains_the_settings_it_draws_and_charts_them() {
     // A log axis, its ticks written as powers of ten.
     assert!(svg.contains("e-4<") || svg.contains("e-5<") || svg.contains("e-4\n") || svg.contains("e-5\n"), "{svg}");
     assert!(report.join("sweep_by_batch_size.png").is_file());
+
+    // More settings drawn: the three drawn so far stay, and only the new ones train; the
+    // spec with a larger count does the same.
+    let out = muppet(home.path(), &["experiment", "resume", &id.to_string(), "--more", "1", "--parallel", "2", "--json"]);
+    assert!(out.status.success() && text(&out).contains(&format!("experiment {id}: drawing 1 more settings (3 to 4)")), "{}", text(&out));
+    let more = last_json(&out);
+    let drawn: Vec<&str> = more["runs"].as_array().expect("runs").iter().map(|r| r["setting"].as_str().expect("setting")).collect();
+    assert_eq!((drawn.len(), &drawn[..3]), (4, &settings[..]), "{more}");
+    let bigger = body.replace("count = 3", "count = 5");
+    let out = muppet(home.path(), &["experiment", "run", "--spec", write_spec(home.path(), "random", &bigger).to_str().expect("utf-8"), "--parallel", "2", "--json"]);
+    assert!(out.status.success() && text(&out).contains("drawing 1 more settings (4 to 5)"), "{}", text(&out));
+    let five = last_json(&out);
+    assert_eq!(five["experiment_id"], result["experiment_id"]);
+    let drawn5: Vec<&str> = five["runs"].as_array().expect("runs").iter().map(|r| r["setting"].as_str().expect("setting")).collect();
+    assert_eq!(&drawn5[..4], &drawn[..], "{five}");
+    // Another change to the spec is another experiment.
+    let other = body.replace("random_seed = 11", "random_seed = 12");
+    let out = muppet(home.path(), &["experiment", "run", "--spec", write_spec(home.path(), "random", &other).to_str().expect("utf-8")]);
+    assert!(!out.status.success() && text(&out).contains("already exists") && text(&out).contains("with a different spec"), "{}", text(&out));
 }
 
 #[test]
@@ -561,6 +580,9 @@ fn a_stage_grid_sweeps_pre_finetuning_and_reports_each_setting() {
     let scored = scored.as_array().expect("one result per model");
     assert_eq!(scored.iter().map(|r| r["run"].as_i64()).collect::<Vec<_>>(), runs[..2].iter().map(|r| r["run_id"].as_i64()).collect::<Vec<_>>(), "every stage, in order");
     assert!(scored.iter().all(|r| r["examples"] == "dev" && r["step"] == 3 && r["split"] == "eval-dev"), "{scored:?}");
+    // A grid draws nothing more.
+    let out = muppet(home.path(), &["experiment", "resume", &id.to_string(), "--more", "2"]);
+    assert!(!out.status.success() && text(&out).contains("--more draws more settings of a random search"), "{}", text(&out));
     let missing = muppet(home.path(), &["experiment", "score", "999", "--task", "fever_claims"]);
     assert!(!missing.status.success() && text(&missing).contains("experiment 999") && text(&missing).contains("muppet experiment list"), "{}", text(&missing));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ExperimentLaunch, ExperimentView, RunRow, RunStatus } from "./api";
-import { experimentProgress, launchStatus } from "./experiment-progress";
+import { drawnSettings, experimentProgress, launchStatus, moreSettings } from "./experiment-progress";
 
 const run = (id: number, status: RunStatus): RunRow => ({
   id,
@@ -79,5 +79,18 @@ describe("a launch's line", () => {
     const adopted = launch({ adopted: true, experiment: 3, log: "", spec: "experiment 3 `sweep`" });
     expect(launchStatus(adopted).text).toBe("running (pid 4242), started outside this session of the app");
     expect(launchStatus({ ...adopted, running: false })).toEqual({ state: "ended", text: "ended (its runs below and its log show how)" });
+  });
+});
+
+describe("a random search", () => {
+  it("is told by its drawn settings, and draws a whole number more", () => {
+    expect(drawnSettings({ sweep: { tasks: ["a"], grid: {}, random: { lr: { min: 1e-5, max: 1e-3 } }, count: 8 } })).toBe(8);
+    expect(drawnSettings({ sweep: { tasks: ["a"], grid: { lr: [1e-5] } } })).toBeNull();
+    expect(drawnSettings({ sample_efficiency: {} })).toBeNull();
+    expect(drawnSettings(null)).toBeNull();
+    expect(moreSettings(" 4 ")).toBe(4);
+    expect(moreSettings("0")).toBe("“0” is not a number of settings to draw: give a whole number, at least 1");
+    expect(moreSettings("2.5")).toMatch(/^“2.5” is not/);
+    expect(moreSettings("")).toMatch(/^“” is not/);
   });
 });

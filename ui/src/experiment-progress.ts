@@ -48,3 +48,15 @@ export function launchStatus(l: ExperimentLaunch): { state: "running" | "cancell
   if (l.adopted) return { state: "ended", text: "ended (its runs below and its log show how)" };
   return { state: l.exit_code === 0 ? "done" : "failed", text: `ended with code ${l.exit_code ?? "?"}` };
 }
+
+/** How many settings a random search (`sweep.random`) has drawn, its `count`; null for any other experiment. */
+export function drawnSettings(spec: unknown): number | null {
+  const sweep = (spec as { sweep?: { random?: Record<string, unknown>; count?: unknown } } | null)?.sweep;
+  return sweep?.random && Object.keys(sweep.random).length > 0 && typeof sweep.count === "number" ? sweep.count : null;
+}
+
+/** The number typed to draw more settings, or what is wrong with it. */
+export function moreSettings(text: string): number | string {
+  const n = Number(text.trim());
+  return text.trim() !== "" && Number.isInteger(n) && n >= 1 ? n : `“${text.trim()}” is not a number of settings to draw: give a whole number, at least 1`;
+}

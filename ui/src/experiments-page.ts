@@ -7,7 +7,7 @@ import { wireBrowse } from "./browse";
 import { ExperimentBuilder } from "./experiment-builder-view";
 import { demoPending, renderDemoOffer } from "./demo-offer";
 import { byId, el, showBanner, showResult } from "./dom";
-import { experimentProgress, launchStatus } from "./experiment-progress";
+import { drawnSettings, experimentProgress, launchStatus, moreSettings } from "./experiment-progress";
 import { ScoringPanel } from "./experiment-scoring-view";
 import { deletedText, describeError, formatStatus, formatTimestamp } from "./runs-format";
 
@@ -92,6 +92,21 @@ export class ExperimentsPage {
     resume.title = "Train the runs not completed yet (muppet experiment resume); completed runs are kept";
     resume.hidden = progress.state === "running" || progress.state === "completed";
     resume.addEventListener("click", () => void this.act(resume, () => resumeExperiment(experiment.id)));
+    // A random search draws more settings on demand; those drawn stay (W&B's sweep, more agents).
+    const drawn = drawnSettings(experiment.spec);
+    let more: HTMLElement | null = null;
+    if (drawn !== null) {
+      const count = el("input", { type: "number", min: 1, value: "4", className: "more-settings", "aria-label": "Settings to draw" });
+      const draw = el("button", { type: "button", className: "button secondary draw-more" }, "Draw more");
+      draw.title = `A random search of ${drawn} settings: draw this many more and train them (muppet experiment resume --more N); the settings drawn so far stay`;
+      draw.addEventListener("click", () => {
+        const n = moreSettings(count.value);
+        if (typeof n === "string") showBanner(byId("experiments-error"), { kind: "invalid", message: n });
+        else void this.act(draw, () => resumeExperiment(experiment.id, n));
+      });
+      more = el("span", { className: "draw-more-group" }, count, draw);
+      more.hidden = progress.state === "running";
+    }
     const remove = el("button", { type: "button", className: "button secondary delete-experiment" }, "Delete");
     remove.title = "Delete the experiment with every run of it, its log and its report";
     remove.disabled = progress.state === "running";
@@ -167,7 +182,7 @@ export class ExperimentsPage {
           el("h3", {}, experiment.name),
           el("p", { className: "page-sub" }, `${experiment.kind} · ${formatTimestamp(experiment.created_at, "local")}`),
         ),
-        el("div", { className: "toolbar" }, build, resume, remove),
+        el("div", { className: "toolbar" }, build, resume, more, remove),
       ),
       confirm,
       el("div", { className: "experiment-progress" }, bar, el("span", { className: "progress-text" }, progress.text)),

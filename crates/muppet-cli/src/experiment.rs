@@ -103,6 +103,10 @@ pub struct ScoreArgs {
 pub struct ResumeArgs {
     /// The experiment id (see `muppet experiment list`).
     id: i64,
+    /// Draw N more settings of a random search (`sweep.random`) and train them too: the
+    /// settings drawn so far stay the same.
+    #[arg(long, value_name = "N")]
+    more: Option<usize>,
     #[command(flatten)]
     launch: Launch,
 }
@@ -157,9 +161,17 @@ fn run_spec(args: RunArgs) -> anyhow::Result<()> {
     let rt = runtime()?;
     let store = rt.block_on(Store::open(&home.db()))?;
     let value = serde_json::to_value(&spec)?;
-    let id = match rt.block_on(store.experiment_named(&spec.name))? {
+    let existing = rt.block_on(store.experiment_named(&spec.name))?;
+    let more = existing.as_ref().and_then(|e| draws_more(&e.spec, &spec));
+    let id = match existing {
         Some(existing) if existing.spec == value => {
             eprintln!("experiment {} `{}` exists: continuing it (completed runs are skipped)", existing.id.0, spec.name);
+            existing.id
+        }
+        Some(existing) if let Some((from, to)) = more => {
+            let _idle = muppet_core::ProcessLock::experiment(&home, existing.id.0)?;
+            rt.block_on(store.set_experiment_spec(existing.id, &value))?;
+            eprintln!("experiment {} `{}` exists: drawing {} more settings ({from} to {to}); completed runs are skipped", existing.id.0, spec.name, to - from);
             existing.id
         }
         Some(existing) => bail!(
@@ -177,10 +189,42 @@ fn run_spec(args: RunArgs) -> anyhow::Result<()> {
 fn resume(args: ResumeArgs) -> anyhow::Result<()> {
     let home = crate::home();
     let id = ExperimentId(args.id);
+    if let Some(n) = args.more {
+        draw_more(&home, id, n)?;
+    }
     let (spec, plan) = stored(&home, id)?;
     let model = model_dir(&home, &spec)?;
     preflight(&home, &spec, &plan, args.launch.allow_overlap, &format!("experiment {}", id.0))?;
     orchestrate(&home, id, &spec, &plan, &model, &args.launch)
+}
+
+/// Whether `new` is the stored spec of a random search with a larger `count`, and the counts:
+/// the draws follow the seed, so its first settings are the stored ones and the experiment
+/// goes on with the others.
+fn draws_more(stored: &serde_json::Value, new: &ExperimentSpec) -> Option<(usize, usize)> {
+    let stored: ExperimentSpec = serde_json::from_value(stored.clone()).ok()?;
+    let (from, to) = (stored.sweep.as_ref().filter(|s| !s.random.is_empty())?.count?, new.sweep.as_ref()?.count?);
+    let mut same = new.clone();
+    same.sweep.as_mut()?.count = Some(from);
+    (to > from && same == stored).then_some((from, to))
+}
+
+/// `muppet experiment resume ID --more N`: the stored random search draws N more settings.
+fn draw_more(home: &MuppetHome, id: ExperimentId, n: usize) -> anyhow::Result<()> {
+    let (mut spec, _) = stored(home, id)?;
+    let Some(sweep) = spec.sweep.as_mut().filter(|s| !s.random.is_empty()) else {
+        bail!("--more draws more settings of a random search (a sweep with sweep.random); experiment {} draws none: resume it without --more", id.0);
+    };
+    if n == 0 {
+        bail!("--more 0 draws nothing: give the number of settings to draw, at least 1");
+    }
+    let from = sweep.count.unwrap_or(0);
+    sweep.count = Some(from + n);
+    expand(&spec, &format!("experiment {} with {n} more settings", id.0))?;
+    let _idle = muppet_core::ProcessLock::experiment(home, id.0)?;
+    crate::with_store(async |store, _| Ok(store.set_experiment_spec(id, &serde_json::to_value(&spec)?).await?))?;
+    eprintln!("experiment {}: drawing {n} more settings ({from} to {})", id.0, from + n);
+    Ok(())
 }
 
 /// The stored spec of an experiment and its plan.

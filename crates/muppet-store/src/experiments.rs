@@ -57,6 +57,16 @@ impl Store {
         Ok(row.map(experiment))
     }
 
+    /// Replace an experiment's spec (a random search drawing more settings: its first
+    /// settings, and so its runs, stay the same).
+    pub async fn set_experiment_spec(&self, id: ExperimentId, spec: &serde_json::Value) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE experiments SET spec_json = ? WHERE id = ?").bind(spec.to_string()).bind(id.0).execute(&self.pool).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoSuchExperiment(id.0));
+        }
+        Ok(())
+    }
+
     /// Every run of an experiment, oldest first.
     pub async fn experiment_runs(&self, id: ExperimentId) -> Result<Vec<RunRow>, StoreError> {
         self.experiment(id).await?;

@@ -299,14 +299,18 @@ pub async fn run_experiment(
 
 /// Continue a stored experiment in the background (`muppet experiment resume ID`): its
 /// completed runs are skipped, the others trained, as many at a time as the settings say.
+/// `more`: a random search draws that many more settings first, and trains them too.
 #[tauri::command]
-pub async fn resume_experiment(state: State<'_, StudioState>, experiment: i64) -> Result<(), CommandError> {
+pub async fn resume_experiment(state: State<'_, StudioState>, experiment: i64, more: Option<usize>) -> Result<(), CommandError> {
     let store = store(&state)?;
     let stored = store.experiment(ExperimentId(experiment)).await?;
+    if more == Some(0) {
+        return Err(CommandError::Invalid("draw at least 1 more setting".into()));
+    }
     let muppet = state.supervisor.muppet_binary()?;
     state
         .experiments
-        .resume(muppet, state.home(), experiment, &stored.name, state.settings().parallel_runs)
+        .resume(muppet, state.home(), (experiment, &stored.name), state.settings().parallel_runs, more)
 }
 
 /// Run the demo experiment (`experiments/demo.toml`, embedded in the app): its spec is
