@@ -465,6 +465,7 @@ fn a_sweep_fine_tunes_every_setting_of_its_grid_and_reports_the_best() {
     for file in ["sweep_winowhy.png", "sweep_winowhy.svg"] {
         assert!(report.join(file).is_file(), "no {file}");
     }
+    assert!(!report.join("sweep_parallel_winowhy.svg").exists(), "one setting swept: no parallel coordinates");
     let points = std::fs::read_to_string(report.join("points.csv")).expect("points.csv");
     let rows: Vec<&str> = points.lines().filter(|l| l.starts_with("sweep,winowhy,accuracy,")).collect();
     assert_eq!(rows.len(), 2, "{points}");
@@ -523,6 +524,10 @@ fn a_random_sweep_trains_the_settings_it_draws_and_charts_them() {
     // A log axis, its ticks written as powers of ten.
     assert!(svg.contains("e-4<") || svg.contains("e-5<") || svg.contains("e-4\n") || svg.contains("e-5\n"), "{svg}");
     assert!(report.join("sweep_by_batch_size.png").is_file());
+    // Every setting as parallel coordinates: an axis per swept number and the dev figure.
+    let parallel = std::fs::read_to_string(report.join("sweep_parallel_winowhy.svg")).expect("sweep_parallel_winowhy.svg");
+    assert!(parallel.contains("lr (log)") && parallel.contains("batch_size") && parallel.contains("dev accuracy"), "{parallel}");
+    assert!(summary.contains("![winowhy: every setting](sweep_parallel_winowhy.png)"), "{summary}");
 
     // More settings drawn: the three drawn so far stay, and only the new ones train; the
     // spec with a larger count does the same.

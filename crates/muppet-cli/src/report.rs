@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use muppet_charts::{write_both, Bar, BarsChart, BandPoint, BandSeries, Curve, CurvesChart, SampleEfficiencyChart, ScatterChart, ScatterPoint, ScatterSeries, TaskCountChart};
+use muppet_charts::{write_both, Bar, BarsChart, BandPoint, BandSeries, Curve, CurvesChart, ParallelAxis, ParallelChart, ParallelLine, SampleEfficiencyChart, ScatterChart, ScatterPoint, ScatterSeries, TaskCountChart};
 use muppet_core::experiment::Distribution;
 use muppet_core::{ExperimentKind, ExperimentSpec, MuppetHome, RunId, RunStatus};
 use muppet_store::{ExperimentId, Store};
@@ -302,6 +302,73 @@ fn write_scored_models(md: &mut String, dir: &Path, figures: &mut Vec<String>, s
     Ok(())
 }
 
+/// Each fine-tuning arm's training settings as JSON, from a run of it.
+fn setting_configs(plan: &Plan) -> BTreeMap<&Arm, serde_json::Value> {
+    plan.runs
+        .iter()
+        .filter_map(|run| match &run.role {
+            Role::Finetune { arm, .. } => Some((arm, serde_json::to_value(&run.config).ok()?)),
+            Role::PreFinetune { .. } => None,
+        })
+        .collect()
+}
+
+/// The numeric settings a sweep varies across its fine-tunes, each with whether it is shown
+/// on a log scale (drawn log-uniformly, or a grid of positive values spanning a decade).
+fn swept_numbers(spec: &ExperimentSpec) -> Vec<(String, bool)> {
+    let Some(sweep) = &spec.sweep else { return Vec::new() };
+    let numbers = |values: &[serde_json::Value]| values.iter().map(serde_json::Value::as_f64).collect::<Option<Vec<f64>>>();
+    let mut out = Vec::new();
+    for (key, draw) in &sweep.random {
+        let numeric = match &draw.values {
+            Some(values) => numbers(values).is_some(),
+            None => true,
+        };
+        if numeric {
+            out.push((key.clone(), draw.distribution == Some(Distribution::LogUniformValues)));
+        }
+    }
+    for (key, values) in sweep.grid.iter().filter(|(_, v)| v.len() > 1) {
+        if let Some(v) = numbers(values) {
+            let (lo, hi) = v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+            out.push((key.clone(), lo > 0.0 && hi / lo >= 10.0));
+        }
+    }
+    out
+}
+
+/// A sweep's settings as parallel coordinates (W&B's sweep chart) for one task: an axis per
+/// numeric setting swept and one for the dev figure, a line per setting (its mean over
+/// seeds). Drawn when the sweep varies two or more numbers from one starting point.
+fn parallel_settings(md: &mut String, dir: &Path, figures: &mut Vec<String>, r: &Results, task: &str, metric: &str, mine: &[&Point]) -> anyhow::Result<()> {
+    let keys = swept_numbers(&r.spec);
+    let one_start = mine.iter().map(|p| p.arm.model_arm()).collect::<std::collections::BTreeSet<_>>().len() == 1;
+    if keys.len() < 2 || !one_start {
+        return Ok(());
+    }
+    let configs = setting_configs(&r.plan);
+    let lines: Vec<ParallelLine> = mine
+        .iter()
+        .filter(|p| p.value.mean.is_finite())
+        .filter_map(|p| {
+            let config = configs.get(&p.arm)?;
+            let mut values = keys.iter().map(|(k, _)| config.get(k)?.as_f64()).collect::<Option<Vec<f64>>>()?;
+            values.push(p.value.mean);
+            Some(ParallelLine { values })
+        })
+        .collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let mut axes: Vec<ParallelAxis> = keys.into_iter().map(|(label, log)| ParallelAxis { label, log }).collect();
+    axes.push(ParallelAxis { label: format!("dev {metric}"), log: false });
+    let chart = ParallelChart { title: format!("Sweep: {task}, every setting (darker: a higher dev {metric})"), axes, lines };
+    let stem = format!("sweep_parallel_{}", slug(task));
+    figure(&chart, dir, &stem, figures)?;
+    writeln!(md, "![{task}: every setting]({stem}.png)\n")?;
+    Ok(())
+}
+
 /// Where a drawn setting took its values, in words.
 fn draw_text(d: &muppet_core::experiment::Draw) -> String {
     let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
@@ -327,16 +394,7 @@ fn draw_text(d: &muppet_core::experiment::Draw) -> String {
 /// number was drawn log-uniformly.
 fn drawn_settings(md: &mut String, dir: &Path, figures: &mut Vec<String>, r: &Results, points: &[Point]) -> anyhow::Result<()> {
     let Some(sweep) = r.spec.sweep.as_ref().filter(|s| !s.random.is_empty()) else { return Ok(()) };
-    // Each setting's training settings, from a run of it.
-    let configs: BTreeMap<&Arm, serde_json::Value> = r
-        .plan
-        .runs
-        .iter()
-        .filter_map(|run| match &run.role {
-            Role::Finetune { arm, .. } => Some((arm, serde_json::to_value(&run.config).ok()?)),
-            Role::PreFinetune { .. } => None,
-        })
-        .collect();
+    let configs = setting_configs(&r.plan);
     let several_starts = points.iter().map(|p| p.arm.model_arm()).collect::<std::collections::BTreeSet<_>>().len() > 1;
     for (key, draw) in &sweep.random {
         let mut series: BTreeMap<String, Vec<ScatterPoint>> = BTreeMap::new();
@@ -654,6 +712,7 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                 if let Some(best) = best {
                     writeln!(md, "{}\n", sweep_verdict(best, &mine))?;
                 }
+                parallel_settings(&mut md, dir, &mut figures, r, task, &metric, &mine)?;
             }
             drawn_settings(&mut md, dir, &mut figures, r, &points)?;
         }
