@@ -35,6 +35,7 @@ const COMMANDS: &[&str] = &[
     "delete_runs",
     "save_chart",
     "plot_runs",
+    "parallel_runs",
     "export_checkpoint",
     "evaluate_checkpoint",
     "rename_run",

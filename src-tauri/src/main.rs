@@ -84,6 +84,7 @@ fn main() {
             commands::runs::delete_runs,
             commands::charts::save_chart,
             commands::charts::plot_runs,
+            commands::charts::parallel_runs,
             commands::runs::export_checkpoint,
             commands::runs::evaluate_checkpoint,
             commands::notes::rename_run,

@@ -551,6 +551,39 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
         let svg = std::fs::read_to_string(&plot_svg)?;
         ensure!(svg.contains(&format!("#{mixture}")) && svg.contains("Runs: rte dev accuracy against mrpc dev accuracy"), "the saved plot: {svg:.300}");
 
+        // Through several columns: the field starts with what the runs offer; the runs with
+        // both figures drawn, the other named; the chart saved as PNG.
+        studio.click("#runs-parallel summary").await?;
+        read_settled(|| async {
+            let columns = studio.client.execute("return document.getElementById('parallel-columns').value;", vec![]).await?;
+            ensure!(columns.as_str().is_some_and(|c| c.ends_with("dev accuracy")), "the columns start as {columns}");
+            Ok(())
+        })
+        .await?;
+        studio.type_into("#parallel-columns", "mrpc dev accuracy, rte dev accuracy (best), rte dev accuracy").await?;
+        studio.click_centered("#parallel-draw").await?;
+        studio.wait_for("#parallel-image[data-plotted='1']", UI_WAIT, "the runs are drawn").await?;
+        let said = studio.text("#parallel-result").await?;
+        ensure!(said == format!("1 run drawn; left out, without a number for every column: #{finetune}."), "the drawing says {said:?}");
+        let lines_png = dir.path().join("lines.png");
+        studio.type_into("#parallel-path", &lines_png.display().to_string()).await?;
+        studio.click_centered("#save-parallel").await?;
+        read_settled(|| async {
+            let said = studio.text("#parallel-save-result").await?;
+            ensure!(said.starts_with(&format!("Chart written to {}", lines_png.display())), "saving the chart: {said:?}");
+            Ok(())
+        })
+        .await?;
+        ensure!(std::fs::read(&lines_png)?.starts_with(b"\x89PNG"), "a PNG file");
+        studio.type_into("#parallel-columns", "mrpc dev accuracy").await?;
+        studio.click_centered("#parallel-draw").await?;
+        read_settled(|| async {
+            let said = studio.text("#parallel-result").await?;
+            ensure!(said.contains("name two keys or more"), "one column: {said:?}");
+            Ok(())
+        })
+        .await?;
+
         // The table as CSV: the runs shown, in its order (newest first), one row each.
         let table = dir.path().join("runs.csv");
         studio.click("#export-table summary").await?;
@@ -2096,6 +2129,14 @@ async fn desktop_benchmark() -> anyhow::Result<()> {
     let plotted = studio.client.execute("return document.getElementById('plot-image').dataset.plotted;", vec![]).await?;
     eprintln!("BENCH runs_table_10k plot_ms={} ({plotted} runs plotted)", data_number(&studio, "body", "data-runs-plot-ms").await?);
     studio.click("#runs-plot summary").await?;
+    // Every run as a line through two settings and a dev figure (parallel coordinates).
+    studio.click("#runs-parallel summary").await?;
+    studio.type_into("#parallel-columns", "learning rate, batch size, sst2 dev accuracy").await?;
+    studio.click("#parallel-draw").await?;
+    studio.wait_for("#parallel-image[data-plotted]", UI_WAIT, "the runs are drawn").await?;
+    let drawn = studio.client.execute("return document.getElementById('parallel-image').dataset.plotted;", vec![]).await?;
+    eprintln!("BENCH runs_table_10k parallel_ms={} ({drawn} runs drawn)", data_number(&studio, "body", "data-runs-parallel-ms").await?);
+    studio.click("#runs-parallel summary").await?;
     studio.type_into("#runs-group", "\u{E007}").await?;
     studio
         .type_into("#runs-filter", "curve")

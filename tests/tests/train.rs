@@ -159,6 +159,18 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert!(svg.contains(&format!("#{run}")) && svg.contains(&format!("#{fine_run}")) && svg.contains("strategyqa dev accuracy against learning rate"), "the plot");
     let out = muppet(home.path(), &["runs", "scatter", "--x", "learning rate", "--y", "strategyqa test accuracy", "--out", plot.to_str().expect("path")]);
     assert!(!out.status.success() && text(&out).contains("no run has `strategyqa test accuracy`"), "{}", text(&out));
+    // Both runs as lines through three columns (parallel coordinates): the pre-finetuning run
+    // has no train size, so a line through it is left out and named.
+    let lines = home.path().join("lines.svg");
+    let draw = |axes: &[&str]| muppet(home.path(), &[&["runs", "parallel"], &axes.iter().flat_map(|a| ["--axis", a]).collect::<Vec<_>>()[..], &["--out", lines.to_str().expect("path")]].concat());
+    let out = draw(&["learning rate", "max length", "strategyqa dev accuracy (best)"]);
+    assert!(out.status.success() && text(&out).contains("2 runs drawn"), "{}", text(&out));
+    let svg = std::fs::read_to_string(&lines).expect("lines");
+    assert!(svg.contains("Runs, darker for a higher strategyqa dev accuracy (best)") && svg.contains("max length") && svg.matches("stroke-width=\"2\"").count() == 2, "{svg}");
+    let out = draw(&["train size", "strategyqa dev accuracy"]);
+    assert!(out.status.success() && text(&out).contains(&format!("1 run drawn; left out, without a number for every key: #{run}")), "{}", text(&out));
+    let out = draw(&["learning rate"]);
+    assert!(!out.status.success() && text(&out).contains("name two keys or more"), "{}", text(&out));
     // Groups ordered by a figure's mean (the pre-finetuning run has no train size: a group
     // of its own), highest first or lowest, and the first kept; a key that is no figure is
     // refused listing the figures.

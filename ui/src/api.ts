@@ -630,6 +630,9 @@ export interface PlotView {
 /** The runs of `request` as points by two columns, as SVG; also written to `path` (PNG or SVG) when given. */
 export const plotRuns = (request: PlotRequest, path: string | null) => invoke<PlotView>("plot_runs", { request, path });
 
+/** The runs of `request` as lines through several columns (`muppet runs parallel`), as SVG; also written to `path` when given. */
+export const parallelRuns = (request: { runs: number[]; axes: string[] }, path: string | null) => invoke<PlotView>("parallel_runs", { request, path });
+
 /** Save a chart as shown (`LineChart.shown`) as PNG or SVG, by the extension of `path`. */
 export const saveChart = (chart: ShownChart, path: string) => invoke<ExportedFile>("save_chart", { chart, path });
 export const exportCheckpoint = (run: number, step: number | null, out: string, task: string | null = null) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { figureCell, groupFigures, groupKeys, groupValue, plotAxes, plotSummary, sortGroups } from "./run-groups";
+import { figureCell, groupFigures, groupKeys, groupValue, linesSummary, parallelColumns, plotAxes, plotSummary, sortGroups } from "./run-groups";
 
 describe("run groups", () => {
   it("reads the keys between commas", () => {
@@ -43,6 +43,14 @@ describe("run groups", () => {
     expect(plotAxes(["metric:mrpc dev accuracy", "metric:rte dev accuracy"])).toEqual({ options: ["mrpc dev accuracy", "rte dev accuracy"], x: "mrpc dev accuracy", y: "rte dev accuracy" });
     expect(plotSummary(3, [], false)).toBe("3 runs plotted.");
     expect(plotSummary(1, [4, 9], true)).toBe("1 run plotted; left out, without a number for both columns (above 0 on a log axis): #4, #9.");
+  });
+
+  it("draws runs through the settings and then a figure", () => {
+    const available = ["metric:system rss_mb", "metric:winowhy dev accuracy", "metric:winowhy dev accuracy (best)", "param:learning rate", "param:batch size", "param:updates", "param:seed"] as const;
+    expect(parallelColumns(available)).toEqual(["learning rate", "batch size", "updates", "winowhy dev accuracy"]);
+    expect(parallelColumns(["metric:system rss_mb"])).toEqual([]);
+    expect(linesSummary(2, [])).toBe("2 runs drawn.");
+    expect(linesSummary(1, [7])).toBe("1 run drawn; left out, without a number for every column: #7.");
   });
 
   it("orders groups by a figure's mean, groups without it last", () => {

@@ -54,6 +54,24 @@ export function plotAxes(available: readonly ColumnKey[]): { options: string[]; 
   return { options, x, y };
 }
 
+/**
+ * The columns a drawing of runs through several columns starts with: the settings the runs
+ * offer (up to three), then the first figure but the system readings, which colours the lines.
+ */
+export function parallelColumns(available: readonly ColumnKey[]): string[] {
+  const { options } = plotAxes(available);
+  const params = available.filter((k) => k.startsWith("param:")).map((k) => k.slice(k.indexOf(":") + 1));
+  const figure = options.find((o) => !params.includes(o) && !o.startsWith("system "));
+  return [...params.slice(0, 3), ...(figure ? [figure] : [])];
+}
+
+/** What a drawing of runs through several columns says under it: the runs drawn and those left out. */
+export function linesSummary(drawn: number, leftOut: readonly number[]): string {
+  const placed = `${drawn} run${drawn === 1 ? "" : "s"} drawn`;
+  if (leftOut.length === 0) return `${placed}.`;
+  return `${placed}; left out, without a number for every column: ${leftOut.map((r) => `#${r}`).join(", ")}.`;
+}
+
 /** What a plot says under it: the runs placed and those left out. */
 export function plotSummary(plotted: number, leftOut: readonly number[], log: boolean): string {
   const placed = `${plotted} run${plotted === 1 ? "" : "s"} plotted`;

@@ -1,9 +1,9 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, plotRuns, runColumns, saveChart, studioInfo, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
+import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, parallelRuns, plotRuns, runColumns, saveChart, studioInfo, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
-import { figureCell, groupFigures, groupKeys, groupValue, plotAxes, plotSummary, sortGroups } from "./run-groups";
+import { figureCell, groupFigures, groupKeys, groupValue, linesSummary, parallelColumns, plotAxes, plotSummary, sortGroups } from "./run-groups";
 import { byId, el, formatBytes, showResult } from "./dom";
 import { deletedText, deleteQuestion, describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
 import {
@@ -134,6 +134,23 @@ export class RunsPage {
       showResult("plot-save-result", m, true),
     );
     byId("save-plot").addEventListener("click", () => void this.plot(byId<HTMLInputElement>("plot-path").value.trim()));
+    // Lines through several columns: the columns start from what the runs offer.
+    byId("runs-parallel").addEventListener("toggle", () => {
+      if (!byId<HTMLDetailsElement>("runs-parallel").open) return;
+      const ready = this.rows.some((r) => !r.columns) ? this.loadColumns() : Promise.resolve();
+      void ready.then(
+        () => {
+          const field = byId<HTMLInputElement>("parallel-columns");
+          if (field.value.trim() === "") field.value = parallelColumns(this.available).join(", ");
+        },
+        (error) => this.showError(describeError(error)),
+      );
+    });
+    byId("parallel-draw").addEventListener("click", () => void this.drawLines(null));
+    wireBrowse("browse-parallel-path", "parallel-path", { kind: "save-file", title: "Runs through several columns (.png or .svg)", label: "Chart (PNG or SVG)", extensions: ["png", "svg"] }, (m) =>
+      showResult("parallel-save-result", m, true),
+    );
+    byId("save-parallel").addEventListener("click", () => void this.drawLines(byId<HTMLInputElement>("parallel-path").value.trim()));
     byId<HTMLInputElement>("select-all-runs").addEventListener("change", (event) => {
       const on = (event.target as HTMLInputElement).checked;
       for (const box of document.querySelectorAll<HTMLInputElement>("#runs-body input.run-select")) {
@@ -569,6 +586,34 @@ export class RunsPage {
       image.dataset.plotted = String(view.plotted);
       showResult("plot-result", plotSummary(view.plotted, view.left_out, logX || logY), false);
       if (view.file) showResult("plot-save-result", `Plot written to ${view.file.path} (${formatBytes(view.file.bytes)}).`, false);
+    } catch (error) {
+      showResult(resultId, describeError(error).message, true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  /**
+   * Draw the runs shown as lines through the columns typed (W&B's parallel coordinates), and
+   * with `path` also write the chart there; says what it drew, left out or wrote.
+   */
+  private async drawLines(path: string | null): Promise<void> {
+    const resultId = path === null ? "parallel-result" : "parallel-save-result";
+    const button = byId<HTMLButtonElement>(path === null ? "parallel-draw" : "save-parallel");
+    button.disabled = true;
+    showResult(resultId, "Drawing…", false);
+    try {
+      const request = { runs: this.visibleRows().map((r) => r.id), axes: groupKeys(byId<HTMLInputElement>("parallel-columns").value) };
+      const started = performance.now();
+      const view = await parallelRuns(request, path);
+      // Read by the desktop benchmark (BENCHMARKS.md, "Desktop").
+      document.body.dataset.runsParallelMs = (performance.now() - started).toFixed(1);
+      const image = byId<HTMLImageElement>("parallel-image");
+      image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(view.svg)}`;
+      image.hidden = false;
+      image.dataset.plotted = String(view.plotted);
+      showResult("parallel-result", linesSummary(view.plotted, view.left_out), false);
+      if (view.file) showResult("parallel-save-result", `Chart written to ${view.file.path} (${formatBytes(view.file.bytes)}).`, false);
     } catch (error) {
       showResult(resultId, describeError(error).message, true);
     } finally {

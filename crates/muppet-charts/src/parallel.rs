@@ -30,6 +30,20 @@ pub struct ParallelChart {
     pub lines: Vec<ParallelLine>,
 }
 
+impl ParallelChart {
+    /// Runs drawn through their values of several keys (W&B's parallel coordinates of runs):
+    /// `axes` their names and whether each is logarithmic, `lines` each run's values, the
+    /// last key colouring the lines.
+    pub fn of_runs(axes: Vec<(String, bool)>, lines: Vec<Vec<f64>>) -> ParallelChart {
+        let last = axes.last().map(|(name, _)| name.clone()).unwrap_or_default();
+        ParallelChart {
+            title: format!("Runs, darker for a higher {last}"),
+            axes: axes.into_iter().map(|(label, log)| ParallelAxis { label, log }).collect(),
+            lines: lines.into_iter().map(|values| ParallelLine { values }).collect(),
+        }
+    }
+}
+
 /// Ticks written on each axis.
 const TICKS: usize = 5;
 
@@ -126,7 +140,7 @@ impl crate::Chart for ParallelChart {
         let mut ctx = ChartBuilder::on(root)
             .caption(&self.title, ("sans-serif", 22))
             .margin(20)
-            .build_cartesian_2d(-0.12..last + 0.3, -0.14..1.06)
+            .build_cartesian_2d(-0.3..last + 0.3, -0.14..1.06)
             .map_err(draw_err)?;
         // Low scores first, so the best lines are drawn on top.
         let mut order: Vec<&Vec<f64>> = placed.iter().collect();

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use muppet_charts::{render_png, write_svg, Chart, Curve, CurvesChart, ScatterChart};
+use muppet_charts::{render_png, write_svg, Chart, Curve, CurvesChart, ParallelChart, ScatterChart};
 use muppet_core::RunId;
 use muppet_store::{metric_column, SeriesPoint, Store};
 
@@ -137,6 +137,29 @@ pub fn scatter(request: ScatterRequest) -> anyhow::Result<()> {
         "{plotted} run{} plotted{}",
         if plotted == 1 { "" } else { "s" },
         if ids.is_empty() { String::new() } else { format!("; left out, without a number for both keys{}: {}", if log.0 || log.1 { " above 0 on a log axis" } else { "" }, ids.join(", ")) }
+    );
+    Ok(())
+}
+
+/// `muppet runs parallel`: the runs listed as lines through their values of `axes`.
+pub fn parallel(axes: Vec<(String, muppet_store::RunKey)>, (query, filter): (muppet_store::RunQuery, Option<muppet_store::RunFilter>), out: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(is_chart_file(out), "--out {}: give the chart file to write, ending in .svg or .png", out.display());
+    let lines = crate::with_store(async |store, _| {
+        let (runs, read) = crate::runs::select_runs(store, query, filter.as_ref(), true).await?;
+        let (columns, specs) = read.context("the runs' columns were not read")?;
+        let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
+        Ok(muppet_store::run_lines(&axes, &ids, &columns, &specs)?)
+    })?;
+    let names: Vec<String> = axes.iter().map(|(name, _)| format!("`{name}`")).collect();
+    anyhow::ensure!(!lines.lines.is_empty(), "no run listed has a number for every key: {}", names.join(", "));
+    let drawn = lines.lines.len();
+    write(&ParallelChart::of_runs(lines.axes, lines.lines.into_iter().map(|(_, l)| l).collect()), out)?;
+    println!("{}", out.display());
+    let ids: Vec<String> = lines.left_out.iter().map(|r| format!("#{r}")).collect();
+    println!(
+        "{drawn} run{} drawn{}",
+        if drawn == 1 { "" } else { "s" },
+        if ids.is_empty() { String::new() } else { format!("; left out, without a number for every key: {}", ids.join(", ")) }
     );
     Ok(())
 }

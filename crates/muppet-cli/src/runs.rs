@@ -65,6 +65,19 @@ pub enum RunsCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Draw runs as lines through their values of several keys (W&B's parallel coordinates):
+    /// an axis per key, the lines coloured by the last one, as SVG or PNG.
+    Parallel {
+        /// A key to draw an axis of, in order (two or more; the last colours the lines): a
+        /// column ("learning rate", "sst2 dev accuracy (best)") or a spec path (config.lr).
+        #[arg(long = "axis", value_name = "KEY", required = true)]
+        axes: Vec<String>,
+        #[command(flatten)]
+        select: Selection,
+        /// The chart file to write, ending in .svg or .png.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// One run: its status, lineage, tasks, settings, dev figures, checkpoints and notes.
     Show {
         /// The run id.
@@ -211,6 +224,11 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
             let by = by.iter().map(|b| key("--by", b)).collect::<anyhow::Result<Vec<_>>>()?;
             let (query, filter) = select.parse()?;
             crate::chart::scatter(crate::chart::ScatterRequest { x, y, by, query, filter, log: (log_x, log_y), out })
+        }
+        RunsCommand::Parallel { axes, select, out } => {
+            let axes = axes.iter().map(|a| muppet_store::RunKey::parse(a).map(|k| (a.trim().to_string(), k)).map_err(|e| anyhow::anyhow!("--axis: {e}"))).collect::<anyhow::Result<Vec<_>>>()?;
+            let (query, filter) = select.parse()?;
+            crate::chart::parallel(axes, (query, filter), &out)
         }
         RunsCommand::Chart { ids, series, x, smoothing, log_y, out } => {
             crate::chart::chart(crate::chart::ChartRequest { runs: ids.into_iter().map(RunId).collect(), series, x, smoothing, log_y, out })

@@ -255,6 +255,13 @@ impl RunKey {
         Ok(RunKey(Key::of(text)))
     }
 
+    /// Whether the key names a figure (its last value or its best), not a setting.
+    pub fn is_figure(&self, columns: &HashMap<RunId, RunColumns>) -> bool {
+        let Key::Column(name) = &self.0 else { return false };
+        let figure = best_of(name).unwrap_or(name);
+        columns.values().any(|c| c.metrics.keys().any(|k| k.eq_ignore_ascii_case(figure)))
+    }
+
     /// Each run's value of the key (runs without one are left out), or why no run has it.
     pub fn values(&self, columns: &HashMap<RunId, RunColumns>, specs: &HashMap<RunId, Value>) -> Result<HashMap<RunId, Value>, StoreError> {
         let values: HashMap<RunId, Value> =

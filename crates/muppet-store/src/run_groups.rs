@@ -161,12 +161,6 @@ pub fn plot_runs(
     specs: &HashMap<RunId, Value>,
 ) -> Result<RunPlot, StoreError> {
     let (xs, ys) = (x.values(columns, specs)?, y.values(columns, specs)?);
-    let number = |v: Option<&Value>| match v? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    }
-    .filter(|v| v.is_finite());
     let mut placed = HashMap::new();
     let mut left_out = Vec::new();
     for &run in runs {
@@ -193,7 +187,60 @@ pub fn plot_runs(
     Ok(RunPlot { groups, left_out })
 }
 
+/// A key's value as a number to place: a number, or text that reads as one.
+fn number(v: Option<&Value>) -> Option<f64> {
+    match v? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|v| v.is_finite())
+}
+
+/// Runs as lines through several keys (W&B's parallel coordinates of runs).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunLines {
+    /// Each key's name, and whether its axis is logarithmic: a setting whose values are all
+    /// above 0 and span a factor of 10 or more (learning rates); a figure's never is.
+    pub axes: Vec<(String, bool)>,
+    /// Each run placed, in the order given, with its value of every key.
+    pub lines: Vec<(RunId, Vec<f64>)>,
+    /// The runs without a number for every key.
+    pub left_out: Vec<RunId>,
+}
+
+/// `runs` as lines through their values of `keys` (two or more, with their names; numbers, or
+/// text that reads as one); every key must be one some run has.
+pub fn run_lines(keys: &[(String, RunKey)], runs: &[RunId], columns: &HashMap<RunId, RunColumns>, specs: &HashMap<RunId, Value>) -> Result<RunLines, StoreError> {
+    if keys.len() < 2 {
+        return Err(StoreError::Refused("name two keys or more to draw runs through: columns (`learning rate`, `sst2 dev accuracy`) or spec paths (`config.lr`)".into()));
+    }
+    let values: Vec<HashMap<RunId, Value>> = keys.iter().map(|(_, k)| k.values(columns, specs)).collect::<Result<_, _>>()?;
+    let (mut lines, mut left_out) = (Vec::new(), Vec::new());
+    for &run in runs {
+        match values.iter().map(|v| number(v.get(&run))).collect::<Option<Vec<f64>>>() {
+            Some(line) => lines.push((run, line)),
+            None => left_out.push(run),
+        }
+    }
+    let axes = keys
+        .iter()
+        .enumerate()
+        .map(|(i, (name, key))| {
+            let (lo, hi) = lines.iter().map(|(_, l)| l[i]).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+            (name.clone(), !key.is_figure(columns) && lo > 0.0 && hi / lo >= 10.0)
+        })
+        .collect();
+    Ok(RunLines { axes, lines, left_out })
+}
+
 impl Store {
+    /// [`run_lines`] on the runs of this database.
+    pub async fn run_lines(&self, keys: &[(String, RunKey)], runs: &[RunId]) -> Result<RunLines, StoreError> {
+        let (columns, specs) = self.run_columns_and_specs().await?;
+        run_lines(keys, runs, &columns, &specs)
+    }
+
     /// [`plot_runs`] on the runs of this database.
     pub async fn plot_runs(&self, keys: (&RunKey, &RunKey), by: &[(String, RunKey)], runs: &[RunId]) -> Result<RunPlot, StoreError> {
         let (columns, specs) = self.run_columns_and_specs().await?;
@@ -236,6 +283,29 @@ mod tests {
 
     fn key(text: &str) -> RunKey {
         RunKey::parse(text).expect("key")
+    }
+
+    #[test]
+    fn runs_are_lines_through_several_keys() {
+        let (columns, specs) = runs();
+        let keys: Vec<(String, RunKey)> = ["learning rate", "train size", "rte dev accuracy"].iter().map(|k| (k.to_string(), key(k))).collect();
+        let ids: Vec<RunId> = (1..=6).map(RunId).collect();
+        let lines = run_lines(&keys, &ids, &columns, &specs).expect("lines");
+        assert_eq!(lines.lines.iter().map(|(r, _)| r.0).collect::<Vec<_>>(), [1, 2, 3, 5], "in the order given");
+        assert_eq!(lines.lines[1].1, [3e-5, 16.0, 0.70]);
+        assert_eq!(lines.left_out, [RunId(4), RunId(6)], "without an accuracy, without a train size");
+        // The learning rates span a factor of 3.3: linear; a figure is never logarithmic.
+        assert_eq!(lines.axes, [("learning rate".to_string(), false), ("train size".to_string(), false), ("rte dev accuracy".to_string(), false)]);
+        let (mut wide, specs) = runs();
+        wide.get_mut(&RunId(2)).expect("run 2").params.insert("learning rate".into(), json!(1e-6));
+        let memory: Vec<(String, RunKey)> = ["learning rate", "system rss_mb"].iter().map(|k| (k.to_string(), key(k))).collect();
+        let lines = run_lines(&memory, &ids, &wide, &specs).expect("lines");
+        assert_eq!(lines.axes, [("learning rate".to_string(), true), ("system rss_mb".to_string(), false)], "1e-6 to 1e-4 is logarithmic; rss from 100 to 600 is a figure");
+        assert_eq!(lines.lines.len(), 6);
+        // One key draws no line; a key no run has is named.
+        assert!(run_lines(&keys[..1], &ids, &columns, &specs).expect_err("one key").to_string().contains("name two keys or more"));
+        let unknown = [keys[0].clone(), ("lerning rate".to_string(), key("lerning rate"))];
+        assert!(run_lines(&unknown, &ids, &columns, &specs).expect_err("unknown").to_string().contains("no run has `lerning rate`"));
     }
 
     #[test]

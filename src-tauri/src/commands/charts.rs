@@ -170,6 +170,38 @@ pub async fn plot_runs(
     Ok(PlotView { svg, plotted: plot.plotted(), left_out: plot.left_out.iter().map(|r| r.0).collect(), file })
 }
 
+/// Runs to draw through several keys (`muppet runs parallel`): the runs shown, in the
+/// table's order, and the keys in the order of their axes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LinesRequest {
+    pub runs: Vec<i64>,
+    pub axes: Vec<String>,
+}
+
+/// The runs of `request` as lines through their values of its keys (W&B's parallel
+/// coordinates), drawn as `muppet runs parallel` draws; also written to `path` (PNG or SVG
+/// by its extension). `plotted`: the runs drawn.
+#[tauri::command]
+pub async fn parallel_runs(state: tauri::State<'_, crate::state::StudioState>, request: LinesRequest, path: Option<String>) -> Result<PlotView, CommandError> {
+    let store = super::store(&state)?;
+    let target = path.as_deref().map(paths::chart_file).transpose()?;
+    let keys = request.axes.iter().map(|a| muppet_store::RunKey::parse(a).map(|k| (a.trim().to_string(), k))).collect::<Result<Vec<_>, _>>()?;
+    let runs: Vec<muppet_core::RunId> = request.runs.iter().copied().map(muppet_core::RunId).collect();
+    let lines = store.run_lines(&keys, &runs).await?;
+    if lines.lines.is_empty() {
+        let names: Vec<String> = keys.iter().map(|(name, _)| format!("`{name}`")).collect();
+        return Err(CommandError::Invalid(format!("no run shown has a number for every column: {}", names.join(", "))));
+    }
+    let plotted = lines.lines.len();
+    let chart = muppet_charts::ParallelChart::of_runs(lines.axes, lines.lines.into_iter().map(|(_, l)| l).collect());
+    let svg = muppet_charts::render_svg(&chart)?;
+    let file = match target {
+        Some(target) => Some(write_file(chart, target).await?),
+        None => None,
+    };
+    Ok(PlotView { svg, plotted, left_out: lines.left_out.iter().map(|r| r.0).collect(), file })
+}
+
 #[cfg(test)]
 mod tests {
     use quick_xml::events::Event;
