@@ -1364,6 +1364,25 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         })
         .await?;
         ensure!(std::fs::read(&compared_png)?.starts_with(b"\x89PNG\r\n\x1a\n"), "{} is not a PNG", compared_png.display());
+
+        // A new run from the trained run's settings: the mixture builder opens with its tasks
+        // and settings, named after it.
+        studio.click(&format!("#runs-body tr[data-run-id='{run_id}'] button.run-open")).await?;
+        studio.wait_for("body[data-page='run'] #run-again:not([hidden])", UI_WAIT, "a pre-finetuning run offers a new run from its settings").await?;
+        studio.click("#run-again").await?;
+        studio.wait_for("body[data-page='mixture']", UI_WAIT, "the mixture builder opens").await?;
+        read_settled(|| async {
+            let values = studio
+                .client
+                .execute("return ['run-name', 'steps', 'max-len'].map((id) => document.getElementById(id).value);", vec![])
+                .await?;
+            let (name, steps, max_len) = (values[0].clone(), values[1].clone(), values[2].clone());
+            ensure!(name == "desktop e2e mixture (again)" && steps == "40" && max_len == "32", "the form reads {name}, {steps} steps, length {max_len}");
+            let ticked = studio.client.find_all(Locator::Css("#mixture-tasks input[name=task]:checked")).await?.len();
+            ensure!(ticked == 2, "{ticked} tasks ticked");
+            Ok(())
+        })
+        .await?;
         studio.close().await
     };
     tokio::time::timeout(TRAINING_TEST_LIMIT, test)

@@ -191,6 +191,30 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert!(!out.status.success() && text(&out).contains("no group has `updates`: the figures are ") && text(&out).contains("strategyqa dev accuracy"), "{}", text(&out));
     let out = muppet(home.path(), &["runs", "list", "--where", "strategyqa test accuracy > 0"]);
     assert!(!out.status.success() && text(&out).contains("no run has `strategyqa test accuracy`"), "{}", text(&out));
+
+    // The pre-finetuning run's settings as a spec file: a new run from it trains the same
+    // tasks with the same settings, a flag changing one; a fine-tune has no such file.
+    let again = home.path().join("again.toml");
+    let out = muppet(home.path(), &["runs", "spec", &run_s, "--out", again.to_str().expect("path")]);
+    assert!(out.status.success() && text(&out).contains("muppet prefinetune --spec"), "{}", text(&out));
+    let file = std::fs::read_to_string(&again).expect("spec file");
+    assert!(file.contains(" (again)\"") && !file.contains("model ="), "named after the run, the default model left out:\n{file}");
+    let out = muppet(home.path(), &["prefinetune", "--spec", again.to_str().expect("path"), "--steps", "1", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let copy = last_json(&out)["run_id"].as_i64().expect("run_id");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let (original, copied) = rt.block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("store");
+        let specs = (store.run_spec(muppet_core::RunId(run)).await.expect("spec"), store.run_spec(muppet_core::RunId(copy)).await.expect("spec"));
+        store.close().await;
+        specs
+    });
+    assert_eq!((&copied["tasks"], &copied["model"], &copied["backend"]), (&original["tasks"], &original["model"], &original["backend"]));
+    let mut expected = original["config"].clone();
+    expected["steps"] = 1.into();
+    assert_eq!(copied["config"], expected, "every setting but the one the flag changed");
+    let out = muppet(home.path(), &["runs", "spec", &fine_run.to_string()]);
+    assert!(!out.status.success() && text(&out).contains("is a fine-tune"), "{}", text(&out));
 }
 
 /// `--devices 2` on the CPU: a queued run whose spec carries it is trained by the worker on

@@ -323,6 +323,8 @@ export interface RunDetail {
   files: { path: string; bytes: number }[];
   /** The checkpoint with the best dev score (the mean of the tasks' main dev metrics). */
   best_checkpoint: { step: number; score: number } | null;
+  /** Whether the run trained the assets' default model. */
+  default_model: boolean;
 }
 
 /** muppet_store::Note on a run. */

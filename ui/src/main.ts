@@ -7,6 +7,7 @@ import { demoPending, renderDemoOffer } from "./demo-offer";
 import { byId, showBanner } from "./dom";
 import { describeError } from "./runs-format";
 import { ExperimentsPage } from "./experiments-page";
+import { defaultForm, formFromSpec, type RunSpecJson } from "./mixture-form";
 import { MixturePage } from "./mixture-page";
 import { RunPage } from "./run-page";
 import { RunsPage } from "./runs-page";
@@ -90,6 +91,10 @@ function start(): void {
     },
     (id) => openRun(id),
     () => settings.settings.default_backend,
+    (detail) => {
+      show("mixture");
+      void mixturePage.startFrom(formFromSpec(detail.spec as RunSpecJson, detail.default_model, detail.run.name, defaultForm(settings.settings.default_backend)));
+    },
   );
   const tasksPage = new TasksPage();
   const mixturePage = new MixturePage(() => settings.settings.default_backend, openRun);

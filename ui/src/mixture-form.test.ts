@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultForm, docStride, formProblems, launchRequest, sampling, splitTags, summaryRequest } from "./mixture-form";
+import { defaultForm, docStride, formFromSpec, formProblems, launchRequest, sampling, splitTags, summaryRequest } from "./mixture-form";
 
 const tiny = {
   ...defaultForm("cpu"),
@@ -114,5 +114,79 @@ describe("model", () => {
   it("asks for the folder when one is to be chosen", () => {
     expect(formProblems({ ...tiny, model: "folder", modelPath: " " })).toEqual(["Give the model folder (or choose the default model)."]);
     expect(formProblems({ ...tiny, model: "folder", modelPath: "/models/bert" })).toEqual([]);
+  });
+});
+
+describe("a new run from a stored run's settings", () => {
+  const spec = {
+    model: "/home/me/models/roberta-base",
+    tasks: ["sst2", "rte"],
+    backend: "cuda",
+    config: {
+      steps: 1200,
+      batch_size: 32,
+      tasks_per_update: 2,
+      batching: "homogeneous" as const,
+      lr: 3e-5,
+      warmup: 120,
+      max_len: 256,
+      doc_stride: 32,
+      loss_scale: "off" as const,
+      r3f: { lambda: 0.5, eps: 1e-5, noise: "uniform" as const },
+      sampling: { kind: "temperature" as const, t: 3 },
+      cap: 5000,
+      seed: 7,
+      dev_size: 500,
+      eval_every: 100,
+      checkpoint_every: 200,
+      keep_checkpoints: 2,
+      keep_best: true,
+      early_stopping: 3,
+      early_stopping_threshold: 0.01,
+      mixed_precision: "bf16" as const,
+      devices: 2,
+    },
+  };
+
+  it("takes every setting the form has, named after the run", () => {
+    const form = formFromSpec(spec, false, "sst2 + rte", defaultForm("cpu"));
+    expect(form).toMatchObject({
+      name: "sst2 + rte (again)",
+      tasks: ["sst2", "rte"],
+      backend: "cuda",
+      model: "folder",
+      modelPath: "/home/me/models/roberta-base",
+      steps: 1200,
+      batchSize: 32,
+      tasksPerUpdate: 2,
+      batching: "homogeneous",
+      lr: 3e-5,
+      maxLen: 256,
+      lossScaling: false,
+      r3f: true,
+      r3fLambda: 0.5,
+      sampling: "temperature",
+      temperature: 3,
+      cap: 5000,
+      seed: 7,
+      devSize: 500,
+      evalEvery: 100,
+      checkpointEvery: 200,
+      keepCheckpoints: 2,
+      keepBest: true,
+      earlyStopping: 3,
+      earlyStoppingThreshold: 0.01,
+      mixedPrecision: true,
+      devices: 2,
+    });
+    // Launched again, it asks for the run's settings (warmup as the form sets it).
+    const again = launchRequest(form);
+    expect(again.config).toMatchObject({ ...spec.config, warmup: 120, doc_stride: 32 });
+    expect(again.model).toBe("/home/me/models/roberta-base");
+  });
+
+  it("keeps the default model as the default, and the form's own value for what a spec lacks", () => {
+    const form = formFromSpec({ model: "/assets/models/minilm", tasks: ["a"], config: { sampling: { kind: "uniform" }, r3f: null } }, true, "", defaultForm("cpu"));
+    expect(form).toMatchObject({ name: "", model: "default", modelPath: "", sampling: "uniform", r3f: false, backend: "cpu", steps: defaultForm("cpu").steps });
   });
 });

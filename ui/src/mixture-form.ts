@@ -173,6 +173,59 @@ export function launchRequest(form: MixtureForm): LaunchRequest {
   };
 }
 
+/** A stored run's spec (`muppet_train::spec::RunSpec`), as far as the form reads it. */
+export interface RunSpecJson {
+  model?: string;
+  tasks?: string[];
+  backend?: string;
+  config?: Partial<TrainConfig>;
+}
+
+/**
+ * The form of a new run with a stored pre-finetuning run's settings (W&B's and MLflow's
+ * "run again"): its tasks, model, backend and every setting the form has, named after it.
+ * Warmup and the document stride follow the updates and the length, as the form sets them.
+ * `defaultModel`: the run trained the assets' default model.
+ */
+export function formFromSpec(spec: RunSpecJson, defaultModel: boolean, name: string, base: MixtureForm): MixtureForm {
+  const c = spec.config ?? {};
+  const form: MixtureForm = { ...base, name: name.trim() === "" ? "" : `${name.trim()} (again)`, tags: "", note: "" };
+  form.tasks = [...(spec.tasks ?? [])];
+  if (spec.backend) form.backend = spec.backend;
+  form.model = defaultModel || !spec.model ? "default" : "folder";
+  form.modelPath = form.model === "folder" ? (spec.model ?? "") : "";
+  const set = <K extends keyof MixtureForm>(key: K, value: MixtureForm[K] | undefined) => {
+    if (value !== undefined) form[key] = value;
+  };
+  set("steps", c.steps);
+  set("batchSize", c.batch_size);
+  set("tasksPerUpdate", c.tasks_per_update);
+  set("batching", c.batching);
+  set("lr", c.lr);
+  set("maxLen", c.max_len);
+  set("seed", c.seed);
+  set("devSize", c.dev_size);
+  set("evalEvery", c.eval_every);
+  set("checkpointEvery", c.checkpoint_every);
+  set("keepBest", c.keep_best);
+  set("earlyStoppingThreshold", c.early_stopping_threshold);
+  set("devices", c.devices);
+  if (c.keep_checkpoints !== undefined) form.keepCheckpoints = c.keep_checkpoints;
+  if (c.early_stopping !== undefined) form.earlyStopping = c.early_stopping;
+  if (c.cap !== undefined) form.cap = c.cap;
+  if (c.loss_scale !== undefined) form.lossScaling = c.loss_scale !== "off";
+  if (c.mixed_precision !== undefined) form.mixedPrecision = c.mixed_precision === "bf16";
+  if (c.r3f !== undefined) {
+    form.r3f = c.r3f !== null;
+    if (c.r3f) form.r3fLambda = c.r3f.lambda;
+  }
+  if (c.sampling) {
+    form.sampling = c.sampling.kind;
+    if (c.sampling.kind === "temperature") form.temperature = c.sampling.t;
+  }
+  return form;
+}
+
 /** What the wall-time estimate needs: the backend, the max length and the examples of the run. */
 export function estimateRequest(form: MixtureForm): EstimateRequest {
   return { backend: form.backend, max_len: form.maxLen, steps: form.steps, batch_size: form.batchSize, tasks_per_update: form.tasksPerUpdate };

@@ -62,6 +62,19 @@ export class MixturePage {
     this.update();
   }
 
+  /** Open on `form` (a stored run's settings): its fields filled, its tasks picked. */
+  async startFrom(form: MixtureForm): Promise<void> {
+    await this.show();
+    this.fill(form);
+    this.renderTasks(new Set(form.tasks));
+    this.update();
+    // A task of the run that is not here (deleted, or imported elsewhere) is said, not dropped quietly.
+    const here = new Set(this.tasks.filter((t) => whyNotTrained(t) === null).map((t) => t.name));
+    const missing = form.tasks.filter((t) => !here.has(t));
+    if (missing.length > 0)
+      showBanner(byId("mixture-error"), { kind: "invalid", message: `The run trained on tasks this data folder cannot train now: ${missing.join(", ")}. Import them on the Tasks page, or launch without them.` });
+  }
+
   private fill(form: MixtureForm): void {
     for (const [key, id] of NUMBER_FIELDS) byId<HTMLInputElement>(id).value = String(form[key]);
     byId<HTMLInputElement>("run-name").value = form.name;

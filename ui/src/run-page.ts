@@ -51,6 +51,8 @@ export class RunPage {
     private readonly backToRuns: () => void,
     private readonly openRun: (id: number) => void,
     private readonly defaultBackend: () => string,
+    /** Open the mixture builder on a new run with a pre-finetuning run's settings. */
+    private readonly runAgain: (detail: RunDetail) => void,
   ) {
     this.lossChart.element.id = "loss-chart";
     this.devChart.element.id = "dev-chart";
@@ -59,6 +61,9 @@ export class RunPage {
     byId("back-to-runs").addEventListener("click", () => this.backToRuns());
     byId("cancel-run").addEventListener("click", () => void this.act(() => cancelRun(this.id())));
     byId("resume-run").addEventListener("click", () => void this.act(() => resumeRun(this.id())));
+    byId("run-again").addEventListener("click", () => {
+      if (this.detail) this.runAgain(this.detail);
+    });
     for (const id of ["x-axis", "dev-metric"]) byId(id).addEventListener("change", () => this.redraw());
     byId("smoothing").addEventListener("input", () => this.applyOptions());
     byId("log-y").addEventListener("change", () => this.applyOptions());
@@ -273,6 +278,7 @@ export class RunPage {
     byId<HTMLButtonElement>("cancel-run").disabled = detail.worker === null || cancelling;
     byId<HTMLButtonElement>("resume-run").disabled =
       detail.worker !== null || !["cancelled", "failed", "queued"].includes(run.status);
+    byId("run-again").hidden = run.kind !== "pre_finetune";
     byId("run-spec").textContent = JSON.stringify(detail.spec, null, 2);
     byId("run-folder").textContent = detail.folder;
     byId("run-files").replaceChildren(

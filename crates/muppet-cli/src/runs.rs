@@ -1,13 +1,14 @@
-//! `muppet runs list [--json]`, `muppet runs show`, `muppet runs compare`, `muppet runs csv`, `muppet runs chart`,
+//! `muppet runs list [--json]`, `muppet runs show`, `muppet runs spec`, `muppet runs compare`, `muppet runs csv`, `muppet runs chart`,
 //! `muppet runs rename`, `muppet runs delete`, and `muppet runs
 //! bundle` / `muppet runs import`, which carry a run from one data folder to another (a GPU
 //! server's to a desktop's).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use anyhow::{bail, Context};
 use clap::Subcommand;
-use muppet_core::RunId;
+use muppet_core::{RunId, RunKind};
 
 #[derive(Subcommand)]
 pub enum RunsCommand {
@@ -77,6 +78,16 @@ pub enum RunsCommand {
         /// The chart file to write, ending in .svg or .png.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// A pre-finetuning run's tasks, model and settings as a run spec file: `muppet prefinetune
+    /// --spec FILE` starts a new run with them (flags change any), as the app's "New run from
+    /// these settings" does.
+    Spec {
+        /// The run id.
+        id: i64,
+        /// Write the file here (atomically) instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// One run: its status, lineage, tasks, settings, dev figures, checkpoints and notes.
     Show {
@@ -233,6 +244,7 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
         RunsCommand::Chart { ids, series, x, smoothing, log_y, out } => {
             crate::chart::chart(crate::chart::ChartRequest { runs: ids.into_iter().map(RunId).collect(), series, x, smoothing, log_y, out })
         }
+        RunsCommand::Spec { id, out } => spec_file(RunId(id), out.as_deref()),
         RunsCommand::Show { id, json } => show(RunId(id), json),
         RunsCommand::Compare { ids, step, json } => compare(&ids.into_iter().map(RunId).collect::<Vec<_>>(), step, json),
         RunsCommand::Csv { ids, out } => csv(&ids.into_iter().map(RunId).collect::<Vec<_>>(), &out),
@@ -523,6 +535,30 @@ impl Selection {
         let filter = filter.as_deref().map(muppet_store::RunFilter::parse).transpose().map_err(|e| anyhow::anyhow!("--where: {e}"))?;
         Ok((query, filter))
     }
+}
+
+/// `muppet runs spec ID [--out FILE]`: a pre-finetuning run as the spec file that starts a new
+/// run with its settings, named after it; the default model is left out, as the app's saved
+/// specs leave it out.
+fn spec_file(run: RunId, out: Option<&Path>) -> anyhow::Result<()> {
+    let (row, value) = crate::with_store(async |store, _| Ok((store.run(run).await?, store.run_spec(run).await?)))?;
+    if row.kind != RunKind::PreFinetune {
+        bail!("run {run} is a fine-tune: a spec file holds a pre-finetuning run; start another fine-tune with `muppet finetune --task TASK [--from-run ID]`, its settings as flags");
+    }
+    let spec: muppet_train::spec::RunSpec = serde_json::from_value(value).with_context(|| format!("run {run}'s stored spec is not one `muppet prefinetune` made"))?;
+    let home = crate::home();
+    let file = muppet_train::spec::SpecFile::of_prefinetune(&spec, &muppet_data::assets::model_dir(home.assets()), Some(&format!("{} (again)", row.name)));
+    let text = format!("# The settings of run {run} \"{}\": `muppet prefinetune --spec FILE` starts a new run with them.\n\n{}", row.name, file.to_toml()?);
+    let Some(path) = out else {
+        print!("{text}");
+        return Ok(());
+    };
+    // Written beside the file under a temporary name, then renamed: never half a file.
+    let partial = path.with_extension("toml.partial");
+    std::fs::write(&partial, &text).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("run {run}'s settings written to {}: `muppet prefinetune --spec {}` starts a new run with them", path.display(), path.display());
+    Ok(())
 }
 
 /// Every run's figure columns and spec, as the filter, sort, grouping and plots read them.

@@ -111,6 +111,9 @@ pub struct RunDetail {
     /// The checkpoint with the best dev score (the mean of the tasks' main dev metrics), as
     /// `--step best` takes it.
     pub best_checkpoint: Option<muppet_train::best::BestDev>,
+    /// Whether the run trained the assets' default model (a new run from its settings then
+    /// takes the default, wherever the assets are).
+    pub default_model: bool,
 }
 
 /// A file of a run's folder.
@@ -159,10 +162,13 @@ pub async fn run_detail(state: State<'_, StudioState>, run: i64) -> Result<RunDe
     let running = (row.status == RunStatus::Running).then_some(id);
     let checkpoints = store.checkpoints(id).await?;
     let best_checkpoint = best_checkpoint(store, &state.home().run_dir(id), id, &checkpoints).await?;
+    let spec = store.run_spec(id).await?;
+    let default_model = spec["model"].as_str().is_some_and(|m| std::path::Path::new(m) == muppet_data::assets::model_dir(state.home().assets()));
     Ok(RunDetail {
         worker: state.supervisor.states_with(running).get(&id).copied(),
         run: row,
-        spec: store.run_spec(id).await?,
+        spec,
+        default_model,
         tasks: store.run_tasks(id).await?,
         checkpoints,
         series: store.list_series(id).await?,
