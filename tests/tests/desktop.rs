@@ -1298,6 +1298,20 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             "the fine-tune is stored as {row:?}"
         );
         ensure!(tags == ["transfer"], "the fine-tune's tags are {tags:?}");
+        // A new fine-tune from its settings: the run it started from, its form filled.
+        studio.click("#run-again").await?;
+        read_settled(|| async {
+            let title = studio.text("#run-title").await?;
+            let said = studio.text("#finetune-result").await?;
+            ensure!(title.starts_with(&format!("#{run_id} ")) && said.starts_with(&format!("The settings of fine-tune #{finetune}")), "the page says {title:?}, {said:?}");
+            let values = studio
+                .client
+                .execute("return ['finetune-task', 'finetune-train-size', 'finetune-steps', 'finetune-batch-size', 'finetune-tags'].map((id) => document.getElementById(id).value);", vec![])
+                .await?;
+            ensure!(values == serde_json::json!(["winowhy", "8", "2", "4", ""]), "the form reads {values}");
+            Ok(())
+        })
+        .await?;
 
         // Compare the trained run with the earlier one from the runs table.
         studio.click("#back-to-runs").await?;

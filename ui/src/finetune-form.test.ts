@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { finetuneRequest, finetuneTaskOptions, type FinetuneForm } from "./finetune-form";
+import { finetuneFormFromSpec, finetuneRequest, finetuneTaskOptions, type FinetuneForm } from "./finetune-form";
 
 const form: FinetuneForm = { task: "winowhy", step: "", trainSize: "64", steps: "", batchSize: "8", lr: "", evalEvery: "", keepBest: false, earlyStopping: "", earlyStoppingThreshold: "", reuseHead: true, r3f: false, tags: "", note: "" };
 
@@ -50,5 +50,43 @@ describe("finetuneRequest", () => {
         "Learning rate must be a positive number",
       ],
     });
+  });
+});
+
+describe("a new fine-tune from a stored fine-tune's settings", () => {
+  it("starts from the same run and checkpoint with the same settings", () => {
+    const spec = {
+      tasks: ["winowhy"],
+      init: { from: "run" as const, run: 4, step: 300, checkpoint: "/x/model-step300.mpk", reuse_heads: true },
+      config: { train_size: 64, steps: 40, batch_size: 8, lr: 3e-5, eval_every: 10, keep_best: true, early_stopping: 3, early_stopping_threshold: 0.01, r3f: { lambda: 1 } },
+    };
+    const again = finetuneFormFromSpec(spec);
+    expect(again?.from).toBe(4);
+    const form = again!.form;
+    expect(form).toEqual({
+      task: "winowhy",
+      step: "300",
+      trainSize: "64",
+      steps: "40",
+      batchSize: "8",
+      lr: "0.00003",
+      evalEvery: "10",
+      keepBest: true,
+      earlyStopping: "3",
+      earlyStoppingThreshold: "0.01",
+      reuseHead: true,
+      r3f: true,
+      tags: "",
+      note: "",
+    });
+    // Launched, it asks for what the stored run trained with.
+    const request = finetuneRequest(4, form, "cpu");
+    expect("request" in request && request.request).toMatchObject({ from_run: 4, step: 300, tasks: ["winowhy"], train_size: 64, steps: 40, batch_size: 8, lr: 3e-5, eval_every: 10, keep_best: true, early_stopping: 3, early_stopping_threshold: 0.01, reuse_head: true, r3f: true });
+  });
+
+  it("leaves empty what the stored run left to the defaults, and has no form for a fine-tune of the base model", () => {
+    const form = finetuneFormFromSpec({ tasks: ["rte"], init: { from: "run", run: 2, step: 10 }, config: { train_size: null, eval_every: 0, early_stopping: null, early_stopping_threshold: 0, r3f: null } })!.form;
+    expect(form).toMatchObject({ trainSize: "", evalEvery: "", earlyStopping: "", earlyStoppingThreshold: "", reuseHead: false, r3f: false });
+    expect(finetuneFormFromSpec({ tasks: ["rte"], init: { from: "base" } })).toBeNull();
   });
 });

@@ -44,6 +44,54 @@ export interface FinetuneForm {
   note: string;
 }
 
+/** A stored fine-tune's spec, as far as the form reads it (`muppet_train::spec::RunSpec`). */
+export interface FinetuneSpecJson {
+  tasks?: string[];
+  init?: { from: "base" } | { from: "run"; run: number; step: number; reuse_heads?: boolean };
+  config?: {
+    train_size?: number | null;
+    steps?: number;
+    batch_size?: number;
+    lr?: number;
+    eval_every?: number;
+    keep_best?: boolean;
+    early_stopping?: number | null;
+    early_stopping_threshold?: number;
+    r3f?: unknown;
+  };
+}
+
+/**
+ * The form of a new fine-tune with a stored fine-tune's settings: its task, the checkpoint
+ * it started from, its training size and settings (tags and note left empty). `null` for a
+ * fine-tune of the base model, which the form (a run's) does not start.
+ */
+export function finetuneFormFromSpec(spec: FinetuneSpecJson): { from: number; form: FinetuneForm } | null {
+  if (spec.init?.from !== "run") return null;
+  const c = spec.config ?? {};
+  const text = (n: number | null | undefined) => (n === null || n === undefined ? "" : String(n));
+  return {
+    from: spec.init.run,
+    form: {
+      task: spec.tasks?.[0] ?? "",
+      step: String(spec.init.step),
+      trainSize: text(c.train_size),
+      steps: text(c.steps),
+      batchSize: text(c.batch_size),
+      lr: text(c.lr),
+      // 0: at the start and the end only, the form's empty field.
+      evalEvery: c.eval_every ? String(c.eval_every) : "",
+      keepBest: c.keep_best ?? false,
+      earlyStopping: text(c.early_stopping),
+      earlyStoppingThreshold: c.early_stopping_threshold ? String(c.early_stopping_threshold) : "",
+      reuseHead: spec.init.reuse_heads ?? false,
+      r3f: c.r3f !== undefined && c.r3f !== null,
+      tags: "",
+      note: "",
+    },
+  };
+}
+
 /** The request the form describes, or what is wrong with it. */
 export function finetuneRequest(run: number, form: FinetuneForm, backend: string): { request: FinetuneRequest } | { problems: string[] } {
   const problems: string[] = [];

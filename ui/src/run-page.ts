@@ -24,7 +24,7 @@ import {
 } from "./api";
 import { wireBrowse } from "./browse";
 import { evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } from "./eval-form";
-import { finetuneRequest, finetuneTaskOptions } from "./finetune-form";
+import { finetuneFormFromSpec, finetuneRequest, finetuneTaskOptions, type FinetuneForm, type FinetuneSpecJson } from "./finetune-form";
 import { loadTasks } from "./tasks-page";
 import { LineChart } from "./chart/line-chart";
 import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, RUN_FIGURES, runFigures, X_LABELS, type CurveModel, type XMode } from "./curves";
@@ -37,6 +37,8 @@ const FOLLOW_EVERY_MS = 2000;
 export class RunPage {
   private run: number | null = null;
   private detail: RunDetail | null = null;
+  /** A fine-tune's settings to put in the fine-tune form once its starting run is shown. */
+  private pendingFinetune: { form: FinetuneForm; of: number } | null = null;
   private model: CurveModel | null = null;
   private readonly lossChart = new LineChart("Training loss", "loss-chart");
   private readonly devChart = new LineChart("Dev metric", "dev-chart");
@@ -61,9 +63,7 @@ export class RunPage {
     byId("back-to-runs").addEventListener("click", () => this.backToRuns());
     byId("cancel-run").addEventListener("click", () => void this.act(() => cancelRun(this.id())));
     byId("resume-run").addEventListener("click", () => void this.act(() => resumeRun(this.id())));
-    byId("run-again").addEventListener("click", () => {
-      if (this.detail) this.runAgain(this.detail);
-    });
+    byId("run-again").addEventListener("click", () => void this.again());
     for (const id of ["x-axis", "dev-metric"]) byId(id).addEventListener("change", () => this.redraw());
     byId("smoothing").addEventListener("input", () => this.applyOptions());
     byId("log-y").addEventListener("change", () => this.applyOptions());
@@ -278,7 +278,7 @@ export class RunPage {
     byId<HTMLButtonElement>("cancel-run").disabled = detail.worker === null || cancelling;
     byId<HTMLButtonElement>("resume-run").disabled =
       detail.worker !== null || !["cancelled", "failed", "queued"].includes(run.status);
-    byId("run-again").hidden = run.kind !== "pre_finetune";
+    byId("run-again").hidden = run.kind !== "pre_finetune" && finetuneFormFromSpec(detail.spec as FinetuneSpecJson) === null;
     byId("run-spec").textContent = JSON.stringify(detail.spec, null, 2);
     byId("run-folder").textContent = detail.folder;
     byId("run-files").replaceChildren(
@@ -322,18 +322,64 @@ export class RunPage {
     this.showProgress();
   }
 
+  /**
+   * A new run with this run's settings: a pre-finetuning run's in the mixture builder, a
+   * fine-tune's in the fine-tune form of the run it started from.
+   */
+  private async again(): Promise<void> {
+    const detail = this.detail;
+    if (!detail) return;
+    if (detail.run.kind === "pre_finetune") {
+      this.runAgain(detail);
+      return;
+    }
+    const again = finetuneFormFromSpec(detail.spec as FinetuneSpecJson);
+    if (!again) return;
+    this.pendingFinetune = { form: again.form, of: detail.run.id };
+    await this.open(again.from);
+  }
+
   /** The fine-tune form, for a run with a checkpoint: its checkpoints, and the tasks that train. */
   private async showFinetune(detail: RunDetail): Promise<void> {
     if (!checkpointPanel("finetune-panel", "finetune-step", detail)) return;
     const select = byId<HTMLSelectElement>("finetune-task");
-    if (select.dataset.run === String(detail.run.id) && select.options.length > 0) return;
-    try {
-      const options = finetuneTaskOptions(await loadTasks(), detail.tasks);
-      select.replaceChildren(...options.map((o) => el("option", { value: o.name }, o.label)));
-      select.dataset.run = String(detail.run.id);
-    } catch (error) {
-      byId("finetune-result").textContent = describeError(error).message;
+    if (!(select.dataset.run === String(detail.run.id) && select.options.length > 0)) {
+      try {
+        const options = finetuneTaskOptions(await loadTasks(), detail.tasks);
+        select.replaceChildren(...options.map((o) => el("option", { value: o.name }, o.label)));
+        select.dataset.run = String(detail.run.id);
+      } catch (error) {
+        byId("finetune-result").textContent = describeError(error).message;
+        return;
+      }
     }
+    const pending = this.pendingFinetune;
+    if (pending && this.run === detail.run.id) {
+      this.pendingFinetune = null;
+      this.fillFinetune(pending.form);
+      const kept = byId<HTMLSelectElement>("finetune-step").value === pending.form.step;
+      byId("finetune-result").textContent = `The settings of fine-tune #${pending.of}: change any, then launch.${kept ? "" : ` Its checkpoint (step ${pending.form.step}) is no longer kept: pick one.`}`;
+      byId("finetune-panel").scrollIntoView({ block: "start" });
+    }
+  }
+
+  /** Put `form` in the fine-tune form's fields. */
+  private fillFinetune(form: FinetuneForm): void {
+    const set = (id: string, value: string) => (byId<HTMLInputElement>(id).value = value);
+    byId<HTMLSelectElement>("finetune-task").value = form.task;
+    byId<HTMLSelectElement>("finetune-step").value = form.step;
+    set("finetune-train-size", form.trainSize);
+    set("finetune-steps", form.steps);
+    set("finetune-batch-size", form.batchSize);
+    set("finetune-lr", form.lr);
+    set("finetune-eval-every", form.evalEvery);
+    byId<HTMLInputElement>("finetune-keep-best").checked = form.keepBest;
+    set("finetune-early-stopping", form.earlyStopping);
+    set("finetune-early-stopping-threshold", form.earlyStoppingThreshold);
+    byId<HTMLInputElement>("finetune-reuse-head").checked = form.reuseHead;
+    byId<HTMLInputElement>("finetune-r3f").checked = form.r3f;
+    set("finetune-tags", form.tags);
+    set("finetune-note", form.note);
   }
 
   private async finetune(): Promise<void> {
