@@ -1,6 +1,6 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, parallelRuns, plotRuns, runColumns, saveChart, studioInfo, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
+import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, parallelRuns, plotRuns, runColumns, saveChart, studioInfo, type PlotView, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
 import { figureCell, groupFigures, groupKeys, groupValue, linesSummary, parallelColumns, plotAxes, plotSummary, sortGroups } from "./run-groups";
@@ -561,36 +561,19 @@ export class RunsPage {
    * `path` also write the plot there; says what it placed, left out or wrote.
    */
   private async plot(path: string | null): Promise<void> {
-    const resultId = path === null ? "plot-result" : "plot-save-result";
-    const button = byId<HTMLButtonElement>(path === null ? "plot-runs" : "save-plot");
-    button.disabled = true;
-    showResult(resultId, "Drawing…", false);
-    try {
-      const logX = byId<HTMLInputElement>("plot-log-x").checked;
-      const logY = byId<HTMLInputElement>("plot-log-y").checked;
+    const log = byId<HTMLInputElement>("plot-log-x").checked || byId<HTMLInputElement>("plot-log-y").checked;
+    await this.drawRuns({ panel: "plot", draw: "plot-runs", save: "save-plot", timing: "runsPlotMs", written: "Plot" }, path, async () => {
       const request = {
         runs: this.visibleRows().map((r) => r.id),
         x: byId<HTMLSelectElement>("plot-x").value,
         y: byId<HTMLSelectElement>("plot-y").value,
         by: groupKeys(byId<HTMLInputElement>("runs-group").value),
-        logX,
-        logY,
+        logX: byId<HTMLInputElement>("plot-log-x").checked,
+        logY: byId<HTMLInputElement>("plot-log-y").checked,
       };
-      const started = performance.now();
       const view = await plotRuns(request, path);
-      // Read by the desktop benchmark (BENCHMARKS.md, "Desktop").
-      document.body.dataset.runsPlotMs = (performance.now() - started).toFixed(1);
-      const image = byId<HTMLImageElement>("plot-image");
-      image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(view.svg)}`;
-      image.hidden = false;
-      image.dataset.plotted = String(view.plotted);
-      showResult("plot-result", plotSummary(view.plotted, view.left_out, logX || logY), false);
-      if (view.file) showResult("plot-save-result", `Plot written to ${view.file.path} (${formatBytes(view.file.bytes)}).`, false);
-    } catch (error) {
-      showResult(resultId, describeError(error).message, true);
-    } finally {
-      button.disabled = false;
-    }
+      return { view, summary: plotSummary(view.plotted, view.left_out, log) };
+    });
   }
 
   /**
@@ -598,22 +581,37 @@ export class RunsPage {
    * with `path` also write the chart there; says what it drew, left out or wrote.
    */
   private async drawLines(path: string | null): Promise<void> {
-    const resultId = path === null ? "parallel-result" : "parallel-save-result";
-    const button = byId<HTMLButtonElement>(path === null ? "parallel-draw" : "save-parallel");
+    await this.drawRuns({ panel: "parallel", draw: "parallel-draw", save: "save-parallel", timing: "runsParallelMs", written: "Chart" }, path, async () => {
+      const request = { runs: this.visibleRows().map((r) => r.id), axes: groupKeys(byId<HTMLInputElement>("parallel-columns").value) };
+      const view = await parallelRuns(request, path);
+      return { view, summary: linesSummary(view.plotted, view.left_out) };
+    });
+  }
+
+  /**
+   * A drawing of the runs by the backend, shown in panel `ids.panel` (`<panel>-image`,
+   * `<panel>-result`, `<panel>-save-result`) and with `path` written there too; its time in
+   * `body[data-<timing>]` for the desktop benchmark (BENCHMARKS.md, "Desktop").
+   */
+  private async drawRuns(
+    ids: { panel: string; draw: string; save: string; timing: string; written: string },
+    path: string | null,
+    request: () => Promise<{ view: PlotView; summary: string }>,
+  ): Promise<void> {
+    const resultId = path === null ? `${ids.panel}-result` : `${ids.panel}-save-result`;
+    const button = byId<HTMLButtonElement>(path === null ? ids.draw : ids.save);
     button.disabled = true;
     showResult(resultId, "Drawing…", false);
     try {
-      const request = { runs: this.visibleRows().map((r) => r.id), axes: groupKeys(byId<HTMLInputElement>("parallel-columns").value) };
       const started = performance.now();
-      const view = await parallelRuns(request, path);
-      // Read by the desktop benchmark (BENCHMARKS.md, "Desktop").
-      document.body.dataset.runsParallelMs = (performance.now() - started).toFixed(1);
-      const image = byId<HTMLImageElement>("parallel-image");
+      const { view, summary } = await request();
+      document.body.dataset[ids.timing] = (performance.now() - started).toFixed(1);
+      const image = byId<HTMLImageElement>(`${ids.panel}-image`);
       image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(view.svg)}`;
       image.hidden = false;
       image.dataset.plotted = String(view.plotted);
-      showResult("parallel-result", linesSummary(view.plotted, view.left_out), false);
-      if (view.file) showResult("parallel-save-result", `Chart written to ${view.file.path} (${formatBytes(view.file.bytes)}).`, false);
+      showResult(`${ids.panel}-result`, summary, false);
+      if (view.file) showResult(`${ids.panel}-save-result`, `${ids.written} written to ${view.file.path} (${formatBytes(view.file.bytes)}).`, false);
     } catch (error) {
       showResult(resultId, describeError(error).message, true);
     } finally {
