@@ -532,13 +532,13 @@ fn a_random_sweep_trains_the_settings_it_draws_and_charts_them() {
     // More settings drawn: the three drawn so far stay, and only the new ones train; the
     // spec with a larger count does the same.
     let out = muppet(home.path(), &["experiment", "resume", &id.to_string(), "--more", "1", "--parallel", "2", "--json"]);
-    assert!(out.status.success() && text(&out).contains(&format!("experiment {id}: drawing 1 more settings (3 to 4)")), "{}", text(&out));
+    assert!(out.status.success() && text(&out).contains(&format!("experiment {id}: drawing 1 more setting (3 to 4)")), "{}", text(&out));
     let more = last_json(&out);
     let drawn: Vec<&str> = more["runs"].as_array().expect("runs").iter().map(|r| r["setting"].as_str().expect("setting")).collect();
     assert_eq!((drawn.len(), &drawn[..3]), (4, &settings[..]), "{more}");
     let bigger = body.replace("count = 3", "count = 5");
     let out = muppet(home.path(), &["experiment", "run", "--spec", write_spec(home.path(), "random", &bigger).to_str().expect("utf-8"), "--parallel", "2", "--json"]);
-    assert!(out.status.success() && text(&out).contains("drawing 1 more settings (4 to 5)"), "{}", text(&out));
+    assert!(out.status.success() && text(&out).contains("drawing 1 more setting (4 to 5)"), "{}", text(&out));
     let five = last_json(&out);
     assert_eq!(five["experiment_id"], result["experiment_id"]);
     let drawn5: Vec<&str> = five["runs"].as_array().expect("runs").iter().map(|r| r["setting"].as_str().expect("setting")).collect();

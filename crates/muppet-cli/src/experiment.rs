@@ -171,7 +171,7 @@ fn run_spec(args: RunArgs) -> anyhow::Result<()> {
         Some(existing) if let Some((from, to)) = more => {
             let _idle = muppet_core::ProcessLock::experiment(&home, existing.id.0)?;
             rt.block_on(store.set_experiment_spec(existing.id, &value))?;
-            eprintln!("experiment {} `{}` exists: drawing {} more settings ({from} to {to}); completed runs are skipped", existing.id.0, spec.name, to - from);
+            eprintln!("experiment {} `{}` exists: drawing {} ({from} to {to}); completed runs are skipped", existing.id.0, spec.name, more_settings(to - from));
             existing.id
         }
         Some(existing) => bail!(
@@ -223,8 +223,13 @@ fn draw_more(home: &MuppetHome, id: ExperimentId, n: usize) -> anyhow::Result<()
     expand(&spec, &format!("experiment {} with {n} more settings", id.0))?;
     let _idle = muppet_core::ProcessLock::experiment(home, id.0)?;
     crate::with_store(async |store, _| Ok(store.set_experiment_spec(id, &serde_json::to_value(&spec)?).await?))?;
-    eprintln!("experiment {}: drawing {n} more settings ({from} to {})", id.0, from + n);
+    eprintln!("experiment {}: drawing {} ({from} to {})", id.0, more_settings(n), from + n);
     Ok(())
+}
+
+/// "1 more setting", "3 more settings".
+fn more_settings(n: usize) -> String {
+    format!("{n} more setting{}", if n == 1 { "" } else { "s" })
 }
 
 /// The stored spec of an experiment and its plan.
