@@ -108,7 +108,7 @@ export class ExperimentsPage {
       more.hidden = progress.state === "running";
     }
     const remove = el("button", { type: "button", className: "button secondary delete-experiment" }, "Delete");
-    remove.title = "Delete the experiment with every run of it, its log and its report";
+    remove.title = "Delete the experiment with every run of it, its log, its report and its comparisons with others";
     remove.disabled = progress.state === "running";
     remove.addEventListener("click", () => {
       this.confirming = experiment.id;
@@ -255,7 +255,7 @@ export class ExperimentsPage {
     });
     const text =
       `Delete experiment “${experiment.name}” for good, with its ${runs === 1 ? "run" : `${runs} runs`} ` +
-      `(metrics, checkpoints, files), its log and its report? This cannot be undone.`;
+      `(metrics, checkpoints, files), its log, its report and its comparisons with others? This cannot be undone.`;
     return el("div", { className: "confirm-panel", role: "alertdialog" }, el("p", {}, text), el("div", { className: "toolbar" }, yes, no));
   }
 

@@ -52,7 +52,8 @@ pub enum ExperimentCommand {
     /// fine-tuning (`muppet eval` over them): each run's last checkpoint, or its best where it
     /// kept one (where the experiment's fine-tunes start). `muppet report` then compares them.
     Score(ScoreArgs),
-    /// Delete an experiment for good, with every run of it, its log and its report.
+    /// Delete an experiment for good, with every run of it, its log, its report and its
+    /// comparisons with other experiments.
     /// Refused while it runs.
     Delete {
         id: i64,

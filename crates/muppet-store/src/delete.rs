@@ -89,7 +89,7 @@ pub async fn delete_runs(store: &Store, home: &MuppetHome, runs: &[RunId]) -> Re
 }
 
 /// Delete experiment `id` of `home` with every run of it, its orchestrator's folder (lock,
-/// log) and its report. Refused while its orchestrator runs.
+/// log), its report and its comparisons with others. Refused while its orchestrator runs.
 pub async fn delete_experiment(store: &Store, home: &MuppetHome, id: ExperimentId) -> Result<Deleted, StoreError> {
     store.experiment(id).await?;
     let _orchestrator = ProcessLock::experiment(home, id.0).map_err(refused)?;

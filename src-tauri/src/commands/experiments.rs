@@ -332,7 +332,7 @@ pub fn cancel_experiment(state: State<'_, StudioState>, launch: usize) -> Result
     state.experiments.cancel(launch, state.home())
 }
 
-/// Delete an experiment for good, with every run of it, its log and its report; refused
+/// Delete an experiment for good, with every run of it, its log, its report and its comparisons; refused
 /// while it runs (its orchestrator holds its lock).
 #[tauri::command]
 pub async fn delete_experiment(
