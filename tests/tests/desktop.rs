@@ -564,7 +564,7 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
         studio.click_centered("#parallel-draw").await?;
         studio.wait_for("#parallel-image[data-plotted='1']", UI_WAIT, "the runs are drawn").await?;
         let said = studio.text("#parallel-result").await?;
-        ensure!(said == format!("1 run drawn; left out, without a number for every column: #{finetune}."), "the drawing says {said:?}");
+        ensure!(said == format!("1 run drawn; left out, without a value for every column: #{finetune}."), "the drawing says {said:?}");
         let lines_png = dir.path().join("lines.png");
         studio.type_into("#parallel-path", &lines_png.display().to_string()).await?;
         studio.click_centered("#save-parallel").await?;

@@ -168,7 +168,10 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     let svg = std::fs::read_to_string(&lines).expect("lines");
     assert!(svg.contains("Runs, darker for a higher strategyqa dev accuracy (best)") && svg.contains("max length") && svg.matches("stroke-width=\"2\"").count() == 2, "{svg}");
     let out = draw(&["train size", "strategyqa dev accuracy"]);
-    assert!(out.status.success() && text(&out).contains(&format!("1 run drawn; left out, without a number for every key: #{run}")), "{}", text(&out));
+    assert!(out.status.success() && text(&out).contains(&format!("1 run drawn; left out, without a value for every key: #{run}")), "{}", text(&out));
+    // A setting that is no number is a categorical axis.
+    let out = draw(&["sampling", "strategyqa dev accuracy"]);
+    assert!(out.status.success() && text(&out).contains("2 runs drawn"), "{}", text(&out));
     let out = draw(&["learning rate"]);
     assert!(!out.status.success() && text(&out).contains("name two keys or more"), "{}", text(&out));
     // Groups ordered by a figure's mean (the pre-finetuning run has no train size: a group

@@ -50,7 +50,7 @@ describe("run groups", () => {
     expect(parallelColumns(available)).toEqual(["learning rate", "batch size", "updates", "winowhy dev accuracy"]);
     expect(parallelColumns(["metric:system rss_mb"])).toEqual([]);
     expect(linesSummary(2, [])).toBe("2 runs drawn.");
-    expect(linesSummary(1, [7])).toBe("1 run drawn; left out, without a number for every column: #7.");
+    expect(linesSummary(1, [7])).toBe("1 run drawn; left out, without a value for every column: #7.");
   });
 
   it("orders groups by a figure's mean, groups without it last", () => {

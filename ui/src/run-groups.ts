@@ -69,7 +69,7 @@ export function parallelColumns(available: readonly ColumnKey[]): string[] {
 export function linesSummary(drawn: number, leftOut: readonly number[]): string {
   const placed = `${drawn} run${drawn === 1 ? "" : "s"} drawn`;
   if (leftOut.length === 0) return `${placed}.`;
-  return `${placed}; left out, without a number for every column: ${leftOut.map((r) => `#${r}`).join(", ")}.`;
+  return `${placed}; left out, without a value for every column: ${leftOut.map((r) => `#${r}`).join(", ")}.`;
 }
 
 /** What a plot says under it: the runs placed and those left out. */

@@ -9,11 +9,13 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::render::{draw_err, finite_range, log_tick};
 use crate::ChartError;
 
-/// An axis: its name, and whether its values are placed on a log scale.
-#[derive(Debug, Clone, PartialEq)]
+/// An axis: its name, whether its values are placed on a log scale, and for a categorical
+/// axis its categories in order (the lines' values are their indices; empty: numbers).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ParallelAxis {
     pub label: String,
     pub log: bool,
+    pub categories: Vec<String>,
 }
 
 /// A line: its value on every axis, in the axes' order (the score last).
@@ -32,15 +34,10 @@ pub struct ParallelChart {
 
 impl ParallelChart {
     /// Runs drawn through their values of several keys (W&B's parallel coordinates of runs):
-    /// `axes` their names and whether each is logarithmic, `lines` each run's values, the
-    /// last key colouring the lines.
-    pub fn of_runs(axes: Vec<(String, bool)>, lines: Vec<Vec<f64>>) -> ParallelChart {
-        let last = axes.last().map(|(name, _)| name.clone()).unwrap_or_default();
-        ParallelChart {
-            title: format!("Runs, darker for a higher {last}"),
-            axes: axes.into_iter().map(|(label, log)| ParallelAxis { label, log }).collect(),
-            lines: lines.into_iter().map(|values| ParallelLine { values }).collect(),
-        }
+    /// `axes` one per key, `lines` each run's values, the last key colouring the lines.
+    pub fn of_runs(axes: Vec<ParallelAxis>, lines: Vec<Vec<f64>>) -> ParallelChart {
+        let last = axes.last().map(|a| a.label.clone()).unwrap_or_default();
+        ParallelChart { title: format!("Runs, darker for a higher {last}"), axes, lines: lines.into_iter().map(|values| ParallelLine { values }).collect() }
     }
 }
 
@@ -80,16 +77,22 @@ struct Scale {
     hi: f64,
     /// The values themselves (on the axis's scale) when there are few: the ticks name them.
     few: Option<Vec<f64>>,
+    /// A categorical axis's categories: every one is a tick, by name.
+    categories: Vec<String>,
 }
 
 impl Scale {
     fn of(axis: &ParallelAxis, values: impl Iterator<Item = f64>) -> Option<Scale> {
+        if !axis.categories.is_empty() {
+            let last = (axis.categories.len() - 1) as f64;
+            return Some(Scale { log: false, lo: 0.0, hi: last, few: None, categories: axis.categories.clone() });
+        }
         let at = |v: f64| if axis.log { (v > 0.0).then(|| v.log10()) } else { Some(v) };
         let mut placed: Vec<f64> = values.filter_map(at).filter(|v| v.is_finite()).collect();
         let (lo, hi) = finite_range(placed.iter().copied())?;
         placed.sort_by(f64::total_cmp);
         placed.dedup();
-        Some(Scale { log: axis.log, lo, hi, few: (placed.len() <= TICKS).then_some(placed) })
+        Some(Scale { log: axis.log, lo, hi, few: (placed.len() <= TICKS).then_some(placed), categories: Vec::new() })
     }
 
     /// Where `v` goes, 0 at the bottom to 1 at the top; a flat axis puts it in the middle.
@@ -106,6 +109,9 @@ impl Scale {
     fn ticks(&self) -> Vec<(f64, String)> {
         let text = |x: f64| if self.log { log_tick(x) } else { linear_tick(x) };
         let height = |x: f64| if self.hi > self.lo { (x - self.lo) / (self.hi - self.lo) } else { 0.5 };
+        if !self.categories.is_empty() {
+            return self.categories.iter().enumerate().map(|(i, name)| (height(i as f64), name.clone())).collect();
+        }
         match &self.few {
             Some(values) => values.iter().map(|&x| (height(x), text(x))).collect(),
             None => (0..TICKS).map(|i| self.lo + i as f64 / (TICKS - 1) as f64 * (self.hi - self.lo)).map(|x| (height(x), text(x))).collect(),
@@ -176,9 +182,9 @@ mod tests {
         ParallelChart {
             title: "Sweep: winowhy".into(),
             axes: vec![
-                ParallelAxis { label: "lr".into(), log: true },
-                ParallelAxis { label: "batch_size".into(), log: false },
-                ParallelAxis { label: "dev accuracy".into(), log: false },
+                ParallelAxis { label: "lr".into(), log: true, ..ParallelAxis::default() },
+                ParallelAxis { label: "batch_size".into(), ..ParallelAxis::default() },
+                ParallelAxis { label: "dev accuracy".into(), ..ParallelAxis::default() },
             ],
             lines: vec![line(1e-5, 8.0, 0.55), line(1e-4, 16.0, 0.62), line(1e-3, 8.0, 0.48)],
         }
@@ -221,6 +227,18 @@ mod tests {
         assert_eq!(setting_lines(&render_svg(&flat).expect("one line")).len(), 1);
         assert!(matches!(render_svg(&ParallelChart { axes: chart().axes[..1].to_vec(), ..chart() }), Err(ChartError::Empty)));
         assert!(matches!(render_svg(&ParallelChart { lines: Vec::new(), ..chart() }), Err(ChartError::Empty)));
+    }
+
+    #[test]
+    fn a_categorical_axis_names_its_categories() {
+        let batching = ParallelAxis { label: "batching".into(), categories: vec!["heterogeneous".into(), "homogeneous".into(), "sequential".into()], ..ParallelAxis::default() };
+        let c = ParallelChart { axes: vec![batching, chart().axes[2].clone()], lines: vec![ParallelLine { values: vec![0.0, 0.6] }, ParallelLine { values: vec![2.0, 0.5] }], ..chart() };
+        let svg = render_svg(&c).expect("svg");
+        let said = texts(&svg);
+        for text in ["heterogeneous", "homogeneous", "sequential", "batching"] {
+            assert!(said.iter().any(|t| t == text), "{text} missing from {said:?}");
+        }
+        assert_eq!(setting_lines(&svg).len(), 2);
     }
 
     #[test]

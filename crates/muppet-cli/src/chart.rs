@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use muppet_charts::{render_png, write_svg, Chart, Curve, CurvesChart, ParallelChart, ScatterChart};
+use muppet_charts::{render_png, write_svg, Chart, Curve, CurvesChart, ParallelAxis, ParallelChart, ScatterChart};
 use muppet_core::RunId;
 use muppet_store::{metric_column, SeriesPoint, Store};
 
@@ -151,17 +151,22 @@ pub fn parallel(axes: Vec<(String, muppet_store::RunKey)>, (query, filter): (mup
         Ok(muppet_store::run_lines(&axes, &ids, &columns, &specs)?)
     })?;
     let names: Vec<String> = axes.iter().map(|(name, _)| format!("`{name}`")).collect();
-    anyhow::ensure!(!lines.lines.is_empty(), "no run listed has a number for every key: {}", names.join(", "));
+    anyhow::ensure!(!lines.lines.is_empty(), "no run listed has a value for every key: {}", names.join(", "));
     let drawn = lines.lines.len();
-    write(&ParallelChart::of_runs(lines.axes, lines.lines.into_iter().map(|(_, l)| l).collect()), out)?;
+    write(&ParallelChart::of_runs(lines.axes.into_iter().map(parallel_axis).collect(), lines.lines.into_iter().map(|(_, l)| l).collect()), out)?;
     println!("{}", out.display());
     let ids: Vec<String> = lines.left_out.iter().map(|r| format!("#{r}")).collect();
     println!(
         "{drawn} run{} drawn{}",
         if drawn == 1 { "" } else { "s" },
-        if ids.is_empty() { String::new() } else { format!("; left out, without a number for every key: {}", ids.join(", ")) }
+        if ids.is_empty() { String::new() } else { format!("; left out, without a value for every key: {}", ids.join(", ")) }
     );
     Ok(())
+}
+
+/// A key's axis as the chart draws it.
+fn parallel_axis(axis: muppet_store::LineAxis) -> ParallelAxis {
+    ParallelAxis { label: axis.name, log: axis.log, categories: axis.categories }
 }
 
 /// A series name as a file name: `sst2 dev accuracy` → `sst2-dev-accuracy`.

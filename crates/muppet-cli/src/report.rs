@@ -360,8 +360,8 @@ fn parallel_settings(md: &mut String, dir: &Path, figures: &mut Vec<String>, r: 
     if lines.is_empty() {
         return Ok(());
     }
-    let mut axes: Vec<ParallelAxis> = keys.into_iter().map(|(label, log)| ParallelAxis { label, log }).collect();
-    axes.push(ParallelAxis { label: format!("dev {metric}"), log: false });
+    let mut axes: Vec<ParallelAxis> = keys.into_iter().map(|(label, log)| ParallelAxis { label, log, ..ParallelAxis::default() }).collect();
+    axes.push(ParallelAxis { label: format!("dev {metric}"), ..ParallelAxis::default() });
     let chart = ParallelChart { title: format!("Sweep: {task}, every setting (darker: a higher dev {metric})"), axes, lines };
     let stem = format!("sweep_parallel_{}", slug(task));
     figure(&chart, dir, &stem, figures)?;

@@ -67,7 +67,8 @@ pub enum RunsCommand {
         out: PathBuf,
     },
     /// Draw runs as lines through their values of several keys (W&B's parallel coordinates):
-    /// an axis per key, the lines coloured by the last one, as SVG or PNG.
+    /// an axis per key (its values as categories when they are not numbers: a batching), the
+    /// lines coloured by the last one, as SVG or PNG.
     Parallel {
         /// A key to draw an axis of, in order (two or more; the last colours the lines): a
         /// column ("learning rate", "sst2 dev accuracy (best)") or a spec path (config.lr).

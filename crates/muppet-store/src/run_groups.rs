@@ -200,35 +200,77 @@ fn number(v: Option<&Value>) -> Option<f64> {
 /// Runs as lines through several keys (W&B's parallel coordinates of runs).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunLines {
-    /// Each key's name, and whether its axis is logarithmic: a setting whose values are all
-    /// above 0 and span a factor of 10 or more (learning rates); a figure's never is.
-    pub axes: Vec<(String, bool)>,
-    /// Each run placed, in the order given, with its value of every key.
+    pub axes: Vec<LineAxis>,
+    /// Each run placed, in the order given, with its value on every axis (a category's index
+    /// on a categorical one).
     pub lines: Vec<(RunId, Vec<f64>)>,
-    /// The runs without a number for every key.
+    /// The runs without a value for every key.
     pub left_out: Vec<RunId>,
 }
 
-/// `runs` as lines through their values of `keys` (two or more, with their names; numbers, or
-/// text that reads as one); every key must be one some run has.
+/// An axis of [`RunLines`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineAxis {
+    pub name: String,
+    /// Logarithmic: a setting whose values are all above 0 and span a factor of 10 or more
+    /// (learning rates); a figure's never is.
+    pub log: bool,
+    /// A key whose values are not all numbers (a batching, a sampling) is categorical: its
+    /// values as the tables write them, in order; empty for a numeric axis.
+    pub categories: Vec<String>,
+}
+
+/// A value as a category's name: a setting made of parts by its kind and the others
+/// (`temperature, t 2`, `natural`), anything else as the tables write it.
+fn category(value: &Value) -> String {
+    let Value::Object(parts) = value else { return value_text(value) };
+    let kind = parts.get("kind").map(value_text);
+    let rest = parts.iter().filter(|(k, _)| *k != "kind").map(|(k, v)| format!("{k} {}", value_text(v)));
+    kind.into_iter().chain(rest).collect::<Vec<_>>().join(", ")
+}
+
+/// `runs` as lines through their values of `keys` (two or more, with their names): numbers
+/// (or text that reads as one) on a numeric axis, other values as categories; every key must
+/// be one some run has.
 pub fn run_lines(keys: &[(String, RunKey)], runs: &[RunId], columns: &HashMap<RunId, RunColumns>, specs: &HashMap<RunId, Value>) -> Result<RunLines, StoreError> {
     if keys.len() < 2 {
         return Err(StoreError::Refused("name two keys or more to draw runs through: columns (`learning rate`, `sst2 dev accuracy`) or spec paths (`config.lr`)".into()));
     }
     let values: Vec<HashMap<RunId, Value>> = keys.iter().map(|(_, k)| k.values(columns, specs)).collect::<Result<_, _>>()?;
+    // A key of the runs drawn whose values are not all numbers is categorical.
+    let categories: Vec<Vec<String>> = values
+        .iter()
+        .map(|v| {
+            let present: Vec<&Value> = runs.iter().filter_map(|r| v.get(r)).collect();
+            if present.iter().all(|x| number(Some(x)).is_some()) {
+                return Vec::new();
+            }
+            let mut sorted = present;
+            sorted.sort_by(|a, b| value_order(a, b));
+            let mut names: Vec<String> = sorted.into_iter().map(category).collect();
+            names.dedup();
+            names
+        })
+        .collect();
+    let place = |i: usize, v: Option<&Value>| match categories[i].is_empty() {
+        true => number(v),
+        false => v.and_then(|v| categories[i].iter().position(|c| *c == category(v))).map(|at| at as f64),
+    };
     let (mut lines, mut left_out) = (Vec::new(), Vec::new());
     for &run in runs {
-        match values.iter().map(|v| number(v.get(&run))).collect::<Option<Vec<f64>>>() {
+        match values.iter().enumerate().map(|(i, v)| place(i, v.get(&run))).collect::<Option<Vec<f64>>>() {
             Some(line) => lines.push((run, line)),
             None => left_out.push(run),
         }
     }
     let axes = keys
         .iter()
+        .zip(categories)
         .enumerate()
-        .map(|(i, (name, key))| {
+        .map(|(i, ((name, key), categories))| {
             let (lo, hi) = lines.iter().map(|(_, l)| l[i]).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-            (name.clone(), !key.is_figure(columns) && lo > 0.0 && hi / lo >= 10.0)
+            let log = categories.is_empty() && !key.is_figure(columns) && lo > 0.0 && hi / lo >= 10.0;
+            LineAxis { name: name.clone(), log, categories }
         })
         .collect();
     Ok(RunLines { axes, lines, left_out })
@@ -295,13 +337,25 @@ mod tests {
         assert_eq!(lines.lines[1].1, [3e-5, 16.0, 0.70]);
         assert_eq!(lines.left_out, [RunId(4), RunId(6)], "without an accuracy, without a train size");
         // The learning rates span a factor of 3.3: linear; a figure is never logarithmic.
-        assert_eq!(lines.axes, [("learning rate".to_string(), false), ("train size".to_string(), false), ("rte dev accuracy".to_string(), false)]);
+        let axis = |name: &str, log: bool| LineAxis { name: name.into(), log, categories: Vec::new() };
+        assert_eq!(lines.axes, [axis("learning rate", false), axis("train size", false), axis("rte dev accuracy", false)]);
         let (mut wide, specs) = runs();
         wide.get_mut(&RunId(2)).expect("run 2").params.insert("learning rate".into(), json!(1e-6));
         let memory: Vec<(String, RunKey)> = ["learning rate", "system rss_mb"].iter().map(|k| (k.to_string(), key(k))).collect();
         let lines = run_lines(&memory, &ids, &wide, &specs).expect("lines");
-        assert_eq!(lines.axes, [("learning rate".to_string(), true), ("system rss_mb".to_string(), false)], "1e-6 to 1e-4 is logarithmic; rss from 100 to 600 is a figure");
+        assert_eq!(lines.axes, [axis("learning rate", true), axis("system rss_mb", false)], "1e-6 to 1e-4 is logarithmic; rss from 100 to 600 is a figure");
         assert_eq!(lines.lines.len(), 6);
+        // Values that are not numbers are categories, in order; a run without one is left out.
+        let (mut named, specs) = runs();
+        for (id, batching) in [(1, "homogeneous"), (2, "heterogeneous"), (3, "homogeneous"), (5, "sequential")] {
+            named.get_mut(&RunId(id)).expect("run").params.insert("batching".into(), json!(batching));
+        }
+        let by_batching: Vec<(String, RunKey)> = ["batching", "rte dev accuracy"].iter().map(|k| (k.to_string(), key(k))).collect();
+        let lines = run_lines(&by_batching, &ids, &named, &specs).expect("lines");
+        assert_eq!(lines.axes[0].categories, ["heterogeneous", "homogeneous", "sequential"]);
+        assert_eq!(lines.lines.iter().map(|(r, l)| (r.0, l[0])).collect::<Vec<_>>(), [(1, 1.0), (2, 0.0), (3, 1.0), (5, 2.0)]);
+        assert_eq!(lines.left_out, [RunId(4), RunId(6)]);
+        assert_eq!((category(&json!({"kind": "temperature", "t": 2})), category(&json!({"kind": "natural"})), category(&json!("sst2"))), ("temperature, t 2".into(), "natural".into(), "sst2".into()));
         // One key draws no line; a key no run has is named.
         assert!(run_lines(&keys[..1], &ids, &columns, &specs).expect_err("one key").to_string().contains("name two keys or more"));
         let unknown = [keys[0].clone(), ("lerning rate".to_string(), key("lerning rate"))];

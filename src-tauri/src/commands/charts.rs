@@ -179,8 +179,9 @@ pub struct LinesRequest {
 }
 
 /// The runs of `request` as lines through their values of its keys (W&B's parallel
-/// coordinates), drawn as `muppet runs parallel` draws; also written to `path` (PNG or SVG
-/// by its extension). `plotted`: the runs drawn.
+/// coordinates; a key of other values than numbers on a categorical axis), drawn as `muppet
+/// runs parallel` draws; also written to `path` (PNG or SVG by its extension). `plotted`:
+/// the runs drawn.
 #[tauri::command]
 pub async fn parallel_runs(state: tauri::State<'_, crate::state::StudioState>, request: LinesRequest, path: Option<String>) -> Result<PlotView, CommandError> {
     let store = super::store(&state)?;
@@ -190,10 +191,11 @@ pub async fn parallel_runs(state: tauri::State<'_, crate::state::StudioState>, r
     let lines = store.run_lines(&keys, &runs).await?;
     if lines.lines.is_empty() {
         let names: Vec<String> = keys.iter().map(|(name, _)| format!("`{name}`")).collect();
-        return Err(CommandError::Invalid(format!("no run shown has a number for every column: {}", names.join(", "))));
+        return Err(CommandError::Invalid(format!("no run shown has a value for every column: {}", names.join(", "))));
     }
     let plotted = lines.lines.len();
-    let chart = muppet_charts::ParallelChart::of_runs(lines.axes, lines.lines.into_iter().map(|(_, l)| l).collect());
+    let axes = lines.axes.into_iter().map(|a| muppet_charts::ParallelAxis { label: a.name, log: a.log, categories: a.categories }).collect();
+    let chart = muppet_charts::ParallelChart::of_runs(axes, lines.lines.into_iter().map(|(_, l)| l).collect());
     let svg = muppet_charts::render_svg(&chart)?;
     let file = match target {
         Some(target) => Some(write_file(chart, target).await?),
