@@ -183,6 +183,7 @@ describe("the experiment builder", () => {
       { field: "sweep.grid", message: "sweep.grid.lr: “1e-5 .. 1e-3” is a range: a grid lists values; choose Random search to draw from a range" },
     ]);
     expect(parseDraw("", true, false)).toBeNull();
+    expect(parseDraw("0 .. 0.2", false, false)).toEqual({ min: 0, max: 0.2, distribution: "uniform" });
     expect(parseDraw("1 .. 2 .. 3", true, false)).toBe("“1 .. 2 .. 3”: give one range, as in 1e-5 .. 1e-3");
     expect(fieldOf("sweep.count: 9 settings asked, but sweep.random makes only 4 different ones", "sweep")).toBe("sweep.count");
     expect(fieldOf("sweep.random.lr: min = 0.0 must be above 0", "sweep")).toBe("sweep.random");

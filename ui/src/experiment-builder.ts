@@ -119,7 +119,7 @@ export interface BuilderForm {
 export type Seeds = number | number[];
 
 /** Where a random search draws a setting from (serde names of `Draw`). */
-export type Draw = { values: number[] } | { min: number; max: number; distribution: "log_uniform_values" | "int_uniform" };
+export type Draw = { values: number[] } | { min: number; max: number; distribution: "log_uniform_values" | "int_uniform" | "uniform" };
 
 /** The spec object, as the shell reads it (serde names of ExperimentSpec). */
 export interface ExperimentSpecJson {
@@ -311,9 +311,9 @@ export function smallestUsable(names: string[], tasks: TaskSize[], devSize: numb
 }
 
 /**
- * One field of a random search: `a .. b` is a range (a learning rate drawn log-uniformly,
- * whole numbers uniformly), `a, b, c` values drawn from; empty: not drawn. A string says
- * what is wrong.
+ * One field of a random search: `a .. b` is a range (drawn on a log scale with `logScale`, a
+ * learning rate; else uniformly, whole numbers with `whole`), `a, b, c` values drawn from;
+ * empty: not drawn. A string says what is wrong.
  */
 export function parseDraw(text: string, whole: boolean, logScale: boolean): Draw | null | string {
   const range = text.split("..");
@@ -324,7 +324,7 @@ export function parseDraw(text: string, whole: boolean, logScale: boolean): Draw
     if (min === null || max === null) return `“${text.trim()}”: a range is two numbers, ${whole ? "whole, " : ""}as in ${whole ? "8 .. 32" : "1e-5 .. 1e-3"}`;
     if (min >= max) return `“${text.trim()}”: the first number must be below the second`;
     if (logScale && min <= 0) return `“${text.trim()}”: drawn on a log scale, so it must start above 0`;
-    return { min, max, distribution: logScale && !whole ? "log_uniform_values" : "int_uniform" };
+    return { min, max, distribution: logScale ? "log_uniform_values" : whole ? "int_uniform" : "uniform" };
   }
   if (range.length > 2) return `“${text.trim()}”: give one range, as in 1e-5 .. 1e-3`;
   const parts = text.split(/[\s,]+/).filter((p) => p !== "");
