@@ -337,6 +337,11 @@ export class RunPage {
     if (!again) return;
     this.pendingFinetune = { form: again.form, of: detail.run.id };
     await this.open(again.from);
+    // A run that keeps no checkpoint any more has no fine-tune form to fill.
+    if (this.detail?.run.id === again.from && this.detail.checkpoints.length === 0) {
+      this.pendingFinetune = null;
+      showBanner(byId("run-error"), { kind: "invalid", message: `Run #${again.from} keeps no checkpoint to fine-tune from any more: fine-tune #${detail.run.id} cannot be run again from it.` });
+    }
   }
 
   /** The fine-tune form, for a run with a checkpoint: its checkpoints, and the tasks that train. */
