@@ -190,10 +190,10 @@ fn run_spec(args: RunArgs) -> anyhow::Result<()> {
 fn resume(args: ResumeArgs) -> anyhow::Result<()> {
     let home = crate::home();
     let id = ExperimentId(args.id);
-    if let Some(n) = args.more {
-        draw_more(&home, id, n)?;
-    }
-    let (spec, plan) = stored(&home, id)?;
+    let (spec, plan) = match args.more {
+        Some(n) => draw_more(&home, id, n)?,
+        None => stored(&home, id)?,
+    };
     let model = model_dir(&home, &spec)?;
     preflight(&home, &spec, &plan, args.launch.allow_overlap, &format!("experiment {}", id.0))?;
     orchestrate(&home, id, &spec, &plan, &model, &args.launch)
@@ -210,8 +210,9 @@ fn draws_more(stored: &serde_json::Value, new: &ExperimentSpec) -> Option<(usize
     (to > from && same == stored).then_some((from, to))
 }
 
-/// `muppet experiment resume ID --more N`: the stored random search draws N more settings.
-fn draw_more(home: &MuppetHome, id: ExperimentId, n: usize) -> anyhow::Result<()> {
+/// `muppet experiment resume ID --more N`: the stored random search draws N more settings;
+/// its spec and plan as stored now.
+fn draw_more(home: &MuppetHome, id: ExperimentId, n: usize) -> anyhow::Result<(ExperimentSpec, Plan)> {
     let (mut spec, _) = stored(home, id)?;
     let Some(sweep) = spec.sweep.as_mut().filter(|s| !s.random.is_empty()) else {
         bail!("--more draws more settings of a random search (a sweep with sweep.random); experiment {} draws none: resume it without --more", id.0);
@@ -221,11 +222,11 @@ fn draw_more(home: &MuppetHome, id: ExperimentId, n: usize) -> anyhow::Result<()
     }
     let from = sweep.count.unwrap_or(0);
     sweep.count = Some(from + n);
-    expand(&spec, &format!("experiment {} with {n} more settings", id.0))?;
+    let plan = expand(&spec, &format!("experiment {} with {n} more settings", id.0))?;
     let _idle = muppet_core::ProcessLock::experiment(home, id.0)?;
     crate::with_store(async |store, _| Ok(store.set_experiment_spec(id, &serde_json::to_value(&spec)?).await?))?;
     eprintln!("experiment {}: drawing {} ({from} to {})", id.0, more_settings(n), from + n);
-    Ok(())
+    Ok((spec, plan))
 }
 
 /// "1 more setting", "3 more settings".

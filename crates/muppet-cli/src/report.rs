@@ -302,15 +302,27 @@ fn write_scored_models(md: &mut String, dir: &Path, figures: &mut Vec<String>, s
     Ok(())
 }
 
-/// Each fine-tuning arm's training settings as JSON, from a run of it.
-fn setting_configs(plan: &Plan) -> BTreeMap<&Arm, serde_json::Value> {
-    plan.runs
-        .iter()
-        .filter_map(|run| match &run.role {
-            Role::Finetune { arm, .. } => Some((arm, serde_json::to_value(&run.config).ok()?)),
-            Role::PreFinetune { .. } => None,
-        })
-        .collect()
+/// What a sweep's charts by setting read, worked out once per report.
+struct Swept<'a> {
+    /// Each fine-tuning arm's training settings as JSON, from a run of it.
+    configs: BTreeMap<&'a Arm, serde_json::Value>,
+    /// [`swept_numbers`].
+    numbers: Vec<(String, bool)>,
+}
+
+impl<'a> Swept<'a> {
+    fn of(r: &'a Results) -> Self {
+        let configs = r
+            .plan
+            .runs
+            .iter()
+            .filter_map(|run| match &run.role {
+                Role::Finetune { arm, .. } => Some((arm, serde_json::to_value(&run.config).ok()?)),
+                Role::PreFinetune { .. } => None,
+            })
+            .collect();
+        Swept { configs, numbers: swept_numbers(&r.spec) }
+    }
 }
 
 /// The numeric settings a sweep varies across its fine-tunes, each with whether it is shown
@@ -325,7 +337,7 @@ fn swept_numbers(spec: &ExperimentSpec) -> Vec<(String, bool)> {
             None => true,
         };
         if numeric {
-            out.push((key.clone(), draw.distribution == Some(Distribution::LogUniformValues)));
+            out.push((key.clone(), drawn_on_log(draw)));
         }
     }
     for (key, values) in sweep.grid.iter().filter(|(_, v)| v.len() > 1) {
@@ -340,13 +352,12 @@ fn swept_numbers(spec: &ExperimentSpec) -> Vec<(String, bool)> {
 /// A sweep's settings as parallel coordinates (W&B's sweep chart) for one task: an axis per
 /// numeric setting swept and one for the dev figure, a line per setting (its mean over
 /// seeds). Drawn when the sweep varies two or more numbers from one starting point.
-fn parallel_settings(md: &mut String, dir: &Path, figures: &mut Vec<String>, r: &Results, task: &str, metric: &str, mine: &[&Point]) -> anyhow::Result<()> {
-    let keys = swept_numbers(&r.spec);
+fn parallel_settings(md: &mut String, (dir, figures): (&Path, &mut Vec<String>), swept: &Swept, (task, metric): (&str, &str), mine: &[&Point]) -> anyhow::Result<()> {
+    let Swept { configs, numbers: keys } = swept;
     let one_start = mine.iter().map(|p| p.arm.model_arm()).collect::<std::collections::BTreeSet<_>>().len() == 1;
     if keys.len() < 2 || !one_start {
         return Ok(());
     }
-    let configs = setting_configs(&r.plan);
     let lines: Vec<ParallelLine> = mine
         .iter()
         .filter(|p| p.value.mean.is_finite())
@@ -360,7 +371,7 @@ fn parallel_settings(md: &mut String, dir: &Path, figures: &mut Vec<String>, r: 
     if lines.is_empty() {
         return Ok(());
     }
-    let mut axes: Vec<ParallelAxis> = keys.into_iter().map(|(label, log)| ParallelAxis { label, log, ..ParallelAxis::default() }).collect();
+    let mut axes: Vec<ParallelAxis> = keys.iter().map(|(label, log)| ParallelAxis { label: label.clone(), log: *log, ..ParallelAxis::default() }).collect();
     axes.push(ParallelAxis { label: format!("dev {metric}"), ..ParallelAxis::default() });
     let chart = ParallelChart { title: format!("Sweep: {task}, every setting (darker: a higher dev {metric})"), axes, lines };
     let stem = format!("sweep_parallel_{}", slug(task));
@@ -371,16 +382,14 @@ fn parallel_settings(md: &mut String, dir: &Path, figures: &mut Vec<String>, r: 
 
 /// Where a drawn setting took its values, in words.
 fn draw_text(d: &muppet_core::experiment::Draw) -> String {
-    let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
-    match (&d.values, &d.min, &d.max) {
+    let text = muppet_train::experiment::setting_text;
+    match (&d.values, &d.min, &d.max, d.range_distribution()) {
         (Some(values), ..) => format!("one of {}", values.iter().map(text).collect::<Vec<_>>().join(", ")),
-        (None, Some(min), Some(max)) => {
-            let whole = [min, max].iter().all(|v| v.is_i64() || v.is_u64());
-            let how = match d.distribution {
-                Some(Distribution::LogUniformValues) => "log-uniform",
-                Some(Distribution::IntUniform) => "a whole number",
-                None if whole => "a whole number",
-                _ => "uniform",
+        (None, Some(min), Some(max), Some(how)) => {
+            let how = match how {
+                Distribution::LogUniformValues => "log-uniform",
+                Distribution::IntUniform => "a whole number",
+                Distribution::Uniform => "uniform",
             };
             format!("{how} from {} to {}", text(min), text(max))
         }
@@ -388,13 +397,17 @@ fn draw_text(d: &muppet_core::experiment::Draw) -> String {
     }
 }
 
+/// Whether a drawn setting is shown on a log axis: it was drawn log-uniformly.
+fn drawn_on_log(d: &muppet_core::experiment::Draw) -> bool {
+    d.range_distribution() == Some(Distribution::LogUniformValues)
+}
+
 /// A random sweep's dev figures against each number it drew (W&B's scatter of a sweep's
 /// runs by one parameter): one point per setting and task (its mean over seeds), a series
 /// per task (and starting point, when the stage was swept too), on a log axis where the
 /// number was drawn log-uniformly.
-fn drawn_settings(md: &mut String, dir: &Path, figures: &mut Vec<String>, r: &Results, points: &[Point]) -> anyhow::Result<()> {
+fn drawn_settings(md: &mut String, (dir, figures): (&Path, &mut Vec<String>), r: &Results, configs: &BTreeMap<&Arm, serde_json::Value>, points: &[Point]) -> anyhow::Result<()> {
     let Some(sweep) = r.spec.sweep.as_ref().filter(|s| !s.random.is_empty()) else { return Ok(()) };
-    let configs = setting_configs(&r.plan);
     let several_starts = points.iter().map(|p| p.arm.model_arm()).collect::<std::collections::BTreeSet<_>>().len() > 1;
     for (key, draw) in &sweep.random {
         let mut series: BTreeMap<String, Vec<ScatterPoint>> = BTreeMap::new();
@@ -414,7 +427,7 @@ fn drawn_settings(md: &mut String, dir: &Path, figures: &mut Vec<String>, r: &Re
             title,
             x_label: key.clone(),
             y_label: "dev metric (mean over seeds)".into(),
-            log_x: draw.distribution == Some(Distribution::LogUniformValues),
+            log_x: drawn_on_log(draw),
             log_y: false,
             series: series.into_iter().map(|(label, points)| ScatterSeries { label, points }).collect(),
         };
@@ -685,6 +698,7 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
             }
         }
         ExperimentKind::Sweep => {
+            let swept = Swept::of(r);
             let points = aggregate::points(ExperimentKind::Sweep, &obs);
             push_points(&mut csv, &points);
             // Over several tasks, the setting that fine-tunes best on average too.
@@ -712,9 +726,9 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                 if let Some(best) = best {
                     writeln!(md, "{}\n", sweep_verdict(best, &mine))?;
                 }
-                parallel_settings(&mut md, dir, &mut figures, r, task, &metric, &mine)?;
+                parallel_settings(&mut md, (dir, &mut figures), &swept, (task, &metric), &mine)?;
             }
-            drawn_settings(&mut md, dir, &mut figures, r, &points)?;
+            drawn_settings(&mut md, (dir, &mut figures), r, &swept.configs, &points)?;
         }
     }
 

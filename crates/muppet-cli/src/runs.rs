@@ -556,8 +556,11 @@ fn spec_file(run: RunId, out: Option<&Path>) -> anyhow::Result<()> {
     };
     // Written beside the file under a temporary name, then renamed: never half a file.
     let partial = path.with_extension("toml.partial");
-    std::fs::write(&partial, &text).with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, path).with_context(|| format!("writing {}", path.display()))?;
+    let written = std::fs::write(&partial, &text).and_then(|()| std::fs::rename(&partial, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e).with_context(|| format!("writing {}", path.display()));
+    }
     eprintln!("run {run}'s settings written to {}: `muppet prefinetune --spec {}` starts a new run with them", path.display(), path.display());
     Ok(())
 }

@@ -359,6 +359,16 @@ pub struct Draw {
     pub distribution: Option<Distribution>,
 }
 
+impl Draw {
+    /// How a range is drawn: its `distribution`, else `int_uniform` when both bounds are whole
+    /// numbers and `uniform` otherwise; `None` for values (or a range without both bounds).
+    pub fn range_distribution(&self) -> Option<Distribution> {
+        let (min, max) = (self.min.as_ref()?, self.max.as_ref()?);
+        let whole = |v: &serde_json::Value| v.is_i64() || v.is_u64();
+        Some(self.distribution.unwrap_or(if whole(min) && whole(max) { Distribution::IntUniform } else { Distribution::Uniform }))
+    }
+}
+
 /// How a number is drawn between a range's bounds (W&B's names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

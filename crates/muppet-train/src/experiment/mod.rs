@@ -439,6 +439,12 @@ fn unused_stages(spec: &ExperimentSpec, starts: &[StartRef], field: &str, p: &mu
     }
 }
 
+/// A setting's value as a sweep's labels write it: text as it is, numbers as JSON writes them
+/// (`0.0001`, `16`).
+pub fn setting_text(v: &serde_json::Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+}
+
 /// Every combination of the grid's values, as training settings, in the grid's order
 /// (fields by name, values as listed), with its label (`batch_size=8, lr=0.0001`).
 fn grid_settings(grid: &BTreeMap<String, Vec<serde_json::Value>>) -> Vec<(ConfigOverrides, String)> {
@@ -451,8 +457,7 @@ fn grid_settings(grid: &BTreeMap<String, Vec<serde_json::Value>>) -> Vec<(Config
                     let mut fields = fields.clone();
                     fields.insert(key.clone(), v.clone());
                     let sep = if label.is_empty() { "" } else { ", " };
-                    let value = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                    (fields, format!("{label}{sep}{key}={value}"))
+                    (fields, format!("{label}{sep}{key}={}", setting_text(v)))
                 })
             })
             .collect();

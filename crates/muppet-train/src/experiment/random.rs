@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use muppet_core::experiment::{ConfigOverrides, Distribution, Draw};
 
 use super::stats::SplitMix64;
-use super::{overlay, Problems};
+use super::{overlay, setting_text, Problems};
 use crate::TrainConfig;
 
 /// Significant digits a drawn number keeps, so the label names the value trained with
@@ -98,7 +98,7 @@ fn field(at: &str, draw: &Draw, base: &TrainConfig, key: &str, p: &mut Problems)
             if !(fits(min, p) & fits(max, p)) {
                 return None;
             }
-            match draw.distribution.unwrap_or(if lo_whole && hi_whole { Distribution::IntUniform } else { Distribution::Uniform }) {
+            match draw.range_distribution().unwrap_or(Distribution::Uniform) {
                 Distribution::IntUniform if !(lo_whole && hi_whole) => {
                     p.add(at, format!("int_uniform draws whole numbers: min = {min} and max = {max} must be whole"));
                     None
@@ -179,7 +179,7 @@ pub(super) fn settings(
     let mut tries = 0;
     while out.len() < count {
         let setting: ConfigOverrides = fields.iter().map(|(key, f)| (key.clone(), f.draw(&mut rng))).collect();
-        let label = setting.iter().map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_string))).collect::<Vec<_>>().join(", ");
+        let label = setting.iter().map(|(k, v)| format!("{k}={}", setting_text(v))).collect::<Vec<_>>().join(", ");
         if seen.insert(label.clone()) {
             out.push((setting, label));
             tries = 0;
