@@ -1096,7 +1096,10 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             run_dir.display()
         );
 
-        // Resume: it continues from the checkpoint to the end.
+        // Resume: it continues from the checkpoint to the end. The run shows as cancelled as
+        // soon as it is stored so, while its worker is still letting go (Resume stays disabled
+        // until then): a click before that would do nothing.
+        studio.wait_for("#resume-run:not(:disabled)", UI_WAIT, "Resume is offered once the worker has let go").await?;
         studio.click("#resume-run").await?;
         studio
             .wait_for(
