@@ -538,7 +538,7 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
         studio.click_centered("#plot-runs").await?;
         studio.wait_for("#plot-image[data-plotted='1']", UI_WAIT, "the plot is drawn").await?;
         let said = studio.text("#plot-result").await?;
-        ensure!(said == format!("1 run plotted; left out, without a number for both columns: #{finetune}."), "the plot says {said:?}");
+        ensure!(said == format!("1 run plotted; left out, without a value for both columns: #{finetune}."), "the plot says {said:?}");
         let plot_svg = dir.path().join("plot.svg");
         studio.type_into("#plot-path", &plot_svg.display().to_string()).await?;
         studio.click_centered("#save-plot").await?;
@@ -1573,6 +1573,15 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
                 runs == "14" && toml.contains("count = 3") && toml.contains("log_uniform_values") && !toml.contains("[sweep.grid]\nlr"),
                 "the builder's plan has {runs:?} runs; the spec reads:\n{toml}"
             );
+            Ok(())
+        })
+        .await?;
+        // Compared with the base model: the 3 settings from it too, 2 seeds.
+        studio.click("#builder-sw-compare-base").await?;
+        read_settled(|| async {
+            let runs = studio.client.find(Locator::Css("#experiment-builder")).await?.attr("data-runs").await?.unwrap_or_default();
+            let toml = studio.client.find(Locator::Css("#builder-toml")).await?.prop("textContent").await?.unwrap_or_default();
+            ensure!(runs == "20" && toml.contains("compare_base = true"), "the builder's plan has {runs:?} runs; the spec reads:\n{toml}");
             Ok(())
         })
         .await?;

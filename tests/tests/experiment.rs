@@ -549,6 +549,34 @@ fn a_random_sweep_trains_the_settings_it_draws_and_charts_them() {
     assert!(!out.status.success() && text(&out).contains("already exists") && text(&out).contains("with a different spec"), "{}", text(&out));
 }
 
+/// A sweep compared with the base model: every setting fine-tuned from the stage and from the
+/// base model, and the report puts each start's best side by side, with the starts as an axis
+/// of the settings' parallel coordinates.
+#[test]
+fn a_sweep_compared_with_the_base_model_reports_each_starts_best() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let body = format!(
+        "{TINY}\n[[stages]]\nname = \"pft\"\ntasks = [\"strategyqa\", \"fever_claims\"]\n\n[sweep]\ntasks = [\"winowhy\"]\nseeds = 1\nstart = \"pft\"\ncompare_base = true\ntrain_size = 16\n\n[sweep.grid]\nlr = [1e-4, 5e-4]\n"
+    );
+    let result = run_to_completion(home.path(), &write_spec(home.path(), "compared", &body));
+    let runs = result["runs"].as_array().expect("runs");
+    // The stage, then 2 settings from the base model and 2 from the stage.
+    assert_eq!(runs.len(), 5, "{result}");
+    let fine: Vec<(&str, &str)> = runs[1..].iter().map(|r| (r["start"].as_str().expect("start"), r["setting"].as_str().expect("setting"))).collect();
+    assert_eq!(fine, [("base", "base, lr=0.0001"), ("base", "base, lr=0.0005"), ("pft", "pft, lr=0.0001"), ("pft", "pft, lr=0.0005")]);
+    let id = result["experiment_id"].as_i64().expect("experiment id");
+    let report = home.path().join("report");
+    let out = muppet(home.path(), &["report", &id.to_string(), "--out", report.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary.md");
+    assert!(summary.contains("| base, lr=0.0001 ") && summary.contains("pft, lr=0.0005"), "each setting names its start: {summary}");
+    assert!(summary.contains("Each start's best setting:") && summary.contains("| start | best setting | dev accuracy | − base's best |"), "{summary}");
+    let pft_row = summary.lines().find(|l| l.starts_with("| pft | lr=")).expect("the stage's best");
+    assert!(pft_row.ends_with(" |") && (pft_row.contains("| +") || pft_row.contains("| -")), "the difference from the base model's best: {pft_row}");
+    let parallel = std::fs::read_to_string(report.join("sweep_parallel_winowhy.svg")).expect("parallel coordinates with an axis of starts");
+    assert!(parallel.contains("start") && parallel.contains("\nbase\n") && parallel.contains("\npft\n") && parallel.contains("dev accuracy"), "{parallel:.3000}");
+}
+
 #[test]
 fn a_stage_grid_sweeps_pre_finetuning_and_reports_each_setting() {
     let home = tempfile::tempdir().expect("tempdir");

@@ -159,6 +159,13 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     assert!(svg.contains(&format!("#{run}")) && svg.contains(&format!("#{fine_run}")) && svg.contains("strategyqa dev accuracy against learning rate"), "the plot");
     let out = muppet(home.path(), &["runs", "scatter", "--x", "learning rate", "--y", "strategyqa test accuracy", "--out", plot.to_str().expect("path")]);
     assert!(!out.status.success() && text(&out).contains("no run has `strategyqa test accuracy`"), "{}", text(&out));
+    // A setting that is no number places its runs by category (a strip plot), on no log axis.
+    let out = muppet(home.path(), &["runs", "scatter", "--x", "backend", "--y", "strategyqa dev accuracy", "--out", plot.to_str().expect("path")]);
+    assert!(out.status.success() && text(&out).contains("2 runs plotted"), "{}", text(&out));
+    let svg = std::fs::read_to_string(&plot).expect("plot");
+    assert!(svg.contains("\ncpu\n</text>"), "the category named on its axis: {svg:.2000}");
+    let out = muppet(home.path(), &["runs", "scatter", "--x", "backend", "--log-x", "--y", "strategyqa dev accuracy", "--out", plot.to_str().expect("path")]);
+    assert!(!out.status.success() && text(&out).contains("`backend` is not a number"), "{}", text(&out));
     // Both runs as lines through three columns (parallel coordinates): the pre-finetuning run
     // has no train size, so a line through it is left out and named.
     let lines = home.path().join("lines.svg");

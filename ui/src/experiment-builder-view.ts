@@ -176,6 +176,12 @@ export class ExperimentBuilder {
         el("label", {}, "Fine-tune from", this.sweepStart),
         el(
           "label",
+          { className: "check", title: "Every setting is fine-tuned from the base model too: each start's best setting is compared with the base model's best" },
+          el("input", { type: "checkbox", id: "builder-sw-compare-base" }),
+          " Compare with the base model",
+        ),
+        el(
+          "label",
           { title: "Grid: every combination of the values. Random search (W&B's): the settings drawn from the values or ranges, each field on its own; a learning rate range (1e-5 .. 1e-3) is drawn on a log scale." },
           "Search",
           search,
@@ -195,7 +201,7 @@ export class ExperimentBuilder {
         this.field("Its tasks per update", "sw-stage-k", d.sweepStageK, { hint: "1, 2, 4" }),
         this.field("Its learning rates", "sw-stage-lr", d.sweepStageLr, { hint: "5e-5, 1e-4" }),
       ),
-      ...["sweep.stage_grid", "sweep.tasks", "sweep.grid", "sweep.random", "sweep.count", "sweep.start", "sweep.seeds", "sweep.train_size"].map((f) => this.errorsFor(f)),
+      ...["sweep.stage_grid", "sweep.tasks", "sweep.grid", "sweep.random", "sweep.count", "sweep.start", "sweep.compare_base", "sweep.seeds", "sweep.train_size"].map((f) => this.errorsFor(f)),
     );
     const training = el(
       "details",
@@ -372,6 +378,7 @@ export class ExperimentBuilder {
       ablationTrainSize: this.value("ba-train-size"),
       sweepTasks: this.value("sw-tasks"),
       sweepStart: this.sweepStart.value,
+      sweepCompareBase: byId<HTMLInputElement>("builder-sw-compare-base").checked,
       sweepSearch: byId<HTMLSelectElement>("builder-sweep-search").value === "random" ? "random" : "grid",
       sweepCount: this.value("sw-count"),
       sweepLr: this.value("sw-lr"),

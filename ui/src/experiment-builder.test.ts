@@ -154,6 +154,18 @@ describe("the experiment builder", () => {
     expect(bad.errors.map((e) => e.message)).toEqual(["sweep.grid.lr: “fast” is not a number", "sweep.grid.batch_size: “8.5” is not a whole number"]);
   });
 
+  it("compares a sweep's start with the base model when asked, and refuses it from the base model", () => {
+    const compared = buildSpec(form({ design: "sweep", sweepTasks: "winowhy", sweepStart: "run:4", sweepCompareBase: true }), tasks);
+    expect(compared.errors).toEqual([]);
+    expect(compared.spec?.sweep).toMatchObject({ start: "run:4", compare_base: true });
+    const staged = buildSpec(form({ design: "sweep", sweepTasks: "winowhy", sweepStageTasks: "strategyqa", sweepCompareBase: true }), tasks);
+    expect(staged.spec?.sweep).toMatchObject({ start: "pft", compare_base: true });
+    const twice = buildSpec(form({ design: "sweep", sweepTasks: "winowhy", sweepStart: "base", sweepCompareBase: true }), tasks);
+    expect(twice.spec).toBeNull();
+    expect(twice.errors.map((e) => e.field)).toEqual(["sweep.compare_base"]);
+    expect(buildSpec(form({ design: "sweep", sweepTasks: "winowhy", sweepStart: "run:4" }), tasks).spec?.sweep).not.toHaveProperty("compare_base");
+  });
+
   it("draws a random search's settings from ranges and values", () => {
     const random = { design: "sweep" as const, sweepTasks: "winowhy", sweepSearch: "random" as const, sweepCount: "6", sweepLr: "1e-5 .. 1e-3", sweepBatchSize: "8, 16", sweepSteps: "8 .. 32" };
     const built = buildSpec(form(random), tasks);

@@ -95,6 +95,8 @@ export interface BuilderForm {
   sweepTasks: string;
   /** "base" or "run:ID": the model every setting fine-tunes from. */
   sweepStart: string;
+  /** Also fine-tune every setting from the base model, to compare the start with it. */
+  sweepCompareBase: boolean;
   /** "grid": every combination of the values; "random": `sweepCount` settings drawn from them. */
   sweepSearch: "grid" | "random";
   /** How many settings a random search draws. */
@@ -159,6 +161,7 @@ export interface ExperimentSpecJson {
     start: string;
     train_size?: number;
     reuse_heads?: boolean;
+    compare_base?: boolean;
   };
 }
 
@@ -210,6 +213,7 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     ablationTrainSize: "128",
     sweepTasks: "",
     sweepStart: "base",
+    sweepCompareBase: false,
     sweepSearch: "grid",
     sweepCount: "8",
     sweepLr: "3e-5, 1e-4, 3e-4",
@@ -479,6 +483,9 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
       else sw.train_size = n;
     }
     if (form.reuseHeads) sw.reuse_heads = true;
+    if (form.sweepCompareBase && sw.start === "base")
+      errors.push({ field: "sweep.compare_base", message: "sweep.compare_base: the sweep fine-tunes from the base model already: fine-tune from a run or pre-finetune first to compare it with the base model" });
+    else if (form.sweepCompareBase) sw.compare_base = true;
     spec.sweep = sw;
   } else {
     if (seeds.error) errors.push({ field: "task_count.seeds", message: `task_count.seeds: ${seeds.error}` });
@@ -540,6 +547,7 @@ export const FIELDS = [
   "sweep.stage_grid",
   "sweep.seeds",
   "sweep.start",
+  "sweep.compare_base",
   "sweep.train_size",
 ] as const;
 

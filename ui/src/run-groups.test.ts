@@ -42,7 +42,7 @@ describe("run groups", () => {
     expect(plotAxes([])).toEqual({ options: [], x: "", y: "" });
     expect(plotAxes(["metric:mrpc dev accuracy", "metric:rte dev accuracy"])).toEqual({ options: ["mrpc dev accuracy", "rte dev accuracy"], x: "mrpc dev accuracy", y: "rte dev accuracy" });
     expect(plotSummary(3, [], false)).toBe("3 runs plotted.");
-    expect(plotSummary(1, [4, 9], true)).toBe("1 run plotted; left out, without a number for both columns (above 0 on a log axis): #4, #9.");
+    expect(plotSummary(1, [4, 9], true)).toBe("1 run plotted; left out, without a value for both columns (above 0 on a log axis): #4, #9.");
   });
 
   it("draws runs through the settings and then a figure", () => {

@@ -76,7 +76,7 @@ export function linesSummary(drawn: number, leftOut: readonly number[]): string 
 export function plotSummary(plotted: number, leftOut: readonly number[], log: boolean): string {
   const placed = `${plotted} run${plotted === 1 ? "" : "s"} plotted`;
   if (leftOut.length === 0) return `${placed}.`;
-  return `${placed}; left out, without a number for both columns${log ? " (above 0 on a log axis)" : ""}: ${leftOut.map((r) => `#${r}`).join(", ")}.`;
+  return `${placed}; left out, without a value for both columns${log ? " (above 0 on a log axis)" : ""}: ${leftOut.map((r) => `#${r}`).join(", ")}.`;
 }
 
 /**

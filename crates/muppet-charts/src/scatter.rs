@@ -1,7 +1,8 @@
 //! Scatter charts of runs: one point per run at its values of two keys (a setting against a
 //! dev figure, as MLflow's and W&B's scatter plots of runs), labelled with the run (up to
 //! [`MAX_LABELS`] points; more would cover the chart), coloured by group with a legend when
-//! there are several.
+//! there are several. A key of other values than numbers (a sampling, a backend) is an axis of
+//! categories: its runs are spread side by side over their category, as a strip plot.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -36,6 +37,28 @@ pub struct ScatterChart {
     pub log_x: bool,
     pub log_y: bool,
     pub series: Vec<ScatterSeries>,
+    /// A categorical axis's categories in order (a point's value is its category's index);
+    /// empty for numbers.
+    pub x_categories: Vec<String>,
+    pub y_categories: Vec<String>,
+}
+
+/// How far apart the points of one category are spread, at most, in categories.
+const SPREAD: f64 = 0.5;
+
+/// The tick of a categorical axis at `v`: the category's name at its index, nothing between.
+fn category_tick(names: &[String], v: f64) -> String {
+    let at = v.round();
+    if (v - at).abs() > 1e-6 || at < 0.0 {
+        return String::new();
+    }
+    names.get(at as usize).cloned().unwrap_or_default()
+}
+
+/// The offsets that spread `n` points of one category side by side, in their order.
+fn spread(n: usize) -> impl Iterator<Item = f64> {
+    let width = (0.08 * (n as f64 - 1.0)).min(SPREAD);
+    (0..n).map(move |k| if n > 1 { (k as f64 / (n - 1) as f64 - 0.5) * width } else { 0.0 })
 }
 
 impl ScatterChart {
@@ -46,22 +69,62 @@ impl ScatterChart {
             .into_iter()
             .map(|(label, points)| ScatterSeries { label, points: points.into_iter().map(|(run, x, y)| ScatterPoint { x, y, label: format!("#{run}") }).collect() })
             .collect();
-        ScatterChart { title: format!("Runs: {y} against {x}"), x_label: x.into(), y_label: y.into(), log_x, log_y, series }
+        ScatterChart { title: format!("Runs: {y} against {x}"), x_label: x.into(), y_label: y.into(), log_x, log_y, series, ..ScatterChart::default() }
     }
 
-    /// The points drawn, per series: finite, above zero on a log axis, as their log10 there.
+    /// The chart with axes of categories (`x`, `y`; empty for an axis of numbers).
+    pub fn categorical(self, x: Vec<String>, y: Vec<String>) -> ScatterChart {
+        ScatterChart { x_categories: x, y_categories: y, ..self }
+    }
+
+    /// The points drawn, per series: finite, above zero on a log axis, as their log10 there;
+    /// on an axis of categories, on one of them, spread side by side with the others there.
     fn drawn(&self) -> Vec<Vec<(f64, f64, &str)>> {
-        let axis = |v: f64, log: bool| if log { (v > 0.0).then(|| v.log10()) } else { Some(v) };
-        self.series
+        let axis = |v: f64, log: bool, categories: &[String]| match categories.is_empty() {
+            true if log => (v > 0.0).then(|| v.log10()),
+            true => Some(v),
+            false => (v >= 0.0 && v.fract() == 0.0 && (v as usize) < categories.len()).then_some(v),
+        };
+        let mut drawn: Vec<Vec<(f64, f64, &str)>> = self
+            .series
             .iter()
             .map(|s| {
                 s.points
                     .iter()
                     .filter(|p| p.x.is_finite() && p.y.is_finite())
-                    .filter_map(|p| Some((axis(p.x, self.log_x)?, axis(p.y, self.log_y)?, p.label.as_str())))
+                    .filter_map(|p| Some((axis(p.x, self.log_x, &self.x_categories)?, axis(p.y, self.log_y, &self.y_categories)?, p.label.as_str())))
                     .collect()
             })
-            .collect()
+            .collect();
+        // The points of a category, across series, in order: spread along the other axis's
+        // direction (across the category) so that none hides another.
+        for (categorical, along_x) in [(!self.x_categories.is_empty(), true), (!self.y_categories.is_empty(), false)] {
+            if !categorical {
+                continue;
+            }
+            let mut by_category: std::collections::BTreeMap<u64, Vec<(usize, usize)>> = std::collections::BTreeMap::new();
+            for (s, points) in drawn.iter().enumerate() {
+                for (i, p) in points.iter().enumerate() {
+                    by_category.entry((if along_x { p.0 } else { p.1 }).to_bits()).or_default().push((s, i));
+                }
+            }
+            for members in by_category.values() {
+                for (&(s, i), offset) in members.iter().zip(spread(members.len())) {
+                    let p = &mut drawn[s][i];
+                    if along_x { p.0 += offset } else { p.1 += offset }
+                }
+            }
+        }
+        drawn
+    }
+
+    /// An axis's range: its categories with half a category's room on each side, or the
+    /// values padded.
+    fn range(categories: &[String], values: Option<(f64, f64)>) -> Option<(f64, f64)> {
+        match categories.len() {
+            0 => values.map(padded),
+            n => Some((-0.5, n as f64 - 0.5)),
+        }
     }
 }
 
@@ -72,7 +135,9 @@ impl Chart for ScatterChart {
         let (Some(x), Some(y)) = (finite_range(all().map(|p| p.0)), finite_range(all().map(|p| p.1))) else {
             return Err(ChartError::Empty);
         };
-        let ((x0, x1), (y0, mut y1)) = (padded(x), padded(y));
+        let (Some((x0, x1)), Some((y0, mut y1))) = (Self::range(&self.x_categories, Some(x)), Self::range(&self.y_categories, Some(y))) else {
+            return Err(ChartError::Empty);
+        };
         let with_legend = self.series.len() > 1;
         let labelled = drawn.iter().map(Vec::len).sum::<usize>() <= MAX_LABELS;
         if with_legend {
@@ -89,12 +154,19 @@ impl Chart for ScatterChart {
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(draw_err)?;
         let (log_x, log_y) = (|v: &f64| log_tick(*v), |v: &f64| log_tick(*v));
+        let (named_x, named_y) = (|v: &f64| category_tick(&self.x_categories, *v), |v: &f64| category_tick(&self.y_categories, *v));
         let mut mesh = ctx.configure_mesh();
         mesh.x_desc(self.x_label.as_str()).y_desc(self.y_label.as_str()).label_style(("sans-serif", 13)).light_line_style(RGBColor(238, 236, 244));
-        if self.log_x {
+        // An axis of categories asks for ticks at every half category at least, so that each
+        // category's index is one; the ticks between them are blank.
+        if !self.x_categories.is_empty() {
+            mesh.x_labels(2 * self.x_categories.len() + 2).x_label_formatter(&named_x);
+        } else if self.log_x {
             mesh.x_label_formatter(&log_x);
         }
-        if self.log_y {
+        if !self.y_categories.is_empty() {
+            mesh.y_labels(2 * self.y_categories.len() + 2).y_label_formatter(&named_y);
+        } else if self.log_y {
             mesh.y_label_formatter(&log_y);
         }
         mesh.draw().map_err(draw_err)?;
@@ -134,6 +206,8 @@ mod tests {
             y_label: "rte dev accuracy".into(),
             log_x: true,
             log_y: false,
+            x_categories: Vec::new(),
+            y_categories: Vec::new(),
             series: vec![
                 ScatterSeries { label: "train size 16".into(), points: vec![point(1e-5, 0.61, 3), point(1e-4, 0.66, 4)] },
                 ScatterSeries { label: "train size 64".into(), points: vec![point(1e-5, 0.70, 5), point(0.0, 0.5, 6)] },
@@ -162,6 +236,41 @@ mod tests {
         let svg = render_svg(&one).expect("svg");
         assert_eq!(svg.matches("<circle").count(), 2);
         assert!(!texts(&svg).iter().any(|t| t == "train size 16"));
+    }
+
+    /// The centres of an SVG's circles, in order.
+    fn centres(svg: &str) -> Vec<(f64, f64)> {
+        let attr = |c: &str, name: &str| c.split(&format!("{name}=\"")).nth(1)?.split('"').next()?.parse::<f64>().ok();
+        svg.split("<circle").skip(1).filter_map(|c| Some((attr(c, "cx")?, attr(c, "cy")?))).collect()
+    }
+
+    #[test]
+    fn an_axis_of_categories_names_them_and_spreads_their_runs() {
+        let point = |x: f64, y: f64, run: u32| ScatterPoint { x, y, label: format!("#{run}") };
+        let batching: Vec<String> = ["heterogeneous", "homogeneous", "sequential"].map(String::from).to_vec();
+        let strip = ScatterChart::of_runs("batching", "rte dev accuracy", (false, false), Vec::new()).categorical(batching.clone(), Vec::new());
+        let strip = ScatterChart {
+            series: vec![ScatterSeries { label: "runs".into(), points: vec![point(0.0, 0.7, 1), point(1.0, 0.8, 2), point(1.0, 0.8, 3), point(2.0, 0.82, 4), point(3.0, 0.9, 5)] }],
+            ..strip
+        };
+        let svg = render_svg(&strip).expect("svg");
+        let said = texts(&svg);
+        for name in &batching {
+            assert!(said.iter().any(|t| t == name), "{name} missing from {said:?}");
+        }
+        assert!(!said.iter().any(|t| t == "0.5" || t == "1.5"), "no tick between categories: {said:?}");
+        // Index 3 names no category: four dots; the two runs of `homogeneous` side by side.
+        let at = centres(&svg);
+        assert_eq!(at.len(), 4, "{svg}");
+        assert!(at[1].1 == at[2].1 && at[2].0 - at[1].0 > 5.0, "{at:?}");
+        assert!((at[0].0 < at[1].0) && (at[2].0 < at[3].0), "categories in order: {at:?}");
+        // Every category is named when there are many.
+        let many: Vec<String> = (0..14).map(|i| format!("task{i}")).collect();
+        let wide = ScatterChart { series: vec![ScatterSeries { label: "runs".into(), points: (0..14).map(|i| point(i as f64, 0.5, i)).collect() }], ..strip.categorical(many.clone(), Vec::new()) };
+        let said = texts(&render_svg(&wide).expect("svg"));
+        assert!(many.iter().all(|n| said.contains(n)), "{said:?}");
+        assert_eq!(spread(1).collect::<Vec<_>>(), [0.0]);
+        assert!(spread(100).all(|o| o.abs() <= SPREAD / 2.0));
     }
 
     #[test]

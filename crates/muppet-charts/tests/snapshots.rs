@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use muppet_charts::{
-    render_svg, Bar, BandAxis, BarsChart, BandPoint, BandSeries, Chart, Curve, CurvesChart, SampleEfficiencyChart, TaskCountChart,
+    render_svg, Bar, BandAxis, BarsChart, BandPoint, BandSeries, Chart, Curve, CurvesChart, SampleEfficiencyChart, ScatterChart, TaskCountChart,
 };
 
 fn check<C: Chart>(name: &str, chart: &C) {
@@ -118,4 +118,22 @@ fn smoothed_training_curves() {
         ..CurvesChart::default()
     };
     check("training_curves_smoothed", &chart);
+}
+
+#[test]
+fn runs_by_category() {
+    // Runs by their sampling (categories, the runs of one side by side) and dev accuracy,
+    // coloured by batching.
+    let runs = |offset: f64, seeds: &[(i64, f64, f64)]| seeds.iter().map(|&(run, x, y)| (run, x, y + offset)).collect::<Vec<_>>();
+    let chart = ScatterChart::of_runs(
+        "sampling",
+        "rte dev accuracy",
+        (false, false),
+        vec![
+            ("batching heterogeneous".into(), runs(0.0, &[(1, 0.0, 0.61), (2, 0.0, 0.63), (3, 1.0, 0.66), (4, 1.0, 0.64), (5, 2.0, 0.60)])),
+            ("batching homogeneous".into(), runs(-0.03, &[(6, 0.0, 0.61), (7, 1.0, 0.66), (8, 1.0, 0.65), (9, 2.0, 0.58)])),
+        ],
+    )
+    .categorical(vec!["natural".into(), "temperature, t 2".into(), "uniform".into()], Vec::new());
+    check("runs_by_category", &chart);
 }

@@ -121,22 +121,22 @@ pub fn scatter(request: ScatterRequest) -> anyhow::Result<()> {
         let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
         Ok(muppet_store::plot_runs((&x.1, &y.1), &by, &ids, &columns, &specs)?)
     })?;
-    let plot = plot.on_axes(log);
+    let plot = plot.on_axes(log, (&x.0, &y.0))?;
     let plotted = plot.plotted();
     anyhow::ensure!(
         plotted > 0,
-        "no run listed has a number for both `{}` and `{}`{}",
+        "no run listed has a value for both `{}` and `{}`{}",
         x.0,
         y.0,
         if log.0 || log.1 { " above 0 on a log axis" } else { "" }
     );
-    write(&ScatterChart::of_runs(&x.0, &y.0, log, plot.series()), &out)?;
+    write(&ScatterChart::of_runs(&x.0, &y.0, log, plot.series()).categorical(plot.x_categories.clone(), plot.y_categories.clone()), &out)?;
     println!("{}", out.display());
     let ids: Vec<String> = plot.left_out.iter().map(|r| format!("#{r}")).collect();
     println!(
         "{plotted} run{} plotted{}",
         if plotted == 1 { "" } else { "s" },
-        if ids.is_empty() { String::new() } else { format!("; left out, without a number for both keys{}: {}", if log.0 || log.1 { " above 0 on a log axis" } else { "" }, ids.join(", ")) }
+        if ids.is_empty() { String::new() } else { format!("; left out, without a value for both keys{}: {}", if log.0 || log.1 { " above 0 on a log axis" } else { "" }, ids.join(", ")) }
     );
     Ok(())
 }

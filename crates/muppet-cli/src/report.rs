@@ -351,33 +351,43 @@ fn swept_numbers(spec: &ExperimentSpec) -> Vec<(String, bool)> {
 
 /// A sweep's settings as parallel coordinates (W&B's sweep chart) for one task: an axis per
 /// numeric setting swept and one for the dev figure, a line per setting (its mean over
-/// seeds). Drawn when the sweep varies two or more numbers from one starting point.
+/// seeds); when the stage was swept too, a first axis of the starting points, as categories.
+/// Drawn when that makes two axes of settings or more.
 fn parallel_settings(md: &mut String, (dir, figures): (&Path, &mut Vec<String>), swept: &Swept, (task, metric): (&str, &str), mine: &[&Point]) -> anyhow::Result<()> {
+    let Some(chart) = parallel_chart(swept, (task, metric), mine) else { return Ok(()) };
+    let stem = format!("sweep_parallel_{}", slug(task));
+    figure(&chart, dir, &stem, figures)?;
+    writeln!(md, "![{task}: every setting]({stem}.png)\n")?;
+    Ok(())
+}
+
+/// The chart [`parallel_settings`] draws, or none.
+fn parallel_chart(swept: &Swept, (task, metric): (&str, &str), mine: &[&Point]) -> Option<ParallelChart> {
     let Swept { configs, numbers: keys } = swept;
-    let one_start = mine.iter().map(|p| p.arm.model_arm()).collect::<std::collections::BTreeSet<_>>().len() == 1;
-    if keys.len() < 2 || !one_start {
-        return Ok(());
+    let starts: Vec<String> = mine.iter().filter(|p| configs.contains_key(&p.arm)).map(|p| p.arm.model_arm().label()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let several = starts.len() > 1;
+    if keys.len() + usize::from(several) < 2 {
+        return None;
     }
     let lines: Vec<ParallelLine> = mine
         .iter()
         .filter(|p| p.value.mean.is_finite())
         .filter_map(|p| {
             let config = configs.get(&p.arm)?;
-            let mut values = keys.iter().map(|(k, _)| config.get(k)?.as_f64()).collect::<Option<Vec<f64>>>()?;
+            let start = several.then(|| starts.iter().position(|s| *s == p.arm.model_arm().label()).map(|at| at as f64));
+            let mut values: Vec<f64> = start.into_iter().collect::<Option<Vec<f64>>>()?;
+            values.extend(keys.iter().map(|(k, _)| config.get(k)?.as_f64()).collect::<Option<Vec<f64>>>()?);
             values.push(p.value.mean);
             Some(ParallelLine { values })
         })
         .collect();
     if lines.is_empty() {
-        return Ok(());
+        return None;
     }
-    let mut axes: Vec<ParallelAxis> = keys.iter().map(|(label, log)| ParallelAxis { label: label.clone(), log: *log, ..ParallelAxis::default() }).collect();
+    let start_axis = several.then(|| ParallelAxis { label: "start".into(), categories: starts, ..ParallelAxis::default() });
+    let mut axes: Vec<ParallelAxis> = start_axis.into_iter().chain(keys.iter().map(|(label, log)| ParallelAxis { label: label.clone(), log: *log, ..ParallelAxis::default() })).collect();
     axes.push(ParallelAxis { label: format!("dev {metric}"), ..ParallelAxis::default() });
-    let chart = ParallelChart { title: format!("Sweep: {task}, every setting (darker: a higher dev {metric})"), axes, lines };
-    let stem = format!("sweep_parallel_{}", slug(task));
-    figure(&chart, dir, &stem, figures)?;
-    writeln!(md, "![{task}: every setting]({stem}.png)\n")?;
-    Ok(())
+    Some(ParallelChart { title: format!("Sweep: {task}, every setting (darker: a higher dev {metric})"), axes, lines })
 }
 
 /// Where a drawn setting took its values, in words.
@@ -430,6 +440,7 @@ fn drawn_settings(md: &mut String, (dir, figures): (&Path, &mut Vec<String>), r:
             log_x: drawn_on_log(draw),
             log_y: false,
             series: series.into_iter().map(|(label, points)| ScatterSeries { label, points }).collect(),
+            ..ScatterChart::default()
         };
         let stem = format!("sweep_by_{}", slug(key));
         figure(&chart, dir, &stem, figures)?;
@@ -445,6 +456,38 @@ fn drawn_settings(md: &mut String, (dir, figures): (&Path, &mut Vec<String>), r:
         writeln!(md)?;
     }
     Ok(())
+}
+
+/// When a sweep fine-tunes from several starts (the base model beside a stage, or each
+/// setting of a swept stage): each start's best setting and its mean, with its difference from
+/// the base model's best when the base model is one of them (each start tuned, then compared,
+/// as the Muppet paper compares models). The first of equal means wins, in the grid's order.
+fn best_per_start(mine: &[&Point], metric: &str) -> Option<String> {
+    let mut best: Vec<(&Arm, &Point)> = Vec::new();
+    for p in mine.iter().copied().filter(|p| p.value.mean.is_finite()) {
+        let start = p.arm.model_arm();
+        match best.iter_mut().find(|(s, _)| *s == start) {
+            Some((_, b)) if p.value.mean > b.value.mean => *b = p,
+            Some(_) => {}
+            None => best.push((start, p)),
+        }
+    }
+    // One setting per start: the sweep's own table says it all.
+    let tuned = best.iter().any(|(start, _)| mine.iter().filter(|p| p.arm.model_arm() == *start).count() > 1);
+    if best.len() < 2 || !tuned {
+        return None;
+    }
+    let base = best.iter().find(|(s, _)| **s == Arm::Base).map(|(_, p)| p.value.mean);
+    let mut table = format!("Each start's best setting:\n\n| start | best setting | dev {metric} |{}\n|---|---|---|{}\n", if base.is_some() { " − base's best |" } else { "" }, if base.is_some() { "---|" } else { "" });
+    for (start, p) in &best {
+        let setting = match &p.arm {
+            Arm::Setting { values, .. } => values.clone(),
+            other => other.label(),
+        };
+        let gain = base.map(|b| if **start == Arm::Base { " |".to_string() } else { format!(" {:+.3} |", p.value.mean - b) }).unwrap_or_default();
+        table.push_str(&format!("| {} | {setting} | {} |{gain}\n", start.label(), cell(&p.value)));
+    }
+    Some(table)
 }
 
 /// The best setting of a sweep, and which others it is not told apart from: those whose 95%
@@ -726,6 +769,9 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                 if let Some(best) = best {
                     writeln!(md, "{}\n", sweep_verdict(best, &mine))?;
                 }
+                if let Some(table) = best_per_start(&mine, &metric) {
+                    writeln!(md, "{table}")?;
+                }
                 parallel_settings(&mut md, (dir, &mut figures), &swept, (task, &metric), &mine)?;
             }
             drawn_settings(&mut md, (dir, &mut figures), r, &swept.configs, &points)?;
@@ -790,6 +836,54 @@ fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_from_several_starts_are_drawn_with_an_axis_of_starts() {
+        let stage = |k: usize| Arm::StageSetting { name: "pft".into(), values: format!("tasks_per_update={k}") };
+        let setting = |k: usize, lr: &str| Arm::Setting { start: Box::new(stage(k)), values: format!("lr={lr}"), named_start: false };
+        let arms = [setting(1, "0.0001"), setting(1, "0.001"), setting(2, "0.0001"), setting(2, "0.001")];
+        let configs: BTreeMap<&Arm, serde_json::Value> = arms.iter().zip([1e-4, 1e-3, 1e-4, 1e-3]).map(|(a, lr)| (a, serde_json::json!({"lr": lr, "batch_size": 8}))).collect();
+        let nothing = Summary { n: 0, mean: f64::NAN, sd: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN };
+        let point = |arm: &Arm, mean: f64| Point { task: "winowhy".into(), arm: arm.clone(), x: 0.0, size: None, value: muppet_train::experiment::stats::summarize(&[mean]).unwrap_or(nothing), gain: None };
+        let points: Vec<Point> = arms.iter().zip([0.5, 0.6, 0.55, f64::NAN]).map(|(a, m)| point(a, m)).collect();
+        let mine: Vec<&Point> = points.iter().collect();
+        let swept = Swept { configs, numbers: vec![("lr".into(), true)] };
+        let chart = parallel_chart(&swept, ("winowhy", "accuracy"), &mine).expect("a start axis and lr make two");
+        let labels: Vec<&str> = chart.axes.iter().map(|a| a.label.as_str()).collect();
+        assert_eq!(labels, ["start", "lr", "dev accuracy"]);
+        assert_eq!(chart.axes[0].categories, ["pft (tasks_per_update=1)", "pft (tasks_per_update=2)"]);
+        assert!(chart.axes[1].log && chart.axes[0].categories.len() == 2);
+        let lines: Vec<Vec<f64>> = chart.lines.iter().map(|l| l.values.clone()).collect();
+        assert_eq!(lines, [vec![0.0, 1e-4, 0.5], vec![0.0, 1e-3, 0.6], vec![1.0, 1e-4, 0.55]], "a setting without a figure draws no line");
+        // From one start, one number swept is not enough; two are.
+        let one: Vec<&Point> = mine[..2].to_vec();
+        assert!(parallel_chart(&swept, ("winowhy", "accuracy"), &one).is_none());
+        let two = Swept { numbers: vec![("lr".into(), true), ("batch_size".into(), false)], ..swept };
+        let chart = parallel_chart(&two, ("winowhy", "accuracy"), &one).expect("two numbers");
+        assert_eq!(chart.axes.iter().map(|a| a.label.as_str()).collect::<Vec<_>>(), ["lr", "batch_size", "dev accuracy"]);
+    }
+
+    #[test]
+    fn a_sweep_from_several_starts_names_each_ones_best() {
+        let setting = |start: Arm, lr: &str| Arm::Setting { start: Box::new(start), values: format!("lr={lr}"), named_start: true };
+        let pft = Arm::Stage { name: "pft".into() };
+        let point = |arm: Arm, values: &[f64]| Point { task: "winowhy".into(), arm, x: 0.0, size: None, value: muppet_train::experiment::stats::summarize(values).expect("summary"), gain: None };
+        let points = [
+            point(setting(Arm::Base, "0.0001"), &[0.50, 0.52]),
+            point(setting(Arm::Base, "0.001"), &[0.55, 0.57]),
+            point(setting(pft.clone(), "0.0001"), &[0.61, 0.63]),
+            point(setting(pft.clone(), "0.001"), &[0.58, 0.60]),
+        ];
+        let mine: Vec<&Point> = points.iter().collect();
+        let table = best_per_start(&mine, "accuracy").expect("two starts");
+        let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| start")).collect();
+        assert_eq!(rows.len(), 2, "{table}");
+        assert!(rows[0].starts_with("| base | lr=0.001 | 0.560 ± ") && rows[0].ends_with("| |"), "{table}");
+        assert!(rows[1].starts_with("| pft | lr=0.0001 | 0.620 ± ") && rows[1].ends_with("| +0.060 |"), "{table}");
+        assert!(table.contains("| start | best setting | dev accuracy | − base's best |"), "{table}");
+        assert!(best_per_start(&mine[..2], "accuracy").is_none(), "one start: no table");
+        assert!(best_per_start(&[mine[0], mine[2]], "accuracy").is_none(), "one setting per start: the sweep's table says it");
+    }
 
     #[test]
     fn slugs_and_csv_fields() {

@@ -309,7 +309,9 @@ fn base() -> StartRef {
 /// size or number of updates fine-tunes best. With `stage_grid`, the starting stage itself
 /// is swept: one pre-finetuning run per combination of its settings, each fine-tuned on the
 /// tasks (with every setting of `grid`, when there is one): which pre-finetuning settings
-/// fine-tune best.
+/// fine-tune best. With `compare_base`, every setting is also fine-tuned from the base model,
+/// so that each start's best setting is compared with the base model's best (as the Muppet
+/// paper tunes both before comparing them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sweep {
@@ -341,6 +343,9 @@ pub struct Sweep {
     pub train_size: Option<usize>,
     #[serde(default)]
     pub reuse_heads: bool,
+    /// Also fine-tune every setting from the base model, beside `start`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub compare_base: bool,
 }
 
 /// Where a randomly drawn setting takes its value from: one of `values`, or a number

@@ -109,19 +109,33 @@ pub fn value_text(value: &Value) -> String {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunPlot {
     pub groups: Vec<PlotGroup>,
-    /// The runs without a number for both keys.
+    /// The runs without a value for both keys.
     pub left_out: Vec<RunId>,
+    /// A key whose values are not all numbers (a sampling, a backend) is categorical: its
+    /// values as [`RunLines`] names them, in order, a point's value on it the category's
+    /// index; empty for a numeric key.
+    pub x_categories: Vec<String>,
+    pub y_categories: Vec<String>,
 }
 
 impl RunPlot {
     /// The plot on log axes (`log_x`, `log_y`): runs at or below 0 on one are left out too.
-    pub fn on_axes(mut self, (log_x, log_y): (bool, bool)) -> RunPlot {
+    /// A categorical key has no log axis: `names` (the keys' names) say which.
+    pub fn on_axes(mut self, (log_x, log_y): (bool, bool), names: (&str, &str)) -> Result<RunPlot, StoreError> {
+        for (log, categories, name) in [(log_x, &self.x_categories, names.0), (log_y, &self.y_categories, names.1)] {
+            if log && !categories.is_empty() {
+                return Err(StoreError::Refused(format!(
+                    "`{name}` is not a number for every run ({}): its runs are placed by category, which has no log axis; plot it on a linear axis",
+                    categories.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
         for group in &mut self.groups {
             let (kept, out): (Vec<RunPoint>, Vec<RunPoint>) = group.points.iter().partition(|p| (!log_x || p.x > 0.0) && (!log_y || p.y > 0.0));
             group.points = kept;
             self.left_out.extend(out.iter().map(|p| p.run));
         }
-        self
+        Ok(self)
     }
 
     /// Each group as `(label, [(run id, x, y)])`, what `muppet_charts::ScatterChart::of_runs` draws.
@@ -150,9 +164,9 @@ pub struct RunPoint {
     pub y: f64,
 }
 
-/// `runs` placed by their values of `x` and `y` (numbers, or text that reads as one), grouped
-/// by the values of the keys `by` (with their names) as [`group_runs`] groups them; every key
-/// must be one some run has.
+/// `runs` placed by their values of `x` and `y` (numbers, or text that reads as one; a key of
+/// other values by category, as [`run_lines`] places them), grouped by the values of the keys
+/// `by` (with their names) as [`group_runs`] groups them; every key must be one some run has.
 pub fn plot_runs(
     (x, y): (&RunKey, &RunKey),
     by: &[(String, RunKey)],
@@ -161,10 +175,11 @@ pub fn plot_runs(
     specs: &HashMap<RunId, Value>,
 ) -> Result<RunPlot, StoreError> {
     let (xs, ys) = (x.values(columns, specs)?, y.values(columns, specs)?);
+    let (x_categories, y_categories) = (categories_of(&xs, runs), categories_of(&ys, runs));
     let mut placed = HashMap::new();
     let mut left_out = Vec::new();
     for &run in runs {
-        match (number(xs.get(&run)), number(ys.get(&run))) {
+        match (place(&x_categories, xs.get(&run)), place(&y_categories, ys.get(&run))) {
             (Some(x), Some(y)) => {
                 placed.insert(run, RunPoint { run, x, y });
             }
@@ -184,7 +199,7 @@ pub fn plot_runs(
             })
             .collect()
     };
-    Ok(RunPlot { groups, left_out })
+    Ok(RunPlot { groups, left_out, x_categories, y_categories })
 }
 
 /// A key's value as a number to place: a number, or text that reads as one.
@@ -229,6 +244,29 @@ fn category(value: &Value) -> String {
     kind.into_iter().chain(rest).collect::<Vec<_>>().join(", ")
 }
 
+/// A key's categories over `runs`: none when every value the runs have is a number (or text
+/// that reads as one), else their names in order.
+fn categories_of(values: &HashMap<RunId, Value>, runs: &[RunId]) -> Vec<String> {
+    let mut present: Vec<&Value> = runs.iter().filter_map(|r| values.get(r)).collect();
+    if present.iter().all(|x| number(Some(x)).is_some()) {
+        return Vec::new();
+    }
+    present.sort_by(|a, b| value_order(a, b));
+    let mut names: Vec<String> = present.into_iter().map(category).collect();
+    names.dedup();
+    names
+}
+
+/// Where a value goes on an axis of `categories`: its category's index, or the number itself
+/// on a numeric axis (none when it has no place).
+fn place(categories: &[String], v: Option<&Value>) -> Option<f64> {
+    if categories.is_empty() {
+        return number(v);
+    }
+    let name = category(v?);
+    categories.iter().position(|c| *c == name).map(|at| at as f64)
+}
+
 /// `runs` as lines through their values of `keys` (two or more, with their names): numbers
 /// (or text that reads as one) on a numeric axis, other values as categories; every key must
 /// be one some run has.
@@ -237,28 +275,10 @@ pub fn run_lines(keys: &[(String, RunKey)], runs: &[RunId], columns: &HashMap<Ru
         return Err(StoreError::Refused("name two keys or more to draw runs through: columns (`learning rate`, `sst2 dev accuracy`) or spec paths (`config.lr`)".into()));
     }
     let values: Vec<HashMap<RunId, Value>> = keys.iter().map(|(_, k)| k.values(columns, specs)).collect::<Result<_, _>>()?;
-    // A key of the runs drawn whose values are not all numbers is categorical.
-    let categories: Vec<Vec<String>> = values
-        .iter()
-        .map(|v| {
-            let present: Vec<&Value> = runs.iter().filter_map(|r| v.get(r)).collect();
-            if present.iter().all(|x| number(Some(x)).is_some()) {
-                return Vec::new();
-            }
-            let mut sorted = present;
-            sorted.sort_by(|a, b| value_order(a, b));
-            let mut names: Vec<String> = sorted.into_iter().map(category).collect();
-            names.dedup();
-            names
-        })
-        .collect();
-    let place = |i: usize, v: Option<&Value>| match categories[i].is_empty() {
-        true => number(v),
-        false => v.and_then(|v| categories[i].iter().position(|c| *c == category(v))).map(|at| at as f64),
-    };
+    let categories: Vec<Vec<String>> = values.iter().map(|v| categories_of(v, runs)).collect();
     let (mut lines, mut left_out) = (Vec::new(), Vec::new());
     for &run in runs {
-        match values.iter().enumerate().map(|(i, v)| place(i, v.get(&run))).collect::<Option<Vec<f64>>>() {
+        match values.iter().zip(&categories).map(|(v, c)| place(c, v.get(&run))).collect::<Option<Vec<f64>>>() {
             Some(line) => lines.push((run, line)),
             None => left_out.push(run),
         }
@@ -422,9 +442,36 @@ mod tests {
         assert_eq!((zero.plotted(), zero.left_out.clone()), (5, vec![RunId(6)]));
         let mut columns = columns;
         columns.get_mut(&RunId(1)).expect("run 1").metrics.get_mut("system rss_mb").expect("rss").last = Some(0.0);
-        let logged = plot_runs((&key("config.train_size"), &key("system rss_mb")), &[], &ids, &columns, &specs).expect("plot").on_axes((false, true));
+        let logged = plot_runs((&key("config.train_size"), &key("system rss_mb")), &[], &ids, &columns, &specs).expect("plot").on_axes((false, true), ("train size", "rss")).expect("log y");
         assert_eq!((logged.plotted(), logged.left_out), (4, vec![RunId(6), RunId(1)]));
+        assert!(logged.x_categories.is_empty() && logged.y_categories.is_empty(), "numbers on both axes");
         assert_eq!([value_text(&json!(3e-5)), value_text(&json!(0.5)), value_text(&json!(16)), value_text(&Value::Null)], ["3.00e-5", "0.5000", "16", "-"]);
+    }
+
+    #[test]
+    fn a_key_of_other_values_than_numbers_places_runs_by_category() {
+        let (mut columns, specs) = runs();
+        for (id, batching) in [(1, "homogeneous"), (2, "heterogeneous"), (3, "homogeneous"), (5, "sequential"), (6, "heterogeneous")] {
+            columns.get_mut(&RunId(id)).expect("run").params.insert("batching".into(), json!(batching));
+        }
+        let ids: Vec<RunId> = (1..=6).map(RunId).collect();
+        let (x, y) = (key("batching"), key("rte dev accuracy"));
+        let plot = plot_runs((&x, &y), &[], &ids, &columns, &specs).expect("plot");
+        assert_eq!(plot.x_categories, ["heterogeneous", "homogeneous", "sequential"]);
+        assert!(plot.y_categories.is_empty());
+        let placed: Vec<(i64, f64, f64)> = plot.groups[0].points.iter().map(|p| (p.run.0, p.x, p.y)).collect();
+        assert_eq!(placed, [(1, 1.0, 0.80), (2, 0.0, 0.70), (3, 1.0, 0.84), (5, 2.0, 0.82), (6, 0.0, 0.5)]);
+        assert_eq!(plot.left_out, [RunId(4)], "no batching and no accuracy");
+        // Only the runs given name categories; a category has no log axis.
+        let some = plot_runs((&x, &y), &[], &[RunId(1), RunId(3)], &columns, &specs).expect("plot");
+        assert_eq!(some.x_categories, ["homogeneous"]);
+        let error = plot.clone().on_axes((true, false), ("batching", "rte dev accuracy")).expect_err("log x").to_string();
+        assert!(error.contains("`batching` is not a number") && error.contains("linear axis"), "{error}");
+        assert_eq!(plot.clone().on_axes((false, true), ("batching", "rte dev accuracy")).expect("log y").plotted(), 5);
+        // Both axes may be categories, and grouping still applies.
+        let by = [("learning rate".to_string(), key("learning rate"))];
+        let both = plot_runs((&x, &key("batching")), &by, &ids, &columns, &specs).expect("plot");
+        assert_eq!((both.x_categories.len(), both.y_categories.len(), both.groups.len(), both.plotted()), (3, 3, 2, 5));
     }
 
     #[test]

@@ -154,14 +154,14 @@ pub async fn plot_runs(
     let by = request.by.iter().map(|b| key(b)).collect::<Result<Vec<_>, _>>()?;
     let runs: Vec<muppet_core::RunId> = request.runs.iter().copied().map(muppet_core::RunId).collect();
     let log = (request.log_x, request.log_y);
-    let plot = store.plot_runs((&x, &y), &by, &runs).await?.on_axes(log);
+    let plot = store.plot_runs((&x, &y), &by, &runs).await?.on_axes(log, (&x_name, &y_name))?;
     if plot.plotted() == 0 {
         return Err(CommandError::Invalid(format!(
-            "no run shown has a number for both `{x_name}` and `{y_name}`{}",
+            "no run shown has a value for both `{x_name}` and `{y_name}`{}",
             if request.log_x || request.log_y { " above 0 on a log axis" } else { "" }
         )));
     }
-    let chart = muppet_charts::ScatterChart::of_runs(&x_name, &y_name, log, plot.series());
+    let chart = muppet_charts::ScatterChart::of_runs(&x_name, &y_name, log, plot.series()).categorical(plot.x_categories.clone(), plot.y_categories.clone());
     let svg = muppet_charts::render_svg(&chart)?;
     let file = match target {
         Some(target) => Some(write_file(chart, target).await?),

@@ -32,8 +32,14 @@ pub enum Arm {
     Tasks { k: usize },
     /// Pre-finetuned with a batching and loss scaling on or off.
     Variant { batching: String, loss_scaling: bool },
-    /// Fine-tuned from `start` with one setting of a sweep's grid (`values`: `lr=0.0001, ...`).
-    Setting { start: Box<Arm>, values: String },
+    /// Fine-tuned from `start` with one setting of a sweep's grid (`values`: `lr=0.0001, ...`);
+    /// `named_start`: its label names the start, as a sweep that compares starts needs.
+    Setting {
+        start: Box<Arm>,
+        values: String,
+        #[serde(skip)]
+        named_start: bool,
+    },
     /// Pre-finetuned as stage `name` with one setting of a sweep's stage grid.
     StageSetting { name: String, values: String },
 }
@@ -48,7 +54,7 @@ impl Arm {
             Arm::Run { id } => format!("run {id}"),
             Arm::Tasks { k } => format!("{k} tasks"),
             Arm::Variant { batching, loss_scaling } => format!("{batching}, scaling {}", if *loss_scaling { "on" } else { "off" }),
-            Arm::Setting { start, values } => format!("{} with {values}", start.key()),
+            Arm::Setting { start, values, .. } => format!("{} with {values}", start.key()),
             Arm::StageSetting { name, values } => format!("{name} ({values})"),
         }
     }
@@ -72,7 +78,7 @@ impl Arm {
             Arm::Tasks { k } => format!("{k} tasks"),
             Arm::Variant { batching, loss_scaling } => format!("{batching}, scaling {}", if *loss_scaling { "on" } else { "off" }),
             // From a swept stage, the stage's setting too.
-            Arm::Setting { start, values } if matches!(**start, Arm::StageSetting { .. }) => format!("{}, {values}", start.label()),
+            Arm::Setting { start, values, named_start } if *named_start || matches!(**start, Arm::StageSetting { .. }) => format!("{}, {values}", start.label()),
             Arm::Setting { values, .. } => values.clone(),
             Arm::StageSetting { name, values } => format!("{name} ({values})"),
         }
@@ -552,6 +558,14 @@ fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig
         (Some(_), false) => p.add("sweep.stage_grid", "sweeps the pre-finetuning settings of the stage the sweep starts from: set sweep.start to a stage of this file"),
         (None, _) => {}
     }
+    // The base model first, to compare the start's settings with.
+    if sw.compare_base {
+        match sw.start {
+            StartRef::Base => p.add("sweep.compare_base", "the sweep starts from the base model already: set sweep.start to a stage or \"run:ID\" to compare it with the base model, or leave compare_base out"),
+            _ if !starts.is_empty() => starts.insert(0, (Arm::Base, PlannedStart::Base)),
+            _ => {}
+        }
+    }
     if starts.is_empty() || !grid_ok {
         return Plan { kind: ExperimentKind::Sweep, runs, pool_order: None };
     }
@@ -567,7 +581,10 @@ fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig
             let config = overlay(ft, section, fields).unwrap_or_else(|_| ft.clone());
             sane(section, &config, &mut insane);
             // A setting of the stage alone is its own arm.
-            let arm = if values.is_empty() { start_arm.clone() } else { Arm::Setting { start: Box::new(start_arm.clone()), values: values.clone() } };
+            let arm = match values.is_empty() {
+                true => start_arm.clone(),
+                false => Arm::Setting { start: Box::new(start_arm.clone()), values: values.clone(), named_start: sw.compare_base },
+            };
             for task in &sw.tasks {
                 for &seed in &seeds {
                     runs.push(finetune_run(label, &config, task, seed, sw.train_size, arm.clone(), *start, sw.reuse_heads));
@@ -1201,6 +1218,35 @@ mod tests {
         bad.sweep.as_mut().expect("sweep").stage_grid.insert("tasks_per_update".into(), vec![0.into(), 2.into()]);
         let err = expand(&bad).expect_err("a bad setting").0.join("\n");
         assert_eq!(err, "sweep.stage_grid.tasks_per_update: must be at least 1", "named once");
+        // Compared with the base model: every setting from it first, then from each stage.
+        let mut compared = both.clone();
+        compared.sweep.as_mut().expect("sweep").compare_base = true;
+        let plan = expand(&compared).expect("plan");
+        assert_eq!(plan.runs.len(), 2 + 3 * 2 * 2, "two stages, then base and both stages with two settings and two seeds");
+        let from_base: Vec<&PlannedRun> = plan.runs[2..].iter().filter(|r| r.start == PlannedStart::Base).collect();
+        assert_eq!(from_base.iter().map(|r| label(r)).collect::<Vec<_>>(), ["base, lr=0.00001", "base, lr=0.00001", "base, lr=0.0001", "base, lr=0.0001"]);
+        assert!(plan.runs[2..6].iter().all(|r| r.start == PlannedStart::Base), "the base model's fine-tunes first");
+        assert_eq!(plan.runs[2].name, "k: fine-tune x seed=1 from base with lr=0.00001");
+        let mut stage_alone = s.clone();
+        stage_alone.sweep.as_mut().expect("sweep").compare_base = true;
+        let plan = expand(&stage_alone).expect("plan");
+        assert_eq!(plan.runs.iter().filter(|r| r.kind == RunKind::Finetune && r.start == PlannedStart::Base).map(|r| label(r)).collect::<Vec<_>>(), ["base", "base"], "without a fine-tuning grid the base model is one arm");
+        let mut plain = spec(serde_json::json!({
+            "name": "c",
+            "stages": [{"name": "pft", "tasks": ["a", "b"]}],
+            "sweep": {"tasks": ["x"], "grid": {"lr": [1e-5, 1e-4]}, "seeds": 1, "start": "pft", "compare_base": true}
+        }));
+        let labels: Vec<String> = expand(&plain).expect("plan").runs[1..].iter().map(label).collect();
+        assert_eq!(labels, ["base, lr=0.00001", "base, lr=0.0001", "pft, lr=0.00001", "pft, lr=0.0001"], "each setting names its start");
+        plain.sweep.as_mut().expect("sweep").compare_base = false;
+        let labels: Vec<String> = expand(&plain).expect("plan").runs[1..].iter().map(label).collect();
+        assert_eq!(labels, ["lr=0.00001", "lr=0.0001"], "one start: the settings alone");
+        let mut from_base = compared.clone();
+        from_base.sweep.as_mut().expect("sweep").start = StartRef::Base;
+        from_base.sweep.as_mut().expect("sweep").stage_grid.clear();
+        from_base.stages.clear();
+        let err = expand(&from_base).expect_err("base twice").0.join("\n");
+        assert!(err.contains("sweep.compare_base: the sweep starts from the base model already"), "{err}");
     }
 
     #[test]
