@@ -879,7 +879,7 @@ mod tests {
                 seen += 1;
             }
         }
-        assert!(seen >= 6, "expected the demo, task-count, ablation and three sweep specs in {}", dir.display());
+        assert!(seen >= 7, "expected the demo, task-count, ablation and four sweep specs in {}", dir.display());
         let demo = expand(&read_spec(&dir.join("demo.toml")).expect("demo"), "demo").expect("plan");
         // One stage, then 2 tasks x 5 sizes x 3 seeds x 2 starts.
         assert_eq!(demo.runs.len(), 61);
@@ -894,6 +894,10 @@ mod tests {
         // 8 drawn settings x 2 tasks x 2 seeds, each within its range.
         assert_eq!(random.runs.len(), 32);
         assert!(random.runs.iter().all(|r| (1e-5..=1e-3).contains(&r.config.lr) && (8..=32).contains(&r.config.steps) && [8, 16].contains(&r.config.batch_size)));
+        let tuned = expand(&read_spec(&dir.join("tuned_vs_base.toml")).expect("compared with the base model"), "tuned").expect("plan");
+        // The stage, then 3 learning rates x 2 tasks x 3 seeds from the base model and from it.
+        assert_eq!(tuned.runs.len(), 1 + 36);
+        assert_eq!(tuned.runs.iter().filter(|r| r.kind == muppet_core::RunKind::Finetune && r.start == muppet_train::experiment::PlannedStart::Base).count(), 18);
     }
 
     #[test]
