@@ -550,6 +550,38 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
         .await?;
         let svg = std::fs::read_to_string(&plot_svg)?;
         ensure!(svg.contains(&format!("#{mixture}")) && svg.contains("Runs: rte dev accuracy against mrpc dev accuracy"), "the saved plot: {svg:.300}");
+        // The plotted run read on hover, and opened from its point.
+        let point = format!("#plot-points .plot-point[data-run='{mixture}']");
+        let title = studio.wait_for(&point, UI_WAIT, "the plotted run is a point to hover").await?.attr("title").await?.unwrap_or_default();
+        ensure!(title.starts_with(&format!("#{mixture} ")) && title.contains("mrpc dev accuracy 0.") && title.contains("rte dev accuracy 0."), "the point says {title:?}");
+        ensure!(studio.client.find_all(Locator::Css("#plot-points .plot-point")).await?.len() == 1, "one point per run plotted");
+        // The point is over the run's circle in the image (their centres within 3 of the
+        // chart's 960 x 540 pixels), its layer over the chart inside the image's border.
+        let off = read_settled(|| async {
+            let off = studio
+                .client
+                .execute(
+                    "const img = document.getElementById('plot-image'); if (!img.complete || img.naturalWidth === 0) return null;
+                     const svg = decodeURIComponent(img.src.slice(img.src.indexOf(',') + 1));
+                     const c = svg.match(/<circle cx=\"([-\\d.]+)\" cy=\"([-\\d.]+)\"/);
+                     const b = document.querySelector('#plot-points .plot-point').getBoundingClientRect();
+                     const r = img.getBoundingClientRect();
+                     const l = document.getElementById('plot-points').getBoundingClientRect();
+                     const layer = Math.max(Math.abs(l.left - r.left - 1), Math.abs(l.top - r.top - 1), Math.abs(l.width - r.width + 2), Math.abs(l.height - r.height + 2));
+                     return [(b.left + b.width / 2 - r.left - 1) / (r.width - 2) * 960 - Number(c[1]), (b.top + b.height / 2 - r.top - 1) / (r.height - 2) * 540 - Number(c[2]), layer];",
+                    vec![],
+                )
+                .await?;
+            let off: Option<(f64, f64, f64)> = serde_json::from_value(off)?;
+            off.context("the plot's image is not loaded yet")
+        })
+        .await?;
+        ensure!(off.0.abs() < 3.0 && off.1.abs() < 3.0, "the point is ({}, {}) chart pixels off its circle", off.0, off.1);
+        ensure!(off.2 < 1.0, "the points' layer is {} pixels off the chart inside the image's border", off.2);
+        studio.click_centered(&point).await?;
+        studio.wait_for("body[data-page='run'] #run-status", UI_WAIT, "the run page opens from the plot").await?;
+        studio.click(".nav-item[data-page='runs']").await?;
+        studio.wait_for_runs_state("loaded").await?;
 
         // Through several columns: the field starts with what the runs offer; the runs with
         // both figures drawn, the other named; the chart saved as PNG.

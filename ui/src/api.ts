@@ -627,6 +627,15 @@ export interface PlotView {
   plotted: number;
   left_out: number[];
   file: ExportedFile | null;
+  /** Where each run was drawn on a plot (fractions of the chart's width and height from the top left), and what it says. */
+  points: PlotPoint[];
+}
+
+export interface PlotPoint {
+  run: number;
+  left: number;
+  top: number;
+  text: string;
 }
 
 /** The runs of `request` as points by two columns, as SVG; also written to `path` (PNG or SVG) when given. */

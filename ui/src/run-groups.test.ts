@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { figureCell, groupFigures, groupKeys, groupValue, linesSummary, parallelColumns, plotAxes, plotSummary, sortGroups } from "./run-groups";
+import { figureCell, groupFigures, groupKeys, groupValue, linesSummary, parallelColumns, plotAxes, plotSummary, pointPlace, pointTitle, sortGroups } from "./run-groups";
 
 describe("run groups", () => {
+  it("names a plotted run on hover and places it over the image", () => {
+    const point = { run: 12, left: 0.25, top: 0.5, text: "learning rate 1.00e-4, rte dev accuracy 0.8100" };
+    expect(pointTitle(point, "rte lr 1e-4")).toBe("#12 rte lr 1e-4: learning rate 1.00e-4, rte dev accuracy 0.8100. Click to open it.");
+    expect(pointTitle(point, undefined)).toBe("#12: learning rate 1.00e-4, rte dev accuracy 0.8100. Click to open it.");
+    expect(pointPlace(point)).toEqual({ left: "25.000%", top: "50.000%" });
+    expect(pointPlace({ ...point, left: -0.1, top: 1.2 })).toEqual({ left: "0.000%", top: "100.000%" });
+  });
+
   it("reads the keys between commas", () => {
     expect(groupKeys(" train size,  learning   rate ,, config.lr ")).toEqual(["train size", "learning rate", "config.lr"]);
     expect(groupKeys("  ")).toEqual([]);

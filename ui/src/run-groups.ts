@@ -1,7 +1,7 @@
 // The Runs page's groups (`muppet runs list --group-by`): the keys as typed, the figures a
 // group table shows and how a figure over a group reads; and the columns its plot of runs
 // (`muppet runs scatter`) offers.
-import type { GroupFigure, RunGroup } from "./api";
+import type { GroupFigure, PlotPoint, RunGroup } from "./api";
 import type { ColumnKey } from "./runs-table";
 
 /** The keys of a "Group by" field: separated by commas, blanks dropped. */
@@ -95,4 +95,15 @@ export function sortGroups(groups: readonly RunGroup[], name: string, ascending:
       return a.i - b.i;
     })
     .map(({ g }) => g);
+}
+
+/** What a point of a plot says on hover: its run, by id and name, and its values. */
+export function pointTitle(point: PlotPoint, name: string | undefined): string {
+  return `#${point.run}${name ? ` ${name}` : ""}: ${point.text}. Click to open it.`;
+}
+
+/** Where a point goes over the plot's image, in percent of its width and height. */
+export function pointPlace(point: PlotPoint): { left: string; top: string } {
+  const percent = (f: number) => `${(Math.min(Math.max(f, 0), 1) * 100).toFixed(3)}%`;
+  return { left: percent(point.left), top: percent(point.top) };
 }

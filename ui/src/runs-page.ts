@@ -3,7 +3,7 @@
 import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, parallelRuns, plotRuns, runColumns, saveChart, studioInfo, type PlotView, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
-import { figureCell, groupFigures, groupKeys, groupValue, linesSummary, parallelColumns, plotAxes, plotSummary, sortGroups } from "./run-groups";
+import { figureCell, groupFigures, groupKeys, groupValue, linesSummary, parallelColumns, plotAxes, plotSummary, pointPlace, pointTitle, sortGroups } from "./run-groups";
 import { byId, el, formatBytes, showResult } from "./dom";
 import { deletedText, deleteQuestion, describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
 import {
@@ -610,6 +610,7 @@ export class RunsPage {
       image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(view.svg)}`;
       image.hidden = false;
       image.dataset.plotted = String(view.plotted);
+      this.placePoints(ids.panel, view);
       showResult(`${ids.panel}-result`, summary, false);
       if (view.file) showResult(`${ids.panel}-save-result`, `${ids.written} written to ${view.file.path} (${formatBytes(view.file.bytes)}).`, false);
     } catch (error) {
@@ -617,6 +618,22 @@ export class RunsPage {
     } finally {
       button.disabled = false;
     }
+  }
+
+  /** Over a plot's image (`<panel>-points`, where the panel has one), a button per run drawn: its run on hover, opened on click. */
+  private placePoints(panel: string, view: PlotView): void {
+    const layer = document.getElementById(`${panel}-points`);
+    if (!layer) return;
+    const names = new Map(this.rows.map((r) => [r.id, r.name]));
+    const points = document.createDocumentFragment();
+    for (const point of view.points) {
+      const title = pointTitle(point, names.get(point.run));
+      const button = el("button", { type: "button", className: "plot-point", title, "aria-label": title, "data-run": point.run });
+      Object.assign(button.style, pointPlace(point));
+      button.addEventListener("click", () => this.openRun(point.run));
+      points.append(button);
+    }
+    layer.replaceChildren(points);
   }
 
   /** The comparison chart as shown (the runs in its legend, smoothing, zoom), PNG or SVG by the file's extension. */

@@ -15,4 +15,4 @@ pub use error::ChartError;
 pub use experiment::{Bar, BandAxis, BarsChart, BandPoint, BandSeries, SampleEfficiencyChart, TaskCountChart};
 pub use parallel::{ParallelAxis, ParallelChart, ParallelLine};
 pub use render::{render_png, render_svg, write_both, write_svg, Chart};
-pub use scatter::{ScatterChart, ScatterPoint, ScatterSeries};
+pub use scatter::{PlacedPoint, ScatterChart, ScatterPoint, ScatterSeries};

@@ -7,7 +7,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::render::{draw_err, finite_range, legend, log_tick, padded, Chart, PALETTE};
+use crate::render::{draw_err, finite_range, legend, log_tick, padded, Chart, PALETTE, SIZE};
 use crate::ChartError;
 
 /// The most points a chart labels; with more, the points alone are drawn.
@@ -79,20 +79,22 @@ impl ScatterChart {
 
     /// The points drawn, per series: finite, above zero on a log axis, as their log10 there;
     /// on an axis of categories, on one of them, spread side by side with the others there.
-    fn drawn(&self) -> Vec<Vec<(f64, f64, &str)>> {
+    /// Each as `(x, y, label, its index in the series)`.
+    fn drawn(&self) -> Vec<Vec<(f64, f64, &str, usize)>> {
         let axis = |v: f64, log: bool, categories: &[String]| match categories.is_empty() {
             true if log => (v > 0.0).then(|| v.log10()),
             true => Some(v),
             false => (v >= 0.0 && v.fract() == 0.0 && (v as usize) < categories.len()).then_some(v),
         };
-        let mut drawn: Vec<Vec<(f64, f64, &str)>> = self
+        let mut drawn: Vec<Vec<(f64, f64, &str, usize)>> = self
             .series
             .iter()
             .map(|s| {
                 s.points
                     .iter()
-                    .filter(|p| p.x.is_finite() && p.y.is_finite())
-                    .filter_map(|p| Some((axis(p.x, self.log_x, &self.x_categories)?, axis(p.y, self.log_y, &self.y_categories)?, p.label.as_str())))
+                    .enumerate()
+                    .filter(|(_, p)| p.x.is_finite() && p.y.is_finite())
+                    .filter_map(|(i, p)| Some((axis(p.x, self.log_x, &self.x_categories)?, axis(p.y, self.log_y, &self.y_categories)?, p.label.as_str(), i)))
                     .collect()
             })
             .collect();
@@ -128,8 +130,34 @@ impl ScatterChart {
     }
 }
 
-impl Chart for ScatterChart {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+/// Where a point was drawn on a chart: its series and its index there, and its centre as a
+/// fraction of the chart's width (from the left) and height (from the top), so that a page
+/// showing the chart at any size can put something over it (a run's name on hover).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlacedPoint {
+    pub series: usize,
+    pub point: usize,
+    pub left: f64,
+    pub top: f64,
+}
+
+impl ScatterChart {
+    /// The chart as an SVG document, with where each point was drawn (those not drawn, at or
+    /// below 0 on a log axis, are not placed).
+    pub fn render_svg_placed(&self) -> Result<(String, Vec<PlacedPoint>), ChartError> {
+        crate::font::ensure()?;
+        let mut svg = String::new();
+        let placed = {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            let placed = self.draw_placed(&root)?;
+            root.present().map_err(draw_err)?;
+            placed
+        };
+        Ok((svg, placed))
+    }
+
+    /// Draw the chart; returns where each point went.
+    fn draw_placed<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<Vec<PlacedPoint>, ChartError> {
         let drawn = self.drawn();
         let all = || drawn.iter().flatten();
         let (Some(x), Some(y)) = (finite_range(all().map(|p| p.0)), finite_range(all().map(|p| p.1))) else {
@@ -170,10 +198,16 @@ impl Chart for ScatterChart {
             mesh.y_label_formatter(&log_y);
         }
         mesh.draw().map_err(draw_err)?;
+        let (width, height) = root.dim_in_pixel();
+        let mut placed = Vec::new();
         for (i, (series, points)) in self.series.iter().zip(&drawn).enumerate() {
             let color = PALETTE[i % PALETTE.len()];
+            for &(x, y, _, point) in points {
+                let (left, top) = ctx.backend_coord(&(x, y));
+                placed.push(PlacedPoint { series: i, point, left: f64::from(left) / f64::from(width), top: f64::from(top) / f64::from(height) });
+            }
             let dots = ctx
-                .draw_series(points.iter().map(|&(x, y, _)| Circle::new((x, y), 5, color.filled())))
+                .draw_series(points.iter().map(|&(x, y, ..)| Circle::new((x, y), 5, color.filled())))
                 .map_err(draw_err)?;
             if with_legend {
                 dots.label(series.label.as_str()).legend(move |(x, y)| Circle::new((x + 9, y), 5, color.filled()));
@@ -181,7 +215,7 @@ impl Chart for ScatterChart {
             if !labelled {
                 continue;
             }
-            ctx.draw_series(points.iter().map(|&(x, y, label)| {
+            ctx.draw_series(points.iter().map(|&(x, y, label, _)| {
                 EmptyElement::at((x, y)) + Text::new(label.to_string(), (8, -14), ("sans-serif", 11).into_font().color(&RGBColor(93, 90, 112)))
             }))
             .map_err(draw_err)?;
@@ -189,7 +223,13 @@ impl Chart for ScatterChart {
         if with_legend {
             legend(&mut ctx, SeriesLabelPosition::UpperRight)?;
         }
-        Ok(())
+        Ok(placed)
+    }
+}
+
+impl Chart for ScatterChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+        self.draw_placed(root).map(|_| ())
     }
 }
 
@@ -271,6 +311,20 @@ mod tests {
         assert!(many.iter().all(|n| said.contains(n)), "{said:?}");
         assert_eq!(spread(1).collect::<Vec<_>>(), [0.0]);
         assert!(spread(100).all(|o| o.abs() <= SPREAD / 2.0));
+    }
+
+    #[test]
+    fn each_point_drawn_is_placed_where_its_circle_is() {
+        let (svg, placed) = chart().render_svg_placed().expect("svg");
+        assert_eq!(svg, render_svg(&chart()).expect("svg"), "the same drawing");
+        // Run #6's learning rate of 0 has no place on the log axis.
+        assert_eq!(placed.iter().map(|p| (p.series, p.point)).collect::<Vec<_>>(), [(0, 0), (0, 1), (1, 0)]);
+        let (width, height) = (f64::from(SIZE.0), f64::from(SIZE.1));
+        for (p, (cx, cy)) in placed.iter().zip(centres(&svg)) {
+            assert!((p.left * width - cx).abs() < 1.0 && (p.top * height - cy).abs() < 1.0, "{p:?} is not at ({cx}, {cy})");
+        }
+        // Higher accuracy is higher up; a larger learning rate further right.
+        assert!(placed[1].left > placed[0].left && placed[2].top < placed[0].top, "{placed:?}");
     }
 
     #[test]

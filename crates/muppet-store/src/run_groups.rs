@@ -143,6 +143,18 @@ impl RunPlot {
         self.groups.iter().map(|g| (g.label.clone(), g.points.iter().map(|p| (p.run.0, p.x, p.y)).collect())).collect()
     }
 
+    /// What a point of group `group` says of its run, for a reader hovering it: its value of
+    /// each key (`names`), as the tables write them (a category by its name), and its group.
+    pub fn point_text(&self, group: usize, point: &RunPoint, (x_name, y_name): (&str, &str)) -> String {
+        let text = |v: f64, categories: &[String]| match categories.get(v as usize) {
+            Some(name) => name.clone(),
+            None => value_text(&Value::from(v)),
+        };
+        let label = self.groups.get(group).map(|g| g.label.as_str()).unwrap_or_default();
+        let values = format!("{x_name} {}, {y_name} {}", text(point.x, &self.x_categories), text(point.y, &self.y_categories));
+        if label.is_empty() { values } else { format!("{values} ({label})") }
+    }
+
     /// How many runs are placed.
     pub fn plotted(&self) -> usize {
         self.groups.iter().map(|g| g.points.len()).sum()
@@ -472,6 +484,11 @@ mod tests {
         let by = [("learning rate".to_string(), key("learning rate"))];
         let both = plot_runs((&x, &key("batching")), &by, &ids, &columns, &specs).expect("plot");
         assert_eq!((both.x_categories.len(), both.y_categories.len(), both.groups.len(), both.plotted()), (3, 3, 2, 5));
+        // A point read by its values, a category by its name.
+        let first = &plot.groups[0].points[0];
+        assert_eq!(plot.point_text(0, first, ("batching", "rte dev accuracy")), "batching homogeneous, rte dev accuracy 0.8000");
+        let grouped = plot_runs((&key("learning rate"), &y), &by, &ids, &columns, &specs).expect("plot");
+        assert_eq!(grouped.point_text(0, &grouped.groups[0].points[0], ("learning rate", "rte dev accuracy")), "learning rate 3.00e-5, rte dev accuracy 0.7000 (learning rate 3.00e-5)");
     }
 
     #[test]

@@ -130,13 +130,25 @@ pub struct PlotRequest {
 }
 
 /// A scatter of runs: its SVG, the runs placed and those left out, and the file written when
-/// one was asked for.
+/// one was asked for; `points`: where each run was drawn (a drawing through several columns
+/// has none).
 #[derive(Debug, Serialize)]
 pub struct PlotView {
     pub svg: String,
     pub plotted: usize,
     pub left_out: Vec<i64>,
     pub file: Option<ExportedFile>,
+    pub points: Vec<PlotPoint>,
+}
+
+/// A run drawn on a scatter: its centre as a fraction of the chart's width and height (from
+/// the top left) and what it says on hover.
+#[derive(Debug, Serialize)]
+pub struct PlotPoint {
+    pub run: i64,
+    pub left: f64,
+    pub top: f64,
+    pub text: String,
 }
 
 /// The runs of `request` as points by two keys (MLflow's and W&B's scatter of runs), drawn
@@ -162,12 +174,19 @@ pub async fn plot_runs(
         )));
     }
     let chart = muppet_charts::ScatterChart::of_runs(&x_name, &y_name, log, plot.series()).categorical(plot.x_categories.clone(), plot.y_categories.clone());
-    let svg = muppet_charts::render_svg(&chart)?;
+    let (svg, placed) = chart.render_svg_placed()?;
+    let points = placed
+        .iter()
+        .filter_map(|p| {
+            let point = plot.groups.get(p.series)?.points.get(p.point)?;
+            Some(PlotPoint { run: point.run.0, left: p.left, top: p.top, text: plot.point_text(p.series, point, (&x_name, &y_name)) })
+        })
+        .collect();
     let file = match target {
         Some(target) => Some(write_file(chart, target).await?),
         None => None,
     };
-    Ok(PlotView { svg, plotted: plot.plotted(), left_out: plot.left_out.iter().map(|r| r.0).collect(), file })
+    Ok(PlotView { svg, plotted: plot.plotted(), left_out: plot.left_out.iter().map(|r| r.0).collect(), file, points })
 }
 
 /// Runs to draw through several keys (`muppet runs parallel`): the runs shown, in the
@@ -201,7 +220,7 @@ pub async fn parallel_runs(state: tauri::State<'_, crate::state::StudioState>, r
         Some(target) => Some(write_file(chart, target).await?),
         None => None,
     };
-    Ok(PlotView { svg, plotted, left_out: lines.left_out.iter().map(|r| r.0).collect(), file })
+    Ok(PlotView { svg, plotted, left_out: lines.left_out.iter().map(|r| r.0).collect(), file, points: Vec::new() })
 }
 
 #[cfg(test)]
