@@ -48,30 +48,38 @@ fn checked_tasks(tasks: &[String], known: &[String], what: &str) -> Result<Vec<S
     Ok(tasks)
 }
 
+/// The pretrained model a run starts from: the model folder given (Hugging Face layout), or
+/// the assets' default model, `default_model`, which must be there.
+fn pretrained_model(folder: Option<&str>, default_model: &Path) -> Result<PathBuf, CommandError> {
+    match folder.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(folder) => paths::model_folder(folder),
+        None if default_model.join("config.json").is_file() => Ok(default_model.to_path_buf()),
+        None => Err(CommandError::Invalid(format!("the base model is missing from {}: run `muppet assets fetch`", default_model.display()))),
+    }
+}
+
 /// The spec of the run `request` describes: its tasks must be among `known`, its backend
 /// known, and its model a model folder (or the default one, `default_model`, present).
 pub fn run_spec(request: &LaunchRequest, known: &[String], default_model: &Path) -> Result<(RunSpec, BackendKind), CommandError> {
     let tasks = checked_tasks(&request.tasks, known, "for the mixture")?;
-    let model = match request.model.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
-        Some(folder) => paths::model_folder(folder)?,
-        None => {
-            if !default_model.join("config.json").is_file() {
-                return Err(CommandError::Invalid(format!("the base model is missing from {}: run `muppet assets fetch`", default_model.display())));
-            }
-            default_model.to_path_buf()
-        }
-    };
+    let model = pretrained_model(request.model.as_deref(), default_model)?;
     let spec = RunSpec { model, tasks, backend: request.backend.clone(), init: InitSpec::Base, config: request.config.clone() };
     let backend = spec.backend_kind().map_err(|e| CommandError::Invalid(e.to_string()))?;
     Ok((spec, backend))
 }
 
-/// A fine-tune of a stored run's checkpoint, as the run page describes it: fine-tuning's
-/// defaults (`muppet finetune`), the source run's max length and document stride, and what
-/// the form sets.
-#[derive(Debug, Deserialize)]
+/// A fine-tune, of a stored run's checkpoint as the run page describes it (the source run's
+/// max length and document stride), or of the pretrained model as the Tasks page does:
+/// fine-tuning's defaults (`muppet finetune`) and what the form sets.
+#[derive(Debug, Clone, Deserialize)]
 pub struct FinetuneRequest {
-    pub from_run: i64,
+    /// The run whose checkpoint it starts from; none: the pretrained model, `model`.
+    #[serde(default)]
+    pub from_run: Option<i64>,
+    /// Without `from_run`: a model folder in Hugging Face layout; none (or blank): the default
+    /// model of the assets.
+    #[serde(default)]
+    pub model: Option<String>,
     /// The checkpoint's step; none: the run's last checkpoint.
     #[serde(default)]
     pub step: Option<u64>,
@@ -113,9 +121,16 @@ pub struct FinetuneRequest {
     pub note: Option<String>,
 }
 
-/// The spec of the fine-tune `request` describes, from run `request.from_run` (spec
-/// `source`) at `checkpoint`: its tasks among `known`, its numbers positive.
-pub fn finetune_spec(request: &FinetuneRequest, source: &RunSpec, checkpoint: &muppet_store::Checkpoint, known: &[String]) -> Result<(RunSpec, BackendKind), CommandError> {
+/// Where a fine-tune starts: a stored run's spec and the checkpoint chosen, or the pretrained
+/// model (its folder; the assets' default model without one).
+pub enum FinetuneStart<'a> {
+    Run { source: &'a RunSpec, checkpoint: &'a muppet_store::Checkpoint },
+    Pretrained { default_model: &'a Path },
+}
+
+/// The spec of the fine-tune `request` describes, from `start`: its tasks among `known`,
+/// its numbers positive.
+pub fn finetune_spec(request: &FinetuneRequest, start: FinetuneStart, known: &[String]) -> Result<(RunSpec, BackendKind), CommandError> {
     let tasks = checked_tasks(&request.tasks, known, "to fine-tune on")?;
     let positive = |value: Option<u64>, what: &str| match value {
         Some(0) => Err(CommandError::Invalid(format!("{what} must be at least 1"))),
@@ -150,12 +165,21 @@ pub fn finetune_spec(request: &FinetuneRequest, source: &RunSpec, checkpoint: &m
         early_stopping: request.early_stopping,
         early_stopping_threshold: request.early_stopping_threshold.unwrap_or_default(),
         r3f: request.r3f.then(muppet_train::R3f::default),
-        max_len: source.config.max_len,
-        doc_stride: source.config.doc_stride,
         ..defaults
     };
-    let init = InitSpec::Run { run: request.from_run, step: checkpoint.step, checkpoint: checkpoint.path.clone(), reuse_heads: request.reuse_head };
-    let spec = source.finetune_from(init, tasks, request.backend.clone(), config);
+    let spec = match start {
+        FinetuneStart::Run { source, checkpoint } => {
+            let config = TrainConfig { max_len: source.config.max_len, doc_stride: source.config.doc_stride, ..config };
+            let init = InitSpec::Run { run: checkpoint.run.0, step: checkpoint.step, checkpoint: checkpoint.path.clone(), reuse_heads: request.reuse_head };
+            source.finetune_from(init, tasks, request.backend.clone(), config)
+        }
+        FinetuneStart::Pretrained { default_model } => {
+            if request.reuse_head {
+                return Err(CommandError::Invalid("the pretrained model has no task heads to reuse: fine-tune from a pre-finetuning run to reuse one".into()));
+            }
+            RunSpec { model: pretrained_model(request.model.as_deref(), default_model)?, tasks, backend: request.backend.clone(), init: InitSpec::Base, config }
+        }
+    };
     let backend = spec.backend_kind().map_err(|e| CommandError::Invalid(e.to_string()))?;
     Ok((spec, backend))
 }
@@ -361,7 +385,8 @@ mod tests {
         let (source, _) = run_spec(&request(None), &known, &default).expect("source");
         let checkpoint = muppet_store::Checkpoint { run: muppet_core::RunId(3), path: dir.path().join("runs/3/model-step30.mpk"), step: 30, bytes: 1, sha256: "0".repeat(64) };
         let ask = FinetuneRequest {
-            from_run: 3,
+            from_run: Some(3),
+            model: None,
             step: None,
             tasks: vec!["winowhy".into()],
             train_size: Some(64),
@@ -378,7 +403,8 @@ mod tests {
             tags: Vec::new(),
             note: None,
         };
-        let (spec, backend) = finetune_spec(&ask, &source, &checkpoint, &known).expect("spec");
+        let from_run = || FinetuneStart::Run { source: &source, checkpoint: &checkpoint };
+        let (spec, backend) = finetune_spec(&ask, from_run(), &known).expect("spec");
         assert_eq!(backend, BackendKind::Cpu);
         assert_eq!(spec.model, default);
         assert_eq!(spec.init, InitSpec::Run { run: 3, step: 30, checkpoint: checkpoint.path.clone(), reuse_heads: true });
@@ -388,15 +414,15 @@ mod tests {
         assert_eq!(spec.config.r3f, Some(muppet_train::R3f::default()));
         assert_eq!(spec.finetune_name(), "fine-tune: winowhy n=64 from run 3");
         assert_eq!((spec.config.eval_every, spec.config.keep_best, spec.config.early_stopping), (0, false, None));
-        let stopping = FinetuneRequest { eval_every: Some(5), early_stopping: Some(3), early_stopping_threshold: Some(0.01), tasks: ask.tasks.clone(), backend: ask.backend.clone(), tags: Vec::new(), note: None, ..ask };
-        let (spec, _) = finetune_spec(&stopping, &source, &checkpoint, &known).expect("early stopping");
+        let stopping = FinetuneRequest { eval_every: Some(5), early_stopping: Some(3), early_stopping_threshold: Some(0.01), ..ask.clone() };
+        let (spec, _) = finetune_spec(&stopping, from_run(), &known).expect("early stopping");
         assert_eq!((spec.config.eval_every, spec.config.early_stopping, spec.config.keeps_best()), (5, Some(3), true));
         assert_eq!(spec.config.early_stopping_threshold, 0.01);
 
         let bad = |change: fn(&mut FinetuneRequest)| {
-            let mut ask = FinetuneRequest { tasks: ask.tasks.clone(), backend: ask.backend.clone(), tags: Vec::new(), note: None, ..ask };
+            let mut ask = ask.clone();
             change(&mut ask);
-            finetune_spec(&ask, &source, &checkpoint, &known).expect_err("refused").message()
+            finetune_spec(&ask, from_run(), &known).expect_err("refused").message()
         };
         assert_eq!(bad(|a| a.tasks.clear()), "pick at least one task to fine-tune on");
         assert_eq!(bad(|a| a.tasks = vec!["nope".into()]), "there is no task named `nope`");
@@ -409,6 +435,22 @@ mod tests {
         assert!(bad(|a| { a.eval_every = Some(5); a.early_stopping_threshold = Some(0.01) }).contains("set early stopping"));
         assert!(bad(|a| { a.eval_every = Some(5); a.early_stopping = Some(2); a.early_stopping_threshold = Some(-1.0) }).contains("at least 0"));
         assert!(bad(|a| a.backend = "tpu".into()).contains("tpu"));
+
+        // From the pretrained model: the default model or the folder given, fine-tuning's own
+        // max length; no head to reuse.
+        let pretrained = || FinetuneStart::Pretrained { default_model: &default };
+        let base = FinetuneRequest { from_run: None, reuse_head: false, ..ask.clone() };
+        let (spec, _) = finetune_spec(&base, pretrained(), &known).expect("from the pretrained model");
+        assert_eq!((spec.model.clone(), spec.init.clone()), (default.clone(), InitSpec::Base));
+        assert_eq!((spec.config.max_len, spec.config.doc_stride, spec.config.train_size), (defaults.max_len, defaults.doc_stride, Some(64)));
+        assert_eq!(spec.finetune_name(), "fine-tune: winowhy n=64");
+        let other = model_folder(&dir.path().join("roberta"), &["config.json", "model.safetensors", "tokenizer.json"]);
+        let folder = FinetuneRequest { model: Some(other.display().to_string()), ..base.clone() };
+        assert_eq!(finetune_spec(&folder, pretrained(), &known).expect("a model folder").0.model, other);
+        let heads = FinetuneRequest { reuse_head: true, ..base.clone() };
+        assert!(finetune_spec(&heads, pretrained(), &known).expect_err("no heads").message().contains("no task heads to reuse"));
+        let missing = dir.path().join("nowhere");
+        assert!(finetune_spec(&base, FinetuneStart::Pretrained { default_model: &missing }, &known).expect_err("no model").message().contains("run `muppet assets fetch`"));
     }
 
     #[test]

@@ -1505,6 +1505,66 @@ async fn a_random_search_draws_more_settings_from_its_card() -> anyhow::Result<(
     .await
 }
 
+/// A baseline from the Tasks page: the pretrained model fine-tuned on a downstream task
+/// trains to the end, is stored with no parent, and runs again from its page with the same
+/// settings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pretrained_model_is_fine_tuned_from_the_tasks_page() -> anyhow::Result<()> {
+    within_limit(async {
+        let dir = tempfile::tempdir()?;
+        let studio = StudioSession::open_for_training(dir.path(), "base-finetune.log").await?;
+        studio.wait_for_runs_state("empty").await?;
+        studio.click(".nav-item[data-page='tasks']").await?;
+        studio.wait_for("body[data-tasks-state='loaded']", TRAINING_WAIT, "the tasks load").await?;
+        studio.click_centered("#tasks-body tr[data-task='winowhy'] button.link").await?;
+        studio.wait_for("#task-preview[data-task='winowhy'] #base-finetune", UI_WAIT, "the task offers a fine-tune of the pretrained model").await?;
+        studio.click("#base-finetune summary").await?;
+        // A bad value is named, and nothing is launched.
+        studio.type_into("#base-ft-steps", "0").await?;
+        studio.click("#base-ft-launch").await?;
+        read_settled(|| async {
+            let said = studio.text("#base-ft-problems").await?;
+            ensure!(said.contains("Updates must be a whole number of at least 1"), "the form says {said:?}");
+            Ok(())
+        })
+        .await?;
+        for (field, value) in [("#base-ft-train-size", "8"), ("#base-ft-steps", "2"), ("#base-ft-batch-size", "4"), ("#base-ft-tags", "baseline")] {
+            studio.type_into(field, value).await?;
+        }
+        studio.click("#base-ft-launch").await?;
+        let title = read_settled(|| async {
+            let title = studio.text("#run-title").await?;
+            ensure!(title.ends_with("fine-tune: winowhy n=8"), "the title says {title:?}");
+            Ok(title)
+        })
+        .await?;
+        let run = RunId(digits(title.split_whitespace().next().unwrap_or_default()).parse()?);
+        studio.wait_for("#run-status[data-status='completed']", TRAINING_WAIT, "the baseline completes").await?;
+        let store = Store::open(&dir.path().join("muppet.db")).await?;
+        let (row, spec, tags) = (store.run(run).await?, store.run_spec(run).await?, store.run_tags(run).await?);
+        store.close().await;
+        ensure!(row.kind == RunKind::Finetune && row.parent.is_none() && spec["init"]["from"] == "base", "stored as {row:?} with {spec}");
+        ensure!(spec["config"]["steps"] == 2 && spec["config"]["train_size"] == 8 && spec["config"]["batch_size"] == 4 && tags == ["baseline"], "{spec} {tags:?}");
+        // Again from its page: the Tasks page, the task shown, the form filled (tags left empty).
+        studio.click("#run-again").await?;
+        read_settled(|| async {
+            let said = studio.text("#base-ft-result").await?;
+            ensure!(said.starts_with(&format!("The settings of fine-tune #{}", run.0)), "the form says {said:?}");
+            let values = studio
+                .client
+                .execute("return ['base-ft-train-size', 'base-ft-steps', 'base-ft-batch-size', 'base-ft-tags', 'base-ft-model-choice'].map((id) => document.getElementById(id).value);", vec![])
+                .await?;
+            ensure!(values == serde_json::json!(["8", "2", "4", "", "default"]), "the form reads {values}");
+            ensure!(studio.is_displayed("#task-preview[data-task='winowhy'] #base-finetune[open]").await?, "the form is open on winowhy");
+            Ok(())
+        })
+        .await?;
+        studio.screenshot("base-finetune.png").await?;
+        studio.close().await
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyhow::Result<()> {
     let _one_app = one_app_at_a_time().await?;

@@ -658,7 +658,10 @@ export const launchRun = (request: LaunchRequest) => invoke<number>("launch_run"
 
 /** A fine-tune of a stored run's checkpoint (src-tauri mixture::FinetuneRequest); null: fine-tuning's default. */
 export interface FinetuneRequest {
-  from_run: number;
+  /** The run whose checkpoint it starts from; null: the pretrained model, `model`. */
+  from_run: number | null;
+  /** Without `from_run`: a model folder in Hugging Face layout; null: the default model of the assets. */
+  model: string | null;
   step: number | null;
   tasks: string[];
   train_size: number | null;

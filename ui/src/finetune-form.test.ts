@@ -22,7 +22,7 @@ describe("finetuneTaskOptions", () => {
 describe("finetuneRequest", () => {
   it("sends what is set and leaves the rest to fine-tuning's defaults", () => {
     expect(finetuneRequest(3, form, "cpu")).toEqual({
-      request: { from_run: 3, step: null, tasks: ["winowhy"], train_size: 64, reuse_head: true, r3f: false, backend: "cpu", steps: null, batch_size: 8, lr: null, eval_every: null, keep_best: false, early_stopping: null, early_stopping_threshold: null, tags: [], note: null },
+      request: { from_run: 3, model: null, step: null, tasks: ["winowhy"], train_size: 64, reuse_head: true, r3f: false, backend: "cpu", steps: null, batch_size: 8, lr: null, eval_every: null, keep_best: false, early_stopping: null, early_stopping_threshold: null, tags: [], note: null },
     });
     expect(finetuneRequest(3, { ...form, tags: "transfer, n=64", note: " from the best " }, "cpu")).toMatchObject({ request: { tags: ["transfer", "n=64"], note: "from the best" } });
     const at = finetuneRequest(3, { ...form, step: "40", lr: "2e-5", trainSize: "" }, "cuda");
@@ -60,9 +60,9 @@ describe("a new fine-tune from a stored fine-tune's settings", () => {
       init: { from: "run" as const, run: 4, step: 300, checkpoint: "/x/model-step300.mpk", reuse_heads: true },
       config: { train_size: 64, steps: 40, batch_size: 8, lr: 3e-5, eval_every: 10, keep_best: true, early_stopping: 3, early_stopping_threshold: 0.01, r3f: { lambda: 1 } },
     };
-    const again = finetuneFormFromSpec(spec);
-    expect(again?.from).toBe(4);
-    const form = again!.form;
+    const again = finetuneFormFromSpec(spec, false);
+    expect((({ from, model }) => ({ from, model }))(again)).toEqual({ from: 4, model: null });
+    const form = again.form;
     expect(form).toEqual({
       task: "winowhy",
       step: "300",
@@ -84,9 +84,20 @@ describe("a new fine-tune from a stored fine-tune's settings", () => {
     expect("request" in request && request.request).toMatchObject({ from_run: 4, step: 300, tasks: ["winowhy"], train_size: 64, steps: 40, batch_size: 8, lr: 3e-5, eval_every: 10, keep_best: true, early_stopping: 3, early_stopping_threshold: 0.01, reuse_head: true, r3f: true });
   });
 
-  it("leaves empty what the stored run left to the defaults, and has no form for a fine-tune of the base model", () => {
-    const form = finetuneFormFromSpec({ tasks: ["rte"], init: { from: "run", run: 2, step: 10 }, config: { train_size: null, eval_every: 0, early_stopping: null, early_stopping_threshold: 0, r3f: null } })!.form;
+  it("leaves empty what the stored run left to the defaults", () => {
+    const form = finetuneFormFromSpec({ tasks: ["rte"], init: { from: "run", run: 2, step: 10 }, config: { train_size: null, eval_every: 0, early_stopping: null, early_stopping_threshold: 0, r3f: null } }, false).form;
     expect(form).toMatchObject({ trainSize: "", evalEvery: "", earlyStopping: "", earlyStoppingThreshold: "", reuseHead: false, r3f: false });
-    expect(finetuneFormFromSpec({ tasks: ["rte"], init: { from: "base" } })).toBeNull();
+  });
+
+  it("starts a fine-tune of the pretrained model from the same model, without a checkpoint or a head", () => {
+    const spec = { model: "/models/roberta-base", tasks: ["rte"], init: { from: "base" as const }, config: { train_size: 32, steps: 20, lr: 2e-5 } };
+    const folder = finetuneFormFromSpec(spec, false);
+    expect((({ from, model }) => ({ from, model }))(folder)).toEqual({ from: null, model: "/models/roberta-base" });
+    expect(folder.form).toMatchObject({ task: "rte", step: "", trainSize: "32", steps: "20", reuseHead: false });
+    expect(finetuneFormFromSpec(spec, true).model).toBeNull();
+    const request = finetuneRequest(null, { ...folder.form, reuseHead: true, step: "40" }, "cpu", folder.model);
+    expect(request).toMatchObject({ request: { from_run: null, model: "/models/roberta-base", step: null, reuse_head: false, tasks: ["rte"], train_size: 32, steps: 20, lr: 2e-5 } });
+    expect(finetuneRequest(null, folder.form, "cpu", "  ")).toMatchObject({ request: { model: null } });
+    expect(finetuneRequest(3, folder.form, "cpu", "/models/roberta-base")).toMatchObject({ request: { from_run: 3, model: null } });
   });
 });

@@ -1,5 +1,6 @@
-// The run page's "Fine-tune from this run" form: which tasks it offers and what it sends.
-// Pure, so it is unit-tested.
+// The fine-tune forms, the run page's "Fine-tune from this run" and the Tasks page's
+// "Fine-tune the pretrained model": which tasks they offer and what they send. Pure, so it
+// is unit-tested.
 import type { FinetuneRequest, TaskEntry } from "./api";
 import { splitTags } from "./mixture-form";
 
@@ -46,6 +47,7 @@ export interface FinetuneForm {
 
 /** A stored fine-tune's spec, as far as the form reads it (`muppet_train::spec::RunSpec`). */
 export interface FinetuneSpecJson {
+  model?: string;
   tasks?: string[];
   init?: { from: "base" } | { from: "run"; run: number; step: number; reuse_heads?: boolean };
   config?: {
@@ -61,20 +63,30 @@ export interface FinetuneSpecJson {
   };
 }
 
+/** Where a fine-tune starts and the form of a new one like it. */
+export interface FinetuneAgain {
+  /** The run whose checkpoint it started from; null: the pretrained model. */
+  from: number | null;
+  /** From the pretrained model: its folder, or null for the default model of the assets. */
+  model: string | null;
+  form: FinetuneForm;
+}
+
 /**
  * The form of a new fine-tune with a stored fine-tune's settings: its task, the checkpoint
- * it started from, its training size and settings (tags and note left empty). `null` for a
- * fine-tune of the base model, which the form (a run's) does not start.
+ * it started from (or the pretrained model, `defaultModel` when it was the assets' default),
+ * its training size and settings (tags and note left empty).
  */
-export function finetuneFormFromSpec(spec: FinetuneSpecJson): { from: number; form: FinetuneForm } | null {
-  if (spec.init?.from !== "run") return null;
+export function finetuneFormFromSpec(spec: FinetuneSpecJson, defaultModel: boolean): FinetuneAgain {
   const c = spec.config ?? {};
   const text = (n: number | null | undefined) => (n === null || n === undefined ? "" : String(n));
+  const init = spec.init?.from === "run" ? spec.init : null;
   return {
-    from: spec.init.run,
+    from: init ? init.run : null,
+    model: init || defaultModel ? null : (spec.model ?? null),
     form: {
       task: spec.tasks?.[0] ?? "",
-      step: String(spec.init.step),
+      step: init ? String(init.step) : "",
       trainSize: text(c.train_size),
       steps: text(c.steps),
       batchSize: text(c.batch_size),
@@ -84,7 +96,7 @@ export function finetuneFormFromSpec(spec: FinetuneSpecJson): { from: number; fo
       keepBest: c.keep_best ?? false,
       earlyStopping: text(c.early_stopping),
       earlyStoppingThreshold: c.early_stopping_threshold ? String(c.early_stopping_threshold) : "",
-      reuseHead: spec.init.reuse_heads ?? false,
+      reuseHead: init?.reuse_heads ?? false,
       r3f: c.r3f !== undefined && c.r3f !== null,
       tags: "",
       note: "",
@@ -92,8 +104,11 @@ export function finetuneFormFromSpec(spec: FinetuneSpecJson): { from: number; fo
   };
 }
 
-/** The request the form describes, or what is wrong with it. */
-export function finetuneRequest(run: number, form: FinetuneForm, backend: string): { request: FinetuneRequest } | { problems: string[] } {
+/**
+ * The request the form describes, from run `from`'s checkpoint or (null) from the pretrained
+ * model, `model` (a folder; null or blank: the default model), or what is wrong with it.
+ */
+export function finetuneRequest(from: number | null, form: FinetuneForm, backend: string, model: string | null = null): { request: FinetuneRequest } | { problems: string[] } {
   const problems: string[] = [];
   const whole = (text: string, what: string): number | null => {
     if (text.trim() === "") return null;
@@ -129,13 +144,15 @@ export function finetuneRequest(run: number, form: FinetuneForm, backend: string
     }
   }
   if (problems.length > 0) return { problems };
+  const folder = model?.trim() ?? "";
   return {
     request: {
-      from_run: run,
-      step: form.step === "" ? null : Number(form.step),
+      from_run: from,
+      model: from === null && folder !== "" ? folder : null,
+      step: from === null || form.step === "" ? null : Number(form.step),
       tasks: [form.task],
       train_size: trainSize,
-      reuse_head: form.reuseHead,
+      reuse_head: from !== null && form.reuseHead,
       r3f: form.r3f,
       backend,
       steps,

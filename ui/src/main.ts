@@ -95,8 +95,12 @@ function start(): void {
       show("mixture");
       void mixturePage.startFrom(formFromSpec(detail.spec as RunSpecJson, detail.default_model, detail.run.name, defaultForm(settings.settings.default_backend)));
     },
+    (again, of) => {
+      show("tasks");
+      void tasksPage.startFinetune(again, of);
+    },
   );
-  const tasksPage = new TasksPage();
+  const tasksPage = new TasksPage(openRun, () => settings.settings.default_backend);
   const mixturePage = new MixturePage(() => settings.settings.default_backend, openRun);
   const experimentsPage = new ExperimentsPage(openRun);
 

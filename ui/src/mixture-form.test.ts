@@ -103,6 +103,15 @@ describe("requests", () => {
     expect(formProblems({ ...tiny, earlyStoppingThreshold: 0.01 })).toEqual(["The minimum gain only applies to early stopping: set Early stopping too."]);
     expect(formProblems({ ...tiny, earlyStopping: 2, earlyStoppingThreshold: -0.5 })).toEqual(["The minimum gain must be a number of at least 0 (0: any gain beats the best)."]);
   });
+  it("takes a warmup, a document stride and R3F's λ when given, the defaults otherwise", () => {
+    const given = launchRequest({ ...tiny, warmup: 0, docStride: 4, r3f: true, r3fLambda: 0.3 }).config;
+    expect(given).toMatchObject({ warmup: 0, doc_stride: 4, r3f: { lambda: 0.3, eps: 1e-5, noise: "uniform" } });
+    expect(formProblems({ ...tiny, warmup: 2.5 })).toEqual(["Warmup must be a whole number of updates (or empty for a tenth of the steps)."]);
+    expect(formProblems({ ...tiny, docStride: 0 })).toEqual(["The document stride must be a whole number of tokens of at least 1 (or empty for the default)."]);
+    expect(formProblems({ ...tiny, docStride: 32 })).toEqual(["The document stride must be below the max length: windows overlap by it."]);
+    expect(formProblems({ ...tiny, r3f: true, r3fLambda: 0 })).toEqual(["R3F's λ must be above 0."]);
+    expect(formProblems({ ...tiny, r3f: false, r3fLambda: 0 })).toEqual([]);
+  });
 });
 
 describe("model", () => {
@@ -179,10 +188,20 @@ describe("a new run from a stored run's settings", () => {
       mixedPrecision: true,
       devices: 2,
     });
-    // Launched again, it asks for the run's settings (warmup as the form sets it).
+    // Its warmup and document stride are the form's defaults for its updates and length:
+    // left empty, they follow them.
+    expect(form).toMatchObject({ warmup: null, docStride: null });
+    // Launched again, it asks for the run's settings.
     const again = launchRequest(form);
-    expect(again.config).toMatchObject({ ...spec.config, warmup: 120, doc_stride: 32 });
+    expect(again.config).toEqual(spec.config);
     expect(again.model).toBe("/home/me/models/roberta-base");
+  });
+
+  it("keeps a warmup, a document stride and an R3F noise of the run's own", () => {
+    const own = { ...spec, config: { ...spec.config, warmup: 0, doc_stride: 64, r3f: { lambda: 2, eps: 1e-4, noise: "normal" as const } } };
+    const form = formFromSpec(own, false, "mine", defaultForm("cpu"));
+    expect(form).toMatchObject({ warmup: 0, docStride: 64, r3fLambda: 2, r3fEps: 1e-4, r3fNoise: "normal" });
+    expect(launchRequest(form).config).toEqual(own.config);
   });
 
   it("keeps the default model as the default, and the form's own value for what a spec lacks", () => {

@@ -18,8 +18,15 @@ export interface MixtureForm {
   /** bf16 matrix products over f32 weights and optimizer state (PyTorch's bf16 autocast). */
   mixedPrecision: boolean;
   r3f: boolean;
+  /** R3F's weight of the symmetric KL term (λ), its noise's scale (ε) and kind. */
   r3fLambda: number;
+  r3fEps: number;
+  r3fNoise: "uniform" | "normal";
   steps: number;
+  /** Learning-rate warmup in updates; null: a tenth of the steps. */
+  warmup: number | null;
+  /** The overlap of a long passage's windows in tokens; null: as `docStride` sets it from the max length. */
+  docStride: number | null;
   batchSize: number;
   maxLen: number;
   lr: number;
@@ -59,7 +66,11 @@ export function defaultForm(backend: string): MixtureForm {
     mixedPrecision: false,
     r3f: false,
     r3fLambda: 1,
+    r3fEps: 1e-5,
+    r3fNoise: "uniform",
     steps: 300,
+    warmup: null,
+    docStride: null,
     batchSize: 16,
     maxLen: 128,
     lr: 1e-4,
@@ -91,6 +102,11 @@ export function docStride(maxLen: number): number {
   return Math.max(1, Math.min(32, Math.floor(maxLen / 4)));
 }
 
+/** The warmup of a run of `steps` updates when the form leaves it empty: a tenth of them. */
+export function defaultWarmup(steps: number): number {
+  return Math.floor(steps / 10);
+}
+
 /** What is wrong with the form, in words; empty when it can be launched. */
 export function formProblems(form: MixtureForm): string[] {
   const problems: string[] = [];
@@ -104,6 +120,10 @@ export function formProblems(form: MixtureForm): string[] {
   if (!whole(form.evalEvery, 0) || !whole(form.checkpointEvery, 0)) problems.push("Eval and checkpoint intervals must be 0 or more.");
   if (!(form.lr > 0)) problems.push("The learning rate must be above 0.");
   if (form.sampling === "temperature" && !(form.temperature > 0)) problems.push("The temperature T must be above 0.");
+  if (form.warmup !== null && !whole(form.warmup, 0)) problems.push("Warmup must be a whole number of updates (or empty for a tenth of the steps).");
+  if (form.docStride !== null && !whole(form.docStride, 1)) problems.push("The document stride must be a whole number of tokens of at least 1 (or empty for the default).");
+  else if (form.docStride !== null && whole(form.maxLen, 8) && form.docStride >= form.maxLen) problems.push("The document stride must be below the max length: windows overlap by it.");
+  if (form.r3f && !(form.r3fLambda > 0)) problems.push("R3F's λ must be above 0.");
   if (form.cap !== null && !whole(form.cap, 1)) problems.push("The cap must be a whole number (or empty for none).");
   if (!whole(form.devices, 1)) problems.push("Devices must be a whole number of at least 1.");
   else if (whole(form.tasksPerUpdate, 1) && form.devices > form.tasksPerUpdate)
@@ -152,11 +172,11 @@ export function launchRequest(form: MixtureForm): LaunchRequest {
       tasks_per_update: form.tasksPerUpdate,
       batching: form.batching,
       lr: form.lr,
-      warmup: Math.floor(form.steps / 10),
+      warmup: form.warmup ?? defaultWarmup(form.steps),
       max_len: form.maxLen,
-      doc_stride: docStride(form.maxLen),
+      doc_stride: form.docStride ?? docStride(form.maxLen),
       loss_scale: form.lossScaling ? "log_n" : "off",
-      r3f: form.r3f ? { lambda: form.r3fLambda, eps: 1e-5, noise: "uniform" } : null,
+      r3f: form.r3f ? { lambda: form.r3fLambda, eps: form.r3fEps, noise: form.r3fNoise } : null,
       sampling: sampling(form),
       cap: form.cap,
       seed: form.seed,
@@ -184,7 +204,8 @@ export interface RunSpecJson {
 /**
  * The form of a new run with a stored pre-finetuning run's settings (W&B's and MLflow's
  * "run again"): its tasks, model, backend and every setting the form has, named after it.
- * Warmup and the document stride follow the updates and the length, as the form sets them.
+ * A warmup or document stride that is the form's own default for the run's updates and
+ * length is left empty, so that it follows them when they are changed.
  * `defaultModel`: the run trained the assets' default model.
  */
 export function formFromSpec(spec: RunSpecJson, defaultModel: boolean, name: string, base: MixtureForm): MixtureForm {
@@ -217,8 +238,10 @@ export function formFromSpec(spec: RunSpecJson, defaultModel: boolean, name: str
   if (c.mixed_precision !== undefined) form.mixedPrecision = c.mixed_precision === "bf16";
   if (c.r3f !== undefined) {
     form.r3f = c.r3f !== null;
-    if (c.r3f) form.r3fLambda = c.r3f.lambda;
+    if (c.r3f) Object.assign(form, { r3fLambda: c.r3f.lambda, r3fEps: c.r3f.eps, r3fNoise: c.r3f.noise });
   }
+  if (c.warmup !== undefined) form.warmup = c.warmup === defaultWarmup(form.steps) ? null : c.warmup;
+  if (c.doc_stride !== undefined) form.docStride = c.doc_stride === docStride(form.maxLen) ? null : c.doc_stride;
   if (c.sampling) {
     form.sampling = c.sampling.kind;
     if (c.sampling.kind === "temperature") form.temperature = c.sampling.t;

@@ -4,7 +4,7 @@
 import { estimateRunTime, launchRun, mixtureSummary, saveMixtureSpec, type MixtureRow, type TaskEntry } from "./api";
 import { wireBrowse } from "./browse";
 import { byId, el, formatBytes, showBanner } from "./dom";
-import { defaultForm, estimateRequest, formProblems, launchRequest, summaryRequest, type MixtureForm } from "./mixture-form";
+import { defaultForm, defaultWarmup, docStride, estimateRequest, formProblems, launchRequest, summaryRequest, type MixtureForm } from "./mixture-form";
 import { estimateText } from "./run-estimate";
 import { describeError, formatCount } from "./runs-format";
 import { devOverlapWarnings, mixtureOverlapWarnings, uncheckedTasks } from "./task-overlaps";
@@ -32,6 +32,8 @@ export class MixturePage {
   private tasksVersion = -1;
   private summaryRequestId = 0;
   private estimateRequestId = 0;
+  /** R3F's noise, which the form has no field for: the default, or a stored run's when started from it. */
+  private r3fNoise: Pick<MixtureForm, "r3fEps" | "r3fNoise"> = { r3fEps: 1e-5, r3fNoise: "uniform" };
 
   constructor(
     private readonly defaultBackend: () => string,
@@ -90,6 +92,10 @@ export class MixturePage {
     byId<HTMLInputElement>("loss-scaling").checked = form.lossScaling;
     byId<HTMLInputElement>("mixed-precision").checked = form.mixedPrecision;
     byId<HTMLInputElement>("r3f").checked = form.r3f;
+    byId<HTMLInputElement>("r3f-lambda").value = String(form.r3fLambda);
+    this.r3fNoise = { r3fEps: form.r3fEps, r3fNoise: form.r3fNoise };
+    byId<HTMLInputElement>("warmup").value = form.warmup === null ? "" : String(form.warmup);
+    byId<HTMLInputElement>("doc-stride").value = form.docStride === null ? "" : String(form.docStride);
     byId<HTMLSelectElement>("backend").value = form.backend;
     byId<HTMLSelectElement>("model-choice").value = form.model;
     byId<HTMLInputElement>("model-path").value = form.modelPath;
@@ -134,6 +140,14 @@ export class MixturePage {
     form.lossScaling = byId<HTMLInputElement>("loss-scaling").checked;
     form.mixedPrecision = byId<HTMLInputElement>("mixed-precision").checked;
     form.r3f = byId<HTMLInputElement>("r3f").checked;
+    form.r3fLambda = Number(byId<HTMLInputElement>("r3f-lambda").value);
+    Object.assign(form, this.r3fNoise);
+    const optional = (id: string) => {
+      const text = byId<HTMLInputElement>(id).value.trim();
+      return text === "" ? null : Number(text);
+    };
+    form.warmup = optional("warmup");
+    form.docStride = optional("doc-stride");
     form.model = byId<HTMLSelectElement>("model-choice").value as MixtureForm["model"];
     form.modelPath = byId<HTMLInputElement>("model-path").value;
     form.tasks = [...document.querySelectorAll<HTMLInputElement>("#mixture-tasks input[name=task]:checked:not(:disabled)")].map((b) => b.value);
@@ -143,6 +157,9 @@ export class MixturePage {
   private update(): void {
     const form = this.read();
     byId<HTMLInputElement>("temperature").disabled = form.sampling !== "temperature";
+    byId<HTMLInputElement>("r3f-lambda").disabled = !form.r3f;
+    byId<HTMLInputElement>("warmup").placeholder = `${defaultWarmup(form.steps)} (a tenth of the steps)`;
+    byId<HTMLInputElement>("doc-stride").placeholder = `${docStride(form.maxLen)} (from the max length)`;
     const problems = formProblems(form);
     byId("launch-problems").replaceChildren(...problems.map((p) => el("li", {}, p)));
     byId<HTMLButtonElement>("launch-run").disabled = problems.length > 0;

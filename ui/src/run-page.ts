@@ -24,7 +24,7 @@ import {
 } from "./api";
 import { wireBrowse } from "./browse";
 import { evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } from "./eval-form";
-import { finetuneFormFromSpec, finetuneRequest, finetuneTaskOptions, type FinetuneForm, type FinetuneSpecJson } from "./finetune-form";
+import { finetuneFormFromSpec, finetuneRequest, finetuneTaskOptions, type FinetuneAgain, type FinetuneForm, type FinetuneSpecJson } from "./finetune-form";
 import { loadTasks } from "./tasks-page";
 import { LineChart } from "./chart/line-chart";
 import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, RUN_FIGURES, runFigures, X_LABELS, type CurveModel, type XMode } from "./curves";
@@ -55,6 +55,8 @@ export class RunPage {
     private readonly defaultBackend: () => string,
     /** Open the mixture builder on a new run with a pre-finetuning run's settings. */
     private readonly runAgain: (detail: RunDetail) => void,
+    /** Open the Tasks page's fine-tune of the pretrained model with fine-tune `of`'s settings. */
+    private readonly finetuneAgain: (again: FinetuneAgain, of: number) => void,
   ) {
     this.lossChart.element.id = "loss-chart";
     this.devChart.element.id = "dev-chart";
@@ -278,7 +280,7 @@ export class RunPage {
     byId<HTMLButtonElement>("cancel-run").disabled = detail.worker === null || cancelling;
     byId<HTMLButtonElement>("resume-run").disabled =
       detail.worker !== null || !["cancelled", "failed", "queued"].includes(run.status);
-    byId("run-again").hidden = run.kind !== "pre_finetune" && finetuneFormFromSpec(detail.spec as FinetuneSpecJson) === null;
+    byId("run-again").hidden = run.kind !== "pre_finetune" && run.kind !== "finetune";
     byId("run-spec").textContent = JSON.stringify(detail.spec, null, 2);
     byId("run-folder").textContent = detail.folder;
     byId("run-files").replaceChildren(
@@ -324,7 +326,8 @@ export class RunPage {
 
   /**
    * A new run with this run's settings: a pre-finetuning run's in the mixture builder, a
-   * fine-tune's in the fine-tune form of the run it started from.
+   * fine-tune's in the fine-tune form of the run it started from (of the pretrained model's
+   * on the Tasks page).
    */
   private async again(): Promise<void> {
     const detail = this.detail;
@@ -333,8 +336,11 @@ export class RunPage {
       this.runAgain(detail);
       return;
     }
-    const again = finetuneFormFromSpec(detail.spec as FinetuneSpecJson);
-    if (!again) return;
+    const again = finetuneFormFromSpec(detail.spec as FinetuneSpecJson, detail.default_model);
+    if (again.from === null) {
+      this.finetuneAgain(again, detail.run.id);
+      return;
+    }
     this.pendingFinetune = { form: again.form, of: detail.run.id };
     await this.open(again.from);
     // A run that keeps no checkpoint any more has no fine-tune form to fill.

@@ -1,5 +1,7 @@
 // The Tasks page: the catalog and imported tasks with the inputs they share, a preview of
 // a task's examples, the form that imports a file as a task, and the Muppet paper's datasets.
+import { baseFinetunePanel } from "./base-finetune-view";
+import type { FinetuneAgain } from "./finetune-form";
 import {
   addPaperTask,
   deleteTasks,
@@ -97,7 +99,10 @@ export class TasksPage {
   /** The tasks shown, for what a deletion takes with it. */
   private all: TaskEntry[] = [];
 
-  constructor() {
+  constructor(
+    private readonly openRun: (id: number) => void,
+    private readonly defaultBackend: () => string,
+  ) {
     const form = byId("task-import-form");
     form.addEventListener("input", () => this.updateImportForm());
     form.addEventListener("change", () => this.updateImportForm());
@@ -302,12 +307,28 @@ export class TasksPage {
     );
   }
 
-  private async preview(task: TaskEntry): Promise<void> {
+  /**
+   * Show task `again.settings.form.task` with its fine-tune of the pretrained model filled with
+   * fine-tune `again.of`'s settings (the run page's *New run from these settings*).
+   */
+  async startFinetune(settings: FinetuneAgain, of: number): Promise<void> {
+    this.loaded = false;
+    await this.show();
+    const task = this.all.find((t) => t.name === settings.form.task);
+    if (!task || task.not_trained) {
+      showBanner(byId("tasks-error"), { kind: "invalid", message: `Fine-tune #${of} trained on \`${settings.form.task}\`, which this data folder cannot train now: import it again to fine-tune on it.` });
+      return;
+    }
+    await this.preview(task, { settings, of });
+    byId("task-preview").scrollIntoView({ block: "start" });
+  }
+
+  private async preview(task: TaskEntry, again: { settings: FinetuneAgain; of: number } | null = null): Promise<void> {
     const panel = byId("task-preview");
     panel.hidden = false;
     panel.replaceChildren(el("p", {}, "Loading…"));
     try {
-      this.showPreview(task, await taskPreview(task.name, 5));
+      this.showPreview(task, await taskPreview(task.name, 5), again);
     } catch (error) {
       panel.replaceChildren(el("p", { className: "result error" }, describeError(error).message));
     }
@@ -347,7 +368,7 @@ export class TasksPage {
     return el("div", { className: "task-delete" }, ask, confirm);
   }
 
-  private showPreview(task: TaskEntry, preview: TaskPreview): void {
+  private showPreview(task: TaskEntry, preview: TaskPreview, again: { settings: FinetuneAgain; of: number } | null): void {
     const panel = byId("task-preview");
     panel.dataset.task = task.name;
     panel.replaceChildren(
@@ -356,6 +377,7 @@ export class TasksPage {
       el("p", { className: "page-sub" }, `License: ${task.license}`),
       ...taskDetails(task),
       ...(task.origin === "imported" ? [this.deleteControls(task)] : []),
+      ...(task.not_trained ? [] : [baseFinetunePanel(task.name, this.defaultBackend(), this.openRun, again)]),
       ...(task.overlaps?.length
         ? [el("ul", { className: "task-overlaps" }, ...task.overlaps.map((o) => el("li", {}, `${formatCount(o.shared)} of its ${formatCount(o.inputs)} inputs are also in ${o.other} (${formatPercent(o.percent)})`)))]
         : []),

@@ -187,7 +187,9 @@ pub fn plot_runs(
     specs: &HashMap<RunId, Value>,
 ) -> Result<RunPlot, StoreError> {
     let (xs, ys) = (x.values(columns, specs)?, y.values(columns, specs)?);
-    let (x_categories, y_categories) = (categories_of(&xs, runs), categories_of(&ys, runs));
+    // The categories of the runs with a value for both keys: every one has a point.
+    let both: Vec<RunId> = runs.iter().copied().filter(|r| xs.contains_key(r) && ys.contains_key(r)).collect();
+    let (x_categories, y_categories) = (categories_of(&xs, &both), categories_of(&ys, &both));
     let mut placed = HashMap::new();
     let mut left_out = Vec::new();
     for &run in runs {
@@ -474,7 +476,7 @@ mod tests {
         let placed: Vec<(i64, f64, f64)> = plot.groups[0].points.iter().map(|p| (p.run.0, p.x, p.y)).collect();
         assert_eq!(placed, [(1, 1.0, 0.80), (2, 0.0, 0.70), (3, 1.0, 0.84), (5, 2.0, 0.82), (6, 0.0, 0.5)]);
         assert_eq!(plot.left_out, [RunId(4)], "no batching and no accuracy");
-        // Only the runs given name categories; a category has no log axis.
+        // Only the runs given, with both values, name categories; a category has no log axis.
         let some = plot_runs((&x, &y), &[], &[RunId(1), RunId(3)], &columns, &specs).expect("plot");
         assert_eq!(some.x_categories, ["homogeneous"]);
         let error = plot.clone().on_axes((true, false), ("batching", "rte dev accuracy")).expect_err("log x").to_string();
@@ -489,6 +491,9 @@ mod tests {
         assert_eq!(plot.point_text(0, first, ("batching", "rte dev accuracy")), "batching homogeneous, rte dev accuracy 0.8000");
         let grouped = plot_runs((&key("learning rate"), &y), &by, &ids, &columns, &specs).expect("plot");
         assert_eq!(grouped.point_text(0, &grouped.groups[0].points[0], ("learning rate", "rte dev accuracy")), "learning rate 3.00e-5, rte dev accuracy 0.7000 (learning rate 3.00e-5)");
+        columns.get_mut(&RunId(4)).expect("run 4").params.insert("batching".into(), json!("sequential-unscaled"));
+        let without = plot_runs((&x, &y), &[], &ids, &columns, &specs).expect("plot");
+        assert_eq!(without.x_categories, ["heterogeneous", "homogeneous", "sequential"], "run 4 has no accuracy: its batching is no category");
     }
 
     #[test]

@@ -90,23 +90,33 @@ pub struct FinetuneLaunched {
 }
 
 /// Fine-tune a checkpoint of a stored run on downstream tasks (`muppet finetune
-/// --from-run`): registered with the source run as its parent, and started like a launch.
+/// --from-run`), registered with the source run as its parent, or the pretrained model
+/// (`muppet finetune`, a baseline); started like a launch.
 #[tauri::command]
 pub async fn launch_finetune(
     state: State<'_, StudioState>,
     request: mixture::FinetuneRequest,
 ) -> Result<FinetuneLaunched, CommandError> {
     let store = store(&state)?;
-    let source_id = RunId(request.from_run);
-    let source: RunSpec = serde_json::from_value(store.run_spec(source_id).await?).map_err(|e| {
-        CommandError::Invalid(format!("run {source_id} has a spec this version cannot read ({e}); it cannot be fine-tuned from"))
-    })?;
-    let checkpoint = store.checkpoint_at(source_id, request.step).await?;
     let known: Vec<String> = state.catalog.list(state.home().assets(), store).await?.into_iter().filter(|t| t.not_trained.is_none()).map(|t| t.spec.name).collect();
-    let (spec, backend) = mixture::finetune_spec(&request, &source, &checkpoint, &known)?;
+    let (spec, backend, parent, warnings) = match request.from_run.map(RunId) {
+        Some(source_id) => {
+            let source: RunSpec = serde_json::from_value(store.run_spec(source_id).await?).map_err(|e| {
+                CommandError::Invalid(format!("run {source_id} has a spec this version cannot read ({e}); it cannot be fine-tuned from"))
+            })?;
+            let checkpoint = store.checkpoint_at(source_id, request.step).await?;
+            let (spec, backend) = mixture::finetune_spec(&request, mixture::FinetuneStart::Run { source: &source, checkpoint: &checkpoint }, &known)?;
+            let check = store.overlap_check().await?;
+            let warnings = mixture::leak_warnings(&check, &spec.tasks, &source.tasks, source_id);
+            (spec, backend, Some(source_id), warnings)
+        }
+        None => {
+            let default_model = muppet_data::assets::model_dir(state.home().assets());
+            let (spec, backend) = mixture::finetune_spec(&request, mixture::FinetuneStart::Pretrained { default_model: &default_model }, &known)?;
+            (spec, backend, None, Vec::new())
+        }
+    };
     let (tags, note) = crate::annotations::launch_labels(&request.tags, request.note.as_deref())?;
-    let check = store.overlap_check().await?;
-    let warnings = mixture::leak_warnings(&check, &spec.tasks, &source.tasks, source_id);
     let new_run = NewRun {
         name: spec.finetune_name(),
         kind: RunKind::Finetune,
@@ -115,7 +125,7 @@ pub async fn launch_finetune(
         backend: backend.name().into(),
         device: backend.devices_label(spec.config.devices),
     };
-    let origin = RunOrigin { tasks: spec.tasks.clone(), parent: Some(source_id), tags, note, queued: true, ..RunOrigin::default() };
+    let origin = RunOrigin { tasks: spec.tasks.clone(), parent, tags, note, queued: true, ..RunOrigin::default() };
     let run = register_and_start(&state, &new_run, &origin).await?;
     for warning in &warnings {
         store.add_note(muppet_store::NoteTarget::Run(run), &format!("Warning when the run was launched: {warning}")).await?;
