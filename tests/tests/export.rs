@@ -205,6 +205,30 @@ fn exported_run_loads_in_transformers_with_the_same_hidden_states() {
     let moved = max_abs_diff(&before, &ours);
     println!("max abs difference, base model vs export: {moved:e}");
     assert!(moved > 1e-3, "the exported encoder equals the base model (difference {moved})");
+
+    // The run's folder copied by hand into a data folder without a database: exported without
+    // a model card, and no database is made there.
+    let bare = tempfile::tempdir().expect("tempdir");
+    copy_folder(&home.path().join("runs").join(&run), &bare.path().join("runs").join(&run));
+    let hf = bare.path().join("hf");
+    let out = muppet(bare.path(), &["export", &run, "--format", "hf", "--out", hf.to_str().expect("utf-8")]);
+    assert!(out.status.success() && text(&out).contains("warning: no model card (README.md): no database at"), "{}", text(&out));
+    assert!(hf.join("model.safetensors").is_file() && !hf.join("README.md").exists(), "exported without a card");
+    assert!(!bare.path().join("muppet.db").exists(), "no database made by an export");
+}
+
+/// `from` and everything in it, copied to `to`.
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read folder") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }
 
 #[test]

@@ -70,6 +70,8 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     // The model card says what the store knows of the run; a run folder the store does not
     // know (copied in by hand) is exported without one.
     let facts = (|| -> anyhow::Result<RunFacts> {
+        // Opening a database that is not there would make an empty one.
+        anyhow::ensure!(home.db().is_file(), "no database at {} knows run {}", home.db().display(), args.run);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let store = runtime.block_on(muppet_store::Store::open(&home.db()))?;
         let facts = runtime.block_on(RunFacts::read(&home, &store, RunId(args.run)));
