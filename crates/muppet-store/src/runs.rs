@@ -35,6 +35,9 @@ pub struct RunOrigin {
     pub tags: Vec<String>,
     /// A note kept with the run from its start (what it is for).
     pub note: Option<String>,
+    /// More notes stored with it, after `note` (the warnings of its launch): in the same
+    /// transaction, so that a run is never stored without them.
+    pub notes: Vec<String>,
     /// Register the run as `queued` (a worker will start it) rather than `running`.
     pub queued: bool,
 }
@@ -111,7 +114,7 @@ impl Store {
         for tag in &origin.tags {
             crate::tags::add_run_tag(&mut tx, RunId(id), tag).await?;
         }
-        if let Some(note) = &origin.note {
+        for note in origin.note.iter().chain(&origin.notes) {
             sqlx::query("INSERT INTO notes (run_id, body) VALUES (?, ?)").bind(id).bind(note).execute(&mut *tx).await?;
         }
         tx.commit().await?;

@@ -223,6 +223,13 @@ async fn lineage_tags_tasks_notes_and_checkpoints_round_trip() {
     assert_eq!(notes.iter().map(|n| n.body.as_str()).collect::<Vec<_>>(), ["diverged at 3k"]);
     assert_eq!(store.notes(NoteTarget::Experiment(exp.id)).await.expect("notes").len(), 1);
     assert!(matches!(store.add_note(NoteTarget::Run(RunId(999)), "x").await, Err(StoreError::NoSuchRun(999))));
+    // Notes given at registration are stored with the run, the note first, then the others.
+    let warned = store
+        .create_run_in(&new_run("w", serde_json::json!({})), &RunOrigin { note: Some("why".into()), notes: vec!["Warning: shares inputs".into()], ..Default::default() })
+        .await
+        .expect("run with notes");
+    let said: Vec<String> = store.notes(NoteTarget::Run(warned)).await.expect("notes").into_iter().map(|n| n.body).collect();
+    assert_eq!(said, ["why", "Warning: shares inputs"]);
 
     let sha = "AB".repeat(32);
     let ckpt = |step: u64, bytes: u64| Checkpoint { run: child, path: PathBuf::from(format!("runs/{}/step-{step}", child.0)), step, bytes, sha256: sha.clone() };

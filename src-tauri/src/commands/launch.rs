@@ -125,11 +125,9 @@ pub async fn launch_finetune(
         backend: backend.name().into(),
         device: backend.devices_label(spec.config.devices),
     };
-    let origin = RunOrigin { tasks: spec.tasks.clone(), parent, tags, note, queued: true, ..RunOrigin::default() };
+    let notes = warnings.iter().map(|w| format!("Warning when the run was launched: {w}")).collect();
+    let origin = RunOrigin { tasks: spec.tasks.clone(), parent, tags, note, notes, queued: true, ..RunOrigin::default() };
     let run = register_and_start(&state, &new_run, &origin).await?;
-    for warning in &warnings {
-        store.add_note(muppet_store::NoteTarget::Run(run), &format!("Warning when the run was launched: {warning}")).await?;
-    }
     Ok(FinetuneLaunched { run: run.0, warnings })
 }
 
