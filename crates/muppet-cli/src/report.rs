@@ -343,7 +343,7 @@ fn swept_numbers(spec: &ExperimentSpec) -> Vec<(String, bool)> {
     for (key, values) in sweep.grid.iter().filter(|(_, v)| v.len() > 1) {
         if let Some(v) = numbers(values) {
             let (lo, hi) = v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-            out.push((key.clone(), lo > 0.0 && hi / lo >= 10.0));
+            out.push((key.clone(), muppet_store::log_scale(lo, hi)));
         }
     }
     out

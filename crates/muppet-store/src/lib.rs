@@ -45,7 +45,7 @@ pub use open::Store;
 pub use overlaps::{CheckedTask, OverlapCheck, StoredOverlap};
 pub use run_columns::{metric_column, MetricFigures, RunColumns, PARAM_COLUMNS, PARENT_COLUMN};
 pub use run_filter::{value_order, RunFilter, RunKey};
-pub use run_groups::{group_runs, plot_runs, run_lines, value_text, GroupFigure, LineAxis, PlotGroup, RunGroup, RunLines, RunPlot, RunPoint};
+pub use run_groups::{group_runs, log_scale, plot_runs, run_lines, value_text, GroupFigure, LineAxis, PlotGroup, RunGroup, RunLines, RunPlot, RunPoint};
 pub use run_query::{ParamFilter, ParamOp, RunPage, RunQuery, RunSort, RunTableRow, SummaryStat};
 pub use runs::{NewRun, RunOrigin, RunRow};
 pub use series::{MetricGoal, SeriesId, SeriesInfo, SeriesKey, Summary};

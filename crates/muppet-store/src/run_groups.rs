@@ -249,6 +249,12 @@ pub struct LineAxis {
     pub categories: Vec<String>,
 }
 
+/// Whether values from `lo` to `hi` go on a log axis: all above 0, spanning a factor of 10
+/// or more (learning rates). The runs' lines and a sweep report's settings both follow it.
+pub fn log_scale(lo: f64, hi: f64) -> bool {
+    lo > 0.0 && hi / lo >= 10.0
+}
+
 /// A value as a category's name: a setting made of parts by its kind and the others
 /// (`temperature, t 2`, `natural`), anything else as the tables write it.
 fn category(value: &Value) -> String {
@@ -303,7 +309,7 @@ pub fn run_lines(keys: &[(String, RunKey)], runs: &[RunId], columns: &HashMap<Ru
         .enumerate()
         .map(|(i, ((name, key), categories))| {
             let (lo, hi) = lines.iter().map(|(_, l)| l[i]).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-            let log = categories.is_empty() && !key.is_figure(columns) && lo > 0.0 && hi / lo >= 10.0;
+            let log = categories.is_empty() && !key.is_figure(columns) && log_scale(lo, hi);
             LineAxis { name: name.clone(), log, categories }
         })
         .collect();
