@@ -506,6 +506,17 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
             let first = studio.client.execute("return document.querySelector('#runs-groups tr.group-row').dataset.runs;", vec![]).await?;
             ensure!(first == serde_json::json!(mixture.to_string()), "ordered {sorted}, the first group holds {first}");
         }
+        // Best values: each figure's best in each run instead of its last, and back.
+        studio.click("#runs-group-best").await?;
+        read_settled(|| async {
+            let best = studio.text(&format!("{mixture_group} td[data-figure='rte dev accuracy (best)']")).await?;
+            ensure!(best.ends_with(" (1)") && best.starts_with("0."), "the best reads {best:?}");
+            ensure!(studio.client.find_all(Locator::Css("#runs-groups th[data-figure='rte dev accuracy']")).await?.is_empty(), "the last values are not shown");
+            Ok(())
+        })
+        .await?;
+        studio.click("#runs-group-best").await?;
+        studio.wait_for("#runs-groups th[data-figure='rte dev accuracy']", UI_WAIT, "the last values again").await?;
         studio.click_centered(&format!("{mixture_group} .group-select")).await?;
         read_settled(|| async {
             let ticked = studio.client.execute("return [...document.querySelectorAll('#runs-body input.run-select:checked')].map((b) => b.closest('tr').dataset.runId);", vec![]).await?;

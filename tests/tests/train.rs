@@ -145,11 +145,19 @@ fn prefinetune_then_finetune_from_its_checkpoint_print_json_summaries() {
     let table = text(&muppet(home.path(), &["runs", "list", "--group-by", "max length"]));
     let row = table.lines().nth(1).expect("one group");
     assert!(table.starts_with("max length") && row.starts_with("48") && row.contains(" ± ") && row.contains("(2)") && !table.contains("system "), "{table}");
+    // Each figure's best instead of its last value, shown with --best or when the groups are
+    // ordered by it.
+    let best = text(&muppet(home.path(), &["runs", "list", "--group-by", "max length", "--best"]));
+    let head: Vec<&str> = best.lines().next().unwrap_or_default().split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+    assert!(head.contains(&"strategyqa dev accuracy (best)") && !head.contains(&"strategyqa dev accuracy"), "{best}");
+    let sorted = muppet(home.path(), &["runs", "list", "--group-by", "train size", "--sort", "strategyqa dev accuracy (best)"]);
+    assert!(sorted.status.success() && text(&sorted).lines().next().is_some_and(|h| h.contains("(best)")), "{}", text(&sorted));
+    assert!(groups[0]["figures"]["strategyqa dev accuracy (best)"]["n"].as_u64() == Some(1), "JSON has the best too: {groups:?}");
     let grouped = home.path().join("groups.csv");
     let out = muppet(home.path(), &["runs", "list", "--group-by", "max length", "--csv", grouped.to_str().expect("path")]);
     assert!(out.status.success() && text(&out).contains("1 group of 2 runs written to"), "{}", text(&out));
     let csv = std::fs::read_to_string(&grouped).expect("groups csv");
-    assert!(csv.starts_with("max length,runs,run_ids,") && csv.contains("strategyqa dev accuracy sd"), "{csv}");
+    assert!(csv.starts_with("max length,runs,run_ids,") && csv.contains("strategyqa dev accuracy sd") && csv.contains("strategyqa dev accuracy (best) sd"), "{csv}");
     // Both runs plotted by their learning rate and dev accuracy (a run without a figure is
     // left out and named).
     let plot = home.path().join("lr.svg");

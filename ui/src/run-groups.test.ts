@@ -18,10 +18,11 @@ describe("run groups", () => {
   it("shows every figure but the system readings, by name", () => {
     const figure = { n: 1, mean: 1, sd: null, min: 1, max: 1 };
     const groups = [
-      { values: [16], runs: [1], figures: { "winowhy dev accuracy": figure, "system rss_mb": figure } },
+      { values: [16], runs: [1], figures: { "winowhy dev accuracy": figure, "winowhy dev accuracy (best)": figure, "system rss_mb": figure } },
       { values: [32], runs: [2], figures: { "bbc_news dev accuracy": figure } },
     ];
     expect(groupFigures(groups)).toEqual(["bbc_news dev accuracy", "winowhy dev accuracy"]);
+    expect(groupFigures(groups, true)).toEqual(["winowhy dev accuracy (best)"]);
   });
 
   it("writes values and figures as the runs table does", () => {

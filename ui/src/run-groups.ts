@@ -12,10 +12,16 @@ export function groupKeys(text: string): string[] {
     .filter((k) => k !== "");
 }
 
-/** The figures of the groups a table shows, by name: all but the worker's system readings. */
-export function groupFigures(groups: readonly RunGroup[]): string[] {
+/** What a figure's name ends with to name its best value (`sst2 dev accuracy (best)`), as the backend names it. */
+export const BEST = " (best)";
+
+/**
+ * The figures of the groups a table shows, by name: all but the worker's system readings,
+ * their last values, or with `best` their best ones (`sst2 dev accuracy (best)`).
+ */
+export function groupFigures(groups: readonly RunGroup[], best = false): string[] {
   const names = new Set<string>();
-  for (const g of groups) for (const name of Object.keys(g.figures)) if (!name.startsWith("system ")) names.add(name);
+  for (const g of groups) for (const name of Object.keys(g.figures)) if (!name.startsWith("system ") && name.endsWith(BEST) === best) names.add(name);
   return [...names].sort();
 }
 

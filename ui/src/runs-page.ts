@@ -71,6 +71,8 @@ export class RunsPage {
   private groupTimer = 0;
   /** The figure the groups are ordered by, highest first unless ascending; none: by their values. */
   private groupOrder: { figure: string; ascending: boolean } | null = null;
+  /** The groups shown, drawn again when *Best values* is switched. */
+  private shownGroups: { keys: string[]; all: RunGroup[] } | null = null;
   /** The optional columns the loaded runs offer (computed once per load), and those shown. */
   private available: ColumnKey[] = [];
   private shown: ColumnKey[] = [];
@@ -94,6 +96,9 @@ export class RunsPage {
         else window.localStorage.setItem(this.groupKey, text);
       }
       void this.applyGroups();
+    });
+    byId("runs-group-best").addEventListener("change", () => {
+      if (this.shownGroups) this.showGroups(this.shownGroups.keys, this.shownGroups.all);
     });
     byId("runs-more").addEventListener("click", () => {
       this.showAll = true;
@@ -394,7 +399,8 @@ export class RunsPage {
   }
 
   private showGroups(keys: string[], all: RunGroup[]): void {
-    const figures = groupFigures(all);
+    this.shownGroups = { keys, all };
+    const figures = groupFigures(all, byId<HTMLInputElement>("runs-group-best").checked);
     // A figure's heading orders the groups by its mean (again: the other way).
     const order = this.groupOrder && figures.includes(this.groupOrder.figure) ? this.groupOrder : null;
     const groups = order ? sortGroups(all, order.figure, order.ascending) : all;

@@ -37,9 +37,14 @@ pub enum RunsCommand {
         /// Group the runs listed by this key (repeat it for several: one group per combination
         /// of values), as W&B's runs table groups them: each group's runs and each figure's
         /// mean ± sample standard deviation over them (with --csv: mean, sd, min, max and n).
-        /// --sort FIGURE then orders the groups by that figure's mean, --limit N keeps N groups.
+        /// --sort FIGURE then orders the groups by that figure's mean (`FIGURE (best)`: by the
+        /// mean of its best values), --limit N keeps N groups.
         #[arg(long = "group-by", value_name = "KEY")]
         group_by: Vec<String>,
+        /// With --group-by: the table shows each figure's best value in each run (by its
+        /// metric's goal) instead of its last; JSON and CSV have both.
+        #[arg(long, requires = "group_by")]
+        best: bool,
     },
     /// Plot runs as points by their values of two keys (a setting against a dev figure, as
     /// MLflow's and W&B's scatter plots of runs), as SVG or PNG; each point is labelled with
@@ -218,7 +223,7 @@ pub enum RunsCommand {
 
 pub fn run(command: RunsCommand) -> anyhow::Result<()> {
     match command {
-        RunsCommand::List { json, select, sort, ascending, limit, csv, group_by } => {
+        RunsCommand::List { json, select, sort, ascending, limit, csv, group_by, best } => {
             let (query, filter) = select.parse()?;
             let order = match &sort {
                 Some(key) => Some(Order { key: muppet_store::RunKey::parse(key).map_err(|e| anyhow::anyhow!("--sort: {e}"))?, name: key.trim().to_string(), ascending }),
@@ -228,7 +233,7 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|key| Ok((key.trim().to_string(), muppet_store::RunKey::parse(key).map_err(|e| anyhow::anyhow!("--group-by: {e}"))?)))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            list(json, Listing { query, filter, order, limit, csv, group })
+            list(json, Listing { query, filter, order, limit, csv, group, best })
         }
         RunsCommand::Scatter { x, y, by, select, log_x, log_y, out } => {
             let key = |flag: &str, text: &str| muppet_store::RunKey::parse(text).map(|k| (text.trim().to_string(), k)).map_err(|e| anyhow::anyhow!("{flag}: {e}"));
@@ -503,6 +508,8 @@ struct Listing {
     csv: Option<PathBuf>,
     /// Group the runs listed by these keys (as written, and parsed).
     group: Vec<(String, muppet_store::RunKey)>,
+    /// The groups' table shows each figure's best instead of its last value.
+    best: bool,
 }
 
 /// Which runs a listing or a plot takes: all, or those of a status, tag, task or
@@ -603,7 +610,7 @@ struct Order {
 
 fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
     let home = crate::home();
-    let Listing { query, filter, order, limit, csv, group } = listing;
+    let Listing { query, filter, order, limit, csv, group, best } = listing;
     let queried = query.status.is_some() || query.tag.is_some() || query.task.is_some() || query.experiment.is_some();
     let filtered = queried || filter.is_some();
     let (mut runs, values) = crate::with_store(async |store, _| {
@@ -615,7 +622,7 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
         Ok((runs, values))
     })?;
     if !group.is_empty() {
-        return list_groups(json, csv, &group, &runs, order.as_ref(), limit);
+        return list_groups(json, csv, (&group, best), &runs, order.as_ref(), limit);
     }
     if let (Some(order), Some(values)) = (&order, &values) {
         // Stable: runs of equal values stay newest first; runs without a value go last.
@@ -672,11 +679,12 @@ fn list(json: bool, listing: Listing) -> anyhow::Result<()> {
 }
 
 /// `muppet runs list --group-by`: the runs listed, grouped by `keys`, as a table (each figure
-/// but the worker's system readings, as mean ± sd (n)), JSON or a CSV file.
+/// but the worker's system readings, as mean ± sd (n): its last value in each run, or with
+/// `best` its best), JSON or a CSV file (both).
 fn list_groups(
     json: bool,
     csv: Option<PathBuf>,
-    keys: &[(String, muppet_store::RunKey)],
+    (keys, best): (&[(String, muppet_store::RunKey)], bool),
     runs: &[muppet_store::RunRow],
     order: Option<&Order>,
     limit: Option<usize>,
@@ -711,7 +719,10 @@ fn list_groups(
         println!("No run to group.");
         return Ok(());
     }
-    let mut figures: Vec<&String> = groups.iter().flat_map(|g| g.figures.keys()).filter(|f| !f.starts_with("system ")).collect();
+    // Ordered by a figure's best: its best values are what the table shows.
+    let is_best = |f: &str| f.ends_with(muppet_store::BEST_SUFFIX);
+    let best = best || order.is_some_and(|o| is_best(&o.name));
+    let mut figures: Vec<&String> = groups.iter().flat_map(|g| g.figures.keys()).filter(|f| !f.starts_with("system ") && is_best(f) == best).collect();
     figures.sort();
     figures.dedup();
     let head: Vec<String> = names.iter().cloned().chain(["runs".into(), "run ids".into()]).chain(figures.iter().map(|f| f.to_string())).collect();

@@ -1,7 +1,8 @@
 //! Runs grouped by their values of some keys, as W&B's runs table groups them and pandas'
 //! `groupby` does: one group per combination of values (the seeds of one setting read as
 //! one row), with each figure's mean, sample standard deviation, minimum and maximum over
-//! the group's runs (a figure is its last value, as in the runs table).
+//! the group's runs (a figure is its last value, as in the runs table, and `NAME (best)` its
+//! best by its metric's goal).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::run_columns::RunColumns;
-use crate::run_filter::{value_order, RunKey};
+use crate::run_filter::{value_order, RunKey, BEST_SUFFIX};
 use crate::{Store, StoreError};
 
 /// One combination of the keys' values and its runs.
@@ -20,7 +21,8 @@ pub struct RunGroup {
     pub values: Vec<Value>,
     /// Its runs, in the order they were given.
     pub runs: Vec<RunId>,
-    /// By figure column (`sst2 dev accuracy`), over the runs that have it.
+    /// By figure column (`sst2 dev accuracy`, its last value in each run; `sst2 dev accuracy
+    /// (best)`, its best), over the runs that have it.
     pub figures: BTreeMap<String, GroupFigure>,
 }
 
@@ -72,14 +74,19 @@ pub fn group_runs(keys: &[RunKey], runs: &[RunId], columns: &HashMap<RunId, RunC
     }
     for group in &mut groups {
         let mut by_figure: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        let mut by_best: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
         for run in &group.runs {
             for (name, figures) in columns.get(run).map(|c| &c.metrics).into_iter().flatten() {
                 if let Some(last) = figures.last {
                     by_figure.entry(name).or_default().push(last);
                 }
+                if let Some(best) = figures.best {
+                    by_best.entry(name).or_default().push(best);
+                }
             }
         }
-        group.figures = by_figure.into_iter().filter_map(|(name, values)| Some((name.to_string(), GroupFigure::of(&values)?))).collect();
+        let best = by_best.into_iter().map(|(name, values)| (format!("{name} {BEST_SUFFIX}"), values));
+        group.figures = by_figure.into_iter().map(|(name, values)| (name.to_string(), values)).chain(best).filter_map(|(name, values)| Some((name, GroupFigure::of(&values)?))).collect();
     }
     let order = |a: &Value, b: &Value| match (a.is_null(), b.is_null()) {
         (false, false) => value_order(a, b),
@@ -417,6 +424,13 @@ mod tests {
         let one = &groups[0].figures["rte dev accuracy"];
         assert_eq!((one.n, one.mean, one.sd), (1, 0.70, None));
         assert_eq!(groups[0].figures["system rss_mb"].mean, 300.0);
+        // A figure's best over the group's runs too, where its metric has a goal.
+        assert!(!groups[0].figures.contains_key("system rss_mb (best)"), "no goal, no best");
+        let mut peaked = columns.clone();
+        peaked.get_mut(&RunId(1)).expect("run 1").metrics.get_mut("rte dev accuracy").expect("accuracy").best = Some(0.86);
+        let groups = group_runs(&[key("learning rate")], &ids, &peaked, &specs).expect("groups");
+        let (last, best) = (&groups[1].figures["rte dev accuracy"], &groups[1].figures["rte dev accuracy (best)"]);
+        assert!((last.mean - 0.74).abs() < 1e-12 && (best.mean - 0.755).abs() < 1e-12 && best.n == 4 && best.max == 0.86, "{last:?} {best:?}");
         // Only the runs given are grouped.
         let some = group_runs(&[key("learning rate")], &[RunId(1), RunId(2)], &columns, &specs).expect("groups");
         assert_eq!(some.iter().map(|g| g.runs.clone()).collect::<Vec<_>>(), vec![vec![RunId(2)], vec![RunId(1)]]);
@@ -435,9 +449,10 @@ mod tests {
         assert_eq!(
             lines[0],
             "learning rate,runs,run_ids,rte dev accuracy mean,rte dev accuracy sd,rte dev accuracy min,rte dev accuracy max,rte dev accuracy n,\
+             rte dev accuracy (best) mean,rte dev accuracy (best) sd,rte dev accuracy (best) min,rte dev accuracy (best) max,rte dev accuracy (best) n,\
              system rss_mb mean,system rss_mb sd,system rss_mb min,system rss_mb max,system rss_mb n"
         );
-        assert!(lines[1].starts_with("0.00003,2,2;4,0.7,,0.7,0.7,1,300,141.42"), "{}", lines[1]);
+        assert!(lines[1].starts_with("0.00003,2,2;4,0.7,,0.7,0.7,1,0.7,,0.7,0.7,1,300,141.42"), "{}", lines[1]);
         assert!(lines[2].starts_with("0.0001,4,1;3;5;6,0.74,"), "{}", lines[2]);
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1, "no temporary file left");
     }
