@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { MetricPoint, RunCurves } from "./api";
-import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, runFigures, xAt } from "./curves";
+import { addPoints, devMetrics, devSeries, figureColumn, fromCurves, lossSeries, RUN_FIGURES, runFigures, xAt } from "./curves";
 
 const curves: RunCurves = {
   axis: [
@@ -27,6 +27,12 @@ const point = (step: number, patch: Partial<MetricPoint> = {}): MetricPoint => (
 });
 
 describe("curve model", () => {
+  it("names a run-wide figure as the runs table and the CLI do", () => {
+    expect(figureColumn("train:lr")).toBe("train lr");
+    expect(figureColumn("system:rss_mb")).toBe("system rss_mb");
+    expect(Object.keys(RUN_FIGURES).map(figureColumn)).toEqual(["train lr", "train grad_norm", "system rss_mb", "system cpu_percent", "system gpu_mb"]);
+  });
+
   it("puts the run's loss first and labels tasks", () => {
     const model = fromCurves(curves);
     const loss = lossSeries(model, "step");

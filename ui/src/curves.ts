@@ -120,6 +120,9 @@ export const RUN_FIGURES: Record<string, { label: string; group: string }> = {
   "system:gpu_mb": { label: "GPU memory (MB)", group: "System" },
 };
 
+/** A run-wide figure's name in the runs table and the CLI (`train:lr` is `train lr`). */
+export const figureColumn = (key: string): string => key.replace(":", " ");
+
 const figureKey = (s: { key: { task: string | null; split: string; name: string } }) => (s.key.task === null ? `${s.key.split}:${s.key.name}` : null);
 
 /** The run-wide figures of [`RUN_FIGURES`] the run has (`train:lr`, `system:rss_mb`, ...). */

@@ -27,7 +27,7 @@ import { evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } fr
 import { finetuneFormFromSpec, finetuneRequest, finetuneTaskOptions, type FinetuneAgain, type FinetuneForm, type FinetuneSpecJson } from "./finetune-form";
 import { loadTasks } from "./tasks-page";
 import { LineChart } from "./chart/line-chart";
-import { addPoints, devMetrics, devSeries, fromCurves, lossSeries, RUN_FIGURES, runFigures, X_LABELS, type CurveModel, type XMode } from "./curves";
+import { addPoints, devMetrics, devSeries, figureColumn, fromCurves, lossSeries, RUN_FIGURES, runFigures, X_LABELS, type CurveModel, type XMode } from "./curves";
 import { byId, el, formatBytes, showBanner } from "./dom";
 import { checkpointLabel, describeError, formatCount, formatStatus, formatTimestamp, resourcesText } from "./runs-format";
 
@@ -219,7 +219,12 @@ export class RunPage {
     select.replaceChildren(
       ...(names.length > 0 ? [el("optgroup", { label: "Dev metric" }, ...names.map((n) => el("option", { value: n }, n)))] : []),
       ...groups.map((group) =>
-        el("optgroup", { label: group }, ...figures.filter((k) => RUN_FIGURES[k]?.group === group).map((k) => el("option", { value: k }, RUN_FIGURES[k]?.label ?? k))),
+        el(
+          "optgroup",
+          { label: group },
+          // On hover, the series' name in the runs table and `muppet runs chart --series`.
+          ...figures.filter((k) => RUN_FIGURES[k]?.group === group).map((k) => el("option", { value: k, title: `${figureColumn(k)} (muppet runs chart ID --series "${figureColumn(k)}")` }, RUN_FIGURES[k]?.label ?? k)),
+        ),
       ),
     );
     if ([...names, ...figures].includes(chosen)) select.value = chosen;
