@@ -158,8 +158,9 @@ export class MixturePage {
     const form = this.read();
     byId<HTMLInputElement>("temperature").disabled = form.sampling !== "temperature";
     byId<HTMLInputElement>("r3f-lambda").disabled = !form.r3f;
-    byId<HTMLInputElement>("warmup").placeholder = `${defaultWarmup(form.steps)} (a tenth of the steps)`;
-    byId<HTMLInputElement>("doc-stride").placeholder = `${docStride(form.maxLen)} (from the max length)`;
+    // Empty: the defaults, a tenth of the steps and a quarter of the max length (at most 32).
+    byId<HTMLInputElement>("warmup").placeholder = `${defaultWarmup(form.steps)} (default)`;
+    byId<HTMLInputElement>("doc-stride").placeholder = `${docStride(form.maxLen)} (default)`;
     const problems = formProblems(form);
     byId("launch-problems").replaceChildren(...problems.map((p) => el("li", {}, p)));
     byId<HTMLButtonElement>("launch-run").disabled = problems.length > 0;
