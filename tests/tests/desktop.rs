@@ -608,6 +608,38 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
         studio.wait_for("#parallel-image[data-plotted='1']", UI_WAIT, "the runs are drawn").await?;
         let said = studio.text("#parallel-result").await?;
         ensure!(said == format!("1 run drawn; left out, without a value for every column: #{finetune}."), "the drawing says {said:?}");
+        // The drawn run's line read on hover, over the chart's own line, and opened on click.
+        let line = format!("#parallel-lines polyline[data-run='{mixture}']");
+        studio.wait_for(&line, UI_WAIT, "the drawn run is a line to hover").await?;
+        let title = studio.client.execute(&format!("return document.querySelector(\"{line}\").textContent;"), vec![]).await?;
+        let title = title.as_str().unwrap_or_default().to_string();
+        ensure!(title.starts_with(&format!("#{mixture} ")) && title.contains("mrpc dev accuracy 0.") && title.contains("rte dev accuracy (best) 0."), "the line says {title:?}");
+        let off = read_settled(|| async {
+            let off = studio
+                .client
+                .execute(
+                    "const img = document.getElementById('parallel-image'); if (!img.complete || img.naturalWidth === 0) return null;
+                     const svg = decodeURIComponent(img.src.slice(img.src.indexOf(',') + 1));
+                     const pairs = (text) => text.trim().split(/\\s+/).map((p) => p.split(',').map(Number));
+                     const drawn = pairs(svg.match(/stroke-width=\"2\" points=\"([^\"]+)\"/)[1]);
+                     const over = pairs(document.querySelector('#parallel-lines polyline').getAttribute('points'));
+                     const l = document.getElementById('parallel-lines').getBoundingClientRect();
+                     const r = img.getBoundingClientRect();
+                     const layer = Math.max(Math.abs(l.left - r.left - 1), Math.abs(l.top - r.top - 1), Math.abs(l.width - r.width + 2), Math.abs(l.height - r.height + 2));
+                     const off = Math.max(...drawn.map(([x, y], i) => Math.max(Math.abs(over[i][0] / 1000 * 960 - x), Math.abs(over[i][1] / 1000 * 540 - y))));
+                     return [off, layer, drawn.length, over.length];",
+                    vec![],
+                )
+                .await?;
+            let off: Option<(f64, f64, usize, usize)> = serde_json::from_value(off)?;
+            off.context("the drawing's image is not loaded yet")
+        })
+        .await?;
+        ensure!(off.0 < 2.0 && off.1 < 1.0 && off.2 == 3 && off.3 == 3, "the line over the chart is {off:?} off (chart pixels, layer pixels, points drawn, points over)");
+        studio.client.execute(&format!("document.querySelector(\"{line}\").dispatchEvent(new MouseEvent('click', {{ bubbles: true }}));"), vec![]).await?;
+        studio.wait_for("body[data-page='run'] #run-status", UI_WAIT, "the run page opens from its line").await?;
+        studio.click(".nav-item[data-page='runs']").await?;
+        studio.wait_for_runs_state("loaded").await?;
         let lines_png = dir.path().join("lines.png");
         studio.type_into("#parallel-path", &lines_png.display().to_string()).await?;
         studio.click_centered("#save-parallel").await?;

@@ -629,6 +629,14 @@ export interface PlotView {
   file: ExportedFile | null;
   /** Where each run was drawn on a plot (fractions of the chart's width and height from the top left), and what it says. */
   points: PlotPoint[];
+  /** Where each run's line was drawn through several columns (its point on each axis, as fractions), and what it says. */
+  lines: PlotLine[];
+}
+
+export interface PlotLine {
+  run: number;
+  points: [number, number][];
+  text: string;
 }
 
 export interface PlotPoint {

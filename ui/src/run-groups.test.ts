@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { figureCell, groupFigures, groupKeys, groupValue, linesSummary, parallelColumns, plotAxes, plotSummary, pointPlace, pointTitle, sortGroups } from "./run-groups";
+import { figureCell, groupFigures, groupKeys, groupValue, linePoints, linesSummary, parallelColumns, plotAxes, plotSummary, pointPlace, pointTitle, sortGroups } from "./run-groups";
 
 describe("run groups", () => {
   it("names a plotted run on hover and places it over the image", () => {
@@ -8,6 +8,12 @@ describe("run groups", () => {
     expect(pointTitle(point, undefined)).toBe("#12: learning rate 1.00e-4, rte dev accuracy 0.8100. Click to open it.");
     expect(pointPlace(point)).toEqual({ left: "25.000%", top: "50.000%" });
     expect(pointPlace({ ...point, left: -0.1, top: 1.2 })).toEqual({ left: "0.000%", top: "100.000%" });
+  });
+
+  it("draws a run's line through several columns in a box stretched over the image", () => {
+    const line = { run: 7, points: [[0.1, 0.5], [0.55, 0.25], [1.2, -0.1]] as [number, number][], text: "learning rate 1.00e-4, batching homogeneous" };
+    expect(linePoints(line)).toBe("100.0,500.0 550.0,250.0 1000.0,0.0");
+    expect(pointTitle(line, "sweep 3")).toBe("#7 sweep 3: learning rate 1.00e-4, batching homogeneous. Click to open it.");
   });
 
   it("reads the keys between commas", () => {

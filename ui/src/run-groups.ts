@@ -1,7 +1,7 @@
 // The Runs page's groups (`muppet runs list --group-by`): the keys as typed, the figures a
 // group table shows and how a figure over a group reads; and the columns its plot of runs
 // (`muppet runs scatter`) offers.
-import type { GroupFigure, PlotPoint, RunGroup } from "./api";
+import type { GroupFigure, PlotLine, PlotPoint, RunGroup } from "./api";
 import type { ColumnKey } from "./runs-table";
 
 /** The keys of a "Group by" field: separated by commas, blanks dropped. */
@@ -103,9 +103,18 @@ export function sortGroups(groups: readonly RunGroup[], name: string, ascending:
     .map(({ g }) => g);
 }
 
-/** What a point of a plot says on hover: its run, by id and name, and its values. */
-export function pointTitle(point: PlotPoint, name: string | undefined): string {
+/** What a point of a plot (or a line through several columns) says on hover: its run, by id and name, and its values. */
+export function pointTitle(point: PlotPoint | PlotLine, name: string | undefined): string {
   return `#${point.run}${name ? ` ${name}` : ""}: ${point.text}. Click to open it.`;
+}
+
+/** The size of the box a line's points are drawn in over the chart (`viewBox="0 0 1000 1000"`, stretched over the image). */
+export const LINE_BOX = 1000;
+
+/** A line's points as an SVG polyline's `points`, in a box of LINE_BOX stretched over the image. */
+export function linePoints(line: PlotLine): string {
+  const at = (f: number) => (Math.min(Math.max(f, 0), 1) * LINE_BOX).toFixed(1);
+  return line.points.map(([x, y]) => `${at(x)},${at(y)}`).join(" ");
 }
 
 /** Where a point goes over the plot's image, in percent of its width and height. */

@@ -3,7 +3,7 @@
 import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, parallelRuns, plotRuns, runColumns, saveChart, studioInfo, type PlotView, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
-import { figureCell, groupFigures, groupKeys, groupValue, linesSummary, parallelColumns, plotAxes, plotSummary, pointPlace, pointTitle, sortGroups } from "./run-groups";
+import { figureCell, groupFigures, groupKeys, groupValue, linePoints, linesSummary, parallelColumns, plotAxes, plotSummary, pointPlace, pointTitle, sortGroups } from "./run-groups";
 import { byId, el, formatBytes, showResult } from "./dom";
 import { deletedText, deleteQuestion, describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
 import {
@@ -616,6 +616,7 @@ export class RunsPage {
       image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(view.svg)}`;
       image.hidden = false;
       this.placePoints(ids.panel, view);
+      this.placeLines(ids.panel, view);
       document.body.dataset[ids.timing] = (performance.now() - started).toFixed(1);
       image.dataset.plotted = String(view.plotted);
       showResult(`${ids.panel}-result`, summary, false);
@@ -641,6 +642,26 @@ export class RunsPage {
       points.append(button);
     }
     layer.replaceChildren(points);
+  }
+
+  /** Over a drawing through several columns (`<panel>-lines`, an SVG), a line per run drawn: its run on hover, opened on click. */
+  private placeLines(panel: string, view: PlotView): void {
+    const layer = document.getElementById(`${panel}-lines`);
+    if (!layer) return;
+    const names = new Map(this.rows.map((r) => [r.id, r.name]));
+    const svg = "http://www.w3.org/2000/svg";
+    const lines = document.createDocumentFragment();
+    for (const line of view.lines) {
+      const polyline = document.createElementNS(svg, "polyline");
+      polyline.setAttribute("points", linePoints(line));
+      polyline.dataset.run = String(line.run);
+      const title = document.createElementNS(svg, "title");
+      title.textContent = pointTitle(line, names.get(line.run));
+      polyline.append(title);
+      polyline.addEventListener("click", () => this.openRun(line.run));
+      lines.append(polyline);
+    }
+    layer.replaceChildren(lines);
   }
 
   /** The comparison chart as shown (the runs in its legend, smoothing, zoom), PNG or SVG by the file's extension. */

@@ -13,6 +13,6 @@ mod scatter;
 pub use curves::{smooth, Curve, CurvesChart, RUN_WIDE_LOSS_LABEL};
 pub use error::ChartError;
 pub use experiment::{Bar, BandAxis, BarsChart, BandPoint, BandSeries, SampleEfficiencyChart, TaskCountChart};
-pub use parallel::{ParallelAxis, ParallelChart, ParallelLine};
+pub use parallel::{ParallelAxis, ParallelChart, ParallelLine, PlacedLine};
 pub use render::{render_png, render_svg, write_both, write_svg, Chart};
 pub use scatter::{PlacedPoint, ScatterChart, ScatterPoint, ScatterSeries};

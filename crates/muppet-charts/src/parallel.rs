@@ -119,8 +119,32 @@ impl Scale {
     }
 }
 
-impl crate::Chart for ParallelChart {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+/// Where a line was drawn: its index in the chart's lines and its point on each axis, as
+/// fractions of the chart's width (from the left) and height (from the top), so that a page
+/// showing the chart at any size can put something over it (a run's name on hover).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlacedLine {
+    pub line: usize,
+    pub points: Vec<(f64, f64)>,
+}
+
+impl ParallelChart {
+    /// The chart as an SVG document, with where each line was drawn (those missing a value
+    /// are not drawn, nor placed).
+    pub fn render_svg_placed(&self) -> Result<(String, Vec<PlacedLine>), ChartError> {
+        crate::font::ensure()?;
+        let mut svg = String::new();
+        let placed = {
+            let root = SVGBackend::with_string(&mut svg, crate::render::SIZE).into_drawing_area();
+            let placed = self.draw_placed(&root)?;
+            root.present().map_err(draw_err)?;
+            placed
+        };
+        Ok((svg, placed))
+    }
+
+    /// Draw the chart; returns where each line went.
+    fn draw_placed<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<Vec<PlacedLine>, ChartError> {
         let n = self.axes.len();
         if n < 2 {
             return Err(ChartError::Empty);
@@ -132,11 +156,12 @@ impl crate::Chart for ParallelChart {
             .map(|(i, axis)| Scale::of(axis, self.lines.iter().filter_map(|l| l.values.get(i).copied())))
             .collect::<Option<_>>()
             .ok_or(ChartError::Empty)?;
-        // Each line's place on every axis; a line missing one is left out.
-        let placed: Vec<Vec<f64>> = self
+        // Each line's place on every axis, with its index; a line missing one is left out.
+        let placed: Vec<(usize, Vec<f64>)> = self
             .lines
             .iter()
-            .filter_map(|l| (l.values.len() == n).then(|| l.values.iter().zip(&scales).map(|(&v, s)| s.place(v)).collect::<Option<Vec<f64>>>())?)
+            .enumerate()
+            .filter_map(|(at, l)| Some((at, (l.values.len() == n).then(|| l.values.iter().zip(&scales).map(|(&v, s)| s.place(v)).collect::<Option<Vec<f64>>>())??)))
             .collect();
         if placed.is_empty() {
             return Err(ChartError::Empty);
@@ -149,11 +174,16 @@ impl crate::Chart for ParallelChart {
             .build_cartesian_2d(-0.3..last + 0.3, -0.14..1.06)
             .map_err(draw_err)?;
         // Low scores first, so the best lines are drawn on top.
-        let mut order: Vec<&Vec<f64>> = placed.iter().collect();
-        order.sort_by(|a, b| a[n - 1].total_cmp(&b[n - 1]));
-        for line in order {
+        let mut order: Vec<&(usize, Vec<f64>)> = placed.iter().collect();
+        order.sort_by(|a, b| a.1[n - 1].total_cmp(&b.1[n - 1]));
+        let (width, height) = root.dim_in_pixel();
+        let mut lines = Vec::with_capacity(order.len());
+        for (at, line) in order {
             let color = shade(line[n - 1]);
-            ctx.draw_series(LineSeries::new(line.iter().enumerate().map(|(i, &y)| (i as f64, y)), color.stroke_width(2))).map_err(draw_err)?;
+            let at_axes: Vec<(f64, f64)> = line.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect();
+            let points = at_axes.iter().map(|p| ctx.backend_coord(p)).map(|(x, y)| (f64::from(x) / f64::from(width), f64::from(y) / f64::from(height))).collect();
+            lines.push(PlacedLine { line: *at, points });
+            ctx.draw_series(LineSeries::new(at_axes, color.stroke_width(2))).map_err(draw_err)?;
         }
         let axis_color = RGBColor(60, 58, 72);
         let tick_font = ("sans-serif", 12).into_font().color(&RGBColor(93, 90, 112));
@@ -168,7 +198,13 @@ impl crate::Chart for ParallelChart {
             let name = if axis.log { format!("{} (log)", axis.label) } else { axis.label.clone() };
             ctx.draw_series(std::iter::once(Text::new(name, (x, -0.05), name_font.clone()))).map_err(draw_err)?;
         }
-        Ok(())
+        Ok(lines)
+    }
+}
+
+impl crate::Chart for ParallelChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
+        self.draw_placed(root).map(|_| ())
     }
 }
 
@@ -215,6 +251,27 @@ mod tests {
         let hex = format!("#{:02X}{:02X}{:02X}", best.0, best.1, best.2);
         assert!(lines[2].contains(&hex), "{} / {hex}", lines[2]);
         assert_eq!(svg, render_svg(&chart()).expect("svg"), "the same bytes for the same chart");
+    }
+
+    #[test]
+    fn each_line_drawn_is_placed_where_its_polyline_is() {
+        let mut c = chart();
+        c.lines.push(ParallelLine { values: vec![0.0, 8.0, 0.5] });
+        let (svg, placed) = c.render_svg_placed().expect("svg");
+        assert_eq!(svg, render_svg(&c).expect("svg"), "the same drawing");
+        // In drawing order (the lowest score first); the line with no place is not placed.
+        assert_eq!(placed.iter().map(|p| p.line).collect::<Vec<_>>(), [2, 0, 1]);
+        let (width, height) = (f64::from(crate::render::SIZE.0), f64::from(crate::render::SIZE.1));
+        for (p, drawn) in placed.iter().zip(setting_lines(&svg)) {
+            let points = drawn.split("points=\"").nth(1).and_then(|t| t.split('"').next()).expect("points");
+            let at: Vec<(f64, f64)> = points.split_whitespace().filter_map(|xy| xy.split_once(',')).map(|(x, y)| (x.parse().expect("x"), y.parse().expect("y"))).collect();
+            assert_eq!(at.len(), p.points.len(), "{drawn}");
+            for ((x, y), (left, top)) in at.iter().zip(&p.points) {
+                assert!((left * width - x).abs() < 1.0 && (top * height - y).abs() < 1.0, "{p:?} is not on {drawn}");
+            }
+        }
+        // The higher score is higher up on the last axis.
+        assert!(placed[2].points[2].1 < placed[1].points[2].1, "{placed:?}");
     }
 
     #[test]

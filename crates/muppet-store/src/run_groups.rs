@@ -153,12 +153,8 @@ impl RunPlot {
     /// What a point of group `group` says of its run, for a reader hovering it: its value of
     /// each key (`names`), as the tables write them (a category by its name), and its group.
     pub fn point_text(&self, group: usize, point: &RunPoint, (x_name, y_name): (&str, &str)) -> String {
-        let text = |v: f64, categories: &[String]| match categories.get(v as usize) {
-            Some(name) => name.clone(),
-            None => value_text(&Value::from(v)),
-        };
         let label = self.groups.get(group).map(|g| g.label.as_str()).unwrap_or_default();
-        let values = format!("{x_name} {}, {y_name} {}", text(point.x, &self.x_categories), text(point.y, &self.y_categories));
+        let values = format!("{x_name} {}, {y_name} {}", placed_text(point.x, &self.x_categories), placed_text(point.y, &self.y_categories));
         if label.is_empty() { values } else { format!("{values} ({label})") }
     }
 
@@ -223,6 +219,15 @@ pub fn plot_runs(
     Ok(RunPlot { groups, left_out, x_categories, y_categories })
 }
 
+/// A value placed on an axis, as the tables write it: a category by its name (its index on
+/// an axis of `categories`), a number as [`value_text`] writes it.
+fn placed_text(v: f64, categories: &[String]) -> String {
+    match categories.get(v as usize) {
+        Some(name) => name.clone(),
+        None => value_text(&Value::from(v)),
+    }
+}
+
 /// A key's value as a number to place: a number, or text that reads as one.
 fn number(v: Option<&Value>) -> Option<f64> {
     match v? {
@@ -242,6 +247,13 @@ pub struct RunLines {
     pub lines: Vec<(RunId, Vec<f64>)>,
     /// The runs without a value for every key.
     pub left_out: Vec<RunId>,
+}
+
+impl RunLines {
+    /// What a run's line says, for a reader hovering it: its value on each axis.
+    pub fn line_text(&self, values: &[f64]) -> String {
+        self.axes.iter().zip(values).map(|(a, &v)| format!("{} {}", a.name, placed_text(v, &a.categories))).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// An axis of [`RunLines`].
@@ -401,6 +413,7 @@ mod tests {
         let lines = run_lines(&by_batching, &ids, &named, &specs).expect("lines");
         assert_eq!(lines.axes[0].categories, ["heterogeneous", "homogeneous", "sequential"]);
         assert_eq!(lines.lines.iter().map(|(r, l)| (r.0, l[0])).collect::<Vec<_>>(), [(1, 1.0), (2, 0.0), (3, 1.0), (5, 2.0)]);
+        assert_eq!(lines.line_text(&lines.lines[0].1), "batching homogeneous, rte dev accuracy 0.8000");
         assert_eq!(lines.left_out, [RunId(4), RunId(6)]);
         assert_eq!((category(&json!({"kind": "temperature", "t": 2})), category(&json!({"kind": "natural"})), category(&json!("sst2"))), ("temperature, t 2".into(), "natural".into(), "sst2".into()));
         // One key draws no line; a key no run has is named.

@@ -139,6 +139,17 @@ pub struct PlotView {
     pub left_out: Vec<i64>,
     pub file: Option<ExportedFile>,
     pub points: Vec<PlotPoint>,
+    /// Where each run's line was drawn, through several columns (a scatter has none).
+    pub lines: Vec<PlotLine>,
+}
+
+/// A run drawn as a line through several columns: its point on each axis, as fractions of the
+/// chart's width and height (from the top left), and what it says on hover.
+#[derive(Debug, Serialize)]
+pub struct PlotLine {
+    pub run: i64,
+    pub points: Vec<(f64, f64)>,
+    pub text: String,
 }
 
 /// A run drawn on a scatter: its centre as a fraction of the chart's width and height (from
@@ -186,7 +197,7 @@ pub async fn plot_runs(
         Some(target) => Some(write_file(chart, target).await?),
         None => None,
     };
-    Ok(PlotView { svg, plotted: plot.plotted(), left_out: plot.left_out.iter().map(|r| r.0).collect(), file, points })
+    Ok(PlotView { svg, plotted: plot.plotted(), left_out: plot.left_out.iter().map(|r| r.0).collect(), file, points, lines: Vec::new() })
 }
 
 /// Runs to draw through several keys (`muppet runs parallel`): the runs shown, in the
@@ -213,14 +224,21 @@ pub async fn parallel_runs(state: tauri::State<'_, crate::state::StudioState>, r
         return Err(CommandError::Invalid(format!("no run shown has a value for every column: {}", names.join(", "))));
     }
     let plotted = lines.lines.len();
-    let axes = lines.axes.into_iter().map(|a| muppet_charts::ParallelAxis { label: a.name, log: a.log, categories: a.categories }).collect();
-    let chart = muppet_charts::ParallelChart::of_runs(axes, lines.lines.into_iter().map(|(_, l)| l).collect());
-    let svg = muppet_charts::render_svg(&chart)?;
+    let axes = lines.axes.iter().map(|a| muppet_charts::ParallelAxis { label: a.name.clone(), log: a.log, categories: a.categories.clone() }).collect();
+    let chart = muppet_charts::ParallelChart::of_runs(axes, lines.lines.iter().map(|(_, l)| l.clone()).collect());
+    let (svg, placed) = chart.render_svg_placed()?;
+    let drawn = placed
+        .into_iter()
+        .filter_map(|p| {
+            let (run, values) = lines.lines.get(p.line)?;
+            Some(PlotLine { run: run.0, points: p.points, text: lines.line_text(values) })
+        })
+        .collect();
     let file = match target {
         Some(target) => Some(write_file(chart, target).await?),
         None => None,
     };
-    Ok(PlotView { svg, plotted, left_out: lines.left_out.iter().map(|r| r.0).collect(), file, points: Vec::new() })
+    Ok(PlotView { svg, plotted, left_out: lines.left_out.iter().map(|r| r.0).collect(), file, points: Vec::new(), lines: drawn })
 }
 
 #[cfg(test)]
