@@ -597,8 +597,8 @@ export class RunsPage {
   /**
    * A drawing of the runs by the backend, shown in panel `ids.panel` (`<panel>-image`,
    * `<panel>-result`, `<panel>-save-result`) and with `path` written there too; its time (the
-   * runs' points placed over it included) in `body[data-<timing>]` for the desktop benchmark
-   * (BENCHMARKS.md, "Desktop").
+   * runs' points or lines laid over it included) in `body[data-<timing>]` for the desktop
+   * benchmark (BENCHMARKS.md, "Desktop").
    */
   private async drawRuns(
     ids: { panel: string; draw: string; save: string; timing: string; written: string },
