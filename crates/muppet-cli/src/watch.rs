@@ -34,7 +34,7 @@ impl Reading {
 
 async fn read(store: &muppet_store::Store, home: &muppet_core::MuppetHome, run: RunId) -> anyhow::Result<Reading> {
     let mut row = store.run(run).await?;
-    let progress = store.run_progress().await?.into_iter().find(|p| p.run == run);
+    let progress = store.run_progress_of(run).await?;
     let columns = store.run_columns(Some(run)).await?.remove(&run).unwrap_or_default();
     let dev = columns.metrics.iter().filter(|(name, _)| name.contains(" dev ") || name.starts_with("dev ")).filter_map(|(name, f)| Some((name.clone(), f.last?))).collect();
     let mut abandoned = crate::runs::lost_its_process(home, &row);

@@ -28,13 +28,24 @@ pub struct AxisPoint {
 impl Store {
     /// Progress of every run, newest first.
     pub async fn run_progress(&self) -> Result<Vec<RunProgress>, StoreError> {
+        self.progress_of(None).await
+    }
+
+    /// Progress of one run (`muppet runs watch` reads it each tick); none for a run not stored.
+    pub async fn run_progress_of(&self, run: RunId) -> Result<Option<RunProgress>, StoreError> {
+        Ok(self.progress_of(Some(run)).await?.pop())
+    }
+
+    /// Progress of `run`, or of every run, newest first.
+    async fn progress_of(&self, run: Option<RunId>) -> Result<Vec<RunProgress>, StoreError> {
         let rows: Vec<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
             "SELECT r.id,
                     CASE WHEN json_valid(r.spec_json) THEN json_extract(r.spec_json, '$.config.steps') END,
                     (SELECT m.last_step FROM metric_series s JOIN metric_summaries m ON m.series_id = s.id
                       WHERE s.run_id = r.id AND s.task = '' AND s.split = 'train' AND s.name = 'loss')
-               FROM runs r ORDER BY r.id DESC",
+               FROM runs r WHERE ?1 IS NULL OR r.id = ?1 ORDER BY r.id DESC",
         )
+        .bind(run.map(|r| r.0))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -115,6 +126,9 @@ mod tests {
                 RunProgress { run: planned, total_steps: Some(30), last_step: Some(10) },
             ]
         );
+
+        assert_eq!(store.run_progress_of(planned).await.expect("one run"), Some(progress[1]));
+        assert_eq!(store.run_progress_of(RunId(99)).await.expect("no run"), None);
 
         let axis = store.step_axis(planned, 4).await.expect("axis");
         let steps: Vec<u64> = axis.iter().map(|p| p.step).collect();
