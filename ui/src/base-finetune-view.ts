@@ -2,7 +2,8 @@
 // assets' default model (or a model folder) on the task shown, as `muppet finetune` runs it.
 import { launchFinetune } from "./api";
 import { el } from "./dom";
-import { finetuneRequest, type FinetuneAgain, type FinetuneForm } from "./finetune-form";
+import { fillFinetuneFields, readFinetuneFields } from "./finetune-fields";
+import { emptyFinetuneForm, finetuneRequest, type FinetuneAgain } from "./finetune-form";
 import { describeError } from "./runs-format";
 
 /** The panel for `task`: its fields empty (fine-tuning's defaults), or filled with `again`'s settings. */
@@ -45,12 +46,10 @@ export function baseFinetunePanel(task: string, backend: string, openRun: (id: n
     problems,
     result,
   );
-  const value = (id: string) => (panel.querySelector(`#base-ft-${id}`) as HTMLInputElement).value;
-  const checked = (id: string) => (panel.querySelector(`#base-ft-${id}`) as HTMLInputElement).checked;
   const showModel = () => (modelPath.closest("label")!.hidden = modelChoice.value !== "folder");
   modelChoice.addEventListener("change", showModel);
   if (again) {
-    fill(panel, again.settings.form);
+    fillFinetuneFields(panel, "base-ft", again.settings.form);
     modelChoice.value = again.settings.model === null ? "default" : "folder";
     modelPath.value = again.settings.model ?? "";
     panel.open = true;
@@ -58,22 +57,8 @@ export function baseFinetunePanel(task: string, backend: string, openRun: (id: n
   }
   showModel();
   launch.addEventListener("click", async () => {
-    const form: FinetuneForm = {
-      task,
-      step: "",
-      trainSize: value("train-size"),
-      steps: value("steps"),
-      batchSize: value("batch-size"),
-      lr: value("lr"),
-      evalEvery: value("eval-every"),
-      keepBest: checked("keep-best"),
-      earlyStopping: value("early-stopping"),
-      earlyStoppingThreshold: value("early-stopping-threshold"),
-      reuseHead: false,
-      r3f: checked("r3f"),
-      tags: value("tags"),
-      note: value("note"),
-    };
+    // No checkpoint or head to choose: the pretrained model has neither.
+    const form = readFinetuneFields(panel, "base-ft", emptyFinetuneForm(task));
     const folder = modelChoice.value === "folder" ? modelPath.value : null;
     const read = finetuneRequest(null, form, backendChoice.value, folder);
     const asked = "problems" in read ? read.problems : modelChoice.value === "folder" && modelPath.value.trim() === "" ? ["Give the model folder (or choose the default model)"] : [];
@@ -92,21 +77,4 @@ export function baseFinetunePanel(task: string, backend: string, openRun: (id: n
     }
   });
   return panel;
-}
-
-/** Put a stored fine-tune's settings in the panel's fields. */
-function fill(panel: HTMLElement, form: FinetuneForm): void {
-  const set = (id: string, value: string) => ((panel.querySelector(`#base-ft-${id}`) as HTMLInputElement).value = value);
-  const tick = (id: string, on: boolean) => ((panel.querySelector(`#base-ft-${id}`) as HTMLInputElement).checked = on);
-  set("train-size", form.trainSize);
-  set("steps", form.steps);
-  set("batch-size", form.batchSize);
-  set("lr", form.lr);
-  set("eval-every", form.evalEvery);
-  tick("keep-best", form.keepBest);
-  set("early-stopping", form.earlyStopping);
-  set("early-stopping-threshold", form.earlyStoppingThreshold);
-  tick("r3f", form.r3f);
-  set("tags", form.tags);
-  set("note", form.note);
 }

@@ -45,6 +45,11 @@ export interface FinetuneForm {
   note: string;
 }
 
+/** A form of empty fields on `task`: fine-tuning's defaults for everything. */
+export function emptyFinetuneForm(task: string): FinetuneForm {
+  return { task, step: "", trainSize: "", steps: "", batchSize: "", lr: "", evalEvery: "", keepBest: false, earlyStopping: "", earlyStoppingThreshold: "", reuseHead: false, r3f: false, tags: "", note: "" };
+}
+
 /** A stored fine-tune's spec, as far as the form reads it (`muppet_train::spec::RunSpec`). */
 export interface FinetuneSpecJson {
   model?: string;

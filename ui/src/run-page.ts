@@ -24,7 +24,8 @@ import {
 } from "./api";
 import { wireBrowse } from "./browse";
 import { evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } from "./eval-form";
-import { finetuneFormFromSpec, finetuneRequest, finetuneTaskOptions, type FinetuneAgain, type FinetuneForm, type FinetuneSpecJson } from "./finetune-form";
+import { fillFinetuneFields, readFinetuneFields } from "./finetune-fields";
+import { emptyFinetuneForm, finetuneFormFromSpec, finetuneRequest, finetuneTaskOptions, type FinetuneAgain, type FinetuneForm, type FinetuneSpecJson } from "./finetune-form";
 import { loadTasks } from "./tasks-page";
 import { LineChart } from "./chart/line-chart";
 import { addPoints, devMetrics, devSeries, figureColumn, fromCurves, lossSeries, RUN_FIGURES, runFigures, X_LABELS, type CurveModel, type XMode } from "./curves";
@@ -381,41 +382,11 @@ export class RunPage {
 
   /** Put `form` in the fine-tune form's fields. */
   private fillFinetune(form: FinetuneForm): void {
-    const set = (id: string, value: string) => (byId<HTMLInputElement>(id).value = value);
-    byId<HTMLSelectElement>("finetune-task").value = form.task;
-    byId<HTMLSelectElement>("finetune-step").value = form.step;
-    set("finetune-train-size", form.trainSize);
-    set("finetune-steps", form.steps);
-    set("finetune-batch-size", form.batchSize);
-    set("finetune-lr", form.lr);
-    set("finetune-eval-every", form.evalEvery);
-    byId<HTMLInputElement>("finetune-keep-best").checked = form.keepBest;
-    set("finetune-early-stopping", form.earlyStopping);
-    set("finetune-early-stopping-threshold", form.earlyStoppingThreshold);
-    byId<HTMLInputElement>("finetune-reuse-head").checked = form.reuseHead;
-    byId<HTMLInputElement>("finetune-r3f").checked = form.r3f;
-    set("finetune-tags", form.tags);
-    set("finetune-note", form.note);
+    fillFinetuneFields(document, "finetune", form);
   }
 
   private async finetune(): Promise<void> {
-    const value = (id: string) => byId<HTMLInputElement>(id).value;
-    const form = {
-      task: byId<HTMLSelectElement>("finetune-task").value,
-      step: byId<HTMLSelectElement>("finetune-step").value,
-      trainSize: value("finetune-train-size"),
-      steps: value("finetune-steps"),
-      batchSize: value("finetune-batch-size"),
-      lr: value("finetune-lr"),
-      evalEvery: value("finetune-eval-every"),
-      keepBest: byId<HTMLInputElement>("finetune-keep-best").checked,
-      earlyStopping: value("finetune-early-stopping"),
-      earlyStoppingThreshold: value("finetune-early-stopping-threshold"),
-      reuseHead: byId<HTMLInputElement>("finetune-reuse-head").checked,
-      r3f: byId<HTMLInputElement>("finetune-r3f").checked,
-      tags: value("finetune-tags"),
-      note: value("finetune-note"),
-    };
+    const form = readFinetuneFields(document, "finetune", emptyFinetuneForm(""));
     const read = finetuneRequest(this.id(), form, this.defaultBackend());
     byId("finetune-problems").replaceChildren(...("problems" in read ? read.problems.map((p) => el("li", {}, p)) : []));
     const result = byId("finetune-result");

@@ -615,8 +615,9 @@ export class RunsPage {
       const image = byId<HTMLImageElement>(`${ids.panel}-image`);
       image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(view.svg)}`;
       image.hidden = false;
-      this.placePoints(ids.panel, view);
-      this.placeLines(ids.panel, view);
+      const names = new Map(this.rows.map((r) => [r.id, r.name]));
+      this.placePoints(ids.panel, view, names);
+      this.placeLines(ids.panel, view, names);
       document.body.dataset[ids.timing] = (performance.now() - started).toFixed(1);
       image.dataset.plotted = String(view.plotted);
       showResult(`${ids.panel}-result`, summary, false);
@@ -629,10 +630,9 @@ export class RunsPage {
   }
 
   /** Over a plot's image (`<panel>-points`, where the panel has one), a button per run drawn: its run on hover, opened on click. */
-  private placePoints(panel: string, view: PlotView): void {
+  private placePoints(panel: string, view: PlotView, names: ReadonlyMap<number, string>): void {
     const layer = document.getElementById(`${panel}-points`);
     if (!layer) return;
-    const names = new Map(this.rows.map((r) => [r.id, r.name]));
     const points = document.createDocumentFragment();
     for (const point of view.points) {
       const title = pointTitle(point, names.get(point.run));
@@ -645,10 +645,9 @@ export class RunsPage {
   }
 
   /** Over a drawing through several columns (`<panel>-lines`, an SVG), a line per run drawn: its run on hover, opened on click. */
-  private placeLines(panel: string, view: PlotView): void {
+  private placeLines(panel: string, view: PlotView, names: ReadonlyMap<number, string>): void {
     const layer = document.getElementById(`${panel}-lines`);
     if (!layer) return;
-    const names = new Map(this.rows.map((r) => [r.id, r.name]));
     const svg = "http://www.w3.org/2000/svg";
     const lines = document.createDocumentFragment();
     for (const line of view.lines) {

@@ -312,7 +312,6 @@ export class TasksPage {
    * fine-tune `again.of`'s settings (the run page's *New run from these settings*).
    */
   async startFinetune(settings: FinetuneAgain, of: number): Promise<void> {
-    this.loaded = false;
     await this.show();
     const task = this.all.find((t) => t.name === settings.form.task);
     if (!task || task.not_trained) {

@@ -132,15 +132,7 @@ impl ParallelChart {
     /// The chart as an SVG document, with where each line was drawn (those missing a value
     /// are not drawn, nor placed).
     pub fn render_svg_placed(&self) -> Result<(String, Vec<PlacedLine>), ChartError> {
-        crate::font::ensure()?;
-        let mut svg = String::new();
-        let placed = {
-            let root = SVGBackend::with_string(&mut svg, crate::render::SIZE).into_drawing_area();
-            let placed = self.draw_placed(&root)?;
-            root.present().map_err(draw_err)?;
-            placed
-        };
-        Ok((svg, placed))
+        crate::render::svg_with(|root| self.draw_placed(root))
     }
 
     /// Draw the chart; returns where each line went.

@@ -37,14 +37,21 @@ pub(crate) fn draw_err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKi
 
 /// The chart as an SVG document (the same bytes for the same chart, on every machine).
 pub fn render_svg<C: Chart>(chart: &C) -> Result<String, ChartError> {
+    svg_with(|root| chart.draw(root)).map(|(svg, ())| svg)
+}
+
+/// An SVG document of the chart's size drawn by `draw`, with what `draw` returns (where a
+/// chart put its points, for a page to lay something over them).
+pub(crate) fn svg_with<T>(draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<T, ChartError>) -> Result<(String, T), ChartError> {
     font::ensure()?;
     let mut svg = String::new();
-    {
+    let drawn = {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        chart.draw(&root)?;
+        let drawn = draw(&root)?;
         root.present().map_err(draw_err)?;
-    }
-    Ok(svg)
+        drawn
+    };
+    Ok((svg, drawn))
 }
 
 /// The chart as an SVG file at `path`, written under a temporary name and renamed.

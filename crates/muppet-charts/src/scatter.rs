@@ -7,7 +7,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::render::{draw_err, finite_range, legend, log_tick, padded, Chart, PALETTE, SIZE};
+use crate::render::{draw_err, finite_range, legend, log_tick, padded, Chart, PALETTE};
 use crate::ChartError;
 
 /// The most points a chart labels; with more, the points alone are drawn.
@@ -145,15 +145,7 @@ impl ScatterChart {
     /// The chart as an SVG document, with where each point was drawn (those not drawn, at or
     /// below 0 on a log axis, are not placed).
     pub fn render_svg_placed(&self) -> Result<(String, Vec<PlacedPoint>), ChartError> {
-        crate::font::ensure()?;
-        let mut svg = String::new();
-        let placed = {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-            let placed = self.draw_placed(&root)?;
-            root.present().map_err(draw_err)?;
-            placed
-        };
-        Ok((svg, placed))
+        crate::render::svg_with(|root| self.draw_placed(root))
     }
 
     /// Draw the chart; returns where each point went.
@@ -319,7 +311,7 @@ mod tests {
         assert_eq!(svg, render_svg(&chart()).expect("svg"), "the same drawing");
         // Run #6's learning rate of 0 has no place on the log axis.
         assert_eq!(placed.iter().map(|p| (p.series, p.point)).collect::<Vec<_>>(), [(0, 0), (0, 1), (1, 0)]);
-        let (width, height) = (f64::from(SIZE.0), f64::from(SIZE.1));
+        let (width, height) = (f64::from(crate::render::SIZE.0), f64::from(crate::render::SIZE.1));
         for (p, (cx, cy)) in placed.iter().zip(centres(&svg)) {
             assert!((p.left * width - cx).abs() < 1.0 && (p.top * height - cy).abs() < 1.0, "{p:?} is not at ({cx}, {cy})");
         }

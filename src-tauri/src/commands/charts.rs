@@ -224,14 +224,16 @@ pub async fn parallel_runs(state: tauri::State<'_, crate::state::StudioState>, r
         return Err(CommandError::Invalid(format!("no run shown has a value for every column: {}", names.join(", "))));
     }
     let plotted = lines.lines.len();
-    let axes = lines.axes.iter().map(|a| muppet_charts::ParallelAxis { label: a.name.clone(), log: a.log, categories: a.categories.clone() }).collect();
-    let chart = muppet_charts::ParallelChart::of_runs(axes, lines.lines.iter().map(|(_, l)| l.clone()).collect());
+    // What each run's line says, before its values go to the chart.
+    let said: Vec<(i64, String)> = lines.lines.iter().map(|(run, values)| (run.0, lines.line_text(values))).collect();
+    let axes = lines.axes.into_iter().map(|a| muppet_charts::ParallelAxis { label: a.name, log: a.log, categories: a.categories }).collect();
+    let chart = muppet_charts::ParallelChart::of_runs(axes, lines.lines.into_iter().map(|(_, l)| l).collect());
     let (svg, placed) = chart.render_svg_placed()?;
     let drawn = placed
         .into_iter()
         .filter_map(|p| {
-            let (run, values) = lines.lines.get(p.line)?;
-            Some(PlotLine { run: run.0, points: p.points, text: lines.line_text(values) })
+            let (run, text) = said.get(p.line)?.clone();
+            Some(PlotLine { run, points: p.points, text })
         })
         .collect();
     let file = match target {
