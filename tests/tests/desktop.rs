@@ -1720,6 +1720,32 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
             Ok(())
         })
         .await?;
+        // Stopping the runs that fall behind needs dev scores during training: refused, saying
+        // so, until the fine-tunes take them every so many updates; then the spec has it.
+        studio.click("#builder-sw-early-terminate").await?;
+        read_settled(|| async {
+            let errors = studio.text("[data-errors-for='sweep.early_terminate']").await?;
+            ensure!(errors.contains("compares the runs' dev scores during training"), "the field says {errors:?}");
+            Ok(())
+        })
+        .await?;
+        // (The training settings are open since the settings above.)
+        studio.type_into("#builder-ft-best-every", "1").await?;
+        read_settled(|| async {
+            let toml = studio.client.find(Locator::Css("#builder-toml")).await?.prop("textContent").await?.unwrap_or_default();
+            let errors = studio.text("[data-errors-for='sweep.early_terminate']").await?;
+            ensure!(
+                errors.is_empty() && toml.contains("[sweep.early_terminate]") && toml.contains("rule = \"median\"") && toml.contains("eval_every = 1"),
+                "the field says {errors:?}; the spec reads:\n{toml}"
+            );
+            Ok(())
+        })
+        .await?;
+        studio
+            .client
+            .execute("const i = document.getElementById('builder-ft-best-every'); i.value = ''; i.dispatchEvent(new Event('input', { bubbles: true }));", vec![])
+            .await?;
+        studio.click("#builder-sw-early-terminate").await?;
         studio
             .type_into("#experiment-spec", &spec.display().to_string())
             .await?;

@@ -549,6 +549,71 @@ fn a_random_sweep_trains_the_settings_it_draws_and_charts_them() {
     assert!(!out.status.success() && text(&out).contains("already exists") && text(&out).contains("with a different spec"), "{}", text(&out));
 }
 
+/// A sweep with early termination, its runs trained one at a time: the learning rate 1e-3
+/// setting starts from the same weights as the finished learning rate 0 one (one seed), whose
+/// dev correlation stays where both began; one update at 1e-3 on 40 examples moves it below
+/// that, so the run is stopped at its first evaluation, completed, tagged and noted. The
+/// report counts it; running the experiment again trains nothing.
+#[test]
+fn a_sweep_stops_the_runs_that_fall_behind_the_median_of_the_finished_ones() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let body = "[finetune]\nsteps = 4\nbatch_size = 2\nmax_len = 64\ndev_size = 40\nwarmup = 0\neval_every = 1\n\n\
+                [sweep]\ntasks = [\"vader_tweets\"]\nseeds = 1\ntrain_size = 40\nearly_terminate = { rule = \"median\", min_runs = 1 }\n\n[sweep.grid]\nlr = [0.0, 1e-3]\n";
+    let spec = write_spec(home.path(), "pruned", body);
+    let out = muppet(home.path(), &["experiment", "run", "--spec", spec.to_str().expect("utf-8"), "--parallel", "1", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let result = last_json(&out);
+    let runs = result["runs"].as_array().expect("runs");
+    assert_eq!(runs.iter().map(|r| (r["setting"].as_str(), r["status"].as_str(), r["pruned"].as_bool())).collect::<Vec<_>>(), [
+        (Some("lr=0.0"), Some("completed"), None),
+        (Some("lr=0.001"), Some("completed"), Some(true)),
+    ], "{result}");
+    let (kept, stopped) = (runs[0]["run_id"].as_i64().expect("id"), runs[1]["run_id"].as_i64().expect("id"));
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let (finished, mine, note, tags) = rt.block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("store");
+        let series = |run: i64| store.series(muppet_core::RunId(run), Some("vader_tweets"), "dev", "pearson");
+        let (finished, mine) = (series(kept).await.expect("series"), series(stopped).await.expect("series"));
+        let notes = store.notes(muppet_store::NoteTarget::Run(muppet_core::RunId(stopped))).await.expect("notes");
+        let tags = store.run_tags(muppet_core::RunId(stopped)).await.expect("tags");
+        assert!(store.run_tags(muppet_core::RunId(kept)).await.expect("tags").is_empty());
+        store.close().await;
+        (finished, mine, notes.into_iter().map(|n| n.body).collect::<Vec<_>>().join("\n"), tags)
+    });
+    // Both begin at the same score, where the finished run stays; the other's first update
+    // moved it below.
+    assert_eq!(finished.iter().map(|p| p.0).collect::<Vec<_>>(), [0, 1, 2, 3, 4], "{finished:?}");
+    assert!(mine[0] == finished[0] && finished.iter().all(|p| p.1 == finished[0].1) && mine[1].1 < finished[1].1, "{finished:?} {mine:?}");
+    // Stopped once the rule judged step 1: after the update running when the signal came.
+    let last = mine.last().expect("scores").0;
+    assert!((1..4).contains(&last), "stopped before its 4 steps: {mine:?}");
+    assert_eq!(tags, ["pruned"]);
+    let want = format!(
+        "Stopped early by the sweep's median rule: after step 1 its best dev score so far, {:.4}, was below {:.4}, the median of the 1 finished run of its task and start at that step",
+        mine[1].1, finished[1].1
+    );
+    assert!(note.contains(&want), "{note}\nwanted: {want}");
+    let journal = std::fs::read_to_string(home.path().join(format!("experiments/{}/orchestrator.log", result["experiment_id"]))).expect("log");
+    assert!(journal.contains(&format!("stopping run {stopped} ")) && journal.contains(&format!("pruned run {stopped} ")), "{journal}");
+
+    let id = result["experiment_id"].as_i64().expect("experiment id").to_string();
+    let report = home.path().join("report");
+    let out = muppet(home.path(), &["report", &id, "--out", report.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary.md");
+    assert!(summary.contains("Early termination (the median rule)") && summary.contains("from its 1st dev evaluation on, against at least 1 run)"), "{summary}");
+    assert!(summary.contains("| setting | dev pearson | stopped early |"), "{summary}");
+    assert!(summary.contains(" | 0 of 1 |") && summary.lines().any(|l| l.starts_with("| lr=0.001 |") && l.ends_with(" | 1 of 1 |")), "{summary}");
+
+    let status = muppet(home.path(), &["experiment", "status", &id]);
+    assert!(text(&status).lines().any(|l| l.contains(&format!("{stopped}  completed")) && l.ends_with("(stopped early by the sweep's rule: see its notes)")), "{}", text(&status));
+
+    // Nothing to train again: the stopped run is done.
+    let again = muppet(home.path(), &["experiment", "resume", &id, "--json"]);
+    assert!(again.status.success() && text(&again).contains("2 already completed"), "{}", text(&again));
+}
+
 /// A sweep compared with the base model: every setting fine-tuned from the stage and from the
 /// base model, and the report puts each start's best side by side, with the starts as an axis
 /// of the settings' parallel coordinates.

@@ -390,6 +390,7 @@ export type RunEvent =
   | { event: "started"; run: number; total_steps: number }
   | { event: "metrics"; run: number; points: MetricPoint[] }
   | { event: "step"; run: number; step: number; total_steps: number }
+  | { event: "dev_score"; run: number; step: number; score: number | null }
   | { event: "checkpoint"; run: number; step: number; path: string }
   | { event: "finished"; run: number }
   | { event: "cancelled"; run: number; step: number }

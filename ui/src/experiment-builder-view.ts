@@ -182,6 +182,16 @@ export class ExperimentBuilder {
         ),
         el(
           "label",
+          {
+            className: "check",
+            title:
+              "The median rule (W&B's early termination, Optuna's MedianPruner): a fine-tune stops at a dev evaluation when its best score so far is below the median of the finished runs of its task and start at that step (once 3 have finished). Needs “Best of dev every” in the training settings.",
+          },
+          el("input", { type: "checkbox", id: "builder-sw-early-terminate" }),
+          " Stop runs that fall behind",
+        ),
+        el(
+          "label",
           { title: "Grid: every combination of the values. Random search (W&B's): the settings drawn from the values or ranges, each field on its own; a learning rate range (1e-5 .. 1e-3) is drawn on a log scale." },
           "Search",
           search,
@@ -201,7 +211,7 @@ export class ExperimentBuilder {
         this.field("Its tasks per update", "sw-stage-k", d.sweepStageK, { hint: "1, 2, 4" }),
         this.field("Its learning rates", "sw-stage-lr", d.sweepStageLr, { hint: "5e-5, 1e-4" }),
       ),
-      ...["sweep.stage_grid", "sweep.tasks", "sweep.grid", "sweep.random", "sweep.count", "sweep.start", "sweep.compare_base", "sweep.seeds", "sweep.train_size"].map((f) => this.errorsFor(f)),
+      ...["sweep.stage_grid", "sweep.tasks", "sweep.grid", "sweep.random", "sweep.count", "sweep.start", "sweep.compare_base", "sweep.early_terminate", "sweep.seeds", "sweep.train_size"].map((f) => this.errorsFor(f)),
     );
     const training = el(
       "details",
@@ -379,6 +389,7 @@ export class ExperimentBuilder {
       sweepTasks: this.value("sw-tasks"),
       sweepStart: this.sweepStart.value,
       sweepCompareBase: byId<HTMLInputElement>("builder-sw-compare-base").checked,
+      sweepEarlyTerminate: byId<HTMLInputElement>("builder-sw-early-terminate").checked,
       sweepSearch: byId<HTMLSelectElement>("builder-sweep-search").value === "random" ? "random" : "grid",
       sweepCount: this.value("sw-count"),
       sweepLr: this.value("sw-lr"),

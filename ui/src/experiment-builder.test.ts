@@ -166,6 +166,19 @@ describe("the experiment builder", () => {
     expect(buildSpec(form({ design: "sweep", sweepTasks: "winowhy", sweepStart: "run:4" }), tasks).spec?.sweep).not.toHaveProperty("compare_base");
   });
 
+  it("stops a sweep's runs that fall behind when asked, once dev scores are taken during training", () => {
+    const asked = { design: "sweep" as const, sweepTasks: "winowhy", sweepEarlyTerminate: true };
+    const built = buildSpec(form({ ...asked, finetune: { ...defaultForm().finetune, bestEvery: "20" } }), tasks);
+    expect(built.errors).toEqual([]);
+    expect(built.spec?.sweep?.early_terminate).toEqual({ rule: "median" });
+    expect(built.spec?.finetune).toMatchObject({ eval_every: 20 });
+    const blind = buildSpec(form({ ...asked, finetune: { ...defaultForm().finetune, bestEvery: "" } }), tasks);
+    expect(blind.spec).toBeNull();
+    expect(blind.errors.map((e) => e.field)).toEqual(["sweep.early_terminate"]);
+    expect(fieldOf(blind.errors[0]?.message ?? "")).toBe("sweep.early_terminate");
+    expect(buildSpec(form({ design: "sweep", sweepTasks: "winowhy" }), tasks).spec?.sweep).not.toHaveProperty("early_terminate");
+  });
+
   it("draws a random search's settings from ranges and values", () => {
     const random = { design: "sweep" as const, sweepTasks: "winowhy", sweepSearch: "random" as const, sweepCount: "6", sweepLr: "1e-5 .. 1e-3", sweepBatchSize: "8, 16", sweepSteps: "8 .. 32" };
     const built = buildSpec(form(random), tasks);

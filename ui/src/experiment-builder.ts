@@ -97,6 +97,8 @@ export interface BuilderForm {
   sweepStart: string;
   /** Also fine-tune every setting from the base model, to compare the start with it. */
   sweepCompareBase: boolean;
+  /** Stop the fine-tunes that fall behind the finished ones (the median rule). */
+  sweepEarlyTerminate: boolean;
   /** "grid": every combination of the values; "random": `sweepCount` settings drawn from them. */
   sweepSearch: "grid" | "random";
   /** How many settings a random search draws. */
@@ -162,6 +164,7 @@ export interface ExperimentSpecJson {
     train_size?: number;
     reuse_heads?: boolean;
     compare_base?: boolean;
+    early_terminate?: { rule: "median"; min_runs?: number; grace_evals?: number };
   };
 }
 
@@ -214,6 +217,7 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     sweepTasks: "",
     sweepStart: "base",
     sweepCompareBase: false,
+    sweepEarlyTerminate: false,
     sweepSearch: "grid",
     sweepCount: "8",
     sweepLr: "3e-5, 1e-4, 3e-4",
@@ -486,6 +490,9 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
     if (form.sweepCompareBase && sw.start === "base")
       errors.push({ field: "sweep.compare_base", message: "sweep.compare_base: the sweep fine-tunes from the base model already: fine-tune from a run or pre-finetune first to compare it with the base model" });
     else if (form.sweepCompareBase) sw.compare_base = true;
+    if (form.sweepEarlyTerminate && form.finetune.bestEvery.trim() === "")
+      errors.push({ field: "sweep.early_terminate", message: "sweep.early_terminate: compares the runs' dev scores during training: set “Best of dev every” in the training settings" });
+    else if (form.sweepEarlyTerminate) sw.early_terminate = { rule: "median" };
     spec.sweep = sw;
   } else {
     if (seeds.error) errors.push({ field: "task_count.seeds", message: `task_count.seeds: ${seeds.error}` });
@@ -548,6 +555,7 @@ export const FIELDS = [
   "sweep.seeds",
   "sweep.start",
   "sweep.compare_base",
+  "sweep.early_terminate",
   "sweep.train_size",
 ] as const;
 

@@ -193,6 +193,7 @@ fn mixture(args: MixtureArgs) -> anyhow::Result<()> {
         init: muppet_train::Init::Base,
         resume: false,
         cancel: None,
+        stop: None,
         cache_dir: Some(&cache),
         nodes: None,
     };

@@ -21,6 +21,7 @@ use muppet_store::{ExperimentId, NewExperiment, RunRow, Store};
 use muppet_train::experiment::{self as plan_mod, Facts, Plan, PlannedRun, PlannedStart, Role};
 
 use crate::launch::{self, InitSpec, RunSpec};
+use crate::pruner::Pruner;
 
 #[derive(Subcommand)]
 pub enum ExperimentCommand {
@@ -414,6 +415,15 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
         })
         .collect();
     let skipped = states.iter().filter(|s| matches!(s, State::Done(_))).count();
+    // A sweep that stops its runs that fall behind compares them with the finished ones.
+    let mut pruner = spec.sweep.as_ref().and_then(|s| s.early_terminate.clone()).map(|rule| Pruner::new(rule, plan));
+    if let Some(pruner) = &mut pruner {
+        for (i, state) in states.iter().enumerate() {
+            if let State::Done(run) = state {
+                rt.block_on(pruner.finished_before(home, &store, i, *run));
+            }
+        }
+    }
     // Register every run that can be specified now (no dependency, or a completed one).
     for i in 0..plan.runs.len() {
         ensure_queued(home, &store, &rt, id, plan, &mut states, i, model, &backend)?;
@@ -454,6 +464,11 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
                 }
                 if let State::Waiting(Some(run)) = states[i] {
                     attempts[i] += 1;
+                    if let Some(pruner) = &mut pruner {
+                        let store = rt.block_on(Store::open(&home.db()))?;
+                        rt.block_on(pruner.starting(home, &store, i, run));
+                        rt.block_on(store.close());
+                    }
                     let log = home.run_dir(run).join("worker.log");
                     // The table is held across the spawn: a SIGTERM arriving meanwhile is
                     // passed on once the new worker is in it.
@@ -485,6 +500,18 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
                 Some("summary") => {
                     summaries.insert(i, line);
                 }
+                Some("dev_score") => {
+                    if let Some(pruner) = &mut pruner
+                        && let State::Running(run) = states[i]
+                        && let Some(verdict) = pruner.scored(i, line["step"].as_u64().unwrap_or(0), line["score"].as_f64())
+                    {
+                        say(&bar, journal.as_ref(), format!("stopping run {run} {}: {}", plan.runs[i].name, verdict.reason()));
+                        let pid = children.lock().map_err(|_| anyhow::anyhow!("worker table poisoned"))?.get(&i).copied();
+                        if let Some(pid) = pid {
+                            let _ = Command::new("kill").args(["-USR1", &pid.to_string()]).status();
+                        }
+                    }
+                }
                 Some("failed") => {
                     reasons.insert(i, line["reason"].as_str().unwrap_or("failed").to_string());
                 }
@@ -497,6 +524,9 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
                 let took = run_started.get(&i).map(|t| t.elapsed().as_secs_f64()).unwrap_or(0.0);
                 let summary = summaries.remove(&i);
                 let status = summary.as_ref().and_then(|s| s["status"].as_str().map(str::to_string));
+                let completed = matches!((code, status.as_deref()), (Some(0), Some("completed")));
+                let stopped_early = summary.as_ref().is_some_and(|s| s["stopped_early"] == true);
+                let verdict = pruner.as_mut().and_then(|p| p.ended(i, completed, stopped_early));
                 match (code, status.as_deref()) {
                     (Some(0), Some("completed")) => {
                         states[i] = State::Done(run);
@@ -506,12 +536,18 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
                             .and_then(|s| s["tasks"].get(0).cloned())
                             .map(|t| format!(", dev {} {:.3}", t["metric"].as_str().unwrap_or("metric"), t["dev_metric"].as_f64().unwrap_or(f64::NAN)))
                             .unwrap_or_default();
-                        say(&bar, journal.as_ref(), format!("done   run {run} {}{metric} ({took:.0}s)", plan.runs[i].name));
+                        let done = if verdict.is_some() { "pruned" } else { "done  " };
+                        say(&bar, journal.as_ref(), format!("{done} run {run} {}{metric} ({took:.0}s)", plan.runs[i].name));
                         if !plan.runs.iter().any(|r| r.depends_on() == Some(i)) {
                             prune_optimizer_state(&home.run_dir(run));
                         }
                         let rt = runtime()?;
                         let store = rt.block_on(Store::open(&home.db()))?;
+                        if let Some(verdict) = verdict
+                            && let Err(e) = rt.block_on(crate::pruner::keep_verdict(&store, run, &verdict))
+                        {
+                            say(&bar, journal.as_ref(), format!("warning: run {run} was stopped by the sweep's rule but that could not be stored with it: {e:#}"));
+                        }
                         for j in 0..plan.runs.len() {
                             if plan.runs[j].depends_on() == Some(i)
                                 && let Err(e) = ensure_queued(home, &store, &rt, id, plan, &mut states, j, model, &backend)
@@ -792,10 +828,14 @@ fn report_json(
                 }
                 if status == "completed"
                     && let Some(r) = run_id
-                    && let Some((metric, value)) = final_metric(home, store, rt, RunId(r), task)
                 {
-                    v["metric"] = metric.into();
-                    v["dev_metric"] = value.into();
+                    if let Some((metric, value)) = final_metric(home, store, rt, RunId(r), task) {
+                        v["metric"] = metric.into();
+                        v["dev_metric"] = value.into();
+                    }
+                    if rt.block_on(store.run_tags(RunId(r))).is_ok_and(|tags| tags.iter().any(|t| t == crate::pruner::PRUNED_TAG)) {
+                        v["pruned"] = true.into();
+                    }
                 }
             }
             Role::PreFinetune { arm } => v["arm"] = arm.label().into(),
@@ -840,6 +880,7 @@ fn status(id: ExperimentId, json: bool) -> anyhow::Result<()> {
         let id = r["run_id"].as_i64().map(|i| i.to_string()).unwrap_or_else(|| "-".into());
         let metric = r["dev_metric"].as_f64().map(|v| format!("  {} {v:.3}", r["metric"].as_str().unwrap_or(""))).unwrap_or_default();
         let reason = r["reason"].as_str().map(|v| format!("  ({v})")).unwrap_or_default();
+        let reason = if r["pruned"] == true { format!("{reason}  (stopped early by the sweep's rule: see its notes)") } else { reason };
         println!("{id:>5}  {:<10} {}{metric}{reason}", r["status"].as_str().unwrap_or("?"), r["name"].as_str().unwrap_or(""));
     }
     Ok(())
@@ -894,6 +935,7 @@ mod tests {
         // 8 drawn settings x 2 tasks x 2 seeds, each within its range.
         assert_eq!(random.runs.len(), 32);
         assert!(random.runs.iter().all(|r| (1e-5..=1e-3).contains(&r.config.lr) && (8..=32).contains(&r.config.steps) && [8, 16].contains(&r.config.batch_size)));
+        assert!(read_spec(&dir.join("random_sweep.toml")).expect("random search").sweep.is_some_and(|s| s.early_terminate.is_some()), "the example stops runs that fall behind");
         let tuned = expand(&read_spec(&dir.join("tuned_vs_base.toml")).expect("compared with the base model"), "tuned").expect("plan");
         // The stage, then 3 learning rates x 2 tasks x 3 seeds from the base model and from it.
         assert_eq!(tuned.runs.len(), 1 + 36);

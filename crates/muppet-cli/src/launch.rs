@@ -72,8 +72,9 @@ fn dev_overlap_warnings(tasks: &[LabeledTask], dev_tasks: &[LabeledTask]) -> Vec
     out
 }
 
-/// Shows training progress as a bar with the latest loss (hidden when stderr is not a terminal).
-struct ProgressObserver(ProgressBar);
+/// Shows training progress as a bar with the latest loss and dev score (hidden when stderr is
+/// not a terminal).
+struct ProgressObserver(ProgressBar, Option<f64>);
 
 impl RunObserver for ProgressObserver {
     fn on_event(&mut self, event: &RunEvent) {
@@ -82,9 +83,11 @@ impl RunObserver for ProgressObserver {
             RunEvent::Step { step, .. } => self.0.set_position(*step),
             RunEvent::Metrics { points, .. } => {
                 if let Some(p) = points.iter().find(|p| p.task.is_none() && p.name == "loss") {
-                    self.0.set_message(format!("loss {:.4}", p.value));
+                    let dev = self.1.map(|d| format!(", dev score {d:.4}")).unwrap_or_default();
+                    self.0.set_message(format!("loss {:.4}{dev}", p.value));
                 }
             }
+            RunEvent::DevScore { score, .. } => self.1 = Some(*score),
             RunEvent::Finished { .. } | RunEvent::Failed { .. } | RunEvent::Cancelled { .. } => self.0.finish_and_clear(),
             RunEvent::Checkpoint { .. } => {}
         }
@@ -262,6 +265,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
         }
     }
     let cancel = cancel_on_signals(&runtime)?;
+    let stop = stop_on_request(&runtime)?;
 
     let init = match &spec.init {
         InitSpec::Base => Init::Base,
@@ -276,7 +280,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     let started = std::time::Instant::now();
     let mut store_observer = StoreObserver::new(store.clone(), runtime.handle().clone());
     let mut registrar = CheckpointRegistrar { store: &store, runtime: &runtime, error: None };
-    let mut progress = ProgressObserver(bar);
+    let mut progress = ProgressObserver(bar, None);
     let mut json = JsonLines;
     let result = {
         let mut observers = Fanout(vec![&mut store_observer as &mut dyn RunObserver, &mut registrar, &mut progress]);
@@ -293,6 +297,7 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
             init,
             resume,
             cancel: Some(&cancel),
+            stop: Some(&stop),
             cache_dir: Some(&cache_dir),
             nodes,
         };
@@ -307,6 +312,12 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
         }
     }
     if let Ok(s) = &result
+        && s.stopped_early
+        && stop.load(Ordering::SeqCst)
+    {
+        // Who asked (a sweep's orchestrator) keeps the reason with the run.
+        eprintln!("stopped after step {} of {} on request", s.steps, spec.config.steps);
+    } else if let Ok(s) = &result
         && s.stopped_early
     {
         let note = early_stop_note(s, &spec.config);
@@ -365,6 +376,23 @@ fn progress_bar(steps: u64) -> anyhow::Result<ProgressBar> {
     Ok(ProgressBar::new(steps).with_style(ProgressStyle::with_template("{spinner} step {pos}/{len} [{bar:30}] {elapsed_precise} eta {eta} {msg}")?.progress_chars("=> ")))
 }
 
+/// A flag set by SIGUSR1: the run ends after its current update as early stopping does (a
+/// sweep's rule stopping a run that fell behind). Registered before training starts, so the
+/// signal never kills a run that has reported a dev score.
+fn stop_on_request(runtime: &tokio::runtime::Runtime) -> anyhow::Result<Arc<AtomicBool>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let _context = runtime.enter();
+    let mut asked = signal(SignalKind::user_defined1())?;
+    runtime.spawn(async move {
+        while asked.recv().await.is_some() {
+            flag.store(true, Ordering::SeqCst);
+        }
+    });
+    Ok(stop)
+}
+
 /// Train as node `nodes.rank` (not 0) of a multi-node run: this node's devices compute their
 /// share of every update; node 0 keeps the run (store, checkpoints, dev scores), so nothing
 /// is stored here. A SIGTERM or Ctrl-C here stops every node after the current update.
@@ -382,7 +410,7 @@ pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, home: 
     );
     say_joining(nodes);
     let cache_dir = home.token_cache();
-    let mut progress = ProgressObserver(progress_bar(spec.config.steps)?);
+    let mut progress = ProgressObserver(progress_bar(spec.config.steps)?, None);
     let dev_tasks = load_dev_tasks(home, tasks)?;
     let job = TrainJob {
         model_dir: &spec.model,
@@ -395,6 +423,7 @@ pub fn execute_node(spec: &RunSpec, tasks: &[LabeledTask], nodes: &Nodes, home: 
         init: Init::Base,
         resume: false,
         cancel: Some(&cancel),
+        stop: None,
         cache_dir: Some(&cache_dir),
         nodes: Some(nodes),
     };

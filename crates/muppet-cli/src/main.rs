@@ -14,6 +14,7 @@ mod launch;
 mod mixture;
 mod model_card;
 mod overlaps;
+mod pruner;
 mod report;
 mod runs;
 mod system;

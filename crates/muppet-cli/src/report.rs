@@ -2,7 +2,7 @@
 //! aggregated point and of every fine-tune, and a Markdown summary with the figures.
 //! The folder is written under a temporary name beside DIR and renamed into place.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -52,6 +52,8 @@ struct Results {
     curves: Vec<(String, RunId, Vec<Curve>)>,
     /// Scores of the pre-finetuned models themselves (`muppet eval` on their checkpoints).
     scored: Vec<ScoredModel>,
+    /// The fine-tunes a sweep's rule stopped early, by run name.
+    pruned: BTreeSet<String>,
 }
 
 /// A pre-finetuning run of the experiment scored on a task with `muppet eval`.
@@ -81,6 +83,7 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
         failed: 0,
         curves: Vec::new(),
         scored: Vec::new(),
+        pruned: BTreeSet::new(),
     };
     for run in &plan.runs {
         let Some(row) = rows.get(&run.name) else { continue };
@@ -98,6 +101,9 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
                 if let Some((metric, value)) = crate::experiment::final_metric(home, &store, &rt, row.id, task) {
                     out.metrics.insert(task.clone(), metric);
                     out.values.insert(run.name.clone(), value);
+                }
+                if rt.block_on(store.run_tags(row.id))?.iter().any(|t| t == crate::pruner::PRUNED_TAG) {
+                    out.pruned.insert(run.name.clone());
                 }
                 if !out.dev_sources.contains_key(task)
                     && let Some(source) = dev_source(&home.run_dir(row.id), task)
@@ -490,6 +496,32 @@ fn best_per_start(mine: &[&Point], metric: &str) -> Option<String> {
     Some(table)
 }
 
+/// How many of a setting's reported fine-tunes on `task` (on every task, for the mean over
+/// the tasks) the sweep's rule stopped early: `1 of 3`.
+fn stopped_cell(r: &Results, task: &str, arm: &Arm) -> String {
+    let runs: Vec<&str> = r
+        .plan
+        .runs
+        .iter()
+        .filter(|p| matches!(&p.role, Role::Finetune { task: t, arm: a, .. } if a == arm && (t == task || task == aggregate::ALL_TASKS)))
+        .map(|p| p.name.as_str())
+        .filter(|name| r.values.contains_key(*name))
+        .collect();
+    format!("{} of {}", runs.iter().filter(|name| r.pruned.contains(**name)).count(), runs.len())
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`...
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 /// The best setting of a sweep, and which others it is not told apart from: those whose 95%
 /// interval reaches the best one's (more seeds would be needed to rank them).
 fn sweep_verdict(best: &Point, all: &[&Point]) -> String {
@@ -582,6 +614,17 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
     if let Some(sw) = r.spec.sweep.as_ref().filter(|s| !s.random.is_empty()) {
         let fields: Vec<String> = sw.random.iter().map(|(key, d)| format!("`{key}` {}", draw_text(d))).collect();
         writeln!(md, "Settings: {} drawn at random (seed {}): {}.\n", sw.count.unwrap_or(0), sw.random_seed.unwrap_or(0), fields.join("; "))?;
+    }
+    if let Some(rule) = r.spec.sweep.as_ref().and_then(|s| s.early_terminate.as_ref()) {
+        writeln!(
+            md,
+            "Early termination (the median rule): a fine-tune stopped once its best dev score so far fell below the median of the finished runs of its task and start at the same step (from its {} dev evaluation on, against at least {} run{}). \
+             A stopped run (tagged `{}`) counts with the dev metric it reached, so a setting with stopped runs has a pessimistic mean; the tables say how many each setting had.\n",
+            ordinal(rule.grace_evals),
+            rule.min_runs,
+            if rule.min_runs == 1 { "" } else { "s" },
+            crate::pruner::PRUNED_TAG
+        )?;
     }
     if !r.dev_sources.is_empty() {
         writeln!(md, "Dev examples of each downstream task, as its fine-tunes' `splits.json` records them:\n")?;
@@ -758,12 +801,18 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                 let stem = format!("sweep_{}", slug(task));
                 figure(&chart, dir, &stem, &mut figures)?;
                 writeln!(md, "## {task} (dev {metric})\n\n![{task}: sweep]({stem}.png)\n")?;
-                writeln!(md, "| setting | dev {metric} |\n|---|---|")?;
+                let terminates = r.spec.sweep.as_ref().is_some_and(|s| s.early_terminate.is_some());
+                if terminates {
+                    writeln!(md, "| setting | dev {metric} | stopped early |\n|---|---|---|")?;
+                } else {
+                    writeln!(md, "| setting | dev {metric} |\n|---|---|")?;
+                }
                 // The first of equal means: the settings in the grid's order.
                 let best = mine.iter().copied().filter(|p| p.value.mean.is_finite()).reduce(|a, b| if b.value.mean > a.value.mean { b } else { a });
                 for p in &mine {
                     let label = if best.is_some_and(|b| b.arm == p.arm) { format!("**{}**", p.arm.label()) } else { p.arm.label() };
-                    writeln!(md, "| {label} | {} |", cell(&p.value))?;
+                    let stopped = if terminates { format!(" {} |", stopped_cell(r, task, &p.arm)) } else { String::new() };
+                    writeln!(md, "| {label} | {} |{stopped}", cell(&p.value))?;
                 }
                 writeln!(md)?;
                 if let Some(best) = best {
@@ -893,6 +942,8 @@ mod tests {
         assert_eq!(quote("say \"hi\", ok"), "\"say \"\"hi\"\", ok\"");
         assert_eq!(quote("plain"), "plain");
         assert_eq!(num(f64::NAN), "");
+        let ordinals: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 112].into_iter().map(ordinal).collect();
+        assert_eq!(ordinals, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "112th"]);
     }
 
     /// The summary's words for a task's dev examples: held out of its own, or the task it

@@ -346,6 +346,43 @@ pub struct Sweep {
     /// Also fine-tune every setting from the base model, beside `start`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub compare_base: bool,
+    /// Stop the fine-tunes that fall behind the sweep's other runs at a dev evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_terminate: Option<EarlyTerminate>,
+}
+
+/// How a sweep stops its fine-tunes that fall behind (W&B's `early_terminate`, Optuna's
+/// pruners). A stopped run ends `completed`, tagged `pruned`, with a note saying why; its
+/// dev scores so far stay in the sweep's tables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyTerminate {
+    pub rule: TerminateRule,
+    /// How many runs of the same task and start, finished and not stopped themselves, must
+    /// have a dev score at a step before a run is compared with them there.
+    #[serde(default = "three")]
+    pub min_runs: usize,
+    /// How many dev evaluations a run makes before it may be stopped.
+    #[serde(default = "one")]
+    pub grace_evals: usize,
+}
+
+/// The rule that stops a sweep's run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TerminateRule {
+    /// The median stopping rule (Google Vizier; Optuna's `MedianPruner`): a run stops at a
+    /// dev evaluation when its best dev score so far is below the median of the scores the
+    /// finished runs of its task and start had at that step.
+    Median,
+}
+
+fn three() -> usize {
+    3
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Where a randomly drawn setting takes its value from: one of `values`, or a number

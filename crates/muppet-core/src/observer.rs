@@ -42,6 +42,10 @@ pub enum RunEvent {
     Started { run: RunId, total_steps: u64 },
     Metrics { run: RunId, points: Vec<MetricPoint> },
     Step { run: RunId, step: u64, total_steps: u64 },
+    /// The run's dev score at an evaluation after `step` updates: the mean of its tasks' main
+    /// dev metrics, as keep-best and early stopping judge it (NaN, written `null`, when a
+    /// task has no score). Emitted before that step's `Step`.
+    DevScore { run: RunId, step: u64, score: f64 },
     /// A checkpoint file was written (a resumable one, or the final model).
     Checkpoint { run: RunId, step: u64, path: String },
     Finished { run: RunId },

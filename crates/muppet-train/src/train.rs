@@ -76,6 +76,9 @@ pub struct TrainJob<'a> {
     pub resume: bool,
     /// Set to stop after the current update, with a checkpoint.
     pub cancel: Option<&'a AtomicBool>,
+    /// Set to end the run after the current update as early stopping does (`completed`,
+    /// stopped early, its best kept): a sweep's rule stopping a run that fell behind.
+    pub stop: Option<&'a AtomicBool>,
     /// Folder of the tokenized cache; `None` tokenizes every time.
     pub cache_dir: Option<&'a Path>,
     /// This process's place in a multi-node run; `None`: the run is on this machine only.
@@ -586,7 +589,8 @@ impl Shared<'_> {
             // on any node stops every node. Only the peer that evaluates can stop early; the
             // others hear of it through the same sum.
             let mut cancelled = peer.first_here() && job.cancel.is_some_and(|c| c.load(Ordering::SeqCst));
-            let mut stop = leader.as_deref().is_some_and(|l| l.keeps_run) && state.best.exhausted(cfg.early_stopping);
+            let asked = peer.first_here() && job.stop.is_some_and(|s| s.load(Ordering::SeqCst));
+            let mut stop = asked || (leader.as_deref().is_some_and(|l| l.keeps_run) && state.best.exhausted(cfg.early_stopping));
             if peer.world > 1 {
                 let flags = peer.sum::<B>(&[f64::from(u8::from(cancelled)), f64::from(u8::from(stop))], &device)?;
                 (cancelled, stop) = (flags[0] > 0.0, flags[1] > 0.0);
@@ -643,15 +647,21 @@ impl Shared<'_> {
             }
         }
         let mut improved = false;
+        let mut scored = None;
         if leader.keeps_run && (state.step == cfg.steps || (cfg.eval_every > 0 && state.step.is_multiple_of(cfg.eval_every))) {
             let (values, dev) = self.evaluate_all(model, device, state.step, state.examples, wall_s);
-            improved = state.best.offer(state.step, dev_score(&values), cfg.early_stopping_threshold);
+            let score = dev_score(&values);
+            improved = state.best.offer(state.step, score, cfg.early_stopping_threshold);
+            scored = Some(score);
             for (s, v) in state.tasks.iter_mut().zip(values) {
                 s.dev_after = v;
             }
             points.extend(dev);
         }
         leader.observer.on_event(&RunEvent::Metrics { run: job.run, points });
+        if let Some(score) = scored {
+            leader.observer.on_event(&RunEvent::DevScore { run: job.run, step: state.step, score });
+        }
         leader.observer.on_event(&RunEvent::Step { run: job.run, step: state.step, total_steps: cfg.steps });
         improved
     }

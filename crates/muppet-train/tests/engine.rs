@@ -93,7 +93,7 @@ fn run_model(model: &Path, tasks: &[LabeledTask], cfg: &TrainConfig, dir: Option
     let model = model.to_path_buf();
     let cancel = AtomicBool::new(false);
     let mut recorder = Recorder { points: Vec::new(), stop_after: stop_after.map(|s| (s, &cancel)) };
-    let job = TrainJob { model_dir: &model, tasks, dev_tasks: &[], cfg, run: RunId(1), run_dir: dir, init, resume, cancel: Some(&cancel), cache_dir: None, nodes: None };
+    let job = TrainJob { model_dir: &model, tasks, dev_tasks: &[], cfg, run: RunId(1), run_dir: dir, init, resume, cancel: Some(&cancel), stop: None, cache_dir: None, nodes: None };
     let result = train::<B>(&job, &Default::default(), &mut recorder);
     let losses = recorder.losses();
     (result, losses)
@@ -291,7 +291,7 @@ fn a_tokenizer_larger_than_the_embeddings_is_refused() {
     let model = dir.path().to_path_buf();
     let tasks = [task("sarcasm_headlines", 20)];
     let cfg = TrainConfig { steps: 1, ..self::config() };
-    let job = TrainJob { model_dir: &model, tasks: &tasks, dev_tasks: &[], cfg: &cfg, run: RunId(1), run_dir: None, init: Init::Base, resume: false, cancel: None, cache_dir: None, nodes: None };
+    let job = TrainJob { model_dir: &model, tasks: &tasks, dev_tasks: &[], cfg: &cfg, run: RunId(1), run_dir: None, init: Init::Base, resume: false, cancel: None, stop: None, cache_dir: None, nodes: None };
     let err = train::<B>(&job, &Default::default(), &mut Recorder::default()).expect_err("vocab mismatch");
     let msg = err.to_string();
     assert!(msg.contains("30522 tokens") && msg.contains("1000 rows"), "{msg}");
@@ -361,7 +361,7 @@ fn mixed_precision_losses_follow_the_f32_run() {
 /// Train `tasks`, scoring those whose split policy names a dev task on `dev_tasks`.
 fn run_with_dev(tasks: &[LabeledTask], dev_tasks: &[LabeledTask], cfg: &TrainConfig, dir: Option<&Path>) -> Result<TrainSummary, TrainError> {
     let model = model_dir();
-    let job = TrainJob { model_dir: &model, tasks, dev_tasks, cfg, run: RunId(1), run_dir: dir, init: Init::Base, resume: false, cancel: None, cache_dir: None, nodes: None };
+    let job = TrainJob { model_dir: &model, tasks, dev_tasks, cfg, run: RunId(1), run_dir: dir, init: Init::Base, resume: false, cancel: None, stop: None, cache_dir: None, nodes: None };
     train::<B>(&job, &Default::default(), &mut Recorder::default())
 }
 
@@ -451,7 +451,7 @@ fn early_stopping_ends_the_run_after_its_patience_and_keeps_the_best_checkpoint(
     let dir = tempfile::tempdir().expect("tempdir");
     let cancel = AtomicBool::new(false);
     let mut recorder = Recorder::default();
-    let job = TrainJob { model_dir: &model_dir(), tasks: &tasks, dev_tasks: &[], cfg: &cfg, run: RunId(1), run_dir: Some(dir.path()), init: Init::Base, resume: false, cancel: Some(&cancel), cache_dir: None, nodes: None };
+    let job = TrainJob { model_dir: &model_dir(), tasks: &tasks, dev_tasks: &[], cfg: &cfg, run: RunId(1), run_dir: Some(dir.path()), init: Init::Base, resume: false, cancel: Some(&cancel), stop: None, cache_dir: None, nodes: None };
     let done = train::<B>(&job, &Default::default(), &mut recorder).expect("run");
     let dev: Vec<(u64, f64)> = recorder.points.iter().filter(|p| p.split == "dev" && p.name == "accuracy").map(|p| (p.step, p.value)).collect();
     // Evaluated before training and after steps 1 to 3; step 1 is the best (a tie never
@@ -480,6 +480,55 @@ fn early_stopping_ends_the_run_after_its_patience_and_keeps_the_best_checkpoint(
     assert!(err.to_string().contains("--early-stopping must be at least 1"), "{err}");
 }
 
+/// Asks the run to stop once it reported its dev score after a given step.
+struct StopAt<'a> {
+    at: u64,
+    flag: &'a AtomicBool,
+    scores: Vec<(u64, f64)>,
+    points: Vec<MetricPoint>,
+}
+
+impl RunObserver for StopAt<'_> {
+    fn on_event(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::Metrics { points, .. } => self.points.extend(points.iter().cloned()),
+            RunEvent::DevScore { step, score, .. } => {
+                self.scores.push((*step, *score));
+                if *step == self.at {
+                    self.flag.store(true, Ordering::SeqCst);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A stop asked for from outside (a sweep's rule) ends the run after the current update as
+/// early stopping does: completed, stopped early, its best kept. Each dev evaluation during
+/// training reports the score the run is judged by, the tasks' main metrics' mean.
+#[test]
+fn a_stop_request_ends_the_run_completed_after_the_update_it_arrives_in() {
+    let (mut tasks, cfg) = still(6);
+    tasks.push(task("strategyqa", 40));
+    let cfg = TrainConfig { keep_best: true, lr: 1e-3, tasks_per_update: 2, ..cfg };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stop = AtomicBool::new(false);
+    let mut observer = StopAt { at: 2, flag: &stop, scores: Vec::new(), points: Vec::new() };
+    let job = TrainJob { model_dir: &model_dir(), tasks: &tasks, dev_tasks: &[], cfg: &cfg, run: RunId(1), run_dir: Some(dir.path()), init: Init::Base, resume: false, cancel: None, stop: Some(&stop), cache_dir: None, nodes: None };
+    let done = train::<B>(&job, &Default::default(), &mut observer).expect("run");
+    assert_eq!((done.outcome, done.steps, done.stopped_early), (Outcome::Completed, 2, true));
+    assert_eq!(observer.scores.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 2], "after each update, not before training");
+    for &(step, score) in &observer.scores {
+        let main: Vec<f64> = tasks
+            .iter()
+            .map(|t| observer.points.iter().find(|p| p.split == "dev" && p.step == step && p.task.as_deref() == Some(&t.spec.name) && p.name == t.spec.metric.as_str()).expect("a main metric").value)
+            .collect();
+        assert!((score - (main[0] + main[1]) / 2.0).abs() < 1e-12, "step {step}: {score} vs {main:?}");
+    }
+    assert_eq!(done.best, muppet_train::best::best_of(observer.scores.iter().copied()));
+    assert_eq!(muppet_train::checkpoint::resumable_steps(dir.path()), [2], "a checkpoint where it stopped");
+}
+
 #[test]
 fn the_best_checkpoint_outlives_the_checkpoint_limit() {
     let (tasks, cfg) = still(4);
@@ -496,7 +545,7 @@ fn the_best_checkpoint_outlives_the_checkpoint_limit() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cancel = AtomicBool::new(false);
     let mut recorder = Recorder::default();
-    let job = TrainJob { model_dir: &model_dir(), tasks: &tasks, dev_tasks: &[], cfg: &moving, run: RunId(1), run_dir: Some(dir.path()), init: Init::Base, resume: false, cancel: Some(&cancel), cache_dir: None, nodes: None };
+    let job = TrainJob { model_dir: &model_dir(), tasks: &tasks, dev_tasks: &[], cfg: &moving, run: RunId(1), run_dir: Some(dir.path()), init: Init::Base, resume: false, cancel: Some(&cancel), stop: None, cache_dir: None, nodes: None };
     let done = train::<B>(&job, &Default::default(), &mut recorder).expect("run");
     let dev = recorder.points.iter().filter(|p| p.split == "dev" && p.name == "accuracy").map(|p| (p.step, p.value));
     let best = muppet_train::best::best_of(dev).expect("a best");
@@ -542,7 +591,7 @@ fn a_run_resumed_after_a_crash_keeps_the_best_model_its_checkpoint_remembers() {
     let dir = tempfile::tempdir().expect("tempdir");
     let snaps = tempfile::tempdir().expect("tempdir");
     let mut observer = Snapshots { dir: dir.path(), into: snaps.path(), points: Vec::new() };
-    let job = TrainJob { model_dir: &model_dir(), tasks: &tasks, dev_tasks: &[], cfg: &cfg, run: RunId(1), run_dir: Some(dir.path()), init: Init::Base, resume: false, cancel: None, cache_dir: None, nodes: None };
+    let job = TrainJob { model_dir: &model_dir(), tasks: &tasks, dev_tasks: &[], cfg: &cfg, run: RunId(1), run_dir: Some(dir.path()), init: Init::Base, resume: false, cancel: None, stop: None, cache_dir: None, nodes: None };
     let done = train::<B>(&job, &Default::default(), &mut observer).expect("run");
     let metric = tasks[0].spec.metric.as_str();
     let dev: Vec<(u64, f64)> = observer.points.iter().filter(|p| p.split == "dev" && p.name == metric).map(|p| (p.step, p.value)).collect();

@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod fit;
+pub mod prune;
 mod random;
 pub mod stats;
 
@@ -534,6 +535,17 @@ fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig
         Some(random::settings(&sw.random, sw.count, sw.random_seed.unwrap_or(0), ft, &grid_reserved, p))
     };
     let grid_ok = grid_ok && !matches!(drawn, Some(None));
+    if let Some(rule) = &sw.early_terminate {
+        if rule.min_runs == 0 {
+            p.add("sweep.early_terminate.min_runs", "must be at least 1: the finished runs a run is compared with");
+        }
+        if rule.grace_evals == 0 {
+            p.add("sweep.early_terminate.grace_evals", "must be at least 1: a run is compared at its dev evaluations");
+        }
+        if ft.eval_every == 0 && !sw.grid.contains_key("eval_every") && !sw.random.contains_key("eval_every") {
+            p.add("sweep.early_terminate", "compares the runs' dev scores during training: set eval_every in [finetune] (e.g. eval_every = 20), or leave early_terminate out");
+        }
+    }
     let (mut runs, stage_index) = plan_stages(spec, label, pft, p);
     let start = resolve_start("sweep.start", &sw.start, &stage_index, spec, p);
     unused_stages(spec, std::slice::from_ref(&sw.start), "sweep.start", p);
@@ -1168,6 +1180,35 @@ mod tests {
         let mut zero = s.clone();
         zero.sweep.as_mut().expect("sweep").count = Some(0);
         assert_eq!(expand(&zero).expect_err("zero").0, ["sweep.count: 0 settings: draw at least 1"]);
+    }
+
+    #[test]
+    fn early_termination_needs_dev_scores_during_training_and_sane_bounds() {
+        let s = spec(serde_json::json!({
+            "name": "et",
+            "finetune": {"steps": 20, "eval_every": 5},
+            "sweep": {"tasks": ["x"], "seeds": 1, "grid": {"lr": [1e-5, 1e-4]}, "early_terminate": {"rule": "median"}}
+        }));
+        let rule = s.sweep.as_ref().and_then(|sw| sw.early_terminate.clone()).expect("parsed");
+        assert_eq!((rule.min_runs, rule.grace_evals), (3, 1), "the defaults");
+        let plan = expand(&s).expect("plan");
+        assert!(plan.runs.iter().all(|r| prune::peer_group(&r.role) == Some(("x".into(), "base".into()))), "{:?}", plan.runs);
+        let mut blind = s.clone();
+        blind.finetune.remove("eval_every");
+        let err = expand(&blind).expect_err("no dev scores during training").0.join("\n");
+        assert!(err.contains("sweep.early_terminate: compares the runs' dev scores during training: set eval_every in [finetune]"), "{err}");
+        // Swept, eval_every is the grid's to give.
+        blind.sweep.as_mut().expect("sweep").grid.insert("eval_every".into(), vec![5.into()]);
+        assert!(expand(&blind).is_ok());
+        let mut zero = s.clone();
+        let rule = zero.sweep.as_mut().and_then(|sw| sw.early_terminate.as_mut()).expect("rule");
+        (rule.min_runs, rule.grace_evals) = (0, 0);
+        let err = expand(&zero).expect_err("zeros").0.join("\n");
+        assert!(err.contains("sweep.early_terminate.min_runs: must be at least 1") && err.contains("sweep.early_terminate.grace_evals: must be at least 1"), "{err}");
+        let unknown = serde_json::from_value::<ExperimentSpec>(serde_json::json!({
+            "name": "et", "sweep": {"tasks": ["x"], "seeds": 1, "grid": {"lr": [1e-5]}, "early_terminate": {"rule": "hyperband"}}
+        }));
+        assert!(unknown.expect_err("no such rule").to_string().contains("unknown variant `hyperband`, expected `median`"));
     }
 
     #[test]
