@@ -607,6 +607,7 @@ fn a_sweep_stops_the_runs_that_fall_behind_the_median_of_the_finished_ones() {
     assert!(summary.contains(" | 0 of 1 |") && summary.lines().any(|l| l.starts_with("| lr=0.001 |") && l.ends_with(" | 1 of 1 |")), "{summary}");
 
     let status = muppet(home.path(), &["experiment", "status", &id]);
+    assert!(text(&status).contains("(sweep): 2 completed (1 stopped early by the sweep's rule)"), "{}", text(&status));
     assert!(text(&status).lines().any(|l| l.contains(&format!("{stopped}  completed")) && l.ends_with("(stopped early by the sweep's rule: see its notes)")), "{}", text(&status));
 
     // Nothing to train again: the stopped run is done.

@@ -859,7 +859,12 @@ fn count_line(report: &serde_json::Value) -> String {
     for r in report["runs"].as_array().into_iter().flatten() {
         *counts.entry(r["status"].as_str().unwrap_or("?").to_string()).or_default() += 1;
     }
-    counts.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+    let mut line = counts.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ");
+    let pruned = report["runs"].as_array().into_iter().flatten().filter(|r| r["pruned"] == true).count();
+    if pruned > 0 {
+        line.push_str(&format!(" ({pruned} stopped early by the sweep's rule)"));
+    }
+    line
 }
 
 fn status(id: ExperimentId, json: bool) -> anyhow::Result<()> {
