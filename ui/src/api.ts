@@ -436,6 +436,8 @@ export interface ExperimentView {
   summary: string | null;
   /** Its completed pre-finetuning runs with their tasks (src-tauri PrefinetunedModel). */
   prefinetuned: PrefinetunedModel[];
+  /** Its runs a sweep's rule stopped early (tagged `pruned`). */
+  stopped_early: number;
 }
 
 export interface PrefinetunedModel {

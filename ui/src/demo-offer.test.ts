@@ -15,7 +15,7 @@ describe("the demo offer", () => {
     const launch = { id: 0, spec: "/home/u/.local/share/muppet-studio/experiments/demo.toml", pid: 4, log: "l", running: true, cancelling: false, exit_code: null, adopted: false, experiment: null };
     expect(demoPending(page({ launches: [launch] }))).toBe(false);
     expect(demoPending(page({ launches: [{ ...launch, running: false, exit_code: 1 }] }))).toBe(true);
-    const stored = { id: 1, name: "demo", kind: "sample_efficiency", spec: {}, created_at: "", runs: [], report: null, charts: [], files: [], planned_runs: 61, orchestrated: false, summary: null, prefinetuned: [] };
+    const stored = { id: 1, name: "demo", kind: "sample_efficiency", spec: {}, created_at: "", runs: [], report: null, charts: [], files: [], planned_runs: 61, orchestrated: false, summary: null, prefinetuned: [], stopped_early: 0 };
     expect(demoPending(page({ experiments: [stored] }))).toBe(false);
     expect(demoPending(page({ experiments: [{ ...stored, name: "other" }] }))).toBe(true);
   });

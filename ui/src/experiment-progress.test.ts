@@ -30,9 +30,15 @@ const experiment = (statuses: RunStatus[], planned: number | null): ExperimentVi
   orchestrated: false,
   summary: null,
   prefinetuned: [],
+  stopped_early: 0,
 });
 
 describe("experiment progress", () => {
+  it("says how many runs a sweep's rule stopped early", () => {
+    const p = experimentProgress({ ...experiment(["completed", "completed", "running"], 4), stopped_early: 1 }, true);
+    expect(p.text).toBe("2 of 4 runs completed · 1 stopped early by the sweep's rule · 1 running");
+  });
+
   it("counts completed runs against the plan, not the runs stored so far", () => {
     const p = experimentProgress(experiment(["completed", "running", "queued"], 5), true);
     expect(p).toEqual({ state: "running", done: 1, fraction: 0.2, text: "1 of 5 runs completed · 1 running" });

@@ -27,6 +27,7 @@ export function experimentProgress(experiment: ExperimentView, launching: boolea
   else if (failed > 0) state = "failed";
   else state = launching ? "running" : "stopped";
   const parts = [`${done} of ${total} runs completed`];
+  if (experiment.stopped_early > 0) parts.push(`${experiment.stopped_early} stopped early by the sweep's rule`);
   if (count("running") > 0) parts.push(`${count("running")} running`);
   if (failed > 0) parts.push(`${failed} failed`);
   return {

@@ -13,8 +13,7 @@ use muppet_train::experiment::prune::{self, Verdict};
 use muppet_train::experiment::Plan;
 use muppet_train::manifest::RunManifest;
 
-/// The tag of a run a sweep's rule stopped.
-pub const PRUNED_TAG: &str = "pruned";
+pub use muppet_train::experiment::prune::PRUNED_TAG;
 
 pub struct Pruner {
     rule: EarlyTerminate,

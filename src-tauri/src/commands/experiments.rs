@@ -39,6 +39,8 @@ pub struct ExperimentView {
     pub summary: Option<String>,
     /// Its completed pre-finetuning runs with their tasks: the models the card scores.
     pub prefinetuned: Vec<PrefinetunedModel>,
+    /// Its runs a sweep's rule stopped early (tagged `pruned`).
+    pub stopped_early: usize,
 }
 
 /// A completed pre-finetuning run of an experiment.
@@ -105,6 +107,8 @@ pub async fn list_experiments(
     // with this session's launches, to follow and cancel.
     let named: Vec<(i64, String)> = stored.iter().map(|e| (e.id.0, e.name.clone())).collect();
     state.experiments.adopt_running(state.home(), &named);
+    let tags = store.all_run_tags().await?;
+    let pruned = |run: &RunRow| tags.get(&run.id).is_some_and(|t| t.iter().any(|t| t == muppet_train::experiment::prune::PRUNED_TAG));
     for experiment in stored {
         let runs = store.experiment_runs(experiment.id).await?;
         let dir = report_dir(&state, experiment.id);
@@ -118,6 +122,7 @@ pub async fn list_experiments(
         let summary = std::fs::read_to_string(dir.join("summary.md")).ok();
         let prefinetuned = prefinetuned(&store, &runs).await?;
         experiments.push(ExperimentView {
+            stopped_early: runs.iter().filter(|r| pruned(r)).count(),
             prefinetuned,
             planned_runs,
             orchestrated,

@@ -6,6 +6,9 @@ use muppet_core::experiment::{EarlyTerminate, TerminateRule};
 
 use super::{Arm, Role};
 
+/// The tag of a run a sweep's rule stopped.
+pub const PRUNED_TAG: &str = "pruned";
+
 /// Why a run stops: at `step`, its best dev score so far (`best`) is below `median`, the
 /// median of the scores `compared` finished runs had at that step.
 #[derive(Debug, Clone, Copy, PartialEq)]
