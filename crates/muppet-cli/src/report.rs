@@ -54,6 +54,8 @@ struct Results {
     scored: Vec<ScoredModel>,
     /// The fine-tunes a sweep's rule stopped early, by run name.
     pruned: BTreeSet<String>,
+    /// The updates the completed fine-tunes trained and those they were planned to.
+    updates: (u64, u64),
 }
 
 /// A pre-finetuning run of the experiment scored on a task with `muppet eval`.
@@ -84,6 +86,7 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
         curves: Vec::new(),
         scored: Vec::new(),
         pruned: BTreeSet::new(),
+        updates: (0, 0),
     };
     for run in &plan.runs {
         let Some(row) = rows.get(&run.name) else { continue };
@@ -104,6 +107,10 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
                 }
                 if rt.block_on(store.run_tags(row.id))?.iter().any(|t| t == crate::pruner::PRUNED_TAG) {
                     out.pruned.insert(run.name.clone());
+                }
+                if let Some(progress) = rt.block_on(store.run_progress_of(row.id))? {
+                    out.updates.0 += progress.last_step.unwrap_or(0);
+                    out.updates.1 += progress.total_steps.unwrap_or(run.config.steps);
                 }
                 if !out.dev_sources.contains_key(task)
                     && let Some(source) = dev_source(&home.run_dir(row.id), task)
@@ -619,11 +626,20 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
         writeln!(
             md,
             "Early termination (the median rule): a fine-tune stopped once its best dev score so far fell below the median of the finished runs of its task and start at the same step (from its {} dev evaluation on, against at least {} run{}). \
-             A stopped run (tagged `{}`) counts with the dev metric it reached, so a setting with stopped runs has a pessimistic mean; the tables say how many each setting had.\n",
+             A stopped run (tagged `{}`) counts with the dev metric it reached, so a setting with stopped runs has a pessimistic mean; the tables say how many each setting had. \
+             It stopped {} of the {} completed fine-tunes: they trained {} of their {} planned updates{}.\n",
             ordinal(rule.grace_evals),
             rule.min_runs,
             if rule.min_runs == 1 { "" } else { "s" },
-            crate::pruner::PRUNED_TAG
+            crate::pruner::PRUNED_TAG,
+            r.pruned.len(),
+            r.values.len(),
+            r.updates.0,
+            r.updates.1,
+            match r.updates {
+                (trained, planned) if planned > trained => format!(" ({:.0}% saved)", 100.0 * (planned - trained) as f64 / planned as f64),
+                _ => String::new(),
+            }
         )?;
     }
     if !r.dev_sources.is_empty() {
