@@ -604,6 +604,9 @@ fn a_sweep_stops_the_runs_that_fall_behind_the_median_of_the_finished_ones() {
     let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary.md");
     assert!(summary.contains("Early termination (the median rule)") && summary.contains("from its 1st dev evaluation on, against at least 1 run)"), "{summary}");
     assert!(summary.contains("| setting | dev pearson | stopped early |"), "{summary}");
+    assert!(summary.contains("![vader_tweets: dev pearson during fine-tuning](sweep_curves_vader_tweets.png)") && summary.contains("a run the rule stopped ends where it stopped"), "{summary}");
+    let curves = std::fs::read_to_string(report.join("sweep_curves_vader_tweets.svg")).expect("the dev curves");
+    assert!(curves.contains("\nlr=0.001\n") && curves.contains("\nlr=0.0\n"), "{curves:.2000}");
     let saved = format!("It stopped 1 of the 2 completed fine-tunes: they trained {} of their 8 planned updates ({:.0}% saved).", 4 + last, 100.0 * (4 - last) as f64 / 8.0);
     assert!(summary.contains(&saved), "{summary}\nwanted: {saved}");
     assert!(summary.contains(" | 0 of 1 |") && summary.lines().any(|l| l.starts_with("| lr=0.001 |") && l.ends_with(" | 1 of 1 |")), "{summary}");

@@ -71,6 +71,8 @@ impl Chart for CurvesChart {
 /// One curve as drawn: faint as measured (when smoothed) and bold.
 struct Line<'a> {
     label: &'a str,
+    /// The first curve of its label: the one the legend names.
+    named: bool,
     color: RGBColor,
     faint: Option<Vec<(f64, f64)>>,
     bold: Vec<(f64, f64)>,
@@ -79,21 +81,28 @@ struct Line<'a> {
 /// The curves' points that fall on the chart: finite, inside its x range and, on a log
 /// axis, above zero (and as their log10: the axis is drawn linear in it, labelled with the
 /// values). Smoothing runs over all of a curve's points first, as on the app's charts, so a
-/// zoomed chart keeps the smoothed values of the whole curve.
+/// zoomed chart keeps the smoothed values of the whole curve. Curves that share a label
+/// (the seeds of one setting) share a colour and one entry of the legend.
 fn lines(chart: &CurvesChart) -> Vec<Line<'_>> {
     let keep = |&(x, y): &(f64, f64)| {
         x.is_finite() && y.is_finite() && (!chart.log_y || y > 0.0) && chart.x_range.is_none_or(|(from, to)| x >= from && x <= to)
     };
     let kept = |points: &[(f64, f64)]| points.iter().copied().filter(keep).map(|(x, y)| (x, if chart.log_y { y.log10() } else { y })).collect::<Vec<_>>();
+    let mut labels: Vec<&str> = Vec::new();
     chart
         .curves
         .iter()
-        .enumerate()
-        .map(|(i, curve)| {
-            let color = curve.color.map_or(PALETTE[i % PALETTE.len()], |(r, g, b)| RGBColor(r, g, b));
+        .map(|curve| {
+            let slot = labels.iter().position(|l| *l == curve.label);
+            let named = slot.is_none();
+            let slot = slot.unwrap_or_else(|| {
+                labels.push(&curve.label);
+                labels.len() - 1
+            });
+            let color = curve.color.map_or(PALETTE[slot % PALETTE.len()], |(r, g, b)| RGBColor(r, g, b));
             match chart.smoothing {
-                Some(w) if w > 0.0 => Line { label: &curve.label, color, faint: Some(kept(&curve.points)), bold: kept(&smooth(&curve.points, w)) },
-                _ => Line { label: &curve.label, color, faint: None, bold: kept(&curve.points) },
+                Some(w) if w > 0.0 => Line { label: &curve.label, named, color, faint: Some(kept(&curve.points)), bold: kept(&smooth(&curve.points, w)) },
+                _ => Line { label: &curve.label, named, color, faint: None, bold: kept(&curve.points) },
             }
         })
         .collect()
@@ -143,10 +152,10 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &CurvesChart) 
         if let Some(faint) = &line.faint {
             ctx.draw_series(LineSeries::new(faint.iter().copied(), color.mix(0.25).stroke_width(1))).map_err(err)?;
         }
-        ctx.draw_series(LineSeries::new(line.bold.iter().copied(), color.stroke_width(2)))
-            .map_err(err)?
-            .label(line.label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        let series = ctx.draw_series(LineSeries::new(line.bold.iter().copied(), color.stroke_width(2))).map_err(err)?;
+        if line.named {
+            series.label(line.label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        }
     }
     legend(&mut ctx, SeriesLabelPosition::UpperRight)?;
     Ok(())
@@ -180,6 +189,20 @@ mod tests {
         }
         // Two data lines (polylines) plus two legend samples.
         assert!(a.matches("<polyline").count() >= 2, "{}", a.matches("<polyline").count());
+    }
+
+    /// Curves of one label (a setting's seeds) share its colour and its entry in the legend.
+    #[test]
+    fn curves_of_one_label_share_a_colour_and_a_legend_entry() {
+        let curve = |label: &str, y: f64| Curve { label: label.into(), points: vec![(0.0, y), (4.0, y + 0.1)], color: None };
+        let chart = CurvesChart { title: "Dev".into(), curves: vec![curve("lr=0.001", 0.2), curve("lr=0.01", 0.3), curve("lr=0.001", 0.4)], ..CurvesChart::default() };
+        let svg = render_svg(&chart).expect("svg");
+        assert_eq!((svg.matches("\nlr=0.001\n").count(), svg.matches("\nlr=0.01\n").count()), (1, 1), "{svg}");
+        // The axes and ticks are black; then three data lines and two legend samples.
+        let strokes: Vec<&str> = svg.split("<polyline").skip(1).filter_map(|p| p.split("stroke=\"").nth(1)?.split('"').next()).filter(|c| *c != "#000000").collect();
+        assert_eq!(strokes.len(), 5, "{strokes:?}");
+        assert_eq!(strokes[0], strokes[2], "the seeds of a setting: {strokes:?}");
+        assert_ne!(strokes[0], strokes[1]);
     }
 
     #[test]

@@ -56,6 +56,9 @@ struct Results {
     pruned: BTreeSet<String>,
     /// The updates the completed fine-tunes trained and those they were planned to.
     updates: (u64, u64),
+    /// A sweep's fine-tunes that were scored during training: each one's main dev metric
+    /// by step, labelled with its setting, by task.
+    dev_curves: BTreeMap<String, Vec<Curve>>,
 }
 
 /// A pre-finetuning run of the experiment scored on a task with `muppet eval`.
@@ -87,6 +90,7 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
         scored: Vec::new(),
         pruned: BTreeSet::new(),
         updates: (0, 0),
+        dev_curves: BTreeMap::new(),
     };
     for run in &plan.runs {
         let Some(row) = rows.get(&run.name) else { continue };
@@ -100,8 +104,13 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
             continue;
         }
         match &run.role {
-            Role::Finetune { task, .. } => {
+            Role::Finetune { task, arm, .. } => {
                 if let Some((metric, value)) = crate::experiment::final_metric(home, &store, &rt, row.id, task) {
+                    if plan.kind == ExperimentKind::Sweep && run.config.eval_every > 0 {
+                        let points = rt.block_on(store.series(row.id, Some(task), "dev", &metric))?;
+                        let points = points.into_iter().map(|(step, v)| (step as f64, v)).collect();
+                        out.dev_curves.entry(task.clone()).or_default().push(Curve { label: arm.label(), points, color: None });
+                    }
                     out.metrics.insert(task.clone(), metric);
                     out.values.insert(run.name.clone(), value);
                 }
@@ -836,6 +845,19 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                 }
                 if let Some(table) = best_per_start(&mine, &metric) {
                     writeln!(md, "{table}")?;
+                }
+                if let Some(curves) = r.dev_curves.get(task.as_str()).filter(|c| c.iter().any(|c| c.points.len() > 1)) {
+                    let chart = CurvesChart {
+                        title: format!("Sweep: {task}, dev {metric} during fine-tuning"),
+                        x_label: "step".into(),
+                        y_label: format!("dev {metric}"),
+                        curves: curves.clone(),
+                        ..CurvesChart::default()
+                    };
+                    let stem = format!("sweep_curves_{}", slug(task));
+                    figure(&chart, dir, &stem, &mut figures)?;
+                    let stopped = if terminates { "; a run the rule stopped ends where it stopped" } else { "" };
+                    writeln!(md, "Each fine-tune's dev {metric} at its evaluations (a line per seed, one colour per setting{stopped}):\n\n![{task}: dev {metric} during fine-tuning]({stem}.png)\n")?;
                 }
                 parallel_settings(&mut md, (dir, &mut figures), &swept, (task, &metric), &mine)?;
             }
