@@ -157,8 +157,22 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &CurvesChart) 
             series.label(line.label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
         }
     }
-    legend(&mut ctx, SeriesLabelPosition::UpperRight)?;
+    legend(&mut ctx, legend_corner(&lines, (x0, x1), (y0 - pad, y1 + pad)))?;
     Ok(())
+}
+
+/// Where the legend covers the fewest points: the upper right (falling curves, losses) unless
+/// more of the points lie there than in the lower right (rising curves, dev scores).
+fn legend_corner(lines: &[Line<'_>], (x0, x1): (f64, f64), (y0, y1): (f64, f64)) -> SeriesLabelPosition {
+    let right = x0 + 0.6 * (x1 - x0);
+    let (mut upper, mut lower) = (0usize, 0usize);
+    for &(x, y) in lines.iter().flat_map(|l| l.bold.iter()) {
+        if x >= right {
+            upper += usize::from(y >= y0 + 0.6 * (y1 - y0));
+            lower += usize::from(y <= y0 + 0.4 * (y1 - y0));
+        }
+    }
+    if upper > lower { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight }
 }
 
 #[cfg(test)]
@@ -189,6 +203,17 @@ mod tests {
         }
         // Two data lines (polylines) plus two legend samples.
         assert!(a.matches("<polyline").count() >= 2, "{}", a.matches("<polyline").count());
+    }
+
+    /// The legend goes where the curves are not: upper right over falling curves, lower right
+    /// under rising ones.
+    #[test]
+    fn the_legend_keeps_out_of_the_curves_way() {
+        let line = |ys: &[f64]| Line { label: "a", named: true, color: PALETTE[0], faint: None, bold: ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect() };
+        let falling = [line(&[1.0, 0.6, 0.3, 0.2, 0.1])];
+        let rising = [line(&[0.1, 0.5, 0.8, 0.9, 0.95])];
+        assert_eq!(legend_corner(&falling, (0.0, 4.0), (0.0, 1.0)), SeriesLabelPosition::UpperRight);
+        assert_eq!(legend_corner(&rising, (0.0, 4.0), (0.0, 1.0)), SeriesLabelPosition::LowerRight);
     }
 
     /// Curves of one label (a setting's seeds) share its colour and its entry in the legend.
