@@ -3,7 +3,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::render::{legend, log_tick, Chart, PALETTE};
+use crate::render::{legend, linear_tick, log_tick, Chart, PALETTE};
 use crate::ChartError;
 
 /// One line: a label for the legend and its (x, y) points in x order.
@@ -138,6 +138,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &CurvesChart) 
         .build_cartesian_2d(x0..x1, (y0 - pad)..(y1 + pad))
         .map_err(err)?;
     let log_label = |v: &f64| log_tick(*v);
+    let linear_label = |v: &f64| linear_tick(*v, y1 - y0 + 2.0 * pad);
     let mut mesh = ctx.configure_mesh();
     mesh.x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
@@ -145,6 +146,8 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &CurvesChart) 
         .light_line_style(RGBColor(238, 236, 244));
     if chart.log_y {
         mesh.y_label_formatter(&log_label);
+    } else {
+        mesh.y_label_formatter(&linear_label);
     }
     mesh.draw().map_err(err)?;
     for line in &lines {
@@ -203,6 +206,14 @@ mod tests {
         }
         // Two data lines (polylines) plus two legend samples.
         assert!(a.matches("<polyline").count() >= 2, "{}", a.matches("<polyline").count());
+    }
+
+    /// A tick at zero reads 0.0 even when the axis computes it as a tiny negative number.
+    #[test]
+    fn a_tick_at_zero_has_no_sign() {
+        let chart = CurvesChart { title: "Dev".into(), curves: vec![Curve { label: "a".into(), points: vec![(0.0, 0.05), (1.0, -0.35)], color: None }], ..CurvesChart::default() };
+        let svg = render_svg(&chart).expect("svg");
+        assert!(!svg.contains("\n-0.0\n") && svg.contains("\n0.0\n") && svg.contains("\n-0.1\n"), "{svg}");
     }
 
     /// The legend goes where the curves are not: upper right over falling curves, lower right

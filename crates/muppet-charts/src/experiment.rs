@@ -6,7 +6,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::render::{draw_err, finite_range, legend, padded, Chart, BASE_COLOR, PALETTE};
+use crate::render::{draw_err, finite_range, legend, linear_tick, padded, Chart, BASE_COLOR, PALETTE};
 use crate::ChartError;
 
 /// A mean over seeds and its interval at one x (NaN bounds: no interval, e.g. one seed).
@@ -95,8 +95,9 @@ impl Chart for SampleEfficiencyChart {
             .y_label_area_size(60)
             .build_cartesian_2d((x_lo - margin)..(x_hi + margin), y0..y1)
             .map_err(draw_err)?;
+        let values = |v: &f64| linear_tick(*v, y1 - y0);
         let mut mesh = ctx.configure_mesh();
-        mesh.y_desc(self.y_label.as_str()).label_style(("sans-serif", 13)).light_line_style(RGBColor(238, 236, 244));
+        mesh.y_desc(self.y_label.as_str()).y_label_formatter(&values).label_style(("sans-serif", 13)).light_line_style(RGBColor(238, 236, 244));
         let sizes = |v: &f64| fmt_size(*v);
         let counts = |v: &f64| if (v - v.round()).abs() < 1e-9 { format!("{}", v.round()) } else { String::new() };
         if log {
@@ -194,6 +195,7 @@ impl Chart for TaskCountChart {
         ctx.configure_mesh()
             .x_desc("pre-finetuning tasks (0: the base model)")
             .x_label_formatter(&|v| if (v - v.round()).abs() < 1e-9 { format!("{v:.0}") } else { format!("{v:.1}") })
+            .y_label_formatter(&|v| linear_tick(*v, y1 - y0))
             .y_desc(self.y_label.as_str())
             .label_style(("sans-serif", 13))
             .light_line_style(RGBColor(238, 236, 244))
@@ -286,6 +288,7 @@ impl Chart for BarsChart {
             .map_err(draw_err)?;
         ctx.configure_mesh()
             .x_desc(self.x_label.as_str())
+            .x_label_formatter(&|v| linear_tick(*v, x1 - x0))
             .y_labels(n + 1)
             .y_label_formatter(&label_of)
             .disable_y_mesh()

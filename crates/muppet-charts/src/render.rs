@@ -120,6 +120,13 @@ pub(crate) fn padded((lo, hi): (f64, f64)) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// The label of a tick on a linear axis spanning `span`, as plotters writes it, but a tick at
+/// zero computed as a tiny negative number (-1e-17) reads "0.0", not "-0.0".
+pub(crate) fn linear_tick(v: f64, span: f64) -> String {
+    let v = if v.abs() < span.abs() * 1e-9 { 0.0 } else { v };
+    <plotters::coord::types::RangedCoordf64 as plotters::coord::ranged1d::ValueFormatter<f64>>::format(&v)
+}
+
 /// A value on a log axis's tick: three significant digits, in scientific notation outside
 /// 0.001 to 10,000 (`0.00316`, `1e-5`, `2.5e4`).
 pub(crate) fn log_tick(log10: f64) -> String {

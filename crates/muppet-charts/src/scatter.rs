@@ -7,7 +7,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::render::{draw_err, finite_range, legend, log_tick, padded, Chart, PALETTE};
+use crate::render::{draw_err, finite_range, legend, linear_tick, log_tick, padded, Chart, PALETTE};
 use crate::ChartError;
 
 /// The most points a chart labels; with more, the points alone are drawn.
@@ -174,6 +174,7 @@ impl ScatterChart {
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(draw_err)?;
         let (log_x, log_y) = (|v: &f64| log_tick(*v), |v: &f64| log_tick(*v));
+        let (linear_x, linear_y) = (|v: &f64| linear_tick(*v, x1 - x0), |v: &f64| linear_tick(*v, y1 - y0));
         let (named_x, named_y) = (|v: &f64| category_tick(&self.x_categories, *v), |v: &f64| category_tick(&self.y_categories, *v));
         let mut mesh = ctx.configure_mesh();
         mesh.x_desc(self.x_label.as_str()).y_desc(self.y_label.as_str()).label_style(("sans-serif", 13)).light_line_style(RGBColor(238, 236, 244));
@@ -183,11 +184,15 @@ impl ScatterChart {
             mesh.x_labels(2 * self.x_categories.len() + 2).x_label_formatter(&named_x);
         } else if self.log_x {
             mesh.x_label_formatter(&log_x);
+        } else {
+            mesh.x_label_formatter(&linear_x);
         }
         if !self.y_categories.is_empty() {
             mesh.y_labels(2 * self.y_categories.len() + 2).y_label_formatter(&named_y);
         } else if self.log_y {
             mesh.y_label_formatter(&log_y);
+        } else {
+            mesh.y_label_formatter(&linear_y);
         }
         mesh.draw().map_err(draw_err)?;
         let (width, height) = root.dim_in_pixel();
