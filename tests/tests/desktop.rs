@@ -1548,6 +1548,31 @@ async fn a_random_search_draws_more_settings_from_its_card() -> anyhow::Result<(
     .await
 }
 
+/// A sweep whose rule stopped a run (trained in a terminal, as the experiment test's sweep):
+/// its card says so beside the runs completed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweeps_card_counts_the_runs_its_rule_stopped() -> anyhow::Result<()> {
+    within_limit(async {
+        let dir = tempfile::tempdir()?;
+        let spec = dir.path().join("pruned.toml");
+        std::fs::write(
+            &spec,
+            "name = \"pruned\"\n[finetune]\nsteps = 4\nbatch_size = 2\nmax_len = 64\ndev_size = 40\nwarmup = 0\neval_every = 1\n\n\
+             [sweep]\ntasks = [\"vader_tweets\"]\nseeds = 1\ntrain_size = 40\nearly_terminate = { rule = \"median\", min_runs = 1 }\n\n[sweep.grid]\nlr = [0.0, 1e-3]\n",
+        )?;
+        let out = muppet_tests::cli::muppet(dir.path(), &["experiment", "run", "--spec", spec.to_str().context("utf-8 path")?, "--parallel", "1"]);
+        ensure!(out.status.success() && muppet_tests::cli::text(&out).contains("(1 stopped early by the sweep's rule)"), "{}", muppet_tests::cli::text(&out));
+        let studio = StudioSession::open_for_training(dir.path(), "pruned-sweep.log").await?;
+        studio.click(".nav-item[data-page='experiments']").await?;
+        let card = "section.experiment[data-experiment-name='pruned']";
+        studio.wait_for(&format!("{card}[data-state='completed']"), UI_WAIT, "the sweep's card").await?;
+        let progress = studio.text(&format!("{card} .experiment-progress")).await?;
+        ensure!(progress.contains("2 of 2 runs completed · 1 stopped early by the sweep's rule"), "the card says {progress:?}");
+        studio.close().await
+    })
+    .await
+}
+
 /// A baseline from the Tasks page: the pretrained model fine-tuned on a downstream task
 /// trains to the end, is stored with no parent, and runs again from its page with the same
 /// settings.
