@@ -1756,11 +1756,12 @@ async fn an_experiment_is_launched_followed_and_reported_from_the_app() -> anyho
         .await?;
         // (The training settings are open since the settings above.)
         studio.type_into("#builder-ft-best-every", "1").await?;
+        studio.type_into("#builder-sw-min-runs", "2").await?;
         read_settled(|| async {
             let toml = studio.client.find(Locator::Css("#builder-toml")).await?.prop("textContent").await?.unwrap_or_default();
             let errors = studio.text("[data-errors-for='sweep.early_terminate']").await?;
             ensure!(
-                errors.is_empty() && toml.contains("[sweep.early_terminate]") && toml.contains("rule = \"median\"") && toml.contains("eval_every = 1"),
+                errors.is_empty() && toml.contains("[sweep.early_terminate]") && toml.contains("rule = \"median\"") && toml.contains("min_runs = 2") && toml.contains("eval_every = 1"),
                 "the field says {errors:?}; the spec reads:\n{toml}"
             );
             Ok(())

@@ -113,6 +113,11 @@ export class ExperimentBuilder {
     const count = this.field("Settings to draw", "sw-count", d.sweepCount);
     count.hidden = true;
     search.addEventListener("change", () => (count.hidden = search.value !== "random"));
+    // Stopping runs that fall behind compares them with this many finished ones.
+    const stopEarly = el("input", { type: "checkbox", id: "builder-sw-early-terminate" });
+    const minRuns = this.field("… once this many have finished", "sw-min-runs", d.sweepMinRuns, { hint: "3" });
+    minRuns.hidden = true;
+    stopEarly.addEventListener("change", () => (minRuns.hidden = !stopEarly.checked));
     const base = el("input", { type: "checkbox", id: "builder-base", checked: true });
     const se = el(
       "div",
@@ -187,9 +192,10 @@ export class ExperimentBuilder {
             title:
               "The median rule (W&B's early termination, Optuna's MedianPruner): a fine-tune stops at a dev evaluation when its best score so far is below the median of the finished runs of its task and start at that step (once 3 have finished). Needs “Best of dev every” in the training settings.",
           },
-          el("input", { type: "checkbox", id: "builder-sw-early-terminate" }),
+          stopEarly,
           " Stop runs that fall behind",
         ),
+        minRuns,
         el(
           "label",
           { title: "Grid: every combination of the values. Random search (W&B's): the settings drawn from the values or ranges, each field on its own; a learning rate range (1e-5 .. 1e-3) is drawn on a log scale." },
@@ -390,6 +396,7 @@ export class ExperimentBuilder {
       sweepStart: this.sweepStart.value,
       sweepCompareBase: byId<HTMLInputElement>("builder-sw-compare-base").checked,
       sweepEarlyTerminate: byId<HTMLInputElement>("builder-sw-early-terminate").checked,
+      sweepMinRuns: this.value("sw-min-runs"),
       sweepSearch: byId<HTMLSelectElement>("builder-sweep-search").value === "random" ? "random" : "grid",
       sweepCount: this.value("sw-count"),
       sweepLr: this.value("sw-lr"),

@@ -170,7 +170,12 @@ describe("the experiment builder", () => {
     const asked = { design: "sweep" as const, sweepTasks: "winowhy", sweepEarlyTerminate: true };
     const built = buildSpec(form({ ...asked, finetune: { ...defaultForm().finetune, bestEvery: "20" } }), tasks);
     expect(built.errors).toEqual([]);
-    expect(built.spec?.sweep?.early_terminate).toEqual({ rule: "median" });
+    expect(built.spec?.sweep?.early_terminate).toEqual({ rule: "median", min_runs: 3 });
+    const two = buildSpec(form({ ...asked, sweepMinRuns: "2", finetune: { ...defaultForm().finetune, bestEvery: "20" } }), tasks);
+    expect(two.spec?.sweep?.early_terminate).toEqual({ rule: "median", min_runs: 2 });
+    const none = buildSpec(form({ ...asked, sweepMinRuns: "0", finetune: { ...defaultForm().finetune, bestEvery: "20" } }), tasks);
+    expect(none.spec).toBeNull();
+    expect(none.errors.map((e) => e.message)).toEqual(["sweep.early_terminate.min_runs: “0” is not a whole number of finished runs (at least 1)"]);
     expect(built.spec?.finetune).toMatchObject({ eval_every: 20 });
     const blind = buildSpec(form({ ...asked, finetune: { ...defaultForm().finetune, bestEvery: "" } }), tasks);
     expect(blind.spec).toBeNull();

@@ -99,6 +99,8 @@ export interface BuilderForm {
   sweepCompareBase: boolean;
   /** Stop the fine-tunes that fall behind the finished ones (the median rule). */
   sweepEarlyTerminate: boolean;
+  /** How many finished runs a run is compared with (the rule's `min_runs`). */
+  sweepMinRuns: string;
   /** "grid": every combination of the values; "random": `sweepCount` settings drawn from them. */
   sweepSearch: "grid" | "random";
   /** How many settings a random search draws. */
@@ -218,6 +220,7 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     sweepStart: "base",
     sweepCompareBase: false,
     sweepEarlyTerminate: false,
+    sweepMinRuns: "3",
     sweepSearch: "grid",
     sweepCount: "8",
     sweepLr: "3e-5, 1e-4, 3e-4",
@@ -492,7 +495,12 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
     else if (form.sweepCompareBase) sw.compare_base = true;
     if (form.sweepEarlyTerminate && form.finetune.bestEvery.trim() === "")
       errors.push({ field: "sweep.early_terminate", message: "sweep.early_terminate: compares the runs' dev scores during training: set “Best of dev every” in the training settings" });
-    else if (form.sweepEarlyTerminate) sw.early_terminate = { rule: "median" };
+    else if (form.sweepEarlyTerminate) {
+      const minRuns = integer(form.sweepMinRuns);
+      if (minRuns === null || minRuns < 1)
+        errors.push({ field: "sweep.early_terminate", message: `sweep.early_terminate.min_runs: “${form.sweepMinRuns}” is not a whole number of finished runs (at least 1)` });
+      else sw.early_terminate = { rule: "median", min_runs: minRuns };
+    }
     spec.sweep = sw;
   } else {
     if (seeds.error) errors.push({ field: "task_count.seeds", message: `task_count.seeds: ${seeds.error}` });
