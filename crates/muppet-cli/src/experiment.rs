@@ -823,7 +823,8 @@ fn report_json(
                 v["train_size"] = serde_json::to_value(size)?;
                 v["start"] = arm.model_arm().label().into();
                 // A sweep's setting, as its report names it.
-                if matches!(arm, muppet_train::experiment::Arm::Setting { .. } | muppet_train::experiment::Arm::StageSetting { .. }) {
+                let swept = matches!(arm, muppet_train::experiment::Arm::Setting { .. } | muppet_train::experiment::Arm::StageSetting { .. });
+                if swept {
                     v["setting"] = arm.label().into();
                 }
                 if status == "completed"
@@ -833,7 +834,7 @@ fn report_json(
                         v["metric"] = metric.into();
                         v["dev_metric"] = value.into();
                     }
-                    if rt.block_on(store.run_tags(RunId(r))).is_ok_and(|tags| tags.iter().any(|t| t == crate::pruner::PRUNED_TAG)) {
+                    if swept && rt.block_on(store.run_tags(RunId(r))).is_ok_and(|tags| tags.iter().any(|t| t == crate::pruner::PRUNED_TAG)) {
                         v["pruned"] = true.into();
                     }
                 }

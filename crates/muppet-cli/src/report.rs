@@ -52,9 +52,10 @@ struct Results {
     curves: Vec<(String, RunId, Vec<Curve>)>,
     /// Scores of the pre-finetuned models themselves (`muppet eval` on their checkpoints).
     scored: Vec<ScoredModel>,
-    /// The fine-tunes a sweep's rule stopped early, by run name.
+    /// The fine-tunes a sweep's rule stopped early, by run name (a sweep with `early_terminate`).
     pruned: BTreeSet<String>,
-    /// The updates the completed fine-tunes trained and those they were planned to.
+    /// The updates the completed fine-tunes trained and those they were planned to (a sweep
+    /// with `early_terminate`).
     updates: (u64, u64),
     /// A sweep's fine-tunes that were scored during training: each one's main dev metric
     /// by step, labelled with its setting, by task.
@@ -92,6 +93,7 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
         updates: (0, 0),
         dev_curves: BTreeMap::new(),
     };
+    let terminates = out.spec.sweep.as_ref().is_some_and(|s| s.early_terminate.is_some());
     for run in &plan.runs {
         let Some(row) = rows.get(&run.name) else { continue };
         out.run_ids.insert(run.name.clone(), row.id);
@@ -114,12 +116,14 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
                     out.metrics.insert(task.clone(), metric);
                     out.values.insert(run.name.clone(), value);
                 }
-                if rt.block_on(store.run_tags(row.id))?.iter().any(|t| t == crate::pruner::PRUNED_TAG) {
-                    out.pruned.insert(run.name.clone());
-                }
-                if let Some(progress) = rt.block_on(store.run_progress_of(row.id))? {
-                    out.updates.0 += progress.last_step.unwrap_or(0);
-                    out.updates.1 += progress.total_steps.unwrap_or(run.config.steps);
+                if terminates {
+                    if rt.block_on(store.run_tags(row.id))?.iter().any(|t| t == crate::pruner::PRUNED_TAG) {
+                        out.pruned.insert(run.name.clone());
+                    }
+                    if let Some(progress) = rt.block_on(store.run_progress_of(row.id))? {
+                        out.updates.0 += progress.last_step.unwrap_or(0);
+                        out.updates.1 += progress.total_steps.unwrap_or(run.config.steps);
+                    }
                 }
                 if !out.dev_sources.contains_key(task)
                     && let Some(source) = dev_source(&home.run_dir(row.id), task)
