@@ -26,7 +26,27 @@ impl Store {
     /// Open (creating if needed) and migrate the database at `path`. An older
     /// database is upgraded in place; one written by a newer build is refused
     /// with [`StoreError::NewerDatabase`].
+    ///
+    /// Processes that create a new file at once can be told "database is locked" without
+    /// waiting: until the first of them has switched the file to WAL it is in rollback mode,
+    /// where SQLite answers a lock upgrade that could deadlock at once rather than through the
+    /// busy timeout. Opening is idempotent (the migrations run in one IMMEDIATE transaction),
+    /// so such an open is tried again, for up to the busy timeout.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(20);
+        loop {
+            match Self::open_once(path).await {
+                Err(StoreError::Open { source, .. }) if is_busy(&source) && started.elapsed() + wait < BUSY_TIMEOUT => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_millis(500));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn open_once(path: &Path) -> Result<Self, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(open_err)?
@@ -63,6 +83,12 @@ impl Store {
     pub async fn close(self) {
         self.pool.close().await;
     }
+}
+
+/// SQLITE_BUSY, with or without its extended code.
+fn is_busy(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(e) = error else { return false };
+    e.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 5)
 }
 
 /// The newest schema migration this build knows.
@@ -111,6 +137,22 @@ mod tests {
         assert!(msg.contains("Muppet Studio database"), "{msg}");
         // Nothing was written over the foreign file.
         assert_eq!(std::fs::read(&path).expect("read"), vec![b'x'; 4096]);
+    }
+
+    /// What `open` tries again: SQLITE_BUSY from a file another connection holds, and
+    /// nothing else.
+    #[tokio::test]
+    async fn a_locked_database_is_told_apart_from_other_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let options = SqliteConnectOptions::from_str("sqlite://").expect("options").filename(dir.path().join("x.db")).create_if_missing(true).busy_timeout(Duration::ZERO);
+        let mut holder = SqliteConnection::connect_with(&options).await.expect("connect");
+        sqlx::query("CREATE TABLE t (x)").execute(&mut holder).await.expect("create");
+        sqlx::query("BEGIN EXCLUSIVE").execute(&mut holder).await.expect("lock");
+        let mut other = SqliteConnection::connect_with(&options).await.expect("connect");
+        let err = sqlx::query("INSERT INTO t VALUES (1)").execute(&mut other).await.expect_err("the file is locked");
+        assert!(is_busy(&err), "{err:?}");
+        let err = sqlx::query("INSERT INTO nowhere VALUES (1)").execute(&mut holder).await.expect_err("no such table");
+        assert!(!is_busy(&err) && !is_busy(&sqlx::Error::RowNotFound), "{err:?}");
     }
 
     #[test]
