@@ -594,6 +594,7 @@ fn a_sweep_stops_the_runs_that_fall_behind_the_median_of_the_finished_ones() {
         mine[1].1, finished[1].1
     );
     assert!(note.contains(&want), "{note}\nwanted: {want}");
+    assert!(note.contains(&format!("Stopped early on request (SIGUSR1) at step {last} of 4.")), "the worker's own note: {note}");
     let journal = std::fs::read_to_string(home.path().join(format!("experiments/{}/orchestrator.log", result["experiment_id"]))).expect("log");
     assert!(journal.contains(&format!("stopping run {stopped} ")) && journal.contains(&format!("pruned run {stopped} ")), "{journal}");
 

@@ -313,14 +313,13 @@ pub fn execute(home: &MuppetHome, start: Start, spec: &RunSpec, tasks: &[Labeled
     }
     if let Ok(s) = &result
         && s.stopped_early
-        && stop.load(Ordering::SeqCst)
     {
-        // Who asked (a sweep's orchestrator) keeps the reason with the run.
-        eprintln!("stopped after step {} of {} on request", s.steps, spec.config.steps);
-    } else if let Ok(s) = &result
-        && s.stopped_early
-    {
-        let note = early_stop_note(s, &spec.config);
+        // Asked to (SIGUSR1): who asked, a sweep's orchestrator, adds why.
+        let note = if stop.load(Ordering::SeqCst) {
+            format!("Stopped early on request (SIGUSR1) at step {} of {}.", s.steps, spec.config.steps)
+        } else {
+            early_stop_note(s, &spec.config)
+        };
         eprintln!("{note}");
         if let Err(e) = runtime.block_on(store.add_note(muppet_store::NoteTarget::Run(run), &note)) {
             registrar.error.get_or_insert(e.into());
