@@ -1506,22 +1506,33 @@ starts = ["base", "pft"]
     )
 }
 
+/// `muppet experiment run` of `spec` (a spec's text) in `dir`, as in a terminal, which must
+/// succeed: what it printed.
+fn experiment_in_a_terminal(dir: &Path, spec: &str, args: &[&str]) -> anyhow::Result<String> {
+    let path = dir.join("spec.toml");
+    std::fs::write(&path, spec)?;
+    let mut argv = vec!["experiment", "run", "--spec", path.to_str().context("utf-8 path")?];
+    argv.extend_from_slice(args);
+    let out = muppet_tests::cli::muppet(dir, &argv);
+    let said = muppet_tests::cli::text(&out);
+    ensure!(out.status.success(), "{said}");
+    Ok(said)
+}
+
 /// A random search run in a terminal draws more settings from its card in the app: the
 /// setting drawn first stays, the new one trains, and the card counts both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_random_search_draws_more_settings_from_its_card() -> anyhow::Result<()> {
     within_limit(async {
         let dir = tempfile::tempdir()?;
-        let spec = dir.path().join("random.toml");
-        std::fs::write(
-            &spec,
-            format!(
+        experiment_in_a_terminal(
+            dir.path(),
+            &format!(
                 "name = \"random\"\n{}\n[sweep]\ntasks = [\"winowhy\"]\nseeds = 1\ntrain_size = 16\ncount = 1\n\n[sweep.random]\nlr = {{ min = 1e-5, max = 1e-3, distribution = \"log_uniform_values\" }}\n",
                 muppet_tests::experiments::TINY_SETTINGS
             ),
+            &[],
         )?;
-        let out = muppet_tests::cli::muppet(dir.path(), &["experiment", "run", "--spec", spec.to_str().context("utf-8 path")?]);
-        ensure!(out.status.success(), "{}", muppet_tests::cli::text(&out));
         let db = dir.path().join("muppet.db");
         let first = {
             let store = Store::open(&db).await?;
@@ -1554,14 +1565,8 @@ async fn a_random_search_draws_more_settings_from_its_card() -> anyhow::Result<(
 async fn a_sweeps_card_counts_the_runs_its_rule_stopped() -> anyhow::Result<()> {
     within_limit(async {
         let dir = tempfile::tempdir()?;
-        let spec = dir.path().join("pruned.toml");
-        std::fs::write(
-            &spec,
-            "name = \"pruned\"\n[finetune]\nsteps = 4\nbatch_size = 2\nmax_len = 64\ndev_size = 40\nwarmup = 0\neval_every = 1\n\n\
-             [sweep]\ntasks = [\"vader_tweets\"]\nseeds = 1\ntrain_size = 40\nearly_terminate = { rule = \"median\", min_runs = 1 }\n\n[sweep.grid]\nlr = [0.0, 1e-3]\n",
-        )?;
-        let out = muppet_tests::cli::muppet(dir.path(), &["experiment", "run", "--spec", spec.to_str().context("utf-8 path")?, "--parallel", "1"]);
-        ensure!(out.status.success() && muppet_tests::cli::text(&out).contains("(1 stopped early by the sweep's rule)"), "{}", muppet_tests::cli::text(&out));
+        let said = experiment_in_a_terminal(dir.path(), &format!("name = \"pruned\"\n{}", muppet_tests::experiments::PRUNED_SWEEP), &["--parallel", "1"])?;
+        ensure!(said.contains("(1 stopped early by the sweep's rule)"), "{said}");
         let studio = StudioSession::open_for_training(dir.path(), "pruned-sweep.log").await?;
         studio.click(".nav-item[data-page='experiments']").await?;
         let card = "section.experiment[data-experiment-name='pruned']";

@@ -557,9 +557,7 @@ fn a_random_sweep_trains_the_settings_it_draws_and_charts_them() {
 #[test]
 fn a_sweep_stops_the_runs_that_fall_behind_the_median_of_the_finished_ones() {
     let home = tempfile::tempdir().expect("tempdir");
-    let body = "[finetune]\nsteps = 4\nbatch_size = 2\nmax_len = 64\ndev_size = 40\nwarmup = 0\neval_every = 1\n\n\
-                [sweep]\ntasks = [\"vader_tweets\"]\nseeds = 1\ntrain_size = 40\nearly_terminate = { rule = \"median\", min_runs = 1 }\n\n[sweep.grid]\nlr = [0.0, 1e-3]\n";
-    let spec = write_spec(home.path(), "pruned", body);
+    let spec = write_spec(home.path(), "pruned", muppet_tests::experiments::PRUNED_SWEEP);
     let out = muppet(home.path(), &["experiment", "run", "--spec", spec.to_str().expect("utf-8"), "--parallel", "1", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let result = last_json(&out);

@@ -764,15 +764,20 @@ fn crash_reason(code: Option<i32>, log: &Path) -> String {
 /// from the run folder's manifest and the stored series; for a fine-tune that kept its best
 /// checkpoint (`keep_best`, early stopping), the value there.
 pub fn final_metric(home: &MuppetHome, store: &Store, rt: &tokio::runtime::Runtime, run: RunId, task: &str) -> Option<(String, f64)> {
+    final_metric_and_series(home, store, rt, run, task).map(|(metric, value, _)| (metric, value))
+}
+
+/// [`final_metric`], with the metric's dev series it was read from, as (step, value).
+pub fn final_metric_and_series(home: &MuppetHome, store: &Store, rt: &tokio::runtime::Runtime, run: RunId, task: &str) -> Option<(String, f64, Vec<(u64, f64)>)> {
     let manifest = muppet_train::manifest::RunManifest::read(&home.run_dir(run)).ok()?;
     let metric = manifest.tasks.iter().find(|t| t.name == task)?.metric.as_str().to_string();
     let points = rt.block_on(store.series(run, Some(task), "dev", &metric)).ok()?;
     let best = if rt.block_on(keeps_best(store, run)) { rt.block_on(crate::best::dev_scores(store, &manifest, run)).ok().and_then(muppet_train::best::best_of) } else { None };
-    let (_, value) = match best {
-        Some(best) => points.into_iter().find(|(step, _)| *step == best.step)?,
-        None => points.into_iter().max_by_key(|(step, _)| *step)?,
+    let &(_, value) = match best {
+        Some(best) => points.iter().find(|(step, _)| *step == best.step)?,
+        None => points.iter().max_by_key(|(step, _)| *step)?,
     };
-    Some((metric, value))
+    Some((metric, value, points))
 }
 
 fn state_json(state: &State, rows: &BTreeMap<String, RunRow>, name: &str) -> (Option<i64>, &'static str, Option<String>) {

@@ -59,23 +59,21 @@ impl Pruner {
         let mine = self.running.entry(i).or_default();
         mine.retain(|(s, _)| *s < step);
         mine.push((step, score.unwrap_or(f64::NAN)));
-        let peers: Vec<Vec<(u64, f64)>> = self.finished.iter().filter(|(j, _)| **j != i && self.groups[**j].as_ref() == Some(group)).map(|(_, s)| s.clone()).collect();
+        let peers: Vec<&[(u64, f64)]> = self.finished.iter().filter(|(j, _)| **j != i && self.groups[**j].as_ref() == Some(group)).map(|(_, s)| s.as_slice()).collect();
         let verdict = prune::verdict(&self.rule, mine, &peers)?;
         self.asked.insert(i, verdict);
         Some(verdict)
     }
 
     /// Run `i`'s worker ended. Completed and stopped early on the rule's request: the verdict
-    /// to keep with it. Completed otherwise: its scores join those compared with.
+    /// to keep with it. Completed otherwise: its scores join those compared with (only runs
+    /// the rule may stop have scores here).
     pub fn ended(&mut self, i: usize, completed: bool, stopped_early: bool) -> Option<Verdict> {
         let scores = self.running.remove(&i);
-        let verdict = self.asked.remove(&i);
-        match (completed, verdict) {
+        match (completed, self.asked.remove(&i)) {
             (true, Some(v)) if stopped_early => Some(v),
             (true, _) => {
-                if let Some(scores) = scores.filter(|_| self.groups[i].is_some()) {
-                    self.finished.insert(i, scores);
-                }
+                self.finished.extend(scores.map(|s| (i, s)));
                 None
             }
             _ => None,

@@ -107,10 +107,9 @@ fn gather(home: &MuppetHome, id: ExperimentId) -> anyhow::Result<Results> {
         }
         match &run.role {
             Role::Finetune { task, arm, .. } => {
-                if let Some((metric, value)) = crate::experiment::final_metric(home, &store, &rt, row.id, task) {
+                if let Some((metric, value, series)) = crate::experiment::final_metric_and_series(home, &store, &rt, row.id, task) {
                     if plan.kind == ExperimentKind::Sweep && run.config.eval_every > 0 {
-                        let points = rt.block_on(store.series(row.id, Some(task), "dev", &metric))?;
-                        let points = points.into_iter().map(|(step, v)| (step as f64, v)).collect();
+                        let points = series.into_iter().map(|(step, v)| (step as f64, v)).collect();
                         out.dev_curves.entry(task.clone()).or_default().push(Curve { label: arm.label(), points, color: None });
                     }
                     out.metrics.insert(task.clone(), metric);

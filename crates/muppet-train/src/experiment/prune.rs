@@ -40,13 +40,13 @@ impl Verdict {
 
 /// The rule's verdict on a run whose dev scores so far are `mine` (ascending by step), given
 /// the dev scores of the finished runs of its task and start (`peers`); `None`: it goes on.
-pub fn verdict(rule: &EarlyTerminate, mine: &[(u64, f64)], peers: &[Vec<(u64, f64)>]) -> Option<Verdict> {
+pub fn verdict(rule: &EarlyTerminate, mine: &[(u64, f64)], peers: &[&[(u64, f64)]]) -> Option<Verdict> {
     match rule.rule {
         TerminateRule::Median => median_verdict(rule, mine, peers),
     }
 }
 
-fn median_verdict(rule: &EarlyTerminate, mine: &[(u64, f64)], peers: &[Vec<(u64, f64)>]) -> Option<Verdict> {
+fn median_verdict(rule: &EarlyTerminate, mine: &[(u64, f64)], peers: &[&[(u64, f64)]]) -> Option<Verdict> {
     let &(step, _) = mine.last()?;
     if mine.len() < rule.grace_evals {
         return None;
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn a_run_below_the_median_of_its_peers_at_its_step_stops() {
-        let peers = vec![vec![(10, 0.60), (20, 0.70)], vec![(10, 0.50), (20, 0.80)], vec![(10, 0.55), (20, 0.62)]];
+        let peers: [&[(u64, f64)]; 3] = [&[(10, 0.60), (20, 0.70)], &[(10, 0.50), (20, 0.80)], &[(10, 0.55), (20, 0.62)]];
         // At step 10 the median is 0.55: 0.54 is below it, 0.55 is not.
         let v = verdict(&rule(3, 1), &[(10, 0.54)], &peers).expect("stopped");
         assert_eq!((v.step, v.best, v.median, v.compared), (10, 0.54, 0.55, 3));
@@ -106,7 +106,7 @@ mod tests {
 
     #[test]
     fn too_few_peers_at_the_step_or_too_few_evaluations_let_a_run_go_on() {
-        let peers = vec![vec![(10, 0.9)], vec![(10, 0.9), (20, 0.9)], vec![(10, f64::NAN), (20, 0.9)]];
+        let peers: [&[(u64, f64)]; 3] = [&[(10, 0.9)], &[(10, 0.9), (20, 0.9)], &[(10, f64::NAN), (20, 0.9)]];
         // Step 10: two scores (a NaN is no score); step 30: none at all.
         assert_eq!(verdict(&rule(3, 1), &[(10, 0.1)], &peers), None);
         assert!(verdict(&rule(2, 1), &[(10, 0.1)], &peers).is_some());
