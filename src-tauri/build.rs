@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "run_columns",
     "filter_runs",
     "group_runs",
+    "run_importance",
     "run_detail",
     "run_curves",
     "compare_runs",

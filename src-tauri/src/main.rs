@@ -75,6 +75,7 @@ fn main() {
             commands::runs::run_columns,
             commands::runs::filter_runs,
             commands::runs::group_runs,
+            commands::runs::run_importance,
             commands::runs::run_detail,
             commands::runs::run_curves,
             commands::runs::compare_runs,

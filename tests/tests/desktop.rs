@@ -21,6 +21,8 @@ use muppet_tests::workspace::artifact_dir;
 
 /// Upper bound of one whole test; a hung app or driver fails instead of blocking CI.
 const TEST_LIMIT: Duration = Duration::from_secs(180);
+/// The WebDriver key that submits a field.
+const ENTER: &str = "\u{E007}";
 const UI_WAIT: Duration = Duration::from_secs(30);
 
 /// Hold an exclusive lock on a file under the target dir: one app window at a time, also
@@ -460,7 +462,6 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
 
         // Runs picked by their figures (the mixture's last rte dev accuracy is 0.9); a key no
         // run has is said under the field, and the table keeps every run.
-        const ENTER: &str = "\u{E007}";
         studio.type_into("#runs-where", &format!("RTE dev accuracy > 0.85{ENTER}")).await?;
         read_settled(|| async {
             let runs = shown_runs(&studio.client).await?;
@@ -689,6 +690,70 @@ async fn runs_page_lists_the_runs_of_the_database() -> anyhow::Result<()> {
         let shown = shown_runs(&studio.client).await?;
         ensure!(shown.len() == 1 && shown[0].id == mixture.to_string(), "the filter is applied after a restart: {:?}", shown.iter().map(|r| &r.id).collect::<Vec<_>>());
 
+        studio.close().await
+    })
+    .await
+}
+
+/// Which settings matter, from the Runs page: six fine-tunes of three learning rates and two
+/// seeds (and one without a dev accuracy) weighed by their dev accuracy, the learning rate
+/// first with the share the store's unit test computes; its row plots the runs by it; too
+/// few runs shown are refused with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_that_matter_are_weighed_on_the_runs_page() -> anyhow::Result<()> {
+    within_limit(async {
+        let dir = tempfile::tempdir()?;
+        let home = MuppetHome::at(dir.path());
+        home.ensure()?;
+        let store = Store::open(&home.db()).await?;
+        let runs = [(1e-5, 1, Some(0.60)), (1e-5, 2, Some(0.62)), (1e-4, 1, Some(0.80)), (1e-4, 2, Some(0.78)), (1e-3, 1, Some(0.70)), (1e-3, 2, Some(0.72)), (1e-4, 3, None)];
+        for (i, (lr, seed, accuracy)) in runs.into_iter().enumerate() {
+            let name = format!("rte-lr{lr}-seed{seed}");
+            let run = store.create_run(&NewRun { spec: serde_json::json!({ "name": name, "config": { "lr": lr, "seed": seed } }), ..new_run(&name, RunKind::Finetune) }).await?;
+            let mut points = loss_points(4, 0.5 + i as f64 / 10.0);
+            if let Some(value) = accuracy {
+                points.push(MetricPoint { task: Some("rte".into()), split: "dev".into(), name: "accuracy".into(), step: 4, examples: 128, wall_s: 2.0, value });
+            }
+            store.record_points(run, &points).await?;
+            store.end_run(run, RunStatus::Completed, None).await?;
+        }
+        store.close().await;
+
+        let studio = StudioSession::open(home.root(), "importance.log").await?;
+        studio.wait_for_runs_state("loaded").await?;
+        studio.click("#runs-importance summary").await?;
+        studio.wait_for("#importance-figure option[value='rte dev accuracy']", UI_WAIT, "the panel offers the runs' figures").await?;
+        studio.client.execute("document.getElementById('importance-figure').value = 'rte dev accuracy';", vec![]).await?;
+        studio.click_centered("#importance-run").await?;
+        studio.wait_for("#importance-table tr.importance-row", UI_WAIT, "the settings are weighed").await?;
+        let rows = studio.client.execute("return [...document.querySelectorAll('#importance-table tr.importance-row')].map((r) => [r.dataset.setting, r.dataset.importance, r.cells[2].textContent, r.cells[3].textContent]);", vec![]).await?;
+        ensure!(rows == serde_json::json!([["learning rate", "0.97", "+0.48", "3 values"], ["seed", "0.00", "+0.10", "2 values"]]), "the rows: {rows}");
+        let said = studio.text("#importance-result").await?;
+        ensure!(said == "6 runs with a value of rte dev accuracy; 1 left out without one.", "the panel says {said:?}");
+        let width = studio.client.execute("return document.querySelector('#importance-table tr.importance-row .importance-bar').style.width;", vec![]).await?;
+        ensure!(width == "97%", "the learning rate's bar is {width}");
+        let shot = studio.screenshot("importance.png").await?;
+        eprintln!("screenshot: {}", shot.display());
+        // Its row plots the runs by the learning rate against the figure.
+        studio.click_centered("#importance-table tr.importance-row[data-setting='learning rate'] .importance-plot").await?;
+        studio.wait_for("#plot-image[data-plotted='6']", UI_WAIT, "the runs are plotted by the setting").await?;
+        let axes = studio.client.execute("return [document.getElementById('plot-x').value, document.getElementById('plot-y').value];", vec![]).await?;
+        ensure!(axes == serde_json::json!(["learning rate", "rte dev accuracy"]), "the plot's axes: {axes}");
+        // Two runs shown say nothing of it.
+        studio.type_into("#runs-where", &format!("learning rate < 5e-5{ENTER}")).await?;
+        read_settled(|| async {
+            ensure!(shown_runs(&studio.client).await?.len() == 2, "the filter keeps the two runs at 1e-5");
+            Ok(())
+        })
+        .await?;
+        studio.click_centered("#importance-run").await?;
+        read_settled(|| async {
+            let said = studio.text("#importance-result").await?;
+            ensure!(said.contains("2 of the 2 runs given have a value of `rte dev accuracy`: at least 3 are needed"), "the panel says {said:?}");
+            ensure!(studio.client.find_all(Locator::Css("#importance-table tr")).await?.is_empty(), "no table without an answer");
+            Ok(())
+        })
+        .await?;
         studio.close().await
     })
     .await

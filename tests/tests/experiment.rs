@@ -470,6 +470,44 @@ fn a_sweep_fine_tunes_every_setting_of_its_grid_and_reports_the_best() {
     let rows: Vec<&str> = points.lines().filter(|l| l.starts_with("sweep,winowhy,accuracy,")).collect();
     assert_eq!(rows.len(), 2, "{points}");
     assert!(rows[0].contains(",lr=0.0001,") && rows[1].contains(",lr=0.0005,") && rows.iter().all(|r| r.contains(",2,")), "{points}");
+
+    // Which settings matter: the learning rate's share of the dev accuracy's variance is
+    // the ε² of the groups `runs list --group-by` gives (their means, sizes and deviations).
+    let figure = "winowhy dev accuracy";
+    let out = muppet(home.path(), &["runs", "importance", figure, "--experiment", &id.to_string(), "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(found["runs"].as_array().map(Vec::len), Some(4), "{found}");
+    let weighed = |name: &str| found["settings"].as_array().expect("settings").iter().find(|s| s["name"] == name).cloned().unwrap_or_else(|| panic!("no {name}: {found}"));
+    let lr = weighed("learning rate");
+    assert_eq!((lr["values"].as_u64(), lr["groups"].as_u64(), lr["binned"].as_bool()), (Some(2), Some(2), Some(false)), "{lr}");
+    assert_eq!(weighed("seed")["groups"], 2, "{found}");
+    assert!(found["constant"].as_array().expect("constant").iter().any(|c| c == "train size"), "every run fine-tuned on 16 examples: {found}");
+    let out = muppet(home.path(), &["runs", "list", "--experiment", &id.to_string(), "--group-by", "learning rate", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let groups: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let stats: Vec<(f64, f64, f64)> = groups
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| {
+            let f = &g["figures"][figure];
+            (f["n"].as_f64().expect("n"), f["mean"].as_f64().expect("mean"), f["sd"].as_f64().unwrap_or(0.0))
+        })
+        .collect();
+    let n: f64 = stats.iter().map(|s| s.0).sum();
+    let mean = stats.iter().map(|s| s.0 * s.1).sum::<f64>() / n;
+    let between: f64 = stats.iter().map(|(k, m, _)| k * (m - mean).powi(2)).sum();
+    let within: f64 = stats.iter().map(|(k, _, sd)| (k - 1.0) * sd * sd).sum();
+    let expected = if between + within > 1e-12 { ((between - within / (n - 2.0)) / (between + within)).max(0.0) } else { 0.0 };
+    let actual = lr["importance"].as_f64().expect("an importance");
+    assert!((actual - expected).abs() < 1e-9, "importance {actual}, from the groups {expected}: {found} {groups}");
+    // The table names the figure and the runs; two runs say nothing and are refused.
+    let out = muppet(home.path(), &["runs", "importance", figure, "--experiment", &id.to_string()]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && table.starts_with("What each setting says of `winowhy dev accuracy` over 4 runs:") && table.contains("\nlearning rate "), "{}", text(&out));
+    let out = muppet(home.path(), &["runs", "importance", figure, "--experiment", &id.to_string(), "--where", "learning rate < 3e-4"]);
+    assert!(!out.status.success() && text(&out).contains("2 of the 2 runs given have a value of `winowhy dev accuracy`: at least 3 are needed"), "{}", text(&out));
 }
 
 /// A random search: the sweep's settings drawn from ranges and values with its seed, each

@@ -566,6 +566,30 @@ export interface RunGroup {
 
 /** `runs` (in the table's order) grouped by `keys`, as `muppet runs list --group-by`. */
 export const groupRuns = (runs: number[], keys: string[]) => invoke<RunGroup[]>("group_runs", { runs, keys });
+/** What one setting says of a figure (`muppet runs importance`). */
+export interface SettingImportance {
+  name: string;
+  /** ε², from 0 to 1; null when every run has a value of its own. */
+  importance: number | null;
+  /** Spearman's rank correlation of its numbers with the figure; null for text. */
+  correlation: number | null;
+  values: number;
+  groups: number;
+  binned: boolean;
+  missing: number;
+}
+
+/** What each setting says of a figure over runs, most important first. */
+export interface RunImportance {
+  figure: string;
+  runs: number[];
+  left_out: number[];
+  settings: SettingImportance[];
+  constant: string[];
+}
+
+/** What each setting of `runs` (or the `settings` named) says of `figure`, as `muppet runs importance`. */
+export const runImportance = (runs: number[], figure: string, settings: string[] = []) => invoke<RunImportance>("run_importance", { runs, figure, settings });
 export const runColumns = () => invoke<Record<string, RunColumns>>("run_columns");
 export const runDetail = (run: number) => invoke<RunDetail>("run_detail", { run });
 export const runCurves = (run: number) => invoke<RunCurves>("run_curves", { run });

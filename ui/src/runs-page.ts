@@ -1,8 +1,9 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, deleteRuns, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, parallelRuns, plotRuns, runColumns, saveChart, studioInfo, type PlotView, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
+import { compareRuns, deleteRuns, runImportance, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, parallelRuns, plotRuns, runColumns, saveChart, studioInfo, type PlotView, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
+import { importanceFigures, importanceRow, importanceSummary } from "./run-importance";
 import { figureCell, groupFigures, groupKeys, groupValue, linePoints, linesSummary, parallelColumns, plotAxes, plotSummary, pointPlace, pointTitle, sortGroups } from "./run-groups";
 import { byId, el, formatBytes, showResult } from "./dom";
 import { deletedText, deleteQuestion, describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
@@ -156,6 +157,13 @@ export class RunsPage {
       showResult("parallel-save-result", m, true),
     );
     byId("save-parallel").addEventListener("click", () => void this.drawLines(byId<HTMLInputElement>("parallel-path").value.trim()));
+    // Which settings matter: the figures are what the runs offer, asked for as it first opens.
+    byId("runs-importance").addEventListener("toggle", () => {
+      if (!byId<HTMLDetailsElement>("runs-importance").open) return;
+      const ready = this.rows.some((r) => !r.columns) ? this.loadColumns() : Promise.resolve();
+      void ready.then(() => this.fillImportanceFigures(), (error) => this.showError(describeError(error)));
+    });
+    byId("importance-run").addEventListener("click", () => void this.weighSettings());
     byId<HTMLInputElement>("select-all-runs").addEventListener("change", (event) => {
       const on = (event.target as HTMLInputElement).checked;
       for (const box of document.querySelectorAll<HTMLInputElement>("#runs-body input.run-select")) {
@@ -560,6 +568,68 @@ export class RunsPage {
       select.replaceChildren(...axes.options.map((o) => el("option", { value: o }, o)));
       select.value = axes.options.includes(chosen) ? chosen : start;
     }
+  }
+
+  /** The figure menu of "Which settings matter": the runs' figures, the one chosen kept while offered. */
+  private fillImportanceFigures(): void {
+    const select = byId<HTMLSelectElement>("importance-figure");
+    const chosen = select.value;
+    const figures = importanceFigures(this.available);
+    select.replaceChildren(...figures.map((f) => el("option", { value: f }, f)));
+    if (figures.includes(chosen)) select.value = chosen;
+  }
+
+  /** Weigh the settings of the runs shown by the figure chosen: a row each, most important first, or why not. */
+  private async weighSettings(): Promise<void> {
+    const button = byId<HTMLButtonElement>("importance-run");
+    const figure = byId<HTMLSelectElement>("importance-figure").value;
+    const table = byId("importance-table");
+    button.disabled = true;
+    showResult("importance-result", "Weighing…", false);
+    try {
+      const found = await runImportance(
+        this.visibleRows().map((r) => r.id),
+        figure,
+      );
+      const head = el("tr", {}, el("th", {}, "setting"), el("th", {}, "importance"), el("th", { className: "num" }, "rank correlation"), el("th", {}, "values"), el("th", {}));
+      const rows = found.settings.map((s) => {
+        const row = importanceRow(s);
+        const plot = el("button", { type: "button", className: "button secondary importance-plot", title: `Plot the runs by ${row.name} and ${found.figure}` }, "Plot");
+        plot.addEventListener("click", () => this.plotSetting(row.name, found.figure));
+        const bar = el("span", { className: "importance-bar" });
+        bar.style.width = `${row.width}%`;
+        return el(
+          "tr",
+          { className: "importance-row", "data-setting": row.name, "data-importance": row.share },
+          el("td", {}, row.name),
+          el("td", {}, el("div", { className: "importance-cell" }, el("span", { className: "importance-track" }, bar), el("span", { className: "importance-share" }, row.share))),
+          el("td", { className: "num" }, row.correlation),
+          el("td", {}, row.values),
+          el("td", {}, plot),
+        );
+      });
+      table.replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
+      table.hidden = rows.length === 0;
+      showResult("importance-result", importanceSummary(found), false);
+    } catch (error) {
+      table.replaceChildren();
+      showResult("importance-result", describeError(error).message, true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  /** Open the plot of runs by `setting` along x and `figure` along y, and draw it. */
+  private plotSetting(setting: string, figure: string): void {
+    const panel = byId<HTMLDetailsElement>("runs-plot");
+    panel.open = true;
+    this.fillPlotAxes();
+    const x = byId<HTMLSelectElement>("plot-x");
+    const y = byId<HTMLSelectElement>("plot-y");
+    if ([...x.options].some((o) => o.value === setting)) x.value = setting;
+    if ([...y.options].some((o) => o.value === figure)) y.value = figure;
+    panel.scrollIntoView({ block: "start" });
+    void this.plot(null);
   }
 
   /**

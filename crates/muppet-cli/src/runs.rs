@@ -85,6 +85,23 @@ pub enum RunsCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Which settings a figure depends on over the runs (W&B's parameter importance): for
+    /// each setting whose values differ among them, the share of the figure's variance its
+    /// values explain alone (ε², less what chance explains; more than 5 numbers are put in 5
+    /// bins) and the rank correlation of its numbers with the figure, most important first.
+    Importance {
+        /// The figure, a column such as "sst2 dev accuracy" or "sst2 dev accuracy (best)".
+        figure: String,
+        /// A setting to look at (repeat for several): a column ("learning rate") or a spec
+        /// path (config.warmup). Default: every setting of the runs table.
+        #[arg(long = "setting", value_name = "KEY")]
+        settings: Vec<String>,
+        #[command(flatten)]
+        select: Selection,
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// A pre-finetuning run's tasks, model and settings as a run spec file: `muppet prefinetune
     /// --spec FILE` starts a new run with them (flags change any), as the app's "New run from
     /// these settings" does.
@@ -246,6 +263,11 @@ pub fn run(command: RunsCommand) -> anyhow::Result<()> {
             let axes = axes.iter().map(|a| muppet_store::RunKey::parse(a).map(|k| (a.trim().to_string(), k)).map_err(|e| anyhow::anyhow!("--axis: {e}"))).collect::<anyhow::Result<Vec<_>>>()?;
             let (query, filter) = select.parse()?;
             crate::chart::parallel(axes, (query, filter), &out)
+        }
+        RunsCommand::Importance { figure, settings, select, json } => {
+            let figure = muppet_store::RunKey::parse(&figure).map(|k| (figure.trim().to_string(), k)).map_err(|e| anyhow::anyhow!("FIGURE: {e}"))?;
+            let settings = settings.iter().map(|k| muppet_store::RunKey::parse(k).map(|key| (k.trim().to_string(), key)).map_err(|e| anyhow::anyhow!("--setting: {e}"))).collect::<anyhow::Result<Vec<_>>>()?;
+            importance(figure, &settings, select, json)
         }
         RunsCommand::Chart { ids, series, x, smoothing, log_y, out } => {
             crate::chart::chart(crate::chart::ChartRequest { runs: ids.into_iter().map(RunId).collect(), series, x, smoothing, log_y, out })
@@ -598,6 +620,64 @@ pub(crate) async fn select_runs(
         runs.retain(|r| kept.contains(&r.id));
     }
     Ok((runs, Some((columns, specs))))
+}
+
+/// `muppet runs importance FIGURE`: what each setting says of the figure over the runs
+/// selected, as a table with a bar per setting, or JSON.
+fn importance(figure: (String, muppet_store::RunKey), settings: &[(String, muppet_store::RunKey)], select: Selection, json: bool) -> anyhow::Result<()> {
+    let (query, filter) = select.parse()?;
+    let found = crate::with_store(async |store, _| {
+        let (runs, read) = select_runs(store, query, filter.as_ref(), true).await?;
+        let (columns, specs) = read.context("the runs' columns were read")?;
+        let ids: Vec<RunId> = runs.iter().map(|r| r.id).collect();
+        Ok(muppet_store::importance((&figure.0, &figure.1), settings, &ids, &columns, &specs)?)
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&found)?);
+        return Ok(());
+    }
+    print!("{}", importance_table(&found));
+    Ok(())
+}
+
+/// Columns of a bar of importance 1.
+const BAR: usize = 24;
+
+/// [`muppet_store::RunImportance`] as the terminal shows it.
+fn importance_table(found: &muppet_store::RunImportance) -> String {
+    let n = found.runs.len();
+    let mut out = format!("What each setting says of `{}` over {n} runs", found.figure);
+    if !found.left_out.is_empty() {
+        out += &format!(" ({} left out: no value of it)", found.left_out.len());
+    }
+    out += ":\n";
+    if found.settings.is_empty() {
+        out += "no setting differs among these runs.\n";
+    }
+    let width = found.settings.iter().map(|s| s.name.chars().count()).chain([7]).max().unwrap_or(7);
+    if !found.settings.is_empty() {
+        out += &format!("{:<width$}  {:<w$}  {:>16}  values\n", "setting", "importance", "rank correlation", w = BAR + 6);
+    }
+    for s in &found.settings {
+        let (share, bar) = match s.importance {
+            Some(i) => (format!("{i:.2}"), "█".repeat((i * BAR as f64).round() as usize)),
+            None => ("-".into(), String::new()),
+        };
+        let correlation = s.correlation.map_or_else(|| "-".to_string(), |c| format!("{c:+.2}"));
+        let mut values = s.values.to_string();
+        if s.binned {
+            values += &format!(" (in {} bins)", s.groups - usize::from(s.missing > 0));
+        }
+        if s.missing > 0 {
+            values += &format!(", {} run{} without", s.missing, if s.missing == 1 { "" } else { "s" });
+        }
+        out += &format!("{:<width$}  {share:>4}  {bar:<BAR$}  {correlation:>16}  {values}\n", s.name);
+    }
+    if !found.constant.is_empty() {
+        out += &format!("The same in every run: {}.\n", found.constant.join(", "));
+    }
+    out += "importance: the share of the figure's variance the setting's values explain alone, less what chance explains (ε²); - when every run has a value of its own. rank correlation: Spearman's, of its numbers with the figure.\n";
+    out
 }
 
 /// `--sort KEY [--ascending]`.

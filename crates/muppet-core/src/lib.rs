@@ -1,6 +1,7 @@
 //! Domain types every Muppet Studio crate shares. Serde only: no engine, no store, no UI.
 
 pub mod annotation;
+pub mod correlation;
 pub mod digest;
 pub mod experiment;
 pub mod home;

@@ -229,7 +229,7 @@ fn placed_text(v: f64, categories: &[String]) -> String {
 }
 
 /// A key's value as a number to place: a number, or text that reads as one.
-fn number(v: Option<&Value>) -> Option<f64> {
+pub(crate) fn number(v: Option<&Value>) -> Option<f64> {
     match v? {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse::<f64>().ok(),
@@ -276,7 +276,7 @@ pub fn log_scale(lo: f64, hi: f64) -> bool {
 
 /// A value as a category's name: a setting made of parts by its kind and the others
 /// (`temperature, t 2`, `natural`), anything else as the tables write it.
-fn category(value: &Value) -> String {
+pub(crate) fn category(value: &Value) -> String {
     let Value::Object(parts) = value else { return value_text(value) };
     let kind = parts.get("kind").map(value_text);
     let rest = parts.iter().filter(|(k, _)| *k != "kind").map(|(k, v)| format!("{k} {}", value_text(v)));

@@ -90,6 +90,17 @@ pub async fn group_runs(state: State<'_, StudioState>, runs: Vec<i64>, keys: Vec
     Ok(store(&state)?.group_runs(&keys, &runs).await?)
 }
 
+/// What each setting says of `figure` over `runs` (`muppet runs importance`,
+/// [`muppet_store::importance`]): every setting of the runs table whose values differ among
+/// them, or the `settings` named.
+#[tauri::command]
+pub async fn run_importance(state: State<'_, StudioState>, runs: Vec<i64>, figure: String, settings: Vec<String>) -> Result<muppet_store::RunImportance, CommandError> {
+    let key = muppet_store::RunKey::parse(&figure)?;
+    let settings = settings.iter().map(|k| Ok((k.trim().to_string(), muppet_store::RunKey::parse(k)?))).collect::<Result<Vec<_>, muppet_store::StoreError>>()?;
+    let runs: Vec<RunId> = runs.into_iter().map(RunId).collect();
+    Ok(store(&state)?.run_importance((figure.trim(), &key), &settings, &runs).await?)
+}
+
 /// One run: its row, spec, checkpoints and the series it has.
 #[derive(Debug, Serialize)]
 pub struct RunDetail {
