@@ -502,6 +502,9 @@ fn a_sweep_fine_tunes_every_setting_of_its_grid_and_reports_the_best() {
     let expected = if between + within > 1e-12 { ((between - within / (n - 2.0)) / (between + within)).max(0.0) } else { 0.0 };
     let actual = lr["importance"].as_f64().expect("an importance");
     assert!((actual - expected).abs() < 1e-9, "importance {actual}, from the groups {expected}: {found} {groups}");
+    // The report weighs the swept setting the same way, with the seed beside it.
+    assert!(summary.contains("Which settings mattered over its 4 fine-tunes") && summary.contains(&format!("| lr | {actual:.2} |")) && summary.contains("| seed | "), "{summary}");
+    assert!(!summary.contains("| start |"), "one start: {summary}");
     // The table names the figure and the runs; two runs say nothing and are refused.
     let out = muppet(home.path(), &["runs", "importance", figure, "--experiment", &id.to_string()]);
     let table = String::from_utf8_lossy(&out.stdout);

@@ -333,9 +333,18 @@ struct Swept<'a> {
     configs: BTreeMap<&'a Arm, serde_json::Value>,
     /// [`swept_numbers`].
     numbers: Vec<(String, bool)>,
+    /// [`Swept::keys`].
+    keys: Vec<String>,
 }
 
 impl<'a> Swept<'a> {
+    /// The fine-tuning settings the sweep varies: its grid's with two values or more, and
+    /// those it draws.
+    fn keys(spec: &ExperimentSpec) -> Vec<String> {
+        let Some(sweep) = &spec.sweep else { return Vec::new() };
+        sweep.grid.iter().filter(|(_, v)| v.len() > 1).map(|(k, _)| k.clone()).chain(sweep.random.keys().cloned()).collect()
+    }
+
     fn of(r: &'a Results) -> Self {
         let configs = r
             .plan
@@ -346,8 +355,42 @@ impl<'a> Swept<'a> {
                 Role::PreFinetune { .. } => None,
             })
             .collect();
-        Swept { configs, numbers: swept_numbers(&r.spec) }
+        Swept { configs, numbers: swept_numbers(&r.spec), keys: Swept::keys(&r.spec) }
     }
+}
+
+/// Which settings a sweep's fine-tunes of one task (or their mean over tasks) depend on, as
+/// `muppet runs importance` weighs them (W&B's parameter importance): each setting swept, the
+/// start when there are several, and the seed, the noise's own measure; a table, most
+/// important first, or nothing for fewer than three fine-tunes.
+fn settings_that_mattered(md: &mut String, swept: &Swept, metric: &str, fine_tunes: &[&Observation]) -> std::fmt::Result {
+    if fine_tunes.len() < muppet_store::MIN_RUNS {
+        return Ok(());
+    }
+    let ys: Vec<f64> = fine_tunes.iter().map(|o| o.value).collect();
+    let mut factors: Vec<(String, Vec<Option<serde_json::Value>>)> =
+        swept.keys.iter().map(|key| (key.clone(), fine_tunes.iter().map(|o| swept.configs.get(&o.arm).and_then(|c| c.get(key)).cloned()).collect())).collect();
+    factors.push(("start".into(), fine_tunes.iter().map(|o| Some(o.arm.model_arm().label().into())).collect()));
+    factors.push(("seed".into(), fine_tunes.iter().map(|o| Some(o.seed.into())).collect()));
+    let mut weighed: Vec<muppet_store::SettingImportance> =
+        factors.iter().map(|(name, values)| muppet_store::weigh(name, values.iter().map(Option::as_ref).collect(), &ys)).filter(|s| s.groups > 1).collect();
+    if weighed.is_empty() {
+        return Ok(());
+    }
+    muppet_store::rank(&mut weighed);
+    writeln!(
+        md,
+        "Which settings mattered over its {} fine-tunes: each one's share of the dev {metric}'s variance that its values explain alone, less what chance explains (ε², as `muppet runs importance`; more than {} numbers in as many bins), and the rank correlation of its numbers with it; the seed measures the noise.\n",
+        fine_tunes.len(),
+        muppet_store::MAX_GROUPS
+    )?;
+    writeln!(md, "| setting | importance | rank correlation | values |\n|---|---|---|---|")?;
+    for s in &weighed {
+        let importance = s.importance.map_or_else(|| "-".to_string(), |i| format!("{i:.2}"));
+        let correlation = s.correlation.map_or_else(|| "-".to_string(), |c| format!("{c:+.2}"));
+        writeln!(md, "| {} | {importance} | {correlation} | {} |", s.name, s.values)?;
+    }
+    writeln!(md)
 }
 
 /// The numeric settings a sweep varies across its fine-tunes, each with whether it is shown
@@ -388,7 +431,7 @@ fn parallel_settings(md: &mut String, (dir, figures): (&Path, &mut Vec<String>),
 
 /// The chart [`parallel_settings`] draws, or none.
 fn parallel_chart(swept: &Swept, (task, metric): (&str, &str), mine: &[&Point]) -> Option<ParallelChart> {
-    let Swept { configs, numbers: keys } = swept;
+    let Swept { configs, numbers: keys, .. } = swept;
     let starts: Vec<String> = mine.iter().filter(|p| configs.contains_key(&p.arm)).map(|p| p.arm.model_arm().label()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let several = starts.len() > 1;
     if keys.len() + usize::from(several) < 2 {
@@ -816,7 +859,8 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
             let points = aggregate::points(ExperimentKind::Sweep, &obs);
             push_points(&mut csv, &points);
             // Over several tasks, the setting that fine-tunes best on average too.
-            let means = if tasks.len() > 1 { aggregate::points(ExperimentKind::Sweep, &aggregate::mean_over_tasks(&obs)) } else { Vec::new() };
+            let mean_obs = if tasks.len() > 1 { aggregate::mean_over_tasks(&obs) } else { Vec::new() };
+            let means = if mean_obs.is_empty() { Vec::new() } else { aggregate::points(ExperimentKind::Sweep, &mean_obs) };
             push_points(&mut csv, &means);
             let mean_label = aggregate::ALL_TASKS.to_string();
             let sections = tasks.iter().map(|t| (t, &points)).chain((!means.is_empty()).then_some((&mean_label, &means)));
@@ -849,6 +893,8 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
                 if let Some(table) = best_per_start(&mine, &metric) {
                     writeln!(md, "{table}")?;
                 }
+                let fine_tunes: Vec<&Observation> = obs.iter().chain(&mean_obs).filter(|o| &o.task == task).collect();
+                settings_that_mattered(&mut md, &swept, &metric, &fine_tunes)?;
                 if let Some(curves) = r.dev_curves.get(task.as_str()).filter(|c| c.iter().any(|c| c.points.len() > 1)) {
                     let chart = CurvesChart {
                         title: format!("Sweep: {task}, dev {metric} during fine-tuning"),
@@ -937,7 +983,7 @@ mod tests {
         let point = |arm: &Arm, mean: f64| Point { task: "winowhy".into(), arm: arm.clone(), x: 0.0, size: None, value: muppet_train::experiment::stats::summarize(&[mean]).unwrap_or(nothing), gain: None };
         let points: Vec<Point> = arms.iter().zip([0.5, 0.6, 0.55, f64::NAN]).map(|(a, m)| point(a, m)).collect();
         let mine: Vec<&Point> = points.iter().collect();
-        let swept = Swept { configs, numbers: vec![("lr".into(), true)] };
+        let swept = Swept { configs, numbers: vec![("lr".into(), true)], keys: vec!["lr".into()] };
         let chart = parallel_chart(&swept, ("winowhy", "accuracy"), &mine).expect("a start axis and lr make two");
         let labels: Vec<&str> = chart.axes.iter().map(|a| a.label.as_str()).collect();
         assert_eq!(labels, ["start", "lr", "dev accuracy"]);

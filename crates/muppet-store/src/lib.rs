@@ -46,7 +46,7 @@ pub use open::Store;
 pub use overlaps::{CheckedTask, OverlapCheck, StoredOverlap};
 pub use run_columns::{metric_column, MetricFigures, RunColumns, PARAM_COLUMNS, PARENT_COLUMN};
 pub use run_filter::{value_order, RunFilter, RunKey, BEST_SUFFIX};
-pub use run_importance::{epsilon_squared, importance, spearman, RunImportance, SettingImportance, MAX_GROUPS};
+pub use run_importance::{epsilon_squared, importance, rank, spearman, weigh, RunImportance, SettingImportance, MAX_GROUPS, MIN_RUNS};
 pub use run_groups::{group_runs, log_scale, plot_runs, run_lines, value_text, GroupFigure, LineAxis, PlotGroup, RunGroup, RunLines, RunPlot, RunPoint};
 pub use run_query::{ParamFilter, ParamOp, RunPage, RunQuery, RunSort, RunTableRow, SummaryStat};
 pub use runs::{NewRun, RunOrigin, RunRow};

@@ -113,23 +113,29 @@ pub fn importance(
             Err(_) if !named => continue,
             Err(e) => return Err(e),
         };
-        let setting = setting(name, scored.iter().map(|r| values.get(r)).collect(), &ys);
+        let setting = weigh(name, scored.iter().map(|r| values.get(r)).collect(), &ys);
         if setting.groups < 2 && !named {
             constant.push(name.clone());
         } else {
             out.push(setting);
         }
     }
-    out.sort_by(|a, b| {
-        let strength = |s: &SettingImportance| s.correlation.map_or(0.0, f64::abs);
-        b.importance.is_some().cmp(&a.importance.is_some()).then(b.importance.unwrap_or(0.0).total_cmp(&a.importance.unwrap_or(0.0))).then(strength(b).total_cmp(&strength(a)))
-    });
+    rank(&mut out);
     Ok(RunImportance { figure: figure_name.to_string(), runs: scored, left_out, settings: out, constant })
 }
 
-/// One setting's figures from each scored run's value of it (in the runs' order) and the
-/// runs' values of the figure.
-fn setting(name: &str, values: Vec<Option<&Value>>, ys: &[f64]) -> SettingImportance {
+/// Settings in order of importance: the most important first (one without an importance
+/// last), then by the strength of their correlation.
+pub fn rank(settings: &mut [SettingImportance]) {
+    settings.sort_by(|a, b| {
+        let strength = |s: &SettingImportance| s.correlation.map_or(0.0, f64::abs);
+        b.importance.is_some().cmp(&a.importance.is_some()).then(b.importance.unwrap_or(0.0).total_cmp(&a.importance.unwrap_or(0.0))).then(strength(b).total_cmp(&strength(a)))
+    });
+}
+
+/// What setting `name` says of a figure, from each run's value of it (none: the run has
+/// none) and the runs' values of the figure, in the same order.
+pub fn weigh(name: &str, values: Vec<Option<&Value>>, ys: &[f64]) -> SettingImportance {
     let missing = values.iter().filter(|v| v.is_none()).count();
     let numbers: Vec<Option<f64>> = values.iter().map(|v| v.and_then(|v| number(Some(v)))).collect();
     let numeric = values.iter().zip(&numbers).all(|(v, n)| v.is_none() || n.is_some());
@@ -328,7 +334,7 @@ mod tests {
         // after them (position 4 of 10) starts the third; the second bin stays empty.
         let xs: Vec<Value> = [1, 1, 1, 1, 2, 3, 4, 5, 6, 7].iter().map(|x| json!(x)).collect();
         let ys: Vec<f64> = (0..10).map(f64::from).collect();
-        let s = setting("seed", xs.iter().map(Some).collect(), &ys);
+        let s = weigh("seed", xs.iter().map(Some).collect(), &ys);
         assert_eq!((s.values, s.groups, s.binned), (7, 4, true), "{s:?}");
         assert_eq!(spearman(&[(1.0, 2.0), (2.0, 4.0)]), None, "two pairs");
         assert!(close(spearman(&[(1.0, 3.0), (2.0, 2.0), (3.0, 1.0)]), -1.0));
