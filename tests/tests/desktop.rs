@@ -2439,6 +2439,16 @@ async fn desktop_benchmark() -> anyhow::Result<()> {
     let drawn = studio.client.execute("return document.getElementById('parallel-image').dataset.plotted;", vec![]).await?;
     eprintln!("BENCH runs_table_10k parallel_ms={} ({drawn} runs drawn)", data_number(&studio, "body", "data-runs-parallel-ms").await?);
     studio.click("#runs-parallel summary").await?;
+    // Which settings matter: every run's settings weighed by a dev figure in the backend,
+    // then the table drawn.
+    studio.click("#runs-importance summary").await?;
+    studio.wait_for("#importance-figure option[value='sst2 dev accuracy']", UI_WAIT, "the panel offers the figures").await?;
+    studio.client.execute("document.getElementById('importance-figure').value = 'sst2 dev accuracy';", vec![]).await?;
+    studio.click("#importance-run").await?;
+    studio.wait_for("body[data-runs-importance-ms]", UI_WAIT, "the settings are weighed").await?;
+    let weighed = studio.text("#importance-result").await?;
+    eprintln!("BENCH runs_table_10k importance_ms={} ({weighed})", data_number(&studio, "body", "data-runs-importance-ms").await?);
+    studio.click("#runs-importance summary").await?;
     studio.type_into("#runs-group", "\u{E007}").await?;
     studio
         .type_into("#runs-filter", "curve")
