@@ -76,14 +76,15 @@ impl ExperimentLaunches {
 
     /// Continue stored experiment `experiment` (`muppet experiment resume`): its completed
     /// runs are skipped. It needs no spec file (one imported from another machine has none).
-    /// `more`: a random search draws that many more settings first (`--more N`).
+    /// `more`: a random search draws that many more settings first (`--more N`), or with
+    /// `true` has them proposed from its scores (`--guided`).
     pub fn resume(
         &self,
         muppet: &Path,
         home: &MuppetHome,
         (experiment, name): (i64, &str),
         parallel: usize,
-        more: Option<usize>,
+        more: Option<(usize, bool)>,
     ) -> Result<(), CommandError> {
         let mut args: Vec<std::ffi::OsString> = vec![
             "experiment".into(),
@@ -92,11 +93,15 @@ impl ExperimentLaunches {
             "--parallel".into(),
             parallel.to_string().into(),
         ];
-        if let Some(n) = more {
+        if let Some((n, guided)) = more {
             args.extend(["--more".into(), n.to_string().into()]);
+            if guided {
+                args.push("--guided".into());
+            }
         }
         let label = match more {
-            Some(n) => format!("experiment {experiment} `{name}` ({n} more settings)"),
+            Some((n, true)) => format!("experiment {experiment} `{name}` ({n} more settings, guided)"),
+            Some((n, false)) => format!("experiment {experiment} `{name}` ({n} more settings)"),
             None => format!("experiment {experiment} `{name}` (resumed)"),
         };
         self.spawn(muppet, home, &args, &format!("experiment-{experiment}-resume"), label, Some(experiment))

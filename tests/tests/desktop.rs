@@ -1585,7 +1585,8 @@ fn experiment_in_a_terminal(dir: &Path, spec: &str, args: &[&str]) -> anyhow::Re
 }
 
 /// A random search run in a terminal draws more settings from its card in the app: the
-/// setting drawn first stays, the new one trains, and the card counts both.
+/// settings drawn first stay, the new one trains, and the card counts them all; then one more
+/// guided by the scores, proposed and kept in the stored spec.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_random_search_draws_more_settings_from_its_card() -> anyhow::Result<()> {
     within_limit(async {
@@ -1593,7 +1594,7 @@ async fn a_random_search_draws_more_settings_from_its_card() -> anyhow::Result<(
         experiment_in_a_terminal(
             dir.path(),
             &format!(
-                "name = \"random\"\n{}\n[sweep]\ntasks = [\"winowhy\"]\nseeds = 1\ntrain_size = 16\ncount = 1\n\n[sweep.random]\nlr = {{ min = 1e-5, max = 1e-3, distribution = \"log_uniform_values\" }}\n",
+                "name = \"random\"\n{}\n[sweep]\ntasks = [\"winowhy\"]\nseeds = 1\ntrain_size = 16\ncount = 4\n\n[sweep.random]\nlr = {{ min = 1e-5, max = 1e-3, distribution = \"log_uniform_values\" }}\n",
                 muppet_tests::experiments::TINY_SETTINGS
             ),
             &[],
@@ -1603,7 +1604,7 @@ async fn a_random_search_draws_more_settings_from_its_card() -> anyhow::Result<(
             let store = Store::open(&db).await?;
             let runs = store.list_runs().await?;
             store.close().await;
-            ensure!(runs.len() == 1, "{runs:?}");
+            ensure!(runs.len() == 4, "{runs:?}");
             runs[0].clone()
         };
         let studio = StudioSession::open_for_training(dir.path(), "random-search.log").await?;
@@ -1612,13 +1613,23 @@ async fn a_random_search_draws_more_settings_from_its_card() -> anyhow::Result<(
         studio.wait_for(&format!("{card}[data-state='completed'] button.draw-more"), UI_WAIT, "the random search offers to draw more").await?;
         studio.type_into(&format!("{card} input.more-settings"), "1").await?;
         studio.click(&format!("{card} button.draw-more")).await?;
-        studio.wait_for(&format!("{card}[data-state='completed'][data-done='2']"), EXPERIMENT_WAIT, "the new setting is trained").await?;
+        studio.wait_for(&format!("{card}[data-state='completed'][data-done='5']"), EXPERIMENT_WAIT, "the new setting is trained").await?;
         let store = Store::open(&db).await?;
         let runs = store.list_runs().await?;
         let experiment = store.list_experiments().await?;
         store.close().await;
-        ensure!(runs.len() == 2 && runs.iter().any(|r| r.id == first.id && r.name == first.name), "the first setting stays: {runs:?}");
-        ensure!(experiment[0].spec["sweep"]["count"] == 2, "the stored spec draws 2: {}", experiment[0].spec);
+        ensure!(runs.len() == 5 && runs.iter().any(|r| r.id == first.id && r.name == first.name), "the first setting stays: {runs:?}");
+        ensure!(experiment[0].spec["sweep"]["count"] == 5, "the stored spec draws 5: {}", experiment[0].spec);
+        // One more, guided by the five settings' scores.
+        studio.type_into(&format!("{card} input.more-settings"), "1").await?;
+        studio.click(&format!("{card} input.draw-guided")).await?;
+        studio.click(&format!("{card} button.draw-more")).await?;
+        studio.wait_for(&format!("{card}[data-state='completed'][data-done='6']"), EXPERIMENT_WAIT, "the proposed setting is trained").await?;
+        let store = Store::open(&db).await?;
+        let experiment = store.list_experiments().await?;
+        store.close().await;
+        let sweep = &experiment[0].spec["sweep"];
+        ensure!(sweep["count"] == 5 && sweep["proposed"].as_array().map(Vec::len) == Some(1), "the stored spec proposes 1: {sweep}");
         studio.close().await
     })
     .await

@@ -588,6 +588,35 @@ fn a_random_sweep_trains_the_settings_it_draws_and_charts_them() {
     let other = body.replace("random_seed = 11", "random_seed = 12");
     let out = muppet(home.path(), &["experiment", "run", "--spec", write_spec(home.path(), "random", &other).to_str().expect("utf-8")]);
     assert!(!out.status.success() && text(&out).contains("already exists") && text(&out).contains("with a different spec"), "{}", text(&out));
+
+    // Guided by the scores: two settings proposed from the five scored, trained after them
+    // and kept in the stored spec; the spec file run again goes on with them.
+    let out = muppet(home.path(), &["experiment", "resume", &id.to_string(), "--more", "2", "--guided", "--parallel", "2", "--json"]);
+    assert!(out.status.success() && text(&out).contains(&format!("experiment {id}: proposing 2 more settings from the scores of 5 (TPE): ")), "{}", text(&out));
+    let guided = last_json(&out);
+    let all: Vec<&str> = guided["runs"].as_array().expect("runs").iter().map(|r| r["setting"].as_str().expect("setting")).collect();
+    assert_eq!((all.len(), &all[..5]), (7, &drawn5[..]), "{guided}");
+    assert!(guided["runs"].as_array().expect("runs").iter().all(|r| r["status"] == "completed"), "{guided}");
+    let stored = rt.block_on(async {
+        let store = muppet_store::Store::open(&home.path().join("muppet.db")).await.expect("store");
+        let e = store.experiment(muppet_store::ExperimentId(id)).await.expect("experiment");
+        store.close().await;
+        e.spec
+    });
+    let proposed = stored["sweep"]["proposed"].as_array().expect("proposed").clone();
+    assert_eq!(proposed.len(), 2, "{stored}");
+    for (p, label) in proposed.iter().zip(&all[5..]) {
+        let (batch, lr) = (p["batch_size"].as_u64().expect("batch size"), p["lr"].as_f64().expect("lr"));
+        assert!([4, 8].contains(&batch) && (1e-5..=1e-3).contains(&lr), "{p}");
+        assert_eq!(format!("batch_size={batch}, lr={}", serde_json::Value::from(lr)), *label);
+    }
+    let out = muppet(home.path(), &["experiment", "run", "--spec", write_spec(home.path(), "random", &bigger).to_str().expect("utf-8"), "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(last_json(&out)["runs"].as_array().map(Vec::len), Some(7), "the file run again keeps the proposals");
+    let out = muppet(home.path(), &["report", &id.to_string(), "--out", report.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", text(&out));
+    let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary.md");
+    assert!(summary.contains(&format!("Then 2 proposed from the scores so far (a tree-structured Parzen estimator, `--more N --guided`): `{}`, `{}`.", all[5], all[6])), "{summary}");
 }
 
 /// A sweep with early termination, its runs trained one at a time: the learning rate 1e-3

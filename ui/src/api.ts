@@ -786,7 +786,7 @@ export const runExperiment = (spec: string) => invoke<void>("run_experiment", { 
 export const runDemoExperiment = () => invoke<string>("run_demo_experiment");
 export const cancelExperiment = (launch: number) => invoke<void>("cancel_experiment", { launch });
 /** Continue an experiment; `more`: a random search draws that many more settings first. */
-export const resumeExperiment = (experiment: number, more?: number) => invoke<void>("resume_experiment", { experiment, more: more ?? null });
+export const resumeExperiment = (experiment: number, more?: number, guided = false) => invoke<void>("resume_experiment", { experiment, more: more ?? null, guided });
 export const checkExperiment = (spec: unknown) => invoke<SpecCheck>("check_experiment", { spec });
 export const saveExperiment = (spec: unknown, path: string) => invoke<string>("save_experiment", { spec, path });
 

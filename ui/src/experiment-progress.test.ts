@@ -91,6 +91,7 @@ describe("a launch's line", () => {
 describe("a random search", () => {
   it("is told by its drawn settings, and draws a whole number more", () => {
     expect(drawnSettings({ sweep: { tasks: ["a"], grid: {}, random: { lr: { min: 1e-5, max: 1e-3 } }, count: 8 } })).toBe(8);
+    expect(drawnSettings({ sweep: { tasks: ["a"], random: { lr: { min: 1e-5, max: 1e-3 } }, count: 8, proposed: [{ lr: 1e-4 }, { lr: 2e-4 }] } })).toBe(10);
     expect(drawnSettings({ sweep: { tasks: ["a"], grid: { lr: [1e-5] } } })).toBeNull();
     expect(drawnSettings({ sample_efficiency: {} })).toBeNull();
     expect(drawnSettings(null)).toBeNull();

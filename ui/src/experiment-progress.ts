@@ -52,8 +52,9 @@ export function launchStatus(l: ExperimentLaunch): { state: "running" | "cancell
 
 /** How many settings a random search (`sweep.random`) has drawn, its `count`; null for any other experiment. */
 export function drawnSettings(spec: unknown): number | null {
-  const sweep = (spec as { sweep?: { random?: Record<string, unknown>; count?: unknown } } | null)?.sweep;
-  return sweep?.random && Object.keys(sweep.random).length > 0 && typeof sweep.count === "number" ? sweep.count : null;
+  const sweep = (spec as { sweep?: { random?: Record<string, unknown>; count?: unknown; proposed?: unknown } } | null)?.sweep;
+  const proposed = Array.isArray(sweep?.proposed) ? sweep.proposed.length : 0;
+  return sweep?.random && Object.keys(sweep.random).length > 0 && typeof sweep.count === "number" ? sweep.count + proposed : null;
 }
 
 /** The number typed to draw more settings, or what is wrong with it. */

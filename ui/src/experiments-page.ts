@@ -99,12 +99,14 @@ export class ExperimentsPage {
       const count = el("input", { type: "number", min: 1, value: "4", className: "more-settings", "aria-label": "Settings to draw" });
       const draw = el("button", { type: "button", className: "button secondary draw-more" }, "Draw more");
       draw.title = `A random search of ${drawn} settings: draw this many more and train them (muppet experiment resume --more N); the settings drawn so far stay`;
+      const guided = el("input", { type: "checkbox", className: "draw-guided" });
+      const guidedLabel = el("label", { className: "check", title: "Propose the settings from the scores of those trained so far instead of drawing them at random (a tree-structured Parzen estimator, W&B's bayes method; --guided): near the best, each one not tried yet. Needs 4 settings scored" }, guided, " guided by the scores");
       draw.addEventListener("click", () => {
         const n = moreSettings(count.value);
         if (typeof n === "string") showBanner(byId("experiments-error"), { kind: "invalid", message: n });
-        else void this.act(draw, () => resumeExperiment(experiment.id, n));
+        else void this.act(draw, () => resumeExperiment(experiment.id, n, guided.checked));
       });
-      more = el("span", { className: "draw-more-group" }, count, draw);
+      more = el("span", { className: "draw-more-group" }, count, guidedLabel, draw);
       more.hidden = progress.state === "running";
     }
     const remove = el("button", { type: "button", className: "button secondary delete-experiment" }, "Delete");

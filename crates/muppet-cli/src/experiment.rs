@@ -18,7 +18,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use muppet_core::{ExperimentSpec, MuppetHome, RunId, RunStatus};
 use muppet_data::assets::{self, Group};
 use muppet_store::{ExperimentId, NewExperiment, RunRow, Store};
-use muppet_train::experiment::{self as plan_mod, Facts, Plan, PlannedRun, PlannedStart, Role};
+use muppet_core::experiment::ConfigOverrides;
+use muppet_train::experiment::{self as plan_mod, Arm, Facts, Plan, PlannedRun, PlannedStart, Role};
 
 use crate::launch::{self, InitSpec, RunSpec};
 use crate::pruner::Pruner;
@@ -109,6 +110,13 @@ pub struct ResumeArgs {
     /// settings drawn so far stay the same.
     #[arg(long, value_name = "N")]
     more: Option<usize>,
+    /// With --more: propose the N settings from the scores of those trained so far instead
+    /// of drawing them at random (a tree-structured Parzen estimator, W&B's `bayes` method):
+    /// near the best settings, each a setting not tried yet. The score of a setting is the
+    /// mean of its fine-tunes' final dev figures over tasks and seeds; it needs 4 settings
+    /// scored. The proposals are stored in the spec (`sweep.proposed`).
+    #[arg(long, requires = "more")]
+    guided: bool,
     #[command(flatten)]
     launch: Launch,
 }
@@ -156,14 +164,22 @@ fn run_spec(args: RunArgs) -> anyhow::Result<()> {
     let home = crate::home();
     home.ensure()?;
     let source = args.spec.display().to_string();
-    let spec = read_spec(&args.spec)?;
+    let mut spec = read_spec(&args.spec)?;
+    let rt = runtime()?;
+    let store = rt.block_on(Store::open(&home.db()))?;
+    let existing = rt.block_on(store.experiment_named(&spec.name))?;
+    // The settings a guided draw proposed live in the stored spec, not in the file: the file
+    // run again goes on with them.
+    if let Some(stored) = existing.as_ref().and_then(|e| serde_json::from_value::<ExperimentSpec>(e.spec.clone()).ok())
+        && let (Some(file), Some(kept)) = (spec.sweep.as_mut(), stored.sweep)
+        && file.proposed.is_empty()
+    {
+        file.proposed = kept.proposed;
+    }
     let plan = expand(&spec, &source)?;
     let model = model_dir(&home, &spec)?;
     preflight(&home, &spec, &plan, args.launch.allow_overlap, &source)?;
-    let rt = runtime()?;
-    let store = rt.block_on(Store::open(&home.db()))?;
     let value = serde_json::to_value(&spec)?;
-    let existing = rt.block_on(store.experiment_named(&spec.name))?;
     let more = existing.as_ref().and_then(|e| draws_more(&e.spec, &spec));
     let id = match existing {
         Some(existing) if existing.spec == value => {
@@ -192,7 +208,7 @@ fn resume(args: ResumeArgs) -> anyhow::Result<()> {
     let home = crate::home();
     let id = ExperimentId(args.id);
     let (spec, plan) = match args.more {
-        Some(n) => draw_more(&home, id, n)?,
+        Some(n) => draw_more(&home, id, n, args.guided)?,
         None => stored(&home, id)?,
     };
     let model = model_dir(&home, &spec)?;
@@ -211,23 +227,63 @@ fn draws_more(stored: &serde_json::Value, new: &ExperimentSpec) -> Option<(usize
     (to > from && same == stored).then_some((from, to))
 }
 
-/// `muppet experiment resume ID --more N`: the stored random search draws N more settings;
-/// its spec and plan as stored now.
-fn draw_more(home: &MuppetHome, id: ExperimentId, n: usize) -> anyhow::Result<(ExperimentSpec, Plan)> {
-    let (mut spec, _) = stored(home, id)?;
-    let Some(sweep) = spec.sweep.as_mut().filter(|s| !s.random.is_empty()) else {
+/// `muppet experiment resume ID --more N [--guided]`: the stored random search draws N more
+/// settings, or with `guided` has them proposed from the scores so far; its spec and plan as
+/// stored now.
+fn draw_more(home: &MuppetHome, id: ExperimentId, n: usize, guided: bool) -> anyhow::Result<(ExperimentSpec, Plan)> {
+    let (mut spec, plan) = stored(home, id)?;
+    if spec.sweep.as_ref().is_none_or(|s| s.random.is_empty()) {
         bail!("--more draws more settings of a random search (a sweep with sweep.random); experiment {} draws none: resume it without --more", id.0);
-    };
+    }
     if n == 0 {
         bail!("--more 0 draws nothing: give the number of settings to draw, at least 1");
     }
-    let from = sweep.count.unwrap_or(0);
-    sweep.count = Some(from + n);
+    let proposed = if guided {
+        let tried = setting_scores(home, id, &spec, &plan)?;
+        let proposed = plan_mod::propose(&spec, &tried, n).map_err(|e| anyhow::anyhow!("experiment {}: {e}", id.0))?;
+        Some((proposed, tried.len()))
+    } else {
+        None
+    };
+    let Some(sweep) = spec.sweep.as_mut() else { unreachable!("checked above") };
+    let said = match proposed {
+        Some((proposed, scored)) => {
+            let labels: Vec<String> = proposed.iter().map(plan_mod::setting_label).collect();
+            sweep.proposed.extend(proposed);
+            format!("proposing {} from the scores of {scored} (TPE): {}", more_settings(n), labels.join("; "))
+        }
+        None => {
+            let from = sweep.count.unwrap_or(0);
+            sweep.count = Some(from + n);
+            format!("drawing {} ({from} to {})", more_settings(n), from + n)
+        }
+    };
     let plan = expand(&spec, &format!("experiment {} with {n} more settings", id.0))?;
     let _idle = muppet_core::ProcessLock::experiment(home, id.0)?;
     crate::with_store(async |store, _| Ok(store.set_experiment_spec(id, &serde_json::to_value(&spec)?).await?))?;
-    eprintln!("experiment {}: drawing {} ({from} to {})", id.0, more_settings(n), from + n);
+    eprintln!("experiment {}: {said}", id.0);
     Ok((spec, plan))
+}
+
+/// Each setting of a random search with a score so far: its values of the fields drawn, and
+/// the mean of its completed fine-tunes' final dev figures (as the report takes them) over
+/// tasks, seeds and starts.
+fn setting_scores(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan: &Plan) -> anyhow::Result<Vec<(ConfigOverrides, f64)>> {
+    let keys: Vec<&String> = spec.sweep.as_ref().map(|s| s.random.keys().collect()).unwrap_or_default();
+    let rt = runtime()?;
+    let store = rt.block_on(Store::open(&home.db()))?;
+    let rows = stored_runs(&store, &rt, id)?;
+    let mut scores: BTreeMap<String, (ConfigOverrides, Vec<f64>)> = BTreeMap::new();
+    for run in &plan.runs {
+        let Role::Finetune { task, arm: Arm::Setting { values, .. }, .. } = &run.role else { continue };
+        let Some(row) = rows.get(&run.name).filter(|r| r.status == RunStatus::Completed) else { continue };
+        let Some((_, value, _)) = final_metric_and_series(home, &store, &rt, row.id, task) else { continue };
+        let config = serde_json::to_value(&run.config)?;
+        let setting: ConfigOverrides = keys.iter().filter_map(|k| Some(((*k).clone(), config.get(k.as_str())?.clone()))).collect();
+        scores.entry(values.clone()).or_insert_with(|| (setting, Vec::new())).1.push(value);
+    }
+    rt.block_on(store.close());
+    Ok(scores.into_values().map(|(setting, values)| (setting, values.iter().sum::<f64>() / values.len() as f64)).collect())
 }
 
 /// "1 more setting", "3 more settings".

@@ -335,6 +335,11 @@ pub struct Sweep {
     /// The seed of the draws (default 0): the same spec always draws the same settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub random_seed: Option<u64>,
+    /// Settings of `random`'s fields trained beside the `count` drawn, in order: proposed
+    /// from the scores so far by `muppet experiment resume ID --more N --guided` (a
+    /// tree-structured Parzen estimator, W&B's `bayes` method), or written by hand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proposed: Vec<ConfigOverrides>,
     pub seeds: Seeds,
     /// `"base"` (default), a stage of this file or `"run:ID"`.
     #[serde(default = "base")]

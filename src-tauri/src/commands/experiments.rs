@@ -304,9 +304,10 @@ pub async fn run_experiment(
 
 /// Continue a stored experiment in the background (`muppet experiment resume ID`): its
 /// completed runs are skipped, the others trained, as many at a time as the settings say.
-/// `more`: a random search draws that many more settings first, and trains them too.
+/// `more`: a random search draws that many more settings first, and trains them too; with
+/// `guided`, they are proposed from the scores so far (`--more N --guided`).
 #[tauri::command]
-pub async fn resume_experiment(state: State<'_, StudioState>, experiment: i64, more: Option<usize>) -> Result<(), CommandError> {
+pub async fn resume_experiment(state: State<'_, StudioState>, experiment: i64, more: Option<usize>, guided: Option<bool>) -> Result<(), CommandError> {
     let store = store(&state)?;
     let stored = store.experiment(ExperimentId(experiment)).await?;
     if more == Some(0) {
@@ -315,7 +316,7 @@ pub async fn resume_experiment(state: State<'_, StudioState>, experiment: i64, m
     let muppet = state.supervisor.muppet_binary()?;
     state
         .experiments
-        .resume(muppet, state.home(), (experiment, &stored.name), state.settings().parallel_runs, more)
+        .resume(muppet, state.home(), (experiment, &stored.name), state.settings().parallel_runs, more.map(|n| (n, guided.unwrap_or(false))))
 }
 
 /// Run the demo experiment (`experiments/demo.toml`, embedded in the app): its spec is

@@ -6,6 +6,7 @@
 pub mod aggregate;
 pub mod fit;
 pub mod prune;
+mod guided;
 mod random;
 pub mod stats;
 
@@ -446,10 +447,42 @@ fn unused_stages(spec: &ExperimentSpec, starts: &[StartRef], field: &str, p: &mu
     }
 }
 
+/// A setting's label: its fields in order with their values (`batch_size=16, lr=4.21e-5`).
+pub fn setting_label(setting: &ConfigOverrides) -> String {
+    random::label(setting)
+}
+
 /// A setting's value as a sweep's labels write it: text as it is, numbers as JSON writes them
 /// (`0.0001`, `16`).
 pub fn setting_text(v: &serde_json::Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_string)
+}
+
+/// The settings a random search's fields (`sweep.random`) and a sweep's grid may not set: the
+/// sweep sets them itself.
+const SWEEP_RESERVED: [(&str, &str); 2] = [("seed", "sweep.seeds"), ("train_size", "sweep.train_size")];
+
+/// The fewest settings with a score that [`propose`] proposes from.
+pub const MIN_GUIDED_TRIES: usize = guided::MIN_TRIED;
+
+/// `n` more settings of the random search of `spec`, proposed from the settings `tried` so far
+/// and their scores (higher is better) by a tree-structured Parzen estimator (the `guided`
+/// module; W&B's `bayes` method): none of them a setting drawn or proposed already, to be
+/// added to `sweep.proposed`. The same spec and scores propose the same settings. Refused,
+/// with what to do, for a spec without `sweep.random`, fewer than [`MIN_GUIDED_TRIES`]
+/// settings scored, or a space tried whole.
+pub fn propose(spec: &ExperimentSpec, tried: &[(ConfigOverrides, f64)], n: usize) -> Result<Vec<ConfigOverrides>, String> {
+    let Some(sw) = spec.sweep.as_ref().filter(|s| !s.random.is_empty()) else {
+        return Err("a guided draw proposes settings of a random search (a sweep with sweep.random)".into());
+    };
+    let ft = overlay(&TrainConfig::finetune(), "finetune", &spec.finetune).map_err(|e| e.join("; "))?;
+    let mut p = Problems::default();
+    let seed = sw.random_seed.unwrap_or(0);
+    let planned = random::settings(&sw.random, (sw.count, &sw.proposed), seed, &ft, &SWEEP_RESERVED, &mut p).ok_or_else(|| p.0.join("; "))?;
+    let fields = random::fields(&sw.random, &ft, &SWEEP_RESERVED, &mut p);
+    let mut taken: BTreeSet<String> = planned.into_iter().map(|(_, label)| label).collect();
+    // Each round of proposals draws its candidates with a seed of its own.
+    guided::propose(&fields, tried, &mut taken, n, seed ^ (0x4755_4944_4544 + sw.proposed.len() as u64))
 }
 
 /// Every combination of the grid's values, as training settings, in the grid's order
@@ -520,19 +553,20 @@ fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig
     if sw.grid.is_empty() && sw.stage_grid.is_empty() && sw.random.is_empty() {
         p.add("sweep.grid", "is empty: give the settings to sweep and their values, e.g. lr = [1e-5, 3e-5, 1e-4] (or sweep.random, settings to draw, or sweep.stage_grid, the settings of the stage it starts from)");
     }
-    let grid_reserved = [("seed", "sweep.seeds"), ("train_size", "sweep.train_size")];
+    let grid_reserved = SWEEP_RESERVED;
     let grid_ok = check_grid("sweep.grid", &sw.grid, ft, &grid_reserved, p);
     // Settings drawn at random instead of listed.
     let drawn = if sw.random.is_empty() {
-        if sw.count.is_some() || sw.random_seed.is_some() {
-            p.add("sweep.count", "draws settings from sweep.random: give the fields to draw, e.g. lr = { min = 1e-5, max = 1e-3, distribution = \"log_uniform_values\" }");
+        if sw.count.is_some() || sw.random_seed.is_some() || !sw.proposed.is_empty() {
+            let at = if sw.proposed.is_empty() { "sweep.count" } else { "sweep.proposed" };
+            p.add(at, "draws settings from sweep.random: give the fields to draw, e.g. lr = { min = 1e-5, max = 1e-3, distribution = \"log_uniform_values\" }");
         }
         None
     } else if !sw.grid.is_empty() {
         p.add("sweep.random", "a sweep lists its settings in sweep.grid or draws them from sweep.random, not both: move the grid's fields into sweep.random as values = [...]");
         None
     } else {
-        Some(random::settings(&sw.random, sw.count, sw.random_seed.unwrap_or(0), ft, &grid_reserved, p))
+        Some(random::settings(&sw.random, (sw.count, &sw.proposed), sw.random_seed.unwrap_or(0), ft, &grid_reserved, p))
     };
     let grid_ok = grid_ok && !matches!(drawn, Some(None));
     if let Some(rule) = &sw.early_terminate {
@@ -1180,6 +1214,60 @@ mod tests {
         let mut zero = s.clone();
         zero.sweep.as_mut().expect("sweep").count = Some(0);
         assert_eq!(expand(&zero).expect_err("zero").0, ["sweep.count: 0 settings: draw at least 1"]);
+    }
+
+    /// Settings proposed from the scores (a guided draw) are trained after the ones drawn;
+    /// bad ones are refused by their place; the proposals never repeat a planned setting.
+    #[test]
+    fn a_random_sweep_trains_the_settings_proposed_after_those_drawn() {
+        let s = spec(serde_json::json!({
+            "name": "rs",
+            "sweep": {
+                "tasks": ["x"], "seeds": 1, "count": 4, "random_seed": 3,
+                "random": {"lr": {"min": 1e-5, "max": 1e-3, "distribution": "log_uniform_values"}, "batch_size": {"values": [8, 16]}}
+            }
+        }));
+        let drawn = expand(&s).expect("plan");
+        let config = |r: &PlannedRun| -> ConfigOverrides { [("batch_size".to_string(), r.config.batch_size.into()), ("lr".to_string(), serde_json::Value::from(r.config.lr))].into_iter().collect() };
+        // Scores that rise with the learning rate.
+        let tried: Vec<(ConfigOverrides, f64)> = drawn.runs.iter().map(|r| (config(r), r.config.lr.log10())).collect();
+        let proposed = propose(&s, &tried, 2).expect("proposed");
+        assert_eq!(proposed, propose(&s, &tried, 2).expect("again"), "the same scores propose the same settings");
+        let mut guided = s.clone();
+        guided.sweep.as_mut().expect("sweep").proposed = proposed.clone();
+        let plan = expand(&guided).expect("plan");
+        assert_eq!(plan.runs.len(), 6);
+        assert_eq!(plan.runs[..4], drawn.runs[..], "the settings drawn stay the same");
+        let planned: BTreeSet<String> = plan.runs.iter().map(|r| r.name.clone()).collect();
+        assert_eq!(planned.len(), 6, "no setting twice");
+        for (run, p) in plan.runs[4..].iter().zip(&proposed) {
+            assert_eq!(config(run), *p, "trained with the values proposed: {}", run.name);
+        }
+        // The next round proposes others, never one planned.
+        let more = propose(&guided, &tried, 2).expect("more");
+        assert!(more.iter().all(|m| !proposed.contains(m) && !tried.iter().any(|(t, _)| t == m)), "{more:?}");
+        // Values out of range, fields missing or unknown, and a setting twice are refused.
+        let mut bad = s.clone();
+        let one = |lr: serde_json::Value, batch: serde_json::Value| -> ConfigOverrides { [("batch_size".to_string(), batch), ("lr".to_string(), lr)].into_iter().collect() };
+        let mut extra = one(1e-4.into(), 8.into());
+        extra.insert("warmup".into(), 2.into());
+        let mut missing = one(1e-4.into(), 8.into());
+        missing.remove("lr");
+        bad.sweep.as_mut().expect("sweep").proposed = vec![one(0.5.into(), 8.into()), one(1e-4.into(), 12.into()), extra, missing, one(2e-4.into(), 8.into()), one(2e-4.into(), 8.into())];
+        let err = expand(&bad).expect_err("bad").0;
+        assert_eq!(
+            err,
+            [
+                "sweep.proposed[0]: lr = 0.5 is not a value sweep.random.lr takes",
+                "sweep.proposed[1]: batch_size = 12 is not a value sweep.random.batch_size takes",
+                "sweep.proposed[2]: warmup is not a field of sweep.random",
+                "sweep.proposed[3]: gives no lr: a proposed setting gives each field of sweep.random a value",
+                "sweep.proposed[5]: batch_size=8, lr=0.0002 is proposed twice",
+            ]
+        );
+        // Too few scores to guide by.
+        let err = propose(&s, &tried[..3], 1).expect_err("three");
+        assert!(err.contains("at least 4 settings, and 3 have one"), "{err}");
     }
 
     #[test]

@@ -19,7 +19,7 @@ const TRIES_PER_SETTING: usize = 1000;
 
 /// How one field is drawn, once checked.
 #[derive(Debug, Clone, PartialEq)]
-enum Field {
+pub(super) enum Field {
     Values(Vec<serde_json::Value>),
     Ints(i64, i64),
     Uniform(f64, f64),
@@ -36,8 +36,17 @@ impl Field {
         }
     }
 
+    /// Whether `v` is a value the field can take.
+    fn contains(&self, v: &serde_json::Value) -> bool {
+        match self {
+            Field::Values(values) => values.contains(v),
+            Field::Ints(lo, hi) => v.as_i64().is_some_and(|x| (*lo..=*hi).contains(&x)),
+            Field::Uniform(lo, hi) | Field::LogUniform(lo, hi) => v.as_f64().is_some_and(|x| (*lo..=*hi).contains(&x)),
+        }
+    }
+
     fn draw(&self, rng: &mut SplitMix64) -> serde_json::Value {
-        let unit = |rng: &mut SplitMix64| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let unit = super::guided::unit;
         match self {
             Field::Values(v) => v[rng.below(v.len())].clone(),
             Field::Ints(lo, hi) => (lo + rng.below((hi - lo) as usize + 1) as i64).into(),
@@ -48,7 +57,7 @@ impl Field {
 }
 
 /// `x` to [`DIGITS`] significant digits, kept between the bounds.
-fn rounded(x: f64, lo: f64, hi: f64) -> f64 {
+pub(super) fn rounded(x: f64, lo: f64, hi: f64) -> f64 {
     format!("{x:.*e}", DIGITS - 1).parse::<f64>().unwrap_or(x).clamp(lo, hi)
 }
 
@@ -60,7 +69,7 @@ fn number(v: &serde_json::Value) -> Option<(f64, bool)> {
 
 /// Check one field of `sweep.random` against `base` (each value and bound must be a value
 /// of the setting). `None` when it cannot be drawn; the problems are in `p`.
-fn field(at: &str, draw: &Draw, base: &TrainConfig, key: &str, p: &mut Problems) -> Option<Field> {
+pub(super) fn field(at: &str, draw: &Draw, base: &TrainConfig, key: &str, p: &mut Problems) -> Option<Field> {
     let fits = |v: &serde_json::Value, p: &mut Problems| {
         let one: ConfigOverrides = [(key.to_string(), v.clone())].into_iter().collect();
         overlay(base, "sweep.random", &one).map_err(|e| p.0.extend(e)).is_ok()
@@ -130,19 +139,14 @@ fn key_is_whole(base: &TrainConfig, key: &str) -> bool {
     overlay(base, "", &one).is_err()
 }
 
-/// The sweep's `count` settings drawn from `random` with `seed` as training settings, in
-/// the order drawn, with their labels (`batch_size=16, lr=4.21e-5`). A setting drawn twice
-/// is drawn again; asking for more settings than the fields can make is refused. `None`
-/// when they cannot be drawn; the problems are in `p`. `reserved`: fields set elsewhere.
-pub(super) fn settings(
-    random: &BTreeMap<String, Draw>,
-    count: Option<usize>,
-    seed: u64,
-    base: &TrainConfig,
-    reserved: &[(&str, &str)],
-    p: &mut Problems,
-) -> Option<Vec<(ConfigOverrides, String)>> {
-    let before = p.0.len();
+/// A setting's label: its fields in order with their values (`batch_size=16, lr=4.21e-5`).
+pub(super) fn label(setting: &ConfigOverrides) -> String {
+    setting.iter().map(|(k, v)| format!("{k}={}", setting_text(v))).collect::<Vec<_>>().join(", ")
+}
+
+/// The fields of `random` checked against `base`, by name; the problems are in `p`.
+/// `reserved`: fields set elsewhere.
+pub(super) fn fields(random: &BTreeMap<String, Draw>, base: &TrainConfig, reserved: &[(&str, &str)], p: &mut Problems) -> Vec<(String, Field)> {
     let mut fields = Vec::new();
     for (key, draw) in random {
         let at = format!("sweep.random.{key}");
@@ -152,6 +156,42 @@ pub(super) fn settings(
         }
         if let Some(f) = field(&at, draw, base, key, p) {
             fields.push((key.clone(), f));
+        }
+    }
+    fields
+}
+
+/// The sweep's `count` settings drawn from `random` with `seed` as training settings, in
+/// the order drawn, then the settings `proposed` (each must give every field of `random` a
+/// value it can take), with their labels (`batch_size=16, lr=4.21e-5`). A setting drawn
+/// twice, or drawn as one proposed, is drawn again; asking for more settings than the fields
+/// can make is refused. `None` when they cannot be drawn; the problems are in `p`.
+/// `reserved`: fields set elsewhere.
+pub(super) fn settings(
+    random: &BTreeMap<String, Draw>,
+    (count, proposed): (Option<usize>, &[ConfigOverrides]),
+    seed: u64,
+    base: &TrainConfig,
+    reserved: &[(&str, &str)],
+    p: &mut Problems,
+) -> Option<Vec<(ConfigOverrides, String)>> {
+    let before = p.0.len();
+    let fields = fields(random, base, reserved, p);
+    let mut taken = BTreeSet::new();
+    for (i, setting) in proposed.iter().enumerate() {
+        let at = format!("sweep.proposed[{i}]");
+        for (key, f) in &fields {
+            match setting.get(key) {
+                Some(v) if f.contains(v) => {}
+                Some(v) => p.add(&at, format!("{key} = {v} is not a value sweep.random.{key} takes")),
+                None => p.add(&at, format!("gives no {key}: a proposed setting gives each field of sweep.random a value")),
+            }
+        }
+        if let Some(key) = setting.keys().find(|k| !random.contains_key(*k)) {
+            p.add(&at, format!("{key} is not a field of sweep.random"));
+        }
+        if !taken.insert(label(setting)) {
+            p.add(&at, format!("{} is proposed twice", label(setting)));
         }
     }
     let count = match count {
@@ -169,17 +209,19 @@ pub(super) fn settings(
         return None;
     }
     let space = fields.iter().try_fold(1u128, |n, (_, f)| f.choices().map(|c| n.saturating_mul(c)));
-    if let Some(space) = space.filter(|&s| s < count as u128) {
-        p.add("sweep.count", format!("{count} settings asked, but sweep.random makes only {space} different ones: ask for at most {space}, or list them in sweep.grid to train each once"));
+    if let Some(space) = space.filter(|&s| s < (count + proposed.len()) as u128) {
+        let with = if proposed.is_empty() { String::new() } else { format!(" (beside {} proposed)", proposed.len()) };
+        p.add("sweep.count", format!("{count} settings asked{with}, but sweep.random makes only {space} different ones: ask for at most {}, or list them in sweep.grid to train each once", space.saturating_sub(proposed.len() as u128)));
         return None;
     }
     let mut rng = SplitMix64::new(seed);
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::with_capacity(count);
+    // The proposed settings are never drawn: drawn before them, none was one of them.
+    let mut seen = taken;
+    let mut out = Vec::with_capacity(count + proposed.len());
     let mut tries = 0;
     while out.len() < count {
         let setting: ConfigOverrides = fields.iter().map(|(key, f)| (key.clone(), f.draw(&mut rng))).collect();
-        let label = setting.iter().map(|(k, v)| format!("{k}={}", setting_text(v))).collect::<Vec<_>>().join(", ");
+        let label = label(&setting);
         if seen.insert(label.clone()) {
             out.push((setting, label));
             tries = 0;
@@ -191,6 +233,7 @@ pub(super) fn settings(
             }
         }
     }
+    out.extend(proposed.iter().map(|s| (s.clone(), label(s))));
     Some(out)
 }
 
@@ -204,7 +247,7 @@ mod tests {
 
     fn run(json: serde_json::Value, count: usize, seed: u64) -> Result<Vec<(ConfigOverrides, String)>, Vec<String>> {
         let mut p = Problems::default();
-        let out = settings(&draws(json), Some(count), seed, &TrainConfig::default(), &[("seed", "sweep.seeds")], &mut p);
+        let out = settings(&draws(json), (Some(count), &[]), seed, &TrainConfig::default(), &[("seed", "sweep.seeds")], &mut p);
         out.ok_or(p.0)
     }
 
@@ -286,7 +329,7 @@ mod tests {
         assert_eq!(err, ["sweep.count: 5 settings asked, but sweep.random makes only 4 different ones: ask for at most 4, or list them in sweep.grid to train each once"]);
         assert_eq!(run(serde_json::json!({"batch_size": {"values": [8, 16]}, "steps": {"min": 1, "max": 2}}), 4, 0).expect("all four").len(), 4);
         let mut p = Problems::default();
-        assert!(settings(&draws(serde_json::json!({"lr": {"values": [1e-4]}})), None, 0, &TrainConfig::default(), &[], &mut p).is_none());
+        assert!(settings(&draws(serde_json::json!({"lr": {"values": [1e-4]}})), (None, &[]), 0, &TrainConfig::default(), &[], &mut p).is_none());
         assert_eq!(p.0, ["sweep.count: how many settings to draw from sweep.random: e.g. count = 8"]);
     }
 }
