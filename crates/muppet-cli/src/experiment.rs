@@ -113,8 +113,8 @@ pub struct ResumeArgs {
     /// With --more: propose the N settings from the scores of those trained so far instead
     /// of drawing them at random (a tree-structured Parzen estimator, W&B's `bayes` method):
     /// near the best settings, each a setting not tried yet. The score of a setting is the
-    /// mean of its fine-tunes' final dev figures over tasks and seeds; it needs 4 settings
-    /// scored. The proposals are stored in the spec (`sweep.proposed`).
+    /// mean of its fine-tunes' final dev figures over tasks, seeds and starts; it needs 4
+    /// settings scored. The proposals are stored in the spec (`sweep.proposed`).
     #[arg(long, requires = "more")]
     guided: bool,
     #[command(flatten)]
