@@ -737,8 +737,8 @@ async fn the_settings_that_matter_are_weighed_on_the_runs_page() -> anyhow::Resu
         // Its row plots the runs by the learning rate against the figure.
         studio.click_centered("#importance-table tr.importance-row[data-setting='learning rate'] .importance-plot").await?;
         studio.wait_for("#plot-image[data-plotted='6']", UI_WAIT, "the runs are plotted by the setting").await?;
-        let axes = studio.client.execute("return [document.getElementById('plot-x').value, document.getElementById('plot-y').value];", vec![]).await?;
-        ensure!(axes == serde_json::json!(["learning rate", "rte dev accuracy"]), "the plot's axes: {axes}");
+        let axes = studio.client.execute("return [document.getElementById('plot-x').value, document.getElementById('plot-y').value, document.getElementById('plot-log-x').checked];", vec![]).await?;
+        ensure!(axes == serde_json::json!(["learning rate", "rte dev accuracy", true]), "the plot's axes: {axes} (learning rates over two decades on a log axis)");
         // Two runs shown say nothing of it.
         studio.type_into("#runs-where", &format!("learning rate < 5e-5{ENTER}")).await?;
         read_settled(|| async {

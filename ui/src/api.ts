@@ -577,6 +577,8 @@ export interface SettingImportance {
   groups: number;
   binned: boolean;
   missing: number;
+  /** Numbers above 0 spanning a factor of 10 or more: plotted on a log axis. */
+  log: boolean;
 }
 
 /** What each setting says of a figure over runs, most important first. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { RunImportance, SettingImportance } from "./api";
 import { importanceFigures, importanceRow, importanceSummary } from "./run-importance";
 
-const setting = (over: Partial<SettingImportance>): SettingImportance => ({ name: "learning rate", importance: 0.97, correlation: 0.478, values: 3, groups: 3, binned: false, missing: 0, ...over });
+const setting = (over: Partial<SettingImportance>): SettingImportance => ({ name: "learning rate", importance: 0.97, correlation: 0.478, values: 3, groups: 3, binned: false, missing: 0, log: true, ...over });
 
 describe("which settings matter", () => {
   it("offers the runs' figures but the system readings", () => {

@@ -596,7 +596,7 @@ export class RunsPage {
       const rows = found.settings.map((s) => {
         const row = importanceRow(s);
         const plot = el("button", { type: "button", className: "button secondary importance-plot", title: `Plot the runs by ${row.name} and ${found.figure}` }, "Plot");
-        plot.addEventListener("click", () => this.plotSetting(row.name, found.figure));
+        plot.addEventListener("click", () => this.plotSetting(row.name, found.figure, s.log));
         const bar = el("span", { className: "importance-bar" });
         bar.style.width = `${row.width}%`;
         return el(
@@ -622,8 +622,8 @@ export class RunsPage {
     }
   }
 
-  /** Open the plot of runs by `setting` along x and `figure` along y, and draw it. */
-  private plotSetting(setting: string, figure: string): void {
+  /** Open the plot of runs by `setting` along x (a log axis with `log`) and `figure` along y, and draw it. */
+  private plotSetting(setting: string, figure: string, log: boolean): void {
     const panel = byId<HTMLDetailsElement>("runs-plot");
     panel.open = true;
     this.fillPlotAxes();
@@ -631,6 +631,8 @@ export class RunsPage {
     const y = byId<HTMLSelectElement>("plot-y");
     if ([...x.options].some((o) => o.value === setting)) x.value = setting;
     if ([...y.options].some((o) => o.value === figure)) y.value = figure;
+    byId<HTMLInputElement>("plot-log-x").checked = log;
+    byId<HTMLInputElement>("plot-log-y").checked = false;
     panel.scrollIntoView({ block: "start" });
     void this.plot(null);
   }

@@ -2,7 +2,8 @@
 //! dev figure, as MLflow's and W&B's scatter plots of runs), labelled with the run (up to
 //! [`MAX_LABELS`] points; more would cover the chart), coloured by group with a legend when
 //! there are several. A key of other values than numbers (a sampling, a backend) is an axis of
-//! categories: its runs are spread side by side over their category, as a strip plot.
+//! categories: its runs are set side by side over their category where their values are
+//! close, as a beeswarm plot.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -55,10 +56,36 @@ fn category_tick(names: &[String], v: f64) -> String {
     names.get(at as usize).cloned().unwrap_or_default()
 }
 
-/// The offsets that spread `n` points of one category side by side, in their order.
-fn spread(n: usize) -> impl Iterator<Item = f64> {
-    let width = (0.08 * (n as f64 - 1.0)).min(SPREAD);
-    (0..n).map(move |k| if n > 1 { (k as f64 / (n - 1) as f64 - 0.5) * width } else { 0.0 })
+/// The widest step between two points of a category side by side, in categories.
+const STEP: f64 = 0.08;
+
+/// How close two values along the other axis are, in its range, for their points to be set
+/// side by side.
+const NEAR: f64 = 0.03;
+
+/// The offsets across one category of points at `values` along the other axis, as a
+/// beeswarm: each point, from the lowest value up, takes the place nearest the category's
+/// centre (0, then a step right, a step left, two right, ...) where no point placed before
+/// it is nearer than `radius` along the other axis; points far apart stay on the centre. The
+/// step shrinks so that the largest crowd fits in [`SPREAD`]; beyond that, they overlap.
+fn swarm(values: &[f64], radius: f64) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let sorted: Vec<f64> = order.iter().map(|&i| values[i]).collect();
+    let crowd = (0..sorted.len()).map(|i| sorted[i..].iter().take_while(|v| **v - sorted[i] < radius).count()).max().unwrap_or(1);
+    let step = STEP.min(SPREAD / crowd as f64);
+    let slots = (SPREAD / 2.0 / step + 1e-9).floor() as i64;
+    let mut placed: Vec<(f64, f64)> = Vec::with_capacity(values.len());
+    let mut out = vec![0.0; values.len()];
+    for i in order {
+        let v = values[i];
+        let near: Vec<f64> = placed.iter().filter(|(w, _)| (w - v).abs() < radius).map(|(_, o)| *o).collect();
+        let free = |o: f64| near.iter().all(|p| (p - o).abs() > step * 0.5);
+        let offset = (0..=slots).flat_map(|k| [k, -k]).map(|k| k as f64 * step).find(|o| free(*o)).unwrap_or(0.0);
+        placed.push((v, offset));
+        out[i] = offset;
+    }
+    out
 }
 
 impl ScatterChart {
@@ -98,12 +125,15 @@ impl ScatterChart {
                     .collect()
             })
             .collect();
-        // The points of a category, across series, in order: spread along the other axis's
-        // direction (across the category) so that none hides another.
+        // The points of a category, across series, set side by side across it where their
+        // values along the other axis are close (a beeswarm), so that none hides another.
         for (categorical, along_x) in [(!self.x_categories.is_empty(), true), (!self.y_categories.is_empty(), false)] {
             if !categorical {
                 continue;
             }
+            let other = |p: &(f64, f64, &str, usize)| if along_x { p.1 } else { p.0 };
+            let (lo, hi) = drawn.iter().flatten().map(other).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+            let radius = if hi > lo { (hi - lo) * NEAR } else { 1.0 };
             let mut by_category: std::collections::BTreeMap<u64, Vec<(usize, usize)>> = std::collections::BTreeMap::new();
             for (s, points) in drawn.iter().enumerate() {
                 for (i, p) in points.iter().enumerate() {
@@ -111,7 +141,8 @@ impl ScatterChart {
                 }
             }
             for members in by_category.values() {
-                for (&(s, i), offset) in members.iter().zip(spread(members.len())) {
+                let values: Vec<f64> = members.iter().map(|&(s, i)| other(&drawn[s][i])).collect();
+                for (&(s, i), offset) in members.iter().zip(swarm(&values, radius)) {
                     let p = &mut drawn[s][i];
                     if along_x { p.0 += offset } else { p.1 += offset }
                 }
@@ -306,8 +337,18 @@ mod tests {
         let wide = ScatterChart { series: vec![ScatterSeries { label: "runs".into(), points: (0..14).map(|i| point(i as f64, 0.5, i)).collect() }], ..strip.categorical(many.clone(), Vec::new()) };
         let said = texts(&render_svg(&wide).expect("svg"));
         assert!(many.iter().all(|n| said.contains(n)), "{said:?}");
-        assert_eq!(spread(1).collect::<Vec<_>>(), [0.0]);
-        assert!(spread(100).all(|o| o.abs() <= SPREAD / 2.0));
+        // A beeswarm: points far apart stay on the centre; close ones go side by side, the
+        // lowest first on the centre, then a step right, a step left.
+        assert_eq!(swarm(&[0.5], 0.01), [0.0]);
+        assert_eq!(swarm(&[0.1, 0.5, 0.9], 0.01), [0.0, 0.0, 0.0]);
+        assert_eq!(swarm(&[0.505, 0.5, 0.9, 0.502], 0.01), [-STEP, 0.0, 0.0, STEP]);
+        // A hundred equal values fit within the spread, each in a place of its own.
+        let crowd = swarm(&[0.7; 100], 0.01);
+        assert!(crowd.iter().all(|o| o.abs() <= SPREAD / 2.0 + 1e-12), "{crowd:?}");
+        let mut places: Vec<i64> = crowd.iter().map(|o| (o * 1e6).round() as i64).collect();
+        places.sort_unstable();
+        places.dedup();
+        assert_eq!(places.len(), 100);
     }
 
     #[test]

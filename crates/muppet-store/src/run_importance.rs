@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::run_columns::{RunColumns, PARAM_COLUMNS, PARENT_COLUMN};
 use crate::run_filter::RunKey;
-use crate::run_groups::{category, number};
+use crate::run_groups::{category, log_scale, number};
 use crate::{Store, StoreError};
 
 /// The most groups a setting's numbers are put in.
@@ -49,6 +49,9 @@ pub struct SettingImportance {
     pub binned: bool,
     /// Runs without a value of it (a group of their own).
     pub missing: usize,
+    /// Whether its values are numbers above 0 spanning a factor of 10 or more (learning
+    /// rates): a plot of it reads best on a log axis.
+    pub log: bool,
 }
 
 /// What each setting says of one figure over a set of runs.
@@ -140,9 +143,11 @@ pub fn weigh(name: &str, values: Vec<Option<&Value>>, ys: &[f64]) -> SettingImpo
     let numbers: Vec<Option<f64>> = values.iter().map(|v| v.and_then(|v| number(Some(v)))).collect();
     let numeric = values.iter().zip(&numbers).all(|(v, n)| v.is_none() || n.is_some());
     // Each run's group: its category, or its number's bin.
+    let mut log = false;
     let (labels, distinct, binned): (Vec<Option<String>>, usize, bool) = if numeric {
         let mut present: Vec<f64> = numbers.iter().flatten().copied().collect();
         present.sort_by(f64::total_cmp);
+        log = present.first().zip(present.last()).is_some_and(|(lo, hi)| log_scale(*lo, *hi));
         let mut distinct = present.clone();
         distinct.dedup();
         let binned = distinct.len() > MAX_GROUPS;
@@ -178,6 +183,7 @@ pub fn weigh(name: &str, values: Vec<Option<&Value>>, ys: &[f64]) -> SettingImpo
         values: distinct,
         binned,
         missing,
+        log,
     }
 }
 
@@ -277,10 +283,11 @@ mod tests {
         let lr = &out.settings[0];
         assert!(close(lr.importance, 0.9698189134808851), "{lr:?}");
         assert!(close(lr.correlation, 0.47809144373375745), "{lr:?}");
-        assert_eq!((lr.values, lr.groups, lr.binned, lr.missing), (3, 3, false, 0));
+        assert_eq!((lr.values, lr.groups, lr.binned, lr.missing, lr.log), (3, 3, false, 0, true), "1e-5 to 1e-3: a log axis");
         let seed = &out.settings[1];
         assert!(close(seed.importance, 0.0), "η² 0.002 is less than chance: {seed:?}");
         assert!(close(seed.correlation, 0.09759000729485331), "{seed:?}");
+        assert!(!seed.log, "1 and 2: a linear axis");
         let batching = &out.settings[2];
         assert!(close(batching.importance, 0.0) && batching.correlation.is_none(), "text has no rank: {batching:?}");
         // Named settings are kept even when constant; a named key no run has is refused.
