@@ -619,6 +619,29 @@ fn a_random_sweep_trains_the_settings_it_draws_and_charts_them() {
     assert!(summary.contains(&format!("Then 2 proposed from the scores so far (a tree-structured Parzen estimator, `--more N --guided`): `{}`, `{}`.", all[5], all[6])), "{summary}");
 }
 
+/// A guided random search in one run: the four settings drawn are trained, then two more are
+/// proposed from their scores, a round of two (two train at a time) trained after them; the
+/// experiment's log says what was proposed from how many, and running it again trains nothing.
+#[test]
+fn a_guided_random_search_proposes_settings_from_the_scores_round_after_round() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let body = format!(
+        "{TINY}\n[sweep]\ntasks = [\"winowhy\"]\nseeds = 1\ntrain_size = 16\ncount = 4\nguided = 3\nrandom_seed = 5\n\n[sweep.random]\nlr = {{ min = 1e-5, max = 1e-3, distribution = \"log_uniform_values\" }}\n"
+    );
+    let result = run_to_completion(home.path(), &write_spec(home.path(), "guided", &body));
+    let runs = result["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 7, "4 drawn, then 2 and 1 proposed: {result}");
+    let id = result["experiment_id"].as_i64().expect("experiment id");
+    let log = std::fs::read_to_string(home.path().join("experiments").join(id.to_string()).join(muppet_core::home::EXPERIMENT_LOG)).expect("experiment log");
+    assert!(log.contains(&format!("experiment {id}: proposing 2 more settings from the scores of 4 (TPE): lr=")), "{log}");
+    assert!(log.contains(&format!("experiment {id}: proposing 1 more setting from the scores of 6 (TPE): lr=")), "{log}");
+    let settings: std::collections::BTreeSet<&str> = runs.iter().map(|r| r["setting"].as_str().expect("setting")).collect();
+    assert_eq!(settings.len(), 7, "no setting twice: {settings:?}");
+    // The file again: everything is trained, nothing more is proposed.
+    let again = run_to_completion(home.path(), &write_spec(home.path(), "guided", &body));
+    assert_eq!((again["experiment_id"].as_i64(), again["runs"].as_array().map(Vec::len)), (Some(id), Some(7)), "{again}");
+}
+
 /// A sweep with early termination, its runs trained one at a time: the learning rate 1e-3
 /// setting starts from the same weights as the finished learning rate 0 one (one seed), whose
 /// dev correlation stays where both began; one update at 1e-3 on 40 examples moves it below

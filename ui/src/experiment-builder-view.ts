@@ -112,7 +112,14 @@ export class ExperimentBuilder {
     const search = el("select", { id: "builder-sweep-search" }, el("option", { value: "grid" }, "grid: every combination"), el("option", { value: "random" }, "random: draw settings"));
     const count = this.field("Settings to draw", "sw-count", d.sweepCount);
     count.hidden = true;
-    search.addEventListener("change", () => (count.hidden = search.value !== "random"));
+    // Then more proposed from the scores, round after round (W&B's bayes).
+    const guided = this.field("Then guided by the scores", "sw-guided", d.sweepGuided, { hint: "e.g. 8 (empty: none)" });
+    guided.title = "After the settings drawn are trained, propose this many more from their scores (a tree-structured Parzen estimator), a round at a time; needs 4 settings drawn";
+    guided.hidden = true;
+    search.addEventListener("change", () => {
+      count.hidden = search.value !== "random";
+      guided.hidden = search.value !== "random";
+    });
     // Stopping runs that fall behind compares them with this many finished ones.
     const stopEarly = el("input", { type: "checkbox", id: "builder-sw-early-terminate" });
     const minRuns = this.field("… once this many have finished", "sw-min-runs", d.sweepMinRuns, { hint: "3" });
@@ -203,6 +210,7 @@ export class ExperimentBuilder {
           search,
         ),
         count,
+        guided,
         this.field("Learning rates", "sw-lr", d.sweepLr, { hint: "3e-5, 1e-4 (random: or 1e-5 .. 1e-3)" }),
         this.field("Batch sizes", "sw-batch", d.sweepBatchSize, { hint: "8, 16" }),
         this.field("Updates", "sw-steps", d.sweepSteps, { hint: "the fine-tunes' steps" }),
@@ -217,7 +225,7 @@ export class ExperimentBuilder {
         this.field("Its tasks per update", "sw-stage-k", d.sweepStageK, { hint: "1, 2, 4" }),
         this.field("Its learning rates", "sw-stage-lr", d.sweepStageLr, { hint: "5e-5, 1e-4" }),
       ),
-      ...["sweep.stage_grid", "sweep.tasks", "sweep.grid", "sweep.random", "sweep.count", "sweep.start", "sweep.compare_base", "sweep.early_terminate", "sweep.seeds", "sweep.train_size"].map((f) => this.errorsFor(f)),
+      ...["sweep.stage_grid", "sweep.tasks", "sweep.grid", "sweep.random", "sweep.count", "sweep.guided", "sweep.start", "sweep.compare_base", "sweep.early_terminate", "sweep.seeds", "sweep.train_size"].map((f) => this.errorsFor(f)),
     );
     const training = el(
       "details",
@@ -399,6 +407,7 @@ export class ExperimentBuilder {
       sweepMinRuns: this.value("sw-min-runs"),
       sweepSearch: byId<HTMLSelectElement>("builder-sweep-search").value === "random" ? "random" : "grid",
       sweepCount: this.value("sw-count"),
+      sweepGuided: this.value("sw-guided"),
       sweepLr: this.value("sw-lr"),
       sweepBatchSize: this.value("sw-batch"),
       sweepSteps: this.value("sw-steps"),

@@ -206,6 +206,12 @@ describe("the experiment builder", () => {
       { field: "sweep.random", message: "sweep.random.steps: “8.5 .. 32”: a range is two numbers, whole, as in 8 .. 32" },
       { field: "sweep.count", message: "sweep.count: “0” is not a number of settings to draw (at least 1)" },
     ]);
+    // Then guided by the scores: a number of settings to propose, or nothing.
+    expect(buildSpec(form({ ...random, sweepGuided: " 8 " }), tasks).spec?.sweep?.guided).toBe(8);
+    expect(buildSpec(form({ ...random, sweepGuided: "" }), tasks).spec?.sweep).not.toHaveProperty("guided");
+    expect(buildSpec(form({ ...random, sweepGuided: "0" }), tasks).errors).toEqual([
+      { field: "sweep.guided", message: "sweep.guided: “0” is not a number of settings to propose (at least 1; empty for none)" },
+    ]);
     expect(buildSpec(form({ ...random, sweepLr: "", sweepBatchSize: "", sweepSteps: "" }), tasks).errors).toEqual([
       { field: "sweep.random", message: "sweep.random: give a range (1e-5 .. 1e-3) or values of at least one setting to draw" },
     ]);

@@ -105,6 +105,8 @@ export interface BuilderForm {
   sweepSearch: "grid" | "random";
   /** How many settings a random search draws. */
   sweepCount: string;
+  /** How many more a random search then proposes from the scores (`guided`); empty: none. */
+  sweepGuided: string;
   /**
    * The grid: values of each fine-tuning setting, comma-separated; an empty field is not
    * swept. A random search also takes a range, `1e-5 .. 1e-3` (learning rates drawn
@@ -160,6 +162,7 @@ export interface ExperimentSpecJson {
     grid: Record<string, number[]>;
     random?: Record<string, Draw>;
     count?: number;
+    guided?: number;
     stage_grid?: Record<string, number[]>;
     seeds: Seeds;
     start: string;
@@ -223,6 +226,7 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     sweepMinRuns: "3",
     sweepSearch: "grid",
     sweepCount: "8",
+    sweepGuided: "",
     sweepLr: "3e-5, 1e-4, 3e-4",
     sweepBatchSize: "8, 16",
     sweepSteps: "",
@@ -469,6 +473,11 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
       const count = integer(form.sweepCount);
       if (count === null || count < 1) errors.push({ field: "sweep.count", message: `sweep.count: “${form.sweepCount}” is not a number of settings to draw (at least 1)` });
       else sw.count = count;
+      if (form.sweepGuided.trim() !== "") {
+        const guided = integer(form.sweepGuided);
+        if (guided === null || guided < 1) errors.push({ field: "sweep.guided", message: `sweep.guided: “${form.sweepGuided}” is not a number of settings to propose (at least 1; empty for none)` });
+        else sw.guided = guided;
+      }
       if (Object.keys(draws).length === 0 && !errors.some((e) => e.field === "sweep.random")) errors.push({ field: "sweep.random", message: "sweep.random: give a range (1e-5 .. 1e-3) or values of at least one setting to draw" });
       sw.random = draws;
     }

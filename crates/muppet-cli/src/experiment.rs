@@ -201,7 +201,22 @@ fn run_spec(args: RunArgs) -> anyhow::Result<()> {
         None => rt.block_on(store.create_experiment(&NewExperiment { name: spec.name.clone(), kind: plan.kind.as_str().into(), spec: value }))?,
     };
     rt.block_on(store.close());
-    orchestrate(&home, id, &spec, &plan, &model, &args.launch)
+    orchestrate_and_guide(&home, id, (spec, plan), &model, &args.launch)
+}
+
+/// Train the plan; then, for a random search with `guided = N`, propose settings from the
+/// scores and train them, round after round (as many per round as train at a time), until
+/// N are proposed.
+fn orchestrate_and_guide(home: &MuppetHome, id: ExperimentId, (mut spec, mut plan): (ExperimentSpec, Plan), model: &Path, opts: &Launch) -> anyhow::Result<()> {
+    loop {
+        orchestrate(home, id, &spec, &plan, model, opts)?;
+        let Some(sw) = spec.sweep.as_ref() else { return Ok(()) };
+        let (wanted, proposed) = (sw.guided.unwrap_or(0), sw.proposed.len());
+        if proposed >= wanted {
+            return Ok(());
+        }
+        (spec, plan) = draw_more(home, id, (wanted - proposed).min(opts.parallel.max(1)), true)?;
+    }
 }
 
 fn resume(args: ResumeArgs) -> anyhow::Result<()> {
@@ -213,7 +228,7 @@ fn resume(args: ResumeArgs) -> anyhow::Result<()> {
     };
     let model = model_dir(&home, &spec)?;
     preflight(&home, &spec, &plan, args.launch.allow_overlap, &format!("experiment {}", id.0))?;
-    orchestrate(&home, id, &spec, &plan, &model, &args.launch)
+    orchestrate_and_guide(&home, id, (spec, plan), &model, &args.launch)
 }
 
 /// Whether `new` is the stored spec of a random search with a larger `count`, and the counts:
@@ -261,7 +276,9 @@ fn draw_more(home: &MuppetHome, id: ExperimentId, n: usize, guided: bool) -> any
     let plan = expand(&spec, &format!("experiment {} with {n} more settings", id.0))?;
     let _idle = muppet_core::ProcessLock::experiment(home, id.0)?;
     crate::with_store(async |store, _| Ok(store.set_experiment_spec(id, &serde_json::to_value(&spec)?).await?))?;
-    eprintln!("experiment {}: {said}", id.0);
+    // Said in the experiment's own log too, for the app.
+    let journal = std::fs::OpenOptions::new().create(true).append(true).open(home.experiment_dir(id.0).join(muppet_core::home::EXPERIMENT_LOG)).ok();
+    say(&ProgressBar::hidden(), journal.as_ref(), format!("experiment {}: {said}", id.0));
     Ok((spec, plan))
 }
 

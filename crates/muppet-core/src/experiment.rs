@@ -340,6 +340,11 @@ pub struct Sweep {
     /// tree-structured Parzen estimator, W&B's `bayes` method), or written by hand.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub proposed: Vec<ConfigOverrides>,
+    /// After the `count` settings drawn are trained, propose this many more from the scores,
+    /// round after round (as many per round as runs train at a time), each round trained
+    /// before the next is proposed, until `proposed` holds this many (W&B's `bayes` sweep).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guided: Option<usize>,
     pub seeds: Seeds,
     /// `"base"` (default), a stage of this file or `"run:ID"`.
     #[serde(default = "base")]

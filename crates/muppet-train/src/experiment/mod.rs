@@ -557,8 +557,12 @@ fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig
     let grid_ok = check_grid("sweep.grid", &sw.grid, ft, &grid_reserved, p);
     // Settings drawn at random instead of listed.
     let drawn = if sw.random.is_empty() {
-        if sw.count.is_some() || sw.random_seed.is_some() || !sw.proposed.is_empty() {
-            let at = if sw.proposed.is_empty() { "sweep.count" } else { "sweep.proposed" };
+        if sw.count.is_some() || sw.random_seed.is_some() || !sw.proposed.is_empty() || sw.guided.is_some() {
+            let at = match (sw.proposed.is_empty(), sw.guided.is_some()) {
+                (false, _) => "sweep.proposed",
+                (true, true) => "sweep.guided",
+                (true, false) => "sweep.count",
+            };
             p.add(at, "draws settings from sweep.random: give the fields to draw, e.g. lr = { min = 1e-5, max = 1e-3, distribution = \"log_uniform_values\" }");
         }
         None
@@ -568,6 +572,14 @@ fn sweep(spec: &ExperimentSpec, label: &str, pft: &TrainConfig, ft: &TrainConfig
     } else {
         Some(random::settings(&sw.random, (sw.count, &sw.proposed), sw.random_seed.unwrap_or(0), ft, &grid_reserved, p))
     };
+    match sw.guided {
+        Some(0) => p.add("sweep.guided", "0 settings: propose at least 1, or leave guided out"),
+        Some(_) if !sw.random.is_empty() && sw.count.unwrap_or(0) + sw.proposed.len() < guided::MIN_TRIED => p.add(
+            "sweep.guided",
+            format!("proposes from the scores of at least {} settings: draw count = {} or more at random first", guided::MIN_TRIED, guided::MIN_TRIED - sw.proposed.len().min(guided::MIN_TRIED)),
+        ),
+        _ => {}
+    }
     let grid_ok = grid_ok && !matches!(drawn, Some(None));
     if let Some(rule) = &sw.early_terminate {
         if rule.min_runs == 0 {
@@ -1265,6 +1277,19 @@ mod tests {
                 "sweep.proposed[5]: batch_size=8, lr=0.0002 is proposed twice",
             ]
         );
+        // Guided rounds need a random search and at least one setting.
+        let mut zero = s.clone();
+        zero.sweep.as_mut().expect("sweep").guided = Some(0);
+        assert_eq!(expand(&zero).expect_err("zero").0, ["sweep.guided: 0 settings: propose at least 1, or leave guided out"]);
+        let mut few = s.clone();
+        (few.sweep.as_mut().expect("sweep").count, few.sweep.as_mut().expect("sweep").guided) = (Some(3), Some(2));
+        assert_eq!(expand(&few).expect_err("three").0, ["sweep.guided: proposes from the scores of at least 4 settings: draw count = 4 or more at random first"]);
+        let mut gridded = s.clone();
+        let sw = gridded.sweep.as_mut().expect("sweep");
+        (sw.random, sw.count, sw.random_seed, sw.guided) = (BTreeMap::new(), None, None, Some(2));
+        sw.grid.insert("lr".into(), vec![1e-4.into()]);
+        let err = expand(&gridded).expect_err("grid").0.join("\n");
+        assert!(err.contains("sweep.guided: draws settings from sweep.random"), "{err}");
         // Too few scores to guide by.
         let err = propose(&s, &tried[..3], 1).expect_err("three");
         assert!(err.contains("at least 4 settings, and 3 have one"), "{err}");
