@@ -1019,7 +1019,7 @@ mod tests {
         // 8 drawn settings x 2 tasks x 2 seeds, each within its range.
         assert_eq!(random.runs.len(), 32);
         assert!(random.runs.iter().all(|r| (1e-5..=1e-3).contains(&r.config.lr) && (8..=32).contains(&r.config.steps) && [8, 16].contains(&r.config.batch_size)));
-        assert!(read_spec(&dir.join("random_sweep.toml")).expect("random search").sweep.is_some_and(|s| s.early_terminate.is_some()), "the example stops runs that fall behind");
+        assert!(read_spec(&dir.join("random_sweep.toml")).expect("random search").sweep.is_some_and(|s| s.early_terminate.is_some() && s.guided == Some(4)), "the example stops runs that fall behind, then proposes 4 settings");
         let tuned = expand(&read_spec(&dir.join("tuned_vs_base.toml")).expect("compared with the base model"), "tuned").expect("plan");
         // The stage, then 3 learning rates x 2 tasks x 3 seeds from the base model and from it.
         assert_eq!(tuned.runs.len(), 1 + 36);
