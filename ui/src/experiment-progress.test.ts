@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ExperimentLaunch, ExperimentView, RunRow, RunStatus } from "./api";
-import { drawnSettings, experimentProgress, launchStatus, moreSettings } from "./experiment-progress";
+import { drawnSettings, experimentProgress, guidedSettings, launchStatus, moreSettings } from "./experiment-progress";
 
 const run = (id: number, status: RunStatus): RunRow => ({
   id,
@@ -47,6 +47,15 @@ describe("experiment progress", () => {
   it("is completed only when every planned run is", () => {
     expect(experimentProgress(experiment(["completed", "completed"], 5), false).state).toBe("stopped");
     expect(experimentProgress(experiment(["completed", "completed"], 2), false).state).toBe("completed");
+  });
+
+  it("is not completed while a guided search has settings to propose", () => {
+    const guided = (proposed: number) => ({ ...experiment(["completed", "completed"], 2), spec: { sweep: { guided: 2, proposed: Array.from({ length: proposed }, () => ({ lr: 1e-4 })) } } });
+    expect(experimentProgress(guided(1), true)).toMatchObject({ state: "running", text: "2 of 2 runs completed · 1 of 2 settings proposed from the scores" });
+    expect(experimentProgress(guided(1), false).state).toBe("stopped");
+    expect(experimentProgress(guided(2), false)).toMatchObject({ state: "completed", text: "2 of 2 runs completed" });
+    expect(guidedSettings({ sweep: { guided: 4 } })).toEqual({ proposed: 0, wanted: 4 });
+    expect(guidedSettings({ sweep: { count: 4 } })).toBeNull();
   });
 
   it("reports failures once nothing runs", () => {

@@ -27,6 +27,12 @@ export function experimentProgress(experiment: ExperimentView, launching: boolea
   else if (failed > 0) state = "failed";
   else state = launching ? "running" : "stopped";
   const parts = [`${done} of ${total} runs completed`];
+  // A guided random search proposes more settings after these: not done until it has.
+  const guided = guidedSettings(experiment.spec);
+  if (guided && guided.proposed < guided.wanted) {
+    if (state === "completed") state = launching ? "running" : "stopped";
+    parts.push(`${guided.proposed} of ${guided.wanted} settings proposed from the scores`);
+  }
   if (experiment.stopped_early > 0) parts.push(`${experiment.stopped_early} stopped early by the sweep's rule`);
   if (count("running") > 0) parts.push(`${count("running")} running`);
   if (failed > 0) parts.push(`${failed} failed`);
@@ -48,6 +54,13 @@ export function launchStatus(l: ExperimentLaunch): { state: "running" | "cancell
   // An adopted process is not the app's child: its exit code is not known, its runs say how it went.
   if (l.adopted) return { state: "ended", text: "ended (its runs below and its log show how)" };
   return { state: l.exit_code === 0 ? "done" : "failed", text: `ended with code ${l.exit_code ?? "?"}` };
+}
+
+/** A guided random search's settings proposed from the scores so far and those it proposes in all (`sweep.guided`); null without. */
+export function guidedSettings(spec: unknown): { proposed: number; wanted: number } | null {
+  const sweep = (spec as { sweep?: { guided?: unknown; proposed?: unknown } } | null)?.sweep;
+  if (typeof sweep?.guided !== "number") return null;
+  return { proposed: Array.isArray(sweep.proposed) ? sweep.proposed.length : 0, wanted: sweep.guided };
 }
 
 /** How many settings a random search (`sweep.random`) has drawn, its `count`; null for any other experiment. */
