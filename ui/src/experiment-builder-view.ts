@@ -124,7 +124,13 @@ export class ExperimentBuilder {
     const stopEarly = el("input", { type: "checkbox", id: "builder-sw-early-terminate" });
     const minRuns = this.field("… once this many have finished", "sw-min-runs", d.sweepMinRuns, { hint: "3" });
     minRuns.hidden = true;
-    stopEarly.addEventListener("change", () => (minRuns.hidden = !stopEarly.checked));
+    const grace = this.field("… from its evaluation number", "sw-grace-evals", d.sweepGraceEvals, { hint: "1" });
+    grace.title = "A run may be stopped from this dev evaluation of its own on (the rule's grace_evals): 1 judges it at its first";
+    grace.hidden = true;
+    stopEarly.addEventListener("change", () => {
+      minRuns.hidden = !stopEarly.checked;
+      grace.hidden = !stopEarly.checked;
+    });
     const base = el("input", { type: "checkbox", id: "builder-base", checked: true });
     const se = el(
       "div",
@@ -203,6 +209,7 @@ export class ExperimentBuilder {
           " Stop runs that fall behind",
         ),
         minRuns,
+        grace,
         el(
           "label",
           { title: "Grid: every combination of the values. Random search (W&B's): the settings drawn from the values or ranges, each field on its own; a learning rate range (1e-5 .. 1e-3) is drawn on a log scale." },
@@ -405,6 +412,7 @@ export class ExperimentBuilder {
       sweepCompareBase: byId<HTMLInputElement>("builder-sw-compare-base").checked,
       sweepEarlyTerminate: byId<HTMLInputElement>("builder-sw-early-terminate").checked,
       sweepMinRuns: this.value("sw-min-runs"),
+      sweepGraceEvals: this.value("sw-grace-evals"),
       sweepSearch: byId<HTMLSelectElement>("builder-sweep-search").value === "random" ? "random" : "grid",
       sweepCount: this.value("sw-count"),
       sweepGuided: this.value("sw-guided"),

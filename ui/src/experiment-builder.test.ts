@@ -176,6 +176,11 @@ describe("the experiment builder", () => {
     const none = buildSpec(form({ ...asked, sweepMinRuns: "0", finetune: { ...defaultForm().finetune, bestEvery: "20" } }), tasks);
     expect(none.spec).toBeNull();
     expect(none.errors.map((e) => e.message)).toEqual(["sweep.early_terminate.min_runs: “0” is not a whole number of finished runs (at least 1)"]);
+    // A grace of more than one evaluation is written; one, the rule's default, is left out.
+    const late = buildSpec(form({ ...asked, sweepGraceEvals: "2", finetune: { ...defaultForm().finetune, bestEvery: "20" } }), tasks);
+    expect(late.spec?.sweep?.early_terminate).toEqual({ rule: "median", min_runs: 3, grace_evals: 2 });
+    const never = buildSpec(form({ ...asked, sweepGraceEvals: "0", finetune: { ...defaultForm().finetune, bestEvery: "20" } }), tasks);
+    expect(never.errors.map((e) => e.message)).toEqual(["sweep.early_terminate.grace_evals: “0” is not a whole number of dev evaluations (at least 1)"]);
     expect(built.spec?.finetune).toMatchObject({ eval_every: 20 });
     const blind = buildSpec(form({ ...asked, finetune: { ...defaultForm().finetune, bestEvery: "" } }), tasks);
     expect(blind.spec).toBeNull();

@@ -101,6 +101,8 @@ export interface BuilderForm {
   sweepEarlyTerminate: boolean;
   /** How many finished runs a run is compared with (the rule's `min_runs`). */
   sweepMinRuns: string;
+  /** From which of its dev evaluations a run may be stopped (the rule's `grace_evals`). */
+  sweepGraceEvals: string;
   /** "grid": every combination of the values; "random": `sweepCount` settings drawn from them. */
   sweepSearch: "grid" | "random";
   /** How many settings a random search draws. */
@@ -224,6 +226,7 @@ export function defaultForm(design: Design = "sample_efficiency"): BuilderForm {
     sweepCompareBase: false,
     sweepEarlyTerminate: false,
     sweepMinRuns: "3",
+    sweepGraceEvals: "1",
     sweepSearch: "grid",
     sweepCount: "8",
     sweepGuided: "",
@@ -506,9 +509,12 @@ export function buildSpec(form: BuilderForm, tasks: TaskSize[]): Built {
       errors.push({ field: "sweep.early_terminate", message: "sweep.early_terminate: compares the runs' dev scores during training: set “Best of dev every” in the training settings" });
     else if (form.sweepEarlyTerminate) {
       const minRuns = integer(form.sweepMinRuns);
+      const grace = integer(form.sweepGraceEvals);
       if (minRuns === null || minRuns < 1)
         errors.push({ field: "sweep.early_terminate", message: `sweep.early_terminate.min_runs: “${form.sweepMinRuns}” is not a whole number of finished runs (at least 1)` });
-      else sw.early_terminate = { rule: "median", min_runs: minRuns };
+      if (grace === null || grace < 1)
+        errors.push({ field: "sweep.early_terminate", message: `sweep.early_terminate.grace_evals: “${form.sweepGraceEvals}” is not a whole number of dev evaluations (at least 1)` });
+      if (minRuns !== null && minRuns >= 1 && grace !== null && grace >= 1) sw.early_terminate = { rule: "median", min_runs: minRuns, ...(grace > 1 ? { grace_evals: grace } : {}) };
     }
     spec.sweep = sw;
   } else {
