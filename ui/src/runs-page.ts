@@ -584,6 +584,11 @@ export class RunsPage {
     const button = byId<HTMLButtonElement>("importance-run");
     const figure = byId<HTMLSelectElement>("importance-figure").value;
     const table = byId("importance-table");
+    if (figure === "") {
+      table.replaceChildren();
+      showResult("importance-result", "No run shown has a dev figure to weigh the settings by: train or import runs with dev scores, or clear the filters.", true);
+      return;
+    }
     button.disabled = true;
     showResult("importance-result", "Weighing…", false);
     try {
