@@ -215,7 +215,15 @@ fn orchestrate_and_guide(home: &MuppetHome, id: ExperimentId, (mut spec, mut pla
         if proposed >= wanted {
             return Ok(());
         }
+        let stopped = || anyhow::anyhow!("experiment {} stopped before all {wanted} guided settings were trained; `muppet experiment resume {}` continues it", id.0, id.0);
+        // Asked to stop as a round ended: no more rounds.
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return Err(stopped());
+        }
         (spec, plan) = draw_more(home, id, (wanted - proposed).min(opts.parallel.max(1)), true)?;
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return Err(stopped());
+        }
     }
 }
 
@@ -509,9 +517,9 @@ fn orchestrate(home: &MuppetHome, id: ExperimentId, spec: &ExperimentSpec, plan:
         format!("experiment {} `{}`: {} runs ({} already completed), {} at a time", id.0, spec.name, plan.runs.len(), skipped, parallel),
     );
 
-    let interrupted = Arc::new(AtomicBool::new(false));
+    let interrupted = &INTERRUPTED;
     let children: Arc<std::sync::Mutex<BTreeMap<usize, u32>>> = Arc::default();
-    watch_signals(interrupted.clone(), children.clone())?;
+    watch_signals(children.clone())?;
     let threads = std::env::var_os("RAYON_NUM_THREADS").is_none().then(|| {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         (cores / parallel).max(1)
@@ -744,7 +752,11 @@ fn spawn_worker(home: &MuppetHome, run: RunId, log: &Path, threads: Option<usize
 /// checkpoint and stop; nothing new is started. SIGTERM is passed on to the workers.
 /// Returns once the handlers are installed, so that no worker starts before a SIGTERM
 /// would be passed on to it.
-fn watch_signals(interrupted: Arc<AtomicBool>, children: Arc<std::sync::Mutex<BTreeMap<usize, u32>>>) -> anyhow::Result<()> {
+/// Set for good once the process is asked to stop (SIGTERM, Ctrl-C): nothing new starts,
+/// in this round of a guided search or any later one.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+fn watch_signals(children: Arc<std::sync::Mutex<BTreeMap<usize, u32>>>) -> anyhow::Result<()> {
     let (ready_tx, ready_rx) = mpsc::channel::<std::io::Result<()>>();
     std::thread::spawn(move || {
         use tokio::signal::unix::{signal, SignalKind};
@@ -764,7 +776,7 @@ fn watch_signals(interrupted: Arc<AtomicBool>, children: Arc<std::sync::Mutex<BT
                     _ = term.recv() => true,
                     _ = int.recv() => false,
                 };
-                if !interrupted.swap(true, Ordering::SeqCst) {
+                if !INTERRUPTED.swap(true, Ordering::SeqCst) {
                     eprintln!("stopping: running workers finish their step and write a checkpoint; nothing new starts");
                 }
                 if forward && let Ok(pids) = children.lock() {
