@@ -640,6 +640,8 @@ fn a_guided_random_search_proposes_settings_from_the_scores_round_after_round() 
     // The file again: everything is trained, nothing more is proposed.
     let again = run_to_completion(home.path(), &write_spec(home.path(), "guided", &body));
     assert_eq!((again["experiment_id"].as_i64(), again["runs"].as_array().map(Vec::len)), (Some(id), Some(7)), "{again}");
+    let out = muppet(home.path(), &["experiment", "status", &id.to_string()]);
+    assert!(out.status.success() && text(&out).contains("settings: 4 drawn at random, 3 of 3 proposed from the scores"), "{}", text(&out));
 }
 
 /// A sweep with early termination, its runs trained one at a time: the learning rate 1e-3

@@ -972,6 +972,10 @@ fn status(id: ExperimentId, json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("experiment {} `{}` ({}): {}", id.0, spec.name, plan.kind, count_line(&report));
+    if let Some(sw) = spec.sweep.as_ref().filter(|s| s.guided.is_some() || !s.proposed.is_empty()) {
+        let wanted = sw.guided.map(|n| format!(" of {n}")).unwrap_or_default();
+        println!("settings: {} drawn at random, {}{wanted} proposed from the scores", sw.count.unwrap_or(0), sw.proposed.len());
+    }
     for r in report["runs"].as_array().into_iter().flatten() {
         let id = r["run_id"].as_i64().map(|i| i.to_string()).unwrap_or_else(|| "-".into());
         let metric = r["dev_metric"].as_f64().map(|v| format!("  {} {v:.3}", r["metric"].as_str().unwrap_or(""))).unwrap_or_default();
