@@ -20,6 +20,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Store {
     pub(crate) pool: SqlitePool,
     path: PathBuf,
+    /// The runs' columns and specs last read through this handle (and its clones).
+    pub(crate) columns_cache: std::sync::Arc<crate::run_filter::ColumnsCache>,
 }
 
 impl Store {
@@ -71,7 +73,7 @@ impl Store {
             .map_err(|source| StoreError::Migrate { path: path.to_path_buf(), source })?;
         tx.commit().await.map_err(open_err)?;
         drop(conn);
-        Ok(Self { pool, path: path.to_path_buf() })
+        Ok(Self { pool, path: path.to_path_buf(), columns_cache: Default::default() })
     }
 
     /// The database file.

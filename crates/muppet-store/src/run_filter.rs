@@ -288,19 +288,54 @@ pub fn value_order(a: &Value, b: &Value) -> std::cmp::Ordering {
     }
 }
 
+/// Every run's columns and parsed spec.
+pub type ColumnsAndSpecs = (HashMap<RunId, RunColumns>, HashMap<RunId, Value>);
+
+/// What says whether the runs' columns and specs changed: the runs (how many, the last id,
+/// their parents) and the metric summaries (how many, and the sums of their last steps, last
+/// values and best values, which every point recorded moves).
+type ColumnsToken = (i64, i64, f64, i64, f64, f64, f64);
+
+/// The last columns and specs read, with the token they were read at: a store handle kept
+/// open (the app's) reads them again only when the token moved.
+#[derive(Debug, Default)]
+pub(crate) struct ColumnsCache(tokio::sync::Mutex<Option<(ColumnsToken, std::sync::Arc<ColumnsAndSpecs>)>>);
+
 impl Store {
     /// Every run's columns and parsed spec: what filters and keys are read from.
-    pub async fn run_columns_and_specs(&self) -> Result<(HashMap<RunId, RunColumns>, HashMap<RunId, Value>), StoreError> {
+    pub async fn run_columns_and_specs(&self) -> Result<ColumnsAndSpecs, StoreError> {
         let columns = self.run_columns(None).await?;
         let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, spec_json FROM runs").fetch_all(&self.pool).await?;
         let specs = rows.into_iter().filter_map(|(id, text)| Some((RunId(id), serde_json::from_str(&text).ok()?))).collect();
         Ok((columns, specs))
     }
 
+    /// [`Store::run_columns_and_specs`], read again only when a run or a metric changed since
+    /// this handle last read them (any process's write): the filter, the groups, the plots and
+    /// the importance of the app's Runs page share one reading.
+    pub async fn cached_run_columns_and_specs(&self) -> Result<std::sync::Arc<ColumnsAndSpecs>, StoreError> {
+        let mut cache = self.columns_cache.0.lock().await;
+        let token: ColumnsToken = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM runs), (SELECT coalesce(max(id), 0) FROM runs), (SELECT total(parent_run_id) FROM runs),
+                    (SELECT count(*) FROM metric_summaries), (SELECT total(last_step) FROM metric_summaries),
+                    (SELECT total(last_value) FROM metric_summaries), (SELECT total(best_value) FROM metric_summaries)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if let Some((at, read)) = cache.as_ref()
+            && *at == token
+        {
+            return Ok(read.clone());
+        }
+        let read = std::sync::Arc::new(self.run_columns_and_specs().await?);
+        *cache = Some((token, read.clone()));
+        Ok(read)
+    }
+
     /// The runs that match `filter`, read from every run's columns and spec.
     pub async fn filter_runs(&self, filter: &RunFilter) -> Result<HashSet<RunId>, StoreError> {
-        let (columns, specs) = self.run_columns_and_specs().await?;
-        filter.select(&columns, &specs)
+        let read = self.cached_run_columns_and_specs().await?;
+        filter.select(&read.0, &read.1)
     }
 }
 

@@ -338,20 +338,20 @@ pub fn run_lines(keys: &[(String, RunKey)], runs: &[RunId], columns: &HashMap<Ru
 impl Store {
     /// [`run_lines`] on the runs of this database.
     pub async fn run_lines(&self, keys: &[(String, RunKey)], runs: &[RunId]) -> Result<RunLines, StoreError> {
-        let (columns, specs) = self.run_columns_and_specs().await?;
-        run_lines(keys, runs, &columns, &specs)
+        let read = self.cached_run_columns_and_specs().await?;
+        run_lines(keys, runs, &read.0, &read.1)
     }
 
     /// [`plot_runs`] on the runs of this database.
     pub async fn plot_runs(&self, keys: (&RunKey, &RunKey), by: &[(String, RunKey)], runs: &[RunId]) -> Result<RunPlot, StoreError> {
-        let (columns, specs) = self.run_columns_and_specs().await?;
-        plot_runs(keys, by, runs, &columns, &specs)
+        let read = self.cached_run_columns_and_specs().await?;
+        plot_runs(keys, by, runs, &read.0, &read.1)
     }
 
     /// [`group_runs`] on the runs of this database.
     pub async fn group_runs(&self, keys: &[RunKey], runs: &[RunId]) -> Result<Vec<RunGroup>, StoreError> {
-        let (columns, specs) = self.run_columns_and_specs().await?;
-        group_runs(keys, runs, &columns, &specs)
+        let read = self.cached_run_columns_and_specs().await?;
+        group_runs(keys, runs, &read.0, &read.1)
     }
 }
 

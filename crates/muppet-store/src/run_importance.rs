@@ -218,8 +218,8 @@ pub fn spearman(pairs: &[(f64, f64)]) -> Option<f64> {
 impl Store {
     /// [`importance`] on the runs of this database.
     pub async fn run_importance(&self, figure: (&str, &RunKey), settings: &[(String, RunKey)], runs: &[RunId]) -> Result<RunImportance, StoreError> {
-        let (columns, specs) = self.run_columns_and_specs().await?;
-        importance(figure, settings, runs, &columns, &specs)
+        let read = self.cached_run_columns_and_specs().await?;
+        importance(figure, settings, runs, &read.0, &read.1)
     }
 }
 

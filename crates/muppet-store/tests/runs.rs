@@ -432,3 +432,42 @@ async fn an_imported_fine_tune_is_named_after_its_parent_here() {
     let imported = import_bundle(&here, &desktop, &alone, &|_| None).await.expect("import alone");
     assert_eq!(here.run(imported.runs[0].run).await.expect("fine-tune").name, name);
 }
+
+/// The app's handle reads every run's columns and specs once and again only after a write
+/// moves them (its own or another process's): a new run, a new point, a deletion.
+#[tokio::test]
+async fn filters_read_the_runs_again_only_after_they_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = muppet_core::MuppetHome::at(dir.path());
+    let store = Store::open(&home.db()).await.expect("open");
+    let run = |name: &str, lr: f64| NewRun { spec: serde_json::json!({"config": {"lr": lr}}), ..new_run(name) };
+    let dev = |step: u64, value: f64| MetricPoint { split: "dev".into(), ..point(Some("sst2"), "accuracy", step, value) };
+    let a = store.create_run(&run("a", 1e-4)).await.expect("a");
+    store.record_points(a, &[dev(1, 0.5)]).await.expect("points");
+    let matching = |text: &str| {
+        let filter = muppet_store::RunFilter::parse(text).expect("filter");
+        let store = store.clone();
+        async move {
+            let mut runs: Vec<i64> = store.filter_runs(&filter).await.expect("filter").into_iter().map(|r| r.0).collect();
+            runs.sort_unstable();
+            runs
+        }
+    };
+    assert_eq!(matching("learning rate < 1").await, [a.0]);
+    let first = store.cached_run_columns_and_specs().await.expect("read");
+    assert!(std::sync::Arc::ptr_eq(&first, &store.cached_run_columns_and_specs().await.expect("again")), "nothing changed: the same reading");
+    // Another handle (another process) adds a run: seen.
+    let other = Store::open(&home.db()).await.expect("another handle");
+    let b = other.create_run(&run("b", 1e-5)).await.expect("b");
+    assert_eq!(matching("learning rate < 1").await, [a.0, b.0]);
+    // A new point moves a figure.
+    assert_eq!(matching("sst2 dev accuracy > 0.9").await, Vec::<i64>::new());
+    other.record_points(a, &[dev(2, 0.95)]).await.expect("a better point");
+    assert_eq!(matching("sst2 dev accuracy > 0.9").await, [a.0]);
+    let groups = store.group_runs(&[muppet_store::RunKey::parse("learning rate").expect("key")], &[a, b]).await.expect("groups");
+    assert_eq!(groups.len(), 2);
+    // A deleted run is gone.
+    muppet_store::delete::delete_runs(&other, &home, &[b]).await.expect("delete b");
+    assert_eq!(matching("learning rate < 1").await, [a.0]);
+    other.close().await;
+}

@@ -65,8 +65,9 @@ pub async fn list_runs(state: State<'_, StudioState>) -> Result<Vec<RunListRow>,
 /// the table of thousands of runs loads as fast without them.
 #[tauri::command]
 pub async fn run_columns(state: State<'_, StudioState>) -> Result<HashMap<i64, muppet_store::RunColumns>, CommandError> {
-    let store = store(&state)?;
-    Ok(store.run_columns(None).await?.into_iter().map(|(run, columns)| (run.0, columns)).collect())
+    // The reading the filter, groups, plots and importance share (read again once runs change).
+    let read = store(&state)?.cached_run_columns_and_specs().await?;
+    Ok(read.0.iter().map(|(run, columns)| (run.0, columns.clone())).collect())
 }
 
 /// The ids of the runs whose settings and figures match `expression` (`muppet runs list
