@@ -616,7 +616,7 @@ fn a_random_sweep_trains_the_settings_it_draws_and_charts_them() {
     let out = muppet(home.path(), &["report", &id.to_string(), "--out", report.to_str().expect("utf-8")]);
     assert!(out.status.success(), "{}", text(&out));
     let summary = std::fs::read_to_string(report.join("summary.md")).expect("summary.md");
-    assert!(summary.contains(&format!("Then 2 proposed from the scores so far (a tree-structured Parzen estimator, `--more N --guided`): `{}`, `{}`.", all[5], all[6])), "{summary}");
+    assert!(summary.contains(&format!("Then 2 proposed from the scores so far (a tree-structured Parzen estimator: `guided` in the spec, or `--more N --guided`): `{}`, `{}`.", all[5], all[6])), "{summary}");
 }
 
 /// A guided random search in one run: the four settings drawn are trained, then two more are

@@ -678,7 +678,7 @@ fn write_report(dir: &Path, id: ExperimentId, r: &Results) -> anyhow::Result<()>
         writeln!(md, "Settings: {} drawn at random (seed {}): {}.\n", sw.count.unwrap_or(0), sw.random_seed.unwrap_or(0), fields.join("; "))?;
         if !sw.proposed.is_empty() {
             let labels: Vec<String> = sw.proposed.iter().map(|p| format!("`{}`", muppet_train::experiment::setting_label(p))).collect();
-            writeln!(md, "Then {} proposed from the scores so far (a tree-structured Parzen estimator, `--more N --guided`): {}.\n", sw.proposed.len(), labels.join(", "))?;
+            writeln!(md, "Then {} proposed from the scores so far (a tree-structured Parzen estimator: `guided` in the spec, or `--more N --guided`): {}.\n", sw.proposed.len(), labels.join(", "))?;
         }
     }
     if let Some(rule) = r.spec.sweep.as_ref().and_then(|s| s.early_terminate.as_ref()) {

@@ -1,4 +1,4 @@
-//! `muppet runs list [--json]`, `muppet runs show`, `muppet runs spec`, `muppet runs compare`, `muppet runs csv`, `muppet runs chart`,
+//! `muppet runs list [--json]`, `muppet runs show`, `muppet runs spec`, `muppet runs compare`, `muppet runs importance`, `muppet runs csv`, `muppet runs chart`,
 //! `muppet runs rename`, `muppet runs delete`, and `muppet runs
 //! bundle` / `muppet runs import`, which carry a run from one data folder to another (a GPU
 //! server's to a desktop's).
