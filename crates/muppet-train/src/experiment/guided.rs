@@ -93,11 +93,62 @@ fn propose_one(fields: &[(String, Field)], history: &[(ConfigOverrides, f64)], t
 /// A field's density over one part of the settings tried.
 #[derive(Debug, Clone, PartialEq)]
 enum Density {
-    /// A Parzen window over `lo..hi` in the field's scale: the uniform prior and a kernel
-    /// `(centre, width)` per setting, equally weighted.
-    Parzen { lo: f64, hi: f64, kernels: Vec<(f64, f64)> },
+    /// Over a range.
+    Parzen(Parzen),
     /// The probability of each of the field's values.
     Counts(Vec<f64>),
+}
+
+/// A Parzen window over `lo..hi` in a field's scale: the uniform prior and a kernel
+/// `(centre, width)` per setting, equally weighted.
+#[derive(Debug, Clone, PartialEq)]
+struct Parzen {
+    lo: f64,
+    hi: f64,
+    kernels: Vec<(f64, f64)>,
+}
+
+impl Parzen {
+    /// A Parzen window over `lo..hi` with a kernel at each of `centres`, each as wide as the
+    /// larger gap to its neighbours (the bounds at the ends), at least the range over
+    /// `min(100, n + 1)` and at most the range.
+    fn new(lo: f64, hi: f64, mut centres: Vec<f64>) -> Parzen {
+        centres.sort_by(f64::total_cmp);
+        let range = hi - lo;
+        let n = centres.len();
+        let narrowest = range / (n as f64 + 1.0).min(100.0);
+        let kernels = (0..n)
+            .map(|i| {
+                let left = if i > 0 { centres[i - 1] } else { lo };
+                let right = if i + 1 < n { centres[i + 1] } else { hi };
+                let width = (centres[i] - left).max(right - centres[i]).clamp(narrowest, range);
+                (centres[i], width)
+            })
+            .collect();
+        Parzen { lo, hi, kernels }
+    }
+
+    /// The density at `x`.
+    fn pdf(&self, x: f64) -> f64 {
+        let Parzen { lo, hi, kernels } = self;
+        let prior = 1.0 / (hi - lo);
+        let sum: f64 = kernels
+            .iter()
+            .map(|&(mu, sigma)| {
+                let mass = phi_cdf((hi - mu) / sigma) - phi_cdf((lo - mu) / sigma);
+                (-0.5 * ((x - mu) / sigma).powi(2)).exp() / (sigma * (2.0 * PI).sqrt()) / mass.max(f64::MIN_POSITIVE)
+            })
+            .sum();
+        (prior + sum) / (kernels.len() as f64 + 1.0)
+    }
+
+    /// A point drawn from it: the prior or a kernel, equally likely, then a point of that.
+    fn sample(&self, rng: &mut SplitMix64) -> f64 {
+        match self.kernels.get(rng.below(self.kernels.len() + 1)) {
+            None => self.lo + rng.unit() * (self.hi - self.lo),
+            Some(&(mu, sigma)) => truncated_normal(mu, sigma, (self.lo, self.hi), rng),
+        }
+    }
 }
 
 impl Density {
@@ -119,49 +170,17 @@ impl Density {
             _ => {
                 let (lo, hi) = scale_range(field);
                 let centres: Vec<f64> = values.filter_map(|v| to_scale(field, v)).collect();
-                Density::parzen(lo, hi, centres)
+                Density::Parzen(Parzen::new(lo, hi, centres))
             }
         }
-    }
-
-    /// A Parzen window over `lo..hi` with a kernel at each of `centres`, each as wide as the
-    /// larger gap to its neighbours (the bounds at the ends), at least the range over
-    /// `min(100, n + 1)` and at most the range.
-    fn parzen(lo: f64, hi: f64, mut centres: Vec<f64>) -> Density {
-        centres.sort_by(f64::total_cmp);
-        let range = hi - lo;
-        let n = centres.len();
-        let narrowest = range / (n as f64 + 1.0).min(100.0);
-        let kernels = (0..n)
-            .map(|i| {
-                let left = if i > 0 { centres[i - 1] } else { lo };
-                let right = if i + 1 < n { centres[i + 1] } else { hi };
-                let width = (centres[i] - left).max(right - centres[i]).clamp(narrowest, range);
-                (centres[i], width)
-            })
-            .collect();
-        Density::Parzen { lo, hi, kernels }
-    }
-
-    /// The density at `x` in the field's scale.
-    fn pdf_at(&self, x: f64) -> f64 {
-        let Density::Parzen { lo, hi, kernels } = self else { return 0.0 };
-        let prior = 1.0 / (hi - lo);
-        let sum: f64 = kernels
-            .iter()
-            .map(|&(mu, sigma)| {
-                let mass = phi_cdf((hi - mu) / sigma) - phi_cdf((lo - mu) / sigma);
-                (-0.5 * ((x - mu) / sigma).powi(2)).exp() / (sigma * (2.0 * PI).sqrt()) / mass.max(f64::MIN_POSITIVE)
-            })
-            .sum();
-        (prior + sum) / (kernels.len() as f64 + 1.0)
     }
 
     /// The log of the density (or probability) of `value`.
     fn ln_pdf(&self, field: &Field, value: &serde_json::Value) -> f64 {
         let p = match (self, field) {
             (Density::Counts(probs), Field::Values(list)) => list.iter().position(|x| x == value).map_or(0.0, |i| probs[i]),
-            _ => to_scale(field, value).map_or(0.0, |x| self.pdf_at(x)),
+            (Density::Parzen(window), _) => to_scale(field, value).map_or(0.0, |x| window.pdf(x)),
+            (Density::Counts(_), _) => unreachable!("a density is fitted to its field"),
         };
         p.max(f64::MIN_POSITIVE).ln()
     }
@@ -170,7 +189,7 @@ impl Density {
     fn sample(&self, field: &Field, rng: &mut SplitMix64) -> serde_json::Value {
         match (self, field) {
             (Density::Counts(probs), Field::Values(list)) => {
-                let mut u = unit(rng);
+                let mut u = rng.unit();
                 for (p, v) in probs.iter().zip(list) {
                     if u < *p {
                         return v.clone();
@@ -179,16 +198,8 @@ impl Density {
                 }
                 list.last().cloned().unwrap_or_default()
             }
-            (Density::Parzen { lo, hi, kernels }, _) => {
-                let k = rng.below(kernels.len() + 1);
-                let x = match kernels.get(k) {
-                    // The prior.
-                    None => lo + unit(rng) * (hi - lo),
-                    Some(&(mu, sigma)) => truncated_normal(mu, sigma, (*lo, *hi), rng),
-                };
-                from_scale(field, x)
-            }
-            _ => unreachable!("a density is fitted to its field"),
+            (Density::Parzen(window), _) => from_scale(field, window.sample(rng)),
+            (Density::Counts(_), _) => unreachable!("a density is fitted to its field"),
         }
     }
 }
@@ -200,7 +211,7 @@ fn scale_range(field: &Field) -> (f64, f64) {
         Field::Uniform(lo, hi) => (*lo, *hi),
         Field::LogUniform(lo, hi) => (lo.ln(), hi.ln()),
         Field::Ints(lo, hi) => (*lo as f64 - 0.5, *hi as f64 + 0.5),
-        Field::Values(_) => (0.0, 1.0),
+        Field::Values(_) => unreachable!("a list of values has no scale"),
     }
 }
 
@@ -219,13 +230,8 @@ fn from_scale(field: &Field, x: f64) -> serde_json::Value {
         Field::Uniform(lo, hi) => rounded(x, *lo, *hi).into(),
         Field::LogUniform(lo, hi) => rounded(x.exp(), *lo, *hi).into(),
         Field::Ints(lo, hi) => (x.round() as i64).clamp(*lo, *hi).into(),
-        Field::Values(_) => serde_json::Value::Null,
+        Field::Values(_) => unreachable!("a list of values has no scale"),
     }
-}
-
-/// A number drawn uniformly in `0..1` (53 bits).
-pub(super) fn unit(rng: &mut SplitMix64) -> f64 {
-    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// A normal draw (Box-Muller) kept inside `lo..hi` by drawing again (then clamped, for a
@@ -233,7 +239,7 @@ pub(super) fn unit(rng: &mut SplitMix64) -> f64 {
 fn truncated_normal(mu: f64, sigma: f64, (lo, hi): (f64, f64), rng: &mut SplitMix64) -> f64 {
     let mut x = mu;
     for _ in 0..100 {
-        let (u, v) = (1.0 - unit(rng), unit(rng));
+        let (u, v) = (1.0 - rng.unit(), rng.unit());
         x = mu + sigma * (-2.0 * u.ln()).sqrt() * (2.0 * PI * v).cos();
         if (lo..=hi).contains(&x) {
             return x;
@@ -266,11 +272,11 @@ mod tests {
         for (x, want) in [(0.5, 0.5204998778130465), (1.0, 0.8427007929497149), (-1.5, -0.9661051464753108), (2.5, 0.999593047982555), (0.0, 0.0)] {
             assert!((erf(x) - want).abs() < 2e-7, "erf({x}) = {}, want {want}", erf(x));
         }
-        let d = Density::parzen(0.0, 1.0, vec![0.5, 0.2]);
-        assert_eq!(d, Density::Parzen { lo: 0.0, hi: 1.0, kernels: vec![(0.2, 1.0 / 3.0), (0.5, 0.5)] }, "0.2's gaps 0.2 and 0.3 are below a third of the range");
-        assert!((d.pdf_at(0.4) - 1.1795907911078156).abs() < 1e-6, "{}", d.pdf_at(0.4));
-        assert!((d.pdf_at(0.95) - 0.6374069286193172).abs() < 1e-6, "{}", d.pdf_at(0.95));
-        assert_eq!(Density::parzen(0.0, 1.0, Vec::new()).pdf_at(0.3), 1.0, "the prior alone");
+        let d = Parzen::new(0.0, 1.0, vec![0.5, 0.2]);
+        assert_eq!(d, Parzen { lo: 0.0, hi: 1.0, kernels: vec![(0.2, 1.0 / 3.0), (0.5, 0.5)] }, "0.2's gaps 0.2 and 0.3 are below a third of the range");
+        assert!((d.pdf(0.4) - 1.1795907911078156).abs() < 1e-6, "{}", d.pdf(0.4));
+        assert!((d.pdf(0.95) - 0.6374069286193172).abs() < 1e-6, "{}", d.pdf(0.95));
+        assert_eq!(Parzen::new(0.0, 1.0, Vec::new()).pdf(0.3), 1.0, "the prior alone");
         let log = Field::LogUniform(1e-5, 1e-3);
         let tried: Vec<serde_json::Value> = [2e-5, 1e-4, 5e-4].map(serde_json::Value::from).to_vec();
         let d = Density::fit(&log, tried.iter());

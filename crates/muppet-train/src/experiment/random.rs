@@ -46,12 +46,11 @@ impl Field {
     }
 
     fn draw(&self, rng: &mut SplitMix64) -> serde_json::Value {
-        let unit = super::guided::unit;
         match self {
             Field::Values(v) => v[rng.below(v.len())].clone(),
             Field::Ints(lo, hi) => (lo + rng.below((hi - lo) as usize + 1) as i64).into(),
-            Field::Uniform(lo, hi) => rounded(lo + unit(rng) * (hi - lo), *lo, *hi).into(),
-            Field::LogUniform(lo, hi) => rounded((lo.ln() + unit(rng) * (hi.ln() - lo.ln())).exp(), *lo, *hi).into(),
+            Field::Uniform(lo, hi) => rounded(lo + rng.unit() * (hi - lo), *lo, *hi).into(),
+            Field::LogUniform(lo, hi) => rounded((lo.ln() + rng.unit() * (hi.ln() - lo.ln())).exp(), *lo, *hi).into(),
         }
     }
 }

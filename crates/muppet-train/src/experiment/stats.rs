@@ -166,6 +166,11 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// A number drawn uniformly in `0..1` (53 bits).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     /// Uniform in 0..n (n > 0), by rejection so every value is equally likely.
     pub fn below(&mut self, n: usize) -> usize {
         let n = n as u64;
