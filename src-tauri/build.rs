@@ -39,6 +39,7 @@ const COMMANDS: &[&str] = &[
     "parallel_runs",
     "export_checkpoint",
     "evaluate_checkpoint",
+    "predict_input",
     "rename_run",
     "tag_run",
     "untag_run",

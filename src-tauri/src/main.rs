@@ -88,6 +88,7 @@ fn main() {
             commands::charts::parallel_runs,
             commands::runs::export_checkpoint,
             commands::runs::evaluate_checkpoint,
+            commands::runs::predict_input,
             commands::notes::rename_run,
             commands::notes::tag_run,
             commands::notes::untag_run,

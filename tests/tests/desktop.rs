@@ -1392,6 +1392,36 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         studio.client.execute("document.getElementById('eval-panel').scrollIntoView()", vec![]).await?;
         studio.screenshot("eval.png").await?;
 
+        // Try it (`muppet predict`): a dev example typed in gets the prediction the scoring
+        // wrote for it, each class with its probability, the predicted one first.
+        studio
+            .wait_for("#predict-panel #predict-task option[value='rt_fresh_rotten']", UI_WAIT, "Try it offers the run's tasks")
+            .await?;
+        studio
+            .client
+            .execute("const s = document.getElementById('predict-task'); s.value = 'rt_fresh_rotten'; s.dispatchEvent(new Event('change'));", vec![])
+            .await?;
+        studio.click("#predict-run").await?;
+        let asked = studio.text("#predict-result").await?;
+        ensure!(asked == "Type the text.", "Try it with no text says {asked:?}");
+        let written = std::fs::read_to_string(home.run_dir(run).join("predictions/rt_fresh_rotten-eval-dev-step40.jsonl"))?;
+        let first: serde_json::Value = serde_json::from_str(written.lines().next().context("a prediction")?)?;
+        studio.type_into("#predict-text", first["text"].as_str().context("a text")?).await?;
+        studio.click("#predict-run").await?;
+        studio.wait_for("#predict-result[data-state]", TRAINING_WAIT, "the prediction ends").await?;
+        let said = studio.text("#predict-result").await?;
+        let predicted = first["predicted"].as_str().context("a predicted class")?;
+        ensure!(said.starts_with(&format!("{predicted} (p = ")) && said.contains("step 40"), "Try it says {said:?} of {first}");
+        let rows = studio.client.find_all(Locator::Css("#predict-answer tr.predict-row")).await?;
+        ensure!(rows.len() == 2, "{} classes listed", rows.len());
+        let top = studio.client.find(Locator::Css("#predict-answer tr.predict-row.predicted")).await?;
+        let label = top.attr("data-label").await?.unwrap_or_default();
+        let shown: f64 = top.attr("data-probability").await?.unwrap_or_default().parse()?;
+        let labels = ["fresh", "rotten"];
+        let index = labels.iter().position(|l| *l == label).context("a label of the task")?;
+        let written_p = first["probabilities"][index].as_f64().context("a probability")?;
+        ensure!(label == predicted && (shown - written_p).abs() < 1e-5, "Try it shows {label} at {shown}, the scoring wrote {first}");
+
         // Fine-tune a downstream task from the run's last checkpoint: the fine-tune's page
         // opens, it trains to the end, and it is stored as a fine-tune of this run.
         studio
@@ -2261,6 +2291,18 @@ async fn readme_screenshots() -> anyhow::Result<()> {
     studio.client.execute("document.getElementById('eval-panel').scrollIntoView()", vec![]).await?;
     settle().await;
     shoot("run-eval.png")?;
+
+    // Ask a head of the run about a headline of one's own.
+    studio
+        .client
+        .execute("const s = document.getElementById('predict-task'); s.value = 'sarcasm_headlines'; s.dispatchEvent(new Event('change'));", vec![])
+        .await?;
+    studio.type_into("#predict-text", "local man heroically finishes reading entire terms of service").await?;
+    studio.click("#predict-run").await?;
+    studio.wait_for("#predict-result[data-state='done']", UI_WAIT, "the prediction ends").await?;
+    studio.client.execute("document.getElementById('predict-panel').scrollIntoView()", vec![]).await?;
+    settle().await;
+    shoot("run-try.png")?;
 
     studio.click(".nav-item[data-page='experiments']").await?;
     studio

@@ -1,7 +1,8 @@
 //! `muppet eval`: a real (short) pre-finetuning run of MiniLM on four real tasks of four
 //! families, then its checkpoint scored again: on the run's own dev examples it must give
 //! the dev figures the run stored, its predictions must add up to those figures, and other
-//! tasks are scored through the shared or a borrowed head. Plus what it refuses.
+//! tasks are scored through the shared or a borrowed head. `muppet predict` on the texts of
+//! the predictions written must give the same predictions. Plus what both refuse.
 
 use std::path::Path;
 
@@ -72,8 +73,10 @@ fn eval_scores_a_checkpoint_as_the_run_did_and_writes_each_prediction() {
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let store = rt.block_on(Store::open(&home.path().join("muppet.db"))).expect("store");
+    let mut written_files = Vec::new();
     for (task, metric) in TASKS {
         let result = eval(home.path(), &[&run_arg, "--task", task]);
+        written_files.push((task, result["predictions"].as_str().expect("a predictions path").to_string()));
         assert_eq!(result["step"], 2, "{result}");
         assert_eq!(result["examples"], "dev");
         assert_eq!(result["scored"], DEV, "{result}");
@@ -129,6 +132,19 @@ fn eval_scores_a_checkpoint_as_the_run_did_and_writes_each_prediction() {
         }
     }
 
+    // The texts of the predictions fed to `muppet predict` (the file's lines hold the fields
+    // an input reads): each task's head says the same of them.
+    for (task, file) in &written_files {
+        let written = lines(&serde_json::Value::from(file.as_str()));
+        let predicted = predict(home.path(), &[&run_arg, "--task", task, "--input", file]);
+        assert_eq!(predicted["step"], 2);
+        let answers = predicted["answers"].as_array().expect("answers");
+        assert_eq!(answers.len(), written.len(), "{task}");
+        for (row, answer) in written.iter().zip(answers) {
+            same_prediction(task, row, answer);
+        }
+    }
+
     // A multiple-choice task the run did not train on: the shared head, all its examples.
     let other = eval(home.path(), &[&run_arg, "--task", "strategyqa"]);
     assert_eq!(other["examples"], "all");
@@ -151,6 +167,52 @@ fn eval_scores_a_checkpoint_as_the_run_did_and_writes_each_prediction() {
     let metrics = &shown["columns"]["metrics"];
     for column in ["sarcasm_headlines eval-dev accuracy", "strategyqa eval-all accuracy", "winowhy eval-all@sarcasm_headlines mcc"] {
         assert!(metrics.get(column).is_some(), "no `{column}` in {metrics}");
+    }
+}
+
+/// Batches of other inputs pad to other lengths: the masked padding leaves the numbers
+/// equal but for float summation order.
+const PREDICT_TOLERANCE: f64 = 1e-5;
+
+fn predict(home: &Path, args: &[&str]) -> serde_json::Value {
+    let mut argv = vec!["predict"];
+    argv.extend_from_slice(args);
+    argv.push("--json");
+    let out = muppet(home, &argv);
+    assert!(out.status.success(), "muppet {argv:?} failed:\n{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("predict --json ({e}):\n{}", text(&out)))
+}
+
+fn numbers(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array().expect("numbers").iter().map(|x| x.as_f64().expect("a number")).collect()
+}
+
+/// `answer` of `muppet predict` is what `muppet eval` wrote in `row` for the same input.
+fn same_prediction(task: &str, row: &serde_json::Value, answer: &serde_json::Value) {
+    let close = |a: f64, b: f64| (a - b).abs() <= PREDICT_TOLERANCE;
+    match answer["kind"].as_str().expect("kind") {
+        "class" => {
+            let labels = answer["labels"].as_array().expect("labels");
+            let predicted = answer["predicted"].as_u64().expect("predicted") as usize;
+            assert_eq!(labels[predicted], row["predicted"], "{task}: {row} vs {answer}");
+            let (p, q) = (numbers(&answer["probabilities"]), numbers(&row["probabilities"]));
+            assert!(p.len() == q.len() && p.iter().zip(&q).all(|(a, b)| close(*a, *b)), "{task}: {row} vs {answer}");
+        }
+        "choice" => {
+            assert_eq!(answer["predicted"], row["predicted"], "{task}: {row} vs {answer}");
+            let (p, q) = (numbers(&answer["probabilities"]), numbers(&row["probabilities"]));
+            assert!(p.len() == q.len() && p.iter().zip(&q).all(|(a, b)| close(*a, *b)), "{task}: {row} vs {answer}");
+        }
+        "value" => {
+            let (p, q) = (answer["value"].as_f64().expect("value"), row["predicted"].as_f64().expect("predicted"));
+            assert!(close(p, q), "{task}: {row} vs {answer}");
+        }
+        "span" => {
+            assert_eq!(answer["answer"], row["predicted"], "{task}: {row} vs {answer}");
+            let (p, q) = (answer["score"].as_f64().expect("score"), row["score"].as_f64().expect("score"));
+            assert!(close(p, q), "{task}: {row} vs {answer}");
+        }
+        other => panic!("{task}: an answer of kind {other}: {answer}"),
     }
 }
 
@@ -188,6 +250,38 @@ fn eval_refuses_what_it_cannot_score_and_says_what_to_do() {
     refused(home.path(), &[&run, "--task", "tiny", "--head", "nothing"], &["no task `nothing`"]);
     refused(home.path(), &[&run, "--task", "tiny", "--step", "7"], &["no checkpoint at step 7", "it has steps 1"]);
     refused(home.path(), &["99", "--task", "tiny"], &["no run 99"]);
+
+    // What `muppet predict` refuses, naming the input and what to give.
+    let refuse = |args: &[&str], says: &[&str]| {
+        let mut argv = vec!["predict", run.as_str()];
+        argv.extend_from_slice(args);
+        let out = muppet(home.path(), &argv);
+        assert!(!out.status.success(), "muppet {argv:?} should be refused:\n{}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        for s in says {
+            assert!(err.contains(s), "the refusal of {argv:?} should say `{s}`:\n{err}");
+        }
+    };
+    refuse(&["--task", "nothing", "--text", "a"], &["no task `nothing`", "`tiny` (single)"]);
+    refuse(&["--task", "tiny", "--text", "a", "--text-b", "b"], &["input 1: a second text was given", "reads one text"]);
+    refuse(&["--task", "tiny", "--text", " "], &["input 1: the text is empty"]);
+    refuse(&["--task", "tiny", "--text", "a", "--choice", "x", "--choice", "y"], &["input 1: choices were given"]);
+    refuse(&["--task", "tiny", "--text", "a", "--step", "7"], &["no checkpoint at step 7"]);
+    let inputs = home.path().join("inputs.jsonl");
+    std::fs::write(&inputs, "{\"text\": \"fine\"}\n\n{\"text\": 3}\n").expect("write");
+    refuse(&["--task", "tiny", "--input", &inputs.display().to_string()], &["inputs.jsonl line 3", "each line is a JSON object"]);
+    // Read for people: the predicted class, then each class with its probability.
+    let out = muppet(home.path(), &["predict", &run, "--task", "tiny", "--text", "example number 4 is good"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    let shown = predict(home.path(), &[&run, "--task", "tiny", "--text", "example number 4 is good"]);
+    let labels = shown["answers"][0]["labels"].as_array().expect("labels").clone();
+    assert_eq!(labels, ["good", "bad"].map(serde_json::Value::from).to_vec());
+    let predicted = labels[shown["answers"][0]["predicted"].as_u64().expect("predicted") as usize].as_str().expect("a label").to_string();
+    let first_lines: Vec<&str> = said.lines().collect();
+    assert!(first_lines[0].starts_with(&format!("run {run} step 1: the head of `tiny` (single, classifiers.0)")), "{said}");
+    assert_eq!(first_lines[1].trim(), predicted, "{said}");
+    assert!(first_lines[2].trim_start().starts_with(&predicted), "{said}");
 
     // The examples the run trained on, before the data changed.
     let train = eval(home.path(), &[&run, "--task", "tiny", "--examples", "train"]);

@@ -771,6 +771,39 @@ export interface Evaluated {
 export function evaluateCheckpoint(request: EvalRequest, onProgress: (p: { done: number; total: number }) => void): Promise<Evaluated> {
   return invoke<Evaluated>("evaluate_checkpoint", { request, onProgress: new Channel<{ done: number; total: number }>(onProgress) });
 }
+/** What the run page's *Try it* asks (src-tauri commands::runs::PredictRequest). */
+export interface PredictRequest {
+  run: number;
+  step: number | null;
+  /** The run task whose head answers. */
+  task: string;
+  text: string;
+  text_b: string | null;
+  choices: string[];
+}
+
+/** A head's answer for one input (muppet_train::infer::HeadOutput). */
+export type HeadOutput =
+  | { kind: "class"; predicted: number; labels: string[]; probabilities: number[] }
+  | { kind: "value"; value: number }
+  | { kind: "choice"; predicted: number; probabilities: number[] }
+  | { kind: "span"; answer: string; score: number | null };
+
+/** What `muppet predict --json` prints. */
+export interface Predicted {
+  run: number;
+  step: number;
+  checkpoint: string;
+  task: string;
+  family: string;
+  head: string;
+  answers: HeadOutput[];
+  seconds: number;
+  inputs: { text: string; text_b?: string; choices?: string[] }[];
+}
+
+/** A run task's head's prediction for one input. */
+export const predictInput = (request: PredictRequest) => invoke<Predicted>("predict_input", { request });
 export const launchFinetune = (request: FinetuneRequest) => invoke<FinetuneLaunched>("launch_finetune", { request });
 export const saveMixtureSpec = (request: LaunchRequest, path: string) => invoke<ExportedFile>("save_mixture_spec", { request, path });
 export const cancelRun = (run: number) => invoke<void>("cancel_run", { run });

@@ -9,6 +9,7 @@ import {
   exportCheckpoint,
   exportRunCsv,
   launchFinetune,
+  predictInput,
   resumeRun,
   runCurves,
   runDetail,
@@ -25,6 +26,7 @@ import {
 import { wireBrowse } from "./browse";
 import { evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } from "./eval-form";
 import { fillFinetuneFields, readFinetuneFields } from "./finetune-fields";
+import { answerRows, predictFields, predictRequest, predictTaskOptions } from "./predict-form";
 import { emptyFinetuneForm, finetuneFormFromSpec, finetuneRequest, finetuneTaskOptions, type FinetuneAgain, type FinetuneForm, type FinetuneSpecJson } from "./finetune-form";
 import { loadTasks } from "./tasks-page";
 import { LineChart } from "./chart/line-chart";
@@ -81,6 +83,8 @@ export class RunPage {
     byId("finetune-launch").addEventListener("click", () => void this.finetune());
     byId("eval-run").addEventListener("click", () => void this.evaluate());
     byId("eval-task").addEventListener("change", () => this.fillEvalChoices());
+    byId("predict-run").addEventListener("click", () => void this.predict());
+    byId("predict-task").addEventListener("change", () => this.showPredictFields());
     byId("rename-run").addEventListener("click", () => this.showRename(true));
     byId("rename-cancel").addEventListener("click", () => this.showRename(false));
     byId("rename-save").addEventListener("click", () => void this.rename());
@@ -116,8 +120,9 @@ export class RunPage {
       byId("run-title").textContent = `Run ${run}`;
       this.showRename(false);
       // Another run's choices do not carry over: its latest checkpoint, every head.
-      for (const id of ["export-step", "export-task", "finetune-step", "eval-step"]) byId<HTMLSelectElement>(id).value = "";
+      for (const id of ["export-step", "export-task", "finetune-step", "eval-step", "predict-step"]) byId<HTMLSelectElement>(id).value = "";
       this.showEvaluated(null);
+      this.showAnswer(null);
     }
     await Promise.all([this.loadDetail(), this.loadCurves()]);
   }
@@ -417,6 +422,7 @@ export class RunPage {
       select.replaceChildren(...evalTaskOptions(this.evalTasks, detail.tasks).map((o) => el("option", { value: o.name }, o.label)));
       select.dataset.run = String(detail.run.id);
       this.fillEvalChoices();
+      this.fillPredictTasks(detail);
     } catch (error) {
       byId("eval-result").textContent = describeError(error).message;
     }
@@ -434,6 +440,77 @@ export class RunPage {
     fill("eval-examples", task ? exampleOptions(name, runTasks) : []);
     const run = this.evalTasks.filter((t) => runTasks.includes(t.name));
     fill("eval-head", task ? headOptions(task, run) : []);
+  }
+
+  /** Try it: the run's tasks whose heads answer, for a run with a checkpoint. */
+  private fillPredictTasks(detail: RunDetail): void {
+    const options = predictTaskOptions(this.evalTasks, detail.tasks);
+    const panel = byId("predict-panel");
+    if (!checkpointPanel("predict-panel", "predict-step", detail) || options.length === 0) {
+      panel.hidden = true;
+      return;
+    }
+    byId<HTMLSelectElement>("predict-task").replaceChildren(...options.map((o) => el("option", { value: o.name }, o.label)));
+    this.showPredictFields();
+  }
+
+  /** The family of the task picked for Try it ("" when none). */
+  private predictFamily(): string {
+    const name = byId<HTMLSelectElement>("predict-task").value;
+    return this.evalTasks.find((t) => t.name === name)?.family ?? "";
+  }
+
+  /** The inputs the picked task's head reads. */
+  private showPredictFields(): void {
+    const fields = predictFields(this.predictFamily());
+    byId("predict-text-name").textContent = fields.text;
+    byId("predict-text-b-field").hidden = fields.textB === null;
+    byId("predict-text-b-name").textContent = fields.textB ?? "";
+    byId("predict-choices-field").hidden = !fields.choices;
+    this.showAnswer(null);
+  }
+
+  private async predict(): Promise<void> {
+    const value = (id: string) => byId<HTMLSelectElement | HTMLTextAreaElement>(id).value;
+    const form = { task: value("predict-task"), step: value("predict-step"), text: value("predict-text"), textB: value("predict-text-b"), choices: value("predict-choices") };
+    const read = predictRequest(this.id(), this.predictFamily(), form);
+    this.showAnswer(null);
+    if ("problem" in read) {
+      const result = byId("predict-result");
+      result.className = "result error";
+      result.textContent = read.problem;
+      result.dataset.state = "error";
+      return;
+    }
+    const run = this.id();
+    await this.withResult("predict-run", "predict-result", `Asking the head of ${read.request.task}…`, async () => {
+      const predicted = await predictInput(read.request);
+      if (this.run !== run) return "";
+      const { headline, rows } = answerRows(predicted);
+      this.showAnswer(rows);
+      return `${headline} — step ${formatCount(predicted.step)}, in ${predicted.seconds.toFixed(2)} s`;
+    });
+  }
+
+  /** The classes or choices of an answer with their probabilities as bars; or none. */
+  private showAnswer(rows: { label: string; probability: number | null; predicted: boolean }[] | null): void {
+    const table = byId("predict-answer");
+    table.hidden = rows === null || rows.length === 0;
+    if (rows === null) byId("predict-result").textContent = "";
+    table.replaceChildren(
+      ...(rows ?? []).map((r) => {
+        const p = r.probability ?? 0;
+        const bar = el("span", { className: "bar" });
+        bar.style.width = `${(p * 100).toFixed(1)}%`;
+        return el(
+          "tr",
+          { className: `predict-row${r.predicted ? " predicted" : ""}`, "data-label": r.label, "data-probability": String(p) },
+          el("td", {}, r.label),
+          el("td", { className: "num" }, p.toFixed(3)),
+          el("td", { className: "bar-cell" }, bar),
+        );
+      }),
+    );
   }
 
   private async evaluate(): Promise<void> {

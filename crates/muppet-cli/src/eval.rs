@@ -176,10 +176,7 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
         e => e.into(),
     })?;
     let manifest = RunManifest::read(&run_dir)?;
-    // The run's own tokenization (max length, span windows' overlap).
-    // A run not made by `prefinetune`/`finetune` (no readable spec): its manifest's length.
-    let spec = crate::train_cmd::stored_spec(home, run).ok();
-    let (max_len, doc_stride) = spec.map_or((manifest.max_len, muppet_data::tokenize::DEFAULT_DOC_STRIDE), |s| (s.config.max_len, s.config.doc_stride));
+    let (max_len, doc_stride) = tokenization(home, run, &run_dir)?;
 
     let in_run = manifest.task_index(&args.what.task).is_some();
     let examples = args.what.examples.unwrap_or(if in_run { Examples::Dev } else { Examples::All });
@@ -250,6 +247,15 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
         classes: scored.classes.clone(),
     };
     Ok((evaluated, manifest))
+}
+
+/// The run's own tokenization: its max length and span windows' overlap (a run not made by
+/// `prefinetune`/`finetune`, with no readable spec: its manifest's length).
+pub fn tokenization(home: &muppet_core::MuppetHome, run: RunId, run_dir: &std::path::Path) -> anyhow::Result<(usize, usize)> {
+    Ok(match crate::train_cmd::stored_spec(home, run) {
+        Ok(s) => (s.config.max_len, s.config.doc_stride),
+        Err(_) => (RunManifest::read(run_dir)?.max_len, muppet_data::tokenize::DEFAULT_DOC_STRIDE),
+    })
 }
 
 fn print(e: &Evaluated, task: &LabeledTask, manifest: &RunManifest) {

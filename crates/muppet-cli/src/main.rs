@@ -14,6 +14,7 @@ mod launch;
 mod mixture;
 mod model_card;
 mod overlaps;
+mod predict;
 mod pruner;
 mod report;
 mod runs;
@@ -48,6 +49,9 @@ enum Command {
     /// Score a run's checkpoint on a task (its dev or training examples, or any task), store
     /// the scores with the run's metrics and write each example's prediction.
     Eval(eval::EvalArgs),
+    /// What a checkpoint's head of one of the run's tasks predicts for new inputs: each
+    /// class with its probability, a value, the choice picked, or the answer in a passage.
+    Predict(predict::PredictArgs),
     /// Benchmarks (speed on fixed shapes).
     Bench {
         #[command(subcommand)]
@@ -161,6 +165,7 @@ fn main() -> std::process::ExitCode {
         Command::Export(args) => export::run(args),
         Command::Encode(args) => encode::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Predict(args) => predict::run(args),
         Command::Bench { command } => bench::run(command),
         Command::Mixture { command } => mixture::run(command),
         Command::Experiment { command } => experiment::run(command),

@@ -13,6 +13,7 @@ pub mod error;
 pub mod evaluate;
 pub mod experiment;
 pub mod export;
+pub mod infer;
 pub mod manifest;
 pub mod metrics;
 pub mod mixture;

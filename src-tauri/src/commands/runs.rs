@@ -360,35 +360,75 @@ pub async fn export_checkpoint(
     task: Option<String>,
 ) -> Result<serde_json::Value, CommandError> {
     let out = paths::export_folder(&out)?;
-    let muppet = state.supervisor.muppet_binary()?.to_path_buf();
-    let mut command = tokio::process::Command::new(&muppet);
-    command
-        .args(["export", &run.to_string(), "--format", "hf", "--json", "--out"])
-        .arg(&out)
-        .env(muppet_core::home::HOME_ENV, state.home().root())
-        .env(muppet_core::home::ASSETS_ENV, state.home().assets())
-        .stdin(std::process::Stdio::null());
+    let mut args: Vec<std::ffi::OsString> = ["export", &run.to_string(), "--format", "hf", "--json", "--out"].map(Into::into).to_vec();
+    args.push(out.into_os_string());
     if let Some(step) = step {
-        command.args(["--step", &step.to_string()]);
+        args.extend(["--step".into(), step.to_string().into()]);
     }
     // One task's model (`AutoModelForSequenceClassification`, ...) instead of encoder + heads.
     if let Some(task) = task.filter(|t| !t.is_empty()) {
-        command.arg("--task").arg(task);
+        args.extend(["--task".into(), task.into()]);
     }
-    let output = command
+    muppet_json(&state, &args, "export").await
+}
+
+/// Run `muppet ARGS` (with `--json` among them) in a child process, on the app's data
+/// folder, and return what it printed; a failure says what `muppet WHAT` said.
+async fn muppet_json(state: &StudioState, args: &[std::ffi::OsString], what: &str) -> Result<serde_json::Value, CommandError> {
+    let muppet = state.supervisor.muppet_binary()?.to_path_buf();
+    let output = tokio::process::Command::new(&muppet)
+        .args(args)
+        .env(muppet_core::home::HOME_ENV, state.home().root())
+        .env(muppet_core::home::ASSETS_ENV, state.home().assets())
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
         .output()
         .await
         .map_err(|e| CommandError::Worker(format!("cannot start {}: {e}", muppet.display())))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(CommandError::Worker(format!(
-            "the export failed: {}",
-            stderr.trim().trim_start_matches("error: ")
-        )));
+        return Err(CommandError::Worker(format!("the {what} failed: {}", stderr.trim().trim_start_matches("error: "))));
     }
-    serde_json::from_slice(&output.stdout).map_err(|e| {
-        CommandError::Worker(format!("`muppet export --json` printed something else: {e}"))
-    })
+    serde_json::from_slice(&output.stdout)
+        .map_err(|e| CommandError::Worker(format!("`muppet {what} --json` printed something else: {e}")))
+}
+
+/// What the run page's *Try it* asks: the prediction of a run task's head for one input.
+#[derive(Debug, serde::Deserialize)]
+pub struct PredictRequest {
+    pub run: i64,
+    /// The checkpoint's step; `None`: the latest.
+    pub step: Option<u64>,
+    /// The run task whose head answers.
+    pub task: String,
+    pub text: String,
+    pub text_b: Option<String>,
+    #[serde(default)]
+    pub choices: Vec<String>,
+}
+
+/// The prediction of a run task's head for one input, by running `muppet predict --json`
+/// (it loads the model; in a child process it cannot take the app down): what it prints.
+#[tauri::command]
+pub async fn predict_input(state: State<'_, StudioState>, request: PredictRequest) -> Result<serde_json::Value, CommandError> {
+    muppet_json(&state, &predict_args(&request), "prediction").await
+}
+
+/// The arguments of `muppet predict` for `request`.
+fn predict_args(request: &PredictRequest) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = vec!["predict".into(), request.run.to_string().into(), "--json".into(), "--task".into(), request.task.clone().into()];
+    if let Some(step) = request.step {
+        args.extend(["--step".into(), step.to_string().into()]);
+    }
+    // `--text=...`: a text that starts with a dash is a value, not a flag.
+    args.push(format!("--text={}", request.text).into());
+    if let Some(b) = request.text_b.as_deref().filter(|b| !b.trim().is_empty()) {
+        args.push(format!("--text-b={b}").into());
+    }
+    for choice in &request.choices {
+        args.push(format!("--choice={choice}").into());
+    }
+    args
 }
 
 /// What the run page asks to score (`muppet eval`).
