@@ -304,6 +304,31 @@ fn eval_refuses_what_it_cannot_score_and_says_what_to_do() {
     assert!(side_by_side["values"].as_array().expect("values").iter().all(|v| v["value"].is_number()), "{side_by_side}");
     refused(home.path(), &[&run, &second, "--task", "tiny", "--step", "1"], &["--step N picks a checkpoint of one run"]);
 
+    // The two compared example by example: each one's accuracy on the 24 shared examples is
+    // its own score, the right-and-wrong table adds up to the predictions files.
+    let paired = eval(home.path(), &[&run, &second, "--task", "other", "--head", "tiny", "--paired", "--resamples", "300"]);
+    let (runs, p) = (paired["runs"].as_array().expect("both runs"), &paired["paired"]);
+    assert_eq!((p["examples"].as_u64(), p["only_in_a"].as_u64(), p["resamples"].as_u64()), (Some(24), Some(0), Some(300)), "{p}");
+    assert_eq!(p["metric"], "accuracy");
+    let (a, b) = (p["a"].as_f64().expect("a"), p["b"].as_f64().expect("b"));
+    assert!((a - score(&runs[0], "accuracy")).abs() < 1e-12 && (b - score(&runs[1], "accuracy")).abs() < 1e-12, "{paired}");
+    assert!((p["difference"].as_f64().expect("difference") - (b - a)).abs() < 1e-12);
+    let (low, high) = (p["interval"][0].as_f64().expect("low"), p["interval"][1].as_f64().expect("high"));
+    assert!(low <= b - a && b - a <= high, "{p}");
+    let right = |r: &serde_json::Value| lines(&r["predictions"]).iter().filter(|row| row["correct"] == true).count() as u64;
+    let g = &p["agreement"];
+    let count = |k: &str| g[k].as_u64().expect("a count");
+    assert_eq!(count("both_right") + count("only_a"), right(&runs[0]), "{g}");
+    assert_eq!(count("both_right") + count("only_b"), right(&runs[1]), "{g}");
+    assert_eq!(count("both_right") + count("only_a") + count("only_b") + count("both_wrong"), 24);
+    let p_value = g["mcnemar_p"].as_f64().expect("p");
+    assert!((0.0..=1.0).contains(&p_value), "{g}");
+    assert!(p["shown"].as_array().expect("shown").len() as u64 <= p["differing"].as_u64().expect("differing"));
+    // The same predictions give the same interval (a fixed seed).
+    let again = eval(home.path(), &[&run, &second, "--task", "other", "--head", "tiny", "--paired", "--resamples", "300"]);
+    assert_eq!(again["paired"]["interval"], p["interval"]);
+    refused(home.path(), &[&run, "--task", "other", "--head", "tiny", "--paired"], &["--paired compares two runs", "1 given"]);
+
     // The task imported again with one example fewer: the run's dev ids would point at
     // other examples. All of them can still be scored.
     import_tiny(home.path(), 39, true);

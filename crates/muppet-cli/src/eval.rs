@@ -35,6 +35,15 @@ pub struct EvalArgs {
     /// runs/<id>/predictions/<task>-<split>-step<N>.jsonl).
     #[arg(long)]
     predictions: Option<PathBuf>,
+    /// With two runs: compare their predictions example by example: the task's metric of
+    /// each on the examples both scored, the difference with a paired bootstrap interval,
+    /// and (right-or-wrong predictions) McNemar's exact test; then the examples where they
+    /// differ.
+    #[arg(long)]
+    paired: bool,
+    /// Bootstrap resamples of the paired comparison.
+    #[arg(long, default_value_t = muppet_train::paired::DEFAULT_RESAMPLES, requires = "paired")]
+    resamples: usize,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -122,21 +131,119 @@ impl OnBackend for Scoring<'_> {
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    if args.paired && args.runs.len() != 2 {
+        anyhow::bail!("--paired compares two runs: give two run ids ({} given)", args.runs.len());
+    }
     let all = evaluate(&args)?;
-    if args.json && !args.json_lines {
-        match all.as_slice() {
+    let paired = match args.paired {
+        true => Some(pair(&all, &args.what.task, args.resamples)?),
+        false => None,
+    };
+    match (&paired, args.json, args.json_lines) {
+        (Some(p), _, true) => println!("{}", serde_json::to_string(&serde_json::json!({ "paired": p }))?),
+        (Some(p), true, false) => println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "runs": all, "paired": p }))?),
+        (Some(p), false, false) => print_paired(&all, p),
+        (None, true, false) => match all.as_slice() {
             [one] => println!("{}", serde_json::to_string_pretty(one)?),
             many => println!("{}", serde_json::to_string_pretty(many)?),
-        }
+        },
+        (None, _, _) => {}
     }
     Ok(())
+}
+
+/// The paired comparison of the two runs' predictions just written.
+fn pair(all: &[Evaluated], task: &str, resamples: usize) -> anyhow::Result<muppet_train::paired::Paired> {
+    let [a, b] = all else { anyhow::bail!("--paired compares two runs") };
+    let home = crate::home();
+    let metric = crate::tasks::load(&home, task)?.spec.metric;
+    let rows = |e: &Evaluated| muppet_train::paired::read_rows(&e.predictions).map_err(anyhow::Error::msg);
+    let paired = muppet_train::paired::compare(&rows(a)?, &rows(b)?, metric, resamples).map_err(|e| anyhow::anyhow!("runs {} and {} on `{task}`: {e}", a.run, b.run))?;
+    Ok(paired)
+}
+
+/// The paired comparison for people: each run's figure, the difference and its interval,
+/// who is right where, and the first examples where they differ.
+fn print_paired(all: &[Evaluated], p: &muppet_train::paired::Paired) {
+    let [a, b] = all else { return };
+    let left_out = match (p.only_in_a, p.only_in_b) {
+        (0, 0) => String::new(),
+        (x, y) => format!(" ({x} scored by run {} only and {y} by run {} only left out)", a.run, b.run),
+    };
+    println!();
+    println!("paired: runs {} (step {}) and {} (step {}) on the {} examples both scored{left_out}", a.run, a.step, b.run, b.step, p.examples);
+    let metric = p.metric.as_str();
+    println!("  {metric:<16} run {}: {:.4}   run {}: {:.4}", a.run, p.a, b.run, p.b);
+    let reversed = match p.difference != 0.0 && p.bootstrap_p.is_finite() {
+        true => format!("; the sign reversed (or 0) in {:.1}% of them", 100.0 * p.bootstrap_p),
+        false => String::new(),
+    };
+    println!(
+        "  difference       {:+.4} (run {} - run {}), 95% interval [{:+.4}, {:+.4}] over {} paired bootstrap resamples (seed {:#x}){reversed}",
+        p.difference, b.run, a.run, p.interval.0, p.interval.1, p.resamples, p.seed
+    );
+    if let Some(g) = &p.agreement {
+        let right = match p.metric {
+            muppet_core::Metric::SpanF1 | muppet_core::Metric::SpanExactMatch => " (right: an exact match)",
+            _ => "",
+        };
+        println!("  both right {}, only run {} right {}, only run {} right {}, both wrong {}{right}", g.both_right, a.run, g.only_a, b.run, g.only_b, g.both_wrong);
+        let split = g.only_a + g.only_b;
+        println!("  McNemar's exact test: p = {:.4} ({split} example{} where one is right and the other wrong)", g.mcnemar_p, if split == 1 { "" } else { "s" });
+    }
+    if p.differing == 0 {
+        println!("  the two predict the same on every example");
+        return;
+    }
+    println!("  {} examples predicted differently; the first {}:", p.differing, p.shown.len());
+    for d in &p.shown {
+        let mark = |right: Option<bool>| match right {
+            Some(true) => " (right)",
+            Some(false) => " (wrong)",
+            None => "",
+        };
+        let input = match &d.text_b {
+            // A span's second text is its passage: the question says what was asked.
+            Some(_) if d.gold.is_array() => d.text.clone(),
+            Some(b) => format!("{} / {b}", d.text),
+            None => d.text.clone(),
+        };
+        println!("    #{:<6} {}", d.example, clip(&input, 90));
+        println!("            gold {}   run {}: {}{}   run {}: {}{}", clip(&shown(&d.gold), 40), a.run, clip(&shown(&d.a), 40), mark(d.a_right), b.run, clip(&shown(&d.b), 40), mark(d.b_right));
+    }
+}
+
+/// A label, value or answer of a predictions file as text: a list of answers once each.
+fn shown(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => {
+            let mut seen: Vec<String> = Vec::new();
+            for item in items {
+                let text = shown(item);
+                if !seen.contains(&text) {
+                    seen.push(text);
+                }
+            }
+            seen.join(" | ")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// `text` cut to `n` characters, with an ellipsis when cut.
+fn clip(text: &str, n: usize) -> String {
+    match text.chars().count() > n {
+        true => text.chars().take(n - 1).chain(std::iter::once('…')).collect(),
+        false => text.to_string(),
+    }
 }
 
 impl EvalArgs {
     /// Score with each of `runs` (at `step`, or each one's latest) as `what` says (`json`: no
     /// table for people; the caller prints the results).
     pub fn of_runs(runs: Vec<i64>, what: ScoringFlags, step: Option<crate::best::StepArg>, json: bool, json_lines: bool) -> Self {
-        Self { runs, what, step, predictions: None, json, json_lines }
+        Self { runs, what, step, predictions: None, paired: false, resamples: muppet_train::paired::DEFAULT_RESAMPLES, json, json_lines }
     }
 }
 

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod mixture;
 pub mod model;
 pub mod objective;
+pub mod paired;
 pub mod parallel;
 pub mod schedule;
 pub mod score;
