@@ -40,6 +40,7 @@ const COMMANDS: &[&str] = &[
     "export_checkpoint",
     "evaluate_checkpoint",
     "predict_input",
+    "paired_scores",
     "rename_run",
     "tag_run",
     "untag_run",

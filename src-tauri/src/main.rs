@@ -89,6 +89,7 @@ fn main() {
             commands::runs::export_checkpoint,
             commands::runs::evaluate_checkpoint,
             commands::runs::predict_input,
+            commands::runs::paired_scores,
             commands::notes::rename_run,
             commands::notes::tag_run,
             commands::notes::untag_run,

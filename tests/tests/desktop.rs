@@ -969,6 +969,84 @@ async fn a_run_trained_in_a_terminal_is_followed_and_cancelled_from_the_app() ->
     .await
 }
 
+/// Two runs trained in a terminal on the same task are compared on the Runs page, then
+/// their predictions on that task's dev examples, example by example (`muppet eval A B
+/// --paired`): each run's figure is its own dev score, the right-and-wrong counts add up
+/// to its predictions file, and the examples they predict differently are listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runs_predictions_are_compared_example_by_example() -> anyhow::Result<()> {
+    within_limit(async {
+        let dir = tempfile::tempdir()?;
+        let assets = shared_assets();
+        let mut runs = Vec::new();
+        // After 30 updates at this rate the head tells some sarcastic headlines apart; after
+        // one it calls them all not sarcastic: the two disagree on a few dev examples.
+        for steps in ["1", "30"] {
+            let out = muppet_tests::cli::muppet(
+                dir.path(),
+                &["prefinetune", "--task", "sarcasm_headlines", "--steps", steps, "--batch-size", "4", "--max-len", "32", "--dev-size", "16", "--lr", "1e-4", "--json"],
+            );
+            ensure!(out.status.success(), "prefinetune: {}", muppet_tests::cli::text(&out));
+            runs.push(muppet_tests::cli::last_json(&out)["run_id"].as_i64().context("a run id")?);
+        }
+        let studio = StudioSession::open_with(&[("MUPPET_HOME", dir.path()), ("MUPPET_ASSETS", &assets)], "paired.log").await?;
+        studio.wait_for_runs_state("loaded").await?;
+        for run in &runs {
+            studio.click(&format!("#runs-body tr[data-run-id='{run}'] input.run-select")).await?;
+        }
+        studio.click("#compare-runs").await?;
+        studio.wait_for("#paired-section:not([hidden]) #paired-task option[value='sarcasm_headlines']", UI_WAIT, "Compare predictions offers the task both trained on").await?;
+        studio.click("#paired-run").await?;
+        studio.wait_for("#paired-result[data-state]", TRAINING_WAIT, "the comparison ends").await?;
+        let said = studio.text("#paired-result").await?;
+        ensure!(
+            said.starts_with(&format!("16 examples both scored: run {} − run {} = ", runs[1], runs[0])) && said.contains("McNemar's exact test p = "),
+            "the comparison says {said:?}"
+        );
+        // Each run's accuracy is its own last dev accuracy (the same checkpoint, the same examples).
+        let store = Store::open(&dir.path().join("muppet.db")).await?;
+        let mut dev = Vec::new();
+        for run in &runs {
+            let series = store.series(RunId(*run), Some("sarcasm_headlines"), "dev", "accuracy").await?;
+            dev.push(series.last().context("a dev accuracy")?.1);
+        }
+        store.close().await;
+        let cells = async |css: &str| -> anyhow::Result<Vec<String>> {
+            let mut out = Vec::new();
+            for cell in studio.client.find_all(Locator::Css(css)).await? {
+                out.push(cell.text().await?);
+            }
+            Ok(out)
+        };
+        let metric = cells("#paired-figures tr[data-figure='metric'] td.num").await?;
+        ensure!(metric.len() == 2, "the metric row reads {metric:?}");
+        for (shown, stored) in metric.iter().zip(&dev) {
+            ensure!((shown.parse::<f64>()? - stored).abs() < 5e-5, "shown {metric:?}, the runs' dev accuracies {dev:?}");
+        }
+        // Right counts add up to each run's predictions file.
+        let right = cells("#paired-figures tr[data-figure='right'] td.num").await?;
+        for (i, run) in runs.iter().enumerate() {
+            let file = dir.path().join(format!("runs/{run}/predictions/sarcasm_headlines-eval-dev-step{}.jsonl", if i == 0 { 1 } else { 30 }));
+            let written = std::fs::read_to_string(&file).with_context(|| format!("{}", file.display()))?;
+            let correct = written.lines().filter(|l| l.contains("\"correct\":true")).count();
+            ensure!(right[i] == correct.to_string(), "run {run}: {} right shown, {correct} in {}", right[i], file.display());
+        }
+        // The examples predicted differently: one row each, as many as the files disagree on.
+        let differing = studio.client.find_all(Locator::Css("#paired-differing tr.paired-row")).await?.len();
+        let predicted = |step: u64, run: i64| -> anyhow::Result<Vec<serde_json::Value>> {
+            let text = std::fs::read_to_string(dir.path().join(format!("runs/{run}/predictions/sarcasm_headlines-eval-dev-step{step}.jsonl")))?;
+            Ok(text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).map(|v| v["predicted"].clone())).collect::<Result<_, _>>()?)
+        };
+        let (first, second) = (predicted(1, runs[0])?, predicted(30, runs[1])?);
+        let disagree = first.iter().zip(&second).filter(|(x, y)| x != y).count();
+        ensure!(disagree > 0 && differing == disagree.min(20), "{differing} rows of examples predicted differently, the files differ on {disagree}");
+        let caption = studio.text("#paired-differing caption").await?;
+        ensure!(caption == format!("Predicted differently: {disagree}"), "the table's caption reads {caption:?}");
+        studio.close().await
+    })
+    .await
+}
+
 /// A run bundled in another data folder (`muppet runs bundle`, as on a GPU server) is
 /// imported from the Runs page of an empty app and appears in the table with its points.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -804,6 +804,36 @@ export interface Predicted {
 
 /** A run task's head's prediction for one input. */
 export const predictInput = (request: PredictRequest) => invoke<Predicted>("predict_input", { request });
+/** What the comparison's *Compare predictions* asks (src-tauri commands::runs::PairedRequest). */
+export interface PairedRequest {
+  runs: [number, number];
+  task: string;
+  examples: string | null;
+  best: boolean;
+}
+
+/** Two runs' predictions compared example by example (muppet_train::paired::Paired). */
+export interface Paired {
+  metric: string;
+  examples: number;
+  only_in_a: number;
+  only_in_b: number;
+  a: number;
+  b: number;
+  difference: number;
+  interval: [number, number];
+  bootstrap_p: number;
+  resamples: number;
+  seed: number;
+  agreement: { both_right: number; only_a: number; only_b: number; both_wrong: number; mcnemar_p: number } | null;
+  differing: number;
+  shown: { example: number; text: string; text_b?: string; gold: unknown; a: unknown; b: unknown; a_right?: boolean; b_right?: boolean }[];
+}
+
+/** Score a task with two runs and compare their predictions; `onProgress` hears each run's scoring (`model` 1, then 2). */
+export function pairedScores(request: PairedRequest, onProgress: (p: { done: number; total: number; model: number }) => void): Promise<{ runs: EvalResult[]; paired: Paired }> {
+  return invoke<{ runs: EvalResult[]; paired: Paired }>("paired_scores", { request, onProgress: new Channel<{ done: number; total: number; model: number }>(onProgress) });
+}
 export const launchFinetune = (request: FinetuneRequest) => invoke<FinetuneLaunched>("launch_finetune", { request });
 export const saveMixtureSpec = (request: LaunchRequest, path: string) => invoke<ExportedFile>("save_mixture_spec", { request, path });
 export const cancelRun = (run: number) => invoke<void>("cancel_run", { run });

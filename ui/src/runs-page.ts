@@ -1,9 +1,10 @@
 // The Runs page: the runs table (filter, sort, progress, live status), selection of runs
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
-import { compareRuns, deleteRuns, runImportance, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, parallelRuns, plotRuns, runColumns, saveChart, studioInfo, type PlotView, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
+import { compareRuns, deleteRuns, pairedScores, runDetail, runImportance, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, parallelRuns, plotRuns, runColumns, saveChart, studioInfo, type Paired, type PlotView, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
 import { LineChart } from "./chart/line-chart";
 import { importanceFigures, importanceRow, importanceSummary } from "./run-importance";
+import { differingRow, pairedFigures, pairedSummary, pairedTasks } from "./paired-form";
 import { figureCell, groupFigures, groupKeys, groupValue, linePoints, linesSummary, parallelColumns, plotAxes, plotSummary, pointPlace, pointTitle, sortGroups } from "./run-groups";
 import { byId, el, formatBytes, showResult } from "./dom";
 import { deletedText, deleteQuestion, describeError, formatLoss, importedText, runCells, runsSummary, type TimeZone } from "./runs-format";
@@ -107,6 +108,7 @@ export class RunsPage {
     });
     byId("compare-runs").addEventListener("click", () => void this.compare());
     byId("compare-series").addEventListener("change", () => void this.compare(byId<HTMLSelectElement>("compare-series").value));
+    byId("paired-run").addEventListener("click", () => void this.comparePredictions());
     // The menu lists what the runs offer: their columns are asked for as it first opens.
     byId("runs-columns").addEventListener("toggle", () => {
       const open = byId<HTMLDetailsElement>("runs-columns").open;
@@ -826,8 +828,100 @@ export class RunsPage {
         points: c.buckets.map((b) => ({ x: b.step_hi, y: b.last ?? Number.NaN })),
       })),
     );
+    void this.offerPaired(result.comparison.runs);
     // Bring the comparison into view only when it opened below the window.
     if (panel.getBoundingClientRect().top > window.innerHeight - 120) panel.scrollIntoView({ block: "start" });
+  }
+
+  /** Compare predictions: for two runs, the tasks both trained on (kept when the same runs are compared again). */
+  private async offerPaired(runs: number[]): Promise<void> {
+    const section = byId("paired-section");
+    const key = runs.join(",");
+    if (section.dataset.runs === key) return;
+    section.hidden = true;
+    section.dataset.runs = key;
+    this.showPaired(null);
+    const [a, b] = runs;
+    if (runs.length !== 2 || a === undefined || b === undefined) return;
+    try {
+      const [first, second] = await Promise.all([runDetail(a), runDetail(b)]);
+      if (section.dataset.runs !== key) return;
+      const tasks = pairedTasks(first.tasks, second.tasks);
+      const usable = first.checkpoints.length > 0 && second.checkpoints.length > 0;
+      byId<HTMLSelectElement>("paired-task").replaceChildren(...tasks.map((t) => el("option", { value: t }, t)));
+      section.hidden = tasks.length === 0 || !usable;
+    } catch (error) {
+      this.showError(describeError(error));
+    }
+  }
+
+  private async comparePredictions(): Promise<void> {
+    const runs = (byId("paired-section").dataset.runs ?? "").split(",").map(Number) as [number, number];
+    const task = byId<HTMLSelectElement>("paired-task").value;
+    const examples = byId<HTMLSelectElement>("paired-examples").value;
+    const best = byId<HTMLSelectElement>("paired-step").value === "best";
+    const button = byId<HTMLButtonElement>("paired-run");
+    const progress = byId<HTMLProgressElement>("paired-progress");
+    const progressText = byId("paired-progress-text");
+    const result = byId("paired-result");
+    this.showPaired(null);
+    button.disabled = true;
+    progress.hidden = false;
+    progress.removeAttribute("value");
+    result.className = "result";
+    result.textContent = `Scoring ${task} with runs ${runs[0]} and ${runs[1]}…`;
+    delete result.dataset.state;
+    try {
+      const compared = await pairedScores({ runs, task, examples: examples === "" ? null : examples, best }, ({ done, total, model }) => {
+        progress.value = total > 0 ? done / total : 0;
+        progressText.textContent = `run ${runs[model - 1] ?? ""}: ${done} of ${total} scored`;
+      });
+      if (byId("paired-section").dataset.runs !== runs.join(",")) return;
+      result.textContent = pairedSummary(compared.paired, runs);
+      result.dataset.state = "done";
+      this.showPaired({ paired: compared.paired, runs, steps: compared.runs.map((r) => r.step) });
+    } catch (error) {
+      result.className = "result error";
+      result.textContent = describeError(error).message;
+      result.dataset.state = "error";
+    } finally {
+      button.disabled = false;
+      progress.hidden = true;
+      progressText.textContent = "";
+    }
+  }
+
+  /** The comparison's figures (a column per run) and the examples the two predict differently; or nothing. */
+  private showPaired(shown: { paired: Paired; runs: [number, number]; steps: number[] } | null): void {
+    const figures = byId("paired-figures");
+    const differing = byId("paired-differing");
+    figures.hidden = differing.hidden = shown === null;
+    if (shown === null) {
+      byId("paired-result").textContent = "";
+      figures.replaceChildren();
+      differing.replaceChildren();
+      return;
+    }
+    const { paired, runs, steps } = shown;
+    const runHead = (i: number) => `run ${runs[i]}${steps[i] === undefined ? "" : ` (step ${steps[i]})`}`;
+    figures.replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", {}), el("th", { className: "num" }, runHead(0)), el("th", { className: "num" }, runHead(1)))),
+      el("tbody", {}, ...pairedFigures(paired).map((r) => el("tr", { "data-figure": r.key }, el("td", {}, r.label), el("td", { className: "num" }, r.a), el("td", { className: "num" }, r.b)))),
+    );
+    differing.hidden = paired.shown.length === 0;
+    const title = paired.differing > paired.shown.length ? `Predicted differently: ${paired.differing} (the first ${paired.shown.length})` : `Predicted differently: ${paired.differing}`;
+    differing.replaceChildren(
+      el("caption", {}, title),
+      el("thead", {}, el("tr", {}, el("th", {}, "example"), el("th", {}, "input"), el("th", {}, "gold"), el("th", {}, `run ${runs[0]}`), el("th", {}, `run ${runs[1]}`))),
+      el(
+        "tbody",
+        {},
+        ...paired.shown.map((d) => {
+          const row = differingRow(d);
+          return el("tr", { className: "paired-row", "data-example": row.example }, el("td", { className: "num" }, row.example), el("td", {}, row.input), el("td", {}, row.gold), el("td", {}, row.a), el("td", {}, row.b));
+        }),
+      ),
+    );
   }
 
   private showError(error: { kind: string; message: string }): void {

@@ -490,6 +490,41 @@ pub async fn evaluate_checkpoint(
     Ok(Evaluated { result, misses, wrong })
 }
 
+/// What the Runs page's comparison asks: two runs' predictions on a task compared example
+/// by example (`muppet eval A B --task T --paired`).
+#[derive(Debug, serde::Deserialize)]
+pub struct PairedRequest {
+    pub runs: [i64; 2],
+    pub task: String,
+    /// `dev`, `train` or `all`; `None`: dev for a task of the runs, all for another.
+    pub examples: Option<String>,
+    /// Each run's best checkpoint instead of its latest.
+    #[serde(default)]
+    pub best: bool,
+}
+
+/// Score the task with both runs (progress as `evaluate_checkpoint`'s, `model` 1 then 2) and
+/// compare their predictions: `{runs: [what eval printed of each], paired}`.
+#[tauri::command]
+pub async fn paired_scores(
+    state: State<'_, StudioState>,
+    request: PairedRequest,
+    on_progress: tauri::ipc::Channel<serde_json::Value>,
+) -> Result<serde_json::Value, CommandError> {
+    let [a, b] = request.runs;
+    let mut args = vec!["eval".to_string(), a.to_string(), b.to_string(), "--task".to_string(), request.task.clone(), "--paired".to_string()];
+    if request.best {
+        args.extend(["--step".to_string(), "best".to_string()]);
+    }
+    args.extend(eval_options(request.examples.as_deref(), None));
+    let mut printed = muppet_scoring(&state, &args, &on_progress).await?;
+    let paired = match printed.pop() {
+        Some(mut last) if last.get("paired").is_some() => last["paired"].take(),
+        _ => return Err(CommandError::Worker("`muppet eval --paired` printed no comparison".into())),
+    };
+    Ok(serde_json::json!({ "runs": printed, "paired": paired }))
+}
+
 /// `--examples` and `--head` of `muppet eval`, where given.
 pub fn eval_options(examples: Option<&str>, head: Option<&str>) -> Vec<String> {
     let mut args = Vec::new();
