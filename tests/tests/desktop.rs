@@ -1463,6 +1463,17 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         }
         ensure!(cells.len() == 4 && cells.iter().sum::<usize>() == 8 && ((cells[0] + cells[3]) as f64 / 8.0 - shown).abs() < 5e-5, "the confusion matrix reads {cells:?}");
         studio.wait_for("#eval-classes tr[data-class='fresh']", UI_WAIT, "the per-class figures").await?;
+        // The calibration's bins hold the 8 examples, and their accuracies the score.
+        let mut binned = Vec::new();
+        for row in studio.client.find_all(Locator::Css("#eval-calibration tbody tr")).await? {
+            let cells = row.find_all(Locator::Css("td")).await?;
+            let (examples, accuracy) = (cells[1].text().await?.parse::<usize>()?, cells[3].text().await?.parse::<f64>()?);
+            binned.push((examples, accuracy));
+        }
+        let right: f64 = binned.iter().map(|(n, a)| *n as f64 * a).sum();
+        ensure!(binned.iter().map(|b| b.0).sum::<usize>() == 8 && (right / 8.0 - shown).abs() < 5e-3, "the calibration bins read {binned:?}, the accuracy {shown}");
+        let caption = studio.text("#eval-calibration caption").await?;
+        ensure!(caption.starts_with("Calibration: ECE "), "the calibration says {caption:?}");
         // The predictions file is among the run's files.
         studio
             .wait_for("#run-files tr[data-path='predictions/rt_fresh_rotten-eval-dev-step40.jsonl']", UI_WAIT, "the run's files list the predictions")

@@ -114,16 +114,36 @@ fn eval_scores_a_checkpoint_as_the_run_did_and_writes_each_prediction() {
             "accuracy" => {
                 let right = mean(&rows, |r| f64::from(u8::from(r["correct"].as_bool().expect("correct"))));
                 assert!((right - value).abs() <= 1e-12, "{task}: {right} vs {value}");
+                // Calibration, recomputed from the predictions: ten bins of confidence (the
+                // largest probability), each bin's |accuracy - mean confidence| weighted by its share.
+                let calibration = &result["calibration"];
+                let mut bins = [(0usize, 0.0f64, 0usize); 10];
+                for r in &rows {
+                    let confidence = numbers(&r["probabilities"]).into_iter().fold(0.0, f64::max);
+                    let bin = ((confidence * 10.0).ceil() as usize).clamp(1, 10) - 1;
+                    bins[bin].0 += 1;
+                    bins[bin].1 += confidence;
+                    bins[bin].2 += usize::from(r["correct"] == true);
+                }
+                let ece: f64 = bins.iter().filter(|b| b.0 > 0).map(|&(n, c, k)| n as f64 / DEV as f64 * (k as f64 / n as f64 - c / n as f64).abs()).sum();
+                // The file holds each float32 probability in its shortest decimal form, a few
+                // 1e-8 away from its exact value.
+                assert!((calibration["ece"].as_f64().expect("ece") - ece).abs() < 1e-6, "{task}: {calibration} vs ECE {ece}");
+                assert!((calibration["accuracy"].as_f64().expect("accuracy") - value).abs() < 1e-12, "{task}: {calibration}");
+                let shown: u64 = calibration["bins"].as_array().expect("bins").iter().map(|b| b["examples"].as_u64().expect("examples")).sum();
+                assert_eq!(shown, DEV as u64, "{task}: {calibration}");
                 for r in &rows {
                     let p: f64 = r["probabilities"].as_array().expect("probabilities").iter().map(|p| p.as_f64().expect("p")).sum();
                     assert!((p - 1.0).abs() < 1e-5, "{task}: probabilities sum to {p}: {r}");
                 }
             }
             "f1" => {
+                assert!(result["calibration"].is_null(), "{task}: {}", result["calibration"]);
                 let f1 = mean(&rows, |r| r["f1"].as_f64().expect("f1"));
                 assert!((f1 - value).abs() <= 1e-12, "{task}: {f1} vs {value}");
             }
             _ => {
+                assert!(result["calibration"].is_null(), "{task}: {}", result["calibration"]);
                 for r in &rows {
                     let (p, gold, error) = (r["predicted"].as_f64().expect("predicted"), r["label"].as_f64().expect("label"), r["error"].as_f64().expect("error"));
                     assert!((p - gold - error).abs() < 1e-9, "{r}");

@@ -757,6 +757,18 @@ export interface EvalResult {
     matrix: number[][];
     per_class: { label: string; precision: number; recall: number; f1: number; support: number }[];
   } | null;
+  /** Classification and multiple choice: confidence against accuracy (muppet_train::score::Calibration). */
+  calibration?: Calibration | null;
+}
+
+/** Confidence binned against accuracy: ECE, MCE, Brier and the bins with examples. */
+export interface Calibration {
+  ece: number;
+  mce: number;
+  brier: number;
+  confidence: number;
+  accuracy: number;
+  bins: { low: number; high: number; examples: number; confidence: number; accuracy: number }[];
 }
 
 /** A scoring's result and its first misses (src-tauri commands::runs::Evaluated). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TaskFamily } from "./api";
-import { evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } from "./eval-form";
+import { calibrationRows, evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } from "./eval-form";
 
 const task = (name: string, family: TaskFamily, labels: string[] = [], extra: { downstream?: boolean; not_trained?: string | null } = {}) => ({
   name,
@@ -84,5 +84,28 @@ describe("missRow", () => {
 
   it("clips long inputs", () => {
     expect(missRow({ example: 0, text: "x".repeat(500), label: "a", predicted: "b" }).input).toHaveLength(200);
+  });
+});
+
+describe("calibrationRows", () => {
+  it("says the figures, then each bin's range, examples, confidence, accuracy and gap", () => {
+    const { caption, rows } = calibrationRows({
+      ece: 0.27333,
+      mce: 0.6,
+      brier: 0.3704,
+      confidence: 0.69333,
+      accuracy: 0.66667,
+      bins: [
+        { low: 0.5, high: 0.6, examples: 1, confidence: 0.55, accuracy: 0 },
+        { low: 0.6, high: 0.7, examples: 2, confidence: 0.675, accuracy: 0.5 },
+        { low: 0.9, high: 1, examples: 1, confidence: 0.96, accuracy: 1 },
+      ],
+    });
+    expect(caption).toBe("Calibration: ECE 0.2733, MCE 0.6000, Brier 0.3704; mean confidence 0.693 against accuracy 0.667");
+    expect(rows).toEqual([
+      { bin: "0.5", range: "(0.5, 0.6]", examples: "1", confidence: "0.550", accuracy: "0.000", gap: "−0.550" },
+      { bin: "0.6", range: "(0.6, 0.7]", examples: "2", confidence: "0.675", accuracy: "0.500", gap: "−0.175" },
+      { bin: "0.9", range: "(0.9, 1.0]", examples: "1", confidence: "0.960", accuracy: "1.000", gap: "+0.040" },
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 // The run page's "Score a checkpoint" form (`muppet eval`): which tasks, example sets and
 // heads it offers for a run, and how a prediction reads in the table of misses. Pure, so
 // it is unit-tested.
-import type { EvalRequest, TaskEntry } from "./api";
+import type { Calibration, EvalRequest, TaskEntry } from "./api";
 import type { TaskOption } from "./finetune-form";
 
 type Task = Pick<TaskEntry, "name" | "family" | "labels" | "downstream" | "not_trained">;
@@ -83,4 +83,21 @@ export function missRow(row: Record<string, unknown>): { example: string; input:
     predicted: clip(number(row.predicted), 80),
     detail,
   };
+}
+
+/** A calibration as a caption and a row per confidence bin with examples: its range, examples, mean confidence, accuracy and the gap (accuracy − confidence). */
+export function calibrationRows(c: Calibration): { caption: string; rows: { bin: string; range: string; examples: string; confidence: string; accuracy: string; gap: string }[] } {
+  const caption = `Calibration: ECE ${c.ece.toFixed(4)}, MCE ${c.mce.toFixed(4)}, Brier ${c.brier.toFixed(4)}; mean confidence ${c.confidence.toFixed(3)} against accuracy ${c.accuracy.toFixed(3)}`;
+  const rows = c.bins.map((b) => {
+    const gap = b.accuracy - b.confidence;
+    return {
+      bin: b.low.toFixed(1),
+      range: `(${b.low.toFixed(1)}, ${b.high.toFixed(1)}]`,
+      examples: String(b.examples),
+      confidence: b.confidence.toFixed(3),
+      accuracy: b.accuracy.toFixed(3),
+      gap: `${gap >= 0 ? "+" : "−"}${Math.abs(gap).toFixed(3)}`,
+    };
+  });
+  return { caption, rows };
 }

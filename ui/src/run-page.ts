@@ -16,6 +16,7 @@ import {
   saveChart,
   tagRun,
   untagRun,
+  type Calibration,
   type Note,
   type Evaluated,
   type EvalResult,
@@ -24,7 +25,7 @@ import {
   type Update,
 } from "./api";
 import { wireBrowse } from "./browse";
-import { evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } from "./eval-form";
+import { calibrationRows, evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } from "./eval-form";
 import { fillFinetuneFields, readFinetuneFields } from "./finetune-fields";
 import { answerRows, predictFields, predictRequest, predictTaskOptions } from "./predict-form";
 import { emptyFinetuneForm, finetuneFormFromSpec, finetuneRequest, finetuneTaskOptions, type FinetuneAgain, type FinetuneForm, type FinetuneSpecJson } from "./finetune-form";
@@ -546,6 +547,26 @@ export class RunPage {
   }
 
   /** A scoring's figures and first misses, and the sentence that says what was scored; or nothing (and no sentence). */
+  /** The calibration of a scoring: a row per confidence bin; or nothing. */
+  private showCalibration(calibration: Calibration | null): void {
+    const table = byId("eval-calibration");
+    table.hidden = calibration === null;
+    if (calibration === null) {
+      table.replaceChildren();
+      return;
+    }
+    const { caption, rows } = calibrationRows(calibration);
+    table.replaceChildren(
+      el("caption", {}, caption),
+      el("thead", {}, el("tr", {}, el("th", {}, "Confidence"), el("th", { className: "num" }, "Examples"), el("th", { className: "num" }, "Mean confidence"), el("th", { className: "num" }, "Accuracy"), el("th", { className: "num" }, "Gap"))),
+      el(
+        "tbody",
+        {},
+        ...rows.map((r) => el("tr", { "data-bin": r.bin }, el("td", {}, r.range), el("td", { className: "num" }, r.examples), el("td", { className: "num" }, r.confidence), el("td", { className: "num" }, r.accuracy), el("td", { className: "num" }, r.gap))),
+      ),
+    );
+  }
+
   private showEvaluated(evaluated: Evaluated | null): string {
     const scores = byId("eval-scores");
     const title = byId("eval-misses-title");
@@ -559,6 +580,7 @@ export class RunPage {
       scores.replaceChildren();
       misses.replaceChildren();
       this.showClasses(null);
+      this.showCalibration(null);
       return "";
     }
     const r = evaluated.result;
@@ -571,6 +593,7 @@ export class RunPage {
       el("tbody", {}, ...r.scores.map((s) => el("tr", { "data-metric": s.metric }, el("td", {}, s.metric), el("td", { className: "num" }, s.value.toFixed(4))))),
     );
     this.showClasses(r.classes);
+    this.showCalibration(r.calibration ?? null);
     const shown = evaluated.misses.length;
     title.textContent =
       evaluated.wrong === null

@@ -104,6 +104,8 @@ pub struct Evaluated {
     examples_per_s: f64,
     /// Classification: the confusion matrix and each class's precision, recall and F1.
     classes: Option<muppet_train::score::Confusion>,
+    /// Classification and multiple choice: confidence against accuracy (ECE, MCE, Brier, bins).
+    calibration: Option<muppet_train::score::Calibration>,
 }
 
 struct Scoring<'a> {
@@ -352,6 +354,7 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
         scoring_s: scored.seconds,
         examples_per_s: scored.examples as f64 / scored.seconds.max(1e-9),
         classes: scored.classes.clone(),
+        calibration: scored.calibration.clone(),
     };
     Ok((evaluated, manifest))
 }
@@ -391,9 +394,29 @@ fn print(e: &Evaluated, task: &LabeledTask, manifest: &RunManifest) {
     if let Some(c) = &e.classes {
         print_classes(c);
     }
+    if let Some(c) = &e.calibration {
+        print_calibration(c);
+    }
     println!("  scored in {:.1} s ({:.0} examples/s)", e.scoring_s, e.examples_per_s);
     println!("stored with the run's metrics as `{} {} <metric>`", e.task, e.split);
     println!("predictions: {} ({})", e.predictions.display(), muppet_store::delete::bytes_text(e.predictions_bytes));
+}
+
+/// The calibration's figures, then each confidence bin with examples.
+fn print_calibration(c: &muppet_train::score::Calibration) {
+    println!(
+        "  calibration: ECE {:.4}, MCE {:.4} ({} confidence bins), Brier {:.4}; mean confidence {:.4} against accuracy {:.4}",
+        c.ece,
+        c.mce,
+        muppet_train::score::CALIBRATION_BINS,
+        c.brier,
+        c.confidence,
+        c.accuracy
+    );
+    println!("  {:<12} {:>8} {:>10} {:>9}", "confidence", "examples", "mean conf.", "accuracy");
+    for b in &c.bins {
+        println!("  {:<12} {:>8} {:>10.4} {:>9.4}", format!("({:.1}, {:.1}]", b.low, b.high), b.examples, b.confidence, b.accuracy);
+    }
 }
 
 /// Each class's figures, then the confusion matrix (rows: the gold class).

@@ -97,6 +97,90 @@ pub struct Scored {
     pub seconds: f64,
     /// Classification: the confusion matrix and each class's figures.
     pub classes: Option<Confusion>,
+    /// Classification and multiple choice: how far the head's confidence is from its accuracy.
+    pub calibration: Option<Calibration>,
+}
+
+/// Confidence bins of a [`Calibration`]: ten of equal width, as Guo et al. 2017 ("On
+/// Calibration of Modern Neural Networks") and Desai & Durrett 2020 for pre-trained
+/// transformers.
+pub const CALIBRATION_BINS: usize = 10;
+
+/// How well the probabilities of a classifier (or a multiple-choice head) match how often it
+/// is right: the predictions binned by confidence (the probability of the class predicted),
+/// each bin's mean confidence against its accuracy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Calibration {
+    /// Expected calibration error: the bins' |accuracy − confidence|, weighted by their share
+    /// of the examples.
+    pub ece: f64,
+    /// Maximum calibration error: the largest gap of a bin with examples.
+    pub mce: f64,
+    /// Brier score: the mean over examples of Σ_k (p_k − [k is gold])² (0 is perfect).
+    pub brier: f64,
+    /// Mean confidence and accuracy over all the examples.
+    pub confidence: f64,
+    pub accuracy: f64,
+    /// The bins with examples, lowest confidence first.
+    pub bins: Vec<CalibrationBin>,
+}
+
+/// One confidence bin: `(low, high]` (the first also holds 0).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CalibrationBin {
+    pub low: f64,
+    pub high: f64,
+    pub examples: usize,
+    pub confidence: f64,
+    pub accuracy: f64,
+}
+
+impl Calibration {
+    /// The calibration of `predictions`: per example, the gold index, the index predicted
+    /// and the probabilities. `None` without an example.
+    pub fn of<'p>(predictions: impl IntoIterator<Item = (usize, usize, &'p [f32])>) -> Option<Self> {
+        let (mut sums, mut brier, mut n) = (vec![(0usize, 0.0f64, 0usize); CALIBRATION_BINS], 0.0f64, 0usize);
+        let (mut all_confidence, mut all_right) = (0.0f64, 0usize);
+        for (gold, predicted, probabilities) in predictions {
+            let Some(&top) = probabilities.get(predicted) else { continue };
+            let confidence = f64::from(top);
+            let right = usize::from(predicted == gold);
+            // (low, high]: a confidence of 0.1 is in the first bin.
+            let bin = ((confidence * CALIBRATION_BINS as f64).ceil() as usize).clamp(1, CALIBRATION_BINS) - 1;
+            let s = &mut sums[bin];
+            s.0 += 1;
+            s.1 += confidence;
+            s.2 += right;
+            brier += probabilities.iter().enumerate().map(|(k, &p)| (f64::from(p) - f64::from(u8::from(k == gold))).powi(2)).sum::<f64>();
+            all_confidence += confidence;
+            all_right += right;
+            n += 1;
+        }
+        if n == 0 {
+            return None;
+        }
+        let bins: Vec<CalibrationBin> = sums
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.0 > 0)
+            .map(|(i, &(count, confidence, right))| CalibrationBin {
+                low: i as f64 / CALIBRATION_BINS as f64,
+                high: (i + 1) as f64 / CALIBRATION_BINS as f64,
+                examples: count,
+                confidence: confidence / count as f64,
+                accuracy: right as f64 / count as f64,
+            })
+            .collect();
+        let gap = |b: &CalibrationBin| (b.accuracy - b.confidence).abs();
+        Some(Calibration {
+            ece: bins.iter().map(|b| b.examples as f64 / n as f64 * gap(b)).sum(),
+            mce: bins.iter().map(gap).fold(0.0, f64::max),
+            brier: brier / n as f64,
+            confidence: all_confidence / n as f64,
+            accuracy: all_right as f64 / n as f64,
+            bins,
+        })
+    }
 }
 
 /// A classification task's confusion matrix over the examples scored, and per class its
@@ -180,6 +264,10 @@ pub fn score<B: Backend>(job: &ScoreJob, device: &B::Device, progress: &mut dyn 
         });
         Confusion::of(&task.spec.labels, pairs)
     });
+    let calibration = Calibration::of(evaluation.predictions.iter().filter_map(|p| match (&source.examples[p.example].target, &p.predicted) {
+        (muppet_data::Target::Class(gold) | muppet_data::Target::Choice(gold), crate::evaluate::Predicted::Class { index, probabilities }) => Some((*gold, *index, probabilities.as_slice())),
+        _ => None,
+    }));
     Ok(Scored {
         head_task,
         head: head.module_path(),
@@ -189,6 +277,7 @@ pub fn score<B: Backend>(job: &ScoreJob, device: &B::Device, progress: &mut dyn 
         predictions: evaluation.predictions,
         seconds,
         classes,
+        calibration,
     })
 }
 
@@ -391,6 +480,28 @@ pub fn predictions_file(run_dir: &Path, task: &str, split: &str, step: u64) -> s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reference numbers computed in Python on the same float32 probabilities.
+    #[test]
+    fn calibration_bins_confidence_against_accuracy() {
+        let data: [(&[f32], usize); 6] = [
+            (&[0.7, 0.2, 0.1], 0),
+            (&[0.55, 0.45, 0.0], 1),
+            (&[0.25, 0.35, 0.4], 2),
+            (&[0.05, 0.9, 0.05], 1),
+            (&[0.3, 0.65, 0.05], 0),
+            (&[0.96, 0.02, 0.02], 0),
+        ];
+        let argmax = |p: &[f32]| (0..p.len()).fold(0, |b, i| if p[i] > p[b] { i } else { b });
+        let c = Calibration::of(data.iter().map(|&(p, gold)| (gold, argmax(p), p))).expect("examples");
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(close(c.ece, 0.27333333591620124) && close(c.mce, 0.5999999940395355) && close(c.brier, 0.37039999708881016), "{c:?}");
+        assert!(close(c.confidence, 0.6933333228031794) && close(c.accuracy, 4.0 / 6.0), "{c:?}");
+        let bins: Vec<(f64, usize, f64)> = c.bins.iter().map(|b| (b.low, b.examples, b.accuracy)).collect();
+        assert_eq!(bins, [(0.4, 1, 1.0), (0.5, 1, 0.0), (0.6, 2, 0.5), (0.8, 1, 1.0), (0.9, 1, 1.0)]);
+        assert!(close(c.bins[2].confidence, 1.3499999642372131 / 2.0));
+        assert!(Calibration::of(std::iter::empty()).is_none());
+    }
 
     #[test]
     fn confusion_and_class_figures_by_hand() {
