@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "list_tasks",
     "task_preview",
     "mixture_summary",
+    "task_token_lengths",
     "estimate_run_time",
     "import_task",
     "delete_tasks",

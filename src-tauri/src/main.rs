@@ -66,6 +66,7 @@ fn main() {
             commands::tasks::list_tasks,
             commands::tasks::task_preview,
             commands::tasks::mixture_summary,
+            commands::tasks::task_token_lengths,
             commands::tasks::estimate_run_time,
             commands::tasks::import_task,
             commands::tasks::delete_tasks,

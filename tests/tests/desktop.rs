@@ -1236,6 +1236,17 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
             (total - 1.0).abs() < 0.01,
             "the probabilities add up to {total}"
         );
+        // Each task's share of examples longer than the max length (32 tokens), as
+        // `muppet tasks show --max-len 32` counts them.
+        for task in ["sarcasm_headlines", "rt_fresh_rotten"] {
+            let css = format!("#mixture-summary-body tr[data-task='{task}'] td.over[data-over]");
+            let shown: f64 = studio.wait_for(&css, UI_WAIT, "the share over the max length").await?.attr("data-over").await?.unwrap_or_default().parse()?;
+            let out = muppet_tests::cli::muppet(home.root(), &["tasks", "show", task, "--json", "--max-len", "32"]);
+            ensure!(out.status.success(), "tasks show: {}", muppet_tests::cli::text(&out));
+            let counted: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+            let over = counted["tokens"]["over"][0].clone();
+            ensure!(over[0] == 32 && over[1].as_f64() == Some(shown), "{task}: the builder shows {shown}, tasks show counts {over}");
+        }
         studio.screenshot("mixture.png").await?;
 
         // Launch: the run page opens and the loss curve grows from the worker's events.

@@ -539,6 +539,18 @@ export function addPaperTask(dataset: string, onStep: (step: AddStep) => void): 
   return invoke<PaperAdded>("add_paper_task", { dataset, onProgress });
 }
 export const mixtureSummary = (request: MixtureRequest) => invoke<MixtureRow[]>("mixture_summary", { request });
+
+/** A task's sequence lengths in tokens (muppet_data::stats::TokenLengths). */
+export interface TokenLengths {
+  measured: number;
+  examples: number;
+  lengths: { count: number; min: number; p50: number; p90: number; p99: number; max: number };
+  /** `[max length, share of the examples measured longer than it]`. */
+  over: [number, number][];
+}
+
+/** A task's token lengths weighed against `maxLen` (null: the model is not fetched). */
+export const taskTokenLengths = (task: string, maxLen: number, model: string | null) => invoke<TokenLengths | null>("task_token_lengths", { task, maxLen, model });
 export const estimateRunTime = (request: EstimateRequest) => invoke<RunEstimate>("estimate_run_time", { request });
 
 export const listRuns = () => invoke<RunListRow[]>("list_runs");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultForm, docStride, formFromSpec, formProblems, launchRequest, sampling, splitTags, summaryRequest } from "./mixture-form";
+import { defaultForm, docStride, formFromSpec, formProblems, launchRequest, overShare, overText, sampling, splitTags, summaryRequest } from "./mixture-form";
 
 const tiny = {
   ...defaultForm("cpu"),
@@ -207,5 +207,24 @@ describe("a new run from a stored run's settings", () => {
   it("keeps the default model as the default, and the form's own value for what a spec lacks", () => {
     const form = formFromSpec({ model: "/assets/models/minilm", tasks: ["a"], config: { sampling: { kind: "uniform" }, r3f: null } }, true, "", defaultForm("cpu"));
     expect(form).toMatchObject({ name: "", model: "default", modelPath: "", sampling: "uniform", r3f: false, backend: "cpu", steps: defaultForm("cpu").steps });
+  });
+});
+
+describe("examples over the max length", () => {
+  it("reads the share at the builder's max length from the token count", () => {
+    const lengths = { over: [[128, 0.0112], [256, 0]] as [number, number][] };
+    expect(overShare(lengths, 128)).toBe(0.0112);
+    expect(overShare(lengths, 256)).toBe(0);
+    expect(overShare(lengths, 64)).toBeNull();
+    expect(overShare(null, 128)).toBeNull();
+  });
+
+  it("says the share, a trace, or why there is none", () => {
+    expect(overText(0.0112)).toBe("1.1%");
+    expect(overText(0)).toBe("0.0%");
+    expect(overText(0.0002)).toBe("<0.1%");
+    expect(overText("pending")).toBe("…");
+    expect(overText(null)).toBe("—");
+    expect(overText("error")).toBe("—");
   });
 });

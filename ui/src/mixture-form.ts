@@ -253,3 +253,16 @@ export function formFromSpec(spec: RunSpecJson, defaultModel: boolean, name: str
 export function estimateRequest(form: MixtureForm): EstimateRequest {
   return { backend: form.backend, max_len: form.maxLen, steps: form.steps, batch_size: form.batchSize, tasks_per_update: form.tasksPerUpdate };
 }
+
+/** What the "Over max len" cell says of a task: the share of its examples longer than the max length, or why there is none. */
+export function overText(share: number | null | "pending" | "error"): string {
+  if (share === "pending") return "…";
+  if (share === "error" || share === null) return "—";
+  if (share > 0 && share < 0.001) return "<0.1%";
+  return `${(100 * share).toFixed(1)}%`;
+}
+
+/** The share of examples longer than `maxLen` in what `task_token_lengths` answered (null: not measured). */
+export function overShare(lengths: { over: [number, number][] } | null, maxLen: number): number | null {
+  return lengths?.over.find(([m]) => m === maxLen)?.[1] ?? null;
+}

@@ -1,10 +1,10 @@
 // The mixture builder: pick tasks, the model, the sampling policy, the budget and the training
 // knobs, see each task's probability, expected examples and the run's estimated time live,
 // launch the run or save it as a spec file for `muppet prefinetune --spec`.
-import { estimateRunTime, launchRun, mixtureSummary, saveMixtureSpec, type MixtureRow, type TaskEntry } from "./api";
+import { estimateRunTime, launchRun, mixtureSummary, saveMixtureSpec, taskTokenLengths, type MixtureRow, type TaskEntry } from "./api";
 import { wireBrowse } from "./browse";
 import { byId, el, formatBytes, showBanner } from "./dom";
-import { defaultForm, defaultWarmup, docStride, estimateRequest, formProblems, launchRequest, summaryRequest, type MixtureForm } from "./mixture-form";
+import { defaultForm, defaultWarmup, docStride, estimateRequest, formProblems, launchRequest, overShare, overText, summaryRequest, type MixtureForm } from "./mixture-form";
 import { estimateText } from "./run-estimate";
 import { describeError, formatCount } from "./runs-format";
 import { devOverlapWarnings, mixtureOverlapWarnings, uncheckedTasks } from "./task-overlaps";
@@ -31,6 +31,9 @@ export class MixturePage {
   /** The task list's version when it was loaded (an import changes it). */
   private tasksVersion = -1;
   private summaryRequestId = 0;
+  /** Share of each task's examples longer than a max length, by `tokenKey` ("pending" while measured). */
+  private readonly tokenShares = new Map<string, number | null | "pending" | "error">();
+  private measureTimer = 0;
   private estimateRequestId = 0;
   /** R3F's noise, which the form has no field for: the default, or a stored run's when started from it. */
   private r3fNoise: Pick<MixtureForm, "r3fEps" | "r3fNoise"> = { r3fEps: 1e-5, r3fNoise: "uniform" };
@@ -176,7 +179,7 @@ export class MixturePage {
     const id = ++this.summaryRequestId;
     mixtureSummary(summaryRequest(form))
       .then((rows) => {
-        if (id === this.summaryRequestId) this.showSummary(rows);
+        if (id === this.summaryRequestId) this.showSummary(rows, form);
       })
       .catch((error) => showBanner(byId("mixture-error"), describeError(error)));
   }
@@ -210,8 +213,9 @@ export class MixturePage {
     byId("mixture-overlaps").replaceChildren(...items);
   }
 
-  private showSummary(rows: MixtureRow[]): void {
+  private showSummary(rows: MixtureRow[], form?: MixtureForm): void {
     const top = Math.max(...rows.map((r) => r.probability), 0);
+    const key = (task: string) => (form ? tokenKey(form, task) : "");
     byId("mixture-summary-body").replaceChildren(
       ...rows.map((r) => {
         const bar = el("span", { className: "bar" });
@@ -224,9 +228,38 @@ export class MixturePage {
           el("td", { className: "num probability" }, r.probability.toFixed(3)),
           el("td", { className: "bar-cell" }, bar),
           el("td", { className: "num" }, formatCount(Math.round(r.expected_examples))),
+          this.overCell(key(r.name)),
         );
       }),
     );
+    // Measured once the form rests (each measure is a child process), not per keystroke.
+    window.clearTimeout(this.measureTimer);
+    if (form) this.measureTimer = window.setTimeout(() => void this.measureTokens(rows.map((r) => r.name), form), 400);
+  }
+
+  /** The "Over max len" cell of a task from what is known of it. */
+  private overCell(key: string): HTMLTableCellElement {
+    const known = this.tokenShares.get(key);
+    const cell = el("td", { className: "num over", "data-key": key }, overText(known ?? "pending"));
+    if (typeof known === "number") cell.dataset.over = String(known);
+    return cell;
+  }
+
+  /** Measure the tasks' token lengths not yet known at this max length and model, one at a time (each is a child process). */
+  private async measureTokens(tasks: string[], form: MixtureForm): Promise<void> {
+    for (const task of tasks) {
+      const key = tokenKey(form, task);
+      if (this.tokenShares.has(key)) continue;
+      this.tokenShares.set(key, "pending");
+      try {
+        const lengths = await taskTokenLengths(task, form.maxLen, form.model === "folder" ? form.modelPath.trim() : null);
+        this.tokenShares.set(key, overShare(lengths, form.maxLen));
+      } catch {
+        this.tokenShares.set(key, "error");
+      }
+      const cell = document.querySelector<HTMLTableCellElement>(`#mixture-summary-body td.over[data-key="${CSS.escape(key)}"]`);
+      cell?.replaceWith(this.overCell(key));
+    }
   }
 
   private async launch(): Promise<void> {
@@ -265,4 +298,9 @@ export class MixturePage {
       button.disabled = formProblems(this.read()).length > 0;
     }
   }
+}
+
+/** The key of a task's token count: the model and the max length it is weighed against. */
+function tokenKey(form: MixtureForm, task: string): string {
+  return JSON.stringify([form.model === "folder" ? form.modelPath.trim() : "", form.maxLen, task]);
 }

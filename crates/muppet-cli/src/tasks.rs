@@ -12,7 +12,7 @@ use muppet_core::{MuppetHome, TaskFamily};
 use muppet_data::fingerprint::{example_lines, fingerprint, from_lines};
 use muppet_data::hub::{HubAccess, HubDataset, Shown, hub_origin, import_hub};
 use muppet_data::import::{import_file, Encoding, FieldMap, Format, ImportOptions, Imported, OnInvalid};
-use muppet_data::stats::TaskStats;
+use muppet_data::stats::{TaskStats, TokenLengths, COMMON_MAX_LENS};
 use muppet_data::{catalog, muppet_catalog, LabeledTask, Target};
 use muppet_store::{NewTaskData, Store};
 
@@ -37,9 +37,18 @@ pub enum TasksCommand {
     /// Import a dataset of the Muppet catalog by name, from the hub or the local
     /// Hugging Face cache.
     Add(AddArgs),
-    /// Counts, label distribution and text lengths (characters) of a task.
+    /// Counts, label distribution and text lengths of a task: in characters, and in the
+    /// model's tokens with the share of examples longer than each maximum length.
     Show {
         name: String,
+        /// A maximum length to weigh the token lengths against (repeat; default 64, 128,
+        /// 256 and 512).
+        #[arg(long = "max-len")]
+        max_lens: Vec<usize>,
+        /// The model whose tokenizer counts the tokens (default: the assets' model, when
+        /// fetched).
+        #[arg(long)]
+        model: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -194,7 +203,7 @@ pub fn run(command: TasksCommand) -> anyhow::Result<()> {
         TasksCommand::List { json, imported, catalog: None } => list(&home, json, imported),
         TasksCommand::Import(args) => import(&home, *args),
         TasksCommand::Add(args) => add(&home, args),
-        TasksCommand::Show { name, json } => show(&home, &name, json),
+        TasksCommand::Show { name, max_lens, model, json } => show(&home, &name, &max_lens, model, json),
         TasksCommand::Preview { name, n, json } => preview(&home, &name, n, json),
         TasksCommand::Overlaps { json } => crate::overlaps::run(&home, json),
         TasksCommand::Delete { names, json } => delete(&names, json),
@@ -560,10 +569,27 @@ pub fn overlaps_with_others(home: &MuppetHome, task: &LabeledTask) -> anyhow::Re
     Ok(muppet_data::overlap::overlaps(task, &others))
 }
 
-fn show(home: &MuppetHome, name: &str, json: bool) -> anyhow::Result<()> {
+/// The token lengths of `task` by `model`'s tokenizer (or the assets' model's, when it is
+/// fetched: `None` when it is not), weighed against `max_lens` (or the common ones).
+fn token_lengths(home: &MuppetHome, task: &LabeledTask, max_lens: &[usize], model: Option<PathBuf>) -> anyhow::Result<Option<(PathBuf, TokenLengths)>> {
+    let dir = match model {
+        Some(given) => crate::train_cmd::model_dir(home, Some(given))?,
+        None => match muppet_data::assets::model_dir(home.assets()) {
+            dir if dir.join("tokenizer.json").is_file() => dir,
+            _ => return Ok(None),
+        },
+    };
+    let limits = if max_lens.is_empty() { COMMON_MAX_LENS.to_vec() } else { max_lens.to_vec() };
+    // No truncation is applied when measuring; the encoder's own length is never reached.
+    let encoder = muppet_data::tokenize::TextEncoder::from_file(&dir.join("tokenizer.json"), usize::MAX / 2)?;
+    Ok(TokenLengths::measure(&encoder, task, &limits)?.map(|t| (dir, t)))
+}
+
+fn show(home: &MuppetHome, name: &str, max_lens: &[usize], model: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
     let task = load(home, name)?;
     let stats = TaskStats::of(&task);
     let overlaps = overlaps_with_others(home, &task)?;
+    let tokens = token_lengths(home, &task, max_lens, model)?;
     if json {
         println!(
             "{}",
@@ -571,6 +597,7 @@ fn show(home: &MuppetHome, name: &str, json: bool) -> anyhow::Result<()> {
                 "name": task.spec.name, "family": task.spec.family.as_str(), "metric": task.spec.metric.as_str(),
                 "source": task.spec.source, "license": task.spec.license, "fields": task.spec.fields, "split": task.spec.split,
                 "trains": task.spec.family.trains(), "stats": stats, "overlaps": overlaps,
+                "tokens": tokens.as_ref().map(|(_, t)| t), "tokenizer": tokens.as_ref().map(|(dir, _)| dir.join("tokenizer.json")),
             })
         );
         return Ok(());
@@ -615,6 +642,26 @@ fn show(home: &MuppetHome, name: &str, json: bool) -> anyhow::Result<()> {
     println!("length in characters: {:>8} {:>6} {:>6} {:>6} {:>6} {:>7}", "count", "min", "p50", "p90", "p99", "max");
     for l in &stats.lengths {
         println!("  {:<19} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7}", l.field, l.count, l.min, l.p50, l.p90, l.p99, l.max);
+    }
+    match &tokens {
+        Some((dir, t)) => {
+            let sample = match t.measured < t.examples {
+                true => format!("; a seeded sample of {} of the {} examples", t.measured, t.examples),
+                false => String::new(),
+            };
+            let name = dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+            println!("length in tokens ({name}'s tokenizer, special tokens included, the longest sequence of each example{sample}):");
+            let l = &t.lengths;
+            println!("  {:<19} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7}", "", "count", "min", "p50", "p90", "p99", "max");
+            println!("  {:<19} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7}", "tokens", l.count, l.min, l.p50, l.p90, l.p99, l.max);
+            let over: Vec<String> = t.over.iter().map(|(m, share)| format!("{m}: {:.1}%", 100.0 * share)).collect();
+            let what = match task.spec.family {
+                TaskFamily::Span => "read in several windows at that --max-len",
+                _ => "cut at that --max-len",
+            };
+            println!("  longer than {} ({what})", over.join(", "));
+        }
+        None => println!("length in tokens: the model is not fetched (muppet assets fetch --model), or give --model DIR"),
     }
     if overlaps.is_empty() {
         println!("overlaps: no other task shares an input (normalised text) with it");

@@ -463,7 +463,7 @@ fn run_on(home: &muppet_core::MuppetHome, start: Start, spec: &RunSpec, json: bo
 }
 
 /// The model folder: the one given, else the embedded default (fetched if missing).
-fn model_dir(home: &muppet_core::MuppetHome, given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+pub fn model_dir(home: &muppet_core::MuppetHome, given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     match given {
         Some(dir) if dir.join(muppet_model::CONFIG_FILE).is_file() => Ok(std::fs::canonicalize(&dir)?),
         Some(id) if !id.exists() && id.to_str().is_some_and(muppet_data::hub::is_hub_id) => {

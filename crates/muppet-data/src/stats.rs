@@ -1,5 +1,5 @@
 //! What `muppet tasks show` reports about a task: label distribution, choice
-//! counts and text lengths in characters (Unicode scalar values).
+//! counts, text lengths in characters (Unicode scalar values) and in a model's tokens.
 
 use serde::Serialize;
 
@@ -112,5 +112,40 @@ mod tests {
         // Characters, not bytes: "héllo" is 5.
         assert_eq!(stats.lengths[0].max, 5);
         assert_eq!(stats.lengths.len(), 1);
+    }
+}
+
+/// Examples measured in tokens at most: a larger task is measured on a seeded sample of
+/// this many (its percentiles within about a percent).
+pub const TOKEN_SAMPLE: usize = 5000;
+/// Seed of that sample.
+pub const TOKEN_SAMPLE_SEED: u64 = 0x70C5;
+/// Maximum lengths a task's token lengths are weighed against unless told otherwise.
+pub const COMMON_MAX_LENS: [usize; 4] = [64, 128, 256, 512];
+
+/// A task's sequence lengths in a model's tokens (untruncated, special tokens included; per
+/// example its longest sequence), and the share of examples longer than each maximum
+/// length: cut at that length, or for a span task read in several windows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenLengths {
+    /// Examples measured, and of how many (fewer: a seeded sample).
+    pub measured: usize,
+    pub examples: usize,
+    pub lengths: Lengths,
+    /// `(max length, share of the examples measured longer than it)`.
+    pub over: Vec<(usize, f64)>,
+}
+
+impl TokenLengths {
+    /// Measure `task` with `encoder`, on all its examples or a seeded sample of
+    /// [`TOKEN_SAMPLE`]; weigh the lengths against each of `max_lens`. `None` without examples.
+    pub fn measure(encoder: &crate::tokenize::TextEncoder, task: &LabeledTask, max_lens: &[usize]) -> Result<Option<Self>, crate::DataError> {
+        let ids = crate::split::sample(task.examples.len(), TOKEN_SAMPLE, TOKEN_SAMPLE_SEED);
+        let tokens = encoder.sequence_lengths(task, &ids)?;
+        let over = max_lens
+            .iter()
+            .map(|&m| (m, tokens.iter().filter(|&&t| t > m).count() as f64 / tokens.len().max(1) as f64))
+            .collect();
+        Ok(Lengths::of("tokens", tokens).map(|lengths| Self { measured: ids.len(), examples: task.examples.len(), lengths, over }))
     }
 }

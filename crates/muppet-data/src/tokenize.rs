@@ -195,6 +195,33 @@ impl TextEncoder {
             .collect()
     }
 
+    /// Per example of `ids`, the tokens of its longest sequence before any truncation,
+    /// special tokens included: the text (and second text) of a classification or
+    /// regression example, the context with each choice of a multiple-choice one, the
+    /// question with the whole passage of a span one (which training reads in windows).
+    pub fn sequence_lengths(&self, task: &LabeledTask, ids: &[usize]) -> Result<Vec<usize>, DataError> {
+        let mut inputs: Vec<EncodeInput> = Vec::with_capacity(ids.len());
+        let mut owners: Vec<usize> = Vec::with_capacity(ids.len());
+        for (n, &i) in ids.iter().enumerate() {
+            let e = task.examples.get(i).ok_or_else(|| DataError::Options(format!("task `{}` has no example {i}", task.spec.name)))?;
+            if e.choices.is_empty() {
+                inputs.push(pair(&e.text_a, e.text_b.as_deref()));
+                owners.push(n);
+            } else {
+                for c in &e.choices {
+                    inputs.push(pair(&e.text_a, Some(c)));
+                    owners.push(n);
+                }
+            }
+        }
+        let encodings = self.plain.encode_batch(inputs, true).map_err(|e| self.error(e.to_string()))?;
+        let mut longest = vec![0; ids.len()];
+        for (enc, n) in encodings.iter().zip(owners) {
+            longest[n] = longest[n].max(enc.len());
+        }
+        Ok(longest)
+    }
+
     /// The windows of one span example, each with its answer positions.
     fn span_windows(&self, example: usize, e: &Example) -> Result<Vec<Item>, String> {
         let Target::Span(answers) = &e.target else { return Err("not a span example".into()) };

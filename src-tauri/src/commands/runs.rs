@@ -374,7 +374,7 @@ pub async fn export_checkpoint(
 
 /// Run `muppet ARGS` (with `--json` among them) in a child process, on the app's data
 /// folder, and return what it printed; a failure says what `muppet WHAT` said.
-async fn muppet_json(state: &StudioState, args: &[std::ffi::OsString], what: &str) -> Result<serde_json::Value, CommandError> {
+pub async fn muppet_json(state: &StudioState, args: &[std::ffi::OsString], what: &str) -> Result<serde_json::Value, CommandError> {
     let muppet = state.supervisor.muppet_binary()?.to_path_buf();
     let output = tokio::process::Command::new(&muppet)
         .args(args)

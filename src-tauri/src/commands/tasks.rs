@@ -145,6 +145,25 @@ pub async fn mixture_summary(
     ))
 }
 
+/// A task's sequence lengths in tokens (`muppet tasks show TASK --json --max-len N`, in a
+/// child process: it loads the task's examples and the tokenizer): the `tokens` object it
+/// prints, with the share of examples longer than `max_len`; null when the model is not
+/// fetched.
+#[tauri::command]
+pub async fn task_token_lengths(
+    state: State<'_, StudioState>,
+    task: String,
+    max_len: usize,
+    model: Option<String>,
+) -> Result<serde_json::Value, CommandError> {
+    let mut args: Vec<std::ffi::OsString> = vec!["tasks".into(), "show".into(), task.into(), "--json".into(), "--max-len".into(), max_len.to_string().into()];
+    if let Some(model) = model.filter(|m| !m.trim().is_empty()) {
+        args.extend(["--model".into(), model.into()]);
+    }
+    let mut shown = crate::commands::runs::muppet_json(&state, &args, "token count").await?;
+    Ok(shown["tokens"].take())
+}
+
 /// The run's estimated wall time, from the throughput of the completed runs on its backend
 /// (those of its max length when there are some); none measured: no figure.
 #[tauri::command]
