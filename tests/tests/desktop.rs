@@ -1442,6 +1442,9 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         let said = studio.text("#eval-result").await?;
         ensure!(said.contains("8 examples (the run's dev examples)") && said.contains("eval-dev"), "the app says {said:?}");
         let shown: f64 = studio.text("#eval-scores tr[data-metric='accuracy'] td.num").await?.parse()?;
+        let interval = studio.text("#eval-scores tr[data-metric='accuracy'] td.interval").await?;
+        let bounds: Vec<f64> = interval.split(" – ").map(str::parse).collect::<Result<_, _>>().with_context(|| format!("the interval reads {interval:?}"))?;
+        ensure!(bounds.len() == 2 && bounds[0] <= shown && shown <= bounds[1], "the accuracy {shown} and its interval {interval:?}");
         let run = RunId(run_id.parse()?);
         let store = Store::open(&home.db()).await?;
         let scored = store.series(run, Some("rt_fresh_rotten"), "eval-dev", "accuracy").await?;
@@ -1797,6 +1800,14 @@ async fn the_pretrained_model_is_fine_tuned_from_the_tasks_page() -> anyhow::Res
         studio.wait_for("body[data-tasks-state='loaded']", TRAINING_WAIT, "the tasks load").await?;
         studio.click_centered("#tasks-body tr[data-task='winowhy'] button.link").await?;
         studio.wait_for("#task-preview[data-task='winowhy'] #base-finetune", UI_WAIT, "the task offers a fine-tune of the pretrained model").await?;
+        // Its lengths in tokens, as `muppet tasks show` measures them.
+        let line = studio.wait_for("#task-preview[data-task='winowhy'] .task-tokens[data-state='done']", UI_WAIT, "the token lengths").await?;
+        let shown = line.text().await?;
+        let out = muppet_tests::cli::muppet(dir.path(), &["tasks", "show", "winowhy", "--json"]);
+        ensure!(out.status.success(), "tasks show: {}", muppet_tests::cli::text(&out));
+        let counted: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        let (p50, max) = (&counted["tokens"]["lengths"]["p50"], &counted["tokens"]["lengths"]["max"]);
+        ensure!(shown.starts_with(&format!("Tokens: median {p50}, ")) && shown.contains(&format!(", longest {max}. Longer than 64: ")), "the preview says {shown:?}, tasks show counts {}", counted["tokens"]);
         studio.click("#base-finetune summary").await?;
         // A bad value is named, and nothing is launched.
         studio.type_into("#base-ft-steps", "0").await?;

@@ -83,6 +83,12 @@ fn eval_scores_a_checkpoint_as_the_run_did_and_writes_each_prediction() {
         assert_eq!(result["head_task"], task);
         assert_eq!(result["split"], "eval-dev");
         let value = score(&result, metric);
+        // The main figure's bootstrap interval holds it.
+        let interval = &result["interval"];
+        assert_eq!((&interval["metric"], interval["examples"].as_u64()), (&serde_json::Value::from(metric), Some(DEV as u64)), "{task}: {interval}");
+        assert!((interval["value"].as_f64().expect("value") - value).abs() < 1e-12, "{task}: {interval}");
+        let (low, high) = (interval["low"].as_f64().expect("low"), interval["high"].as_f64().expect("high"));
+        assert!(low <= value && value <= high, "{task}: {interval}");
         let stored_dev = rt.block_on(store.series(RunId(run), Some(task), "dev", metric)).expect("dev series");
         let (step, dev_value) = *stored_dev.last().expect("a dev point");
         assert_eq!(step, 2);

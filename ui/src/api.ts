@@ -549,8 +549,8 @@ export interface TokenLengths {
   over: [number, number][];
 }
 
-/** A task's token lengths weighed against `maxLen` (null: the model is not fetched). */
-export const taskTokenLengths = (task: string, maxLen: number, model: string | null) => invoke<TokenLengths | null>("task_token_lengths", { task, maxLen, model });
+/** A task's token lengths weighed against `maxLens` (empty: 64, 128, 256 and 512); null: the model is not fetched. */
+export const taskTokenLengths = (task: string, maxLens: number[], model: string | null) => invoke<TokenLengths | null>("task_token_lengths", { task, maxLens, model });
 export const estimateRunTime = (request: EstimateRequest) => invoke<RunEstimate>("estimate_run_time", { request });
 
 export const listRuns = () => invoke<RunListRow[]>("list_runs");
@@ -771,6 +771,8 @@ export interface EvalResult {
   } | null;
   /** Classification and multiple choice: confidence against accuracy (muppet_train::score::Calibration). */
   calibration?: Calibration | null;
+  /** The task's metric with its 95% bootstrap interval over the examples scored (muppet_train::paired::Interval). */
+  interval?: { metric: string; value: number; low: number; high: number; examples: number; resamples: number; seed: number } | null;
 }
 
 /** Confidence binned against accuracy: ECE, MCE, Brier and the bins with examples. */

@@ -252,7 +252,7 @@ export class MixturePage {
       if (this.tokenShares.has(key)) continue;
       this.tokenShares.set(key, "pending");
       try {
-        const lengths = await taskTokenLengths(task, form.maxLen, form.model === "folder" ? form.modelPath.trim() : null);
+        const lengths = await taskTokenLengths(task, [form.maxLen], form.model === "folder" ? form.modelPath.trim() : null);
         this.tokenShares.set(key, overShare(lengths, form.maxLen));
       } catch {
         this.tokenShares.set(key, "error");

@@ -588,9 +588,17 @@ export class RunPage {
     const head = r.head_task === null ? `the shared ${r.head === "choice" ? "multiple-choice" : r.head} head` : r.head_task === r.task ? "its own head" : `the head of ${r.head_task}`;
     const which = { dev: "the run's dev examples", train: "the run's training examples", all: "all its examples" }[r.examples];
     const said = `Step ${r.step}: ${r.task}, ${formatCount(r.scored)} examples (${which}${of}) through ${head}; stored as “${r.task} ${r.split}”. Predictions: ${r.predictions} (${formatBytes(r.predictions_bytes)}).`;
+    const interval = (metric: string) => {
+      const i = r.interval;
+      return i && i.metric === metric ? `${i.low.toFixed(4)} – ${i.high.toFixed(4)}` : "";
+    };
     scores.replaceChildren(
-      el("thead", {}, el("tr", {}, el("th", {}, "Metric"), el("th", { className: "num" }, "Value"))),
-      el("tbody", {}, ...r.scores.map((s) => el("tr", { "data-metric": s.metric }, el("td", {}, s.metric), el("td", { className: "num" }, s.value.toFixed(4))))),
+      el(
+        "thead",
+        {},
+        el("tr", {}, el("th", {}, "Metric"), el("th", { className: "num" }, "Value"), el("th", { className: "num", title: `The 2.5% and 97.5% points of the metric over ${r.interval?.resamples ?? 1000} bootstrap resamples of the examples scored` }, "95% interval")),
+      ),
+      el("tbody", {}, ...r.scores.map((s) => el("tr", { "data-metric": s.metric }, el("td", {}, s.metric), el("td", { className: "num" }, s.value.toFixed(4)), el("td", { className: "num interval" }, interval(s.metric))))),
     );
     this.showClasses(r.classes);
     this.showCalibration(r.calibration ?? null);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Example } from "./api";
-import { deletedTasksText, deleteTasksQuestion, heldOut, recordedFields, splitPolicyText, targetText, tasksToDelete, whyNotTrained } from "./task-spec";
+import { deletedTasksText, deleteTasksQuestion, heldOut, recordedFields, splitPolicyText, targetText, tasksToDelete, whyNotTrained, tokensText } from "./task-spec";
 
 const example = (target: Record<string, unknown>, choices: string[] = []): Example => ({ text_a: "a", text_b: null, choices, target });
 
@@ -83,5 +83,17 @@ describe("deleting imported tasks", () => {
     expect(deletedTasksText({ tasks: ["mnli", "mnli_validation_matched"], examples: 402517, runs: [3, 8] })).toBe(
       "Deleted tasks “mnli”, “mnli_validation_matched”: 402,517 examples. Runs 3, 8 trained on them and keep their records; resuming needs the task imported again.",
     );
+  });
+});
+
+describe("tokensText", () => {
+  const lengths = { measured: 5000, examples: 54668, lengths: { count: 5000, min: 19, p50: 54, p90: 84, p99: 133, max: 306 }, over: [[64, 0.295], [128, 0.011], [256, 0.0002], [512, 0]] as [number, number][] };
+
+  it("says the percentiles, the sample and the share over each max length", () => {
+    expect(tokensText(lengths, "pair")).toBe("Tokens (a sample of 5,000): median 54, 90% 84, 99% 133, longest 306. Longer than 64: 29.5%, 128: 1.1%, 256: <0.1%, 512: 0.0% (cut at that max length).");
+  });
+
+  it("reads a span task's long passages in windows, and names no sample when all were measured", () => {
+    expect(tokensText({ ...lengths, measured: 40, examples: 40 }, "span")).toMatch(/^Tokens: median 54, .*\(read in several windows at that max length\)\.$/);
   });
 });

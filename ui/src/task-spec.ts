@@ -1,7 +1,7 @@
 // What a task spec says, as the pages use it: whether it can be trained (the one rule every
 // task picker follows, in the engine's words: TaskEntry.not_trained), and its recorded
 // fields, own split policy and an example's target in words. Pure, so it is unit-tested.
-import type { DeletedTasks, Example, FieldMap, SplitPolicy, TaskEntry } from "./api";
+import type { DeletedTasks, Example, FieldMap, SplitPolicy, TaskEntry, TokenLengths } from "./api";
 
 /** Why the task cannot be trained (picked for a mixture or a fine-tune), as the engine says it; null when it can. */
 export const whyNotTrained = (task: Pick<TaskEntry, "not_trained">): string | null => task.not_trained ?? null;
@@ -71,4 +71,13 @@ export function deletedTasksText(deleted: DeletedTasks): string {
       ? ""
       : ` ${deleted.runs.length === 1 ? "Run" : "Runs"} ${deleted.runs.join(", ")} trained on ${deleted.tasks.length === 1 ? "it" : "them"} and keep their records; resuming needs the task imported again.`;
   return `Deleted ${deleted.tasks.length === 1 ? "task" : "tasks"} ${names}: ${deleted.examples.toLocaleString("en-US")} examples.${runs}`;
+}
+
+/** A task's lengths in tokens in one line: the percentiles, the sample, and the share longer than each max length (cut there; a span task's passage read in windows). */
+export function tokensText(t: TokenLengths, family: string): string {
+  const l = t.lengths;
+  const sample = t.measured < t.examples ? ` (a sample of ${t.measured.toLocaleString("en-US")})` : "";
+  const over = t.over.map(([m, share]) => `${m}: ${share > 0 && share < 0.001 ? "<0.1" : (100 * share).toFixed(1)}%`).join(", ");
+  const what = family === "span" ? "read in several windows" : "cut";
+  return `Tokens${sample}: median ${l.p50}, 90% ${l.p90}, 99% ${l.p99}, longest ${l.max}. Longer than ${over} (${what} at that max length).`;
 }

@@ -9,6 +9,7 @@ import {
   listTasks,
   paperCatalog,
   taskPreview,
+  taskTokenLengths,
   type ImportFormat,
   type PaperEntry,
   type TaskEntry,
@@ -34,7 +35,7 @@ import {
   type ImportForm,
 } from "./task-import";
 import { formatPercent, overlapsSummary } from "./task-overlaps";
-import { deletedTasksText, deleteTasksQuestion, recordedFields, splitPolicyText, targetText, tasksToDelete, whyNotTrained } from "./task-spec";
+import { deletedTasksText, deleteTasksQuestion, recordedFields, splitPolicyText, targetText, tasksToDelete, tokensText, whyNotTrained } from "./task-spec";
 
 /** The task list is loaded once (the catalog takes seconds) and shared with the mixture builder. */
 let tasks: Promise<TaskEntry[]> | null = null;
@@ -367,6 +368,22 @@ export class TasksPage {
     return el("div", { className: "task-delete" }, ask, confirm);
   }
 
+  /** The task's lengths in the model's tokens, measured in a child process as the line shows (`muppet tasks show`). */
+  private tokensLine(task: TaskEntry): HTMLElement {
+    const line = el("p", { className: "page-sub task-tokens" }, "Tokens: measuring…");
+    taskTokenLengths(task.name, [], null)
+      .then((t) => {
+        line.textContent = t ? tokensText(t, task.family) : "Tokens: the model is not fetched.";
+        line.dataset.state = "done";
+        if (t) line.dataset.p50 = String(t.lengths.p50);
+      })
+      .catch((error) => {
+        line.textContent = `Tokens: ${describeError(error).message}`;
+        line.dataset.state = "error";
+      });
+    return line;
+  }
+
   private showPreview(task: TaskEntry, preview: TaskPreview, again: { settings: FinetuneAgain; of: number } | null): void {
     const panel = byId("task-preview");
     panel.dataset.task = task.name;
@@ -375,6 +392,7 @@ export class TasksPage {
       el("p", { className: "page-sub" }, `${familyLabel(task.family)} · ${formatCount(task.examples)} examples · ${task.source}`),
       el("p", { className: "page-sub" }, `License: ${task.license}`),
       ...taskDetails(task),
+      this.tokensLine(task),
       ...(task.origin === "imported" ? [this.deleteControls(task)] : []),
       ...(task.not_trained ? [] : [baseFinetunePanel(task.name, this.defaultBackend(), this.openRun, again)]),
       ...(task.overlaps?.length

@@ -106,6 +106,8 @@ pub struct Evaluated {
     classes: Option<muppet_train::score::Confusion>,
     /// Classification and multiple choice: confidence against accuracy (ECE, MCE, Brier, bins).
     calibration: Option<muppet_train::score::Calibration>,
+    /// The task's metric with its 95% bootstrap interval over the examples scored.
+    interval: Option<muppet_train::paired::Interval>,
 }
 
 struct Scoring<'a> {
@@ -215,7 +217,8 @@ fn print_paired(all: &[Evaluated], p: &muppet_train::paired::Paired) {
     }
 }
 
-/// A label, value or answer of a predictions file as text: a list of answers once each.
+/// A label, value or answer of a predictions file as text: a list of answers once each, a
+/// value to 4 decimals.
 fn shown(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
@@ -229,6 +232,7 @@ fn shown(v: &serde_json::Value) -> String {
             }
             seen.join(" | ")
         }
+        serde_json::Value::Number(n) if !(n.is_i64() || n.is_u64()) => n.as_f64().map_or_else(|| n.to_string(), |x| format!("{x:.4}")),
         other => other.to_string(),
     }
 }
@@ -337,6 +341,10 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
         Ok(())
     })?;
 
+    // How far the main figure could move on other examples of the same kind.
+    let interval = muppet_train::paired::read_rows(&path)
+        .and_then(|rows| muppet_train::paired::interval(&rows, task.spec.metric, muppet_train::paired::DEFAULT_RESAMPLES))
+        .ok();
     let evaluated = Evaluated {
         run: run.0,
         step,
@@ -355,6 +363,7 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
         examples_per_s: scored.examples as f64 / scored.seconds.max(1e-9),
         classes: scored.classes.clone(),
         calibration: scored.calibration.clone(),
+        interval,
     };
     Ok((evaluated, manifest))
 }
@@ -382,7 +391,10 @@ fn print(e: &Evaluated, task: &LabeledTask, manifest: &RunManifest) {
     };
     println!("run {} step {}: task `{}`, {} examples ({which}{of}), through {head}", e.run, e.step, e.task, e.scored);
     for Score { metric, value } in &e.scores {
-        println!("  {metric:<16} {value:.4}");
+        match e.interval.filter(|i| i.metric.as_str() == *metric) {
+            Some(i) => println!("  {metric:<16} {value:.4}  95% interval {:.4} to {:.4} ({} bootstrap resamples of the {} examples)", i.low, i.high, i.resamples, i.examples),
+            None => println!("  {metric:<16} {value:.4}"),
+        }
     }
     // A borrowed classifier's classes are read in order: say so when their names differ.
     if let Some(owner) = e.head_task.as_deref().filter(|t| *t != e.task).and_then(|t| manifest.tasks.iter().find(|s| s.name == t))

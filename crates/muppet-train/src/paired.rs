@@ -97,7 +97,8 @@ pub struct Differing {
 /// The comparison of two models' predictions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Paired {
-    /// The metric compared (the task's own).
+    /// The metric compared (the task's own), named as the scores name it.
+    #[serde(serialize_with = "metric_name")]
     pub metric: Metric,
     /// Examples both scored, and those only one of them scored (left out).
     pub examples: usize,
@@ -117,7 +118,8 @@ pub struct Paired {
     /// Right and wrong of each, for graded predictions (not regression).
     pub agreement: Option<Agreement>,
     /// How many examples the two predict differently, and the first of them (graded: those
-    /// where one is right and the other wrong first).
+    /// where one is right and the other wrong first; values: where their errors differ most
+    /// first).
     pub differing: usize,
     pub shown: Vec<Differing>,
 }
@@ -137,24 +139,13 @@ pub fn compare(a: &[Row], b: &[Row], metric: Metric, resamples: usize) -> Result
     if let Some((r, _)) = pairs.iter().find(|(r, s)| r.text != s.text || r.text_b != s.text_b) {
         return Err(format!("example {} has other texts in the two scorings: they read different data of the task, so they cannot be paired", r.example));
     }
-    let stat = statistic(metric, &pairs)?;
+    let (rows_a, rows_b): (Vec<&Row>, Vec<&Row>) = pairs.iter().copied().unzip();
+    let (stat_a, stat_b) = (statistic(metric, &rows_a)?, statistic(metric, &rows_b)?);
     let all: Vec<usize> = (0..pairs.len()).collect();
-    let (value_a, value_b) = stat(&all);
+    let (value_a, value_b) = (stat_a(&all), stat_b(&all));
     let difference = value_b - value_a;
-    let mut rng = SplitMix64::new(BOOTSTRAP_SEED);
-    let mut sample = vec![0; pairs.len()];
-    let mut differences = Vec::with_capacity(resamples);
-    for _ in 0..resamples {
-        for s in sample.iter_mut() {
-            *s = rng.below(pairs.len());
-        }
-        let (x, y) = stat(&sample);
-        let d = y - x;
-        if d.is_finite() {
-            differences.push(d);
-        }
-    }
-    differences.sort_by(f64::total_cmp);
+    // The same resampled examples for both.
+    let differences = bootstrap(pairs.len(), resamples, |sample| stat_b(sample) - stat_a(sample));
     let against = differences.iter().filter(|&&d| if difference > 0.0 { d <= 0.0 } else if difference < 0.0 { d >= 0.0 } else { true }).count();
     let agreement = pairs.iter().map(|(r, s)| Some((r.right()?, s.right()?))).collect::<Option<Vec<_>>>().map(|graded| {
         let count = |x: bool, y: bool| graded.iter().filter(|&&g| g == (x, y)).count();
@@ -175,8 +166,18 @@ pub fn compare(a: &[Row], b: &[Row], metric: Metric, resamples: usize) -> Result
             b_right: s.right(),
         })
         .collect();
-    // One right and the other wrong first, in example order (a stable sort).
-    differing.sort_by_key(|d| d.a_right == d.b_right);
+    match agreement {
+        // One right and the other wrong first, in example order (a stable sort).
+        Some(_) => differing.sort_by_key(|d| d.a_right == d.b_right),
+        // Values: where the two errors differ most first.
+        None => {
+            let gap = |d: &Differing| match (d.gold.as_f64(), d.a.as_f64(), d.b.as_f64()) {
+                (Some(g), Some(a), Some(b)) => ((a - g).abs() - (b - g).abs()).abs(),
+                _ => 0.0,
+            };
+            differing.sort_by(|x, y| gap(y).total_cmp(&gap(x)));
+        }
+    }
     let count = differing.len();
     differing.truncate(DIFFERING_SHOWN);
     Ok(Paired {
@@ -197,11 +198,16 @@ pub fn compare(a: &[Row], b: &[Row], metric: Metric, resamples: usize) -> Result
     })
 }
 
-/// A function of a resample (indices into `pairs`) giving the metric of each model on it.
-type Statistic<'p> = Box<dyn Fn(&[usize]) -> (f64, f64) + 'p>;
+/// A metric by the name its scores are stored and printed under.
+fn metric_name<S: serde::Serializer>(metric: &Metric, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(metric.as_str())
+}
 
-/// The metric of both models on a sample of the pairs.
-fn statistic<'p>(metric: Metric, pairs: &'p [(&'p Row, &'p Row)]) -> Result<Statistic<'p>, String> {
+/// A function of a resample (indices into the rows) giving the metric on it.
+type Statistic<'r> = Box<dyn Fn(&[usize]) -> f64 + 'r>;
+
+/// The metric of one model's `rows` on a sample of them.
+fn statistic<'r>(metric: Metric, rows: &[&'r Row]) -> Result<Statistic<'r>, String> {
     let missing = |what: &str| format!("the predictions have no {what} for the metric {}: are they of a {} task?", metric.as_str(), family_of(metric));
     match metric {
         Metric::Accuracy | Metric::MacroF1 | Metric::Mcc => {
@@ -211,15 +217,13 @@ fn statistic<'p>(metric: Metric, pairs: &'p [(&'p Row, &'p Row)]) -> Result<Stat
                 let n = classes.len();
                 *classes.entry(v.to_string()).or_insert(n)
             };
-            let mut gold = Vec::with_capacity(pairs.len());
-            let (mut pa, mut pb) = (Vec::with_capacity(pairs.len()), Vec::with_capacity(pairs.len()));
-            for (r, s) in pairs {
+            let (mut gold, mut predicted) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+            for r in rows {
                 if r.label.is_null() {
                     return Err(missing("gold label"));
                 }
                 gold.push(index(&r.label));
-                pa.push(index(&r.predicted));
-                pb.push(index(&s.predicted));
+                predicted.push(index(&r.predicted));
             }
             let f = match metric {
                 Metric::MacroF1 => metrics::macro_f1,
@@ -228,44 +232,80 @@ fn statistic<'p>(metric: Metric, pairs: &'p [(&'p Row, &'p Row)]) -> Result<Stat
             };
             Ok(Box::new(move |sample: &[usize]| {
                 let pick = |v: &[usize]| sample.iter().map(|&i| v[i]).collect::<Vec<_>>();
-                let g = pick(&gold);
-                (f(&pick(&pa), &g), f(&pick(&pb), &g))
+                f(&pick(&predicted), &pick(&gold))
             }))
         }
         Metric::Pearson | Metric::Spearman => {
             let number = |v: &Value| v.as_f64().ok_or_else(|| missing("numeric label and prediction"));
-            let mut gold = Vec::with_capacity(pairs.len());
-            let (mut pa, mut pb) = (Vec::with_capacity(pairs.len()), Vec::with_capacity(pairs.len()));
-            for (r, s) in pairs {
+            let (mut gold, mut predicted) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+            for r in rows {
                 gold.push(number(&r.label)?);
-                pa.push(number(&r.predicted)?);
-                pb.push(number(&s.predicted)?);
+                predicted.push(number(&r.predicted)?);
             }
             let f = if metric == Metric::Spearman { metrics::spearman } else { metrics::pearson };
             Ok(Box::new(move |sample: &[usize]| {
                 let pick = |v: &[f64]| sample.iter().map(|&i| v[i]).collect::<Vec<_>>();
-                let g = pick(&gold);
-                (f(&pick(&pa), &g), f(&pick(&pb), &g))
+                f(&pick(&predicted), &pick(&gold))
             }))
         }
         Metric::SpanF1 | Metric::SpanExactMatch => {
-            let per_example = |r: &Row| match metric {
-                Metric::SpanF1 => r.f1.ok_or_else(|| missing("F1 per example")),
-                _ => r.exact_match.map(|m| f64::from(u8::from(m))).ok_or_else(|| missing("exact match per example")),
-            };
-            let mut pa = Vec::with_capacity(pairs.len());
-            let mut pb = Vec::with_capacity(pairs.len());
-            for (r, s) in pairs {
-                pa.push(per_example(r)?);
-                pb.push(per_example(s)?);
-            }
-            Ok(Box::new(move |sample: &[usize]| {
-                let mean = |v: &[f64]| sample.iter().map(|&i| v[i]).sum::<f64>() / sample.len() as f64;
-                (mean(&pa), mean(&pb))
-            }))
+            let per_example = rows
+                .iter()
+                .map(|r| match metric {
+                    Metric::SpanF1 => r.f1.ok_or_else(|| missing("F1 per example")),
+                    _ => r.exact_match.map(|m| f64::from(u8::from(m))).ok_or_else(|| missing("exact match per example")),
+                })
+                .collect::<Result<Vec<f64>, String>>()?;
+            Ok(Box::new(move |sample: &[usize]| sample.iter().map(|&i| per_example[i]).sum::<f64>() / sample.len() as f64))
         }
         Metric::RougeL => Err("generation tasks are not scored: nothing to compare".into()),
     }
+}
+
+/// Resample `n` examples with replacement `resamples` times (the fixed seed) and sort the
+/// finite values `value(sample)` gives.
+fn bootstrap(n: usize, resamples: usize, value: impl Fn(&[usize]) -> f64) -> Vec<f64> {
+    let mut rng = SplitMix64::new(BOOTSTRAP_SEED);
+    let mut sample = vec![0; n];
+    let mut values = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        for s in sample.iter_mut() {
+            *s = rng.below(n);
+        }
+        let v = value(&sample);
+        if v.is_finite() {
+            values.push(v);
+        }
+    }
+    values.sort_by(f64::total_cmp);
+    values
+}
+
+/// One model's figure with the 2.5% and 97.5% points of its bootstrap over the examples.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Interval {
+    /// Named as the scores name it (`f1`, not `span_f1`).
+    #[serde(serialize_with = "metric_name")]
+    pub metric: Metric,
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+    pub examples: usize,
+    pub resamples: usize,
+    pub seed: u64,
+}
+
+/// The metric of one scoring's `rows` and its percentile bootstrap interval (how far the
+/// figure could move with other examples of the same kind).
+pub fn interval(rows: &[Row], metric: Metric, resamples: usize) -> Result<Interval, String> {
+    if rows.is_empty() {
+        return Err("no predictions to resample".into());
+    }
+    let refs: Vec<&Row> = rows.iter().collect();
+    let stat = statistic(metric, &refs)?;
+    let all: Vec<usize> = (0..rows.len()).collect();
+    let values = bootstrap(rows.len(), resamples, &stat);
+    Ok(Interval { metric, value: stat(&all), low: percentile(&values, 0.025), high: percentile(&values, 0.975), examples: rows.len(), resamples, seed: BOOTSTRAP_SEED })
 }
 
 fn family_of(metric: Metric) -> &'static str {
@@ -377,6 +417,16 @@ mod tests {
     }
 
     #[test]
+    fn one_scoring_gets_its_bootstrap_interval() {
+        let gold = [0, 1, 1, 0, 1, 0, 0, 1, 1, 0];
+        let rows = class_rows(&gold, &[0, 1, 0, 0, 1, 1, 0, 0, 1, 0]);
+        let i = interval(&rows, Metric::Accuracy, 200).expect("interval");
+        assert!((i.value - 0.7).abs() < TOL && (i.low - 0.3).abs() < TOL && (i.high - 0.9).abs() < TOL, "{i:?}");
+        assert_eq!((i.examples, i.resamples, i.seed), (10, 200, BOOTSTRAP_SEED));
+        assert!(interval(&[], Metric::Accuracy, 10).is_err());
+    }
+
+    #[test]
     fn regression_is_compared_in_its_correlation() {
         let gold = [0.1, 0.5, 0.9, 0.3, 0.7, 0.2, 0.8, 0.4];
         let a = value_rows(&gold, &[0.2, 0.4, 0.6, 0.5, 0.5, 0.3, 0.6, 0.5]);
@@ -387,6 +437,8 @@ mod tests {
         assert!((p.bootstrap_p - 0.06).abs() < TOL);
         assert!(p.agreement.is_none());
         assert_eq!(p.differing, 8);
+        // ||error a| - |error b|| by example: 0.05, 0.05, 0.2, 0.15, 0.1, 0.05, 0.15, 0.0.
+        assert_eq!((p.shown[0].example, p.shown[4].example, p.shown[7].example), (2, 0, 7));
     }
 
     #[test]

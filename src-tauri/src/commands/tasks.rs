@@ -145,18 +145,21 @@ pub async fn mixture_summary(
     ))
 }
 
-/// A task's sequence lengths in tokens (`muppet tasks show TASK --json --max-len N`, in a
+/// A task's sequence lengths in tokens (`muppet tasks show TASK --json --max-len N...`, in a
 /// child process: it loads the task's examples and the tokenizer): the `tokens` object it
-/// prints, with the share of examples longer than `max_len`; null when the model is not
-/// fetched.
+/// prints, with the share of examples longer than each of `max_lens` (none: 64, 128, 256
+/// and 512); null when the model is not fetched.
 #[tauri::command]
 pub async fn task_token_lengths(
     state: State<'_, StudioState>,
     task: String,
-    max_len: usize,
+    max_lens: Vec<usize>,
     model: Option<String>,
 ) -> Result<serde_json::Value, CommandError> {
-    let mut args: Vec<std::ffi::OsString> = vec!["tasks".into(), "show".into(), task.into(), "--json".into(), "--max-len".into(), max_len.to_string().into()];
+    let mut args: Vec<std::ffi::OsString> = vec!["tasks".into(), "show".into(), task.into(), "--json".into()];
+    for m in max_lens {
+        args.extend(["--max-len".into(), m.to_string().into()]);
+    }
     if let Some(model) = model.filter(|m| !m.trim().is_empty()) {
         args.extend(["--model".into(), model.into()]);
     }
