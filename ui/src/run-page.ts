@@ -25,6 +25,7 @@ import {
   type Update,
 } from "./api";
 import { wireBrowse } from "./browse";
+import { withResult } from "./result";
 import { calibrationRows, evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } from "./eval-form";
 import { fillFinetuneFields, readFinetuneFields } from "./finetune-fields";
 import { answerRows, predictFields, predictRequest, predictTaskOptions } from "./predict-form";
@@ -484,7 +485,7 @@ export class RunPage {
       return;
     }
     const run = this.id();
-    await this.withResult("predict-run", "predict-result", `Asking the head of ${read.request.task}…`, async () => {
+    await withResult("predict-run", "predict-result", `Asking the head of ${read.request.task}…`, async () => {
       const predicted = await predictInput(read.request);
       if (this.run !== run) return "";
       const { headline, rows } = answerRows(predicted);
@@ -528,7 +529,7 @@ export class RunPage {
     this.showEvaluated(null);
     const run = this.id();
     try {
-      await this.withResult("eval-run", "eval-result", `Scoring ${request.task}…`, async () => {
+      await withResult("eval-run", "eval-result", `Scoring ${request.task}…`, async () => {
         const evaluated = await evaluateCheckpoint(request, ({ done, total }) => {
           if (this.run !== run) return;
           progress.value = total > 0 ? done / total : 0;
@@ -740,14 +741,14 @@ export class RunPage {
   private async exportCheckpoint(): Promise<void> {
     const step = byId<HTMLSelectElement>("export-step").value;
     const task = byId<HTMLSelectElement>("export-task").value;
-    await this.withResult("export-checkpoint", "export-result", "Exporting…", async () => {
+    await withResult("export-checkpoint", "export-result", "Exporting…", async () => {
       const summary = await exportCheckpoint(this.id(), step === "" ? null : Number(step), byId<HTMLInputElement>("export-path").value, task || null);
       return `Step ${summary.step} exported to ${summary.out} as ${summary.architecture}: ${summary.files.join(", ")}`;
     });
   }
 
   private async exportCsv(): Promise<void> {
-    await this.withResult("export-csv", "csv-result", "Writing…", async () => {
+    await withResult("export-csv", "csv-result", "Writing…", async () => {
       const n = await exportRunCsv(this.id(), byId<HTMLInputElement>("csv-path").value);
       return `${formatCount(n)} points written.`;
     });
@@ -755,7 +756,7 @@ export class RunPage {
 
   /** The chart picked, as shown (series, colours, smoothing, y axis, zoom), PNG or SVG by the file's extension. */
   private async exportChart(): Promise<void> {
-    await this.withResult("export-chart", "chart-result", "Drawing…", async () => {
+    await withResult("export-chart", "chart-result", "Drawing…", async () => {
       const right = byId<HTMLSelectElement>("chart-which").value === "right";
       const chart = right ? this.devChart : this.lossChart;
       const name = this.detail ? `#${this.detail.run.id} ${this.detail.run.name}` : `Run ${this.id()}`;
@@ -765,30 +766,6 @@ export class RunPage {
       const file = await saveChart(chart.shown(`${name}: ${what}`, yLabel), byId<HTMLInputElement>("chart-path").value);
       return `Chart written to ${file.path} (${formatBytes(file.bytes)}).`;
     });
-  }
-
-  /**
-   * One action with a result line (an export, a scoring): the button is disabled and the
-   * result line says `busy` while `work` runs,
-   * then says what it wrote or why it failed; `data-state` (done/error) marks the end.
-   */
-  private async withResult(buttonId: string, resultId: string, busy: string, work: () => Promise<string>): Promise<void> {
-    const result = byId(resultId);
-    const button = byId<HTMLButtonElement>(buttonId);
-    button.disabled = true;
-    result.className = "result";
-    result.textContent = busy;
-    delete result.dataset.state;
-    try {
-      result.textContent = await work();
-      result.dataset.state = "done";
-    } catch (error) {
-      result.className = "result error";
-      result.textContent = describeError(error).message;
-      result.dataset.state = "error";
-    } finally {
-      button.disabled = false;
-    }
   }
 }
 

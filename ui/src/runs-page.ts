@@ -2,6 +2,7 @@
 // to compare, and the comparison. Element ids are relied on by tests/tests/desktop.rs.
 import { compareRuns, deleteRuns, pairedScores, runDetail, runImportance, exportRunsTable, filterRunsWhere, groupRuns, importRunBundle, listRuns, parallelRuns, plotRuns, runColumns, saveChart, studioInfo, type Paired, type PlotView, type RunComparison, type RunGroup, type RunListRow, type SeriesKey, type Update } from "./api";
 import { wireBrowse } from "./browse";
+import { withResult } from "./result";
 import { LineChart } from "./chart/line-chart";
 import { importanceFigures, importanceRow, importanceSummary } from "./run-importance";
 import { differingRow, pairedFigures, pairedSummary, pairedTasks } from "./paired-form";
@@ -860,32 +861,22 @@ export class RunsPage {
     const task = byId<HTMLSelectElement>("paired-task").value;
     const examples = byId<HTMLSelectElement>("paired-examples").value;
     const best = byId<HTMLSelectElement>("paired-step").value === "best";
-    const button = byId<HTMLButtonElement>("paired-run");
     const progress = byId<HTMLProgressElement>("paired-progress");
     const progressText = byId("paired-progress-text");
-    const result = byId("paired-result");
     this.showPaired(null);
-    button.disabled = true;
     progress.hidden = false;
     progress.removeAttribute("value");
-    result.className = "result";
-    result.textContent = `Scoring ${task} with runs ${runs[0]} and ${runs[1]}…`;
-    delete result.dataset.state;
     try {
-      const compared = await pairedScores({ runs, task, examples: examples === "" ? null : examples, best }, ({ done, total, model }) => {
-        progress.value = total > 0 ? done / total : 0;
-        progressText.textContent = `run ${runs[model - 1] ?? ""}: ${done} of ${total} scored`;
+      await withResult("paired-run", "paired-result", `Scoring ${task} with runs ${runs[0]} and ${runs[1]}…`, async () => {
+        const compared = await pairedScores({ runs, task, examples: examples === "" ? null : examples, best }, ({ done, total, model }) => {
+          progress.value = total > 0 ? done / total : 0;
+          progressText.textContent = `run ${runs[model - 1] ?? ""}: ${done} of ${total} scored`;
+        });
+        if (byId("paired-section").dataset.runs !== runs.join(",")) return "";
+        this.showPaired({ paired: compared.paired, runs, steps: compared.runs.map((r) => r.step) });
+        return pairedSummary(compared.paired, runs);
       });
-      if (byId("paired-section").dataset.runs !== runs.join(",")) return;
-      result.textContent = pairedSummary(compared.paired, runs);
-      result.dataset.state = "done";
-      this.showPaired({ paired: compared.paired, runs, steps: compared.runs.map((r) => r.step) });
-    } catch (error) {
-      result.className = "result error";
-      result.textContent = describeError(error).message;
-      result.dataset.state = "error";
     } finally {
-      button.disabled = false;
       progress.hidden = true;
       progressText.textContent = "";
     }
