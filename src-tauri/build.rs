@@ -42,6 +42,7 @@ const COMMANDS: &[&str] = &[
     "evaluate_checkpoint",
     "predict_input",
     "paired_scores",
+    "prediction_rows",
     "rename_run",
     "tag_run",
     "untag_run",

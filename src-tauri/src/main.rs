@@ -91,6 +91,7 @@ fn main() {
             commands::runs::evaluate_checkpoint,
             commands::runs::predict_input,
             commands::runs::paired_scores,
+            commands::runs::prediction_rows,
             commands::notes::rename_run,
             commands::notes::tag_run,
             commands::notes::untag_run,

@@ -1477,6 +1477,31 @@ async fn a_mixture_trains_live_is_cancelled_resumed_exported_and_compared() -> a
         }
         ensure!(cells.len() == 4 && cells.iter().sum::<usize>() == 8 && ((cells[0] + cells[3]) as f64 / 8.0 - shown).abs() < 5e-5, "the confusion matrix reads {cells:?}");
         studio.wait_for("#eval-classes tr[data-class='fresh']", UI_WAIT, "the per-class figures").await?;
+        // A count of the matrix opens its examples: those of that gold and predicted class in
+        // the predictions file.
+        let (gold, predicted, count) = {
+            let button = studio.client.find(Locator::Css("#eval-confusion button.cell-examples")).await?;
+            let count: usize = button.text().await?.parse()?;
+            let cell = button.find(Locator::XPath("..")).await?;
+            let row = cell.find(Locator::XPath("..")).await?;
+            (row.attr("data-gold").await?.unwrap_or_default(), cell.attr("data-predicted").await?.unwrap_or_default(), count)
+        };
+        studio.click("#eval-confusion button.cell-examples").await?;
+        studio.wait_for(&format!("#eval-cell[data-gold='{gold}'][data-predicted='{predicted}']"), UI_WAIT, "the cell's examples").await?;
+        let mut listed = Vec::new();
+        for row in studio.client.find_all(Locator::Css("#eval-cell tr.cell-row")).await? {
+            listed.push(row.attr("data-example").await?.unwrap_or_default());
+        }
+        let written = std::fs::read_to_string(home.run_dir(RunId(run_id.parse()?)).join("predictions/rt_fresh_rotten-eval-dev-step40.jsonl"))?;
+        let expected: Vec<String> = written
+            .lines()
+            .map(serde_json::from_str::<serde_json::Value>)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|r| r["label"] == gold.as_str() && r["predicted"] == predicted.as_str())
+            .map(|r| r["example"].to_string())
+            .collect();
+        ensure!(listed == expected && listed.len() == count, "the cell {gold}/{predicted} ({count}) lists {listed:?}, the file {expected:?}");
         // The calibration's bins hold the 8 examples, and their accuracies the score.
         let mut binned = Vec::new();
         for row in studio.client.find_all(Locator::Css("#eval-calibration tbody tr")).await? {

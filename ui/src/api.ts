@@ -793,6 +793,10 @@ export interface Evaluated {
   wrong: number | null;
 }
 
+/** The predictions of a scoring in one cell of its confusion matrix (gold, predicted): the first `limit` and how many. */
+export const predictionRows = (path: string, gold: string, predicted: string, limit: number) =>
+  invoke<{ rows: Record<string, unknown>[]; total: number }>("prediction_rows", { path, gold, predicted, limit });
+
 /** Score a checkpoint on a task; `onProgress` hears the examples scored so far. */
 export function evaluateCheckpoint(request: EvalRequest, onProgress: (p: { done: number; total: number }) => void): Promise<Evaluated> {
   return invoke<Evaluated>("evaluate_checkpoint", { request, onProgress: new Channel<{ done: number; total: number }>(onProgress) });

@@ -10,6 +10,7 @@ import {
   exportRunCsv,
   launchFinetune,
   predictInput,
+  predictionRows,
   resumeRun,
   runCurves,
   runDetail,
@@ -548,6 +549,34 @@ export class RunPage {
   }
 
   /** A scoring's figures and first misses, and the sentence that says what was scored; or nothing (and no sentence). */
+  /** The examples of one cell of the confusion matrix (gold, predicted), read from the predictions file. */
+  private async showCell(path: string, gold: string, predicted: string): Promise<void> {
+    const table = byId("eval-cell");
+    const limit = 50;
+    try {
+      const { rows, total } = await predictionRows(path, gold, predicted, limit);
+      table.hidden = false;
+      table.dataset.gold = gold;
+      table.dataset.predicted = predicted;
+      const caption = `Gold ${gold}, predicted ${predicted}: ${formatCount(total)} example${total === 1 ? "" : "s"}${total > rows.length ? ` (the first ${rows.length})` : ""}`;
+      table.replaceChildren(
+        el("caption", {}, caption),
+        el("thead", {}, el("tr", {}, el("th", { className: "num" }, "Example"), el("th", {}, "Input"), el("th", {}, "p"))),
+        el(
+          "tbody",
+          {},
+          ...rows.map((row) => {
+            const m = missRow(row);
+            return el("tr", { className: "cell-row", "data-example": m.example }, el("td", { className: "num" }, m.example), el("td", {}, m.input), el("td", { className: "num" }, m.detail));
+          }),
+        ),
+      );
+    } catch (error) {
+      table.hidden = false;
+      table.replaceChildren(el("caption", { className: "error" }, describeError(error).message));
+    }
+  }
+
   /** The calibration of a scoring: a row per confidence bin; or nothing. */
   private showCalibration(calibration: Calibration | null): void {
     const table = byId("eval-calibration");
@@ -582,6 +611,8 @@ export class RunPage {
       misses.replaceChildren();
       this.showClasses(null);
       this.showCalibration(null);
+      byId("eval-cell").hidden = true;
+      byId("eval-cell").replaceChildren();
       return "";
     }
     const r = evaluated.result;
@@ -601,7 +632,7 @@ export class RunPage {
       ),
       el("tbody", {}, ...r.scores.map((s) => el("tr", { "data-metric": s.metric }, el("td", {}, s.metric), el("td", { className: "num" }, s.value.toFixed(4)), el("td", { className: "num interval" }, interval(s.metric))))),
     );
-    this.showClasses(r.classes);
+    this.showClasses(r.classes, r.predictions);
     this.showCalibration(r.calibration ?? null);
     const shown = evaluated.misses.length;
     title.textContent =
@@ -626,7 +657,7 @@ export class RunPage {
   }
 
   /** A classification scoring's per-class figures and confusion matrix (rows: gold), or nothing. */
-  private showClasses(classes: EvalResult["classes"]): void {
+  private showClasses(classes: EvalResult["classes"], predictions: string | null = null): void {
     const table = byId("eval-classes");
     const confusion = byId("eval-confusion");
     table.hidden = confusion.hidden = classes === null;
@@ -646,7 +677,24 @@ export class RunPage {
         "tbody",
         {},
         ...classes.matrix.map((row, gold) =>
-          el("tr", { "data-gold": classes.labels[gold] ?? "" }, el("th", {}, classes.labels[gold] ?? ""), ...row.map((n, predicted) => el("td", { className: predicted === gold ? "num diagonal" : "num" }, formatCount(n)))),
+          el(
+            "tr",
+            { "data-gold": classes.labels[gold] ?? "" },
+            el("th", {}, classes.labels[gold] ?? ""),
+            ...row.map((n, predicted) => {
+              const label = classes.labels[predicted] ?? "";
+              const cell = el("td", { className: predicted === gold ? "num diagonal" : "num", "data-predicted": label });
+              if (n === 0 || predictions === null) {
+                cell.textContent = formatCount(n);
+                return cell;
+              }
+              // A count opens its examples.
+              const open = el("button", { type: "button", className: "link cell-examples", title: "Show these examples" }, formatCount(n));
+              open.addEventListener("click", () => void this.showCell(predictions, classes.labels[gold] ?? "", label));
+              cell.append(open);
+              return cell;
+            }),
+          ),
         ),
       ),
     );

@@ -431,6 +431,45 @@ fn predict_args(request: &PredictRequest) -> Vec<std::ffi::OsString> {
     args
 }
 
+/// The predictions of a scoring with gold label `gold` and predicted label `predicted` (a
+/// cell of its confusion matrix): the first `limit` of them in the file's order, and how
+/// many there are. `path` is a predictions file of a run of this data folder.
+#[tauri::command]
+pub async fn prediction_rows(
+    state: State<'_, StudioState>,
+    path: String,
+    gold: String,
+    predicted: String,
+    limit: usize,
+) -> Result<serde_json::Value, CommandError> {
+    let path = std::path::PathBuf::from(path);
+    let runs = state.home().runs();
+    let inside = path.canonicalize().ok().zip(runs.canonicalize().ok()).is_some_and(|(p, r)| p.starts_with(r));
+    if !inside || path.extension().is_none_or(|e| e != "jsonl") {
+        return Err(CommandError::Invalid(format!("{} is not a predictions file of a run in {}", path.display(), runs.display())));
+    }
+    let file = std::fs::File::open(&path).map_err(CommandError::io("reading", &path))?;
+    let read = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let (mut rows, mut total) = (Vec::new(), 0usize);
+        for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
+            let Ok(row) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+            if text(&row["label"]) == gold && text(&row["predicted"]) == predicted {
+                total += 1;
+                if rows.len() < limit {
+                    rows.push(row);
+                }
+            }
+        }
+        serde_json::json!({ "rows": rows, "total": total })
+    });
+    read.await.map_err(|e| CommandError::Worker(format!("reading the predictions: {e}")))
+}
+
 /// What the run page asks to score (`muppet eval`).
 #[derive(Debug, serde::Deserialize)]
 pub struct EvalRequest {
