@@ -106,8 +106,10 @@ pub struct Evaluated {
     classes: Option<muppet_train::score::Confusion>,
     /// Classification and multiple choice: confidence against accuracy (ECE, MCE, Brier, bins).
     calibration: Option<muppet_train::score::Calibration>,
-    /// The task's metric with its 95% bootstrap interval over the examples scored.
+    /// The task's metric with its 95% bootstrap interval over the examples scored, and the
+    /// seconds reading the predictions back and resampling took.
     interval: Option<muppet_train::paired::Interval>,
+    interval_s: f64,
 }
 
 struct Scoring<'a> {
@@ -342,9 +344,11 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
     })?;
 
     // How far the main figure could move on other examples of the same kind.
+    let started = std::time::Instant::now();
     let interval = muppet_train::paired::read_rows(&path)
         .and_then(|rows| muppet_train::paired::interval(&rows, task.spec.metric, muppet_train::paired::DEFAULT_RESAMPLES))
         .ok();
+    let interval_s = started.elapsed().as_secs_f64();
     let evaluated = Evaluated {
         run: run.0,
         step,
@@ -364,6 +368,7 @@ fn score_run(args: &EvalArgs, home: &muppet_core::MuppetHome, task: &LabeledTask
         classes: scored.classes.clone(),
         calibration: scored.calibration.clone(),
         interval,
+        interval_s,
     };
     Ok((evaluated, manifest))
 }
