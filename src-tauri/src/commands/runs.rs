@@ -687,6 +687,21 @@ mod tests {
     }
 
     #[test]
+    fn a_prediction_request_becomes_muppet_predict_arguments() {
+        let request = PredictRequest {
+            run: 7,
+            step: Some(40),
+            task: "wikihow".into(),
+            text: "-5 degrees: what to wear?".into(),
+            text_b: Some("  ".into()),
+            choices: vec!["a coat".into(), "--json".into()],
+        };
+        let args: Vec<String> = predict_args(&request).into_iter().map(|a| a.into_string().expect("text")).collect();
+        // Texts that look like flags stay values; a blank second text is none.
+        assert_eq!(args, ["predict", "7", "--json", "--task", "wikihow", "--step", "40", "--text=-5 degrees: what to wear?", "--choice=a coat", "--choice=--json"]);
+    }
+
+    #[test]
     fn misses_lists_the_wrong_predictions_first() {
         let class = [
             r#"{"example":0,"correct":true}"#,
