@@ -161,8 +161,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 /// The paired comparison of the two runs' predictions just written.
 fn pair(all: &[Evaluated], task: &str, resamples: usize) -> anyhow::Result<muppet_train::paired::Paired> {
     let [a, b] = all else { anyhow::bail!("--paired compares two runs") };
-    let home = crate::home();
-    let metric = crate::tasks::load(&home, task)?.spec.metric;
+    // The task's own metric comes first in its scores.
+    let metric: muppet_core::Metric = a.scores.first().map(|s| s.metric).unwrap_or_default().parse()?;
     let rows = |e: &Evaluated| muppet_train::paired::read_rows(&e.predictions).map_err(anyhow::Error::msg);
     let paired = muppet_train::paired::compare(&rows(a)?, &rows(b)?, metric, resamples).map_err(|e| anyhow::anyhow!("runs {} and {} on `{task}`: {e}", a.run, b.run))?;
     Ok(paired)
