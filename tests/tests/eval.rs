@@ -347,8 +347,12 @@ fn eval_refuses_what_it_cannot_score_and_says_what_to_do() {
     assert_eq!(count("both_right") + count("only_a"), right(&runs[0]), "{g}");
     assert_eq!(count("both_right") + count("only_b"), right(&runs[1]), "{g}");
     assert_eq!(count("both_right") + count("only_a") + count("only_b") + count("both_wrong"), 24);
-    let p_value = g["mcnemar_p"].as_f64().expect("p");
-    assert!((0.0..=1.0).contains(&p_value), "{g}");
+    // McNemar's exact p from the counts: twice the smaller binomial tail, at most 1.
+    let (b, c) = (count("only_a"), count("only_b"));
+    let choose = |n: u64, k: u64| (0..k).fold(1u128, |acc, i| acc * u128::from(n - i) / u128::from(i + 1));
+    let tail: u128 = (0..=b.min(c)).map(|k| choose(b + c, k)).sum();
+    let expected = (2.0 * tail as f64 / 2f64.powi((b + c) as i32)).min(1.0);
+    assert!((g["mcnemar_p"].as_f64().expect("p") - expected).abs() < 1e-12, "{g}: McNemar's p should be {expected}");
     assert!(p["shown"].as_array().expect("shown").len() as u64 <= p["differing"].as_u64().expect("differing"));
     // The same predictions give the same interval (a fixed seed).
     let again = eval(home.path(), &[&run, &second, "--task", "other", "--head", "tiny", "--paired", "--resamples", "300"]);

@@ -1,6 +1,7 @@
 // The mixture builder's form as plain values, and what it sends: the live summary
 // request and the launch request. Pure, so the defaults and checks are unit-tested.
 import type { EstimateRequest, LaunchRequest, MixtureRequest, Sampling, TrainConfig } from "./api";
+import { shareText } from "./task-spec";
 
 export interface MixtureForm {
   name: string;
@@ -258,8 +259,7 @@ export function estimateRequest(form: MixtureForm): EstimateRequest {
 export function overText(share: number | null | "pending" | "error"): string {
   if (share === "pending") return "…";
   if (share === "error" || share === null) return "—";
-  if (share > 0 && share < 0.001) return "<0.1%";
-  return `${(100 * share).toFixed(1)}%`;
+  return shareText(share);
 }
 
 /** The share of examples longer than `maxLen` in what `task_token_lengths` answered (null: not measured). */

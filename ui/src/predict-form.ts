@@ -64,10 +64,10 @@ export function predictRequest(
   };
 }
 
-/** One line of an answer: what it names, its probability (null: none) and whether it is the one predicted. */
+/** One line of an answer: a class or choice, its probability and whether it is the one predicted. */
 export interface AnswerRow {
   label: string;
-  probability: number | null;
+  probability: number;
   predicted: boolean;
 }
 

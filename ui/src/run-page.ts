@@ -29,7 +29,7 @@ import { wireBrowse } from "./browse";
 import { withResult } from "./result";
 import { calibrationRows, evalRequest, evalTaskOptions, exampleOptions, headOptions, missRow } from "./eval-form";
 import { fillFinetuneFields, readFinetuneFields } from "./finetune-fields";
-import { answerRows, predictFields, predictRequest, predictTaskOptions } from "./predict-form";
+import { answerRows, predictFields, predictRequest, predictTaskOptions, type AnswerRow } from "./predict-form";
 import { emptyFinetuneForm, finetuneFormFromSpec, finetuneRequest, finetuneTaskOptions, type FinetuneAgain, type FinetuneForm, type FinetuneSpecJson } from "./finetune-form";
 import { loadTasks } from "./tasks-page";
 import { LineChart } from "./chart/line-chart";
@@ -496,13 +496,13 @@ export class RunPage {
   }
 
   /** The classes or choices of an answer with their probabilities as bars; or none. */
-  private showAnswer(rows: { label: string; probability: number | null; predicted: boolean }[] | null): void {
+  private showAnswer(rows: AnswerRow[] | null): void {
     const table = byId("predict-answer");
     table.hidden = rows === null || rows.length === 0;
     if (rows === null) byId("predict-result").textContent = "";
     table.replaceChildren(
       ...(rows ?? []).map((r) => {
-        const p = r.probability ?? 0;
+        const p = r.probability;
         const bar = el("span", { className: "bar" });
         bar.style.width = `${(p * 100).toFixed(1)}%`;
         return el(

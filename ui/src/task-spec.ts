@@ -73,11 +73,16 @@ export function deletedTasksText(deleted: DeletedTasks): string {
   return `Deleted ${deleted.tasks.length === 1 ? "task" : "tasks"} ${names}: ${deleted.examples.toLocaleString("en-US")} examples.${runs}`;
 }
 
+/** A share as a percentage to one decimal, a trace as "<0.1%". */
+export function shareText(share: number): string {
+  return share > 0 && share < 0.001 ? "<0.1%" : `${(100 * share).toFixed(1)}%`;
+}
+
 /** A task's lengths in tokens in one line: the percentiles, the sample, and the share longer than each max length (cut there; a span task's passage read in windows). */
 export function tokensText(t: TokenLengths, family: string): string {
   const l = t.lengths;
   const sample = t.measured < t.examples ? ` (a sample of ${t.measured.toLocaleString("en-US")})` : "";
-  const over = t.over.map(([m, share]) => `${m}: ${share > 0 && share < 0.001 ? "<0.1" : (100 * share).toFixed(1)}%`).join(", ");
+  const over = t.over.map(([m, share]) => `${m}: ${shareText(share)}`).join(", ");
   const what = family === "span" ? "read in several windows" : "cut";
   return `Tokens${sample}: median ${l.p50}, 90% ${l.p90}, 99% ${l.p99}, longest ${l.max}. Longer than ${over} (${what} at that max length).`;
 }

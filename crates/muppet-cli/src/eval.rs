@@ -214,8 +214,8 @@ fn print_paired(all: &[Evaluated], p: &muppet_train::paired::Paired) {
             Some(b) => format!("{} / {b}", d.text),
             None => d.text.clone(),
         };
-        println!("    #{:<6} {}", d.example, clip(&input, 90));
-        println!("            gold {}   run {}: {}{}   run {}: {}{}", clip(&shown(&d.gold), 40), a.run, clip(&shown(&d.a), 40), mark(d.a_right), b.run, clip(&shown(&d.b), 40), mark(d.b_right));
+        println!("    #{:<6} {}", d.example, crate::tasks::cut(&input, 90));
+        println!("            gold {}   run {}: {}{}   run {}: {}{}", crate::tasks::cut(&shown(&d.gold), 40), a.run, crate::tasks::cut(&shown(&d.a), 40), mark(d.a_right), b.run, crate::tasks::cut(&shown(&d.b), 40), mark(d.b_right));
     }
 }
 
@@ -236,14 +236,6 @@ fn shown(v: &serde_json::Value) -> String {
         }
         serde_json::Value::Number(n) if !(n.is_i64() || n.is_u64()) => n.as_f64().map_or_else(|| n.to_string(), |x| format!("{x:.4}")),
         other => other.to_string(),
-    }
-}
-
-/// `text` cut to `n` characters, with an ellipsis when cut.
-fn clip(text: &str, n: usize) -> String {
-    match text.chars().count() > n {
-        true => text.chars().take(n - 1).chain(std::iter::once('…')).collect(),
-        false => text.to_string(),
     }
 }
 

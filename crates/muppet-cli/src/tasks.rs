@@ -675,7 +675,7 @@ fn show(home: &MuppetHome, name: &str, max_lens: &[usize], model: Option<PathBuf
 }
 
 /// A text cut to `max` characters for display.
-fn cut(s: &str, max: usize) -> String {
+pub fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max { s.to_string() } else { format!("{}…", s.chars().take(max).collect::<String>()) }
 }
 

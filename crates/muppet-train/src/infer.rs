@@ -110,8 +110,7 @@ fn reads(family: TaskFamily) -> &'static str {
 /// The run task `name`, or an error listing the run's tasks.
 pub fn run_task<'m>(manifest: &'m RunManifest, name: &str) -> Result<(usize, &'m TaskSpec), TrainError> {
     manifest.task_index(name).map(|i| (i, &manifest.tasks[i])).ok_or_else(|| {
-        let tasks = manifest.tasks.iter().map(|t| format!("`{}` ({})", t.name, t.family.as_str())).collect::<Vec<_>>().join(", ");
-        TrainError::Score(format!("the run has no task `{name}` whose head could predict; its tasks are {tasks}"))
+        TrainError::Score(format!("the run has no task `{name}` whose head could predict; its tasks are {}", manifest.tasks_text()))
     })
 }
 

@@ -40,6 +40,11 @@ impl RunManifest {
         write_json(dir, MANIFEST_FILE, &serde_json::to_vec_pretty(self))
     }
 
+    /// The run's tasks for a message: `` `name` (family) ``, comma-separated.
+    pub fn tasks_text(&self) -> String {
+        self.tasks.iter().map(|t| format!("`{}` ({})", t.name, t.family.as_str())).collect::<Vec<_>>().join(", ")
+    }
+
     /// Read `dir/run.json`.
     pub fn read(dir: &Path) -> Result<Self, TrainError> {
         let path = dir.join(MANIFEST_FILE);

@@ -14,7 +14,7 @@ use muppet_core::Metric;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::experiment::stats::SplitMix64;
+use crate::experiment::stats::{nearest_rank, SplitMix64};
 use crate::metrics;
 
 /// Seed of the paired bootstrap (fixed: the same predictions give the same interval).
@@ -188,7 +188,7 @@ pub fn compare(a: &[Row], b: &[Row], metric: Metric, resamples: usize) -> Result
         a: value_a,
         b: value_b,
         difference,
-        interval: (percentile(&differences, 0.025), percentile(&differences, 0.975)),
+        interval: (nearest_rank(&differences, 0.025), nearest_rank(&differences, 0.975)),
         bootstrap_p: if differences.is_empty() { f64::NAN } else { against as f64 / differences.len() as f64 },
         resamples,
         seed: BOOTSTRAP_SEED,
@@ -305,7 +305,7 @@ pub fn interval(rows: &[Row], metric: Metric, resamples: usize) -> Result<Interv
     let stat = statistic(metric, &refs)?;
     let all: Vec<usize> = (0..rows.len()).collect();
     let values = bootstrap(rows.len(), resamples, &stat);
-    Ok(Interval { metric, value: stat(&all), low: percentile(&values, 0.025), high: percentile(&values, 0.975), examples: rows.len(), resamples, seed: BOOTSTRAP_SEED })
+    Ok(Interval { metric, value: stat(&all), low: nearest_rank(&values, 0.025), high: nearest_rank(&values, 0.975), examples: rows.len(), resamples, seed: BOOTSTRAP_SEED })
 }
 
 fn family_of(metric: Metric) -> &'static str {
@@ -314,15 +314,6 @@ fn family_of(metric: Metric) -> &'static str {
         Metric::SpanF1 | Metric::SpanExactMatch => "span",
         _ => "classification",
     }
-}
-
-/// The `q` point of sorted `values` (nearest rank, as the task-count bootstrap); NaN when empty.
-fn percentile(values: &[f64], q: f64) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1;
-    values[i]
 }
 
 /// McNemar's exact test: the two-sided binomial p-value of `b` against `c` discordant pairs

@@ -284,7 +284,7 @@ pub fn score<B: Backend>(job: &ScoreJob, device: &B::Device, progress: &mut dyn 
 /// The head that scores `task`, and the run task it belongs to.
 fn pick_head(manifest: &RunManifest, task: &LabeledTask, named: Option<&str>) -> Result<(HeadRef, Option<String>), TrainError> {
     let spec = &task.spec;
-    let run_tasks = || manifest.tasks.iter().map(|t| format!("`{}` ({})", t.name, t.family.as_str())).collect::<Vec<_>>().join(", ");
+    let run_tasks = || manifest.tasks_text();
     let Some(name) = named.or_else(|| manifest.task_index(&spec.name).map(|_| spec.name.as_str())) else {
         // A task the run did not train on: the shared head of its family, if the run has one.
         let shared = match spec.family {

@@ -262,14 +262,7 @@ pub fn critical_point(points: &[GainPoint], resamples: usize, seed: u64) -> Opti
         values.push(value);
     }
     values.sort_by(f64::total_cmp);
-    let pct = |q: f64| -> f64 {
-        if values.is_empty() {
-            return f64::NAN;
-        }
-        // Nearest rank.
-        let i = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1;
-        values[i]
-    };
+    let pct = |q: f64| super::stats::nearest_rank(&values, q);
     let share = |n: usize| if resamples == 0 { f64::NAN } else { n as f64 / resamples as f64 };
     Some(CriticalPoint {
         fit,

@@ -148,6 +148,16 @@ fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
 }
 
+/// The `q` point (0..1) of sorted `values` by nearest rank (the smallest value with at least
+/// that share at or below it); NaN when there are none.
+pub fn nearest_rank(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1;
+    values[i]
+}
+
 /// SplitMix64: a tiny seeded generator whose sequence is fixed forever (shuffles of
 /// task pools and bootstrap resamples must not change when a dependency does).
 #[derive(Debug, Clone)]
